@@ -1,0 +1,10 @@
+//! Varco's functional core.
+//!
+//! Everything here is plain Rust with no `web-sys`: the widget and the server
+//! both call it, and `cargo test -p varco-core` checks it in milliseconds.
+//! The browser shell (`widget/`) and the HTTP shell (`server/`) only move data
+//! in and out of these functions.
+
+pub mod config;
+pub mod lang;
+pub mod texts;

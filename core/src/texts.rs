@@ -1,0 +1,102 @@
+//! The widget's texts, in Italian and English.
+//!
+//! Every text has a key; a site may override any of them per language in its
+//! configuration (`texts.it.banner_title`, ...). The Italian defaults are
+//! written as a public administration would publish them: plain, short, in
+//! the second person singular used by Designers Italia.
+
+use crate::lang::Lang;
+use std::collections::BTreeMap;
+
+macro_rules! texts {
+    ($( $key:ident => ($it:expr, $en:expr) ),* $(,)?) => {
+        /// A text of the widget.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[allow(non_camel_case_types)]
+        pub enum Key { $( $key ),* }
+
+        impl Key {
+            /// The key's name, as used in configuration overrides.
+            pub fn name(self) -> &'static str {
+                match self { $( Key::$key => stringify!($key) ),* }
+            }
+
+            /// The built-in text.
+            pub fn default_text(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $( (Key::$key, Lang::It) => $it, (Key::$key, Lang::En) => $en, )*
+                }
+            }
+        }
+    };
+}
+
+texts! {
+    banner_label => ("Informativa sui cookie", "Cookie notice"),
+    banner_title => ("Rispettiamo la tua privacy", "We respect your privacy"),
+    banner_technical => (
+        "Questo sito usa cookie tecnici, necessari al suo funzionamento.",
+        "This site uses technical cookies, which it needs to work."
+    ),
+    banner_purposes => (
+        "Solo con il tuo consenso useremo anche altri strumenti di tracciamento, per queste finalità:",
+        "Only with your consent will we also use other tracking tools, for these purposes:"
+    ),
+    banner_close_note => (
+        "Se chiudi il banner con la X, restano attive le impostazioni predefinite: solo cookie tecnici. Puoi cambiare idea in ogni momento dal link «Preferenze cookie» in fondo alla pagina.",
+        "If you close this banner with the X, the default settings stay: technical cookies only. You can change your mind at any time from the “Cookie preferences” link at the bottom of the page."
+    ),
+    cookie_policy_link => ("Leggi la cookie policy", "Read the cookie policy"),
+    accept_all => ("Accetta tutti", "Accept all"),
+    reject_all => ("Rifiuta tutti", "Reject all"),
+    customise => ("Personalizza", "Customise"),
+    close_banner => ("Chiudi e continua senza accettare", "Close and continue without accepting"),
+    new_tab => ("(si apre in una nuova scheda)", "(opens in a new tab)"),
+}
+
+/// Texts in one language with the site's overrides applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Texts {
+    lang: Lang,
+    overrides: BTreeMap<String, String>,
+}
+
+impl Texts {
+    /// `overrides` is the site's `texts` map (language code → key → text).
+    pub fn new(lang: Lang, overrides: &BTreeMap<String, BTreeMap<String, String>>) -> Self {
+        let overrides = overrides.get(lang.code()).cloned().unwrap_or_default();
+        Texts { lang, overrides }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.lang
+    }
+
+    pub fn get(&self, key: Key) -> &str {
+        self.overrides
+            .get(key.name())
+            .map(String::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| key.default_text(self.lang))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_language() {
+        let none = BTreeMap::new();
+        assert_eq!(Texts::new(Lang::It, &none).get(Key::accept_all), "Accetta tutti");
+        assert_eq!(Texts::new(Lang::En, &none).get(Key::close_banner), "Close and continue without accepting");
+    }
+
+    #[test]
+    fn site_overrides_win_for_their_language_only() {
+        let mut o = BTreeMap::new();
+        o.insert("it".to_owned(), BTreeMap::from([("accept_all".to_owned(), "Accetto tutto".to_owned())]));
+        assert_eq!(Texts::new(Lang::It, &o).get(Key::accept_all), "Accetto tutto");
+        assert_eq!(Texts::new(Lang::En, &o).get(Key::accept_all), "Accept all");
+    }
+}

@@ -1,0 +1,175 @@
+//! The contract between the widget (in the visitor's browser) and the server.
+//!
+//! Every JSON body that crosses the wire is one of these types, used by both
+//! sides: the widget deserialises exactly what the server serialises. Keep
+//! this crate free of behaviour (validation and rules live in `varco-core`)
+//! and of heavy dependencies (it is compiled into the WASM).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// API version prefix, under the site's `data-api` base URL.
+pub const API_V1: &str = "/v1";
+
+/// A user-visible string: either the same in every language, or one per
+/// language code (`{"it": "...", "en": "..."}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Localized {
+    Plain(String),
+    ByLanguage(BTreeMap<String, String>),
+}
+
+impl Localized {
+    /// The text for `lang`, falling back to Italian (the sites' first
+    /// language), then to any language present.
+    pub fn get(&self, lang: &str) -> &str {
+        match self {
+            Localized::Plain(s) => s,
+            Localized::ByLanguage(map) => map
+                .get(lang)
+                .or_else(|| map.get("it"))
+                .or_else(|| map.values().next())
+                .map(String::as_str)
+                .unwrap_or(""),
+        }
+    }
+
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Localized::Plain(s) => s.trim().is_empty(),
+            Localized::ByLanguage(map) => map.values().all(|s| s.trim().is_empty()),
+        }
+    }
+}
+
+impl From<&str> for Localized {
+    fn from(s: &str) -> Self {
+        Localized::Plain(s.to_owned())
+    }
+}
+
+/// What a third party in a consent category is, so that the configuration
+/// checks can refuse an analytics or profiling service filed as necessary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceKind {
+    Technical,
+    Analytics,
+    Profiling,
+    Personalisation,
+    Embed,
+    #[default]
+    Other,
+}
+
+/// A third-party (or first-party) service declared inside a category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub name: String,
+    #[serde(default)]
+    pub kind: ServiceKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purpose: Option<Localized>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention: Option<Localized>,
+    /// Cookie name patterns; `*` matches any run of characters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cookies: Vec<String>,
+}
+
+/// A consent category (`necessari`, `analitici`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Localized>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Localized>,
+    /// Necessary categories are always on and cannot be turned off.
+    #[serde(default)]
+    pub necessary: bool,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<Service>,
+}
+
+/// The assistant's public settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AssistantConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_chat_privacy_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_privacy_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_revision: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+/// The public configuration of one site: what the widget needs to show the
+/// banner and the assistant. It comes from the page's JSON block
+/// (`<script type="application/json" id="varco-config">`) and from
+/// `GET /api/v1/sites/{id}`, which serves the same shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SiteConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cookie_policy_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assistant: Option<AssistantConfig>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<Category>,
+    /// Per-language overrides of the widget's texts, by text key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub texts: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The body of every 4xx/5xx answer of the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// A stable, machine-readable code (`not_found`, `origin_not_allowed`, ...).
+    pub error: String,
+    /// A sentence for the developer reading the console.
+    pub message: String,
+}
+
+/// `GET /healthz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn localized_falls_back_to_italian() {
+        let t: Localized = serde_json::from_str(r#"{"it":"Chiudi","en":"Close"}"#).unwrap();
+        assert_eq!(t.get("en"), "Close");
+        assert_eq!(t.get("de"), "Chiudi");
+        let p: Localized = serde_json::from_str(r#""Chiudi""#).unwrap();
+        assert_eq!(p.get("en"), "Chiudi");
+    }
+
+    #[test]
+    fn site_config_round_trips() {
+        let json = r#"{"revision":"1","categories":[{"id":"necessari","necessary":true,
+            "services":[{"name":"Varco","kind":"technical","cookies":["varco.*"]}]}]}"#;
+        let cfg: SiteConfig = serde_json::from_str(json).unwrap();
+        assert_eq!(cfg.categories[0].services[0].kind, ServiceKind::Technical);
+        let back: SiteConfig =
+            serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
+        assert_eq!(cfg, back);
+    }
+}

@@ -1,0 +1,139 @@
+//! HTTP handlers of the API (`/api/v1/...`) and the health check.
+//!
+//! Handlers stay thin: they check the request, call `varco-core` or
+//! [`crate::storage::Storage`], and answer JSON. Every error is a 4xx (or a
+//! 503 when the database is down) with an [`ApiError`] body, never a bare 500.
+
+use crate::startup::AppState;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use varco_protocol::{ApiError, Health, SiteConfig};
+
+/// An API error answer.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: StatusCode,
+    pub error: &'static str,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
+        Failure { status, error, message: message.into() }
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Failure::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let body = ApiError { error: self.error.to_owned(), message: self.message };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+/// `Json` whose rejections are answered as [`Failure`]s (400/413/415 with a
+/// JSON body naming the problem) instead of axum's plain-text ones.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Failure;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(rejection) => {
+                let status = rejection.status();
+                let error = match status {
+                    StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                    _ => "invalid_body",
+                };
+                Err(Failure::new(status, error, rejection.body_text()))
+            }
+        }
+    }
+}
+
+/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+pub async fn healthz(State(state): State<AppState>) -> Response {
+    match state.storage.ping().await {
+        Ok(()) => Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unavailable");
+            Failure::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database does not answer")
+                .into_response()
+        }
+    }
+}
+
+/// `GET /api/v1/sites/{id}`: the public widget configuration of a site.
+pub async fn site_config(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<SiteConfig>, Failure> {
+    let site = state.config.site(&id).ok_or_else(|| Failure::not_found(format!("no site {id:?} on this server")))?;
+    check_site_origin(site, &headers)?;
+    Ok(Json(site.widget.clone()))
+}
+
+/// Refuses a browser request whose `Origin` is not one of the site's.
+/// Requests without `Origin` (same-origin GETs, server-side tools) pass.
+pub fn check_site_origin(site: &crate::config::Site, headers: &HeaderMap) -> Result<(), Failure> {
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        None => Ok(()),
+        Some(origin) if site.allows_origin(origin) => Ok(()),
+        Some(origin) => Err(Failure::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            format!("origin {origin} is not allowed for site {:?}", site.id),
+        )),
+    }
+}
+
+/// `/api/*` fallback.
+pub async fn api_not_found() -> Failure {
+    Failure::not_found("no such API endpoint")
+}
+
+/// CORS for the API: an `Origin` that no configured site allows is refused
+/// outright; an allowed one gets the CORS headers (and preflights are
+/// answered here). Each handler then checks the origin against its own site.
+pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let Some(origin) = origin else {
+        return next.run(request).await;
+    };
+    let allowed = origin
+        .to_str()
+        .map(|o| state.config.sites.iter().any(|s| s.allows_origin(o)))
+        .unwrap_or(false);
+    if !allowed {
+        return Failure::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this origin is not allowed by any site")
+            .into_response();
+    }
+    let mut response = if request.method() == Method::OPTIONS {
+        let mut r = StatusCode::NO_CONTENT.into_response();
+        let h = r.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, DELETE"));
+        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type, last-event-id"));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        r
+    } else {
+        next.run(request).await
+    };
+    let h = response.headers_mut();
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.append(header::VARY, HeaderValue::from_static("origin"));
+    response
+}

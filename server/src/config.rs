@@ -1,0 +1,243 @@
+//! The server's TOML configuration (`server/varco.toml` for the demo).
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use varco_core::config::{check_site_config, check_site_id, ConfigError};
+use varco_protocol::SiteConfig;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// SQLite file (created if missing).
+    #[serde(default = "default_database")]
+    pub database: PathBuf,
+    /// Folder served at `/` (index.html, demo-site/) with its `pkg/` at `/varco/`.
+    #[serde(default)]
+    pub static_root: Option<PathBuf>,
+    /// Largest accepted request body, in bytes.
+    #[serde(default = "default_body_limit")]
+    pub body_limit: usize,
+}
+
+fn default_listen() -> SocketAddr {
+    "127.0.0.1:8080".parse().expect("valid address")
+}
+fn default_database() -> PathBuf {
+    PathBuf::from("data/varco.db")
+}
+fn default_body_limit() -> usize {
+    64 * 1024
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection { listen: default_listen(), database: default_database(), static_root: None, body_limit: default_body_limit() }
+    }
+}
+
+/// How long each kind of data is kept, in days.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Retention {
+    #[serde(default = "twelve_months")]
+    pub navigation_days: u32,
+    #[serde(default = "twelve_months")]
+    pub conversation_days: u32,
+    #[serde(default = "five_years")]
+    pub consent_days: u32,
+}
+
+fn twelve_months() -> u32 {
+    365
+}
+fn five_years() -> u32 {
+    5 * 365
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { navigation_days: twelve_months(), conversation_days: twelve_months(), consent_days: five_years() }
+    }
+}
+
+/// One site as written in the TOML.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSite {
+    id: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+    /// The public widget configuration, inline...
+    #[serde(default)]
+    widget: Option<SiteConfig>,
+    /// ...or in a JSON file (relative to the TOML file).
+    #[serde(default)]
+    widget_file: Option<PathBuf>,
+    #[serde(default)]
+    retention: Retention,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: ServerSection,
+    #[serde(default)]
+    sites: Vec<RawSite>,
+}
+
+/// A site, checked and ready to serve.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+    pub allowed_origins: Vec<String>,
+    pub widget: SiteConfig,
+    pub retention: Retention,
+}
+
+impl Site {
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins.iter().any(|o| o == origin)
+    }
+}
+
+/// The whole configuration, checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerSection,
+    pub sites: Vec<Site>,
+}
+
+impl Config {
+    pub fn site(&self, id: &str) -> Option<&Site> {
+        self.sites.iter().find(|s| s.id == id)
+    }
+
+    /// Reads, resolves and checks a TOML file. Every problem is reported at
+    /// once, each naming the site and the field.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::parse(&text, base).with_context(|| format!("invalid configuration in {}", path.display()))
+    }
+
+    /// Parses a TOML text whose relative paths are relative to `base`.
+    pub fn parse(text: &str, base: &Path) -> anyhow::Result<Config> {
+        let raw: RawConfig = toml::from_str(text)?;
+        let mut server = raw.server;
+        server.database = resolve(base, &server.database);
+        server.static_root = server.static_root.map(|p| resolve(base, &p));
+
+        let mut errors: Vec<String> = Vec::new();
+        let mut sites = Vec::new();
+        for (i, raw) in raw.sites.into_iter().enumerate() {
+            let at = format!("sites[{i}] ({})", raw.id);
+            if let Err(r) = check_site_id(&raw.id) {
+                errors.push(format!("{at}.id: {r}"));
+            }
+            if sites.iter().any(|s: &Site| s.id == raw.id) {
+                errors.push(format!("{at}.id: site {:?} is declared twice", raw.id));
+            }
+            for origin in &raw.allowed_origins {
+                if let Err(r) = check_origin(origin) {
+                    errors.push(format!("{at}.allowed_origins: {r}"));
+                }
+            }
+            let widget = match (raw.widget, raw.widget_file) {
+                (Some(_), Some(_)) => {
+                    errors.push(format!("{at}: set either `widget` or `widget_file`, not both"));
+                    continue;
+                }
+                (Some(w), None) => w,
+                (None, Some(file)) => {
+                    let file = resolve(base, &file);
+                    match std::fs::read_to_string(&file)
+                        .map_err(|e| e.to_string())
+                        .and_then(|t| serde_json::from_str::<SiteConfig>(&t).map_err(|e| e.to_string()))
+                    {
+                        Ok(w) => w,
+                        Err(e) => {
+                            errors.push(format!("{at}.widget_file: {}: {e}", file.display()));
+                            continue;
+                        }
+                    }
+                }
+                (None, None) => SiteConfig::default(),
+            };
+            let widget = SiteConfig { site: Some(raw.id.clone()), ..widget };
+            errors.extend(check_site_config(&widget).into_iter().map(|ConfigError { field, reason }| {
+                format!("{at}.widget.{field}: {reason}")
+            }));
+            sites.push(Site {
+                name: raw.name.unwrap_or_else(|| raw.id.clone()),
+                id: raw.id,
+                allowed_origins: raw.allowed_origins,
+                widget,
+                retention: raw.retention,
+            });
+        }
+        if !errors.is_empty() {
+            bail!("{}", errors.join("\n"));
+        }
+        Ok(Config { server, sites })
+    }
+}
+
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_owned()
+    } else {
+        base.join(p)
+    }
+}
+
+/// An origin is a scheme, a host and an optional port: `https://www.example.it`.
+fn check_origin(origin: &str) -> Result<(), String> {
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .ok_or_else(|| format!("{origin:?} must start with https:// or http://"))?;
+    if rest.is_empty() || rest.contains('/') {
+        return Err(format!("{origin:?} is not an origin: no path and no trailing slash, as in \"https://www.example.it\""));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_site_and_field() {
+        let toml = r#"
+            [[sites]]
+            id = "milomb"
+            allowed_origins = ["https://example.it/"]
+            [sites.widget]
+            cookie_policy_url = "/cookie"
+            [[sites.widget.categories]]
+            id = "necessari"
+            necessary = true
+            description = "x"
+            [[sites.widget.categories.services]]
+            name = "Matomo"
+            kind = "analytics"
+        "#;
+        let err = Config::parse(toml, Path::new(".")).unwrap_err().to_string();
+        assert!(err.contains("sites[0] (milomb).allowed_origins"), "{err}");
+        assert!(err.contains("sites[0] (milomb).widget.categories[0].services[0].kind"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = Config::parse("[server]\nlisten_on = \"x\"", Path::new(".")).unwrap_err();
+        assert!(format!("{err:#}").contains("listen_on"));
+    }
+}

@@ -1,0 +1,103 @@
+//! Reading the configuration from the page and starting the app.
+
+use crate::{app, mount};
+use varco_core::config::{check_site_config, parse_embed, ConfigError, EmbedAttributes, EmbedOptions};
+use varco_core::lang::Lang;
+use varco_protocol::SiteConfig;
+use wasm_bindgen::JsValue;
+use web_sys::{Document, Element};
+
+/// Id of the optional JSON block that completes the script tag's attributes.
+pub const CONFIG_BLOCK_ID: &str = "varco-config";
+
+/// Everything the app needs to render, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Boot {
+    pub options: EmbedOptions,
+    pub site: SiteConfig,
+    pub lang: Lang,
+}
+
+/// Reads and checks the configuration, then mounts the app. On failure,
+/// returns the one console message to print.
+pub fn boot(script: Option<Element>) -> Result<(), String> {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| "Varco: no document, the widget is not started.".to_owned())?;
+    let config = read_config(&document, script.as_ref()).map_err(|errors| config_message(&errors))?;
+    let root = mount::mount(&document).map_err(|e| format!("Varco: the widget could not be mounted: {}", js_message(&e)))?;
+    app::render(root, config);
+    Ok(())
+}
+
+/// Reads the embed attributes and the JSON block and checks both.
+pub fn read_config(document: &Document, script: Option<&Element>) -> Result<Boot, Vec<ConfigError>> {
+    let script = script.cloned().or_else(|| {
+        document.query_selector("script[data-site][src*='varco']").ok().flatten()
+    });
+    let attr = |name: &str| script.as_ref().and_then(|s| s.get_attribute(name));
+    let attrs = EmbedAttributes {
+        site: attr("data-site"),
+        api: attr("data-api"),
+        position: attr("data-position"),
+        lang: attr("data-lang"),
+    };
+    let options = parse_embed(&attrs).map_err(|e| vec![e])?;
+    let site = read_config_block(document)?.unwrap_or_default();
+    let errors = check_site_config(&site);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let lang = options.lang.unwrap_or_else(|| {
+        let tag = document.document_element().and_then(|e| e.get_attribute("lang")).unwrap_or_default();
+        Lang::from_tag(&tag)
+    });
+    Ok(Boot { options, site, lang })
+}
+
+/// Parses `<script type="application/json" id="varco-config">` if present.
+fn read_config_block(document: &Document) -> Result<Option<SiteConfig>, Vec<ConfigError>> {
+    let Some(block) = document.get_element_by_id(CONFIG_BLOCK_ID) else {
+        return Ok(None);
+    };
+    let field = format!("#{CONFIG_BLOCK_ID}");
+    let text = block.text_content().unwrap_or_default();
+    let value = js_sys::JSON::parse(&text)
+        .map_err(|e| vec![ConfigError::new(&field, format!("is not valid JSON ({})", js_message(&e)))])?;
+    let deserializer = serde_wasm_bindgen::Deserializer::from(value);
+    serde_path_to_error::deserialize(deserializer).map(Some).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." { field.clone() } else { format!("{field} {path}") };
+        vec![ConfigError::new(at, e.inner().to_string())]
+    })
+}
+
+/// One console message listing every configuration problem.
+pub fn config_message(errors: &[ConfigError]) -> String {
+    let mut msg = String::from("Varco: invalid configuration, the widget is not started and managed scripts stay blocked.");
+    for e in errors {
+        msg.push_str("\n  ");
+        msg.push_str(&e.to_string());
+    }
+    msg
+}
+
+/// The message of a JS exception, for console output.
+pub fn js_message(e: &JsValue) -> String {
+    js_sys::Reflect::get(e, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "unknown error".to_owned())
+}
+
+/// A panic in the widget must not pass silently: say why in the console.
+/// (The release build aborts on panic, so the widget stops; the host page
+/// keeps working because every call into the WASM is guarded by the loader.)
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::warn_1(&JsValue::from_str(&format!(
+            "Varco: internal error, the widget has stopped; managed scripts stay blocked. {info}"
+        )));
+    }));
+}

@@ -1,0 +1,27 @@
+//! The Varco widget: the browser shell around `varco-core`.
+//!
+//! `varco.js` (the loader, see `widget/loader.js`) fetches this module,
+//! instantiates it and calls [`start`] with the `<script>` element that loaded
+//! it. `start` reads and checks the configuration, mounts one
+//! `<varco-widget>` with an open shadow root at the end of `<body>`, and
+//! renders the Yew [`app::App`] inside it. Nothing here may throw into the
+//! host page: every failure ends in one console message and a widget that
+//! stays off, with managed scripts still inert.
+
+pub mod app;
+pub mod boot;
+pub mod mount;
+
+use wasm_bindgen::prelude::*;
+
+/// Entry point called by the loader once the DOM is ready.
+///
+/// `script` is the `<script>` element that loaded `varco.js` (its `data-*`
+/// attributes are the embed options), or `null` if the loader could not tell.
+#[wasm_bindgen]
+pub fn start(script: Option<web_sys::Element>) {
+    boot::install_panic_hook();
+    if let Err(message) = boot::boot(script) {
+        web_sys::console::error_1(&JsValue::from_str(&message));
+    }
+}

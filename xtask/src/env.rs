@@ -1,0 +1,208 @@
+//! Finding and installing the tools the tasks need.
+//!
+//! Tools are installed into a per-version folder under
+//! `~/.cache/varco/tools/`, so they survive fresh clones, never clash with a
+//! version the developer has installed globally, and a version bump installs
+//! the new one beside the old.
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// wasm-opt comes from the npm package `binaryen` (Debian's is too old to read
+/// current rustc output).
+pub const BINARYEN_NPM_VERSION: &str = "129.0.0";
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is in the workspace").to_owned()
+}
+
+fn tools_dir() -> PathBuf {
+    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    home.join(".cache/varco/tools")
+}
+
+pub fn step(what: &str) {
+    println!("\n==> {what}");
+}
+
+pub fn cargo() -> Command {
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+/// Runs a command, inheriting the terminal; fails if it exits non-zero.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
+    if !status.success() {
+        bail!("{:?} failed ({status})", cmd.get_program());
+    }
+    Ok(())
+}
+
+fn output(cmd: &mut Command) -> Option<String> {
+    let out = cmd.stderr(Stdio::null()).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn is_root() -> bool {
+    output(Command::new("id").arg("-u")).is_some_and(|s| s.trim() == "0")
+}
+
+/// `rustup target add wasm32-unknown-unknown` if it is missing.
+pub fn ensure_wasm_target() -> Result<()> {
+    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        return Ok(());
+    }
+    step("installing the wasm32-unknown-unknown target (rustup)");
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+        .context("could not add the wasm32 target; run by hand: rustup target add wasm32-unknown-unknown")
+}
+
+/// The exact `wasm-bindgen` version in Cargo.lock: the CLI must match it.
+pub fn wasm_bindgen_version() -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("Cargo.lock is missing")?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == "name = \"wasm-bindgen\"" {
+            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    bail!("wasm-bindgen is not in Cargo.lock")
+}
+
+fn wasm_bindgen_dir() -> Result<PathBuf> {
+    Ok(tools_dir().join(format!("wasm-bindgen-cli-{}", wasm_bindgen_version()?)))
+}
+
+/// Path of the `wasm-bindgen` CLI at exactly the locked version, installing
+/// it with `cargo install` if needed (about five minutes, once).
+pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
+    let version = wasm_bindgen_version()?;
+    let dir = wasm_bindgen_dir()?;
+    let bin = dir.join("bin/wasm-bindgen");
+    let has = |p: &Path| {
+        output(Command::new(p).arg("--version")).is_some_and(|v| v.split_whitespace().nth(1) == Some(version.as_str()))
+    };
+    if has(&bin) {
+        return Ok(bin);
+    }
+    // A matching CLI already on PATH (for example in ~/.cargo/bin) will do.
+    if let Some(found) = output(Command::new("which").arg("wasm-bindgen")) {
+        let found = PathBuf::from(found.trim());
+        if has(&found) && found.with_file_name("wasm-bindgen-test-runner").exists() {
+            return Ok(found);
+        }
+    }
+    step(&format!("installing wasm-bindgen-cli {version} (cargo install, takes a few minutes once)"));
+    let install = |locked: bool| {
+        let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        c.args(["install", "wasm-bindgen-cli", "--version", &format!("={version}"), "--root"]).arg(&dir);
+        if locked {
+            c.arg("--locked");
+        }
+        run(&mut c)
+    };
+    // --locked first for a reproducible build; a registry mirror that lacks
+    // one of the locked versions gets the newest compatible ones instead.
+    install(true).or_else(|_| install(false)).with_context(|| {
+        format!("could not install wasm-bindgen-cli; run by hand: cargo install wasm-bindgen-cli --version ={version} --root {}", dir.display())
+    })?;
+    Ok(bin)
+}
+
+/// The test runner that comes with the wasm-bindgen CLI.
+pub fn wasm_bindgen_test_runner() -> PathBuf {
+    ensure_wasm_bindgen()
+        .map(|p| p.with_file_name("wasm-bindgen-test-runner"))
+        .unwrap_or_else(|_| PathBuf::from("wasm-bindgen-test-runner"))
+}
+
+fn npm_install(prefix: &Path, packages: &[&str], what: &str) -> Result<()> {
+    std::fs::create_dir_all(prefix)?;
+    step(&format!("installing {what} (npm)"));
+    if output(Command::new("npm").arg("--version")).is_none() {
+        bail!("npm is missing; install Node.js and npm (as root: apt-get install -y nodejs npm), then run this again");
+    }
+    run(Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--no-save", "--prefix"])
+        .arg(prefix)
+        .args(packages))
+    .with_context(|| format!("could not install {what}; run by hand: npm install --prefix {} {}", prefix.display(), packages.join(" ")))
+}
+
+/// `wasm-opt` from the npm package `binaryen`, run with Node.
+pub fn ensure_wasm_opt() -> Result<PathBuf> {
+    let prefix = tools_dir().join(format!("binaryen-{BINARYEN_NPM_VERSION}"));
+    let bin = prefix.join("node_modules/binaryen/bin/wasm-opt");
+    if !bin.exists() {
+        npm_install(&prefix, &[&format!("binaryen@{BINARYEN_NPM_VERSION}")], "wasm-opt")?;
+    }
+    Ok(bin)
+}
+
+/// Debian's chromium and chromium-driver, for the browser tests.
+pub fn ensure_chromium() -> Result<()> {
+    if Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists() {
+        return Ok(());
+    }
+    let hand = "apt-get update && apt-get install -y chromium chromium-driver";
+    if !is_root() {
+        bail!("Chromium is needed for the browser tests; run as root: {hand}");
+    }
+    step("installing Debian's chromium and chromium-driver (apt-get)");
+    run(Command::new("apt-get").arg("update")).with_context(|| format!("apt-get update failed; run by hand: {hand}"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+    .with_context(|| format!("could not install Chromium; run by hand: {hand}"))
+}
+
+/// Installs Bootstrap Italia for the demo pages and copies what they use to
+/// demo-site/vendor/ (served locally: never from a CDN).
+pub fn demo_site_vendor() -> Result<()> {
+    let site = root().join("demo-site");
+    let dist = site.join("node_modules/bootstrap-italia/dist");
+    if !dist.join("css/bootstrap-italia.min.css").exists() {
+        step("installing the demo site's front-end packages (npm ci in demo-site/)");
+        run(Command::new("npm").current_dir(&site).args(["ci", "--no-audit", "--no-fund"]))
+            .context("npm ci failed in demo-site/; run it there by hand to see why")?;
+    }
+    let vendor = site.join("vendor/bootstrap-italia");
+    if !vendor.join("css/bootstrap-italia.min.css").exists() {
+        step("copying Bootstrap Italia to demo-site/vendor/");
+        for sub in ["css", "js", "svg", "fonts"] {
+            copy_dir(&dist.join(sub), &vendor.join(sub))?;
+        }
+    }
+    Ok(())
+}
+
+/// npm packages the end-to-end tests inject into pages (axe-core).
+pub fn test_tools() -> Result<()> {
+    let dir = root().join("tests");
+    if dir.join("package.json").exists() && !dir.join("node_modules").exists() {
+        step("installing the end-to-end tests' npm packages (npm ci in tests/)");
+        run(Command::new("npm").current_dir(&dir).args(["ci", "--no-audit", "--no-fund"]))
+            .context("npm ci failed in tests/; run it there by hand to see why")?;
+    }
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
