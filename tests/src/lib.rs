@@ -1,1 +1,371 @@
-//! placeholder
+//! End-to-end harness: the real `varco-server` (in process, on a random
+//! port, with a fresh SQLite file), the built `pkg/`, and headless Chromium
+//! driven over the DevTools protocol (chromiumoxide).
+//!
+//! Tests need `cargo xtask dist` to have built `pkg/`; `cargo xtask test`
+//! does it first.
+
+use anyhow::{anyhow, bail, Context, Result};
+use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
+use chromiumoxide::cdp::browser_protocol::network::{EventRequestWillBeSent, SetBlockedUrLsParams};
+use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams};
+use chromiumoxide::cdp::js_protocol::runtime::{EvaluateParams, EventConsoleApiCalled, EventExceptionThrown};
+use chromiumoxide::Page;
+use futures::StreamExt;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use varco_server::config::Config;
+
+/// The repository's root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
+
+/// A running server with its own database.
+pub struct TestServer {
+    pub base: String,
+    pub db_path: PathBuf,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts the demo configuration (`server/varco.toml`) with a fresh
+    /// database; `extra_origins` are allowed for every site besides the
+    /// server's own origin.
+    pub async fn start(extra_origins: &[String]) -> Result<TestServer> {
+        let pkg = root().join("pkg/varco_bg.wasm");
+        if !pkg.exists() {
+            bail!("{} is missing: run `cargo xtask test` (it builds pkg/ first)", pkg.display());
+        }
+        let dir = tempfile::tempdir()?;
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let mut config = Config::load(&root().join("server/varco.toml"))?;
+        config.server.database = dir.path().join("varco.db");
+        config.server.static_root = Some(root());
+        for site in &mut config.sites {
+            site.allowed_origins.push(base.clone());
+            site.allowed_origins.extend(extra_origins.iter().cloned());
+        }
+        let db_path = config.server.database.clone();
+        let (tx, rx) = oneshot::channel();
+        let handle = tokio::spawn(varco_server::startup::serve(config, listener, async {
+            let _ = rx.await;
+        }));
+        let server = TestServer { base, db_path, shutdown: Some(tx), handle: Some(handle), _dir: dir };
+        server.wait_healthy().await?;
+        Ok(server)
+    }
+
+    async fn wait_healthy(&self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(mut s) = tokio::net::TcpStream::connect(self.base.trim_start_matches("http://")).await {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await?;
+                let mut buf = Vec::new();
+                s.read_to_end(&mut buf).await?;
+                if buf.starts_with(b"HTTP/1.1 200") {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                bail!("server did not become healthy");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await??;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A second origin serving HTML the test writes: host pages that are not in
+/// the demo (broken configurations, `async` in `<head>`...), and a page on
+/// another origin than the widget.
+pub struct FixtureServer {
+    pub base: String,
+    pages: Arc<Mutex<HashMap<String, String>>>,
+    _handle: tokio::task::JoinHandle<()>,
+}
+
+impl FixtureServer {
+    pub async fn start() -> Result<FixtureServer> {
+        use axum::extract::{Path as AxPath, State};
+        use axum::response::{Html, IntoResponse};
+        let pages: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let app = axum::Router::new()
+            .route(
+                "/{*path}",
+                axum::routing::get(
+                    |State(p): State<Arc<Mutex<HashMap<String, String>>>>, AxPath(path): AxPath<String>| async move {
+                        match p.lock().unwrap().get(&path) {
+                            Some(html) => Html(html.clone()).into_response(),
+                            None => axum::http::StatusCode::NOT_FOUND.into_response(),
+                        }
+                    },
+                ),
+            )
+            .with_state(pages.clone());
+        let handle = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(FixtureServer { base, pages, _handle: handle })
+    }
+
+    /// Serves `html` at `/{name}` and returns its URL.
+    pub fn page(&self, name: &str, html: &str) -> String {
+        self.pages.lock().unwrap().insert(name.to_owned(), html.to_owned());
+        format!("{}/{}", self.base, name)
+    }
+}
+
+/// Headless Chromium.
+pub struct Chromium {
+    pub browser: Browser,
+    _handler: tokio::task::JoinHandle<()>,
+    _profile: tempfile::TempDir,
+}
+
+impl Chromium {
+    pub async fn launch() -> Result<Chromium> {
+        let profile = tempfile::tempdir()?;
+        let config = BrowserConfig::builder()
+            .chrome_executable(std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into()))
+            .no_sandbox()
+            .user_data_dir(profile.path())
+            .window_size(1280, 900)
+            .args([
+                "--headless",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-quic",
+                "--no-first-run",
+            ])
+            .build()
+            .map_err(|e| anyhow!(e))?;
+        let (browser, mut handler) = Browser::launch(config).await.context("launching /usr/bin/chromium")?;
+        let handle = tokio::spawn(async move { while handler.next().await.is_some() {} });
+        Ok(Chromium { browser, _handler: handle, _profile: profile })
+    }
+
+    /// A tab in a fresh browser context (its own cookies and storage), with
+    /// console, exceptions, log entries and requests recorded from the start.
+    pub async fn tab(&self) -> Result<Tab> {
+        let ctx = self.browser.create_browser_context(CreateBrowserContextParams::default()).await?;
+        let page = self
+            .browser
+            .new_page(CreateTargetParams::builder().url("about:blank").browser_context_id(ctx).build().map_err(|e| anyhow!(e))?)
+            .await?;
+        Tab::watch(page).await
+    }
+}
+
+/// One console message, exception or log entry.
+#[derive(Debug, Clone)]
+pub struct ConsoleLine {
+    /// `error`, `warning`, `log`, `exception`, ...
+    pub level: String,
+    pub text: String,
+}
+
+/// A page with everything it says recorded.
+pub struct Tab {
+    pub page: Page,
+    pub console: Arc<Mutex<Vec<ConsoleLine>>>,
+    pub requests: Arc<Mutex<Vec<RequestSeen>>>,
+}
+
+/// A request the page made.
+#[derive(Debug, Clone)]
+pub struct RequestSeen {
+    pub url: String,
+    pub method: String,
+    pub body: Option<String>,
+}
+
+impl Tab {
+    async fn watch(page: Page) -> Result<Tab> {
+        let console: Arc<Mutex<Vec<ConsoleLine>>> = Arc::default();
+        let requests: Arc<Mutex<Vec<RequestSeen>>> = Arc::default();
+
+        let mut events = page.event_listener::<EventConsoleApiCalled>().await?;
+        let c = console.clone();
+        tokio::spawn(async move {
+            while let Some(e) = events.next().await {
+                let text = e
+                    .args
+                    .iter()
+                    .map(|a| match &a.value {
+                        Some(Value::String(s)) => s.clone(),
+                        Some(v) => v.to_string(),
+                        None => a.description.clone().unwrap_or_default(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let level = serde_json::to_value(&e.r#type).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                c.lock().unwrap().push(ConsoleLine { level, text });
+            }
+        });
+        let mut events = page.event_listener::<EventExceptionThrown>().await?;
+        let c = console.clone();
+        tokio::spawn(async move {
+            while let Some(e) = events.next().await {
+                let d = &e.exception_details;
+                let text = d.exception.as_ref().and_then(|x| x.description.clone()).unwrap_or_else(|| d.text.clone());
+                c.lock().unwrap().push(ConsoleLine { level: "exception".into(), text });
+            }
+        });
+        let mut events = page.event_listener::<EventEntryAdded>().await?;
+        let c = console.clone();
+        tokio::spawn(async move {
+            while let Some(e) = events.next().await {
+                let level = serde_json::to_value(&e.entry.level).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                let text = format!("{} {}", e.entry.text, e.entry.url.clone().unwrap_or_default());
+                c.lock().unwrap().push(ConsoleLine { level: format!("log-{level}"), text });
+            }
+        });
+        let mut events = page.event_listener::<EventRequestWillBeSent>().await?;
+        let r = requests.clone();
+        tokio::spawn(async move {
+            while let Some(e) = events.next().await {
+                let body = e.request.post_data_entries.as_ref().map(|entries| {
+                    entries.iter().filter_map(|x| x.bytes.as_ref().map(|b| {
+                        let s: &str = b.as_ref();
+                        s.to_owned()
+                    })).collect::<Vec<_>>().join("")
+                });
+                r.lock().unwrap().push(RequestSeen { url: e.request.url.clone(), method: e.request.method.clone(), body });
+            }
+        });
+        page.enable_log().await?;
+        Ok(Tab { page, console, requests })
+    }
+
+    /// Blocks requests whose URL matches one of `patterns` (`*` wildcards).
+    pub async fn block_urls(&self, patterns: &[&str]) -> Result<()> {
+        self.page.execute(SetBlockedUrLsParams::new(patterns.iter().map(|s| s.to_string()).collect::<Vec<_>>())).await?;
+        Ok(())
+    }
+
+    /// Runs `script` in every document before the page's own scripts.
+    pub async fn before_load(&self, script: &str) -> Result<()> {
+        self.page.evaluate_on_new_document(script).await?;
+        Ok(())
+    }
+
+    pub async fn goto(&self, url: &str) -> Result<()> {
+        self.page.goto(url).await.with_context(|| format!("navigating to {url}"))?;
+        Ok(())
+    }
+
+    /// Evaluates a JS expression (promises are awaited) and returns its JSON value.
+    pub async fn eval(&self, js: &str) -> Result<Value> {
+        let params = EvaluateParams::builder()
+            .expression(js)
+            .await_promise(true)
+            .return_by_value(true)
+            .build()
+            .map_err(|e| anyhow!(e))?;
+        let result = self.page.evaluate_expression(params).await.with_context(|| format!("evaluating {js}"))?;
+        Ok(result.value().cloned().unwrap_or(Value::Null))
+    }
+
+    /// Polls a JS expression until it is truthy (or fails after `secs`).
+    pub async fn wait_for(&self, js: &str, secs: u64) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let v = self.eval(js).await.unwrap_or(Value::Null);
+            if !matches!(v, Value::Null | Value::Bool(false)) && v != Value::from(0) && v != Value::from("") {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("timed out after {secs}s waiting for: {js}\nconsole: {:#?}", self.console_lines());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the widget has rendered inside its shadow root.
+    pub async fn wait_widget(&self) -> Result<()> {
+        self.wait_for("!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco > *')", 15).await
+    }
+
+    /// Evaluates `js` with `shadow` bound to the widget's shadow root.
+    pub async fn in_widget(&self, js: &str) -> Result<Value> {
+        self.eval(&format!("(() => {{ const shadow = document.querySelector('varco-widget').shadowRoot; return ({js}); }})()")).await
+    }
+
+    pub fn console_lines(&self) -> Vec<ConsoleLine> {
+        self.console.lock().unwrap().clone()
+    }
+
+    /// Console errors, uncaught exceptions and error log entries.
+    pub fn errors(&self) -> Vec<ConsoleLine> {
+        self.console_lines()
+            .into_iter()
+            .filter(|l| matches!(l.level.as_str(), "error" | "exception" | "log-error" | "assert"))
+            .collect()
+    }
+
+    pub fn requests(&self) -> Vec<RequestSeen> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    pub async fn close(self) {
+        let _ = self.page.close().await;
+    }
+}
+
+/// The demo's host pages, relative to the server root (`/demo-site/...`).
+pub fn demo_pages() -> Vec<String> {
+    let mut pages = Vec::new();
+    for site in ["milomb", "calvatone"] {
+        let dir = root().join("demo-site").join(site);
+        let mut walk = vec![dir.clone()];
+        while let Some(d) = walk.pop() {
+            for entry in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = entry.path();
+                if p.is_dir() {
+                    walk.push(p);
+                } else if p.extension().is_some_and(|e| e == "html") {
+                    let rel = p.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/");
+                    pages.push(format!("/{rel}"));
+                }
+            }
+        }
+    }
+    pages.sort();
+    pages
+}

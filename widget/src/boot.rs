@@ -18,14 +18,27 @@ pub struct Boot {
     pub lang: Lang,
 }
 
+/// Why the widget did not start: the webmaster's configuration (a console
+/// error), or the browser (a console warning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotStarted {
+    Config(String),
+    Browser(String),
+}
+
 /// Reads and checks the configuration, then mounts the app. On failure,
 /// returns the one console message to print.
-pub fn boot(script: Option<Element>) -> Result<(), String> {
+pub fn boot(script: Option<Element>) -> Result<(), NotStarted> {
     let document = web_sys::window()
         .and_then(|w| w.document())
-        .ok_or_else(|| "Varco: no document, the widget is not started.".to_owned())?;
-    let config = read_config(&document, script.as_ref()).map_err(|errors| config_message(&errors))?;
-    let root = mount::mount(&document).map_err(|e| format!("Varco: the widget could not be mounted: {}", js_message(&e)))?;
+        .ok_or_else(|| NotStarted::Browser("Varco: no document, the widget is not started.".to_owned()))?;
+    let config = read_config(&document, script.as_ref()).map_err(|errors| NotStarted::Config(config_message(&errors)))?;
+    let root = mount::mount(&document).map_err(|e| {
+        NotStarted::Browser(format!(
+            "Varco: the widget could not be mounted ({}); managed scripts stay blocked.",
+            js_message(&e)
+        ))
+    })?;
     app::render(root, config);
     Ok(())
 }

@@ -21,7 +21,9 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub fn start(script: Option<web_sys::Element>) {
     boot::install_panic_hook();
-    if let Err(message) = boot::boot(script) {
-        web_sys::console::error_1(&JsValue::from_str(&message));
+    match boot::boot(script) {
+        Ok(()) => {}
+        Err(boot::NotStarted::Config(message)) => web_sys::console::error_1(&JsValue::from_str(&message)),
+        Err(boot::NotStarted::Browser(message)) => web_sys::console::warn_1(&JsValue::from_str(&message)),
     }
 }
