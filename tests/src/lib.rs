@@ -8,7 +8,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
-use chromiumoxide::cdp::browser_protocol::network::{EventRequestWillBeSent, SetBlockedUrLsParams};
+use chromiumoxide::cdp::browser_protocol::network::{BlockPattern, EventRequestWillBeSent, SetBlockedUrLsParams};
 use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams};
 use chromiumoxide::cdp::js_protocol::runtime::{EvaluateParams, EventConsoleApiCalled, EventExceptionThrown};
 use chromiumoxide::Page;
@@ -273,9 +273,13 @@ impl Tab {
         Ok(Tab { page, console, requests })
     }
 
-    /// Blocks requests whose URL matches one of `patterns` (`*` wildcards).
+    /// Blocks requests whose URL matches one of `patterns` (URLPattern
+    /// syntax, e.g. `*://*:*/varco/*`).
     pub async fn block_urls(&self, patterns: &[&str]) -> Result<()> {
-        self.page.execute(SetBlockedUrLsParams::new(patterns.iter().map(|s| s.to_string()).collect::<Vec<_>>())).await?;
+        let params = SetBlockedUrLsParams::builder()
+            .url_patterns(patterns.iter().map(|p| BlockPattern::new(*p, true)))
+            .build();
+        self.page.execute(params).await?;
         Ok(())
     }
 
