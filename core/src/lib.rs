@@ -6,5 +6,6 @@
 //! in and out of these functions.
 
 pub mod config;
+pub mod consent;
 pub mod lang;
 pub mod texts;

@@ -131,6 +131,85 @@ pub struct SiteConfig {
     /// Per-language overrides of the widget's texts, by text key.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub texts: BTreeMap<String, BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentSettings>,
+}
+
+/// How the consent manager behaves on a site. Every field has a default.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ConsentSettings {
+    /// Days an acceptance is kept (default 365).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_days: Option<u32>,
+    /// Days a refusal is kept before the banner may ask again (default 180,
+    /// the Garante's six months; never less).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refuse_days: Option<u32>,
+    /// `local` (localStorage, default) or `cookie` (so server code can read it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+    /// Honour `navigator.globalPrivacyControl` (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub respect_gpc: Option<bool>,
+    /// Show the small button that reopens the preferences (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floating_button: Option<bool>,
+    /// What changed in the current revision, shown when the banner asks again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision_note: Option<Localized>,
+}
+
+/// What the visitor did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentAction {
+    AcceptAll,
+    RejectAll,
+    Close,
+    Custom,
+    Withdraw,
+}
+
+impl ConsentAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentAction::AcceptAll => "accept_all",
+            ConsentAction::RejectAll => "reject_all",
+            ConsentAction::Close => "close",
+            ConsentAction::Custom => "custom",
+            ConsentAction::Withdraw => "withdraw",
+        }
+    }
+}
+
+/// `POST /api/v1/consents`: the proof of one decision. Deliberately no IP,
+/// no user agent, no UserID, no Thread ID.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRecord {
+    /// New for each record (UUID v4): a retried record is stored once.
+    pub record_id: String,
+    /// The same for one browser until it is reset (UUID v4).
+    pub consent_id: String,
+    pub site: String,
+    /// RFC 3339, the browser's clock.
+    pub decided_at: String,
+    pub revision: String,
+    pub accepted: Vec<String>,
+    pub rejected: Vec<String>,
+    pub action: ConsentAction,
+    pub language: String,
+    /// Hash of the banner texts shown to the visitor.
+    pub texts_hash: String,
+}
+
+/// Answer to `POST /api/v1/consents`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentReceipt {
+    pub seq: i64,
+    pub received_at: String,
+    /// True when this `record_id` had been stored already.
+    pub duplicate: bool,
 }
 
 /// The body of every 4xx/5xx answer of the API.

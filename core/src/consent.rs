@@ -1,0 +1,570 @@
+//! Consent rules: what a stored choice means now, what a decision stores,
+//! what record it sends, what a withdrawal must clean up.
+//!
+//! Sources: Garante, *Linee guida cookie e altri strumenti di tracciamento*
+//! (10 June 2021); EDPB Cookie Banner Taskforce report (2023); GDPR art. 7.
+//! The widget calls these functions with what it read from the browser; no
+//! function here touches a browser API or the clock.
+
+use serde::{Deserialize, Serialize};
+use varco_protocol::{ConsentAction, ConsentRecord, SiteConfig};
+
+/// Version of the stored choice's shape. Data with another version (an older
+/// shape we no longer read, or a newer one written by a later Varco) counts
+/// as no choice: the banner asks again, nothing non-necessary runs.
+pub const SCHEMA_VERSION: u32 = 1;
+/// localStorage key (or cookie name) of the stored choice.
+pub const STORAGE_KEY: &str = "varco.consent";
+/// localStorage key of the records not yet delivered to the server.
+pub const OUTBOX_KEY: &str = "varco.outbox";
+
+const DAY_MS: f64 = 86_400_000.0;
+pub const DEFAULT_ACCEPT_DAYS: u32 = 365;
+/// Six months: the Garante's minimum before a refusal may be asked again.
+pub const MIN_REFUSE_DAYS: u32 = 180;
+
+/// The visitor's choice as kept in the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredChoice {
+    pub v: u32,
+    pub consent_id: String,
+    pub revision: String,
+    /// RFC 3339.
+    pub decided_at: String,
+    /// The same instant in milliseconds since the epoch (for expiry).
+    pub decided_ms: i64,
+    pub accepted: Vec<String>,
+    pub rejected: Vec<String>,
+    pub action: ConsentAction,
+}
+
+impl StoredChoice {
+    pub fn grants(&self, category: &str) -> bool {
+        self.accepted.iter().any(|c| c == category)
+    }
+}
+
+/// The rules of one site, from its configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules {
+    pub revision: String,
+    /// Category ids in display order, with whether each is necessary.
+    pub categories: Vec<(String, bool)>,
+    pub accept_days: u32,
+    pub refuse_days: u32,
+    pub respect_gpc: bool,
+}
+
+impl Rules {
+    pub fn from_site(site: &SiteConfig) -> Rules {
+        let consent = site.consent.clone().unwrap_or_default();
+        Rules {
+            revision: site.revision.clone().unwrap_or_else(|| "1".to_owned()),
+            categories: site.categories.iter().map(|c| (c.id.clone(), c.necessary)).collect(),
+            accept_days: consent.accept_days.unwrap_or(DEFAULT_ACCEPT_DAYS),
+            refuse_days: consent.refuse_days.unwrap_or(MIN_REFUSE_DAYS).max(MIN_REFUSE_DAYS),
+            respect_gpc: consent.respect_gpc.unwrap_or(true),
+        }
+    }
+
+    pub fn necessary(&self) -> impl Iterator<Item = &str> {
+        self.categories.iter().filter(|(_, n)| *n).map(|(id, _)| id.as_str())
+    }
+
+    pub fn optional(&self) -> impl Iterator<Item = &str> {
+        self.categories.iter().filter(|(_, n)| !*n).map(|(id, _)| id.as_str())
+    }
+}
+
+/// Why the banner is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AskReason {
+    /// No choice stored.
+    First,
+    /// Stored data that cannot be read as a choice of this version.
+    Unreadable,
+    /// The choice is older than its retention.
+    Expired,
+    /// The policy's revision changed, or categories were added since.
+    Changed { new_categories: Vec<String> },
+}
+
+/// What the stored state means now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    /// Ask: show the banner; only necessary categories are on.
+    Ask(AskReason),
+    /// A valid choice.
+    Decided(StoredChoice),
+    /// No choice, but the browser sends Global Privacy Control: every
+    /// optional category is refused until the visitor chooses otherwise.
+    /// Nothing is stored and no record is sent for a signal.
+    GpcRefused,
+}
+
+impl Status {
+    /// Whether `category` may run now. Fail closed: only a valid choice
+    /// grants anything optional.
+    pub fn grants(&self, rules: &Rules, category: &str) -> bool {
+        if rules.necessary().any(|c| c == category) {
+            return true;
+        }
+        match self {
+            Status::Decided(choice) => choice.grants(category),
+            _ => false,
+        }
+    }
+}
+
+/// Reads the stored text. `Err` means something is there but it is not a
+/// choice we can trust (corrupted, foreign, or another schema version).
+pub fn parse_stored(raw: Option<&str>) -> Result<Option<StoredChoice>, ()> {
+    let Some(raw) = raw else { return Ok(None) };
+    let choice: StoredChoice = serde_json::from_str(raw).map_err(|_| ())?;
+    let ids_ok = choice.accepted.iter().chain(&choice.rejected).all(|c| !c.is_empty() && c.len() <= 64);
+    if choice.v != SCHEMA_VERSION || !is_uuid_v4(&choice.consent_id) || !ids_ok || choice.decided_ms <= 0 {
+        return Err(());
+    }
+    Ok(Some(choice))
+}
+
+/// The state at `now_ms`, given what storage held.
+pub fn status(stored: Result<Option<StoredChoice>, ()>, rules: &Rules, now_ms: i64, gpc: bool) -> Status {
+    let choice = match stored {
+        Err(()) => return Status::Ask(AskReason::Unreadable),
+        Ok(None) if gpc && rules.respect_gpc => return Status::GpcRefused,
+        Ok(None) => return Status::Ask(AskReason::First),
+        Ok(Some(c)) => c,
+    };
+    let refused = !rules.optional().any(|c| choice.grants(c));
+    let days = if refused { rules.refuse_days } else { rules.accept_days };
+    if (now_ms - choice.decided_ms) as f64 > days as f64 * DAY_MS {
+        return Status::Ask(AskReason::Expired);
+    }
+    let new_categories: Vec<String> = rules
+        .optional()
+        .filter(|c| !choice.accepted.iter().chain(&choice.rejected).any(|k| k == c))
+        .map(str::to_owned)
+        .collect();
+    if choice.revision != rules.revision || !new_categories.is_empty() {
+        return Status::Ask(AskReason::Changed { new_categories });
+    }
+    Status::Decided(choice)
+}
+
+/// What the visitor pressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    AcceptAll,
+    RejectAll,
+    /// The X: keeps the defaults (only necessary).
+    Close,
+    /// "Salva le mie scelte" with these optional categories on.
+    Save(Vec<String>),
+}
+
+/// The choice a decision stores. `previous` is what was stored before (if
+/// readable): turning off a category it had accepted is a withdrawal.
+pub fn decide(
+    decision: &Decision,
+    rules: &Rules,
+    previous: Option<&StoredChoice>,
+    consent_id: &str,
+    now_ms: i64,
+) -> StoredChoice {
+    let wanted = |id: &str| match decision {
+        Decision::AcceptAll => true,
+        Decision::RejectAll | Decision::Close => false,
+        Decision::Save(on) => on.iter().any(|c| c == id),
+    };
+    let mut accepted: Vec<String> = rules.necessary().map(str::to_owned).collect();
+    let mut rejected = Vec::new();
+    for id in rules.optional() {
+        if wanted(id) {
+            accepted.push(id.to_owned());
+        } else {
+            rejected.push(id.to_owned());
+        }
+    }
+    let withdrawn = previous.is_some_and(|p| rejected.iter().any(|c| p.grants(c)));
+    let action = if withdrawn {
+        ConsentAction::Withdraw
+    } else {
+        match decision {
+            Decision::AcceptAll => ConsentAction::AcceptAll,
+            Decision::RejectAll => ConsentAction::RejectAll,
+            Decision::Close => ConsentAction::Close,
+            Decision::Save(_) => ConsentAction::Custom,
+        }
+    };
+    StoredChoice {
+        v: SCHEMA_VERSION,
+        consent_id: consent_id.to_owned(),
+        revision: rules.revision.clone(),
+        decided_at: rfc3339_utc(now_ms),
+        decided_ms: now_ms,
+        accepted,
+        rejected,
+        action,
+    }
+}
+
+/// The proof-of-consent record of a stored choice.
+pub fn record(choice: &StoredChoice, site: &str, language: &str, texts_hash: &str, record_id: &str) -> ConsentRecord {
+    ConsentRecord {
+        record_id: record_id.to_owned(),
+        consent_id: choice.consent_id.clone(),
+        site: site.to_owned(),
+        decided_at: choice.decided_at.clone(),
+        revision: choice.revision.clone(),
+        accepted: choice.accepted.clone(),
+        rejected: choice.rejected.clone(),
+        action: choice.action,
+        language: language.to_owned(),
+        texts_hash: texts_hash.to_owned(),
+    }
+}
+
+/// Problems in a record received by the server (empty: fine).
+pub fn check_record(r: &ConsentRecord, rules: &Rules) -> Vec<String> {
+    let mut errors = Vec::new();
+    if !is_uuid_v4(&r.record_id) {
+        errors.push("record_id must be a UUID v4".to_owned());
+    }
+    if !is_uuid_v4(&r.consent_id) {
+        errors.push("consent_id must be a UUID v4".to_owned());
+    }
+    if parse_rfc3339_ms(&r.decided_at).is_none() {
+        errors.push("decided_at must be an RFC 3339 date-time".to_owned());
+    }
+    let known = |c: &String| rules.categories.iter().any(|(id, _)| id == c);
+    for c in r.accepted.iter().chain(&r.rejected) {
+        if !known(c) {
+            errors.push(format!("unknown category {c:?}"));
+        }
+    }
+    if r.accepted.iter().any(|c| r.rejected.contains(c)) {
+        errors.push("a category is both accepted and rejected".to_owned());
+    }
+    if r.rejected.iter().any(|c| rules.necessary().any(|n| n == c)) {
+        errors.push("necessary categories cannot be rejected".to_owned());
+    }
+    for (field, value, max) in [("revision", &r.revision, 64), ("language", &r.language, 16), ("texts_hash", &r.texts_hash, 128)] {
+        if value.is_empty() || value.len() > max {
+            errors.push(format!("{field} must be 1 to {max} characters"));
+        }
+    }
+    errors
+}
+
+/// Categories that a new choice turns off although the previous one had
+/// them on: their cookies must be deleted.
+pub fn withdrawn(previous: &StoredChoice, next: &StoredChoice) -> Vec<String> {
+    previous.accepted.iter().filter(|c| !next.grants(c)).cloned().collect()
+}
+
+/// `*` matches any run of characters; everything else matches itself.
+pub fn cookie_matches(pattern: &str, name: &str) -> bool {
+    fn go(p: &[u8], n: &[u8]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some((b'*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
+            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+        }
+    }
+    go(pattern.as_bytes(), name.as_bytes())
+}
+
+/// The domains on which a cookie of `host` may have been set: the host and
+/// its parent domain (`www.milomb.camcom.it` → `milomb.camcom.it`). None for
+/// `localhost` and IP addresses.
+pub fn cookie_domains(host: &str) -> Vec<String> {
+    let is_ip = host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[');
+    if is_ip || !host.contains('.') {
+        return Vec::new();
+    }
+    let mut out = vec![host.to_owned()];
+    if let Some((_, parent)) = host.split_once('.') {
+        if parent.contains('.') {
+            out.push(parent.to_owned());
+        }
+    }
+    out
+}
+
+/// A short, stable fingerprint of the texts the banner showed (FNV-1a, 64 bit).
+pub fn texts_hash(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0x1f)) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("fnv1a64:{h:016x}")
+}
+
+pub fn is_uuid_v4(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            14 => *c == b'4',
+            19 => matches!(c, b'8' | b'9' | b'a' | b'b' | b'A' | b'B'),
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Formats a UNIX time in milliseconds as RFC 3339 UTC (`2026-11-22T19:26:41.000Z`).
+pub fn rfc3339_utc(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil-from-days (H. Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", sod / 3600, sod % 3600 / 60, sod % 60)
+}
+
+/// Parses an RFC 3339 date-time (`Z` or `±hh:mm`) to UNIX milliseconds.
+pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let t = s.get(r)?;
+        t.bytes().all(|c| c.is_ascii_digit()).then(|| t.parse().ok())?
+    };
+    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut i = 19;
+    let mut millis = 0i64;
+    if b.get(i) == Some(&b'.') {
+        let start = i + 1;
+        i = start;
+        while b.get(i).is_some_and(|c| c.is_ascii_digit()) {
+            i += 1;
+        }
+        let frac = s.get(start..i)?;
+        if frac.is_empty() {
+            return None;
+        }
+        millis = format!("{frac:0<3}")[..3].parse().ok()?;
+    }
+    let offset_min = match s.get(i..)? {
+        "Z" | "z" => 0,
+        tz if tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-')) && &tz[3..4] == ":" => {
+            let sign = if tz.starts_with('-') { -1 } else { 1 };
+            sign * (tz[1..3].parse::<i64>().ok()? * 60 + tz[4..6].parse::<i64>().ok()?)
+        }
+        _ => return None,
+    };
+    // Days-from-civil (H. Hinnant).
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 86_400 + h * 3600 + mi * 60 + se) - offset_min * 60) * 1000 + millis)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+    const NOW: i64 = 1_795_000_000_000;
+
+    fn rules() -> Rules {
+        Rules {
+            revision: "2026-11-01".into(),
+            categories: vec![
+                ("necessari".into(), true),
+                ("analitici".into(), false),
+                ("personalizzazione".into(), false),
+                ("profilazione".into(), false),
+            ],
+            accept_days: 365,
+            refuse_days: 180,
+            respect_gpc: true,
+        }
+    }
+
+    fn stored(choice: &StoredChoice) -> Result<Option<StoredChoice>, ()> {
+        parse_stored(Some(&serde_json::to_string(choice).unwrap()))
+    }
+
+    #[test]
+    fn nothing_stored_asks_and_grants_only_necessary() {
+        let s = status(Ok(None), &rules(), NOW, false);
+        assert_eq!(s, Status::Ask(AskReason::First));
+        assert!(s.grants(&rules(), "necessari"));
+        assert!(!s.grants(&rules(), "analitici"));
+    }
+
+    #[test]
+    fn accept_all_grants_everything_and_lasts_a_year() {
+        let c = decide(&Decision::AcceptAll, &rules(), None, ID, NOW);
+        assert_eq!(c.action, ConsentAction::AcceptAll);
+        assert_eq!(c.accepted, ["necessari", "analitici", "personalizzazione", "profilazione"]);
+        assert!(c.rejected.is_empty());
+        let day = 86_400_000;
+        assert!(matches!(status(stored(&c), &rules(), NOW + 364 * day, false), Status::Decided(_)));
+        assert_eq!(status(stored(&c), &rules(), NOW + 366 * day, false), Status::Ask(AskReason::Expired));
+    }
+
+    #[test]
+    fn a_refusal_is_kept_six_months_and_never_less() {
+        let c = decide(&Decision::Close, &rules(), None, ID, NOW);
+        assert_eq!(c.action, ConsentAction::Close);
+        assert_eq!(c.accepted, ["necessari"]);
+        let day = 86_400_000;
+        assert!(matches!(status(stored(&c), &rules(), NOW + 179 * day, false), Status::Decided(_)));
+        assert_eq!(status(stored(&c), &rules(), NOW + 181 * day, false), Status::Ask(AskReason::Expired));
+        // A site cannot configure a shorter refusal.
+        let mut cfg = SiteConfig::default();
+        cfg.consent = Some(varco_protocol::ConsentSettings { refuse_days: Some(30), ..Default::default() });
+        assert_eq!(Rules::from_site(&cfg).refuse_days, 180);
+    }
+
+    #[test]
+    fn custom_save_grants_only_the_chosen_category() {
+        let c = decide(&Decision::Save(vec!["analitici".into()]), &rules(), None, ID, NOW);
+        assert_eq!(c.action, ConsentAction::Custom);
+        let s = status(stored(&c), &rules(), NOW, false);
+        assert!(s.grants(&rules(), "analitici"));
+        assert!(!s.grants(&rules(), "profilazione"));
+        assert_eq!(c.rejected, ["personalizzazione", "profilazione"]);
+    }
+
+    #[test]
+    fn turning_off_an_accepted_category_is_a_withdrawal_whatever_the_button() {
+        let before = decide(&Decision::AcceptAll, &rules(), None, ID, NOW);
+        for d in [Decision::RejectAll, Decision::Close, Decision::Save(vec!["analitici".into()])] {
+            let after = decide(&d, &rules(), Some(&before), ID, NOW + 1000);
+            assert_eq!(after.action, ConsentAction::Withdraw, "{d:?}");
+        }
+        let after = decide(&Decision::Save(vec!["analitici".into()]), &rules(), Some(&before), ID, NOW);
+        assert_eq!(withdrawn(&before, &after), ["personalizzazione", "profilazione"]);
+        // Adding a category is not a withdrawal.
+        let narrow = decide(&Decision::Save(vec!["analitici".into()]), &rules(), None, ID, NOW);
+        let wider = decide(&Decision::AcceptAll, &rules(), Some(&narrow), ID, NOW);
+        assert_eq!(wider.action, ConsentAction::AcceptAll);
+    }
+
+    #[test]
+    fn a_new_revision_or_a_new_category_asks_again_at_once() {
+        let c = decide(&Decision::RejectAll, &rules(), None, ID, NOW);
+        let mut r = rules();
+        r.revision = "2027-01-01".into();
+        assert_eq!(status(stored(&c), &r, NOW + 1, false), Status::Ask(AskReason::Changed { new_categories: vec![] }));
+        let mut r = rules();
+        r.categories.push(("video".into(), false));
+        assert_eq!(
+            status(stored(&c), &r, NOW + 1, false),
+            Status::Ask(AskReason::Changed { new_categories: vec!["video".into()] })
+        );
+    }
+
+    #[test]
+    fn gpc_refuses_until_the_visitor_chooses() {
+        assert_eq!(status(Ok(None), &rules(), NOW, true), Status::GpcRefused);
+        assert!(!Status::GpcRefused.grants(&rules(), "analitici"));
+        let c = decide(&Decision::AcceptAll, &rules(), None, ID, NOW);
+        assert!(matches!(status(stored(&c), &rules(), NOW, true), Status::Decided(_)), "an explicit choice wins");
+        let mut r = rules();
+        r.respect_gpc = false;
+        assert_eq!(status(Ok(None), &r, NOW, true), Status::Ask(AskReason::First));
+    }
+
+    #[test]
+    fn stored_data_of_every_bad_shape_counts_as_no_choice() {
+        let good = serde_json::to_string(&decide(&Decision::AcceptAll, &rules(), None, ID, NOW)).unwrap();
+        assert!(parse_stored(Some(&good)).unwrap().is_some());
+        let bad = [
+            "",
+            "{",
+            "null",
+            "42",
+            "\"accepted\"",
+            "[]",
+            "{}",
+            r#"{"necessari":true,"analitici":true}"#,
+            &good.replace("\"v\":1", "\"v\":2"),
+            &good.replace("\"v\":1", "\"v\":0"),
+            &good.replace(ID, "not-a-uuid"),
+            &good.replace("\"accept_all\"", "\"yes\""),
+            &good.replace("\"decided_ms\":1795000000000", "\"decided_ms\":-5"),
+            &good.replace("[\"necessari\"", "[\"\""),
+            // orestbida's cookieconsent shape under our key
+            r#"{"categories":["necessary","analytics"],"revision":0,"data":null,"consentTimestamp":"2024-01-01T00:00:00.000Z"}"#,
+        ];
+        for raw in bad {
+            assert_eq!(parse_stored(Some(raw)), Err(()), "{raw}");
+            assert_eq!(status(parse_stored(Some(raw)), &rules(), NOW, false), Status::Ask(AskReason::Unreadable));
+        }
+    }
+
+    #[test]
+    fn records_carry_the_choice_and_nothing_else() {
+        let c = decide(&Decision::Save(vec!["analitici".into()]), &rules(), None, ID, NOW);
+        let rid = "9b2c4a1e-6f0d-4e8a-b3c2-1d2e3f4a5b6c";
+        let r = record(&c, "milomb", "it", &texts_hash(&["a", "b"]), rid);
+        assert!(check_record(&r, &rules()).is_empty(), "{:?}", check_record(&r, &rules()));
+        let json = serde_json::to_value(&r).unwrap();
+        let keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(
+            keys,
+            ["accepted", "action", "consent_id", "decided_at", "language", "record_id", "rejected", "revision", "site", "texts_hash"]
+        );
+        let mut bad = r.clone();
+        bad.rejected.push("necessari".into());
+        bad.accepted.push("sconosciuta".into());
+        bad.decided_at = "ieri".into();
+        assert_eq!(check_record(&bad, &rules()).len(), 4);
+    }
+
+    #[test]
+    fn cookie_patterns_and_domains() {
+        assert!(cookie_matches("_pk_id.*", "_pk_id.1.1fff"));
+        assert!(cookie_matches("_pk_ses.*", "_pk_ses.1.1fff"));
+        assert!(!cookie_matches("_pk_id.*", "_pk_ses.1.1fff"));
+        assert!(cookie_matches("YSC", "YSC"));
+        assert!(!cookie_matches("YSC", "YSC2"));
+        assert!(cookie_matches("*", "anything"));
+        assert_eq!(cookie_domains("www.milomb.camcom.it"), ["www.milomb.camcom.it", "milomb.camcom.it"]);
+        assert_eq!(cookie_domains("example.it"), ["example.it"]);
+        assert!(cookie_domains("127.0.0.1").is_empty());
+        assert!(cookie_domains("localhost").is_empty());
+    }
+
+    #[test]
+    fn texts_hash_is_stable_and_sensitive() {
+        assert_eq!(texts_hash(&["Accetta tutti", "Rifiuta tutti"]), texts_hash(&["Accetta tutti", "Rifiuta tutti"]));
+        assert_ne!(texts_hash(&["Accetta tutti", "Rifiuta tutti"]), texts_hash(&["Accetta tuttiRifiuta", " tutti"]));
+    }
+
+    #[test]
+    fn rfc3339_round_trips() {
+        for ms in [0, 951_782_400_000, 1_795_000_000_123, 4_107_542_400_999] {
+            assert_eq!(parse_rfc3339_ms(&rfc3339_utc(ms)), Some(ms), "{}", rfc3339_utc(ms));
+        }
+        assert_eq!(rfc3339_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(parse_rfc3339_ms("2026-11-22T20:26:41+01:00"), parse_rfc3339_ms("2026-11-22T19:26:41Z"));
+        assert_eq!(parse_rfc3339_ms("2026-13-01T00:00:00Z"), None);
+        assert_eq!(parse_rfc3339_ms("22/11/2026"), None);
+    }
+}
