@@ -11,7 +11,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use varco_protocol::{ApiError, Health, SiteConfig};
+use varco_core::consent::{check_record, rfc3339_utc, Rules};
+use varco_protocol::{ApiError, ConsentReceipt, ConsentRecord, Health, SiteConfig};
 
 /// An API error answer.
 #[derive(Debug)]
@@ -85,6 +86,39 @@ pub async fn site_config(
     let site = state.config.site(&id).ok_or_else(|| Failure::not_found(format!("no site {id:?} on this server")))?;
     check_site_origin(site, &headers)?;
     Ok(Json(site.widget.clone()))
+}
+
+/// `POST /api/v1/consents`: stores the proof of one decision (append-only,
+/// once per `record_id`). 201 when stored, 200 for a record already stored.
+pub async fn post_consent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(record): JsonBody<ConsentRecord>,
+) -> Result<(StatusCode, Json<ConsentReceipt>), Failure> {
+    let site = state
+        .config
+        .site(&record.site)
+        .ok_or_else(|| Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_site", format!("no site {:?} on this server", record.site)))?;
+    check_site_origin(site, &headers)?;
+    let problems = check_record(&record, &Rules::from_site(&site.widget));
+    if !problems.is_empty() {
+        return Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_record", problems.join("; ")));
+    }
+    let receipt = state.storage.insert_consent(&record, &rfc3339_utc(now_ms())).await.map_err(|e| {
+        tracing::error!(error = %e, "storing a consent record failed");
+        Failure::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "the record could not be stored; retry later")
+    })?;
+    tracing::info!(site = %record.site, seq = receipt.seq, action = record.action.as_str(), duplicate = receipt.duplicate, "consent record");
+    let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(receipt)))
+}
+
+/// Milliseconds since the UNIX epoch, from the server's clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Refuses a browser request whose `Origin` is not one of the site's.

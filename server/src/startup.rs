@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::storage::Storage;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::{middleware, Router};
 use std::future::Future;
 use std::sync::Arc;
@@ -26,6 +26,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/sites/{id}", get(api::site_config))
+        .route("/v1/consents", post(api::post_consent))
         .fallback(api::api_not_found)
         .layer(middleware::from_fn_with_state(state.clone(), api::cors))
         .layer(DefaultBodyLimit::max(state.config.server.body_limit));

@@ -10,6 +10,16 @@ use sqlx::SqlitePool;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
+use varco_protocol::{ConsentReceipt, ConsentRecord};
+
+/// A consent record as stored, with the server's sequence and time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredConsent {
+    pub seq: i64,
+    pub received_at: String,
+    #[serde(flatten)]
+    pub record: ConsentRecord,
+}
 
 #[derive(Clone)]
 pub struct Storage {
@@ -62,6 +72,75 @@ impl Storage {
             out.push((table, cols.into_iter().map(|(c,)| c).collect()));
         }
         Ok(out)
+    }
+
+    /// Appends a consent record. A `record_id` seen before is not stored
+    /// again: the first copy's sequence number is returned with `duplicate`.
+    pub async fn insert_consent(&self, r: &ConsentRecord, received_at: &str) -> anyhow::Result<ConsentReceipt> {
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO consent_records
+                (record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (record_id) DO NOTHING
+             RETURNING seq",
+        )
+        .bind(&r.record_id)
+        .bind(&r.consent_id)
+        .bind(&r.site)
+        .bind(&r.decided_at)
+        .bind(received_at)
+        .bind(&r.revision)
+        .bind(serde_json::to_string(&r.accepted)?)
+        .bind(serde_json::to_string(&r.rejected)?)
+        .bind(r.action.as_str())
+        .bind(&r.language)
+        .bind(&r.texts_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some((seq,)) = inserted {
+            return Ok(ConsentReceipt { seq, received_at: received_at.to_owned(), duplicate: false });
+        }
+        let (seq, first_received): (i64, String) =
+            sqlx::query_as("SELECT seq, received_at FROM consent_records WHERE record_id = ?")
+                .bind(&r.record_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(ConsentReceipt { seq, received_at: first_received, duplicate: true })
+    }
+
+    /// Consent records of a site received in `[from, to)` (RFC 3339 strings,
+    /// compared as text: every stored time is UTC with the same shape).
+    pub async fn consents(&self, site: &str, from: &str, to: &str) -> anyhow::Result<Vec<StoredConsent>> {
+        let rows: Vec<(i64, String, String, String, String, String, String, String, String, String, String, String)> =
+            sqlx::query_as(
+                "SELECT seq, record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash
+                 FROM consent_records WHERE site = ? AND received_at >= ? AND received_at < ? ORDER BY seq",
+            )
+            .bind(site)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .map(|(seq, record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash)| {
+                Ok(StoredConsent {
+                    seq,
+                    received_at,
+                    record: ConsentRecord {
+                        record_id,
+                        consent_id,
+                        site,
+                        decided_at,
+                        revision,
+                        accepted: serde_json::from_str(&accepted)?,
+                        rejected: serde_json::from_str(&rejected)?,
+                        action: serde_json::from_value(serde_json::Value::String(action))?,
+                        language,
+                        texts_hash,
+                    },
+                })
+            })
+            .collect()
     }
 
     pub async fn close(&self) {

@@ -1,75 +1,10 @@
 //! Black-box tests of the server over HTTP, against a real SQLite file.
 
+mod common;
+
+use common::spawn_app;
 use std::path::Path;
-use tokio::net::TcpListener;
 use varco_protocol::{ApiError, Health, SiteConfig};
-use varco_server::config::Config;
-
-struct App {
-    base: String,
-    db: std::path::PathBuf,
-    _dir: tempfile::TempDir,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-impl App {
-    /// Stops the server; the returned folder keeps the database until dropped.
-    async fn stop(mut self) -> tempfile::TempDir {
-        self.stop.take().unwrap().send(()).unwrap();
-        self.handle.await.unwrap().unwrap();
-        self._dir
-    }
-}
-
-const CONFIG: &str = r#"
-[[sites]]
-id = "milomb"
-allowed_origins = ["https://www.milomb.camcom.it"]
-[sites.widget]
-revision = "7"
-cookie_policy_url = "/cookie-policy.html"
-[[sites.widget.categories]]
-id = "necessari"
-necessary = true
-description = "Servono al funzionamento del sito."
-[[sites.widget.categories]]
-id = "analitici"
-description = "Statistiche anonime."
-[[sites.widget.categories.services]]
-name = "Web Analytics Italia (Matomo)"
-kind = "analytics"
-cookies = ["_pk_id.*", "_pk_ses.*"]
-"#;
-
-/// Starts the server on a random port with a fresh database and a static
-/// root holding a stand-in `pkg/`.
-async fn spawn_app() -> App {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
-    std::fs::write(dir.path().join("pkg/varco_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
-    std::fs::write(dir.path().join("pkg/varco.js"), b"/* loader */").unwrap();
-    std::fs::write(dir.path().join("index.html"), b"<!doctype html><title>Varco</title>").unwrap();
-    let mut config = Config::parse(CONFIG, Path::new(".")).unwrap();
-    config.server.database = dir.path().join("data/varco.db");
-    config.server.static_root = Some(dir.path().to_owned());
-    config.server.body_limit = 1024;
-    let db = config.server.database.clone();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(varco_server::startup::serve(config, listener, async {
-        let _ = rx.await;
-    }));
-    let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    App { base, db, _dir: dir, stop: Some(tx), handle }
-}
 
 #[tokio::test]
 async fn healthz_answers_and_the_database_file_is_created_with_its_migrations() {

@@ -1,0 +1,79 @@
+//! Shared by the server's black-box tests: a real server on a random port
+//! with a fresh SQLite file.
+#![allow(dead_code)]
+
+use std::path::Path;
+use tokio::net::TcpListener;
+use varco_server::config::Config;
+
+pub struct App {
+    pub base: String,
+    pub db: std::path::PathBuf,
+    /// A TOML file describing this server (for the CLI commands).
+    pub config_file: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl App {
+    /// Stops the server; the returned folder keeps the database until dropped.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        self.stop.take().unwrap().send(()).unwrap();
+        self.handle.await.unwrap().unwrap();
+        self._dir
+    }
+}
+
+pub const CONFIG: &str = r#"
+[server]
+body_limit = 1024
+
+[[sites]]
+id = "milomb"
+allowed_origins = ["https://www.milomb.camcom.it"]
+[sites.widget]
+revision = "7"
+cookie_policy_url = "/cookie-policy.html"
+[[sites.widget.categories]]
+id = "necessari"
+necessary = true
+description = "Servono al funzionamento del sito."
+[[sites.widget.categories]]
+id = "analitici"
+description = "Statistiche anonime."
+[[sites.widget.categories.services]]
+name = "Web Analytics Italia (Matomo)"
+kind = "analytics"
+cookies = ["_pk_id.*", "_pk_ses.*"]
+"#;
+
+/// Starts the server on a random port with a fresh database and a static
+/// root holding a stand-in `pkg/`.
+pub async fn spawn_app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
+    std::fs::write(dir.path().join("pkg/varco_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dir.path().join("pkg/varco.js"), b"/* loader */").unwrap();
+    std::fs::write(dir.path().join("index.html"), b"<!doctype html><title>Varco</title>").unwrap();
+    let config_file = dir.path().join("varco.toml");
+    let toml = CONFIG.replace("[server]", "[server]\ndatabase = \"data/varco.db\"\nstatic_root = \".\"");
+    std::fs::write(&config_file, &toml).unwrap();
+    let config = Config::load(&config_file).unwrap();
+    let db = config.server.database.clone();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(varco_server::startup::serve(config, listener, async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let _ = Path::new(".");
+    App { base, db, config_file, _dir: dir, stop: Some(tx), handle }
+}
