@@ -16,8 +16,14 @@
   }
   if (w.__varcoLoaded) { warn("varco.js is included more than once"); return; }
   w.__varcoLoaded = true;
-  // Calls made before the widget is ready are queued here (stub pattern).
-  w.Varco = w.Varco || { q: [] };
+  // Calls made before the widget is ready are queued in Varco.q (stub
+  // pattern); the widget runs them when it starts.
+  var V = w.Varco = w.Varco || {};
+  V.q = V.q || [];
+  ["showPreferences", "showBanner", "reset"].forEach(function (n) {
+    if (typeof V[n] !== "function") V[n] = function () { V.q.push([n].concat([].slice.call(arguments))); };
+  });
+  if (typeof V.consent !== "function") V.consent = function () { return null; };
   if (typeof WebAssembly !== "object" || typeof WebAssembly.instantiate !== "function") {
     warn("this browser has no WebAssembly");
     return;

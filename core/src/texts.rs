@@ -52,6 +52,30 @@ texts! {
     customise => ("Personalizza", "Customise"),
     close_banner => ("Chiudi e continua senza accettare", "Close and continue without accepting"),
     new_tab => ("(si apre in una nuova scheda)", "(opens in a new tab)"),
+    banner_changed => (
+        "Abbiamo aggiornato l'informativa sui cookie: ti chiediamo di nuovo le tue preferenze.",
+        "We have updated our cookie policy, so we are asking for your preferences again."
+    ),
+    banner_new_categories => ("Novità:", "What is new:"),
+    prefs_title => ("Preferenze sui cookie", "Cookie preferences"),
+    prefs_intro => (
+        "Scegli quali strumenti di tracciamento autorizzare. I cookie necessari sono sempre attivi. Puoi cambiare le tue scelte in ogni momento.",
+        "Choose which tracking tools to allow. Necessary cookies are always on. You can change your choices at any time."
+    ),
+    prefs_save => ("Salva le mie scelte", "Save my choices"),
+    prefs_close => ("Chiudi senza salvare", "Close without saving"),
+    prefs_always_on => ("Sempre attivi", "Always on"),
+    prefs_services => ("Servizi e cookie usati", "Services and cookies used"),
+    service_purpose => ("Finalità", "Purpose"),
+    service_retention => ("Durata", "Retention"),
+    service_cookies => ("Cookie", "Cookies"),
+    prefs_current => ("Le tue scelte attuali, del", "Your current choices, from"),
+    reopen_preferences => ("Preferenze cookie", "Cookie preferences"),
+    embed_blocked => (
+        "Questo contenuto è fornito da terze parti e resta bloccato finché non autorizzi la categoria:",
+        "This content is provided by a third party and stays blocked until you allow the category:"
+    ),
+    embed_allow => ("Consenti", "Allow"),
 }
 
 /// Texts in one language with the site's overrides applied.

@@ -164,6 +164,9 @@ impl Chromium {
             .no_sandbox()
             .user_data_dir(profile.path())
             .window_size(1280, 900)
+            // Generous: on a loaded two-core machine a first navigation
+            // (Bootstrap Italia, fonts, the WASM compile) can take a while.
+            .request_timeout(Duration::from_secs(90))
             .args([
                 "--headless",
                 "--disable-gpu",
@@ -260,11 +263,18 @@ impl Tab {
         let r = requests.clone();
         tokio::spawn(async move {
             while let Some(e) = events.next().await {
+                // The DevTools protocol sends request bodies base64-encoded.
                 let body = e.request.post_data_entries.as_ref().map(|entries| {
-                    entries.iter().filter_map(|x| x.bytes.as_ref().map(|b| {
-                        let s: &str = b.as_ref();
-                        s.to_owned()
-                    })).collect::<Vec<_>>().join("")
+                    use base64::Engine;
+                    let bytes: Vec<u8> = entries
+                        .iter()
+                        .filter_map(|x| x.bytes.as_ref())
+                        .flat_map(|b| {
+                            let s: &str = b.as_ref();
+                            base64::engine::general_purpose::STANDARD.decode(s).unwrap_or_default()
+                        })
+                        .collect();
+                    String::from_utf8_lossy(&bytes).into_owned()
                 });
                 r.lock().unwrap().push(RequestSeen { url: e.request.url.clone(), method: e.request.method.clone(), body });
             }
@@ -323,7 +333,7 @@ impl Tab {
 
     /// Waits until the widget has rendered inside its shadow root.
     pub async fn wait_widget(&self) -> Result<()> {
-        self.wait_for("!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco > *')", 15).await
+        self.wait_for("!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco > *')", 30).await
     }
 
     /// Evaluates `js` with `shadow` bound to the widget's shadow root.
@@ -341,6 +351,11 @@ impl Tab {
             .into_iter()
             .filter(|l| matches!(l.level.as_str(), "error" | "exception" | "log-error" | "assert"))
             .collect()
+    }
+
+    /// Forgets the requests seen so far.
+    pub fn clear_requests(&self) {
+        self.requests.lock().unwrap().clear();
     }
 
     pub fn requests(&self) -> Vec<RequestSeen> {

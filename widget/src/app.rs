@@ -1,45 +1,245 @@
-//! The Yew application.
+//! The Yew application: the banner, the preferences dialog and the small
+//! button that reopens them. Components only render and forward clicks;
+//! decisions go through [`Controller`].
 
-use crate::boot::Boot;
-use varco_core::texts::{Key, Texts};
-use web_sys::Element;
+use crate::browser;
+use crate::consent::{Controller, Shared};
+use std::cell::RefCell;
+use varco_core::consent::{AskReason, Decision, Status};
+use varco_core::texts::Key;
+use varco_protocol::Category;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlDialogElement, HtmlElement, HtmlInputElement};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
+/// What the page (through `window.Varco` or a `data-varco-open` link) asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    ShowPreferences,
+    ShowBanner,
+    Reset,
+    Refresh,
+}
+
+thread_local! {
+    static COMMANDS: RefCell<Option<Callback<Command>>> = const { RefCell::new(None) };
+    /// Where focus goes back when the preferences dialog closes.
+    static RETURN_FOCUS: RefCell<Option<HtmlElement>> = const { RefCell::new(None) };
+    static PENDING: RefCell<Vec<Command>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Sends a command to the app; commands sent before its first render are
+/// kept and delivered when it is ready (`Varco.q` runs before that).
+pub fn send(command: Command) {
+    match COMMANDS.with(|c| c.borrow().clone()) {
+        Some(cb) => cb.emit(command),
+        None => PENDING.with(|p| p.borrow_mut().push(command)),
+    }
+}
+
+/// Re-renders after a change made outside the components.
+pub fn notify() {
+    send(Command::Refresh);
+}
+
+#[derive(Properties)]
 pub struct AppProps {
-    pub boot: Boot,
+    pub controller: Shared,
+}
+
+impl PartialEq for AppProps {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.controller, &other.controller)
+    }
 }
 
 /// Renders the app into `root` (inside the shadow root).
-pub fn render(root: Element, boot: Boot) {
-    yew::Renderer::<App>::with_root_and_props(root, AppProps { boot }).render();
+pub fn render(root: Element, controller: Shared) {
+    yew::Renderer::<App>::with_root_and_props(root, AppProps { controller }).render();
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum View {
+    Banner,
+    Preferences { from_banner: bool },
+    Closed,
+}
+
+/// The element that has focus, looking inside our own shadow root.
+fn focused() -> Option<HtmlElement> {
+    let doc = browser::document();
+    let active = doc.active_element()?;
+    if active.tag_name().eq_ignore_ascii_case(crate::mount::HOST_TAG) {
+        return active.shadow_root()?.active_element()?.dyn_into().ok();
+    }
+    active.dyn_into().ok()
 }
 
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
-    let texts = use_memo(props.boot.clone(), |b| Texts::new(b.lang, &b.site.texts));
-    let open = use_state(|| true);
-    if !*open {
-        return html! {};
+    let ctl = props.controller.clone();
+    let view = use_state(|| if ctl.borrow().must_ask() { View::Banner } else { View::Closed });
+    let refresh = use_force_update();
+    let announced = use_state(|| false);
+
+    {
+        let view = view.clone();
+        let ctl = ctl.clone();
+        let refresh = refresh.clone();
+        use_effect_with((), move |_| {
+            let cb = Callback::from(move |cmd: Command| match cmd {
+                Command::ShowPreferences => {
+                    RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
+                    view.set(View::Preferences { from_banner: false });
+                }
+                Command::ShowBanner => view.set(View::Banner),
+                Command::Reset => {
+                    Controller::reset(&ctl);
+                    view.set(View::Banner);
+                }
+                Command::Refresh => {
+                    if !ctl.borrow().must_ask() && *view == View::Banner {
+                        view.set(View::Closed);
+                    }
+                    refresh.force_update();
+                }
+            });
+            COMMANDS.with(|c| *c.borrow_mut() = Some(cb.clone()));
+            for command in PENDING.with(|p| std::mem::take(&mut *p.borrow_mut())) {
+                cb.emit(command);
+            }
+            || COMMANDS.with(|c| *c.borrow_mut() = None)
+        });
     }
-    let close = {
-        let open = open.clone();
-        Callback::from(move |_| open.set(false))
+    {
+        // Announce the banner once it is on screen (a live region must exist
+        // before its content changes for screen readers to read it).
+        let announced = announced.clone();
+        use_effect_with(*view, move |v| {
+            if *v == View::Banner {
+                browser::after(100, move || announced.set(true));
+            }
+        });
+    }
+
+    let decide = {
+        let ctl = ctl.clone();
+        let view = view.clone();
+        Callback::from(move |d: Decision| {
+            Controller::decide(&ctl, d);
+            view.set(View::Closed);
+        })
     };
-    let site = &props.boot.site;
-    let lang = props.boot.lang.code();
+    let c = ctl.borrow();
+    let texts = &c.texts;
+    let floating = c.boot.site.consent.as_ref().and_then(|s| s.floating_button).unwrap_or(true);
+    let side = match c.boot.options.position {
+        // The consent button sits opposite the assistant's launcher.
+        varco_core::config::Position::BottomRight => "left",
+        varco_core::config::Position::BottomLeft => "right",
+    };
+
+    let banner = if matches!(*view, View::Banner | View::Preferences { from_banner: true }) {
+        html! { <Banner controller={ctl.clone()} on_decide={decide.clone()} on_customise={{
+            let view = view.clone();
+            Callback::from(move |_| {
+                RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
+                view.set(View::Preferences { from_banner: true });
+            })
+        }} /> }
+    } else {
+        html! {}
+    };
+    let preferences = if let View::Preferences { from_banner } = *view {
+        let view = view.clone();
+        html! { <Preferences controller={ctl.clone()} on_decide={decide.clone()}
+                    on_close={Callback::from(move |_| view.set(if from_banner { View::Banner } else { View::Closed }))} /> }
+    } else {
+        html! {}
+    };
+    let reopen = if *view == View::Closed && floating && !c.must_ask() {
+        let onclick = Callback::from(move |_| {
+            RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
+            send(Command::ShowPreferences)
+        });
+        html! {
+            <button type="button" class={classes!("reopen", side)} aria-label={texts.get(Key::reopen_preferences).to_owned()} {onclick}>
+                <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="24" height="24">
+                    <path fill="currentColor" d="M12 2a10 10 0 1 0 10 10 4 4 0 0 1-5-5 4 4 0 0 1-5-5zm-3.5 7a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm5 6a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm-6 1a1 1 0 1 1 0 2 1 1 0 0 1 0-2z"/>
+                </svg>
+            </button>
+        }
+    } else {
+        html! {}
+    };
+    let live = if *announced && *view == View::Banner { texts.get(Key::banner_label).to_owned() } else { String::new() };
+    html! {
+        <>
+            { banner }
+            { preferences }
+            { reopen }
+            <div class="sr-only" aria-live="polite">{ live }</div>
+        </>
+    }
+}
+
+#[derive(Properties)]
+struct BannerProps {
+    controller: Shared,
+    on_decide: Callback<Decision>,
+    on_customise: Callback<()>,
+}
+
+impl PartialEq for BannerProps {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.controller, &other.controller)
+    }
+}
+
+#[function_component(Banner)]
+fn banner(props: &BannerProps) -> Html {
+    let c = props.controller.borrow();
+    let texts = &c.texts;
+    let site = &c.boot.site;
+    let lang = c.boot.lang.code();
+    let title_of = |id: &str| {
+        site.categories.iter().find(|k| k.id == id).and_then(|k| k.title.as_ref()).map(|t| t.get(lang).to_owned()).unwrap_or_else(|| id.to_owned())
+    };
     let purposes: Vec<String> = site
         .categories
         .iter()
-        .filter(|c| !c.necessary)
-        .filter_map(|c| c.title.as_ref().map(|t| t.get(lang).to_lowercase()))
+        .filter(|k| !k.necessary)
+        .map(|k| k.title.as_ref().map(|t| t.get(lang).to_lowercase()).unwrap_or_else(|| k.id.clone()))
         .collect();
+    let changed = match c.ask_reason() {
+        Some(AskReason::Changed { new_categories }) => {
+            let note = site.consent.as_ref().and_then(|s| s.revision_note.as_ref()).map(|n| n.get(lang).to_owned());
+            let news: Vec<String> = new_categories.iter().map(|id| title_of(id)).collect();
+            html! {
+                <p class="changed">
+                    <strong>{ texts.get(Key::banner_changed) }</strong>
+                    if let Some(note) = note { {" "}{ note } }
+                    if !news.is_empty() { {" "}{ texts.get(Key::banner_new_categories) }{" "}{ news.join(", ") }{"."} }
+                </p>
+            }
+        }
+        _ => html! {},
+    };
+    let on = |d: Decision| {
+        let cb = props.on_decide.clone();
+        Callback::from(move |_: MouseEvent| cb.emit(d.clone()))
+    };
+    let customise = {
+        let cb = props.on_customise.clone();
+        Callback::from(move |_: MouseEvent| cb.emit(()))
+    };
     html! {
-        <section class="banner" role="region" aria-label={texts.get(Key::banner_label).to_owned()}>
-            <button type="button" class="close" aria-label={texts.get(Key::close_banner).to_owned()} onclick={close}>
+        <section class="banner" role="region" aria-labelledby="varco-banner-title">
+            <button type="button" class="close" aria-label={texts.get(Key::close_banner).to_owned()} onclick={on(Decision::Close)}>
                 <span aria-hidden="true">{"×"}</span>
             </button>
-            <h2 class="banner-title">{ texts.get(Key::banner_title) }</h2>
+            <h2 class="banner-title" id="varco-banner-title">{ texts.get(Key::banner_title) }</h2>
+            { changed }
             <p>
                 { texts.get(Key::banner_technical) }{" "}
                 { texts.get(Key::banner_purposes) }{" "}
@@ -50,10 +250,139 @@ pub fn app(props: &AppProps) -> Html {
                 <p><a href={url.clone()}>{ texts.get(Key::cookie_policy_link) }</a></p>
             }
             <div class="actions">
-                <button type="button" class="btn btn-primary">{ texts.get(Key::accept_all) }</button>
-                <button type="button" class="btn btn-primary">{ texts.get(Key::reject_all) }</button>
-                <button type="button" class="btn btn-outline">{ texts.get(Key::customise) }</button>
+                <button type="button" class="btn btn-primary" onclick={on(Decision::AcceptAll)}>{ texts.get(Key::accept_all) }</button>
+                <button type="button" class="btn btn-primary" onclick={on(Decision::RejectAll)}>{ texts.get(Key::reject_all) }</button>
+                <button type="button" class="btn btn-outline" onclick={customise}>{ texts.get(Key::customise) }</button>
             </div>
         </section>
+    }
+}
+
+#[derive(Properties)]
+struct PreferencesProps {
+    controller: Shared,
+    on_decide: Callback<Decision>,
+    on_close: Callback<()>,
+}
+
+impl PartialEq for PreferencesProps {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.controller, &other.controller)
+    }
+}
+
+#[function_component(Preferences)]
+fn preferences(props: &PreferencesProps) -> Html {
+    let dialog = use_node_ref();
+    // The stored state, not the defaults.
+    let chosen = {
+        let c = props.controller.borrow();
+        let initial: Vec<String> = c.rules.optional().filter(|id| c.grants(id)).map(str::to_owned).collect();
+        use_state(move || initial)
+    };
+    {
+        let dialog = dialog.clone();
+        use_effect_with((), move |_| {
+            if let Some(d) = dialog.cast::<HtmlDialogElement>() {
+                let _ = d.show_modal();
+            }
+            || {
+                if let Some(el) = RETURN_FOCUS.with(|r| r.borrow_mut().take()) {
+                    // After the dialog is gone from the DOM.
+                    browser::after(0, move || {
+                        let _ = el.focus();
+                    });
+                }
+            }
+        });
+    }
+    let c = props.controller.borrow();
+    let texts = &c.texts;
+    let lang = c.boot.lang.code();
+    let oncancel = {
+        let close = props.on_close.clone();
+        Callback::from(move |e: Event| {
+            // Escape closes without granting anything.
+            e.prevent_default();
+            close.emit(());
+        })
+    };
+    let close = {
+        let close = props.on_close.clone();
+        Callback::from(move |_: MouseEvent| close.emit(()))
+    };
+    let decide = |d: Decision| {
+        let cb = props.on_decide.clone();
+        Callback::from(move |_: MouseEvent| cb.emit(d.clone()))
+    };
+    let save = {
+        let cb = props.on_decide.clone();
+        let chosen = chosen.clone();
+        Callback::from(move |_: MouseEvent| cb.emit(Decision::Save((*chosen).clone())))
+    };
+    let decided_at = match &c.status {
+        Status::Decided(choice) => Some(choice.decided_at.clone()),
+        _ => None,
+    };
+    let category = |cat: &Category| {
+        let id = cat.id.clone();
+        let input_id = format!("varco-cat-{id}");
+        let title = cat.title.as_ref().map(|t| t.get(lang).to_owned()).unwrap_or_else(|| id.clone());
+        let on = cat.necessary || chosen.contains(&id);
+        let onchange = {
+            let chosen = chosen.clone();
+            let id = id.clone();
+            Callback::from(move |e: Event| {
+                let input: HtmlInputElement = e.target_unchecked_into();
+                let mut next: Vec<String> = (*chosen).iter().filter(|c| **c != id).cloned().collect();
+                if input.checked() {
+                    next.push(id.clone());
+                }
+                chosen.set(next);
+            })
+        };
+        let services = cat.services.iter().map(|s| {
+            html! {
+                <li>
+                    <strong>{ &s.name }</strong>
+                    if let Some(p) = &s.purpose { <br/>{ texts.get(Key::service_purpose) }{": "}{ p.get(lang) } }
+                    if let Some(r) = &s.retention { <br/>{ texts.get(Key::service_retention) }{": "}{ r.get(lang) } }
+                    if !s.cookies.is_empty() { <br/>{ texts.get(Key::service_cookies) }{": "}<code>{ s.cookies.join(", ") }</code> }
+                </li>
+            }
+        });
+        html! {
+            <li class="category">
+                <div class="category-head">
+                    <input type="checkbox" class="switch" id={input_id.clone()} value={id.clone()} checked={on}
+                        disabled={cat.necessary} aria-describedby={format!("{input_id}-desc")} {onchange} />
+                    <label for={input_id.clone()}>{ title }</label>
+                    if cat.necessary { <span class="always">{ texts.get(Key::prefs_always_on) }</span> }
+                </div>
+                <p id={format!("{input_id}-desc")}>{ cat.description.as_ref().map(|d| d.get(lang).to_owned()).unwrap_or_default() }</p>
+                if !cat.services.is_empty() {
+                    <details>
+                        <summary>{ texts.get(Key::prefs_services) }</summary>
+                        <ul class="services">{ for services }</ul>
+                    </details>
+                }
+            </li>
+        }
+    };
+    html! {
+        <dialog class="prefs" ref={dialog} aria-labelledby="varco-prefs-title" {oncancel}>
+            <button type="button" class="close" aria-label={texts.get(Key::prefs_close).to_owned()} onclick={close}>
+                <span aria-hidden="true">{"×"}</span>
+            </button>
+            <h2 id="varco-prefs-title" class="banner-title">{ texts.get(Key::prefs_title) }</h2>
+            <p>{ texts.get(Key::prefs_intro) }</p>
+            if let Some(at) = decided_at { <p class="muted">{ texts.get(Key::prefs_current) }{" "}{ at.get(..10).unwrap_or(&at).to_owned() }{"."}</p> }
+            <ul class="categories">{ for c.boot.site.categories.iter().map(category) }</ul>
+            <div class="actions">
+                <button type="button" class="btn btn-primary" onclick={save}>{ texts.get(Key::prefs_save) }</button>
+                <button type="button" class="btn btn-outline" onclick={decide(Decision::AcceptAll)}>{ texts.get(Key::accept_all) }</button>
+                <button type="button" class="btn btn-outline" onclick={decide(Decision::RejectAll)}>{ texts.get(Key::reject_all) }</button>
+            </div>
+        </dialog>
     }
 }

@@ -1,6 +1,9 @@
 //! Reading the configuration from the page and starting the app.
 
-use crate::{app, mount};
+use crate::consent::Controller;
+use crate::{app, js_api, mount};
+use std::cell::RefCell;
+use std::rc::Rc;
 use varco_core::config::{check_site_config, parse_embed, ConfigError, EmbedAttributes, EmbedOptions};
 use varco_core::lang::Lang;
 use varco_protocol::SiteConfig;
@@ -39,7 +42,12 @@ pub fn boot(script: Option<Element>) -> Result<(), NotStarted> {
             js_message(&e)
         ))
     })?;
-    app::render(root, config);
+    let controller = Rc::new(RefCell::new(Controller::load(config)));
+    // Only what a valid choice grants runs; anything else stays inert.
+    Controller::activate(&controller);
+    app::render(root, controller.clone());
+    js_api::install(controller.clone());
+    crate::consent::flush_outbox(controller, 0);
     Ok(())
 }
 

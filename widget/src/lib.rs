@@ -10,6 +10,10 @@
 
 pub mod app;
 pub mod boot;
+pub mod browser;
+pub mod consent;
+pub mod js_api;
+pub mod managed;
 pub mod mount;
 
 use wasm_bindgen::prelude::*;

@@ -69,7 +69,7 @@ fn test(extra: &[String]) -> Result<()> {
 
     env::step("host tests: unit, server (HTTP + SQLite) and end-to-end (headless Chromium)");
     let mut cmd = env::cargo();
-    cmd.args(["test", "--workspace", "--exclude", "varco-widget"]).args(extra);
+    cmd.args(["test", "--workspace", "--exclude", "varco-widget", "--no-fail-fast"]).args(extra);
     if env::run(&mut cmd).is_err() {
         failures.push("host and end-to-end tests");
     }

@@ -1,0 +1,408 @@
+//! The consent checklist (`shared/specs/consent-checklist.md`), end to end in
+//! headless Chromium against the demo sites and the real server. Each test
+//! is named after the check numbers it proves.
+
+use serde_json::Value;
+use std::time::Duration;
+use varco_e2e::{Chromium, Tab, TestServer};
+use varco_server::storage::{Storage, StoredConsent};
+
+const HOME: &str = "/demo-site/milomb/index.html";
+
+async fn open(chromium: &Chromium, server: &TestServer, path: &str) -> Tab {
+    let tab = chromium.tab().await.unwrap();
+    tab.goto(&server.url(path)).await.unwrap();
+    tab.wait_widget().await.unwrap();
+    tab
+}
+
+/// Clicks the widget's button with this accessible name.
+async fn press(tab: &Tab, name: &str) {
+    let js = format!(
+        "(() => {{ const b = [...shadow.querySelectorAll('button')].find(b => (b.getAttribute('aria-label') || b.textContent).trim() === {name:?}); if (!b) return false; b.click(); return true; }})()"
+    );
+    assert_eq!(tab.in_widget(&js).await.unwrap(), true, "no button named {name:?}");
+}
+
+async fn banner_visible(tab: &Tab) -> bool {
+    tab.in_widget("!!shadow.querySelector('section.banner')").await.unwrap() == Value::Bool(true)
+}
+
+async fn records(server: &TestServer) -> Vec<StoredConsent> {
+    let storage = Storage::open(&server.db_path).await.unwrap();
+    let rows = storage.consents("milomb", "0000", "9999").await.unwrap();
+    storage.close().await;
+    rows
+}
+
+async fn wait_records(server: &TestServer, n: usize) -> Vec<StoredConsent> {
+    for _ in 0..100 {
+        let r = records(server).await;
+        if r.len() >= n {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    records(server).await
+}
+
+fn analytics_hits(tab: &Tab) -> usize {
+    tab.requests().iter().filter(|r| r.url.contains("/demo-analytics/")).count()
+}
+
+async fn nothing_managed_ran(tab: &Tab) {
+    let state = tab
+        .eval(
+            "({ plain: [...document.querySelectorAll('script[data-varco-category]')].every(s => s.type === 'text/plain'),
+                noSrc: [...document.querySelectorAll('iframe[data-varco-category]')].every(f => !f.getAttribute('src')),
+                ran: window.varcoDemoAnalytics || 0, inline: window.varcoDemoInline || 0,
+                pk: document.cookie.includes('_pk_') })",
+        )
+        .await
+        .unwrap();
+    assert_eq!(state["plain"], true, "{state}");
+    assert_eq!(state["noSrc"], true, "{state}");
+    assert_eq!(state["ran"], 0, "{state}");
+    assert_eq!(state["inline"], 0, "{state}");
+    assert_eq!(state["pk"], false, "{state}");
+    assert_eq!(analytics_hits(tab), 0, "a request reached the analytics host");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c01_c02_c03_c24_before_any_choice_nothing_optional_exists_runs_or_is_recorded() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    for path in [HOME, "/demo-site/milomb/spid.html", "/demo-site/calvatone/tributi.html"] {
+        let tab = open(&chromium, &server, path).await;
+        assert!(banner_visible(&tab).await, "{path}: banner on a deep link");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        nothing_managed_ran(&tab).await;
+        let keys = tab.eval("Object.keys(localStorage)").await.unwrap();
+        assert_eq!(keys, Value::Array(vec![]), "{path}: nothing stored before a choice");
+        assert_eq!(tab.eval("document.cookie").await.unwrap(), "");
+    }
+    assert!(records(&server).await.is_empty());
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c04_scrolling_clicking_escape_and_navigating_are_not_consent() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = open(&chromium, &server, HOME).await;
+    tab.eval("window.scrollTo(0, document.body.scrollHeight); document.querySelector('main p').click(); document.body.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}))").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(banner_visible(&tab).await);
+    nothing_managed_ran(&tab).await;
+    tab.goto(&server.url("/demo-site/milomb/firma-digitale.html")).await.unwrap();
+    tab.wait_widget().await.unwrap();
+    assert!(banner_visible(&tab).await, "the banner is still there on the second page");
+    nothing_managed_ran(&tab).await;
+    assert!(records(&server).await.is_empty());
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c06_c07_c08_c09_c10_c11_c12_c13_first_layer_has_everything_with_equal_prominence() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = open(&chromium, &server, HOME).await;
+    let facts = tab
+        .in_widget(
+            "(() => {
+            shadow.getAnimations().forEach(a => a.finish());
+            const banner = shadow.querySelector('section.banner');
+            const named = n => [...banner.querySelectorAll('button')].find(b => (b.getAttribute('aria-label') || b.textContent).trim() === n);
+            const x = named('Chiudi e continua senza accettare'), acc = named('Accetta tutti'), rej = named('Rifiuta tutti'), cus = named('Personalizza');
+            const r = e => e.getBoundingClientRect(), br = r(banner), xr = r(x);
+            const cs = e => getComputedStyle(e);
+            const lum = c => { const [R,G,B] = c.match(/\\d+/g).map(Number).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126*R + 0.7152*G + 0.0722*B; };
+            const contrast = e => { const a = lum(cs(e).color), b = lum(cs(e).backgroundColor); return (Math.max(a,b) + 0.05) / (Math.min(a,b) + 0.05); };
+            return { hasAll: !!(x && acc && rej && cus), xTopRight: xr.top - br.top < 40 && br.right - xr.right < 40,
+                     xInside: banner.contains(x), text: banner.textContent,
+                     policy: banner.querySelector('a') && banner.querySelector('a').getAttribute('href'),
+                     sameTag: acc.tagName === rej.tagName && acc.className === rej.className,
+                     accW: r(acc).width, rejW: r(rej).width, accH: r(acc).height, rejH: r(rej).height,
+                     accFont: cs(acc).fontSize + cs(acc).fontWeight, rejFont: cs(rej).fontSize + cs(rej).fontWeight,
+                     cAcc: contrast(acc), cRej: contrast(rej) };
+        })()",
+        )
+        .await
+        .unwrap();
+    assert_eq!(facts["hasAll"], true, "{facts}");
+    assert_eq!(facts["xInside"], true);
+    assert_eq!(facts["xTopRight"], true, "{facts}");
+    let text = facts["text"].as_str().unwrap();
+    assert!(text.contains("X, restano attive le impostazioni predefinite"), "check 7: {text}");
+    assert!(text.contains("cookie tecnici") && text.contains("Solo con il tuo consenso") && text.contains("statistiche"), "check 8: {text}");
+    assert_eq!(facts["policy"], "/demo-site/milomb/cookie-policy.html");
+    assert_eq!(facts["sameTag"], true, "check 12");
+    let (aw, rw) = (facts["accW"].as_f64().unwrap(), facts["rejW"].as_f64().unwrap());
+    assert!((aw - rw).abs() / aw.max(rw) < 0.25, "check 13: widths {aw} vs {rw}");
+    assert_eq!(facts["accH"], facts["rejH"]);
+    assert_eq!(facts["accFont"], facts["rejFont"]);
+    assert!(facts["cAcc"].as_f64().unwrap() >= 4.5 && facts["cRej"].as_f64().unwrap() >= 4.5, "{facts}");
+
+    // Check 9: the policy page is readable without consenting, no overlay on it.
+    tab.goto(&server.url("/demo-site/milomb/cookie-policy.html")).await.unwrap();
+    tab.wait_widget().await.unwrap();
+    let covered = tab
+        .eval("(() => { const h = document.querySelector('h1').getBoundingClientRect(); const e = document.elementFromPoint(h.left + 5, h.top + 5); return e.tagName; })()")
+        .await
+        .unwrap();
+    assert_eq!(covered, "H1");
+
+    // Check 11: "Personalizza" opens the categories with their third parties.
+    let tab = open(&chromium, &server, HOME).await;
+    press(&tab, "Personalizza").await;
+    let prefs = tab
+        .in_widget("(() => { const d = shadow.querySelector('dialog'); return { open: d.open, modal: d.matches(':modal'), boxes: [...d.querySelectorAll('input[type=checkbox]')].map(i => ({ value: i.value, checked: i.checked, disabled: i.disabled, label: i.labels[0].textContent })), text: d.textContent }; })()")
+        .await
+        .unwrap();
+    assert_eq!(prefs["open"], true);
+    assert_eq!(prefs["modal"], true);
+    let boxes = prefs["boxes"].as_array().unwrap();
+    let values: Vec<&str> = boxes.iter().map(|b| b["value"].as_str().unwrap()).collect();
+    assert_eq!(values, ["necessari", "analitici", "personalizzazione", "profilazione"]);
+    // Check 5: no pre-ticked boxes; necessary on and locked.
+    assert_eq!(boxes[0]["checked"], true);
+    assert_eq!(boxes[0]["disabled"], true);
+    for b in &boxes[1..] {
+        assert_eq!(b["checked"], false, "{b}");
+        assert_eq!(b["disabled"], false, "{b}");
+    }
+    assert_eq!(boxes[1]["label"], "Statistiche");
+    let text = prefs["text"].as_str().unwrap();
+    assert!(text.contains("Web Analytics Italia (Matomo)") && text.contains("_pk_id.*") && text.contains("_pk_ses.*"), "{text}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c14_the_banner_speaks_the_page_language() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = open(&chromium, &server, "/demo-site/milomb/en/index.html").await;
+    for name in ["Accept all", "Reject all", "Customise"] {
+        let found = tab.in_widget(&format!("[...shadow.querySelectorAll('button')].some(b => b.textContent.trim() === {name:?})")).await.unwrap();
+        assert_eq!(found, true, "{name}");
+    }
+    let x = tab.in_widget("shadow.querySelector('.banner .close').getAttribute('aria-label')").await.unwrap();
+    assert_eq!(x, "Close and continue without accepting");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c15_c16_c20_c28_x_and_reject_all_refuse_record_once_and_are_remembered() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    for (n, button, action) in [(1, "Chiudi e continua senza accettare", "close"), (2, "Rifiuta tutti", "reject_all")] {
+        let tab = open(&chromium, &server, HOME).await;
+        press(&tab, button).await;
+        let rows = wait_records(&server, n).await;
+        assert_eq!(rows.len(), n, "exactly one record for {button}");
+        let r = &rows[n - 1].record;
+        assert_eq!(r.action.as_str(), action);
+        assert_eq!(r.accepted, ["necessari"]);
+        assert_eq!(r.rejected, ["analitici", "personalizzazione", "profilazione"]);
+        assert_eq!(r.language, "it");
+        assert_eq!(r.revision, "2026-11-01");
+        // The record's body holds only the contract's fields.
+        let body = tab.requests().into_iter().find(|q| q.url.ends_with("/api/v1/consents")).unwrap().body.unwrap();
+        let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, Value>>(&body).unwrap().keys().cloned().collect();
+        assert_eq!(keys.len(), 10, "{keys:?}");
+        assert!(!banner_visible(&tab).await);
+        nothing_managed_ran(&tab).await;
+        // Check 20: reloading and other pages do not ask again.
+        for path in [HOME, "/demo-site/milomb/spid.html"] {
+            tab.goto(&server.url(path)).await.unwrap();
+            tab.wait_widget().await.unwrap();
+            assert!(!banner_visible(&tab).await, "{path}");
+            nothing_managed_ran(&tab).await;
+        }
+        let stored: Value = serde_json::from_str(tab.eval("localStorage.getItem('varco.consent')").await.unwrap().as_str().unwrap()).unwrap();
+        assert_eq!(stored["rejected"].as_array().unwrap().len(), 3);
+        assert!(tab.eval("Object.keys(localStorage).every(k => k.startsWith('varco.'))").await.unwrap() == Value::Bool(true));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(records(&server).await.len(), 2, "no record sent twice");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c17_accept_all_runs_managed_scripts_once_in_order_and_loads_iframes_without_reload() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = open(&chromium, &server, HOME).await;
+    tab.eval("window.__sameDocument = true; window.__order = []; document.addEventListener('varco:consent', e => window.__event = e.detail)").await.unwrap();
+    press(&tab, "Accetta tutti").await;
+    tab.wait_for("window.varcoDemoAnalytics === 1 && window.varcoDemoInline === 1", 10).await.unwrap();
+    tab.wait_for("document.querySelector('iframe[data-varco-category]').getAttribute('src') === '/demo-site/shared/video-embed.html'", 10).await.unwrap();
+    assert_eq!(tab.eval("window.__sameDocument").await.unwrap(), true, "no reload");
+    tab.wait_for("document.cookie.includes('_pk_id.')", 5).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(tab.eval("window.varcoDemoAnalytics").await.unwrap(), 1, "once");
+    assert_eq!(tab.eval("window.__event.categories.analitici").await.unwrap(), true);
+    let consent = tab.eval("Varco.consent()").await.unwrap();
+    assert_eq!(consent["categories"]["profilazione"], true);
+    assert_eq!(consent["revision"], "2026-11-01");
+    let rows = wait_records(&server, 1).await;
+    assert_eq!(rows[0].record.action.as_str(), "accept_all");
+    assert_eq!(rows[0].record.consent_id, consent["consent_id"].as_str().unwrap());
+    // The next page runs them at load, once.
+    tab.goto(&server.url("/demo-site/milomb/spid.html")).await.unwrap();
+    tab.wait_for("window.varcoDemoAnalytics === 1", 10).await.unwrap();
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c18_c25_c26_c27_one_category_then_withdrawal_from_the_footer_link() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = open(&chromium, &server, HOME).await;
+    press(&tab, "Personalizza").await;
+    tab.in_widget("shadow.querySelector('input[value=analitici]').click()").await.unwrap();
+    press(&tab, "Salva le mie scelte").await;
+    tab.wait_for("window.varcoDemoAnalytics === 1", 10).await.unwrap();
+    tab.wait_for("document.cookie.includes('_pk_ses.')", 5).await.unwrap();
+    assert_eq!(tab.eval("document.querySelector('iframe[data-varco-category]').getAttribute('src')").await.unwrap(), Value::Null);
+    let placeholder = tab.eval("!!document.querySelector('varco-placeholder')?.shadowRoot.querySelector('button')").await.unwrap();
+    assert_eq!(placeholder, true, "a blocked iframe has a placeholder with a button");
+    let rows = wait_records(&server, 1).await;
+    assert_eq!(rows[0].record.action.as_str(), "custom");
+    assert_eq!(rows[0].record.accepted, ["necessari", "analitici"]);
+
+    // Check 25: the footer link reopens the preferences with the stored state.
+    tab.eval("document.querySelector('[data-varco-open=preferences]').click()").await.unwrap();
+    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')", 5).await.unwrap();
+    let checked = tab.in_widget("[...shadow.querySelectorAll('dialog input:checked')].map(i => i.value)").await.unwrap();
+    assert_eq!(checked, serde_json::json!(["necessari", "analitici"]));
+    // Check 26: withdrawing is one click, as accepting was.
+    press(&tab, "Rifiuta tutti").await;
+    let rows = wait_records(&server, 2).await;
+    assert_eq!(rows[1].record.action.as_str(), "withdraw");
+    // Check 27: its cookies are deleted, and its scripts do not run on the next load.
+    tab.wait_for("!document.cookie.includes('_pk_')", 5).await.unwrap();
+    tab.clear_requests();
+    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.wait_widget().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    nothing_managed_ran(&tab).await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c21_c22_c23_expired_changed_or_unreadable_choices_ask_again() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = open(&chromium, &server, HOME).await;
+    press(&tab, "Rifiuta tutti").await;
+    wait_records(&server, 1).await;
+    let stored = tab.eval("localStorage.getItem('varco.consent')").await.unwrap().as_str().unwrap().to_owned();
+
+    // 22: an older revision asks again, saying what changed; nothing optional runs meanwhile.
+    let old = stored.replace("\"revision\":\"2026-11-01\"", "\"revision\":\"2025-01-01\"");
+    tab.eval(&format!("localStorage.setItem('varco.consent', {old:?})")).await.unwrap();
+    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.wait_widget().await.unwrap();
+    assert!(banner_visible(&tab).await);
+    let text = tab.in_widget("shadow.querySelector('.banner .changed').textContent").await.unwrap();
+    assert!(text.as_str().unwrap().contains("Abbiamo aggiornato"), "{text}");
+    nothing_managed_ran(&tab).await;
+
+    // 21: a refusal older than six months may be asked again; younger, not.
+    let day = 86_400_000i64;
+    for (age_days, asks) in [(170, false), (190, true)] {
+        let now = tab.eval("Date.now()").await.unwrap().as_f64().unwrap() as i64;
+        let refusal = serde_json::json!({"v":1,"consent_id":"3f2504e0-4f89-41d3-9a0c-0305e82c3301","revision":"2026-11-01",
+            "decided_at":"2026-01-01T00:00:00.000Z","decided_ms": now - age_days * day,
+            "accepted":["necessari"],"rejected":["analitici","personalizzazione","profilazione"],"action":"reject_all"});
+        tab.eval(&format!("localStorage.setItem('varco.consent', {:?})", refusal.to_string())).await.unwrap();
+        tab.goto(&server.url(HOME)).await.unwrap();
+        tab.wait_widget().await.unwrap();
+        assert_eq!(banner_visible(&tab).await, asks, "refusal {age_days} days old");
+    }
+
+    // 23: unreadable data shows the banner and runs nothing.
+    for junk in ["{not json", "{\"v\":99}", "null", "[]"] {
+        tab.eval(&format!("localStorage.setItem('varco.consent', {junk:?})")).await.unwrap();
+        tab.goto(&server.url(HOME)).await.unwrap();
+        tab.wait_widget().await.unwrap();
+        assert!(banner_visible(&tab).await, "{junk}");
+        nothing_managed_ran(&tab).await;
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c29_backend_unreachable_the_choice_applies_and_the_record_arrives_later_once() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = open(&chromium, &server, HOME).await;
+    tab.block_urls(&["*://*:*/api/v1/consents"]).await.unwrap();
+    press(&tab, "Accetta tutti").await;
+    tab.wait_for("window.varcoDemoAnalytics === 1", 10).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(records(&server).await.is_empty());
+    assert_eq!(tab.eval("JSON.parse(localStorage.getItem('varco.outbox')).length").await.unwrap(), 1);
+    tab.block_urls(&[]).await.unwrap();
+    tab.eval("window.dispatchEvent(new Event('online'))").await.unwrap();
+    let rows = wait_records(&server, 1).await;
+    assert_eq!(rows.len(), 1);
+    tab.wait_for("localStorage.getItem('varco.outbox') === null", 10).await.unwrap();
+    // A reload with an empty queue sends nothing more.
+    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.wait_widget().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(records(&server).await.len(), 1);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c19_c31_no_cookie_wall_keyboard_only_and_escape_never_grants() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = open(&chromium, &server, HOME).await;
+    // 19: the page's links stay usable while the banner is up.
+    let top = tab.eval("(() => { const a = [...document.querySelectorAll('header a[href]')].find(a => { const r = a.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.top >= 0 && r.top < innerHeight / 2; }); const r = a.getBoundingClientRect(); return document.elementFromPoint(r.left + 2, r.top + 2) === a || a.contains(document.elementFromPoint(r.left + 2, r.top + 2)); })()").await.unwrap();
+    assert_eq!(top, true);
+    // 31: the controls are buttons, reachable with Tab, with a visible focus style.
+    let focus = tab
+        .in_widget("(() => { const b = shadow.querySelector('.banner .btn'); b.focus(); const cs = getComputedStyle(b); return { focused: shadow.activeElement === b, outline: cs.outlineStyle, width: cs.outlineWidth, tab: [...shadow.querySelectorAll('.banner button')].every(x => x.tabIndex === 0) }; })()")
+        .await
+        .unwrap();
+    assert_eq!(focus["focused"], true);
+    assert_eq!(focus["tab"], true);
+    assert_ne!(focus["outline"], "none", "{focus}");
+    // Escape in the preferences closes them and grants nothing; focus returns.
+    tab.in_widget("[...shadow.querySelectorAll('button')].find(b => b.textContent.trim() === 'Personalizza').focus()").await.unwrap();
+    press(&tab, "Personalizza").await;
+    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')", 5).await.unwrap();
+    tab.in_widget("shadow.querySelector('input[value=analitici]').click()").await.unwrap();
+    tab.in_widget("shadow.querySelector('dialog').dispatchEvent(new Event('cancel', {cancelable: true}))").await.unwrap();
+    tab.wait_for("!document.querySelector('varco-widget').shadowRoot.querySelector('dialog')", 5).await.unwrap();
+    assert!(banner_visible(&tab).await);
+    nothing_managed_ran(&tab).await;
+    assert!(records(&server).await.is_empty());
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn javascript_api_queues_early_calls_and_reports_the_choice() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load("window.Varco = window.Varco || {q: []}; window.Varco.q.push(['showPreferences']); document.addEventListener('varco:ready', () => window.__ready = true);").await.unwrap();
+    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.wait_widget().await.unwrap();
+    tab.wait_for("window.__ready === true", 5).await.unwrap();
+    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')", 5).await.unwrap();
+    assert_eq!(tab.eval("Varco.consent()").await.unwrap(), Value::Null);
+    press(&tab, "Rifiuta tutti").await;
+    let c = tab.eval("Varco.consent()").await.unwrap();
+    assert_eq!(c["categories"]["necessari"], true);
+    assert_eq!(c["categories"]["analitici"], false);
+    tab.eval("Varco.reset()").await.unwrap();
+    tab.wait_for("!!document.querySelector('varco-widget').shadowRoot.querySelector('section.banner')", 5).await.unwrap();
+    assert_eq!(tab.eval("Varco.consent()").await.unwrap(), Value::Null);
+    server.stop().await.unwrap();
+}

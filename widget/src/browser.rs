@@ -1,0 +1,158 @@
+//! Small wrappers around browser APIs that may be missing or throw.
+//!
+//! Storage first: localStorage can be blocked (private browsing, disabled
+//! storage, sandboxed iframes), full, or hold data another script wrote.
+//! Every access goes through [`Store`], which falls back to memory for the
+//! rest of the visit and says once in the console what happened. Nothing
+//! here throws into the host page.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Document, Storage, Window};
+
+pub fn window() -> Window {
+    web_sys::window().expect("a window")
+}
+
+pub fn document() -> Document {
+    window().document().expect("a document")
+}
+
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+pub fn warn(message: &str) {
+    web_sys::console::warn_1(&JsValue::from_str(message));
+}
+
+/// A random UUID v4, from the browser's CSPRNG.
+pub fn uuid_v4() -> String {
+    let mut bytes = [0u8; 16];
+    let filled = window().crypto().and_then(|c| c.get_random_values_with_u8_array(&mut bytes).map(|_| ()));
+    if filled.is_err() {
+        // No CSPRNG: still unique enough for a record id, never used as a secret.
+        for (i, b) in bytes.iter_mut().enumerate() {
+            *b = ((js_sys::Math::random() * 256.0) as u8) ^ (i as u8);
+        }
+    }
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+}
+
+thread_local! {
+    static MEMORY: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    static WARNED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// localStorage with a memory fallback.
+pub struct Store;
+
+impl Store {
+    fn local() -> Option<Storage> {
+        match window().local_storage() {
+            Ok(Some(s)) => Some(s),
+            _ => {
+                Self::warn_once("localStorage is not available (blocked or disabled)");
+                None
+            }
+        }
+    }
+
+    fn warn_once(why: &str) {
+        if !WARNED.with(|w| w.replace(true)) {
+            warn(&format!(
+                "Varco: {why}; your choices are kept in memory for this visit only and nothing optional is enabled without them."
+            ));
+        }
+    }
+
+    pub fn get(key: &str) -> Option<String> {
+        if let Some(v) = MEMORY.with(|m| m.borrow().get(key).cloned()) {
+            return Some(v);
+        }
+        Self::local().and_then(|s| match s.get_item(key) {
+            Ok(v) => v,
+            Err(_) => {
+                Self::warn_once("localStorage cannot be read");
+                None
+            }
+        })
+    }
+
+    pub fn set(key: &str, value: &str) {
+        let stored = Self::local().is_some_and(|s| s.set_item(key, value).is_ok());
+        if stored {
+            MEMORY.with(|m| m.borrow_mut().remove(key));
+        } else {
+            Self::warn_once("localStorage cannot be written (full or blocked)");
+            MEMORY.with(|m| m.borrow_mut().insert(key.to_owned(), value.to_owned()));
+        }
+    }
+
+    pub fn remove(key: &str) {
+        MEMORY.with(|m| m.borrow_mut().remove(key));
+        if let Some(s) = Self::local() {
+            let _ = s.remove_item(key);
+        }
+    }
+}
+
+/// `document.cookie`, read.
+pub fn cookies() -> String {
+    js_sys::Reflect::get(&document(), &"cookie".into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+}
+
+/// `document.cookie = ...`, write one cookie line.
+pub fn set_cookie(line: &str) {
+    let _ = js_sys::Reflect::set(&document(), &"cookie".into(), &JsValue::from_str(line));
+}
+
+/// Reads one cookie's value.
+pub fn cookie(name: &str) -> Option<String> {
+    cookies().split(';').find_map(|kv| {
+        let (k, v) = kv.trim().split_once('=')?;
+        (k == name).then(|| decode_uri_component(v))
+    })
+}
+
+pub fn decode_uri_component(s: &str) -> String {
+    js_sys::decode_uri_component(s).ok().and_then(|v| v.as_string()).unwrap_or_else(|| s.to_owned())
+}
+
+pub fn encode_uri_component(s: &str) -> String {
+    js_sys::encode_uri_component(s).as_string().unwrap_or_default()
+}
+
+/// Dispatches `name` on `document` with `detail`.
+pub fn dispatch(name: &str, detail: &JsValue) {
+    let init = web_sys::CustomEventInit::new();
+    init.set_detail(detail);
+    if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
+        let _ = document().dispatch_event(&event);
+    }
+}
+
+/// Sends JSON with `fetch` (no cookies, kept alive across a page change).
+/// Ok(status) for any HTTP answer, Err for a network failure.
+pub async fn send_json(method: &str, url: &str, body: &str) -> Result<u16, JsValue> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_body(&JsValue::from_str(body));
+    init.set_mode(web_sys::RequestMode::Cors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
+    let headers = web_sys::Headers::new()?;
+    headers.set("content-type", "application/json")?;
+    init.set_headers(&headers);
+    let request = web_sys::Request::new_with_str_and_init(url, &init)?;
+    let response = wasm_bindgen_futures::JsFuture::from(window().fetch_with_request(&request)).await?;
+    let response: web_sys::Response = response.dyn_into()?;
+    Ok(response.status())
+}
+
+/// Runs `f` after `ms` milliseconds.
+pub fn after(ms: i32, f: impl FnOnce() + 'static) {
+    let cb = wasm_bindgen::closure::Closure::once_into_js(f);
+    let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
+}

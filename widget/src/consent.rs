@@ -1,0 +1,277 @@
+//! The consent manager's shell: reads and writes the stored choice, sends
+//! the proof of each decision, brings managed content to life, tells the page.
+//! The rules themselves are in `varco_core::consent`.
+
+use crate::boot::Boot;
+use crate::browser::{self, Store};
+use crate::managed;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use varco_core::consent::{self as rules, AskReason, Decision, Rules, Status, StoredChoice, OUTBOX_KEY, STORAGE_KEY};
+use varco_core::texts::{Key, Texts};
+use varco_protocol::ConsentRecord;
+use wasm_bindgen::JsValue;
+
+pub type Shared = Rc<RefCell<Controller>>;
+
+pub struct Controller {
+    pub boot: Boot,
+    pub rules: Rules,
+    pub texts: Texts,
+    pub status: Status,
+    /// The last readable stored choice, even if it must be asked again:
+    /// the preferences panel shows it, and turning its categories off is a
+    /// withdrawal.
+    pub previous: Option<StoredChoice>,
+    cookie_mode: bool,
+}
+
+/// `window.Varco.consent()`'s shape.
+#[derive(Serialize)]
+struct ConsentView<'a> {
+    consent_id: &'a str,
+    revision: &'a str,
+    decided_at: &'a str,
+    categories: BTreeMap<&'a str, bool>,
+}
+
+impl Controller {
+    pub fn load(boot: Boot) -> Controller {
+        let rules = Rules::from_site(&boot.site);
+        let texts = Texts::new(boot.lang, &boot.site.texts);
+        let cookie_mode = boot.site.consent.as_ref().and_then(|c| c.storage.as_deref()) == Some("cookie");
+        let raw = if cookie_mode { browser::cookie(STORAGE_KEY) } else { Store::get(STORAGE_KEY) };
+        let parsed = rules::parse_stored(raw.as_deref());
+        if parsed.is_err() {
+            browser::warn("Varco: the stored consent choice is unreadable (corrupted, foreign or from another version); the banner asks again and nothing optional runs.");
+        }
+        let previous = parsed.clone().ok().flatten();
+        let gpc = js_sys::Reflect::get(&browser::window().navigator(), &"globalPrivacyControl".into())
+            .map(|v| v.is_truthy())
+            .unwrap_or(false);
+        let status = rules::status(parsed, &rules, browser::now_ms(), gpc);
+        Controller { boot, rules, texts, status, previous, cookie_mode }
+    }
+
+    pub fn grants(&self, category: &str) -> bool {
+        self.status.grants(&self.rules, category)
+    }
+
+    pub fn must_ask(&self) -> bool {
+        matches!(self.status, Status::Ask(_))
+    }
+
+    pub fn ask_reason(&self) -> Option<&AskReason> {
+        match &self.status {
+            Status::Ask(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Fingerprint of the banner texts the visitor saw.
+    pub fn texts_hash(&self) -> String {
+        let t = &self.texts;
+        rules::texts_hash(&[
+            t.get(Key::banner_title),
+            t.get(Key::banner_technical),
+            t.get(Key::banner_purposes),
+            t.get(Key::banner_close_note),
+            t.get(Key::accept_all),
+            t.get(Key::reject_all),
+            t.get(Key::customise),
+            t.get(Key::close_banner),
+            self.boot.site.cookie_policy_url.as_deref().unwrap_or(""),
+        ])
+    }
+
+    /// Applies a decision: stores it, deletes what a withdrawal leaves
+    /// behind, sends (or queues) its record, runs what is now granted and
+    /// tells the page.
+    pub fn decide(this: &Shared, decision: Decision) {
+        let (choice, withdrawn_cookies, changed) = {
+            let mut c = this.borrow_mut();
+            let consent_id = c.previous.as_ref().map(|p| p.consent_id.clone()).unwrap_or_else(browser::uuid_v4);
+            let choice = rules::decide(&decision, &c.rules, c.previous.as_ref(), &consent_id, browser::now_ms());
+            let before: Vec<String> = c.rules.categories.iter().filter(|(id, _)| c.grants(id)).map(|(id, _)| id.clone()).collect();
+            let withdrawn = c.previous.as_ref().map(|p| rules::withdrawn(p, &choice)).unwrap_or_default();
+            let patterns: Vec<String> = c
+                .boot
+                .site
+                .categories
+                .iter()
+                .filter(|cat| withdrawn.contains(&cat.id))
+                .flat_map(|cat| cat.services.iter().flat_map(|s| s.cookies.iter().cloned()))
+                .collect();
+            c.store(&choice);
+            c.status = Status::Decided(choice.clone());
+            c.previous = Some(choice.clone());
+            let after: Vec<String> = choice.accepted.clone();
+            let granted: Vec<&String> = after.iter().filter(|a| !before.contains(a)).collect();
+            let revoked: Vec<&String> = before.iter().filter(|b| !after.contains(b)).collect();
+            let changed = serde_wasm_bindgen::to_value(&serde_json_like_change(&granted, &revoked)).unwrap_or(JsValue::NULL);
+            (choice, patterns, changed)
+        };
+        managed::delete_cookies(&withdrawn_cookies);
+        let record = {
+            let c = this.borrow();
+            rules::record(&choice, &c.boot.options.site, c.boot.lang.code(), &c.texts_hash(), &browser::uuid_v4())
+        };
+        Self::send(this, record);
+        Self::activate(this);
+        let detail = this.borrow().consent_js();
+        browser::dispatch("varco:consent", &detail);
+        browser::dispatch("varco:change", &changed);
+    }
+
+    /// Forgets the choice (`Varco.reset()`): the banner asks again.
+    pub fn reset(this: &Shared) {
+        let mut c = this.borrow_mut();
+        if c.cookie_mode {
+            browser::set_cookie(&format!("{STORAGE_KEY}=; max-age=0; path=/"));
+        } else {
+            Store::remove(STORAGE_KEY);
+        }
+        c.previous = None;
+        c.status = Status::Ask(AskReason::First);
+    }
+
+    fn store(&self, choice: &StoredChoice) {
+        let Ok(json) = serde_json::to_string(choice) else { return };
+        if self.cookie_mode {
+            let days = if choice.accepted.len() > self.rules.necessary().count() { self.rules.accept_days } else { self.rules.refuse_days };
+            let secure = if browser::window().location().protocol().ok().as_deref() == Some("https:") { "; Secure" } else { "" };
+            browser::set_cookie(&format!(
+                "{STORAGE_KEY}={}; max-age={}; path=/; SameSite=Lax{secure}",
+                browser::encode_uri_component(&json),
+                days as u64 * 86_400
+            ));
+        } else {
+            Store::set(STORAGE_KEY, &json);
+        }
+    }
+
+    /// Brings to life what the current state grants.
+    pub fn activate(this: &Shared) {
+        let granted_view = this.clone();
+        let allow_view = this.clone();
+        let titles = this.clone();
+        let c = this.borrow();
+        let placeholder = managed::Placeholder {
+            text: c.texts.get(Key::embed_blocked).to_owned(),
+            allow: c.texts.get(Key::embed_allow).to_owned(),
+            title_of: Box::new(move |id: &str| {
+                let c = titles.borrow();
+                let lang = c.boot.lang.code();
+                c.boot
+                    .site
+                    .categories
+                    .iter()
+                    .find(|cat| cat.id == id)
+                    .and_then(|cat| cat.title.as_ref().map(|t| t.get(lang).to_owned()))
+                    .unwrap_or_else(|| id.to_owned())
+            }),
+            on_allow: Rc::new(move |category: String| {
+                let mut on: Vec<String> = {
+                    let c = allow_view.borrow();
+                    c.rules.optional().filter(|id| c.grants(id)).map(str::to_owned).collect()
+                };
+                on.push(category);
+                Controller::decide(&allow_view, Decision::Save(on));
+                crate::app::notify();
+            }),
+        };
+        drop(c);
+        managed::apply(Rc::new(move |cat: &str| granted_view.borrow().grants(cat)), Rc::new(placeholder));
+    }
+
+    /// `Varco.consent()`: null before a valid choice.
+    pub fn consent_js(&self) -> JsValue {
+        let Status::Decided(choice) = &self.status else { return JsValue::NULL };
+        let view = ConsentView {
+            consent_id: &choice.consent_id,
+            revision: &choice.revision,
+            decided_at: &choice.decided_at,
+            categories: self.rules.categories.iter().map(|(id, _)| (id.as_str(), choice.grants(id))).collect(),
+        };
+        view.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+    }
+
+    /// Queues the record and tries to deliver the queue. Without a backend
+    /// the record is handed to the site as a `varco:record` event.
+    fn send(this: &Shared, record: ConsentRecord) {
+        let api = this.borrow().boot.options.api.clone();
+        if api.is_none() {
+            let detail = record.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL);
+            browser::dispatch("varco:record", &detail);
+            return;
+        }
+        let mut queue = outbox();
+        queue.push(record);
+        save_outbox(&queue);
+        flush_outbox(this.clone(), 0);
+    }
+}
+
+fn serde_json_like_change<'a>(granted: &'a [&'a String], revoked: &'a [&'a String]) -> BTreeMap<&'static str, &'a [&'a String]> {
+    BTreeMap::from([("granted", granted), ("revoked", revoked)])
+}
+
+fn outbox() -> Vec<ConsentRecord> {
+    Store::get(OUTBOX_KEY).and_then(|raw| serde_json::from_str(&raw).ok()).unwrap_or_default()
+}
+
+fn save_outbox(queue: &[ConsentRecord]) {
+    if queue.is_empty() {
+        Store::remove(OUTBOX_KEY);
+    } else if let Ok(json) = serde_json::to_string(queue) {
+        Store::set(OUTBOX_KEY, &json);
+    }
+}
+
+thread_local! {
+    static FLUSHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Delivers queued records one by one. A record leaves the queue when the
+/// server has answered for it (stored, already stored, or refused for good);
+/// on a network error or a 5xx it stays, and delivery is retried with
+/// backoff and when the browser comes back online. The server stores each
+/// `record_id` once, so a retry (or another tab) never duplicates a record.
+pub fn flush_outbox(this: Shared, attempt: u32) {
+    if FLUSHING.with(|f| f.replace(true)) {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        let Some(api) = this.borrow().boot.options.api.clone() else {
+            FLUSHING.with(|f| f.set(false));
+            return;
+        };
+        let url = format!("{api}/v1/consents");
+        let mut failed = false;
+        loop {
+            let queue = outbox();
+            let Some(record) = queue.first().cloned() else { break };
+            let body = serde_json::to_string(&record).unwrap_or_default();
+            match browser::send_json("POST", &url, &body).await {
+                Ok(status) if status < 500 && status != 408 && status != 429 => {
+                    if status >= 400 {
+                        browser::warn(&format!("Varco: the server refused a consent record ({status}); it is dropped."));
+                    }
+                    let rest: Vec<ConsentRecord> = outbox().into_iter().filter(|r| r.record_id != record.record_id).collect();
+                    save_outbox(&rest);
+                }
+                _ => {
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        FLUSHING.with(|f| f.set(false));
+        if failed {
+            let delay = (2_000i32).saturating_mul(1 << attempt.min(6));
+            browser::after(delay, move || flush_outbox(this, attempt + 1));
+        }
+    });
+}
