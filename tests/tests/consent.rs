@@ -406,3 +406,96 @@ async fn javascript_api_queues_early_calls_and_reports_the_choice() {
     assert_eq!(tab.eval("Varco.consent()").await.unwrap(), Value::Null);
     server.stop().await.unwrap();
 }
+
+/// Runs axe-core (WCAG 2.1 A and AA rules) on the widget only.
+async fn axe_violations(tab: &Tab) -> Value {
+    let axe = std::fs::read_to_string(varco_e2e::root().join("tests/node_modules/axe-core/axe.min.js"))
+        .expect("axe-core is installed by `cargo xtask test` (npm ci in tests/)");
+    tab.eval(&axe).await.unwrap();
+    tab.eval(
+        "axe.run({ include: [['varco-widget']] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+            .then(r => r.violations.map(v => ({ id: v.id, help: v.help, nodes: v.nodes.map(n => n.target) })))",
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c10_accessibility_axe_finds_no_violation_in_the_banner_or_the_preferences() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = open(&chromium, &server, HOME).await;
+    tab.in_widget("shadow.getAnimations().forEach(a => a.finish())").await.unwrap();
+    let banner = axe_violations(&tab).await;
+    assert_eq!(banner, Value::Array(vec![]), "banner: {banner:#}");
+    press(&tab, "Personalizza").await;
+    tab.in_widget("shadow.querySelectorAll('details').forEach(d => d.open = true)").await.unwrap();
+    let panel = axe_violations(&tab).await;
+    assert_eq!(panel, Value::Array(vec![]), "preferences: {panel:#}");
+    // The floating button, after a choice.
+    press(&tab, "Rifiuta tutti").await;
+    let name = tab.in_widget("shadow.querySelector('button.reopen').getAttribute('aria-label')").await.unwrap();
+    assert_eq!(name, "Preferenze cookie");
+    let after = axe_violations(&tab).await;
+    assert_eq!(after, Value::Array(vec![]), "floating button: {after:#}");
+    tab.in_widget("shadow.querySelector('button.reopen').click()").await.unwrap();
+    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')", 5).await.unwrap();
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c11_no_layout_shift_caused_by_the_banner() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load("window.__cls = 0; new PerformanceObserver(l => l.getEntries().forEach(e => { if (!e.hadRecentInput) window.__cls += e.value; })).observe({ type: 'layout-shift', buffered: true });").await.unwrap();
+    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.wait_widget().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(tab.eval("window.__cls").await.unwrap(), 0, "layout shift while the banner appeared");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn global_privacy_control_starts_refused_and_an_explicit_choice_wins() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load("Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });").await.unwrap();
+    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.wait_widget().await.unwrap();
+    assert!(!banner_visible(&tab).await, "GPC is a refusal: no banner");
+    nothing_managed_ran(&tab).await;
+    assert!(records(&server).await.is_empty(), "a browser signal is not a decision: no record");
+    tab.eval("Varco.showPreferences()").await.unwrap();
+    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')", 5).await.unwrap();
+    press(&tab, "Accetta tutti").await;
+    tab.wait_for("window.varcoDemoAnalytics === 1", 10).await.unwrap();
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_backend_the_record_is_an_event_for_the_site() {
+    let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
+    let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let page = format!(
+        r#"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Comune</title>
+<script type="application/json" id="varco-config">{{"revision":"1","cookie_policy_url":"/cookie","categories":[
+ {{"id":"necessari","necessary":true,"description":"Tecnici."}},{{"id":"analitici","title":"Statistiche","description":"Statistiche."}}]}}</script></head>
+<body><h1>Comune</h1><script>document.addEventListener('varco:record', e => window.__record = e.detail);</script>
+<script defer src="{}/varco/varco.js" data-site="calvatone"></script></body></html>"#,
+        server.base
+    );
+    let tab = chromium.tab().await.unwrap();
+    tab.goto(&fixtures.page("no-backend.html", &page)).await.unwrap();
+    tab.wait_widget().await.unwrap();
+    press(&tab, "Accetta tutti").await;
+    tab.wait_for("!!window.__record", 5).await.unwrap();
+    let r = tab.eval("window.__record").await.unwrap();
+    assert_eq!(r["action"], "accept_all");
+    assert_eq!(r["site"], "calvatone");
+    assert_eq!(r["accepted"], serde_json::json!(["necessari", "analitici"]));
+    assert!(tab.requests().iter().all(|q| !q.url.contains("/api/")), "no API request without data-api");
+    server.stop().await.unwrap();
+}
