@@ -445,13 +445,25 @@ async fn c10_accessibility_axe_finds_no_violation_in_the_banner_or_the_preferenc
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn c11_no_layout_shift_caused_by_the_banner() {
-    let server = TestServer::start(&[]).await.unwrap();
+    // A plain host page with no web fonts or scripts of its own, so that any
+    // layout shift measured is Varco's.
+    let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
+    let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
+    let config = std::fs::read_to_string(varco_e2e::root().join("demo-site/milomb/varco-config.json")).unwrap();
+    let paragraphs = "<p>Testo della pagina che occupa lo schermo, per vedere se qualcosa si sposta.</p>".repeat(40);
+    let page = format!(
+        r#"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Pagina</title>
+<script type="application/json" id="varco-config">{config}</script></head>
+<body><h1>Pagina</h1>{paragraphs}<script defer src="{}/varco/varco.js" data-site="milomb" data-api="{}/api"></script></body></html>"#,
+        server.base, server.base
+    );
     let tab = chromium.tab().await.unwrap();
     tab.before_load("window.__cls = 0; new PerformanceObserver(l => l.getEntries().forEach(e => { if (!e.hadRecentInput) window.__cls += e.value; })).observe({ type: 'layout-shift', buffered: true });").await.unwrap();
-    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.goto(&fixtures.page("cls.html", &page)).await.unwrap();
     tab.wait_widget().await.unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(banner_visible(&tab).await);
     assert_eq!(tab.eval("window.__cls").await.unwrap(), 0, "layout shift while the banner appeared");
     server.stop().await.unwrap();
 }

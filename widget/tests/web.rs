@@ -119,7 +119,8 @@ async fn the_app_renders_the_banner_with_its_four_controls() {
     next_frame().await;
     let shadow = document().query_selector("varco-widget").unwrap().unwrap().shadow_root().unwrap();
     let region = shadow.query_selector("[role=region]").unwrap().expect("banner region");
-    assert!(region.get_attribute("aria-label").is_some());
+    let label_id = region.get_attribute("aria-labelledby").expect("the region is named by its title");
+    assert!(shadow.get_element_by_id(&label_id).is_some());
     let names: Vec<String> = {
         let list = shadow.query_selector_all("button").unwrap();
         (0..list.length())
