@@ -421,7 +421,7 @@ async fn axe_violations(tab: &Tab) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn c10_accessibility_axe_finds_no_violation_in_the_banner_or_the_preferences() {
+async fn a11y_axe_finds_no_wcag21_aa_violation_in_the_banner_the_preferences_or_the_floating_button() {
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let tab = open(&chromium, &server, HOME).await;
@@ -444,7 +444,7 @@ async fn c10_accessibility_axe_finds_no_violation_in_the_banner_or_the_preferenc
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn c11_no_layout_shift_caused_by_the_banner() {
+async fn no_layout_shift_caused_by_the_banner() {
     // A plain host page with no web fonts or scripts of its own, so that any
     // layout shift measured is Varco's.
     let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
@@ -509,5 +509,31 @@ async fn without_a_backend_the_record_is_an_event_for_the_site() {
     assert_eq!(r["site"], "calvatone");
     assert_eq!(r["accepted"], serde_json::json!(["necessari", "analitici"]));
     assert!(tab.requests().iter().all(|q| !q.url.contains("/api/")), "no API request without data-api");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c30_analytics_filed_as_necessary_is_refused_and_nothing_runs() {
+    let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
+    let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let page = format!(
+        r#"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Pagina</title>
+<script type="application/json" id="varco-config">{{"revision":"1","cookie_policy_url":"/cookie","categories":[
+ {{"id":"necessari","necessary":true,"description":"Tecnici.","services":[{{"name":"Matomo","kind":"analytics","cookies":["_pk_id.*"]}}]}}]}}</script></head>
+<body><h1>Pagina</h1><script type="text/plain" data-varco-category="necessari">window.trackerRan = true;</script>
+<script defer src="{}/varco/varco.js" data-site="milomb"></script></body></html>"#,
+        server.base
+    );
+    let tab = chromium.tab().await.unwrap();
+    tab.goto(&fixtures.page("c30.html", &page)).await.unwrap();
+    tab.wait_for("performance.getEntriesByType('resource').some(r => r.name.endsWith('.wasm'))", 20).await.unwrap();
+    tab.wait_for("true", 1).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let errors: Vec<String> = tab.errors().into_iter().filter(|l| !l.text.contains("favicon")).map(|l| l.text).collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].contains("categories[0].services[0].kind") && errors[0].contains("Matomo"), "{}", errors[0]);
+    assert_eq!(tab.eval("window.trackerRan === undefined").await.unwrap(), true);
+    assert_eq!(tab.eval("document.querySelector('varco-widget') === null").await.unwrap(), true);
     server.stop().await.unwrap();
 }
