@@ -8,7 +8,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
-use chromiumoxide::cdp::browser_protocol::network::{BlockPattern, EventRequestWillBeSent, SetBlockedUrLsParams};
+use chromiumoxide::cdp::browser_protocol::network::{BlockPattern, EventRequestWillBeSent, GetRequestPostDataParams, SetBlockedUrLsParams};
 use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams};
 use chromiumoxide::cdp::js_protocol::runtime::{EvaluateParams, EventConsoleApiCalled, EventExceptionThrown};
 use chromiumoxide::Page;
@@ -174,6 +174,9 @@ impl Chromium {
                 "--disable-component-update",
                 "--disable-sync",
                 "--disable-quic",
+                // CI containers often have a tiny /dev/shm; Chromium then
+                // stalls or crashes tabs.
+                "--disable-dev-shm-usage",
                 "--no-first-run",
             ])
             .build()
@@ -261,10 +264,11 @@ impl Tab {
         });
         let mut events = page.event_listener::<EventRequestWillBeSent>().await?;
         let r = requests.clone();
+        let p = page.clone();
         tokio::spawn(async move {
             while let Some(e) = events.next().await {
                 // The DevTools protocol sends request bodies base64-encoded.
-                let body = e.request.post_data_entries.as_ref().map(|entries| {
+                let mut body = e.request.post_data_entries.as_ref().map(|entries| {
                     use base64::Engine;
                     let bytes: Vec<u8> = entries
                         .iter()
@@ -276,6 +280,13 @@ impl Tab {
                         .collect();
                     String::from_utf8_lossy(&bytes).into_owned()
                 });
+                // The event may leave a body out (size, timing); then it must
+                // be asked for.
+                if body.is_none() && e.request.has_post_data == Some(true) {
+                    if let Ok(reply) = p.execute(GetRequestPostDataParams::new(e.request_id.clone())).await {
+                        body = Some(reply.result.post_data.clone());
+                    }
+                }
                 r.lock().unwrap().push(RequestSeen { url: e.request.url.clone(), method: e.request.method.clone(), body });
             }
         });
