@@ -36,6 +36,11 @@ pub struct StoredChoice {
     pub accepted: Vec<String>,
     pub rejected: Vec<String>,
     pub action: ConsentAction,
+    /// The third parties the visitor was shown (`category/name`), so that a
+    /// new one asks again (checklist 22). Absent in choices stored before
+    /// it existed: those are not re-asked for services alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub services: Option<Vec<String>>,
 }
 
 impl StoredChoice {
@@ -50,6 +55,8 @@ pub struct Rules {
     pub revision: String,
     /// Category ids in display order, with whether each is necessary.
     pub categories: Vec<(String, bool)>,
+    /// Every third party as `category/name`, in display order.
+    pub services: Vec<String>,
     pub accept_days: u32,
     pub refuse_days: u32,
     pub respect_gpc: bool,
@@ -61,6 +68,7 @@ impl Rules {
         Rules {
             revision: site.revision.clone().unwrap_or_else(|| "1".to_owned()),
             categories: site.categories.iter().map(|c| (c.id.clone(), c.necessary)).collect(),
+            services: site.categories.iter().flat_map(|c| c.services.iter().map(move |s| service_key(&c.id, &s.name))).collect(),
             accept_days: consent.accept_days.unwrap_or(DEFAULT_ACCEPT_DAYS),
             refuse_days: consent.refuse_days.unwrap_or(MIN_REFUSE_DAYS).max(MIN_REFUSE_DAYS),
             respect_gpc: consent.respect_gpc.unwrap_or(true),
@@ -85,8 +93,9 @@ pub enum AskReason {
     Unreadable,
     /// The choice is older than its retention.
     Expired,
-    /// The policy's revision changed, or categories were added since.
-    Changed { new_categories: Vec<String> },
+    /// The policy's revision changed, or categories or third parties were
+    /// added since (`new_services` as `category/name`).
+    Changed { new_categories: Vec<String>, new_services: Vec<String> },
 }
 
 /// What the stored state means now.
@@ -146,8 +155,12 @@ pub fn status(stored: Result<Option<StoredChoice>, ()>, rules: &Rules, now_ms: i
         .filter(|c| !choice.accepted.iter().chain(&choice.rejected).any(|k| k == c))
         .map(str::to_owned)
         .collect();
-    if choice.revision != rules.revision || !new_categories.is_empty() {
-        return Status::Ask(AskReason::Changed { new_categories });
+    let new_services: Vec<String> = match &choice.services {
+        Some(known) => rules.services.iter().filter(|s| !known.contains(s)).cloned().collect(),
+        None => Vec::new(),
+    };
+    if choice.revision != rules.revision || !new_categories.is_empty() || !new_services.is_empty() {
+        return Status::Ask(AskReason::Changed { new_categories, new_services });
     }
     Status::Decided(choice)
 }
@@ -206,7 +219,13 @@ pub fn decide(
         accepted,
         rejected,
         action,
+        services: Some(rules.services.clone()),
     }
+}
+
+/// How a third party is named in the stored choice.
+pub fn service_key(category: &str, name: &str) -> String {
+    format!("{category}/{name}")
 }
 
 /// The proof-of-consent record of a stored choice.
@@ -397,6 +416,7 @@ mod tests {
                 ("personalizzazione".into(), false),
                 ("profilazione".into(), false),
             ],
+            services: vec![service_key("analitici", "Web Analytics Italia")],
             accept_days: 365,
             refuse_days: 180,
             respect_gpc: true,
@@ -470,13 +490,36 @@ mod tests {
         let c = decide(&Decision::RejectAll, &rules(), None, ID, NOW);
         let mut r = rules();
         r.revision = "2027-01-01".into();
-        assert_eq!(status(stored(&c), &r, NOW + 1, false), Status::Ask(AskReason::Changed { new_categories: vec![] }));
+        let changed = |cats: &[&str], services: &[&str]| {
+            Status::Ask(AskReason::Changed {
+                new_categories: cats.iter().map(|s| s.to_string()).collect(),
+                new_services: services.iter().map(|s| s.to_string()).collect(),
+            })
+        };
+        assert_eq!(status(stored(&c), &r, NOW + 1, false), changed(&[], &[]));
         let mut r = rules();
         r.categories.push(("video".into(), false));
-        assert_eq!(
-            status(stored(&c), &r, NOW + 1, false),
-            Status::Ask(AskReason::Changed { new_categories: vec!["video".into()] })
-        );
+        assert_eq!(status(stored(&c), &r, NOW + 1, false), changed(&["video"], &[]));
+        // A new third party in an existing category asks again too, even in
+        // a refused category: the visitor decides with the full list.
+        let mut r = rules();
+        r.services.push(service_key("profilazione", "Meta Pixel"));
+        assert_eq!(status(stored(&c), &r, NOW + 1, false), changed(&[], &["profilazione/Meta Pixel"]));
+        // A removed third party does not.
+        let mut r = rules();
+        r.services.clear();
+        assert!(matches!(status(stored(&c), &r, NOW + 1, false), Status::Decided(_)));
+    }
+
+    #[test]
+    fn a_choice_stored_before_services_were_tracked_is_not_reasked_for_them() {
+        let mut c = decide(&Decision::RejectAll, &rules(), None, ID, NOW);
+        c.services = None;
+        let raw = serde_json::to_string(&c).unwrap();
+        assert!(!raw.contains("services"));
+        let mut r = rules();
+        r.services.push(service_key("profilazione", "Meta Pixel"));
+        assert!(matches!(status(parse_stored(Some(&raw)), &r, NOW + 1, false), Status::Decided(_)));
     }
 
     #[test]

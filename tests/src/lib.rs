@@ -88,6 +88,26 @@ impl TestServer {
         format!("{}{}", self.base, path)
     }
 
+    /// The consent records stored for `site`, read straight from the database.
+    pub async fn consents(&self, site: &str) -> Vec<varco_server::storage::StoredConsent> {
+        let storage = varco_server::storage::Storage::open(&self.db_path).await.unwrap();
+        let rows = storage.consents(site, "0000", "9999").await.unwrap();
+        storage.close().await;
+        rows
+    }
+
+    /// Waits (up to 10 s) until `site` has at least `n` records; returns them.
+    pub async fn wait_consents(&self, site: &str, n: usize) -> Vec<varco_server::storage::StoredConsent> {
+        for _ in 0..100 {
+            let rows = self.consents(site).await;
+            if rows.len() >= n {
+                return rows;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.consents(site).await
+    }
+
     pub async fn stop(mut self) -> Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
@@ -107,33 +127,43 @@ impl Drop for TestServer {
     }
 }
 
-/// A second origin serving HTML the test writes: host pages that are not in
-/// the demo (broken configurations, `async` in `<head>`...), and a page on
-/// another origin than the widget.
+/// A second origin serving pages and scripts the test writes: host pages
+/// that are not in the demo (broken configurations, `async` in `<head>`...),
+/// and pages on another origin (or host name, see [`Chromium::launch`]) than
+/// the widget.
 pub struct FixtureServer {
     pub base: String,
-    pages: Arc<Mutex<HashMap<String, String>>>,
+    pages: Arc<Mutex<HashMap<String, Fixture>>>,
     _handle: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Clone)]
+struct Fixture {
+    content_type: &'static str,
+    body: String,
+    delay: Duration,
 }
 
 impl FixtureServer {
     pub async fn start() -> Result<FixtureServer> {
         use axum::extract::{Path as AxPath, State};
-        use axum::response::{Html, IntoResponse};
-        let pages: Arc<Mutex<HashMap<String, String>>> = Arc::default();
+        use axum::response::IntoResponse;
+        let pages: Arc<Mutex<HashMap<String, Fixture>>> = Arc::default();
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let app = axum::Router::new()
             .route(
                 "/{*path}",
-                axum::routing::get(
-                    |State(p): State<Arc<Mutex<HashMap<String, String>>>>, AxPath(path): AxPath<String>| async move {
-                        match p.lock().unwrap().get(&path) {
-                            Some(html) => Html(html.clone()).into_response(),
-                            None => axum::http::StatusCode::NOT_FOUND.into_response(),
+                axum::routing::get(|State(p): State<Arc<Mutex<HashMap<String, Fixture>>>>, AxPath(path): AxPath<String>| async move {
+                    let found = p.lock().unwrap().get(&path).cloned();
+                    match found {
+                        Some(f) => {
+                            tokio::time::sleep(f.delay).await;
+                            ([(axum::http::header::CONTENT_TYPE, f.content_type)], f.body).into_response()
                         }
-                    },
-                ),
+                        None => axum::http::StatusCode::NOT_FOUND.into_response(),
+                    }
+                }),
             )
             .with_state(pages.clone());
         let handle = tokio::spawn(async move {
@@ -144,8 +174,25 @@ impl FixtureServer {
 
     /// Serves `html` at `/{name}` and returns its URL.
     pub fn page(&self, name: &str, html: &str) -> String {
-        self.pages.lock().unwrap().insert(name.to_owned(), html.to_owned());
+        self.serve(name, "text/html; charset=utf-8", html, Duration::ZERO)
+    }
+
+    /// Serves a script at `/{name}`, answered after `delay`, and returns its URL.
+    pub fn script(&self, name: &str, js: &str, delay: Duration) -> String {
+        self.serve(name, "text/javascript", js, delay)
+    }
+
+    fn serve(&self, name: &str, content_type: &'static str, body: &str, delay: Duration) -> String {
+        let f = Fixture { content_type, body: body.to_owned(), delay };
+        self.pages.lock().unwrap().insert(name.to_owned(), f);
         format!("{}/{}", self.base, name)
+    }
+
+    /// This server's URL for `name` under another host name that resolves to
+    /// it (`*.varco.test`), to test cookies on a parent domain.
+    pub fn url_on(&self, host: &str, name: &str) -> String {
+        let port = self.base.rsplit(':').next().unwrap_or_default();
+        format!("http://{host}:{port}/{name}")
     }
 }
 
@@ -167,18 +214,21 @@ impl Chromium {
             // Generous: on a loaded two-core machine a first navigation
             // (Bootstrap Italia, fonts, the WASM compile) can take a while.
             .request_timeout(Duration::from_secs(90))
+            // chromiumoxide adds the leading `--` itself.
             .args([
-                "--headless",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
+                "disable-gpu",
+                "disable-background-networking",
+                "disable-component-update",
+                "disable-sync",
+                "disable-quic",
                 // CI containers often have a tiny /dev/shm; Chromium then
                 // stalls or crashes tabs.
-                "--disable-dev-shm-usage",
-                "--no-first-run",
+                "disable-dev-shm-usage",
+                "no-first-run",
             ])
+            // Host names with a parent domain, for cookie tests; all of
+            // them are this machine.
+            .arg(("host-resolver-rules", "MAP *.varco.test 127.0.0.1"))
             .build()
             .map_err(|e| anyhow!(e))?;
         let (browser, mut handler) = Browser::launch(config).await.context("launching /usr/bin/chromium")?;
@@ -350,6 +400,76 @@ impl Tab {
     /// Evaluates `js` with `shadow` bound to the widget's shadow root.
     pub async fn in_widget(&self, js: &str) -> Result<Value> {
         self.eval(&format!("(() => {{ const shadow = document.querySelector('varco-widget').shadowRoot; return ({js}); }})()")).await
+    }
+
+    /// Opens `url` and waits for the widget.
+    pub async fn open(&self, url: &str) -> Result<()> {
+        self.goto(url).await?;
+        self.wait_widget().await
+    }
+
+    /// Clicks the widget's button with this accessible name (aria-label or
+    /// text); fails if there is none.
+    pub async fn press(&self, name: &str) -> Result<()> {
+        let js = format!(
+            "(() => {{ const b = [...shadow.querySelectorAll('button')].find(b => (b.getAttribute('aria-label') || b.textContent).trim() === {name:?}); if (!b) return false; b.click(); return true; }})()"
+        );
+        if self.in_widget(&js).await? != Value::Bool(true) {
+            bail!("the widget has no button named {name:?}");
+        }
+        Ok(())
+    }
+
+    /// Presses a key as a keyboard would (trusted events, default actions
+    /// included): `Tab`, `Shift+Tab`, `Enter`, `Space` or `Escape`.
+    pub async fn key(&self, key: &str) -> Result<()> {
+        use chromiumoxide::cdp::browser_protocol::input::{DispatchKeyEventParams, DispatchKeyEventType};
+        let (name, code, vk, text, modifiers) = match key {
+            "Tab" => ("Tab", "Tab", 9, None, 0),
+            "Shift+Tab" => ("Tab", "Tab", 9, None, 8),
+            "Enter" => ("Enter", "Enter", 13, Some("\r"), 0),
+            "Space" => (" ", "Space", 32, Some(" "), 0),
+            "Escape" => ("Escape", "Escape", 27, None, 0),
+            other => bail!("no such key in the harness: {other}"),
+        };
+        for kind in [DispatchKeyEventType::KeyDown, DispatchKeyEventType::KeyUp] {
+            let down = kind == DispatchKeyEventType::KeyDown;
+            let mut b = DispatchKeyEventParams::builder()
+                .r#type(kind)
+                .key(name)
+                .code(code)
+                .windows_virtual_key_code(vk)
+                .native_virtual_key_code(vk)
+                .modifiers(modifiers);
+            if let (true, Some(t)) = (down, text) {
+                b = b.text(t).unmodified_text(t);
+            }
+            self.page.execute(b.build().map_err(|e| anyhow!(e))?).await?;
+        }
+        Ok(())
+    }
+
+    /// The focused element, looking through shadow roots: its tag, its
+    /// accessible name (aria-label or text) and whether it is in the widget.
+    pub async fn focused(&self) -> Result<Value> {
+        self.eval(
+            "(() => { let e = document.activeElement; let inWidget = false;
+                while (e && e.shadowRoot && e.shadowRoot.activeElement) { inWidget = inWidget || e.tagName === 'VARCO-WIDGET'; e = e.shadowRoot.activeElement; }
+                if (!e) return null;
+                return { tag: e.tagName, name: (e.getAttribute('aria-label') || e.textContent || '').trim(), inWidget,
+                         value: e.value ?? null, outline: getComputedStyle(e).outlineStyle }; })()",
+        )
+        .await
+    }
+
+    /// Whether the consent banner is shown.
+    pub async fn banner_visible(&self) -> Result<bool> {
+        Ok(self.in_widget("!!shadow.querySelector('section.banner')").await? == Value::Bool(true))
+    }
+
+    /// Waits until the preferences dialog is open.
+    pub async fn wait_preferences(&self) -> Result<()> {
+        self.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')", 5).await
     }
 
     pub fn console_lines(&self) -> Vec<ConsoleLine> {

@@ -5,45 +5,30 @@
 use serde_json::Value;
 use std::time::Duration;
 use varco_e2e::{Chromium, Tab, TestServer};
-use varco_server::storage::{Storage, StoredConsent};
+use varco_server::storage::StoredConsent;
 
 const HOME: &str = "/demo-site/milomb/index.html";
 
 async fn open(chromium: &Chromium, server: &TestServer, path: &str) -> Tab {
     let tab = chromium.tab().await.unwrap();
-    tab.goto(&server.url(path)).await.unwrap();
-    tab.wait_widget().await.unwrap();
+    tab.open(&server.url(path)).await.unwrap();
     tab
 }
 
-/// Clicks the widget's button with this accessible name.
 async fn press(tab: &Tab, name: &str) {
-    let js = format!(
-        "(() => {{ const b = [...shadow.querySelectorAll('button')].find(b => (b.getAttribute('aria-label') || b.textContent).trim() === {name:?}); if (!b) return false; b.click(); return true; }})()"
-    );
-    assert_eq!(tab.in_widget(&js).await.unwrap(), true, "no button named {name:?}");
+    tab.press(name).await.unwrap();
 }
 
 async fn banner_visible(tab: &Tab) -> bool {
-    tab.in_widget("!!shadow.querySelector('section.banner')").await.unwrap() == Value::Bool(true)
+    tab.banner_visible().await.unwrap()
 }
 
 async fn records(server: &TestServer) -> Vec<StoredConsent> {
-    let storage = Storage::open(&server.db_path).await.unwrap();
-    let rows = storage.consents("milomb", "0000", "9999").await.unwrap();
-    storage.close().await;
-    rows
+    server.consents("milomb").await
 }
 
 async fn wait_records(server: &TestServer, n: usize) -> Vec<StoredConsent> {
-    for _ in 0..100 {
-        let r = records(server).await;
-        if r.len() >= n {
-            return r;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    records(server).await
+    server.wait_consents("milomb", n).await
 }
 
 fn analytics_hits(tab: &Tab) -> usize {
@@ -196,7 +181,20 @@ async fn c15_c16_c20_c28_x_and_reject_all_refuse_record_once_and_are_remembered(
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     for (n, button, action) in [(1, "Chiudi e continua senza accettare", "close"), (2, "Rifiuta tutti", "reject_all")] {
-        let tab = open(&chromium, &server, HOME).await;
+        let tab = chromium.tab().await.unwrap();
+        // DevTools does not always report a keepalive request's body, so
+        // the page keeps a copy of what it hands to fetch.
+        tab.before_load(
+            "window.__bodies = []; const realFetch = window.fetch;
+             window.fetch = function (input, init) {
+                 if (input instanceof Request) input.clone().text().then(t => window.__bodies.push([input.url, t]));
+                 else if (init && init.body) window.__bodies.push([String(input), String(init.body)]);
+                 return realFetch.apply(this, arguments);
+             };",
+        )
+        .await
+        .unwrap();
+        tab.open(&server.url(HOME)).await.unwrap();
         press(&tab, button).await;
         let rows = wait_records(&server, n).await;
         assert_eq!(rows.len(), n, "exactly one record for {button}");
@@ -207,7 +205,10 @@ async fn c15_c16_c20_c28_x_and_reject_all_refuse_record_once_and_are_remembered(
         assert_eq!(r.language, "it");
         assert_eq!(r.revision, "2026-11-01");
         // The record's body holds only the contract's fields.
-        let body = tab.requests().into_iter().find(|q| q.url.ends_with("/api/v1/consents")).unwrap().body.unwrap();
+        assert_eq!(tab.requests().iter().filter(|q| q.url.ends_with("/api/v1/consents")).count(), 1, "one request");
+        let sent = tab.eval("window.__bodies.filter(([url]) => url.endsWith('/api/v1/consents')).map(([, body]) => body)").await.unwrap();
+        assert_eq!(sent.as_array().unwrap().len(), 1, "{sent}");
+        let body = sent[0].as_str().unwrap().to_owned();
         let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, Value>>(&body).unwrap().keys().cloned().collect();
         assert_eq!(keys.len(), 10, "{keys:?}");
         assert!(!banner_visible(&tab).await);
@@ -273,7 +274,7 @@ async fn c18_c25_c26_c27_one_category_then_withdrawal_from_the_footer_link() {
 
     // Check 25: the footer link reopens the preferences with the stored state.
     tab.eval("document.querySelector('[data-varco-open=preferences]').click()").await.unwrap();
-    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')", 5).await.unwrap();
+    tab.wait_preferences().await.unwrap();
     let checked = tab.in_widget("[...shadow.querySelectorAll('dialog input:checked')].map(i => i.value)").await.unwrap();
     assert_eq!(checked, serde_json::json!(["necessari", "analitici"]));
     // Check 26: withdrawing is one click, as accepting was.
@@ -308,6 +309,16 @@ async fn c21_c22_c23_expired_changed_or_unreadable_choices_ask_again() {
     let text = tab.in_widget("shadow.querySelector('.banner .changed').textContent").await.unwrap();
     assert!(text.as_str().unwrap().contains("Abbiamo aggiornato"), "{text}");
     nothing_managed_ran(&tab).await;
+
+    // 22: so does a third party added to a category since the choice.
+    let mut without: Value = serde_json::from_str(&stored).unwrap();
+    let services = without["services"].as_array_mut().expect("the choice lists the third parties it was shown");
+    services.retain(|s| !s.as_str().unwrap().starts_with("analitici/"));
+    tab.eval(&format!("localStorage.setItem('varco.consent', {:?})", without.to_string())).await.unwrap();
+    tab.open(&server.url(HOME)).await.unwrap();
+    assert!(banner_visible(&tab).await);
+    let text = tab.in_widget("shadow.querySelector('.banner .changed').textContent").await.unwrap();
+    assert!(text.as_str().unwrap().contains("Web Analytics Italia (Matomo) (Statistiche)"), "{text}");
 
     // 21: a refusal older than six months may be asked again; younger, not.
     let day = 86_400_000i64;
@@ -376,13 +387,81 @@ async fn c19_c31_no_cookie_wall_keyboard_only_and_escape_never_grants() {
     // Escape in the preferences closes them and grants nothing; focus returns.
     tab.in_widget("[...shadow.querySelectorAll('button')].find(b => b.textContent.trim() === 'Personalizza').focus()").await.unwrap();
     press(&tab, "Personalizza").await;
-    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')", 5).await.unwrap();
+    tab.wait_preferences().await.unwrap();
     tab.in_widget("shadow.querySelector('input[value=analitici]').click()").await.unwrap();
     tab.in_widget("shadow.querySelector('dialog').dispatchEvent(new Event('cancel', {cancelable: true}))").await.unwrap();
     tab.wait_for("!document.querySelector('varco-widget').shadowRoot.querySelector('dialog')", 5).await.unwrap();
     assert!(banner_visible(&tab).await);
     nothing_managed_ran(&tab).await;
     assert!(records(&server).await.is_empty());
+    server.stop().await.unwrap();
+}
+
+/// Tabs forward until the focus is on the widget control named `name`.
+async fn tab_to(tab: &Tab, name: &str) -> Value {
+    for _ in 0..200 {
+        tab.key("Tab").await.unwrap();
+        let f = tab.focused().await.unwrap();
+        if f["inWidget"] == true && f["name"] == name {
+            return f;
+        }
+    }
+    panic!("Tab never reached {name:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c31_real_keys_reach_and_activate_every_control_and_the_panel_traps_focus() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = open(&chromium, &server, HOME).await;
+    // Tab reaches the four controls, each with a visible focus indicator.
+    for name in ["Chiudi e continua senza accettare", "Accetta tutti", "Rifiuta tutti", "Personalizza"] {
+        let f = tab_to(&tab, name).await;
+        assert_eq!(f["tag"], "BUTTON", "{f}");
+        assert_ne!(f["outline"], "none", "visible focus on {name}: {f}");
+    }
+    // Space opens the panel from "Personalizza"; focus moves into it.
+    tab.key("Space").await.unwrap();
+    tab.wait_preferences().await.unwrap();
+    tab.wait_for("(() => { const s = document.querySelector('varco-widget').shadowRoot; return s.querySelector('dialog').contains(s.activeElement); })()", 5)
+        .await
+        .unwrap();
+    // Forty presses of Tab, then of Shift+Tab, never leave the dialog.
+    for key in ["Tab", "Shift+Tab"] {
+        for i in 0..40 {
+            tab.key(key).await.unwrap();
+            let inside = tab.in_widget("shadow.querySelector('dialog').contains(shadow.activeElement)").await.unwrap();
+            assert_eq!(inside, true, "{key} #{i} left the dialog: {}", tab.focused().await.unwrap());
+        }
+    }
+    // Space toggles a category switch; Escape closes without granting and
+    // gives focus back to "Personalizza".
+    let mut toggled = false;
+    for _ in 0..40 {
+        let f = tab.focused().await.unwrap();
+        if f["value"] == "analitici" {
+            tab.key("Space").await.unwrap();
+            toggled = true;
+            break;
+        }
+        tab.key("Tab").await.unwrap();
+    }
+    assert!(toggled, "the analitici switch is reachable with Tab");
+    assert_eq!(tab.in_widget("shadow.querySelector('input[value=analitici]').checked").await.unwrap(), true);
+    tab.key("Escape").await.unwrap();
+    tab.wait_for("!document.querySelector('varco-widget').shadowRoot.querySelector('dialog')", 5).await.unwrap();
+    tab.wait_for("(() => { const s = document.querySelector('varco-widget').shadowRoot; return s.activeElement?.textContent.trim() === 'Personalizza'; })()", 5)
+        .await
+        .unwrap();
+    assert!(banner_visible(&tab).await, "Escape is not a choice");
+    nothing_managed_ran(&tab).await;
+    assert!(records(&server).await.is_empty());
+    // Enter activates "Rifiuta tutti".
+    tab_to(&tab, "Rifiuta tutti").await;
+    tab.key("Enter").await.unwrap();
+    let rows = wait_records(&server, 1).await;
+    assert_eq!(rows[0].record.action.as_str(), "reject_all");
+    assert!(!banner_visible(&tab).await);
     server.stop().await.unwrap();
 }
 
@@ -395,7 +474,7 @@ async fn javascript_api_queues_early_calls_and_reports_the_choice() {
     tab.goto(&server.url(HOME)).await.unwrap();
     tab.wait_widget().await.unwrap();
     tab.wait_for("window.__ready === true", 5).await.unwrap();
-    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')", 5).await.unwrap();
+    tab.wait_preferences().await.unwrap();
     assert_eq!(tab.eval("Varco.consent()").await.unwrap(), Value::Null);
     press(&tab, "Rifiuta tutti").await;
     let c = tab.eval("Varco.consent()").await.unwrap();
@@ -439,7 +518,7 @@ async fn a11y_axe_finds_no_wcag21_aa_violation_in_the_banner_the_preferences_or_
     let after = axe_violations(&tab).await;
     assert_eq!(after, Value::Array(vec![]), "floating button: {after:#}");
     tab.in_widget("shadow.querySelector('button.reopen').click()").await.unwrap();
-    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')", 5).await.unwrap();
+    tab.wait_preferences().await.unwrap();
     server.stop().await.unwrap();
 }
 
@@ -479,8 +558,9 @@ async fn global_privacy_control_starts_refused_and_an_explicit_choice_wins() {
     assert!(!banner_visible(&tab).await, "GPC is a refusal: no banner");
     nothing_managed_ran(&tab).await;
     assert!(records(&server).await.is_empty(), "a browser signal is not a decision: no record");
+    assert_eq!(tab.eval("Varco.consent()").await.unwrap(), Value::Null, "no choice yet");
     tab.eval("Varco.showPreferences()").await.unwrap();
-    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')", 5).await.unwrap();
+    tab.wait_preferences().await.unwrap();
     press(&tab, "Accetta tutti").await;
     tab.wait_for("window.varcoDemoAnalytics === 1", 10).await.unwrap();
     server.stop().await.unwrap();

@@ -75,6 +75,33 @@ fn focused() -> Option<HtmlElement> {
     active.dyn_into().ok()
 }
 
+/// Keeps Tab and Shift+Tab inside `container` (a modal dialog), wrapping
+/// from the last control to the first and back. A native modal dialog makes
+/// the page inert, but focus can still leave for the browser's own UI.
+fn trap_tab(container: &Element, e: &KeyboardEvent) {
+    if e.key() != "Tab" {
+        return;
+    }
+    let Ok(list) = container.query_selector_all(FOCUSABLE) else { return };
+    let items: Vec<HtmlElement> = (0..list.length())
+        .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()))
+        .filter(|el| el.offset_parent().is_some())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
+    let current = focused();
+    let at = |el: &HtmlElement| current.as_ref().is_some_and(|c| c == el);
+    let outside = current.as_ref().is_none_or(|c| !container.contains(Some(c)));
+    if e.shift_key() && (at(first) || outside) {
+        e.prevent_default();
+        let _ = last.focus();
+    } else if !e.shift_key() && (at(last) || outside) {
+        e.prevent_default();
+        let _ = first.focus();
+    }
+}
+
+const FOCUSABLE: &str = "button:not([disabled]), input:not([disabled]), a[href], summary, select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     let ctl = props.controller.clone();
@@ -212,9 +239,14 @@ fn banner(props: &BannerProps) -> Html {
         .map(|k| k.title.as_ref().map(|t| t.get(lang).to_lowercase()).unwrap_or_else(|| k.id.clone()))
         .collect();
     let changed = match c.ask_reason() {
-        Some(AskReason::Changed { new_categories }) => {
+        Some(AskReason::Changed { new_categories, new_services }) => {
             let note = site.consent.as_ref().and_then(|s| s.revision_note.as_ref()).map(|n| n.get(lang).to_owned());
-            let news: Vec<String> = new_categories.iter().map(|id| title_of(id)).collect();
+            // New services read as "Name (Category title)".
+            let news: Vec<String> = new_categories
+                .iter()
+                .map(|id| title_of(id))
+                .chain(new_services.iter().filter_map(|key| key.split_once('/')).map(|(cat, name)| format!("{name} ({})", title_of(cat))))
+                .collect();
             html! {
                 <p class="changed">
                     <strong>{ texts.get(Key::banner_changed) }</strong>
@@ -311,6 +343,14 @@ fn preferences(props: &PreferencesProps) -> Html {
         let close = props.on_close.clone();
         Callback::from(move |_: MouseEvent| close.emit(()))
     };
+    let onkeydown = {
+        let dialog = dialog.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if let Some(d) = dialog.cast::<Element>() {
+                trap_tab(&d, &e);
+            }
+        })
+    };
     let decide = |d: Decision| {
         let cb = props.on_decide.clone();
         Callback::from(move |_: MouseEvent| cb.emit(d.clone()))
@@ -370,7 +410,7 @@ fn preferences(props: &PreferencesProps) -> Html {
         }
     };
     html! {
-        <dialog class="prefs" ref={dialog} aria-labelledby="varco-prefs-title" {oncancel}>
+        <dialog class="prefs" ref={dialog} aria-labelledby="varco-prefs-title" {oncancel} {onkeydown}>
             <button type="button" class="close" aria-label={texts.get(Key::prefs_close).to_owned()} onclick={close}>
                 <span aria-hidden="true">{"×"}</span>
             </button>
