@@ -41,6 +41,12 @@ impl TestServer {
     /// database; `extra_origins` are allowed for every site besides the
     /// server's own origin.
     pub async fn start(extra_origins: &[String]) -> Result<TestServer> {
+        Self::start_with(extra_origins, |_| {}).await
+    }
+
+    /// Like [`TestServer::start`], with the configuration changed by `edit`
+    /// first (a new revision on the server, another setting...).
+    pub async fn start_with(extra_origins: &[String], edit: impl FnOnce(&mut Config)) -> Result<TestServer> {
         let pkg = root().join("pkg/varco_bg.wasm");
         if !pkg.exists() {
             bail!("{} is missing: run `cargo xtask test` (it builds pkg/ first)", pkg.display());
@@ -55,6 +61,7 @@ impl TestServer {
             site.allowed_origins.push(base.clone());
             site.allowed_origins.extend(extra_origins.iter().cloned());
         }
+        edit(&mut config);
         let db_path = config.server.database.clone();
         let (tx, rx) = oneshot::channel();
         let handle = tokio::spawn(varco_server::startup::serve(config, listener, async {

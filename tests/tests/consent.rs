@@ -345,6 +345,37 @@ async fn c21_c22_c23_expired_changed_or_unreadable_choices_ask_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn c22_a_new_revision_on_the_server_counts_even_when_the_page_is_stale() {
+    // The server's configuration has moved on; the page's JSON block has not.
+    let server = TestServer::start_with(&[], |config| {
+        let site = config.sites.iter_mut().find(|s| s.id == "milomb").unwrap();
+        site.widget.revision = Some("2027-01-01".into());
+    })
+    .await
+    .unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = open(&chromium, &server, HOME).await;
+    let fetched = "performance.getEntriesByType('resource').some(r => r.name.endsWith('/api/v1/sites/milomb'))";
+    tab.wait_for(fetched, 10).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    press(&tab, "Rifiuta tutti").await;
+    let rows = wait_records(&server, 1).await;
+    assert_eq!(rows[0].record.revision, "2027-01-01", "the record names the server's revision");
+    tab.open(&server.url(HOME)).await.unwrap();
+    tab.wait_for(fetched, 10).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!banner_visible(&tab).await, "a choice under the server's revision holds");
+    // A choice made under the page's older revision is asked again once
+    // the server has answered, saying why; nothing optional runs.
+    let stored = tab.eval("localStorage.getItem('varco.consent')").await.unwrap().as_str().unwrap().replace("2027-01-01", "2026-11-01");
+    tab.eval(&format!("localStorage.setItem('varco.consent', {stored:?})")).await.unwrap();
+    tab.open(&server.url(HOME)).await.unwrap();
+    tab.wait_for("!!document.querySelector('varco-widget').shadowRoot.querySelector('.banner .changed')", 10).await.unwrap();
+    nothing_managed_ran(&tab).await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn c29_backend_unreachable_the_choice_applies_and_the_record_arrives_later_once() {
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();

@@ -19,6 +19,9 @@ pub enum Command {
     ShowBanner,
     Reset,
     Refresh,
+    /// The server's configuration replaced the page's: ask again if the
+    /// stored choice no longer matches it.
+    SiteChanged,
 }
 
 thread_local! {
@@ -128,6 +131,12 @@ pub fn app(props: &AppProps) -> Html {
                     if !ctl.borrow().must_ask() && *view == View::Banner {
                         view.set(View::Closed);
                     }
+                    refresh.force_update();
+                }
+                Command::SiteChanged => {
+                    // Arrives a moment after load, before the visitor can
+                    // have opened the preferences.
+                    view.set(if ctl.borrow().must_ask() { View::Banner } else { View::Closed });
                     refresh.force_update();
                 }
             });

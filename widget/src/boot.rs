@@ -47,7 +47,8 @@ pub fn boot(script: Option<Element>) -> Result<(), NotStarted> {
     Controller::activate(&controller);
     app::render(root, controller.clone());
     js_api::install(controller.clone());
-    crate::consent::flush_outbox(controller, 0);
+    crate::consent::flush_outbox(controller.clone(), 0);
+    Controller::refresh_from_server(controller);
     Ok(())
 }
 

@@ -42,17 +42,68 @@ impl Controller {
         let rules = Rules::from_site(&boot.site);
         let texts = Texts::new(boot.lang, &boot.site.texts);
         let cookie_mode = boot.site.consent.as_ref().and_then(|c| c.storage.as_deref()) == Some("cookie");
-        let raw = if cookie_mode { browser::cookie(STORAGE_KEY) } else { Store::get(STORAGE_KEY) };
+        let mut c = Controller { boot, rules, texts, status: Status::Ask(AskReason::First), previous: None, cookie_mode };
+        c.read_stored();
+        c
+    }
+
+    /// Reads the stored choice and works out the status under the rules.
+    fn read_stored(&mut self) {
+        let raw = if self.cookie_mode { browser::cookie(STORAGE_KEY) } else { Store::get(STORAGE_KEY) };
         let parsed = rules::parse_stored(raw.as_deref());
         if parsed.is_err() {
             browser::warn("Varco: the stored consent choice is unreadable (corrupted, foreign or from another version); the banner asks again and nothing optional runs.");
         }
-        let previous = parsed.clone().ok().flatten();
+        self.previous = parsed.clone().ok().flatten();
         let gpc = js_sys::Reflect::get(&browser::window().navigator(), &"globalPrivacyControl".into())
             .map(|v| v.is_truthy())
             .unwrap_or(false);
-        let status = rules::status(parsed, &rules, browser::now_ms(), gpc);
-        Controller { boot, rules, texts, status, previous, cookie_mode }
+        self.status = rules::status(parsed, &self.rules, browser::now_ms(), gpc);
+    }
+
+    /// Adopts the server's configuration of the site when it differs from
+    /// the page's (a new revision, categories or third parties): with a
+    /// backend the server's is the one that counts, and the banner asks
+    /// again if the stored choice no longer matches it. Fetched after the
+    /// banner is up, so it never delays it; if it fails, the page's stays.
+    pub fn refresh_from_server(this: Shared) {
+        let (api, site_id) = {
+            let c = this.borrow();
+            match &c.boot.options.api {
+                Some(api) => (api.clone(), c.boot.options.site.clone()),
+                None => return,
+            }
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            let url = format!("{api}/v1/sites/{}", browser::encode_uri_component(&site_id));
+            let Ok(value) = browser::get_json(&url).await else { return };
+            let site: varco_protocol::SiteConfig = match serde_wasm_bindgen::from_value(value) {
+                Ok(site) => site,
+                Err(e) => {
+                    browser::warn(&format!("Varco: the server's configuration of {site_id:?} could not be read ({e}); the page's is used."));
+                    return;
+                }
+            };
+            let errors = varco_core::config::check_site_config(&site);
+            if !errors.is_empty() {
+                browser::warn(&format!("Varco: the server's configuration of {site_id:?} is invalid; the page's is used. {}", errors[0]));
+                return;
+            }
+            let rules = Rules::from_site(&site);
+            {
+                let mut c = this.borrow_mut();
+                if rules == c.rules {
+                    return;
+                }
+                c.texts = Texts::new(c.boot.lang, &site.texts);
+                c.cookie_mode = site.consent.as_ref().and_then(|k| k.storage.as_deref()) == Some("cookie");
+                c.boot.site = site;
+                c.rules = rules;
+                c.read_stored();
+            }
+            Self::activate(&this);
+            crate::app::send(crate::app::Command::SiteChanged);
+        });
     }
 
     pub fn grants(&self, category: &str) -> bool {
