@@ -5,7 +5,9 @@
 //! The browser shell (`widget/`) and the HTTP shell (`server/`) only move data
 //! in and out of these functions.
 
+pub mod chat;
 pub mod config;
 pub mod consent;
 pub mod lang;
+pub mod markdown;
 pub mod texts;

@@ -76,6 +76,36 @@ texts! {
         "This content is provided by a third party and stays blocked until you allow the category:"
     ),
     embed_allow => ("Consenti", "Allow"),
+    // The virtual assistant. `{name}` is the assistant's name.
+    chat_open => ("Apri l'assistente virtuale {name}", "Open the virtual assistant {name}"),
+    chat_unread => ("{n} nuovi messaggi", "{n} new messages"),
+    chat_panel_label => ("Assistente virtuale {name}", "Virtual assistant {name}"),
+    chat_minimise => ("Riduci l'assistente", "Minimise the assistant"),
+    chat_new => ("Nuova conversazione", "New conversation"),
+    chat_welcome => (
+        "Ciao, sono {name}, l'assistente virtuale. Posso darti informazioni sui servizi e aiutarti a prenotare un appuntamento. Prima di iniziare, leggi e accetta le condizioni generali del servizio e l'informativa sul trattamento dei dati personali.",
+        "Hello, I am {name}, the virtual assistant. I can tell you about our services and help you book an appointment. Before we start, please read and accept the general terms of the service and the privacy notice."
+    ),
+    chat_privacy_link => ("Leggi l'informativa privacy dell'assistente virtuale", "Read the privacy notice of the virtual assistant"),
+    chat_accept => ("Accetto", "I accept"),
+    chat_gate_note => ("Finché non accetti, nessun messaggio viene inviato.", "Until you accept, no message is sent."),
+    chat_terms_changed => (
+        "Le condizioni del servizio sono cambiate: leggile e accettale di nuovo per continuare.",
+        "The terms of the service have changed: please read and accept them again to continue."
+    ),
+    chat_input_label => ("Scrivi la tua domanda", "Type your question"),
+    chat_send => ("Invia", "Send"),
+    chat_not_sent => ("Non inviato", "Not sent"),
+    chat_retry => ("Riprova", "Retry"),
+    chat_typing => ("{name} sta scrivendo…", "{name} is typing…"),
+    chat_you => ("Tu", "You"),
+    chat_quick_replies => ("Potrebbe interessarti...", "You might be interested in..."),
+    chat_ended => ("La conversazione è terminata.", "The conversation has ended."),
+    chat_messages_label => ("Messaggi della conversazione", "Conversation messages"),
+    chat_offline => (
+        "Sei offline: i messaggi non inviati partiranno appena torna la connessione.",
+        "You are offline: unsent messages will go as soon as the connection is back."
+    ),
 }
 
 /// Texts in one language with the site's overrides applied.
@@ -94,6 +124,11 @@ impl Texts {
 
     pub fn lang(&self) -> Lang {
         self.lang
+    }
+
+    /// The text with `{name}` (and `{n}`) filled in.
+    pub fn fill(&self, key: Key, name: &str) -> String {
+        self.get(key).replace("{name}", name)
     }
 
     pub fn get(&self, key: Key) -> &str {

@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod chat;
+
 /// API version prefix, under the site's `data-api` base URL.
 pub const API_V1: &str = "/v1";
 

@@ -20,11 +20,13 @@ pub struct Failure {
     pub status: StatusCode,
     pub error: &'static str,
     pub message: String,
+    /// Seconds, sent as `Retry-After` (rate limits).
+    pub retry_after: Option<u64>,
 }
 
 impl Failure {
     pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
-        Failure { status, error, message: message.into() }
+        Failure { status, error, message: message.into(), retry_after: None }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Failure::new(StatusCode::NOT_FOUND, "not_found", message)
@@ -34,7 +36,11 @@ impl Failure {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let body = ApiError { error: self.error.to_owned(), message: self.message };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
     }
 }
 

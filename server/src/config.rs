@@ -21,6 +21,10 @@ pub struct ServerSection {
     /// Largest accepted request body, in bytes.
     #[serde(default = "default_body_limit")]
     pub body_limit: usize,
+    /// Visitor messages one client (IP address) may send per minute to the
+    /// assistant; a burst of half as many is allowed.
+    #[serde(default = "default_messages_per_minute")]
+    pub messages_per_minute: u32,
 }
 
 fn default_listen() -> SocketAddr {
@@ -32,10 +36,19 @@ fn default_database() -> PathBuf {
 fn default_body_limit() -> usize {
     64 * 1024
 }
+fn default_messages_per_minute() -> u32 {
+    20
+}
 
 impl Default for ServerSection {
     fn default() -> Self {
-        ServerSection { listen: default_listen(), database: default_database(), static_root: None, body_limit: default_body_limit() }
+        ServerSection {
+            listen: default_listen(),
+            database: default_database(),
+            static_root: None,
+            body_limit: default_body_limit(),
+            messages_per_minute: default_messages_per_minute(),
+        }
     }
 }
 
@@ -81,6 +94,9 @@ struct RawSite {
     widget_file: Option<PathBuf>,
     #[serde(default)]
     retention: Retention,
+    /// Folder of the assistant's knowledge base (relative to the TOML file).
+    #[serde(default)]
+    kb: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,6 +116,9 @@ pub struct Site {
     pub allowed_origins: Vec<String>,
     pub widget: SiteConfig,
     pub retention: Retention,
+    /// The assistant's knowledge base (topics.toml, synonyms.toml,
+    /// entries/*.md), if the site has an assistant.
+    pub kb: Option<PathBuf>,
 }
 
 impl Site {
@@ -181,6 +200,7 @@ impl Config {
                 allowed_origins: raw.allowed_origins,
                 widget,
                 retention: raw.retention,
+                kb: raw.kb.map(|k| resolve(base, &k)),
             });
         }
         if !errors.is_empty() {

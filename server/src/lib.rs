@@ -3,9 +3,13 @@
 //! - [`config`]: the TOML configuration, checked at load.
 //! - [`storage`]: the only module with SQL in it.
 //! - [`api`]: thin HTTP handlers.
+//! - [`chat`]: the assistant's threads (API, event streams, answering).
+//! - [`rate`]: the per-client rate limit.
 //! - [`startup`]: the router and the server's life cycle.
 
 pub mod api;
+pub mod chat;
 pub mod config;
+pub mod rate;
 pub mod startup;
 pub mod storage;

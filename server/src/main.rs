@@ -34,6 +34,44 @@ enum Command {
         #[command(subcommand)]
         command: ConsentsCommand,
     },
+    /// The assistant's knowledge base, for its authors and QA.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KbCommand {
+    /// Validate a site's knowledge base: 0 if valid, 1 with every problem otherwise.
+    Check {
+        #[arg(long)]
+        site: String,
+    },
+    /// Answer one question as the assistant would.
+    Ask {
+        #[arg(long)]
+        site: String,
+        /// Print one JSON object (topic, answer, links, confidence, ...).
+        #[arg(long)]
+        json: bool,
+        question: String,
+    },
+    /// Score a labelled question set (JSON lines `{"q": ..., "topic": ...}`):
+    /// top-1 topic accuracy, out-of-scope precision and recall.
+    Bench {
+        #[arg(long)]
+        site: String,
+        /// Default: `questions.jsonl` in the knowledge base's folder.
+        #[arg(long)]
+        questions: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// List the questions answered with the wrong topic.
+        #[arg(long)]
+        misses: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -70,10 +108,28 @@ fn main() -> ExitCode {
         }
     };
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
-        Command::CheckConfig => {
-            println!("{}: configuration is valid ({} sites)", cli.config.display(), config.sites.len());
-            ExitCode::SUCCESS
-        }
+        Command::CheckConfig => match varco_server::chat::load_assistants(&config) {
+            Ok(assistants) => {
+                println!(
+                    "{}: configuration is valid ({} sites, {} knowledge bases)",
+                    cli.config.display(),
+                    config.sites.len(),
+                    assistants.len()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Kb { command } => match kb_command(&config, command) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Consents { command: ConsentsCommand::Export { site, from, to, format } } => {
             match export_consents(&config, &site, &from, &to, format) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -103,6 +159,67 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Loads the knowledge base of `site`, listing every problem.
+fn load_kb(config: &Config, site: &str) -> anyhow::Result<(varco_engine::KnowledgeBase, PathBuf)> {
+    let s = config.site(site).ok_or_else(|| anyhow::anyhow!("no site {site:?} in the configuration"))?;
+    let dir = s.kb.clone().ok_or_else(|| anyhow::anyhow!("site {site:?} has no knowledge base (`kb` in its [[sites]] section)"))?;
+    match varco_engine::KnowledgeBase::load(&dir) {
+        Ok(kb) => Ok((kb, dir)),
+        Err(errors) => {
+            let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+            anyhow::bail!("{}: {} problem(s)\n{}", dir.display(), errors.len(), list.join("\n"))
+        }
+    }
+}
+
+fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        KbCommand::Check { site } => {
+            let (kb, dir) = load_kb(config, &site)?;
+            println!("{}: valid ({} topics, {} entries)", dir.display(), kb.topics().len(), kb.entries().len());
+        }
+        KbCommand::Ask { site, json, question } => {
+            let (kb, _) = load_kb(config, &site)?;
+            let answer = kb.answer(&question);
+            if json {
+                println!("{}", serde_json::to_string(&answer)?);
+            } else {
+                println!("topic: {} (confidence {:.2}{})", answer.topic, answer.confidence, if answer.confident { "" } else { ", not confident" });
+                println!("\n{}\n", answer.answer);
+                for l in &answer.links {
+                    println!("  {} <{}>", l.title, l.url);
+                }
+                for s in &answer.suggestions {
+                    println!("  forse: {} [{}]", s.title, s.topic);
+                }
+            }
+        }
+        KbCommand::Bench { site, questions, json, misses } => {
+            let (kb, dir) = load_kb(config, &site)?;
+            let path = questions.unwrap_or_else(|| dir.join("questions.jsonl"));
+            let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let labelled = varco_engine::bench::read_jsonl(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let started = std::time::Instant::now();
+            let report = varco_engine::bench::score(&kb, &labelled);
+            let per_answer_ms = started.elapsed().as_secs_f64() * 1000.0 / labelled.len().max(1) as f64;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                if misses {
+                    for m in &report.misses {
+                        println!("  miss: {:?} expected {} got {} ({:.2})", m.q, m.expected, m.got, m.confidence);
+                    }
+                }
+                println!(
+                    "{site}: {} questions, top-1 topic accuracy {:.3}, out-of-scope precision {:.3}, recall {:.3}, {:.3} ms per answer",
+                    report.total, report.top1_accuracy, report.out_of_scope_precision, report.out_of_scope_recall, per_answer_ms
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn init_tracing(json: bool) {

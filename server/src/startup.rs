@@ -7,8 +7,12 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::routing::{any, get, post};
 use axum::{middleware, Router};
+use crate::chat::{self, load_assistants, Assistants, Hub};
+use crate::rate::RateLimiter;
+use std::collections::HashSet;
 use std::future::Future;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -19,6 +23,41 @@ use tower_http::trace::TraceLayer;
 pub struct AppState {
     pub config: Arc<Config>,
     pub storage: Storage,
+    pub assistants: Arc<Assistants>,
+    pub hub: Arc<Hub>,
+    pub limiter: Arc<RateLimiter<IpAddr>>,
+    /// Threads whose answer is being prepared.
+    answering: Arc<Mutex<HashSet<String>>>,
+}
+
+impl AppState {
+    /// Loads the knowledge bases; fails with every problem listed.
+    pub fn new(config: Config, storage: Storage) -> anyhow::Result<AppState> {
+        let assistants = load_assistants(&config)?;
+        Ok(AppState {
+            limiter: Arc::new(RateLimiter::new(config.server.messages_per_minute)),
+            config: Arc::new(config),
+            storage,
+            assistants: Arc::new(assistants),
+            hub: Arc::default(),
+            answering: Arc::default(),
+        })
+    }
+
+    /// Has `site` answered by `assistant` instead of its knowledge base.
+    pub fn set_assistant(&mut self, site: &str, assistant: Arc<dyn chat::Assistant>) {
+        Arc::make_mut(&mut self.assistants).insert(site.to_owned(), assistant);
+    }
+
+    pub fn answering(&self, thread_id: &str) -> bool {
+        self.answering.lock().unwrap_or_else(|e| e.into_inner()).contains(thread_id)
+    }
+    pub fn answering_start(&self, thread_id: &str) {
+        self.answering.lock().unwrap_or_else(|e| e.into_inner()).insert(thread_id.to_owned());
+    }
+    pub fn answering_end(&self, thread_id: &str) {
+        self.answering.lock().unwrap_or_else(|e| e.into_inner()).remove(thread_id);
+    }
 }
 
 /// Builds the router: API, health check and, if `static_root` is set, the
@@ -27,6 +66,10 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/sites/{id}", get(api::site_config))
         .route("/v1/consents", post(api::post_consent))
+        .route("/v1/threads", post(chat::create_thread))
+        .route("/v1/threads/{id}/messages", post(chat::post_message))
+        .route("/v1/threads/{id}/events", get(chat::thread_events))
+        .route("/v1/threads/{id}/end", post(chat::end_thread))
         .fallback(api::api_not_found)
         .layer(middleware::from_fn_with_state(state.clone(), api::cors))
         .layer(DefaultBodyLimit::max(state.config.server.body_limit));
@@ -76,11 +119,44 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with(config, listener, shutdown, |_| {}).await
+}
+
+/// [`serve`], with the state changed by `customize` first (tests plug in
+/// a stand-in for an external assistant).
+pub async fn serve_with(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    customize: impl FnOnce(&mut AppState),
+) -> anyhow::Result<()> {
     let storage = Storage::open(&config.server.database).await?;
-    let state = AppState { config: Arc::new(config), storage: storage.clone() };
+    let mut state = AppState::new(config, storage.clone())?;
+    customize(&mut state);
     let addr = listener.local_addr()?;
     tracing::info!(%addr, sites = state.config.sites.len(), "varco-server listening");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    // Graceful shutdown waits for open connections, and an event stream
+    // never ends by itself: after a grace period the rest are dropped (the
+    // widget resumes them from Last-Event-ID on the next server).
+    let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stopping_tx.send(true);
+    });
+    let mut graceful = stopping.clone();
+    let mut grace = stopping;
+    // The peer address feeds the per-client rate limit.
+    let server = axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async move {
+            let _ = graceful.wait_for(|s| *s).await;
+        });
+    tokio::select! {
+        result = server => result?,
+        _ = async move {
+            let _ = grace.wait_for(|s| *s).await;
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        } => tracing::info!("open event streams closed at shutdown"),
+    }
     storage.close().await;
     tracing::info!("varco-server stopped");
     Ok(())

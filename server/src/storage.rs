@@ -10,6 +10,7 @@ use sqlx::SqlitePool;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
+use varco_protocol::chat::{ChatEvent, ChatMessage, NewThread};
 use varco_protocol::{ConsentReceipt, ConsentRecord};
 
 /// A consent record as stored, with the server's sequence and time.
@@ -143,7 +144,124 @@ impl Storage {
             .collect()
     }
 
+    /// Creates a thread; an existing `thread_id` is left as it is and
+    /// returned (a retried create), with `false` as second value.
+    pub async fn create_thread(&self, t: &NewThread, now: &str) -> anyhow::Result<(StoredThread, bool)> {
+        let created = sqlx::query(
+            "INSERT INTO threads (thread_id, site, language, terms_revision, created_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (thread_id) DO NOTHING",
+        )
+        .bind(&t.thread_id)
+        .bind(&t.site)
+        .bind(&t.language)
+        .bind(&t.terms_revision)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        let thread = self.thread(&t.thread_id).await?.context("thread vanished after insert")?;
+        Ok((thread, created))
+    }
+
+    pub async fn thread(&self, thread_id: &str) -> anyhow::Result<Option<StoredThread>> {
+        let row: Option<(String, String, String, String, Option<String>)> =
+            sqlx::query_as("SELECT thread_id, site, language, created_at, ended_at FROM threads WHERE thread_id = ?")
+                .bind(thread_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(thread_id, site, language, created_at, ended_at)| StoredThread { thread_id, site, language, created_at, ended_at }))
+    }
+
+    /// Appends a message to a thread. A visitor message whose
+    /// `client_message_id` was stored before is not stored again: the first
+    /// copy's event id is returned with `true` (duplicate).
+    pub async fn append_message(&self, thread_id: &str, message: &ChatMessage) -> anyhow::Result<(i64, bool)> {
+        let body = serde_json::to_string(&ChatEvent::Message { message: message.clone() })?;
+        let author = serde_json::to_value(message.author)?.as_str().unwrap_or_default().to_owned();
+        let inserted: Option<(i64,)> = sqlx::query_as(
+            "INSERT INTO thread_events (thread_id, kind, author, client_message_id, body, created_at)
+             VALUES (?, 'message', ?, ?, ?, ?)
+             ON CONFLICT (thread_id, client_message_id) DO NOTHING
+             RETURNING event_id",
+        )
+        .bind(thread_id)
+        .bind(&author)
+        .bind(&message.client_message_id)
+        .bind(&body)
+        .bind(&message.created_at)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some((id,)) = inserted {
+            return Ok((id, false));
+        }
+        let (id,): (i64,) = sqlx::query_as("SELECT event_id FROM thread_events WHERE thread_id = ? AND client_message_id = ?")
+            .bind(thread_id)
+            .bind(&message.client_message_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((id, true))
+    }
+
+    /// Ends a thread (once) and appends its `end` event; returns the event
+    /// id, or `None` if it had ended already.
+    pub async fn end_thread(&self, thread_id: &str, now: &str) -> anyhow::Result<Option<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query("UPDATE threads SET ended_at = ? WHERE thread_id = ? AND ended_at IS NULL")
+            .bind(now)
+            .bind(thread_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if changed == 0 {
+            return Ok(None);
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO thread_events (thread_id, kind, body, created_at) VALUES (?, 'end', ?, ?) RETURNING event_id",
+        )
+        .bind(thread_id)
+        .bind(serde_json::to_string(&ChatEvent::End)?)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(id))
+    }
+
+    /// The stored events of a thread after `after`, in order.
+    pub async fn events_after(&self, thread_id: &str, after: i64) -> anyhow::Result<Vec<(i64, ChatEvent)>> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT event_id, body FROM thread_events WHERE thread_id = ? AND event_id > ? ORDER BY event_id")
+                .bind(thread_id)
+                .bind(after)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(|(id, body)| Ok((id, serde_json::from_str(&body)?))).collect()
+    }
+
+    /// Whether the thread's last stored event is a visitor message, i.e. an
+    /// answer is owed (after a crash, or while one is being prepared).
+    pub async fn awaits_answer(&self, thread_id: &str) -> anyhow::Result<bool> {
+        let last: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT kind, author FROM thread_events WHERE thread_id = ? ORDER BY event_id DESC LIMIT 1",
+        )
+        .bind(thread_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(matches!(last, Some((kind, Some(author))) if kind == "message" && author == "visitor"))
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A thread as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredThread {
+    pub thread_id: String,
+    pub site: String,
+    pub language: String,
+    pub created_at: String,
+    pub ended_at: Option<String>,
 }

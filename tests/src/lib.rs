@@ -8,7 +8,7 @@
 use anyhow::{anyhow, bail, Context, Result};
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
-use chromiumoxide::cdp::browser_protocol::network::{BlockPattern, EventRequestWillBeSent, GetRequestPostDataParams, SetBlockedUrLsParams};
+use chromiumoxide::cdp::browser_protocol::network::{BlockPattern, EventRequestWillBeSent, SetBlockedUrLsParams};
 use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams};
 use chromiumoxide::cdp::js_protocol::runtime::{EvaluateParams, EventConsoleApiCalled, EventExceptionThrown};
 use chromiumoxide::Page;
@@ -31,6 +31,7 @@ pub fn root() -> PathBuf {
 pub struct TestServer {
     pub base: String,
     pub db_path: PathBuf,
+    config: Config,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<Result<()>>>,
     _dir: tempfile::TempDir,
@@ -47,6 +48,16 @@ impl TestServer {
     /// Like [`TestServer::start`], with the configuration changed by `edit`
     /// first (a new revision on the server, another setting...).
     pub async fn start_with(extra_origins: &[String], edit: impl FnOnce(&mut Config)) -> Result<TestServer> {
+        Self::start_custom(extra_origins, edit, |_| {}).await
+    }
+
+    /// Like [`TestServer::start_with`], with the server's state changed too
+    /// (e.g. an external assistant's stand-in for a site).
+    pub async fn start_custom(
+        extra_origins: &[String],
+        edit: impl FnOnce(&mut Config),
+        customize: impl FnOnce(&mut varco_server::startup::AppState) + Send + 'static,
+    ) -> Result<TestServer> {
         let pkg = root().join("pkg/varco_bg.wasm");
         if !pkg.exists() {
             bail!("{} is missing: run `cargo xtask test` (it builds pkg/ first)", pkg.display());
@@ -64,12 +75,46 @@ impl TestServer {
         edit(&mut config);
         let db_path = config.server.database.clone();
         let (tx, rx) = oneshot::channel();
-        let handle = tokio::spawn(varco_server::startup::serve(config, listener, async {
-            let _ = rx.await;
-        }));
-        let server = TestServer { base, db_path, shutdown: Some(tx), handle: Some(handle), _dir: dir };
+        let handle = tokio::spawn(varco_server::startup::serve_with(
+            config.clone(),
+            listener,
+            async {
+                let _ = rx.await;
+            },
+            customize,
+        ));
+        let server = TestServer { base, db_path, config, shutdown: Some(tx), handle: Some(handle), _dir: dir };
         server.wait_healthy().await?;
         Ok(server)
+    }
+
+    /// Stops serving (the database stays), as a crashed or restarted
+    /// server would.
+    pub async fn halt(&mut self) -> Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(mut h) = self.handle.take() {
+            // Open event streams keep a graceful shutdown waiting: drop
+            // them after a moment, as a crash would.
+            if tokio::time::timeout(Duration::from_secs(2), &mut h).await.is_err() {
+                h.abort();
+                let _ = h.await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Serves again on the same address with the same database.
+    pub async fn resume(&mut self) -> Result<()> {
+        let addr = self.base.trim_start_matches("http://").to_owned();
+        let listener = TcpListener::bind(&addr).await.with_context(|| format!("binding {addr} again"))?;
+        let (tx, rx) = oneshot::channel();
+        self.handle = Some(tokio::spawn(varco_server::startup::serve(self.config.clone(), listener, async {
+            let _ = rx.await;
+        })));
+        self.shutdown = Some(tx);
+        self.wait_healthy().await
     }
 
     async fn wait_healthy(&self) -> Result<()> {
@@ -321,11 +366,12 @@ impl Tab {
         });
         let mut events = page.event_listener::<EventRequestWillBeSent>().await?;
         let r = requests.clone();
-        let p = page.clone();
         tokio::spawn(async move {
             while let Some(e) = events.next().await {
-                // The DevTools protocol sends request bodies base64-encoded.
-                let mut body = e.request.post_data_entries.as_ref().map(|entries| {
+                // The DevTools protocol sends request bodies base64-encoded,
+                // and not always (keepalive requests): tests that need a
+                // body keep a copy in the page.
+                let body = e.request.post_data_entries.as_ref().map(|entries| {
                     use base64::Engine;
                     let bytes: Vec<u8> = entries
                         .iter()
@@ -337,13 +383,6 @@ impl Tab {
                         .collect();
                     String::from_utf8_lossy(&bytes).into_owned()
                 });
-                // The event may leave a body out (size, timing); then it must
-                // be asked for.
-                if body.is_none() && e.request.has_post_data == Some(true) {
-                    if let Ok(reply) = p.execute(GetRequestPostDataParams::new(e.request_id.clone())).await {
-                        body = Some(reply.result.post_data.clone());
-                    }
-                }
                 r.lock().unwrap().push(RequestSeen { url: e.request.url.clone(), method: e.request.method.clone(), body });
             }
         });
@@ -465,6 +504,26 @@ impl Tab {
                 if (!e) return null;
                 return { tag: e.tagName, name: (e.getAttribute('aria-label') || e.textContent || '').trim(), inWidget,
                          value: e.value ?? null, outline: getComputedStyle(e).outlineStyle }; })()",
+        )
+        .await
+    }
+
+    /// Types `text` into the focused element, as a keyboard would.
+    pub async fn type_text(&self, text: &str) -> Result<()> {
+        use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
+        self.page.execute(InsertTextParams::new(text)).await?;
+        Ok(())
+    }
+
+    /// Runs axe-core (WCAG 2.1 A and AA rules) on the widget, shadow roots
+    /// included; returns the violations (an empty array when there are none).
+    pub async fn axe_violations(&self) -> Result<Value> {
+        let axe = std::fs::read_to_string(root().join("tests/node_modules/axe-core/axe.min.js"))
+            .context("axe-core is installed by `cargo xtask test` (npm ci in tests/)")?;
+        self.eval(&axe).await?;
+        self.eval(
+            "axe.run({ include: [['varco-widget']] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                .then(r => r.violations.map(v => ({ id: v.id, help: v.help, nodes: v.nodes.map(n => n.target) })))",
         )
         .await
     }

@@ -209,10 +209,12 @@ pub fn app(props: &AppProps) -> Html {
         html! {}
     };
     let live = if *announced && *view == View::Banner { texts.get(Key::banner_label).to_owned() } else { String::new() };
+    let chat_side = if side == "left" { "right" } else { "left" };
     html! {
         <>
             { banner }
             { preferences }
+            <crate::chat_ui::ChatWidget side={chat_side} />
             { reopen }
             <div class="sr-only" aria-live="polite">{ live }</div>
         </>

@@ -42,6 +42,7 @@ pub fn boot(script: Option<Element>) -> Result<(), NotStarted> {
             js_message(&e)
         ))
     })?;
+    crate::chat::Chat::install(&config);
     let controller = Rc::new(RefCell::new(Controller::load(config)));
     // Only what a valid choice grants runs; anything else stays inert.
     Controller::activate(&controller);

@@ -11,6 +11,8 @@
 pub mod app;
 pub mod boot;
 pub mod browser;
+pub mod chat;
+pub mod chat_ui;
 pub mod consent;
 pub mod js_api;
 pub mod managed;

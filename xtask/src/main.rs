@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         "dist" => dist::dist().map(|_| ()),
         "demo" => demo(),
         "test" => test(&args[1..]),
+        "bench" => bench(&args[1..]),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -40,7 +41,7 @@ fn main() -> ExitCode {
 
 fn print_help() {
     println!(
-        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)"
+        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  bench  score the assistant on the labelled questions (top-1 topic accuracy, out-of-scope\n         precision and recall, time per answer) and print the widget's sizes;\n         `cargo xtask bench --site milomb --questions FILE` scores another question set"
     );
 }
 
@@ -57,6 +58,52 @@ fn demo() -> Result<()> {
     );
     let server = root.join("target/release/varco-server");
     env::run(std::process::Command::new(server).current_dir(&root).args(["--config", "server/varco.toml", "serve"]))
+}
+
+/// `cargo xtask bench [--site S] [--questions FILE] [--misses]`
+fn bench(args: &[String]) -> Result<()> {
+    let root = env::root();
+    let mut sites = vec!["milomb".to_owned(), "calvatone".to_owned()];
+    let mut extra: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--site" if i + 1 < args.len() => {
+                sites = vec![args[i + 1].clone()];
+                i += 1;
+            }
+            "--questions" if i + 1 < args.len() => {
+                let path = std::path::Path::new(&args[i + 1]);
+                let path = if path.is_absolute() { path.to_owned() } else { std::env::current_dir()?.join(path) };
+                extra.extend(["--questions".to_owned(), path.display().to_string()]);
+                i += 1;
+            }
+            "--misses" => extra.push("--misses".to_owned()),
+            other => bail!("unknown bench option {other:?} (use --site S, --questions FILE, --misses)"),
+        }
+        i += 1;
+    }
+    // Optimised, as the server runs in production: the time per answer is
+    // part of the report.
+    env::step("building varco-server (release)");
+    let mut cmd = env::cargo();
+    cmd.current_dir(&root).args(["build", "--release", "--package", "varco-server"]);
+    env::run(&mut cmd)?;
+    env::step("the assistant on the labelled questions");
+    for site in &sites {
+        let mut cmd = std::process::Command::new(root.join("target/release/varco-server"));
+        cmd.current_dir(&root).args(["--config", "server/varco.toml", "kb", "bench", "--site", site]).args(&extra);
+        env::run(&mut cmd)?;
+    }
+    let sizes = root.join("pkg/sizes.json");
+    match std::fs::read_to_string(&sizes) {
+        Ok(text) => {
+            env::step("the widget's size (from the last `cargo xtask dist`)");
+            println!("{text}");
+        }
+        Err(_) => println!("\n(no pkg/sizes.json: run `cargo xtask dist` for the widget's sizes)"),
+    }
+    Ok(())
 }
 
 /// `cargo xtask test`

@@ -27,7 +27,6 @@ impl App {
 
 pub const CONFIG: &str = r#"
 [server]
-body_limit = 1024
 
 [[sites]]
 id = "milomb"
@@ -51,13 +50,23 @@ cookies = ["_pk_id.*", "_pk_ses.*"]
 /// Starts the server on a random port with a fresh database and a static
 /// root holding a stand-in `pkg/`.
 pub async fn spawn_app() -> App {
+    spawn_app_with("body_limit = 1024").await
+}
+
+/// Like [`spawn_app`], with `server_settings` added to the `[server]`
+/// section (e.g. `messages_per_minute = 4`); [`spawn_app`] sets
+/// `body_limit = 1024`.
+pub async fn spawn_app_with(server_settings: &str) -> App {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
     std::fs::write(dir.path().join("pkg/varco_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.path().join("pkg/varco.js"), b"/* loader */").unwrap();
     std::fs::write(dir.path().join("index.html"), b"<!doctype html><title>Varco</title>").unwrap();
     let config_file = dir.path().join("varco.toml");
-    let toml = CONFIG.replace("[server]", "[server]\ndatabase = \"data/varco.db\"\nstatic_root = \".\"");
+    let kb = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kb/milomb");
+    let toml = CONFIG
+        .replace("[server]", &format!("[server]\ndatabase = \"data/varco.db\"\nstatic_root = \".\"\n{server_settings}"))
+        .replace("[sites.widget]", &format!("kb = {:?}\n[sites.widget]", kb.display().to_string()));
     std::fs::write(&config_file, &toml).unwrap();
     let config = Config::load(&config_file).unwrap();
     let db = config.server.database.clone();
@@ -74,6 +83,5 @@ pub async fn spawn_app() -> App {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let _ = Path::new(".");
     App { base, db, config_file, _dir: dir, stop: Some(tx), handle }
 }

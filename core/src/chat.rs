@@ -1,0 +1,257 @@
+//! The assistant's client-side rules, without a browser: whether the terms
+//! are accepted, whether a stored thread may continue, the queue of messages
+//! not yet delivered, and how events from the stream merge into the
+//! transcript (each once, in order, whatever is replayed).
+
+use serde::{Deserialize, Serialize};
+use varco_protocol::chat::{Author, ChatEvent, ChatMessage};
+
+/// localStorage key of the accepted terms.
+pub const TERMS_KEY: &str = "varco.chat.terms";
+/// localStorage key of the current thread.
+pub const THREAD_KEY: &str = "varco.chat.thread";
+/// localStorage key of the messages not yet delivered.
+pub const OUTBOX_KEY: &str = "varco.chat.outbox";
+/// A conversation continues across pages for this long by default.
+pub const DEFAULT_THREAD_HOURS: u32 = 24;
+
+/// The visitor accepted the service's terms at this revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AcceptedTerms {
+    pub revision: String,
+    pub accepted_ms: i64,
+}
+
+/// Whether the stored acceptance (raw JSON, possibly missing or broken)
+/// covers `revision`. Anything unreadable counts as not accepted.
+pub fn terms_accepted(raw: Option<&str>, revision: &str) -> bool {
+    raw.and_then(|r| serde_json::from_str::<AcceptedTerms>(r).ok()).is_some_and(|t| t.revision == revision)
+}
+
+/// Whether a previous acceptance exists for another revision (the panel
+/// then says that the terms changed).
+pub fn terms_changed(raw: Option<&str>, revision: &str) -> bool {
+    raw.and_then(|r| serde_json::from_str::<AcceptedTerms>(r).ok()).is_some_and(|t| t.revision != revision)
+}
+
+/// The current conversation, as kept in the browser. Only the Thread ID and
+/// times: never the UserID of the navigation data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredThread {
+    pub thread_id: String,
+    /// Site it belongs to (a browser may visit two sites on one origin).
+    pub site: String,
+    pub created_ms: i64,
+    /// Last activity, for the expiry.
+    pub active_ms: i64,
+    /// The server has the thread (created with `POST /threads`).
+    #[serde(default)]
+    pub opened: bool,
+    #[serde(default)]
+    pub ended: bool,
+}
+
+/// The stored thread if it may continue at `now_ms`: readable, of this
+/// site, not ended, active within `keep_hours`.
+pub fn current_thread(raw: Option<&str>, site: &str, now_ms: i64, keep_hours: u32) -> Option<StoredThread> {
+    let t: StoredThread = serde_json::from_str(raw?).ok()?;
+    let fresh = now_ms - t.active_ms <= keep_hours as i64 * 3_600_000 && now_ms >= t.created_ms - 60_000;
+    (t.site == site && !t.ended && fresh && crate::consent::is_uuid_v4(&t.thread_id)).then_some(t)
+}
+
+/// A message typed by the visitor and not yet confirmed by the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub client_message_id: String,
+    pub thread_id: String,
+    pub text: String,
+    pub created_ms: i64,
+}
+
+/// Reads the outbox; unreadable data is an empty outbox.
+pub fn parse_outbox(raw: Option<&str>) -> Vec<Pending> {
+    raw.and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default()
+}
+
+/// How long to wait before retry number `attempt` (0-based): 1 s, 2 s,
+/// 4 s... up to a minute.
+pub fn retry_delay_ms(attempt: u32) -> i32 {
+    (1000i32).saturating_mul(1 << attempt.min(6)).min(60_000)
+}
+
+/// One line of the transcript.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Line {
+    /// A stored message, with its event id.
+    Message { event_id: i64, message: ChatMessage },
+    /// A visitor message not yet echoed by the stream.
+    Pending { pending: Pending, failed: bool },
+    /// The conversation has ended.
+    Ended { event_id: i64 },
+}
+
+/// The conversation as shown, built from the stream's events and the
+/// outbox. Replays and reconnections add nothing twice.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Transcript {
+    pub lines: Vec<Line>,
+    /// The highest stored event id seen (for `Last-Event-ID`).
+    pub last_event_id: i64,
+    /// Someone is preparing an answer.
+    pub typing: Option<Author>,
+    /// Text of an answer being streamed.
+    pub streaming: String,
+}
+
+impl Transcript {
+    /// Applies one event; `id` is the SSE id (stored events only). Returns
+    /// whether something new appeared (to announce it and count unread).
+    pub fn apply(&mut self, id: Option<i64>, event: ChatEvent) -> bool {
+        match (id, event) {
+            (Some(id), _) if id <= self.last_event_id => false,
+            (Some(id), ChatEvent::Message { message }) => {
+                self.last_event_id = id;
+                if message.author != Author::Visitor {
+                    self.typing = None;
+                    self.streaming.clear();
+                }
+                // The echo of a message sent from this page replaces it.
+                if let Some(cmid) = &message.client_message_id {
+                    self.lines.retain(|l| !matches!(l, Line::Pending { pending, .. } if &pending.client_message_id == cmid));
+                }
+                self.lines.push(Line::Message { event_id: id, message });
+                true
+            }
+            (Some(id), ChatEvent::End) => {
+                self.last_event_id = id;
+                self.typing = None;
+                self.lines.push(Line::Ended { event_id: id });
+                true
+            }
+            (_, ChatEvent::Typing { author }) => {
+                self.typing = Some(author);
+                false
+            }
+            (_, ChatEvent::Delta { text }) => {
+                self.streaming.push_str(&text);
+                false
+            }
+            (None, _) => false,
+        }
+    }
+
+    /// Shows a message the visitor has just sent (or one left in the outbox
+    /// by an earlier page), unless the stream has already delivered it.
+    pub fn add_pending(&mut self, pending: Pending) {
+        let known = self.lines.iter().any(|l| match l {
+            Line::Message { message, .. } => message.client_message_id.as_ref() == Some(&pending.client_message_id),
+            Line::Pending { pending: p, .. } => p.client_message_id == pending.client_message_id,
+            Line::Ended { .. } => false,
+        });
+        if !known {
+            self.lines.push(Line::Pending { pending, failed: false });
+        }
+    }
+
+    /// Marks a pending message as failed (or no longer failed).
+    pub fn set_failed(&mut self, client_message_id: &str, failed: bool) {
+        for l in &mut self.lines {
+            if let Line::Pending { pending, failed: f } = l {
+                if pending.client_message_id == client_message_id {
+                    *f = failed;
+                }
+            }
+        }
+    }
+
+    pub fn ended(&self) -> bool {
+        self.lines.iter().any(|l| matches!(l, Line::Ended { .. }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
+
+    fn msg(author: Author, text: &str, cmid: Option<&str>) -> ChatEvent {
+        ChatEvent::Message {
+            message: ChatMessage {
+                author,
+                text: text.into(),
+                client_message_id: cmid.map(Into::into),
+                created_at: "2026-11-22T10:00:00.000Z".into(),
+                topic: None,
+                links: vec![],
+                quick_replies: vec![],
+            },
+        }
+    }
+
+    fn pending(cmid: &str) -> Pending {
+        Pending { client_message_id: cmid.into(), thread_id: ID.into(), text: "ciao".into(), created_ms: 1 }
+    }
+
+    #[test]
+    fn terms_count_only_for_their_revision() {
+        let raw = serde_json::to_string(&AcceptedTerms { revision: "1".into(), accepted_ms: 5 }).unwrap();
+        assert!(terms_accepted(Some(&raw), "1"));
+        assert!(!terms_accepted(Some(&raw), "2"));
+        assert!(terms_changed(Some(&raw), "2"));
+        assert!(!terms_accepted(None, "1") && !terms_changed(None, "1"));
+        assert!(!terms_accepted(Some("{broken"), "1"));
+    }
+
+    #[test]
+    fn a_thread_continues_for_its_hours_on_its_site_only() {
+        let t = StoredThread { thread_id: ID.into(), site: "milomb".into(), created_ms: 0, active_ms: 1000, opened: true, ended: false };
+        let raw = serde_json::to_string(&t).unwrap();
+        let hour = 3_600_000;
+        assert!(current_thread(Some(&raw), "milomb", 1000 + 23 * hour, 24).is_some());
+        assert!(current_thread(Some(&raw), "milomb", 1000 + 25 * hour, 24).is_none());
+        assert!(current_thread(Some(&raw), "calvatone", 2000, 24).is_none());
+        let ended = serde_json::to_string(&StoredThread { ended: true, ..t.clone() }).unwrap();
+        assert!(current_thread(Some(&ended), "milomb", 2000, 24).is_none());
+        assert!(current_thread(Some("[]"), "milomb", 2000, 24).is_none());
+        let bad_id = serde_json::to_string(&StoredThread { thread_id: "x".into(), ..t }).unwrap();
+        assert!(current_thread(Some(&bad_id), "milomb", 2000, 24).is_none());
+    }
+
+    #[test]
+    fn replayed_events_are_applied_once_and_echoes_replace_pending_lines() {
+        let mut t = Transcript::default();
+        t.add_pending(pending("a"));
+        assert!(t.apply(Some(1), msg(Author::Visitor, "ciao", Some("a"))));
+        assert!(t.apply(None, ChatEvent::Typing { author: Author::Assistant }) == false && t.typing.is_some());
+        assert!(t.apply(Some(2), msg(Author::Assistant, "Buongiorno", None)));
+        assert!(t.typing.is_none());
+        // A reconnection replays from the start: nothing doubles.
+        assert!(!t.apply(Some(1), msg(Author::Visitor, "ciao", Some("a"))));
+        assert!(!t.apply(Some(2), msg(Author::Assistant, "Buongiorno", None)));
+        assert_eq!(t.lines.len(), 2);
+        assert_eq!(t.last_event_id, 2);
+        // A pending message already delivered is not shown again.
+        t.add_pending(pending("a"));
+        assert_eq!(t.lines.len(), 2);
+        t.add_pending(pending("b"));
+        t.set_failed("b", true);
+        assert!(matches!(t.lines[2], Line::Pending { failed: true, .. }));
+        assert!(t.apply(Some(7), ChatEvent::End));
+        assert!(t.ended());
+    }
+
+    #[test]
+    fn retries_back_off_up_to_a_minute() {
+        assert_eq!(retry_delay_ms(0), 1000);
+        assert_eq!(retry_delay_ms(3), 8000);
+        assert_eq!(retry_delay_ms(30), 60_000);
+    }
+
+    #[test]
+    fn an_unreadable_outbox_is_empty() {
+        assert!(parse_outbox(Some("nope")).is_empty());
+        let raw = serde_json::to_string(&vec![pending("a")]).unwrap();
+        assert_eq!(parse_outbox(Some(&raw)).len(), 1);
+    }
+}

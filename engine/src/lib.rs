@@ -1,0 +1,172 @@
+//! Varco's embedded answering engine.
+//!
+//! A site's knowledge base is a folder of plain files (see [`KnowledgeBase::load`]):
+//! `topics.toml`, an optional `synonyms.toml` and one markdown file per
+//! answer in `entries/`. The engine checks them, builds an in-memory index
+//! and answers visitors' questions, Italian first: accent folding, Italian
+//! stopwords and Snowball stemming, synonyms (multi-word ones included),
+//! typo correction, and a blend of BM25-style and similarity scoring
+//! (see `index.rs`). Plain Rust: no network, no async, no browser APIs;
+//! answering is deterministic and takes well under a millisecond for a
+//! knowledge base of a hundred entries.
+//!
+//! ```
+//! use varco_engine::KnowledgeBase;
+//! let files = vec![
+//!     ("topics.toml".to_string(), "[[topics]]\nid = \"spid\"\ntitle = \"SPID\"\ndescription = \"Identità digitale\"\n".to_string()),
+//!     ("entries/spid-come.md".to_string(), "+++\nid = \"spid-come\"\ntopic = \"spid\"\ntitle = \"Come ottenere SPID\"\nquestions = [\"Come faccio ad avere lo SPID?\"]\n+++\nPrenota un appuntamento.\n".to_string()),
+//! ];
+//! let kb = KnowledgeBase::from_files(&files).unwrap();
+//! let answer = kb.answer("come ottengo lo spid");
+//! assert_eq!(answer.topic, "spid");
+//! ```
+
+mod answer;
+pub mod bench;
+mod index;
+mod kb;
+mod normalize;
+mod typo;
+
+pub use answer::{Answer, Suggestion, OUT_OF_SCOPE_ENTRY, OUT_OF_SCOPE_TOPIC};
+pub use kb::{Entry, KbError, Link, Topic};
+
+use index::Index;
+use serde::Serialize;
+use std::path::Path;
+
+/// A checked, indexed knowledge base, ready to answer. Cheap to share
+/// between threads (`Send + Sync`); build it once per site.
+#[derive(Debug, Clone)]
+pub struct KnowledgeBase {
+    topics: Vec<Topic>,
+    entries: Vec<Entry>,
+    index: Index,
+}
+
+impl KnowledgeBase {
+    /// Reads `topics.toml`, `synonyms.toml` (optional) and `entries/*.md`
+    /// from `dir`. Every problem found is reported, each naming its file
+    /// (relative to `dir`) and field, not just the first.
+    pub fn load(dir: &Path) -> Result<KnowledgeBase, Vec<KbError>> {
+        let mut files = Vec::new();
+        let mut errors = Vec::new();
+        let io_error =
+            |file: &str, e: std::io::Error| KbError { file: file.to_string(), message: format!("cannot read: {e}") };
+        for name in ["topics.toml", "synonyms.toml"] {
+            match std::fs::read_to_string(dir.join(name)) {
+                Ok(text) => files.push((name.to_string(), text)),
+                // A missing topics.toml is reported by the checks.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => errors.push(io_error(name, e)),
+            }
+        }
+        match std::fs::read_dir(dir.join("entries")) {
+            Ok(list) => {
+                for item in list {
+                    let path = match item {
+                        Ok(item) => item.path(),
+                        Err(e) => {
+                            errors.push(io_error("entries/", e));
+                            continue;
+                        }
+                    };
+                    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+                    if !name.ends_with(".md") || !path.is_file() {
+                        continue;
+                    }
+                    let rel = format!("entries/{name}");
+                    match std::fs::read_to_string(&path) {
+                        Ok(text) => files.push((rel, text)),
+                        Err(e) => errors.push(io_error(&rel, e)),
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !dir.is_dir() => {
+                return Err(vec![KbError {
+                    file: dir.display().to_string(),
+                    message: "no such knowledge base folder".into(),
+                }]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => errors.push(io_error("entries/", e)),
+        }
+        match KnowledgeBase::from_files(&files) {
+            Ok(kb) if errors.is_empty() => Ok(kb),
+            Ok(_) => Err(errors),
+            Err(more) => {
+                errors.extend(more);
+                Err(errors)
+            }
+        }
+    }
+
+    /// Same as [`KnowledgeBase::load`] from in-memory files: (path relative
+    /// to the knowledge base folder such as `"topics.toml"` or
+    /// `"entries/x.md"`, content). Other paths are ignored.
+    pub fn from_files(files: &[(String, String)]) -> Result<KnowledgeBase, Vec<KbError>> {
+        let parsed = kb::parse(files)?;
+        let index = Index::build(&parsed.topics, &parsed.entries, &parsed.synonyms);
+        Ok(KnowledgeBase { topics: parsed.topics, entries: parsed.entries, index })
+    }
+
+    /// Answers a visitor's question. Never fails: a question that matches
+    /// nothing gets a "not sure" or an out-of-scope reply.
+    pub fn answer(&self, question: &str) -> Answer {
+        let query = self.index.query(question);
+        let scored = self.index.score(&query);
+        answer::build(&self.topics, &self.entries, &scored)
+    }
+
+    /// Why the engine answers as it does: typo corrections and the best
+    /// `limit` entries with their signals. For `kb ask` and tuning; the
+    /// shape may change.
+    pub fn explain(&self, question: &str, limit: usize) -> Explanation {
+        let query = self.index.query(question);
+        let scored = self.index.score(&query);
+        let top = scored
+            .iter()
+            .take(limit)
+            .map(|s| ScoredEntry {
+                entry_id: self.entries[s.entry].id.clone(),
+                topic: self.entries[s.entry].topic.clone(),
+                score: s.score,
+                lexical: s.lexical,
+                question: s.question,
+                trigram: s.trigram,
+            })
+            .collect();
+        Explanation { corrections: query.corrections.clone(), terms: query.weighted.clone(), top }
+    }
+
+    pub fn topics(&self) -> &[Topic] {
+        &self.topics
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+}
+
+/// Diagnostics for one question, see [`KnowledgeBase::explain`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Explanation {
+    /// (as typed, as corrected) for every word the typo corrector changed.
+    pub corrections: Vec<(String, String)>,
+    /// The question's index terms with their weights (stems; synonym
+    /// groups appear as `~synN`).
+    pub terms: Vec<(String, f32)>,
+    /// Best entries first.
+    pub top: Vec<ScoredEntry>,
+}
+
+/// One entry's score and the signals it blends (each 0..1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoredEntry {
+    pub entry_id: String,
+    pub topic: String,
+    pub score: f32,
+    pub lexical: f32,
+    pub question: f32,
+    pub trigram: f32,
+}

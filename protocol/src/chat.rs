@@ -1,0 +1,132 @@
+//! The assistant's thread API (`/api/v1/threads/...`), shared by the widget
+//! and the server.
+//!
+//! A thread is one conversation, named by a Thread ID (UUID v4) that the
+//! widget makes at the visitor's first message. Nothing here carries the
+//! navigation data's UserID: the two are never linked.
+
+use serde::{Deserialize, Serialize};
+
+/// Longest message a visitor may send, in characters.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// `POST /api/v1/threads`: opens a thread (idempotent on `thread_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewThread {
+    pub thread_id: String,
+    pub site: String,
+    /// `it` or `en`: the language the assistant answers in.
+    pub language: String,
+    /// The revision of the service's terms the visitor accepted.
+    pub terms_revision: String,
+}
+
+/// The answer to [`NewThread`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadInfo {
+    pub thread_id: String,
+    pub created_at: String,
+    /// Whether the thread has ended (no more messages accepted).
+    pub ended: bool,
+}
+
+/// `POST /api/v1/threads/{thread_id}/messages`: one visitor message.
+/// `client_message_id` (UUID v4) makes a retried send be stored once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    pub client_message_id: String,
+    pub text: String,
+}
+
+/// The answer to [`NewMessage`]: the event id of the stored message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageReceipt {
+    pub event_id: i64,
+    /// The message had been stored before (a retry).
+    pub duplicate: bool,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Author {
+    Visitor,
+    Assistant,
+    Operator,
+    System,
+}
+
+/// A link under an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnswerLink {
+    pub title: String,
+    pub url: String,
+}
+
+/// One message of a thread, as the event stream delivers it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub author: Author,
+    /// Markdown subset (paragraphs, bold, italic, lists, links); the widget
+    /// renders it into DOM nodes, never as HTML.
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_message_id: Option<String>,
+    pub created_at: String,
+    /// The answer's topic (assistant messages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<AnswerLink>,
+    /// "Potrebbe interessarti...": texts the visitor can send with one click.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quick_replies: Vec<String>,
+}
+
+/// The `data` of one Server-Sent Event of `GET /api/v1/threads/{id}/events`.
+/// Stored events (`message`, `end`) carry the SSE `id` (the thread's event
+/// sequence) so that `Last-Event-ID` resumes after them; `typing` and
+/// `delta` are live only and carry no id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChatEvent {
+    Message { message: ChatMessage },
+    /// Someone is preparing an answer.
+    Typing { author: Author },
+    /// Part of an answer being streamed; the full `message` follows.
+    Delta { text: String },
+    /// The thread has ended.
+    End,
+}
+
+impl ChatEvent {
+    /// The SSE event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ChatEvent::Message { .. } => "message",
+            ChatEvent::Typing { .. } => "typing",
+            ChatEvent::Delta { .. } => "delta",
+            ChatEvent::End => "end",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_tagged_by_kind() {
+        let e = ChatEvent::Typing { author: Author::Assistant };
+        assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"kind":"typing","author":"assistant"}"#);
+        assert_eq!(serde_json::to_string(&ChatEvent::End).unwrap(), r#"{"kind":"end"}"#);
+    }
+
+    #[test]
+    fn unknown_fields_in_requests_are_refused() {
+        let r: Result<NewMessage, _> = serde_json::from_str(r#"{"client_message_id":"x","text":"y","user_id":"z"}"#);
+        assert!(r.is_err());
+    }
+}

@@ -1,0 +1,338 @@
+//! The assistant's threads: the API handlers, the live fan-out of events to
+//! Server-Sent Events streams, and the answering behind a trait.
+//!
+//! Delivery without loss or duplicates rests on two things: every message
+//! is stored before it is announced (the stream replays from the database
+//! after `Last-Event-ID`, then follows live events, skipping ids it has
+//! already sent), and a visitor message is stored once per
+//! `client_message_id`.
+
+use crate::api::{check_site_origin, now_ms, Failure, JsonBody};
+use crate::startup::AppState;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::Json;
+use futures::Stream;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+use varco_core::consent::{is_uuid_v4, rfc3339_utc};
+use varco_protocol::chat::{
+    AnswerLink, Author, ChatEvent, ChatMessage, MessageReceipt, NewMessage, NewThread, ThreadInfo, MAX_MESSAGE_CHARS,
+};
+
+/// What the live channel of a thread carries: stored events with their id,
+/// and live-only ones (typing, deltas).
+#[derive(Debug, Clone)]
+pub enum Live {
+    Stored(i64, ChatEvent),
+    Ephemeral(ChatEvent),
+}
+
+/// One broadcast channel per thread that someone is listening to.
+#[derive(Default)]
+pub struct Hub {
+    channels: Mutex<HashMap<String, broadcast::Sender<Live>>>,
+}
+
+impl Hub {
+    pub fn subscribe(&self, thread_id: &str) -> broadcast::Receiver<Live> {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        channels.entry(thread_id.to_owned()).or_insert_with(|| broadcast::channel(64).0).subscribe()
+    }
+
+    pub fn publish(&self, thread_id: &str, event: Live) {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = channels.get(thread_id) {
+            if tx.send(event).is_err() {
+                // Nobody listens any more.
+                channels.remove(thread_id);
+            }
+        }
+    }
+}
+
+/// The assistant's reply to one visitor message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    pub text: String,
+    pub topic: String,
+    pub links: Vec<AnswerLink>,
+    pub quick_replies: Vec<String>,
+}
+
+/// What answers visitors. The embedded engine is the default; a site may
+/// point to another implementation (an external assistant), with the
+/// embedded one as its fallback.
+pub trait Assistant: Send + Sync {
+    fn reply<'a>(&'a self, question: &'a str, language: &'a str) -> Pin<Box<dyn Future<Output = anyhow::Result<Reply>> + Send + 'a>>;
+}
+
+/// The embedded answering engine over a site's knowledge base.
+pub struct EmbeddedAssistant {
+    pub kb: varco_engine::KnowledgeBase,
+}
+
+impl EmbeddedAssistant {
+    pub fn answer(&self, question: &str, language: &str) -> Reply {
+        let a = self.kb.answer(question);
+        let mut text = a.answer;
+        if language == "en" {
+            text = format!("*The assistant answers in Italian.*\n\n{text}");
+        }
+        Reply {
+            text,
+            topic: a.topic,
+            links: a.links.into_iter().map(|l| AnswerLink { title: l.title, url: l.url }).collect(),
+            quick_replies: a.suggestions.into_iter().map(|s| s.title).collect(),
+        }
+    }
+}
+
+impl Assistant for EmbeddedAssistant {
+    fn reply<'a>(&'a self, question: &'a str, language: &'a str) -> Pin<Box<dyn Future<Output = anyhow::Result<Reply>> + Send + 'a>> {
+        Box::pin(async move { Ok(self.answer(question, language)) })
+    }
+}
+
+/// The assistants of every site that has a knowledge base.
+pub type Assistants = HashMap<String, Arc<dyn Assistant>>;
+
+/// Loads each site's knowledge base. A broken one stops the server with
+/// every problem listed (as `varco-server kb check` would).
+pub fn load_assistants(config: &crate::config::Config) -> anyhow::Result<Assistants> {
+    let mut out: Assistants = HashMap::new();
+    for site in &config.sites {
+        let Some(dir) = &site.kb else { continue };
+        let kb = varco_engine::KnowledgeBase::load(dir).map_err(|errors| {
+            let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+            anyhow::anyhow!("the knowledge base of site {:?} ({}) is invalid:\n{}", site.id, dir.display(), list.join("\n"))
+        })?;
+        out.insert(site.id.clone(), Arc::new(EmbeddedAssistant { kb }));
+    }
+    Ok(out)
+}
+
+fn check_thread_id(id: &str) -> Result<(), Failure> {
+    if is_uuid_v4(id) {
+        Ok(())
+    } else {
+        Err(Failure::new(StatusCode::BAD_REQUEST, "invalid_thread_id", "the thread id must be a UUID v4"))
+    }
+}
+
+fn storage_failure(e: anyhow::Error) -> Failure {
+    tracing::error!(error = %e, "thread storage failed");
+    Failure::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "the conversation could not be stored; retry later")
+}
+
+/// Finds a thread and checks the request's origin against its site.
+async fn thread_for(state: &AppState, thread_id: &str, headers: &HeaderMap) -> Result<crate::storage::StoredThread, Failure> {
+    check_thread_id(thread_id)?;
+    let thread = state
+        .storage
+        .thread(thread_id)
+        .await
+        .map_err(storage_failure)?
+        .ok_or_else(|| Failure::not_found("no such thread"))?;
+    let site = state.config.site(&thread.site).ok_or_else(|| Failure::not_found("no such thread"))?;
+    check_site_origin(site, headers)?;
+    Ok(thread)
+}
+
+/// `POST /api/v1/threads`: opens a thread (201), or returns the existing
+/// one (200) when the same id is sent again.
+pub async fn create_thread(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(new): JsonBody<NewThread>,
+) -> Result<(StatusCode, Json<ThreadInfo>), Failure> {
+    check_thread_id(&new.thread_id)?;
+    let site = state
+        .config
+        .site(&new.site)
+        .ok_or_else(|| Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_site", format!("no site {:?} on this server", new.site)))?;
+    check_site_origin(site, &headers)?;
+    if !state.assistants.contains_key(&site.id) {
+        return Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "no_assistant", format!("site {:?} has no assistant", site.id)));
+    }
+    if !matches!(new.language.as_str(), "it" | "en") {
+        return Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_language", "language must be \"it\" or \"en\""));
+    }
+    if new.terms_revision.is_empty() || new.terms_revision.len() > 64 {
+        return Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_terms_revision", "terms_revision must be 1 to 64 characters"));
+    }
+    let (thread, created) = state.storage.create_thread(&new, &rfc3339_utc(now_ms())).await.map_err(storage_failure)?;
+    if thread.site != new.site {
+        return Err(Failure::new(StatusCode::CONFLICT, "thread_exists", "this thread id belongs to another site"));
+    }
+    let info = ThreadInfo { thread_id: thread.thread_id, created_at: thread.created_at, ended: thread.ended_at.is_some() };
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(info)))
+}
+
+/// `POST /api/v1/threads/{id}/messages`: stores a visitor message once per
+/// `client_message_id` (202 the first time, 200 for a retry) and has the
+/// assistant answer it on the event stream.
+pub async fn post_message(
+    State(state): State<AppState>,
+    Path(thread_id): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    JsonBody(msg): JsonBody<NewMessage>,
+) -> Result<(StatusCode, Json<MessageReceipt>), Failure> {
+    let thread = thread_for(&state, &thread_id, &headers).await?;
+    if !is_uuid_v4(&msg.client_message_id) {
+        return Err(Failure::new(StatusCode::BAD_REQUEST, "invalid_client_message_id", "client_message_id must be a UUID v4"));
+    }
+    let text = msg.text.trim();
+    if text.is_empty() || text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_text",
+            format!("text must be 1 to {MAX_MESSAGE_CHARS} characters"),
+        ));
+    }
+    if thread.ended_at.is_some() {
+        return Err(Failure::new(StatusCode::CONFLICT, "thread_ended", "this conversation has ended; start a new one"));
+    }
+    if let Err(wait) = state.limiter.check(&peer.ip(), std::time::Instant::now()) {
+        let mut f = Failure::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many messages; wait a moment");
+        f.retry_after = Some(wait.as_secs().max(1));
+        return Err(f);
+    }
+    let message = ChatMessage {
+        author: Author::Visitor,
+        text: text.to_owned(),
+        client_message_id: Some(msg.client_message_id.clone()),
+        created_at: rfc3339_utc(now_ms()),
+        topic: None,
+        links: Vec::new(),
+        quick_replies: Vec::new(),
+    };
+    let (event_id, duplicate) = state.storage.append_message(&thread_id, &message).await.map_err(storage_failure)?;
+    if !duplicate {
+        state.hub.publish(&thread_id, Live::Stored(event_id, ChatEvent::Message { message }));
+        spawn_answer(state.clone(), thread_id, thread.site, thread.language, text.to_owned());
+    } else if state.storage.awaits_answer(&thread_id).await.unwrap_or(false) && !state.answering(&thread_id) {
+        // A retry of a message whose answer was lost (the server stopped
+        // while preparing it): answer now.
+        spawn_answer(state.clone(), thread_id, thread.site, thread.language, text.to_owned());
+    }
+    let status = if duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };
+    Ok((status, Json(MessageReceipt { event_id, duplicate })))
+}
+
+/// Prepares and stores the assistant's answer, announcing "typing" first.
+fn spawn_answer(state: AppState, thread_id: String, site: String, language: String, question: String) {
+    let Some(assistant) = state.assistants.get(&site).cloned() else { return };
+    state.answering_start(&thread_id);
+    tokio::spawn(async move {
+        state.hub.publish(&thread_id, Live::Ephemeral(ChatEvent::Typing { author: Author::Assistant }));
+        let reply = match assistant.reply(&question, &language).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "the assistant failed; answering with the apology");
+                Reply {
+                    text: "Mi dispiace, in questo momento non riesco a rispondere. Riprova tra poco oppure contatta gli uffici.".into(),
+                    topic: "operatore".into(),
+                    links: Vec::new(),
+                    quick_replies: Vec::new(),
+                }
+            }
+        };
+        let message = ChatMessage {
+            author: Author::Assistant,
+            text: reply.text,
+            client_message_id: None,
+            created_at: rfc3339_utc(now_ms()),
+            topic: Some(reply.topic.clone()),
+            links: reply.links,
+            quick_replies: reply.quick_replies,
+        };
+        match state.storage.append_message(&thread_id, &message).await {
+            Ok((id, _)) => {
+                tracing::info!(site = %site, topic = %reply.topic, "assistant answered");
+                state.hub.publish(&thread_id, Live::Stored(id, ChatEvent::Message { message }));
+            }
+            Err(e) => tracing::error!(error = %e, "storing the assistant's answer failed"),
+        }
+        state.answering_end(&thread_id);
+    });
+}
+
+/// `POST /api/v1/threads/{id}/end`: ends the conversation (idempotent).
+pub async fn end_thread(State(state): State<AppState>, Path(thread_id): Path<String>, headers: HeaderMap) -> Result<StatusCode, Failure> {
+    thread_for(&state, &thread_id, &headers).await?;
+    if let Some(id) = state.storage.end_thread(&thread_id, &rfc3339_utc(now_ms())).await.map_err(storage_failure)? {
+        state.hub.publish(&thread_id, Live::Stored(id, ChatEvent::End));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct EventsQuery {
+    /// Resume after this event id; for clients that cannot set
+    /// `Last-Event-ID` (a new page's `EventSource`). The header wins.
+    after: Option<i64>,
+}
+
+/// `GET /api/v1/threads/{id}/events`: Server-Sent Events. Replays the
+/// stored events after `Last-Event-ID` (or `?after=`), then follows the
+/// thread live.
+pub async fn thread_events(
+    State(state): State<AppState>,
+    Path(thread_id): Path<String>,
+    Query(query): Query<EventsQuery>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
+    thread_for(&state, &thread_id, &headers).await?;
+    let header_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok());
+    let after = header_id.or(query.after).unwrap_or(0).max(0);
+    // Subscribe before reading the database, so nothing falls in between.
+    let mut live = state.hub.subscribe(&thread_id);
+    let stored = state.storage.events_after(&thread_id, after).await.map_err(storage_failure)?;
+    let storage = state.storage.clone();
+    let stream = async_stream::stream! {
+        let mut last = after;
+        for (id, event) in stored {
+            last = id;
+            yield Ok(sse_event(Some(id), &event));
+        }
+        loop {
+            match live.recv().await {
+                Ok(Live::Stored(id, event)) => {
+                    if id > last {
+                        last = id;
+                        yield Ok(sse_event(Some(id), &event));
+                    }
+                }
+                Ok(Live::Ephemeral(event)) => yield Ok(sse_event(None, &event)),
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // Too slow for the channel: catch up from the database.
+                    if let Ok(missed) = storage.events_after(&thread_id, last).await {
+                        for (id, event) in missed {
+                            last = id;
+                            yield Ok(sse_event(Some(id), &event));
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+fn sse_event(id: Option<i64>, event: &ChatEvent) -> Event {
+    let data = serde_json::to_string(event).unwrap_or_else(|_| "{}".into());
+    let e = Event::default().event(event.name()).data(data);
+    match id {
+        Some(id) => e.id(id.to_string()),
+        None => e,
+    }
+}

@@ -1,0 +1,442 @@
+//! The assistant's imperative shell: storage, the event stream
+//! (`EventSource`), sending with retries. The rules (terms, thread expiry,
+//! transcript merging) are in `varco_core::chat`.
+//!
+//! Nothing is sent before the visitor accepts the terms: every request of
+//! this module starts from [`Chat::flush`] or [`Chat::connect`], and both
+//! return at once while the terms are not accepted.
+
+use crate::boot::Boot;
+use crate::browser::{self, Store};
+use std::cell::RefCell;
+use std::rc::Rc;
+use varco_core::chat::{
+    current_thread, parse_outbox, retry_delay_ms, terms_accepted, terms_changed, AcceptedTerms, Pending, StoredThread,
+    Transcript, DEFAULT_THREAD_HOURS, OUTBOX_KEY, TERMS_KEY, THREAD_KEY,
+};
+use varco_core::lang::Lang;
+use varco_core::texts::Texts;
+use varco_protocol::chat::{ChatEvent, NewMessage, NewThread};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+pub type SharedChat = Rc<RefCell<Chat>>;
+
+thread_local! {
+    static CHAT: RefCell<Option<SharedChat>> = const { RefCell::new(None) };
+    /// Re-renders the chat UI.
+    static REFRESH: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+pub fn shared() -> Option<SharedChat> {
+    CHAT.with(|c| c.borrow().clone())
+}
+
+pub fn on_refresh(f: Rc<dyn Fn()>) {
+    REFRESH.with(|r| *r.borrow_mut() = Some(f));
+}
+
+fn refresh() {
+    if let Some(f) = REFRESH.with(|r| r.borrow().clone()) {
+        f();
+    }
+}
+
+pub struct Chat {
+    pub api: String,
+    pub site: String,
+    pub lang: Lang,
+    pub texts: Texts,
+    pub name: String,
+    pub privacy_url: Option<String>,
+    pub terms_revision: String,
+    pub transcript: Transcript,
+    pub thread: Option<StoredThread>,
+    pub open: bool,
+    pub unread: u32,
+    pub offline: bool,
+    /// New messages are announced only after the replay of the transcript.
+    pub announce: bool,
+    source: Option<web_sys::EventSource>,
+    flushing: bool,
+    retry_scheduled: bool,
+}
+
+impl Chat {
+    /// Sets up the assistant if the site has one and a backend.
+    pub fn install(boot: &Boot) {
+        let Some(api) = boot.options.api.clone() else { return };
+        let Some(assistant) = boot.site.assistant.clone() else { return };
+        if assistant.enabled == Some(false) {
+            return;
+        }
+        let chat = Chat {
+            api,
+            site: boot.options.site.clone(),
+            lang: boot.lang,
+            texts: Texts::new(boot.lang, &boot.site.texts),
+            name: assistant.name.clone().unwrap_or_else(|| "Assistente".to_owned()),
+            privacy_url: assistant.privacy_url.clone(),
+            terms_revision: assistant.terms_revision.clone().unwrap_or_else(|| "1".to_owned()),
+            transcript: Transcript::default(),
+            thread: None,
+            open: false,
+            unread: 0,
+            offline: !browser::window().navigator().on_line(),
+            announce: false,
+            source: None,
+            flushing: false,
+            retry_scheduled: false,
+        };
+        let this = Rc::new(RefCell::new(chat));
+        CHAT.with(|c| *c.borrow_mut() = Some(this.clone()));
+        Self::resume(&this);
+        let online = this.clone();
+        let on_online = Closure::<dyn Fn()>::new(move || {
+            online.borrow_mut().offline = false;
+            Chat::connect(&online);
+            Chat::flush(online.clone(), 0);
+            refresh();
+        });
+        let _ = browser::window().add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+        on_online.forget();
+        let on_offline = Closure::<dyn Fn()>::new(|| {
+            if let Some(c) = shared() {
+                c.borrow_mut().offline = true;
+                refresh();
+            }
+        });
+        let _ = browser::window().add_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());
+        on_offline.forget();
+        follow_visual_viewport();
+    }
+
+    pub fn accepted(&self) -> bool {
+        terms_accepted(Store::get(TERMS_KEY).as_deref(), &self.terms_revision)
+    }
+
+    pub fn terms_changed(&self) -> bool {
+        terms_changed(Store::get(TERMS_KEY).as_deref(), &self.terms_revision)
+    }
+
+    /// On a new page: the conversation in progress continues (its
+    /// transcript is replayed from the server), and messages left unsent
+    /// by an earlier page go out.
+    fn resume(this: &SharedChat) {
+        let mut c = this.borrow_mut();
+        if !c.accepted() {
+            return;
+        }
+        c.thread = current_thread(Store::get(THREAD_KEY).as_deref(), &c.site, browser::now_ms(), DEFAULT_THREAD_HOURS);
+        if c.thread.is_none() {
+            Store::remove(THREAD_KEY);
+        }
+        let thread_id = c.thread.as_ref().map(|t| t.thread_id.clone());
+        let outbox: Vec<Pending> = parse_outbox(Store::get(OUTBOX_KEY).as_deref())
+            .into_iter()
+            .filter(|p| Some(&p.thread_id) == thread_id.as_ref())
+            .collect();
+        for p in &outbox {
+            c.transcript.add_pending(p.clone());
+        }
+        save_outbox(&outbox);
+        drop(c);
+        Self::connect(this);
+        Self::flush(this.clone(), 0);
+    }
+
+    pub fn accept_terms(this: &SharedChat) {
+        let revision = this.borrow().terms_revision.clone();
+        let terms = AcceptedTerms { revision, accepted_ms: browser::now_ms() };
+        if let Ok(json) = serde_json::to_string(&terms) {
+            Store::set(TERMS_KEY, &json);
+        }
+        refresh();
+    }
+
+    /// Queues a visitor message and tries to deliver it.
+    pub fn send(this: &SharedChat, text: &str) {
+        let text = text.trim();
+        if text.is_empty() || !this.borrow().accepted() {
+            return;
+        }
+        let now = browser::now_ms();
+        let pending = {
+            let mut c = this.borrow_mut();
+            // The Thread ID is made at the first message of a conversation.
+            let site = c.site.clone();
+            let thread = c.thread.get_or_insert_with(|| StoredThread {
+                thread_id: browser::uuid_v4(),
+                site,
+                created_ms: now,
+                active_ms: now,
+                opened: false,
+                ended: false,
+            });
+            thread.active_ms = now;
+            let pending = Pending {
+                client_message_id: browser::uuid_v4(),
+                thread_id: thread.thread_id.clone(),
+                text: text.chars().take(varco_protocol::chat::MAX_MESSAGE_CHARS).collect(),
+                created_ms: now,
+            };
+            c.transcript.add_pending(pending.clone());
+            c.announce = true;
+            c.save_thread();
+            pending
+        };
+        let mut outbox = parse_outbox(Store::get(OUTBOX_KEY).as_deref());
+        outbox.push(pending);
+        save_outbox(&outbox);
+        refresh();
+        Self::flush(this.clone(), 0);
+    }
+
+    /// Retries the visitor's undelivered messages now.
+    pub fn retry(this: &SharedChat) {
+        Self::flush(this.clone(), 0);
+    }
+
+    fn save_thread(&self) {
+        match &self.thread {
+            Some(t) => {
+                if let Ok(json) = serde_json::to_string(t) {
+                    Store::set(THREAD_KEY, &json);
+                }
+            }
+            None => Store::remove(THREAD_KEY),
+        }
+    }
+
+    /// Delivers the outbox in order: opens the thread on the server if
+    /// needed, then posts each message. A message leaves the outbox when
+    /// the server has answered for it; on a network error, a 5xx, 408 or
+    /// 429 it stays, is marked "not sent", and is retried with backoff.
+    pub fn flush(this: SharedChat, attempt: u32) {
+        {
+            let mut c = this.borrow_mut();
+            if c.flushing || !c.accepted() {
+                return;
+            }
+            c.flushing = true;
+        }
+        wasm_bindgen_futures::spawn_local(async move {
+            let failed = Self::deliver(&this).await;
+            let mut c = this.borrow_mut();
+            c.flushing = false;
+            if failed && !c.retry_scheduled {
+                c.retry_scheduled = true;
+                let again = this.clone();
+                browser::after(retry_delay_ms(attempt), move || {
+                    again.borrow_mut().retry_scheduled = false;
+                    Chat::flush(again, attempt + 1);
+                });
+            }
+            drop(c);
+            refresh();
+        });
+    }
+
+    /// One pass over the outbox; `true` if something must be retried.
+    async fn deliver(this: &SharedChat) -> bool {
+        loop {
+            let outbox = parse_outbox(Store::get(OUTBOX_KEY).as_deref());
+            let Some(next) = outbox.first().cloned() else { return false };
+            let (api, site, lang, revision, opened) = {
+                let c = this.borrow();
+                let opened = c.thread.as_ref().is_some_and(|t| t.thread_id == next.thread_id && t.opened);
+                (c.api.clone(), c.site.clone(), c.lang.code().to_owned(), c.terms_revision.clone(), opened)
+            };
+            if !opened {
+                let body = NewThread { thread_id: next.thread_id.clone(), site, language: lang, terms_revision: revision };
+                let body = serde_json::to_string(&body).unwrap_or_default();
+                match browser::send_json("POST", &format!("{api}/v1/threads"), &body).await {
+                    Ok(200 | 201) => {
+                        let mut c = this.borrow_mut();
+                        if let Some(t) = c.thread.as_mut().filter(|t| t.thread_id == next.thread_id) {
+                            t.opened = true;
+                        }
+                        c.save_thread();
+                        drop(c);
+                        Self::connect(this);
+                    }
+                    Ok(status) if retryable(status) => return this.borrow_mut().mark_failed(&next),
+                    Ok(status) => {
+                        browser::warn(&format!("Varco: the server refused to open the conversation ({status})."));
+                        drop_pending(this, &next);
+                        continue;
+                    }
+                    Err(_) => return this.borrow_mut().mark_failed(&next),
+                }
+            }
+            let body = NewMessage { client_message_id: next.client_message_id.clone(), text: next.text.clone() };
+            let body = serde_json::to_string(&body).unwrap_or_default();
+            let url = format!("{api}/v1/threads/{}/messages", next.thread_id);
+            match browser::send_json("POST", &url, &body).await {
+                Ok(status) if (200..300).contains(&status) => {
+                    this.borrow_mut().transcript.set_failed(&next.client_message_id, false);
+                    remove_from_outbox(&next.client_message_id);
+                }
+                Ok(status) if retryable(status) => return this.borrow_mut().mark_failed(&next),
+                Ok(status) => {
+                    browser::warn(&format!("Varco: the server refused a message ({status})."));
+                    drop_pending(this, &next);
+                }
+                Err(_) => return this.borrow_mut().mark_failed(&next),
+            }
+        }
+    }
+
+    fn mark_failed(&mut self, p: &Pending) -> bool {
+        self.transcript.set_failed(&p.client_message_id, true);
+        true
+    }
+
+    /// Opens (or reopens) the event stream of the current thread, resuming
+    /// after the last event seen.
+    pub fn connect(this: &SharedChat) {
+        let (url, thread_id) = {
+            let c = this.borrow();
+            let Some(t) = c.thread.as_ref().filter(|t| t.opened && !t.ended) else { return };
+            if c.source.as_ref().is_some_and(|s| s.ready_state() != web_sys::EventSource::CLOSED) || !c.accepted() {
+                return;
+            }
+            (format!("{}/v1/threads/{}/events?after={}", c.api, t.thread_id, c.transcript.last_event_id), t.thread_id.clone())
+        };
+        let Ok(source) = web_sys::EventSource::new(&url) else { return };
+        for (name, stored) in [("message", true), ("end", true), ("typing", false), ("delta", false)] {
+            let chat = this.clone();
+            let thread_id = thread_id.clone();
+            let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                let Some(data) = e.data().as_string() else { return };
+                let Ok(event) = serde_json::from_str::<ChatEvent>(&data) else { return };
+                // A live-only event has no id of its own (lastEventId would
+                // repeat the previous one).
+                let id = if stored { e.last_event_id().parse::<i64>().ok() } else { None };
+                let mut c = chat.borrow_mut();
+                if c.thread.as_ref().map(|t| &t.thread_id) != Some(&thread_id) {
+                    return;
+                }
+                let ended = matches!(event, ChatEvent::End);
+                let fresh = c.transcript.apply(id, event);
+                if fresh && !c.open && c.announce {
+                    c.unread += 1;
+                }
+                if ended {
+                    if let Some(t) = c.thread.as_mut() {
+                        t.ended = true;
+                    }
+                    c.save_thread();
+                    if let Some(s) = c.source.take() {
+                        s.close();
+                    }
+                }
+                drop(c);
+                refresh();
+            });
+            let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+            listener.forget();
+        }
+        // After the replay, what arrives is new and is announced.
+        let chat = this.clone();
+        let on_open = Closure::<dyn Fn()>::new(move || {
+            let chat = chat.clone();
+            browser::after(800, move || {
+                chat.borrow_mut().announce = true;
+            });
+        });
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        on_open.forget();
+        // The browser reconnects by itself (with Last-Event-ID); if it gives
+        // up (the server answered an error), try again later.
+        let chat = this.clone();
+        let on_error = Closure::<dyn Fn()>::new(move || {
+            let closed = chat.borrow().source.as_ref().is_some_and(|s| s.ready_state() == web_sys::EventSource::CLOSED);
+            if closed {
+                chat.borrow_mut().source = None;
+                let again = chat.clone();
+                browser::after(5_000, move || Chat::connect(&again));
+            }
+        });
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        on_error.forget();
+        this.borrow_mut().source = Some(source);
+    }
+
+    /// Ends the conversation: the server is told (best effort) and the next
+    /// message starts a new thread.
+    pub fn end(this: &SharedChat) {
+        let (api, thread) = {
+            let mut c = this.borrow_mut();
+            if let Some(s) = c.source.take() {
+                s.close();
+            }
+            (c.api.clone(), c.thread.take())
+        };
+        if let Some(t) = thread.filter(|t| t.opened) {
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = browser::send_json("POST", &format!("{api}/v1/threads/{}/end", t.thread_id), "{}").await;
+            });
+        }
+        let mut c = this.borrow_mut();
+        c.transcript = Transcript::default();
+        c.save_thread();
+        drop(c);
+        save_outbox(&[]);
+        refresh();
+    }
+
+    pub fn set_open(this: &SharedChat, open: bool) {
+        let mut c = this.borrow_mut();
+        c.open = open;
+        if open {
+            c.unread = 0;
+        }
+        drop(c);
+        refresh();
+    }
+}
+
+fn retryable(status: u16) -> bool {
+    status >= 500 || status == 408 || status == 429
+}
+
+fn remove_from_outbox(client_message_id: &str) {
+    let rest: Vec<Pending> =
+        parse_outbox(Store::get(OUTBOX_KEY).as_deref()).into_iter().filter(|p| p.client_message_id != client_message_id).collect();
+    save_outbox(&rest);
+}
+
+/// A message the server refused for good (not a delivery problem).
+fn drop_pending(this: &SharedChat, p: &Pending) {
+    this.borrow_mut().transcript.set_failed(&p.client_message_id, true);
+    remove_from_outbox(&p.client_message_id);
+}
+
+fn save_outbox(outbox: &[Pending]) {
+    if outbox.is_empty() {
+        Store::remove(OUTBOX_KEY);
+    } else if let Ok(json) = serde_json::to_string(outbox) {
+        Store::set(OUTBOX_KEY, &json);
+    }
+}
+
+/// Keeps `--varco-vvh` on the widget's host equal to the visible viewport's
+/// height, so that on a phone the panel stays above the on-screen keyboard
+/// without the page zooming or scrolling under it.
+fn follow_visual_viewport() {
+    let Some(vv) = browser::window().visual_viewport() else { return };
+    let update = {
+        let vv = vv.clone();
+        move || {
+            let host = browser::document().query_selector(crate::mount::HOST_TAG).ok().flatten();
+            if let Some(host) = host.and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = host.style().set_property("--varco-vvh", &format!("{}px", vv.height()));
+            }
+        }
+    };
+    update();
+    let listener = Closure::<dyn Fn()>::new(update);
+    let _ = vv.add_event_listener_with_callback("resize", listener.as_ref().unchecked_ref());
+    listener.forget();
+}
