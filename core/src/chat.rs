@@ -25,13 +25,15 @@ pub struct AcceptedTerms {
 /// Whether the stored acceptance (raw JSON, possibly missing or broken)
 /// covers `revision`. Anything unreadable counts as not accepted.
 pub fn terms_accepted(raw: Option<&str>, revision: &str) -> bool {
-    raw.and_then(|r| serde_json::from_str::<AcceptedTerms>(r).ok()).is_some_and(|t| t.revision == revision)
+    raw.and_then(|r| serde_json::from_str::<AcceptedTerms>(r).ok())
+        .is_some_and(|t| t.revision == revision)
 }
 
 /// Whether a previous acceptance exists for another revision (the panel
 /// then says that the terms changed).
 pub fn terms_changed(raw: Option<&str>, revision: &str) -> bool {
-    raw.and_then(|r| serde_json::from_str::<AcceptedTerms>(r).ok()).is_some_and(|t| t.revision != revision)
+    raw.and_then(|r| serde_json::from_str::<AcceptedTerms>(r).ok())
+        .is_some_and(|t| t.revision != revision)
 }
 
 /// The current conversation, as kept in the browser. Only the Thread ID and
@@ -53,9 +55,15 @@ pub struct StoredThread {
 
 /// The stored thread if it may continue at `now_ms`: readable, of this
 /// site, not ended, active within `keep_hours`.
-pub fn current_thread(raw: Option<&str>, site: &str, now_ms: i64, keep_hours: u32) -> Option<StoredThread> {
+pub fn current_thread(
+    raw: Option<&str>,
+    site: &str,
+    now_ms: i64,
+    keep_hours: u32,
+) -> Option<StoredThread> {
     let t: StoredThread = serde_json::from_str(raw?).ok()?;
-    let fresh = now_ms - t.active_ms <= keep_hours as i64 * 3_600_000 && now_ms >= t.created_ms - 60_000;
+    let fresh =
+        now_ms - t.active_ms <= keep_hours as i64 * 3_600_000 && now_ms >= t.created_ms - 60_000;
     (t.site == site && !t.ended && fresh && crate::consent::is_uuid_v4(&t.thread_id)).then_some(t)
 }
 
@@ -70,7 +78,8 @@ pub struct Pending {
 
 /// Reads the outbox; unreadable data is an empty outbox.
 pub fn parse_outbox(raw: Option<&str>) -> Vec<Pending> {
-    raw.and_then(|r| serde_json::from_str(r).ok()).unwrap_or_default()
+    raw.and_then(|r| serde_json::from_str(r).ok())
+        .unwrap_or_default()
 }
 
 /// How long to wait before retry number `attempt` (0-based): 1 s, 2 s,
@@ -119,7 +128,10 @@ impl Transcript {
                 if let Some(cmid) = &message.client_message_id {
                     self.lines.retain(|l| !matches!(l, Line::Pending { pending, .. } if &pending.client_message_id == cmid));
                 }
-                self.lines.push(Line::Message { event_id: id, message });
+                self.lines.push(Line::Message {
+                    event_id: id,
+                    message,
+                });
                 true
             }
             (Some(id), ChatEvent::End) => {
@@ -144,12 +156,17 @@ impl Transcript {
     /// by an earlier page), unless the stream has already delivered it.
     pub fn add_pending(&mut self, pending: Pending) {
         let known = self.lines.iter().any(|l| match l {
-            Line::Message { message, .. } => message.client_message_id.as_ref() == Some(&pending.client_message_id),
+            Line::Message { message, .. } => {
+                message.client_message_id.as_ref() == Some(&pending.client_message_id)
+            }
             Line::Pending { pending: p, .. } => p.client_message_id == pending.client_message_id,
             Line::Ended { .. } => false,
         });
         if !known {
-            self.lines.push(Line::Pending { pending, failed: false });
+            self.lines.push(Line::Pending {
+                pending,
+                failed: false,
+            });
         }
     }
 
@@ -190,12 +207,21 @@ mod tests {
     }
 
     fn pending(cmid: &str) -> Pending {
-        Pending { client_message_id: cmid.into(), thread_id: ID.into(), text: "ciao".into(), created_ms: 1 }
+        Pending {
+            client_message_id: cmid.into(),
+            thread_id: ID.into(),
+            text: "ciao".into(),
+            created_ms: 1,
+        }
     }
 
     #[test]
     fn terms_count_only_for_their_revision() {
-        let raw = serde_json::to_string(&AcceptedTerms { revision: "1".into(), accepted_ms: 5 }).unwrap();
+        let raw = serde_json::to_string(&AcceptedTerms {
+            revision: "1".into(),
+            accepted_ms: 5,
+        })
+        .unwrap();
         assert!(terms_accepted(Some(&raw), "1"));
         assert!(!terms_accepted(Some(&raw), "2"));
         assert!(terms_changed(Some(&raw), "2"));
@@ -205,16 +231,31 @@ mod tests {
 
     #[test]
     fn a_thread_continues_for_its_hours_on_its_site_only() {
-        let t = StoredThread { thread_id: ID.into(), site: "milomb".into(), created_ms: 0, active_ms: 1000, opened: true, ended: false };
+        let t = StoredThread {
+            thread_id: ID.into(),
+            site: "milomb".into(),
+            created_ms: 0,
+            active_ms: 1000,
+            opened: true,
+            ended: false,
+        };
         let raw = serde_json::to_string(&t).unwrap();
         let hour = 3_600_000;
         assert!(current_thread(Some(&raw), "milomb", 1000 + 23 * hour, 24).is_some());
         assert!(current_thread(Some(&raw), "milomb", 1000 + 25 * hour, 24).is_none());
         assert!(current_thread(Some(&raw), "calvatone", 2000, 24).is_none());
-        let ended = serde_json::to_string(&StoredThread { ended: true, ..t.clone() }).unwrap();
+        let ended = serde_json::to_string(&StoredThread {
+            ended: true,
+            ..t.clone()
+        })
+        .unwrap();
         assert!(current_thread(Some(&ended), "milomb", 2000, 24).is_none());
         assert!(current_thread(Some("[]"), "milomb", 2000, 24).is_none());
-        let bad_id = serde_json::to_string(&StoredThread { thread_id: "x".into(), ..t }).unwrap();
+        let bad_id = serde_json::to_string(&StoredThread {
+            thread_id: "x".into(),
+            ..t
+        })
+        .unwrap();
         assert!(current_thread(Some(&bad_id), "milomb", 2000, 24).is_none());
     }
 
@@ -223,7 +264,15 @@ mod tests {
         let mut t = Transcript::default();
         t.add_pending(pending("a"));
         assert!(t.apply(Some(1), msg(Author::Visitor, "ciao", Some("a"))));
-        assert!(t.apply(None, ChatEvent::Typing { author: Author::Assistant }) == false && t.typing.is_some());
+        assert!(
+            t.apply(
+                None,
+                ChatEvent::Typing {
+                    author: Author::Assistant
+                }
+            ) == false
+                && t.typing.is_some()
+        );
         assert!(t.apply(Some(2), msg(Author::Assistant, "Buongiorno", None)));
         assert!(t.typing.is_none());
         // A reconnection replays from the start: nothing doubles.

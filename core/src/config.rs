@@ -21,7 +21,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        ConfigError { field: field.into(), reason: reason.into() }
+        ConfigError {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -64,7 +67,9 @@ pub struct EmbedOptions {
 /// starting with a letter or digit (it appears in URLs and file names).
 pub fn check_site_id(id: &str) -> Result<(), String> {
     let ok_len = (1..=63).contains(&id.len());
-    let ok_chars = id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ok_chars = id
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     let ok_start = id.bytes().next().is_some_and(|b| b != b'-');
     if ok_len && ok_chars && ok_start {
         Ok(())
@@ -86,7 +91,9 @@ pub fn check_link(url: &str) -> Result<(), String> {
     } else if lower.starts_with("https://") || lower.starts_with("http://") || u.starts_with('/') {
         Ok(())
     } else {
-        Err(format!("{u:?} must be an https:// or http:// URL or a path starting with /"))
+        Err(format!(
+            "{u:?} must be an https:// or http:// URL or a path starting with /"
+        ))
     }
 }
 
@@ -136,7 +143,12 @@ pub fn parse_embed(attrs: &EmbedAttributes) -> Result<EmbedOptions, ConfigError>
         }
     };
 
-    Ok(EmbedOptions { site: site.to_owned(), api, position, lang })
+    Ok(EmbedOptions {
+        site: site.to_owned(),
+        api,
+        position,
+        lang,
+    })
 }
 
 /// Checks a site configuration and returns every problem found (empty: fine).
@@ -161,8 +173,14 @@ pub fn check_site_config(cfg: &SiteConfig) -> Vec<ConfigError> {
     if let Some(assistant) = &cfg.assistant {
         for (field, url) in [
             ("assistant.privacy_url", &assistant.privacy_url),
-            ("assistant.live_chat_privacy_url", &assistant.live_chat_privacy_url),
-            ("assistant.booking_privacy_url", &assistant.booking_privacy_url),
+            (
+                "assistant.live_chat_privacy_url",
+                &assistant.live_chat_privacy_url,
+            ),
+            (
+                "assistant.booking_privacy_url",
+                &assistant.booking_privacy_url,
+            ),
         ] {
             if let Some(url) = url {
                 if let Err(r) = check_link(url) {
@@ -183,27 +201,42 @@ pub fn check_site_config(cfg: &SiteConfig) -> Vec<ConfigError> {
     for (i, cat) in cfg.categories.iter().enumerate() {
         let at = |rest: &str| format!("categories[{i}]{rest}");
         let id_ok = !cat.id.is_empty()
-            && cat.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+            && cat
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
         if !id_ok {
             errors.push(ConfigError::new(
                 at(".id"),
-                format!("{:?} is not a category id: use lowercase letters, digits, - or _", cat.id),
+                format!(
+                    "{:?} is not a category id: use lowercase letters, digits, - or _",
+                    cat.id
+                ),
             ));
         }
         if seen.contains(&cat.id.as_str()) {
-            errors.push(ConfigError::new(at(".id"), format!("{:?} is declared twice", cat.id)));
+            errors.push(ConfigError::new(
+                at(".id"),
+                format!("{:?} is declared twice", cat.id),
+            ));
         }
         seen.push(&cat.id);
 
         if cat.description.as_ref().is_none_or(|d| d.is_blank()) {
             errors.push(ConfigError::new(
                 at(".description"),
-                format!("category {:?} has no description: visitors must be told what they consent to", cat.id),
+                format!(
+                    "category {:?} has no description: visitors must be told what they consent to",
+                    cat.id
+                ),
             ));
         }
         if cat.necessary {
             for (j, service) in cat.services.iter().enumerate() {
-                if matches!(service.kind, ServiceKind::Analytics | ServiceKind::Profiling) {
+                if matches!(
+                    service.kind,
+                    ServiceKind::Analytics | ServiceKind::Profiling
+                ) {
                     errors.push(ConfigError::new(
                         at(&format!(".services[{j}].kind")),
                         format!(
@@ -225,7 +258,10 @@ mod tests {
     use super::*;
 
     fn attrs(site: &str) -> EmbedAttributes {
-        EmbedAttributes { site: Some(site.into()), ..Default::default() }
+        EmbedAttributes {
+            site: Some(site.into()),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -249,7 +285,10 @@ mod tests {
     fn api_is_trimmed_and_checked() {
         let mut a = attrs("milomb");
         a.api = Some("https://example.org/api/".into());
-        assert_eq!(parse_embed(&a).unwrap().api.as_deref(), Some("https://example.org/api"));
+        assert_eq!(
+            parse_embed(&a).unwrap().api.as_deref(),
+            Some("https://example.org/api")
+        );
         a.api = Some("/api".into());
         assert_eq!(parse_embed(&a).unwrap().api.as_deref(), Some("/api"));
         a.api = Some("javascript:alert(1)".into());
@@ -287,7 +326,10 @@ mod tests {
     #[test]
     fn category_without_description_and_missing_policy_are_refused() {
         let cfg = config(r#"{"categories":[{"id":"analitici","title":"Statistiche"}]}"#);
-        let fields: Vec<_> = check_site_config(&cfg).into_iter().map(|e| e.field).collect();
+        let fields: Vec<_> = check_site_config(&cfg)
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["cookie_policy_url", "categories[0].description"]);
     }
 
@@ -297,7 +339,10 @@ mod tests {
             r#"{"cookie_policy_url":"javascript:void(0)","categories":[
             {"id":"a","description":"x"},{"id":"a","description":"y"}]}"#,
         );
-        let fields: Vec<_> = check_site_config(&cfg).into_iter().map(|e| e.field).collect();
+        let fields: Vec<_> = check_site_config(&cfg)
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["cookie_policy_url", "categories[1].id"]);
     }
 

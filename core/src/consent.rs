@@ -67,20 +67,37 @@ impl Rules {
         let consent = site.consent.clone().unwrap_or_default();
         Rules {
             revision: site.revision.clone().unwrap_or_else(|| "1".to_owned()),
-            categories: site.categories.iter().map(|c| (c.id.clone(), c.necessary)).collect(),
-            services: site.categories.iter().flat_map(|c| c.services.iter().map(move |s| service_key(&c.id, &s.name))).collect(),
+            categories: site
+                .categories
+                .iter()
+                .map(|c| (c.id.clone(), c.necessary))
+                .collect(),
+            services: site
+                .categories
+                .iter()
+                .flat_map(|c| c.services.iter().map(move |s| service_key(&c.id, &s.name)))
+                .collect(),
             accept_days: consent.accept_days.unwrap_or(DEFAULT_ACCEPT_DAYS),
-            refuse_days: consent.refuse_days.unwrap_or(MIN_REFUSE_DAYS).max(MIN_REFUSE_DAYS),
+            refuse_days: consent
+                .refuse_days
+                .unwrap_or(MIN_REFUSE_DAYS)
+                .max(MIN_REFUSE_DAYS),
             respect_gpc: consent.respect_gpc.unwrap_or(true),
         }
     }
 
     pub fn necessary(&self) -> impl Iterator<Item = &str> {
-        self.categories.iter().filter(|(_, n)| *n).map(|(id, _)| id.as_str())
+        self.categories
+            .iter()
+            .filter(|(_, n)| *n)
+            .map(|(id, _)| id.as_str())
     }
 
     pub fn optional(&self) -> impl Iterator<Item = &str> {
-        self.categories.iter().filter(|(_, n)| !*n).map(|(id, _)| id.as_str())
+        self.categories
+            .iter()
+            .filter(|(_, n)| !*n)
+            .map(|(id, _)| id.as_str())
     }
 }
 
@@ -95,7 +112,10 @@ pub enum AskReason {
     Expired,
     /// The policy's revision changed, or categories or third parties were
     /// added since (`new_services` as `category/name`).
-    Changed { new_categories: Vec<String>, new_services: Vec<String> },
+    Changed {
+        new_categories: Vec<String>,
+        new_services: Vec<String>,
+    },
 }
 
 /// What the stored state means now.
@@ -130,15 +150,28 @@ impl Status {
 pub fn parse_stored(raw: Option<&str>) -> Result<Option<StoredChoice>, ()> {
     let Some(raw) = raw else { return Ok(None) };
     let choice: StoredChoice = serde_json::from_str(raw).map_err(|_| ())?;
-    let ids_ok = choice.accepted.iter().chain(&choice.rejected).all(|c| !c.is_empty() && c.len() <= 64);
-    if choice.v != SCHEMA_VERSION || !is_uuid_v4(&choice.consent_id) || !ids_ok || choice.decided_ms <= 0 {
+    let ids_ok = choice
+        .accepted
+        .iter()
+        .chain(&choice.rejected)
+        .all(|c| !c.is_empty() && c.len() <= 64);
+    if choice.v != SCHEMA_VERSION
+        || !is_uuid_v4(&choice.consent_id)
+        || !ids_ok
+        || choice.decided_ms <= 0
+    {
         return Err(());
     }
     Ok(Some(choice))
 }
 
 /// The state at `now_ms`, given what storage held.
-pub fn status(stored: Result<Option<StoredChoice>, ()>, rules: &Rules, now_ms: i64, gpc: bool) -> Status {
+pub fn status(
+    stored: Result<Option<StoredChoice>, ()>,
+    rules: &Rules,
+    now_ms: i64,
+    gpc: bool,
+) -> Status {
     let choice = match stored {
         Err(()) => return Status::Ask(AskReason::Unreadable),
         Ok(None) if gpc && rules.respect_gpc => return Status::GpcRefused,
@@ -146,21 +179,39 @@ pub fn status(stored: Result<Option<StoredChoice>, ()>, rules: &Rules, now_ms: i
         Ok(Some(c)) => c,
     };
     let refused = !rules.optional().any(|c| choice.grants(c));
-    let days = if refused { rules.refuse_days } else { rules.accept_days };
+    let days = if refused {
+        rules.refuse_days
+    } else {
+        rules.accept_days
+    };
     if (now_ms - choice.decided_ms) as f64 > days as f64 * DAY_MS {
         return Status::Ask(AskReason::Expired);
     }
     let new_categories: Vec<String> = rules
         .optional()
-        .filter(|c| !choice.accepted.iter().chain(&choice.rejected).any(|k| k == c))
+        .filter(|c| {
+            !choice
+                .accepted
+                .iter()
+                .chain(&choice.rejected)
+                .any(|k| k == c)
+        })
         .map(str::to_owned)
         .collect();
     let new_services: Vec<String> = match &choice.services {
-        Some(known) => rules.services.iter().filter(|s| !known.contains(s)).cloned().collect(),
+        Some(known) => rules
+            .services
+            .iter()
+            .filter(|s| !known.contains(s))
+            .cloned()
+            .collect(),
         None => Vec::new(),
     };
     if choice.revision != rules.revision || !new_categories.is_empty() || !new_services.is_empty() {
-        return Status::Ask(AskReason::Changed { new_categories, new_services });
+        return Status::Ask(AskReason::Changed {
+            new_categories,
+            new_services,
+        });
     }
     Status::Decided(choice)
 }
@@ -229,7 +280,13 @@ pub fn service_key(category: &str, name: &str) -> String {
 }
 
 /// The proof-of-consent record of a stored choice.
-pub fn record(choice: &StoredChoice, site: &str, language: &str, texts_hash: &str, record_id: &str) -> ConsentRecord {
+pub fn record(
+    choice: &StoredChoice,
+    site: &str,
+    language: &str,
+    texts_hash: &str,
+    record_id: &str,
+) -> ConsentRecord {
     ConsentRecord {
         record_id: record_id.to_owned(),
         consent_id: choice.consent_id.clone(),
@@ -268,7 +325,11 @@ pub fn check_record(r: &ConsentRecord, rules: &Rules) -> Vec<String> {
     if r.rejected.iter().any(|c| rules.necessary().any(|n| n == c)) {
         errors.push("necessary categories cannot be rejected".to_owned());
     }
-    for (field, value, max) in [("revision", &r.revision, 64), ("language", &r.language, 16), ("texts_hash", &r.texts_hash, 128)] {
+    for (field, value, max) in [
+        ("revision", &r.revision, 64),
+        ("language", &r.language, 16),
+        ("texts_hash", &r.texts_hash, 128),
+    ] {
         if value.is_empty() || value.len() > max {
             errors.push(format!("{field} must be 1 to {max} characters"));
         }
@@ -279,7 +340,12 @@ pub fn check_record(r: &ConsentRecord, rules: &Rules) -> Vec<String> {
 /// Categories that a new choice turns off although the previous one had
 /// them on: their cookies must be deleted.
 pub fn withdrawn(previous: &StoredChoice, next: &StoredChoice) -> Vec<String> {
-    previous.accepted.iter().filter(|c| !next.grants(c)).cloned().collect()
+    previous
+        .accepted
+        .iter()
+        .filter(|c| !next.grants(c))
+        .cloned()
+        .collect()
 }
 
 /// `*` matches any run of characters; everything else matches itself.
@@ -350,20 +416,40 @@ pub fn rfc3339_utc(ms: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z", sod / 3600, sod % 3600 / 60, sod % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    )
 }
 
 /// Parses an RFC 3339 date-time (`Z` or `±hh:mm`) to UNIX milliseconds.
 pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let t = s.get(r)?;
-        t.bytes().all(|c| c.is_ascii_digit()).then(|| t.parse().ok())?
+        t.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| t.parse().ok())?
     };
-    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    let (y, mo, d, h, mi, se) = (
+        num(0..4)?,
+        num(5..7)?,
+        num(8..10)?,
+        num(11..13)?,
+        num(14..16)?,
+        num(17..19)?,
+    );
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
@@ -439,11 +525,25 @@ mod tests {
     fn accept_all_grants_everything_and_lasts_a_year() {
         let c = decide(&Decision::AcceptAll, &rules(), None, ID, NOW);
         assert_eq!(c.action, ConsentAction::AcceptAll);
-        assert_eq!(c.accepted, ["necessari", "analitici", "personalizzazione", "profilazione"]);
+        assert_eq!(
+            c.accepted,
+            [
+                "necessari",
+                "analitici",
+                "personalizzazione",
+                "profilazione"
+            ]
+        );
         assert!(c.rejected.is_empty());
         let day = 86_400_000;
-        assert!(matches!(status(stored(&c), &rules(), NOW + 364 * day, false), Status::Decided(_)));
-        assert_eq!(status(stored(&c), &rules(), NOW + 366 * day, false), Status::Ask(AskReason::Expired));
+        assert!(matches!(
+            status(stored(&c), &rules(), NOW + 364 * day, false),
+            Status::Decided(_)
+        ));
+        assert_eq!(
+            status(stored(&c), &rules(), NOW + 366 * day, false),
+            Status::Ask(AskReason::Expired)
+        );
     }
 
     #[test]
@@ -452,17 +552,32 @@ mod tests {
         assert_eq!(c.action, ConsentAction::Close);
         assert_eq!(c.accepted, ["necessari"]);
         let day = 86_400_000;
-        assert!(matches!(status(stored(&c), &rules(), NOW + 179 * day, false), Status::Decided(_)));
-        assert_eq!(status(stored(&c), &rules(), NOW + 181 * day, false), Status::Ask(AskReason::Expired));
+        assert!(matches!(
+            status(stored(&c), &rules(), NOW + 179 * day, false),
+            Status::Decided(_)
+        ));
+        assert_eq!(
+            status(stored(&c), &rules(), NOW + 181 * day, false),
+            Status::Ask(AskReason::Expired)
+        );
         // A site cannot configure a shorter refusal.
         let mut cfg = SiteConfig::default();
-        cfg.consent = Some(varco_protocol::ConsentSettings { refuse_days: Some(30), ..Default::default() });
+        cfg.consent = Some(varco_protocol::ConsentSettings {
+            refuse_days: Some(30),
+            ..Default::default()
+        });
         assert_eq!(Rules::from_site(&cfg).refuse_days, 180);
     }
 
     #[test]
     fn custom_save_grants_only_the_chosen_category() {
-        let c = decide(&Decision::Save(vec!["analitici".into()]), &rules(), None, ID, NOW);
+        let c = decide(
+            &Decision::Save(vec!["analitici".into()]),
+            &rules(),
+            None,
+            ID,
+            NOW,
+        );
         assert_eq!(c.action, ConsentAction::Custom);
         let s = status(stored(&c), &rules(), NOW, false);
         assert!(s.grants(&rules(), "analitici"));
@@ -473,14 +588,33 @@ mod tests {
     #[test]
     fn turning_off_an_accepted_category_is_a_withdrawal_whatever_the_button() {
         let before = decide(&Decision::AcceptAll, &rules(), None, ID, NOW);
-        for d in [Decision::RejectAll, Decision::Close, Decision::Save(vec!["analitici".into()])] {
+        for d in [
+            Decision::RejectAll,
+            Decision::Close,
+            Decision::Save(vec!["analitici".into()]),
+        ] {
             let after = decide(&d, &rules(), Some(&before), ID, NOW + 1000);
             assert_eq!(after.action, ConsentAction::Withdraw, "{d:?}");
         }
-        let after = decide(&Decision::Save(vec!["analitici".into()]), &rules(), Some(&before), ID, NOW);
-        assert_eq!(withdrawn(&before, &after), ["personalizzazione", "profilazione"]);
+        let after = decide(
+            &Decision::Save(vec!["analitici".into()]),
+            &rules(),
+            Some(&before),
+            ID,
+            NOW,
+        );
+        assert_eq!(
+            withdrawn(&before, &after),
+            ["personalizzazione", "profilazione"]
+        );
         // Adding a category is not a withdrawal.
-        let narrow = decide(&Decision::Save(vec!["analitici".into()]), &rules(), None, ID, NOW);
+        let narrow = decide(
+            &Decision::Save(vec!["analitici".into()]),
+            &rules(),
+            None,
+            ID,
+            NOW,
+        );
         let wider = decide(&Decision::AcceptAll, &rules(), Some(&narrow), ID, NOW);
         assert_eq!(wider.action, ConsentAction::AcceptAll);
     }
@@ -499,16 +633,25 @@ mod tests {
         assert_eq!(status(stored(&c), &r, NOW + 1, false), changed(&[], &[]));
         let mut r = rules();
         r.categories.push(("video".into(), false));
-        assert_eq!(status(stored(&c), &r, NOW + 1, false), changed(&["video"], &[]));
+        assert_eq!(
+            status(stored(&c), &r, NOW + 1, false),
+            changed(&["video"], &[])
+        );
         // A new third party in an existing category asks again too, even in
         // a refused category: the visitor decides with the full list.
         let mut r = rules();
         r.services.push(service_key("profilazione", "Meta Pixel"));
-        assert_eq!(status(stored(&c), &r, NOW + 1, false), changed(&[], &["profilazione/Meta Pixel"]));
+        assert_eq!(
+            status(stored(&c), &r, NOW + 1, false),
+            changed(&[], &["profilazione/Meta Pixel"])
+        );
         // A removed third party does not.
         let mut r = rules();
         r.services.clear();
-        assert!(matches!(status(stored(&c), &r, NOW + 1, false), Status::Decided(_)));
+        assert!(matches!(
+            status(stored(&c), &r, NOW + 1, false),
+            Status::Decided(_)
+        ));
     }
 
     #[test]
@@ -519,7 +662,10 @@ mod tests {
         assert!(!raw.contains("services"));
         let mut r = rules();
         r.services.push(service_key("profilazione", "Meta Pixel"));
-        assert!(matches!(status(parse_stored(Some(&raw)), &r, NOW + 1, false), Status::Decided(_)));
+        assert!(matches!(
+            status(parse_stored(Some(&raw)), &r, NOW + 1, false),
+            Status::Decided(_)
+        ));
     }
 
     #[test]
@@ -527,15 +673,22 @@ mod tests {
         assert_eq!(status(Ok(None), &rules(), NOW, true), Status::GpcRefused);
         assert!(!Status::GpcRefused.grants(&rules(), "analitici"));
         let c = decide(&Decision::AcceptAll, &rules(), None, ID, NOW);
-        assert!(matches!(status(stored(&c), &rules(), NOW, true), Status::Decided(_)), "an explicit choice wins");
+        assert!(
+            matches!(status(stored(&c), &rules(), NOW, true), Status::Decided(_)),
+            "an explicit choice wins"
+        );
         let mut r = rules();
         r.respect_gpc = false;
-        assert_eq!(status(Ok(None), &r, NOW, true), Status::Ask(AskReason::First));
+        assert_eq!(
+            status(Ok(None), &r, NOW, true),
+            Status::Ask(AskReason::First)
+        );
     }
 
     #[test]
     fn stored_data_of_every_bad_shape_counts_as_no_choice() {
-        let good = serde_json::to_string(&decide(&Decision::AcceptAll, &rules(), None, ID, NOW)).unwrap();
+        let good =
+            serde_json::to_string(&decide(&Decision::AcceptAll, &rules(), None, ID, NOW)).unwrap();
         assert!(parse_stored(Some(&good)).unwrap().is_some());
         let bad = [
             "",
@@ -557,21 +710,45 @@ mod tests {
         ];
         for raw in bad {
             assert_eq!(parse_stored(Some(raw)), Err(()), "{raw}");
-            assert_eq!(status(parse_stored(Some(raw)), &rules(), NOW, false), Status::Ask(AskReason::Unreadable));
+            assert_eq!(
+                status(parse_stored(Some(raw)), &rules(), NOW, false),
+                Status::Ask(AskReason::Unreadable)
+            );
         }
     }
 
     #[test]
     fn records_carry_the_choice_and_nothing_else() {
-        let c = decide(&Decision::Save(vec!["analitici".into()]), &rules(), None, ID, NOW);
+        let c = decide(
+            &Decision::Save(vec!["analitici".into()]),
+            &rules(),
+            None,
+            ID,
+            NOW,
+        );
         let rid = "9b2c4a1e-6f0d-4e8a-b3c2-1d2e3f4a5b6c";
         let r = record(&c, "milomb", "it", &texts_hash(&["a", "b"]), rid);
-        assert!(check_record(&r, &rules()).is_empty(), "{:?}", check_record(&r, &rules()));
+        assert!(
+            check_record(&r, &rules()).is_empty(),
+            "{:?}",
+            check_record(&r, &rules())
+        );
         let json = serde_json::to_value(&r).unwrap();
         let keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
         assert_eq!(
             keys,
-            ["accepted", "action", "consent_id", "decided_at", "language", "record_id", "rejected", "revision", "site", "texts_hash"]
+            [
+                "accepted",
+                "action",
+                "consent_id",
+                "decided_at",
+                "language",
+                "record_id",
+                "rejected",
+                "revision",
+                "site",
+                "texts_hash"
+            ]
         );
         let mut bad = r.clone();
         bad.rejected.push("necessari".into());
@@ -588,7 +765,10 @@ mod tests {
         assert!(cookie_matches("YSC", "YSC"));
         assert!(!cookie_matches("YSC", "YSC2"));
         assert!(cookie_matches("*", "anything"));
-        assert_eq!(cookie_domains("www.milomb.camcom.it"), ["www.milomb.camcom.it", "milomb.camcom.it"]);
+        assert_eq!(
+            cookie_domains("www.milomb.camcom.it"),
+            ["www.milomb.camcom.it", "milomb.camcom.it"]
+        );
         assert_eq!(cookie_domains("example.it"), ["example.it"]);
         assert!(cookie_domains("127.0.0.1").is_empty());
         assert!(cookie_domains("localhost").is_empty());
@@ -596,17 +776,31 @@ mod tests {
 
     #[test]
     fn texts_hash_is_stable_and_sensitive() {
-        assert_eq!(texts_hash(&["Accetta tutti", "Rifiuta tutti"]), texts_hash(&["Accetta tutti", "Rifiuta tutti"]));
-        assert_ne!(texts_hash(&["Accetta tutti", "Rifiuta tutti"]), texts_hash(&["Accetta tuttiRifiuta", " tutti"]));
+        assert_eq!(
+            texts_hash(&["Accetta tutti", "Rifiuta tutti"]),
+            texts_hash(&["Accetta tutti", "Rifiuta tutti"])
+        );
+        assert_ne!(
+            texts_hash(&["Accetta tutti", "Rifiuta tutti"]),
+            texts_hash(&["Accetta tuttiRifiuta", " tutti"])
+        );
     }
 
     #[test]
     fn rfc3339_round_trips() {
         for ms in [0, 951_782_400_000, 1_795_000_000_123, 4_107_542_400_999] {
-            assert_eq!(parse_rfc3339_ms(&rfc3339_utc(ms)), Some(ms), "{}", rfc3339_utc(ms));
+            assert_eq!(
+                parse_rfc3339_ms(&rfc3339_utc(ms)),
+                Some(ms),
+                "{}",
+                rfc3339_utc(ms)
+            );
         }
         assert_eq!(rfc3339_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
-        assert_eq!(parse_rfc3339_ms("2026-11-22T20:26:41+01:00"), parse_rfc3339_ms("2026-11-22T19:26:41Z"));
+        assert_eq!(
+            parse_rfc3339_ms("2026-11-22T20:26:41+01:00"),
+            parse_rfc3339_ms("2026-11-22T19:26:41Z")
+        );
         assert_eq!(parse_rfc3339_ms("2026-13-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339_ms("22/11/2026"), None);
     }

@@ -11,7 +11,10 @@
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Block {
     Paragraph(Vec<Inline>),
-    List { ordered: bool, items: Vec<Vec<Inline>> },
+    List {
+        ordered: bool,
+        items: Vec<Vec<Inline>>,
+    },
 }
 
 /// Text inside a block.
@@ -21,7 +24,10 @@ pub enum Inline {
     Strong(Vec<Inline>),
     Emphasis(Vec<Inline>),
     /// `href` is an allowed URL (see [`safe_href`]).
-    Link { href: String, children: Vec<Inline> },
+    Link {
+        href: String,
+        children: Vec<Inline>,
+    },
     LineBreak,
 }
 
@@ -46,7 +52,10 @@ pub fn parse(source: &str) -> Vec<Block> {
     }
     fn flush_list(list: &mut Option<(bool, Vec<String>)>, blocks: &mut Vec<Block>) {
         if let Some((ordered, items)) = list.take() {
-            blocks.push(Block::List { ordered, items: items.iter().map(|i| parse_inline(i.trim())).collect() });
+            blocks.push(Block::List {
+                ordered,
+                items: items.iter().map(|i| parse_inline(i.trim())).collect(),
+            });
         }
     }
 
@@ -146,8 +155,11 @@ fn parse_span(chars: &[char], out: &mut Vec<Inline>) {
         if (c == '*' || (c == '_' && (i == 0 || !chars[i - 1].is_alphanumeric())))
             && chars.get(i + 1).is_some_and(|n| !n.is_whitespace())
         {
-            if let Some(end) = find(chars, i + 1, &[c]).filter(|&e| e > i + 1 && !chars[e - 1].is_whitespace()) {
-                let closes_word = c != '_' || chars.get(end + 1).is_none_or(|n| !n.is_alphanumeric());
+            if let Some(end) =
+                find(chars, i + 1, &[c]).filter(|&e| e > i + 1 && !chars[e - 1].is_whitespace())
+            {
+                let closes_word =
+                    c != '_' || chars.get(end + 1).is_none_or(|n| !n.is_alphanumeric());
                 if closes_word {
                     push_text(out, &std::mem::take(&mut text));
                     let mut inner = Vec::new();
@@ -168,7 +180,10 @@ fn parse_span(chars: &[char], out: &mut Vec<Inline>) {
                         parse_span(&chars[i + 1..close], &mut inner);
                         push_text(out, &std::mem::take(&mut text));
                         match safe_href(href.trim()) {
-                            Some(href) => out.push(Inline::Link { href, children: inner }),
+                            Some(href) => out.push(Inline::Link {
+                                href,
+                                children: inner,
+                            }),
                             // A refused link keeps its words, not its target.
                             None => out.extend(inner),
                         }
@@ -219,7 +234,9 @@ pub fn plain_text(inlines: &[Inline]) -> String {
     for i in inlines {
         match i {
             Inline::Text(t) => s.push_str(t),
-            Inline::Strong(c) | Inline::Emphasis(c) | Inline::Link { children: c, .. } => s.push_str(&plain_text(c)),
+            Inline::Strong(c) | Inline::Emphasis(c) | Inline::Link { children: c, .. } => {
+                s.push_str(&plain_text(c))
+            }
             Inline::LineBreak => s.push(' '),
         }
     }
@@ -249,13 +266,25 @@ mod tests {
                 text("."),
             ])
         );
-        assert_eq!(blocks[2], Block::List { ordered: false, items: vec![vec![text("un documento")], vec![text("la tessera sanitaria")]] });
+        assert_eq!(
+            blocks[2],
+            Block::List {
+                ordered: false,
+                items: vec![
+                    vec![text("un documento")],
+                    vec![text("la tessera sanitaria")]
+                ]
+            }
+        );
         assert!(matches!(&blocks[3], Block::List { ordered: true, items } if items.len() == 2));
         assert_eq!(
             blocks[4],
             Block::Paragraph(vec![
                 text("Vedi "),
-                Inline::Link { href: "/demo-site/milomb/spid.html".into(), children: vec![text("la pagina")] },
+                Inline::Link {
+                    href: "/demo-site/milomb/spid.html".into(),
+                    children: vec![text("la pagina")]
+                },
                 text("."),
             ])
         );
@@ -264,17 +293,39 @@ mod tests {
     #[test]
     fn html_stays_text_and_bad_links_lose_their_target() {
         let blocks = parse("<img src=x onerror=alert(1)> [clic](javascript:alert(1)) [x](data:text/html,hi) [y](//evil.example)");
-        let Block::Paragraph(inlines) = &blocks[0] else { panic!() };
-        assert!(inlines.iter().all(|i| !matches!(i, Inline::Link { .. })), "{inlines:?}");
+        let Block::Paragraph(inlines) = &blocks[0] else {
+            panic!()
+        };
+        assert!(
+            inlines.iter().all(|i| !matches!(i, Inline::Link { .. })),
+            "{inlines:?}"
+        );
         assert!(plain_text(inlines).starts_with("<img src=x onerror=alert(1)> clic x y"));
     }
 
     #[test]
     fn only_the_allowed_schemes_pass() {
-        for ok in ["https://www.inps.it", "http://example.org/a", "mailto:RPD@mi.camcom.it", "tel:+390285151", "/demo-site/x.html"] {
+        for ok in [
+            "https://www.inps.it",
+            "http://example.org/a",
+            "mailto:RPD@mi.camcom.it",
+            "tel:+390285151",
+            "/demo-site/x.html",
+        ] {
             assert_eq!(safe_href(ok).as_deref(), Some(ok));
         }
-        for bad in ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "vbscript:x", "data:text/html,x", "//evil", "/\\evil", "ftp://x", "java\tscript:x", "", "relative.html"] {
+        for bad in [
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(1)",
+            "vbscript:x",
+            "data:text/html,x",
+            "//evil",
+            "/\\evil",
+            "ftp://x",
+            "java\tscript:x",
+            "",
+            "relative.html",
+        ] {
             assert_eq!(safe_href(bad), None, "{bad}");
         }
     }
@@ -291,7 +342,10 @@ mod tests {
     fn nested_emphasis_inside_a_link() {
         assert_eq!(
             parse_inline("[**Prenota**](https://x.it)"),
-            vec![Inline::Link { href: "https://x.it".into(), children: vec![Inline::Strong(vec![text("Prenota")])] }]
+            vec![Inline::Link {
+                href: "https://x.it".into(),
+                children: vec![Inline::Strong(vec![text("Prenota")])]
+            }]
         );
     }
 }

@@ -147,15 +147,27 @@ mod tests {
     #[test]
     fn defaults_follow_the_language() {
         let none = BTreeMap::new();
-        assert_eq!(Texts::new(Lang::It, &none).get(Key::accept_all), "Accetta tutti");
-        assert_eq!(Texts::new(Lang::En, &none).get(Key::close_banner), "Close and continue without accepting");
+        assert_eq!(
+            Texts::new(Lang::It, &none).get(Key::accept_all),
+            "Accetta tutti"
+        );
+        assert_eq!(
+            Texts::new(Lang::En, &none).get(Key::close_banner),
+            "Close and continue without accepting"
+        );
     }
 
     #[test]
     fn site_overrides_win_for_their_language_only() {
         let mut o = BTreeMap::new();
-        o.insert("it".to_owned(), BTreeMap::from([("accept_all".to_owned(), "Accetto tutto".to_owned())]));
-        assert_eq!(Texts::new(Lang::It, &o).get(Key::accept_all), "Accetto tutto");
+        o.insert(
+            "it".to_owned(),
+            BTreeMap::from([("accept_all".to_owned(), "Accetto tutto".to_owned())]),
+        );
+        assert_eq!(
+            Texts::new(Lang::It, &o).get(Key::accept_all),
+            "Accetto tutto"
+        );
         assert_eq!(Texts::new(Lang::En, &o).get(Key::accept_all), "Accept all");
     }
 }

@@ -31,7 +31,11 @@ fn main() -> ExitCode {
         }
     };
     match command.as_str() {
-        "check" => println!("ok: {} topics, {} entries", kb.topics().len(), kb.entries().len()),
+        "check" => println!(
+            "ok: {} topics, {} entries",
+            kb.topics().len(),
+            kb.entries().len()
+        ),
         "time" => {
             // Per-question timing of a few typical shapes.
             for q in [
@@ -58,8 +62,14 @@ fn main() -> ExitCode {
         "ask" => {
             let question = args[2..].join(" ");
             let answer = kb.answer(&question);
-            println!("{}", serde_json::to_string_pretty(&answer).expect("serialisable"));
-            println!("{}", serde_json::to_string_pretty(&kb.explain(&question, 5)).expect("serialisable"));
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&answer).expect("serialisable")
+            );
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&kb.explain(&question, 5)).expect("serialisable")
+            );
         }
         "bench" => {
             let path = Path::new(dir).join("questions.jsonl");

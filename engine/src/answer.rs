@@ -52,7 +52,8 @@ const MAX_SUGGESTIONS: usize = 3;
 
 const NOT_SURE: &str = "Non sono sicuro di aver capito la domanda.";
 const OPERATOR: &str = "Se preferisci, puoi parlare con un operatore.";
-const OUT_OF_SCOPE_TEXT: &str = "Mi dispiace, la domanda non sembra riguardare i servizi di cui mi occupo. \
+const OUT_OF_SCOPE_TEXT: &str =
+    "Mi dispiace, la domanda non sembra riguardare i servizi di cui mi occupo. \
 Per questioni di altri uffici ti conviene rivolgerti direttamente all'ente competente, \
 consultandone il sito istituzionale. Se preferisci, puoi parlare con un operatore.";
 
@@ -74,10 +75,20 @@ pub(crate) fn build(topics: &[Topic], entries: &[Entry], scored: &[Scored]) -> A
     let Some(best) = scored.first() else {
         // A knowledge base always has entries (checked when loading); keep
         // a sane reply anyway.
-        return out_of_scope(entries, if has_out_of_scope { OUT_OF_SCOPE_TOPIC } else { "" });
+        return out_of_scope(
+            entries,
+            if has_out_of_scope {
+                OUT_OF_SCOPE_TOPIC
+            } else {
+                ""
+            },
+        );
     };
     let best_entry = &entries[best.entry];
-    let other_topic = scored.iter().find(|s| entries[s.entry].topic != best_entry.topic).map_or(0.0, |s| s.score);
+    let other_topic = scored
+        .iter()
+        .find(|s| entries[s.entry].topic != best_entry.topic)
+        .map_or(0.0, |s| s.score);
     let confidence = confidence(best.score, other_topic);
 
     if best.score < OUT_OF_SCOPE_SCORE && has_out_of_scope {
@@ -106,7 +117,11 @@ pub(crate) fn build(topics: &[Topic], entries: &[Entry], scored: &[Scored]) -> A
         .take(MAX_SUGGESTIONS)
         .map(|s| {
             let e = &entries[s.entry];
-            Suggestion { topic: e.topic.clone(), entry_id: e.id.clone(), title: e.title.clone() }
+            Suggestion {
+                topic: e.topic.clone(),
+                entry_id: e.id.clone(),
+                title: e.title.clone(),
+            }
         })
         .collect();
     let mut text = String::from(NOT_SURE);
@@ -135,7 +150,9 @@ pub(crate) fn build(topics: &[Topic], entries: &[Entry], scored: &[Scored]) -> A
 /// The reply for questions outside the site's services. The knowledge
 /// base's own [`OUT_OF_SCOPE_ENTRY`] text wins over the built-in one.
 fn out_of_scope(entries: &[Entry], topic: &str) -> Answer {
-    let custom = entries.iter().find(|e| e.topic == OUT_OF_SCOPE_TOPIC && e.id == OUT_OF_SCOPE_ENTRY);
+    let custom = entries
+        .iter()
+        .find(|e| e.topic == OUT_OF_SCOPE_TOPIC && e.id == OUT_OF_SCOPE_ENTRY);
     Answer {
         topic: topic.to_string(),
         entry_id: custom.map(|e| e.id.clone()),

@@ -76,11 +76,21 @@ pub fn score(kb: &KnowledgeBase, questions: &[Labelled]) -> Report {
             });
         }
     }
-    let ratio = |num: usize, den: usize, empty: f64| if den == 0 { empty } else { num as f64 / den as f64 };
+    let ratio = |num: usize, den: usize, empty: f64| {
+        if den == 0 {
+            empty
+        } else {
+            num as f64 / den as f64
+        }
+    };
     Report {
         total: questions.len(),
         top1_accuracy: ratio(correct, questions.len(), 0.0),
-        out_of_scope_precision: ratio(both_oos, predicted_oos, if labelled_oos == 0 { 1.0 } else { 0.0 }),
+        out_of_scope_precision: ratio(
+            both_oos,
+            predicted_oos,
+            if labelled_oos == 0 { 1.0 } else { 0.0 },
+        ),
         out_of_scope_recall: ratio(both_oos, labelled_oos, 1.0),
         misses,
     }

@@ -91,7 +91,12 @@ struct VocabWord {
 impl VocabWord {
     fn new(text: String, freq: u32) -> VocabWord {
         let chars: Vec<char> = text.chars().collect();
-        VocabWord { letters: typo::Letters::of(&chars), chars, text, freq }
+        VocabWord {
+            letters: typo::Letters::of(&chars),
+            chars,
+            text,
+            freq,
+        }
     }
 }
 
@@ -146,7 +151,11 @@ impl Index {
         let fields = FieldIndex::build(&analyzer, topics, entries);
         let n = entries.len() as f32;
         let idf_of = |df: f32| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-        let idf = fields.postings.iter().map(|p| idf_of(p.len() as f32)).collect();
+        let idf = fields
+            .postings
+            .iter()
+            .map(|p| idf_of(p.len() as f32))
+            .collect();
         let mut avg_len = [0.0; FIELDS];
         for (f, avg) in avg_len.iter_mut().enumerate() {
             *avg = (fields.lens.iter().map(|l| l[f]).sum::<f32>() / n.max(1.0)).max(1.0);
@@ -176,12 +185,26 @@ impl Index {
     /// weighed like a visitor's question's, which needs the idf.
     fn add_phrasings(&mut self, entries: &[Entry]) {
         for (e, entry) in entries.iter().enumerate() {
-            for text in entry.questions.iter().chain(std::iter::once(&entry.title)).chain(&entry.keywords) {
+            for text in entry
+                .questions
+                .iter()
+                .chain(std::iter::once(&entry.title))
+                .chain(&entry.keywords)
+            {
                 let words = self.analyzer.words(text);
-                let units: Vec<WeightedUnit> =
-                    self.analyzer.units(&words).iter().filter_map(|u| self.weigh(u)).collect();
+                let units: Vec<WeightedUnit> = self
+                    .analyzer
+                    .units(&words)
+                    .iter()
+                    .filter_map(|u| self.weigh(u))
+                    .collect();
                 let mass = units.iter().map(|u| u.weight).sum();
-                self.phrasings.push(Phrasing { entry: e as u32, units, mass, trigrams: trigrams(&words) });
+                self.phrasings.push(Phrasing {
+                    entry: e as u32,
+                    units,
+                    mass,
+                    trigrams: trigrams(&words),
+                });
             }
         }
         self.phrasing_postings = vec![Vec::new(); self.idf.len()];
@@ -205,11 +228,18 @@ impl Index {
     /// Resolves a unit to term ids and weighs it (class weight x idf).
     /// `None` for a literal word the knowledge base does not know.
     fn weigh(&self, unit: &Unit) -> Option<WeightedUnit> {
-        let alts: Vec<u32> = unit.alts.iter().filter_map(|t| self.term_ids.get(t).copied()).collect();
+        let alts: Vec<u32> = unit
+            .alts
+            .iter()
+            .filter_map(|t| self.term_ids.get(t).copied())
+            .collect();
         // The rarest known alternative; unknown units are as rare as can be,
         // so asking for something the knowledge base lacks lowers every
         // entry's coverage.
-        let rarest = alts.iter().map(|&id| self.idf[id as usize]).reduce(f32::max);
+        let rarest = alts
+            .iter()
+            .map(|&id| self.idf[id as usize])
+            .reduce(f32::max);
         let idf = if unit.literal {
             // The exact wording is a bonus only: an unknown word inside a
             // recognised phrase costs nothing.
@@ -223,7 +253,10 @@ impl Index {
             let words: f32 = unit.covers.iter().filter_map(|t| self.known_idf(t)).sum();
             rarest.unwrap_or(self.unknown_idf).max(words)
         };
-        Some(WeightedUnit { alts, weight: unit.class.weight() * idf })
+        Some(WeightedUnit {
+            alts,
+            weight: unit.class.weight() * idf,
+        })
     }
 
     /// Analyses a visitor's question, correcting typos against the
@@ -253,11 +286,24 @@ impl Index {
         for unit in self.analyzer.units(&words) {
             let Some(w) = self.weigh(&unit) else { continue };
             // Diagnostics: "alt|alt", literal words marked with "+".
-            weighted.push((format!("{}{}", if unit.literal { "+" } else { "" }, unit.alts.join("|")), w.weight));
+            weighted.push((
+                format!(
+                    "{}{}",
+                    if unit.literal { "+" } else { "" },
+                    unit.alts.join("|")
+                ),
+                w.weight,
+            ));
             units.push(w);
         }
         let mass = units.iter().map(|u| u.weight).sum();
-        Query { units, mass, trigrams: trigrams(&words), corrections, weighted }
+        Query {
+            units,
+            mass,
+            trigrams: trigrams(&words),
+            corrections,
+            weighted,
+        }
     }
 
     /// The closest known word to an unknown one, if close enough. Known
@@ -281,10 +327,14 @@ impl Index {
         let mut best: Option<(usize, u32, &VocabWord)> = None;
         for candidate in &self.vocab {
             let bound = best.map_or(max, |(d, _, _)| d);
-            if candidate.chars.len().abs_diff(chars.len()) > bound || letters.min_edits(&candidate.letters) > bound {
+            if candidate.chars.len().abs_diff(chars.len()) > bound
+                || letters.min_edits(&candidate.letters) > bound
+            {
                 continue;
             }
-            let Some(d) = scratch.distance_within(&chars, &candidate.chars, bound) else { continue };
+            let Some(d) = scratch.distance_within(&chars, &candidate.chars, bound) else {
+                continue;
+            };
             let better = match best {
                 None => true,
                 Some((bd, bf, _)) => d < bd || (d == bd && candidate.freq > bf),
@@ -311,14 +361,16 @@ impl Index {
                     let mut tf = 0.0;
                     for f in 0..FIELDS {
                         if posting.tf[f] > 0.0 {
-                            let norm = 1.0 - FIELD_B[f] + FIELD_B[f] * self.lens[e][f] / self.avg_len[f];
+                            let norm =
+                                1.0 - FIELD_B[f] + FIELD_B[f] * self.lens[e][f] / self.avg_len[f];
                             tf += FIELD_WEIGHT[f] * posting.tf[f] / norm;
                         }
                     }
                     // BM25 saturation, capped: one mention in an example
                     // question is most of a match, a term the entry also
                     // has in its title, keywords and body is a full one.
-                    let saturated = (tf * (K1 + 1.0) / (K1 + tf)).min(SATURATION_CAP) / SATURATION_CAP;
+                    let saturated =
+                        (tf * (K1 + 1.0) / (K1 + tf)).min(SATURATION_CAP) / SATURATION_CAP;
                     unit_best[e] = unit_best[e].max(saturated);
                 }
             }
@@ -356,16 +408,27 @@ impl Index {
         for (p, phrasing) in self.phrasings.iter().enumerate() {
             let e = phrasing.entry as usize;
             if in_query[p] > 0.0 {
-                question[e] = question[e].max((in_query[p] + in_phrasing[p]) / (query.mass + phrasing.mass));
+                question[e] =
+                    question[e].max((in_query[p] + in_phrasing[p]) / (query.mass + phrasing.mass));
             }
             trigram[e] = trigram[e].max(dice(&query.trigrams, &phrasing.trigrams));
         }
 
         let mut scored: Vec<Scored> = (0..self.entries)
             .map(|e| {
-                let lexical = if query.mass > 0.0 { lexical[e] / query.mass } else { 0.0 };
+                let lexical = if query.mass > 0.0 {
+                    lexical[e] / query.mass
+                } else {
+                    0.0
+                };
                 let score = W_LEXICAL * lexical + W_QUESTION * question[e] + W_TRIGRAM * trigram[e];
-                Scored { entry: e, score, lexical, question: question[e], trigram: trigram[e] }
+                Scored {
+                    entry: e,
+                    score,
+                    lexical,
+                    question: question[e],
+                    trigram: trigram[e],
+                }
             })
             .collect();
         scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
@@ -384,12 +447,17 @@ struct FieldIndex {
 
 impl FieldIndex {
     fn build(analyzer: &Analyzer, topics: &[Topic], entries: &[Entry]) -> FieldIndex {
-        let mut index =
-            FieldIndex { term_ids: HashMap::new(), postings: Vec::new(), lens: Vec::new(), word_freq: HashMap::new() };
+        let mut index = FieldIndex {
+            term_ids: HashMap::new(),
+            postings: Vec::new(),
+            lens: Vec::new(),
+            word_freq: HashMap::new(),
+        };
         for (e, entry) in entries.iter().enumerate() {
             let topic = topics.iter().find(|t| t.id == entry.topic);
-            let topic_texts: Vec<String> =
-                topic.map(|t| vec![t.title.clone(), t.description.clone()]).unwrap_or_default();
+            let topic_texts: Vec<String> = topic
+                .map(|t| vec![t.title.clone(), t.description.clone()])
+                .unwrap_or_default();
             // Each text is analysed on its own, so a synonym phrase never
             // spans two example questions.
             let fields: [Vec<String>; FIELDS] = [
@@ -420,7 +488,10 @@ impl FieldIndex {
             let mut tf: Vec<(u32, [f32; FIELDS])> = tf.into_iter().collect();
             tf.sort_by_key(|(id, _)| *id);
             for (id, tf) in tf {
-                index.postings[id as usize].push(Posting { entry: e as u32, tf });
+                index.postings[id as usize].push(Posting {
+                    entry: e as u32,
+                    tf,
+                });
             }
             index.lens.push(len);
         }
@@ -462,14 +533,24 @@ fn vocabulary(analyzer: &Analyzer, mut word_freq: HashMap<String, u32>) -> Vec<V
 /// The sorted, deduplicated character trigrams of a text's meaningful
 /// words (all words if it has none, so "chi sei?" still has trigrams).
 fn trigrams(words: &[Word]) -> Vec<u64> {
-    let content: Vec<&str> = words.iter().filter(|w| w.class == Class::Content).map(|w| w.folded.as_str()).collect();
-    let chosen: Vec<&str> =
-        if content.is_empty() { words.iter().map(|w| w.folded.as_str()).collect() } else { content };
+    let content: Vec<&str> = words
+        .iter()
+        .filter(|w| w.class == Class::Content)
+        .map(|w| w.folded.as_str())
+        .collect();
+    let chosen: Vec<&str> = if content.is_empty() {
+        words.iter().map(|w| w.folded.as_str()).collect()
+    } else {
+        content
+    };
     let mut out = Vec::new();
     for w in chosen {
         // Padding marks word starts and ends, which carry most of the
         // information in short words.
-        let chars: Vec<char> = std::iter::once(' ').chain(w.chars()).chain(std::iter::once(' ')).collect();
+        let chars: Vec<char> = std::iter::once(' ')
+            .chain(w.chars())
+            .chain(std::iter::once(' '))
+            .collect();
         for t in chars.windows(3) {
             out.push((t[0] as u64) << 42 | (t[1] as u64) << 21 | t[2] as u64);
         }
@@ -522,7 +603,10 @@ mod tests {
 
     #[test]
     fn markdown_link_targets_are_not_words() {
-        assert_eq!(strip_markdown("vedi [la pagina](https://x.it/spid) e altro"), "vedi [la pagina e altro");
+        assert_eq!(
+            strip_markdown("vedi [la pagina](https://x.it/spid) e altro"),
+            "vedi [la pagina e altro"
+        );
     }
 
     #[test]

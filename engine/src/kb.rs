@@ -72,7 +72,10 @@ struct Report<'a> {
 
 impl Report<'_> {
     fn error(&mut self, message: impl Into<String>) {
-        self.errors.push(KbError { file: self.file.to_string(), message: message.into() });
+        self.errors.push(KbError {
+            file: self.file.to_string(),
+            message: message.into(),
+        });
     }
 }
 
@@ -83,11 +86,24 @@ pub(crate) fn parse(files: &[(String, String)]) -> Result<Parsed, Vec<KbError>> 
     let mut errors = Vec::new();
     // Sorted by path, so entry order (and every tie broken by it) does not
     // depend on the order the caller listed the files in.
-    let files: BTreeMap<String, &str> =
-        files.iter().map(|(p, c)| (p.replace('\\', "/").trim_start_matches("./").to_string(), c.as_str())).collect();
+    let files: BTreeMap<String, &str> = files
+        .iter()
+        .map(|(p, c)| {
+            (
+                p.replace('\\', "/").trim_start_matches("./").to_string(),
+                c.as_str(),
+            )
+        })
+        .collect();
 
     let topics = match files.get("topics.toml") {
-        Some(text) => parse_topics(text, &mut Report { file: "topics.toml", errors: &mut errors }),
+        Some(text) => parse_topics(
+            text,
+            &mut Report {
+                file: "topics.toml",
+                errors: &mut errors,
+            },
+        ),
         None => {
             errors.push(KbError {
                 file: "topics.toml".into(),
@@ -97,7 +113,13 @@ pub(crate) fn parse(files: &[(String, String)]) -> Result<Parsed, Vec<KbError>> 
         }
     };
     let synonyms = match files.get("synonyms.toml") {
-        Some(text) => parse_synonyms(text, &mut Report { file: "synonyms.toml", errors: &mut errors }),
+        Some(text) => parse_synonyms(
+            text,
+            &mut Report {
+                file: "synonyms.toml",
+                errors: &mut errors,
+            },
+        ),
         None => Vec::new(),
     };
 
@@ -108,26 +130,43 @@ pub(crate) fn parse(files: &[(String, String)]) -> Result<Parsed, Vec<KbError>> 
     let mut topics_named: Vec<String> = Vec::new();
     let mut topic_unknown = false;
     for (path, text) in &files {
-        let Some(name) = path.strip_prefix("entries/").and_then(|n| n.strip_suffix(".md")) else { continue };
+        let Some(name) = path
+            .strip_prefix("entries/")
+            .and_then(|n| n.strip_suffix(".md"))
+        else {
+            continue;
+        };
         if name.contains('/') {
             continue;
         }
-        let mut report = Report { file: path, errors: &mut errors };
+        let mut report = Report {
+            file: path,
+            errors: &mut errors,
+        };
         let named = topics_named.len();
         let entry = parse_entry(name, text, &topic_ids, &mut report, &mut topics_named);
         topic_unknown |= topics_named.len() == named && entry.is_none();
         if let Some(entry) = entry {
             if entries.iter().any(|e| e.id == entry.id) {
-                report.error(format!("field `id`: \"{}\" is already used by another entry", entry.id));
+                report.error(format!(
+                    "field `id`: \"{}\" is already used by another entry",
+                    entry.id
+                ));
             } else {
                 entries.push(entry);
             }
         }
     }
 
-    if entries.is_empty() && !files.keys().any(|p| p.starts_with("entries/") && p.ends_with(".md")) {
-        errors
-            .push(KbError { file: "entries/".into(), message: "no entries: add at least one entries/<id>.md".into() });
+    if entries.is_empty()
+        && !files
+            .keys()
+            .any(|p| p.starts_with("entries/") && p.ends_with(".md"))
+    {
+        errors.push(KbError {
+            file: "entries/".into(),
+            message: "no entries: add at least one entries/<id>.md".into(),
+        });
     }
     // A file too broken to name its topic may be that topic's entry: then
     // "no entry" could be wrong, and fixing the file is the first step anyway.
@@ -136,14 +175,21 @@ pub(crate) fn parse(files: &[(String, String)]) -> Result<Parsed, Vec<KbError>> 
             if !topics_named.contains(&topic.id) {
                 errors.push(KbError {
                     file: "topics.toml".into(),
-                    message: format!("topic \"{}\" has no entry: add one with `topic = \"{}\"`", topic.id, topic.id),
+                    message: format!(
+                        "topic \"{}\" has no entry: add one with `topic = \"{}\"`",
+                        topic.id, topic.id
+                    ),
                 });
             }
         }
     }
 
     if errors.is_empty() {
-        Ok(Parsed { topics, synonyms, entries })
+        Ok(Parsed {
+            topics,
+            synonyms,
+            entries,
+        })
     } else {
         Err(errors)
     }
@@ -155,7 +201,9 @@ fn parse_toml(text: &str, first_line: usize, what: &str, report: &mut Report) ->
     match text.parse::<Table>() {
         Ok(table) => Some(table),
         Err(e) => {
-            let line = e.span().map(|s| first_line + text[..s.start.min(text.len())].matches('\n').count());
+            let line = e
+                .span()
+                .map(|s| first_line + text[..s.start.min(text.len())].matches('\n').count());
             let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
             report.error(format!("{what}: invalid TOML{at}: {}", e.message().trim()));
             None
@@ -164,7 +212,9 @@ fn parse_toml(text: &str, first_line: usize, what: &str, report: &mut Report) ->
 }
 
 fn parse_topics(text: &str, report: &mut Report) -> Vec<Topic> {
-    let Some(mut table) = parse_toml(text, 1, "topics", report) else { return Vec::new() };
+    let Some(mut table) = parse_toml(text, 1, "topics", report) else {
+        return Vec::new();
+    };
     let list = match table.remove("topics") {
         Some(Value::Array(list)) => list,
         Some(_) => {
@@ -177,7 +227,9 @@ fn parse_topics(text: &str, report: &mut Report) -> Vec<Topic> {
         }
     };
     for key in table.keys() {
-        report.error(format!("field `{key}`: unknown (only [[topics]] is allowed)"));
+        report.error(format!(
+            "field `{key}`: unknown (only [[topics]] is allowed)"
+        ));
     }
     let mut topics: Vec<Topic> = Vec::new();
     for (i, value) in list.into_iter().enumerate() {
@@ -194,7 +246,9 @@ fn parse_topics(text: &str, report: &mut Report) -> Vec<Topic> {
         }
         if let Some(id) = &id {
             if !is_valid_id(id) {
-                report.error(format!("topic #{n}, field `id`: \"{id}\" must use only a-z, 0-9 and '-'"));
+                report.error(format!(
+                    "topic #{n}, field `id`: \"{id}\" must use only a-z, 0-9 and '-'"
+                ));
             }
             if topics.iter().any(|t| &t.id == id) {
                 report.error(format!("topic #{n}, field `id`: \"{id}\" is defined twice"));
@@ -202,7 +256,11 @@ fn parse_topics(text: &str, report: &mut Report) -> Vec<Topic> {
             }
         }
         if let (Some(id), Some(title), Some(description)) = (id, title, description) {
-            topics.push(Topic { id, title, description });
+            topics.push(Topic {
+                id,
+                title,
+                description,
+            });
         }
     }
     if topics.is_empty() && !report.errors.iter().any(|e| e.file == report.file) {
@@ -212,7 +270,9 @@ fn parse_topics(text: &str, report: &mut Report) -> Vec<Topic> {
 }
 
 fn parse_synonyms(text: &str, report: &mut Report) -> Vec<Vec<String>> {
-    let Some(mut table) = parse_toml(text, 1, "synonyms", report) else { return Vec::new() };
+    let Some(mut table) = parse_toml(text, 1, "synonyms", report) else {
+        return Vec::new();
+    };
     let groups = match table.remove("groups") {
         Some(Value::Array(groups)) => groups,
         Some(_) => {
@@ -228,7 +288,9 @@ fn parse_synonyms(text: &str, report: &mut Report) -> Vec<Vec<String>> {
     for (i, group) in groups.into_iter().enumerate() {
         let n = i + 1;
         let Value::Array(members) = group else {
-            report.error(format!("field `groups`, group #{n}: must be an array of strings"));
+            report.error(format!(
+                "field `groups`, group #{n}: must be an array of strings"
+            ));
             continue;
         };
         let mut terms = Vec::new();
@@ -236,11 +298,15 @@ fn parse_synonyms(text: &str, report: &mut Report) -> Vec<Vec<String>> {
             match member {
                 Value::String(s) if !s.trim().is_empty() => terms.push(s.trim().to_string()),
                 Value::String(_) => report.error(format!("field `groups`, group #{n}: empty term")),
-                _ => report.error(format!("field `groups`, group #{n}: every term must be a string")),
+                _ => report.error(format!(
+                    "field `groups`, group #{n}: every term must be a string"
+                )),
             }
         }
         if terms.len() < 2 {
-            report.error(format!("field `groups`, group #{n}: a group needs at least two terms"));
+            report.error(format!(
+                "field `groups`, group #{n}: a group needs at least two terms"
+            ));
         } else {
             out.push(terms);
         }
@@ -272,9 +338,13 @@ fn parse_entry(
     let id = take_string(&mut table, "id", "", true, report);
     if let Some(id) = &id {
         if id != name {
-            report.error(format!("field `id`: \"{id}\" must match the file name (\"{name}\")"));
+            report.error(format!(
+                "field `id`: \"{id}\" must match the file name (\"{name}\")"
+            ));
         } else if !is_valid_id(id) {
-            report.error(format!("field `id`: \"{id}\" must use only a-z, 0-9 and '-'"));
+            report.error(format!(
+                "field `id`: \"{id}\" must use only a-z, 0-9 and '-'"
+            ));
         }
     }
     let topic = take_string(&mut table, "topic", "", true, report);
@@ -283,7 +353,9 @@ fn parse_entry(
         // An empty `topics` set means topics.toml itself is broken (and
         // reported): do not repeat that once per entry.
         if !topics.is_empty() && !topics.contains(topic.as_str()) {
-            report.error(format!("field `topic`: \"{topic}\" is not defined in topics.toml"));
+            report.error(format!(
+                "field `topic`: \"{topic}\" is not defined in topics.toml"
+            ));
         }
     }
     let title = take_string(&mut table, "title", "", true, report);
@@ -298,7 +370,10 @@ fn parse_entry(
     };
     let links = take_links(&mut table, report);
     for key in table.keys() {
-        report.error(format!("field `{key}`: unknown field (allowed: {})", ENTRY_FIELDS.join(", ")));
+        report.error(format!(
+            "field `{key}`: unknown field (allowed: {})",
+            ENTRY_FIELDS.join(", ")
+        ));
     }
 
     let answer = body.trim().to_string();
@@ -340,8 +415,18 @@ fn split_front_matter(text: &str) -> Result<(&str, &str), String> {
 
 /// Takes a string field out of `table`. `required` fields must be present
 /// and non-blank.
-fn take_string(table: &mut Table, key: &str, context: &str, required: bool, report: &mut Report) -> Option<String> {
-    let prefix = if context.is_empty() { String::new() } else { format!("{context}, ") };
+fn take_string(
+    table: &mut Table,
+    key: &str,
+    context: &str,
+    required: bool,
+    report: &mut Report,
+) -> Option<String> {
+    let prefix = if context.is_empty() {
+        String::new()
+    } else {
+        format!("{context}, ")
+    };
     match table.remove(key) {
         Some(Value::String(s)) if required && s.trim().is_empty() => {
             report.error(format!("{prefix}field `{key}`: must not be empty"));
@@ -387,7 +472,9 @@ fn take_string_list(table: &mut Table, key: &str, report: &mut Report) -> Option
 }
 
 fn take_links(table: &mut Table, report: &mut Report) -> Option<Vec<Link>> {
-    let Some(value) = table.remove("links") else { return Some(Vec::new()) };
+    let Some(value) = table.remove("links") else {
+        return Some(Vec::new());
+    };
     let Value::Array(items) = value else {
         report.error("field `links`: must be an array of tables ([[links]])");
         return None;
@@ -426,21 +513,28 @@ fn take_links(table: &mut Table, report: &mut Report) -> Option<Vec<Link>> {
 
 /// Knowledge base ids end up in file names and URLs: keep them plain.
 fn is_valid_id(id: &str) -> bool {
-    !id.is_empty() && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 /// Accepts the URL schemes the widget can open safely, and site paths.
 /// `javascript:`, `data:` and relative paths without `/` are refused.
 pub(crate) fn check_url(url: &str) -> Result<(), String> {
     let lower = url.to_ascii_lowercase();
-    let ok = ["https://", "http://", "mailto:", "tel:"].iter().any(|p| lower.starts_with(p) && lower.len() > p.len())
+    let ok = ["https://", "http://", "mailto:", "tel:"]
+        .iter()
+        .any(|p| lower.starts_with(p) && lower.len() > p.len())
         || (url.starts_with('/') && !url.starts_with("//"));
     if url.chars().any(char::is_whitespace) {
         Err(format!("\"{url}\" contains spaces"))
     } else if ok {
         Ok(())
     } else {
-        Err(format!("\"{url}\" must start with https:, http:, mailto:, tel: or '/' (a path on the site)"))
+        Err(format!(
+            "\"{url}\" must start with https:, http:, mailto:, tel: or '/' (a path on the site)"
+        ))
     }
 }
 
@@ -451,7 +545,9 @@ fn check_body(body: &str, first_line: usize, report: &mut Report) {
     for (i, line) in body.lines().enumerate() {
         let line_no = first_line + i;
         if let Some(tag) = find_html_tag(line) {
-            report.error(format!("body, line {line_no}: raw HTML `{tag}` is not allowed, use markdown"));
+            report.error(format!(
+                "body, line {line_no}: raw HTML `{tag}` is not allowed, use markdown"
+            ));
         }
         for url in markdown_link_targets(line) {
             if let Err(why) = check_url(url) {
@@ -480,7 +576,10 @@ fn find_html_tag(line: &str) -> Option<String> {
             && check_url(inner).is_ok()
             && inner.contains(':');
         if !autolink {
-            let tag: String = line[i..].chars().take_while(|c| !c.is_whitespace() && *c != '>').collect();
+            let tag: String = line[i..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '>')
+                .collect();
             return Some(tag);
         }
     }
@@ -519,17 +618,33 @@ mod tests {
 
     #[test]
     fn urls() {
-        for ok in ["https://a.it", "http://a.it/x", "mailto:a@b.it", "tel:+39021234", "/demo-site/x.html"] {
+        for ok in [
+            "https://a.it",
+            "http://a.it/x",
+            "mailto:a@b.it",
+            "tel:+39021234",
+            "/demo-site/x.html",
+        ] {
             assert!(check_url(ok).is_ok(), "{ok}");
         }
-        for bad in ["javascript:alert(1)", "data:text/html,x", "spid.html", "//evil.org/x", "https://", "ftp://x"] {
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "spid.html",
+            "//evil.org/x",
+            "https://",
+            "ftp://x",
+        ] {
             assert!(check_url(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn html_detection() {
-        assert_eq!(find_html_tag("testo <b>grassetto</b>"), Some("<b".to_string()));
+        assert_eq!(
+            find_html_tag("testo <b>grassetto</b>"),
+            Some("<b".to_string())
+        );
         assert_eq!(find_html_tag("chiudi </div>"), Some("</div".to_string()));
         assert_eq!(find_html_tag("<!-- nota -->"), Some("<!--".to_string()));
         assert_eq!(find_html_tag("vedi <https://www.example.it>"), None);
@@ -539,7 +654,10 @@ mod tests {
 
     #[test]
     fn markdown_links() {
-        assert_eq!(markdown_link_targets("[a](/x) e [b](https://y \"t\")"), ["/x", "https://y"]);
+        assert_eq!(
+            markdown_link_targets("[a](/x) e [b](https://y \"t\")"),
+            ["/x", "https://y"]
+        );
         assert!(markdown_link_targets("nessun link").is_empty());
     }
 }

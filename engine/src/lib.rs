@@ -51,8 +51,10 @@ impl KnowledgeBase {
     pub fn load(dir: &Path) -> Result<KnowledgeBase, Vec<KbError>> {
         let mut files = Vec::new();
         let mut errors = Vec::new();
-        let io_error =
-            |file: &str, e: std::io::Error| KbError { file: file.to_string(), message: format!("cannot read: {e}") };
+        let io_error = |file: &str, e: std::io::Error| KbError {
+            file: file.to_string(),
+            message: format!("cannot read: {e}"),
+        };
         for name in ["topics.toml", "synonyms.toml"] {
             match std::fs::read_to_string(dir.join(name)) {
                 Ok(text) => files.push((name.to_string(), text)),
@@ -71,7 +73,9 @@ impl KnowledgeBase {
                             continue;
                         }
                     };
-                    let Some(name) = path.file_name().and_then(|n| n.to_str()) else { continue };
+                    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                        continue;
+                    };
                     if !name.ends_with(".md") || !path.is_file() {
                         continue;
                     }
@@ -107,7 +111,11 @@ impl KnowledgeBase {
     pub fn from_files(files: &[(String, String)]) -> Result<KnowledgeBase, Vec<KbError>> {
         let parsed = kb::parse(files)?;
         let index = Index::build(&parsed.topics, &parsed.entries, &parsed.synonyms);
-        Ok(KnowledgeBase { topics: parsed.topics, entries: parsed.entries, index })
+        Ok(KnowledgeBase {
+            topics: parsed.topics,
+            entries: parsed.entries,
+            index,
+        })
     }
 
     /// Answers a visitor's question. Never fails: a question that matches
@@ -136,7 +144,11 @@ impl KnowledgeBase {
                 trigram: s.trigram,
             })
             .collect();
-        Explanation { corrections: query.corrections.clone(), terms: query.weighted.clone(), top }
+        Explanation {
+            corrections: query.corrections.clone(),
+            terms: query.weighted.clone(),
+            top,
+        }
     }
 
     pub fn topics(&self) -> &[Topic] {

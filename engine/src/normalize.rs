@@ -177,7 +177,11 @@ const ENGLISH_MARKERS: &[&str] = &[
 /// The typo corrector is tuned for Italian: on English it would "fix"
 /// "real" into "rea".
 pub(crate) fn looks_english(words: &[Word]) -> bool {
-    let mut seen: Vec<&str> = words.iter().map(|w| w.folded.as_str()).filter(|w| ENGLISH_MARKERS.contains(w)).collect();
+    let mut seen: Vec<&str> = words
+        .iter()
+        .map(|w| w.folded.as_str())
+        .filter(|w| ENGLISH_MARKERS.contains(w))
+        .collect();
     seen.sort_unstable();
     seen.dedup();
     seen.len() >= 2
@@ -204,7 +208,12 @@ pub(crate) fn common_words() -> impl Iterator<Item = &'static str> {
 
 /// Iterates over every stop and weak word (for typo correction).
 pub(crate) fn function_words() -> impl Iterator<Item = &'static str> {
-    STOPWORDS.iter().chain(ESSERE).chain(AVERE).chain(WEAK_WORDS).copied()
+    STOPWORDS
+        .iter()
+        .chain(ESSERE)
+        .chain(AVERE)
+        .chain(WEAK_WORDS)
+        .copied()
 }
 
 /// General Italian equivalences every site benefits from. Site-specific
@@ -304,21 +313,37 @@ impl Analyzer {
     /// texts, so inflected forms ("carte nazionali dei servizi") match too.
     pub(crate) fn new(site_groups: &[Vec<String>]) -> Analyzer {
         let mut analyzer = Analyzer::default();
-        let builtin = BUILTIN_SYNONYMS.iter().map(|g| g.iter().map(|s| s.to_string()).collect());
+        let builtin = BUILTIN_SYNONYMS
+            .iter()
+            .map(|g| g.iter().map(|s| s.to_string()).collect());
         let all: Vec<Vec<String>> = site_groups.iter().cloned().chain(builtin).collect();
         for (group, members) in all.iter().enumerate() {
             for member in members {
                 let words = analyzer.words(member);
-                analyzer
-                    .synonym_words
-                    .extend(words.iter().filter(|w| w.class == Class::Content).map(|w| w.folded.clone()));
+                analyzer.synonym_words.extend(
+                    words
+                        .iter()
+                        .filter(|w| w.class == Class::Content)
+                        .map(|w| w.folded.clone()),
+                );
                 // Stopwords are skipped on both sides when matching, so "dei"
                 // in "carta nazionale dei servizi" is optional. A member made
                 // only of stopwords could never match and is ignored.
-                let stems: Vec<String> = words.into_iter().filter(|w| w.class != Class::Stop).map(|w| w.stem).collect();
+                let stems: Vec<String> = words
+                    .into_iter()
+                    .filter(|w| w.class != Class::Stop)
+                    .map(|w| w.stem)
+                    .collect();
                 if let Some(first) = stems.first() {
-                    let phrase = Phrase { stems: stems.clone(), group };
-                    analyzer.phrases.entry(first.clone()).or_default().push(phrase);
+                    let phrase = Phrase {
+                        stems: stems.clone(),
+                        group,
+                    };
+                    analyzer
+                        .phrases
+                        .entry(first.clone())
+                        .or_default()
+                        .push(phrase);
                 }
             }
         }
@@ -342,7 +367,9 @@ impl Analyzer {
     fn phrase_matches(&self, content: &[&Word]) -> Vec<(usize, usize, usize, Class)> {
         let mut out = Vec::new();
         for start in 0..content.len() {
-            let Some(candidates) = self.phrases.get(&content[start].stem) else { continue };
+            let Some(candidates) = self.phrases.get(&content[start].stem) else {
+                continue;
+            };
             for phrase in candidates {
                 let end = start + phrase.stems.len();
                 if end > content.len() {
@@ -351,8 +378,15 @@ impl Analyzer {
                 let matched = &content[start..end];
                 if matched.iter().zip(&phrase.stems).all(|(w, s)| &w.stem == s) {
                     // A group made of weak words ("ciao", "salve") stays weak.
-                    let class = matched.iter().map(|w| w.class).max().unwrap_or(Class::Content);
-                    if !out.iter().any(|&(s, l, g, _)| (s, l, g) == (start, phrase.stems.len(), phrase.group)) {
+                    let class = matched
+                        .iter()
+                        .map(|w| w.class)
+                        .max()
+                        .unwrap_or(Class::Content);
+                    if !out
+                        .iter()
+                        .any(|&(s, l, g, _)| (s, l, g) == (start, phrase.stems.len(), phrase.group))
+                    {
                         out.push((start, phrase.stems.len(), phrase.group, class));
                     }
                 }
@@ -389,23 +423,37 @@ impl Analyzer {
         let matches = self.phrase_matches(&content);
         let mut units: Vec<Unit> = Vec::new();
         let mut push = |unit: Unit| {
-            if !units.iter().any(|u| u.alts == unit.alts && u.literal == unit.literal) {
+            if !units
+                .iter()
+                .any(|u| u.alts == unit.alts && u.literal == unit.literal)
+            {
                 units.push(unit);
             }
         };
         for w in words.iter().filter(|w| w.class == Class::Stop) {
-            push(Unit { alts: vec![w.stem.clone()], class: w.class, covers: Vec::new(), literal: false });
+            push(Unit {
+                alts: vec![w.stem.clone()],
+                class: w.class,
+                covers: Vec::new(),
+                literal: false,
+            });
         }
         let mut i = 0;
         while i < content.len() {
             let longest = matches.iter().filter(|m| m.0 == i).map(|m| m.1).max();
             let Some(len) = longest else {
                 let w = content[i];
-                push(Unit { alts: vec![w.stem.clone()], class: w.class, covers: Vec::new(), literal: false });
+                push(Unit {
+                    alts: vec![w.stem.clone()],
+                    class: w.class,
+                    covers: Vec::new(),
+                    literal: false,
+                });
                 i += 1;
                 continue;
             };
-            let here: Vec<&(usize, usize, usize, Class)> = matches.iter().filter(|m| m.0 == i && m.1 == len).collect();
+            let here: Vec<&(usize, usize, usize, Class)> =
+                matches.iter().filter(|m| m.0 == i && m.1 == len).collect();
             let span = &content[i..i + len];
             push(Unit {
                 alts: here.iter().map(|m| synonym_term(m.2)).collect(),
@@ -414,7 +462,12 @@ impl Analyzer {
                 literal: false,
             });
             for w in span {
-                push(Unit { alts: vec![w.stem.clone()], class: w.class, covers: Vec::new(), literal: true });
+                push(Unit {
+                    alts: vec![w.stem.clone()],
+                    class: w.class,
+                    covers: Vec::new(),
+                    literal: true,
+                });
             }
             i += len;
         }
@@ -457,7 +510,11 @@ pub(crate) fn word(folded: &str) -> Word {
         Class::Stop => format!(".{}", auxiliary_lemma(folded).unwrap_or(folded)),
         _ => stem(folded),
     };
-    Word { folded: folded.to_string(), stem, class }
+    Word {
+        folded: folded.to_string(),
+        stem,
+        class,
+    }
 }
 
 /// The infinitive of a form of "essere" or "avere".
@@ -479,7 +536,9 @@ pub(crate) fn stem(folded: &str) -> String {
     }
     // `Stemmer` is a function pointer: creating one per call costs nothing
     // and keeps `Analyzer` `Clone`.
-    Stemmer::create(Algorithm::Italian).stem(folded).into_owned()
+    Stemmer::create(Algorithm::Italian)
+        .stem(folded)
+        .into_owned()
 }
 
 #[cfg(test)]
@@ -490,7 +549,10 @@ mod tests {
     fn folds_accents_case_and_apostrophes() {
         assert_eq!(fold("L'identità è PERCHÉ più"), "l identita e perche piu");
         assert_eq!(fold("dell’impresa, c'è?"), "dell impresa  c e ");
-        assert_eq!(split_words(&fold("Città: già!")).collect::<Vec<_>>(), ["citta", "gia"]);
+        assert_eq!(
+            split_words(&fold("Città: già!")).collect::<Vec<_>>(),
+            ["citta", "gia"]
+        );
     }
 
     #[test]
@@ -510,7 +572,10 @@ mod tests {
 
     #[test]
     fn multi_word_synonyms_map_to_one_term() {
-        let groups = vec![vec!["cns".to_string(), "carta nazionale dei servizi".to_string()]];
+        let groups = vec![vec![
+            "cns".to_string(),
+            "carta nazionale dei servizi".to_string(),
+        ]];
         let a = Analyzer::new(&groups);
         let short = a.analyze("Ho perso la CNS");
         let long = a.analyze("ho perso le carte nazionali dei servizi");
@@ -528,30 +593,56 @@ mod tests {
         let a = Analyzer::new(&[]);
         let x = a.analyze("quanto costa");
         let y = a.analyze("qual è il prezzo");
-        assert!(x.iter().any(|t| is_synonym_term(t) && y.contains(t)), "{x:?} {y:?}");
+        assert!(
+            x.iter().any(|t| is_synonym_term(t) && y.contains(t)),
+            "{x:?} {y:?}"
+        );
     }
 
     #[test]
     fn a_synonym_phrase_is_one_unit_with_literal_words() {
-        let groups = vec![vec!["cns".to_string(), "carta nazionale dei servizi".to_string()]];
+        let groups = vec![vec![
+            "cns".to_string(),
+            "carta nazionale dei servizi".to_string(),
+        ]];
         let a = Analyzer::new(&groups);
         let units = a.units(&a.words("rinnovo carta nazionale dei servizi"));
         let phrase: Vec<&Unit> = units.iter().filter(|u| u.covers.len() > 1).collect();
         assert_eq!(phrase.len(), 1, "{units:?}");
         assert_eq!(phrase[0].alts, [synonym_term(0)]);
-        assert_eq!(phrase[0].covers, [stem("carta"), stem("nazionale"), stem("servizi")]);
-        let literal: Vec<&str> = units.iter().filter(|u| u.literal).map(|u| u.alts[0].as_str()).collect();
+        assert_eq!(
+            phrase[0].covers,
+            [stem("carta"), stem("nazionale"), stem("servizi")]
+        );
+        let literal: Vec<&str> = units
+            .iter()
+            .filter(|u| u.literal)
+            .map(|u| u.alts[0].as_str())
+            .collect();
         // "rinnovo" is a one-word member of the built-in "rinnovare" group.
-        assert_eq!(literal, [stem("rinnovo"), stem("carta"), stem("nazionale"), stem("servizi")]);
+        assert_eq!(
+            literal,
+            [
+                stem("rinnovo"),
+                stem("carta"),
+                stem("nazionale"),
+                stem("servizi")
+            ]
+        );
         // "dei" is a stopword unit.
-        assert!(units.iter().any(|u| u.alts == [".dei"] && u.class == Class::Stop));
+        assert!(units
+            .iter()
+            .any(|u| u.alts == [".dei"] && u.class == Class::Stop));
     }
 
     #[test]
     fn longest_phrase_wins() {
         let groups = vec![
             vec!["carta".to_string(), "tessera".to_string()],
-            vec!["carta del conducente".to_string(), "driver card".to_string()],
+            vec![
+                "carta del conducente".to_string(),
+                "driver card".to_string(),
+            ],
         ];
         let a = Analyzer::new(&groups);
         let units = a.units(&a.words("carta del conducente"));
@@ -575,7 +666,9 @@ mod tests {
     fn english_is_recognised() {
         let a = Analyzer::new(&[]);
         assert!(looks_english(&a.words("how can I book an appointment")));
-        assert!(!looks_english(&a.words("come posso prenotare un appuntamento")));
+        assert!(!looks_english(
+            &a.words("come posso prenotare un appuntamento")
+        ));
         // One English-looking word is not enough ("do" is Italian too).
         assert!(!looks_english(&a.words("ti do il mio numero")));
     }

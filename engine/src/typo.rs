@@ -24,7 +24,11 @@ impl Letters {
     pub(crate) fn of(chars: &[char]) -> Letters {
         let mut counts = [0u8; 27];
         for &c in chars {
-            let bin = if c.is_ascii_lowercase() { c as usize - 'a' as usize } else { 26 };
+            let bin = if c.is_ascii_lowercase() {
+                c as usize - 'a' as usize
+            } else {
+                26
+            };
             counts[bin] = counts[bin].saturating_add(1);
         }
         Letters(counts)
@@ -33,7 +37,12 @@ impl Letters {
     /// A lower bound of the edit distance: an insertion or deletion changes
     /// the counts by 1, a substitution by 2, a transposition by 0.
     pub(crate) fn min_edits(&self, other: &Letters) -> usize {
-        let diff: usize = self.0.iter().zip(&other.0).map(|(a, b)| a.abs_diff(*b) as usize).sum();
+        let diff: usize = self
+            .0
+            .iter()
+            .zip(&other.0)
+            .map(|(a, b)| a.abs_diff(*b) as usize)
+            .sum();
         diff.div_ceil(2)
     }
 }
@@ -70,7 +79,9 @@ impl Scratch {
             let mut row_min = i;
             for j in 1..width {
                 let cost = usize::from(a[i - 1] != b[j - 1]);
-                let mut d = (self.prev[j] + 1).min(self.cur[j - 1] + 1).min(self.prev[j - 1] + cost);
+                let mut d = (self.prev[j] + 1)
+                    .min(self.cur[j - 1] + 1)
+                    .min(self.prev[j - 1] + cost);
                 if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                     d = d.min(self.before[j - 2] + 1);
                 }
@@ -117,15 +128,29 @@ mod tests {
     #[test]
     fn scratch_is_reusable() {
         let mut s = Scratch::default();
-        assert_eq!(s.distance_within(&chars("visura"), &chars("visure"), 1), Some(1));
-        assert_eq!(s.distance_within(&chars("tachigrafo"), &chars("tachgirafo"), 2), Some(1));
-        assert_eq!(s.distance_within(&chars("spid"), &chars("spid"), 1), Some(0));
+        assert_eq!(
+            s.distance_within(&chars("visura"), &chars("visure"), 1),
+            Some(1)
+        );
+        assert_eq!(
+            s.distance_within(&chars("tachigrafo"), &chars("tachgirafo"), 2),
+            Some(1)
+        );
+        assert_eq!(
+            s.distance_within(&chars("spid"), &chars("spid"), 1),
+            Some(0)
+        );
     }
 
     #[test]
     fn letter_counts_bound_the_distance() {
         let l = |s: &str| Letters::of(&chars(s));
-        for (a, b) in [("fimra", "firma"), ("forma", "firma"), ("frma", "firma"), ("vidimazione", "vidimazzione")] {
+        for (a, b) in [
+            ("fimra", "firma"),
+            ("forma", "firma"),
+            ("frma", "firma"),
+            ("vidimazione", "vidimazzione"),
+        ] {
             let real = d(a, b, 5).unwrap();
             assert!(l(a).min_edits(&l(b)) <= real, "{a} {b}");
         }

@@ -8,7 +8,9 @@ use varco_engine::KnowledgeBase;
 #[test]
 fn site_knowledge_bases_load() {
     for site in ["milomb", "calvatone"] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kb").join(site);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../kb")
+            .join(site);
         if !dir.join("topics.toml").exists() {
             println!("note: {} is absent, skipping", dir.display());
             continue;
@@ -22,7 +24,11 @@ fn site_knowledge_bases_load() {
             }
             Err(errors) => {
                 let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                panic!("kb/{site} has {} problem(s):\n{}", list.len(), list.join("\n"));
+                panic!(
+                    "kb/{site} has {} problem(s):\n{}",
+                    list.len(),
+                    list.join("\n")
+                );
             }
         }
     }

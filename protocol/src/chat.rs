@@ -92,11 +92,17 @@ pub struct ChatMessage {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ChatEvent {
-    Message { message: ChatMessage },
+    Message {
+        message: ChatMessage,
+    },
     /// Someone is preparing an answer.
-    Typing { author: Author },
+    Typing {
+        author: Author,
+    },
     /// Part of an answer being streamed; the full `message` follows.
-    Delta { text: String },
+    Delta {
+        text: String,
+    },
     /// The thread has ended.
     End,
 }
@@ -119,14 +125,23 @@ mod tests {
 
     #[test]
     fn events_are_tagged_by_kind() {
-        let e = ChatEvent::Typing { author: Author::Assistant };
-        assert_eq!(serde_json::to_string(&e).unwrap(), r#"{"kind":"typing","author":"assistant"}"#);
-        assert_eq!(serde_json::to_string(&ChatEvent::End).unwrap(), r#"{"kind":"end"}"#);
+        let e = ChatEvent::Typing {
+            author: Author::Assistant,
+        };
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            r#"{"kind":"typing","author":"assistant"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&ChatEvent::End).unwrap(),
+            r#"{"kind":"end"}"#
+        );
     }
 
     #[test]
     fn unknown_fields_in_requests_are_refused() {
-        let r: Result<NewMessage, _> = serde_json::from_str(r#"{"client_message_id":"x","text":"y","user_id":"z"}"#);
+        let r: Result<NewMessage, _> =
+            serde_json::from_str(r#"{"client_message_id":"x","text":"y","user_id":"z"}"#);
         assert!(r.is_err());
     }
 }

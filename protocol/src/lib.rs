@@ -249,8 +249,7 @@ mod tests {
             "services":[{"name":"Varco","kind":"technical","cookies":["varco.*"]}]}]}"#;
         let cfg: SiteConfig = serde_json::from_str(json).unwrap();
         assert_eq!(cfg.categories[0].services[0].kind, ServiceKind::Technical);
-        let back: SiteConfig =
-            serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
+        let back: SiteConfig = serde_json::from_str(&serde_json::to_string(&cfg).unwrap()).unwrap();
         assert_eq!(cfg, back);
     }
 }

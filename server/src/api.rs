@@ -26,7 +26,12 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(status: StatusCode, error: &'static str, message: impl Into<String>) -> Self {
-        Failure { status, error, message: message.into(), retry_after: None }
+        Failure {
+            status,
+            error,
+            message: message.into(),
+            retry_after: None,
+        }
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Failure::new(StatusCode::NOT_FOUND, "not_found", message)
@@ -35,10 +40,15 @@ impl Failure {
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let body = ApiError { error: self.error.to_owned(), message: self.message };
+        let body = ApiError {
+            error: self.error.to_owned(),
+            message: self.message,
+        };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -74,11 +84,19 @@ where
 /// `GET /healthz`: 200 when the database answers, 503 otherwise.
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.storage.ping().await {
-        Ok(()) => Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() }).into_response(),
+        Ok(()) => Json(Health {
+            status: "ok".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        })
+        .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unavailable");
-            Failure::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", "the database does not answer")
-                .into_response()
+            Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "the database does not answer",
+            )
+            .into_response()
         }
     }
 }
@@ -89,7 +107,10 @@ pub async fn site_config(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<SiteConfig>, Failure> {
-    let site = state.config.site(&id).ok_or_else(|| Failure::not_found(format!("no site {id:?} on this server")))?;
+    let site = state
+        .config
+        .site(&id)
+        .ok_or_else(|| Failure::not_found(format!("no site {id:?} on this server")))?;
     check_site_origin(site, &headers)?;
     Ok(Json(site.widget.clone()))
 }
@@ -101,21 +122,40 @@ pub async fn post_consent(
     headers: HeaderMap,
     JsonBody(record): JsonBody<ConsentRecord>,
 ) -> Result<(StatusCode, Json<ConsentReceipt>), Failure> {
-    let site = state
-        .config
-        .site(&record.site)
-        .ok_or_else(|| Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_site", format!("no site {:?} on this server", record.site)))?;
+    let site = state.config.site(&record.site).ok_or_else(|| {
+        Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_site",
+            format!("no site {:?} on this server", record.site),
+        )
+    })?;
     check_site_origin(site, &headers)?;
     let problems = check_record(&record, &Rules::from_site(&site.widget));
     if !problems.is_empty() {
-        return Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_record", problems.join("; ")));
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_record",
+            problems.join("; "),
+        ));
     }
-    let receipt = state.storage.insert_consent(&record, &rfc3339_utc(now_ms())).await.map_err(|e| {
-        tracing::error!(error = %e, "storing a consent record failed");
-        Failure::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "the record could not be stored; retry later")
-    })?;
+    let receipt = state
+        .storage
+        .insert_consent(&record, &rfc3339_utc(now_ms()))
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "storing a consent record failed");
+            Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "the record could not be stored; retry later",
+            )
+        })?;
     tracing::info!(site = %record.site, seq = receipt.seq, action = record.action.as_str(), duplicate = receipt.duplicate, "consent record");
-    let status = if receipt.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if receipt.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     Ok((status, Json(receipt)))
 }
 
@@ -159,15 +199,28 @@ pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -
         .map(|o| state.config.sites.iter().any(|s| s.allows_origin(o)))
         .unwrap_or(false);
     if !allowed {
-        return Failure::new(StatusCode::FORBIDDEN, "origin_not_allowed", "this origin is not allowed by any site")
-            .into_response();
+        return Failure::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "this origin is not allowed by any site",
+        )
+        .into_response();
     }
     let mut response = if request.method() == Method::OPTIONS {
         let mut r = StatusCode::NO_CONTENT.into_response();
         let h = r.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, DELETE"));
-        h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type, last-event-id"));
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, DELETE"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("content-type, last-event-id"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
         r
     } else {
         next.run(request).await

@@ -23,7 +23,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 use varco_core::consent::{is_uuid_v4, rfc3339_utc};
 use varco_protocol::chat::{
-    AnswerLink, Author, ChatEvent, ChatMessage, MessageReceipt, NewMessage, NewThread, ThreadInfo, MAX_MESSAGE_CHARS,
+    AnswerLink, Author, ChatEvent, ChatMessage, MessageReceipt, NewMessage, NewThread, ThreadInfo,
+    MAX_MESSAGE_CHARS,
 };
 
 /// What the live channel of a thread carries: stored events with their id,
@@ -43,7 +44,10 @@ pub struct Hub {
 impl Hub {
     pub fn subscribe(&self, thread_id: &str) -> broadcast::Receiver<Live> {
         let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-        channels.entry(thread_id.to_owned()).or_insert_with(|| broadcast::channel(64).0).subscribe()
+        channels
+            .entry(thread_id.to_owned())
+            .or_insert_with(|| broadcast::channel(64).0)
+            .subscribe()
     }
 
     pub fn publish(&self, thread_id: &str, event: Live) {
@@ -70,7 +74,11 @@ pub struct Reply {
 /// point to another implementation (an external assistant), with the
 /// embedded one as its fallback.
 pub trait Assistant: Send + Sync {
-    fn reply<'a>(&'a self, question: &'a str, language: &'a str) -> Pin<Box<dyn Future<Output = anyhow::Result<Reply>> + Send + 'a>>;
+    fn reply<'a>(
+        &'a self,
+        question: &'a str,
+        language: &'a str,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Reply>> + Send + 'a>>;
 }
 
 /// The embedded answering engine over a site's knowledge base.
@@ -88,14 +96,25 @@ impl EmbeddedAssistant {
         Reply {
             text,
             topic: a.topic,
-            links: a.links.into_iter().map(|l| AnswerLink { title: l.title, url: l.url }).collect(),
+            links: a
+                .links
+                .into_iter()
+                .map(|l| AnswerLink {
+                    title: l.title,
+                    url: l.url,
+                })
+                .collect(),
             quick_replies: a.suggestions.into_iter().map(|s| s.title).collect(),
         }
     }
 }
 
 impl Assistant for EmbeddedAssistant {
-    fn reply<'a>(&'a self, question: &'a str, language: &'a str) -> Pin<Box<dyn Future<Output = anyhow::Result<Reply>> + Send + 'a>> {
+    fn reply<'a>(
+        &'a self,
+        question: &'a str,
+        language: &'a str,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Reply>> + Send + 'a>> {
         Box::pin(async move { Ok(self.answer(question, language)) })
     }
 }
@@ -111,7 +130,12 @@ pub fn load_assistants(config: &crate::config::Config) -> anyhow::Result<Assista
         let Some(dir) = &site.kb else { continue };
         let kb = varco_engine::KnowledgeBase::load(dir).map_err(|errors| {
             let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-            anyhow::anyhow!("the knowledge base of site {:?} ({}) is invalid:\n{}", site.id, dir.display(), list.join("\n"))
+            anyhow::anyhow!(
+                "the knowledge base of site {:?} ({}) is invalid:\n{}",
+                site.id,
+                dir.display(),
+                list.join("\n")
+            )
         })?;
         out.insert(site.id.clone(), Arc::new(EmbeddedAssistant { kb }));
     }
@@ -122,17 +146,29 @@ fn check_thread_id(id: &str) -> Result<(), Failure> {
     if is_uuid_v4(id) {
         Ok(())
     } else {
-        Err(Failure::new(StatusCode::BAD_REQUEST, "invalid_thread_id", "the thread id must be a UUID v4"))
+        Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_thread_id",
+            "the thread id must be a UUID v4",
+        ))
     }
 }
 
 fn storage_failure(e: anyhow::Error) -> Failure {
     tracing::error!(error = %e, "thread storage failed");
-    Failure::new(StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable", "the conversation could not be stored; retry later")
+    Failure::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "storage_unavailable",
+        "the conversation could not be stored; retry later",
+    )
 }
 
 /// Finds a thread and checks the request's origin against its site.
-async fn thread_for(state: &AppState, thread_id: &str, headers: &HeaderMap) -> Result<crate::storage::StoredThread, Failure> {
+async fn thread_for(
+    state: &AppState,
+    thread_id: &str,
+    headers: &HeaderMap,
+) -> Result<crate::storage::StoredThread, Failure> {
     check_thread_id(thread_id)?;
     let thread = state
         .storage
@@ -140,7 +176,10 @@ async fn thread_for(state: &AppState, thread_id: &str, headers: &HeaderMap) -> R
         .await
         .map_err(storage_failure)?
         .ok_or_else(|| Failure::not_found("no such thread"))?;
-    let site = state.config.site(&thread.site).ok_or_else(|| Failure::not_found("no such thread"))?;
+    let site = state
+        .config
+        .site(&thread.site)
+        .ok_or_else(|| Failure::not_found("no such thread"))?;
     check_site_origin(site, headers)?;
     Ok(thread)
 }
@@ -153,26 +192,60 @@ pub async fn create_thread(
     JsonBody(new): JsonBody<NewThread>,
 ) -> Result<(StatusCode, Json<ThreadInfo>), Failure> {
     check_thread_id(&new.thread_id)?;
-    let site = state
-        .config
-        .site(&new.site)
-        .ok_or_else(|| Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_site", format!("no site {:?} on this server", new.site)))?;
+    let site = state.config.site(&new.site).ok_or_else(|| {
+        Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_site",
+            format!("no site {:?} on this server", new.site),
+        )
+    })?;
     check_site_origin(site, &headers)?;
     if !state.assistants.contains_key(&site.id) {
-        return Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "no_assistant", format!("site {:?} has no assistant", site.id)));
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_assistant",
+            format!("site {:?} has no assistant", site.id),
+        ));
     }
     if !matches!(new.language.as_str(), "it" | "en") {
-        return Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_language", "language must be \"it\" or \"en\""));
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_language",
+            "language must be \"it\" or \"en\"",
+        ));
     }
     if new.terms_revision.is_empty() || new.terms_revision.len() > 64 {
-        return Err(Failure::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_terms_revision", "terms_revision must be 1 to 64 characters"));
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_terms_revision",
+            "terms_revision must be 1 to 64 characters",
+        ));
     }
-    let (thread, created) = state.storage.create_thread(&new, &rfc3339_utc(now_ms())).await.map_err(storage_failure)?;
+    let (thread, created) = state
+        .storage
+        .create_thread(&new, &rfc3339_utc(now_ms()))
+        .await
+        .map_err(storage_failure)?;
     if thread.site != new.site {
-        return Err(Failure::new(StatusCode::CONFLICT, "thread_exists", "this thread id belongs to another site"));
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "thread_exists",
+            "this thread id belongs to another site",
+        ));
     }
-    let info = ThreadInfo { thread_id: thread.thread_id, created_at: thread.created_at, ended: thread.ended_at.is_some() };
-    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(info)))
+    let info = ThreadInfo {
+        thread_id: thread.thread_id,
+        created_at: thread.created_at,
+        ended: thread.ended_at.is_some(),
+    };
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(info),
+    ))
 }
 
 /// `POST /api/v1/threads/{id}/messages`: stores a visitor message once per
@@ -187,7 +260,11 @@ pub async fn post_message(
 ) -> Result<(StatusCode, Json<MessageReceipt>), Failure> {
     let thread = thread_for(&state, &thread_id, &headers).await?;
     if !is_uuid_v4(&msg.client_message_id) {
-        return Err(Failure::new(StatusCode::BAD_REQUEST, "invalid_client_message_id", "client_message_id must be a UUID v4"));
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_client_message_id",
+            "client_message_id must be a UUID v4",
+        ));
     }
     let text = msg.text.trim();
     if text.is_empty() || text.chars().count() > MAX_MESSAGE_CHARS {
@@ -198,10 +275,18 @@ pub async fn post_message(
         ));
     }
     if thread.ended_at.is_some() {
-        return Err(Failure::new(StatusCode::CONFLICT, "thread_ended", "this conversation has ended; start a new one"));
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "thread_ended",
+            "this conversation has ended; start a new one",
+        ));
     }
     if let Err(wait) = state.limiter.check(&peer.ip(), std::time::Instant::now()) {
-        let mut f = Failure::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many messages; wait a moment");
+        let mut f = Failure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many messages; wait a moment",
+        );
         f.retry_after = Some(wait.as_secs().max(1));
         return Err(f);
     }
@@ -214,25 +299,73 @@ pub async fn post_message(
         links: Vec::new(),
         quick_replies: Vec::new(),
     };
-    let (event_id, duplicate) = state.storage.append_message(&thread_id, &message).await.map_err(storage_failure)?;
+    let (event_id, duplicate) = state
+        .storage
+        .append_message(&thread_id, &message)
+        .await
+        .map_err(storage_failure)?;
     if !duplicate {
-        state.hub.publish(&thread_id, Live::Stored(event_id, ChatEvent::Message { message }));
-        spawn_answer(state.clone(), thread_id, thread.site, thread.language, text.to_owned());
-    } else if state.storage.awaits_answer(&thread_id).await.unwrap_or(false) && !state.answering(&thread_id) {
+        state.hub.publish(
+            &thread_id,
+            Live::Stored(event_id, ChatEvent::Message { message }),
+        );
+        spawn_answer(
+            state.clone(),
+            thread_id,
+            thread.site,
+            thread.language,
+            text.to_owned(),
+        );
+    } else if state
+        .storage
+        .awaits_answer(&thread_id)
+        .await
+        .unwrap_or(false)
+        && !state.answering(&thread_id)
+    {
         // A retry of a message whose answer was lost (the server stopped
         // while preparing it): answer now.
-        spawn_answer(state.clone(), thread_id, thread.site, thread.language, text.to_owned());
+        spawn_answer(
+            state.clone(),
+            thread_id,
+            thread.site,
+            thread.language,
+            text.to_owned(),
+        );
     }
-    let status = if duplicate { StatusCode::OK } else { StatusCode::ACCEPTED };
-    Ok((status, Json(MessageReceipt { event_id, duplicate })))
+    let status = if duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((
+        status,
+        Json(MessageReceipt {
+            event_id,
+            duplicate,
+        }),
+    ))
 }
 
 /// Prepares and stores the assistant's answer, announcing "typing" first.
-fn spawn_answer(state: AppState, thread_id: String, site: String, language: String, question: String) {
-    let Some(assistant) = state.assistants.get(&site).cloned() else { return };
+fn spawn_answer(
+    state: AppState,
+    thread_id: String,
+    site: String,
+    language: String,
+    question: String,
+) {
+    let Some(assistant) = state.assistants.get(&site).cloned() else {
+        return;
+    };
     state.answering_start(&thread_id);
     tokio::spawn(async move {
-        state.hub.publish(&thread_id, Live::Ephemeral(ChatEvent::Typing { author: Author::Assistant }));
+        state.hub.publish(
+            &thread_id,
+            Live::Ephemeral(ChatEvent::Typing {
+                author: Author::Assistant,
+            }),
+        );
         let reply = match assistant.reply(&question, &language).await {
             Ok(r) => r,
             Err(e) => {
@@ -257,7 +390,9 @@ fn spawn_answer(state: AppState, thread_id: String, site: String, language: Stri
         match state.storage.append_message(&thread_id, &message).await {
             Ok((id, _)) => {
                 tracing::info!(site = %site, topic = %reply.topic, "assistant answered");
-                state.hub.publish(&thread_id, Live::Stored(id, ChatEvent::Message { message }));
+                state
+                    .hub
+                    .publish(&thread_id, Live::Stored(id, ChatEvent::Message { message }));
             }
             Err(e) => tracing::error!(error = %e, "storing the assistant's answer failed"),
         }
@@ -266,10 +401,21 @@ fn spawn_answer(state: AppState, thread_id: String, site: String, language: Stri
 }
 
 /// `POST /api/v1/threads/{id}/end`: ends the conversation (idempotent).
-pub async fn end_thread(State(state): State<AppState>, Path(thread_id): Path<String>, headers: HeaderMap) -> Result<StatusCode, Failure> {
+pub async fn end_thread(
+    State(state): State<AppState>,
+    Path(thread_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Failure> {
     thread_for(&state, &thread_id, &headers).await?;
-    if let Some(id) = state.storage.end_thread(&thread_id, &rfc3339_utc(now_ms())).await.map_err(storage_failure)? {
-        state.hub.publish(&thread_id, Live::Stored(id, ChatEvent::End));
+    if let Some(id) = state
+        .storage
+        .end_thread(&thread_id, &rfc3339_utc(now_ms()))
+        .await
+        .map_err(storage_failure)?
+    {
+        state
+            .hub
+            .publish(&thread_id, Live::Stored(id, ChatEvent::End));
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -291,11 +437,18 @@ pub async fn thread_events(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
     thread_for(&state, &thread_id, &headers).await?;
-    let header_id = headers.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok());
+    let header_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
     let after = header_id.or(query.after).unwrap_or(0).max(0);
     // Subscribe before reading the database, so nothing falls in between.
     let mut live = state.hub.subscribe(&thread_id);
-    let stored = state.storage.events_after(&thread_id, after).await.map_err(storage_failure)?;
+    let stored = state
+        .storage
+        .events_after(&thread_id, after)
+        .await
+        .map_err(storage_failure)?;
     let storage = state.storage.clone();
     let stream = async_stream::stream! {
         let mut last = after;

@@ -73,7 +73,11 @@ fn five_years() -> u32 {
 
 impl Default for Retention {
     fn default() -> Self {
-        Retention { navigation_days: twelve_months(), conversation_days: twelve_months(), consent_days: five_years() }
+        Retention {
+            navigation_days: twelve_months(),
+            conversation_days: twelve_months(),
+            consent_days: five_years(),
+        }
     }
 }
 
@@ -142,9 +146,11 @@ impl Config {
     /// Reads, resolves and checks a TOML file. Every problem is reported at
     /// once, each naming the site and the field.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Config::parse(&text, base).with_context(|| format!("invalid configuration in {}", path.display()))
+        Config::parse(&text, base)
+            .with_context(|| format!("invalid configuration in {}", path.display()))
     }
 
     /// Parses a TOML text whose relative paths are relative to `base`.
@@ -171,7 +177,9 @@ impl Config {
             }
             let widget = match (raw.widget, raw.widget_file) {
                 (Some(_), Some(_)) => {
-                    errors.push(format!("{at}: set either `widget` or `widget_file`, not both"));
+                    errors.push(format!(
+                        "{at}: set either `widget` or `widget_file`, not both"
+                    ));
                     continue;
                 }
                 (Some(w), None) => w,
@@ -179,8 +187,9 @@ impl Config {
                     let file = resolve(base, &file);
                     match std::fs::read_to_string(&file)
                         .map_err(|e| e.to_string())
-                        .and_then(|t| serde_json::from_str::<SiteConfig>(&t).map_err(|e| e.to_string()))
-                    {
+                        .and_then(|t| {
+                            serde_json::from_str::<SiteConfig>(&t).map_err(|e| e.to_string())
+                        }) {
                         Ok(w) => w,
                         Err(e) => {
                             errors.push(format!("{at}.widget_file: {}: {e}", file.display()));
@@ -190,10 +199,15 @@ impl Config {
                 }
                 (None, None) => SiteConfig::default(),
             };
-            let widget = SiteConfig { site: Some(raw.id.clone()), ..widget };
-            errors.extend(check_site_config(&widget).into_iter().map(|ConfigError { field, reason }| {
-                format!("{at}.widget.{field}: {reason}")
-            }));
+            let widget = SiteConfig {
+                site: Some(raw.id.clone()),
+                ..widget
+            };
+            errors.extend(
+                check_site_config(&widget)
+                    .into_iter()
+                    .map(|ConfigError { field, reason }| format!("{at}.widget.{field}: {reason}")),
+            );
             sites.push(Site {
                 name: raw.name.unwrap_or_else(|| raw.id.clone()),
                 id: raw.id,
@@ -252,7 +266,10 @@ mod tests {
         "#;
         let err = Config::parse(toml, Path::new(".")).unwrap_err().to_string();
         assert!(err.contains("sites[0] (milomb).allowed_origins"), "{err}");
-        assert!(err.contains("sites[0] (milomb).widget.categories[0].services[0].kind"), "{err}");
+        assert!(
+            err.contains("sites[0] (milomb).widget.categories[0].services[0].kind"),
+            "{err}"
+        );
     }
 
     #[test]

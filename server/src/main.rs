@@ -10,7 +10,13 @@ use varco_server::startup;
 #[command(name = "varco-server", version, about = "Varco's reference backend")]
 struct Cli {
     /// The TOML configuration file.
-    #[arg(long, short, global = true, default_value = "server/varco.toml", env = "VARCO_CONFIG")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        default_value = "server/varco.toml",
+        env = "VARCO_CONFIG"
+    )]
     config: PathBuf,
     /// Log as JSON lines (default: human-readable).
     #[arg(long, global = true, env = "VARCO_LOG_JSON")]
@@ -130,15 +136,21 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Consents { command: ConsentsCommand::Export { site, from, to, format } } => {
-            match export_consents(&config, &site, &from, &to, format) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    ExitCode::FAILURE
-                }
+        Command::Consents {
+            command:
+                ConsentsCommand::Export {
+                    site,
+                    from,
+                    to,
+                    format,
+                },
+        } => match export_consents(&config, &site, &from, &to, format) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
             }
-        }
+        },
         Command::Serve { listen } => {
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
             let result = rt.block_on(async move {
@@ -163,13 +175,22 @@ fn main() -> ExitCode {
 
 /// Loads the knowledge base of `site`, listing every problem.
 fn load_kb(config: &Config, site: &str) -> anyhow::Result<(varco_engine::KnowledgeBase, PathBuf)> {
-    let s = config.site(site).ok_or_else(|| anyhow::anyhow!("no site {site:?} in the configuration"))?;
-    let dir = s.kb.clone().ok_or_else(|| anyhow::anyhow!("site {site:?} has no knowledge base (`kb` in its [[sites]] section)"))?;
+    let s = config
+        .site(site)
+        .ok_or_else(|| anyhow::anyhow!("no site {site:?} in the configuration"))?;
+    let dir = s.kb.clone().ok_or_else(|| {
+        anyhow::anyhow!("site {site:?} has no knowledge base (`kb` in its [[sites]] section)")
+    })?;
     match varco_engine::KnowledgeBase::load(&dir) {
         Ok(kb) => Ok((kb, dir)),
         Err(errors) => {
             let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-            anyhow::bail!("{}: {} problem(s)\n{}", dir.display(), errors.len(), list.join("\n"))
+            anyhow::bail!(
+                "{}: {} problem(s)\n{}",
+                dir.display(),
+                errors.len(),
+                list.join("\n")
+            )
         }
     }
 }
@@ -178,15 +199,33 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
     match command {
         KbCommand::Check { site } => {
             let (kb, dir) = load_kb(config, &site)?;
-            println!("{}: valid ({} topics, {} entries)", dir.display(), kb.topics().len(), kb.entries().len());
+            println!(
+                "{}: valid ({} topics, {} entries)",
+                dir.display(),
+                kb.topics().len(),
+                kb.entries().len()
+            );
         }
-        KbCommand::Ask { site, json, question } => {
+        KbCommand::Ask {
+            site,
+            json,
+            question,
+        } => {
             let (kb, _) = load_kb(config, &site)?;
             let answer = kb.answer(&question);
             if json {
                 println!("{}", serde_json::to_string(&answer)?);
             } else {
-                println!("topic: {} (confidence {:.2}{})", answer.topic, answer.confidence, if answer.confident { "" } else { ", not confident" });
+                println!(
+                    "topic: {} (confidence {:.2}{})",
+                    answer.topic,
+                    answer.confidence,
+                    if answer.confident {
+                        ""
+                    } else {
+                        ", not confident"
+                    }
+                );
                 println!("\n{}\n", answer.answer);
                 for l in &answer.links {
                     println!("  {} <{}>", l.title, l.url);
@@ -196,20 +235,31 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        KbCommand::Bench { site, questions, json, misses } => {
+        KbCommand::Bench {
+            site,
+            questions,
+            json,
+            misses,
+        } => {
             let (kb, dir) = load_kb(config, &site)?;
             let path = questions.unwrap_or_else(|| dir.join("questions.jsonl"));
-            let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-            let labelled = varco_engine::bench::read_jsonl(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            let labelled = varco_engine::bench::read_jsonl(&text)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
             let started = std::time::Instant::now();
             let report = varco_engine::bench::score(&kb, &labelled);
-            let per_answer_ms = started.elapsed().as_secs_f64() * 1000.0 / labelled.len().max(1) as f64;
+            let per_answer_ms =
+                started.elapsed().as_secs_f64() * 1000.0 / labelled.len().max(1) as f64;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 if misses {
                     for m in &report.misses {
-                        println!("  miss: {:?} expected {} got {} ({:.2})", m.q, m.expected, m.got, m.confidence);
+                        println!(
+                            "  miss: {:?} expected {} got {} ({:.2})",
+                            m.q, m.expected, m.got, m.confidence
+                        );
                     }
                 }
                 println!(
@@ -224,8 +274,11 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
 
 fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("VARCO_LOG").unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("VARCO_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -242,11 +295,19 @@ fn bound(value: &str, end: bool) -> anyhow::Result<String> {
             .ok_or_else(|| anyhow::anyhow!("{value:?} is not a date (YYYY-MM-DD)"))?;
         return Ok(rfc3339_utc(if end { start + 86_400_000 } else { start }));
     }
-    let ms = parse_rfc3339_ms(value).ok_or_else(|| anyhow::anyhow!("{value:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 date-time"))?;
+    let ms = parse_rfc3339_ms(value).ok_or_else(|| {
+        anyhow::anyhow!("{value:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 date-time")
+    })?;
     Ok(rfc3339_utc(ms))
 }
 
-fn export_consents(config: &Config, site: &str, from: &str, to: &str, format: ExportFormat) -> anyhow::Result<()> {
+fn export_consents(
+    config: &Config,
+    site: &str,
+    from: &str,
+    to: &str,
+    format: ExportFormat,
+) -> anyhow::Result<()> {
     use std::io::Write;
     if config.site(site).is_none() {
         anyhow::bail!("no site {site:?} in the configuration");
@@ -294,7 +355,11 @@ fn export_consents(config: &Config, site: &str, from: &str, to: &str, format: Ex
 /// Quotes a CSV field when it needs it (RFC 4180); a leading `=`, `+`, `-`
 /// or `@` is prefixed with `'` so that a spreadsheet never runs it as a formula.
 fn csv_field(f: &str) -> String {
-    let f = if f.starts_with(['=', '+', '-', '@']) { format!("'{f}") } else { f.to_owned() };
+    let f = if f.starts_with(['=', '+', '-', '@']) {
+        format!("'{f}")
+    } else {
+        f.to_owned()
+    };
     if f.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", f.replace('"', "\"\""))
     } else {

@@ -24,7 +24,11 @@ struct Bucket {
 impl<K: Eq + Hash + Clone> RateLimiter<K> {
     pub fn new(per_minute: u32) -> Self {
         let per_minute = per_minute.max(1) as f64;
-        RateLimiter { per_minute, burst: (per_minute / 2.0).max(1.0), buckets: Mutex::new(HashMap::new()) }
+        RateLimiter {
+            per_minute,
+            burst: (per_minute / 2.0).max(1.0),
+            buckets: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Takes one token for `key` at `now`. `Err(wait)` says how long until
@@ -35,17 +39,25 @@ impl<K: Eq + Hash + Clone> RateLimiter<K> {
         if buckets.len() > 10_000 {
             let burst = self.burst;
             let rate = self.per_minute / 60.0;
-            buckets.retain(|_, b| b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate < burst);
+            buckets.retain(|_, b| {
+                b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate < burst
+            });
         }
-        let bucket = buckets.entry(key.clone()).or_insert(Bucket { tokens: self.burst, at: now });
-        let refill = now.saturating_duration_since(bucket.at).as_secs_f64() * self.per_minute / 60.0;
+        let bucket = buckets.entry(key.clone()).or_insert(Bucket {
+            tokens: self.burst,
+            at: now,
+        });
+        let refill =
+            now.saturating_duration_since(bucket.at).as_secs_f64() * self.per_minute / 60.0;
         bucket.tokens = (bucket.tokens + refill).min(self.burst);
         bucket.at = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - bucket.tokens) * 60.0 / self.per_minute))
+            Err(Duration::from_secs_f64(
+                (1.0 - bucket.tokens) * 60.0 / self.per_minute,
+            ))
         }
     }
 }
@@ -62,7 +74,10 @@ mod tests {
             assert!(limiter.check(&"a", t0).is_ok(), "burst message {i}");
         }
         let wait = limiter.check(&"a", t0).unwrap_err();
-        assert!(wait > Duration::from_secs(2) && wait <= Duration::from_secs(3), "{wait:?}");
+        assert!(
+            wait > Duration::from_secs(2) && wait <= Duration::from_secs(3),
+            "{wait:?}"
+        );
         // Another client is not affected.
         assert!(limiter.check(&"b", t0).is_ok());
         // Three seconds later one more token is there, not two.

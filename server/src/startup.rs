@@ -1,14 +1,14 @@
 //! Building the application and running it.
 
 use crate::api;
+use crate::chat::{self, load_assistants, Assistants, Hub};
 use crate::config::Config;
+use crate::rate::RateLimiter;
 use crate::storage::Storage;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::routing::{any, get, post};
 use axum::{middleware, Router};
-use crate::chat::{self, load_assistants, Assistants, Hub};
-use crate::rate::RateLimiter;
 use std::collections::HashSet;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
@@ -50,13 +50,22 @@ impl AppState {
     }
 
     pub fn answering(&self, thread_id: &str) -> bool {
-        self.answering.lock().unwrap_or_else(|e| e.into_inner()).contains(thread_id)
+        self.answering
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(thread_id)
     }
     pub fn answering_start(&self, thread_id: &str) {
-        self.answering.lock().unwrap_or_else(|e| e.into_inner()).insert(thread_id.to_owned());
+        self.answering
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(thread_id.to_owned());
     }
     pub fn answering_end(&self, thread_id: &str) {
-        self.answering.lock().unwrap_or_else(|e| e.into_inner()).remove(thread_id);
+        self.answering
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(thread_id);
     }
 }
 
@@ -79,13 +88,20 @@ pub fn router(state: AppState) -> Router {
         .nest("/api", api)
         // Stand-in for a third-party analytics host: the demo's fake Matomo
         // tracker sends its hits here, so tests can see whether it ran.
-        .route("/demo-analytics/matomo.php", any(|| async { StatusCode::NO_CONTENT }));
+        .route(
+            "/demo-analytics/matomo.php",
+            any(|| async { StatusCode::NO_CONTENT }),
+        );
 
     if let Some(root) = &state.config.server.static_root {
         // The widget may be loaded from another origin than the page: CORS
         // for the loader and the .wasm (fetched with credentials: omit).
         let widget = Router::new()
-            .fallback_service(ServeDir::new(root.join("pkg")).precompressed_br().precompressed_gzip())
+            .fallback_service(
+                ServeDir::new(root.join("pkg"))
+                    .precompressed_br()
+                    .precompressed_gzip(),
+            )
             .layer(SetResponseHeaderLayer::overriding(
                 header::ACCESS_CONTROL_ALLOW_ORIGIN,
                 HeaderValue::from_static("*"),
@@ -146,10 +162,13 @@ pub async fn serve_with(
     let mut graceful = stopping.clone();
     let mut grace = stopping;
     // The peer address feeds the per-client rate limit.
-    let server = axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            let _ = graceful.wait_for(|s| *s).await;
-        });
+    let server = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = graceful.wait_for(|s| *s).await;
+    });
     tokio::select! {
         result = server => result?,
         _ = async move {

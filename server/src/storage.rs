@@ -33,7 +33,8 @@ impl Storage {
     pub async fn open(path: &Path) -> anyhow::Result<Storage> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
             }
         }
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
@@ -47,7 +48,10 @@ impl Storage {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot open the database {}", path.display()))?;
-        sqlx::migrate!("./migrations").run(&pool).await.context("database migration failed")?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .context("database migration failed")?;
         Ok(Storage { pool })
     }
 
@@ -66,10 +70,11 @@ impl Storage {
         .await?;
         let mut out = Vec::new();
         for (table,) in tables {
-            let cols: Vec<(String,)> = sqlx::query_as("SELECT name FROM pragma_table_info(?) ORDER BY cid")
-                .bind(&table)
-                .fetch_all(&self.pool)
-                .await?;
+            let cols: Vec<(String,)> =
+                sqlx::query_as("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                    .bind(&table)
+                    .fetch_all(&self.pool)
+                    .await?;
             out.push((table, cols.into_iter().map(|(c,)| c).collect()));
         }
         Ok(out)
@@ -77,7 +82,11 @@ impl Storage {
 
     /// Appends a consent record. A `record_id` seen before is not stored
     /// again: the first copy's sequence number is returned with `duplicate`.
-    pub async fn insert_consent(&self, r: &ConsentRecord, received_at: &str) -> anyhow::Result<ConsentReceipt> {
+    pub async fn insert_consent(
+        &self,
+        r: &ConsentRecord,
+        received_at: &str,
+    ) -> anyhow::Result<ConsentReceipt> {
         let inserted: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO consent_records
                 (record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash)
@@ -99,19 +108,32 @@ impl Storage {
         .fetch_optional(&self.pool)
         .await?;
         if let Some((seq,)) = inserted {
-            return Ok(ConsentReceipt { seq, received_at: received_at.to_owned(), duplicate: false });
+            return Ok(ConsentReceipt {
+                seq,
+                received_at: received_at.to_owned(),
+                duplicate: false,
+            });
         }
         let (seq, first_received): (i64, String) =
             sqlx::query_as("SELECT seq, received_at FROM consent_records WHERE record_id = ?")
                 .bind(&r.record_id)
                 .fetch_one(&self.pool)
                 .await?;
-        Ok(ConsentReceipt { seq, received_at: first_received, duplicate: true })
+        Ok(ConsentReceipt {
+            seq,
+            received_at: first_received,
+            duplicate: true,
+        })
     }
 
     /// Consent records of a site received in `[from, to)` (RFC 3339 strings,
     /// compared as text: every stored time is UTC with the same shape).
-    pub async fn consents(&self, site: &str, from: &str, to: &str) -> anyhow::Result<Vec<StoredConsent>> {
+    pub async fn consents(
+        &self,
+        site: &str,
+        from: &str,
+        to: &str,
+    ) -> anyhow::Result<Vec<StoredConsent>> {
         let rows: Vec<(i64, String, String, String, String, String, String, String, String, String, String, String)> =
             sqlx::query_as(
                 "SELECT seq, record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash
@@ -123,30 +145,49 @@ impl Storage {
             .fetch_all(&self.pool)
             .await?;
         rows.into_iter()
-            .map(|(seq, record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash)| {
-                Ok(StoredConsent {
+            .map(
+                |(
                     seq,
+                    record_id,
+                    consent_id,
+                    site,
+                    decided_at,
                     received_at,
-                    record: ConsentRecord {
-                        record_id,
-                        consent_id,
-                        site,
-                        decided_at,
-                        revision,
-                        accepted: serde_json::from_str(&accepted)?,
-                        rejected: serde_json::from_str(&rejected)?,
-                        action: serde_json::from_value(serde_json::Value::String(action))?,
-                        language,
-                        texts_hash,
-                    },
-                })
-            })
+                    revision,
+                    accepted,
+                    rejected,
+                    action,
+                    language,
+                    texts_hash,
+                )| {
+                    Ok(StoredConsent {
+                        seq,
+                        received_at,
+                        record: ConsentRecord {
+                            record_id,
+                            consent_id,
+                            site,
+                            decided_at,
+                            revision,
+                            accepted: serde_json::from_str(&accepted)?,
+                            rejected: serde_json::from_str(&rejected)?,
+                            action: serde_json::from_value(serde_json::Value::String(action))?,
+                            language,
+                            texts_hash,
+                        },
+                    })
+                },
+            )
             .collect()
     }
 
     /// Creates a thread; an existing `thread_id` is left as it is and
     /// returned (a retried create), with `false` as second value.
-    pub async fn create_thread(&self, t: &NewThread, now: &str) -> anyhow::Result<(StoredThread, bool)> {
+    pub async fn create_thread(
+        &self,
+        t: &NewThread,
+        now: &str,
+    ) -> anyhow::Result<(StoredThread, bool)> {
         let created = sqlx::query(
             "INSERT INTO threads (thread_id, site, language, terms_revision, created_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (thread_id) DO NOTHING",
@@ -160,7 +201,10 @@ impl Storage {
         .await?
         .rows_affected()
             == 1;
-        let thread = self.thread(&t.thread_id).await?.context("thread vanished after insert")?;
+        let thread = self
+            .thread(&t.thread_id)
+            .await?
+            .context("thread vanished after insert")?;
         Ok((thread, created))
     }
 
@@ -170,15 +214,32 @@ impl Storage {
                 .bind(thread_id)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(thread_id, site, language, created_at, ended_at)| StoredThread { thread_id, site, language, created_at, ended_at }))
+        Ok(row.map(
+            |(thread_id, site, language, created_at, ended_at)| StoredThread {
+                thread_id,
+                site,
+                language,
+                created_at,
+                ended_at,
+            },
+        ))
     }
 
     /// Appends a message to a thread. A visitor message whose
     /// `client_message_id` was stored before is not stored again: the first
     /// copy's event id is returned with `true` (duplicate).
-    pub async fn append_message(&self, thread_id: &str, message: &ChatMessage) -> anyhow::Result<(i64, bool)> {
-        let body = serde_json::to_string(&ChatEvent::Message { message: message.clone() })?;
-        let author = serde_json::to_value(message.author)?.as_str().unwrap_or_default().to_owned();
+    pub async fn append_message(
+        &self,
+        thread_id: &str,
+        message: &ChatMessage,
+    ) -> anyhow::Result<(i64, bool)> {
+        let body = serde_json::to_string(&ChatEvent::Message {
+            message: message.clone(),
+        })?;
+        let author = serde_json::to_value(message.author)?
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let inserted: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO thread_events (thread_id, kind, author, client_message_id, body, created_at)
              VALUES (?, 'message', ?, ?, ?, ?)
@@ -195,11 +256,13 @@ impl Storage {
         if let Some((id,)) = inserted {
             return Ok((id, false));
         }
-        let (id,): (i64,) = sqlx::query_as("SELECT event_id FROM thread_events WHERE thread_id = ? AND client_message_id = ?")
-            .bind(thread_id)
-            .bind(&message.client_message_id)
-            .fetch_one(&self.pool)
-            .await?;
+        let (id,): (i64,) = sqlx::query_as(
+            "SELECT event_id FROM thread_events WHERE thread_id = ? AND client_message_id = ?",
+        )
+        .bind(thread_id)
+        .bind(&message.client_message_id)
+        .fetch_one(&self.pool)
+        .await?;
         Ok((id, true))
     }
 
@@ -207,12 +270,13 @@ impl Storage {
     /// id, or `None` if it had ended already.
     pub async fn end_thread(&self, thread_id: &str, now: &str) -> anyhow::Result<Option<i64>> {
         let mut tx = self.pool.begin().await?;
-        let changed = sqlx::query("UPDATE threads SET ended_at = ? WHERE thread_id = ? AND ended_at IS NULL")
-            .bind(now)
-            .bind(thread_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let changed =
+            sqlx::query("UPDATE threads SET ended_at = ? WHERE thread_id = ? AND ended_at IS NULL")
+                .bind(now)
+                .bind(thread_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         if changed == 0 {
             return Ok(None);
         }
@@ -229,14 +293,20 @@ impl Storage {
     }
 
     /// The stored events of a thread after `after`, in order.
-    pub async fn events_after(&self, thread_id: &str, after: i64) -> anyhow::Result<Vec<(i64, ChatEvent)>> {
+    pub async fn events_after(
+        &self,
+        thread_id: &str,
+        after: i64,
+    ) -> anyhow::Result<Vec<(i64, ChatEvent)>> {
         let rows: Vec<(i64, String)> =
             sqlx::query_as("SELECT event_id, body FROM thread_events WHERE thread_id = ? AND event_id > ? ORDER BY event_id")
                 .bind(thread_id)
                 .bind(after)
                 .fetch_all(&self.pool)
                 .await?;
-        rows.into_iter().map(|(id, body)| Ok((id, serde_json::from_str(&body)?))).collect()
+        rows.into_iter()
+            .map(|(id, body)| Ok((id, serde_json::from_str(&body)?)))
+            .collect()
     }
 
     /// Whether the thread's last stored event is a visitor message, i.e. an

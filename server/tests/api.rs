@@ -13,29 +13,40 @@ async fn healthz_answers_and_the_database_file_is_created_with_its_migrations() 
     assert_eq!(r.status(), 200);
     let h: Health = r.json().await.unwrap();
     assert_eq!(h.status, "ok");
-    assert!(app.db.exists(), "the SQLite file is created under its folder");
+    assert!(
+        app.db.exists(),
+        "the SQLite file is created under its folder"
+    );
     let db = app.db.clone();
     let _dir = app.stop().await;
 
     // The migrations ran: the consent table exists in the file on disk.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
-    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM sqlite_master WHERE name = 'consent_records'")
-        .fetch_one(&pool)
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
         .await
         .unwrap();
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM sqlite_master WHERE name = 'consent_records'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(n, 1);
 }
 
 #[tokio::test]
 async fn site_config_is_served_for_a_known_site() {
     let app = spawn_app().await;
-    let r = reqwest::get(format!("{}/api/v1/sites/milomb", app.base)).await.unwrap();
+    let r = reqwest::get(format!("{}/api/v1/sites/milomb", app.base))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let cfg: SiteConfig = r.json().await.unwrap();
     assert_eq!(cfg.site.as_deref(), Some("milomb"));
     assert_eq!(cfg.revision.as_deref(), Some("7"));
     assert_eq!(cfg.categories.len(), 2);
-    assert_eq!(cfg.categories[1].services[0].cookies, ["_pk_id.*", "_pk_ses.*"]);
+    assert_eq!(
+        cfg.categories[1].services[0].cookies,
+        ["_pk_id.*", "_pk_ses.*"]
+    );
     app.stop().await;
 }
 
@@ -57,14 +68,27 @@ async fn origins_are_checked_and_allowed_ones_get_cors_headers() {
     let client = reqwest::Client::new();
     let url = format!("{}/api/v1/sites/milomb", app.base);
 
-    let r = client.get(&url).header("origin", "https://evil.example").send().await.unwrap();
+    let r = client
+        .get(&url)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     let e: ApiError = r.json().await.unwrap();
     assert_eq!(e.error, "origin_not_allowed");
 
-    let r = client.get(&url).header("origin", "https://www.milomb.camcom.it").send().await.unwrap();
+    let r = client
+        .get(&url)
+        .header("origin", "https://www.milomb.camcom.it")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert_eq!(r.headers()["access-control-allow-origin"], "https://www.milomb.camcom.it");
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://www.milomb.camcom.it"
+    );
 
     let r = client
         .request(reqwest::Method::OPTIONS, &url)
@@ -74,20 +98,30 @@ async fn origins_are_checked_and_allowed_ones_get_cors_headers() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    assert!(r.headers()["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+    assert!(r.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("POST"));
     app.stop().await;
 }
 
 #[tokio::test]
 async fn widget_files_are_served_cross_origin_with_the_wasm_mime_type() {
     let app = spawn_app().await;
-    let r = reqwest::get(format!("{}/varco/varco_bg.wasm", app.base)).await.unwrap();
+    let r = reqwest::get(format!("{}/varco/varco_bg.wasm", app.base))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/wasm");
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
-    let r = reqwest::get(format!("{}/varco/varco.js", app.base)).await.unwrap();
+    let r = reqwest::get(format!("{}/varco/varco.js", app.base))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().contains("javascript"));
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
     let r = reqwest::get(format!("{}/", app.base)).await.unwrap();
     assert_eq!(r.status(), 200);
     app.stop().await;
@@ -140,5 +174,9 @@ kind = "analytics"
         .arg("check-config")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -40,16 +40,31 @@ async fn a_record_is_stored_once_however_often_it_is_retried() {
         assert!(again.duplicate);
         assert_eq!(again.seq, first.seq);
     }
-    let second: ConsentReceipt = client.post(&url).json(&record(R2)).send().await.unwrap().json().await.unwrap();
+    let second: ConsentReceipt = client
+        .post(&url)
+        .json(&record(R2))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(second.seq > first.seq);
 
     let db = app.db.clone();
     let _dir = app.stop().await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
-    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM consent_records").fetch_one(&pool).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM consent_records")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(n, 2);
     // Append-only: the database itself refuses to rewrite history.
-    let update = sqlx::query("UPDATE consent_records SET action = 'accept_all' WHERE seq = 1").execute(&pool).await;
+    let update = sqlx::query("UPDATE consent_records SET action = 'accept_all' WHERE seq = 1")
+        .execute(&pool)
+        .await;
     assert!(update.unwrap_err().to_string().contains("append-only"));
 }
 
@@ -66,7 +81,11 @@ async fn invalid_records_get_a_json_4xx_naming_the_problem() {
     assert_eq!(r.status(), 422);
     let e: ApiError = r.json().await.unwrap();
     assert_eq!(e.error, "invalid_record");
-    assert!(e.message.contains("consent_id") && e.message.contains("necessary"), "{}", e.message);
+    assert!(
+        e.message.contains("consent_id") && e.message.contains("necessary"),
+        "{}",
+        e.message
+    );
 
     let mut unknown = record(R1);
     unknown.site = "altrove".into();
@@ -81,14 +100,31 @@ async fn invalid_records_get_a_json_4xx_naming_the_problem() {
     let e: ApiError = r.json().await.unwrap();
     assert_eq!(e.error, "invalid_body");
 
-    let r = client.post(&url).header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let r = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    let r = client.post(&url).json(&"x".repeat(4000)).send().await.unwrap();
+    let r = client
+        .post(&url)
+        .json(&"x".repeat(4000))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
     let e: ApiError = r.json().await.unwrap();
     assert_eq!(e.error, "body_too_large");
 
-    let r = client.post(&url).header("origin", "https://evil.example").json(&record(R1)).send().await.unwrap();
+    let r = client
+        .post(&url)
+        .header("origin", "https://evil.example")
+        .json(&record(R1))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     app.stop().await;
 }
@@ -112,17 +148,28 @@ async fn the_export_command_prints_the_period_as_csv_and_json() {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_varco-server"))
             .arg("--config")
             .arg(&config)
-            .args(["consents", "export", "--site", "milomb", "--from", from, "--to", to, "--format", format])
+            .args([
+                "consents", "export", "--site", "milomb", "--from", from, "--to", to, "--format",
+                format,
+            ])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let csv = run("csv", &today, &today);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[0].starts_with("seq,received_at,record_id"));
-    assert!(lines[1].contains(R1) && lines[1].contains("accept_all") && lines[1].contains("necessari analitici"));
+    assert!(
+        lines[1].contains(R1)
+            && lines[1].contains("accept_all")
+            && lines[1].contains("necessari analitici")
+    );
     assert!(lines[2].contains(R2) && lines[2].contains("custom"));
     let json: serde_json::Value = serde_json::from_str(&run("json", &today, &today)).unwrap();
     assert_eq!(json.as_array().unwrap().len(), 2);

@@ -15,12 +15,23 @@ fn uuid() -> String {
 }
 
 async fn post(base: &str, path: &str, body: Value) -> reqwest::Response {
-    reqwest::Client::new().post(format!("{base}{path}")).header("origin", ORIGIN).json(&body).send().await.unwrap()
+    reqwest::Client::new()
+        .post(format!("{base}{path}"))
+        .header("origin", ORIGIN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn new_thread(base: &str) -> String {
     let id = uuid();
-    let r = post(base, "/api/v1/threads", json!({"thread_id": id, "site": "milomb", "language": "it", "terms_revision": "1"})).await;
+    let r = post(
+        base,
+        "/api/v1/threads",
+        json!({"thread_id": id, "site": "milomb", "language": "it", "terms_revision": "1"}),
+    )
+    .await;
     assert_eq!(r.status(), 201);
     id
 }
@@ -33,7 +44,9 @@ async fn read_events(
     last_event_id: Option<i64>,
     until: impl Fn(&[(Option<i64>, String, Value)]) -> bool,
 ) -> Vec<(Option<i64>, String, Value)> {
-    let mut req = reqwest::Client::new().get(format!("{base}/api/v1/threads/{thread}/events")).header("origin", ORIGIN);
+    let mut req = reqwest::Client::new()
+        .get(format!("{base}/api/v1/threads/{thread}/events"))
+        .header("origin", ORIGIN);
     if let Some(id) = last_event_id {
         req = req.header("last-event-id", id.to_string());
     }
@@ -44,7 +57,11 @@ async fn read_events(
     let mut events = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while !until(&events) {
-        let chunk = tokio::time::timeout_at(deadline, resp.chunk()).await.expect("events in time").unwrap().unwrap();
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk())
+            .await
+            .expect("events in time")
+            .unwrap()
+            .unwrap();
         buf.push_str(&String::from_utf8_lossy(&chunk));
         while let Some(end) = buf.find("\n\n") {
             let block: String = buf.drain(..end + 2).collect();
@@ -67,7 +84,11 @@ async fn read_events(
 }
 
 fn messages(events: &[(Option<i64>, String, Value)]) -> Vec<&Value> {
-    events.iter().filter(|(_, n, _)| n == "message").map(|(_, _, d)| &d["message"]).collect()
+    events
+        .iter()
+        .filter(|(_, n, _)| n == "message")
+        .map(|(_, _, d)| &d["message"])
+        .collect()
 }
 
 #[tokio::test]
@@ -76,12 +97,22 @@ async fn a_message_is_stored_once_and_answered_on_the_stream_with_a_topic() {
     let thread = new_thread(&app.base).await;
     let cmid = uuid();
     let body = json!({"client_message_id": cmid, "text": "come faccio ad avere lo spid?"});
-    let first = post(&app.base, &format!("/api/v1/threads/{thread}/messages"), body.clone()).await;
+    let first = post(
+        &app.base,
+        &format!("/api/v1/threads/{thread}/messages"),
+        body.clone(),
+    )
+    .await;
     assert_eq!(first.status(), 202);
     let first: Value = first.json().await.unwrap();
     assert_eq!(first["duplicate"], false);
     // A retry (the answer to the first was lost) is the same message.
-    let retry = post(&app.base, &format!("/api/v1/threads/{thread}/messages"), body).await;
+    let retry = post(
+        &app.base,
+        &format!("/api/v1/threads/{thread}/messages"),
+        body,
+    )
+    .await;
     assert_eq!(retry.status(), 200);
     let retry: Value = retry.json().await.unwrap();
     assert_eq!(retry["duplicate"], true);
@@ -105,19 +136,40 @@ async fn a_message_is_stored_once_and_answered_on_the_stream_with_a_topic() {
 async fn the_stream_resumes_after_last_event_id_without_repeating() {
     let app = spawn_app().await;
     let thread = new_thread(&app.base).await;
-    for text in ["quanto costa la visura camerale", "e il diritto annuale quando si paga?"] {
-        let r = post(&app.base, &format!("/api/v1/threads/{thread}/messages"), json!({"client_message_id": uuid(), "text": text})).await;
+    for text in [
+        "quanto costa la visura camerale",
+        "e il diritto annuale quando si paga?",
+    ] {
+        let r = post(
+            &app.base,
+            &format!("/api/v1/threads/{thread}/messages"),
+            json!({"client_message_id": uuid(), "text": text}),
+        )
+        .await;
         assert_eq!(r.status(), 202);
         // One question at a time, as a visitor would.
-        read_events(&app.base, &thread, None, |e| messages(e).iter().filter(|m| m["author"] == "assistant").count() >= 1).await;
+        read_events(&app.base, &thread, None, |e| {
+            messages(e)
+                .iter()
+                .filter(|m| m["author"] == "assistant")
+                .count()
+                >= 1
+        })
+        .await;
     }
     let all = read_events(&app.base, &thread, None, |e| messages(e).len() >= 4).await;
     assert_eq!(messages(&all).len(), 4);
     let second_id = all.iter().filter_map(|(id, _, _)| *id).nth(1).unwrap();
-    let rest = read_events(&app.base, &thread, Some(second_id), |e| messages(e).len() >= 2).await;
+    let rest = read_events(&app.base, &thread, Some(second_id), |e| {
+        messages(e).len() >= 2
+    })
+    .await;
     let rest_ids: Vec<i64> = rest.iter().filter_map(|(id, _, _)| *id).collect();
     assert!(rest_ids.iter().all(|id| *id > second_id), "{rest_ids:?}");
-    assert_eq!(messages(&rest)[0]["text"], "e il diritto annuale quando si paga?");
+    assert_eq!(
+        messages(&rest)[0]["text"],
+        "e il diritto annuale quando si paga?"
+    );
     assert_eq!(messages(&rest)[1]["topic"], "diritto-annuale");
     app.stop().await;
 }
@@ -126,13 +178,31 @@ async fn the_stream_resumes_after_last_event_id_without_repeating() {
 async fn ending_a_thread_is_an_event_and_later_messages_are_refused() {
     let app = spawn_app().await;
     let thread = new_thread(&app.base).await;
-    let r = post(&app.base, &format!("/api/v1/threads/{thread}/end"), json!({})).await;
+    let r = post(
+        &app.base,
+        &format!("/api/v1/threads/{thread}/end"),
+        json!({}),
+    )
+    .await;
     assert_eq!(r.status(), 204);
-    let again = post(&app.base, &format!("/api/v1/threads/{thread}/end"), json!({})).await;
+    let again = post(
+        &app.base,
+        &format!("/api/v1/threads/{thread}/end"),
+        json!({}),
+    )
+    .await;
     assert_eq!(again.status(), 204, "idempotent");
-    let events = read_events(&app.base, &thread, None, |e| e.iter().any(|(_, n, _)| n == "end")).await;
+    let events = read_events(&app.base, &thread, None, |e| {
+        e.iter().any(|(_, n, _)| n == "end")
+    })
+    .await;
     assert_eq!(events.iter().filter(|(_, n, _)| n == "end").count(), 1);
-    let late = post(&app.base, &format!("/api/v1/threads/{thread}/messages"), json!({"client_message_id": uuid(), "text": "ciao"})).await;
+    let late = post(
+        &app.base,
+        &format!("/api/v1/threads/{thread}/messages"),
+        json!({"client_message_id": uuid(), "text": "ciao"}),
+    )
+    .await;
     assert_eq!(late.status(), 409);
     assert_eq!(late.json::<Value>().await.unwrap()["error"], "thread_ended");
     app.stop().await;
@@ -144,30 +214,85 @@ async fn bad_requests_get_a_json_4xx_never_a_500() {
     let thread = new_thread(&app.base).await;
     let msg = format!("/api/v1/threads/{thread}/messages");
     let cases: Vec<(&str, String, Value, u16)> = vec![
-        ("bad thread id", "/api/v1/threads".into(), json!({"thread_id": "42", "site": "milomb", "language": "it", "terms_revision": "1"}), 400),
-        ("unknown site", "/api/v1/threads".into(), json!({"thread_id": uuid(), "site": "nope", "language": "it", "terms_revision": "1"}), 422),
-        ("bad language", "/api/v1/threads".into(), json!({"thread_id": uuid(), "site": "milomb", "language": "xx", "terms_revision": "1"}), 422),
-        ("a UserID is not accepted", "/api/v1/threads".into(), json!({"thread_id": uuid(), "site": "milomb", "language": "it", "terms_revision": "1", "user_id": uuid()}), 422),
-        ("empty text", msg.clone(), json!({"client_message_id": uuid(), "text": "   "}), 422),
-        ("bad client id", msg.clone(), json!({"client_message_id": "x", "text": "ciao"}), 400),
+        (
+            "bad thread id",
+            "/api/v1/threads".into(),
+            json!({"thread_id": "42", "site": "milomb", "language": "it", "terms_revision": "1"}),
+            400,
+        ),
+        (
+            "unknown site",
+            "/api/v1/threads".into(),
+            json!({"thread_id": uuid(), "site": "nope", "language": "it", "terms_revision": "1"}),
+            422,
+        ),
+        (
+            "bad language",
+            "/api/v1/threads".into(),
+            json!({"thread_id": uuid(), "site": "milomb", "language": "xx", "terms_revision": "1"}),
+            422,
+        ),
+        (
+            "a UserID is not accepted",
+            "/api/v1/threads".into(),
+            json!({"thread_id": uuid(), "site": "milomb", "language": "it", "terms_revision": "1", "user_id": uuid()}),
+            422,
+        ),
+        (
+            "empty text",
+            msg.clone(),
+            json!({"client_message_id": uuid(), "text": "   "}),
+            422,
+        ),
+        (
+            "bad client id",
+            msg.clone(),
+            json!({"client_message_id": "x", "text": "ciao"}),
+            400,
+        ),
         ("missing field", msg.clone(), json!({"text": "ciao"}), 422),
-        ("unknown thread", format!("/api/v1/threads/{}/messages", uuid()), json!({"client_message_id": uuid(), "text": "ciao"}), 404),
+        (
+            "unknown thread",
+            format!("/api/v1/threads/{}/messages", uuid()),
+            json!({"client_message_id": uuid(), "text": "ciao"}),
+            404,
+        ),
     ];
     for (what, path, body, status) in cases {
         let r = post(&app.base, &path, body).await;
         assert_eq!(r.status().as_u16(), status, "{what}");
         let body: Value = r.json().await.unwrap();
-        assert!(body["error"].is_string() && body["message"].is_string(), "{what}: {body}");
+        assert!(
+            body["error"].is_string() && body["message"].is_string(),
+            "{what}: {body}"
+        );
     }
     // Not JSON at all, and a body over the size limit.
     let c = reqwest::Client::new();
-    let r = c.post(format!("{}{msg}", app.base)).header("content-type", "application/json").body("{nope").send().await.unwrap();
+    let r = c
+        .post(format!("{}{msg}", app.base))
+        .header("content-type", "application/json")
+        .body("{nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let big = json!({"client_message_id": uuid(), "text": "a".repeat(5000)});
-    let r = c.post(format!("{}{msg}", app.base)).json(&big).send().await.unwrap();
+    let r = c
+        .post(format!("{}{msg}", app.base))
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
     // Another site's origin.
-    let r = c.post(format!("{}{msg}", app.base)).header("origin", "https://evil.example").json(&json!({"client_message_id": uuid(), "text": "ciao"})).send().await.unwrap();
+    let r = c
+        .post(format!("{}{msg}", app.base))
+        .header("origin", "https://evil.example")
+        .json(&json!({"client_message_id": uuid(), "text": "ciao"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 403);
     app.stop().await;
 }
@@ -177,10 +302,20 @@ async fn a_message_over_2000_characters_is_refused_by_name() {
     let app = spawn_app_with("body_limit = 65536").await;
     let thread = new_thread(&app.base).await;
     let path = format!("/api/v1/threads/{thread}/messages");
-    let r = post(&app.base, &path, json!({"client_message_id": uuid(), "text": "è".repeat(2001)})).await;
+    let r = post(
+        &app.base,
+        &path,
+        json!({"client_message_id": uuid(), "text": "è".repeat(2001)}),
+    )
+    .await;
     assert_eq!(r.status(), 422);
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_text");
-    let r = post(&app.base, &path, json!({"client_message_id": uuid(), "text": "è".repeat(2000)})).await;
+    let r = post(
+        &app.base,
+        &path,
+        json!({"client_message_id": uuid(), "text": "è".repeat(2000)}),
+    )
+    .await;
     assert_eq!(r.status(), 202, "2000 characters (4000 bytes) are fine");
     app.stop().await;
 }
@@ -192,13 +327,26 @@ async fn a_flood_of_messages_is_rate_limited_per_client_with_retry_after() {
     let path = format!("/api/v1/threads/{thread}/messages");
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        let r = post(&app.base, &path, json!({"client_message_id": uuid(), "text": "ciao"})).await;
-        statuses.push((r.status().as_u16(), r.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned())));
+        let r = post(
+            &app.base,
+            &path,
+            json!({"client_message_id": uuid(), "text": "ciao"}),
+        )
+        .await;
+        statuses.push((
+            r.status().as_u16(),
+            r.headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned()),
+        ));
     }
     assert_eq!(statuses[0].0, 202);
     assert_eq!(statuses[1].0, 202);
     assert_eq!(statuses[2].0, 429, "{statuses:?}");
-    assert!(statuses[2].1.as_deref().is_some_and(|s| s.parse::<u64>().unwrap() >= 1));
+    assert!(statuses[2]
+        .1
+        .as_deref()
+        .is_some_and(|s| s.parse::<u64>().unwrap() >= 1));
     app.stop().await;
 }
 
@@ -208,7 +356,10 @@ async fn thread_tables_hold_no_user_id() {
     let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
     for (table, columns) in storage.schema().await.unwrap() {
         if table.starts_with("thread") {
-            assert!(columns.iter().all(|c| !c.contains("user")), "{table}: {columns:?}");
+            assert!(
+                columns.iter().all(|c| !c.contains("user")),
+                "{table}: {columns:?}"
+            );
         }
     }
     storage.close().await;

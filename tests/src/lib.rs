@@ -8,9 +8,15 @@
 use anyhow::{anyhow, bail, Context, Result};
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
-use chromiumoxide::cdp::browser_protocol::network::{BlockPattern, EventRequestWillBeSent, SetBlockedUrLsParams};
-use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams};
-use chromiumoxide::cdp::js_protocol::runtime::{EvaluateParams, EventConsoleApiCalled, EventExceptionThrown};
+use chromiumoxide::cdp::browser_protocol::network::{
+    BlockPattern, EventRequestWillBeSent, SetBlockedUrLsParams,
+};
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
+use chromiumoxide::cdp::js_protocol::runtime::{
+    EvaluateParams, EventConsoleApiCalled, EventExceptionThrown,
+};
 use chromiumoxide::Page;
 use futures::StreamExt;
 use serde_json::Value;
@@ -24,7 +30,10 @@ use varco_server::config::Config;
 
 /// The repository's root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_owned()
 }
 
 /// A running server with its own database.
@@ -47,7 +56,10 @@ impl TestServer {
 
     /// Like [`TestServer::start`], with the configuration changed by `edit`
     /// first (a new revision on the server, another setting...).
-    pub async fn start_with(extra_origins: &[String], edit: impl FnOnce(&mut Config)) -> Result<TestServer> {
+    pub async fn start_with(
+        extra_origins: &[String],
+        edit: impl FnOnce(&mut Config),
+    ) -> Result<TestServer> {
         Self::start_custom(extra_origins, edit, |_| {}).await
     }
 
@@ -60,7 +72,10 @@ impl TestServer {
     ) -> Result<TestServer> {
         let pkg = root().join("pkg/varco_bg.wasm");
         if !pkg.exists() {
-            bail!("{} is missing: run `cargo xtask test` (it builds pkg/ first)", pkg.display());
+            bail!(
+                "{} is missing: run `cargo xtask test` (it builds pkg/ first)",
+                pkg.display()
+            );
         }
         let dir = tempfile::tempdir()?;
         let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -83,7 +98,14 @@ impl TestServer {
             },
             customize,
         ));
-        let server = TestServer { base, db_path, config, shutdown: Some(tx), handle: Some(handle), _dir: dir };
+        let server = TestServer {
+            base,
+            db_path,
+            config,
+            shutdown: Some(tx),
+            handle: Some(handle),
+            _dir: dir,
+        };
         server.wait_healthy().await?;
         Ok(server)
     }
@@ -97,7 +119,10 @@ impl TestServer {
         if let Some(mut h) = self.handle.take() {
             // Open event streams keep a graceful shutdown waiting: drop
             // them after a moment, as a crash would.
-            if tokio::time::timeout(Duration::from_secs(2), &mut h).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(2), &mut h)
+                .await
+                .is_err()
+            {
                 h.abort();
                 let _ = h.await;
             }
@@ -108,11 +133,17 @@ impl TestServer {
     /// Serves again on the same address with the same database.
     pub async fn resume(&mut self) -> Result<()> {
         let addr = self.base.trim_start_matches("http://").to_owned();
-        let listener = TcpListener::bind(&addr).await.with_context(|| format!("binding {addr} again"))?;
+        let listener = TcpListener::bind(&addr)
+            .await
+            .with_context(|| format!("binding {addr} again"))?;
         let (tx, rx) = oneshot::channel();
-        self.handle = Some(tokio::spawn(varco_server::startup::serve(self.config.clone(), listener, async {
-            let _ = rx.await;
-        })));
+        self.handle = Some(tokio::spawn(varco_server::startup::serve(
+            self.config.clone(),
+            listener,
+            async {
+                let _ = rx.await;
+            },
+        )));
         self.shutdown = Some(tx);
         self.wait_healthy().await
     }
@@ -120,9 +151,12 @@ impl TestServer {
     async fn wait_healthy(&self) -> Result<()> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if let Ok(mut s) = tokio::net::TcpStream::connect(self.base.trim_start_matches("http://")).await {
+            if let Ok(mut s) =
+                tokio::net::TcpStream::connect(self.base.trim_start_matches("http://")).await
+            {
                 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await?;
+                s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .await?;
                 let mut buf = Vec::new();
                 s.read_to_end(&mut buf).await?;
                 if buf.starts_with(b"HTTP/1.1 200") {
@@ -142,14 +176,20 @@ impl TestServer {
 
     /// The consent records stored for `site`, read straight from the database.
     pub async fn consents(&self, site: &str) -> Vec<varco_server::storage::StoredConsent> {
-        let storage = varco_server::storage::Storage::open(&self.db_path).await.unwrap();
+        let storage = varco_server::storage::Storage::open(&self.db_path)
+            .await
+            .unwrap();
         let rows = storage.consents(site, "0000", "9999").await.unwrap();
         storage.close().await;
         rows
     }
 
     /// Waits (up to 10 s) until `site` has at least `n` records; returns them.
-    pub async fn wait_consents(&self, site: &str, n: usize) -> Vec<varco_server::storage::StoredConsent> {
+    pub async fn wait_consents(
+        &self,
+        site: &str,
+        n: usize,
+    ) -> Vec<varco_server::storage::StoredConsent> {
         for _ in 0..100 {
             let rows = self.consents(site).await;
             if rows.len() >= n {
@@ -206,22 +246,30 @@ impl FixtureServer {
         let app = axum::Router::new()
             .route(
                 "/{*path}",
-                axum::routing::get(|State(p): State<Arc<Mutex<HashMap<String, Fixture>>>>, AxPath(path): AxPath<String>| async move {
-                    let found = p.lock().unwrap().get(&path).cloned();
-                    match found {
-                        Some(f) => {
-                            tokio::time::sleep(f.delay).await;
-                            ([(axum::http::header::CONTENT_TYPE, f.content_type)], f.body).into_response()
+                axum::routing::get(
+                    |State(p): State<Arc<Mutex<HashMap<String, Fixture>>>>,
+                     AxPath(path): AxPath<String>| async move {
+                        let found = p.lock().unwrap().get(&path).cloned();
+                        match found {
+                            Some(f) => {
+                                tokio::time::sleep(f.delay).await;
+                                ([(axum::http::header::CONTENT_TYPE, f.content_type)], f.body)
+                                    .into_response()
+                            }
+                            None => axum::http::StatusCode::NOT_FOUND.into_response(),
                         }
-                        None => axum::http::StatusCode::NOT_FOUND.into_response(),
-                    }
-                }),
+                    },
+                ),
             )
             .with_state(pages.clone());
         let handle = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(FixtureServer { base, pages, _handle: handle })
+        Ok(FixtureServer {
+            base,
+            pages,
+            _handle: handle,
+        })
     }
 
     /// Serves `html` at `/{name}` and returns its URL.
@@ -235,7 +283,11 @@ impl FixtureServer {
     }
 
     fn serve(&self, name: &str, content_type: &'static str, body: &str, delay: Duration) -> String {
-        let f = Fixture { content_type, body: body.to_owned(), delay };
+        let f = Fixture {
+            content_type,
+            body: body.to_owned(),
+            delay,
+        };
         self.pages.lock().unwrap().insert(name.to_owned(), f);
         format!("{}/{}", self.base, name)
     }
@@ -259,7 +311,9 @@ impl Chromium {
     pub async fn launch() -> Result<Chromium> {
         let profile = tempfile::tempdir()?;
         let config = BrowserConfig::builder()
-            .chrome_executable(std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into()))
+            .chrome_executable(
+                std::env::var("CHROME").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            )
             .no_sandbox()
             .user_data_dir(profile.path())
             .window_size(1280, 900)
@@ -283,18 +337,33 @@ impl Chromium {
             .arg(("host-resolver-rules", "MAP *.varco.test 127.0.0.1"))
             .build()
             .map_err(|e| anyhow!(e))?;
-        let (browser, mut handler) = Browser::launch(config).await.context("launching /usr/bin/chromium")?;
+        let (browser, mut handler) = Browser::launch(config)
+            .await
+            .context("launching /usr/bin/chromium")?;
         let handle = tokio::spawn(async move { while handler.next().await.is_some() {} });
-        Ok(Chromium { browser, _handler: handle, _profile: profile })
+        Ok(Chromium {
+            browser,
+            _handler: handle,
+            _profile: profile,
+        })
     }
 
     /// A tab in a fresh browser context (its own cookies and storage), with
     /// console, exceptions, log entries and requests recorded from the start.
     pub async fn tab(&self) -> Result<Tab> {
-        let ctx = self.browser.create_browser_context(CreateBrowserContextParams::default()).await?;
+        let ctx = self
+            .browser
+            .create_browser_context(CreateBrowserContextParams::default())
+            .await?;
         let page = self
             .browser
-            .new_page(CreateTargetParams::builder().url("about:blank").browser_context_id(ctx).build().map_err(|e| anyhow!(e))?)
+            .new_page(
+                CreateTargetParams::builder()
+                    .url("about:blank")
+                    .browser_context_id(ctx)
+                    .build()
+                    .map_err(|e| anyhow!(e))?,
+            )
             .await?;
         Tab::watch(page).await
     }
@@ -342,7 +411,10 @@ impl Tab {
                     })
                     .collect::<Vec<_>>()
                     .join(" ");
-                let level = serde_json::to_value(&e.r#type).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                let level = serde_json::to_value(&e.r#type)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
                 c.lock().unwrap().push(ConsoleLine { level, text });
             }
         });
@@ -351,17 +423,34 @@ impl Tab {
         tokio::spawn(async move {
             while let Some(e) = events.next().await {
                 let d = &e.exception_details;
-                let text = d.exception.as_ref().and_then(|x| x.description.clone()).unwrap_or_else(|| d.text.clone());
-                c.lock().unwrap().push(ConsoleLine { level: "exception".into(), text });
+                let text = d
+                    .exception
+                    .as_ref()
+                    .and_then(|x| x.description.clone())
+                    .unwrap_or_else(|| d.text.clone());
+                c.lock().unwrap().push(ConsoleLine {
+                    level: "exception".into(),
+                    text,
+                });
             }
         });
         let mut events = page.event_listener::<EventEntryAdded>().await?;
         let c = console.clone();
         tokio::spawn(async move {
             while let Some(e) = events.next().await {
-                let level = serde_json::to_value(&e.entry.level).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-                let text = format!("{} {}", e.entry.text, e.entry.url.clone().unwrap_or_default());
-                c.lock().unwrap().push(ConsoleLine { level: format!("log-{level}"), text });
+                let level = serde_json::to_value(&e.entry.level)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let text = format!(
+                    "{} {}",
+                    e.entry.text,
+                    e.entry.url.clone().unwrap_or_default()
+                );
+                c.lock().unwrap().push(ConsoleLine {
+                    level: format!("log-{level}"),
+                    text,
+                });
             }
         });
         let mut events = page.event_listener::<EventRequestWillBeSent>().await?;
@@ -378,16 +467,26 @@ impl Tab {
                         .filter_map(|x| x.bytes.as_ref())
                         .flat_map(|b| {
                             let s: &str = b.as_ref();
-                            base64::engine::general_purpose::STANDARD.decode(s).unwrap_or_default()
+                            base64::engine::general_purpose::STANDARD
+                                .decode(s)
+                                .unwrap_or_default()
                         })
                         .collect();
                     String::from_utf8_lossy(&bytes).into_owned()
                 });
-                r.lock().unwrap().push(RequestSeen { url: e.request.url.clone(), method: e.request.method.clone(), body });
+                r.lock().unwrap().push(RequestSeen {
+                    url: e.request.url.clone(),
+                    method: e.request.method.clone(),
+                    body,
+                });
             }
         });
         page.enable_log().await?;
-        Ok(Tab { page, console, requests })
+        Ok(Tab {
+            page,
+            console,
+            requests,
+        })
     }
 
     /// Blocks requests whose URL matches one of `patterns` (URLPattern
@@ -407,7 +506,10 @@ impl Tab {
     }
 
     pub async fn goto(&self, url: &str) -> Result<()> {
-        self.page.goto(url).await.with_context(|| format!("navigating to {url}"))?;
+        self.page
+            .goto(url)
+            .await
+            .with_context(|| format!("navigating to {url}"))?;
         Ok(())
     }
 
@@ -419,7 +521,11 @@ impl Tab {
             .return_by_value(true)
             .build()
             .map_err(|e| anyhow!(e))?;
-        let result = self.page.evaluate_expression(params).await.with_context(|| format!("evaluating {js}"))?;
+        let result = self
+            .page
+            .evaluate_expression(params)
+            .await
+            .with_context(|| format!("evaluating {js}"))?;
         Ok(result.value().cloned().unwrap_or(Value::Null))
     }
 
@@ -428,11 +534,17 @@ impl Tab {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             let v = self.eval(js).await.unwrap_or(Value::Null);
-            if !matches!(v, Value::Null | Value::Bool(false)) && v != Value::from(0) && v != Value::from("") {
+            if !matches!(v, Value::Null | Value::Bool(false))
+                && v != Value::from(0)
+                && v != Value::from("")
+            {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                bail!("timed out after {secs}s waiting for: {js}\nconsole: {:#?}", self.console_lines());
+                bail!(
+                    "timed out after {secs}s waiting for: {js}\nconsole: {:#?}",
+                    self.console_lines()
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -440,7 +552,11 @@ impl Tab {
 
     /// Waits until the widget has rendered inside its shadow root.
     pub async fn wait_widget(&self) -> Result<()> {
-        self.wait_for("!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco > *')", 30).await
+        self.wait_for(
+            "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco > *')",
+            30,
+        )
+        .await
     }
 
     /// Evaluates `js` with `shadow` bound to the widget's shadow root.
@@ -469,7 +585,9 @@ impl Tab {
     /// Presses a key as a keyboard would (trusted events, default actions
     /// included): `Tab`, `Shift+Tab`, `Enter`, `Space` or `Escape`.
     pub async fn key(&self, key: &str) -> Result<()> {
-        use chromiumoxide::cdp::browser_protocol::input::{DispatchKeyEventParams, DispatchKeyEventType};
+        use chromiumoxide::cdp::browser_protocol::input::{
+            DispatchKeyEventParams, DispatchKeyEventType,
+        };
         let (name, code, vk, text, modifiers) = match key {
             "Tab" => ("Tab", "Tab", 9, None, 0),
             "Shift+Tab" => ("Tab", "Tab", 9, None, 8),
@@ -490,7 +608,9 @@ impl Tab {
             if let (true, Some(t)) = (down, text) {
                 b = b.text(t).unmodified_text(t);
             }
-            self.page.execute(b.build().map_err(|e| anyhow!(e))?).await?;
+            self.page
+                .execute(b.build().map_err(|e| anyhow!(e))?)
+                .await?;
         }
         Ok(())
     }
@@ -530,12 +650,19 @@ impl Tab {
 
     /// Whether the consent banner is shown.
     pub async fn banner_visible(&self) -> Result<bool> {
-        Ok(self.in_widget("!!shadow.querySelector('section.banner')").await? == Value::Bool(true))
+        Ok(self
+            .in_widget("!!shadow.querySelector('section.banner')")
+            .await?
+            == Value::Bool(true))
     }
 
     /// Waits until the preferences dialog is open.
     pub async fn wait_preferences(&self) -> Result<()> {
-        self.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')", 5).await
+        self.wait_for(
+            "document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')",
+            5,
+        )
+        .await
     }
 
     pub fn console_lines(&self) -> Vec<ConsoleLine> {
@@ -546,7 +673,12 @@ impl Tab {
     pub fn errors(&self) -> Vec<ConsoleLine> {
         self.console_lines()
             .into_iter()
-            .filter(|l| matches!(l.level.as_str(), "error" | "exception" | "log-error" | "assert"))
+            .filter(|l| {
+                matches!(
+                    l.level.as_str(),
+                    "error" | "exception" | "log-error" | "assert"
+                )
+            })
             .collect()
     }
 
@@ -576,7 +708,11 @@ pub fn demo_pages() -> Vec<String> {
                 if p.is_dir() {
                     walk.push(p);
                 } else if p.extension().is_some_and(|e| e == "html") {
-                    let rel = p.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/");
+                    let rel = p
+                        .strip_prefix(root())
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     pages.push(format!("/{rel}"));
                 }
             }

@@ -23,16 +23,26 @@ async fn page(chromium: &Chromium, server: &TestServer, path: &str) -> Tab {
 
 async fn open_chat(tab: &Tab) {
     tab.press(LAUNCHER).await.unwrap();
-    tab.wait_for("!!document.querySelector('varco-widget').shadowRoot.querySelector('.chat-panel')", 5).await.unwrap();
+    tab.wait_for(
+        "!!document.querySelector('varco-widget').shadowRoot.querySelector('.chat-panel')",
+        5,
+    )
+    .await
+    .unwrap();
 }
 
 fn thread_requests(tab: &Tab) -> usize {
-    tab.requests().iter().filter(|r| r.url.contains("/api/v1/threads")).count()
+    tab.requests()
+        .iter()
+        .filter(|r| r.url.contains("/api/v1/threads"))
+        .count()
 }
 
 /// Types a question in the input and presses Enter.
 async fn ask(tab: &Tab, text: &str) {
-    tab.in_widget("shadow.getElementById('varco-chat-input').focus()").await.unwrap();
+    tab.in_widget("shadow.getElementById('varco-chat-input').focus()")
+        .await
+        .unwrap();
     tab.type_text(text).await.unwrap();
     tab.key("Enter").await.unwrap();
 }
@@ -55,7 +65,10 @@ async fn transcript(tab: &Tab) -> Vec<(String, String)> {
 }
 
 fn count(lines: &[(String, String)], class: &str) -> usize {
-    lines.iter().filter(|(c, _)| c.split(' ').any(|k| k == class)).count()
+    lines
+        .iter()
+        .filter(|(c, _)| c.split(' ').any(|k| k == class))
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,7 +88,10 @@ async fn nothing_is_sent_before_the_terms_are_accepted_then_a_full_conversation(
         .await
         .unwrap();
     assert_eq!(gate["input"], true, "the input waits for the terms");
-    assert!(gate["welcome"].as_str().unwrap().contains("CamOn"), "{gate}");
+    assert!(
+        gate["welcome"].as_str().unwrap().contains("CamOn"),
+        "{gate}"
+    );
     assert_eq!(gate["href"], "/demo-site/milomb/privacy-assistente.html");
     assert_eq!(gate["target"], "_blank");
     assert_eq!(gate["rel"], "noopener noreferrer");
@@ -85,13 +101,24 @@ async fn nothing_is_sent_before_the_terms_are_accepted_then_a_full_conversation(
     // Typing and pressing Enter in a disabled input sends nothing.
     tab.key("Enter").await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(thread_requests(&tab), 0, "no request to the thread API before «Accetto»");
+    assert_eq!(
+        thread_requests(&tab),
+        0,
+        "no request to the thread API before «Accetto»"
+    );
 
     tab.key("Enter").await.unwrap(); // on «Accetto»
     tab.wait_for("!document.querySelector('varco-widget').shadowRoot.getElementById('varco-chat-input').disabled", 5).await.unwrap();
     tab.wait_for("document.querySelector('varco-widget').shadowRoot.activeElement?.id === 'varco-chat-input'", 5).await.unwrap();
     assert_eq!(thread_requests(&tab), 0, "accepting sends nothing either");
-    let terms: Value = serde_json::from_str(tab.eval("localStorage.getItem('varco.chat.terms')").await.unwrap().as_str().unwrap()).unwrap();
+    let terms: Value = serde_json::from_str(
+        tab.eval("localStorage.getItem('varco.chat.terms')")
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(terms["revision"], "1");
 
     ask(&tab, "come faccio ad avere lo spid?").await;
@@ -100,17 +127,48 @@ async fn nothing_is_sent_before_the_terms_are_accepted_then_a_full_conversation(
     assert_eq!(count(&lines, "visitor"), 1, "{lines:?}");
     assert_eq!(count(&lines, "assistant"), 1, "{lines:?}");
     let answer = tab.in_widget("[...shadow.querySelectorAll('.messages .msg.assistant a')].map(a => [a.getAttribute('href'), a.rel, a.target])").await.unwrap();
-    assert!(answer.as_array().unwrap().iter().any(|a| a[0] == "/demo-site/milomb/spid.html"), "{answer}");
-    assert!(answer.as_array().unwrap().iter().all(|a| a[1] == "noopener noreferrer" && a[2] == "_blank"), "{answer}");
+    assert!(
+        answer
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a[0] == "/demo-site/milomb/spid.html"),
+        "{answer}"
+    );
+    assert!(
+        answer
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a[1] == "noopener noreferrer" && a[2] == "_blank"),
+        "{answer}"
+    );
     // The message list is a polite log; the thread is kept without any UserID.
     let log = tab.in_widget("[shadow.querySelector('.messages').getAttribute('role'), shadow.querySelector('.messages').getAttribute('aria-live')]").await.unwrap();
     assert_eq!(log, serde_json::json!(["log", "polite"]));
-    let thread: Value = serde_json::from_str(tab.eval("localStorage.getItem('varco.chat.thread')").await.unwrap().as_str().unwrap()).unwrap();
+    let thread: Value = serde_json::from_str(
+        tab.eval("localStorage.getItem('varco.chat.thread')")
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
     assert!(thread["thread_id"].as_str().unwrap().len() == 36);
     assert!(thread.get("user_id").is_none());
-    for r in tab.requests().iter().filter(|r| r.url.contains("/api/v1/threads")) {
+    for r in tab
+        .requests()
+        .iter()
+        .filter(|r| r.url.contains("/api/v1/threads"))
+    {
         assert!(!r.url.contains("user"), "{}", r.url);
-        assert!(r.body.as_deref().is_none_or(|b| !b.to_lowercase().contains("user")), "{:?}", r.body);
+        assert!(
+            r.body
+                .as_deref()
+                .is_none_or(|b| !b.to_lowercase().contains("user")),
+            "{:?}",
+            r.body
+        );
     }
 
     // Minimising gives focus back to the launcher.
@@ -132,9 +190,14 @@ async fn the_conversation_continues_on_another_page_without_loss_or_duplicates()
     tab.press("Accetto").await.unwrap();
     ask(&tab, "quanto costa una visura camerale?").await;
     wait_messages(&tab, 2).await;
-    let thread_before = tab.eval("JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id").await.unwrap();
+    let thread_before = tab
+        .eval("JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id")
+        .await
+        .unwrap();
 
-    tab.open(&server.url("/demo-site/milomb/spid.html")).await.unwrap();
+    tab.open(&server.url("/demo-site/milomb/spid.html"))
+        .await
+        .unwrap();
     open_chat(&tab).await;
     wait_messages(&tab, 2).await;
     tokio::time::sleep(Duration::from_millis(1000)).await;
@@ -143,15 +206,27 @@ async fn the_conversation_continues_on_another_page_without_loss_or_duplicates()
     wait_messages(&tab, 4).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let lines = transcript(&tab).await;
-    assert_eq!((count(&lines, "visitor"), count(&lines, "assistant")), (2, 2), "{lines:?}");
-    assert_eq!(tab.eval("JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id").await.unwrap(), thread_before);
+    assert_eq!(
+        (count(&lines, "visitor"), count(&lines, "assistant")),
+        (2, 2),
+        "{lines:?}"
+    );
+    assert_eq!(
+        tab.eval("JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id")
+            .await
+            .unwrap(),
+        thread_before
+    );
 
     // "Nuova conversazione" starts another thread.
     tab.press("Nuova conversazione").await.unwrap();
     tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelectorAll('.messages > .msg').length === 0", 5).await.unwrap();
     ask(&tab, "ciao").await;
     wait_messages(&tab, 2).await;
-    let thread_after = tab.eval("JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id").await.unwrap();
+    let thread_after = tab
+        .eval("JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id")
+        .await
+        .unwrap();
     assert_ne!(thread_after, thread_before);
     server.stop().await.unwrap();
 }
@@ -171,9 +246,18 @@ async fn a_message_sent_while_the_server_is_down_is_delivered_once_when_it_is_ba
     server.halt().await.unwrap();
     ask(&tab, "quando scade il diritto annuale?").await;
     tab.wait_for("!!document.querySelector('varco-widget').shadowRoot.querySelector('.messages .msg.failed')", 20).await.unwrap();
-    let status = tab.in_widget("shadow.querySelector('.messages .msg.failed').textContent").await.unwrap();
+    let status = tab
+        .in_widget("shadow.querySelector('.messages .msg.failed').textContent")
+        .await
+        .unwrap();
     assert!(status.as_str().unwrap().contains("Non inviato"), "{status}");
-    assert!(tab.eval("localStorage.getItem('varco.chat.outbox')").await.unwrap().as_str().unwrap().contains("diritto annuale"));
+    assert!(tab
+        .eval("localStorage.getItem('varco.chat.outbox')")
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .contains("diritto annuale"));
 
     // Back: the visitor retries by hand (and the backoff would too).
     server.resume().await.unwrap();
@@ -181,13 +265,34 @@ async fn a_message_sent_while_the_server_is_down_is_delivered_once_when_it_is_ba
     wait_messages(&tab, 4).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let lines = transcript(&tab).await;
-    assert_eq!((count(&lines, "visitor"), count(&lines, "assistant"), count(&lines, "failed")), (2, 2, 0), "{lines:?}");
-    assert_eq!(tab.eval("localStorage.getItem('varco.chat.outbox')").await.unwrap(), Value::Null);
+    assert_eq!(
+        (
+            count(&lines, "visitor"),
+            count(&lines, "assistant"),
+            count(&lines, "failed")
+        ),
+        (2, 2, 0),
+        "{lines:?}"
+    );
+    assert_eq!(
+        tab.eval("localStorage.getItem('varco.chat.outbox')")
+            .await
+            .unwrap(),
+        Value::Null
+    );
 
     // Stored once on the server, however many tries it took.
-    let thread = tab.eval("JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id").await.unwrap();
-    let storage = varco_server::storage::Storage::open(&server.db_path).await.unwrap();
-    let events = storage.events_after(thread.as_str().unwrap(), 0).await.unwrap();
+    let thread = tab
+        .eval("JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id")
+        .await
+        .unwrap();
+    let storage = varco_server::storage::Storage::open(&server.db_path)
+        .await
+        .unwrap();
+    let events = storage
+        .events_after(thread.as_str().unwrap(), 0)
+        .await
+        .unwrap();
     storage.close().await;
     let copies = events
         .iter()
@@ -211,7 +316,8 @@ impl Assistant for HostileAssistant {
         &'a self,
         _question: &'a str,
         _language: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Reply>> + Send + 'a>> {
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Reply>> + Send + 'a>>
+    {
         Box::pin(async {
             Ok(Reply {
                 text: "<img src=x onerror=\"window.__xss=1\"> **grassetto** [clic](javascript:window.__xss=2) \
@@ -230,9 +336,13 @@ impl Assistant for HostileAssistant {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_markdown_in_an_answer_runs_nothing_and_shows_no_raw_html() {
-    let server = TestServer::start_custom(&[], |_| {}, |state| state.set_assistant("milomb", Arc::new(HostileAssistant)))
-        .await
-        .unwrap();
+    let server = TestServer::start_custom(
+        &[],
+        |_| {},
+        |state| state.set_assistant("milomb", Arc::new(HostileAssistant)),
+    )
+    .await
+    .unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let tab = page(&chromium, &server, HOME).await;
     open_chat(&tab).await;
@@ -252,11 +362,25 @@ async fn hostile_markdown_in_an_answer_runs_nothing_and_shows_no_raw_html() {
         .unwrap();
     assert_eq!(answer["xss"], Value::Null, "{answer}");
     let elements: Vec<String> = serde_json::from_value(answer["elements"].clone()).unwrap();
-    assert!(elements.iter().all(|e| !matches!(e.as_str(), "img" | "script" | "b" | "i" | "iframe")), "{elements:?}");
-    assert!(elements.contains(&"strong".to_owned()), "the subset still works: {elements:?}");
-    assert_eq!(answer["links"], serde_json::json!(["https://example.org/a", "/demo-site/milomb/spid.html"]));
+    assert!(
+        elements
+            .iter()
+            .all(|e| !matches!(e.as_str(), "img" | "script" | "b" | "i" | "iframe")),
+        "{elements:?}"
+    );
+    assert!(
+        elements.contains(&"strong".to_owned()),
+        "the subset still works: {elements:?}"
+    );
+    assert_eq!(
+        answer["links"],
+        serde_json::json!(["https://example.org/a", "/demo-site/milomb/spid.html"])
+    );
     let text = answer["text"].as_str().unwrap();
-    assert!(text.contains("<img src=x") && text.contains("<script>"), "markup shows as text: {text}");
+    assert!(
+        text.contains("<img src=x") && text.contains("<script>"),
+        "markup shows as text: {text}"
+    );
     assert_eq!(answer["quick"], serde_json::json!(["<i>domanda</i>"]));
     server.stop().await.unwrap();
 }

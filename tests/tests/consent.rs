@@ -32,7 +32,10 @@ async fn wait_records(server: &TestServer, n: usize) -> Vec<StoredConsent> {
 }
 
 fn analytics_hits(tab: &Tab) -> usize {
-    tab.requests().iter().filter(|r| r.url.contains("/demo-analytics/")).count()
+    tab.requests()
+        .iter()
+        .filter(|r| r.url.contains("/demo-analytics/"))
+        .count()
 }
 
 async fn nothing_managed_ran(tab: &Tab) {
@@ -50,20 +53,32 @@ async fn nothing_managed_ran(tab: &Tab) {
     assert_eq!(state["ran"], 0, "{state}");
     assert_eq!(state["inline"], 0, "{state}");
     assert_eq!(state["pk"], false, "{state}");
-    assert_eq!(analytics_hits(tab), 0, "a request reached the analytics host");
+    assert_eq!(
+        analytics_hits(tab),
+        0,
+        "a request reached the analytics host"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn c01_c02_c03_c24_before_any_choice_nothing_optional_exists_runs_or_is_recorded() {
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
-    for path in [HOME, "/demo-site/milomb/spid.html", "/demo-site/calvatone/tributi.html"] {
+    for path in [
+        HOME,
+        "/demo-site/milomb/spid.html",
+        "/demo-site/calvatone/tributi.html",
+    ] {
         let tab = open(&chromium, &server, path).await;
         assert!(banner_visible(&tab).await, "{path}: banner on a deep link");
         tokio::time::sleep(Duration::from_millis(300)).await;
         nothing_managed_ran(&tab).await;
         let keys = tab.eval("Object.keys(localStorage)").await.unwrap();
-        assert_eq!(keys, Value::Array(vec![]), "{path}: nothing stored before a choice");
+        assert_eq!(
+            keys,
+            Value::Array(vec![]),
+            "{path}: nothing stored before a choice"
+        );
         assert_eq!(tab.eval("document.cookie").await.unwrap(), "");
     }
     assert!(records(&server).await.is_empty());
@@ -79,9 +94,14 @@ async fn c04_scrolling_clicking_escape_and_navigating_are_not_consent() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(banner_visible(&tab).await);
     nothing_managed_ran(&tab).await;
-    tab.goto(&server.url("/demo-site/milomb/firma-digitale.html")).await.unwrap();
+    tab.goto(&server.url("/demo-site/milomb/firma-digitale.html"))
+        .await
+        .unwrap();
     tab.wait_widget().await.unwrap();
-    assert!(banner_visible(&tab).await, "the banner is still there on the second page");
+    assert!(
+        banner_visible(&tab).await,
+        "the banner is still there on the second page"
+    );
     nothing_managed_ran(&tab).await;
     assert!(records(&server).await.is_empty());
     server.stop().await.unwrap();
@@ -118,18 +138,37 @@ async fn c06_c07_c08_c09_c10_c11_c12_c13_first_layer_has_everything_with_equal_p
     assert_eq!(facts["xInside"], true);
     assert_eq!(facts["xTopRight"], true, "{facts}");
     let text = facts["text"].as_str().unwrap();
-    assert!(text.contains("X, restano attive le impostazioni predefinite"), "check 7: {text}");
-    assert!(text.contains("cookie tecnici") && text.contains("Solo con il tuo consenso") && text.contains("statistiche"), "check 8: {text}");
+    assert!(
+        text.contains("X, restano attive le impostazioni predefinite"),
+        "check 7: {text}"
+    );
+    assert!(
+        text.contains("cookie tecnici")
+            && text.contains("Solo con il tuo consenso")
+            && text.contains("statistiche"),
+        "check 8: {text}"
+    );
     assert_eq!(facts["policy"], "/demo-site/milomb/cookie-policy.html");
     assert_eq!(facts["sameTag"], true, "check 12");
-    let (aw, rw) = (facts["accW"].as_f64().unwrap(), facts["rejW"].as_f64().unwrap());
-    assert!((aw - rw).abs() / aw.max(rw) < 0.25, "check 13: widths {aw} vs {rw}");
+    let (aw, rw) = (
+        facts["accW"].as_f64().unwrap(),
+        facts["rejW"].as_f64().unwrap(),
+    );
+    assert!(
+        (aw - rw).abs() / aw.max(rw) < 0.25,
+        "check 13: widths {aw} vs {rw}"
+    );
     assert_eq!(facts["accH"], facts["rejH"]);
     assert_eq!(facts["accFont"], facts["rejFont"]);
-    assert!(facts["cAcc"].as_f64().unwrap() >= 4.5 && facts["cRej"].as_f64().unwrap() >= 4.5, "{facts}");
+    assert!(
+        facts["cAcc"].as_f64().unwrap() >= 4.5 && facts["cRej"].as_f64().unwrap() >= 4.5,
+        "{facts}"
+    );
 
     // Check 9: the policy page is readable without consenting, no overlay on it.
-    tab.goto(&server.url("/demo-site/milomb/cookie-policy.html")).await.unwrap();
+    tab.goto(&server.url("/demo-site/milomb/cookie-policy.html"))
+        .await
+        .unwrap();
     tab.wait_widget().await.unwrap();
     let covered = tab
         .eval("(() => { const h = document.querySelector('h1').getBoundingClientRect(); const e = document.elementFromPoint(h.left + 5, h.top + 5); return e.tagName; })()")
@@ -148,7 +187,15 @@ async fn c06_c07_c08_c09_c10_c11_c12_c13_first_layer_has_everything_with_equal_p
     assert_eq!(prefs["modal"], true);
     let boxes = prefs["boxes"].as_array().unwrap();
     let values: Vec<&str> = boxes.iter().map(|b| b["value"].as_str().unwrap()).collect();
-    assert_eq!(values, ["necessari", "analitici", "personalizzazione", "profilazione"]);
+    assert_eq!(
+        values,
+        [
+            "necessari",
+            "analitici",
+            "personalizzazione",
+            "profilazione"
+        ]
+    );
     // Check 5: no pre-ticked boxes; necessary on and locked.
     assert_eq!(boxes[0]["checked"], true);
     assert_eq!(boxes[0]["disabled"], true);
@@ -158,7 +205,12 @@ async fn c06_c07_c08_c09_c10_c11_c12_c13_first_layer_has_everything_with_equal_p
     }
     assert_eq!(boxes[1]["label"], "Statistiche");
     let text = prefs["text"].as_str().unwrap();
-    assert!(text.contains("Web Analytics Italia (Matomo)") && text.contains("_pk_id.*") && text.contains("_pk_ses.*"), "{text}");
+    assert!(
+        text.contains("Web Analytics Italia (Matomo)")
+            && text.contains("_pk_id.*")
+            && text.contains("_pk_ses.*"),
+        "{text}"
+    );
     server.stop().await.unwrap();
 }
 
@@ -171,7 +223,10 @@ async fn c14_the_banner_speaks_the_page_language() {
         let found = tab.in_widget(&format!("[...shadow.querySelectorAll('button')].some(b => b.textContent.trim() === {name:?})")).await.unwrap();
         assert_eq!(found, true, "{name}");
     }
-    let x = tab.in_widget("shadow.querySelector('.banner .close').getAttribute('aria-label')").await.unwrap();
+    let x = tab
+        .in_widget("shadow.querySelector('.banner .close').getAttribute('aria-label')")
+        .await
+        .unwrap();
     assert_eq!(x, "Close and continue without accepting");
     server.stop().await.unwrap();
 }
@@ -180,7 +235,10 @@ async fn c14_the_banner_speaks_the_page_language() {
 async fn c15_c16_c20_c28_x_and_reject_all_refuse_record_once_and_are_remembered() {
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
-    for (n, button, action) in [(1, "Chiudi e continua senza accettare", "close"), (2, "Rifiuta tutti", "reject_all")] {
+    for (n, button, action) in [
+        (1, "Chiudi e continua senza accettare", "close"),
+        (2, "Rifiuta tutti", "reject_all"),
+    ] {
         let tab = chromium.tab().await.unwrap();
         tab.open(&server.url(HOME)).await.unwrap();
         press(&tab, button).await;
@@ -189,19 +247,33 @@ async fn c15_c16_c20_c28_x_and_reject_all_refuse_record_once_and_are_remembered(
         let r = &rows[n - 1].record;
         assert_eq!(r.action.as_str(), action);
         assert_eq!(r.accepted, ["necessari"]);
-        assert_eq!(r.rejected, ["analitici", "personalizzazione", "profilazione"]);
+        assert_eq!(
+            r.rejected,
+            ["analitici", "personalizzazione", "profilazione"]
+        );
         assert_eq!(r.language, "it");
         assert_eq!(r.revision, "2026-11-01");
         // The body holds only the contract's fields: the server refuses a
         // record with any other field (deny_unknown_fields), and this one
         // was stored. One request for one decision.
         for _ in 0..50 {
-            if tab.requests().iter().any(|q| q.url.ends_with("/api/v1/consents")) {
+            if tab
+                .requests()
+                .iter()
+                .any(|q| q.url.ends_with("/api/v1/consents"))
+            {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        assert_eq!(tab.requests().iter().filter(|q| q.url.ends_with("/api/v1/consents")).count(), 1, "one request");
+        assert_eq!(
+            tab.requests()
+                .iter()
+                .filter(|q| q.url.ends_with("/api/v1/consents"))
+                .count(),
+            1,
+            "one request"
+        );
         assert!(!banner_visible(&tab).await);
         nothing_managed_ran(&tab).await;
         // Check 20: reloading and other pages do not ask again.
@@ -211,9 +283,21 @@ async fn c15_c16_c20_c28_x_and_reject_all_refuse_record_once_and_are_remembered(
             assert!(!banner_visible(&tab).await, "{path}");
             nothing_managed_ran(&tab).await;
         }
-        let stored: Value = serde_json::from_str(tab.eval("localStorage.getItem('varco.consent')").await.unwrap().as_str().unwrap()).unwrap();
+        let stored: Value = serde_json::from_str(
+            tab.eval("localStorage.getItem('varco.consent')")
+                .await
+                .unwrap()
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(stored["rejected"].as_array().unwrap().len(), 3);
-        assert!(tab.eval("Object.keys(localStorage).every(k => k.startsWith('varco.'))").await.unwrap() == Value::Bool(true));
+        assert!(
+            tab.eval("Object.keys(localStorage).every(k => k.startsWith('varco.'))")
+                .await
+                .unwrap()
+                == Value::Bool(true)
+        );
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(records(&server).await.len(), 2, "no record sent twice");
@@ -227,22 +311,49 @@ async fn c17_accept_all_runs_managed_scripts_once_in_order_and_loads_iframes_wit
     let tab = open(&chromium, &server, HOME).await;
     tab.eval("window.__sameDocument = true; window.__order = []; document.addEventListener('varco:consent', e => window.__event = e.detail)").await.unwrap();
     press(&tab, "Accetta tutti").await;
-    tab.wait_for("window.varcoDemoAnalytics === 1 && window.varcoDemoInline === 1", 10).await.unwrap();
+    tab.wait_for(
+        "window.varcoDemoAnalytics === 1 && window.varcoDemoInline === 1",
+        10,
+    )
+    .await
+    .unwrap();
     tab.wait_for("document.querySelector('iframe[data-varco-category]').getAttribute('src') === '/demo-site/shared/video-embed.html'", 10).await.unwrap();
-    assert_eq!(tab.eval("window.__sameDocument").await.unwrap(), true, "no reload");
-    tab.wait_for("document.cookie.includes('_pk_id.')", 5).await.unwrap();
+    assert_eq!(
+        tab.eval("window.__sameDocument").await.unwrap(),
+        true,
+        "no reload"
+    );
+    tab.wait_for("document.cookie.includes('_pk_id.')", 5)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(tab.eval("window.varcoDemoAnalytics").await.unwrap(), 1, "once");
-    assert_eq!(tab.eval("window.__event.categories.analitici").await.unwrap(), true);
+    assert_eq!(
+        tab.eval("window.varcoDemoAnalytics").await.unwrap(),
+        1,
+        "once"
+    );
+    assert_eq!(
+        tab.eval("window.__event.categories.analitici")
+            .await
+            .unwrap(),
+        true
+    );
     let consent = tab.eval("Varco.consent()").await.unwrap();
     assert_eq!(consent["categories"]["profilazione"], true);
     assert_eq!(consent["revision"], "2026-11-01");
     let rows = wait_records(&server, 1).await;
     assert_eq!(rows[0].record.action.as_str(), "accept_all");
-    assert_eq!(rows[0].record.consent_id, consent["consent_id"].as_str().unwrap());
+    assert_eq!(
+        rows[0].record.consent_id,
+        consent["consent_id"].as_str().unwrap()
+    );
     // The next page runs them at load, once.
-    tab.goto(&server.url("/demo-site/milomb/spid.html")).await.unwrap();
-    tab.wait_for("window.varcoDemoAnalytics === 1", 10).await.unwrap();
+    tab.goto(&server.url("/demo-site/milomb/spid.html"))
+        .await
+        .unwrap();
+    tab.wait_for("window.varcoDemoAnalytics === 1", 10)
+        .await
+        .unwrap();
     server.stop().await.unwrap();
 }
 
@@ -252,28 +363,52 @@ async fn c18_c25_c26_c27_one_category_then_withdrawal_from_the_footer_link() {
     let chromium = Chromium::launch().await.unwrap();
     let tab = open(&chromium, &server, HOME).await;
     press(&tab, "Personalizza").await;
-    tab.in_widget("shadow.querySelector('input[value=analitici]').click()").await.unwrap();
+    tab.in_widget("shadow.querySelector('input[value=analitici]').click()")
+        .await
+        .unwrap();
     press(&tab, "Salva le mie scelte").await;
-    tab.wait_for("window.varcoDemoAnalytics === 1", 10).await.unwrap();
-    tab.wait_for("document.cookie.includes('_pk_ses.')", 5).await.unwrap();
-    assert_eq!(tab.eval("document.querySelector('iframe[data-varco-category]').getAttribute('src')").await.unwrap(), Value::Null);
-    let placeholder = tab.eval("!!document.querySelector('varco-placeholder')?.shadowRoot.querySelector('button')").await.unwrap();
-    assert_eq!(placeholder, true, "a blocked iframe has a placeholder with a button");
+    tab.wait_for("window.varcoDemoAnalytics === 1", 10)
+        .await
+        .unwrap();
+    tab.wait_for("document.cookie.includes('_pk_ses.')", 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        tab.eval("document.querySelector('iframe[data-varco-category]').getAttribute('src')")
+            .await
+            .unwrap(),
+        Value::Null
+    );
+    let placeholder = tab
+        .eval("!!document.querySelector('varco-placeholder')?.shadowRoot.querySelector('button')")
+        .await
+        .unwrap();
+    assert_eq!(
+        placeholder, true,
+        "a blocked iframe has a placeholder with a button"
+    );
     let rows = wait_records(&server, 1).await;
     assert_eq!(rows[0].record.action.as_str(), "custom");
     assert_eq!(rows[0].record.accepted, ["necessari", "analitici"]);
 
     // Check 25: the footer link reopens the preferences with the stored state.
-    tab.eval("document.querySelector('[data-varco-open=preferences]').click()").await.unwrap();
+    tab.eval("document.querySelector('[data-varco-open=preferences]').click()")
+        .await
+        .unwrap();
     tab.wait_preferences().await.unwrap();
-    let checked = tab.in_widget("[...shadow.querySelectorAll('dialog input:checked')].map(i => i.value)").await.unwrap();
+    let checked = tab
+        .in_widget("[...shadow.querySelectorAll('dialog input:checked')].map(i => i.value)")
+        .await
+        .unwrap();
     assert_eq!(checked, serde_json::json!(["necessari", "analitici"]));
     // Check 26: withdrawing is one click, as accepting was.
     press(&tab, "Rifiuta tutti").await;
     let rows = wait_records(&server, 2).await;
     assert_eq!(rows[1].record.action.as_str(), "withdraw");
     // Check 27: its cookies are deleted, and its scripts do not run on the next load.
-    tab.wait_for("!document.cookie.includes('_pk_')", 5).await.unwrap();
+    tab.wait_for("!document.cookie.includes('_pk_')", 5)
+        .await
+        .unwrap();
     tab.clear_requests();
     tab.goto(&server.url(HOME)).await.unwrap();
     tab.wait_widget().await.unwrap();
@@ -289,27 +424,56 @@ async fn c21_c22_c23_expired_changed_or_unreadable_choices_ask_again() {
     let tab = open(&chromium, &server, HOME).await;
     press(&tab, "Rifiuta tutti").await;
     wait_records(&server, 1).await;
-    let stored = tab.eval("localStorage.getItem('varco.consent')").await.unwrap().as_str().unwrap().to_owned();
+    let stored = tab
+        .eval("localStorage.getItem('varco.consent')")
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // 22: an older revision asks again, saying what changed; nothing optional runs meanwhile.
     let old = stored.replace("\"revision\":\"2026-11-01\"", "\"revision\":\"2025-01-01\"");
-    tab.eval(&format!("localStorage.setItem('varco.consent', {old:?})")).await.unwrap();
+    tab.eval(&format!("localStorage.setItem('varco.consent', {old:?})"))
+        .await
+        .unwrap();
     tab.goto(&server.url(HOME)).await.unwrap();
     tab.wait_widget().await.unwrap();
     assert!(banner_visible(&tab).await);
-    let text = tab.in_widget("shadow.querySelector('.banner .changed').textContent").await.unwrap();
-    assert!(text.as_str().unwrap().contains("Abbiamo aggiornato"), "{text}");
+    let text = tab
+        .in_widget("shadow.querySelector('.banner .changed').textContent")
+        .await
+        .unwrap();
+    assert!(
+        text.as_str().unwrap().contains("Abbiamo aggiornato"),
+        "{text}"
+    );
     nothing_managed_ran(&tab).await;
 
     // 22: so does a third party added to a category since the choice.
     let mut without: Value = serde_json::from_str(&stored).unwrap();
-    let services = without["services"].as_array_mut().expect("the choice lists the third parties it was shown");
+    let services = without["services"]
+        .as_array_mut()
+        .expect("the choice lists the third parties it was shown");
     services.retain(|s| !s.as_str().unwrap().starts_with("analitici/"));
-    tab.eval(&format!("localStorage.setItem('varco.consent', {:?})", without.to_string())).await.unwrap();
+    tab.eval(&format!(
+        "localStorage.setItem('varco.consent', {:?})",
+        without.to_string()
+    ))
+    .await
+    .unwrap();
     tab.open(&server.url(HOME)).await.unwrap();
     assert!(banner_visible(&tab).await);
-    let text = tab.in_widget("shadow.querySelector('.banner .changed').textContent").await.unwrap();
-    assert!(text.as_str().unwrap().contains("Web Analytics Italia (Matomo) (Statistiche)"), "{text}");
+    let text = tab
+        .in_widget("shadow.querySelector('.banner .changed').textContent")
+        .await
+        .unwrap();
+    assert!(
+        text.as_str()
+            .unwrap()
+            .contains("Web Analytics Italia (Matomo) (Statistiche)"),
+        "{text}"
+    );
 
     // 21: a refusal older than six months may be asked again; younger, not.
     let day = 86_400_000i64;
@@ -318,15 +482,26 @@ async fn c21_c22_c23_expired_changed_or_unreadable_choices_ask_again() {
         let refusal = serde_json::json!({"v":1,"consent_id":"3f2504e0-4f89-41d3-9a0c-0305e82c3301","revision":"2026-11-01",
             "decided_at":"2026-01-01T00:00:00.000Z","decided_ms": now - age_days * day,
             "accepted":["necessari"],"rejected":["analitici","personalizzazione","profilazione"],"action":"reject_all"});
-        tab.eval(&format!("localStorage.setItem('varco.consent', {:?})", refusal.to_string())).await.unwrap();
+        tab.eval(&format!(
+            "localStorage.setItem('varco.consent', {:?})",
+            refusal.to_string()
+        ))
+        .await
+        .unwrap();
         tab.goto(&server.url(HOME)).await.unwrap();
         tab.wait_widget().await.unwrap();
-        assert_eq!(banner_visible(&tab).await, asks, "refusal {age_days} days old");
+        assert_eq!(
+            banner_visible(&tab).await,
+            asks,
+            "refusal {age_days} days old"
+        );
     }
 
     // 23: unreadable data shows the banner and runs nothing.
     for junk in ["{not json", "{\"v\":99}", "null", "[]"] {
-        tab.eval(&format!("localStorage.setItem('varco.consent', {junk:?})")).await.unwrap();
+        tab.eval(&format!("localStorage.setItem('varco.consent', {junk:?})"))
+            .await
+            .unwrap();
         tab.goto(&server.url(HOME)).await.unwrap();
         tab.wait_widget().await.unwrap();
         assert!(banner_visible(&tab).await, "{junk}");
@@ -351,17 +526,38 @@ async fn c22_a_new_revision_on_the_server_counts_even_when_the_page_is_stale() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     press(&tab, "Rifiuta tutti").await;
     let rows = wait_records(&server, 1).await;
-    assert_eq!(rows[0].record.revision, "2027-01-01", "the record names the server's revision");
+    assert_eq!(
+        rows[0].record.revision, "2027-01-01",
+        "the record names the server's revision"
+    );
     tab.open(&server.url(HOME)).await.unwrap();
     tab.wait_for(fetched, 10).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!banner_visible(&tab).await, "a choice under the server's revision holds");
+    assert!(
+        !banner_visible(&tab).await,
+        "a choice under the server's revision holds"
+    );
     // A choice made under the page's older revision is asked again once
     // the server has answered, saying why; nothing optional runs.
-    let stored = tab.eval("localStorage.getItem('varco.consent')").await.unwrap().as_str().unwrap().replace("2027-01-01", "2026-11-01");
-    tab.eval(&format!("localStorage.setItem('varco.consent', {stored:?})")).await.unwrap();
+    let stored = tab
+        .eval("localStorage.getItem('varco.consent')")
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .replace("2027-01-01", "2026-11-01");
+    tab.eval(&format!(
+        "localStorage.setItem('varco.consent', {stored:?})"
+    ))
+    .await
+    .unwrap();
     tab.open(&server.url(HOME)).await.unwrap();
-    tab.wait_for("!!document.querySelector('varco-widget').shadowRoot.querySelector('.banner .changed')", 10).await.unwrap();
+    tab.wait_for(
+        "!!document.querySelector('varco-widget').shadowRoot.querySelector('.banner .changed')",
+        10,
+    )
+    .await
+    .unwrap();
     nothing_managed_ran(&tab).await;
     server.stop().await.unwrap();
 }
@@ -373,15 +569,26 @@ async fn c29_backend_unreachable_the_choice_applies_and_the_record_arrives_later
     let tab = open(&chromium, &server, HOME).await;
     tab.block_urls(&["*://*:*/api/v1/consents"]).await.unwrap();
     press(&tab, "Accetta tutti").await;
-    tab.wait_for("window.varcoDemoAnalytics === 1", 10).await.unwrap();
+    tab.wait_for("window.varcoDemoAnalytics === 1", 10)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(records(&server).await.is_empty());
-    assert_eq!(tab.eval("JSON.parse(localStorage.getItem('varco.outbox')).length").await.unwrap(), 1);
+    assert_eq!(
+        tab.eval("JSON.parse(localStorage.getItem('varco.outbox')).length")
+            .await
+            .unwrap(),
+        1
+    );
     tab.block_urls(&[]).await.unwrap();
-    tab.eval("window.dispatchEvent(new Event('online'))").await.unwrap();
+    tab.eval("window.dispatchEvent(new Event('online'))")
+        .await
+        .unwrap();
     let rows = wait_records(&server, 1).await;
     assert_eq!(rows.len(), 1);
-    tab.wait_for("localStorage.getItem('varco.outbox') === null", 10).await.unwrap();
+    tab.wait_for("localStorage.getItem('varco.outbox') === null", 10)
+        .await
+        .unwrap();
     // A reload with an empty queue sends nothing more.
     tab.goto(&server.url(HOME)).await.unwrap();
     tab.wait_widget().await.unwrap();
@@ -410,9 +617,20 @@ async fn c19_c31_no_cookie_wall_keyboard_only_and_escape_never_grants() {
     tab.in_widget("[...shadow.querySelectorAll('button')].find(b => b.textContent.trim() === 'Personalizza').focus()").await.unwrap();
     press(&tab, "Personalizza").await;
     tab.wait_preferences().await.unwrap();
-    tab.in_widget("shadow.querySelector('input[value=analitici]').click()").await.unwrap();
-    tab.in_widget("shadow.querySelector('dialog').dispatchEvent(new Event('cancel', {cancelable: true}))").await.unwrap();
-    tab.wait_for("!document.querySelector('varco-widget').shadowRoot.querySelector('dialog')", 5).await.unwrap();
+    tab.in_widget("shadow.querySelector('input[value=analitici]').click()")
+        .await
+        .unwrap();
+    tab.in_widget(
+        "shadow.querySelector('dialog').dispatchEvent(new Event('cancel', {cancelable: true}))",
+    )
+    .await
+    .unwrap();
+    tab.wait_for(
+        "!document.querySelector('varco-widget').shadowRoot.querySelector('dialog')",
+        5,
+    )
+    .await
+    .unwrap();
     assert!(banner_visible(&tab).await);
     nothing_managed_ran(&tab).await;
     assert!(records(&server).await.is_empty());
@@ -437,7 +655,12 @@ async fn c31_real_keys_reach_and_activate_every_control_and_the_panel_traps_focu
     let chromium = Chromium::launch().await.unwrap();
     let tab = open(&chromium, &server, HOME).await;
     // Tab reaches the four controls, each with a visible focus indicator.
-    for name in ["Chiudi e continua senza accettare", "Accetta tutti", "Rifiuta tutti", "Personalizza"] {
+    for name in [
+        "Chiudi e continua senza accettare",
+        "Accetta tutti",
+        "Rifiuta tutti",
+        "Personalizza",
+    ] {
         let f = tab_to(&tab, name).await;
         assert_eq!(f["tag"], "BUTTON", "{f}");
         assert_ne!(f["outline"], "none", "visible focus on {name}: {f}");
@@ -452,8 +675,16 @@ async fn c31_real_keys_reach_and_activate_every_control_and_the_panel_traps_focu
     for key in ["Tab", "Shift+Tab"] {
         for i in 0..40 {
             tab.key(key).await.unwrap();
-            let inside = tab.in_widget("shadow.querySelector('dialog').contains(shadow.activeElement)").await.unwrap();
-            assert_eq!(inside, true, "{key} #{i} left the dialog: {}", tab.focused().await.unwrap());
+            let inside = tab
+                .in_widget("shadow.querySelector('dialog').contains(shadow.activeElement)")
+                .await
+                .unwrap();
+            assert_eq!(
+                inside,
+                true,
+                "{key} #{i} left the dialog: {}",
+                tab.focused().await.unwrap()
+            );
         }
     }
     // Space toggles a category switch; Escape closes without granting and
@@ -469,9 +700,19 @@ async fn c31_real_keys_reach_and_activate_every_control_and_the_panel_traps_focu
         tab.key("Tab").await.unwrap();
     }
     assert!(toggled, "the analitici switch is reachable with Tab");
-    assert_eq!(tab.in_widget("shadow.querySelector('input[value=analitici]').checked").await.unwrap(), true);
+    assert_eq!(
+        tab.in_widget("shadow.querySelector('input[value=analitici]').checked")
+            .await
+            .unwrap(),
+        true
+    );
     tab.key("Escape").await.unwrap();
-    tab.wait_for("!document.querySelector('varco-widget').shadowRoot.querySelector('dialog')", 5).await.unwrap();
+    tab.wait_for(
+        "!document.querySelector('varco-widget').shadowRoot.querySelector('dialog')",
+        5,
+    )
+    .await
+    .unwrap();
     tab.wait_for("(() => { const s = document.querySelector('varco-widget').shadowRoot; return s.activeElement?.textContent.trim() === 'Personalizza'; })()", 5)
         .await
         .unwrap();
@@ -503,7 +744,12 @@ async fn javascript_api_queues_early_calls_and_reports_the_choice() {
     assert_eq!(c["categories"]["necessari"], true);
     assert_eq!(c["categories"]["analitici"], false);
     tab.eval("Varco.reset()").await.unwrap();
-    tab.wait_for("!!document.querySelector('varco-widget').shadowRoot.querySelector('section.banner')", 5).await.unwrap();
+    tab.wait_for(
+        "!!document.querySelector('varco-widget').shadowRoot.querySelector('section.banner')",
+        5,
+    )
+    .await
+    .unwrap();
     assert_eq!(tab.eval("Varco.consent()").await.unwrap(), Value::Null);
     server.stop().await.unwrap();
 }
@@ -514,24 +760,34 @@ async fn axe_violations(tab: &Tab) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a11y_axe_finds_no_wcag21_aa_violation_in_the_banner_the_preferences_or_the_floating_button() {
+async fn a11y_axe_finds_no_wcag21_aa_violation_in_the_banner_the_preferences_or_the_floating_button(
+) {
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let tab = open(&chromium, &server, HOME).await;
-    tab.in_widget("shadow.getAnimations().forEach(a => a.finish())").await.unwrap();
+    tab.in_widget("shadow.getAnimations().forEach(a => a.finish())")
+        .await
+        .unwrap();
     let banner = axe_violations(&tab).await;
     assert_eq!(banner, Value::Array(vec![]), "banner: {banner:#}");
     press(&tab, "Personalizza").await;
-    tab.in_widget("shadow.querySelectorAll('details').forEach(d => d.open = true)").await.unwrap();
+    tab.in_widget("shadow.querySelectorAll('details').forEach(d => d.open = true)")
+        .await
+        .unwrap();
     let panel = axe_violations(&tab).await;
     assert_eq!(panel, Value::Array(vec![]), "preferences: {panel:#}");
     // The floating button, after a choice.
     press(&tab, "Rifiuta tutti").await;
-    let name = tab.in_widget("shadow.querySelector('button.reopen').getAttribute('aria-label')").await.unwrap();
+    let name = tab
+        .in_widget("shadow.querySelector('button.reopen').getAttribute('aria-label')")
+        .await
+        .unwrap();
     assert_eq!(name, "Preferenze cookie");
     let after = axe_violations(&tab).await;
     assert_eq!(after, Value::Array(vec![]), "floating button: {after:#}");
-    tab.in_widget("shadow.querySelector('button.reopen').click()").await.unwrap();
+    tab.in_widget("shadow.querySelector('button.reopen').click()")
+        .await
+        .unwrap();
     tab.wait_preferences().await.unwrap();
     server.stop().await.unwrap();
 }
@@ -543,8 +799,12 @@ async fn no_layout_shift_caused_by_the_banner() {
     let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
     let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
-    let config = std::fs::read_to_string(varco_e2e::root().join("demo-site/milomb/varco-config.json")).unwrap();
-    let paragraphs = "<p>Testo della pagina che occupa lo schermo, per vedere se qualcosa si sposta.</p>".repeat(40);
+    let config =
+        std::fs::read_to_string(varco_e2e::root().join("demo-site/milomb/varco-config.json"))
+            .unwrap();
+    let paragraphs =
+        "<p>Testo della pagina che occupa lo schermo, per vedere se qualcosa si sposta.</p>"
+            .repeat(40);
     let page = format!(
         r#"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Pagina</title>
 <script type="application/json" id="varco-config">{config}</script></head>
@@ -557,7 +817,11 @@ async fn no_layout_shift_caused_by_the_banner() {
     tab.wait_widget().await.unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert!(banner_visible(&tab).await);
-    assert_eq!(tab.eval("window.__cls").await.unwrap(), 0, "layout shift while the banner appeared");
+    assert_eq!(
+        tab.eval("window.__cls").await.unwrap(),
+        0,
+        "layout shift while the banner appeared"
+    );
     server.stop().await.unwrap();
 }
 
@@ -566,17 +830,30 @@ async fn global_privacy_control_starts_refused_and_an_explicit_choice_wins() {
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let tab = chromium.tab().await.unwrap();
-    tab.before_load("Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });").await.unwrap();
+    tab.before_load(
+        "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true });",
+    )
+    .await
+    .unwrap();
     tab.goto(&server.url(HOME)).await.unwrap();
     tab.wait_widget().await.unwrap();
     assert!(!banner_visible(&tab).await, "GPC is a refusal: no banner");
     nothing_managed_ran(&tab).await;
-    assert!(records(&server).await.is_empty(), "a browser signal is not a decision: no record");
-    assert_eq!(tab.eval("Varco.consent()").await.unwrap(), Value::Null, "no choice yet");
+    assert!(
+        records(&server).await.is_empty(),
+        "a browser signal is not a decision: no record"
+    );
+    assert_eq!(
+        tab.eval("Varco.consent()").await.unwrap(),
+        Value::Null,
+        "no choice yet"
+    );
     tab.eval("Varco.showPreferences()").await.unwrap();
     tab.wait_preferences().await.unwrap();
     press(&tab, "Accetta tutti").await;
-    tab.wait_for("window.varcoDemoAnalytics === 1", 10).await.unwrap();
+    tab.wait_for("window.varcoDemoAnalytics === 1", 10)
+        .await
+        .unwrap();
     server.stop().await.unwrap();
 }
 
@@ -594,7 +871,9 @@ async fn without_a_backend_the_record_is_an_event_for_the_site() {
         server.base
     );
     let tab = chromium.tab().await.unwrap();
-    tab.goto(&fixtures.page("no-backend.html", &page)).await.unwrap();
+    tab.goto(&fixtures.page("no-backend.html", &page))
+        .await
+        .unwrap();
     tab.wait_widget().await.unwrap();
     press(&tab, "Accetta tutti").await;
     tab.wait_for("!!window.__record", 5).await.unwrap();
@@ -602,7 +881,10 @@ async fn without_a_backend_the_record_is_an_event_for_the_site() {
     assert_eq!(r["action"], "accept_all");
     assert_eq!(r["site"], "calvatone");
     assert_eq!(r["accepted"], serde_json::json!(["necessari", "analitici"]));
-    assert!(tab.requests().iter().all(|q| !q.url.contains("/api/")), "no API request without data-api");
+    assert!(
+        tab.requests().iter().all(|q| !q.url.contains("/api/")),
+        "no API request without data-api"
+    );
     server.stop().await.unwrap();
 }
 
@@ -621,13 +903,35 @@ async fn c30_analytics_filed_as_necessary_is_refused_and_nothing_runs() {
     );
     let tab = chromium.tab().await.unwrap();
     tab.goto(&fixtures.page("c30.html", &page)).await.unwrap();
-    tab.wait_for("performance.getEntriesByType('resource').some(r => r.name.endsWith('.wasm'))", 20).await.unwrap();
+    tab.wait_for(
+        "performance.getEntriesByType('resource').some(r => r.name.endsWith('.wasm'))",
+        20,
+    )
+    .await
+    .unwrap();
     tab.wait_for("true", 1).await.unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let errors: Vec<String> = tab.errors().into_iter().filter(|l| !l.text.contains("favicon")).map(|l| l.text).collect();
+    let errors: Vec<String> = tab
+        .errors()
+        .into_iter()
+        .filter(|l| !l.text.contains("favicon"))
+        .map(|l| l.text)
+        .collect();
     assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert!(errors[0].contains("categories[0].services[0].kind") && errors[0].contains("Matomo"), "{}", errors[0]);
-    assert_eq!(tab.eval("window.trackerRan === undefined").await.unwrap(), true);
-    assert_eq!(tab.eval("document.querySelector('varco-widget') === null").await.unwrap(), true);
+    assert!(
+        errors[0].contains("categories[0].services[0].kind") && errors[0].contains("Matomo"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(
+        tab.eval("window.trackerRan === undefined").await.unwrap(),
+        true
+    );
+    assert_eq!(
+        tab.eval("document.querySelector('varco-widget') === null")
+            .await
+            .unwrap(),
+        true
+    );
     server.stop().await.unwrap();
 }

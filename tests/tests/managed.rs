@@ -28,15 +28,44 @@ struct Setup {
 
 async fn setup() -> Setup {
     let fixtures = FixtureServer::start().await.unwrap();
-    let host_origin = fixtures.url_on("www.comune.varco.test", "").trim_end_matches('/').to_owned();
-    let server = TestServer::start(&[host_origin]).await.unwrap();
+    let host_origin = fixtures
+        .url_on("www.comune.varco.test", "")
+        .trim_end_matches('/')
+        .to_owned();
+    // The server holds the page's configuration: with a backend the
+    // server's counts, and a different one would ask again once it arrives.
+    let server = TestServer::start_with(&[host_origin], |config| {
+        let milomb = config.sites.iter_mut().find(|s| s.id == "milomb").unwrap();
+        milomb.widget = serde_json::from_str(CONFIG).unwrap();
+    })
+    .await
+    .unwrap();
     let chromium = Chromium::launch().await.unwrap();
     // The slow script answers after the fast one would: order must still hold.
-    fixtures.script("slow.js", "window.__order.push('slow-external');", Duration::from_millis(700));
-    fixtures.script("fast.js", "window.__order.push('fast-external');", Duration::ZERO);
-    fixtures.script("async.js", "window.__async = (window.__async || 0) + 1;", Duration::ZERO);
-    fixtures.script("defer.js", "window.__order.push('defer-external');", Duration::ZERO);
-    fixtures.page("frame.html", "<!doctype html><title>Video</title><p>video</p>");
+    fixtures.script(
+        "slow.js",
+        "window.__order.push('slow-external');",
+        Duration::from_millis(700),
+    );
+    fixtures.script(
+        "fast.js",
+        "window.__order.push('fast-external');",
+        Duration::ZERO,
+    );
+    fixtures.script(
+        "async.js",
+        "window.__async = (window.__async || 0) + 1;",
+        Duration::ZERO,
+    );
+    fixtures.script(
+        "defer.js",
+        "window.__order.push('defer-external');",
+        Duration::ZERO,
+    );
+    fixtures.page(
+        "frame.html",
+        "<!doctype html><title>Video</title><p>video</p>",
+    );
     let api = server.url("/api");
     let widget = server.url("/varco/varco.js");
     let csp = format!(
@@ -63,7 +92,12 @@ async fn setup() -> Setup {
     );
     fixtures.page("managed.html", &page);
     let page_url = fixtures.url_on("www.comune.varco.test", "managed.html");
-    Setup { server, fixtures, chromium, page_url }
+    Setup {
+        server,
+        fixtures,
+        chromium,
+        page_url,
+    }
 }
 
 async fn open(s: &Setup) -> Tab {
@@ -73,23 +107,51 @@ async fn open(s: &Setup) -> Tab {
 }
 
 fn csp_violations(tab: &Tab) -> Vec<String> {
-    tab.console_lines().into_iter().filter(|l| l.text.contains("Content Security Policy")).map(|l| l.text).collect()
+    tab.console_lines()
+        .into_iter()
+        .filter(|l| l.text.contains("Content Security Policy"))
+        .map(|l| l.text)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn c17_mixed_inline_and_external_scripts_run_once_in_document_order_keeping_nonce_and_attributes() {
+async fn c17_mixed_inline_and_external_scripts_run_once_in_document_order_keeping_nonce_and_attributes(
+) {
     let s = setup().await;
     let tab = open(&s).await;
-    assert_eq!(tab.eval("window.__order").await.unwrap(), json!([]), "nothing runs before a choice");
+    assert_eq!(
+        tab.eval("window.__order").await.unwrap(),
+        json!([]),
+        "nothing runs before a choice"
+    );
     tab.press("Personalizza").await.unwrap();
     tab.wait_preferences().await.unwrap();
-    tab.in_widget("shadow.querySelector('input[value=analitici]').click()").await.unwrap();
+    tab.in_widget("shadow.querySelector('input[value=analitici]').click()")
+        .await
+        .unwrap();
     tab.press("Salva le mie scelte").await.unwrap();
-    tab.wait_for("window.__order.length === 5 && window.__async === 1", 10).await.unwrap();
+    tab.wait_for("window.__order.length === 5 && window.__async === 1", 10)
+        .await
+        .unwrap();
     let order = tab.eval("window.__order").await.unwrap();
-    assert_eq!(order, json!(["inline-1", "slow-external", "inline-2", "fast-external", "defer-external"]));
+    assert_eq!(
+        order,
+        json!([
+            "inline-1",
+            "slow-external",
+            "inline-2",
+            "fast-external",
+            "defer-external"
+        ])
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(tab.eval("[window.__ran, window.__async, window.__order.length]").await.unwrap(), json!([1, 1, 5]), "once each");
+    assert_eq!(
+        tab.eval("[window.__ran, window.__async, window.__order.length]")
+            .await
+            .unwrap(),
+        json!([1, 1, 5]),
+        "once each"
+    );
     // The live copies keep what the webmaster wrote; only the type changes.
     let live = tab
         .eval(
@@ -101,14 +163,30 @@ async fn c17_mixed_inline_and_external_scripts_run_once_in_document_order_keepin
         .unwrap();
     let live = live.as_array().unwrap();
     assert_eq!(live.len(), 6, "{live:?}");
-    assert!(live.iter().all(|s| s["type"] != "text/plain" && s["nonce"] == NONCE), "{live:?}");
+    assert!(
+        live.iter()
+            .all(|s| s["type"] != "text/plain" && s["nonce"] == NONCE),
+        "{live:?}"
+    );
     assert_eq!(live[1]["extra"], "kept");
     assert_eq!(live[4]["async"], true, "async kept");
     assert_eq!(live[5]["defer"], true, "defer kept");
-    assert!(csp_violations(&tab).is_empty(), "the nonce let every script run: {:?}", csp_violations(&tab));
+    assert!(
+        csp_violations(&tab).is_empty(),
+        "the nonce let every script run: {:?}",
+        csp_violations(&tab)
+    );
     // The other category stayed blocked.
-    assert_eq!(tab.eval("window.__profiling === undefined").await.unwrap(), true);
-    assert_eq!(tab.eval("document.querySelector('iframe').getAttribute('src')").await.unwrap(), Value::Null);
+    assert_eq!(
+        tab.eval("window.__profiling === undefined").await.unwrap(),
+        true
+    );
+    assert_eq!(
+        tab.eval("document.querySelector('iframe').getAttribute('src')")
+            .await
+            .unwrap(),
+        Value::Null
+    );
     s.server.stop().await.unwrap();
 }
 
@@ -139,9 +217,17 @@ async fn content_added_later_is_blocked_until_consent_and_runs_once_after_it() {
     .await
     .unwrap();
     tab.wait_for("window.__later === 1", 5).await.unwrap();
-    tab.wait_for("document.getElementById('late-frame').getAttribute('src') === '/frame.html'", 5).await.unwrap();
+    tab.wait_for(
+        "document.getElementById('late-frame').getAttribute('src') === '/frame.html'",
+        5,
+    )
+    .await
+    .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(tab.eval("[window.__late, window.__later]").await.unwrap(), json!([1, 1]));
+    assert_eq!(
+        tab.eval("[window.__late, window.__later]").await.unwrap(),
+        json!([1, 1])
+    );
     s.server.stop().await.unwrap();
 }
 
@@ -162,18 +248,46 @@ async fn a_blocked_iframe_has_an_accessible_placeholder_whose_button_allows_its_
         .unwrap();
     assert_eq!(placeholder["next"], "IFRAME", "{placeholder}");
     assert_eq!(placeholder["hidden"], true);
-    assert_eq!(placeholder["group"], "Video di presentazione", "named after the iframe's title");
+    assert_eq!(
+        placeholder["group"], "Video di presentazione",
+        "named after the iframe's title"
+    );
     assert_eq!(placeholder["button"], "Consenti «Video»");
     // Keyboard: the button is reachable and works with Enter.
-    tab.eval("document.querySelector('varco-placeholder').shadowRoot.querySelector('button').focus()").await.unwrap();
+    tab.eval(
+        "document.querySelector('varco-placeholder').shadowRoot.querySelector('button').focus()",
+    )
+    .await
+    .unwrap();
     let focused = tab.eval("document.activeElement.tagName").await.unwrap();
     assert_eq!(focused, "VARCO-PLACEHOLDER");
     tab.key("Enter").await.unwrap();
-    tab.wait_for("document.querySelector('iframe').getAttribute('src') === '/frame.html'", 10).await.unwrap();
-    tab.wait_for("window.__profiling === true", 5).await.unwrap();
-    assert_eq!(tab.eval("document.querySelector('varco-placeholder') === null").await.unwrap(), true);
-    assert_eq!(tab.eval("document.querySelector('iframe').hidden").await.unwrap(), false);
-    assert_eq!(tab.eval("window.__order.length").await.unwrap(), 0, "only that category was allowed");
+    tab.wait_for(
+        "document.querySelector('iframe').getAttribute('src') === '/frame.html'",
+        10,
+    )
+    .await
+    .unwrap();
+    tab.wait_for("window.__profiling === true", 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        tab.eval("document.querySelector('varco-placeholder') === null")
+            .await
+            .unwrap(),
+        true
+    );
+    assert_eq!(
+        tab.eval("document.querySelector('iframe').hidden")
+            .await
+            .unwrap(),
+        false
+    );
+    assert_eq!(
+        tab.eval("window.__order.length").await.unwrap(),
+        0,
+        "only that category was allowed"
+    );
     let rows = s.server.wait_consents("milomb", 2).await;
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1].record.accepted, ["necessari", "profilazione"]);
@@ -186,7 +300,9 @@ async fn c27_withdrawal_deletes_declared_cookies_on_the_host_and_its_parent_doma
     let s = setup().await;
     let tab = open(&s).await;
     tab.press("Accetta tutti").await.unwrap();
-    tab.wait_for("window.__order.length === 5", 10).await.unwrap();
+    tab.wait_for("window.__order.length === 5", 10)
+        .await
+        .unwrap();
     // What a tracker would set: host-only, on the parent domain, on a
     // sub-path; and a cookie of the site's own that must survive.
     tab.eval(
@@ -196,13 +312,30 @@ async fn c27_withdrawal_deletes_declared_cookies_on_the_host_and_its_parent_doma
     )
     .await
     .unwrap();
-    assert_eq!(tab.eval("document.cookie.split('; ').filter(c => c.startsWith('_pk_')).length").await.unwrap(), 2);
-    tab.eval("document.querySelector('[data-varco-open=preferences]').click()").await.unwrap();
+    assert_eq!(
+        tab.eval("document.cookie.split('; ').filter(c => c.startsWith('_pk_')).length")
+            .await
+            .unwrap(),
+        2
+    );
+    tab.eval("document.querySelector('[data-varco-open=preferences]').click()")
+        .await
+        .unwrap();
     tab.wait_preferences().await.unwrap();
-    tab.in_widget("shadow.querySelector('input[value=analitici]').click()").await.unwrap();
+    tab.in_widget("shadow.querySelector('input[value=analitici]').click()")
+        .await
+        .unwrap();
     tab.press("Salva le mie scelte").await.unwrap();
-    tab.wait_for("!document.cookie.includes('_pk_')", 5).await.unwrap();
-    assert!(tab.eval("document.cookie").await.unwrap().as_str().unwrap().contains("site_session=keep"));
+    tab.wait_for("!document.cookie.includes('_pk_')", 5)
+        .await
+        .unwrap();
+    assert!(tab
+        .eval("document.cookie")
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .contains("site_session=keep"));
     let rows = s.server.wait_consents("milomb", 2).await;
     assert_eq!(rows[1].record.action.as_str(), "withdraw");
     assert_eq!(rows[1].record.rejected, ["analitici"]);
@@ -210,7 +343,11 @@ async fn c27_withdrawal_deletes_declared_cookies_on_the_host_and_its_parent_doma
     tab.open(&s.page_url).await.unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(tab.eval("window.__order").await.unwrap(), json!([]));
-    assert_eq!(tab.eval("window.__profiling").await.unwrap(), true, "the category still granted runs");
+    assert_eq!(
+        tab.eval("window.__profiling").await.unwrap(),
+        true,
+        "the category still granted runs"
+    );
     drop(s.fixtures);
     s.server.stop().await.unwrap();
 }
@@ -222,7 +359,10 @@ async fn the_choice_can_live_in_a_first_party_cookie_that_server_code_can_read()
     // both say "cookie".
     let server = TestServer::start_with(&[fixtures.base.clone()], |config| {
         let site = config.sites.iter_mut().find(|s| s.id == "milomb").unwrap();
-        site.widget.consent.get_or_insert_with(Default::default).storage = Some("cookie".into());
+        site.widget
+            .consent
+            .get_or_insert_with(Default::default)
+            .storage = Some("cookie".into());
     })
     .await
     .unwrap();
@@ -238,10 +378,24 @@ async fn the_choice_can_live_in_a_first_party_cookie_that_server_code_can_read()
     let url = fixtures.page("cookie.html", &page);
     let tab = chromium.tab().await.unwrap();
     tab.open(&url).await.unwrap();
-    assert_eq!(tab.eval("document.cookie.includes('varco.consent')").await.unwrap(), false, "nothing before a choice");
+    assert_eq!(
+        tab.eval("document.cookie.includes('varco.consent')")
+            .await
+            .unwrap(),
+        false,
+        "nothing before a choice"
+    );
     tab.press("Rifiuta tutti").await.unwrap();
-    tab.wait_for("document.cookie.includes('varco.consent=')", 5).await.unwrap();
-    assert_eq!(tab.eval("localStorage.getItem('varco.consent')").await.unwrap(), Value::Null, "the cookie, not localStorage");
+    tab.wait_for("document.cookie.includes('varco.consent=')", 5)
+        .await
+        .unwrap();
+    assert_eq!(
+        tab.eval("localStorage.getItem('varco.consent')")
+            .await
+            .unwrap(),
+        Value::Null,
+        "the cookie, not localStorage"
+    );
     let cookie = tab
         .eval("decodeURIComponent(document.cookie.split('; ').find(c => c.startsWith('varco.consent=')).slice('varco.consent='.length))")
         .await
@@ -259,10 +413,54 @@ async fn the_choice_can_live_in_a_first_party_cookie_that_server_code_can_read()
     // under which the choice was made, has loaded).
     tab.open(&url).await.unwrap();
     tab.wait_for("performance.getEntriesByType('resource').some(r => r.name.endsWith('/api/v1/sites/milomb'))", 10).await.unwrap();
-    tab.wait_for("!document.querySelector('varco-widget').shadowRoot.querySelector('section.banner')", 5).await.unwrap();
+    tab.wait_for(
+        "!document.querySelector('varco-widget').shadowRoot.querySelector('section.banner')",
+        5,
+    )
+    .await
+    .unwrap();
     server.stop().await.unwrap();
 }
 
+/// On a site without the assistant, the widget's views swap back and forth
+/// (banner, closed with the consent button, preferences, banner again)
+/// without a single error: yew 0.23 panicked here (yewstack/yew#4092).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_views_swap_without_errors_on_a_site_without_the_assistant() {
+    let s = setup().await;
+    let tab = open(&s).await;
+    tab.press("Accetta tutti").await.unwrap();
+    tab.wait_for(
+        "document.querySelector('varco-widget').shadowRoot.querySelector('button.reopen') !== null",
+        5,
+    )
+    .await
+    .unwrap();
+    for _ in 0..2 {
+        tab.eval("window.Varco.showBanner()").await.unwrap();
+        tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('section.banner') !== null", 5).await.unwrap();
+        tab.press("Accetta tutti").await.unwrap();
+        tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('button.reopen') !== null", 5).await.unwrap();
+        tab.eval("document.querySelector('[data-varco-open=preferences]').click()")
+            .await
+            .unwrap();
+        tab.wait_preferences().await.unwrap();
+        tab.press("Salva le mie scelte").await.unwrap();
+        tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('button.reopen') !== null", 5).await.unwrap();
+    }
+    let errors: Vec<_> = tab
+        .errors()
+        .into_iter()
+        .filter(|l| !l.text.contains("favicon.ico"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    drop(s.fixtures);
+    s.server.stop().await.unwrap();
+}
+
 fn chrono_now_s() -> f64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }

@@ -22,13 +22,18 @@ async fn every_demo_page_mounts_the_widget_in_an_open_shadow_root_without_consol
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let pages = demo_pages();
-    assert!(pages.len() >= 10, "the demo has two sites of several pages: {pages:?}");
+    assert!(
+        pages.len() >= 10,
+        "the demo has two sites of several pages: {pages:?}"
+    );
     let tab = chromium.tab().await.unwrap();
     for path in pages {
         tab.console.lock().unwrap().clear();
         let started = std::time::Instant::now();
         tab.goto(&server.url(&path)).await.unwrap();
-        tab.wait_widget().await.unwrap_or_else(|e| panic!("{path}: {e}"));
+        tab.wait_widget()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
         let facts = tab
             .eval(
                 "(() => { const hosts = document.querySelectorAll('varco-widget'); const h = hosts[0];
@@ -44,8 +49,14 @@ async fn every_demo_page_mounts_the_widget_in_an_open_shadow_root_without_consol
         assert_eq!(facts["parent"], "BODY", "{path}");
         assert_eq!(facts["open"], true, "{path}");
         assert_eq!(facts["sheets"], 1, "{path}");
-        assert_eq!(facts["styled"], 0, "{path}: no style= attribute inside the widget");
-        assert_eq!(facts["ourStyles"], 0, "{path}: no <style> or <link> of Varco's in the host document");
+        assert_eq!(
+            facts["styled"], 0,
+            "{path}: no style= attribute inside the widget"
+        );
+        assert_eq!(
+            facts["ourStyles"], 0,
+            "{path}: no <style> or <link> of Varco's in the host document"
+        );
         let errors = varco_errors(&tab);
         assert!(errors.is_empty(), "{path}: console errors: {errors:#?}");
         eprintln!("{path}: ok in {:?}", started.elapsed());
@@ -68,20 +79,35 @@ async fn host_page_elements_keep_their_computed_styles_with_and_without_the_widg
     // Pages without a managed iframe: a blocked iframe is replaced by its
     // placeholder on purpose (the consent manager's job), which is not a
     // restyling of the host page.
-    for path in ["/demo-site/milomb/spid.html", "/demo-site/calvatone/anagrafe.html"] {
+    for path in [
+        "/demo-site/milomb/spid.html",
+        "/demo-site/calvatone/anagrafe.html",
+    ] {
         let without = chromium.tab().await.unwrap();
         without.block_urls(&["*://*:*/varco/*"]).await.unwrap();
         without.goto(&server.url(path)).await.unwrap();
-        without.wait_for("document.readyState === 'complete'", 10).await.unwrap();
+        without
+            .wait_for("document.readyState === 'complete'", 10)
+            .await
+            .unwrap();
         let before = without.eval(HOST_STYLES).await.unwrap();
-        assert_eq!(without.eval("document.querySelector('varco-widget') === null").await.unwrap(), true);
+        assert_eq!(
+            without
+                .eval("document.querySelector('varco-widget') === null")
+                .await
+                .unwrap(),
+            true
+        );
 
         let with = chromium.tab().await.unwrap();
         with.goto(&server.url(path)).await.unwrap();
         with.wait_widget().await.unwrap();
         let after = with.eval(HOST_STYLES).await.unwrap();
         assert!(before["body"].is_object() && before["h1"].is_object());
-        assert_eq!(before, after, "{path}: the widget changed the host page's styles");
+        assert_eq!(
+            before, after,
+            "{path}: the widget changed the host page's styles"
+        );
     }
     server.stop().await.unwrap();
 }
@@ -103,16 +129,25 @@ async fn the_widget_keeps_its_styles_on_a_page_with_hostile_css() {
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let normal = chromium.tab().await.unwrap();
-    normal.goto(&server.url("/demo-site/milomb/index.html")).await.unwrap();
+    normal
+        .goto(&server.url("/demo-site/milomb/index.html"))
+        .await
+        .unwrap();
     normal.wait_widget().await.unwrap();
     let reference = normal.eval(WIDGET_STYLES).await.unwrap();
 
     let hostile = chromium.tab().await.unwrap();
-    hostile.goto(&server.url("/demo-site/milomb/hostile.html")).await.unwrap();
+    hostile
+        .goto(&server.url("/demo-site/milomb/hostile.html"))
+        .await
+        .unwrap();
     hostile.wait_widget().await.unwrap();
     // The hostile sheet is really applied to the page...
     assert_eq!(
-        hostile.eval("getComputedStyle(document.querySelector('main div')).backgroundColor").await.unwrap(),
+        hostile
+            .eval("getComputedStyle(document.querySelector('main div')).backgroundColor")
+            .await
+            .unwrap(),
         "rgb(255, 255, 0)"
     );
     let attacked = hostile.eval(WIDGET_STYLES).await.unwrap();
@@ -135,18 +170,29 @@ async fn the_widget_works_under_a_strict_csp() {
     )
     .await
     .unwrap();
-    tab.goto(&server.url("/demo-site/milomb/csp.html")).await.unwrap();
+    tab.goto(&server.url("/demo-site/milomb/csp.html"))
+        .await
+        .unwrap();
     tab.wait_widget().await.unwrap();
-    let csp = tab.eval("document.querySelector('meta[http-equiv=Content-Security-Policy]').content").await.unwrap();
+    let csp = tab
+        .eval("document.querySelector('meta[http-equiv=Content-Security-Policy]').content")
+        .await
+        .unwrap();
     assert!(csp.as_str().unwrap().contains("style-src 'self'"));
-    let visible = tab.in_widget("shadow.querySelector('[role=region]').getBoundingClientRect().height > 50").await.unwrap();
+    let visible = tab
+        .in_widget("shadow.querySelector('[role=region]').getBoundingClientRect().height > 50")
+        .await
+        .unwrap();
     assert_eq!(visible, true, "the banner is rendered and styled");
     let violations = tab.eval("window.__csp").await.unwrap();
     let ours: Vec<&Value> = violations
         .as_array()
         .unwrap()
         .iter()
-        .filter(|v| v["source"].as_str().unwrap_or("").contains("/varco/") || v["blocked"].as_str().unwrap_or("").contains("/varco/"))
+        .filter(|v| {
+            v["source"].as_str().unwrap_or("").contains("/varco/")
+                || v["blocked"].as_str().unwrap_or("").contains("/varco/")
+        })
         .collect();
     assert!(ours.is_empty(), "CSP violations caused by Varco: {ours:#?}");
     server.stop().await.unwrap();
@@ -166,12 +212,22 @@ fn host_page(head: &str, body_end: &str) -> String {
 
 /// The page still works and nothing managed ran.
 async fn assert_page_intact(tab: &Tab) {
-    tab.wait_for("window.hostScriptRan === true", 10).await.unwrap();
-    tab.eval("document.getElementById('host-button').click()").await.unwrap();
+    tab.wait_for("window.hostScriptRan === true", 10)
+        .await
+        .unwrap();
+    tab.eval("document.getElementById('host-button').click()")
+        .await
+        .unwrap();
     assert_eq!(tab.eval("window.hostClicked === true").await.unwrap(), true);
-    assert_eq!(tab.eval("window.trackerRan === undefined").await.unwrap(), true, "a managed script ran");
     assert_eq!(
-        tab.eval("document.querySelector('script[data-varco-category]').type").await.unwrap(),
+        tab.eval("window.trackerRan === undefined").await.unwrap(),
+        true,
+        "a managed script ran"
+    );
+    assert_eq!(
+        tab.eval("document.querySelector('script[data-varco-category]').type")
+            .await
+            .unwrap(),
         "text/plain"
     );
 }
@@ -181,7 +237,10 @@ async fn async_in_head_from_another_origin_mounts_the_widget() {
     let fixtures = FixtureServer::start().await.unwrap();
     let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
-    let tag = format!(r#"<script async src="{}/varco/varco.js" data-site="milomb" data-api="{}/api"></script>"#, server.base, server.base);
+    let tag = format!(
+        r#"<script async src="{}/varco/varco.js" data-site="milomb" data-api="{}/api"></script>"#,
+        server.base, server.base
+    );
     let url = fixtures.page("async-head.html", &host_page(&tag, ""));
     let tab = chromium.tab().await.unwrap();
     tab.goto(&url).await.unwrap();
@@ -190,7 +249,10 @@ async fn async_in_head_from_another_origin_mounts_the_widget() {
     assert!(varco_errors(&tab).is_empty(), "{:#?}", tab.console_lines());
 
     // And at the end of <body> with defer, same origin as the page.
-    let tag = format!(r#"<script defer src="{}/varco/varco.js" data-site="milomb"></script>"#, server.base);
+    let tag = format!(
+        r#"<script defer src="{}/varco/varco.js" data-site="milomb"></script>"#,
+        server.base
+    );
     let url = fixtures.page("defer-body.html", &host_page("", &tag));
     let tab = chromium.tab().await.unwrap();
     tab.goto(&url).await.unwrap();
@@ -204,32 +266,82 @@ async fn an_invalid_configuration_is_one_console_error_and_the_page_keeps_workin
     let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let cases = [
-        ("bad-site", format!(r#"<script defer src="{}/varco/varco.js" data-site="Camera di Milano"></script>"#, server.base), "`data-site`", ""),
-        ("bad-position", format!(r#"<script defer src="{}/varco/varco.js" data-site="milomb" data-position="top"></script>"#, server.base), "`data-position`", ""),
+        (
+            "bad-site",
+            format!(
+                r#"<script defer src="{}/varco/varco.js" data-site="Camera di Milano"></script>"#,
+                server.base
+            ),
+            "`data-site`",
+            "",
+        ),
+        (
+            "bad-position",
+            format!(
+                r#"<script defer src="{}/varco/varco.js" data-site="milomb" data-position="top"></script>"#,
+                server.base
+            ),
+            "`data-position`",
+            "",
+        ),
         (
             "necessary-analytics",
-            format!(r#"<script defer src="{}/varco/varco.js" data-site="milomb"></script>"#, server.base),
+            format!(
+                r#"<script defer src="{}/varco/varco.js" data-site="milomb"></script>"#,
+                server.base
+            ),
             "categories[0].services[0].kind",
             r#"<script type="application/json" id="varco-config">{"cookie_policy_url":"/c","categories":[{"id":"necessari","necessary":true,"description":"x","services":[{"name":"Matomo","kind":"analytics"}]}]}</script>"#,
         ),
         (
             "broken-json",
-            format!(r#"<script defer src="{}/varco/varco.js" data-site="milomb"></script>"#, server.base),
+            format!(
+                r#"<script defer src="{}/varco/varco.js" data-site="milomb"></script>"#,
+                server.base
+            ),
             "#varco-config",
             r#"<script type="application/json" id="varco-config">{"categories": [</script>"#,
         ),
     ];
     for (name, tag, field, head) in cases {
         let tab = chromium.tab().await.unwrap();
-        tab.goto(&fixtures.page(&format!("{name}.html"), &host_page(head, &tag))).await.unwrap();
-        tab.wait_for("window.hostScriptRan === true", 10).await.unwrap();
-        tab.wait_for("performance.getEntriesByType('resource').some(r => r.name.endsWith('.wasm'))", 10).await.unwrap();
+        tab.goto(&fixtures.page(&format!("{name}.html"), &host_page(head, &tag)))
+            .await
+            .unwrap();
+        tab.wait_for("window.hostScriptRan === true", 10)
+            .await
+            .unwrap();
+        tab.wait_for(
+            "performance.getEntriesByType('resource').some(r => r.name.endsWith('.wasm'))",
+            10,
+        )
+        .await
+        .unwrap();
         // Give the widget time to start (or, here, to refuse to).
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        let errors: Vec<String> = tab.errors().into_iter().filter(|l| !l.text.contains("favicon")).map(|l| l.text).collect();
-        assert_eq!(errors.len(), 1, "{name}: exactly one console error, got {errors:#?}");
-        assert!(errors[0].contains(field), "{name}: the error names {field}: {}", errors[0]);
-        assert_eq!(tab.eval("document.querySelector('varco-widget') === null").await.unwrap(), true, "{name}");
+        let errors: Vec<String> = tab
+            .errors()
+            .into_iter()
+            .filter(|l| !l.text.contains("favicon"))
+            .map(|l| l.text)
+            .collect();
+        assert_eq!(
+            errors.len(),
+            1,
+            "{name}: exactly one console error, got {errors:#?}"
+        );
+        assert!(
+            errors[0].contains(field),
+            "{name}: the error names {field}: {}",
+            errors[0]
+        );
+        assert_eq!(
+            tab.eval("document.querySelector('varco-widget') === null")
+                .await
+                .unwrap(),
+            true,
+            "{name}"
+        );
         assert_page_intact(&tab).await;
     }
     server.stop().await.unwrap();
@@ -240,39 +352,89 @@ async fn no_webassembly_or_a_wasm_that_fails_to_load_leaves_the_page_working_wit
     let fixtures = FixtureServer::start().await.unwrap();
     let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
-    let tag = format!(r#"<script defer src="{}/varco/varco.js" data-site="milomb"></script>"#, server.base);
+    let tag = format!(
+        r#"<script defer src="{}/varco/varco.js" data-site="milomb"></script>"#,
+        server.base
+    );
     let url = fixtures.page("failure.html", &host_page("", &tag));
 
     let no_wasm = chromium.tab().await.unwrap();
-    no_wasm.before_load("delete window.WebAssembly;").await.unwrap();
+    no_wasm
+        .before_load("delete window.WebAssembly;")
+        .await
+        .unwrap();
     no_wasm.goto(&url).await.unwrap();
-    no_wasm.wait_for("document.readyState === 'complete'", 10).await.unwrap();
+    no_wasm
+        .wait_for("document.readyState === 'complete'", 10)
+        .await
+        .unwrap();
     assert_page_intact(&no_wasm).await;
-    let warnings: Vec<String> = no_wasm.console_lines().into_iter().filter(|l| l.level == "warning").map(|l| l.text).collect();
-    assert!(warnings.iter().any(|w| w.contains("Varco") && w.contains("WebAssembly")), "{warnings:#?}");
+    let warnings: Vec<String> = no_wasm
+        .console_lines()
+        .into_iter()
+        .filter(|l| l.level == "warning")
+        .map(|l| l.text)
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("Varco") && w.contains("WebAssembly")),
+        "{warnings:#?}"
+    );
 
     let blocked = chromium.tab().await.unwrap();
     blocked.block_urls(&["*://*:*/*.wasm"]).await.unwrap();
     blocked.goto(&url).await.unwrap();
-    blocked.wait_for("document.readyState === 'complete'", 10).await.unwrap();
     blocked
-        .wait_for("true", 1)
+        .wait_for("document.readyState === 'complete'", 10)
         .await
         .unwrap();
+    blocked.wait_for("true", 1).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_page_intact(&blocked).await;
-    let warnings: Vec<String> = blocked.console_lines().into_iter().filter(|l| l.level == "warning").map(|l| l.text).collect();
-    assert!(warnings.iter().any(|w| w.contains("Varco") && w.contains("varco_bg.wasm")), "{warnings:#?}");
-    assert_eq!(blocked.eval("document.querySelector('varco-widget') === null").await.unwrap(), true);
+    let warnings: Vec<String> = blocked
+        .console_lines()
+        .into_iter()
+        .filter(|l| l.level == "warning")
+        .map(|l| l.text)
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("Varco") && w.contains("varco_bg.wasm")),
+        "{warnings:#?}"
+    );
+    assert_eq!(
+        blocked
+            .eval("document.querySelector('varco-widget') === null")
+            .await
+            .unwrap(),
+        true
+    );
 
     let throwing = chromium.tab().await.unwrap();
     // The widget's mount step throws: a broken browser API must not break the page.
-    throwing.before_load("window.CSSStyleSheet = function () { throw new Error('broken CSSOM'); };").await.unwrap();
+    throwing
+        .before_load("window.CSSStyleSheet = function () { throw new Error('broken CSSOM'); };")
+        .await
+        .unwrap();
     throwing.goto(&url).await.unwrap();
-    throwing.wait_for("document.readyState === 'complete'", 10).await.unwrap();
+    throwing
+        .wait_for("document.readyState === 'complete'", 10)
+        .await
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     assert_page_intact(&throwing).await;
-    let said: Vec<String> = throwing.console_lines().into_iter().filter(|l| l.level == "warning" || l.level == "error").map(|l| l.text).collect();
-    assert!(said.iter().any(|w| w.contains("Varco") && w.contains("broken CSSOM")), "{said:#?}");
+    let said: Vec<String> = throwing
+        .console_lines()
+        .into_iter()
+        .filter(|l| l.level == "warning" || l.level == "error")
+        .map(|l| l.text)
+        .collect();
+    assert!(
+        said.iter()
+            .any(|w| w.contains("Varco") && w.contains("broken CSSOM")),
+        "{said:#?}"
+    );
     server.stop().await.unwrap();
 }

@@ -68,11 +68,55 @@ enum View {
     Closed,
 }
 
+/// What changes the view. The command callback is created once, so it must
+/// not read a captured `UseStateHandle` (that would be the first render's
+/// value): a reducer always sees the current view.
+enum ViewAction {
+    Show(View),
+    /// The stored choice changed elsewhere (another tab, `Varco.reset()`...).
+    Refresh {
+        must_ask: bool,
+    },
+    /// The server's configuration replaced the page's. It may arrive after
+    /// the visitor opened the preferences: they stay open.
+    SiteChanged {
+        must_ask: bool,
+    },
+}
+
+impl Reducible for View {
+    type Action = ViewAction;
+
+    fn reduce(self: std::rc::Rc<Self>, action: ViewAction) -> std::rc::Rc<Self> {
+        let next = match (action, *self) {
+            (ViewAction::Show(v), _) => v,
+            (ViewAction::Refresh { must_ask: false }, View::Banner) => View::Closed,
+            (ViewAction::Refresh { .. }, current) => current,
+            (ViewAction::SiteChanged { .. }, current @ View::Preferences { .. }) => current,
+            (ViewAction::SiteChanged { must_ask }, _) => {
+                if must_ask {
+                    View::Banner
+                } else {
+                    View::Closed
+                }
+            }
+        };
+        if next == *self {
+            self
+        } else {
+            next.into()
+        }
+    }
+}
+
 /// The element that has focus, looking inside our own shadow root.
 fn focused() -> Option<HtmlElement> {
     let doc = browser::document();
     let active = doc.active_element()?;
-    if active.tag_name().eq_ignore_ascii_case(crate::mount::HOST_TAG) {
+    if active
+        .tag_name()
+        .eq_ignore_ascii_case(crate::mount::HOST_TAG)
+    {
         return active.shadow_root()?.active_element()?.dyn_into().ok();
     }
     active.dyn_into().ok()
@@ -85,15 +129,21 @@ fn trap_tab(container: &Element, e: &KeyboardEvent) {
     if e.key() != "Tab" {
         return;
     }
-    let Ok(list) = container.query_selector_all(FOCUSABLE) else { return };
+    let Ok(list) = container.query_selector_all(FOCUSABLE) else {
+        return;
+    };
     let items: Vec<HtmlElement> = (0..list.length())
         .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()))
         .filter(|el| el.offset_parent().is_some())
         .collect();
-    let (Some(first), Some(last)) = (items.first(), items.last()) else { return };
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return;
+    };
     let current = focused();
     let at = |el: &HtmlElement| current.as_ref().is_some_and(|c| c == el);
-    let outside = current.as_ref().is_none_or(|c| !container.contains(Some(c)));
+    let outside = current
+        .as_ref()
+        .is_none_or(|c| !container.contains(Some(c)));
     if e.shift_key() && (at(first) || outside) {
         e.prevent_default();
         let _ = last.focus();
@@ -108,35 +158,41 @@ const FOCUSABLE: &str = "button:not([disabled]), input:not([disabled]), a[href],
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
     let ctl = props.controller.clone();
-    let view = use_state(|| if ctl.borrow().must_ask() { View::Banner } else { View::Closed });
+    let view = use_reducer(|| {
+        if ctl.borrow().must_ask() {
+            View::Banner
+        } else {
+            View::Closed
+        }
+    });
     let refresh = use_force_update();
     let announced = use_state(|| false);
 
     {
-        let view = view.clone();
+        let view = view.dispatcher();
         let ctl = ctl.clone();
         let refresh = refresh.clone();
         use_effect_with((), move |_| {
             let cb = Callback::from(move |cmd: Command| match cmd {
                 Command::ShowPreferences => {
                     RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
-                    view.set(View::Preferences { from_banner: false });
+                    view.dispatch(ViewAction::Show(View::Preferences { from_banner: false }));
                 }
-                Command::ShowBanner => view.set(View::Banner),
+                Command::ShowBanner => view.dispatch(ViewAction::Show(View::Banner)),
                 Command::Reset => {
                     Controller::reset(&ctl);
-                    view.set(View::Banner);
+                    view.dispatch(ViewAction::Show(View::Banner));
                 }
                 Command::Refresh => {
-                    if !ctl.borrow().must_ask() && *view == View::Banner {
-                        view.set(View::Closed);
-                    }
+                    view.dispatch(ViewAction::Refresh {
+                        must_ask: ctl.borrow().must_ask(),
+                    });
                     refresh.force_update();
                 }
                 Command::SiteChanged => {
-                    // Arrives a moment after load, before the visitor can
-                    // have opened the preferences.
-                    view.set(if ctl.borrow().must_ask() { View::Banner } else { View::Closed });
+                    view.dispatch(ViewAction::SiteChanged {
+                        must_ask: ctl.borrow().must_ask(),
+                    });
                     refresh.force_update();
                 }
             });
@@ -163,24 +219,33 @@ pub fn app(props: &AppProps) -> Html {
         let view = view.clone();
         Callback::from(move |d: Decision| {
             Controller::decide(&ctl, d);
-            view.set(View::Closed);
+            view.dispatch(ViewAction::Show(View::Closed));
         })
     };
     let c = ctl.borrow();
     let texts = &c.texts;
-    let floating = c.boot.site.consent.as_ref().and_then(|s| s.floating_button).unwrap_or(true);
+    let floating = c
+        .boot
+        .site
+        .consent
+        .as_ref()
+        .and_then(|s| s.floating_button)
+        .unwrap_or(true);
     let side = match c.boot.options.position {
         // The consent button sits opposite the assistant's launcher.
         varco_core::config::Position::BottomRight => "left",
         varco_core::config::Position::BottomLeft => "right",
     };
 
-    let banner = if matches!(*view, View::Banner | View::Preferences { from_banner: true }) {
+    let banner = if matches!(
+        *view,
+        View::Banner | View::Preferences { from_banner: true }
+    ) {
         html! { <Banner controller={ctl.clone()} on_decide={decide.clone()} on_customise={{
             let view = view.clone();
             Callback::from(move |_| {
                 RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
-                view.set(View::Preferences { from_banner: true });
+                view.dispatch(ViewAction::Show(View::Preferences { from_banner: true }));
             })
         }} /> }
     } else {
@@ -189,7 +254,7 @@ pub fn app(props: &AppProps) -> Html {
     let preferences = if let View::Preferences { from_banner } = *view {
         let view = view.clone();
         html! { <Preferences controller={ctl.clone()} on_decide={decide.clone()}
-                    on_close={Callback::from(move |_| view.set(if from_banner { View::Banner } else { View::Closed }))} /> }
+        on_close={Callback::from(move |_| view.dispatch(ViewAction::Show(if from_banner { View::Banner } else { View::Closed })))} /> }
     } else {
         html! {}
     };
@@ -208,15 +273,23 @@ pub fn app(props: &AppProps) -> Html {
     } else {
         html! {}
     };
-    let live = if *announced && *view == View::Banner { texts.get(Key::banner_label).to_owned() } else { String::new() };
+    let live = if *announced && *view == View::Banner {
+        texts.get(Key::banner_label).to_owned()
+    } else {
+        String::new()
+    };
     let chat_side = if side == "left" { "right" } else { "left" };
     html! {
         <>
             { banner }
             { preferences }
-            <crate::chat_ui::ChatWidget side={chat_side} />
             { reopen }
             <div class="sr-only" aria-live="polite">{ live }</div>
+            // Last, after an element that is always there: the assistant
+            // renders nothing on sites without one, and yew 0.23 panics when
+            // an empty component sits between children that appear and
+            // disappear in the same render (yewstack/yew#4092).
+            <crate::chat_ui::ChatWidget side={chat_side} />
         </>
     }
 }
@@ -241,22 +314,44 @@ fn banner(props: &BannerProps) -> Html {
     let site = &c.boot.site;
     let lang = c.boot.lang.code();
     let title_of = |id: &str| {
-        site.categories.iter().find(|k| k.id == id).and_then(|k| k.title.as_ref()).map(|t| t.get(lang).to_owned()).unwrap_or_else(|| id.to_owned())
+        site.categories
+            .iter()
+            .find(|k| k.id == id)
+            .and_then(|k| k.title.as_ref())
+            .map(|t| t.get(lang).to_owned())
+            .unwrap_or_else(|| id.to_owned())
     };
     let purposes: Vec<String> = site
         .categories
         .iter()
         .filter(|k| !k.necessary)
-        .map(|k| k.title.as_ref().map(|t| t.get(lang).to_lowercase()).unwrap_or_else(|| k.id.clone()))
+        .map(|k| {
+            k.title
+                .as_ref()
+                .map(|t| t.get(lang).to_lowercase())
+                .unwrap_or_else(|| k.id.clone())
+        })
         .collect();
     let changed = match c.ask_reason() {
-        Some(AskReason::Changed { new_categories, new_services }) => {
-            let note = site.consent.as_ref().and_then(|s| s.revision_note.as_ref()).map(|n| n.get(lang).to_owned());
+        Some(AskReason::Changed {
+            new_categories,
+            new_services,
+        }) => {
+            let note = site
+                .consent
+                .as_ref()
+                .and_then(|s| s.revision_note.as_ref())
+                .map(|n| n.get(lang).to_owned());
             // New services read as "Name (Category title)".
             let news: Vec<String> = new_categories
                 .iter()
                 .map(|id| title_of(id))
-                .chain(new_services.iter().filter_map(|key| key.split_once('/')).map(|(cat, name)| format!("{name} ({})", title_of(cat))))
+                .chain(
+                    new_services
+                        .iter()
+                        .filter_map(|key| key.split_once('/'))
+                        .map(|(cat, name)| format!("{name} ({})", title_of(cat))),
+                )
                 .collect();
             html! {
                 <p class="changed">
@@ -320,7 +415,12 @@ fn preferences(props: &PreferencesProps) -> Html {
     // The stored state, not the defaults.
     let chosen = {
         let c = props.controller.borrow();
-        let initial: Vec<String> = c.rules.optional().filter(|id| c.grants(id)).map(str::to_owned).collect();
+        let initial: Vec<String> = c
+            .rules
+            .optional()
+            .filter(|id| c.grants(id))
+            .map(str::to_owned)
+            .collect();
         use_state(move || initial)
     };
     {
@@ -378,14 +478,19 @@ fn preferences(props: &PreferencesProps) -> Html {
     let category = |cat: &Category| {
         let id = cat.id.clone();
         let input_id = format!("varco-cat-{id}");
-        let title = cat.title.as_ref().map(|t| t.get(lang).to_owned()).unwrap_or_else(|| id.clone());
+        let title = cat
+            .title
+            .as_ref()
+            .map(|t| t.get(lang).to_owned())
+            .unwrap_or_else(|| id.clone());
         let on = cat.necessary || chosen.contains(&id);
         let onchange = {
             let chosen = chosen.clone();
             let id = id.clone();
             Callback::from(move |e: Event| {
                 let input: HtmlInputElement = e.target_unchecked_into();
-                let mut next: Vec<String> = (*chosen).iter().filter(|c| **c != id).cloned().collect();
+                let mut next: Vec<String> =
+                    (*chosen).iter().filter(|c| **c != id).cloned().collect();
                 if input.checked() {
                     next.push(id.clone());
                 }

@@ -4,7 +4,9 @@ use crate::consent::Controller;
 use crate::{app, js_api, mount};
 use std::cell::RefCell;
 use std::rc::Rc;
-use varco_core::config::{check_site_config, parse_embed, ConfigError, EmbedAttributes, EmbedOptions};
+use varco_core::config::{
+    check_site_config, parse_embed, ConfigError, EmbedAttributes, EmbedOptions,
+};
 use varco_core::lang::Lang;
 use varco_protocol::SiteConfig;
 use wasm_bindgen::JsValue;
@@ -34,8 +36,11 @@ pub enum NotStarted {
 pub fn boot(script: Option<Element>) -> Result<(), NotStarted> {
     let document = web_sys::window()
         .and_then(|w| w.document())
-        .ok_or_else(|| NotStarted::Browser("Varco: no document, the widget is not started.".to_owned()))?;
-    let config = read_config(&document, script.as_ref()).map_err(|errors| NotStarted::Config(config_message(&errors)))?;
+        .ok_or_else(|| {
+            NotStarted::Browser("Varco: no document, the widget is not started.".to_owned())
+        })?;
+    let config = read_config(&document, script.as_ref())
+        .map_err(|errors| NotStarted::Config(config_message(&errors)))?;
     let root = mount::mount(&document).map_err(|e| {
         NotStarted::Browser(format!(
             "Varco: the widget could not be mounted ({}); managed scripts stay blocked.",
@@ -54,9 +59,15 @@ pub fn boot(script: Option<Element>) -> Result<(), NotStarted> {
 }
 
 /// Reads the embed attributes and the JSON block and checks both.
-pub fn read_config(document: &Document, script: Option<&Element>) -> Result<Boot, Vec<ConfigError>> {
+pub fn read_config(
+    document: &Document,
+    script: Option<&Element>,
+) -> Result<Boot, Vec<ConfigError>> {
     let script = script.cloned().or_else(|| {
-        document.query_selector("script[data-site][src*='varco']").ok().flatten()
+        document
+            .query_selector("script[data-site][src*='varco']")
+            .ok()
+            .flatten()
     });
     let attr = |name: &str| script.as_ref().and_then(|s| s.get_attribute(name));
     let attrs = EmbedAttributes {
@@ -72,10 +83,17 @@ pub fn read_config(document: &Document, script: Option<&Element>) -> Result<Boot
         return Err(errors);
     }
     let lang = options.lang.unwrap_or_else(|| {
-        let tag = document.document_element().and_then(|e| e.get_attribute("lang")).unwrap_or_default();
+        let tag = document
+            .document_element()
+            .and_then(|e| e.get_attribute("lang"))
+            .unwrap_or_default();
         Lang::from_tag(&tag)
     });
-    Ok(Boot { options, site, lang })
+    Ok(Boot {
+        options,
+        site,
+        lang,
+    })
 }
 
 /// Parses `<script type="application/json" id="varco-config">` if present.
@@ -85,19 +103,31 @@ fn read_config_block(document: &Document) -> Result<Option<SiteConfig>, Vec<Conf
     };
     let field = format!("#{CONFIG_BLOCK_ID}");
     let text = block.text_content().unwrap_or_default();
-    let value = js_sys::JSON::parse(&text)
-        .map_err(|e| vec![ConfigError::new(&field, format!("is not valid JSON ({})", js_message(&e)))])?;
+    let value = js_sys::JSON::parse(&text).map_err(|e| {
+        vec![ConfigError::new(
+            &field,
+            format!("is not valid JSON ({})", js_message(&e)),
+        )]
+    })?;
     let deserializer = serde_wasm_bindgen::Deserializer::from(value);
-    serde_path_to_error::deserialize(deserializer).map(Some).map_err(|e| {
-        let path = e.path().to_string();
-        let at = if path == "." { field.clone() } else { format!("{field} {path}") };
-        vec![ConfigError::new(at, e.inner().to_string())]
-    })
+    serde_path_to_error::deserialize(deserializer)
+        .map(Some)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            let at = if path == "." {
+                field.clone()
+            } else {
+                format!("{field} {path}")
+            };
+            vec![ConfigError::new(at, e.inner().to_string())]
+        })
 }
 
 /// One console message listing every configuration problem.
 pub fn config_message(errors: &[ConfigError]) -> String {
-    let mut msg = String::from("Varco: invalid configuration, the widget is not started and managed scripts stay blocked.");
+    let mut msg = String::from(
+        "Varco: invalid configuration, the widget is not started and managed scripts stay blocked.",
+    );
     for e in errors {
         msg.push_str("\n  ");
         msg.push_str(&e.to_string());

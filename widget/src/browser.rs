@@ -30,14 +30,18 @@ pub fn warn(message: &str) {
 /// A random UUID v4, from the browser's CSPRNG.
 pub fn uuid_v4() -> String {
     let mut bytes = [0u8; 16];
-    let filled = window().crypto().and_then(|c| c.get_random_values_with_u8_array(&mut bytes).map(|_| ()));
+    let filled = window()
+        .crypto()
+        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes).map(|_| ()));
     if filled.is_err() {
         // No CSPRNG: still unique enough for a record id, never used as a secret.
         for (i, b) in bytes.iter_mut().enumerate() {
             *b = ((js_sys::Math::random() * 256.0) as u8) ^ (i as u8);
         }
     }
-    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 thread_local! {
@@ -100,7 +104,10 @@ impl Store {
 
 /// `document.cookie`, read.
 pub fn cookies() -> String {
-    js_sys::Reflect::get(&document(), &"cookie".into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    js_sys::Reflect::get(&document(), &"cookie".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
 }
 
 /// `document.cookie = ...`, write one cookie line.
@@ -117,11 +124,16 @@ pub fn cookie(name: &str) -> Option<String> {
 }
 
 pub fn decode_uri_component(s: &str) -> String {
-    js_sys::decode_uri_component(s).ok().and_then(|v| v.as_string()).unwrap_or_else(|| s.to_owned())
+    js_sys::decode_uri_component(s)
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| s.to_owned())
 }
 
 pub fn encode_uri_component(s: &str) -> String {
-    js_sys::encode_uri_component(s).as_string().unwrap_or_default()
+    js_sys::encode_uri_component(s)
+        .as_string()
+        .unwrap_or_default()
 }
 
 /// Dispatches `name` on `document` with `detail`.
@@ -146,7 +158,8 @@ pub async fn send_json(method: &str, url: &str, body: &str) -> Result<u16, JsVal
     headers.set("content-type", "application/json")?;
     init.set_headers(&headers);
     let request = web_sys::Request::new_with_str_and_init(url, &init)?;
-    let response = wasm_bindgen_futures::JsFuture::from(window().fetch_with_request(&request)).await?;
+    let response =
+        wasm_bindgen_futures::JsFuture::from(window().fetch_with_request(&request)).await?;
     let response: web_sys::Response = response.dyn_into()?;
     Ok(response.status())
 }
@@ -159,7 +172,8 @@ pub async fn get_json(url: &str) -> Result<JsValue, JsValue> {
     init.set_mode(web_sys::RequestMode::Cors);
     init.set_credentials(web_sys::RequestCredentials::Omit);
     let request = web_sys::Request::new_with_str_and_init(url, &init)?;
-    let response = wasm_bindgen_futures::JsFuture::from(window().fetch_with_request(&request)).await?;
+    let response =
+        wasm_bindgen_futures::JsFuture::from(window().fetch_with_request(&request)).await?;
     let response: web_sys::Response = response.dyn_into()?;
     if response.status() != 200 {
         return Err(JsValue::from_str(&format!("HTTP {}", response.status())));

@@ -11,8 +11,8 @@ use crate::browser::{self, Store};
 use std::cell::RefCell;
 use std::rc::Rc;
 use varco_core::chat::{
-    current_thread, parse_outbox, retry_delay_ms, terms_accepted, terms_changed, AcceptedTerms, Pending, StoredThread,
-    Transcript, DEFAULT_THREAD_HOURS, OUTBOX_KEY, TERMS_KEY, THREAD_KEY,
+    current_thread, parse_outbox, retry_delay_ms, terms_accepted, terms_changed, AcceptedTerms,
+    Pending, StoredThread, Transcript, DEFAULT_THREAD_HOURS, OUTBOX_KEY, TERMS_KEY, THREAD_KEY,
 };
 use varco_core::lang::Lang;
 use varco_core::texts::Texts;
@@ -65,8 +65,12 @@ pub struct Chat {
 impl Chat {
     /// Sets up the assistant if the site has one and a backend.
     pub fn install(boot: &Boot) {
-        let Some(api) = boot.options.api.clone() else { return };
-        let Some(assistant) = boot.site.assistant.clone() else { return };
+        let Some(api) = boot.options.api.clone() else {
+            return;
+        };
+        let Some(assistant) = boot.site.assistant.clone() else {
+            return;
+        };
         if assistant.enabled == Some(false) {
             return;
         }
@@ -75,9 +79,15 @@ impl Chat {
             site: boot.options.site.clone(),
             lang: boot.lang,
             texts: Texts::new(boot.lang, &boot.site.texts),
-            name: assistant.name.clone().unwrap_or_else(|| "Assistente".to_owned()),
+            name: assistant
+                .name
+                .clone()
+                .unwrap_or_else(|| "Assistente".to_owned()),
             privacy_url: assistant.privacy_url.clone(),
-            terms_revision: assistant.terms_revision.clone().unwrap_or_else(|| "1".to_owned()),
+            terms_revision: assistant
+                .terms_revision
+                .clone()
+                .unwrap_or_else(|| "1".to_owned()),
             transcript: Transcript::default(),
             thread: None,
             open: false,
@@ -98,7 +108,8 @@ impl Chat {
             Chat::flush(online.clone(), 0);
             refresh();
         });
-        let _ = browser::window().add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+        let _ = browser::window()
+            .add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
         on_online.forget();
         let on_offline = Closure::<dyn Fn()>::new(|| {
             if let Some(c) = shared() {
@@ -106,7 +117,8 @@ impl Chat {
                 refresh();
             }
         });
-        let _ = browser::window().add_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());
+        let _ = browser::window()
+            .add_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());
         on_offline.forget();
         follow_visual_viewport();
     }
@@ -127,7 +139,12 @@ impl Chat {
         if !c.accepted() {
             return;
         }
-        c.thread = current_thread(Store::get(THREAD_KEY).as_deref(), &c.site, browser::now_ms(), DEFAULT_THREAD_HOURS);
+        c.thread = current_thread(
+            Store::get(THREAD_KEY).as_deref(),
+            &c.site,
+            browser::now_ms(),
+            DEFAULT_THREAD_HOURS,
+        );
         if c.thread.is_none() {
             Store::remove(THREAD_KEY);
         }
@@ -147,7 +164,10 @@ impl Chat {
 
     pub fn accept_terms(this: &SharedChat) {
         let revision = this.borrow().terms_revision.clone();
-        let terms = AcceptedTerms { revision, accepted_ms: browser::now_ms() };
+        let terms = AcceptedTerms {
+            revision,
+            accepted_ms: browser::now_ms(),
+        };
         if let Ok(json) = serde_json::to_string(&terms) {
             Store::set(TERMS_KEY, &json);
         }
@@ -177,7 +197,10 @@ impl Chat {
             let pending = Pending {
                 client_message_id: browser::uuid_v4(),
                 thread_id: thread.thread_id.clone(),
-                text: text.chars().take(varco_protocol::chat::MAX_MESSAGE_CHARS).collect(),
+                text: text
+                    .chars()
+                    .take(varco_protocol::chat::MAX_MESSAGE_CHARS)
+                    .collect(),
                 created_ms: now,
             };
             c.transcript.add_pending(pending.clone());
@@ -241,19 +264,36 @@ impl Chat {
     async fn deliver(this: &SharedChat) -> bool {
         loop {
             let outbox = parse_outbox(Store::get(OUTBOX_KEY).as_deref());
-            let Some(next) = outbox.first().cloned() else { return false };
+            let Some(next) = outbox.first().cloned() else {
+                return false;
+            };
             let (api, site, lang, revision, opened) = {
                 let c = this.borrow();
-                let opened = c.thread.as_ref().is_some_and(|t| t.thread_id == next.thread_id && t.opened);
-                (c.api.clone(), c.site.clone(), c.lang.code().to_owned(), c.terms_revision.clone(), opened)
+                let opened = c
+                    .thread
+                    .as_ref()
+                    .is_some_and(|t| t.thread_id == next.thread_id && t.opened);
+                (
+                    c.api.clone(),
+                    c.site.clone(),
+                    c.lang.code().to_owned(),
+                    c.terms_revision.clone(),
+                    opened,
+                )
             };
             if !opened {
-                let body = NewThread { thread_id: next.thread_id.clone(), site, language: lang, terms_revision: revision };
+                let body = NewThread {
+                    thread_id: next.thread_id.clone(),
+                    site,
+                    language: lang,
+                    terms_revision: revision,
+                };
                 let body = serde_json::to_string(&body).unwrap_or_default();
                 match browser::send_json("POST", &format!("{api}/v1/threads"), &body).await {
                     Ok(200 | 201) => {
                         let mut c = this.borrow_mut();
-                        if let Some(t) = c.thread.as_mut().filter(|t| t.thread_id == next.thread_id) {
+                        if let Some(t) = c.thread.as_mut().filter(|t| t.thread_id == next.thread_id)
+                        {
                             t.opened = true;
                         }
                         c.save_thread();
@@ -262,19 +302,26 @@ impl Chat {
                     }
                     Ok(status) if retryable(status) => return this.borrow_mut().mark_failed(&next),
                     Ok(status) => {
-                        browser::warn(&format!("Varco: the server refused to open the conversation ({status})."));
+                        browser::warn(&format!(
+                            "Varco: the server refused to open the conversation ({status})."
+                        ));
                         drop_pending(this, &next);
                         continue;
                     }
                     Err(_) => return this.borrow_mut().mark_failed(&next),
                 }
             }
-            let body = NewMessage { client_message_id: next.client_message_id.clone(), text: next.text.clone() };
+            let body = NewMessage {
+                client_message_id: next.client_message_id.clone(),
+                text: next.text.clone(),
+            };
             let body = serde_json::to_string(&body).unwrap_or_default();
             let url = format!("{api}/v1/threads/{}/messages", next.thread_id);
             match browser::send_json("POST", &url, &body).await {
                 Ok(status) if (200..300).contains(&status) => {
-                    this.borrow_mut().transcript.set_failed(&next.client_message_id, false);
+                    this.borrow_mut()
+                        .transcript
+                        .set_failed(&next.client_message_id, false);
                     remove_from_outbox(&next.client_message_id);
                 }
                 Ok(status) if retryable(status) => return this.borrow_mut().mark_failed(&next),
@@ -297,44 +344,73 @@ impl Chat {
     pub fn connect(this: &SharedChat) {
         let (url, thread_id) = {
             let c = this.borrow();
-            let Some(t) = c.thread.as_ref().filter(|t| t.opened && !t.ended) else { return };
-            if c.source.as_ref().is_some_and(|s| s.ready_state() != web_sys::EventSource::CLOSED) || !c.accepted() {
+            let Some(t) = c.thread.as_ref().filter(|t| t.opened && !t.ended) else {
+                return;
+            };
+            if c.source
+                .as_ref()
+                .is_some_and(|s| s.ready_state() != web_sys::EventSource::CLOSED)
+                || !c.accepted()
+            {
                 return;
             }
-            (format!("{}/v1/threads/{}/events?after={}", c.api, t.thread_id, c.transcript.last_event_id), t.thread_id.clone())
+            (
+                format!(
+                    "{}/v1/threads/{}/events?after={}",
+                    c.api, t.thread_id, c.transcript.last_event_id
+                ),
+                t.thread_id.clone(),
+            )
         };
-        let Ok(source) = web_sys::EventSource::new(&url) else { return };
-        for (name, stored) in [("message", true), ("end", true), ("typing", false), ("delta", false)] {
+        let Ok(source) = web_sys::EventSource::new(&url) else {
+            return;
+        };
+        for (name, stored) in [
+            ("message", true),
+            ("end", true),
+            ("typing", false),
+            ("delta", false),
+        ] {
             let chat = this.clone();
             let thread_id = thread_id.clone();
-            let listener = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                let Some(data) = e.data().as_string() else { return };
-                let Ok(event) = serde_json::from_str::<ChatEvent>(&data) else { return };
-                // A live-only event has no id of its own (lastEventId would
-                // repeat the previous one).
-                let id = if stored { e.last_event_id().parse::<i64>().ok() } else { None };
-                let mut c = chat.borrow_mut();
-                if c.thread.as_ref().map(|t| &t.thread_id) != Some(&thread_id) {
-                    return;
-                }
-                let ended = matches!(event, ChatEvent::End);
-                let fresh = c.transcript.apply(id, event);
-                if fresh && !c.open && c.announce {
-                    c.unread += 1;
-                }
-                if ended {
-                    if let Some(t) = c.thread.as_mut() {
-                        t.ended = true;
+            let listener =
+                Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                    let Some(data) = e.data().as_string() else {
+                        return;
+                    };
+                    let Ok(event) = serde_json::from_str::<ChatEvent>(&data) else {
+                        return;
+                    };
+                    // A live-only event has no id of its own (lastEventId would
+                    // repeat the previous one).
+                    let id = if stored {
+                        e.last_event_id().parse::<i64>().ok()
+                    } else {
+                        None
+                    };
+                    let mut c = chat.borrow_mut();
+                    if c.thread.as_ref().map(|t| &t.thread_id) != Some(&thread_id) {
+                        return;
                     }
-                    c.save_thread();
-                    if let Some(s) = c.source.take() {
-                        s.close();
+                    let ended = matches!(event, ChatEvent::End);
+                    let fresh = c.transcript.apply(id, event);
+                    if fresh && !c.open && c.announce {
+                        c.unread += 1;
                     }
-                }
-                drop(c);
-                refresh();
-            });
-            let _ = source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+                    if ended {
+                        if let Some(t) = c.thread.as_mut() {
+                            t.ended = true;
+                        }
+                        c.save_thread();
+                        if let Some(s) = c.source.take() {
+                            s.close();
+                        }
+                    }
+                    drop(c);
+                    refresh();
+                });
+            let _ =
+                source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
             listener.forget();
         }
         // After the replay, what arrives is new and is announced.
@@ -351,7 +427,11 @@ impl Chat {
         // up (the server answered an error), try again later.
         let chat = this.clone();
         let on_error = Closure::<dyn Fn()>::new(move || {
-            let closed = chat.borrow().source.as_ref().is_some_and(|s| s.ready_state() == web_sys::EventSource::CLOSED);
+            let closed = chat
+                .borrow()
+                .source
+                .as_ref()
+                .is_some_and(|s| s.ready_state() == web_sys::EventSource::CLOSED);
             if closed {
                 chat.borrow_mut().source = None;
                 let again = chat.clone();
@@ -375,7 +455,12 @@ impl Chat {
         };
         if let Some(t) = thread.filter(|t| t.opened) {
             wasm_bindgen_futures::spawn_local(async move {
-                let _ = browser::send_json("POST", &format!("{api}/v1/threads/{}/end", t.thread_id), "{}").await;
+                let _ = browser::send_json(
+                    "POST",
+                    &format!("{api}/v1/threads/{}/end", t.thread_id),
+                    "{}",
+                )
+                .await;
             });
         }
         let mut c = this.borrow_mut();
@@ -402,14 +487,18 @@ fn retryable(status: u16) -> bool {
 }
 
 fn remove_from_outbox(client_message_id: &str) {
-    let rest: Vec<Pending> =
-        parse_outbox(Store::get(OUTBOX_KEY).as_deref()).into_iter().filter(|p| p.client_message_id != client_message_id).collect();
+    let rest: Vec<Pending> = parse_outbox(Store::get(OUTBOX_KEY).as_deref())
+        .into_iter()
+        .filter(|p| p.client_message_id != client_message_id)
+        .collect();
     save_outbox(&rest);
 }
 
 /// A message the server refused for good (not a delivery problem).
 fn drop_pending(this: &SharedChat, p: &Pending) {
-    this.borrow_mut().transcript.set_failed(&p.client_message_id, true);
+    this.borrow_mut()
+        .transcript
+        .set_failed(&p.client_message_id, true);
     remove_from_outbox(&p.client_message_id);
 }
 
@@ -425,13 +514,20 @@ fn save_outbox(outbox: &[Pending]) {
 /// height, so that on a phone the panel stays above the on-screen keyboard
 /// without the page zooming or scrolling under it.
 fn follow_visual_viewport() {
-    let Some(vv) = browser::window().visual_viewport() else { return };
+    let Some(vv) = browser::window().visual_viewport() else {
+        return;
+    };
     let update = {
         let vv = vv.clone();
         move || {
-            let host = browser::document().query_selector(crate::mount::HOST_TAG).ok().flatten();
+            let host = browser::document()
+                .query_selector(crate::mount::HOST_TAG)
+                .ok()
+                .flatten();
             if let Some(host) = host.and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok()) {
-                let _ = host.style().set_property("--varco-vvh", &format!("{}px", vv.height()));
+                let _ = host
+                    .style()
+                    .set_property("--varco-vvh", &format!("{}px", vv.height()));
             }
         }
     };

@@ -33,15 +33,27 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     let draft = use_state(String::new);
     let was_open = use_mut_ref(|| false);
     let chat = chat::shared();
-    let (open, accepted) = chat.as_ref().map(|c| (c.borrow().open, c.borrow().accepted())).unwrap_or((false, false));
+    let (open, accepted) = chat
+        .as_ref()
+        .map(|c| (c.borrow().open, c.borrow().accepted()))
+        .unwrap_or((false, false));
 
     // Focus: into the panel when it opens, back to the launcher when it closes.
     {
-        let (launcher, input, accept, was_open) = (launcher.clone(), input.clone(), accept.clone(), was_open.clone());
+        let (launcher, input, accept, was_open) = (
+            launcher.clone(),
+            input.clone(),
+            accept.clone(),
+            was_open.clone(),
+        );
         use_effect_with((open, accepted), move |&(open, accepted)| {
             let before = *was_open.borrow();
             if open && (!before || accepted) {
-                let target = if accepted { input.cast::<HtmlElement>() } else { accept.cast::<HtmlElement>() };
+                let target = if accepted {
+                    input.cast::<HtmlElement>()
+                } else {
+                    accept.cast::<HtmlElement>()
+                };
                 if let Some(el) = target {
                     let _ = el.focus();
                 }
@@ -60,7 +72,13 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     let name = c.name.clone();
     if !open {
         let label = if c.unread > 0 {
-            format!("{} ({})", texts.fill(Key::chat_open, &name), texts.get(Key::chat_unread).replace("{n}", &c.unread.to_string()))
+            format!(
+                "{} ({})",
+                texts.fill(Key::chat_open, &name),
+                texts
+                    .get(Key::chat_unread)
+                    .replace("{n}", &c.unread.to_string())
+            )
         } else {
             texts.fill(Key::chat_open, &name)
         };
@@ -101,7 +119,10 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         let input = input.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let text = input.cast::<HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default();
+            let text = input
+                .cast::<HtmlTextAreaElement>()
+                .map(|t| t.value())
+                .unwrap_or_default();
             if !text.trim().is_empty() {
                 Chat::send(&chat, &text);
                 draft.set(String::new());
@@ -156,7 +177,9 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         }
     };
 
-    let last_assistant = c.transcript.lines.iter().rposition(|l| matches!(l, Line::Message { message, .. } if message.author != Author::Visitor));
+    let last_assistant = c.transcript.lines.iter().rposition(
+        |l| matches!(l, Line::Message { message, .. } if message.author != Author::Visitor),
+    );
     let lines = c.transcript.lines.iter().enumerate().map(|(i, line)| {
         match line {
             Line::Message { event_id, message } => {
@@ -197,7 +220,11 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         }
     });
     let ended = c.transcript.ended();
-    let typing = c.transcript.typing.filter(|a| *a != Author::Visitor).map(|_| texts.fill(Key::chat_typing, &name));
+    let typing = c
+        .transcript
+        .typing
+        .filter(|a| *a != Author::Visitor)
+        .map(|_| texts.fill(Key::chat_typing, &name));
     html! {
         <section class={classes!("chat-panel", props.side)} role="dialog" aria-modal="false" aria-labelledby="varco-chat-title" {onkeydown}>
             <header class="chat-head">

@@ -9,7 +9,9 @@ use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
-use varco_core::consent::{self as rules, AskReason, Decision, Rules, Status, StoredChoice, OUTBOX_KEY, STORAGE_KEY};
+use varco_core::consent::{
+    self as rules, AskReason, Decision, Rules, Status, StoredChoice, OUTBOX_KEY, STORAGE_KEY,
+};
 use varco_core::texts::{Key, Texts};
 use varco_protocol::ConsentRecord;
 use wasm_bindgen::JsValue;
@@ -41,23 +43,42 @@ impl Controller {
     pub fn load(boot: Boot) -> Controller {
         let rules = Rules::from_site(&boot.site);
         let texts = Texts::new(boot.lang, &boot.site.texts);
-        let cookie_mode = boot.site.consent.as_ref().and_then(|c| c.storage.as_deref()) == Some("cookie");
-        let mut c = Controller { boot, rules, texts, status: Status::Ask(AskReason::First), previous: None, cookie_mode };
+        let cookie_mode = boot
+            .site
+            .consent
+            .as_ref()
+            .and_then(|c| c.storage.as_deref())
+            == Some("cookie");
+        let mut c = Controller {
+            boot,
+            rules,
+            texts,
+            status: Status::Ask(AskReason::First),
+            previous: None,
+            cookie_mode,
+        };
         c.read_stored();
         c
     }
 
     /// Reads the stored choice and works out the status under the rules.
     fn read_stored(&mut self) {
-        let raw = if self.cookie_mode { browser::cookie(STORAGE_KEY) } else { Store::get(STORAGE_KEY) };
+        let raw = if self.cookie_mode {
+            browser::cookie(STORAGE_KEY)
+        } else {
+            Store::get(STORAGE_KEY)
+        };
         let parsed = rules::parse_stored(raw.as_deref());
         if parsed.is_err() {
             browser::warn("Varco: the stored consent choice is unreadable (corrupted, foreign or from another version); the banner asks again and nothing optional runs.");
         }
         self.previous = parsed.clone().ok().flatten();
-        let gpc = js_sys::Reflect::get(&browser::window().navigator(), &"globalPrivacyControl".into())
-            .map(|v| v.is_truthy())
-            .unwrap_or(false);
+        let gpc = js_sys::Reflect::get(
+            &browser::window().navigator(),
+            &"globalPrivacyControl".into(),
+        )
+        .map(|v| v.is_truthy())
+        .unwrap_or(false);
         self.status = rules::status(parsed, &self.rules, browser::now_ms(), gpc);
     }
 
@@ -76,7 +97,9 @@ impl Controller {
         };
         wasm_bindgen_futures::spawn_local(async move {
             let url = format!("{api}/v1/sites/{}", browser::encode_uri_component(&site_id));
-            let Ok(value) = browser::get_json(&url).await else { return };
+            let Ok(value) = browser::get_json(&url).await else {
+                return;
+            };
             let site: varco_protocol::SiteConfig = match serde_wasm_bindgen::from_value(value) {
                 Ok(site) => site,
                 Err(e) => {
@@ -96,7 +119,8 @@ impl Controller {
                     return;
                 }
                 c.texts = Texts::new(c.boot.lang, &site.texts);
-                c.cookie_mode = site.consent.as_ref().and_then(|k| k.storage.as_deref()) == Some("cookie");
+                c.cookie_mode =
+                    site.consent.as_ref().and_then(|k| k.storage.as_deref()) == Some("cookie");
                 c.boot.site = site;
                 c.rules = rules;
                 c.read_stored();
@@ -143,10 +167,30 @@ impl Controller {
     pub fn decide(this: &Shared, decision: Decision) {
         let (choice, withdrawn_cookies, changed) = {
             let mut c = this.borrow_mut();
-            let consent_id = c.previous.as_ref().map(|p| p.consent_id.clone()).unwrap_or_else(browser::uuid_v4);
-            let choice = rules::decide(&decision, &c.rules, c.previous.as_ref(), &consent_id, browser::now_ms());
-            let before: Vec<String> = c.rules.categories.iter().filter(|(id, _)| c.grants(id)).map(|(id, _)| id.clone()).collect();
-            let withdrawn = c.previous.as_ref().map(|p| rules::withdrawn(p, &choice)).unwrap_or_default();
+            let consent_id = c
+                .previous
+                .as_ref()
+                .map(|p| p.consent_id.clone())
+                .unwrap_or_else(browser::uuid_v4);
+            let choice = rules::decide(
+                &decision,
+                &c.rules,
+                c.previous.as_ref(),
+                &consent_id,
+                browser::now_ms(),
+            );
+            let before: Vec<String> = c
+                .rules
+                .categories
+                .iter()
+                .filter(|(id, _)| c.grants(id))
+                .map(|(id, _)| id.clone())
+                .collect();
+            let withdrawn = c
+                .previous
+                .as_ref()
+                .map(|p| rules::withdrawn(p, &choice))
+                .unwrap_or_default();
             let patterns: Vec<String> = c
                 .boot
                 .site
@@ -161,13 +205,20 @@ impl Controller {
             let after: Vec<String> = choice.accepted.clone();
             let granted: Vec<&String> = after.iter().filter(|a| !before.contains(a)).collect();
             let revoked: Vec<&String> = before.iter().filter(|b| !after.contains(b)).collect();
-            let changed = serde_wasm_bindgen::to_value(&serde_json_like_change(&granted, &revoked)).unwrap_or(JsValue::NULL);
+            let changed = serde_wasm_bindgen::to_value(&serde_json_like_change(&granted, &revoked))
+                .unwrap_or(JsValue::NULL);
             (choice, patterns, changed)
         };
         managed::delete_cookies(&withdrawn_cookies);
         let record = {
             let c = this.borrow();
-            rules::record(&choice, &c.boot.options.site, c.boot.lang.code(), &c.texts_hash(), &browser::uuid_v4())
+            rules::record(
+                &choice,
+                &c.boot.options.site,
+                c.boot.lang.code(),
+                &c.texts_hash(),
+                &browser::uuid_v4(),
+            )
         };
         Self::send(this, record);
         Self::activate(this);
@@ -189,10 +240,21 @@ impl Controller {
     }
 
     fn store(&self, choice: &StoredChoice) {
-        let Ok(json) = serde_json::to_string(choice) else { return };
+        let Ok(json) = serde_json::to_string(choice) else {
+            return;
+        };
         if self.cookie_mode {
-            let days = if choice.accepted.len() > self.rules.necessary().count() { self.rules.accept_days } else { self.rules.refuse_days };
-            let secure = if browser::window().location().protocol().ok().as_deref() == Some("https:") { "; Secure" } else { "" };
+            let days = if choice.accepted.len() > self.rules.necessary().count() {
+                self.rules.accept_days
+            } else {
+                self.rules.refuse_days
+            };
+            let secure =
+                if browser::window().location().protocol().ok().as_deref() == Some("https:") {
+                    "; Secure"
+                } else {
+                    ""
+                };
             browser::set_cookie(&format!(
                 "{STORAGE_KEY}={}; max-age={}; path=/; SameSite=Lax{secure}",
                 browser::encode_uri_component(&json),
@@ -226,7 +288,11 @@ impl Controller {
             on_allow: Rc::new(move |category: String| {
                 let mut on: Vec<String> = {
                     let c = allow_view.borrow();
-                    c.rules.optional().filter(|id| c.grants(id)).map(str::to_owned).collect()
+                    c.rules
+                        .optional()
+                        .filter(|id| c.grants(id))
+                        .map(str::to_owned)
+                        .collect()
                 };
                 on.push(category);
                 Controller::decide(&allow_view, Decision::Save(on));
@@ -234,19 +300,30 @@ impl Controller {
             }),
         };
         drop(c);
-        managed::apply(Rc::new(move |cat: &str| granted_view.borrow().grants(cat)), Rc::new(placeholder));
+        managed::apply(
+            Rc::new(move |cat: &str| granted_view.borrow().grants(cat)),
+            Rc::new(placeholder),
+        );
     }
 
     /// `Varco.consent()`: null before a valid choice.
     pub fn consent_js(&self) -> JsValue {
-        let Status::Decided(choice) = &self.status else { return JsValue::NULL };
+        let Status::Decided(choice) = &self.status else {
+            return JsValue::NULL;
+        };
         let view = ConsentView {
             consent_id: &choice.consent_id,
             revision: &choice.revision,
             decided_at: &choice.decided_at,
-            categories: self.rules.categories.iter().map(|(id, _)| (id.as_str(), choice.grants(id))).collect(),
+            categories: self
+                .rules
+                .categories
+                .iter()
+                .map(|(id, _)| (id.as_str(), choice.grants(id)))
+                .collect(),
         };
-        view.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL)
+        view.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .unwrap_or(JsValue::NULL)
     }
 
     /// Queues the record and tries to deliver the queue. Without a backend
@@ -254,7 +331,9 @@ impl Controller {
     fn send(this: &Shared, record: ConsentRecord) {
         let api = this.borrow().boot.options.api.clone();
         if api.is_none() {
-            let detail = record.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap_or(JsValue::NULL);
+            let detail = record
+                .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+                .unwrap_or(JsValue::NULL);
             browser::dispatch("varco:record", &detail);
             return;
         }
@@ -265,12 +344,17 @@ impl Controller {
     }
 }
 
-fn serde_json_like_change<'a>(granted: &'a [&'a String], revoked: &'a [&'a String]) -> BTreeMap<&'static str, &'a [&'a String]> {
+fn serde_json_like_change<'a>(
+    granted: &'a [&'a String],
+    revoked: &'a [&'a String],
+) -> BTreeMap<&'static str, &'a [&'a String]> {
     BTreeMap::from([("granted", granted), ("revoked", revoked)])
 }
 
 fn outbox() -> Vec<ConsentRecord> {
-    Store::get(OUTBOX_KEY).and_then(|raw| serde_json::from_str(&raw).ok()).unwrap_or_default()
+    Store::get(OUTBOX_KEY)
+        .and_then(|raw| serde_json::from_str(&raw).ok())
+        .unwrap_or_default()
 }
 
 fn save_outbox(queue: &[ConsentRecord]) {
@@ -303,14 +387,21 @@ pub fn flush_outbox(this: Shared, attempt: u32) {
         let mut failed = false;
         loop {
             let queue = outbox();
-            let Some(record) = queue.first().cloned() else { break };
+            let Some(record) = queue.first().cloned() else {
+                break;
+            };
             let body = serde_json::to_string(&record).unwrap_or_default();
             match browser::send_json("POST", &url, &body).await {
                 Ok(status) if status < 500 && status != 408 && status != 429 => {
                     if status >= 400 {
-                        browser::warn(&format!("Varco: the server refused a consent record ({status}); it is dropped."));
+                        browser::warn(&format!(
+                            "Varco: the server refused a consent record ({status}); it is dropped."
+                        ));
                     }
-                    let rest: Vec<ConsentRecord> = outbox().into_iter().filter(|r| r.record_id != record.record_id).collect();
+                    let rest: Vec<ConsentRecord> = outbox()
+                        .into_iter()
+                        .filter(|r| r.record_id != record.record_id)
+                        .collect();
                     save_outbox(&rest);
                 }
                 _ => {

@@ -13,7 +13,10 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 fn run(entry: &JsValue) {
-    let name = js_sys::Reflect::get(entry, &JsValue::from(0)).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    let name = js_sys::Reflect::get(entry, &JsValue::from(0))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
     match name.as_str() {
         "showPreferences" => app::send(Command::ShowPreferences),
         "showBanner" => app::send(Command::ShowBanner),

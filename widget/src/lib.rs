@@ -29,7 +29,11 @@ pub fn start(script: Option<web_sys::Element>) {
     boot::install_panic_hook();
     match boot::boot(script) {
         Ok(()) => {}
-        Err(boot::NotStarted::Config(message)) => web_sys::console::error_1(&JsValue::from_str(&message)),
-        Err(boot::NotStarted::Browser(message)) => web_sys::console::warn_1(&JsValue::from_str(&message)),
+        Err(boot::NotStarted::Config(message)) => {
+            web_sys::console::error_1(&JsValue::from_str(&message))
+        }
+        Err(boot::NotStarted::Browser(message)) => {
+            web_sys::console::warn_1(&JsValue::from_str(&message))
+        }
     }
 }

@@ -41,7 +41,8 @@ pub fn apply(granted: Rc<dyn Fn(&str) -> bool>, placeholder: Rc<Placeholder>) {
     scan();
     OBSERVER.with(|o| {
         if o.borrow().is_none() {
-            let cb = Closure::<dyn Fn(JsValue, JsValue)>::new(|_records: JsValue, _obs: JsValue| scan());
+            let cb =
+                Closure::<dyn Fn(JsValue, JsValue)>::new(|_records: JsValue, _obs: JsValue| scan());
             if let Ok(observer) = MutationObserver::new(cb.as_ref().unchecked_ref()) {
                 let init = MutationObserverInit::new();
                 init.set_child_list(true);
@@ -80,7 +81,9 @@ fn scan() {
     if let Ok(list) = doc.query_selector_all("iframe[data-varco-category][data-varco-src]") {
         for i in 0..list.length() {
             if let Some(frame) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-                let category = frame.get_attribute("data-varco-category").unwrap_or_default();
+                let category = frame
+                    .get_attribute("data-varco-category")
+                    .unwrap_or_default();
                 if granted(&category) {
                     if !frame.has_attribute(DONE) {
                         let _ = frame.set_attribute(DONE, "");
@@ -105,7 +108,9 @@ fn run_in_order(scripts: Vec<Element>, from: usize) {
     let doc = document();
     for i in from..scripts.len() {
         let old = &scripts[i];
-        let Ok(new) = doc.create_element("script") else { continue };
+        let Ok(new) = doc.create_element("script") else {
+            continue;
+        };
         let attrs = old.attributes();
         for j in 0..attrs.length() {
             if let Some(a) = attrs.item(j) {
@@ -128,7 +133,11 @@ fn run_in_order(scripts: Vec<Element>, from: usize) {
         let waits = external && !old.has_attribute("async");
         if external {
             // Dynamically inserted scripts are async unless told otherwise.
-            let _ = js_sys::Reflect::set(&new, &"async".into(), &JsValue::from_bool(old.has_attribute("async")));
+            let _ = js_sys::Reflect::set(
+                &new,
+                &"async".into(),
+                &JsValue::from_bool(old.has_attribute("async")),
+            );
         }
         if waits {
             let rest = scripts.clone();
@@ -143,20 +152,29 @@ fn run_in_order(scripts: Vec<Element>, from: usize) {
 }
 
 fn placeholder_of(frame: &Element) -> Option<Element> {
-    frame.previous_element_sibling().filter(|p| p.tag_name().eq_ignore_ascii_case(PLACEHOLDER_TAG))
+    frame
+        .previous_element_sibling()
+        .filter(|p| p.tag_name().eq_ignore_ascii_case(PLACEHOLDER_TAG))
 }
 
 /// An accessible placeholder before a blocked iframe, in its own shadow root
 /// (so the host page's CSS and ours stay apart here too).
 fn add_placeholder(frame: &Element, category: &str) {
-    let Some(p) = PLACEHOLDER.with(|p| p.borrow().clone()) else { return };
+    let Some(p) = PLACEHOLDER.with(|p| p.borrow().clone()) else {
+        return;
+    };
     let doc = document();
     let build = || -> Result<(), JsValue> {
         let host = doc.create_element(PLACEHOLDER_TAG)?;
-        let shadow = host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
+        let shadow =
+            host.attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))?;
         let sheet = web_sys::CssStyleSheet::new()?;
         sheet.replace_sync(PLACEHOLDER_CSS)?;
-        js_sys::Reflect::set(&shadow, &"adoptedStyleSheets".into(), &js_sys::Array::of1(&sheet))?;
+        js_sys::Reflect::set(
+            &shadow,
+            &"adoptedStyleSheets".into(),
+            &js_sys::Array::of1(&sheet),
+        )?;
         let title = (p.title_of)(category);
         let frame_title = frame.get_attribute("title").unwrap_or_default();
         let box_ = doc.create_element("div")?;
@@ -195,7 +213,10 @@ pub fn delete_cookies(patterns: &[String]) {
     if patterns.is_empty() {
         return;
     }
-    let host = crate::browser::window().location().hostname().unwrap_or_default();
+    let host = crate::browser::window()
+        .location()
+        .hostname()
+        .unwrap_or_default();
     let domains = cookie_domains(&host);
     for pair in cookies().split(';') {
         let name = pair.split('=').next().unwrap_or("").trim();

@@ -18,14 +18,22 @@ pub const HOST_TAG: &str = "varco-widget";
 /// inside its shadow root where the app renders.
 pub fn mount(document: &Document) -> Result<Element, JsValue> {
     if document.query_selector(HOST_TAG)?.is_some() {
-        return Err(JsValue::from_str("a <varco-widget> is already on the page (is varco.js included twice?)"));
+        return Err(JsValue::from_str(
+            "a <varco-widget> is already on the page (is varco.js included twice?)",
+        ));
     }
-    let body = document.body().ok_or_else(|| JsValue::from_str("the page has no <body>"))?;
+    let body = document
+        .body()
+        .ok_or_else(|| JsValue::from_str("the page has no <body>"))?;
     let host = document.create_element(HOST_TAG)?;
     let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
     let sheet = CssStyleSheet::new()?;
     sheet.replace_sync(STYLES)?;
-    js_sys::Reflect::set(&shadow, &JsValue::from_str("adoptedStyleSheets"), &js_sys::Array::of1(&sheet))?;
+    js_sys::Reflect::set(
+        &shadow,
+        &JsValue::from_str("adoptedStyleSheets"),
+        &js_sys::Array::of1(&sheet),
+    )?;
     let root = document.create_element("div")?;
     root.set_class_name("varco");
     shadow.append_child(&root)?;

@@ -42,7 +42,10 @@ fn config_block(json: &str) {
 
 async fn next_frame() {
     let p = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30).unwrap();
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30)
+            .unwrap();
     });
     wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
 }
@@ -56,10 +59,15 @@ fn mount_creates_one_host_with_an_open_shadow_root_and_adopted_styles() {
     let shadow = host.shadow_root().expect("open shadow root");
     assert_eq!(shadow.mode(), web_sys::ShadowRootMode::Open);
     assert!(shadow.contains(Some(&root)));
-    let sheets: js_sys::Array = js_sys::Reflect::get(&shadow, &"adoptedStyleSheets".into()).unwrap().unchecked_into();
+    let sheets: js_sys::Array = js_sys::Reflect::get(&shadow, &"adoptedStyleSheets".into())
+        .unwrap()
+        .unchecked_into();
     assert_eq!(sheets.length(), 1);
     // Nothing was added to the host document's head.
-    assert!(document().query_selector("head style, head link[href*='varco']").unwrap().is_none());
+    assert!(document()
+        .query_selector("head style, head link[href*='varco']")
+        .unwrap()
+        .is_none());
     // A second mount is refused rather than doubling the widget.
     assert!(mount::mount(&document()).is_err());
     clean();
@@ -86,9 +94,15 @@ fn a_broken_json_block_names_the_block_and_a_wrong_type_names_the_field() {
     clean();
 
     let s = script_tag(&[("data-site", "milomb")]);
-    config_block(r#"{"cookie_policy_url": "/c", "categories": [{"id": "analitici", "description": "x", "necessary": "yes"}]}"#);
+    config_block(
+        r#"{"cookie_policy_url": "/c", "categories": [{"id": "analitici", "description": "x", "necessary": "yes"}]}"#,
+    );
     let errors = boot::read_config(&document(), Some(&s)).unwrap_err();
-    assert!(errors[0].field.contains("categories[0].necessary"), "{:?}", errors);
+    assert!(
+        errors[0].field.contains("categories[0].necessary"),
+        "{:?}",
+        errors
+    );
     clean();
 }
 
@@ -98,9 +112,21 @@ fn the_language_follows_html_lang_unless_data_lang_forces_it() {
     let html = document().document_element().unwrap();
     html.set_attribute("lang", "en-GB").unwrap();
     let s = script_tag(&[("data-site", "milomb")]);
-    assert_eq!(boot::read_config(&document(), Some(&s)).unwrap().lang.code(), "en");
+    assert_eq!(
+        boot::read_config(&document(), Some(&s))
+            .unwrap()
+            .lang
+            .code(),
+        "en"
+    );
     s.set_attribute("data-lang", "it").unwrap();
-    assert_eq!(boot::read_config(&document(), Some(&s)).unwrap().lang.code(), "it");
+    assert_eq!(
+        boot::read_config(&document(), Some(&s))
+            .unwrap()
+            .lang
+            .code(),
+        "it"
+    );
     html.set_attribute("lang", "it").unwrap();
     clean();
 }
@@ -108,7 +134,11 @@ fn the_language_follows_html_lang_unless_data_lang_forces_it() {
 #[wasm_bindgen_test]
 async fn the_app_renders_the_banner_with_its_four_controls() {
     clean();
-    document().document_element().unwrap().set_attribute("lang", "it").unwrap();
+    document()
+        .document_element()
+        .unwrap()
+        .set_attribute("lang", "it")
+        .unwrap();
     let s = script_tag(&[("data-site", "milomb")]);
     config_block(
         r#"{"cookie_policy_url": "/cookie", "categories": [
@@ -117,23 +147,45 @@ async fn the_app_renders_the_banner_with_its_four_controls() {
     );
     boot::boot(Some(s)).unwrap();
     next_frame().await;
-    let shadow = document().query_selector("varco-widget").unwrap().unwrap().shadow_root().unwrap();
-    let region = shadow.query_selector("[role=region]").unwrap().expect("banner region");
-    let label_id = region.get_attribute("aria-labelledby").expect("the region is named by its title");
+    let shadow = document()
+        .query_selector("varco-widget")
+        .unwrap()
+        .unwrap()
+        .shadow_root()
+        .unwrap();
+    let region = shadow
+        .query_selector("[role=region]")
+        .unwrap()
+        .expect("banner region");
+    let label_id = region
+        .get_attribute("aria-labelledby")
+        .expect("the region is named by its title");
     assert!(shadow.get_element_by_id(&label_id).is_some());
     let names: Vec<String> = {
         let list = shadow.query_selector_all("button").unwrap();
         (0..list.length())
             .map(|i| {
                 let b: Element = list.item(i).unwrap().unchecked_into();
-                b.get_attribute("aria-label").unwrap_or_else(|| b.text_content().unwrap_or_default())
+                b.get_attribute("aria-label")
+                    .unwrap_or_else(|| b.text_content().unwrap_or_default())
             })
             .collect()
     };
-    for expected in ["Chiudi e continua senza accettare", "Accetta tutti", "Rifiuta tutti", "Personalizza"] {
-        assert!(names.iter().any(|n| n == expected), "{expected} not in {names:?}");
+    for expected in [
+        "Chiudi e continua senza accettare",
+        "Accetta tutti",
+        "Rifiuta tutti",
+        "Personalizza",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} not in {names:?}"
+        );
     }
-    assert!(region.text_content().unwrap().contains("statistiche"), "purposes come from the categories");
+    assert!(
+        region.text_content().unwrap().contains("statistiche"),
+        "purposes come from the categories"
+    );
     // No style attribute anywhere in the widget (strict CSP).
     assert!(shadow.query_selector("[style]").unwrap().is_none());
     clean();

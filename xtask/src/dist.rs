@@ -42,7 +42,14 @@ pub fn dist() -> Result<Vec<FileSize>> {
     env::run(
         Command::new(&wasm_bindgen)
             .arg(root.join("target/wasm32-unknown-unknown/wasm-release/varco_widget.wasm"))
-            .args(["--target", "no-modules", "--no-typescript", "--out-name", "varco", "--out-dir"])
+            .args([
+                "--target",
+                "no-modules",
+                "--no-typescript",
+                "--out-name",
+                "varco",
+                "--out-dir",
+            ])
             .arg(&bindgen_out),
     )?;
 
@@ -76,8 +83,12 @@ pub fn dist() -> Result<Vec<FileSize>> {
         "/*! Varco {version} | EUPL-1.2 */\n(function () {{\n{glue}\nvar __varco_init = wasm_bindgen, __varco_exports = wasm_bindgen;\n{loader}}})();\n"
     );
     std::fs::write(pkg.join("varco.js"), script)?;
-    let template = std::fs::read_to_string(root.join("pkg/package.json.in")).context("pkg/package.json.in")?;
-    std::fs::write(pkg.join("package.json"), template.replace("@VERSION@", version))?;
+    let template =
+        std::fs::read_to_string(root.join("pkg/package.json.in")).context("pkg/package.json.in")?;
+    std::fs::write(
+        pkg.join("package.json"),
+        template.replace("@VERSION@", version),
+    )?;
 
     step("compressing (gzip -9, brotli q11) and measuring");
     let mut sizes = Vec::new();
@@ -115,22 +126,45 @@ fn kib(n: usize) -> String {
 }
 
 fn print_sizes(sizes: &[FileSize]) {
-    println!("\n{:<16} {:>12} {:>12} {:>12}", "pkg/", "raw", "gzip", "brotli");
+    println!(
+        "\n{:<16} {:>12} {:>12} {:>12}",
+        "pkg/", "raw", "gzip", "brotli"
+    );
     let (mut r, mut g, mut b) = (0, 0, 0);
     for s in sizes {
-        println!("{:<16} {:>12} {:>12} {:>12}", s.name, kib(s.raw), kib(s.gzip), kib(s.brotli));
+        println!(
+            "{:<16} {:>12} {:>12} {:>12}",
+            s.name,
+            kib(s.raw),
+            kib(s.gzip),
+            kib(s.brotli)
+        );
         r += s.raw;
         g += s.gzip;
         b += s.brotli;
     }
-    println!("{:<16} {:>12} {:>12} {:>12}", "total", kib(r), kib(g), kib(b));
+    println!(
+        "{:<16} {:>12} {:>12} {:>12}",
+        "total",
+        kib(r),
+        kib(g),
+        kib(b)
+    );
 }
 
 fn write_sizes_json(path: &Path, sizes: &[FileSize]) -> Result<()> {
     let files: Vec<String> = sizes
         .iter()
-        .map(|s| format!("    {{\"name\": \"{}\", \"raw\": {}, \"gzip\": {}, \"brotli\": {}}}", s.name, s.raw, s.gzip, s.brotli))
+        .map(|s| {
+            format!(
+                "    {{\"name\": \"{}\", \"raw\": {}, \"gzip\": {}, \"brotli\": {}}}",
+                s.name, s.raw, s.gzip, s.brotli
+            )
+        })
         .collect();
-    std::fs::write(path, format!("{{\n  \"files\": [\n{}\n  ]\n}}\n", files.join(",\n")))?;
+    std::fs::write(
+        path,
+        format!("{{\n  \"files\": [\n{}\n  ]\n}}\n", files.join(",\n")),
+    )?;
     Ok(())
 }

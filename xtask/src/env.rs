@@ -14,11 +14,16 @@ use std::process::{Command, Stdio};
 pub const BINARYEN_NPM_VERSION: &str = "129.0.0";
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask is in the workspace").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is in the workspace")
+        .to_owned()
 }
 
 fn tools_dir() -> PathBuf {
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
     home.join(".cache/varco/tools")
 }
 
@@ -34,7 +39,9 @@ pub fn cargo() -> Command {
 
 /// Runs a command, inheriting the terminal; fails if it exits non-zero.
 pub fn run(cmd: &mut Command) -> Result<()> {
-    let status = cmd.status().with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
     if !status.success() {
         bail!("{:?} failed ({status})", cmd.get_program());
     }
@@ -43,7 +50,9 @@ pub fn run(cmd: &mut Command) -> Result<()> {
 
 fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.stderr(Stdio::null()).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn is_root() -> bool {
@@ -52,22 +61,31 @@ fn is_root() -> bool {
 
 /// `rustup target add wasm32-unknown-unknown` if it is missing.
 pub fn ensure_wasm_target() -> Result<()> {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         return Ok(());
     }
     step("installing the wasm32-unknown-unknown target (rustup)");
-    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
-        .context("could not add the wasm32 target; run by hand: rustup target add wasm32-unknown-unknown")
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"])).context(
+        "could not add the wasm32 target; run by hand: rustup target add wasm32-unknown-unknown",
+    )
 }
 
 /// The exact `wasm-bindgen` version in Cargo.lock: the CLI must match it.
 pub fn wasm_bindgen_version() -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("Cargo.lock is missing")?;
+    let lock =
+        std::fs::read_to_string(root().join("Cargo.lock")).context("Cargo.lock is missing")?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"wasm-bindgen\"" {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = \"")) {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = \""))
+            {
                 return Ok(v.trim_end_matches('"').to_owned());
             }
         }
@@ -86,7 +104,8 @@ pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
     let dir = wasm_bindgen_dir()?;
     let bin = dir.join("bin/wasm-bindgen");
     let has = |p: &Path| {
-        output(Command::new(p).arg("--version")).is_some_and(|v| v.split_whitespace().nth(1) == Some(version.as_str()))
+        output(Command::new(p).arg("--version"))
+            .is_some_and(|v| v.split_whitespace().nth(1) == Some(version.as_str()))
     };
     if has(&bin) {
         return Ok(bin);
@@ -98,10 +117,19 @@ pub fn ensure_wasm_bindgen() -> Result<PathBuf> {
             return Ok(found);
         }
     }
-    step(&format!("installing wasm-bindgen-cli {version} (cargo install, takes a few minutes once)"));
+    step(&format!(
+        "installing wasm-bindgen-cli {version} (cargo install, takes a few minutes once)"
+    ));
     let install = |locked: bool| {
         let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        c.args(["install", "wasm-bindgen-cli", "--version", &format!("={version}"), "--root"]).arg(&dir);
+        c.args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &format!("={version}"),
+            "--root",
+        ])
+        .arg(&dir);
         if locked {
             c.arg("--locked");
         }
@@ -129,10 +157,22 @@ fn npm_install(prefix: &Path, packages: &[&str], what: &str) -> Result<()> {
         bail!("npm is missing; install Node.js and npm (as root: apt-get install -y nodejs npm), then run this again");
     }
     run(Command::new("npm")
-        .args(["install", "--no-audit", "--no-fund", "--no-save", "--prefix"])
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+        ])
         .arg(prefix)
         .args(packages))
-    .with_context(|| format!("could not install {what}; run by hand: npm install --prefix {} {}", prefix.display(), packages.join(" ")))
+    .with_context(|| {
+        format!(
+            "could not install {what}; run by hand: npm install --prefix {} {}",
+            prefix.display(),
+            packages.join(" ")
+        )
+    })
 }
 
 /// `wasm-opt` from the npm package `binaryen`, run with Node.
@@ -140,7 +180,11 @@ pub fn ensure_wasm_opt() -> Result<PathBuf> {
     let prefix = tools_dir().join(format!("binaryen-{BINARYEN_NPM_VERSION}"));
     let bin = prefix.join("node_modules/binaryen/bin/wasm-opt");
     if !bin.exists() {
-        npm_install(&prefix, &[&format!("binaryen@{BINARYEN_NPM_VERSION}")], "wasm-opt")?;
+        npm_install(
+            &prefix,
+            &[&format!("binaryen@{BINARYEN_NPM_VERSION}")],
+            "wasm-opt",
+        )?;
     }
     Ok(bin)
 }
@@ -155,9 +199,16 @@ pub fn ensure_chromium() -> Result<()> {
         bail!("Chromium is needed for the browser tests; run as root: {hand}");
     }
     step("installing Debian's chromium and chromium-driver (apt-get)");
-    run(Command::new("apt-get").arg("update")).with_context(|| format!("apt-get update failed; run by hand: {hand}"))?;
+    run(Command::new("apt-get").arg("update"))
+        .with_context(|| format!("apt-get update failed; run by hand: {hand}"))?;
     run(Command::new("apt-get")
-        .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+        .args([
+            "install",
+            "-y",
+            "--no-install-recommends",
+            "chromium",
+            "chromium-driver",
+        ])
         .env("DEBIAN_FRONTEND", "noninteractive"))
     .with_context(|| format!("could not install Chromium; run by hand: {hand}"))
 }
@@ -169,8 +220,10 @@ pub fn demo_site_vendor() -> Result<()> {
     let dist = site.join("node_modules/bootstrap-italia/dist");
     if !dist.join("css/bootstrap-italia.min.css").exists() {
         step("installing the demo site's front-end packages (npm ci in demo-site/)");
-        run(Command::new("npm").current_dir(&site).args(["ci", "--no-audit", "--no-fund"]))
-            .context("npm ci failed in demo-site/; run it there by hand to see why")?;
+        run(Command::new("npm")
+            .current_dir(&site)
+            .args(["ci", "--no-audit", "--no-fund"]))
+        .context("npm ci failed in demo-site/; run it there by hand to see why")?;
     }
     let vendor = site.join("vendor/bootstrap-italia");
     if !vendor.join("css/bootstrap-italia.min.css").exists() {
@@ -187,15 +240,19 @@ pub fn test_tools() -> Result<()> {
     let dir = root().join("tests");
     if dir.join("package.json").exists() && !dir.join("node_modules").exists() {
         step("installing the end-to-end tests' npm packages (npm ci in tests/)");
-        run(Command::new("npm").current_dir(&dir).args(["ci", "--no-audit", "--no-fund"]))
-            .context("npm ci failed in tests/; run it there by hand to see why")?;
+        run(Command::new("npm")
+            .current_dir(&dir)
+            .args(["ci", "--no-audit", "--no-fund"]))
+        .context("npm ci failed in tests/; run it there by hand to see why")?;
     }
     Ok(())
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
         let entry = entry?;
         let target = to.join(entry.file_name());
         if entry.file_type()?.is_dir() {

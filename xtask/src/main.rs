@@ -57,7 +57,11 @@ fn demo() -> Result<()> {
         root.join("data/varco.db").display()
     );
     let server = root.join("target/release/varco-server");
-    env::run(std::process::Command::new(server).current_dir(&root).args(["--config", "server/varco.toml", "serve"]))
+    env::run(std::process::Command::new(server).current_dir(&root).args([
+        "--config",
+        "server/varco.toml",
+        "serve",
+    ]))
 }
 
 /// `cargo xtask bench [--site S] [--questions FILE] [--misses]`
@@ -74,12 +78,18 @@ fn bench(args: &[String]) -> Result<()> {
             }
             "--questions" if i + 1 < args.len() => {
                 let path = std::path::Path::new(&args[i + 1]);
-                let path = if path.is_absolute() { path.to_owned() } else { std::env::current_dir()?.join(path) };
+                let path = if path.is_absolute() {
+                    path.to_owned()
+                } else {
+                    std::env::current_dir()?.join(path)
+                };
                 extra.extend(["--questions".to_owned(), path.display().to_string()]);
                 i += 1;
             }
             "--misses" => extra.push("--misses".to_owned()),
-            other => bail!("unknown bench option {other:?} (use --site S, --questions FILE, --misses)"),
+            other => {
+                bail!("unknown bench option {other:?} (use --site S, --questions FILE, --misses)")
+            }
         }
         i += 1;
     }
@@ -87,12 +97,22 @@ fn bench(args: &[String]) -> Result<()> {
     // part of the report.
     env::step("building varco-server (release)");
     let mut cmd = env::cargo();
-    cmd.current_dir(&root).args(["build", "--release", "--package", "varco-server"]);
+    cmd.current_dir(&root)
+        .args(["build", "--release", "--package", "varco-server"]);
     env::run(&mut cmd)?;
     env::step("the assistant on the labelled questions");
     for site in &sites {
         let mut cmd = std::process::Command::new(root.join("target/release/varco-server"));
-        cmd.current_dir(&root).args(["--config", "server/varco.toml", "kb", "bench", "--site", site]).args(&extra);
+        cmd.current_dir(&root)
+            .args([
+                "--config",
+                "server/varco.toml",
+                "kb",
+                "bench",
+                "--site",
+                site,
+            ])
+            .args(&extra);
         env::run(&mut cmd)?;
     }
     let sizes = root.join("pkg/sizes.json");
@@ -116,7 +136,16 @@ fn test(extra: &[String]) -> Result<()> {
 
     env::step("host tests: core unit tests and server tests (HTTP + SQLite)");
     let mut cmd = env::cargo();
-    cmd.args(["test", "--workspace", "--exclude", "varco-widget", "--exclude", "varco-e2e", "--no-fail-fast"]).args(extra);
+    cmd.args([
+        "test",
+        "--workspace",
+        "--exclude",
+        "varco-widget",
+        "--exclude",
+        "varco-e2e",
+        "--no-fail-fast",
+    ])
+    .args(extra);
     if env::run(&mut cmd).is_err() {
         failures.push("host tests");
     }
@@ -126,17 +155,28 @@ fn test(extra: &[String]) -> Result<()> {
     // slow enough to time out.
     env::step("end-to-end tests in headless Chromium against the real server, one at a time");
     let mut cmd = env::cargo();
-    cmd.args(["test", "--package", "varco-e2e", "--no-fail-fast"]).args(extra).env("RUST_TEST_THREADS", "1");
+    cmd.args(["test", "--package", "varco-e2e", "--no-fail-fast"])
+        .args(extra)
+        .env("RUST_TEST_THREADS", "1");
     if env::run(&mut cmd).is_err() {
         failures.push("end-to-end tests");
     }
 
     env::step("widget tests in headless Chromium (wasm-bindgen-test)");
     let mut cmd = env::cargo();
-    cmd.args(["test", "--package", "varco-widget", "--target", "wasm32-unknown-unknown"])
-        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", env::wasm_bindgen_test_runner())
-        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+    cmd.args([
+        "test",
+        "--package",
+        "varco-widget",
+        "--target",
+        "wasm32-unknown-unknown",
+    ])
+    .env(
+        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+        env::wasm_bindgen_test_runner(),
+    )
+    .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+    .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
     if env::run(&mut cmd).is_err() {
         failures.push("widget tests (wasm-bindgen-test)");
     }

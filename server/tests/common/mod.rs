@@ -61,12 +61,24 @@ pub async fn spawn_app_with(server_settings: &str) -> App {
     std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
     std::fs::write(dir.path().join("pkg/varco_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.path().join("pkg/varco.js"), b"/* loader */").unwrap();
-    std::fs::write(dir.path().join("index.html"), b"<!doctype html><title>Varco</title>").unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        b"<!doctype html><title>Varco</title>",
+    )
+    .unwrap();
     let config_file = dir.path().join("varco.toml");
     let kb = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kb/milomb");
     let toml = CONFIG
-        .replace("[server]", &format!("[server]\ndatabase = \"data/varco.db\"\nstatic_root = \".\"\n{server_settings}"))
-        .replace("[sites.widget]", &format!("kb = {:?}\n[sites.widget]", kb.display().to_string()));
+        .replace(
+            "[server]",
+            &format!(
+                "[server]\ndatabase = \"data/varco.db\"\nstatic_root = \".\"\n{server_settings}"
+            ),
+        )
+        .replace(
+            "[sites.widget]",
+            &format!("kb = {:?}\n[sites.widget]", kb.display().to_string()),
+        );
     std::fs::write(&config_file, &toml).unwrap();
     let config = Config::load(&config_file).unwrap();
     let db = config.server.database.clone();
@@ -83,5 +95,12 @@ pub async fn spawn_app_with(server_settings: &str) -> App {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    App { base, db, config_file, _dir: dir, stop: Some(tx), handle }
+    App {
+        base,
+        db,
+        config_file,
+        _dir: dir,
+        stop: Some(tx),
+        handle,
+    }
 }
