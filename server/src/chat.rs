@@ -39,11 +39,16 @@ pub enum Live {
 #[derive(Default)]
 pub struct Hub {
     channels: Mutex<HashMap<String, broadcast::Sender<Live>>>,
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl Hub {
     pub fn subscribe(&self, thread_id: &str) -> broadcast::Receiver<Live> {
         let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            // Shutting down: a stream opened now ends after its replay.
+            return broadcast::channel(1).1;
+        }
         channels
             .entry(thread_id.to_owned())
             .or_insert_with(|| broadcast::channel(64).0)
@@ -58,6 +63,15 @@ impl Hub {
                 channels.remove(thread_id);
             }
         }
+    }
+
+    /// Ends every open event stream (at shutdown): a stream never ends by
+    /// itself, and the server's connections outlive its accept loop. The
+    /// widget resumes from `Last-Event-ID` on the next server.
+    pub fn close_all(&self) {
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+        channels.clear();
     }
 }
 

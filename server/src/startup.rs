@@ -152,11 +152,14 @@ pub async fn serve_with(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, sites = state.config.sites.len(), "varco-server listening");
     // Graceful shutdown waits for open connections, and an event stream
-    // never ends by itself: after a grace period the rest are dropped (the
-    // widget resumes them from Last-Event-ID on the next server).
+    // never ends by itself: the hub ends them all, and after a grace period
+    // whatever is left is dropped (the widget resumes from Last-Event-ID on
+    // the next server).
     let (stopping_tx, stopping) = tokio::sync::watch::channel(false);
+    let hub = state.hub.clone();
     tokio::spawn(async move {
         shutdown.await;
+        hub.close_all();
         let _ = stopping_tx.send(true);
     });
     let mut graceful = stopping.clone();

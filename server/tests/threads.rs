@@ -365,3 +365,35 @@ async fn thread_tables_hold_no_user_id() {
     storage.close().await;
     app.stop().await;
 }
+
+/// An event stream never ends by itself; at shutdown the server ends them
+/// all, so that a restart does not leave visitors on a stream that nothing
+/// feeds (the widget resumes from `Last-Event-ID` on the next server).
+#[tokio::test]
+async fn shutdown_ends_open_event_streams() {
+    let app = spawn_app().await;
+    let thread = new_thread(&app.base).await;
+    let mut stream = reqwest::Client::new()
+        .get(format!("{}/api/v1/threads/{thread}/events", app.base))
+        .header("origin", ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    let stopped = tokio::spawn(app.stop());
+    // A guard against hanging, not a speed check.
+    let ended = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match stream.chunk().await {
+                Ok(Some(_)) => continue,
+                Ok(None) | Err(_) => break,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the event stream stayed open after shutdown");
+    let _dir = tokio::time::timeout(Duration::from_secs(30), stopped)
+        .await
+        .expect("the server stops")
+        .unwrap();
+}

@@ -117,9 +117,10 @@ impl TestServer {
             let _ = tx.send(());
         }
         if let Some(mut h) = self.handle.take() {
-            // Open event streams keep a graceful shutdown waiting: drop
-            // them after a moment, as a crash would.
-            if tokio::time::timeout(Duration::from_secs(2), &mut h)
+            // The server ends its event streams at shutdown and drops what
+            // is left after 3 s; aborting instead would leave the streams'
+            // connection tasks running on the old state.
+            if tokio::time::timeout(Duration::from_secs(10), &mut h)
                 .await
                 .is_err()
             {
