@@ -10,4 +10,5 @@ pub mod config;
 pub mod consent;
 pub mod lang;
 pub mod markdown;
+pub mod redact;
 pub mod texts;

@@ -9,6 +9,7 @@
 
 use crate::api::{check_site_origin, now_ms, Failure, JsonBody};
 use crate::startup::AppState;
+use anyhow::Context;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -88,12 +89,18 @@ pub struct Reply {
 /// point to another implementation (an external assistant), with the
 /// embedded one as its fallback.
 pub trait Assistant: Send + Sync {
+    /// Answers `question`; an assistant that streams passes each piece of
+    /// its answer to `deltas` as it comes (the full reply still follows).
     fn reply<'a>(
         &'a self,
         question: &'a str,
         language: &'a str,
+        deltas: &'a DeltaSink,
     ) -> Pin<Box<dyn Future<Output = anyhow::Result<Reply>> + Send + 'a>>;
 }
+
+/// Receives the pieces of a streamed answer.
+pub type DeltaSink = dyn Fn(&str) + Send + Sync;
 
 /// The embedded answering engine over a site's knowledge base.
 pub struct EmbeddedAssistant {
@@ -123,11 +130,31 @@ impl EmbeddedAssistant {
     }
 }
 
+impl EmbeddedAssistant {
+    /// The closest entry's title and answer, as reference for an external
+    /// assistant (empty when nothing is close).
+    pub fn reference(&self, question: &str) -> String {
+        let a = self.kb.answer(question);
+        if !a.confident {
+            return String::new();
+        }
+        let title = self
+            .kb
+            .entries()
+            .iter()
+            .find(|e| Some(&e.id) == a.entry_id.as_ref())
+            .map(|e| e.title.clone())
+            .unwrap_or_default();
+        format!("{title}\n{}", a.answer)
+    }
+}
+
 impl Assistant for EmbeddedAssistant {
     fn reply<'a>(
         &'a self,
         question: &'a str,
         language: &'a str,
+        _deltas: &'a DeltaSink,
     ) -> Pin<Box<dyn Future<Output = anyhow::Result<Reply>> + Send + 'a>> {
         Box::pin(async move { Ok(self.answer(question, language)) })
     }
@@ -151,7 +178,15 @@ pub fn load_assistants(config: &crate::config::Config) -> anyhow::Result<Assista
                 list.join("\n")
             )
         })?;
-        out.insert(site.id.clone(), Arc::new(EmbeddedAssistant { kb }));
+        let embedded = Arc::new(EmbeddedAssistant { kb });
+        let assistant: Arc<dyn Assistant> = match &site.external_assistant {
+            Some(x) => Arc::new(
+                crate::external::ExternalAssistant::new(&site.name, x, embedded)
+                    .with_context(|| format!("the external assistant of site {:?}", site.id))?,
+            ),
+            None => embedded,
+        };
+        out.insert(site.id.clone(), assistant);
     }
     Ok(out)
 }
@@ -380,7 +415,19 @@ fn spawn_answer(
                 author: Author::Assistant,
             }),
         );
-        let reply = match assistant.reply(&question, &language).await {
+        let live = {
+            let hub = state.hub.clone();
+            let thread_id = thread_id.clone();
+            move |piece: &str| {
+                hub.publish(
+                    &thread_id,
+                    Live::Ephemeral(ChatEvent::Delta {
+                        text: piece.to_owned(),
+                    }),
+                )
+            }
+        };
+        let reply = match assistant.reply(&question, &language, &live).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "the assistant failed; answering with the apology");

@@ -81,6 +81,64 @@ impl Default for Retention {
     }
 }
 
+/// An external assistant that speaks the OpenAI chat-completions protocol
+/// (`POST {url}/chat/completions`, streamed as Server-Sent Events). The
+/// site's knowledge base stays the fallback and gives every answer its
+/// topic and links.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalAssistant {
+    /// Base URL of the API, e.g. `https://llm.example.it/v1`. `https:` is
+    /// required except on this machine (`http://127.0.0.1`, `localhost`).
+    pub url: String,
+    pub model: String,
+    /// Environment variable holding the API key (sent as a bearer token)...
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// ...or a file holding it (relative to the TOML file).
+    #[serde(default)]
+    pub api_key_file: Option<PathBuf>,
+    /// After this long without a complete answer, the embedded engine
+    /// answers instead.
+    #[serde(default = "default_external_timeout")]
+    pub timeout_seconds: u64,
+    /// Replaces the default instructions (answer in the visitor's language,
+    /// only about the site's services, plain markdown, no personal data).
+    #[serde(default)]
+    pub system_prompt: Option<String>,
+}
+
+fn default_external_timeout() -> u64 {
+    20
+}
+
+fn check_external(x: &ExternalAssistant) -> Vec<String> {
+    let mut errors = Vec::new();
+    let local = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| {
+            x.url
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        });
+    if !(x.url.starts_with("https://") || local) {
+        errors.push(format!(
+            "url: {:?} must start with https:// (plain http only for 127.0.0.1 or localhost): the visitor's questions travel to it",
+            x.url
+        ));
+    }
+    if x.model.trim().is_empty() {
+        errors.push("model: must not be empty".into());
+    }
+    if x.api_key_env.is_some() && x.api_key_file.is_some() {
+        errors.push("set either api_key_env or api_key_file, not both".into());
+    }
+    if !(1..=300).contains(&x.timeout_seconds) {
+        errors.push("timeout_seconds: must be 1 to 300".into());
+    }
+    errors
+}
+
 /// One site as written in the TOML.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -101,6 +159,8 @@ struct RawSite {
     /// Folder of the assistant's knowledge base (relative to the TOML file).
     #[serde(default)]
     kb: Option<PathBuf>,
+    #[serde(default)]
+    external_assistant: Option<ExternalAssistant>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -123,6 +183,8 @@ pub struct Site {
     /// The assistant's knowledge base (topics.toml, synonyms.toml,
     /// entries/*.md), if the site has an assistant.
     pub kb: Option<PathBuf>,
+    /// An external assistant answering instead of the embedded engine.
+    pub external_assistant: Option<ExternalAssistant>,
 }
 
 impl Site {
@@ -208,6 +270,22 @@ impl Config {
                     .into_iter()
                     .map(|ConfigError { field, reason }| format!("{at}.widget.{field}: {reason}")),
             );
+            let external_assistant = raw.external_assistant.map(|x| ExternalAssistant {
+                api_key_file: x.api_key_file.as_deref().map(|f| resolve(base, f)),
+                ..x
+            });
+            if let Some(x) = &external_assistant {
+                errors.extend(
+                    check_external(x)
+                        .into_iter()
+                        .map(|e| format!("{at}.external_assistant.{e}")),
+                );
+                if raw.kb.is_none() {
+                    errors.push(format!(
+                        "{at}.external_assistant: needs `kb` too (the embedded engine is the fallback and gives each answer its topic)"
+                    ));
+                }
+            }
             sites.push(Site {
                 name: raw.name.unwrap_or_else(|| raw.id.clone()),
                 id: raw.id,
@@ -215,6 +293,7 @@ impl Config {
                 widget,
                 retention: raw.retention,
                 kb: raw.kb.map(|k| resolve(base, &k)),
+                external_assistant,
             });
         }
         if !errors.is_empty() {

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod chat;
 pub mod config;
+pub mod external;
 pub mod rate;
 pub mod startup;
 pub mod storage;

@@ -4,92 +4,10 @@
 
 mod common;
 
+use common::threads::{messages, new_thread, post, read_events, uuid, ORIGIN};
 use common::{spawn_app, spawn_app_with};
 use serde_json::{json, Value};
 use std::time::Duration;
-
-const ORIGIN: &str = "https://www.milomb.camcom.it";
-
-fn uuid() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-async fn post(base: &str, path: &str, body: Value) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{base}{path}"))
-        .header("origin", ORIGIN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn new_thread(base: &str) -> String {
-    let id = uuid();
-    let r = post(
-        base,
-        "/api/v1/threads",
-        json!({"thread_id": id, "site": "milomb", "language": "it", "terms_revision": "1"}),
-    )
-    .await;
-    assert_eq!(r.status(), 201);
-    id
-}
-
-/// Reads SSE events from `/events` until `until` says stop (or 10 s pass).
-/// Returns (id, event name, data) triples.
-async fn read_events(
-    base: &str,
-    thread: &str,
-    last_event_id: Option<i64>,
-    until: impl Fn(&[(Option<i64>, String, Value)]) -> bool,
-) -> Vec<(Option<i64>, String, Value)> {
-    let mut req = reqwest::Client::new()
-        .get(format!("{base}/api/v1/threads/{thread}/events"))
-        .header("origin", ORIGIN);
-    if let Some(id) = last_event_id {
-        req = req.header("last-event-id", id.to_string());
-    }
-    let mut resp = req.send().await.unwrap();
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-type"], "text/event-stream");
-    let mut buf = String::new();
-    let mut events = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !until(&events) {
-        let chunk = tokio::time::timeout_at(deadline, resp.chunk())
-            .await
-            .expect("events in time")
-            .unwrap()
-            .unwrap();
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
-            let (mut id, mut name, mut data) = (None, String::new(), String::new());
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().parse().ok();
-                } else if let Some(v) = line.strip_prefix("event:") {
-                    name = v.trim().to_owned();
-                } else if let Some(v) = line.strip_prefix("data:") {
-                    data.push_str(v.trim_start());
-                }
-            }
-            if !data.is_empty() {
-                events.push((id, name, serde_json::from_str(&data).unwrap()));
-            }
-        }
-    }
-    events
-}
-
-fn messages(events: &[(Option<i64>, String, Value)]) -> Vec<&Value> {
-    events
-        .iter()
-        .filter(|(_, n, _)| n == "message")
-        .map(|(_, _, d)| &d["message"])
-        .collect()
-}
 
 #[tokio::test]
 async fn a_message_is_stored_once_and_answered_on_the_stream_with_a_topic() {

@@ -208,6 +208,7 @@ impl Assistant for HostileAssistant {
         &'a self,
         _question: &'a str,
         _language: &'a str,
+        _deltas: &'a varco_server::chat::DeltaSink,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Reply>> + Send + 'a>>
     {
         Box::pin(async {

@@ -2,6 +2,8 @@
 //! with a fresh SQLite file.
 #![allow(dead_code)]
 
+pub mod threads;
+
 use std::path::Path;
 use tokio::net::TcpListener;
 use varco_server::config::Config;
@@ -57,6 +59,22 @@ pub async fn spawn_app() -> App {
 /// section (e.g. `messages_per_minute = 4`); [`spawn_app`] sets
 /// `body_limit = 1024`.
 pub async fn spawn_app_with(server_settings: &str) -> App {
+    spawn_app_with_site(server_settings, "").await
+}
+
+/// Like [`spawn_app_with`], with `site_settings` added to the site
+/// `milomb` (after its `kb`; e.g. an `[sites.external_assistant]` table).
+/// A relative path in them is relative to the server's folder, which
+/// `prepare` may fill first.
+pub async fn spawn_app_with_site(server_settings: &str, site_settings: &str) -> App {
+    spawn_app_prepared(server_settings, site_settings, |_| {}).await
+}
+
+pub async fn spawn_app_prepared(
+    server_settings: &str,
+    site_settings: &str,
+    prepare: impl FnOnce(&Path),
+) -> App {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
     std::fs::write(dir.path().join("pkg/varco_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
@@ -77,8 +95,12 @@ pub async fn spawn_app_with(server_settings: &str) -> App {
         )
         .replace(
             "[sites.widget]",
-            &format!("kb = {:?}\n[sites.widget]", kb.display().to_string()),
+            &format!(
+                "kb = {:?}\n{site_settings}\n[sites.widget]",
+                kb.display().to_string()
+            ),
         );
+    prepare(dir.path());
     std::fs::write(&config_file, &toml).unwrap();
     let config = Config::load(&config_file).unwrap();
     let db = config.server.database.clone();
