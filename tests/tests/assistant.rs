@@ -76,7 +76,133 @@ async fn nothing_is_sent_before_the_terms_are_accepted_then_a_full_conversation(
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let tab = page(&chromium, &server, HOME).await;
-    tab.in_widget("[...shadow.querySelectorAll('button')].find(b => b.textContent.trim() === 'Riprova').click()").await.unwrap();
+    tab.clear_requests();
+    open_chat(&tab).await;
+    let gate = tab
+        .in_widget(
+            "(() => { const p = shadow.querySelector('.chat-panel'); const a = p.querySelector('.welcome a');
+                return { input: shadow.getElementById('varco-chat-input').disabled, welcome: p.querySelector('.welcome').textContent,
+                         href: a.getAttribute('href'), target: a.target, rel: a.rel,
+                         title: p.querySelector('h2').textContent, label: p.getAttribute('aria-labelledby') }; })()",
+        )
+        .await
+        .unwrap();
+    assert_eq!(gate["input"], true, "the input waits for the terms");
+    assert!(
+        gate["welcome"].as_str().unwrap().contains("CamOn"),
+        "{gate}"
+    );
+    assert_eq!(gate["href"], "/demo-site/milomb/privacy-assistente.html");
+    assert_eq!(gate["target"], "_blank");
+    assert_eq!(gate["rel"], "noopener noreferrer");
+    assert_eq!(gate["title"], "CamOn");
+    // Focus went into the panel, on the one thing to do.
+    assert_eq!(tab.focused().await.unwrap()["name"], "Accetto");
+    // Typing and pressing Enter in a disabled input sends nothing.
+    tab.key("Enter").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        thread_requests(&tab),
+        0,
+        "no request to the thread API before «Accetto»"
+    );
+
+    tab.key("Enter").await.unwrap(); // on «Accetto»
+    tab.wait_for("!document.querySelector('varco-widget').shadowRoot.getElementById('varco-chat-input').disabled", 5).await.unwrap();
+    tab.wait_for("document.querySelector('varco-widget').shadowRoot.activeElement?.id === 'varco-chat-input'", 5).await.unwrap();
+    assert_eq!(thread_requests(&tab), 0, "accepting sends nothing either");
+    let terms: Value = serde_json::from_str(
+        tab.eval("localStorage.getItem('varco.chat.terms')")
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(terms["revision"], "1");
+
+    ask(&tab, "come faccio ad avere lo spid?").await;
+    wait_messages(&tab, 2).await;
+    let lines = transcript(&tab).await;
+    assert_eq!(count(&lines, "visitor"), 1, "{lines:?}");
+    assert_eq!(count(&lines, "assistant"), 1, "{lines:?}");
+    let answer = tab.in_widget("[...shadow.querySelectorAll('.messages .msg.assistant a')].map(a => [a.getAttribute('href'), a.rel, a.target])").await.unwrap();
+    assert!(
+        answer
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a[0] == "/demo-site/milomb/spid.html"),
+        "{answer}"
+    );
+    assert!(
+        answer
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a[1] == "noopener noreferrer" && a[2] == "_blank"),
+        "{answer}"
+    );
+    // The message list is a polite log; the thread is kept without any UserID.
+    let log = tab.in_widget("[shadow.querySelector('.messages').getAttribute('role'), shadow.querySelector('.messages').getAttribute('aria-live')]").await.unwrap();
+    assert_eq!(log, serde_json::json!(["log", "polite"]));
+    let thread: Value = serde_json::from_str(
+        tab.eval("localStorage.getItem('varco.chat.thread')")
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(thread["thread_id"].as_str().unwrap().len() == 36);
+    assert!(thread.get("user_id").is_none());
+    for r in tab
+        .requests()
+        .iter()
+        .filter(|r| r.url.contains("/api/v1/threads"))
+    {
+        assert!(!r.url.contains("user"), "{}", r.url);
+        assert!(
+            r.body
+                .as_deref()
+                .is_none_or(|b| !b.to_lowercase().contains("user")),
+            "{:?}",
+            r.body
+        );
+    }
+
+    // Minimising gives focus back to the launcher.
+    tab.key("Escape").await.unwrap();
+    tab.wait_for("document.querySelector('varco-widget').shadowRoot.activeElement?.classList.contains('launcher')", 5).await.unwrap();
+    // No violations in the open panel with a conversation in it.
+    open_chat(&tab).await;
+    let violations = tab.axe_violations().await.unwrap();
+    assert_eq!(violations, serde_json::json!([]), "{violations:#}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conversation_continues_on_another_page_without_loss_or_duplicates() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = page(&chromium, &server, HOME).await;
+    open_chat(&tab).await;
+    tab.press("Accetto").await.unwrap();
+    ask(&tab, "quanto costa una visura camerale?").await;
+    wait_messages(&tab, 2).await;
+    let thread_before = tab
+        .eval("JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id")
+        .await
+        .unwrap();
+
+    tab.open(&server.url("/demo-site/milomb/spid.html"))
+        .await
+        .unwrap();
+    open_chat(&tab).await;
+    wait_messages(&tab, 2).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(transcript(&tab).await.len(), 2, "replayed once");
+    ask(&tab, "e per la firma digitale?").await;
     wait_messages(&tab, 4).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let lines = transcript(&tab).await;
@@ -134,26 +260,7 @@ async fn a_message_sent_while_the_server_is_down_is_delivered_once_when_it_is_ba
 
     // Back: the visitor retries by hand (and the backoff would too).
     server.resume().await.unwrap();
-    tab.clear_requests();
     tab.in_widget("[...shadow.querySelectorAll('button')].find(b => b.textContent.trim() === 'Riprova').click()").await.unwrap();
-    for _ in 0..20 {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        eprintln!("DEBUG {:?}", transcript(&tab).await);
-        eprintln!(
-            "DEBUG requests {:?}",
-            tab.requests()
-                .iter()
-                .map(|r| (&r.method, &r.url))
-                .collect::<Vec<_>>()
-        );
-        eprintln!(
-            "DEBUG console {:?}",
-            tab.console_lines()
-                .iter()
-                .map(|l| &l.text)
-                .collect::<Vec<_>>()
-        );
-    }
     wait_messages(&tab, 4).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let lines = transcript(&tab).await;
