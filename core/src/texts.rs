@@ -78,6 +78,7 @@ texts! {
     embed_allow => ("Consenti", "Allow"),
     // The virtual assistant. `{name}` is the assistant's name.
     chat_open => ("Apri l'assistente virtuale {name}", "Open the virtual assistant {name}"),
+    chat_unread_one => ("1 nuovo messaggio", "1 new message"),
     chat_unread => ("{n} nuovi messaggi", "{n} new messages"),
     chat_panel_label => ("Assistente virtuale {name}", "Virtual assistant {name}"),
     chat_minimise => ("Riduci l'assistente", "Minimise the assistant"),
@@ -126,9 +127,18 @@ impl Texts {
         self.lang
     }
 
-    /// The text with `{name}` (and `{n}`) filled in.
+    /// The text with `{name}` filled in.
     pub fn fill(&self, key: Key, name: &str) -> String {
         self.get(key).replace("{name}", name)
+    }
+
+    /// "1 nuovo messaggio", "3 nuovi messaggi".
+    pub fn unread(&self, n: u32) -> String {
+        if n == 1 {
+            self.get(Key::chat_unread_one).to_owned()
+        } else {
+            self.get(Key::chat_unread).replace("{n}", &n.to_string())
+        }
     }
 
     pub fn get(&self, key: Key) -> &str {
@@ -169,5 +179,13 @@ mod tests {
             "Accetto tutto"
         );
         assert_eq!(Texts::new(Lang::En, &o).get(Key::accept_all), "Accept all");
+        let it = Texts::new(Lang::It, &BTreeMap::new());
+        assert_eq!(
+            (it.unread(1), it.unread(3)),
+            (
+                "1 nuovo messaggio".to_owned(),
+                "3 nuovi messaggi".to_owned()
+            )
+        );
     }
 }

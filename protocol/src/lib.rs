@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub mod chat;
+pub mod navigation;
 
 /// API version prefix, under the site's `data-api` base URL.
 pub const API_V1: &str = "/v1";
@@ -135,6 +136,9 @@ pub struct SiteConfig {
     pub texts: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentSettings>,
+    /// Navigation data: when page views are recorded and how many are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub navigation: Option<navigation::NavigationSettings>,
 }
 
 /// How the consent manager behaves on a site. Every field has a default.

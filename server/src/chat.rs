@@ -162,11 +162,17 @@ impl Assistant for EmbeddedAssistant {
 
 /// The assistants of every site that has a knowledge base.
 pub type Assistants = HashMap<String, Arc<dyn Assistant>>;
+/// The knowledge base of every site that has one (recommendations use it
+/// whichever assistant answers).
+pub type KnowledgeBases = HashMap<String, Arc<EmbeddedAssistant>>;
 
 /// Loads each site's knowledge base. A broken one stops the server with
 /// every problem listed (as `varco-server kb check` would).
-pub fn load_assistants(config: &crate::config::Config) -> anyhow::Result<Assistants> {
+pub fn load_assistants(
+    config: &crate::config::Config,
+) -> anyhow::Result<(Assistants, KnowledgeBases)> {
     let mut out: Assistants = HashMap::new();
+    let mut bases: KnowledgeBases = HashMap::new();
     for site in &config.sites {
         let Some(dir) = &site.kb else { continue };
         let kb = varco_engine::KnowledgeBase::load(dir).map_err(|errors| {
@@ -179,6 +185,7 @@ pub fn load_assistants(config: &crate::config::Config) -> anyhow::Result<Assista
             )
         })?;
         let embedded = Arc::new(EmbeddedAssistant { kb });
+        bases.insert(site.id.clone(), embedded.clone());
         let assistant: Arc<dyn Assistant> = match &site.external_assistant {
             Some(x) => Arc::new(
                 crate::external::ExternalAssistant::new(&site.name, x, embedded)
@@ -188,7 +195,7 @@ pub fn load_assistants(config: &crate::config::Config) -> anyhow::Result<Assista
         };
         out.insert(site.id.clone(), assistant);
     }
-    Ok(out)
+    Ok((out, bases))
 }
 
 fn check_thread_id(id: &str) -> Result<(), Failure> {

@@ -11,6 +11,8 @@ pub mod api;
 pub mod chat;
 pub mod config;
 pub mod external;
+pub mod navigation;
 pub mod rate;
+pub mod retention;
 pub mod startup;
 pub mod storage;

@@ -40,6 +40,13 @@ enum Command {
         #[command(subcommand)]
         command: ConsentsCommand,
     },
+    /// Delete the data past its retention period now (the server also does
+    /// it at start and every hour).
+    Purge {
+        /// Only report what would be deleted, per site and kind.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// The assistant's knowledge base, for its authors and QA.
     Kb {
         #[command(subcommand)]
@@ -115,7 +122,7 @@ fn main() -> ExitCode {
     };
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
         Command::CheckConfig => match varco_server::chat::load_assistants(&config) {
-            Ok(assistants) => {
+            Ok((assistants, _)) => {
                 println!(
                     "{}: configuration is valid ({} sites, {} knowledge bases)",
                     cli.config.display(),
@@ -145,6 +152,13 @@ fn main() -> ExitCode {
                     format,
                 },
         } => match export_consents(&config, &site, &from, &to, format) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Purge { dry_run } => match purge(&config, dry_run) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");
@@ -299,6 +313,24 @@ fn bound(value: &str, end: bool) -> anyhow::Result<String> {
         anyhow::anyhow!("{value:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 date-time")
     })?;
     Ok(rfc3339_utc(ms))
+}
+
+fn purge(config: &Config, dry_run: bool) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let report = rt.block_on(async {
+        let storage = varco_server::storage::Storage::open(&config.server.database).await?;
+        let report =
+            varco_server::retention::purge(&storage, config, varco_server::api::now_ms(), dry_run)
+                .await;
+        storage.close().await;
+        report
+    })?;
+    let verb = if dry_run { "would delete" } else { "deleted" };
+    println!("{:<16} {:<14} {verb}", "site", "data");
+    for (site, kind, n) in report {
+        println!("{site:<16} {:<14} {n}", kind.name());
+    }
+    Ok(())
 }
 
 fn export_consents(

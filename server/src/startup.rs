@@ -3,11 +3,12 @@
 use crate::api;
 use crate::chat::{self, load_assistants, Assistants, Hub};
 use crate::config::Config;
+use crate::navigation;
 use crate::rate::RateLimiter;
 use crate::storage::Storage;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::routing::{any, get, post};
+use axum::routing::{any, delete, get, post};
 use axum::{middleware, Router};
 use std::collections::HashSet;
 use std::future::Future;
@@ -24,6 +25,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub storage: Storage,
     pub assistants: Arc<Assistants>,
+    pub knowledge: Arc<chat::KnowledgeBases>,
     pub hub: Arc<Hub>,
     pub limiter: Arc<RateLimiter<IpAddr>>,
     /// Threads whose answer is being prepared.
@@ -33,12 +35,13 @@ pub struct AppState {
 impl AppState {
     /// Loads the knowledge bases; fails with every problem listed.
     pub fn new(config: Config, storage: Storage) -> anyhow::Result<AppState> {
-        let assistants = load_assistants(&config)?;
+        let (assistants, knowledge) = load_assistants(&config)?;
         Ok(AppState {
             limiter: Arc::new(RateLimiter::new(config.server.messages_per_minute)),
             config: Arc::new(config),
             storage,
             assistants: Arc::new(assistants),
+            knowledge: Arc::new(knowledge),
             hub: Arc::default(),
             answering: Arc::default(),
         })
@@ -79,6 +82,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/threads/{id}/messages", post(chat::post_message))
         .route("/v1/threads/{id}/events", get(chat::thread_events))
         .route("/v1/threads/{id}/end", post(chat::end_thread))
+        .route("/v1/navigation", post(navigation::post_navigation))
+        .route("/v1/users/{user_id}", delete(navigation::delete_user))
+        .route("/v1/recommendations", get(navigation::recommendations))
         .fallback(api::api_not_found)
         .layer(middleware::from_fn_with_state(state.clone(), api::cors))
         .layer(DefaultBodyLimit::max(state.config.server.body_limit));
@@ -149,6 +155,11 @@ pub async fn serve_with(
     let storage = Storage::open(&config.server.database).await?;
     let mut state = AppState::new(config, storage.clone())?;
     customize(&mut state);
+    let purge = crate::retention::spawn_periodic(
+        storage.clone(),
+        state.config.clone(),
+        std::time::Duration::from_secs(3600),
+    );
     let addr = listener.local_addr()?;
     tracing::info!(%addr, sites = state.config.sites.len(), "varco-server listening");
     // Graceful shutdown waits for open connections, and an event stream
@@ -179,6 +190,7 @@ pub async fn serve_with(
             tokio::time::sleep(std::time::Duration::from_secs(3)).await;
         } => tracing::info!("open event streams closed at shutdown"),
     }
+    purge.abort();
     storage.close().await;
     tracing::info!("varco-server stopped");
     Ok(())

@@ -321,8 +321,161 @@ impl Storage {
         Ok(matches!(last, Some((kind, Some(author))) if kind == "message" && author == "visitor"))
     }
 
+    /// Stores page views of one user; a view whose key was stored before
+    /// is skipped. Returns (stored, duplicates).
+    pub async fn store_page_views(
+        &self,
+        site: &str,
+        user_id: &str,
+        views: &[NewPageView],
+        now: &str,
+    ) -> anyhow::Result<(u32, u32)> {
+        let mut tx = self.pool.begin().await?;
+        let mut stored = 0;
+        for v in views {
+            stored += sqlx::query(
+                "INSERT INTO page_views (view_key, site, user_id, path, title, visited_at, received_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (view_key) DO NOTHING",
+            )
+            .bind(&v.key)
+            .bind(site)
+            .bind(user_id)
+            .bind(&v.path)
+            .bind(&v.title)
+            .bind(&v.visited_at)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as u32;
+        }
+        tx.commit().await?;
+        Ok((stored, views.len() as u32 - stored))
+    }
+
+    /// Deletes everything stored for a UserID on a site; returns how many
+    /// rows went.
+    pub async fn delete_user(&self, site: &str, user_id: &str) -> anyhow::Result<u64> {
+        Ok(
+            sqlx::query("DELETE FROM page_views WHERE site = ? AND user_id = ?")
+                .bind(site)
+                .bind(user_id)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    /// A user's page views on a site, newest first (at most `limit`).
+    pub async fn page_views(
+        &self,
+        site: &str,
+        user_id: &str,
+        limit: u32,
+    ) -> anyhow::Result<Vec<(String, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT path, title, visited_at FROM page_views WHERE site = ? AND user_id = ?
+             ORDER BY visited_at DESC LIMIT ?",
+        )
+        .bind(site)
+        .bind(user_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Rows of `kind` on `site` older than `cutoff` (RFC 3339 UTC): what a
+    /// purge would delete.
+    pub async fn count_expired(
+        &self,
+        kind: DataKind,
+        site: &str,
+        cutoff: &str,
+    ) -> anyhow::Result<u64> {
+        let sql = match kind {
+            DataKind::Navigation => "SELECT COUNT(*) FROM page_views WHERE site = ? AND visited_at < ?",
+            DataKind::Conversations => {
+                "SELECT COUNT(*) FROM threads t WHERE t.site = ? AND COALESCE(
+                    (SELECT MAX(e.created_at) FROM thread_events e WHERE e.thread_id = t.thread_id), t.created_at) < ?"
+            }
+            DataKind::Consents => "SELECT COUNT(*) FROM consent_records WHERE site = ? AND received_at < ?",
+        };
+        let (n,): (i64,) = sqlx::query_as(sql)
+            .bind(site)
+            .bind(cutoff)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n as u64)
+    }
+
+    /// Deletes at most `batch` rows of `kind` on `site` older than `cutoff`
+    /// (a conversation with its messages); returns how many went. Called in
+    /// a loop, so that a large purge never holds the database for long.
+    pub async fn delete_expired(
+        &self,
+        kind: DataKind,
+        site: &str,
+        cutoff: &str,
+        batch: u32,
+    ) -> anyhow::Result<u64> {
+        let sql = match kind {
+            DataKind::Navigation => {
+                "DELETE FROM page_views WHERE view_key IN
+                    (SELECT view_key FROM page_views WHERE site = ? AND visited_at < ? LIMIT ?)"
+            }
+            DataKind::Conversations => {
+                "DELETE FROM threads WHERE thread_id IN
+                    (SELECT t.thread_id FROM threads t WHERE t.site = ? AND COALESCE(
+                        (SELECT MAX(e.created_at) FROM thread_events e WHERE e.thread_id = t.thread_id), t.created_at) < ? LIMIT ?)"
+            }
+            DataKind::Consents => {
+                "DELETE FROM consent_records WHERE seq IN
+                    (SELECT seq FROM consent_records WHERE site = ? AND received_at < ? LIMIT ?)"
+            }
+        };
+        Ok(sqlx::query(sql)
+            .bind(site)
+            .bind(cutoff)
+            .bind(batch)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A page view to store (already checked and normalised).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPageView {
+    pub key: String,
+    pub path: String,
+    pub title: String,
+    pub visited_at: String,
+}
+
+/// The kinds of data with a retention period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataKind {
+    Navigation,
+    Conversations,
+    Consents,
+}
+
+impl DataKind {
+    pub const ALL: [DataKind; 3] = [
+        DataKind::Navigation,
+        DataKind::Conversations,
+        DataKind::Consents,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DataKind::Navigation => "navigation",
+            DataKind::Conversations => "conversations",
+            DataKind::Consents => "consents",
+        }
     }
 }
 

@@ -616,6 +616,18 @@ impl Tab {
         Ok(())
     }
 
+    /// Emulates a phone's screen (`width` × `height` CSS pixels, touch,
+    /// device pixel ratio 2).
+    pub async fn phone_screen(&self, width: i64, height: i64) -> Result<()> {
+        use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+        self.page
+            .execute(SetDeviceMetricsOverrideParams::new(
+                width, height, 2.0, true,
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// The focused element, looking through shadow roots: its tag, its
     /// accessible name (aria-label or text) and whether it is in the widget.
     pub async fn focused(&self) -> Result<Value> {

@@ -384,3 +384,115 @@ async fn hostile_markdown_in_an_answer_runs_nothing_and_shows_no_raw_html() {
     assert_eq!(answer["quick"], serde_json::json!(["<i>domanda</i>"]));
     server.stop().await.unwrap();
 }
+
+/// On a phone, in English: the panel covers the screen without zooming the
+/// page, every text is English, focus returns to the launcher when the
+/// panel is minimised, and answers that arrive meanwhile are counted in the
+/// launcher's accessible name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_english_on_a_phone_the_panel_fills_the_screen_and_unread_answers_are_counted() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.phone_screen(375, 667).await.unwrap();
+    tab.open(&server.url("/demo-site/milomb/en/index.html"))
+        .await
+        .unwrap();
+    tab.press("Reject all").await.unwrap();
+    tab.press("Open the virtual assistant CamOn").await.unwrap();
+    tab.wait_for(
+        "!!document.querySelector('varco-widget').shadowRoot.querySelector('.chat-panel')",
+        5,
+    )
+    .await
+    .unwrap();
+    let welcome = tab
+        .in_widget("shadow.querySelector('.chat-panel .welcome').textContent")
+        .await
+        .unwrap();
+    assert!(
+        welcome.as_str().unwrap().contains("Hello, I am CamOn"),
+        "{welcome}"
+    );
+    tab.press("I accept").await.unwrap();
+    tab.wait_for("document.querySelector('varco-widget').shadowRoot.activeElement?.id === 'varco-chat-input'", 5).await.unwrap();
+
+    let geometry = tab
+        .in_widget(
+            "(() => { const r = shadow.querySelector('.chat-panel').getBoundingClientRect();
+                return { left: r.left, top: r.top, width: r.width, height: r.height, vw: innerWidth, vh: innerHeight,
+                         scale: visualViewport.scale, overflow: document.documentElement.scrollWidth > innerWidth,
+                         font: parseFloat(getComputedStyle(shadow.getElementById('varco-chat-input')).fontSize) }; })()",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (geometry["left"].as_f64(), geometry["top"].as_f64()),
+        (Some(0.0), Some(0.0)),
+        "{geometry}"
+    );
+    assert_eq!(geometry["width"], geometry["vw"], "{geometry}");
+    assert!(
+        (geometry["height"].as_f64().unwrap() - geometry["vh"].as_f64().unwrap()).abs() <= 1.0,
+        "{geometry}"
+    );
+    assert_eq!(geometry["scale"], 1.0, "the page is not zoomed: {geometry}");
+    assert_eq!(geometry["overflow"], false, "{geometry}");
+    assert!(
+        geometry["font"].as_f64().unwrap() >= 16.0,
+        "a smaller input makes phones zoom in: {geometry}"
+    );
+
+    ask(&tab, "how much is a company certificate?").await;
+    wait_messages(&tab, 2).await;
+    let labels = tab.in_widget("[...shadow.querySelectorAll('.chat-panel button')].map(b => (b.getAttribute('aria-label') || b.textContent).trim())").await.unwrap();
+    for expected in ["Minimise the assistant", "New conversation", "Send"] {
+        assert!(
+            labels.as_array().unwrap().iter().any(|l| l == expected),
+            "{expected} missing in {labels}"
+        );
+    }
+
+    tab.key("Escape").await.unwrap();
+    tab.wait_for(
+        "!document.querySelector('varco-widget').shadowRoot.querySelector('.chat-panel')",
+        5,
+    )
+    .await
+    .unwrap();
+    let focused = tab.focused().await.unwrap();
+    assert_eq!(
+        focused["name"], "Open the virtual assistant CamOn",
+        "focus is back on the launcher: {focused}"
+    );
+
+    // A message of this conversation sent from elsewhere (another tab) is
+    // answered while the panel is closed.
+    tab.eval(&format!(
+        "fetch('{}/api/v1/threads/' + JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id + '/messages',
+               {{ method: 'POST', headers: {{ 'content-type': 'application/json' }}, body: JSON.stringify({{ client_message_id: crypto.randomUUID(), text: 'thank you' }}) }}).then(r => r.status)",
+        server.url("")
+    ))
+    .await
+    .unwrap();
+    tab.wait_for("/\\(\\d+ new messages?\\)$/.test(document.querySelector('varco-widget').shadowRoot.querySelector('button.launcher').getAttribute('aria-label'))", 10).await.unwrap();
+    let badge = tab.in_widget("[shadow.querySelector('button.launcher').getAttribute('aria-label'), shadow.querySelector('.launcher .badge').textContent]").await.unwrap();
+    let n: String = badge[1].as_str().unwrap().to_owned();
+    let expected = if n == "1" {
+        "(1 new message)".to_owned()
+    } else {
+        format!("({n} new messages)")
+    };
+    assert!(badge[0].as_str().unwrap().ends_with(&expected), "{badge}");
+    // Opening the panel reads them.
+    tab.press(badge[0].as_str().unwrap()).await.unwrap();
+    tab.wait_for(
+        "!!document.querySelector('varco-widget').shadowRoot.querySelector('.chat-panel')",
+        5,
+    )
+    .await
+    .unwrap();
+    tab.key("Escape").await.unwrap();
+    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('button.launcher')?.getAttribute('aria-label') === 'Open the virtual assistant CamOn'", 5).await.unwrap();
+    server.stop().await.unwrap();
+}

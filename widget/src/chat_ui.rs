@@ -72,13 +72,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     let name = c.name.clone();
     if !open {
         let label = if c.unread > 0 {
-            format!(
-                "{} ({})",
-                texts.fill(Key::chat_open, &name),
-                texts
-                    .get(Key::chat_unread)
-                    .replace("{n}", &c.unread.to_string())
-            )
+            format!("{} ({})", texts.fill(Key::chat_open, &name), texts.unread(c.unread))
         } else {
             texts.fill(Key::chat_open, &name)
         };

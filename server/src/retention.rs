@@ -1,0 +1,85 @@
+//! Retention: each kind of data is deleted when its period, from the site's
+//! configuration, is over (defaults from the notices: navigation data and
+//! conversations 12 months; consent records as long as the controller must
+//! be able to prove consent, 5 years). The purge runs at start and then
+//! periodically, deleting in bounded batches so that it never holds the
+//! database for long.
+
+use crate::config::Config;
+use crate::storage::{DataKind, Storage};
+use std::time::Duration;
+use varco_core::consent::rfc3339_utc;
+
+/// Rows deleted per statement.
+const BATCH: u32 = 500;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// What a purge deleted (or, dry, would delete): site, kind, rows.
+pub type PurgeReport = Vec<(String, DataKind, u64)>;
+
+fn days(config: &crate::config::Retention, kind: DataKind) -> u32 {
+    match kind {
+        DataKind::Navigation => config.navigation_days,
+        DataKind::Conversations => config.conversation_days,
+        DataKind::Consents => config.consent_days,
+    }
+}
+
+/// Deletes (or with `dry_run` counts) what is past its retention at
+/// `now_ms`. The clock is a parameter so that tests can move it.
+pub async fn purge(
+    storage: &Storage,
+    config: &Config,
+    now_ms: i64,
+    dry_run: bool,
+) -> anyhow::Result<PurgeReport> {
+    let mut report = Vec::new();
+    for site in &config.sites {
+        for kind in DataKind::ALL {
+            let cutoff = rfc3339_utc(now_ms - i64::from(days(&site.retention, kind)) * DAY_MS);
+            let n = if dry_run {
+                storage.count_expired(kind, &site.id, &cutoff).await?
+            } else {
+                let mut total = 0;
+                loop {
+                    let n = storage
+                        .delete_expired(kind, &site.id, &cutoff, BATCH)
+                        .await?;
+                    total += n;
+                    if n < u64::from(BATCH) {
+                        break;
+                    }
+                    // Let the requests waiting for the database go first.
+                    tokio::task::yield_now().await;
+                }
+                total
+            };
+            report.push((site.id.clone(), kind, n));
+        }
+    }
+    Ok(report)
+}
+
+/// Purges now and then every `every`, for as long as the server runs.
+pub fn spawn_periodic(
+    storage: Storage,
+    config: std::sync::Arc<Config>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        loop {
+            ticks.tick().await;
+            match purge(&storage, &config, crate::api::now_ms(), false).await {
+                Ok(report) => {
+                    for (site, kind, n) in report.into_iter().filter(|(_, _, n)| *n > 0) {
+                        tracing::info!(site = %site, kind = kind.name(), rows = n, "retention: expired data deleted");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "retention: the purge failed; it runs again later")
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,301 @@
+//! Navigation data over HTTP against a real server and SQLite: batches
+//! stored once per key, checked, deleted on request, recommendations; the
+//! schema never links a UserID to a Thread ID; retention with a clock the
+//! test controls.
+
+mod common;
+
+use common::spawn_app;
+use common::threads::{uuid, ORIGIN};
+use serde_json::{json, Value};
+use varco_core::consent::rfc3339_utc;
+use varco_server::api::now_ms;
+
+fn view(path: &str, at_ms: i64) -> Value {
+    json!({"key": uuid(), "path": path, "title": "Pagina", "visited_at": rfc3339_utc(at_ms)})
+}
+
+async fn upload(base: &str, body: &Value) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{base}/api/v1/navigation"))
+        .header("origin", ORIGIN)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn count_views(db: &std::path::Path, user: &str) -> usize {
+    let storage = varco_server::storage::Storage::open(db).await.unwrap();
+    let n = storage
+        .page_views("milomb", user, 10_000)
+        .await
+        .unwrap()
+        .len();
+    storage.close().await;
+    n
+}
+
+#[tokio::test]
+async fn a_batch_is_stored_once_however_often_it_is_retried() {
+    let app = spawn_app().await;
+    let user = uuid();
+    let now = now_ms();
+    let entries: Vec<Value> = (0..3)
+        .map(|i| view(&format!("/pagina-{i}.html"), now - i * 1000))
+        .collect();
+    let body = json!({"site": "milomb", "user_id": user, "entries": entries});
+    let r = upload(&app.base, &body).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"stored": 3, "duplicates": 0})
+    );
+    // The same batch again (a retry after a lost answer), and one that
+    // overlaps it (another tab): nothing is stored twice.
+    let r = upload(&app.base, &body).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"stored": 0, "duplicates": 3})
+    );
+    let overlap = json!({"site": "milomb", "user_id": user, "entries": [entries[2].clone(), view("/nuova.html", now)]});
+    assert_eq!(
+        upload(&app.base, &overlap)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap(),
+        json!({"stored": 1, "duplicates": 1})
+    );
+    assert_eq!(count_views(&app.db, &user).await, 4);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_batches_get_a_json_4xx_naming_the_problem() {
+    let app = spawn_app().await;
+    let user = uuid();
+    let now = now_ms();
+    let cases = [
+        (
+            json!({"site": "milomb", "user_id": "not-a-uuid", "entries": [view("/", now)]}),
+            400,
+            "invalid_user_id",
+        ),
+        (
+            json!({"site": "milomb", "user_id": user, "entries": []}),
+            422,
+            "invalid_entries",
+        ),
+        (
+            json!({"site": "milomb", "user_id": user, "entries": [view("/a#b", now)]}),
+            422,
+            "invalid_entry",
+        ),
+        (
+            json!({"site": "milomb", "user_id": user, "entries": [view("https://x.it/", now)]}),
+            422,
+            "invalid_entry",
+        ),
+        (
+            json!({"site": "milomb", "user_id": user, "entries": [view("/", now + 3 * 86_400_000)]}),
+            422,
+            "invalid_entry",
+        ),
+        (
+            json!({"site": "milomb", "user_id": user, "entries": [{"key": "k", "path": "/", "title": "", "visited_at": rfc3339_utc(now)}]}),
+            422,
+            "invalid_entry",
+        ),
+        (
+            json!({"site": "altro", "user_id": user, "entries": [view("/", now)]}),
+            422,
+            "unknown_site",
+        ),
+        (
+            json!({"site": "milomb", "user_id": user, "entries": [view("/", now)], "thread_id": uuid()}),
+            422,
+            "invalid_body",
+        ),
+    ];
+    for (body, status, error) in cases {
+        let r = upload(&app.base, &body).await;
+        assert_eq!(r.status(), status, "{body}");
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer["error"], error, "{body}: {answer}");
+    }
+    let too_many: Vec<Value> = (0..101).map(|_| view("/", now)).collect();
+    let r = upload(
+        &app.base,
+        &json!({"site": "milomb", "user_id": user, "entries": too_many}),
+    )
+    .await;
+    assert!(r.status().is_client_error());
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/navigation", app.base))
+        .header("origin", "https://evil.example")
+        .json(&json!({"site": "milomb", "user_id": user, "entries": [view("/", now)]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(count_views(&app.db, &user).await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_a_user_removes_only_that_users_data_and_can_be_repeated() {
+    let app = spawn_app().await;
+    let (user, other) = (uuid(), uuid());
+    for u in [&user, &other] {
+        let body = json!({"site": "milomb", "user_id": u, "entries": [view("/a.html", now_ms()), view("/b.html", now_ms())]});
+        assert_eq!(upload(&app.base, &body).await.status(), 200);
+    }
+    let delete = || async {
+        reqwest::Client::new()
+            .delete(format!("{}/api/v1/users/{user}?site=milomb", app.base))
+            .header("origin", ORIGIN)
+            .send()
+            .await
+            .unwrap()
+    };
+    let r = delete().await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"deleted": 2}));
+    assert_eq!(
+        delete().await.json::<Value>().await.unwrap(),
+        json!({"deleted": 0})
+    );
+    assert_eq!(count_views(&app.db, &user).await, 0);
+    assert_eq!(count_views(&app.db, &other).await, 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn recommendations_follow_the_uploaded_history() {
+    let app = spawn_app().await;
+    let user = uuid();
+    let get = |user: String| {
+        let base = app.base.clone();
+        async move {
+            reqwest::Client::new()
+                .get(format!(
+                    "{base}/api/v1/recommendations?site=milomb&user_id={user}"
+                ))
+                .header("origin", ORIGIN)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        get(user.clone()).await,
+        json!({"items": []}),
+        "no history, no suggestion"
+    );
+    let now = now_ms();
+    let entries = [
+        view("/demo-site/milomb/firma-digitale.html", now - 3000),
+        view("/demo-site/milomb/firma-digitale.html", now - 2000),
+        view("/demo-site/milomb/spid.html", now - 1000),
+    ];
+    assert_eq!(
+        upload(
+            &app.base,
+            &json!({"site": "milomb", "user_id": user, "entries": entries})
+        )
+        .await
+        .status(),
+        200
+    );
+    let items = get(user.clone()).await["items"].as_array().unwrap().clone();
+    let topics: Vec<&str> = items.iter().map(|i| i["topic"].as_str().unwrap()).collect();
+    assert_eq!(topics, ["firma-digitale", "spid"], "{items:?}");
+    assert!(items
+        .iter()
+        .all(|i| !i["title"].as_str().unwrap().is_empty()));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn no_table_holds_a_user_id_with_a_thread_id_and_consent_records_hold_neither() {
+    let app = spawn_app().await;
+    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let schema = storage.schema().await.unwrap();
+    assert!(
+        schema
+            .iter()
+            .any(|(_, cols)| cols.iter().any(|c| c == "user_id")),
+        "the navigation table exists"
+    );
+    for (table, columns) in &schema {
+        let user = columns.iter().any(|c| c.contains("user"));
+        let thread = columns.iter().any(|c| c.contains("thread"));
+        assert!(!(user && thread), "{table} links the two ids: {columns:?}");
+        if table.starts_with("consent") {
+            assert!(!user && !thread, "{table}: {columns:?}");
+        }
+    }
+    storage.close().await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_purge_deletes_each_kind_when_its_retention_is_over() {
+    let app = spawn_app().await;
+    let user = uuid();
+    let now = now_ms();
+    let day = 86_400_000i64;
+    let entries = [
+        view("/vecchia.html", now - 200 * day),
+        view("/recente.html", now),
+    ];
+    assert_eq!(
+        upload(
+            &app.base,
+            &json!({"site": "milomb", "user_id": user, "entries": entries})
+        )
+        .await
+        .status(),
+        200
+    );
+    let config = varco_server::config::Config::load(&app.config_file).unwrap();
+    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let navigation = |report: &varco_server::retention::PurgeReport| {
+        report
+            .iter()
+            .find(|(s, k, _)| s == "milomb" && k.name() == "navigation")
+            .unwrap()
+            .2
+    };
+
+    // Today nothing is past 365 days.
+    let report = varco_server::retention::purge(&storage, &config, now, true)
+        .await
+        .unwrap();
+    assert_eq!(navigation(&report), 0);
+    // 200 days from now the older view is 400 days old: a dry run counts
+    // it and deletes nothing...
+    let later = now + 200 * day;
+    let report = varco_server::retention::purge(&storage, &config, later, true)
+        .await
+        .unwrap();
+    assert_eq!(navigation(&report), 1);
+    assert_eq!(
+        storage.page_views("milomb", &user, 10).await.unwrap().len(),
+        2
+    );
+    // ...the real purge deletes it, and only it.
+    let report = varco_server::retention::purge(&storage, &config, later, false)
+        .await
+        .unwrap();
+    assert_eq!(navigation(&report), 1);
+    let left = storage.page_views("milomb", &user, 10).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].0, "/recente.html");
+    storage.close().await;
+    app.stop().await;
+}
