@@ -10,5 +10,6 @@ pub mod config;
 pub mod consent;
 pub mod lang;
 pub mod markdown;
+pub mod navigation;
 pub mod redact;
 pub mod texts;
