@@ -51,6 +51,7 @@ pub fn boot(script: Option<Element>) -> Result<(), NotStarted> {
     let controller = Rc::new(RefCell::new(Controller::load(config)));
     // Only what a valid choice grants runs; anything else stays inert.
     Controller::activate(&controller);
+    crate::navigation::install(&controller);
     app::render(root, controller.clone());
     js_api::install(controller.clone());
     crate::consent::flush_outbox(controller.clone(), 0);

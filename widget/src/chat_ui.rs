@@ -72,7 +72,11 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     let name = c.name.clone();
     if !open {
         let label = if c.unread > 0 {
-            format!("{} ({})", texts.fill(Key::chat_open, &name), texts.unread(c.unread))
+            format!(
+                "{} ({})",
+                texts.fill(Key::chat_open, &name),
+                texts.unread(c.unread)
+            )
         } else {
             texts.fill(Key::chat_open, &name)
         };

@@ -17,6 +17,7 @@ pub mod consent;
 pub mod js_api;
 pub mod managed;
 pub mod mount;
+pub mod navigation;
 
 use wasm_bindgen::prelude::*;
 

@@ -1,0 +1,299 @@
+//! Navigation data end to end (issue 5): nothing leaves the browser before
+//! `personalizzazione` is granted; the pending history is uploaded whole
+//! once it is, stored once; withdrawal deletes the server's copy; and over a
+//! full session no request carries both the UserID and a Thread ID.
+
+use serde_json::Value;
+use std::time::Duration;
+use varco_e2e::{Chromium, Tab, TestServer};
+
+const PAGES: [&str; 5] = [
+    "/demo-site/milomb/index.html",
+    "/demo-site/milomb/spid.html",
+    "/demo-site/milomb/firma-digitale.html",
+    "/demo-site/milomb/certificati-visure.html",
+    "/demo-site/milomb/contatti.html",
+];
+
+/// Keeps, in the page's sessionStorage (Varco never uses it), the URL and
+/// body of every request the page makes with fetch, sendBeacon or
+/// EventSource: DevTools events do not always carry keepalive bodies.
+const RECORD_REQUESTS: &str = r#"
+(() => {
+  const log = (url, body) => {
+    try {
+      const list = JSON.parse(sessionStorage.getItem('__requests') || '[]');
+      list.push({ url: String(url), body: body == null ? '' : String(body) });
+      sessionStorage.setItem('__requests', JSON.stringify(list));
+    } catch (e) {}
+  };
+  const fetch0 = window.fetch;
+  window.fetch = function (input, init) {
+    if (input instanceof Request) {
+      input.clone().text().then(b => log(input.url, b), () => log(input.url, ''));
+    } else {
+      log(input, init && init.body);
+    }
+    return fetch0.apply(this, arguments);
+  };
+  const beacon0 = navigator.sendBeacon && navigator.sendBeacon.bind(navigator);
+  if (beacon0) navigator.sendBeacon = (url, data) => { log(url, data); return beacon0(url, data); };
+  const ES = window.EventSource;
+  window.EventSource = function (url, opts) { log(url, ''); return new ES(url, opts); };
+  window.EventSource.prototype = ES.prototype;
+  Object.assign(window.EventSource, { CONNECTING: 0, OPEN: 1, CLOSED: 2 });
+})();
+"#;
+
+async fn recorded(tab: &Tab) -> Vec<(String, String)> {
+    let v = tab
+        .eval("JSON.parse(sessionStorage.getItem('__requests') || '[]').map(r => [r.url, r.body])")
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+async fn history(tab: &Tab) -> Value {
+    let raw = tab.eval("localStorage.getItem('varco.nav')").await.unwrap();
+    match raw.as_str() {
+        Some(s) => serde_json::from_str(s).unwrap(),
+        None => Value::Null,
+    }
+}
+
+async fn stored_views(server: &TestServer, user: &str) -> usize {
+    let storage = varco_server::storage::Storage::open(&server.db_path)
+        .await
+        .unwrap();
+    let n = storage
+        .page_views("milomb", user, 10_000)
+        .await
+        .unwrap()
+        .len();
+    storage.close().await;
+    n
+}
+
+async fn browse(tab: &Tab, server: &TestServer, path: &str) {
+    tab.open(&server.url(path)).await.unwrap();
+    tab.wait_widget().await.unwrap();
+}
+
+async fn set_personalisation(tab: &Tab, on: bool) {
+    tab.eval("Varco.showPreferences()").await.unwrap();
+    tab.wait_preferences().await.unwrap();
+    let checked = tab
+        .in_widget("shadow.querySelector('input[value=personalizzazione]').checked")
+        .await
+        .unwrap();
+    if checked != Value::Bool(on) {
+        tab.in_widget("shadow.querySelector('input[value=personalizzazione]').click()")
+            .await
+            .unwrap();
+    }
+    tab.press("Salva le mie scelte").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_leaves_the_browser_before_consent_then_the_whole_history_is_uploaded_once() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(RECORD_REQUESTS).await.unwrap();
+    browse(&tab, &server, PAGES[0]).await;
+    tab.press("Rifiuta tutti").await.unwrap();
+    for path in &PAGES[1..4] {
+        browse(&tab, &server, path).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let h = history(&tab).await;
+    let user = h["user_id"]
+        .as_str()
+        .expect("a UserID in this browser")
+        .to_owned();
+    assert_eq!(
+        h["entries"].as_array().unwrap().len(),
+        4,
+        "kept locally before consent: {h}"
+    );
+    let leaked: Vec<_> = recorded(&tab)
+        .await
+        .into_iter()
+        .filter(|(u, b)| u.contains("/navigation") || u.contains(&user) || b.contains(&user))
+        .collect();
+    assert!(leaked.is_empty(), "nothing before consent: {leaked:?}");
+    assert!(tab
+        .requests()
+        .iter()
+        .all(|r| !r.url.contains("/navigation") && !r.url.contains(&user)));
+    assert_eq!(stored_views(&server, &user).await, 0);
+
+    set_personalisation(&tab, true).await;
+    tab.wait_for(
+        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        stored_views(&server, &user).await,
+        4,
+        "the pending history, complete"
+    );
+    // Later pages go as they are seen; a reload stores nothing twice.
+    browse(&tab, &server, PAGES[4]).await;
+    tab.wait_for(
+        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
+        10,
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored_views(&server, &user).await, 5);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_retried_after_a_lost_answer_is_stored_once() {
+    let mut server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    browse(&tab, &server, PAGES[0]).await;
+    tab.press("Accetta tutti").await.unwrap();
+    tab.wait_for(
+        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
+        10,
+    )
+    .await
+    .unwrap();
+    let user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    // The server stores a batch but its answer never arrives: the widget
+    // still has it as pending, and sends it again.
+    tab.eval("(() => { const h = JSON.parse(localStorage.getItem('varco.nav')); h.entries.forEach(e => e.uploaded = false); localStorage.setItem('varco.nav', JSON.stringify(h)); })()").await.unwrap();
+    server.halt().await.unwrap();
+    server.resume().await.unwrap();
+    browse(&tab, &server, PAGES[1]).await;
+    tab.wait_for(
+        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
+        15,
+    )
+    .await
+    .unwrap();
+    assert_eq!(stored_views(&server, &user).await, 2);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawal_deletes_the_servers_copy_and_the_local_history() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    browse(&tab, &server, PAGES[0]).await;
+    tab.press("Accetta tutti").await.unwrap();
+    browse(&tab, &server, PAGES[1]).await;
+    tab.wait_for(
+        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
+        10,
+    )
+    .await
+    .unwrap();
+    let user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    assert_eq!(stored_views(&server, &user).await, 2);
+    tab.clear_requests();
+    set_personalisation(&tab, false).await;
+    tab.wait_for("localStorage.getItem('varco.nav.delete') === null", 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        stored_views(&server, &user).await,
+        0,
+        "the server forgot the UserID"
+    );
+    assert!(tab
+        .requests()
+        .iter()
+        .any(|r| r.method == "DELETE" && r.url.contains(&user)));
+    // Collection goes on locally under a new UserID, and nothing is sent.
+    let h = history(&tab).await;
+    assert!(h.is_null() || h["user_id"] != user.as_str(), "{h}");
+    browse(&tab, &server, PAGES[2]).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        tab.requests()
+            .iter()
+            .all(|r| !r.url.contains("/navigation")),
+        "no upload after withdrawal"
+    );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(RECORD_REQUESTS).await.unwrap();
+    browse(&tab, &server, PAGES[0]).await;
+    tab.press("Rifiuta tutti").await.unwrap();
+    for path in &PAGES[1..5] {
+        browse(&tab, &server, path).await;
+    }
+    tab.press("Apri l'assistente virtuale CamOn").await.unwrap();
+    tab.press("Accetto").await.unwrap();
+    tab.in_widget("shadow.getElementById('varco-chat-input').focus()")
+        .await
+        .unwrap();
+    tab.type_text("come si richiede lo spid?").await.unwrap();
+    tab.key("Enter").await.unwrap();
+    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelectorAll('.messages > .msg.assistant').length >= 1", 20).await.unwrap();
+    set_personalisation(&tab, true).await;
+    tab.wait_for(
+        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
+        10,
+    )
+    .await
+    .unwrap();
+    browse(&tab, &server, PAGES[1]).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    let thread = tab
+        .eval("JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id")
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    set_personalisation(&tab, false).await;
+    tab.wait_for("localStorage.getItem('varco.nav.delete') === null", 10)
+        .await
+        .unwrap();
+
+    let mut seen: Vec<(String, String)> = recorded(&tab).await;
+    seen.extend(
+        tab.requests()
+            .into_iter()
+            .map(|r| (r.url, r.body.unwrap_or_default())),
+    );
+    assert!(
+        seen.iter()
+            .any(|(u, b)| u.contains("/navigation") && b.contains(&user)),
+        "the upload was seen"
+    );
+    assert!(
+        seen.iter()
+            .any(|(u, b)| u.contains(&thread) || b.contains(&thread)),
+        "the chat was seen"
+    );
+    for (url, body) in &seen {
+        let text = format!("{url} {body}");
+        assert!(
+            !(text.contains(&user) && text.contains(&thread)),
+            "both ids in one request: {url}"
+        );
+    }
+    // The consent records carry neither.
+    for row in server.consents("milomb").await {
+        let json = serde_json::to_string(&row.record).unwrap();
+        assert!(!json.contains(&user) && !json.contains(&thread), "{json}");
+    }
+    server.stop().await.unwrap();
+}
