@@ -488,6 +488,26 @@ pub async fn end_thread(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `DELETE /api/v1/threads/{id}`: deletes the conversation and its
+/// messages (the visitor's "delete everything"); open streams get its end.
+pub async fn delete_thread(
+    State(state): State<AppState>,
+    Path(thread_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Failure> {
+    thread_for(&state, &thread_id, &headers).await?;
+    state
+        .storage
+        .delete_thread(&thread_id)
+        .await
+        .map_err(storage_failure)?;
+    state
+        .hub
+        .publish(&thread_id, Live::Ephemeral(ChatEvent::End));
+    tracing::info!("a conversation was deleted at the visitor's request");
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Debug, serde::Deserialize)]
 pub struct EventsQuery {
     /// Resume after this event id; for clients that cannot set

@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/threads", post(chat::create_thread))
         .route("/v1/threads/{id}/messages", post(chat::post_message))
         .route("/v1/threads/{id}/events", get(chat::thread_events))
+        .route("/v1/threads/{id}", delete(chat::delete_thread))
         .route("/v1/threads/{id}/end", post(chat::end_thread))
         .route("/v1/navigation", post(navigation::post_navigation))
         .route("/v1/users/{user_id}", delete(navigation::delete_user))

@@ -321,6 +321,17 @@ impl Storage {
         Ok(matches!(last, Some((kind, Some(author))) if kind == "message" && author == "visitor"))
     }
 
+    /// Deletes a thread and its messages (the visitor's request from the
+    /// privacy centre); `false` if there was no such thread.
+    pub async fn delete_thread(&self, thread_id: &str) -> anyhow::Result<bool> {
+        Ok(sqlx::query("DELETE FROM threads WHERE thread_id = ?")
+            .bind(thread_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
     /// Stores page views of one user; a view whose key was stored before
     /// is skipped. Returns (stored, duplicates).
     pub async fn store_page_views(

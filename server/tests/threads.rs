@@ -315,3 +315,32 @@ async fn shutdown_ends_open_event_streams() {
         .expect("the server stops")
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_visitor_can_delete_a_conversation_and_nothing_of_it_remains() {
+    let app = spawn_app().await;
+    let thread = new_thread(&app.base).await;
+    let r = post(
+        &app.base,
+        &format!("/api/v1/threads/{thread}/messages"),
+        json!({"client_message_id": uuid(), "text": "ciao"}),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    read_events(&app.base, &thread, None, |e| messages(e).len() >= 2).await;
+    let delete = || async {
+        reqwest::Client::new()
+            .delete(format!("{}/api/v1/threads/{thread}", app.base))
+            .header("origin", ORIGIN)
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(delete().await.status(), 204);
+    assert_eq!(delete().await.status(), 404, "already gone");
+    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    assert!(storage.thread(&thread).await.unwrap().is_none());
+    assert!(storage.events_after(&thread, 0).await.unwrap().is_empty());
+    storage.close().await;
+    app.stop().await;
+}
