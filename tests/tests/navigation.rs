@@ -297,3 +297,100 @@ async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id
     }
     server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_privacy_centre_shows_what_is_kept_downloads_it_and_deletes_everything() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load("const c0 = URL.createObjectURL; URL.createObjectURL = b => { window.__download = b; return c0(b); };").await.unwrap();
+    browse(&tab, &server, PAGES[0]).await;
+    tab.press("Accetta tutti").await.unwrap();
+    browse(&tab, &server, PAGES[1]).await;
+    tab.wait_for(
+        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
+        10,
+    )
+    .await
+    .unwrap();
+    tab.press("Apri l'assistente virtuale CamOn").await.unwrap();
+    tab.press("Accetto").await.unwrap();
+    tab.in_widget("shadow.getElementById('varco-chat-input').focus()")
+        .await
+        .unwrap();
+    tab.type_text("quanto costa una visura?").await.unwrap();
+    tab.key("Enter").await.unwrap();
+    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelectorAll('.messages > .msg.assistant').length >= 1", 20).await.unwrap();
+    let user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    let thread = tab
+        .eval("JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id")
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // From the assistant's header.
+    tab.press("I tuoi dati").await.unwrap();
+    tab.wait_for(
+        "!!document.querySelector('varco-widget').shadowRoot.querySelector('dialog.privacy[open]')",
+        5,
+    )
+    .await
+    .unwrap();
+    let text = tab
+        .in_widget("shadow.querySelector('dialog.privacy').textContent")
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(text.contains(&user) && text.contains(&thread), "{text}");
+    assert!(
+        text.contains("2 pagine") && text.contains("inviate alla Camera: 2"),
+        "{text}"
+    );
+    assert!(text.contains("Consentiti:"), "{text}");
+    let violations = tab.axe_violations().await.unwrap();
+    assert_eq!(violations, serde_json::json!([]), "{violations:#}");
+
+    tab.press("Scarica i miei dati (JSON)").await.unwrap();
+    tab.wait_for("!!window.__download", 5).await.unwrap();
+    let file: Value = serde_json::from_str(
+        tab.eval("window.__download.text()")
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(file["navigation"]["user_id"], user.as_str());
+    assert_eq!(file["conversation"]["thread_id"], thread.as_str());
+    assert_eq!(file["navigation"]["entries"].as_array().unwrap().len(), 2);
+
+    tab.press("Cancella tutti i miei dati").await.unwrap();
+    tab.press("Sì, cancella").await.unwrap();
+    tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('dialog.privacy [role=status]').textContent.includes('cancellati')", 5).await.unwrap();
+    tab.wait_for("localStorage.getItem('varco.nav.delete') === null && localStorage.getItem('varco.chat.thread') === null", 10).await.unwrap();
+    assert_eq!(
+        stored_views(&server, &user).await,
+        0,
+        "the server forgot the UserID"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let storage = varco_server::storage::Storage::open(&server.db_path)
+        .await
+        .unwrap();
+    assert!(
+        storage.thread(&thread).await.unwrap().is_none(),
+        "the server forgot the conversation"
+    );
+    storage.close().await;
+    let last = server.consents("milomb").await.pop().unwrap();
+    assert_eq!(
+        last.record.accepted,
+        ["necessari"],
+        "every optional consent withdrawn"
+    );
+    server.stop().await.unwrap();
+}

@@ -16,6 +16,8 @@ use yew::prelude::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     ShowPreferences,
+    /// The privacy centre ("I tuoi dati").
+    ShowPrivacy,
     ShowBanner,
     Reset,
     Refresh,
@@ -65,6 +67,7 @@ pub fn render(root: Element, controller: Shared) {
 enum View {
     Banner,
     Preferences { from_banner: bool },
+    Privacy,
     Closed,
 }
 
@@ -92,7 +95,10 @@ impl Reducible for View {
             (ViewAction::Show(v), _) => v,
             (ViewAction::Refresh { must_ask: false }, View::Banner) => View::Closed,
             (ViewAction::Refresh { .. }, current) => current,
-            (ViewAction::SiteChanged { .. }, current @ View::Preferences { .. }) => current,
+            (
+                ViewAction::SiteChanged { .. },
+                current @ (View::Preferences { .. } | View::Privacy),
+            ) => current,
             (ViewAction::SiteChanged { must_ask }, _) => {
                 if must_ask {
                     View::Banner
@@ -125,7 +131,18 @@ fn focused() -> Option<HtmlElement> {
 /// Keeps Tab and Shift+Tab inside `container` (a modal dialog), wrapping
 /// from the last control to the first and back. A native modal dialog makes
 /// the page inert, but focus can still leave for the browser's own UI.
-fn trap_tab(container: &Element, e: &KeyboardEvent) {
+/// Gives focus back to where it was when a dialog opened (called when the
+/// dialog unmounts).
+pub(crate) fn restore_focus_on_close() {
+    if let Some(el) = RETURN_FOCUS.with(|r| r.borrow_mut().take()) {
+        // After the dialog is gone from the DOM.
+        browser::after(0, move || {
+            let _ = el.focus();
+        });
+    }
+}
+
+pub(crate) fn trap_tab(container: &Element, e: &KeyboardEvent) {
     if e.key() != "Tab" {
         return;
     }
@@ -177,6 +194,10 @@ pub fn app(props: &AppProps) -> Html {
                 Command::ShowPreferences => {
                     RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
                     view.dispatch(ViewAction::Show(View::Preferences { from_banner: false }));
+                }
+                Command::ShowPrivacy => {
+                    RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
+                    view.dispatch(ViewAction::Show(View::Privacy));
                 }
                 Command::ShowBanner => view.dispatch(ViewAction::Show(View::Banner)),
                 Command::Reset => {
@@ -253,8 +274,33 @@ pub fn app(props: &AppProps) -> Html {
     };
     let preferences = if let View::Preferences { from_banner } = *view {
         let view = view.clone();
-        html! { <Preferences controller={ctl.clone()} on_decide={decide.clone()}
+        html! { <Preferences controller={ctl.clone()} on_decide={decide.clone()} on_privacy={{
+                    let view = view.clone();
+                    Callback::from(move |_| view.dispatch(ViewAction::Show(View::Privacy)))
+                }}
         on_close={Callback::from(move |_| view.dispatch(ViewAction::Show(if from_banner { View::Banner } else { View::Closed })))} /> }
+    } else {
+        html! {}
+    };
+    let privacy = if *view == View::Privacy {
+        let close = {
+            let view = view.clone();
+            let ctl = ctl.clone();
+            Callback::from(move |_| {
+                let next = if ctl.borrow().must_ask() {
+                    View::Banner
+                } else {
+                    View::Closed
+                };
+                view.dispatch(ViewAction::Show(next))
+            })
+        };
+        // The centre stays open after "delete everything" to say it is done.
+        let decide = {
+            let ctl = ctl.clone();
+            Callback::from(move |d: Decision| Controller::decide(&ctl, d))
+        };
+        html! { <crate::privacy_ui::PrivacyCentre controller={ctl.clone()} on_decide={decide} on_close={close} /> }
     } else {
         html! {}
     };
@@ -283,6 +329,7 @@ pub fn app(props: &AppProps) -> Html {
         <>
             { banner }
             { preferences }
+            { privacy }
             { reopen }
             <div class="sr-only" aria-live="polite">{ live }</div>
             // Last, after an element that is always there: the assistant
@@ -400,6 +447,7 @@ fn banner(props: &BannerProps) -> Html {
 struct PreferencesProps {
     controller: Shared,
     on_decide: Callback<Decision>,
+    on_privacy: Callback<()>,
     on_close: Callback<()>,
 }
 
@@ -429,14 +477,7 @@ fn preferences(props: &PreferencesProps) -> Html {
             if let Some(d) = dialog.cast::<HtmlDialogElement>() {
                 let _ = d.show_modal();
             }
-            || {
-                if let Some(el) = RETURN_FOCUS.with(|r| r.borrow_mut().take()) {
-                    // After the dialog is gone from the DOM.
-                    browser::after(0, move || {
-                        let _ = el.focus();
-                    });
-                }
-            }
+            restore_focus_on_close
         });
     }
     let c = props.controller.borrow();
@@ -539,6 +580,9 @@ fn preferences(props: &PreferencesProps) -> Html {
                 <button type="button" class="btn btn-outline" onclick={decide(Decision::AcceptAll)}>{ texts.get(Key::accept_all) }</button>
                 <button type="button" class="btn btn-outline" onclick={decide(Decision::RejectAll)}>{ texts.get(Key::reject_all) }</button>
             </div>
+            <p class="privacy-link">
+                <button type="button" class="link-button" onclick={{ let cb = props.on_privacy.clone(); Callback::from(move |_: MouseEvent| cb.emit(())) }}>{ texts.get(Key::privacy_open) }</button>
+            </p>
         </dialog>
     }
 }

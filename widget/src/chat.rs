@@ -215,6 +215,37 @@ impl Chat {
         Self::flush(this.clone(), 0);
     }
 
+    /// The privacy centre's "delete everything": the conversation goes from
+    /// this browser (thread, outbox, terms acceptance) and, if the server
+    /// has it, from the server.
+    pub fn forget_everything(this: &SharedChat) {
+        let (api, opened) = {
+            let mut c = this.borrow_mut();
+            if let Some(s) = c.source.take() {
+                s.close();
+            }
+            let opened = c.thread.take().filter(|t| t.opened).map(|t| t.thread_id);
+            c.transcript = Transcript::default();
+            c.unread = 0;
+            (c.api.clone(), opened)
+        };
+        for key in [THREAD_KEY, OUTBOX_KEY, TERMS_KEY] {
+            Store::remove(key);
+        }
+        if let Some(thread_id) = opened {
+            wasm_bindgen_futures::spawn_local(async move {
+                let url = format!(
+                    "{api}/v1/threads/{}",
+                    browser::encode_uri_component(&thread_id)
+                );
+                if !matches!(browser::send_json("DELETE", &url, "").await, Ok(204 | 404)) {
+                    browser::warn("Varco: the server could not delete the conversation now; it is deleted when its retention ends.");
+                }
+            });
+        }
+        refresh();
+    }
+
     /// Retries the visitor's undelivered messages now.
     pub fn retry(this: &SharedChat) {
         Self::flush(this.clone(), 0);

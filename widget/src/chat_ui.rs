@@ -230,6 +230,10 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                 <button type="button" class="icon-button" aria-label={texts.get(Key::chat_new).to_owned()} title={texts.get(Key::chat_new).to_owned()} onclick={end}>
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M12 4V1L8 5l4 4V6a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z"/></svg>
                 </button>
+                <button type="button" class="icon-button" aria-label={texts.get(Key::privacy_open).to_owned()} title={texts.get(Key::privacy_open).to_owned()}
+                        onclick={Callback::from(|_: MouseEvent| crate::app::send(crate::app::Command::ShowPrivacy))}>
+                    <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M12 2 4 5v6c0 5 3.4 9.7 8 11 4.6-1.3 8-6 8-11V5zm0 5a2.5 2.5 0 1 1 0 5 2.5 2.5 0 0 1 0-5zm0 7c2.2 0 4 1 4.5 2.3A6.9 6.9 0 0 1 12 19.9a6.9 6.9 0 0 1-4.5-3.6C8 15 9.8 14 12 14z"/></svg>
+                </button>
                 <button type="button" class="icon-button" aria-label={texts.get(Key::chat_minimise).to_owned()} title={texts.get(Key::chat_minimise).to_owned()} onclick={minimise}>
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M5 11h14v2H5z"/></svg>
                 </button>

@@ -19,6 +19,7 @@ fn run(entry: &JsValue) {
         .unwrap_or_default();
     match name.as_str() {
         "showPreferences" => app::send(Command::ShowPreferences),
+        "showPrivacy" => app::send(Command::ShowPrivacy),
         "showBanner" => app::send(Command::ShowBanner),
         "reset" => app::send(Command::Reset),
         _ => {}
@@ -46,6 +47,10 @@ pub fn install(controller: Shared) {
         app::send(Command::ShowPreferences);
         JsValue::UNDEFINED
     });
+    set_fn(&api, "showPrivacy", || {
+        app::send(Command::ShowPrivacy);
+        JsValue::UNDEFINED
+    });
     set_fn(&api, "showBanner", || {
         app::send(Command::ShowBanner);
         JsValue::UNDEFINED
@@ -64,16 +69,21 @@ pub fn install(controller: Shared) {
         run(&entry);
     }
 
-    // <a href="#" data-varco-open="preferences"> anywhere on the page.
+    // <a href="#" data-varco-open="preferences"> (or "privacy") anywhere
+    // on the page.
     let click = Closure::<dyn Fn(web_sys::Event)>::new(|e: web_sys::Event| {
         let hit = e
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|el| el.closest("[data-varco-open='preferences']").ok().flatten());
-        if hit.is_some() {
-            e.prevent_default();
-            app::send(Command::ShowPreferences);
-        }
+            .and_then(|el| el.closest("[data-varco-open]").ok().flatten())
+            .and_then(|el| el.get_attribute("data-varco-open"));
+        let command = match hit.as_deref() {
+            Some("preferences") => Command::ShowPreferences,
+            Some("privacy") => Command::ShowPrivacy,
+            _ => return,
+        };
+        e.prevent_default();
+        app::send(command);
     });
     let _ = document().add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
     click.forget();

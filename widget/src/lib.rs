@@ -18,6 +18,7 @@ pub mod js_api;
 pub mod managed;
 pub mod mount;
 pub mod navigation;
+pub mod privacy_ui;
 
 use wasm_bindgen::prelude::*;
 

@@ -275,3 +275,20 @@ pub fn summary() -> Option<History> {
     let site = NAV.with(|n| n.borrow().as_ref().map(|n| n.borrow().site.clone()))?;
     load(&site)
 }
+
+/// The privacy centre's "delete everything": the local history goes and
+/// the server is asked to forget its UserID (queued until it confirms).
+pub fn forget_everything() {
+    let Some(nav) = NAV.with(|n| n.borrow().clone()) else {
+        return;
+    };
+    let site = nav.borrow().site.clone();
+    if let Some(h) = load(&site) {
+        queue_deletion(PendingDeletion {
+            site,
+            user_id: h.user_id,
+        });
+    }
+    save(None);
+    flush_deletions(nav, 0);
+}
