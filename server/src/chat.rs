@@ -360,27 +360,23 @@ pub async fn post_message(
         .append_message(&thread_id, &message)
         .await
         .map_err(storage_failure)?;
-    if !duplicate {
+    // A new message is announced and answered; a retry is answered only if
+    // its answer was lost (the server stopped while preparing it).
+    let answer_now = if !duplicate {
         state.hub.publish(
             &thread_id,
             Live::Stored(event_id, ChatEvent::Message { message }),
         );
-        spawn_answer(
-            state.clone(),
-            thread_id,
-            thread.site,
-            thread.language,
-            text.to_owned(),
-        );
-    } else if state
-        .storage
-        .awaits_answer(&thread_id)
-        .await
-        .unwrap_or(false)
-        && !state.answering(&thread_id)
-    {
-        // A retry of a message whose answer was lost (the server stopped
-        // while preparing it): answer now.
+        true
+    } else {
+        state
+            .storage
+            .awaits_answer(&thread_id)
+            .await
+            .unwrap_or(false)
+            && !state.answering(&thread_id)
+    };
+    if answer_now {
         spawn_answer(
             state.clone(),
             thread_id,
