@@ -27,6 +27,7 @@ use varco_protocol::navigation::{
     Collect, NavigationBatch, NavigationSettings, PageView, MAX_BATCH_ENTRIES, MAX_PATH_CHARS,
     MAX_TITLE_CHARS,
 };
+use varco_protocol::SiteConfig;
 
 use crate::config::check_site_id;
 use crate::consent::{is_uuid_v4, rfc3339_utc};
@@ -99,6 +100,21 @@ impl Limits {
 /// The site's collection mode (default [`Collect::Always`]).
 pub fn collect_mode(settings: Option<&NavigationSettings>) -> Collect {
     settings.and_then(|s| s.collect).unwrap_or_default()
+}
+
+/// The mode the widget applies on a site: the configured one, except that
+/// a site with no [`CONSENT_CATEGORY`] and no local suggestions records
+/// nothing. There the history could never be uploaded nor used, and keeping
+/// it anyway would store personal data for no purpose (GDPR art. 5.1.c).
+pub fn site_collect_mode(site: &SiteConfig) -> Collect {
+    let settings = site.navigation.as_ref();
+    let has_category = site.categories.iter().any(|c| c.id == CONSENT_CATEGORY);
+    let local_suggestions = settings.and_then(|s| s.local_suggestions).unwrap_or(false);
+    if has_category || local_suggestions {
+        collect_mode(settings)
+    } else {
+        Collect::Off
+    }
 }
 
 /// Whether a page view may be recorded now, given the mode and whether
@@ -655,6 +671,16 @@ mod tests {
         assert_eq!(collect_mode(Some(&settings("{}"))), Collect::Always);
         let after = settings(r#"{"collect":"after-consent","keep_local_on_withdrawal":true}"#);
         assert_eq!(collect_mode(Some(&after)), Collect::AfterConsent);
+        let site = |json: &str| -> SiteConfig { serde_json::from_str(json).unwrap() };
+        let with_category =
+            site(r#"{"revision":"1","categories":[{"id":"personalizzazione","services":[]}]}"#);
+        assert_eq!(site_collect_mode(&with_category), Collect::Always);
+        let without = site(r#"{"revision":"1","categories":[{"id":"analitici","services":[]}]}"#);
+        assert_eq!(site_collect_mode(&without), Collect::Off);
+        let local = site(
+            r#"{"revision":"1","categories":[],"navigation":{"local_suggestions":true,"collect":"after-consent"}}"#,
+        );
+        assert_eq!(site_collect_mode(&local), Collect::AfterConsent);
         assert!(may_record(Collect::Always, false));
         assert!(!may_record(Collect::AfterConsent, false));
         assert!(may_record(Collect::AfterConsent, true));

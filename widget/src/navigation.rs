@@ -14,9 +14,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use varco_core::chat::retry_delay_ms;
 use varco_core::navigation::{
-    add_deletion, batch, clean_path, collect_mode, confirm_deletion, deletions_json,
-    keep_local_on_withdrawal, mark_uploaded, may_record, on_withdrawal, parse_deletions,
-    parse_history, record, History, Limits, PendingDeletion, Visit, CONSENT_CATEGORY, DELETION_KEY,
+    add_deletion, batch, clean_path, confirm_deletion, deletions_json, keep_local_on_withdrawal,
+    mark_uploaded, may_record, on_withdrawal, parse_deletions, parse_history, record,
+    site_collect_mode, History, Limits, PendingDeletion, Visit, CONSENT_CATEGORY, DELETION_KEY,
     HISTORY_KEY,
 };
 use varco_protocol::navigation::{Collect, NavigationSettings};
@@ -84,7 +84,7 @@ pub fn install(controller: &Shared) {
         let nav = Navigation {
             api: c.boot.options.api.clone(),
             site: c.boot.options.site.clone(),
-            mode: collect_mode(settings.as_ref()),
+            mode: site_collect_mode(&c.boot.site),
             limits: Limits::from_settings(settings.as_ref()),
             settings,
             granted,
