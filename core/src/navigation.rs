@@ -24,8 +24,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use varco_protocol::navigation::{
-    Collect, NavigationBatch, NavigationSettings, PageView, MAX_BATCH_ENTRIES, MAX_PATH_CHARS,
-    MAX_TITLE_CHARS,
+    Collect, NavigationBatch, NavigationSettings, PageView, Recommendation, MAX_BATCH_ENTRIES,
+    MAX_PATH_CHARS, MAX_TITLE_CHARS,
 };
 use varco_protocol::SiteConfig;
 
@@ -201,10 +201,12 @@ pub enum CorruptKind {
 pub struct Corrupt {
     pub kind: CorruptKind,
     /// A valid UserID found in the refused data, with the site it was
-    /// stored for (this one when the data does not say). The browser is
-    /// about to forget it, so the shell should queue its deletion
-    /// ([`add_deletion`]): whatever the server holds under it would
-    /// otherwise be beyond the visitor's reach.
+    /// stored for (this one when the data does not say), when the data show
+    /// that page views were uploaded under it. The browser is about to
+    /// forget it, so the shell should queue its deletion ([`add_deletion`]):
+    /// whatever the server holds under it would otherwise be beyond the
+    /// visitor's reach. Without that evidence the UserID never left the
+    /// browser, and it must not leave it now, without consent.
     pub forgotten: Option<PendingDeletion>,
 }
 
@@ -250,12 +252,12 @@ pub fn parse_history(raw: Option<&str>, site: &str) -> Result<Option<History>, C
     if history.site != site {
         return Err(Corrupt {
             kind: CorruptKind::OtherSite,
-            forgotten: check_site_id(&history.site)
-                .is_ok()
-                .then_some(PendingDeletion {
-                    site: history.site,
-                    user_id: history.user_id,
-                }),
+            forgotten: (check_site_id(&history.site).is_ok()
+                && history.entries.iter().any(|e| e.uploaded))
+            .then_some(PendingDeletion {
+                site: history.site,
+                user_id: history.user_id,
+            }),
         });
     }
     let mut seen = HashSet::new();
@@ -268,9 +270,17 @@ pub fn parse_history(raw: Option<&str>, site: &str) -> Result<Option<History>, C
 }
 
 /// A UUID v4 `user_id` (and the `site`, if valid) in JSON that is not a
-/// readable history.
+/// readable history, if one of its entries says it was uploaded.
 fn salvage(raw: &str, this_site: &str) -> Option<PendingDeletion> {
     let value: serde_json::Value = serde_json::from_str(raw).ok()?;
+    let uploaded = value.get("entries")?.as_array()?.iter().any(|e| {
+        e.get("uploaded")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false)
+    });
+    if !uploaded {
+        return None;
+    }
     let user_id = value.get("user_id")?.as_str()?;
     let site = value
         .get("site")
@@ -584,6 +594,48 @@ pub fn deletions_json(queue: &[PendingDeletion]) -> Option<String> {
     (!queue.is_empty()).then(|| serde_json::to_string(queue).unwrap_or_default())
 }
 
+/// Suggestions computed in the browser from the local history alone (the
+/// site's `navigation.local_suggestions`): the pages visited most, the most
+/// recent first among equals, other than `current_path`, each under the
+/// title it last had. Nothing is sent anywhere to compute them.
+pub fn local_recommendations(
+    history: &History,
+    current_path: &str,
+    n: usize,
+) -> Vec<Recommendation> {
+    // path -> (visits, last visit, title at the last visit)
+    let mut pages: Vec<(&str, u32, i64, &str)> = Vec::new();
+    for e in &history.entries {
+        if e.path == current_path {
+            continue;
+        }
+        match pages.iter_mut().find(|p| p.0 == e.path) {
+            Some(p) => {
+                p.1 += 1;
+                if e.at_ms >= p.2 {
+                    p.2 = e.at_ms;
+                    p.3 = &e.title;
+                }
+            }
+            None => pages.push((&e.path, 1, e.at_ms, &e.title)),
+        }
+    }
+    pages.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)));
+    pages
+        .into_iter()
+        .take(n)
+        .map(|(path, _, _, title)| Recommendation {
+            title: if title.trim().is_empty() {
+                path.to_owned()
+            } else {
+                title.to_owned()
+            },
+            url: Some(path.to_owned()),
+            topic: None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -728,16 +780,35 @@ mod tests {
             assert_eq!(err.kind, CorruptKind::Unreadable, "{raw}");
             assert_eq!(err.forgotten, None);
         }
+        // Nothing says the UserID ever left the browser: it stays here.
         let wrong_shape = format!(r#"{{"site":"milomb","user_id":"{USER}","entries":"x"}}"#);
         assert_eq!(
             parse_history(Some(&wrong_shape), "milomb"),
+            Err(Corrupt {
+                kind: CorruptKind::Unreadable,
+                forgotten: None
+            })
+        );
+        let never_sent =
+            format!(r#"{{"site":"milomb","user_id":"{USER}","entries":[{{"path":1}}]}}"#);
+        assert_eq!(
+            parse_history(Some(&never_sent), "milomb")
+                .unwrap_err()
+                .forgotten,
+            None
+        );
+        let sent =
+            format!(r#"{{"site":"milomb","user_id":"{USER}","entries":[{{"uploaded":true}}]}}"#);
+        assert_eq!(
+            parse_history(Some(&sent), "milomb"),
             Err(Corrupt {
                 kind: CorruptKind::Unreadable,
                 forgotten: Some(deletion("milomb", USER))
             })
         );
 
-        let no_site = format!(r#"{{"site":"Bad Site","user_id":"{USER}"}}"#);
+        let no_site =
+            format!(r#"{{"site":"Bad Site","user_id":"{USER}","entries":[{{"uploaded":true}}]}}"#);
         assert_eq!(
             parse_history(Some(&no_site), "calvatone")
                 .unwrap_err()
@@ -759,6 +830,11 @@ mod tests {
         );
 
         let other = serde_json::to_string(&history(vec![entry(1, "/", NOW)])).unwrap();
+        let err = parse_history(Some(&other), "calvatone").unwrap_err();
+        assert_eq!(err.forgotten, None, "never uploaded");
+        let mut uploaded = entry(1, "/", NOW);
+        uploaded.uploaded = true;
+        let other = serde_json::to_string(&history(vec![uploaded])).unwrap();
         let err = parse_history(Some(&other), "calvatone").unwrap_err();
         assert_eq!(
             err,
@@ -1201,5 +1277,49 @@ mod tests {
         for k in [HISTORY_KEY, DELETION_KEY] {
             assert!(k.starts_with("varco."));
         }
+    }
+
+    #[test]
+    fn local_recommendations_are_the_pages_visited_most_except_this_one() {
+        let entry = |path: &str, title: &str, at_ms: i64| StoredEntry {
+            key: format!("k{at_ms}"),
+            path: path.into(),
+            title: title.into(),
+            at_ms,
+            uploaded: false,
+        };
+        let history = History {
+            site: "milomb".into(),
+            user_id: "3f2504e0-4f89-41d3-9a0c-0305e82c3301".into(),
+            entries: vec![
+                entry("/spid.html", "SPID (vecchio titolo)", 1),
+                entry("/firma.html", "Firma digitale", 2),
+                entry("/spid.html", "SPID", 3),
+                entry("/", "Home", 4),
+                entry("/", "Home", 5),
+                entry("/", "Home", 6),
+                entry("/visure.html", "", 7),
+            ],
+        };
+        let out = local_recommendations(&history, "/", 3);
+        let got: Vec<(&str, &str)> = out
+            .iter()
+            .map(|r| (r.title.as_str(), r.url.as_deref().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("SPID", "/spid.html"),
+                ("/visure.html", "/visure.html"),
+                ("Firma digitale", "/firma.html")
+            ]
+        );
+        assert!(out.iter().all(|r| r.topic.is_none()));
+        assert_eq!(local_recommendations(&history, "/", 1).len(), 1);
+        let empty = History {
+            entries: vec![],
+            ..history
+        };
+        assert!(local_recommendations(&empty, "/", 3).is_empty());
     }
 }

@@ -129,6 +129,10 @@ texts! {
     chat_typing => ("{name} sta scrivendo…", "{name} is typing…"),
     chat_you => ("Tu", "You"),
     chat_quick_replies => ("Potrebbe interessarti...", "You might be interested in..."),
+    chat_suggestions => (
+        "Potrebbe interessarti, in base alle pagine che hai visitato:",
+        "You might be interested in, based on the pages you visited:"
+    ),
     chat_ended => ("La conversazione è terminata.", "The conversation has ended."),
     chat_messages_label => ("Messaggi della conversazione", "Conversation messages"),
     chat_offline => (

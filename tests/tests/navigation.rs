@@ -252,7 +252,31 @@ async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id
     )
     .await
     .unwrap();
+    assert!(
+        recorded(&tab)
+            .await
+            .iter()
+            .all(|(u, _)| !u.contains("/recommendations")),
+        "no suggestions asked without consent"
+    );
     browse(&tab, &server, PAGES[1]).await;
+    // With consent, the welcome suggests topics from the uploaded history
+    // (SPID, digital signature, ...), asked in a request of their own.
+    tab.press("Apri l'assistente virtuale CamOn").await.unwrap();
+    tab.wait_for(
+        "document.querySelector('varco-widget').shadowRoot.querySelectorAll('.suggestions .quick-reply').length >= 1",
+        10,
+    )
+    .await
+    .unwrap();
+    let label = tab
+        .in_widget("shadow.querySelector('.suggestions').textContent")
+        .await
+        .unwrap();
+    assert!(
+        label.as_str().unwrap().contains("Potrebbe interessarti"),
+        "{label}"
+    );
     tokio::time::sleep(Duration::from_millis(800)).await;
     let user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
     let thread = tab
@@ -282,6 +306,11 @@ async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id
         seen.iter()
             .any(|(u, b)| u.contains(&thread) || b.contains(&thread)),
         "the chat was seen"
+    );
+    assert!(
+        seen.iter()
+            .any(|(u, _)| u.contains("/recommendations") && u.contains(&user)),
+        "the suggestions request was seen"
     );
     for (url, body) in &seen {
         let text = format!("{url} {body}");
@@ -392,5 +421,61 @@ async fn the_privacy_centre_shows_what_is_kept_downloads_it_and_deletes_everythi
         ["necessari"],
         "every optional consent withdrawn"
     );
+    server.stop().await.unwrap();
+}
+
+/// Turns on `navigation.local_suggestions` in the page's configuration
+/// block before Varco reads it (`readystatechange` to `interactive` fires
+/// before deferred scripts run).
+const LOCAL_SUGGESTIONS: &str = r#"
+document.addEventListener('readystatechange', () => {
+  const el = document.getElementById('varco-config');
+  if (document.readyState !== 'interactive' || !el) return;
+  const config = JSON.parse(el.textContent);
+  config.navigation = Object.assign({}, config.navigation, { local_suggestions: true });
+  el.textContent = JSON.stringify(config);
+});
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_suggestions_come_from_this_browser_alone_without_consent() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(RECORD_REQUESTS).await.unwrap();
+    tab.before_load(LOCAL_SUGGESTIONS).await.unwrap();
+    browse(&tab, &server, PAGES[0]).await;
+    tab.press("Rifiuta tutti").await.unwrap();
+    for path in [PAGES[1], PAGES[2], PAGES[1], PAGES[0]] {
+        browse(&tab, &server, path).await;
+    }
+    tab.press("Apri l'assistente virtuale CamOn").await.unwrap();
+    tab.wait_for(
+        "document.querySelector('varco-widget').shadowRoot.querySelectorAll('.suggestions a').length >= 2",
+        10,
+    )
+    .await
+    .unwrap();
+    // Before the assistant's terms are accepted they are links to pages:
+    // the most visited first, never the page the visitor is on.
+    let hrefs = tab
+        .in_widget(
+            "[...shadow.querySelectorAll('.suggestions a')].map(a => a.getAttribute('href'))",
+        )
+        .await
+        .unwrap();
+    assert_eq!(hrefs, serde_json::json!([PAGES[1], PAGES[2]]));
+    let user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    let sent: Vec<_> = recorded(&tab)
+        .await
+        .into_iter()
+        .filter(|(u, b)| {
+            u.contains("/recommendations")
+                || u.contains("/navigation")
+                || u.contains(&user)
+                || b.contains(&user)
+        })
+        .collect();
+    assert!(sent.is_empty(), "computed locally, nothing sent: {sent:?}");
     server.stop().await.unwrap();
 }

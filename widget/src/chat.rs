@@ -17,6 +17,7 @@ use varco_core::chat::{
 use varco_core::lang::Lang;
 use varco_core::texts::Texts;
 use varco_protocol::chat::{ChatEvent, NewMessage, NewThread};
+use varco_protocol::navigation::Recommendation;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -60,6 +61,11 @@ pub struct Chat {
     source: Option<web_sys::EventSource>,
     flushing: bool,
     retry_scheduled: bool,
+    /// "Potrebbe interessarti...": pages and topics for the welcome,
+    /// from `navigation::suggestions`, asked once per page when the panel
+    /// first opens.
+    pub suggestions: Vec<Recommendation>,
+    suggestions_asked: bool,
 }
 
 impl Chat {
@@ -97,6 +103,8 @@ impl Chat {
             source: None,
             flushing: false,
             retry_scheduled: false,
+            suggestions: Vec::new(),
+            suggestions_asked: false,
         };
         let this = Rc::new(RefCell::new(chat));
         CHAT.with(|c| *c.borrow_mut() = Some(this.clone()));
@@ -505,12 +513,42 @@ impl Chat {
     pub fn set_open(this: &SharedChat, open: bool) {
         let mut c = this.borrow_mut();
         c.open = open;
+        let ask = open && !c.suggestions_asked;
+        c.suggestions_asked |= open;
         if open {
             c.unread = 0;
         }
         drop(c);
+        if ask {
+            ask_suggestions();
+        }
         refresh();
     }
+}
+
+fn ask_suggestions() {
+    crate::navigation::suggestions(|items| {
+        if let Some(c) = shared() {
+            c.borrow_mut().suggestions = items;
+            refresh();
+        }
+    });
+}
+
+/// The consent to personalisation changed, or the visitor deleted their
+/// data: what is shown goes, and is asked again if the panel is open.
+pub fn reset_suggestions() {
+    let Some(this) = shared() else { return };
+    let open = {
+        let mut c = this.borrow_mut();
+        c.suggestions.clear();
+        c.suggestions_asked = c.open;
+        c.open
+    };
+    if open {
+        ask_suggestions();
+    }
+    refresh();
 }
 
 fn retryable(status: u16) -> bool {

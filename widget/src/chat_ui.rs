@@ -9,6 +9,7 @@ use varco_core::chat::Line;
 use varco_core::markdown::{self, Block, Inline};
 use varco_core::texts::Key;
 use varco_protocol::chat::{Author, ChatMessage};
+use varco_protocol::navigation::Recommendation;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -171,6 +172,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     <p class="muted">{ texts.get(Key::chat_gate_note) }</p>
                     <button type="button" ref={accept} class="btn btn-primary" onclick={on_accept}>{ texts.get(Key::chat_accept) }</button>
                 }
+                { suggestions(&chat, &c.suggestions, accepted && !c.transcript.ended(), texts.get(Key::chat_suggestions)) }
             </div>
         }
     };
@@ -287,6 +289,33 @@ fn quick_replies(chat: &SharedChat, message: &ChatMessage, label: &str) -> Html 
         <div class="quick" role="group" aria-label={label.to_owned()}>
             <p class="muted">{ label }</p>
             <ul>{ for buttons }</ul>
+        </div>
+    }
+}
+
+/// "Potrebbe interessarti...": a topic is a quick reply once the terms are
+/// accepted (it asks the assistant); a page is a link on the site.
+fn suggestions(chat: &SharedChat, items: &[Recommendation], can_ask: bool, label: &str) -> Html {
+    let entries: Vec<Html> = items
+        .iter()
+        .filter_map(|r| {
+            if can_ask && r.topic.is_some() {
+                let chat = chat.clone();
+                let text = r.title.clone();
+                let onclick = Callback::from(move |_: MouseEvent| Chat::send(&chat, &text));
+                return Some(html! { <li><button type="button" class="quick-reply" {onclick}>{ &r.title }</button></li> });
+            }
+            let href = markdown::safe_href(r.url.as_deref()?)?;
+            Some(html! { <li><a class="suggestion" {href}>{ &r.title }</a></li> })
+        })
+        .collect();
+    if entries.is_empty() {
+        return html! {};
+    }
+    html! {
+        <div class="quick suggestions" role="group" aria-label={label.to_owned()}>
+            <p class="muted">{ label }</p>
+            <ul>{ for entries }</ul>
         </div>
     }
 }

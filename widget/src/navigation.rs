@@ -15,11 +15,11 @@ use std::rc::Rc;
 use varco_core::chat::retry_delay_ms;
 use varco_core::navigation::{
     add_deletion, batch, clean_path, confirm_deletion, deletions_json, keep_local_on_withdrawal,
-    mark_uploaded, may_record, on_withdrawal, parse_deletions, parse_history, record,
-    site_collect_mode, History, Limits, PendingDeletion, Visit, CONSENT_CATEGORY, DELETION_KEY,
-    HISTORY_KEY,
+    local_recommendations, mark_uploaded, may_record, on_withdrawal, parse_deletions,
+    parse_history, record, site_collect_mode, History, Limits, PendingDeletion, Visit,
+    CONSENT_CATEGORY, DELETION_KEY, HISTORY_KEY,
 };
-use varco_protocol::navigation::{Collect, NavigationSettings};
+use varco_protocol::navigation::{Collect, NavigationSettings, Recommendation, Recommendations};
 use wasm_bindgen::prelude::*;
 
 struct Navigation {
@@ -46,9 +46,7 @@ fn load(site: &str) -> Option<History> {
     match parse_history(Store::get(HISTORY_KEY).as_deref(), site) {
         Ok(h) => h,
         Err(corrupt) => {
-            browser::warn(&format!(
-                "Varco: {corrupt}; the navigation history starts again."
-            ));
+            browser::warn(&format!("Varco: {corrupt}."));
             if let Some(forgotten) = corrupt.forgotten {
                 queue_deletion(forgotten);
             }
@@ -143,6 +141,8 @@ fn consent_changed(nav: &SharedNav, granted: bool) {
     if granted == was {
         return;
     }
+    // Suggestions shown so far came under the old choice.
+    crate::chat::reset_suggestions();
     if granted {
         // With `after-consent`, this page is the first one recorded.
         if nav.borrow().mode == Collect::AfterConsent {
@@ -270,6 +270,83 @@ fn flush_deletions(nav: SharedNav, attempt: u32) {
     });
 }
 
+/// How many suggestions the assistant's welcome shows.
+const SUGGESTIONS: usize = 3;
+
+/// Suggestions for the assistant's welcome, passed to `done` (never called
+/// when there is nothing to suggest). With `personalizzazione` granted they
+/// come from `GET /api/v1/recommendations` (a request of its own: the site
+/// and the UserID, never a Thread ID); without it, and whenever the server
+/// has none or cannot be reached, from the local history if the site
+/// enables `navigation.local_suggestions`, which sends nothing.
+pub fn suggestions(done: impl FnOnce(Vec<Recommendation>) + 'static) {
+    let Some(nav) = NAV.with(|n| n.borrow().clone()) else {
+        return;
+    };
+    let (api, site, granted, local) = {
+        let n = nav.borrow();
+        let local = n
+            .settings
+            .as_ref()
+            .and_then(|s| s.local_suggestions)
+            .unwrap_or(false);
+        (n.api.clone(), n.site.clone(), n.granted, local)
+    };
+    let history = load(&site);
+    let local_only = move |history: Option<History>| {
+        if !local {
+            return Vec::new();
+        }
+        let here = browser::window().location().pathname().unwrap_or_default();
+        history
+            .map(|h| local_recommendations(&h, &here, SUGGESTIONS))
+            .unwrap_or_default()
+    };
+    let remote = match (&api, &history) {
+        (Some(api), Some(h)) if granted && h.entries.iter().any(|e| e.uploaded) => Some(format!(
+            "{api}/v1/recommendations?site={}&user_id={}",
+            browser::encode_uri_component(&site),
+            browser::encode_uri_component(&h.user_id)
+        )),
+        _ => None,
+    };
+    let Some(url) = remote else {
+        let items = local_only(history);
+        if !items.is_empty() {
+            done(items);
+        }
+        return;
+    };
+    wasm_bindgen_futures::spawn_local(async move {
+        let fetched = browser::get_json(&url)
+            .await
+            .ok()
+            .and_then(|v| serde_wasm_bindgen::from_value::<Recommendations>(v).ok());
+        // Withdrawn while the request was out: show nothing from it.
+        if !nav.borrow().granted {
+            return;
+        }
+        let mut items: Vec<Recommendation> = fetched
+            .map(|r| r.items)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.as_deref().is_none_or(is_site_path))
+            .take(SUGGESTIONS)
+            .collect();
+        if items.is_empty() {
+            items = local_only(history);
+        }
+        if !items.is_empty() {
+            done(items);
+        }
+    });
+}
+
+/// Suggested pages stay on the site: a path, not `//host` nor a scheme.
+fn is_site_path(url: &str) -> bool {
+    url.starts_with('/') && !url.starts_with("//") && !url.contains('\\')
+}
+
 /// What the privacy centre shows about navigation data, read now.
 pub fn summary() -> Option<History> {
     let site = NAV.with(|n| n.borrow().as_ref().map(|n| n.borrow().site.clone()))?;
@@ -290,5 +367,6 @@ pub fn forget_everything() {
         });
     }
     save(None);
+    crate::chat::reset_suggestions();
     flush_deletions(nav, 0);
 }
