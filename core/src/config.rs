@@ -8,6 +8,7 @@
 
 use crate::lang::Lang;
 use std::fmt;
+use varco_protocol::navigation::{Collect, NavigationSettings};
 use varco_protocol::{ServiceKind, SiteConfig};
 
 /// One problem in a configuration.
@@ -250,7 +251,55 @@ pub fn check_site_config(cfg: &SiteConfig) -> Vec<ConfigError> {
             }
         }
     }
+    if let Some(nav) = &cfg.navigation {
+        check_navigation(nav, &mut errors);
+    }
     errors
+}
+
+/// Longest time a page view may be kept in the browser: ten years is
+/// already far beyond any notice.
+const MAX_NAVIGATION_DAYS: u32 = 3650;
+
+fn check_navigation(nav: &NavigationSettings, errors: &mut Vec<ConfigError>) {
+    use crate::navigation::MAX_ENTRIES_CAP;
+    if let Some(n) = nav.max_entries {
+        if n == 0 || n as usize > MAX_ENTRIES_CAP {
+            errors.push(ConfigError::new(
+                "navigation.max_entries",
+                format!("{n} is out of range: use 1 to {MAX_ENTRIES_CAP} page views"),
+            ));
+        }
+    }
+    if let Some(d) = nav.max_days {
+        if d == 0 || d > MAX_NAVIGATION_DAYS {
+            errors.push(ConfigError::new(
+                "navigation.max_days",
+                format!("{d} is out of range: use 1 to {MAX_NAVIGATION_DAYS} days"),
+            ));
+        }
+    }
+    for (i, name) in nav.allowed_query_params.iter().flatten().enumerate() {
+        let ok = !name.is_empty()
+            && name.len() <= 64
+            && !name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "&=#?".contains(c));
+        if !ok {
+            errors.push(ConfigError::new(
+                format!("navigation.allowed_query_params[{i}]"),
+                format!("{name:?} is not a query parameter name"),
+            ));
+        }
+    }
+    if nav.keep_local_on_withdrawal == Some(true)
+        && nav.collect.unwrap_or_default() != Collect::Always
+    {
+        errors.push(ConfigError::new(
+            "navigation.keep_local_on_withdrawal",
+            "applies only with navigation.collect = \"always\": with \"after-consent\" nothing may stay once consent is withdrawn",
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -354,5 +403,34 @@ mod tests {
             {"id":"analitici","description":"y","services":[{"name":"Matomo","kind":"analytics"}]}]}"#,
         );
         assert!(check_site_config(&cfg).is_empty());
+    }
+
+    #[test]
+    fn navigation_settings_out_of_range_are_refused_by_name() {
+        let ok = config(
+            r#"{"navigation":{"collect":"always","max_entries":500,"max_days":365,
+            "allowed_query_params":["q","page"],"keep_local_on_withdrawal":true}}"#,
+        );
+        assert_eq!(check_site_config(&ok), vec![]);
+        let bad = config(
+            r#"{"navigation":{"collect":"after-consent","max_entries":0,"max_days":100000,
+            "allowed_query_params":["q","a=b",""],"keep_local_on_withdrawal":true}}"#,
+        );
+        let fields: Vec<_> = check_site_config(&bad)
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "navigation.max_entries",
+                "navigation.max_days",
+                "navigation.allowed_query_params[1]",
+                "navigation.allowed_query_params[2]",
+                "navigation.keep_local_on_withdrawal"
+            ]
+        );
+        let huge = config(r#"{"navigation":{"max_entries":4000000000}}"#);
+        assert!(check_site_config(&huge)[0].reason.contains("1 to 2000"));
     }
 }
