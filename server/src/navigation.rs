@@ -38,6 +38,34 @@ fn site_for<'a>(
     Ok(site)
 }
 
+/// The site named by `?site=`, or else the one site whose pages the
+/// request's `Origin` belongs to (a page's script may leave `site` out).
+fn site_of_query<'a>(
+    state: &'a AppState,
+    id: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<&'a crate::config::Site, Failure> {
+    if let Some(id) = id {
+        return site_for(state, id, headers);
+    }
+    let origin = headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|o| o.to_str().ok());
+    let mut sites = state
+        .config
+        .sites
+        .iter()
+        .filter(|s| origin.is_some_and(|o| s.allows_origin(o)));
+    match (sites.next(), sites.next()) {
+        (Some(site), None) => Ok(site),
+        _ => Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "site_required",
+            "name the site with ?site=... (the request's origin does not tell it)",
+        )),
+    }
+}
+
 fn check_user_id(id: &str) -> Result<(), Failure> {
     if is_uuid_v4(id) {
         Ok(())
@@ -150,7 +178,7 @@ pub async fn post_navigation(
 
 #[derive(Debug, serde::Deserialize)]
 pub struct SiteQuery {
-    site: String,
+    site: Option<String>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -167,7 +195,7 @@ pub async fn delete_user(
     Query(query): Query<SiteQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Deleted>, Failure> {
-    let site = site_for(&state, &query.site, &headers)?;
+    let site = site_of_query(&state, query.site.as_deref(), &headers)?;
     check_user_id(&user_id)?;
     let deleted = state
         .storage
@@ -180,7 +208,7 @@ pub async fn delete_user(
 
 #[derive(Debug, serde::Deserialize)]
 pub struct RecommendationsQuery {
-    site: String,
+    site: Option<String>,
     user_id: String,
 }
 
@@ -191,7 +219,7 @@ pub async fn recommendations(
     Query(query): Query<RecommendationsQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Recommendations>, Failure> {
-    let site = site_for(&state, &query.site, &headers)?;
+    let site = site_of_query(&state, query.site.as_deref(), &headers)?;
     check_user_id(&query.user_id)?;
     let views = state
         .storage

@@ -217,6 +217,24 @@ async fn recommendations_follow_the_uploaded_history() {
     assert!(items
         .iter()
         .all(|i| !i["title"].as_str().unwrap().is_empty()));
+
+    // `site` may be left out: the page's origin tells it.
+    let by_origin = |origin: Option<&'static str>| {
+        let url = format!("{}/api/v1/recommendations?user_id={user}", app.base);
+        async move {
+            let mut request = reqwest::Client::new().get(url);
+            if let Some(origin) = origin {
+                request = request.header("origin", origin);
+            }
+            request.send().await.unwrap()
+        }
+    };
+    let r = by_origin(Some(ORIGIN)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["items"], json!(items));
+    let r = by_origin(None).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "site_required");
     app.stop().await;
 }
 
