@@ -1,17 +1,44 @@
-//! Masks personal data in a visitor's message before it leaves our server
-//! for an external assistant. The notices promise that personal data the
-//! visitor gives by accident is not needed for an answer and is made
-//! anonymous when the content is analysed; a third party never needs it.
+//! Masks personal data in a visitor's message: before a stored chat
+//! transcript keeps it, and before the question leaves our server for an
+//! external assistant. The notices promise that personal data the visitor
+//! gives by accident is not needed for an answer and is made anonymous when
+//! the content is analysed; neither the archive nor a third party needs it.
 //!
 //! What is masked, each replaced by a label in square brackets:
-//! e-mail addresses, codici fiscali (omocodia included), IBANs, and runs of
-//! seven or more digits (telephone numbers, partite IVA, document and
-//! practice numbers), spaces, dots, dashes and slashes between the digits
-//! included. Short numbers (years, amounts, office hours) stay: the
-//! question needs them.
+//! - codici fiscali, omocodia included, also with a wrong check character
+//!   (visitors mistype): `[codice fiscale]`;
+//! - e-mail addresses: `[email]`;
+//! - IBANs of any country, in one piece or printed in groups: `[IBAN]`;
+//! - payment card numbers: 13 to 19 digits, in one piece or in groups
+//!   separated by spaces or dashes, that pass the Luhn check:
+//!   `[carta di pagamento]`;
+//! - phone numbers: Italian mobiles (`3`, 9-10 digits) and landlines (`0`,
+//!   6-11 digits), with or without `+39` / `0039`; any `+` number (or `00`
+//!   prefix) of 8 to 15 digits; with the usual separators (spaces, dots,
+//!   dashes, slashes, one pair of parentheses): `[telefono]`.
+//!
+//! What the question needs stays: dates, times and time ranges, years,
+//! amounts (`€ 1.250,00`, `300.000 euro`), and numbers that identify a
+//! document rather than a person (`protocollo n. 123456/2024`,
+//! `prot. 2024/0012345`, `pratica 0312345`, `REA MI-1234567`,
+//! `P.IVA 01234567890`). A long number is masked only when it is a phone or
+//! a card number by the rules above: a bare `1234567` is neither.
+//!
+//! The rules lean towards masking where a number could be a phone: the
+//! transcript loses a practice number that starts with `0` or `3` only when
+//! nothing before it says it is one.
 
-/// Returns `text` with personal data replaced by `[email]`,
-/// `[codice fiscale]`, `[IBAN]` and `[numero]`.
+use crate::booking::{has_codice_fiscale_shape, is_italian_national_number, phone_digits};
+
+const EMAIL: &str = "[email]";
+const CODICE_FISCALE: &str = "[codice fiscale]";
+const IBAN: &str = "[IBAN]";
+const PAYMENT_CARD: &str = "[carta di pagamento]";
+const PHONE: &str = "[telefono]";
+
+/// Returns `text` with personal data replaced by `[codice fiscale]`,
+/// `[email]`, `[telefono]`, `[IBAN]` and `[carta di pagamento]` (see the
+/// module documentation for what each covers and what is left alone).
 pub fn redact(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -19,23 +46,16 @@ pub fn redact(text: &str) -> String {
     while i < chars.len() {
         let at_word_start = i == 0 || !chars[i - 1].is_alphanumeric();
         if at_word_start {
-            if let Some(end) = email_at(&chars, i) {
-                out.push_str("[email]");
+            if let Some((end, label)) = personal_code_at(&chars, i) {
+                out.push_str(label);
                 i = end;
                 continue;
             }
-            if let Some(end) = iban_at(&chars, i) {
-                out.push_str("[IBAN]");
-                i = end;
-                continue;
-            }
-            if let Some(end) = codice_fiscale_at(&chars, i) {
-                out.push_str("[codice fiscale]");
-                i = end;
-                continue;
-            }
-            if let Some(end) = long_number_at(&chars, i) {
-                out.push_str("[numero]");
+            if let Some((end, label)) = number_at(&chars, i) {
+                match label {
+                    Some(label) => out.push_str(label),
+                    None => out.extend(&chars[i..end]),
+                }
                 i = end;
                 continue;
             }
@@ -44,6 +64,15 @@ pub fn redact(text: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// An e-mail address, an IBAN or a codice fiscale starting at `start`: where
+/// it ends and its label.
+fn personal_code_at(chars: &[char], start: usize) -> Option<(usize, &'static str)> {
+    email_at(chars, start)
+        .map(|end| (end, EMAIL))
+        .or_else(|| iban_at(chars, start).map(|end| (end, IBAN)))
+        .or_else(|| codice_fiscale_at(chars, start).map(|end| (end, CODICE_FISCALE)))
 }
 
 fn is_word_end(chars: &[char], end: usize) -> bool {
@@ -77,41 +106,27 @@ fn email_at(chars: &[char], start: usize) -> Option<usize> {
     has_tld.then_some(j)
 }
 
-/// Sixteen characters shaped as a codice fiscale: six letters, two digits,
-/// a month letter, two digits, a letter, three digits, a check letter;
-/// with omocodia, any of the seven digits may be one of `LMNPQRSTUV`.
+/// Sixteen characters shaped as a codice fiscale, in either case, omocodia
+/// included ([`has_codice_fiscale_shape`]). The check character is not
+/// checked: a mistyped code is personal data all the same.
 fn codice_fiscale_at(chars: &[char], start: usize) -> Option<usize> {
-    const OMOCODIA: &str = "LMNPQRSTUV";
     let end = start + 16;
     if end > chars.len() || !is_word_end(chars, end) {
         return None;
     }
-    let c: Vec<char> = chars[start..end]
+    let candidate: Vec<u8> = chars[start..end]
         .iter()
-        .map(|c| c.to_ascii_uppercase())
+        .map(|c| {
+            if c.is_ascii() {
+                c.to_ascii_uppercase() as u8
+            } else {
+                0
+            }
+        })
         .collect();
-    let letter = |x: char| x.is_ascii_uppercase();
-    let digit = |x: char| x.is_ascii_digit() || OMOCODIA.contains(x);
-    let shape = [
-        letter(c[0]),
-        letter(c[1]),
-        letter(c[2]),
-        letter(c[3]),
-        letter(c[4]),
-        letter(c[5]),
-        digit(c[6]),
-        digit(c[7]),
-        "ABCDEHLMPRST".contains(c[8]),
-        digit(c[9]),
-        digit(c[10]),
-        letter(c[11]),
-        digit(c[12]),
-        digit(c[13]),
-        digit(c[14]),
-        letter(c[15]),
-    ];
     // At least one real digit: a word of sixteen letters is not a code.
-    (shape.iter().all(|ok| *ok) && c.iter().any(|x| x.is_ascii_digit())).then_some(end)
+    (has_codice_fiscale_shape(&candidate) && candidate.iter().any(u8::is_ascii_digit))
+        .then_some(end)
 }
 
 /// Two letters, two check digits, then 11 to 30 letters or digits: in one
@@ -163,31 +178,282 @@ fn iban_at(chars: &[char], start: usize) -> Option<usize> {
         .then_some(end)
 }
 
-/// Seven or more digits, with an optional leading `+` and single
-/// separators (space, dot, dash, slash) between them.
-fn long_number_at(chars: &[char], start: usize) -> Option<usize> {
-    let mut i = start;
-    if i < chars.len() && chars[i] == '+' {
-        i += 1;
+// ---------------------------------------------------------------------------
+// Numbers: phones and payment cards among dates, amounts and practice numbers
+// ---------------------------------------------------------------------------
+//
+// A number is read as a *run*: digit groups joined by short separators,
+// optionally opened by `+` or `(`. A run is made of *chunks*, the pieces
+// between spaces: `+39 333 123.4567` has three, `12/03/2025` one. A chunk
+// shaped as a date, a time, a time range, an amount with thousands dots or
+// a number/year is protected, and a phone or card is looked for only in the
+// chunks before the first protected one: the longest leading chunks that
+// make one are masked. What is left is copied one chunk at a time, so a
+// phone written after a date in the same run is still found.
+
+/// Words after which a number identifies a document, a company or a
+/// payment notice, not a person (compared in lowercase).
+const DOCUMENT_WORDS: &[&str] = &[
+    "protocollo",
+    "prot",
+    "pratica",
+    "pratiche",
+    "rea",
+    "iva",
+    "piva",
+    "vat",
+    "fiscale",
+    "fattura",
+    "ricevuta",
+    "istanza",
+    "repertorio",
+    "rep",
+    "ticket",
+    "avviso",
+    "iuv",
+    "pagopa",
+    "cig",
+    "cup",
+    "matricola",
+];
+
+/// Words that may stand between a [`DOCUMENT_WORDS`] word and its number
+/// (`protocollo n. 123`, `pratica numero 456`).
+const NUMBER_WORDS: &[&str] = &["n", "nr", "nro", "num", "numero", "no"];
+
+/// A run of digits starting at `start`: where to continue, and the label to
+/// write instead of it (`None`: copy it as it is). `None` if no number
+/// starts here.
+fn number_at(chars: &[char], start: usize) -> Option<(usize, Option<&'static str>)> {
+    let chunks = number_run_at(chars, start)?;
+    let first_end = chunks[0].1;
+    let run_end = chunks[chunks.len() - 1].1;
+    if continues_a_token(chars, start) {
+        return Some((first_end, None));
     }
-    let mut digits = 0;
-    let mut end = i;
-    while i < chars.len() {
-        if chars[i].is_ascii_digit() {
-            digits += 1;
-            i += 1;
-            end = i;
-        } else if " .-/".contains(chars[i])
-            && i + 1 < chars.len()
-            && chars[i + 1].is_ascii_digit()
-            && digits > 0
-        {
-            i += 1;
-        } else {
-            break;
+    let international = chars[start] == '+';
+    if !international
+        && (follows_document_word(chars, start) || is_amount_in_words(chars, start, run_end))
+    {
+        return Some((run_end, None));
+    }
+    let unprotected = chunks
+        .iter()
+        .take_while(|&&(from, to)| !is_protected_chunk(&chars[from..to]))
+        .count();
+    for &(_, end) in chunks[..unprotected].iter().rev() {
+        let candidate: String = chars[start..end].iter().collect();
+        if is_payment_card(&candidate) {
+            return Some((end, Some(PAYMENT_CARD)));
+        }
+        if is_phone_number(&candidate) {
+            return Some((end, Some(PHONE)));
         }
     }
-    (digits >= 7 && is_word_end(chars, end)).then_some(end)
+    Some((first_end, None))
+}
+
+/// Whitespace that may separate the groups of a number (not line breaks).
+fn is_inline_space(c: char) -> bool {
+    matches!(c, ' ' | '\u{a0}' | '\u{202f}')
+}
+
+/// The chunks (start, end) of the run of digits starting at `start`, or
+/// `None` if none does. Groups of digits are joined by up to three
+/// separator characters: without a space, any of `.-/:()`; with one (a
+/// chunk boundary), only spaces, dashes, slashes and parentheses, so the
+/// full stop ending a sentence ends the run.
+fn number_run_at(chars: &[char], start: usize) -> Option<Vec<(usize, usize)>> {
+    let is_digit = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
+    let mut i = start;
+    if matches!(chars[i], '+' | '(') {
+        i += 1;
+    }
+    if !is_digit(i) {
+        return None;
+    }
+    let mut chunks = Vec::new();
+    let mut chunk_start = start;
+    loop {
+        while is_digit(i) {
+            i += 1;
+        }
+        let group_end = i;
+        let mut j = i;
+        while j < chars.len()
+            && j - i < 3
+            && (is_inline_space(chars[j]) || ".-/:()".contains(chars[j]))
+        {
+            j += 1;
+        }
+        let separator = &chars[i..j];
+        let spaced = separator.iter().any(|&c| is_inline_space(c));
+        let joins = !separator.is_empty()
+            && is_digit(j)
+            && (!spaced
+                || separator
+                    .iter()
+                    .all(|&c| is_inline_space(c) || "-/()".contains(c)));
+        if !joins {
+            chunks.push((chunk_start, group_end));
+            return Some(chunks);
+        }
+        if spaced {
+            chunks.push((chunk_start, group_end));
+            chunk_start = j;
+        }
+        i = j;
+    }
+}
+
+/// Whether the number at `start` is the rest of a token already begun: the
+/// decimals of an amount (`1.250,00`), the number of a code with a letter
+/// prefix (`REA MI-1234567`).
+fn continues_a_token(chars: &[char], start: usize) -> bool {
+    if start < 2 {
+        return false;
+    }
+    let (before, glue) = (chars[start - 2], chars[start - 1]);
+    if glue.is_whitespace() || "([{\"'«“‘".contains(glue) {
+        return false;
+    }
+    before.is_ascii_digit() || (before.is_alphabetic() && "-/".contains(glue))
+}
+
+/// Whether a [`DOCUMENT_WORDS`] word comes right before `start`, maybe
+/// through `n.`, `nr.`, `numero`... (`protocollo n. `, `P.IVA `).
+fn follows_document_word(chars: &[char], start: usize) -> bool {
+    let mut i = start;
+    // The document word, through at most two number words.
+    for _ in 0..3 {
+        while i > 0 && (chars[i - 1].is_whitespace() || ".:°º#".contains(chars[i - 1])) {
+            i -= 1;
+        }
+        let word_end = i;
+        while i > 0 && chars[i - 1].is_alphanumeric() {
+            i -= 1;
+        }
+        let word = chars[i..word_end].iter().collect::<String>().to_lowercase();
+        if DOCUMENT_WORDS.contains(&word.as_str()) {
+            return true;
+        }
+        if !NUMBER_WORDS.contains(&word.as_str()) {
+            return false;
+        }
+    }
+    false
+}
+
+/// Whether the run `start..end` is an amount of money: `€` before it, or
+/// `€`, `euro` or `EUR` after it.
+fn is_amount_in_words(chars: &[char], start: usize, end: usize) -> bool {
+    let mut before = start;
+    while before > 0 && is_inline_space(chars[before - 1]) {
+        before -= 1;
+    }
+    let mut after = end;
+    while after < chars.len() && is_inline_space(chars[after]) {
+        after += 1;
+    }
+    let mut word_end = after;
+    while word_end < chars.len() && chars[word_end].is_alphabetic() {
+        word_end += 1;
+    }
+    let word_after = chars[after..word_end]
+        .iter()
+        .collect::<String>()
+        .to_lowercase();
+    (before > 0 && chars[before - 1] == '€')
+        || chars.get(after) == Some(&'€')
+        || matches!(word_after.as_str(), "euro" | "eur")
+}
+
+/// A chunk that is not a phone number whatever its digits: a date
+/// (`12/03/2025`, `2025-03-12`, `01.03.2025`), a month and year or a number
+/// and year (`03/2025`, `123456/2024`), a time or a time range (`9:30`,
+/// `08.30-12.30`), an amount with thousands dots (`300.000.000`).
+fn is_protected_chunk(chunk: &[char]) -> bool {
+    let text: String = chunk.iter().collect();
+    if text.starts_with('+') {
+        return false;
+    }
+    let text = text.trim_start_matches('(');
+    let groups: Vec<&str> = text.split(|c: char| !c.is_ascii_digit()).collect();
+    let separators: Vec<char> = text.chars().filter(|c| !c.is_ascii_digit()).collect();
+    if groups.iter().any(|g| g.is_empty()) {
+        return false; // two separators in a row, or a parenthesis
+    }
+    let value = |g: &str| g.parse::<u32>().unwrap_or(u32::MAX);
+    let is_day = |g: &str| g.len() <= 2 && (1..=31).contains(&value(g));
+    let is_month = |g: &str| g.len() <= 2 && (1..=12).contains(&value(g));
+    let is_year = |g: &str| g.len() == 4 && (1900..=2099).contains(&value(g));
+    let is_time = |t: &str| {
+        t.split_once(['.', ':']).is_some_and(|(h, m)| {
+            (1..=2).contains(&h.len())
+                && m.len() == 2
+                && h.bytes().chain(m.bytes()).all(|c| c.is_ascii_digit())
+                && value(h) <= 23
+                && value(m) <= 59
+        })
+    };
+    let same_separators = separators.windows(2).all(|w| w[0] == w[1]);
+    let date = groups.len() == 3
+        && same_separators
+        && "/.-".contains(separators[0])
+        && ((is_day(groups[0]) && is_month(groups[1]) && matches!(groups[2].len(), 2 | 4))
+            || (is_year(groups[0]) && is_month(groups[1]) && is_day(groups[2])));
+    let number_and_year = groups.len() == 2 && "/-".contains(separators[0]) && is_year(groups[1]);
+    let time = is_time(text);
+    let time_range = text.contains('-') && text.split('-').all(is_time);
+    let thousands = groups.len() >= 2
+        && separators.iter().all(|&c| c == '.')
+        && (1..=3).contains(&groups[0].len())
+        && !groups[0].starts_with('0')
+        && groups[1..].iter().all(|g| g.len() == 3);
+    date || number_and_year || time || time_range || thousands
+}
+
+/// 13 to 19 digits, in one piece or in groups separated by single spaces or
+/// dashes, passing the Luhn check.
+fn is_payment_card(candidate: &str) -> bool {
+    let grouped_ok = candidate
+        .split([' ', '-', '\u{a0}', '\u{202f}'])
+        .all(|group| !group.is_empty() && group.bytes().all(|c| c.is_ascii_digit()));
+    let digits: Vec<u32> = candidate.chars().filter_map(|c| c.to_digit(10)).collect();
+    grouped_ok && (13..=19).contains(&digits.len()) && passes_luhn(&digits)
+}
+
+/// The Luhn check: from the right, every second digit doubled (less 9 when
+/// above 9); the sum is a multiple of 10. (Summed modulo 10 as it goes:
+/// `is_multiple_of` is newer than the workspace's Rust 1.85.)
+fn passes_luhn(digits: &[u32]) -> bool {
+    let last_digit_of_sum = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| match (i % 2, d * 2) {
+            (0, _) => d,
+            (_, doubled) if doubled > 9 => doubled - 9,
+            (_, doubled) => doubled,
+        })
+        .fold(0, |sum, d| (sum + d) % 10);
+    last_digit_of_sum == 0
+}
+
+/// A phone number: `+` and 8-15 digits; `00` and 8-15 more digits; or an
+/// Italian mobile or landline number. Separators as people write them
+/// ([`phone_digits`]).
+fn is_phone_number(candidate: &str) -> bool {
+    let Some((plus, digits)) = phone_digits(candidate) else {
+        return false;
+    };
+    if plus {
+        (8..=15).contains(&digits.len())
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        (8..=15).contains(&rest.len())
+    } else {
+        is_italian_national_number(&digits)
+    }
 }
 
 #[cfg(test)]
@@ -205,7 +471,7 @@ mod tests {
             "il mio codice è [codice fiscale], grazie"
         );
         assert_eq!(
-            redact("omocodia: RSSMRA85T10A5R2S"),
+            redact("omocodia: RSSMRA85T10A5R2D"),
             "omocodia: [codice fiscale]"
         );
         assert_eq!(
@@ -215,10 +481,138 @@ mod tests {
         assert_eq!(redact("IT60X0542811101000000123456"), "[IBAN]");
         assert_eq!(
             redact("chiamatemi al +39 333 123 4567"),
-            "chiamatemi al [numero]"
+            "chiamatemi al [telefono]"
         );
-        assert_eq!(redact("tel. 02-8515.1"), "tel. [numero]");
-        assert_eq!(redact("P.IVA 01234567890"), "P.IVA [numero]");
+        assert_eq!(redact("tel. 02-8515.1"), "tel. [telefono]");
+        assert_eq!(
+            redact("carta 4111 1111 1111 1111"),
+            "carta [carta di pagamento]"
+        );
+        assert_eq!(redact("P.IVA 01234567890"), "P.IVA 01234567890");
+    }
+
+    /// Sentences a visitor might type, and what is kept of them.
+    const MASKED: &[(&str, &str)] = &[
+        (
+            "Chiamatemi al 3331234567, grazie.",
+            "Chiamatemi al [telefono], grazie.",
+        ),
+        (
+            "Il mio cellulare è 333 123 4567.",
+            "Il mio cellulare è [telefono].",
+        ),
+        (
+            "Potete richiamarmi al +39 347 1234567?",
+            "Potete richiamarmi al [telefono]?",
+        ),
+        (
+            "Il numero è 0039 333.123.4567, rispondo dopo le 15.",
+            "Il numero è [telefono], rispondo dopo le 15.",
+        ),
+        (
+            "Il fisso dell'ufficio è 02 12345678.",
+            "Il fisso dell'ufficio è [telefono].",
+        ),
+        (
+            "Ho provato a chiamare lo (06) 1234-5678 ma non risponde nessuno.",
+            "Ho provato a chiamare lo [telefono] ma non risponde nessuno.",
+        ),
+        (
+            "Per informazioni: 0331/123456 oppure cell.3471234567",
+            "Per informazioni: [telefono] oppure cell.[telefono]",
+        ),
+        (
+            "Sono all'estero, il mio numero è +44 20 7946 0958.",
+            "Sono all'estero, il mio numero è [telefono].",
+        ),
+        (
+            "Il 12/03/2025 mi ha chiamato il 333 1234567 per la pratica.",
+            "Il 12/03/2025 mi ha chiamato il [telefono] per la pratica.",
+        ),
+        (
+            "Scrivetemi a giulia.bianchi@pec.it o al 06 12345 678.",
+            "Scrivetemi a [email] o al [telefono].",
+        ),
+        (
+            "Il codice fiscale del titolare è rssmra85t10a562s.",
+            "Il codice fiscale del titolare è [codice fiscale].",
+        ),
+        (
+            "Ho scritto RSSMRA85T10A562X, forse ho sbagliato l'ultima lettera.",
+            "Ho scritto [codice fiscale], forse ho sbagliato l'ultima lettera.",
+        ),
+        (
+            "Il rimborso va sull'IBAN IT60X0542811101000000123456 intestato a me.",
+            "Il rimborso va sull'IBAN [IBAN] intestato a me.",
+        ),
+        (
+            "Conto tedesco: DE89 3704 0044 0532 0130 00, va bene?",
+            "Conto tedesco: [IBAN], va bene?",
+        ),
+        (
+            "Ho pagato con la carta 4111 1111 1111 1111 ma non vedo la ricevuta.",
+            "Ho pagato con la carta [carta di pagamento] ma non vedo la ricevuta.",
+        ),
+        (
+            "La carta 5500-0000-0000-0004 risulta addebitata due volte.",
+            "La carta [carta di pagamento] risulta addebitata due volte.",
+        ),
+        (
+            "American Express 3782 822463 10005, scadenza 03/27.",
+            "American Express [carta di pagamento], scadenza 03/27.",
+        ),
+        (
+            "Numero carta 4012888888881881",
+            "Numero carta [carta di pagamento]",
+        ),
+        (
+            "Due numeri: 02 1234567 3331234567",
+            "Due numeri: [telefono] [telefono]",
+        ),
+    ];
+
+    /// Sentences that hold numbers the question needs, and no personal data.
+    const KEPT: &[&str] = &[
+        "La scadenza è il 12/03/2025, giusto?",
+        "Ho presentato la domanda il 2025-03-12.",
+        "Il versamento risale al 01.03.2025.",
+        "La visura del 05-11-2024 riporta ancora il vecchio indirizzo.",
+        "Lo sportello apre alle 9:30 e chiude alle 14.30?",
+        "Orari: 08.30-12.30 dal lunedì al venerdì.",
+        "Orario continuato 09.00 - 17.00 il giovedì.",
+        "Quanto costa il diritto annuale per il 2025?",
+        "Ho pagato € 1.250,00 ma l'importo dovuto era 25 euro.",
+        "Il totale è 1250.50, è corretto?",
+        "Il bollo costa 0,50 euro in più?",
+        "Il mio protocollo n. 123456/2024 risulta ancora aperto.",
+        "Ho ricevuto la prot. 2024/0012345 via PEC.",
+        "La pratica 1234567 è ferma da un mese.",
+        "La pratica n. 0312345 è stata sospesa.",
+        "Il numero REA è MI-1234567.",
+        "La P.IVA 01234567890 della mia ditta risulta cessata.",
+        "Partita IVA 12345678901, codice ATECO 62.01.00.",
+        "Il capitale sociale è di 300.000.000 euro.",
+        "Il fatturato è stato di 350000000 EUR.",
+        "Dal 03/2024 ho trasferito la sede.",
+        "Ho 2 imprese, 3 unità locali e 12 dipendenti.",
+        "L'avviso pagoPA 301000000012345678 è scaduto?",
+        "La sede è in via Roma 10, 00185 Roma.",
+        "Il codice 4111 1111 1111 1112 non è una carta.",
+        "Negli anni 2019, 2020 e 2021 ho pagato regolarmente.",
+    ];
+
+    #[test]
+    fn masks_personal_data_in_sentences() {
+        for (text, expected) in MASKED {
+            assert_eq!(redact(text), *expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn keeps_dates_amounts_and_document_numbers() {
+        for text in KEPT {
+            assert_eq!(redact(text), *text);
+        }
     }
 
     #[test]
@@ -231,6 +625,8 @@ mod tests {
             "ho 2 imprese e 3 unità locali",
             "firma digitale con CNS",
             "STRAORDINARIAMENTE", // sixteen letters, no digits
+            "1234567",
+            "",
         ] {
             assert_eq!(redact(text), text);
         }

@@ -139,6 +139,60 @@ texts! {
         "Sei offline: i messaggi non inviati partiranno appena torna la connessione.",
         "You are offline: unsent messages will go as soon as the connection is back."
     ),
+    // Appointments at the desks, inside the assistant.
+    booking_start => ("Prenota un appuntamento", "Book an appointment"),
+    booking_title => ("Prenotazione di un appuntamento", "Booking an appointment"),
+    booking_close => ("Chiudi la prenotazione", "Close the booking"),
+    booking_back => ("Indietro", "Back"),
+    booking_next => ("Avanti", "Next"),
+    booking_step => ("Passo {n} di 4", "Step {n} of 4"),
+    booking_loading => ("Caricamento in corso…", "Loading…"),
+    booking_unavailable => (
+        "Il servizio di prenotazione non risponde. Riprova tra qualche minuto.",
+        "The booking service is not answering. Please try again in a few minutes."
+    ),
+    booking_service => ("Servizio", "Service"),
+    booking_office => ("Sede", "Office"),
+    booking_choose => ("Scegli…", "Choose…"),
+    booking_day => ("Giorno", "Day"),
+    booking_time => ("Orario", "Time"),
+    booking_no_slots => (
+        "In questa sede non ci sono orari liberi nei prossimi giorni: prova un'altra sede.",
+        "There are no free times at this office in the coming days: try another office."
+    ),
+    booking_full => ("completo", "full"),
+    booking_pick_slot => ("Scegli un giorno e un orario.", "Choose a day and a time."),
+    booking_nome => ("Nome", "First name"),
+    booking_cognome => ("Cognome", "Last name"),
+    booking_codice_fiscale => ("Codice fiscale", "Tax code (codice fiscale)"),
+    booking_telefono => ("Telefono", "Phone"),
+    booking_email => ("Email", "E-mail"),
+    booking_privacy => (
+        "Ho letto l'informativa sul trattamento dei dati personali per la prenotazione degli appuntamenti.",
+        "I have read the privacy notice on booking appointments."
+    ),
+    booking_privacy_link => ("Leggi l'informativa", "Read the privacy notice"),
+    booking_errors => ("Correggi i campi indicati.", "Please correct the fields shown."),
+    booking_summary => ("Controlla i dati e conferma", "Check the details and confirm"),
+    booking_confirm => ("Conferma la prenotazione", "Confirm the booking"),
+    booking_sending => ("Invio in corso…", "Sending…"),
+    booking_done => ("Prenotazione confermata", "Booking confirmed"),
+    booking_code => ("Codice della prenotazione", "Booking code"),
+    booking_code_note => (
+        "Conserva il codice: con il codice e l'indirizzo email puoi annullare la prenotazione.",
+        "Keep the code: with the code and your e-mail address you can cancel the booking."
+    ),
+    booking_ics => ("Aggiungi al calendario (file .ics)", "Add to calendar (.ics file)"),
+    booking_when => ("Quando", "When"),
+    booking_where => ("Dove", "Where"),
+    booking_cancel_start => ("Annulla una prenotazione", "Cancel a booking"),
+    booking_cancel_title => ("Annullamento di una prenotazione", "Cancelling a booking"),
+    booking_cancel_submit => ("Annulla la prenotazione", "Cancel the booking"),
+    booking_cancelled => ("La prenotazione è stata annullata.", "The booking has been cancelled."),
+    booking_cancel_not_found => (
+        "Non troviamo una prenotazione con questo codice e questo indirizzo email.",
+        "We cannot find a booking with this code and this e-mail address."
+    ),
 }
 
 /// Texts in one language with the site's overrides applied.

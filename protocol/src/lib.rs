@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+pub mod booking;
 pub mod chat;
 pub mod navigation;
 

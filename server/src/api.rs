@@ -181,6 +181,52 @@ pub fn check_site_origin(site: &crate::config::Site, headers: &HeaderMap) -> Res
     }
 }
 
+/// The site `id`, if it exists and the request's `Origin` (if any) is
+/// one of its own.
+pub fn site_for<'a>(
+    state: &'a AppState,
+    id: &str,
+    headers: &HeaderMap,
+) -> Result<&'a crate::config::Site, Failure> {
+    let site = state.config.site(id).ok_or_else(|| {
+        Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_site",
+            format!("no site {id:?} on this server"),
+        )
+    })?;
+    check_site_origin(site, headers)?;
+    Ok(site)
+}
+
+/// The site named by `?site=`, or else the one site whose pages the
+/// request's `Origin` belongs to (a page's script may leave `site` out).
+pub fn site_of_query<'a>(
+    state: &'a AppState,
+    id: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<&'a crate::config::Site, Failure> {
+    if let Some(id) = id {
+        return site_for(state, id, headers);
+    }
+    let origin = headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|o| o.to_str().ok());
+    let mut sites = state
+        .config
+        .sites
+        .iter()
+        .filter(|s| origin.is_some_and(|o| s.allows_origin(o)));
+    match (sites.next(), sites.next()) {
+        (Some(site), None) => Ok(site),
+        _ => Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "site_required",
+            "name the site with ?site=... (the request's origin does not tell it)",
+        )),
+    }
+}
+
 /// `/api/*` fallback.
 pub async fn api_not_found() -> Failure {
     Failure::not_found("no such API endpoint")

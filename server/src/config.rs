@@ -1,5 +1,6 @@
 //! The server's TOML configuration (`server/varco.toml` for the demo).
 
+use crate::appointments::AppointmentsConfig;
 use anyhow::{bail, Context};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -62,6 +63,13 @@ pub struct Retention {
     pub conversation_days: u32,
     #[serde(default = "five_years")]
     pub consent_days: u32,
+    /// Counted from the appointment's time.
+    #[serde(default = "three_months")]
+    pub appointment_days: u32,
+}
+
+fn three_months() -> u32 {
+    90
 }
 
 fn twelve_months() -> u32 {
@@ -77,6 +85,7 @@ impl Default for Retention {
             navigation_days: twelve_months(),
             conversation_days: twelve_months(),
             consent_days: five_years(),
+            appointment_days: three_months(),
         }
     }
 }
@@ -161,6 +170,9 @@ struct RawSite {
     kb: Option<PathBuf>,
     #[serde(default)]
     external_assistant: Option<ExternalAssistant>,
+    /// Appointments at the desks, if the site takes them.
+    #[serde(default)]
+    appointments: Option<AppointmentsConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -185,6 +197,7 @@ pub struct Site {
     pub kb: Option<PathBuf>,
     /// An external assistant answering instead of the embedded engine.
     pub external_assistant: Option<ExternalAssistant>,
+    pub appointments: Option<AppointmentsConfig>,
 }
 
 impl Site {
@@ -286,6 +299,13 @@ impl Config {
                     ));
                 }
             }
+            if let Some(a) = &raw.appointments {
+                errors.extend(
+                    a.check()
+                        .into_iter()
+                        .map(|e| format!("{at}.appointments.{e}")),
+                );
+            }
             sites.push(Site {
                 name: raw.name.unwrap_or_else(|| raw.id.clone()),
                 id: raw.id,
@@ -294,6 +314,7 @@ impl Config {
                 retention: raw.retention,
                 kb: raw.kb.map(|k| resolve(base, &k)),
                 external_assistant,
+                appointments: raw.appointments,
             });
         }
         if !errors.is_empty() {

@@ -8,6 +8,7 @@
 //! - [`startup`]: the router and the server's life cycle.
 
 pub mod api;
+pub mod appointments;
 pub mod chat;
 pub mod config;
 pub mod external;

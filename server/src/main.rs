@@ -47,6 +47,11 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Appointments at the desks, for the staff.
+    Appointments {
+        #[command(subcommand)]
+        command: AppointmentsCommand,
+    },
     /// The assistant's knowledge base, for its authors and QA.
     Kb {
         #[command(subcommand)]
@@ -84,6 +89,19 @@ enum KbCommand {
         /// List the questions answered with the wrong topic.
         #[arg(long)]
         misses: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AppointmentsCommand {
+    /// Print a day's bookings of a site as CSV, by time and office
+    /// (cancelled ones included, with the time of cancellation).
+    List {
+        #[arg(long)]
+        site: String,
+        /// The day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
     },
 }
 
@@ -152,6 +170,15 @@ fn main() -> ExitCode {
                     format,
                 },
         } => match export_consents(&config, &site, &from, &to, format) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Appointments {
+            command: AppointmentsCommand::List { site, date },
+        } => match list_appointments(&config, &site, &date) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");
@@ -380,6 +407,44 @@ fn export_consents(
                 writeln!(out, "{}", line.join(","))?;
             }
         }
+    }
+    Ok(())
+}
+
+fn list_appointments(config: &Config, site: &str, date: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    if config.site(site).is_none() {
+        anyhow::bail!("no site {site:?} in the configuration");
+    }
+    let day = varco_core::booking::Date::parse(date)
+        .ok_or_else(|| anyhow::anyhow!("{date:?} is not a date (YYYY-MM-DD)"))?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let rows = rt.block_on(async {
+        let storage = varco_server::storage::Storage::open(&config.server.database).await?;
+        let rows = storage.appointments_on(site, &day.to_string()).await;
+        storage.close().await;
+        rows
+    })?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "date,start,end,office,service,code,cognome,nome,codice_fiscale,telefono,email,created_at,cancelled_at")?;
+    for a in &rows {
+        let fields = [
+            &a.date,
+            &a.start,
+            &a.end,
+            &a.office,
+            &a.service,
+            &a.code,
+            &a.cognome,
+            &a.nome,
+            &a.codice_fiscale,
+            &a.telefono,
+            &a.email,
+            &a.created_at,
+            a.cancelled_at.as_deref().unwrap_or(""),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        writeln!(out, "{}", line.join(","))?;
     }
     Ok(())
 }

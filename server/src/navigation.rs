@@ -4,7 +4,7 @@
 //! never share a request, a row or a log line, so log lines here name the
 //! site and counts, never the UserID.
 
-use crate::api::{check_site_origin, now_ms, Failure, JsonBody};
+use crate::api::{now_ms, site_for, site_of_query, Failure, JsonBody};
 use crate::startup::AppState;
 use crate::storage::NewPageView;
 use axum::extract::{Path, Query, State};
@@ -21,50 +21,6 @@ use varco_protocol::navigation::{
 const HISTORY_FOR_RECOMMENDATIONS: u32 = 500;
 /// How many recommendations are returned.
 const RECOMMENDATIONS: usize = 3;
-
-fn site_for<'a>(
-    state: &'a AppState,
-    id: &str,
-    headers: &HeaderMap,
-) -> Result<&'a crate::config::Site, Failure> {
-    let site = state.config.site(id).ok_or_else(|| {
-        Failure::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_site",
-            format!("no site {id:?} on this server"),
-        )
-    })?;
-    check_site_origin(site, headers)?;
-    Ok(site)
-}
-
-/// The site named by `?site=`, or else the one site whose pages the
-/// request's `Origin` belongs to (a page's script may leave `site` out).
-fn site_of_query<'a>(
-    state: &'a AppState,
-    id: Option<&str>,
-    headers: &HeaderMap,
-) -> Result<&'a crate::config::Site, Failure> {
-    if let Some(id) = id {
-        return site_for(state, id, headers);
-    }
-    let origin = headers
-        .get(axum::http::header::ORIGIN)
-        .and_then(|o| o.to_str().ok());
-    let mut sites = state
-        .config
-        .sites
-        .iter()
-        .filter(|s| origin.is_some_and(|o| s.allows_origin(o)));
-    match (sites.next(), sites.next()) {
-        (Some(site), None) => Ok(site),
-        _ => Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            "site_required",
-            "name the site with ?site=... (the request's origin does not tell it)",
-        )),
-    }
-}
 
 fn check_user_id(id: &str) -> Result<(), Failure> {
     if is_uuid_v4(id) {

@@ -22,6 +22,7 @@ fn days(config: &crate::config::Retention, kind: DataKind) -> u32 {
         DataKind::Navigation => config.navigation_days,
         DataKind::Conversations => config.conversation_days,
         DataKind::Consents => config.consent_days,
+        DataKind::Appointments => config.appointment_days,
     }
 }
 

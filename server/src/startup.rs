@@ -1,6 +1,7 @@
 //! Building the application and running it.
 
 use crate::api;
+use crate::appointments;
 use crate::chat::{self, load_assistants, Assistants, Hub};
 use crate::config::Config;
 use crate::navigation;
@@ -86,6 +87,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/navigation", post(navigation::post_navigation))
         .route("/v1/users/{user_id}", delete(navigation::delete_user))
         .route("/v1/recommendations", get(navigation::recommendations))
+        .route("/v1/appointments", post(appointments::book))
+        .route("/v1/appointments/options", get(appointments::options))
+        .route("/v1/appointments/slots", get(appointments::availability))
+        .route("/v1/appointments/{code}/cancel", post(appointments::cancel))
         .fallback(api::api_not_found)
         .layer(middleware::from_fn_with_state(state.clone(), api::cors))
         .layer(DefaultBodyLimit::max(state.config.server.body_limit));

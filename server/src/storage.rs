@@ -409,6 +409,7 @@ impl Storage {
                     (SELECT MAX(e.created_at) FROM thread_events e WHERE e.thread_id = t.thread_id), t.created_at) < ?"
             }
             DataKind::Consents => "SELECT COUNT(*) FROM consent_records WHERE site = ? AND received_at < ?",
+            DataKind::Appointments => "SELECT COUNT(*) FROM appointments WHERE site = ? AND starts_at < ?",
         };
         let (n,): (i64,) = sqlx::query_as(sql)
             .bind(site)
@@ -442,6 +443,10 @@ impl Storage {
                 "DELETE FROM consent_records WHERE seq IN
                     (SELECT seq FROM consent_records WHERE site = ? AND received_at < ? LIMIT ?)"
             }
+            DataKind::Appointments => {
+                "DELETE FROM appointments WHERE code IN
+                    (SELECT code FROM appointments WHERE site = ? AND starts_at < ? LIMIT ?)"
+            }
         };
         Ok(sqlx::query(sql)
             .bind(site)
@@ -452,9 +457,200 @@ impl Storage {
             .rows_affected())
     }
 
+    /// Books a place in a slot, if one is free: the count of the places
+    /// taken and the insert are one statement, which SQLite runs under its
+    /// write lock, so two visitors can never take the last place together.
+    /// A `request_id` seen before gets its booking back.
+    pub async fn book_appointment(
+        &self,
+        a: &NewAppointment,
+        capacity: u32,
+    ) -> anyhow::Result<Booked> {
+        if let Some(existing) = self.appointment_by_request(&a.request_id).await? {
+            return Ok(Booked::Repeated(existing));
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO appointments (code, site, request_id, service, office, date, start, end,
+                starts_at, nome, cognome, codice_fiscale, telefono, email, language, created_at)
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+             WHERE (SELECT COUNT(*) FROM appointments
+                    WHERE site = ? AND office = ? AND date = ? AND start = ? AND cancelled_at IS NULL) < ?",
+        )
+        .bind(&a.code)
+        .bind(&a.site)
+        .bind(&a.request_id)
+        .bind(&a.service)
+        .bind(&a.office)
+        .bind(&a.date)
+        .bind(&a.start)
+        .bind(&a.end)
+        .bind(&a.starts_at)
+        .bind(&a.person.nome)
+        .bind(&a.person.cognome)
+        .bind(&a.person.codice_fiscale)
+        .bind(&a.person.telefono)
+        .bind(&a.person.email)
+        .bind(&a.language)
+        .bind(&a.created_at)
+        .bind(&a.site)
+        .bind(&a.office)
+        .bind(&a.date)
+        .bind(&a.start)
+        .bind(capacity)
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(done) if done.rows_affected() == 1 => Ok(Booked::Created),
+            Ok(_) => Ok(Booked::Full),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                // The same request, sent twice at once, or (once in a blue
+                // moon) a code already given: the caller tries a new one.
+                match self.appointment_by_request(&a.request_id).await? {
+                    Some(existing) => Ok(Booked::Repeated(existing)),
+                    None => Ok(Booked::CodeTaken),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn appointment_by_request(
+        &self,
+        request_id: &str,
+    ) -> anyhow::Result<Option<StoredAppointment>> {
+        Ok(sqlx::query_as::<_, StoredAppointment>(&format!(
+            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE request_id = ?"
+        ))
+        .bind(request_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Places taken in each slot of an office on a date: `start -> count`.
+    pub async fn places_taken(
+        &self,
+        site: &str,
+        office: &str,
+        date: &str,
+    ) -> anyhow::Result<Vec<(String, u32)>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT start, COUNT(*) FROM appointments
+             WHERE site = ? AND office = ? AND date = ? AND cancelled_at IS NULL GROUP BY start",
+        )
+        .bind(site)
+        .bind(office)
+        .bind(date)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(s, n)| (s, n as u32)).collect())
+    }
+
+    /// Cancels a booking given its code and the e-mail address it was made
+    /// with. `Ok(false)` when there is no such booking (or the address
+    /// differs: the answer does not say which). Cancelling twice is fine.
+    pub async fn cancel_appointment(
+        &self,
+        site: &str,
+        code: &str,
+        email: &str,
+        now: &str,
+    ) -> anyhow::Result<bool> {
+        let found: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT cancelled_at FROM appointments WHERE site = ? AND code = ? AND email = ? COLLATE NOCASE",
+        )
+        .bind(site)
+        .bind(code)
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        match found {
+            None => Ok(false),
+            Some((Some(_),)) => Ok(true),
+            Some((None,)) => {
+                sqlx::query(
+                    "UPDATE appointments SET cancelled_at = ? WHERE site = ? AND code = ? AND cancelled_at IS NULL",
+                )
+                .bind(now)
+                .bind(site)
+                .bind(code)
+                .execute(&self.pool)
+                .await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// The bookings of a site on a date (cancelled ones included, marked),
+    /// by time and office: the desk's list for the day.
+    pub async fn appointments_on(
+        &self,
+        site: &str,
+        date: &str,
+    ) -> anyhow::Result<Vec<StoredAppointment>> {
+        Ok(sqlx::query_as::<_, StoredAppointment>(&format!(
+            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE site = ? AND date = ? ORDER BY start, office, cognome, nome"
+        ))
+        .bind(site)
+        .bind(date)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+const APPOINTMENT_COLUMNS: &str = "code, site, service, office, date, start, end, nome, cognome,
+    codice_fiscale, telefono, email, language, created_at, cancelled_at";
+
+/// A booking to store, checked and normalised.
+#[derive(Debug, Clone)]
+pub struct NewAppointment {
+    pub code: String,
+    pub site: String,
+    pub request_id: String,
+    pub service: String,
+    pub office: String,
+    pub date: String,
+    pub start: String,
+    pub end: String,
+    pub starts_at: String,
+    pub person: varco_protocol::booking::Person,
+    pub language: String,
+    pub created_at: String,
+}
+
+/// What [`Storage::book_appointment`] did.
+#[derive(Debug)]
+pub enum Booked {
+    Created,
+    /// The same `request_id` was booked before: this is that booking.
+    Repeated(StoredAppointment),
+    /// No place left in the slot.
+    Full,
+    /// The code exists already: try another.
+    CodeTaken,
+}
+
+/// A booking as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredAppointment {
+    pub code: String,
+    pub site: String,
+    pub service: String,
+    pub office: String,
+    pub date: String,
+    pub start: String,
+    pub end: String,
+    pub nome: String,
+    pub cognome: String,
+    pub codice_fiscale: String,
+    pub telefono: String,
+    pub email: String,
+    pub language: String,
+    pub created_at: String,
+    pub cancelled_at: Option<String>,
 }
 
 /// A page view to store (already checked and normalised).
@@ -472,13 +668,16 @@ pub enum DataKind {
     Navigation,
     Conversations,
     Consents,
+    /// Counted from the appointment's time, not from the booking's.
+    Appointments,
 }
 
 impl DataKind {
-    pub const ALL: [DataKind; 3] = [
+    pub const ALL: [DataKind; 4] = [
         DataKind::Navigation,
         DataKind::Conversations,
         DataKind::Consents,
+        DataKind::Appointments,
     ];
 
     pub fn name(self) -> &'static str {
@@ -486,6 +685,7 @@ impl DataKind {
             DataKind::Navigation => "navigation",
             DataKind::Conversations => "conversations",
             DataKind::Consents => "consents",
+            DataKind::Appointments => "appointments",
         }
     }
 }

@@ -321,6 +321,9 @@ impl Chromium {
             // Generous: on a loaded two-core machine a first navigation
             // (Bootstrap Italia, fonts, the WASM compile) can take a while.
             .request_timeout(Duration::from_secs(90))
+            // The default 20 s is not always enough for a cold start on a
+            // loaded two-core machine.
+            .launch_timeout(Duration::from_secs(60))
             // chromiumoxide adds the leading `--` itself.
             .args([
                 "disable-gpu",

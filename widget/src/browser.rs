@@ -186,3 +186,61 @@ pub fn after(ms: i32, f: impl FnOnce() + 'static) {
     let cb = wasm_bindgen::closure::Closure::once_into_js(f);
     let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
 }
+
+/// Offers `content` as a file named `name`, from inside `root` (the
+/// shadow root's container: the link never appears in the host page).
+pub fn download(root: &web_sys::Element, content: &str, mime: &str, name: &str) {
+    let parts = js_sys::Array::of1(&content.into());
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(a) = document().create_element("a") {
+        let _ = a.set_attribute("href", &url);
+        let _ = a.set_attribute("download", name);
+        let _ = root.append_child(&a);
+        if let Some(a) = a.dyn_ref::<web_sys::HtmlElement>() {
+            a.click();
+        }
+        a.remove();
+    }
+    after(1000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+}
+
+/// Sends `body` as JSON (or nothing for GET) and reads the answer's JSON:
+/// Ok((status, body)) for any HTTP answer (`null` when the body is not
+/// JSON), Err for a network failure.
+pub async fn request_json(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+) -> Result<(u16, JsValue), JsValue> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_mode(web_sys::RequestMode::Cors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+        let headers = web_sys::Headers::new()?;
+        headers.set("content-type", "application/json")?;
+        init.set_headers(&headers);
+    }
+    let request = web_sys::Request::new_with_str_and_init(url, &init)?;
+    let response =
+        wasm_bindgen_futures::JsFuture::from(window().fetch_with_request(&request)).await?;
+    let response: web_sys::Response = response.dyn_into()?;
+    let status = response.status();
+    let json = match response.json() {
+        Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
+            .await
+            .unwrap_or(JsValue::NULL),
+        Err(_) => JsValue::NULL,
+    };
+    Ok((status, json))
+}

@@ -66,6 +66,11 @@ pub struct Chat {
     /// first opens.
     pub suggestions: Vec<Recommendation>,
     suggestions_asked: bool,
+    /// The SOL notice; set when the site takes appointments.
+    pub booking_privacy_url: Option<String>,
+    /// The booking flow is open in the panel: `Some(true)` on the
+    /// cancellation form.
+    pub booking: Option<bool>,
 }
 
 impl Chat {
@@ -105,6 +110,8 @@ impl Chat {
             retry_scheduled: false,
             suggestions: Vec::new(),
             suggestions_asked: false,
+            booking_privacy_url: assistant.booking_privacy_url.clone(),
+            booking: None,
         };
         let this = Rc::new(RefCell::new(chat));
         CHAT.with(|c| *c.borrow_mut() = Some(this.clone()));
@@ -508,6 +515,18 @@ impl Chat {
         drop(c);
         save_outbox(&[]);
         refresh();
+    }
+
+    /// Opens the booking flow (or, with `cancel`, the cancellation form)
+    /// in the panel; `None` closes it.
+    pub fn set_booking(this: &SharedChat, booking: Option<bool>) {
+        this.borrow_mut().booking = booking;
+        refresh();
+    }
+
+    /// Whether the site takes appointments through the assistant.
+    pub fn books(&self) -> bool {
+        self.booking_privacy_url.is_some()
     }
 
     pub fn set_open(this: &SharedChat, open: bool) {

@@ -3,6 +3,7 @@
 //! the markdown tree of `varco_core::markdown` into elements: no HTML
 //! string from the server ever reaches the DOM.
 
+use crate::booking_ui::BookingFlow;
 use crate::chat::{self, Chat, SharedChat};
 use std::rc::Rc;
 use varco_core::chat::Line;
@@ -173,6 +174,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     <button type="button" ref={accept} class="btn btn-primary" onclick={on_accept}>{ texts.get(Key::chat_accept) }</button>
                 }
                 { suggestions(&chat, &c.suggestions, accepted && !c.transcript.ended(), texts.get(Key::chat_suggestions)) }
+                if accepted && c.books() { { booking_button(&chat, texts.get(Key::booking_start)) } }
             </div>
         }
     };
@@ -198,6 +200,9 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                         }) }</ul>
                     }
                     { quick }
+                    if Some(i) == last_assistant && message.topic.as_deref() == Some("appuntamenti") && c.books() && accepted {
+                        { booking_button(&chat, texts.get(Key::booking_start)) }
+                    }
                 </div> }
             }
             Line::Pending { pending, failed } => {
@@ -240,6 +245,13 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M5 11h14v2H5z"/></svg>
                 </button>
             </header>
+            if let Some(cancel) = c.booking {
+                <div class="chat-body">
+                    <BookingFlow api={c.api.clone()} site={c.site.clone()} texts={c.texts.clone()}
+                        privacy_url={c.booking_privacy_url.clone()} {cancel}
+                        on_close={let chat = chat.clone(); Callback::from(move |_| Chat::set_booking(&chat, None))} />
+                </div>
+            } else {
             <div class="chat-body">
                 { welcome }
                 <div class="messages" role="log" aria-live={if c.announce { "polite" } else { "off" }} aria-label={texts.get(Key::chat_messages_label).to_owned()}>
@@ -258,6 +270,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     value={(*draft).clone()} disabled={!accepted || ended} {oninput} onkeydown={on_input_key} />
                 <button type="submit" class="btn btn-primary" disabled={!accepted || ended || draft.trim().is_empty()}>{ texts.get(Key::chat_send) }</button>
             </form>
+            }
         </section>
     }
 }
@@ -291,6 +304,15 @@ fn quick_replies(chat: &SharedChat, message: &ChatMessage, label: &str) -> Html 
             <ul>{ for buttons }</ul>
         </div>
     }
+}
+
+/// Opens the booking flow in the panel.
+fn booking_button(chat: &SharedChat, label: &str) -> Html {
+    let onclick = {
+        let chat = chat.clone();
+        Callback::from(move |_: MouseEvent| Chat::set_booking(&chat, Some(false)))
+    };
+    html! { <p><button type="button" class="btn btn-primary booking-start" {onclick}>{ label }</button></p> }
 }
 
 /// "Potrebbe interessarti...": a topic is a quick reply once the terms are

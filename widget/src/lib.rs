@@ -9,6 +9,7 @@
 //! stays off, with managed scripts still inert.
 
 pub mod app;
+pub mod booking_ui;
 pub mod boot;
 pub mod browser;
 pub mod chat;

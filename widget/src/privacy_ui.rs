@@ -8,7 +8,6 @@ use crate::browser;
 use crate::consent::Shared;
 use varco_core::consent::{Decision, Status};
 use varco_core::texts::Key;
-use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlDialogElement};
 use yew::prelude::*;
 
@@ -48,31 +47,6 @@ fn export(controller: &Shared) -> serde_json::Value {
         "navigation": crate::navigation::summary(),
         "conversation": thread,
     })
-}
-
-/// Offers `json` as a file download, from inside the shadow root.
-fn download(root: &Element, json: &str) {
-    let parts = js_sys::Array::of1(&json.into());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
-    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
-        return;
-    };
-    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
-        return;
-    };
-    if let Ok(a) = browser::document().create_element("a") {
-        let _ = a.set_attribute("href", &url);
-        let _ = a.set_attribute("download", "varco-i-miei-dati.json");
-        let _ = root.append_child(&a);
-        if let Some(a) = a.dyn_ref::<web_sys::HtmlElement>() {
-            a.click();
-        }
-        a.remove();
-    }
-    browser::after(1000, move || {
-        let _ = web_sys::Url::revoke_object_url(&url);
-    });
 }
 
 #[function_component(PrivacyCentre)]
@@ -162,7 +136,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
         Callback::from(move |_: MouseEvent| {
             let json = serde_json::to_string_pretty(&export(&controller)).unwrap_or_default();
             if let Some(d) = dialog.cast::<Element>() {
-                download(&d, &json);
+                browser::download(&d, &json, "application/json", "varco-i-miei-dati.json");
             }
         })
     };

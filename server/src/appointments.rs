@@ -1,0 +1,695 @@
+//! Appointments at the desks ("Agenda"): what can be booked where, the
+//! free places, booking and cancelling. The rules (field checks, slots,
+//! Rome time, codes, the `.ics` file) are in `varco_core::booking`; this
+//! module reads the site's `[sites.appointments]` and speaks HTTP.
+//!
+//! The visitor's details go to the appointments table and nowhere else:
+//! no thread, no navigation data, and no log line (lines here name the
+//! site and the office only).
+
+use crate::api::{now_ms, site_for, site_of_query, Failure, JsonBody};
+use crate::config::Site;
+use crate::startup::AppState;
+use crate::storage::{Booked, NewAppointment, StoredAppointment};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use varco_core::booking::{
+    booking_code, check_email, check_person, format_hhmm, ics, is_bookable_slot,
+    normalise_booking_code, parse_hhmm, rome_local, rome_to_utc_ms, slots, CalendarEvent, Date,
+    Schedule,
+};
+use varco_core::consent::{is_uuid_v4, rfc3339_utc};
+use varco_core::lang::Lang;
+use varco_protocol::booking::{
+    Availability, BookingConfirmation, BookingOptions, CancelBooking, DaySlots, FieldError,
+    FieldErrors, NewBooking, OfficeOption, ServiceOption, SlotInfo,
+};
+use varco_protocol::Localized;
+
+/// `[sites.appointments]` in the server's TOML.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AppointmentsConfig {
+    /// Length of a slot, in minutes (default 20); an office may override it.
+    #[serde(default = "default_slot_minutes")]
+    pub slot_minutes: u16,
+    /// Visitors per slot (default 1: one desk); an office may override it.
+    #[serde(default = "default_capacity")]
+    pub capacity: u32,
+    /// How long before a slot it can still be booked (default 2 hours).
+    #[serde(default = "default_min_notice_hours")]
+    pub min_notice_hours: u16,
+    /// How far ahead slots are offered (default 30 days).
+    #[serde(default = "default_days_ahead")]
+    pub days_ahead: u16,
+    /// Holidays and closures of every office, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub closed_dates: Vec<String>,
+    pub services: Vec<ServiceConfig>,
+    pub offices: Vec<OfficeConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    pub id: String,
+    pub title: Localized,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OfficeConfig {
+    pub id: String,
+    pub name: Localized,
+    pub address: String,
+    /// Ids of the services offered here.
+    pub services: Vec<String>,
+    pub hours: Vec<HoursConfig>,
+    #[serde(default)]
+    pub slot_minutes: Option<u16>,
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    /// Closures of this office only, `YYYY-MM-DD`.
+    #[serde(default)]
+    pub closed_dates: Vec<String>,
+}
+
+/// Opening hours on some weekdays: `days = ["lun", "mer"]`, `open =
+/// "09:00"`, `close = "12:30"`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HoursConfig {
+    pub days: Vec<String>,
+    pub open: String,
+    pub close: String,
+}
+
+fn default_slot_minutes() -> u16 {
+    20
+}
+fn default_capacity() -> u32 {
+    1
+}
+fn default_min_notice_hours() -> u16 {
+    2
+}
+fn default_days_ahead() -> u16 {
+    30
+}
+
+/// `lun`..`dom` (or `mon`..`sun`) → 0 = Monday .. 6 = Sunday.
+fn weekday(name: &str) -> Option<u8> {
+    const IT: [&str; 7] = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"];
+    const EN: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let name = name.to_ascii_lowercase();
+    IT.iter()
+        .position(|d| *d == name)
+        .or_else(|| EN.iter().position(|d| *d == name))
+        .map(|i| i as u8)
+}
+
+impl AppointmentsConfig {
+    /// Every problem, each naming its field.
+    pub fn check(&self) -> Vec<String> {
+        let mut errors = Vec::new();
+        let id_ok = |id: &str| {
+            !id.is_empty()
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        if !(5..=240).contains(&self.slot_minutes) {
+            errors.push(format!(
+                "slot_minutes: {} is out of range (5 to 240)",
+                self.slot_minutes
+            ));
+        }
+        if !(1..=100).contains(&self.capacity) {
+            errors.push(format!(
+                "capacity: {} is out of range (1 to 100)",
+                self.capacity
+            ));
+        }
+        if !(1..=366).contains(&self.days_ahead) {
+            errors.push(format!(
+                "days_ahead: {} is out of range (1 to 366)",
+                self.days_ahead
+            ));
+        }
+        for (i, d) in self.closed_dates.iter().enumerate() {
+            if Date::parse(d).is_none() {
+                errors.push(format!(
+                    "closed_dates[{i}]: {d:?} is not a date (YYYY-MM-DD)"
+                ));
+            }
+        }
+        if self.services.is_empty() {
+            errors.push("services: at least one service is needed".into());
+        }
+        for (i, s) in self.services.iter().enumerate() {
+            if !id_ok(&s.id) {
+                errors.push(format!(
+                    "services[{i}].id: {:?} must be lowercase letters, digits or -",
+                    s.id
+                ));
+            }
+            if self.services[..i].iter().any(|o| o.id == s.id) {
+                errors.push(format!("services[{i}].id: {:?} is declared twice", s.id));
+            }
+        }
+        if self.offices.is_empty() {
+            errors.push("offices: at least one office is needed".into());
+        }
+        for (i, o) in self.offices.iter().enumerate() {
+            let at = format!("offices[{i}] ({})", o.id);
+            if !id_ok(&o.id) {
+                errors.push(format!("{at}.id: must be lowercase letters, digits or -"));
+            }
+            if self.offices[..i].iter().any(|p| p.id == o.id) {
+                errors.push(format!("{at}.id: declared twice"));
+            }
+            for s in &o.services {
+                if !self.services.iter().any(|x| &x.id == s) {
+                    errors.push(format!("{at}.services: {s:?} is not in `services`"));
+                }
+            }
+            if o.hours.is_empty() {
+                errors.push(format!("{at}.hours: the office has no opening hours"));
+            }
+            for (j, h) in o.hours.iter().enumerate() {
+                for d in &h.days {
+                    if weekday(d).is_none() {
+                        errors.push(format!(
+                            "{at}.hours[{j}].days: {d:?} is not a weekday (lun, mar, mer, gio, ven, sab, dom)"
+                        ));
+                    }
+                }
+                match (parse_hhmm(&h.open), parse_hhmm(&h.close)) {
+                    (Some(open), Some(close)) if open < close => {}
+                    (Some(_), Some(_)) => {
+                        errors.push(format!("{at}.hours[{j}]: `open` must come before `close`"))
+                    }
+                    _ => errors.push(format!(
+                        "{at}.hours[{j}]: `open` and `close` are times written HH:MM"
+                    )),
+                }
+            }
+            if let Some(m) = o.slot_minutes {
+                if !(5..=240).contains(&m) {
+                    errors.push(format!("{at}.slot_minutes: {m} is out of range (5 to 240)"));
+                }
+            }
+            if let Some(c) = o.capacity {
+                if !(1..=100).contains(&c) {
+                    errors.push(format!("{at}.capacity: {c} is out of range (1 to 100)"));
+                }
+            }
+            for (j, d) in o.closed_dates.iter().enumerate() {
+                if Date::parse(d).is_none() {
+                    errors.push(format!(
+                        "{at}.closed_dates[{j}]: {d:?} is not a date (YYYY-MM-DD)"
+                    ));
+                }
+            }
+        }
+        errors
+    }
+
+    fn office(&self, id: &str) -> Option<&OfficeConfig> {
+        self.offices.iter().find(|o| o.id == id)
+    }
+
+    fn service(&self, id: &str) -> Option<&ServiceConfig> {
+        self.services.iter().find(|s| s.id == id)
+    }
+
+    /// The office's schedule, for `varco_core::booking` (checked config).
+    fn schedule(&self, office: &OfficeConfig) -> Schedule {
+        Schedule {
+            hours: office
+                .hours
+                .iter()
+                .flat_map(|h| {
+                    let (open, close) = (
+                        parse_hhmm(&h.open).unwrap_or(0),
+                        parse_hhmm(&h.close).unwrap_or(0),
+                    );
+                    h.days
+                        .iter()
+                        .filter_map(|d| weekday(d))
+                        .map(move |d| (d, open, close))
+                })
+                .collect(),
+            closed_dates: self
+                .closed_dates
+                .iter()
+                .chain(&office.closed_dates)
+                .filter_map(|d| Date::parse(d))
+                .collect(),
+            slot_minutes: office.slot_minutes.unwrap_or(self.slot_minutes),
+            capacity: office.capacity.unwrap_or(self.capacity),
+        }
+    }
+
+    fn min_notice_minutes(&self) -> u16 {
+        self.min_notice_hours.saturating_mul(60)
+    }
+}
+
+fn lang_of(code: Option<&str>) -> Lang {
+    match code {
+        Some(c) if c.starts_with("en") => Lang::En,
+        _ => Lang::It,
+    }
+}
+
+fn appointments_of(site: &Site) -> Result<&AppointmentsConfig, Failure> {
+    site.appointments.as_ref().ok_or_else(|| {
+        Failure::not_found(format!(
+            "site {:?} does not take appointments (no [sites.appointments])",
+            site.id
+        ))
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct OptionsQuery {
+    site: Option<String>,
+    lang: Option<String>,
+}
+
+/// `GET /api/v1/appointments/options?site=...&lang=...`.
+pub async fn options(
+    State(state): State<AppState>,
+    Query(query): Query<OptionsQuery>,
+    headers: HeaderMap,
+) -> Result<Json<BookingOptions>, Failure> {
+    let site = site_of_query(&state, query.site.as_deref(), &headers)?;
+    let config = appointments_of(site)?;
+    let lang = lang_of(query.lang.as_deref()).code();
+    Ok(Json(BookingOptions {
+        services: config
+            .services
+            .iter()
+            .map(|s| ServiceOption {
+                id: s.id.clone(),
+                title: s.title.get(lang).to_owned(),
+            })
+            .collect(),
+        offices: config
+            .offices
+            .iter()
+            .map(|o| OfficeOption {
+                id: o.id.clone(),
+                name: o.name.get(lang).to_owned(),
+                address: o.address.clone(),
+                services: o.services.clone(),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SlotsQuery {
+    site: Option<String>,
+    office: String,
+    service: String,
+    /// First day, `YYYY-MM-DD` (default: today in Rome).
+    from: Option<String>,
+    /// Days from `from` (default and most: the site's `days_ahead`).
+    days: Option<u16>,
+}
+
+/// `GET /api/v1/appointments/slots?site=&office=&service=&from=&days=`:
+/// the days the office is open, each with its slots and free places.
+pub async fn availability(
+    State(state): State<AppState>,
+    Query(query): Query<SlotsQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Availability>, Failure> {
+    let site = site_of_query(&state, query.site.as_deref(), &headers)?;
+    let config = appointments_of(site)?;
+    let office = offered(config, &query.office, &query.service)?;
+    let now = now_ms();
+    let (today, _) = rome_local(now);
+    let last = today.add_days(i64::from(config.days_ahead));
+    let from = match query.from.as_deref() {
+        None => today,
+        Some(s) => Date::parse(s).ok_or_else(|| {
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_date",
+                "`from` must be a date written YYYY-MM-DD",
+            )
+        })?,
+    };
+    let from = if from.days_from_epoch() < today.days_from_epoch() {
+        today
+    } else {
+        from
+    };
+    let days = query
+        .days
+        .unwrap_or(config.days_ahead)
+        .min(config.days_ahead);
+    let schedule = config.schedule(office);
+    let mut out = Vec::new();
+    for i in 0..i64::from(days) {
+        let date = from.add_days(i);
+        if date.days_from_epoch() > last.days_from_epoch() {
+            break;
+        }
+        let taken = state
+            .storage
+            .places_taken(&site.id, &office.id, &date.to_string())
+            .await
+            .map_err(storage_failure)?;
+        let day = slots(&schedule, date, now, config.min_notice_minutes(), |start| {
+            let start = format_hhmm(start);
+            taken
+                .iter()
+                .find(|(s, _)| *s == start)
+                .map_or(0, |(_, n)| *n)
+        });
+        if !day.is_empty() {
+            out.push(DaySlots {
+                date: date.to_string(),
+                slots: day
+                    .into_iter()
+                    .map(|(start, end, free)| SlotInfo {
+                        start: format_hhmm(start),
+                        end: format_hhmm(end),
+                        free,
+                    })
+                    .collect(),
+            });
+        }
+    }
+    Ok(Json(Availability { days: out }))
+}
+
+/// The office, if it exists and offers the service.
+fn offered<'a>(
+    config: &'a AppointmentsConfig,
+    office: &str,
+    service: &str,
+) -> Result<&'a OfficeConfig, Failure> {
+    let office = config.office(office).ok_or_else(|| {
+        Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_office",
+            format!("no office {office:?}"),
+        )
+    })?;
+    if config.service(service).is_none() || !office.services.iter().any(|s| s == service) {
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "service_not_offered",
+            format!("office {:?} does not offer {service:?}", office.id),
+        ));
+    }
+    Ok(office)
+}
+
+fn storage_failure(e: anyhow::Error) -> Failure {
+    tracing::error!(error = %format!("{e:#}"), "appointments storage failed");
+    Failure::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "storage_unavailable",
+        "the appointments cannot be read or written now; try again",
+    )
+}
+
+fn field_errors(fields: Vec<FieldError>) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(FieldErrors {
+            error: "invalid_fields".into(),
+            fields,
+        }),
+    )
+        .into_response()
+}
+
+/// `POST /api/v1/appointments`: books a place, or says field by field what
+/// is wrong (422), or that the slot has just filled up (409).
+pub async fn book(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    JsonBody(booking): JsonBody<NewBooking>,
+) -> Response {
+    match book_checked(&state, &headers, booking).await {
+        Ok(r) => r,
+        Err(f) => f.into_response(),
+    }
+}
+
+async fn book_checked(
+    state: &AppState,
+    headers: &HeaderMap,
+    booking: NewBooking,
+) -> Result<Response, Failure> {
+    let site = site_for(state, &booking.site, headers)?;
+    let config = appointments_of(site)?;
+    let lang = lang_of(booking.language.as_deref());
+    if !is_uuid_v4(&booking.request_id) {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_id",
+            "request_id must be a UUID v4",
+        ));
+    }
+    let office = offered(config, &booking.office, &booking.service)?;
+    let service = config
+        .service(&booking.service)
+        .expect("checked by offered");
+
+    let mut problems = match check_person(&booking.person, lang) {
+        Ok(_) => Vec::new(),
+        Err(fields) => fields,
+    };
+    if !booking.privacy_acknowledged {
+        problems.push(FieldError {
+            field: "privacy_acknowledged".into(),
+            code: "missing".into(),
+            message: match lang {
+                Lang::It => "Per prenotare devi dichiarare di aver letto l'informativa sul trattamento dei dati.",
+                Lang::En => "To book, you must confirm that you have read the privacy notice.",
+            }
+            .into(),
+        });
+    }
+    let now = now_ms();
+    let schedule = config.schedule(office);
+    let date = Date::parse(&booking.date);
+    let start = parse_hhmm(&booking.start);
+    let (today, _) = rome_local(now);
+    let slot = match (date, start) {
+        (Some(date), Some(start))
+            if date.days_from_epoch() - today.days_from_epoch() <= i64::from(config.days_ahead)
+                && is_bookable_slot(&schedule, date, start, now, config.min_notice_minutes()) =>
+        {
+            Some((date, start))
+        }
+        _ => None,
+    };
+    if slot.is_none() {
+        problems.push(FieldError {
+            field: "start".into(),
+            code: "not_available".into(),
+            message: match lang {
+                Lang::It => "L'orario scelto non è disponibile: scegline un altro.",
+                Lang::En => "The chosen time is not available: please choose another one.",
+            }
+            .into(),
+        });
+    }
+    if !problems.is_empty() {
+        return Ok(field_errors(problems));
+    }
+    let (date, start) = slot.expect("checked above");
+    let person = check_person(&booking.person, lang).expect("checked above");
+    let end = start + schedule.slot_minutes;
+    let starts_at_ms = rome_to_utc_ms(date, start);
+    let mut appointment = NewAppointment {
+        code: String::new(),
+        site: site.id.clone(),
+        request_id: booking.request_id.clone(),
+        service: service.id.clone(),
+        office: office.id.clone(),
+        date: date.to_string(),
+        start: format_hhmm(start),
+        end: format_hhmm(end),
+        starts_at: rfc3339_utc(starts_at_ms),
+        person,
+        language: lang.code().to_owned(),
+        created_at: rfc3339_utc(now),
+    };
+    for _ in 0..5 {
+        appointment.code = booking_code(random_bytes());
+        let outcome = state
+            .storage
+            .book_appointment(&appointment, schedule.capacity)
+            .await
+            .map_err(storage_failure)?;
+        let stored = match outcome {
+            Booked::CodeTaken => continue,
+            Booked::Full => {
+                return Err(Failure::new(
+                    StatusCode::CONFLICT,
+                    "slot_full",
+                    match lang {
+                        Lang::It => {
+                            "Nel frattempo questo orario è stato prenotato: scegline un altro."
+                        }
+                        Lang::En => {
+                            "Meanwhile this time has been booked: please choose another one."
+                        }
+                    },
+                ))
+            }
+            Booked::Repeated(existing) => {
+                return Ok((
+                    StatusCode::OK,
+                    Json(confirmation(config, site, &existing, now)),
+                )
+                    .into_response())
+            }
+            Booked::Created => StoredAppointment {
+                code: appointment.code.clone(),
+                site: site.id.clone(),
+                service: appointment.service.clone(),
+                office: appointment.office.clone(),
+                date: appointment.date.clone(),
+                start: appointment.start.clone(),
+                end: appointment.end.clone(),
+                nome: String::new(),
+                cognome: String::new(),
+                codice_fiscale: String::new(),
+                telefono: String::new(),
+                email: String::new(),
+                language: appointment.language.clone(),
+                created_at: appointment.created_at.clone(),
+                cancelled_at: None,
+            },
+        };
+        tracing::info!(site = %site.id, office = %office.id, "appointment booked");
+        return Ok((
+            StatusCode::CREATED,
+            Json(confirmation(config, site, &stored, now)),
+        )
+            .into_response());
+    }
+    Err(Failure::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no_code",
+        "no free booking code was found; try again",
+    ))
+}
+
+/// Eight random bytes from the OS generator (through a UUID v4, whose
+/// bytes other than 6 and 8 are all random).
+fn random_bytes() -> [u8; 8] {
+    let u = uuid::Uuid::new_v4().into_bytes();
+    [u[0], u[1], u[2], u[3], u[4], u[5], u[7], u[9]]
+}
+
+/// What the visitor is shown and can save: the code, the summary and the
+/// `.ics` file (which holds no personal data: the code is enough).
+fn confirmation(
+    config: &AppointmentsConfig,
+    site: &Site,
+    a: &StoredAppointment,
+    now: i64,
+) -> BookingConfirmation {
+    let lang = lang_of(Some(&a.language));
+    let service = config
+        .service(&a.service)
+        .map_or(a.service.clone(), |s| s.title.get(lang.code()).to_owned());
+    let (office, address) = config.office(&a.office).map_or_else(
+        || (a.office.clone(), String::new()),
+        |o| (o.name.get(lang.code()).to_owned(), o.address.clone()),
+    );
+    let date = Date::parse(&a.date).unwrap_or(Date {
+        year: 1970,
+        month: 1,
+        day: 1,
+    });
+    let start_ms = rome_to_utc_ms(date, parse_hhmm(&a.start).unwrap_or(0));
+    let end_ms = rome_to_utc_ms(date, parse_hhmm(&a.end).unwrap_or(0));
+    let (summary, description) = match lang {
+        Lang::It => (
+            format!("Appuntamento: {service} – {}", site.name),
+            format!(
+                "Codice della prenotazione: {}. Porta con te un documento di identità. Per annullare usa il codice e l'indirizzo email indicato.",
+                a.code
+            ),
+        ),
+        Lang::En => (
+            format!("Appointment: {service} – {}", site.name),
+            format!(
+                "Booking code: {}. Bring an identity document. To cancel, use the code and the e-mail address you gave.",
+                a.code
+            ),
+        ),
+    };
+    let location = if address.is_empty() {
+        office.clone()
+    } else {
+        format!("{office}, {address}")
+    };
+    let uid = format!("{}@{}.varco", a.code, site.id);
+    let calendar = ics(&CalendarEvent {
+        uid: &uid,
+        summary: &summary,
+        location: &location,
+        description: &description,
+        start_utc_ms: start_ms,
+        end_utc_ms: end_ms,
+        created_utc_ms: now,
+    });
+    BookingConfirmation {
+        code: a.code.clone(),
+        service,
+        office,
+        address,
+        date: a.date.clone(),
+        start: a.start.clone(),
+        end: a.end.clone(),
+        ics: calendar,
+    }
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Cancelled {
+    pub cancelled: bool,
+}
+
+/// `POST /api/v1/appointments/{code}/cancel` with `{site, email}`. The
+/// same 404 for an unknown code and a wrong address: the API does not
+/// tell which codes exist.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    JsonBody(request): JsonBody<CancelBooking>,
+) -> Result<Json<Cancelled>, Failure> {
+    let site = site_for(&state, &request.site, &headers)?;
+    appointments_of(site)?;
+    let not_found = || Failure::not_found("no booking with this code and e-mail address");
+    let code = normalise_booking_code(&code).ok_or_else(not_found)?;
+    let email = check_email(&request.email).map_err(|_| not_found())?;
+    let done = state
+        .storage
+        .cancel_appointment(&site.id, &code, &email, &rfc3339_utc(now_ms()))
+        .await
+        .map_err(storage_failure)?;
+    if !done {
+        return Err(not_found());
+    }
+    tracing::info!(site = %site.id, "appointment cancelled");
+    Ok(Json(Cancelled { cancelled: true }))
+}

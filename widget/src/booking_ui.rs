@@ -1,0 +1,909 @@
+//! Booking an appointment at the desks, inside the assistant's panel: the
+//! service and the office, a day and a free time, the visitor's details
+//! (checked as they are typed with the same rules the server applies, from
+//! `varco_core::booking`), a summary to confirm, then the code and an
+//! `.ics` file. Also cancelling a booking with its code and e-mail.
+//!
+//! The details go to `POST /api/v1/appointments` and nowhere else: never
+//! into the conversation, the navigation data or storage.
+
+use crate::browser;
+use std::rc::Rc;
+use varco_core::booking::{Date, Field};
+use varco_core::texts::{Key, Texts};
+use varco_protocol::booking::{
+    Availability, BookingConfirmation, BookingOptions, CancelBooking, FieldError, FieldErrors,
+    NewBooking, Person,
+};
+use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
+use yew::prelude::*;
+
+#[derive(Properties, PartialEq)]
+pub struct BookingProps {
+    pub api: String,
+    pub site: String,
+    pub texts: Texts,
+    /// The SOL notice (`assistant.booking_privacy_url`).
+    pub privacy_url: Option<String>,
+    /// Open on the cancellation form.
+    pub cancel: bool,
+    pub on_close: Callback<()>,
+}
+
+#[derive(Clone, PartialEq)]
+enum Step {
+    Choose,
+    Slot,
+    Details,
+    Confirm,
+    Done(Rc<BookingConfirmation>),
+    Cancel,
+    Cancelled,
+}
+
+impl Step {
+    /// "Passo n di 4" for the four steps before the confirmation.
+    fn number(&self) -> Option<u8> {
+        match self {
+            Step::Choose => Some(1),
+            Step::Slot => Some(2),
+            Step::Details => Some(3),
+            Step::Confirm => Some(4),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, PartialEq)]
+struct State {
+    step: Step,
+    options: Option<Rc<BookingOptions>>,
+    availability: Option<Rc<Availability>>,
+    loading: bool,
+    service: String,
+    office: String,
+    date: String,
+    start: String,
+    person: Person,
+    privacy: bool,
+    /// Problems to show next to their field (`field` is a [`Field`] name,
+    /// `privacy_acknowledged` or `start`).
+    errors: Vec<FieldError>,
+    /// One message for the whole step (service down, slot taken, ...).
+    notice: Option<String>,
+    /// Idempotency key of this booking: a retry after a lost answer gets
+    /// the same booking back.
+    request_id: String,
+    sending: bool,
+    cancel_code: String,
+    cancel_email: String,
+}
+
+enum Action {
+    Options(Option<BookingOptions>),
+    Service(String),
+    Office(String),
+    Loading,
+    Slots(Option<Availability>),
+    Date(String),
+    Start(String),
+    Typed(Field, String),
+    Privacy(bool),
+    Errors(Vec<FieldError>),
+    Go(Step),
+    Notice(Option<String>),
+    Sending(bool),
+    CancelCode(String),
+    CancelEmail(String),
+}
+
+impl Reducible for State {
+    type Action = Action;
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut s = (*self).clone();
+        match action {
+            Action::Options(options) => {
+                s.loading = false;
+                s.options = options.map(Rc::new);
+            }
+            Action::Service(id) => {
+                s.service = id;
+                // An office that does not offer the new service is no choice.
+                let offers = s.options.as_ref().is_some_and(|o| {
+                    o.offices
+                        .iter()
+                        .any(|x| x.id == s.office && x.services.contains(&s.service))
+                });
+                if !offers {
+                    s.office.clear();
+                }
+            }
+            Action::Office(id) => s.office = id,
+            Action::Loading => {
+                s.loading = true;
+                s.notice = None;
+            }
+            Action::Slots(availability) => {
+                s.loading = false;
+                s.availability = availability.map(Rc::new);
+                let first = s
+                    .availability
+                    .as_ref()
+                    .and_then(|a| a.days.iter().find(|d| d.slots.iter().any(|x| x.free > 0)));
+                if !s
+                    .availability
+                    .as_ref()
+                    .is_some_and(|a| a.days.iter().any(|d| d.date == s.date))
+                {
+                    s.date = first.map(|d| d.date.clone()).unwrap_or_default();
+                    s.start.clear();
+                }
+            }
+            Action::Date(d) => {
+                s.date = d;
+                s.start.clear();
+            }
+            Action::Start(t) => {
+                s.start = t;
+                s.errors.retain(|e| e.field != "start");
+            }
+            Action::Typed(field, value) => {
+                match field {
+                    Field::Nome => s.person.nome = value,
+                    Field::Cognome => s.person.cognome = value,
+                    Field::CodiceFiscale => s.person.codice_fiscale = value,
+                    Field::Telefono => s.person.telefono = value,
+                    Field::Email => s.person.email = value,
+                }
+                // As the visitor types, a problem shown goes once fixed.
+                let now = field.check(raw(&s.person, field));
+                if now.is_ok() {
+                    s.errors.retain(|e| e.field != field.name());
+                }
+            }
+            Action::Privacy(v) => {
+                s.privacy = v;
+                if v {
+                    s.errors.retain(|e| e.field != "privacy_acknowledged");
+                }
+            }
+            Action::Errors(errors) => s.errors = errors,
+            Action::Go(step) => {
+                s.step = step;
+                s.sending = false;
+            }
+            Action::Notice(n) => {
+                s.notice = n;
+                s.sending = false;
+                s.loading = false;
+            }
+            Action::Sending(v) => s.sending = v,
+            Action::CancelCode(v) => s.cancel_code = v,
+            Action::CancelEmail(v) => s.cancel_email = v,
+        }
+        Rc::new(s)
+    }
+}
+
+fn raw(person: &Person, field: Field) -> &str {
+    match field {
+        Field::Nome => &person.nome,
+        Field::Cognome => &person.cognome,
+        Field::CodiceFiscale => &person.codice_fiscale,
+        Field::Telefono => &person.telefono,
+        Field::Email => &person.email,
+    }
+}
+
+fn label_key(field: Field) -> Key {
+    match field {
+        Field::Nome => Key::booking_nome,
+        Field::Cognome => Key::booking_cognome,
+        Field::CodiceFiscale => Key::booking_codice_fiscale,
+        Field::Telefono => Key::booking_telefono,
+        Field::Email => Key::booking_email,
+    }
+}
+
+fn autocomplete(field: Field) -> &'static str {
+    match field {
+        Field::Nome => "given-name",
+        Field::Cognome => "family-name",
+        Field::CodiceFiscale => "off",
+        Field::Telefono => "tel",
+        Field::Email => "email",
+    }
+}
+
+/// Problems of the typed details, as the server would report them.
+fn local_errors(person: &Person, privacy: bool, texts: &Texts) -> Vec<FieldError> {
+    let mut errors: Vec<FieldError> = Field::ALL
+        .iter()
+        .filter_map(|f| {
+            f.check(raw(person, *f)).err().map(|p| FieldError {
+                field: f.name().to_owned(),
+                code: p.code().to_owned(),
+                message: p.message(*f, texts.lang()).to_owned(),
+            })
+        })
+        .collect();
+    if !privacy {
+        errors.push(FieldError {
+            field: "privacy_acknowledged".into(),
+            code: "missing".into(),
+            message: texts.get(Key::booking_privacy).to_owned(),
+        });
+    }
+    errors
+}
+
+fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a FieldError> {
+    errors.iter().find(|e| e.field == field)
+}
+
+/// "lunedì 24 novembre 2026".
+fn long_date(date: &str, texts: &Texts) -> String {
+    const GIORNI: [&str; 7] = [
+        "lunedì",
+        "martedì",
+        "mercoledì",
+        "giovedì",
+        "venerdì",
+        "sabato",
+        "domenica",
+    ];
+    const MESI: [&str; 12] = [
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ];
+    const DAYS: [&str; 7] = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let Some(d) = Date::parse(date) else {
+        return date.to_owned();
+    };
+    let (w, m) = (d.weekday() as usize, d.month as usize - 1);
+    match texts.lang() {
+        varco_core::lang::Lang::It => format!("{} {} {} {}", GIORNI[w], d.day, MESI[m], d.year),
+        varco_core::lang::Lang::En => format!("{}, {} {} {}", DAYS[w], d.day, MONTHS[m], d.year),
+    }
+}
+
+fn select_value(e: &Event) -> String {
+    e.target_unchecked_into::<HtmlSelectElement>().value()
+}
+
+fn input_value(e: &InputEvent) -> String {
+    e.target_unchecked_into::<HtmlInputElement>().value()
+}
+
+#[function_component(BookingFlow)]
+pub fn booking_flow(props: &BookingProps) -> Html {
+    let state = use_reducer(|| State {
+        step: if props.cancel {
+            Step::Cancel
+        } else {
+            Step::Choose
+        },
+        options: None,
+        availability: None,
+        loading: !props.cancel,
+        service: String::new(),
+        office: String::new(),
+        date: String::new(),
+        start: String::new(),
+        person: Person::default(),
+        privacy: false,
+        errors: Vec::new(),
+        notice: None,
+        request_id: browser::uuid_v4(),
+        sending: false,
+        cancel_code: String::new(),
+        cancel_email: String::new(),
+    });
+    let heading = use_node_ref();
+    let root = use_node_ref();
+    let texts = &props.texts;
+
+    // The services and offices, once.
+    {
+        let (state, api, site, lang) = (
+            state.dispatcher(),
+            props.api.clone(),
+            props.site.clone(),
+            texts.lang().code(),
+        );
+        let cancel = props.cancel;
+        use_effect_with((), move |_| {
+            if !cancel {
+                load_options(state, api, site, lang);
+            }
+        });
+    }
+    // Each step starts with its heading focused, so that a screen reader
+    // reads where the visitor is.
+    {
+        let heading = heading.clone();
+        let step = std::mem::discriminant(&state.step);
+        use_effect_with(step, move |_| {
+            if let Some(h) = heading.cast::<HtmlElement>() {
+                let _ = h.focus();
+            }
+        });
+    }
+    // After a failed "Avanti", the first field with a problem gets focus.
+    let focus_first_error = {
+        let root = root.clone();
+        move || {
+            let root = root.clone();
+            browser::after(0, move || {
+                if let Some(el) = root
+                    .cast::<Element>()
+                    .and_then(|r| r.query_selector("[aria-invalid=true]").ok().flatten())
+                    .and_then(|e| wasm_bindgen::JsCast::dyn_into::<HtmlElement>(e).ok())
+                {
+                    let _ = el.focus();
+                }
+            });
+        }
+    };
+
+    let close = {
+        let on_close = props.on_close.clone();
+        Callback::from(move |_: MouseEvent| on_close.emit(()))
+    };
+    let go = |step: Step| {
+        let state = state.dispatcher();
+        Callback::from(move |_: MouseEvent| state.dispatch(Action::Go(step.clone())))
+    };
+
+    let title = if matches!(state.step, Step::Cancel | Step::Cancelled) {
+        texts.get(Key::booking_cancel_title)
+    } else {
+        texts.get(Key::booking_title)
+    };
+    let step_label = state
+        .step
+        .number()
+        .map(|n| texts.get(Key::booking_step).replace("{n}", &n.to_string()));
+    let notice = state
+        .notice
+        .clone()
+        .map(|n| html! { <p class="booking-notice" role="alert">{ n }</p> });
+
+    let body = match &state.step {
+        Step::Choose => choose_step(&state, texts),
+        Step::Slot => slot_step(&state, texts),
+        Step::Details => details_step(&state, texts, props.privacy_url.as_deref()),
+        Step::Confirm => confirm_step(&state, texts),
+        Step::Done(c) => done_step(c, texts, &root),
+        Step::Cancel => cancel_step(&state, texts),
+        Step::Cancelled => html! { <p role="status">{ texts.get(Key::booking_cancelled) }</p> },
+    };
+
+    // The step's own buttons: back and forward.
+    let nav = match &state.step {
+        Step::Choose => {
+            let ready = !state.service.is_empty() && !state.office.is_empty();
+            let next = {
+                let (state_h, api, site) = (state.clone(), props.api.clone(), props.site.clone());
+                Callback::from(move |_: MouseEvent| {
+                    load_slots(&state_h, api.clone(), site.clone(), Step::Slot)
+                })
+            };
+            html! {
+                <div class="booking-nav">
+                    <button type="button" class="btn btn-primary" disabled={!ready || state.loading} onclick={next}>{ texts.get(Key::booking_next) }</button>
+                    <button type="button" class="link-button" onclick={go(Step::Cancel)}>{ texts.get(Key::booking_cancel_start) }</button>
+                </div>
+            }
+        }
+        Step::Slot => html! {
+            <div class="booking-nav">
+                <button type="button" class="btn" onclick={go(Step::Choose)}>{ texts.get(Key::booking_back) }</button>
+                <button type="button" class="btn btn-primary" disabled={state.start.is_empty()} onclick={go(Step::Details)}>{ texts.get(Key::booking_next) }</button>
+            </div>
+        },
+        Step::Details => {
+            let next = {
+                let state = state.clone();
+                let texts = texts.clone();
+                let focus_first_error = focus_first_error.clone();
+                Callback::from(move |_: MouseEvent| {
+                    let errors = local_errors(&state.person, state.privacy, &texts);
+                    if errors.is_empty() {
+                        state.dispatch(Action::Errors(Vec::new()));
+                        state.dispatch(Action::Go(Step::Confirm));
+                    } else {
+                        state.dispatch(Action::Errors(errors));
+                        focus_first_error();
+                    }
+                })
+            };
+            html! {
+                <div class="booking-nav">
+                    <button type="button" class="btn" onclick={go(Step::Slot)}>{ texts.get(Key::booking_back) }</button>
+                    <button type="button" class="btn btn-primary" onclick={next}>{ texts.get(Key::booking_next) }</button>
+                </div>
+            }
+        }
+        Step::Confirm => {
+            let confirm = {
+                let (state, api, site, texts) = (
+                    state.clone(),
+                    props.api.clone(),
+                    props.site.clone(),
+                    texts.clone(),
+                );
+                let focus_first_error = focus_first_error.clone();
+                Callback::from(move |_: MouseEvent| {
+                    submit(
+                        &state,
+                        api.clone(),
+                        site.clone(),
+                        texts.clone(),
+                        focus_first_error.clone(),
+                    )
+                })
+            };
+            html! {
+                <div class="booking-nav">
+                    <button type="button" class="btn" disabled={state.sending} onclick={go(Step::Details)}>{ texts.get(Key::booking_back) }</button>
+                    <button type="button" class="btn btn-primary" disabled={state.sending} onclick={confirm}>
+                        { if state.sending { texts.get(Key::booking_sending) } else { texts.get(Key::booking_confirm) } }
+                    </button>
+                </div>
+            }
+        }
+        Step::Cancel => {
+            let submit = {
+                let (state, api, site, texts) = (
+                    state.clone(),
+                    props.api.clone(),
+                    props.site.clone(),
+                    texts.clone(),
+                );
+                Callback::from(move |e: SubmitEvent| {
+                    e.prevent_default();
+                    cancel(&state, api.clone(), site.clone(), texts.clone())
+                })
+            };
+            html! {
+                <form class="booking-nav" onsubmit={submit}>
+                    <button type="submit" class="btn btn-primary" disabled={state.sending || state.cancel_code.trim().is_empty() || state.cancel_email.trim().is_empty()}>{ texts.get(Key::booking_cancel_submit) }</button>
+                </form>
+            }
+        }
+        Step::Done(_) | Step::Cancelled => html! {
+            <div class="booking-nav">
+                <button type="button" class="btn btn-primary" onclick={close.clone()}>{ texts.get(Key::privacy_close) }</button>
+            </div>
+        },
+    };
+
+    html! {
+        <section class="booking" ref={root} aria-labelledby="varco-booking-title">
+            <div class="booking-head">
+                <h3 id="varco-booking-title" tabindex="-1" ref={heading}>{ title }</h3>
+                <button type="button" class="icon-button" aria-label={texts.get(Key::booking_close).to_owned()} title={texts.get(Key::booking_close).to_owned()} onclick={close}>
+                    <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z"/></svg>
+                </button>
+            </div>
+            if let Some(label) = step_label { <p class="muted">{ label }</p> }
+            { notice.unwrap_or_default() }
+            { body }
+            { nav }
+        </section>
+    }
+}
+
+fn load_options(state: UseReducerDispatcher<State>, api: String, site: String, lang: &'static str) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let url = format!(
+            "{api}/v1/appointments/options?site={}&lang={lang}",
+            browser::encode_uri_component(&site)
+        );
+        let options = browser::get_json(&url)
+            .await
+            .ok()
+            .and_then(|v| serde_wasm_bindgen::from_value::<BookingOptions>(v).ok());
+        state.dispatch(Action::Options(options));
+    });
+}
+
+/// Fetches the free places of the chosen office and service, then shows
+/// `then`.
+fn load_slots(state: &UseReducerHandle<State>, api: String, site: String, then: Step) {
+    let dispatcher = state.dispatcher();
+    let url = format!(
+        "{api}/v1/appointments/slots?site={}&office={}&service={}",
+        browser::encode_uri_component(&site),
+        browser::encode_uri_component(&state.office),
+        browser::encode_uri_component(&state.service)
+    );
+    dispatcher.dispatch(Action::Loading);
+    wasm_bindgen_futures::spawn_local(async move {
+        let availability = browser::get_json(&url)
+            .await
+            .ok()
+            .and_then(|v| serde_wasm_bindgen::from_value::<Availability>(v).ok());
+        let ok = availability.is_some();
+        dispatcher.dispatch(Action::Slots(availability));
+        if ok {
+            dispatcher.dispatch(Action::Go(then));
+        }
+    });
+}
+
+fn submit(
+    state: &UseReducerHandle<State>,
+    api: String,
+    site: String,
+    texts: Texts,
+    focus_first_error: impl Fn() + 'static,
+) {
+    let booking = NewBooking {
+        site: site.clone(),
+        request_id: state.request_id.clone(),
+        service: state.service.clone(),
+        office: state.office.clone(),
+        date: state.date.clone(),
+        start: state.start.clone(),
+        person: state.person.clone(),
+        privacy_acknowledged: state.privacy,
+        language: Some(texts.lang().code().to_owned()),
+    };
+    let Ok(body) = serde_json::to_string(&booking) else {
+        return;
+    };
+    let handle = state.clone();
+    let state = state.dispatcher();
+    state.dispatch(Action::Sending(true));
+    wasm_bindgen_futures::spawn_local(async move {
+        let answer =
+            browser::request_json("POST", &format!("{api}/v1/appointments"), Some(&body)).await;
+        match answer {
+            Ok((200 | 201, json)) => {
+                match serde_wasm_bindgen::from_value::<BookingConfirmation>(json) {
+                    Ok(c) => state.dispatch(Action::Go(Step::Done(Rc::new(c)))),
+                    Err(_) => state.dispatch(Action::Notice(Some(
+                        texts.get(Key::booking_unavailable).to_owned(),
+                    ))),
+                }
+            }
+            Ok((409, json)) => {
+                // Taken meanwhile: back to the times, freshly counted.
+                let message = js_sys::Reflect::get(&json, &"message".into())
+                    .ok()
+                    .and_then(|m| m.as_string())
+                    .unwrap_or_default();
+                load_slots(&handle, api, site, Step::Slot);
+                state.dispatch(Action::Notice(Some(message)));
+            }
+            Ok((422, json)) => {
+                let errors = serde_wasm_bindgen::from_value::<FieldErrors>(json)
+                    .map(|e| e.fields)
+                    .unwrap_or_default();
+                let step = if errors.iter().any(|e| e.field == "start") {
+                    Step::Slot
+                } else {
+                    Step::Details
+                };
+                state.dispatch(Action::Go(step));
+                state.dispatch(Action::Errors(errors));
+                state.dispatch(Action::Notice(Some(
+                    texts.get(Key::booking_errors).to_owned(),
+                )));
+                focus_first_error();
+            }
+            _ => state.dispatch(Action::Notice(Some(
+                texts.get(Key::booking_unavailable).to_owned(),
+            ))),
+        }
+    });
+}
+
+fn cancel(state: &UseReducerHandle<State>, api: String, site: String, texts: Texts) {
+    let body = serde_json::to_string(&CancelBooking {
+        site,
+        email: state.cancel_email.trim().to_owned(),
+    })
+    .unwrap_or_default();
+    let url = format!(
+        "{api}/v1/appointments/{}/cancel",
+        browser::encode_uri_component(state.cancel_code.trim())
+    );
+    let state = state.dispatcher();
+    state.dispatch(Action::Sending(true));
+    wasm_bindgen_futures::spawn_local(async move {
+        match browser::request_json("POST", &url, Some(&body)).await {
+            Ok((200, _)) => state.dispatch(Action::Go(Step::Cancelled)),
+            Ok((404 | 400 | 422, _)) => state.dispatch(Action::Notice(Some(
+                texts.get(Key::booking_cancel_not_found).to_owned(),
+            ))),
+            _ => state.dispatch(Action::Notice(Some(
+                texts.get(Key::booking_unavailable).to_owned(),
+            ))),
+        }
+    });
+}
+
+fn choose_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
+    let Some(options) = state.options.clone() else {
+        return if state.loading {
+            html! { <p role="status">{ texts.get(Key::booking_loading) }</p> }
+        } else {
+            html! { <p role="alert">{ texts.get(Key::booking_unavailable) }</p> }
+        };
+    };
+    let on_service = {
+        let state = state.dispatcher();
+        Callback::from(move |e: Event| state.dispatch(Action::Service(select_value(&e))))
+    };
+    let on_office = {
+        let state = state.dispatcher();
+        Callback::from(move |e: Event| state.dispatch(Action::Office(select_value(&e))))
+    };
+    let offices = options
+        .offices
+        .iter()
+        .filter(|o| state.service.is_empty() || o.services.contains(&state.service));
+    html! {
+        <div class="booking-fields">
+            <label for="varco-bk-service">{ texts.get(Key::booking_service) }</label>
+            <select id="varco-bk-service" onchange={on_service}>
+                <option value="" selected={state.service.is_empty()}>{ texts.get(Key::booking_choose) }</option>
+                { for options.services.iter().map(|s| html! {
+                    <option value={s.id.clone()} selected={s.id == state.service}>{ &s.title }</option>
+                }) }
+            </select>
+            <label for="varco-bk-office">{ texts.get(Key::booking_office) }</label>
+            <select id="varco-bk-office" onchange={on_office} disabled={state.service.is_empty()}>
+                <option value="" selected={state.office.is_empty()}>{ texts.get(Key::booking_choose) }</option>
+                { for offices.map(|o| html! {
+                    <option value={o.id.clone()} selected={o.id == state.office}>{ format!("{} – {}", o.name, o.address) }</option>
+                }) }
+            </select>
+            if state.loading { <p role="status">{ texts.get(Key::booking_loading) }</p> }
+        </div>
+    }
+}
+
+fn slot_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
+    let Some(availability) = state.availability.clone() else {
+        return html! { <p role="alert">{ texts.get(Key::booking_unavailable) }</p> };
+    };
+    if !availability
+        .days
+        .iter()
+        .any(|d| d.slots.iter().any(|s| s.free > 0))
+    {
+        return html! { <p role="status">{ texts.get(Key::booking_no_slots) }</p> };
+    }
+    let on_date = {
+        let state = state.dispatcher();
+        Callback::from(move |e: Event| state.dispatch(Action::Date(select_value(&e))))
+    };
+    let day = availability.days.iter().find(|d| d.date == state.date);
+    let full = texts.get(Key::booking_full);
+    let slots = day.into_iter().flat_map(|d| d.slots.iter()).map(|slot| {
+        let id = format!("varco-bk-t{}", slot.start.replace(':', ""));
+        let onchange = {
+            let state = state.dispatcher();
+            let start = slot.start.clone();
+            Callback::from(move |_: Event| state.dispatch(Action::Start(start.clone())))
+        };
+        html! {
+            <li>
+                <input type="radio" name="varco-bk-time" id={id.clone()} value={slot.start.clone()}
+                    checked={slot.start == state.start} disabled={slot.free == 0} {onchange} />
+                <label for={id}>{ format!("{}–{}", slot.start, slot.end) }
+                    if slot.free == 0 { <span class="muted">{ format!(" ({full})") }</span> }
+                </label>
+            </li>
+        }
+    });
+    html! {
+        <div class="booking-fields">
+            <label for="varco-bk-day">{ texts.get(Key::booking_day) }</label>
+            <select id="varco-bk-day" onchange={on_date}>
+                { for availability.days.iter().filter(|d| d.slots.iter().any(|s| s.free > 0)).map(|d| html! {
+                    <option value={d.date.clone()} selected={d.date == state.date}>{ long_date(&d.date, texts) }</option>
+                }) }
+            </select>
+            <fieldset>
+                <legend>{ texts.get(Key::booking_time) }</legend>
+                <ul class="booking-times">{ for slots }</ul>
+            </fieldset>
+            if let Some(e) = error_for(&state.errors, "start") { <p class="field-error" role="alert">{ &e.message }</p> }
+        </div>
+    }
+}
+
+fn details_step(state: &UseReducerHandle<State>, texts: &Texts, privacy_url: Option<&str>) -> Html {
+    let fields = Field::ALL.iter().map(|&field| {
+        let name = field.name();
+        let id = format!("varco-bk-{name}");
+        let error_id = format!("{id}-error");
+        let error = error_for(&state.errors, name);
+        let oninput = {
+            let state = state.dispatcher();
+            Callback::from(move |e: InputEvent| state.dispatch(Action::Typed(field, input_value(&e))))
+        };
+        // Leaving a field checks it, so that problems show as the visitor goes.
+        let onblur = {
+            let state = state.clone();
+            let texts = texts.clone();
+            Callback::from(move |_: FocusEvent| {
+                let value = raw(&state.person, field);
+                if value.trim().is_empty() {
+                    return;
+                }
+                if let Err(p) = field.check(value) {
+                    let mut errors = state.errors.clone();
+                    errors.retain(|e| e.field != field.name());
+                    errors.push(FieldError {
+                        field: field.name().to_owned(),
+                        code: p.code().to_owned(),
+                        message: p.message(field, texts.lang()).to_owned(),
+                    });
+                    state.dispatch(Action::Errors(errors));
+                }
+            })
+        };
+        let input_type = match field {
+            Field::Email => "email",
+            Field::Telefono => "tel",
+            _ => "text",
+        };
+        html! {
+            <div class="booking-field">
+                <label for={id.clone()}>{ texts.get(label_key(field)) }</label>
+                <input id={id} type={input_type} autocomplete={autocomplete(field)} required=true
+                    autocapitalize={if field == Field::CodiceFiscale { "characters" } else { "words" }}
+                    value={raw(&state.person, field).to_owned()}
+                    aria-invalid={if error.is_some() { "true" } else { "false" }}
+                    aria-describedby={error.map(|_| error_id.clone())}
+                    {oninput} {onblur} />
+                if let Some(e) = error { <p class="field-error" id={error_id} role="alert">{ &e.message }</p> }
+            </div>
+        }
+    });
+    let on_privacy = {
+        let state = state.dispatcher();
+        Callback::from(move |e: Event| {
+            state.dispatch(Action::Privacy(
+                e.target_unchecked_into::<HtmlInputElement>().checked(),
+            ))
+        })
+    };
+    let privacy_error = error_for(&state.errors, "privacy_acknowledged");
+    html! {
+        <div class="booking-fields">
+            { for fields }
+            <div class="booking-check">
+                <input type="checkbox" id="varco-bk-privacy" checked={state.privacy} onchange={on_privacy}
+                    aria-invalid={if privacy_error.is_some() { "true" } else { "false" }}
+                    aria-describedby={privacy_error.map(|_| "varco-bk-privacy-error")} />
+                <label for="varco-bk-privacy">{ texts.get(Key::booking_privacy) }</label>
+            </div>
+            if let Some(url) = privacy_url.and_then(varco_core::markdown::safe_href) {
+                <p><a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(Key::booking_privacy_link) }<span class="sr-only">{" "}{ texts.get(Key::new_tab) }</span></a></p>
+            }
+            if let Some(e) = privacy_error { <p class="field-error" id="varco-bk-privacy-error" role="alert">{ &e.message }</p> }
+        </div>
+    }
+}
+
+fn summary_rows(state: &State, texts: &Texts) -> Html {
+    let options = state.options.as_deref();
+    let service = options
+        .and_then(|o| o.services.iter().find(|s| s.id == state.service))
+        .map_or(state.service.clone(), |s| s.title.clone());
+    let office = options
+        .and_then(|o| o.offices.iter().find(|x| x.id == state.office))
+        .map_or(state.office.clone(), |o| {
+            format!("{} – {}", o.name, o.address)
+        });
+    let p = &state.person;
+    html! {
+        <dl class="booking-summary">
+            <dt>{ texts.get(Key::booking_service) }</dt><dd>{ service }</dd>
+            <dt>{ texts.get(Key::booking_where) }</dt><dd>{ office }</dd>
+            <dt>{ texts.get(Key::booking_when) }</dt><dd>{ format!("{}, {}", long_date(&state.date, texts), state.start) }</dd>
+            <dt>{ texts.get(Key::booking_nome) }</dt><dd>{ format!("{} {}", p.nome.trim(), p.cognome.trim()) }</dd>
+            <dt>{ texts.get(Key::booking_codice_fiscale) }</dt><dd>{ p.codice_fiscale.trim().to_uppercase() }</dd>
+            <dt>{ texts.get(Key::booking_telefono) }</dt><dd>{ p.telefono.trim() }</dd>
+            <dt>{ texts.get(Key::booking_email) }</dt><dd>{ p.email.trim() }</dd>
+        </dl>
+    }
+}
+
+fn confirm_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
+    html! {
+        <div>
+            <p>{ texts.get(Key::booking_summary) }</p>
+            { summary_rows(state, texts) }
+        </div>
+    }
+}
+
+fn done_step(c: &Rc<BookingConfirmation>, texts: &Texts, root: &NodeRef) -> Html {
+    let download = {
+        let (c, root) = (c.clone(), root.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Some(r) = root.cast::<Element>() {
+                browser::download(
+                    &r,
+                    &c.ics,
+                    "text/calendar",
+                    &format!("appuntamento-{}.ics", c.code),
+                );
+            }
+        })
+    };
+    html! {
+        <div role="status">
+            <p><strong>{ texts.get(Key::booking_done) }</strong></p>
+            <dl class="booking-summary">
+                <dt>{ texts.get(Key::booking_code) }</dt><dd class="booking-code">{ &c.code }</dd>
+                <dt>{ texts.get(Key::booking_service) }</dt><dd>{ &c.service }</dd>
+                <dt>{ texts.get(Key::booking_where) }</dt><dd>{ format!("{} – {}", c.office, c.address) }</dd>
+                <dt>{ texts.get(Key::booking_when) }</dt><dd>{ format!("{}, {}–{}", long_date(&c.date, texts), c.start, c.end) }</dd>
+            </dl>
+            <p class="muted">{ texts.get(Key::booking_code_note) }</p>
+            <button type="button" class="btn" onclick={download}>{ texts.get(Key::booking_ics) }</button>
+        </div>
+    }
+}
+
+fn cancel_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
+    let on_code = {
+        let state = state.dispatcher();
+        Callback::from(move |e: InputEvent| state.dispatch(Action::CancelCode(input_value(&e))))
+    };
+    let on_email = {
+        let state = state.dispatcher();
+        Callback::from(move |e: InputEvent| state.dispatch(Action::CancelEmail(input_value(&e))))
+    };
+    html! {
+        <div class="booking-fields">
+            <label for="varco-bk-code">{ texts.get(Key::booking_code) }</label>
+            <input id="varco-bk-code" type="text" autocomplete="off" autocapitalize="characters"
+                value={state.cancel_code.clone()} oninput={on_code} />
+            <label for="varco-bk-cancel-email">{ texts.get(Key::booking_email) }</label>
+            <input id="varco-bk-cancel-email" type="email" autocomplete="email"
+                value={state.cancel_email.clone()} oninput={on_email} />
+        </div>
+    }
+}
