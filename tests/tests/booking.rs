@@ -34,6 +34,20 @@ async fn wait_in_widget(tab: &Tab, condition: &str) {
     .unwrap_or_else(|e| panic!("{condition}: {e}"));
 }
 
+/// Opens the booking flow on the Camera's home page, as a visitor would.
+async fn open_booking(tab: &Tab, server: &TestServer) {
+    tab.open(&server.url(HOME)).await.unwrap();
+    tab.press("Rifiuta tutti").await.unwrap();
+    tab.press("Apri l'assistente virtuale CamOn").await.unwrap();
+    tab.press("Accetto").await.unwrap();
+    tab.press("Prenota un appuntamento").await.unwrap();
+    wait_in_widget(
+        tab,
+        "shadow.getElementById('varco-bk-service')?.options.length > 1",
+    )
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visitor_books_an_appointment_and_gets_a_code_and_a_calendar_file() {
     let server = TestServer::start(&[]).await.unwrap();
@@ -44,11 +58,7 @@ async fn a_visitor_books_an_appointment_and_gets_a_code_and_a_calendar_file() {
     )
     .await
     .unwrap();
-    tab.open(&server.url(HOME)).await.unwrap();
-    tab.press("Rifiuta tutti").await.unwrap();
-    tab.press("Apri l'assistente virtuale CamOn").await.unwrap();
-    tab.press("Accetto").await.unwrap();
-    tab.press("Prenota un appuntamento").await.unwrap();
+    open_booking(&tab, &server).await;
 
     // 1. Service and office.
     wait_in_widget(
@@ -211,10 +221,7 @@ async fn a_booking_is_cancelled_from_the_assistant_with_its_code_and_email() {
     assert_eq!(made["status"], 201, "{made}");
     let code = made["code"].as_str().unwrap().to_owned();
     let date = made["date"].as_str().unwrap().to_owned();
-    tab.press("Rifiuta tutti").await.unwrap();
-    tab.press("Apri l'assistente virtuale CamOn").await.unwrap();
-    tab.press("Accetto").await.unwrap();
-    tab.press("Prenota un appuntamento").await.unwrap();
+    open_booking(&tab, &server).await;
     wait_in_widget(
         &tab,
         "shadow.getElementById('varco-bk-service')?.options.length > 1",

@@ -167,18 +167,10 @@ pub async fn send_json(method: &str, url: &str, body: &str) -> Result<u16, JsVal
 /// GETs JSON with `fetch` (no cookies). Err for a network failure, a
 /// status other than 200 or a body that is not JSON.
 pub async fn get_json(url: &str) -> Result<JsValue, JsValue> {
-    let init = web_sys::RequestInit::new();
-    init.set_method("GET");
-    init.set_mode(web_sys::RequestMode::Cors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    let request = web_sys::Request::new_with_str_and_init(url, &init)?;
-    let response =
-        wasm_bindgen_futures::JsFuture::from(window().fetch_with_request(&request)).await?;
-    let response: web_sys::Response = response.dyn_into()?;
-    if response.status() != 200 {
-        return Err(JsValue::from_str(&format!("HTTP {}", response.status())));
+    match request_json("GET", url, None).await? {
+        (200, json) if !json.is_null() => Ok(json),
+        (status, _) => Err(JsValue::from_str(&format!("HTTP {status}"))),
     }
-    wasm_bindgen_futures::JsFuture::from(response.json()?).await
 }
 
 /// Runs `f` after `ms` milliseconds.
