@@ -346,9 +346,13 @@ pub async fn post_message(
         f.retry_after = Some(wait.as_secs().max(1));
         return Err(f);
     }
+    // Personal data typed by accident (codice fiscale, e-mail, phone, IBAN,
+    // card) is masked before the message is stored or announced: the
+    // transcript keeps none of it. The answer is prepared from the text as
+    // typed, which lives only in memory.
     let message = ChatMessage {
         author: Author::Visitor,
-        text: text.to_owned(),
+        text: varco_core::redact::redact(text),
         client_message_id: Some(msg.client_message_id.clone()),
         created_at: rfc3339_utc(now_ms()),
         topic: None,

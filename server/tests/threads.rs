@@ -344,3 +344,31 @@ async fn a_visitor_can_delete_a_conversation_and_nothing_of_it_remains() {
     storage.close().await;
     app.stop().await;
 }
+
+#[tokio::test]
+async fn personal_data_typed_by_accident_is_masked_before_it_is_stored() {
+    let app = spawn_app().await;
+    let thread = new_thread(&app.base).await;
+    let typed =
+        "Sono Mario, CF RSSMRA85T10A562S, mail mario.rossi@example.it, cell. 333 123 4567: \
+                 la pratica n. 1234567 del 12/03/2025 da 25 euro, come richiedo lo SPID?";
+    let r = post(
+        &app.base,
+        &format!("/api/v1/threads/{thread}/messages"),
+        json!({"client_message_id": uuid(), "text": typed}),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    let events = read_events(&app.base, &thread, None, |e| messages(e).len() >= 2).await;
+    let expected = "Sono Mario, CF [codice fiscale], mail [email], cell. [telefono]: \
+                    la pratica n. 1234567 del 12/03/2025 da 25 euro, come richiedo lo SPID?";
+    assert_eq!(messages(&events)[0]["text"], expected);
+    assert_eq!(messages(&events)[1]["author"], "assistant");
+    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let stored = serde_json::to_string(&storage.events_after(&thread, 0).await.unwrap()).unwrap();
+    storage.close().await;
+    for personal in ["RSSMRA85T10A562S", "mario.rossi@example.it", "123 4567"] {
+        assert!(!stored.contains(personal), "{personal} stored: {stored}");
+    }
+    app.stop().await;
+}
