@@ -200,7 +200,8 @@ pub fn site_for<'a>(
 }
 
 /// The site named by `?site=`, or else the one site whose pages the
-/// request's `Origin` belongs to (a page's script may leave `site` out).
+/// request's `Origin` belongs to (a page's script may leave `site` out), or
+/// the server's only site.
 pub fn site_of_query<'a>(
     state: &'a AppState,
     id: Option<&str>,
@@ -212,11 +213,13 @@ pub fn site_of_query<'a>(
     let origin = headers
         .get(axum::http::header::ORIGIN)
         .and_then(|o| o.to_str().ok());
+    // Without an Origin (a script on the server side), a server with one
+    // site means that one.
     let mut sites = state
         .config
         .sites
         .iter()
-        .filter(|s| origin.is_some_and(|o| s.allows_origin(o)));
+        .filter(|s| origin.is_none_or(|o| s.allows_origin(o)));
     match (sites.next(), sites.next()) {
         (Some(site), None) => Ok(site),
         _ => Err(Failure::new(
