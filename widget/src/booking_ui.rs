@@ -407,7 +407,7 @@ pub fn booking_flow(props: &BookingProps) -> Html {
         Step::Details => details_step(&state, texts, props.privacy_url.as_deref()),
         Step::Confirm => confirm_step(&state, texts),
         Step::Done(c) => done_step(c, texts, &root),
-        Step::Cancel => cancel_step(&state, texts),
+        Step::Cancel => html! {},
         Step::Cancelled => html! { <p role="status">{ texts.get(Key::booking_cancelled) }</p> },
     };
 
@@ -498,9 +498,13 @@ pub fn booking_flow(props: &BookingProps) -> Html {
                     cancel(&state, api.clone(), site.clone(), texts.clone())
                 })
             };
+            // The fields and the button in one form: Enter submits.
             html! {
-                <form class="booking-nav" onsubmit={submit}>
-                    <button type="submit" class="btn btn-primary" disabled={state.sending || state.cancel_code.trim().is_empty() || state.cancel_email.trim().is_empty()}>{ texts.get(Key::booking_cancel_submit) }</button>
+                <form onsubmit={submit}>
+                    { cancel_step(&state, texts) }
+                    <div class="booking-nav">
+                        <button type="submit" class="btn btn-primary" disabled={state.sending || state.cancel_code.trim().is_empty() || state.cancel_email.trim().is_empty()}>{ texts.get(Key::booking_cancel_submit) }</button>
+                    </div>
                 </form>
             }
         }
