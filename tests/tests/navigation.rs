@@ -61,6 +61,16 @@ async fn history(tab: &Tab) -> Value {
     }
 }
 
+/// Waits until the server has confirmed every page view of the history.
+async fn all_uploaded(tab: &Tab, secs: u64) {
+    tab.wait_for(
+        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
+        secs,
+    )
+    .await
+    .unwrap();
+}
+
 async fn stored_views(server: &TestServer, user: &str) -> usize {
     let storage = varco_server::storage::Storage::open(&server.db_path)
         .await
@@ -129,12 +139,7 @@ async fn nothing_leaves_the_browser_before_consent_then_the_whole_history_is_upl
     assert_eq!(stored_views(&server, &user).await, 0);
 
     set_personalisation(&tab, true).await;
-    tab.wait_for(
-        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
-        10,
-    )
-    .await
-    .unwrap();
+    all_uploaded(&tab, 10).await;
     assert_eq!(
         stored_views(&server, &user).await,
         4,
@@ -142,12 +147,7 @@ async fn nothing_leaves_the_browser_before_consent_then_the_whole_history_is_upl
     );
     // Later pages go as they are seen; a reload stores nothing twice.
     browse(&tab, &server, PAGES[4]).await;
-    tab.wait_for(
-        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
-        10,
-    )
-    .await
-    .unwrap();
+    all_uploaded(&tab, 10).await;
     assert_eq!(stored_views(&server, &user).await, 5);
     server.stop().await.unwrap();
 }
@@ -159,12 +159,7 @@ async fn a_batch_retried_after_a_lost_answer_is_stored_once() {
     let tab = chromium.tab().await.unwrap();
     browse(&tab, &server, PAGES[0]).await;
     tab.press("Accetta tutti").await.unwrap();
-    tab.wait_for(
-        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
-        10,
-    )
-    .await
-    .unwrap();
+    all_uploaded(&tab, 10).await;
     let user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
     // The server stores a batch but its answer never arrives: the widget
     // still has it as pending, and sends it again.
@@ -172,12 +167,7 @@ async fn a_batch_retried_after_a_lost_answer_is_stored_once() {
     server.halt().await.unwrap();
     server.resume().await.unwrap();
     browse(&tab, &server, PAGES[1]).await;
-    tab.wait_for(
-        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
-        15,
-    )
-    .await
-    .unwrap();
+    all_uploaded(&tab, 15).await;
     assert_eq!(stored_views(&server, &user).await, 2);
     server.stop().await.unwrap();
 }
@@ -190,12 +180,7 @@ async fn withdrawal_deletes_the_servers_copy_and_the_local_history() {
     browse(&tab, &server, PAGES[0]).await;
     tab.press("Accetta tutti").await.unwrap();
     browse(&tab, &server, PAGES[1]).await;
-    tab.wait_for(
-        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
-        10,
-    )
-    .await
-    .unwrap();
+    all_uploaded(&tab, 10).await;
     let user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
     assert_eq!(stored_views(&server, &user).await, 2);
     tab.clear_requests();
@@ -246,12 +231,7 @@ async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id
     tab.key("Enter").await.unwrap();
     tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelectorAll('.messages > .msg.assistant').length >= 1", 20).await.unwrap();
     set_personalisation(&tab, true).await;
-    tab.wait_for(
-        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
-        10,
-    )
-    .await
-    .unwrap();
+    all_uploaded(&tab, 10).await;
     assert!(
         recorded(&tab)
             .await
@@ -336,12 +316,7 @@ async fn the_privacy_centre_shows_what_is_kept_downloads_it_and_deletes_everythi
     browse(&tab, &server, PAGES[0]).await;
     tab.press("Accetta tutti").await.unwrap();
     browse(&tab, &server, PAGES[1]).await;
-    tab.wait_for(
-        "JSON.parse(localStorage.getItem('varco.nav')).entries.every(e => e.uploaded)",
-        10,
-    )
-    .await
-    .unwrap();
+    all_uploaded(&tab, 10).await;
     tab.press("Apri l'assistente virtuale CamOn").await.unwrap();
     tab.press("Accetto").await.unwrap();
     tab.in_widget("shadow.getElementById('varco-chat-input').focus()")

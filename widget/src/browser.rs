@@ -148,20 +148,34 @@ pub fn dispatch(name: &str, detail: &JsValue) {
 /// Sends JSON with `fetch` (no cookies, kept alive across a page change).
 /// Ok(status) for any HTTP answer, Err for a network failure.
 pub async fn send_json(method: &str, url: &str, body: &str) -> Result<u16, JsValue> {
+    Ok(fetch(method, url, Some(body), true).await?.status())
+}
+
+/// One `fetch` without cookies; `body` goes as JSON; with `keepalive` the
+/// request outlives the page (an upload as the visitor leaves).
+async fn fetch(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    keepalive: bool,
+) -> Result<web_sys::Response, JsValue> {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
-    init.set_body(&JsValue::from_str(body));
     init.set_mode(web_sys::RequestMode::Cors);
     init.set_credentials(web_sys::RequestCredentials::Omit);
-    let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
-    let headers = web_sys::Headers::new()?;
-    headers.set("content-type", "application/json")?;
-    init.set_headers(&headers);
+    if keepalive {
+        let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
+    }
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+        let headers = web_sys::Headers::new()?;
+        headers.set("content-type", "application/json")?;
+        init.set_headers(&headers);
+    }
     let request = web_sys::Request::new_with_str_and_init(url, &init)?;
     let response =
         wasm_bindgen_futures::JsFuture::from(window().fetch_with_request(&request)).await?;
-    let response: web_sys::Response = response.dyn_into()?;
-    Ok(response.status())
+    response.dyn_into()
 }
 
 /// GETs JSON with `fetch` (no cookies). Err for a network failure, a
@@ -213,26 +227,12 @@ pub async fn request_json(
     url: &str,
     body: Option<&str>,
 ) -> Result<(u16, JsValue), JsValue> {
-    let init = web_sys::RequestInit::new();
-    init.set_method(method);
-    init.set_mode(web_sys::RequestMode::Cors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    if let Some(body) = body {
-        init.set_body(&JsValue::from_str(body));
-        let headers = web_sys::Headers::new()?;
-        headers.set("content-type", "application/json")?;
-        init.set_headers(&headers);
-    }
-    let request = web_sys::Request::new_with_str_and_init(url, &init)?;
-    let response =
-        wasm_bindgen_futures::JsFuture::from(window().fetch_with_request(&request)).await?;
-    let response: web_sys::Response = response.dyn_into()?;
-    let status = response.status();
+    let response = fetch(method, url, body, false).await?;
     let json = match response.json() {
         Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
             .await
             .unwrap_or(JsValue::NULL),
         Err(_) => JsValue::NULL,
     };
-    Ok((status, json))
+    Ok((response.status(), json))
 }
