@@ -172,6 +172,10 @@ texts! {
         "I have read the privacy notice on booking appointments."
     ),
     booking_privacy_link => ("Leggi l'informativa", "Read the privacy notice"),
+    booking_privacy_missing => (
+        "Per prenotare devi dichiarare di aver letto l'informativa sul trattamento dei dati.",
+        "To book, you must confirm that you have read the privacy notice."
+    ),
     booking_errors => ("Correggi i campi indicati.", "Please correct the fields shown."),
     booking_summary => ("Controlla i dati e conferma", "Check the details and confirm"),
     booking_confirm => ("Conferma la prenotazione", "Confirm the booking"),

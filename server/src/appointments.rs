@@ -475,11 +475,9 @@ async fn book_checked(
         problems.push(FieldError {
             field: "privacy_acknowledged".into(),
             code: "missing".into(),
-            message: match lang {
-                Lang::It => "Per prenotare devi dichiarare di aver letto l'informativa sul trattamento dei dati.",
-                Lang::En => "To book, you must confirm that you have read the privacy notice.",
-            }
-            .into(),
+            message: varco_core::texts::Texts::new(lang, &Default::default())
+                .get(varco_core::texts::Key::booking_privacy_missing)
+                .to_owned(),
         });
     }
     let now = now_ms();

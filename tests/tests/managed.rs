@@ -356,18 +356,17 @@ async fn c27_withdrawal_deletes_declared_cookies_on_the_host_and_its_parent_doma
 async fn the_choice_can_live_in_a_first_party_cookie_that_server_code_can_read() {
     let fixtures = FixtureServer::start().await.unwrap();
     // The server's configuration of the site counts once it has loaded, so
-    // both say "cookie".
-    let server = TestServer::start_with(&[fixtures.base.clone()], |config| {
-        let site = config.sites.iter_mut().find(|s| s.id == "milomb").unwrap();
-        site.widget
-            .consent
-            .get_or_insert_with(Default::default)
-            .storage = Some("cookie".into());
+    // the server holds the page's: with another one, a choice made before
+    // it arrives would be asked again on the next page (a race on a slow
+    // machine).
+    let config = CONFIG.replacen('{', r#"{"consent":{"storage":"cookie"},"#, 1);
+    let server = TestServer::start_with(&[fixtures.base.clone()], |c| {
+        let site = c.sites.iter_mut().find(|s| s.id == "milomb").unwrap();
+        site.widget = serde_json::from_str(&config).unwrap();
     })
     .await
     .unwrap();
     let chromium = Chromium::launch().await.unwrap();
-    let config = CONFIG.replacen('{', r#"{"consent":{"storage":"cookie"},"#, 1);
     let page = format!(
         r#"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Cookie</title>
 <script type="application/json" id="varco-config">{config}</script></head><body><h1>Cookie</h1>

@@ -231,7 +231,7 @@ fn local_errors(person: &Person, privacy: bool, texts: &Texts) -> Vec<FieldError
         errors.push(FieldError {
             field: "privacy_acknowledged".into(),
             code: "missing".into(),
-            message: texts.get(Key::booking_privacy).to_owned(),
+            message: texts.get(Key::booking_privacy_missing).to_owned(),
         });
     }
     errors
