@@ -556,23 +556,7 @@ async fn book_checked(
                 )
                     .into_response())
             }
-            Booked::Created => StoredAppointment {
-                code: appointment.code.clone(),
-                site: site.id.clone(),
-                service: appointment.service.clone(),
-                office: appointment.office.clone(),
-                date: appointment.date.clone(),
-                start: appointment.start.clone(),
-                end: appointment.end.clone(),
-                nome: String::new(),
-                cognome: String::new(),
-                codice_fiscale: String::new(),
-                telefono: String::new(),
-                email: String::new(),
-                language: appointment.language.clone(),
-                created_at: appointment.created_at.clone(),
-                cancelled_at: None,
-            },
+            Booked::Created => StoredAppointment::from(&appointment),
         };
         tracing::info!(site = %site.id, office = %office.id, "appointment booked");
         return Ok((

@@ -621,6 +621,29 @@ pub struct NewAppointment {
     pub created_at: String,
 }
 
+impl From<&NewAppointment> for StoredAppointment {
+    /// The row a booking becomes, before any cancellation.
+    fn from(a: &NewAppointment) -> Self {
+        StoredAppointment {
+            code: a.code.clone(),
+            site: a.site.clone(),
+            service: a.service.clone(),
+            office: a.office.clone(),
+            date: a.date.clone(),
+            start: a.start.clone(),
+            end: a.end.clone(),
+            nome: a.person.nome.clone(),
+            cognome: a.person.cognome.clone(),
+            codice_fiscale: a.person.codice_fiscale.clone(),
+            telefono: a.person.telefono.clone(),
+            email: a.person.email.clone(),
+            language: a.language.clone(),
+            created_at: a.created_at.clone(),
+            cancelled_at: None,
+        }
+    }
+}
+
 /// What [`Storage::book_appointment`] did.
 #[derive(Debug)]
 pub enum Booked {
