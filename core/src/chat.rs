@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use varco_protocol::chat::{Author, ChatEvent, ChatMessage};
+use varco_protocol::live::LiveState;
 
 /// localStorage key of the accepted terms.
 pub const TERMS_KEY: &str = "varco.chat.terms";
@@ -110,6 +111,8 @@ pub struct Transcript {
     pub typing: Option<Author>,
     /// Text of an answer being streamed.
     pub streaming: String,
+    /// The place in the queue for an operator, while waiting.
+    pub queue_position: Option<u32>,
 }
 
 impl Transcript {
@@ -124,6 +127,9 @@ impl Transcript {
                     self.typing = None;
                     self.streaming.clear();
                 }
+                if message.live.is_some_and(|s| s != LiveState::Waiting) {
+                    self.queue_position = None;
+                }
                 // The echo of a message sent from this page replaces it.
                 if let Some(cmid) = &message.client_message_id {
                     self.lines.retain(|l| !matches!(l, Line::Pending { pending, .. } if &pending.client_message_id == cmid));
@@ -137,6 +143,7 @@ impl Transcript {
             (Some(id), ChatEvent::End) => {
                 self.last_event_id = id;
                 self.typing = None;
+                self.queue_position = None;
                 self.lines.push(Line::Ended { event_id: id });
                 true
             }
@@ -148,8 +155,32 @@ impl Transcript {
                 self.streaming.push_str(&text);
                 false
             }
+            (_, ChatEvent::Queue { position }) => {
+                if self.live_state() == Some(LiveState::Waiting) {
+                    self.queue_position = Some(position);
+                }
+                false
+            }
             (None, _) => false,
         }
+    }
+
+    /// Where the hand-off to a person stands: the state of the last system
+    /// message that changed it; `None` while the assistant answers.
+    pub fn live_state(&self) -> Option<LiveState> {
+        self.lines.iter().rev().find_map(|l| match l {
+            Line::Message { message, .. } => message.live,
+            _ => None,
+        })
+    }
+
+    /// Whether a person answers (or will): the visitor waits in the queue
+    /// or talks with an operator, and the assistant stays silent.
+    pub fn with_operator(&self) -> bool {
+        matches!(
+            self.live_state(),
+            Some(LiveState::Waiting | LiveState::Connected)
+        ) && !self.ended()
     }
 
     /// Shows a message the visitor has just sent (or one left in the outbox
@@ -202,6 +233,7 @@ mod tests {
                 topic: None,
                 links: vec![],
                 quick_replies: vec![],
+                live: None,
             },
         }
     }
@@ -302,5 +334,43 @@ mod tests {
         assert!(parse_outbox(Some("nope")).is_empty());
         let raw = serde_json::to_string(&vec![pending("a")]).unwrap();
         assert_eq!(parse_outbox(Some(&raw)).len(), 1);
+    }
+
+    fn live(state: LiveState) -> ChatEvent {
+        let ChatEvent::Message { mut message } = msg(Author::System, "…", None) else {
+            unreachable!()
+        };
+        message.live = Some(state);
+        ChatEvent::Message { message }
+    }
+
+    #[test]
+    fn the_hand_off_state_and_queue_place_follow_the_stream() {
+        let mut t = Transcript::default();
+        t.apply(Some(1), msg(Author::Visitor, "operatore", Some(ID)));
+        assert_eq!(t.live_state(), None);
+        // A place before the thread waits is ignored.
+        t.apply(None, ChatEvent::Queue { position: 3 });
+        assert_eq!(t.queue_position, None);
+        t.apply(Some(2), live(LiveState::Waiting));
+        assert!(t.with_operator());
+        t.apply(None, ChatEvent::Queue { position: 2 });
+        t.apply(None, ChatEvent::Queue { position: 1 });
+        assert_eq!(t.queue_position, Some(1));
+        t.apply(Some(3), live(LiveState::Connected));
+        assert_eq!(t.live_state(), Some(LiveState::Connected));
+        assert_eq!(t.queue_position, None);
+        t.apply(
+            None,
+            ChatEvent::Typing {
+                author: Author::Operator,
+            },
+        );
+        assert_eq!(t.typing, Some(Author::Operator));
+        t.apply(Some(4), msg(Author::Operator, "Buongiorno", None));
+        assert_eq!(t.typing, None);
+        t.apply(Some(5), live(LiveState::Closed));
+        t.apply(Some(6), ChatEvent::End);
+        assert!(!t.with_operator());
     }
 }

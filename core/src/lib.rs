@@ -10,6 +10,7 @@ pub mod chat;
 pub mod config;
 pub mod consent;
 pub mod lang;
+pub mod live;
 pub mod markdown;
 pub mod navigation;
 pub mod redact;

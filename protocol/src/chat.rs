@@ -5,6 +5,7 @@
 //! widget makes at the visitor's first message. Nothing here carries the
 //! navigation data's UserID: the two are never linked.
 
+use crate::live::LiveState;
 use serde::{Deserialize, Serialize};
 
 /// Longest message a visitor may send, in characters.
@@ -83,6 +84,9 @@ pub struct ChatMessage {
     /// "Potrebbe interessarti...": texts the visitor can send with one click.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quick_replies: Vec<String>,
+    /// On a system message: the live chat's new state (see [`crate::live`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<LiveState>,
 }
 
 /// The `data` of one Server-Sent Event of `GET /api/v1/threads/{id}/events`.
@@ -105,6 +109,12 @@ pub enum ChatEvent {
     },
     /// The thread has ended.
     End,
+    /// The visitor's place in the queue for an operator (1 = next); live
+    /// only, sent when it changes and when a stream opens on a waiting
+    /// thread.
+    Queue {
+        position: u32,
+    },
 }
 
 impl ChatEvent {
@@ -115,6 +125,7 @@ impl ChatEvent {
             ChatEvent::Typing { .. } => "typing",
             ChatEvent::Delta { .. } => "delta",
             ChatEvent::End => "end",
+            ChatEvent::Queue { .. } => "queue",
         }
     }
 }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 pub mod booking;
 pub mod chat;
+pub mod live;
 pub mod navigation;
 
 /// API version prefix, under the site's `data-api` base URL.

@@ -111,6 +111,57 @@ fn weekday(name: &str) -> Option<u8> {
         .map(|i| i as u8)
 }
 
+/// Every problem of a list of opening hours, each naming its entry
+/// (`at[j]`).
+pub(crate) fn check_hours(at: &str, hours: &[HoursConfig]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (j, h) in hours.iter().enumerate() {
+        for d in &h.days {
+            if weekday(d).is_none() {
+                errors.push(format!(
+                    "{at}[{j}].days: {d:?} is not a weekday (lun, mar, mer, gio, ven, sab, dom)"
+                ));
+            }
+        }
+        match (parse_hhmm(&h.open), parse_closing(&h.close)) {
+            (Some(open), Some(close)) if open < close => {}
+            (Some(_), Some(_)) => {
+                errors.push(format!("{at}[{j}]: `open` must come before `close`"))
+            }
+            _ => errors.push(format!(
+                "{at}[{j}]: `open` and `close` are times written HH:MM"
+            )),
+        }
+    }
+    errors
+}
+
+/// A closing time: `HH:MM`, or `24:00` for a desk open until midnight.
+fn parse_closing(s: &str) -> Option<u16> {
+    if s == "24:00" {
+        Some(24 * 60)
+    } else {
+        parse_hhmm(s)
+    }
+}
+
+/// Checked opening hours as (weekday, opening minute, closing minute).
+pub(crate) fn intervals(hours: &[HoursConfig]) -> Vec<(u8, u16, u16)> {
+    hours
+        .iter()
+        .flat_map(|h| {
+            let (open, close) = (
+                parse_hhmm(&h.open).unwrap_or(0),
+                parse_closing(&h.close).unwrap_or(0),
+            );
+            h.days
+                .iter()
+                .filter_map(|d| weekday(d))
+                .map(move |d| (d, open, close))
+        })
+        .collect()
+}
+
 impl AppointmentsConfig {
     /// Every problem, each naming its field.
     pub fn check(&self) -> Vec<String> {
@@ -179,24 +230,7 @@ impl AppointmentsConfig {
             if o.hours.is_empty() {
                 errors.push(format!("{at}.hours: the office has no opening hours"));
             }
-            for (j, h) in o.hours.iter().enumerate() {
-                for d in &h.days {
-                    if weekday(d).is_none() {
-                        errors.push(format!(
-                            "{at}.hours[{j}].days: {d:?} is not a weekday (lun, mar, mer, gio, ven, sab, dom)"
-                        ));
-                    }
-                }
-                match (parse_hhmm(&h.open), parse_hhmm(&h.close)) {
-                    (Some(open), Some(close)) if open < close => {}
-                    (Some(_), Some(_)) => {
-                        errors.push(format!("{at}.hours[{j}]: `open` must come before `close`"))
-                    }
-                    _ => errors.push(format!(
-                        "{at}.hours[{j}]: `open` and `close` are times written HH:MM"
-                    )),
-                }
-            }
+            errors.extend(check_hours(&format!("{at}.hours"), &o.hours));
             if let Some(m) = o.slot_minutes {
                 if !(5..=240).contains(&m) {
                     errors.push(format!("{at}.slot_minutes: {m} is out of range (5 to 240)"));
@@ -229,20 +263,7 @@ impl AppointmentsConfig {
     /// The office's schedule, for `varco_core::booking` (checked config).
     fn schedule(&self, office: &OfficeConfig) -> Schedule {
         Schedule {
-            hours: office
-                .hours
-                .iter()
-                .flat_map(|h| {
-                    let (open, close) = (
-                        parse_hhmm(&h.open).unwrap_or(0),
-                        parse_hhmm(&h.close).unwrap_or(0),
-                    );
-                    h.days
-                        .iter()
-                        .filter_map(|d| weekday(d))
-                        .map(move |d| (d, open, close))
-                })
-                .collect(),
+            hours: intervals(&office.hours),
             closed_dates: self
                 .closed_dates
                 .iter()

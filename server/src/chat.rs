@@ -36,14 +36,35 @@ pub enum Live {
     Ephemeral(ChatEvent),
 }
 
-/// One broadcast channel per thread that someone is listening to.
+/// One broadcast channel per thread that someone is listening to, and one
+/// telling the operator consoles that their list changed.
 #[derive(Default)]
 pub struct Hub {
     channels: Mutex<HashMap<String, broadcast::Sender<Live>>>,
+    console: Mutex<Option<broadcast::Sender<()>>>,
     closed: std::sync::atomic::AtomicBool,
 }
 
 impl Hub {
+    /// Follows changes of the live chat queues (for the consoles).
+    pub fn subscribe_console(&self) -> broadcast::Receiver<()> {
+        let mut console = self.console.lock().unwrap_or_else(|e| e.into_inner());
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return broadcast::channel(1).1;
+        }
+        console
+            .get_or_insert_with(|| broadcast::channel(16).0)
+            .subscribe()
+    }
+
+    /// A live chat was queued, taken or closed.
+    pub fn console_changed(&self) {
+        let console = self.console.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = console.as_ref() {
+            let _ = tx.send(());
+        }
+    }
+
     pub fn subscribe(&self, thread_id: &str) -> broadcast::Receiver<Live> {
         let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
         if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
@@ -73,6 +94,10 @@ impl Hub {
         let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
         self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
         channels.clear();
+        self.console
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
     }
 }
 
@@ -210,7 +235,7 @@ fn check_thread_id(id: &str) -> Result<(), Failure> {
     }
 }
 
-fn storage_failure(e: anyhow::Error) -> Failure {
+pub(crate) fn storage_failure(e: anyhow::Error) -> Failure {
     tracing::error!(error = %e, "thread storage failed");
     Failure::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -220,7 +245,7 @@ fn storage_failure(e: anyhow::Error) -> Failure {
 }
 
 /// Finds a thread and checks the request's origin against its site.
-async fn thread_for(
+pub(crate) async fn thread_for(
     state: &AppState,
     thread_id: &str,
     headers: &HeaderMap,
@@ -337,20 +362,12 @@ pub async fn post_message(
             "this conversation has ended; start a new one",
         ));
     }
-    if let Err(wait) = state.limiter.check(&peer.ip(), std::time::Instant::now()) {
-        let mut f = Failure::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many messages; wait a moment",
-        );
-        f.retry_after = Some(wait.as_secs().max(1));
-        return Err(f);
-    }
+    check_rate(&state, &peer)?;
     // Personal data typed by accident (codice fiscale, e-mail, phone, IBAN,
-    // card) is masked before the message is stored or announced: the
-    // transcript keeps none of it. The answer is prepared from the text as
-    // typed, which lives only in memory.
-    let message = ChatMessage {
+    // card) is masked before the message is stored: the transcript keeps
+    // none of it. The text as typed lives only in memory: the assistant
+    // answers from it, and a live operator reads it as typed.
+    let mut message = ChatMessage {
         author: Author::Visitor,
         text: varco_core::redact::redact(text),
         client_message_id: Some(msg.client_message_id.clone()),
@@ -358,15 +375,32 @@ pub async fn post_message(
         topic: None,
         links: Vec::new(),
         quick_replies: Vec::new(),
+        live: None,
     };
     let (event_id, duplicate) = state
         .storage
         .append_message(&thread_id, &message)
         .await
         .map_err(storage_failure)?;
+    // Handed to a person: the assistant stays silent.
+    let with_operator = state
+        .storage
+        .live_chat(&thread_id)
+        .await
+        .map_err(storage_failure)?
+        .is_some();
     // A new message is announced and answered; a retry is answered only if
     // its answer was lost (the server stopped while preparing it).
-    let answer_now = if !duplicate {
+    let answer_now = if with_operator {
+        if !duplicate {
+            message.text = text.to_owned();
+            state.hub.publish(
+                &thread_id,
+                Live::Stored(event_id, ChatEvent::Message { message }),
+            );
+        }
+        false
+    } else if !duplicate {
         state.hub.publish(
             &thread_id,
             Live::Stored(event_id, ChatEvent::Message { message }),
@@ -401,6 +435,22 @@ pub async fn post_message(
             duplicate,
         }),
     ))
+}
+
+/// The per-client limit on messages (and hand-off requests).
+pub(crate) fn check_rate(state: &AppState, peer: &SocketAddr) -> Result<(), Failure> {
+    state
+        .limiter
+        .check(&peer.ip(), std::time::Instant::now())
+        .map_err(|wait| {
+            let mut f = Failure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many messages; wait a moment",
+            );
+            f.retry_after = Some(wait.as_secs().max(1));
+            f
+        })
 }
 
 /// Prepares and stores the assistant's answer, announcing "typing" first.
@@ -454,6 +504,7 @@ fn spawn_answer(
             topic: Some(reply.topic.clone()),
             links: reply.links,
             quick_replies: reply.quick_replies,
+            live: None,
         };
         match state.storage.append_message(&thread_id, &message).await {
             Ok((id, _)) => {
@@ -474,18 +525,37 @@ pub async fn end_thread(
     Path(thread_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, Failure> {
-    thread_for(&state, &thread_id, &headers).await?;
+    let thread = thread_for(&state, &thread_id, &headers).await?;
+    finish_thread(&state, &thread_id, &thread.site).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends a thread (idempotent), and its live chat with it: the visitor left
+/// the queue, or the operator closed the conversation.
+pub(crate) async fn finish_thread(
+    state: &AppState,
+    thread_id: &str,
+    site: &str,
+) -> Result<(), Failure> {
+    let closed = state
+        .storage
+        .close_live_chat(thread_id, now_ms())
+        .await
+        .map_err(storage_failure)?;
     if let Some(id) = state
         .storage
-        .end_thread(&thread_id, &rfc3339_utc(now_ms()))
+        .end_thread(thread_id, &rfc3339_utc(now_ms()))
         .await
         .map_err(storage_failure)?
     {
         state
             .hub
-            .publish(&thread_id, Live::Stored(id, ChatEvent::End));
+            .publish(thread_id, Live::Stored(id, ChatEvent::End));
     }
-    Ok(StatusCode::NO_CONTENT)
+    if closed {
+        crate::live::announce_queue(state, site).await;
+    }
+    Ok(())
 }
 
 /// `DELETE /api/v1/threads/{id}`: deletes the conversation and its
@@ -495,7 +565,13 @@ pub async fn delete_thread(
     Path(thread_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, Failure> {
-    thread_for(&state, &thread_id, &headers).await?;
+    let thread = thread_for(&state, &thread_id, &headers).await?;
+    let queued = state
+        .storage
+        .live_chat(&thread_id)
+        .await
+        .map_err(storage_failure)?
+        .is_some();
     state
         .storage
         .delete_thread(&thread_id)
@@ -504,6 +580,9 @@ pub async fn delete_thread(
     state
         .hub
         .publish(&thread_id, Live::Ephemeral(ChatEvent::End));
+    if queued {
+        crate::live::announce_queue(&state, &thread.site).await;
+    }
     tracing::info!("a conversation was deleted at the visitor's request");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -512,7 +591,7 @@ pub async fn delete_thread(
 pub struct EventsQuery {
     /// Resume after this event id; for clients that cannot set
     /// `Last-Event-ID` (a new page's `EventSource`). The header wins.
-    after: Option<i64>,
+    pub(crate) after: Option<i64>,
 }
 
 /// `GET /api/v1/threads/{id}/events`: Server-Sent Events. Replays the
@@ -524,12 +603,47 @@ pub async fn thread_events(
     Query(query): Query<EventsQuery>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
-    thread_for(&state, &thread_id, &headers).await?;
+    let thread = thread_for(&state, &thread_id, &headers).await?;
+    // A visitor waiting for an operator learns their place at once.
+    let waiting = state
+        .storage
+        .live_chat(&thread_id)
+        .await
+        .map_err(storage_failure)?
+        .is_some_and(|c| c.operator.is_none());
+    let first = if waiting {
+        crate::live::queue_position(&state, &thread.site, &thread_id)
+            .await
+            .map(|position| ChatEvent::Queue { position })
+    } else {
+        None
+    };
+    event_stream(
+        &state,
+        thread_id,
+        resume_after(&headers, query.after),
+        first,
+    )
+    .await
+}
+
+/// Where a stream resumes: `Last-Event-ID`, else `?after=`, else the start.
+pub(crate) fn resume_after(headers: &HeaderMap, after: Option<i64>) -> i64 {
     let header_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<i64>().ok());
-    let after = header_id.or(query.after).unwrap_or(0).max(0);
+    header_id.or(after).unwrap_or(0).max(0)
+}
+
+/// A thread's Server-Sent Events: the stored events after `after`, then
+/// `first` (a live-only event for the newcomer), then the thread live.
+pub(crate) async fn event_stream(
+    state: &AppState,
+    thread_id: String,
+    after: i64,
+    first: Option<ChatEvent>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
     // Subscribe before reading the database, so nothing falls in between.
     let mut live = state.hub.subscribe(&thread_id);
     let stored = state
@@ -543,6 +657,9 @@ pub async fn thread_events(
         for (id, event) in stored {
             last = id;
             yield Ok(sse_event(Some(id), &event));
+        }
+        if let Some(event) = first {
+            yield Ok(sse_event(None, &event));
         }
         loop {
             match live.recv().await {

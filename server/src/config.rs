@@ -1,6 +1,7 @@
 //! The server's TOML configuration (`server/varco.toml` for the demo).
 
 use crate::appointments::AppointmentsConfig;
+use crate::live::LiveChatConfig;
 use anyhow::{bail, Context};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -173,6 +174,9 @@ struct RawSite {
     /// Appointments at the desks, if the site takes them.
     #[serde(default)]
     appointments: Option<AppointmentsConfig>,
+    /// Live chat with an operator, if the site offers it.
+    #[serde(default)]
+    live_chat: Option<LiveChatConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -198,6 +202,7 @@ pub struct Site {
     /// An external assistant answering instead of the embedded engine.
     pub external_assistant: Option<ExternalAssistant>,
     pub appointments: Option<AppointmentsConfig>,
+    pub live_chat: Option<LiveChatConfig>,
 }
 
 impl Site {
@@ -306,6 +311,23 @@ impl Config {
                         .map(|e| format!("{at}.appointments.{e}")),
                 );
             }
+            if let Some(l) = &raw.live_chat {
+                errors.extend(l.check().into_iter().map(|e| format!("{at}.live_chat.{e}")));
+                if raw.kb.is_none() {
+                    errors.push(format!(
+                        "{at}.live_chat: needs `kb` too (the visitor reaches an operator from the assistant)"
+                    ));
+                }
+                let notice = widget
+                    .assistant
+                    .as_ref()
+                    .and_then(|a| a.live_chat_privacy_url.as_deref());
+                if notice.is_none_or(|u| u.trim().is_empty()) {
+                    errors.push(format!(
+                        "{at}.live_chat: the widget configuration needs `assistant.live_chat_privacy_url` (the live chat's own notice, linked in its welcome)"
+                    ));
+                }
+            }
             sites.push(Site {
                 name: raw.name.unwrap_or_else(|| raw.id.clone()),
                 id: raw.id,
@@ -315,6 +337,7 @@ impl Config {
                 kb: raw.kb.map(|k| resolve(base, &k)),
                 external_assistant,
                 appointments: raw.appointments,
+                live_chat: raw.live_chat,
             });
         }
         if !errors.is_empty() {

@@ -52,6 +52,11 @@ enum Command {
         #[command(subcommand)]
         command: AppointmentsCommand,
     },
+    /// Operators of the live chat console (`/operator`).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
     /// The assistant's knowledge base, for its authors and QA.
     Kb {
         #[command(subcommand)]
@@ -90,6 +95,27 @@ enum KbCommand {
         #[arg(long)]
         misses: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Create an operator, or give an existing one a new password (their
+    /// open sessions end). The password is read from standard input, first
+    /// line: `printf '%s\n' "$PASSWORD" | varco-server operator add giulia`.
+    Add {
+        /// Letters, digits, `.`, `_` or `-`; what the operator types to log in.
+        username: String,
+        /// The name visitors see ("Ti risponde Giulia"); default: the username.
+        #[arg(long)]
+        name: Option<String>,
+        /// A site the operator answers for (repeat for several); default: every site.
+        #[arg(long = "site")]
+        sites: Vec<String>,
+    },
+    /// List the operators and their sites.
+    List,
+    /// Remove an operator; their open sessions end.
+    Remove { username: String },
 }
 
 #[derive(Subcommand)]
@@ -179,6 +205,13 @@ fn main() -> ExitCode {
         Command::Appointments {
             command: AppointmentsCommand::List { site, date },
         } => match list_appointments(&config, &site, &date) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Operator { command } => match operator_command(&config, command) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e:#}");
@@ -406,6 +439,89 @@ fn export_consents(
                 let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
                 writeln!(out, "{}", line.join(","))?;
             }
+        }
+    }
+    Ok(())
+}
+
+/// Shortest operator password accepted.
+const MIN_PASSWORD_CHARS: usize = 10;
+
+fn operator_command(config: &Config, command: OperatorCommand) -> anyhow::Result<()> {
+    use varco_server::storage::{Operator, Storage};
+    let rt = tokio::runtime::Runtime::new()?;
+    match command {
+        OperatorCommand::Add {
+            username,
+            name,
+            sites,
+        } => {
+            let valid = !username.is_empty()
+                && username.len() <= 64
+                && username
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+            if !valid {
+                anyhow::bail!(
+                    "username {username:?}: use 1 to 64 letters, digits, '.', '_' or '-'"
+                );
+            }
+            for s in &sites {
+                if config.site(s).is_none() {
+                    anyhow::bail!("no site {s:?} in the configuration");
+                }
+            }
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                eprint!("Password for {username} (shown as typed; at least {MIN_PASSWORD_CHARS} characters): ");
+            }
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            if password.chars().count() < MIN_PASSWORD_CHARS {
+                anyhow::bail!("the password must be at least {MIN_PASSWORD_CHARS} characters");
+            }
+            let hash = varco_server::operator::hash_password(password)?;
+            let operator = Operator {
+                display_name: name.unwrap_or_else(|| username.clone()),
+                username,
+                sites,
+            };
+            rt.block_on(async {
+                let storage = Storage::open(&config.server.database).await?;
+                let now = varco_core::consent::rfc3339_utc(varco_server::api::now_ms());
+                let r = storage.upsert_operator(&operator, &hash, &now).await;
+                storage.close().await;
+                r
+            })?;
+            println!("operator {} saved", operator.username);
+        }
+        OperatorCommand::List => {
+            let operators = rt.block_on(async {
+                let storage = Storage::open(&config.server.database).await?;
+                let r = storage.operators().await;
+                storage.close().await;
+                r
+            })?;
+            for o in operators {
+                let sites = if o.sites.is_empty() {
+                    "*".to_owned()
+                } else {
+                    o.sites.join(",")
+                };
+                println!("{}\t{}\t{}", o.username, o.display_name, sites);
+            }
+        }
+        OperatorCommand::Remove { username } => {
+            let removed = rt.block_on(async {
+                let storage = Storage::open(&config.server.database).await?;
+                let r = storage.remove_operator(&username).await;
+                storage.close().await;
+                r
+            })?;
+            if !removed {
+                anyhow::bail!("no operator {username:?}");
+            }
+            println!("operator {username} removed");
         }
     }
     Ok(())

@@ -4,7 +4,9 @@ use crate::api;
 use crate::appointments;
 use crate::chat::{self, load_assistants, Assistants, Hub};
 use crate::config::Config;
+use crate::live;
 use crate::navigation;
+use crate::operator;
 use crate::rate::RateLimiter;
 use crate::storage::Storage;
 use axum::extract::DefaultBodyLimit;
@@ -29,6 +31,8 @@ pub struct AppState {
     pub knowledge: Arc<chat::KnowledgeBases>,
     pub hub: Arc<Hub>,
     pub limiter: Arc<RateLimiter<IpAddr>>,
+    /// Console logins per client (guessing passwords).
+    pub login_limiter: Arc<RateLimiter<IpAddr>>,
     /// Threads whose answer is being prepared.
     answering: Arc<Mutex<HashSet<String>>>,
 }
@@ -39,6 +43,7 @@ impl AppState {
         let (assistants, knowledge) = load_assistants(&config)?;
         Ok(AppState {
             limiter: Arc::new(RateLimiter::new(config.server.messages_per_minute)),
+            login_limiter: Arc::new(RateLimiter::new(10)),
             config: Arc::new(config),
             storage,
             assistants: Arc::new(assistants),
@@ -84,6 +89,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/threads/{id}/events", get(chat::thread_events))
         .route("/v1/threads/{id}", delete(chat::delete_thread))
         .route("/v1/threads/{id}/end", post(chat::end_thread))
+        .route("/v1/threads/{id}/handoff", post(live::handoff))
+        .route("/v1/threads/{id}/typing", post(live::visitor_typing))
         .route("/v1/navigation", post(navigation::post_navigation))
         .route("/v1/users/{user_id}", delete(navigation::delete_user))
         .route("/v1/recommendations", get(navigation::recommendations))
@@ -98,6 +105,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(api::healthz))
         .nest("/api", api)
+        .merge(operator::routes().layer(DefaultBodyLimit::max(state.config.server.body_limit)))
         // Stand-in for a third-party analytics host: the demo's fake Matomo
         // tracker sends its hits here, so tests can see whether it ran.
         .route(

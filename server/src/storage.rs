@@ -13,6 +13,9 @@ use std::time::Duration;
 use varco_protocol::chat::{ChatEvent, ChatMessage, NewThread};
 use varco_protocol::{ConsentReceipt, ConsentRecord};
 
+mod live;
+pub use live::{OpenLiveChat, Operator, Session, Take};
+
 /// A consent record as stored, with the server's sequence and time.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StoredConsent {

@@ -63,6 +63,23 @@ pub async fn open_events(base: &str, thread: &str, last_event_id: Option<i64>) -
 impl EventStream {
     /// Reads until `until` holds for the events so far (or 10 s pass).
     pub async fn read_until(mut self, until: impl Fn(&[SseEvent]) -> bool) -> Vec<SseEvent> {
+        self.wait_for(until).await;
+        self.events
+    }
+
+    /// Wraps any open event stream (the console's, for one).
+    pub fn new(response: reqwest::Response) -> EventStream {
+        assert_eq!(response.status(), 200);
+        EventStream {
+            response,
+            buf: String::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// Reads until `until` holds for the events so far (or 10 s pass),
+    /// keeping the stream open for more.
+    pub async fn wait_for(&mut self, until: impl Fn(&[SseEvent]) -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while !until(&self.events) {
             let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
@@ -89,7 +106,6 @@ impl EventStream {
                 }
             }
         }
-        self.events
     }
 }
 

@@ -1,0 +1,135 @@
+//! Live chat with a person: the visitor's hand-off request
+//! (`/api/v1/threads/{id}/handoff`) and the operator console's API
+//! (`/operator/api/...`).
+//!
+//! A thread handed to a person is in one [`LiveState`] at a time. Each
+//! change of state is a stored system message carrying the new state
+//! ([`crate::chat::ChatMessage::live`]), so that a replay of the thread
+//! rebuilds it; the place in the queue is live only
+//! ([`crate::chat::ChatEvent::Queue`]).
+
+use serde::{Deserialize, Serialize};
+
+/// Where a thread's hand-off to a person stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveState {
+    /// In the queue, waiting for an operator.
+    Waiting,
+    /// An operator has taken the conversation.
+    Connected,
+    /// The operator closed the conversation.
+    Closed,
+    /// Nobody can answer now (outside the desk's hours): the message says
+    /// when, and offers booking or an e-mail address.
+    Unavailable,
+}
+
+/// The answer to `POST /api/v1/threads/{id}/handoff` (no body).
+/// Asking again while waiting or connected changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffReceipt {
+    pub state: LiveState,
+    /// The place in the queue (1 = next), while waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
+}
+
+/// `POST /operator/api/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+}
+
+/// A site an operator answers for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorSite {
+    pub id: String,
+    pub name: String,
+}
+
+/// `GET /operator/api/session`, and the answer to a login. Every request
+/// that changes something carries `csrf_token` in the `X-CSRF-Token`
+/// header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorSession {
+    pub username: String,
+    pub display_name: String,
+    pub csrf_token: String,
+    pub sites: Vec<OperatorSite>,
+}
+
+/// Whether a conversation waits for an operator or has one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationState {
+    Waiting,
+    Active,
+}
+
+/// One line of the console's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub thread_id: String,
+    pub site: String,
+    pub site_name: String,
+    pub state: ConversationState,
+    /// `it` or `en`.
+    pub language: String,
+    /// RFC 3339.
+    pub queued_at: String,
+    /// Place in its site's queue, while waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
+    /// The operator who took it (username), once active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<String>,
+    /// Whether the operator asking is the one who took it.
+    pub mine: bool,
+}
+
+/// `GET /operator/api/conversations`: waiting and active conversations of
+/// the operator's sites, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversations {
+    pub conversations: Vec<Conversation>,
+}
+
+/// `POST /operator/api/threads/{id}/messages`. `client_message_id` (UUID
+/// v4) makes a retried send be stored once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorMessage {
+    pub client_message_id: String,
+    pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_are_snake_case() {
+        assert_eq!(
+            serde_json::to_string(&HandoffReceipt {
+                state: LiveState::Waiting,
+                position: Some(2)
+            })
+            .unwrap(),
+            r#"{"state":"waiting","position":2}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&ConversationState::Active).unwrap(),
+            r#""active""#
+        );
+    }
+
+    #[test]
+    fn a_login_with_unknown_fields_is_refused() {
+        let r: Result<Login, _> =
+            serde_json::from_str(r#"{"username":"a","password":"b","remember":true}"#);
+        assert!(r.is_err());
+    }
+}

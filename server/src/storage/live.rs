@@ -1,0 +1,289 @@
+//! Storage of the live chat: operators, their console sessions, and the
+//! queue of threads handed to a person.
+
+use super::Storage;
+
+/// An operator as stored (the password hash stays in this module).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    pub username: String,
+    pub display_name: String,
+    /// Site ids; empty means every site.
+    pub sites: Vec<String>,
+}
+
+impl Operator {
+    pub fn serves(&self, site: &str) -> bool {
+        self.sites.is_empty() || self.sites.iter().any(|s| s == site)
+    }
+}
+
+/// A console session that has not expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub operator: Operator,
+    pub csrf_token: String,
+}
+
+/// A live chat that has not been closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenLiveChat {
+    pub thread_id: String,
+    pub site: String,
+    pub language: String,
+    pub queued_ms: i64,
+    pub operator: Option<String>,
+}
+
+/// What taking a conversation came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Take {
+    Taken,
+    /// Another operator has it (or the same one already had it: `mine`).
+    AlreadyTaken {
+        mine: bool,
+    },
+    /// Closed, or never queued.
+    NotOpen,
+}
+
+type OperatorRow = (String, String, String);
+
+fn operator_of((username, display_name, sites): OperatorRow) -> Operator {
+    Operator {
+        username,
+        display_name,
+        sites: if sites.trim() == "*" {
+            Vec::new()
+        } else {
+            sites.split_whitespace().map(str::to_owned).collect()
+        },
+    }
+}
+
+impl Storage {
+    /// Adds an operator, or replaces the password, name and sites of an
+    /// existing one. `sites` empty means every site.
+    pub async fn upsert_operator(
+        &self,
+        operator: &Operator,
+        password_hash: &str,
+        now: &str,
+    ) -> anyhow::Result<()> {
+        let sites = if operator.sites.is_empty() {
+            "*".to_owned()
+        } else {
+            operator.sites.join(" ")
+        };
+        sqlx::query(
+            "INSERT INTO operators (username, display_name, password_hash, sites, created_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
+                 password_hash = excluded.password_hash, sites = excluded.sites",
+        )
+        .bind(&operator.username)
+        .bind(&operator.display_name)
+        .bind(password_hash)
+        .bind(sites)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        // A new password ends the sessions opened with the old one.
+        sqlx::query("DELETE FROM operator_sessions WHERE username = ?")
+            .bind(&operator.username)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes an operator and their sessions; `false` if there was none.
+    pub async fn remove_operator(&self, username: &str) -> anyhow::Result<bool> {
+        Ok(sqlx::query("DELETE FROM operators WHERE username = ?")
+            .bind(username)
+            .execute(&self.pool)
+            .await?
+            .rows_affected()
+            == 1)
+    }
+
+    pub async fn operators(&self) -> anyhow::Result<Vec<Operator>> {
+        let rows: Vec<OperatorRow> =
+            sqlx::query_as("SELECT username, display_name, sites FROM operators ORDER BY username")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(operator_of).collect())
+    }
+
+    /// An operator and their password hash, for a login.
+    pub async fn operator_credentials(
+        &self,
+        username: &str,
+    ) -> anyhow::Result<Option<(Operator, String)>> {
+        let row: Option<(String, String, String, String)> = sqlx::query_as(
+            "SELECT username, display_name, sites, password_hash FROM operators WHERE username = ?",
+        )
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(u, d, s, hash)| (operator_of((u, d, s)), hash)))
+    }
+
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        username: &str,
+        csrf_token: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> anyhow::Result<()> {
+        // Expired sessions go when new ones come.
+        sqlx::query("DELETE FROM operator_sessions WHERE expires_ms <= ?")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await?;
+        sqlx::query(
+            "INSERT INTO operator_sessions (token_hash, username, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(username)
+        .bind(csrf_token)
+        .bind(now_ms)
+        .bind(expires_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn session(&self, token_hash: &str, now_ms: i64) -> anyhow::Result<Option<Session>> {
+        let row: Option<(String, String, String, String)> = sqlx::query_as(
+            "SELECT o.username, o.display_name, o.sites, s.csrf_token
+             FROM operator_sessions s JOIN operators o ON o.username = s.username
+             WHERE s.token_hash = ? AND s.expires_ms > ?",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(u, d, s, csrf_token)| Session {
+            operator: operator_of((u, d, s)),
+            csrf_token,
+        }))
+    }
+
+    pub async fn delete_session(&self, token_hash: &str) -> anyhow::Result<()> {
+        sqlx::query("DELETE FROM operator_sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Puts a thread in its site's queue; a thread already queued (open)
+    /// stays where it is. Returns whether it was queued now.
+    pub async fn enqueue(&self, thread_id: &str, site: &str, now_ms: i64) -> anyhow::Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let open: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM live_chats WHERE thread_id = ? AND closed_ms IS NULL")
+                .bind(thread_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if open.is_some() {
+            return Ok(false);
+        }
+        // A thread closed earlier by an operator may ask again.
+        sqlx::query(
+            "INSERT INTO live_chats (thread_id, site, queued_ms) VALUES (?, ?, ?)
+             ON CONFLICT (thread_id) DO UPDATE SET queued_ms = excluded.queued_ms,
+                 operator = NULL, taken_ms = NULL, closed_ms = NULL",
+        )
+        .bind(thread_id)
+        .bind(site)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The open live chat of a thread.
+    pub async fn live_chat(&self, thread_id: &str) -> anyhow::Result<Option<OpenLiveChat>> {
+        Ok(self
+            .open_live_chats(Some(thread_id), None)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Open live chats, oldest first: of one thread, or of some sites
+    /// (`None`: every site).
+    pub async fn open_live_chats(
+        &self,
+        thread_id: Option<&str>,
+        sites: Option<&[String]>,
+    ) -> anyhow::Result<Vec<OpenLiveChat>> {
+        let rows: Vec<(String, String, String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT l.thread_id, l.site, t.language, l.queued_ms, l.operator
+             FROM live_chats l JOIN threads t ON t.thread_id = l.thread_id
+             WHERE l.closed_ms IS NULL AND t.ended_at IS NULL AND (?1 IS NULL OR l.thread_id = ?1)
+             ORDER BY l.queued_ms, l.rowid",
+        )
+        .bind(thread_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(thread_id, site, language, queued_ms, operator)| OpenLiveChat {
+                    thread_id,
+                    site,
+                    language,
+                    queued_ms,
+                    operator,
+                },
+            )
+            .filter(|c| sites.is_none_or(|s| s.is_empty() || s.contains(&c.site)))
+            .collect())
+    }
+
+    /// Gives a waiting thread to `operator`. One statement decides, so two
+    /// operators taking at once cannot both get it.
+    pub async fn take_live_chat(
+        &self,
+        thread_id: &str,
+        operator: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<Take> {
+        let taken = sqlx::query(
+            "UPDATE live_chats SET operator = ?, taken_ms = ?
+             WHERE thread_id = ? AND operator IS NULL AND closed_ms IS NULL",
+        )
+        .bind(operator)
+        .bind(now_ms)
+        .bind(thread_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1;
+        if taken {
+            return Ok(Take::Taken);
+        }
+        Ok(match self.live_chat(thread_id).await? {
+            Some(c) => Take::AlreadyTaken {
+                mine: c.operator.as_deref() == Some(operator),
+            },
+            None => Take::NotOpen,
+        })
+    }
+
+    /// Closes a thread's live chat; `false` if none was open.
+    pub async fn close_live_chat(&self, thread_id: &str, now_ms: i64) -> anyhow::Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE live_chats SET closed_ms = ? WHERE thread_id = ? AND closed_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(thread_id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+}

@@ -1,0 +1,529 @@
+//! Live chat with an operator, over HTTP against a real server and
+//! database: the visitor's hand-off and queue, the console's login,
+//! session cookie and CSRF checks, taking a conversation (once), messages
+//! both ways, typing, closing, and what is stored.
+
+mod common;
+
+use common::threads::{messages, new_thread, open_events, post, EventStream, SseEvent, ORIGIN};
+use common::{spawn_app_with_site, App};
+use serde_json::{json, Value};
+use varco_core::booking::{rome_local, Date};
+
+/// A desk that answers around the clock (so the tests do not depend on
+/// the hour they run at), with the notice the live chat must link.
+const ALWAYS_OPEN: &str = r#"
+[sites.live_chat]
+hours = [{ days = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"], open = "00:00", close = "24:00" }]
+email = "urp@example.it"
+[sites.widget.assistant]
+live_chat_privacy_url = "/privacy-chat.html"
+"#;
+
+async fn live_app() -> App {
+    spawn_app_with_site("", ALWAYS_OPEN).await
+}
+
+/// Creates an operator with the server's own command.
+fn add_operator(app: &App, username: &str, name: &str, password: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_varco-server"))
+        .args(["--config"])
+        .arg(&app.config_file)
+        .args(["operator", "add", username, "--name", name])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "operator add failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A logged-in console: its cookie and CSRF token.
+struct Console {
+    base: String,
+    cookie: String,
+    csrf: String,
+}
+
+impl Console {
+    async fn login(base: &str, username: &str, password: &str) -> Console {
+        let r = login(base, username, password).await;
+        assert_eq!(r.status(), 200);
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let body: Value = r.json().await.unwrap();
+        Console {
+            base: base.to_owned(),
+            cookie,
+            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+    }
+
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        reqwest::Client::new()
+            .post(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .header("x-csrf-token", &self.csrf)
+    }
+
+    async fn take(&self, thread: &str) -> reqwest::Response {
+        self.post(&format!("/operator/api/threads/{thread}/take"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn say(&self, thread: &str, text: &str) -> reqwest::Response {
+        self.post(&format!("/operator/api/threads/{thread}/messages"))
+            .json(&json!({"client_message_id": common::threads::uuid(), "text": text}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn conversations(&self) -> Vec<Value> {
+        let r = self
+            .get("/operator/api/conversations")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.unwrap();
+        body["conversations"].as_array().unwrap().clone()
+    }
+
+    async fn events(&self, thread: &str) -> EventStream {
+        EventStream::new(
+            self.get(&format!("/operator/api/threads/{thread}/events"))
+                .send()
+                .await
+                .unwrap(),
+        )
+    }
+}
+
+async fn login(base: &str, username: &str, password: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{base}/operator/api/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn handoff(base: &str, thread: &str) -> reqwest::Response {
+    post(
+        base,
+        &format!("/api/v1/threads/{thread}/handoff"),
+        json!(null),
+    )
+    .await
+}
+
+fn live_states(events: &[SseEvent]) -> Vec<String> {
+    messages(events)
+        .iter()
+        .filter_map(|m| m["live"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn has_message(events: &[SseEvent], author: &str, text_part: &str) -> bool {
+    messages(events)
+        .iter()
+        .any(|m| m["author"] == author && m["text"].as_str().unwrap_or("").contains(text_part))
+}
+
+#[tokio::test]
+async fn the_console_login_uses_argon2_a_strict_cookie_and_csrf_tokens() {
+    let app = live_app().await;
+    add_operator(&app, "giulia", "Giulia", "una-password-lunga");
+
+    // Wrong password, unknown user: the same refusal.
+    for (u, p) in [
+        ("giulia", "sbagliata-123"),
+        ("nessuno", "una-password-lunga"),
+    ] {
+        let r = login(&app.base, u, p).await;
+        assert_eq!(r.status(), 401);
+        assert!(r.headers().get("set-cookie").is_none());
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_credentials");
+    }
+
+    let r = login(&app.base, "giulia", "una-password-lunga").await;
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("varco_operator="), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/operator"] {
+        assert!(cookie.contains(attribute), "{attribute} missing: {cookie}");
+    }
+    // Opened on this machine over http: not Secure (else the browser drops it).
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let session: Value = r.json().await.unwrap();
+    assert_eq!(session["display_name"], "Giulia");
+    assert_eq!(session["sites"][0]["id"], "milomb");
+    let csrf = session["csrf_token"].as_str().unwrap().to_owned();
+    assert!(csrf.len() >= 32);
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+
+    // The password is stored as an argon2id hash, never as typed.
+    let db = std::fs::read(&app.db).unwrap();
+    let wal = std::fs::read(app.db.with_extension("db-wal")).unwrap_or_default();
+    for bytes in [&db, &wal] {
+        assert!(!String::from_utf8_lossy(bytes).contains("una-password-lunga"));
+    }
+
+    let client = reqwest::Client::new();
+    let session_of = |cookie: Option<&str>| {
+        let mut r = client.get(format!("{}/operator/api/session", app.base));
+        if let Some(c) = cookie {
+            r = r.header("cookie", c);
+        }
+        r.send()
+    };
+    assert_eq!(session_of(None).await.unwrap().status(), 401);
+    assert_eq!(
+        session_of(Some("varco_operator=forged"))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(session_of(Some(&cookie)).await.unwrap().status(), 200);
+
+    // A state change without the CSRF token, with a wrong one, or from
+    // another site's page is refused.
+    let logout = |csrf: Option<&str>, origin: Option<&str>| {
+        let mut r = client
+            .post(format!("{}/operator/api/logout", app.base))
+            .header("cookie", &cookie);
+        if let Some(t) = csrf {
+            r = r.header("x-csrf-token", t);
+        }
+        if let Some(o) = origin {
+            r = r.header("origin", o);
+        }
+        r.send()
+    };
+    for (token, origin) in [
+        (None, None),
+        (Some("0".repeat(64)), None),
+        (Some(csrf.clone()), Some("https://evil.example")),
+    ] {
+        let r = logout(token.as_deref(), origin).await.unwrap();
+        assert_eq!(r.status(), 403);
+    }
+    assert_eq!(session_of(Some(&cookie)).await.unwrap().status(), 200);
+
+    // Logout ends the session and clears the cookie.
+    let own_origin = app.base.clone();
+    let r = logout(Some(&csrf), Some(&own_origin)).await.unwrap();
+    assert_eq!(r.status(), 204);
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert_eq!(session_of(Some(&cookie)).await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn the_cookie_is_secure_outside_this_machine_and_logins_are_rate_limited() {
+    let app = live_app().await;
+    add_operator(&app, "giulia", "Giulia", "una-password-lunga");
+    let r = reqwest::Client::new()
+        .post(format!("{}/operator/api/login", app.base))
+        .header("host", "chat.milomb.camcom.it")
+        .json(&json!({"username": "giulia", "password": "una-password-lunga"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("; Secure"));
+
+    // Guessing: after a handful of attempts a client must wait.
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(
+            login(&app.base, "giulia", "tentativo-sbagliato")
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(
+        statuses.contains(&401) && statuses.last() == Some(&429),
+        "{statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_visitor_waits_in_the_queue_one_operator_takes_the_chat_and_they_talk_live() {
+    let app = live_app().await;
+    add_operator(&app, "giulia", "Giulia", "una-password-lunga");
+    add_operator(&app, "marco", "Marco", "altra-password-lunga");
+    let giulia = Console::login(&app.base, "giulia", "una-password-lunga").await;
+    let marco = Console::login(&app.base, "marco", "altra-password-lunga").await;
+    let mut list_changes =
+        EventStream::new(giulia.get("/operator/api/events").send().await.unwrap());
+
+    // Two visitors ask for a person.
+    let first = new_thread(&app.base).await;
+    let second = new_thread(&app.base).await;
+    let r = handoff(&app.base, &first).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"state": "waiting", "position": 1})
+    );
+    let r = handoff(&app.base, &second).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"state": "waiting", "position": 2})
+    );
+    // Asking again changes nothing.
+    let r = handoff(&app.base, &first).await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"state": "waiting", "position": 1})
+    );
+    list_changes
+        .wait_for(|e| e.iter().any(|(_, n, _)| n == "changed"))
+        .await;
+
+    // The waiting visitor sees the live chat's welcome, with its notice, and
+    // their place.
+    let mut second_stream = open_events(&app.base, &second, None).await;
+    second_stream
+        .wait_for(|e| e.iter().any(|(_, n, d)| n == "queue" && d["position"] == 2))
+        .await;
+    assert_eq!(live_states(&second_stream.events), ["waiting"]);
+    let welcome = messages(&second_stream.events)[0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(welcome.contains("](/privacy-chat.html)"), "{welcome}");
+
+    let list = giulia.conversations().await;
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["thread_id"], first.as_str());
+    assert_eq!(
+        (list[0]["state"].as_str(), list[0]["position"].as_u64()),
+        (Some("waiting"), Some(1))
+    );
+
+    // Both operators take the first conversation at once: one gets it.
+    let (a, b) = tokio::join!(giulia.take(&first), marco.take(&first));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+    let (winner, loser) = if a.status() == 200 {
+        (&giulia, &marco)
+    } else {
+        (&marco, &giulia)
+    };
+    let lost: Value = if a.status() == 200 {
+        b.json().await.unwrap()
+    } else {
+        a.json().await.unwrap()
+    };
+    assert_eq!(lost["error"], "already_taken");
+    // The second visitor moves up.
+    second_stream
+        .wait_for(|e| e.iter().any(|(_, n, d)| n == "queue" && d["position"] == 1))
+        .await;
+    // The other operator can neither read nor write in it.
+    let r = loser
+        .get(&format!("/operator/api/threads/{first}/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(loser.say(&first, "Buongiorno").await.status(), 403);
+
+    // Live, both ways. The visitor types a codice fiscale by accident.
+    let mut visitor = open_events(&app.base, &first, None).await;
+    visitor
+        .wait_for(|e| live_states(e).contains(&"connected".to_owned()))
+        .await;
+    let mut console = winner.events(&first).await;
+    console
+        .wait_for(|e| live_states(e).contains(&"connected".to_owned()))
+        .await;
+
+    let r = post(
+        &app.base,
+        &format!("/api/v1/threads/{first}/typing"),
+        json!(null),
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    console
+        .wait_for(|e| {
+            e.iter()
+                .any(|(_, n, d)| n == "typing" && d["author"] == "visitor")
+        })
+        .await;
+    let typed = "Il mio codice fiscale è RSSMRA85T10A562S, mi serve la visura";
+    let r = post(
+        &app.base,
+        &format!("/api/v1/threads/{first}/messages"),
+        json!({"client_message_id": common::threads::uuid(), "text": typed}),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    // The operator reads it as typed, while the conversation is live...
+    console
+        .wait_for(|e| has_message(e, "visitor", "RSSMRA85T10A562S"))
+        .await;
+
+    let r = winner
+        .post(&format!("/operator/api/threads/{first}/typing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    visitor
+        .wait_for(|e| {
+            e.iter()
+                .any(|(_, n, d)| n == "typing" && d["author"] == "operator")
+        })
+        .await;
+    assert_eq!(
+        winner
+            .say(&first, "Buongiorno, la aiuto io con la visura.")
+            .await
+            .status(),
+        202
+    );
+    visitor
+        .wait_for(|e| has_message(e, "operator", "la aiuto io"))
+        .await;
+
+    // ...what is stored is masked: a replay shows the placeholder.
+    let replay = open_events(&app.base, &first, None)
+        .await
+        .read_until(|e| has_message(e, "operator", "la aiuto io"))
+        .await;
+    assert!(has_message(&replay, "visitor", "[codice fiscale]"));
+    assert!(!has_message(&replay, "visitor", "RSSMRA85T10A562S"));
+    // The assistant stayed silent once a person was asked for.
+    assert!(!messages(&replay).iter().any(|m| m["author"] == "assistant"));
+
+    // The operator closes: the visitor is told, the thread ends, the
+    // conversation leaves the list.
+    let r = winner
+        .post(&format!("/operator/api/threads/{first}/close"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    visitor
+        .wait_for(|e| e.iter().any(|(_, n, _)| n == "end"))
+        .await;
+    assert_eq!(
+        live_states(&visitor.events).last().map(String::as_str),
+        Some("closed")
+    );
+    console
+        .wait_for(|e| e.iter().any(|(_, n, _)| n == "end"))
+        .await;
+    let list = giulia.conversations().await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["thread_id"], second.as_str());
+    assert_eq!(winner.say(&first, "ancora?").await.status(), 404);
+
+    // A visitor who leaves the queue leaves the list too.
+    let r = post(
+        &app.base,
+        &format!("/api/v1/threads/{second}/end"),
+        json!(null),
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    assert!(giulia.conversations().await.is_empty());
+}
+
+#[tokio::test]
+async fn outside_the_desks_hours_the_visitor_is_offered_booking_or_email() {
+    // Open only on the weekday after tomorrow (Italian time).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (today, _) = rome_local(now);
+    let other: Date = today.add_days(2);
+    let day = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"][usize::from(other.weekday())];
+    let settings = ALWAYS_OPEN.replace(
+        r#"days = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"], open = "00:00", close = "24:00""#,
+        &format!(r#"days = ["{day}"], open = "09:00", close = "12:00""#),
+    );
+    let app = spawn_app_with_site("", &settings).await;
+    let thread = new_thread(&app.base).await;
+    let r = handoff(&app.base, &thread).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"state": "unavailable"})
+    );
+    let events = open_events(&app.base, &thread, None)
+        .await
+        .read_until(|e| !live_states(e).is_empty())
+        .await;
+    let text = messages(&events)[0]["text"].as_str().unwrap().to_owned();
+    assert!(text.contains("non sono disponibili"), "{text}");
+    assert!(text.contains("dalle 9:00 alle 12:00"), "{text}");
+    assert!(text.contains("mailto:urp@example.it"), "{text}");
+    // Nothing was queued: the assistant keeps answering.
+    add_operator(&app, "giulia", "Giulia", "una-password-lunga");
+    let giulia = Console::login(&app.base, "giulia", "una-password-lunga").await;
+    assert!(giulia.conversations().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_site_without_live_chat_says_so_and_the_console_page_is_locked_down() {
+    let app = common::spawn_app().await;
+    let thread = new_thread(&app.base).await;
+    let r = handoff(&app.base, &thread).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "no_live_chat");
+
+    let r = reqwest::get(format!("{}/operator", app.base))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    let page = r.text().await.unwrap();
+    assert!(page.contains("login-form"));
+    // The console's API is not open to other sites' pages.
+    let r = reqwest::Client::new()
+        .post(format!("{}/operator/api/login", app.base))
+        .header("origin", ORIGIN)
+        .json(&json!({"username": "x", "password": "y"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+}
