@@ -139,6 +139,20 @@ texts! {
         "Sei offline: i messaggi non inviati partiranno appena torna la connessione.",
         "You are offline: unsent messages will go as soon as the connection is back."
     ),
+    // Live chat with a person.
+    live_start => ("Parla con un operatore", "Talk to an operator"),
+    live_waiting => (
+        "Sei in attesa di un operatore. Posizione in coda: {name}.",
+        "You are waiting for an operator. Place in the queue: {name}."
+    ),
+    live_waiting_plain => ("Sei in attesa di un operatore.", "You are waiting for an operator."),
+    live_operator => ("Operatore", "Operator"),
+    live_notice => ("Avviso", "Notice"),
+    live_operator_typing => ("L'operatore sta scrivendo…", "The operator is typing…"),
+    live_failed => (
+        "Non è stato possibile contattare un operatore. Riprova tra poco.",
+        "We could not reach an operator. Please try again shortly."
+    ),
     // Appointments at the desks, inside the assistant.
     booking_start => ("Prenota un appuntamento", "Book an appointment"),
     booking_title => ("Prenotazione di un appuntamento", "Booking an appointment"),

@@ -654,13 +654,24 @@ impl Tab {
     /// Runs axe-core (WCAG 2.1 A and AA rules) on the widget, shadow roots
     /// included; returns the violations (an empty array when there are none).
     pub async fn axe_violations(&self) -> Result<Value> {
+        self.axe_violations_of("{ include: [['varco-widget']] }")
+            .await
+    }
+
+    /// Runs axe-core (WCAG 2.1 A and AA rules) on the whole page (the
+    /// operator console, for one).
+    pub async fn axe_page_violations(&self) -> Result<Value> {
+        self.axe_violations_of("document").await
+    }
+
+    async fn axe_violations_of(&self, context: &str) -> Result<Value> {
         let axe = std::fs::read_to_string(root().join("tests/node_modules/axe-core/axe.min.js"))
             .context("axe-core is installed by `cargo xtask test` (npm ci in tests/)")?;
         self.eval(&axe).await?;
-        self.eval(
-            "axe.run({ include: [['varco-widget']] }, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-                .then(r => r.violations.map(v => ({ id: v.id, help: v.help, nodes: v.nodes.map(n => n.target) })))",
-        )
+        self.eval(&format!(
+            "axe.run({context}, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }})
+                .then(r => r.violations.map(v => ({{ id: v.id, help: v.help, nodes: v.nodes.map(n => n.target) }})))"
+        ))
         .await
     }
 

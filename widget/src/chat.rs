@@ -16,7 +16,8 @@ use varco_core::chat::{
 };
 use varco_core::lang::Lang;
 use varco_core::texts::Texts;
-use varco_protocol::chat::{ChatEvent, NewMessage, NewThread};
+use varco_protocol::chat::{Author, ChatEvent, NewMessage, NewThread};
+use varco_protocol::live::LiveState;
 use varco_protocol::navigation::Recommendation;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -71,6 +72,18 @@ pub struct Chat {
     /// The booking flow is open in the panel: `Some(true)` on the
     /// cancellation form.
     pub booking: Option<bool>,
+    /// The site offers a live chat with an operator (it has the live
+    /// chat's notice).
+    pub live_chat: bool,
+    /// A hand-off request is on its way.
+    pub handoff_busy: bool,
+    /// The last hand-off request failed.
+    pub handoff_failed: bool,
+    /// When the visitor's "typing" was last sent (sent at most every 3 s).
+    typing_sent_ms: i64,
+    /// Counts the operator's "typing" signals, so that one that is not
+    /// followed by another within 6 s fades.
+    typing_seq: u32,
 }
 
 impl Chat {
@@ -112,6 +125,14 @@ impl Chat {
             suggestions_asked: false,
             booking_privacy_url: assistant.booking_privacy_url.clone(),
             booking: None,
+            live_chat: assistant
+                .live_chat_privacy_url
+                .as_deref()
+                .is_some_and(|u| !u.trim().is_empty()),
+            handoff_busy: false,
+            handoff_failed: false,
+            typing_sent_ms: 0,
+            typing_seq: 0,
         };
         let this = Rc::new(RefCell::new(chat));
         CHAT.with(|c| *c.borrow_mut() = Some(this.clone()));
@@ -198,20 +219,10 @@ impl Chat {
         let now = browser::now_ms();
         let pending = {
             let mut c = this.borrow_mut();
-            // The Thread ID is made at the first message of a conversation.
-            let site = c.site.clone();
-            let thread = c.thread.get_or_insert_with(|| StoredThread {
-                thread_id: browser::uuid_v4(),
-                site,
-                created_ms: now,
-                active_ms: now,
-                opened: false,
-                ended: false,
-            });
-            thread.active_ms = now;
+            let thread_id = c.current_thread_id(now);
             let pending = Pending {
                 client_message_id: browser::uuid_v4(),
-                thread_id: thread.thread_id.clone(),
+                thread_id,
                 text: text
                     .chars()
                     .take(varco_protocol::chat::MAX_MESSAGE_CHARS)
@@ -228,6 +239,87 @@ impl Chat {
         save_outbox(&outbox);
         refresh();
         Self::flush(this.clone(), 0);
+    }
+
+    /// The conversation's Thread ID, made at its first message (or
+    /// hand-off request); the conversation is marked active now.
+    fn current_thread_id(&mut self, now: i64) -> String {
+        let site = self.site.clone();
+        let thread = self.thread.get_or_insert_with(|| StoredThread {
+            thread_id: browser::uuid_v4(),
+            site,
+            created_ms: now,
+            active_ms: now,
+            opened: false,
+            ended: false,
+        });
+        thread.active_ms = now;
+        thread.thread_id.clone()
+    }
+
+    /// "Parla con un operatore": asks the server to hand the conversation
+    /// to a person. What follows (the queue, the operator's messages, or
+    /// the desk's hours) arrives on the event stream.
+    pub fn handoff(this: &SharedChat) {
+        let thread_id = {
+            let mut c = this.borrow_mut();
+            if c.handoff_busy || !c.accepted() || !c.live_chat {
+                return;
+            }
+            c.handoff_busy = true;
+            c.handoff_failed = false;
+            c.announce = true;
+            let id = c.current_thread_id(browser::now_ms());
+            c.save_thread();
+            id
+        };
+        refresh();
+        let this = this.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let asked = match Self::open_thread(&this, &thread_id).await {
+                Ok(()) => {
+                    let api = this.borrow().api.clone();
+                    let url = format!(
+                        "{api}/v1/threads/{}/handoff",
+                        browser::encode_uri_component(&thread_id)
+                    );
+                    matches!(browser::send_json("POST", &url, "").await, Ok(200))
+                }
+                Err(_) => false,
+            };
+            let mut c = this.borrow_mut();
+            c.handoff_busy = false;
+            c.handoff_failed = !asked;
+            drop(c);
+            refresh();
+        });
+    }
+
+    /// The visitor is typing: the operator sees it (at most every 3 s,
+    /// only while an operator is in the conversation).
+    pub fn typing(this: &SharedChat) {
+        let url = {
+            let mut c = this.borrow_mut();
+            let now = browser::now_ms();
+            let connected =
+                c.transcript.live_state() == Some(LiveState::Connected) && !c.transcript.ended();
+            let Some(t) = c.thread.as_ref().filter(|t| t.opened) else {
+                return;
+            };
+            if !connected || now - c.typing_sent_ms < 3_000 {
+                return;
+            }
+            let url = format!(
+                "{}/v1/threads/{}/typing",
+                c.api,
+                browser::encode_uri_component(&t.thread_id)
+            );
+            c.typing_sent_ms = now;
+            url
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = browser::send_json("POST", &url, "").await;
+        });
     }
 
     /// The privacy centre's "delete everything": the conversation goes from
@@ -313,50 +405,15 @@ impl Chat {
             let Some(next) = outbox.first().cloned() else {
                 return false;
             };
-            let (api, site, lang, revision, opened) = {
-                let c = this.borrow();
-                let opened = c
-                    .thread
-                    .as_ref()
-                    .is_some_and(|t| t.thread_id == next.thread_id && t.opened);
-                (
-                    c.api.clone(),
-                    c.site.clone(),
-                    c.lang.code().to_owned(),
-                    c.terms_revision.clone(),
-                    opened,
-                )
-            };
-            if !opened {
-                let body = NewThread {
-                    thread_id: next.thread_id.clone(),
-                    site,
-                    language: lang,
-                    terms_revision: revision,
-                };
-                let body = serde_json::to_string(&body).unwrap_or_default();
-                match browser::send_json("POST", &format!("{api}/v1/threads"), &body).await {
-                    Ok(200 | 201) => {
-                        let mut c = this.borrow_mut();
-                        if let Some(t) = c.thread.as_mut().filter(|t| t.thread_id == next.thread_id)
-                        {
-                            t.opened = true;
-                        }
-                        c.save_thread();
-                        drop(c);
-                        Self::connect(this);
-                    }
-                    Ok(status) if retryable(status) => return this.borrow_mut().mark_failed(&next),
-                    Ok(status) => {
-                        browser::warn(&format!(
-                            "Varco: the server refused to open the conversation ({status})."
-                        ));
-                        drop_pending(this, &next);
-                        continue;
-                    }
-                    Err(_) => return this.borrow_mut().mark_failed(&next),
+            match Self::open_thread(this, &next.thread_id).await {
+                Ok(()) => {}
+                Err(true) => return this.borrow_mut().mark_failed(&next),
+                Err(false) => {
+                    drop_pending(this, &next);
+                    continue;
                 }
             }
+            let api = this.borrow().api.clone();
             let body = NewMessage {
                 client_message_id: next.client_message_id.clone(),
                 text: next.text.clone(),
@@ -377,6 +434,51 @@ impl Chat {
                 }
                 Err(_) => return this.borrow_mut().mark_failed(&next),
             }
+        }
+    }
+
+    /// Opens the thread on the server, unless this page or an earlier one
+    /// has. `Err(true)`: try again later; `Err(false)`: refused.
+    async fn open_thread(this: &SharedChat, thread_id: &str) -> Result<(), bool> {
+        let (api, body) = {
+            let c = this.borrow();
+            let opened = c
+                .thread
+                .as_ref()
+                .is_some_and(|t| t.thread_id == thread_id && t.opened);
+            if opened {
+                return Ok(());
+            }
+            let body = NewThread {
+                thread_id: thread_id.to_owned(),
+                site: c.site.clone(),
+                language: c.lang.code().to_owned(),
+                terms_revision: c.terms_revision.clone(),
+            };
+            (
+                c.api.clone(),
+                serde_json::to_string(&body).unwrap_or_default(),
+            )
+        };
+        match browser::send_json("POST", &format!("{api}/v1/threads"), &body).await {
+            Ok(200 | 201) => {
+                let mut c = this.borrow_mut();
+                if let Some(t) = c.thread.as_mut().filter(|t| t.thread_id == thread_id) {
+                    t.opened = true;
+                }
+                c.save_thread();
+                drop(c);
+                Self::connect(this);
+                Ok(())
+            }
+            Ok(status) if retryable(status) => Err(true),
+            Ok(status) => {
+                browser::warn(&format!(
+                    "Varco: the server refused to open the conversation ({status})."
+                ));
+                Err(false)
+            }
+            Err(_) => Err(true),
         }
     }
 
@@ -416,6 +518,7 @@ impl Chat {
             ("end", true),
             ("typing", false),
             ("delta", false),
+            ("queue", false),
         ] {
             let chat = this.clone();
             let thread_id = thread_id.clone();
@@ -439,7 +542,26 @@ impl Chat {
                         return;
                     }
                     let ended = matches!(event, ChatEvent::End);
+                    let operator_typing = matches!(
+                        event,
+                        ChatEvent::Typing {
+                            author: Author::Operator
+                        }
+                    );
                     let fresh = c.transcript.apply(id, event);
+                    if operator_typing {
+                        c.typing_seq = c.typing_seq.wrapping_add(1);
+                        let (seq, chat) = (c.typing_seq, chat.clone());
+                        browser::after(6_000, move || {
+                            let mut c = chat.borrow_mut();
+                            if c.typing_seq == seq && c.transcript.typing == Some(Author::Operator)
+                            {
+                                c.transcript.typing = None;
+                                drop(c);
+                                refresh();
+                            }
+                        });
+                    }
                     if fresh && !c.open && c.announce {
                         c.unread += 1;
                     }

@@ -8,8 +8,9 @@ use crate::chat::{self, Chat, SharedChat};
 use std::rc::Rc;
 use varco_core::chat::Line;
 use varco_core::markdown::{self, Block, Inline};
-use varco_core::texts::Key;
+use varco_core::texts::{Key, Texts};
 use varco_protocol::chat::{Author, ChatMessage};
+use varco_protocol::live::LiveState;
 use varco_protocol::navigation::Recommendation;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -134,11 +135,17 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     };
     let oninput = {
         let draft = draft.clone();
+        let chat = chat.clone();
         Callback::from(move |e: InputEvent| {
             let t: HtmlTextAreaElement = e.target_unchecked_into();
             draft.set(t.value());
+            Chat::typing(&chat);
         })
     };
+    let ended = c.transcript.ended();
+    let live_state = c.transcript.live_state();
+    // "Parla con un operatore" is offered until a person is asked for.
+    let can_hand_off = accepted && c.live_chat && !ended && !c.transcript.with_operator();
     // Enter sends, Shift+Enter starts a new line.
     let on_input_key = {
         let chat = chat.clone();
@@ -173,8 +180,13 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     <p class="muted">{ texts.get(Key::chat_gate_note) }</p>
                     <button type="button" ref={accept} class="btn btn-primary" onclick={on_accept}>{ texts.get(Key::chat_accept) }</button>
                 }
-                { suggestions(&chat, &c.suggestions, accepted && !c.transcript.ended(), texts.get(Key::chat_suggestions)) }
-                if accepted && c.books() { { booking_button(&chat, texts.get(Key::booking_start)) } }
+                { suggestions(&chat, &c.suggestions, accepted && !ended, texts.get(Key::chat_suggestions)) }
+                if accepted && (c.books() || can_hand_off) {
+                    <p class="actions">
+                        if c.books() { { booking_button(&chat, texts.get(Key::booking_start)) } }
+                        if can_hand_off { { handoff_button(&chat, texts.get(Key::live_start), c.handoff_busy) } }
+                    </p>
+                }
             </div>
         }
     };
@@ -190,8 +202,13 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                 } else {
                     html! {}
                 };
+                let last = Some(i) == last_assistant;
+                let offers_booking = last && c.books() && accepted && !ended
+                    && (message.topic.as_deref() == Some("appuntamenti")
+                        || message.live == Some(LiveState::Unavailable));
+                let offers_operator = last && can_hand_off && message.topic.as_deref() == Some("operatore");
                 html! { <div key={format!("e{event_id}")} class={classes!("msg", author_class(message.author))}>
-                    <span class="sr-only">{ author_name(message.author, &name, texts.get(Key::chat_you)) }{": "}</span>
+                    <span class="sr-only">{ author_name(message.author, &name, texts) }{": "}</span>
                     { render_markdown(&message.text, texts.get(Key::new_tab)) }
                     if !message.links.is_empty() {
                         <ul class="msg-links">{ for message.links.iter().filter_map(|l| {
@@ -200,8 +217,11 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                         }) }</ul>
                     }
                     { quick }
-                    if Some(i) == last_assistant && message.topic.as_deref() == Some("appuntamenti") && c.books() && accepted {
-                        { booking_button(&chat, texts.get(Key::booking_start)) }
+                    if offers_booking || offers_operator {
+                        <p class="actions">
+                            if offers_booking { { booking_button(&chat, texts.get(Key::booking_start)) } }
+                            if offers_operator { { handoff_button(&chat, texts.get(Key::live_start), c.handoff_busy) } }
+                        </p>
                     }
                 </div> }
             }
@@ -224,12 +244,20 @@ pub fn chat_widget(props: &ChatProps) -> Html {
             },
         }
     });
-    let ended = c.transcript.ended();
     let typing = c
         .transcript
         .typing
         .filter(|a| *a != Author::Visitor)
-        .map(|_| texts.fill(Key::chat_typing, &name));
+        .map(|a| match a {
+            Author::Operator => texts.get(Key::live_operator_typing).to_owned(),
+            _ => texts.fill(Key::chat_typing, &name),
+        });
+    let waiting = (live_state == Some(LiveState::Waiting) && !ended).then(|| {
+        match c.transcript.queue_position {
+            Some(p) => texts.fill(Key::live_waiting, &p.to_string()),
+            None => texts.get(Key::live_waiting_plain).to_owned(),
+        }
+    });
     html! {
         <section class={classes!("chat-panel", props.side)} role="dialog" aria-modal="false" aria-labelledby="varco-chat-title" {onkeydown}>
             <header class="chat-head">
@@ -261,6 +289,8 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     <div class="msg assistant streaming" aria-hidden="true">{ render_markdown(&c.transcript.streaming, texts.get(Key::new_tab)) }</div>
                 }
                 <p class="typing" role="status">{ typing.unwrap_or_default() }</p>
+                <p class="live-status" role="status">{ waiting.unwrap_or_default() }</p>
+                if c.handoff_failed { <p class="error" role="alert">{ texts.get(Key::live_failed) }</p> }
                 if c.offline { <p class="offline" role="status">{ texts.get(Key::chat_offline) }</p> }
             </div>
             <form class="chat-input" onsubmit={send}>
@@ -284,11 +314,22 @@ fn author_class(a: Author) -> &'static str {
     }
 }
 
-fn author_name<'a>(a: Author, assistant: &'a str, you: &'a str) -> &'a str {
+fn author_name<'a>(a: Author, assistant: &'a str, texts: &'a Texts) -> &'a str {
     match a {
-        Author::Visitor => you,
-        _ => assistant,
+        Author::Visitor => texts.get(Key::chat_you),
+        Author::Assistant => assistant,
+        Author::Operator => texts.get(Key::live_operator),
+        Author::System => texts.get(Key::live_notice),
     }
+}
+
+/// "Parla con un operatore".
+fn handoff_button(chat: &SharedChat, label: &str, busy: bool) -> Html {
+    let onclick = {
+        let chat = chat.clone();
+        Callback::from(move |_: MouseEvent| Chat::handoff(&chat))
+    };
+    html! { <button type="button" class="btn btn-outline handoff-start" aria-disabled={busy.then_some("true")} {onclick}>{ label }</button> }
 }
 
 fn quick_replies(chat: &SharedChat, message: &ChatMessage, label: &str) -> Html {
@@ -312,7 +353,7 @@ fn booking_button(chat: &SharedChat, label: &str) -> Html {
         let chat = chat.clone();
         Callback::from(move |_: MouseEvent| Chat::set_booking(&chat, Some(false)))
     };
-    html! { <p><button type="button" class="btn btn-primary booking-start" {onclick}>{ label }</button></p> }
+    html! { <button type="button" class="btn btn-primary booking-start" {onclick}>{ label }</button> }
 }
 
 /// "Potrebbe interessarti...": a topic is a quick reply once the terms are

@@ -1,0 +1,327 @@
+//! Live chat with a person (issue 6), end to end in headless Chromium: a
+//! visitor asks the assistant for an operator and waits in the queue; an
+//! operator logs in to the console in a second browser context, takes the
+//! conversation, and they talk both ways, typing signals included; the
+//! operator closes it. What is stored has the personal data masked.
+
+use serde_json::Value;
+use varco_e2e::{Chromium, Tab, TestServer};
+use varco_protocol::chat::ChatEvent;
+use varco_server::appointments::HoursConfig;
+use varco_server::storage::{Operator, Storage};
+
+const HOME: &str = "/demo-site/milomb/index.html";
+
+/// The Camera's server with a desk that answers around the clock (the test
+/// must not depend on the hour it runs at) and one operator.
+async fn server_with_operator() -> TestServer {
+    let server = TestServer::start_custom(
+        &[],
+        |config| {
+            for site in &mut config.sites {
+                if let Some(live) = site.live_chat.as_mut() {
+                    live.hours = vec![HoursConfig {
+                        days: ["lun", "mar", "mer", "gio", "ven", "sab", "dom"]
+                            .map(String::from)
+                            .to_vec(),
+                        open: "00:00".into(),
+                        close: "24:00".into(),
+                    }];
+                    live.closed_dates.clear();
+                }
+            }
+        },
+        |_| {},
+    )
+    .await
+    .unwrap();
+    let storage = Storage::open(&server.db_path).await.unwrap();
+    let hash = varco_server::operator::hash_password("una-password-lunga").unwrap();
+    let giulia = Operator {
+        username: "giulia".into(),
+        display_name: "Giulia".into(),
+        sites: vec!["milomb".into()],
+    };
+    storage
+        .upsert_operator(&giulia, &hash, "2026-11-23T09:00:00.000Z")
+        .await
+        .unwrap();
+    storage.close().await;
+    server
+}
+
+async fn wait_in_widget(tab: &Tab, condition: &str) {
+    tab.wait_for(
+        &format!("(() => {{ const shadow = document.querySelector('varco-widget').shadowRoot; return !!({condition}); }})()"),
+        20,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{condition}: {e}"));
+}
+
+async fn wait_in_console(tab: &Tab, condition: &str) {
+    tab.wait_for(&format!("!!({condition})"), 20)
+        .await
+        .unwrap_or_else(|e| panic!("{condition}: {e}"));
+}
+
+/// Types into the assistant's box and sends, as a visitor would.
+async fn visitor_says(tab: &Tab, text: &str) {
+    tab.in_widget("shadow.getElementById('varco-chat-input').focus()")
+        .await
+        .unwrap();
+    tab.type_text(text).await.unwrap();
+    tab.press("Invia").await.unwrap();
+}
+
+fn js_string(v: Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_talks_with_an_operator_who_takes_the_chat_in_the_console() {
+    let server = server_with_operator().await;
+    let chromium = Chromium::launch().await.unwrap();
+    let visitor = chromium.tab().await.unwrap();
+    let console = chromium.tab().await.unwrap();
+
+    // The visitor asks the assistant for a person.
+    visitor.open(&server.url(HOME)).await.unwrap();
+    visitor.press("Rifiuta tutti").await.unwrap();
+    visitor
+        .press("Apri l'assistente virtuale CamOn")
+        .await
+        .unwrap();
+    visitor.press("Accetto").await.unwrap();
+    visitor_says(&visitor, "Voglio parlare con una persona").await;
+    wait_in_widget(
+        &visitor,
+        "shadow.querySelector('.msg.assistant .handoff-start')",
+    )
+    .await;
+    visitor
+        .in_widget("shadow.querySelector('.msg.assistant .handoff-start').click()")
+        .await
+        .unwrap();
+
+    // The live chat's welcome links its own notice; the visitor sees their place.
+    wait_in_widget(
+        &visitor,
+        "shadow.querySelector('.live-status')?.textContent.includes('Posizione in coda: 1')",
+    )
+    .await;
+    let notice = visitor
+        .in_widget("[...shadow.querySelectorAll('.msg.system a')].map(a => a.getAttribute('href'))")
+        .await
+        .unwrap();
+    assert!(
+        notice
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h == "/demo-site/milomb/privacy-chat.html"),
+        "{notice}"
+    );
+    // Asked once: the offer is gone while waiting.
+    assert_eq!(
+        visitor
+            .in_widget("shadow.querySelectorAll('.handoff-start').length")
+            .await
+            .unwrap(),
+        0
+    );
+    let violations = visitor.axe_violations().await.unwrap();
+    assert_eq!(violations, serde_json::json!([]), "{violations:#}");
+
+    // The operator logs in, in another browser context.
+    console.goto(&server.url("/operator")).await.unwrap();
+    wait_in_console(&console, "document.getElementById('username')").await;
+    console
+        .eval("document.getElementById('username').focus()")
+        .await
+        .unwrap();
+    console.type_text("giulia").await.unwrap();
+    console
+        .eval("document.getElementById('password').focus()")
+        .await
+        .unwrap();
+    console.type_text("una-password-lunga").await.unwrap();
+    console
+        .eval("document.getElementById('login-submit').click()")
+        .await
+        .unwrap();
+    wait_in_console(
+        &console,
+        "document.querySelector('#waiting-list li[data-thread-id] button.take')",
+    )
+    .await;
+    let thread_id = js_string(
+        console
+            .eval("document.querySelector('#waiting-list li[data-thread-id]').dataset.threadId")
+            .await
+            .unwrap(),
+    );
+    let violations = console.axe_page_violations().await.unwrap();
+    assert_eq!(violations, serde_json::json!([]), "{violations:#}");
+
+    // Take: the conversation so far opens; the visitor is told who answers.
+    console
+        .eval("document.querySelector('#waiting-list button.take').click()")
+        .await
+        .unwrap();
+    wait_in_console(
+        &console,
+        "[...document.querySelectorAll('#messages .msg.visitor')].some(m => m.textContent.includes('Voglio parlare con una persona'))",
+    )
+    .await;
+    wait_in_widget(
+        &visitor,
+        "[...shadow.querySelectorAll('.msg.system')].some(m => m.textContent.includes('Ti risponde Giulia'))",
+    )
+    .await;
+    wait_in_widget(
+        &visitor,
+        "shadow.querySelector('.live-status')?.textContent === ''",
+    )
+    .await;
+
+    // The visitor types: the operator sees it, then reads the message as
+    // typed, codice fiscale included, while the chat is live.
+    visitor
+        .in_widget("shadow.getElementById('varco-chat-input').focus()")
+        .await
+        .unwrap();
+    visitor
+        .type_text("Il mio codice fiscale è RSSMRA85T10A562S: mi serve una visura")
+        .await
+        .unwrap();
+    wait_in_console(
+        &console,
+        "document.getElementById('visitor-typing')?.textContent.trim() !== ''",
+    )
+    .await;
+    visitor.press("Invia").await.unwrap();
+    wait_in_console(
+        &console,
+        "[...document.querySelectorAll('#messages .msg.visitor')].some(m => m.textContent.includes('RSSMRA85T10A562S'))",
+    )
+    .await;
+
+    // The operator answers, with markup that must stay text.
+    console
+        .eval("document.getElementById('reply').focus()")
+        .await
+        .unwrap();
+    console
+        .type_text("Buongiorno, <img src=x onerror=\"window.__xss=1\"> la aiuto io con la visura.")
+        .await
+        .unwrap();
+    wait_in_widget(
+        &visitor,
+        "shadow.querySelector('.typing')?.textContent.includes('operatore sta scrivendo')",
+    )
+    .await;
+    console
+        .eval("document.getElementById('send').click()")
+        .await
+        .unwrap();
+    wait_in_widget(
+        &visitor,
+        "[...shadow.querySelectorAll('.msg.operator')].some(m => m.textContent.includes('la aiuto io'))",
+    )
+    .await;
+    let operator_html = visitor
+        .in_widget("[...shadow.querySelectorAll('.msg.operator')].map(m => m.innerHTML).join('')")
+        .await
+        .unwrap();
+    assert!(
+        !js_string(operator_html.clone()).contains("<img"),
+        "{operator_html}"
+    );
+    assert_eq!(
+        visitor.eval("window.__xss ?? null").await.unwrap(),
+        Value::Null
+    );
+
+    // The operator closes: the visitor is told and the conversation ends.
+    console
+        .eval("document.getElementById('close-conversation').click()")
+        .await
+        .unwrap();
+    wait_in_console(
+        &console,
+        "document.getElementById('close-confirm')?.offsetParent",
+    )
+    .await;
+    console
+        .eval("document.getElementById('close-confirm').click()")
+        .await
+        .unwrap();
+    wait_in_widget(
+        &visitor,
+        "[...shadow.querySelectorAll('.msg.system')].some(m => m.textContent.includes('La conversazione è terminata'))",
+    )
+    .await;
+    assert_eq!(
+        visitor
+            .in_widget("shadow.getElementById('varco-chat-input').disabled")
+            .await
+            .unwrap(),
+        true
+    );
+    wait_in_console(
+        &console,
+        "document.getElementById('conversation-status')?.textContent.includes('terminata')",
+    )
+    .await;
+    wait_in_console(
+        &console,
+        "!document.querySelector('#waiting-list li[data-thread-id], #active-list li[data-thread-id]')",
+    )
+    .await;
+
+    // Stored: the codice fiscale is masked; the operator's text is there.
+    let storage = Storage::open(&server.db_path).await.unwrap();
+    let events = storage.events_after(&thread_id, 0).await.unwrap();
+    storage.close().await;
+    let texts: Vec<(String, String)> = events
+        .iter()
+        .filter_map(|(_, e)| match e {
+            ChatEvent::Message { message } => Some((
+                serde_json::to_value(message.author)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                message.text.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|(a, t)| a == "visitor" && t.contains("[codice fiscale]")),
+        "{texts:?}"
+    );
+    assert!(
+        !texts.iter().any(|(_, t)| t.contains("RSSMRA85T10A562S")),
+        "{texts:?}"
+    );
+    assert!(texts
+        .iter()
+        .any(|(a, t)| a == "operator" && t.contains("la aiuto io")));
+
+    for tab in [&visitor, &console] {
+        // The console's first question, "am I logged in?", is answered 401
+        // before the login, and Chromium logs every 4xx.
+        let errors: Vec<_> = tab
+            .errors()
+            .into_iter()
+            .filter(|e| !e.text.contains("favicon.ico"))
+            .filter(|e| !(e.text.contains("401") && e.text.contains("/operator/api/session")))
+            .collect();
+        assert!(errors.is_empty(), "{errors:?}");
+    }
+    server.stop().await.unwrap();
+}
