@@ -429,13 +429,9 @@ async fn console_events(
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut changes = state.hub.subscribe_console();
     let stream = async_stream::stream! {
-        loop {
-            match changes.recv().await {
-                Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                    yield Ok(Event::default().event("changed").data("{}"));
-                }
-                Err(broadcast::error::RecvError::Closed) => break,
-            }
+        // A lagging console only needs to know that something changed.
+        while let Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) = changes.recv().await {
+            yield Ok(Event::default().event("changed").data("{}"));
         }
     };
     Sse::new(stream).keep_alive(KeepAlive::default())

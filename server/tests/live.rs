@@ -425,6 +425,34 @@ async fn a_visitor_waits_in_the_queue_one_operator_takes_the_chat_and_they_talk_
     // The assistant stayed silent once a person was asked for.
     assert!(!messages(&replay).iter().any(|m| m["author"] == "assistant"));
 
+    // A console that lost its stream resumes after the last event it saw
+    // (the browser sends Last-Event-ID): nothing lost, nothing twice.
+    let seen = console
+        .events
+        .iter()
+        .filter(|(_, n, _)| n == "message")
+        .find(|(_, _, d)| d["message"]["live"] == "connected")
+        .and_then(|(id, _, _)| *id)
+        .unwrap();
+    let mut resumed = EventStream::new(
+        winner
+            .get(&format!("/operator/api/threads/{first}/events"))
+            .header("last-event-id", seen.to_string())
+            .send()
+            .await
+            .unwrap(),
+    );
+    resumed
+        .wait_for(|e| has_message(e, "operator", "la aiuto io"))
+        .await;
+    let ids: Vec<i64> = resumed.events.iter().filter_map(|(id, _, _)| *id).collect();
+    assert!(ids.iter().all(|id| *id > seen), "{ids:?}");
+    assert_eq!(
+        messages(&resumed.events).len(),
+        2,
+        "the visitor's message and the reply"
+    );
+
     // The operator closes: the visitor is told, the thread ends, the
     // conversation leaves the list.
     let r = winner

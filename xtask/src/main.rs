@@ -52,16 +52,59 @@ fn demo() -> Result<()> {
     env::step("building the server (release)");
     env::run(env::cargo().args(["build", "--release", "--package", "varco-server"]))?;
     let root = env::root();
+    let server = root.join("target/release/varco-server");
+    let password = demo_operator(&server)?;
     println!(
-        "\nVarco demo\n  landing page     http://127.0.0.1:8080/\n  Camera (milomb)  http://127.0.0.1:8080/demo-site/milomb/index.html\n  Comune           http://127.0.0.1:8080/demo-site/calvatone/index.html\n  API              http://127.0.0.1:8080/api/v1/sites/milomb\n  database         {}\nPress Ctrl-C to stop.\n",
+        "\nVarco demo\n  landing page     http://127.0.0.1:8080/\n  Camera (milomb)  http://127.0.0.1:8080/demo-site/milomb/index.html\n  Comune           http://127.0.0.1:8080/demo-site/calvatone/index.html\n  operator console http://127.0.0.1:8080/operator  (user \"operatore\", password {password})\n  API              http://127.0.0.1:8080/api/v1/sites/milomb\n  database         {}\nPress Ctrl-C to stop.\n",
         root.join("data/varco.db").display()
     );
-    let server = root.join("target/release/varco-server");
     env::run(std::process::Command::new(server).current_dir(&root).args([
         "--config",
         "server/varco.toml",
         "serve",
     ]))
+}
+
+/// The demo's operator, "operatore", created at the first run with a random
+/// password kept in `data/demo-operator.txt` (readable by its owner only)
+/// so that later runs can print it.
+fn demo_operator(server: &std::path::Path) -> Result<String> {
+    use std::io::{Read, Write};
+    let root = env::root();
+    let file = root.join("data/demo-operator.txt");
+    if let Ok(password) = std::fs::read_to_string(&file) {
+        return Ok(password.trim().to_owned());
+    }
+    let mut random = [0u8; 12];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut random)?;
+    let password: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let mut child = std::process::Command::new(server)
+        .current_dir(&root)
+        .args([
+            "--config",
+            "server/varco.toml",
+            "operator",
+            "add",
+            "operatore",
+            "--name",
+            "Operatore demo",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()?;
+    if let Some(mut stdin) = child.stdin.take() {
+        writeln!(stdin, "{password}")?;
+    }
+    if !child.wait()?.success() {
+        bail!("creating the demo operator failed");
+    }
+    std::fs::create_dir_all(root.join("data"))?;
+    std::fs::write(&file, &password)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(password)
 }
 
 /// `cargo xtask bench [--site S] [--questions FILE] [--misses]`
