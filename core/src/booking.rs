@@ -539,6 +539,85 @@ impl fmt::Display for Date {
 }
 
 /// Gregorian leap years: every fourth, except centuries not divisible by 400.
+const WEEKDAYS_IT: [&str; 7] = [
+    "lunedì",
+    "martedì",
+    "mercoledì",
+    "giovedì",
+    "venerdì",
+    "sabato",
+    "domenica",
+];
+const WEEKDAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+const MONTHS_IT: [&str; 12] = [
+    "gennaio",
+    "febbraio",
+    "marzo",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "agosto",
+    "settembre",
+    "ottobre",
+    "novembre",
+    "dicembre",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// The name of a weekday (0 = Monday): "lunedì", "Monday".
+pub fn weekday_name(weekday: u8, lang: Lang) -> &'static str {
+    let i = usize::from(weekday.min(6));
+    match lang {
+        Lang::It => WEEKDAYS_IT[i],
+        Lang::En => WEEKDAYS_EN[i],
+    }
+}
+
+impl Date {
+    /// "lunedì 24 novembre 2026", "Monday, 24 November 2026".
+    pub fn long(self, lang: Lang) -> String {
+        let (w, m) = (self.weekday(), usize::from(self.month.clamp(1, 12) - 1));
+        match lang {
+            Lang::It => format!(
+                "{} {} {} {}",
+                weekday_name(w, lang),
+                self.day,
+                MONTHS_IT[m],
+                self.year
+            ),
+            Lang::En => format!(
+                "{}, {} {} {}",
+                weekday_name(w, lang),
+                self.day,
+                MONTHS_EN[m],
+                self.year
+            ),
+        }
+    }
+}
+
 pub fn is_leap_year(year: i32) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }

@@ -2,7 +2,7 @@
 //! told at each step of the hand-off. The server stores these texts as the
 //! thread's system messages, in the thread's language.
 
-use crate::booking::{format_hhmm, rome_local, Date};
+use crate::booking::{format_hhmm, rome_local, weekday_name, Date};
 use crate::lang::Lang;
 
 /// When operators answer the live chat, Italian time.
@@ -66,31 +66,8 @@ fn short_time(minute: u16) -> String {
     s.strip_prefix('0').map(str::to_owned).unwrap_or(s)
 }
 
-const DAYS_IT: [&str; 7] = [
-    "lunedì",
-    "martedì",
-    "mercoledì",
-    "giovedì",
-    "venerdì",
-    "sabato",
-    "domenica",
-];
-const DAYS_EN: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-
 fn day_list(days: &[u8], lang: Lang) -> String {
-    let names = match lang {
-        Lang::It => &DAYS_IT,
-        Lang::En => &DAYS_EN,
-    };
-    let name = |d: u8| names[usize::from(d.min(6))];
+    let name = |d: u8| weekday_name(d, lang);
     let consecutive = days.windows(2).all(|w| w[1] == w[0] + 1);
     if days.len() >= 3 && consecutive {
         let (first, last) = (days[0], days[days.len() - 1]);

@@ -340,21 +340,7 @@ pub async fn post_message(
     JsonBody(msg): JsonBody<NewMessage>,
 ) -> Result<(StatusCode, Json<MessageReceipt>), Failure> {
     let thread = thread_for(&state, &thread_id, &headers).await?;
-    if !is_uuid_v4(&msg.client_message_id) {
-        return Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_client_message_id",
-            "client_message_id must be a UUID v4",
-        ));
-    }
-    let text = msg.text.trim();
-    if text.is_empty() || text.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(Failure::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_text",
-            format!("text must be 1 to {MAX_MESSAGE_CHARS} characters"),
-        ));
-    }
+    let text = checked_message(&msg.client_message_id, &msg.text)?;
     if thread.ended_at.is_some() {
         return Err(Failure::new(
             StatusCode::CONFLICT,
@@ -435,6 +421,30 @@ pub async fn post_message(
             duplicate,
         }),
     ))
+}
+
+/// A message's text, trimmed, if it and its `client_message_id` are valid
+/// (visitor and operator messages alike).
+pub(crate) fn checked_message<'a>(
+    client_message_id: &str,
+    text: &'a str,
+) -> Result<&'a str, Failure> {
+    if !is_uuid_v4(client_message_id) {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_client_message_id",
+            "client_message_id must be a UUID v4",
+        ));
+    }
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_text",
+            format!("text must be 1 to {MAX_MESSAGE_CHARS} characters"),
+        ));
+    }
+    Ok(text)
 }
 
 /// The per-client limit on messages (and hand-off requests).

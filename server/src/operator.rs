@@ -16,7 +16,9 @@
 //!   with `textContent`, never as HTML.
 
 use crate::api::{now_ms, Failure, JsonBody};
-use crate::chat::{event_stream, finish_thread, resume_after, storage_failure, EventsQuery};
+use crate::chat::{
+    checked_message, event_stream, finish_thread, resume_after, storage_failure, EventsQuery,
+};
 use crate::live::{announce_queue, append_and_publish, state_message};
 use crate::startup::AppState;
 use crate::storage::{OpenLiveChat, Session, Take};
@@ -38,7 +40,7 @@ use tokio::sync::broadcast;
 use varco_core::consent::{is_uuid_v4, rfc3339_utc};
 use varco_core::lang::Lang;
 use varco_core::live as texts;
-use varco_protocol::chat::{Author, ChatEvent, ChatMessage, MessageReceipt, MAX_MESSAGE_CHARS};
+use varco_protocol::chat::{Author, ChatEvent, ChatMessage, MessageReceipt};
 use varco_protocol::live::{
     Conversation, ConversationState, Conversations, Login, OperatorMessage, OperatorSession,
     OperatorSite,
@@ -562,21 +564,7 @@ async fn post_message(
     JsonBody(msg): JsonBody<OperatorMessage>,
 ) -> Result<(StatusCode, Json<MessageReceipt>), Failure> {
     my_chat(&state, &auth, &thread_id).await?;
-    if !is_uuid_v4(&msg.client_message_id) {
-        return Err(Failure::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_client_message_id",
-            "client_message_id must be a UUID v4",
-        ));
-    }
-    let text = msg.text.trim();
-    if text.is_empty() || text.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(Failure::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_text",
-            format!("text must be 1 to {MAX_MESSAGE_CHARS} characters"),
-        ));
-    }
+    let text = checked_message(&msg.client_message_id, &msg.text)?;
     let message = ChatMessage {
         author: Author::Operator,
         text: text.to_owned(),

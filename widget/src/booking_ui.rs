@@ -243,60 +243,7 @@ fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a FieldError
 
 /// "lunedì 24 novembre 2026".
 fn long_date(date: &str, texts: &Texts) -> String {
-    const GIORNI: [&str; 7] = [
-        "lunedì",
-        "martedì",
-        "mercoledì",
-        "giovedì",
-        "venerdì",
-        "sabato",
-        "domenica",
-    ];
-    const MESI: [&str; 12] = [
-        "gennaio",
-        "febbraio",
-        "marzo",
-        "aprile",
-        "maggio",
-        "giugno",
-        "luglio",
-        "agosto",
-        "settembre",
-        "ottobre",
-        "novembre",
-        "dicembre",
-    ];
-    const DAYS: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let Some(d) = Date::parse(date) else {
-        return date.to_owned();
-    };
-    let (w, m) = (d.weekday() as usize, d.month as usize - 1);
-    match texts.lang() {
-        varco_core::lang::Lang::It => format!("{} {} {} {}", GIORNI[w], d.day, MESI[m], d.year),
-        varco_core::lang::Lang::En => format!("{}, {} {} {}", DAYS[w], d.day, MONTHS[m], d.year),
-    }
+    Date::parse(date).map_or_else(|| date.to_owned(), |d| d.long(texts.lang()))
 }
 
 fn select_value(e: &Event) -> String {
