@@ -235,6 +235,20 @@ pub fn demo_site_vendor() -> Result<()> {
     Ok(())
 }
 
+/// The widget's peers for `cargo xtask bench`, at the exact versions in
+/// bench/package.json (npm ci in bench/).
+pub fn bench_peers() -> Result<()> {
+    let dir = root().join("bench");
+    if !dir.join("node_modules").exists() {
+        step("installing the benchmark's peers (npm ci in bench/)");
+        run(Command::new("npm")
+            .current_dir(&dir)
+            .args(["ci", "--no-audit", "--no-fund"]))
+        .context("npm ci failed in bench/; run it there by hand to see why")?;
+    }
+    Ok(())
+}
+
 /// npm packages the end-to-end tests inject into pages (axe-core).
 pub fn test_tools() -> Result<()> {
     let dir = root().join("tests");

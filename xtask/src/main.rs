@@ -7,8 +7,10 @@
 //! Each step says what it does; a prerequisite that cannot be installed stops
 //! the task with one message naming the command to run by hand.
 
+mod bench_server;
 mod dist;
 mod env;
+mod wasm_sizes;
 
 use anyhow::{bail, Result};
 use std::process::ExitCode;
@@ -41,7 +43,7 @@ fn main() -> ExitCode {
 
 fn print_help() {
     println!(
-        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  bench  score the assistant on the labelled questions (top-1 topic accuracy, out-of-scope\n         precision and recall, time per answer) and print the widget's sizes;\n         `cargo xtask bench --site milomb --questions FILE` scores another question set"
+        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         the server under load (wrk), the answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|server|answers|size, --site S, --questions FILE, --misses"
     );
 }
 
@@ -107,20 +109,25 @@ fn demo_operator(server: &std::path::Path) -> Result<String> {
     Ok(password)
 }
 
-/// `cargo xtask bench [--site S] [--questions FILE] [--misses]`
+/// `cargo xtask bench [--runs N] [--soak] [--secs S] [--only widget|server|answers|size]
+/// [--site S] [--questions FILE] [--misses]`: every benchmark in one go,
+/// tables on the terminal and JSON under `target/bench/`. It reports; it
+/// never fails on a number.
 fn bench(args: &[String]) -> Result<()> {
     let root = env::root();
     let mut sites = vec!["milomb".to_owned(), "calvatone".to_owned()];
     let mut extra: Vec<String> = Vec::new();
+    let (mut runs, mut secs, mut soak, mut only) = ("15".to_owned(), 10u64, false, None::<String>);
     let mut i = 0;
     while i < args.len() {
-        match args[i].as_str() {
-            "--site" if i + 1 < args.len() => {
-                sites = vec![args[i + 1].clone()];
+        let value = args.get(i + 1).cloned();
+        match (args[i].as_str(), value) {
+            ("--site", Some(v)) => {
+                sites = vec![v];
                 i += 1;
             }
-            "--questions" if i + 1 < args.len() => {
-                let path = std::path::Path::new(&args[i + 1]);
+            ("--questions", Some(v)) => {
+                let path = std::path::Path::new(&v);
                 let path = if path.is_absolute() {
                     path.to_owned()
                 } else {
@@ -129,43 +136,83 @@ fn bench(args: &[String]) -> Result<()> {
                 extra.extend(["--questions".to_owned(), path.display().to_string()]);
                 i += 1;
             }
-            "--misses" => extra.push("--misses".to_owned()),
-            other => {
-                bail!("unknown bench option {other:?} (use --site S, --questions FILE, --misses)")
+            ("--runs", Some(v)) => {
+                runs = v;
+                i += 1;
             }
+            ("--secs", Some(v)) => {
+                secs = v.parse().map_err(|_| anyhow::anyhow!("--secs takes a number of seconds"))?;
+                i += 1;
+            }
+            ("--only", Some(v)) => {
+                only = Some(v);
+                i += 1;
+            }
+            ("--misses", _) => extra.push("--misses".to_owned()),
+            ("--soak", _) => soak = true,
+            (other, _) => bail!(
+                "unknown bench option {other:?} (use --runs N, --soak, --secs S, --only widget|server|answers|size, --site S, --questions FILE, --misses)"
+            ),
         }
         i += 1;
     }
-    // Optimised, as the server runs in production: the time per answer is
-    // part of the report.
+    let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    let out = root.join("target/bench");
+    std::fs::create_dir_all(&out)?;
+
+    // Optimised, as the server runs in production.
     env::step("building varco-server (release)");
-    let mut cmd = env::cargo();
-    cmd.current_dir(&root)
-        .args(["build", "--release", "--package", "varco-server"]);
-    env::run(&mut cmd)?;
-    env::step("the assistant on the labelled questions");
-    for site in &sites {
-        let mut cmd = std::process::Command::new(root.join("target/release/varco-server"));
-        cmd.current_dir(&root)
-            .args([
-                "--config",
-                "server/varco.toml",
-                "kb",
-                "bench",
-                "--site",
-                site,
-            ])
-            .args(&extra);
-        env::run(&mut cmd)?;
-    }
-    let sizes = root.join("pkg/sizes.json");
-    match std::fs::read_to_string(&sizes) {
-        Ok(text) => {
-            env::step("the widget's size (from the last `cargo xtask dist`)");
-            println!("{text}");
+    env::run(env::cargo().current_dir(&root).args(["build", "--release", "--package", "varco-server"]))?;
+
+    if wanted("answers") {
+        env::step("the assistant on the labelled questions");
+        for site in &sites {
+            let server = root.join("target/release/varco-server");
+            let base = ["--config", "server/varco.toml", "kb", "bench", "--site", site];
+            env::run(std::process::Command::new(&server).current_dir(&root).args(base).args(&extra))?;
+            let json = std::process::Command::new(&server)
+                .current_dir(&root)
+                .args(base)
+                .args(&extra)
+                .arg("--json")
+                .output()?;
+            std::fs::write(out.join(format!("answers-{site}.json")), json.stdout)?;
         }
-        Err(_) => println!("\n(no pkg/sizes.json: run `cargo xtask dist` for the widget's sizes)"),
     }
+
+    if wanted("server") {
+        let report = bench_server::run(&root, secs, soak)?;
+        bench_server::print(&report);
+        std::fs::write(out.join("server.json"), bench_server::to_json(&report))?;
+    }
+
+    if wanted("widget") || wanted("size") {
+        dist::dist()?;
+        env::demo_site_vendor()?;
+    }
+    if wanted("widget") {
+        env::ensure_chromium()?;
+        env::bench_peers()?;
+        env::step("the widget beside its peers, in headless Chromium (fresh context per run, round-robin)");
+        env::run(env::cargo().current_dir(&root).args([
+            "run",
+            "--release",
+            "--package",
+            "varco-e2e",
+            "--bin",
+            "varco_bench_widget",
+            "--",
+            "--runs",
+            &runs,
+        ]))?;
+    }
+    if wanted("size") {
+        env::step("where the widget's WebAssembly spends its bytes");
+        let report = wasm_sizes::analyse(&root.join("target/wasm-bindgen/varco_bg.wasm"))?;
+        wasm_sizes::print(&report, 25);
+    }
+    println!("
+JSON reports in {}", out.display());
     Ok(())
 }
 

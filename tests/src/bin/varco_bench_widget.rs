@@ -1,0 +1,1204 @@
+//! The widget benchmark: Varco beside three consent tools and the host page
+//! alone, in headless Chromium, on the demo's Bootstrap Italia page
+//! (`demo-site/milomb/index.html`).
+//!
+//! ```sh
+//! cargo run --release -p varco-e2e --bin varco_bench_widget -- --runs 15
+//! ```
+//!
+//! Prerequisites: `pkg/` built (`cargo xtask dist`), Debian's `chromium`,
+//! and npm for the two installs this binary does itself when they are
+//! missing (`npm ci` in `demo-site/` for Bootstrap Italia, `npm ci` in
+//! `bench/` for the peers).
+//!
+//! What it measures, per run, in a fresh browser context (empty cache and
+//! storage, so every run is a first visit):
+//!
+//! - time to banner: measured in the page by an init script (a
+//!   MutationObserver on the document and on every open shadow root, then a
+//!   requestAnimationFrame check); the `performance.now()` of the first frame
+//!   in which the banner is connected, has a box in the viewport and is not
+//!   hidden by `display`, `visibility` or opacity;
+//! - total blocking time: the sum of (duration − 50 ms) over the page's long
+//!   tasks, until 2 s after the later of the load event and the banner;
+//! - cumulative layout shift over the same window (shifts without recent
+//!   input);
+//! - memory after a forced GC: the JS heap in use (`Runtime.getHeapUsage`)
+//!   plus the linear memory of every WebAssembly instance the page created;
+//! - the bytes each contender's requests transferred (resource timing).
+//!
+//! Contenders take turns (round-robin, the starting one rotating each
+//! round), first at full CPU speed, then with the CPU throttled 4×. One
+//! warm-up round per phase is run and left out of the summaries. Results go
+//! to the terminal (two tables) and, raw samples included, to
+//! `target/bench/widget.json`. A benchmark, not a test: it never fails on a
+//! number; it exits non-zero only when it cannot run at all.
+
+use anyhow::{anyhow, bail, Context, Result};
+use chromiumoxide::cdp::browser_protocol::emulation::SetCpuThrottlingRateParams;
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
+use chromiumoxide::cdp::js_protocol::heap_profiler::CollectGarbageParams;
+use chromiumoxide::cdp::js_protocol::runtime::{
+    EvaluateParams, EventExceptionThrown, GetHeapUsageParams,
+};
+use chromiumoxide::Page;
+use futures::StreamExt;
+use serde::Serialize;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use varco_e2e::{root, Chromium, TestServer};
+
+/// How long measurement goes on after the later of the load event and the
+/// banner: long tasks and layout shifts that follow the banner (a tool
+/// finishing its set-up, fonts) belong to the contender.
+const SETTLE_MS: u64 = 2000;
+
+/// How long to wait for a banner at full speed; multiplied by the CPU
+/// slowdown (capped so that the DevTools request timeout is never hit).
+const BANNER_TIMEOUT_MS: u64 = 15_000;
+const BANNER_TIMEOUT_MAX_MS: u64 = 60_000;
+
+/// A long task blocks the main thread for its duration beyond this.
+const LONG_TASK_BUDGET_MS: f64 = 50.0;
+
+/// The demo page every contender is measured on.
+const HOST_PAGE: &str = "demo-site/milomb/index.html";
+
+/// Where the peers' files are served: under the same route as Varco's own
+/// files (`/varco/`), so that every contender's files get the same headers
+/// and the same precompressed brotli/gzip responses from the same server.
+const PEERS_URL: &str = "/varco/peers";
+
+/// One of the consent tools Varco is compared with, installed from npm in
+/// `bench/` at an exact version.
+struct Peer {
+    key: &'static str,
+    package: &'static str,
+    version: &'static str,
+    /// The files the tool loads, relative to its npm package.
+    files: &'static [&'static str],
+    /// CSS selector of its first-visit banner.
+    banner: &'static str,
+}
+
+const PEERS: [Peer; 3] = [
+    Peer {
+        key: "cookieconsent",
+        package: "vanilla-cookieconsent",
+        version: "3.1.0",
+        files: &["dist/cookieconsent.umd.js", "dist/cookieconsent.css"],
+        banner: "#cc-main .cm",
+    },
+    Peer {
+        key: "klaro",
+        package: "klaro",
+        version: "0.7.22",
+        // The default build: styles and translations included.
+        files: &["dist/klaro.js"],
+        banner: "#klaro .cookie-notice",
+    },
+    Peer {
+        key: "tarteaucitron",
+        package: "tarteaucitronjs",
+        version: "1.34.0",
+        // Loading the minified entry point makes tarteaucitron load the
+        // minified services, language file and stylesheet too, as from its
+        // CDN.
+        files: &[
+            "tarteaucitron.min.js",
+            "tarteaucitron.services.min.js",
+            "lang/tarteaucitron.it.min.js",
+            "css/tarteaucitron.min.css",
+        ],
+        banner: "#tarteaucitronAlertBig",
+    },
+];
+
+/// The contender's key for the host page without any consent tool.
+const PAGE_ALONE: &str = "page-alone";
+
+/// Something measured: a consent tool on the host page, or the page alone.
+#[derive(Debug, Clone, Serialize)]
+struct Contender {
+    key: String,
+    name: String,
+    /// URL path of its host page.
+    page: String,
+    /// CSS selector of its banner, looked for in the document and in every
+    /// open shadow root; `None` for the page alone.
+    banner: Option<String>,
+    /// URL path prefixes of the requests that are the contender's.
+    request_prefixes: Vec<String>,
+    /// Its own files, as loaded, with their sizes on disk.
+    files: Vec<FileSize>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct FileSize {
+    url: String,
+    path: String,
+    raw: u64,
+    gzip: u64,
+    brotli: u64,
+}
+
+/// One page load.
+#[derive(Debug, Clone, Serialize, Default)]
+struct Sample {
+    contender: String,
+    phase: String,
+    /// 0 is the warm-up round, left out of the summaries.
+    round: usize,
+    warmup: bool,
+    /// Why the run produced no numbers, if it did not.
+    error: Option<String>,
+    /// From navigation start, ms.
+    banner_ms: Option<f64>,
+    /// When the banner element was first found in the DOM, visible or not.
+    banner_in_dom_ms: Option<f64>,
+    dom_content_loaded_ms: Option<f64>,
+    load_ms: Option<f64>,
+    first_contentful_paint_ms: Option<f64>,
+    /// Until when long tasks and layout shifts were collected.
+    observed_until_ms: Option<f64>,
+    total_blocking_time_ms: f64,
+    /// (start ms, duration ms) of every long task.
+    long_tasks: Vec<(f64, f64)>,
+    cumulative_layout_shift: f64,
+    layout_shift_count: u64,
+    /// `Runtime.getHeapUsage` after `HeapProfiler.collectGarbage`.
+    js_heap_used_bytes: Option<f64>,
+    embedder_heap_used_bytes: Option<f64>,
+    backing_storage_bytes: Option<f64>,
+    wasm_instances: u64,
+    /// Linear memory of the page's WebAssembly instances; `None` when the
+    /// contender loaded a `.wasm` but no instance could be reached.
+    wasm_memory_bytes: Option<f64>,
+    /// Resource timing `transferSize` of the contender's requests.
+    transferred_bytes: f64,
+    requests: Vec<RequestTiming>,
+    /// Uncaught exceptions and instrumentation notes.
+    page_errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct RequestTiming {
+    path: String,
+    status: Option<u64>,
+    transfer: f64,
+    encoded: f64,
+    decoded: f64,
+    start_ms: f64,
+    end_ms: f64,
+}
+
+struct Phase {
+    name: &'static str,
+    title: &'static str,
+    cpu_slowdown: f64,
+}
+
+const PHASES: [Phase; 2] = [
+    Phase {
+        name: "unthrottled",
+        title: "Unthrottled CPU",
+        cpu_slowdown: 1.0,
+    },
+    Phase {
+        name: "cpu-4x",
+        title: "CPU throttled 4x",
+        cpu_slowdown: 4.0,
+    },
+];
+
+struct Options {
+    runs: usize,
+    warmup_rounds: usize,
+    out: PathBuf,
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1).collect()) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("varco_bench_widget: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(run(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("varco_bench_widget: could not run: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_args(args: Vec<String>) -> Result<Options> {
+    let mut options = Options {
+        runs: 15,
+        warmup_rounds: 1,
+        out: root().join("target/bench/widget.json"),
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| {
+            args.next()
+                .ok_or_else(|| anyhow!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--runs" => {
+                options.runs = value("--runs")?
+                    .parse()
+                    .context("--runs takes a number")?;
+                if options.runs == 0 {
+                    bail!("--runs must be at least 1");
+                }
+            }
+            "--warmup" => {
+                options.warmup_rounds = value("--warmup")?
+                    .parse()
+                    .context("--warmup takes a number")?;
+            }
+            "--out" => options.out = PathBuf::from(value("--out")?),
+            "-h" | "--help" => {
+                println!(
+                    "varco_bench_widget [--runs N (15)] [--warmup ROUNDS (1)] [--out FILE (target/bench/widget.json)]"
+                );
+                std::process::exit(0);
+            }
+            other => bail!("unknown option {other:?} (use --runs N, --warmup ROUNDS, --out FILE)"),
+        }
+    }
+    Ok(options)
+}
+
+async fn run(options: Options) -> Result<()> {
+    ensure_demo_vendor()?;
+    ensure_peers()?;
+
+    let served = tempfile::tempdir()?;
+    let contenders = build_served_tree(served.path())?;
+
+    let tree = served.path().to_owned();
+    let server = TestServer::start_with(&[], move |config| {
+        config.server.static_root = Some(tree);
+    })
+    .await
+    .context("starting varco-server")?;
+    let mut chromium = Chromium::launch().await?;
+    let browser_version = chromium.browser.version().await?.product;
+    eprintln!(
+        "{browser_version}, {} runs per contender per phase (+{} warm-up round), server {}",
+        options.runs, options.warmup_rounds, server.base
+    );
+
+    let mut samples: Vec<Sample> = Vec::new();
+    for phase in &PHASES {
+        let rounds = options.warmup_rounds + options.runs;
+        for round in 0..rounds {
+            let warmup = round < options.warmup_rounds;
+            // Round-robin, the first contender rotating: no contender always
+            // follows the same one.
+            let start = round % contenders.len();
+            let order = contenders[start..].iter().chain(&contenders[..start]);
+            let mut line = format!(
+                "{} {}: ",
+                phase.name,
+                if warmup {
+                    "warm-up".to_owned()
+                } else {
+                    format!("round {}/{}", round + 1 - options.warmup_rounds, options.runs)
+                }
+            );
+            for contender in order {
+                let mut sample = measure(&chromium, &server, contender, phase).await;
+                sample.round = if warmup { 0 } else { round + 1 - options.warmup_rounds };
+                sample.warmup = warmup;
+                line.push_str(&format!(
+                    "{} {}  ",
+                    contender.key,
+                    match (&sample.error, sample.banner_ms) {
+                        (Some(_), _) => "error".to_owned(),
+                        (None, Some(ms)) => format!("{ms:.0}ms"),
+                        (None, None) if contender.banner.is_none() => "ok".to_owned(),
+                        (None, None) => "no banner".to_owned(),
+                    }
+                ));
+                let failed = sample.error.is_some();
+                if let Some(e) = &sample.error {
+                    eprintln!("  {} failed: {e}", contender.key);
+                }
+                samples.push(sample);
+                // A crashed browser would fail every later run: start
+                // another one.
+                if failed && chromium.browser.version().await.is_err() {
+                    eprintln!("  Chromium stopped answering; launching it again");
+                    chromium = Chromium::launch().await?;
+                }
+            }
+            eprintln!("{}", line.trim_end());
+        }
+    }
+    let _ = chromium.browser.close().await;
+    let _ = chromium.browser.wait().await;
+    let _ = server.stop().await;
+
+    let mut report_phases = Vec::new();
+    for phase in &PHASES {
+        let summaries = summarise(&contenders, &samples, phase.name);
+        print_table(phase, options.runs, &contenders, &summaries);
+        report_phases.push(json!({
+            "name": phase.name,
+            "cpu_slowdown": phase.cpu_slowdown,
+            "summary": summaries,
+        }));
+    }
+    let notes = loaded_file_notes(&contenders, &samples);
+    for note in &notes {
+        println!("note: {note}");
+    }
+
+    let report = json!({
+        "benchmark": "widget",
+        "host_page": HOST_PAGE,
+        "browser": browser_version,
+        "runs_per_phase": options.runs,
+        "warmup_rounds_per_phase": options.warmup_rounds,
+        "settle_ms": SETTLE_MS,
+        "method": {
+            "order": "round-robin, the first contender rotating each round; a fresh browser context (empty cache and storage) per run",
+            "banner_ms": "performance.now() (from navigation start) in the requestAnimationFrame callback that first finds the banner connected, with a non-empty box inside the viewport, display not none, visibility visible and no zero opacity up the (shadow-including) ancestors; checks are scheduled by a MutationObserver on the document and on every open shadow root (Element.prototype.attachShadow is wrapped by the init script)",
+            "total_blocking_time_ms": "sum of (duration - 50 ms) over PerformanceObserver 'longtask' entries, from navigation start until settle_ms after the later of the load event and the banner",
+            "cumulative_layout_shift": "sum of PerformanceObserver 'layout-shift' values without hadRecentInput, same window",
+            "memory": "after HeapProfiler.collectGarbage: Runtime.getHeapUsage usedSize plus the byteLength of every exported WebAssembly.Memory of the instances created through WebAssembly.instantiate/instantiateStreaming (wrapped by the init script)",
+            "added": "a contender's median minus the page alone's median, in the same phase",
+            "bytes_on_disk": "the contender's own files as loaded; gzip -9 (flate2) and brotli quality 11, window 22 (brotli crate), as `cargo xtask dist`",
+            "transferred_bytes": "resource timing transferSize of the contender's requests (files and, for Varco, its API); files are served precompressed when the browser accepts the encoding",
+            "percentiles": "median: middle value (mean of the two middle ones for an even count); p90: nearest rank",
+        },
+        "contenders": contenders,
+        "phases": report_phases,
+        "notes": notes,
+        "samples": samples,
+    });
+    if let Some(dir) = options.out.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&options.out, serde_json::to_string_pretty(&report)?)
+        .with_context(|| format!("writing {}", options.out.display()))?;
+    println!("\nraw samples and summaries: {}", options.out.display());
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// What is served
+
+/// Bootstrap Italia under `demo-site/vendor/`, as `cargo xtask demo` and
+/// `cargo xtask test` install it (xtask's `env::demo_site_vendor`).
+fn ensure_demo_vendor() -> Result<()> {
+    let site = root().join("demo-site");
+    let dist = site.join("node_modules/bootstrap-italia/dist");
+    if !dist.join("css/bootstrap-italia.min.css").exists() {
+        eprintln!("installing the demo site's front-end packages (npm ci in demo-site/)");
+        npm_ci(&site)?;
+    }
+    let vendor = site.join("vendor/bootstrap-italia");
+    if !vendor.join("css/bootstrap-italia.min.css").exists() {
+        eprintln!("copying Bootstrap Italia to demo-site/vendor/");
+        for sub in ["css", "js", "svg", "fonts"] {
+            copy_dir(&dist.join(sub), &vendor.join(sub))?;
+        }
+    }
+    Ok(())
+}
+
+/// The peers at the exact versions of `bench/package.json`.
+fn ensure_peers() -> Result<()> {
+    let bench = root().join("bench");
+    if !bench.join("node_modules").exists() {
+        eprintln!("installing the benchmark's peers (npm ci in bench/)");
+        npm_ci(&bench)?;
+    }
+    for peer in &PEERS {
+        let manifest = bench.join("node_modules").join(peer.package).join("package.json");
+        let text = std::fs::read_to_string(&manifest).with_context(|| {
+            format!("{} is missing: run `npm ci` in bench/", manifest.display())
+        })?;
+        let version = serde_json::from_str::<Value>(&text)?["version"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if version != peer.version {
+            bail!(
+                "bench/node_modules has {} {version}, the benchmark wants {}: run `npm ci` in bench/",
+                peer.package,
+                peer.version
+            );
+        }
+    }
+    Ok(())
+}
+
+fn npm_ci(dir: &Path) -> Result<()> {
+    let status = Command::new("npm")
+        .current_dir(dir)
+        .args(["ci", "--no-audit", "--no-fund"])
+        .status()
+        .context("npm is missing; install Node.js and npm")?;
+    if !status.success() {
+        bail!("npm ci failed in {}; run it there by hand to see why", dir.display());
+    }
+    Ok(())
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Lays out the server's static root in `tree`: the repository's `pkg/`,
+/// `demo-site/` and `index.html` as symbolic links (so Varco's page and
+/// files are the real ones, as the demo serves them), plus:
+///
+/// - `pkg/peers/<key>/…`: copies of each peer's files with their `.gz` and
+///   `.br`, served as `/varco/peers/<key>/…` like Varco's own;
+/// - `demo-site/milomb/bench-<key>.html`: the host page with Varco's tag
+///   and configuration block swapped for a peer's fragment
+///   (`bench/contenders/<key>.html`), or removed for the page alone; in the
+///   same directory as the real page, so relative URLs resolve alike.
+///
+/// Returns the contenders, the page alone first.
+fn build_served_tree(tree: &Path) -> Result<Vec<Contender>> {
+    let repo = root();
+    let pkg = tree.join("pkg");
+    let demo = tree.join("demo-site");
+    let milomb = demo.join("milomb");
+    link_entries(&repo.join("pkg"), &pkg)?;
+    link_entries(&repo.join("demo-site"), &demo)?;
+    // `milomb` must be a real directory to hold the generated pages.
+    std::fs::remove_file(&milomb)?;
+    link_entries(&repo.join("demo-site/milomb"), &milomb)?;
+    std::os::unix::fs::symlink(repo.join("index.html"), tree.join("index.html"))?;
+
+    let host = std::fs::read_to_string(repo.join(HOST_PAGE))
+        .with_context(|| format!("reading {HOST_PAGE}"))?;
+    let (without_config, tag) = strip_varco(&host)?;
+
+    let mut contenders = Vec::new();
+    std::fs::write(milomb.join("bench-page-alone.html"), without_config.replace(&tag, ""))?;
+    contenders.push(Contender {
+        key: PAGE_ALONE.into(),
+        name: "page alone".into(),
+        page: "/demo-site/milomb/bench-page-alone.html".into(),
+        banner: None,
+        request_prefixes: vec![],
+        files: vec![],
+    });
+
+    let varco_version = std::fs::read_to_string(repo.join("pkg/package.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v["version"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut varco_files = Vec::new();
+    for name in ["varco.js", "varco_bg.wasm"] {
+        varco_files.push(file_size(&format!("/varco/{name}"), &repo.join("pkg").join(name))?);
+    }
+    contenders.push(Contender {
+        key: "varco".into(),
+        name: format!("Varco {varco_version}").trim().to_owned(),
+        page: format!("/{HOST_PAGE}"),
+        banner: Some("section.banner".into()),
+        request_prefixes: vec!["/varco/varco".into(), "/api/".into()],
+        files: varco_files,
+    });
+
+    let modules = repo.join("bench/node_modules");
+    for peer in &PEERS {
+        let assets = format!("{PEERS_URL}/{}", peer.key);
+        let mut files = Vec::new();
+        for rel in peer.files {
+            let source = modules.join(peer.package).join(rel);
+            // Served flat from the package's own layout minus `dist/`, so
+            // that a tool finding its files next to itself still does.
+            let served_rel = rel.strip_prefix("dist/").unwrap_or(rel);
+            let target = pkg.join("peers").join(peer.key).join(served_rel);
+            std::fs::create_dir_all(target.parent().unwrap())?;
+            std::fs::copy(&source, &target)
+                .with_context(|| format!("copying {}", source.display()))?;
+            let (size, gzip, brotli) = compressed(&std::fs::read(&source)?)?;
+            std::fs::write(with_extension(&target, "gz"), &gzip)?;
+            std::fs::write(with_extension(&target, "br"), &brotli)?;
+            files.push(FileSize {
+                url: format!("{assets}/{served_rel}"),
+                path: format!("bench/node_modules/{}/{rel}", peer.package),
+                raw: size,
+                gzip: gzip.len() as u64,
+                brotli: brotli.len() as u64,
+            });
+        }
+        let fragment_path = repo.join("bench/contenders").join(format!("{}.html", peer.key));
+        let fragment = std::fs::read_to_string(&fragment_path)
+            .with_context(|| format!("reading {}", fragment_path.display()))?
+            .replace("{{assets}}", &assets);
+        let page_name = format!("bench-{}.html", peer.key);
+        std::fs::write(
+            milomb.join(&page_name),
+            without_config.replace(&tag, fragment.trim_end()),
+        )?;
+        contenders.push(Contender {
+            key: peer.key.into(),
+            name: format!("{} {}", peer.package, peer.version),
+            page: format!("/demo-site/milomb/{page_name}"),
+            banner: Some(peer.banner.into()),
+            request_prefixes: vec![format!("{assets}/")],
+            files,
+        });
+    }
+    Ok(contenders)
+}
+
+/// Makes `to` a directory of symbolic links to the entries of `from`.
+fn link_entries(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+        let entry = entry?;
+        std::os::unix::fs::symlink(entry.path(), to.join(entry.file_name()))?;
+    }
+    Ok(())
+}
+
+/// The host page without Varco's JSON configuration block, and Varco's
+/// script tag as it appears in it (to be replaced).
+fn strip_varco(host: &str) -> Result<(String, String)> {
+    let element = |start_marker: &str| -> Result<(usize, usize)> {
+        let start = host
+            .find(start_marker)
+            .ok_or_else(|| anyhow!("{HOST_PAGE} has no {start_marker}…</script>: the benchmark must be updated"))?;
+        let end = host[start..]
+            .find("</script>")
+            .map(|i| start + i + "</script>".len())
+            .ok_or_else(|| anyhow!("{HOST_PAGE}: unterminated {start_marker}"))?;
+        Ok((start, end))
+    };
+    let (config_start, config_end) = element(r#"<script type="application/json" id="varco-config">"#)?;
+    let (tag_start, tag_end) = element(r#"<script src="/varco/varco.js""#)?;
+    let tag = host[tag_start..tag_end].to_owned();
+    let mut without_config = host.to_owned();
+    without_config.replace_range(config_start..config_end, "");
+    if without_config.matches(&tag).count() != 1 {
+        bail!("{HOST_PAGE}: Varco's script tag is not unique");
+    }
+    Ok((without_config, tag))
+}
+
+fn with_extension(path: &Path, ext: &str) -> PathBuf {
+    PathBuf::from(format!("{}.{ext}", path.display()))
+}
+
+/// Raw size, gzip -9 and brotli q11 (window 22), as `cargo xtask dist`.
+fn compressed(data: &[u8]) -> Result<(u64, Vec<u8>, Vec<u8>)> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(data)?;
+    let gz = gz.finish()?;
+    let mut br = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut br, 4096, 11, 22);
+        w.write_all(data)?;
+    }
+    Ok((data.len() as u64, gz, br))
+}
+
+fn file_size(url: &str, path: &Path) -> Result<FileSize> {
+    let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let (raw, gzip, brotli) = compressed(&data)?;
+    Ok(FileSize {
+        url: url.to_owned(),
+        path: path
+            .strip_prefix(root())
+            .unwrap_or(path)
+            .display()
+            .to_string(),
+        raw,
+        gzip: gzip.len() as u64,
+        brotli: brotli.len() as u64,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// One run
+
+/// The init script: runs in the top document before any of the page's
+/// scripts. `__BANNER__` is replaced by the banner's selector (JSON) or
+/// `null`. Every contender, the page alone included, gets the same
+/// instrumentation, so its own cost cancels out in the "added" figures.
+const INSTRUMENTATION: &str = r#"(() => {
+  "use strict";
+  if (window !== window.top) return;
+  const BANNER = __BANNER__;
+  const bench = {
+    banner_ms: null, banner_in_dom_ms: null,
+    long_tasks: [], layout_shifts: [], wasm_instances: [], notes: [],
+  };
+  Object.defineProperty(window, "__varcoBench", { value: bench });
+
+  // Long tasks and layout shifts, from the start of the document.
+  const onLongTasks = (entries) => { for (const e of entries) bench.long_tasks.push([e.startTime, e.duration]); };
+  const onShifts = (entries) => { for (const e of entries) bench.layout_shifts.push([e.startTime, e.value, e.hadRecentInput]); };
+  const observers = [];
+  for (const [type, handle] of [["longtask", onLongTasks], ["layout-shift", onShifts]]) {
+    try {
+      const o = new PerformanceObserver((list) => handle(list.getEntries()));
+      o.observe({ type, buffered: true });
+      observers.push([o, handle]);
+    } catch (e) { bench.notes.push(type + " not observable: " + e); }
+  }
+
+  // WebAssembly instances, to read their linear memory at the end (the
+  // wasm-bindgen glue keeps its instance in a closure).
+  const remember = (result) => {
+    const instance = result instanceof WebAssembly.Instance ? result : result && result.instance;
+    if (instance instanceof WebAssembly.Instance) bench.wasm_instances.push(instance);
+    return result;
+  };
+  for (const name of ["instantiate", "instantiateStreaming"]) {
+    const original = WebAssembly[name];
+    if (typeof original !== "function") continue;
+    WebAssembly[name] = function () { return original.apply(this, arguments).then(remember); };
+  }
+
+  // The banner: a mutation schedules a check in the next animation frame.
+  const roots = [document];
+  const watch = { childList: true, subtree: true, attributes: true };
+  const mutations = new MutationObserver(schedule);
+  mutations.observe(document, watch);
+  const attachShadow = Element.prototype.attachShadow;
+  Element.prototype.attachShadow = function (init) {
+    const shadow = attachShadow.apply(this, arguments);
+    if (init && init.mode === "open" && bench.banner_ms === null) {
+      roots.push(shadow);
+      mutations.observe(shadow, watch);
+      schedule();
+    }
+    return shadow;
+  };
+  let frameRequested = false;
+  function schedule() {
+    if (BANNER === null || bench.banner_ms !== null || frameRequested) return;
+    frameRequested = true;
+    requestAnimationFrame(check);
+  }
+  function find() {
+    for (const r of roots) { const el = r.querySelector(BANNER); if (el) return el; }
+    return null;
+  }
+  function parentAcrossShadow(node) {
+    if (node.parentElement) return node.parentElement;
+    const r = node.getRootNode();
+    return r instanceof ShadowRoot ? r.host : null;
+  }
+  function visible(el) {
+    if (!el.isConnected) return false;
+    const box = el.getBoundingClientRect();
+    if (box.width <= 0 || box.height <= 0) return false;
+    if (box.bottom <= 0 || box.right <= 0 || box.top >= innerHeight || box.left >= innerWidth) return false;
+    const style = getComputedStyle(el);
+    if (style.display === "none" || style.visibility !== "visible") return false;
+    for (let n = el; n; n = parentAcrossShadow(n)) {
+      if (parseFloat(getComputedStyle(n).opacity) === 0) return false;
+    }
+    return true;
+  }
+  function check() {
+    const now = performance.now();
+    frameRequested = false;
+    const el = find();
+    if (!el) return;
+    if (bench.banner_in_dom_ms === null) bench.banner_in_dom_ms = now;
+    if (visible(el)) {
+      bench.banner_ms = now;
+      mutations.disconnect();
+      return;
+    }
+    // There but not shown yet: a transition or an animation can show it
+    // without any mutation, so look again in the next frame.
+    schedule();
+  }
+
+  function report(observedUntil) {
+    for (const [o, handle] of observers) handle(o.takeRecords());
+    const nav = performance.getEntriesByType("navigation")[0];
+    const fcp = performance.getEntriesByName("first-contentful-paint")[0];
+    const memories = new Set();
+    for (const instance of bench.wasm_instances) {
+      for (const value of Object.values(instance.exports)) {
+        if (value instanceof WebAssembly.Memory) memories.add(value);
+      }
+    }
+    let wasmBytes = 0;
+    for (const m of memories) wasmBytes += m.buffer.byteLength;
+    return {
+      banner_ms: bench.banner_ms,
+      banner_in_dom_ms: bench.banner_in_dom_ms,
+      dom_content_loaded_ms: nav ? nav.domContentLoadedEventEnd : null,
+      load_ms: nav ? nav.loadEventEnd : null,
+      first_contentful_paint_ms: fcp ? fcp.startTime : null,
+      observed_until_ms: observedUntil,
+      long_tasks: bench.long_tasks,
+      layout_shifts: bench.layout_shifts,
+      wasm_instances: bench.wasm_instances.length,
+      wasm_memory_bytes: wasmBytes,
+      resources: performance.getEntriesByType("resource").map((r) => ({
+        url: r.name, status: r.responseStatus || null, transfer: r.transferSize,
+        encoded: r.encodedBodySize, decoded: r.decodedBodySize,
+        start_ms: r.startTime, end_ms: r.responseEnd,
+      })),
+      notes: bench.notes,
+    };
+  }
+
+  // Resolves once the page has loaded, the banner has shown (or the
+  // timeout has passed) and settleMs more have gone by.
+  bench.finish = (settleMs, timeoutMs) => new Promise((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      const nav = performance.getEntriesByType("navigation")[0];
+      const loaded = nav && nav.loadEventEnd > 0;
+      const bannerSettled = BANNER === null || bench.banner_ms !== null || now >= timeoutMs;
+      if (!loaded || !bannerSettled) { setTimeout(tick, 100); return; }
+      const end = Math.max(nav.loadEventEnd, bench.banner_ms || 0) + settleMs;
+      if (now < end) { setTimeout(tick, end - now); return; }
+      resolve(report(now));
+    };
+    tick();
+  });
+})();"#;
+
+/// Loads the contender's page once in a fresh browser context and measures
+/// it; errors end up in the sample.
+async fn measure(chromium: &Chromium, server: &TestServer, contender: &Contender, phase: &Phase) -> Sample {
+    let mut sample = Sample {
+        contender: contender.key.clone(),
+        phase: phase.name.into(),
+        ..Sample::default()
+    };
+    let browser = &chromium.browser;
+    let context = match browser
+        .create_browser_context(CreateBrowserContextParams::default())
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            sample.error = Some(format!("creating a browser context: {e}"));
+            return sample;
+        }
+    };
+    let page = CreateTargetParams::builder()
+        .url("about:blank")
+        .browser_context_id(context.clone())
+        .build()
+        .map_err(|e| anyhow!(e));
+    let page = match page {
+        Ok(params) => browser.new_page(params).await.map_err(anyhow::Error::from),
+        Err(e) => Err(e),
+    };
+    match page {
+        Ok(page) => {
+            let budget = Duration::from_millis(banner_timeout_ms(phase) + SETTLE_MS + 60_000);
+            match tokio::time::timeout(budget, measure_page(&page, server, contender, phase, &mut sample)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => sample.error = Some(format!("{e:#}")),
+                Err(_) => sample.error = Some(format!("no result after {} s", budget.as_secs())),
+            }
+            let _ = page.close().await;
+        }
+        Err(e) => sample.error = Some(format!("opening a tab: {e:#}")),
+    }
+    let _ = browser.dispose_browser_context(context).await;
+    sample
+}
+
+fn banner_timeout_ms(phase: &Phase) -> u64 {
+    ((BANNER_TIMEOUT_MS as f64 * phase.cpu_slowdown) as u64).min(BANNER_TIMEOUT_MAX_MS)
+}
+
+async fn measure_page(
+    page: &Page,
+    server: &TestServer,
+    contender: &Contender,
+    phase: &Phase,
+    sample: &mut Sample,
+) -> Result<()> {
+    let exceptions: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut events = page.event_listener::<EventExceptionThrown>().await?;
+    let seen = exceptions.clone();
+    tokio::spawn(async move {
+        while let Some(e) = events.next().await {
+            let d = &e.exception_details;
+            let text = d
+                .exception
+                .as_ref()
+                .and_then(|x| x.description.clone())
+                .unwrap_or_else(|| d.text.clone());
+            seen.lock().unwrap().push(text);
+        }
+    });
+
+    let banner = serde_json::to_string(&contender.banner)?;
+    page.evaluate_on_new_document(INSTRUMENTATION.replace("__BANNER__", &banner))
+        .await?;
+    if phase.cpu_slowdown != 1.0 {
+        page.execute(SetCpuThrottlingRateParams::new(phase.cpu_slowdown))
+            .await?;
+    }
+    page.goto(server.url(&contender.page))
+        .await
+        .with_context(|| format!("loading {}", contender.page))?;
+    let params = EvaluateParams::builder()
+        .expression(format!(
+            "window.__varcoBench.finish({SETTLE_MS}, {})",
+            banner_timeout_ms(phase)
+        ))
+        .await_promise(true)
+        .return_by_value(true)
+        .build()
+        .map_err(|e| anyhow!(e))?;
+    let result = page
+        .evaluate_expression(params)
+        .await
+        .context("collecting the page's measurements")?;
+    let data = result
+        .value()
+        .cloned()
+        .ok_or_else(|| anyhow!("the page returned no measurements"))?;
+
+    // Memory that stays, not garbage that happens to be there yet.
+    page.execute(CollectGarbageParams::default()).await?;
+    match page.execute(GetHeapUsageParams::default()).await {
+        Ok(heap) => {
+            sample.js_heap_used_bytes = Some(heap.result.used_size);
+            sample.embedder_heap_used_bytes = Some(heap.result.embedder_heap_used_size);
+            sample.backing_storage_bytes = Some(heap.result.backing_storage_size);
+        }
+        Err(e) => sample.page_errors.push(format!("Runtime.getHeapUsage failed: {e}")),
+    }
+
+    fill_sample(sample, &data, server, contender);
+    sample
+        .page_errors
+        .extend(exceptions.lock().unwrap().iter().cloned());
+    Ok(())
+}
+
+/// Copies what the page reported into the sample.
+fn fill_sample(sample: &mut Sample, data: &Value, server: &TestServer, contender: &Contender) {
+    let number = |key: &str| data[key].as_f64();
+    sample.banner_ms = number("banner_ms");
+    sample.banner_in_dom_ms = number("banner_in_dom_ms");
+    sample.dom_content_loaded_ms = number("dom_content_loaded_ms");
+    sample.load_ms = number("load_ms");
+    sample.first_contentful_paint_ms = number("first_contentful_paint_ms");
+    sample.observed_until_ms = number("observed_until_ms");
+    sample.long_tasks = data["long_tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| Some((t[0].as_f64()?, t[1].as_f64()?)))
+        .collect();
+    sample.total_blocking_time_ms = sample
+        .long_tasks
+        .iter()
+        .map(|(_, duration)| (duration - LONG_TASK_BUDGET_MS).max(0.0))
+        .sum();
+    for shift in data["layout_shifts"].as_array().into_iter().flatten() {
+        if shift[2].as_bool() != Some(true) {
+            sample.cumulative_layout_shift += shift[1].as_f64().unwrap_or(0.0);
+            sample.layout_shift_count += 1;
+        }
+    }
+    for request in data["resources"].as_array().into_iter().flatten() {
+        let url = request["url"].as_str().unwrap_or_default();
+        let path = url
+            .strip_prefix(&server.base)
+            .unwrap_or(url)
+            .split(['?', '#'])
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        if !contender.request_prefixes.iter().any(|p| path.starts_with(p)) {
+            continue;
+        }
+        let timing = RequestTiming {
+            path,
+            status: request["status"].as_u64(),
+            transfer: request["transfer"].as_f64().unwrap_or(0.0),
+            encoded: request["encoded"].as_f64().unwrap_or(0.0),
+            decoded: request["decoded"].as_f64().unwrap_or(0.0),
+            start_ms: request["start_ms"].as_f64().unwrap_or(0.0),
+            end_ms: request["end_ms"].as_f64().unwrap_or(0.0),
+        };
+        sample.transferred_bytes += timing.transfer;
+        sample.requests.push(timing);
+    }
+    sample.wasm_instances = data["wasm_instances"].as_u64().unwrap_or(0);
+    let loaded_wasm = sample.requests.iter().any(|r| r.path.ends_with(".wasm"));
+    sample.wasm_memory_bytes = if sample.wasm_instances == 0 && loaded_wasm {
+        sample
+            .page_errors
+            .push("a .wasm was loaded but no WebAssembly instance was reachable: WASM memory not measured".into());
+        None
+    } else {
+        number("wasm_memory_bytes")
+    };
+    for note in data["notes"].as_array().into_iter().flatten() {
+        if let Some(n) = note.as_str() {
+            sample.page_errors.push(n.to_owned());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Summaries
+
+#[derive(Debug, Clone, Serialize, Default)]
+struct Summary {
+    contender: String,
+    runs: usize,
+    failed_runs: usize,
+    /// Runs in which the banner was seen (the page alone has none).
+    banner_seen: usize,
+    banner_ms_median: Option<f64>,
+    banner_ms_p90: Option<f64>,
+    total_blocking_time_ms_median: Option<f64>,
+    total_blocking_time_ms_p90: Option<f64>,
+    total_blocking_time_added_ms_median: Option<f64>,
+    cumulative_layout_shift_median: Option<f64>,
+    cumulative_layout_shift_p90: Option<f64>,
+    cumulative_layout_shift_added_median: Option<f64>,
+    js_heap_used_bytes_median: Option<f64>,
+    wasm_memory_bytes_median: Option<f64>,
+    /// JS heap + WASM memory.
+    memory_bytes_median: Option<f64>,
+    memory_added_bytes_median: Option<f64>,
+    js_heap_added_bytes_median: Option<f64>,
+    /// Why `memory_*` is missing, when it is.
+    memory_note: Option<String>,
+    transferred_bytes_median: Option<f64>,
+    raw_bytes: u64,
+    gzip_bytes: u64,
+    brotli_bytes: u64,
+}
+
+fn median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
+/// Nearest-rank percentile.
+fn percentile(values: &[f64], p: f64) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return None;
+    }
+    let rank = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len());
+    Some(v[rank - 1])
+}
+
+fn summarise(contenders: &[Contender], samples: &[Sample], phase: &str) -> Vec<Summary> {
+    let measured = |key: &str| -> Vec<&Sample> {
+        samples
+            .iter()
+            .filter(|s| s.phase == phase && !s.warmup && s.contender == key)
+            .collect()
+    };
+    let mut summaries: Vec<Summary> = contenders
+        .iter()
+        .map(|c| {
+            let all = measured(&c.key);
+            let ok: Vec<&Sample> = all.iter().copied().filter(|s| s.error.is_none()).collect();
+            let values = |f: &dyn Fn(&Sample) -> Option<f64>| -> Vec<f64> {
+                ok.iter().filter_map(|s| f(s)).collect()
+            };
+            let banner = values(&|s| s.banner_ms);
+            let tbt = values(&|s| Some(s.total_blocking_time_ms));
+            let cls = values(&|s| Some(s.cumulative_layout_shift));
+            let heap = values(&|s| s.js_heap_used_bytes);
+            let wasm = values(&|s| s.wasm_memory_bytes);
+            let wasm_unreachable = ok.iter().any(|s| s.wasm_memory_bytes.is_none());
+            let memory = if wasm_unreachable {
+                vec![]
+            } else {
+                values(&|s| Some(s.js_heap_used_bytes? + s.wasm_memory_bytes?))
+            };
+            Summary {
+                contender: c.key.clone(),
+                runs: all.len(),
+                failed_runs: all.len() - ok.len(),
+                banner_seen: banner.len(),
+                banner_ms_median: median(&banner),
+                banner_ms_p90: percentile(&banner, 0.9),
+                total_blocking_time_ms_median: median(&tbt),
+                total_blocking_time_ms_p90: percentile(&tbt, 0.9),
+                cumulative_layout_shift_median: median(&cls),
+                cumulative_layout_shift_p90: percentile(&cls, 0.9),
+                js_heap_used_bytes_median: median(&heap),
+                wasm_memory_bytes_median: if wasm_unreachable { None } else { median(&wasm) },
+                memory_bytes_median: median(&memory),
+                memory_note: wasm_unreachable.then(|| {
+                    "WASM linear memory could not be read in some runs: only the JS heap is reported".to_owned()
+                }),
+                transferred_bytes_median: if c.request_prefixes.is_empty() {
+                    None
+                } else {
+                    median(&values(&|s| Some(s.transferred_bytes)))
+                },
+                raw_bytes: c.files.iter().map(|f| f.raw).sum(),
+                gzip_bytes: c.files.iter().map(|f| f.gzip).sum(),
+                brotli_bytes: c.files.iter().map(|f| f.brotli).sum(),
+                ..Summary::default()
+            }
+        })
+        .collect();
+    let base = summaries
+        .iter()
+        .find(|s| s.contender == PAGE_ALONE)
+        .cloned()
+        .unwrap_or_default();
+    let minus = |a: Option<f64>, b: Option<f64>| Some(a? - b?);
+    for s in &mut summaries {
+        s.total_blocking_time_added_ms_median =
+            minus(s.total_blocking_time_ms_median, base.total_blocking_time_ms_median);
+        s.cumulative_layout_shift_added_median =
+            minus(s.cumulative_layout_shift_median, base.cumulative_layout_shift_median);
+        s.memory_added_bytes_median = minus(s.memory_bytes_median, base.memory_bytes_median);
+        s.js_heap_added_bytes_median =
+            minus(s.js_heap_used_bytes_median, base.js_heap_used_bytes_median);
+    }
+    summaries
+}
+
+fn print_table(phase: &Phase, runs: usize, contenders: &[Contender], summaries: &[Summary]) {
+    let kib = |b: f64| format!("{:.1}", b / 1024.0);
+    let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.0}"));
+    println!(
+        "\n{} ({runs} runs each; medians, \"+\" = over the page alone's median)",
+        phase.title
+    );
+    println!(
+        "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>10}",
+        "", "banner", "banner", "raw", "gzip", "brotli", "sent", "TBT +", "CLS", "memory +"
+    );
+    println!(
+        "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>10}",
+        "contender", "med ms", "p90 ms", "KiB", "KiB", "KiB", "KiB", "ms", "", "KiB"
+    );
+    for (c, s) in contenders.iter().zip(summaries) {
+        let alone = c.key == PAGE_ALONE;
+        let bytes = |b: u64| if alone { "-".to_owned() } else { kib(b as f64) };
+        let memory = match (alone, s.memory_added_bytes_median, s.js_heap_added_bytes_median) {
+            (true, _, _) => s.memory_bytes_median.map_or("-".into(), |b| format!("({})", kib(b))),
+            (false, Some(b), _) => kib(b),
+            // Never a made-up number: the JS heap alone, marked.
+            (false, None, Some(b)) => format!("{}*", kib(b)),
+            (false, None, None) => "-".into(),
+        };
+        let tbt = if alone {
+            s.total_blocking_time_ms_median.map_or("-".into(), |v| format!("({v:.0})"))
+        } else {
+            ms(s.total_blocking_time_added_ms_median)
+        };
+        let mut name = c.name.clone();
+        if s.failed_runs > 0 {
+            name.push_str(&format!(" [{} failed]", s.failed_runs));
+        }
+        if c.banner.is_some() && s.banner_seen < s.runs - s.failed_runs {
+            name.push_str(&format!(" [banner {}/{}]", s.banner_seen, s.runs - s.failed_runs));
+        }
+        println!(
+            "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>10}",
+            name,
+            ms(s.banner_ms_median),
+            ms(s.banner_ms_p90),
+            bytes(s.raw_bytes),
+            bytes(s.gzip_bytes),
+            bytes(s.brotli_bytes),
+            s.transferred_bytes_median.map_or("-".into(), kib),
+            tbt,
+            s.cumulative_layout_shift_median.map_or("-".into(), |v| format!("{v:.3}")),
+            memory,
+        );
+    }
+    println!(
+        "page alone: TBT and memory in parentheses are its own medians (JS heap after GC); sent = transferred by the browser (resource timing)"
+    );
+    if summaries.iter().any(|s| s.memory_note.is_some()) {
+        println!("* JS heap only: the WebAssembly memory could not be read (see memory_note in the JSON)");
+    }
+}
+
+/// Differences between the files each contender was expected to load and
+/// what the browser loaded under its prefixes (a tool that fetched another
+/// file, or a file that failed).
+fn loaded_file_notes(contenders: &[Contender], samples: &[Sample]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for c in contenders {
+        let mine: Vec<&Sample> = samples.iter().filter(|s| s.contender == c.key && s.error.is_none()).collect();
+        let mut paths: Vec<String> = mine
+            .iter()
+            .flat_map(|s| s.requests.iter().map(|r| r.path.clone()))
+            .collect();
+        paths.sort();
+        paths.dedup();
+        for f in &c.files {
+            if !paths.contains(&f.url) {
+                notes.push(format!("{}: {} was never loaded", c.key, f.url));
+            }
+        }
+        for p in &paths {
+            if !p.starts_with("/api/") && !c.files.iter().any(|f| &f.url == p) {
+                notes.push(format!("{}: loaded {p}, not counted in its files' bytes", c.key));
+            }
+        }
+        let failed: usize = mine
+            .iter()
+            .flat_map(|s| &s.requests)
+            .filter(|r| r.status.is_some_and(|st| st >= 400))
+            .count();
+        if failed > 0 {
+            notes.push(format!("{}: {failed} requests answered with an error status", c.key));
+        }
+        let errors: usize = mine.iter().filter(|s| !s.page_errors.is_empty()).count();
+        if errors > 0 {
+            let first = mine.iter().find_map(|s| s.page_errors.first()).cloned().unwrap_or_default();
+            notes.push(format!("{}: {errors} runs with page errors, e.g. {first}", c.key));
+        }
+    }
+    notes
+}

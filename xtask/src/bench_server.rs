@@ -1,0 +1,433 @@
+//! The server under load: the release build with SQLite on disk, loaded
+//! from a second process on loopback by `wrk` (Debian's). Four phases:
+//! visitor messages to the assistant (each one answered), navigation
+//! events in batches of 100, consent records, and with `--soak` ten minutes
+//! of the three mixed, with errors and RSS every 30 seconds.
+//!
+//! A benchmark, not a test: it reports, it never fails on a number.
+
+use crate::env::{self, step};
+use anyhow::{bail, Context, Result};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Threads the messages are spread over (one answer is prepared per
+/// message, whichever thread it is in).
+const THREADS: usize = 64;
+const CONNECTIONS: &str = "32";
+
+/// One phase's numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Phase {
+    pub name: String,
+    pub requests_per_s: f64,
+    /// Items per request (navigation events per batch), so that
+    /// `requests_per_s * items` is what was ingested.
+    pub items_per_request: u32,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub errors: u64,
+    pub rss_kib_after: u64,
+}
+
+pub struct ServerReport {
+    pub phases: Vec<Phase>,
+    /// Assistant answers found stored after the messages phase, per second
+    /// of that phase.
+    pub answers_per_s: f64,
+    pub rss_kib_idle: u64,
+    /// (seconds since start, RSS KiB, errors so far) during `--soak`.
+    pub soak: Vec<(u64, u64, u64)>,
+}
+
+/// Debian's `wrk`, installed if missing (as root).
+fn ensure_wrk() -> Result<PathBuf> {
+    let bin = PathBuf::from("/usr/bin/wrk");
+    if bin.exists() {
+        return Ok(bin);
+    }
+    let hand = "apt-get install -y wrk";
+    step("installing Debian's wrk (the load generator)");
+    env::run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "wrk"]).env("DEBIAN_FRONTEND", "noninteractive"))
+        .or_else(|_| {
+            env::run(Command::new("apt-get").arg("update"))?;
+            env::run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "wrk"]).env("DEBIAN_FRONTEND", "noninteractive"))
+        })
+        .with_context(|| format!("could not install wrk; run as root: {hand}"))?;
+    Ok(bin)
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// The demo's configuration with absolute paths, its own database and port,
+/// and no per-client message limit (all load comes from one address).
+fn bench_config(root: &Path, dir: &Path, port: u16) -> Result<PathBuf> {
+    let text = std::fs::read_to_string(root.join("server/varco.toml"))?;
+    let root_s = root.display().to_string();
+    let text = text
+        .replace("listen = \"127.0.0.1:8080\"", &format!("listen = \"127.0.0.1:{port}\""))
+        .replace(
+            "database = \"../data/varco.db\"",
+            &format!("database = \"{}\"\nmessages_per_minute = 100000000", dir.join("bench.db").display()),
+        )
+        .replace("static_root = \"..\"", &format!("static_root = \"{root_s}\""))
+        .replace("\"../", &format!("\"{root_s}/"));
+    let path = dir.join("varco.toml");
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// A minimal HTTP/1.1 exchange (setup and checks only; wrk makes the load).
+fn http(port: u16, method: &str, path: &str, body: &str, read_for: Duration) -> Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(read_for))?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut out = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            // An event stream never ends: stop when it goes quiet.
+            Err(_) => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, text))
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn uuid(seed: &mut u64) -> String {
+    let mut next = || {
+        // xorshift: setup ids need to be distinct, not secret.
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    };
+    let (a, b) = (next(), next());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | (b >> 48) & 0x3fff,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// Lua for wrk: a random UUID v4 per request.
+const LUA_UUID: &str = r#"
+local hex = "0123456789abcdef"
+local function rnd(n) local t = {} for i = 1, n do local r = math.random(1, 16) t[i] = hex:sub(r, r) end return table.concat(t) end
+local function uuid() local v = math.random(9, 12) return rnd(8) .. "-" .. rnd(4) .. "-4" .. rnd(3) .. "-" .. hex:sub(v, v) .. rnd(3) .. "-" .. rnd(12) end
+function setup(thread) thread:set("seed", math.random(1, 1e9)) end
+function init(args) math.randomseed(seed or os.time()) end
+"#;
+
+fn messages_script(threads: &[String]) -> String {
+    let list: Vec<String> = threads.iter().map(|t| format!("\"{t}\"")).collect();
+    format!(
+        r#"{LUA_UUID}
+local threads = {{ {} }}
+local questions = {{ "Come ottengo lo SPID?", "Quanto costa la visura camerale?", "Orari dello sportello di Monza", "Come pago il diritto annuale?", "Mi serve la firma digitale" }}
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  local t = threads[math.random(1, #threads)]
+  local q = questions[math.random(1, #questions)]
+  return wrk.format(nil, "/api/v1/threads/" .. t .. "/messages", nil, '{{"client_message_id":"' .. uuid() .. '","text":"' .. q .. '"}}')
+end
+"#,
+        list.join(", ")
+    )
+}
+
+fn navigation_script() -> String {
+    format!(
+        r#"{LUA_UUID}
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local pages = {{ "/demo-site/milomb/spid.html", "/demo-site/milomb/firma-digitale.html", "/demo-site/milomb/diritto-annuale.html", "/demo-site/milomb/index.html" }}
+request = function()
+  local e = {{}}
+  for i = 1, 100 do
+    local p = pages[math.random(1, #pages)]
+    e[i] = '{{"key":"' .. uuid() .. '","path":"' .. p .. '","title":"Pagina","visited_at":"2026-11-23T10:00:00.000Z"}}'
+  end
+  return wrk.format(nil, "/api/v1/navigation", nil, '{{"site":"milomb","user_id":"' .. uuid() .. '","entries":[' .. table.concat(e, ",") .. ']}}')
+end
+"#
+    )
+}
+
+fn consents_script() -> String {
+    format!(
+        r#"{LUA_UUID}
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  return wrk.format(nil, "/api/v1/consents", nil, '{{"record_id":"' .. uuid() .. '","consent_id":"' .. uuid() .. '","site":"milomb","decided_at":"2026-11-23T10:00:00.000Z","revision":"2026-11-01","accepted":["necessari"],"rejected":["analitici","personalizzazione","profilazione"],"action":"reject_all","language":"it","texts_hash":"bench"}}')
+end
+"#
+    )
+}
+
+/// Runs wrk and reads its summary.
+fn wrk(bin: &Path, dir: &Path, name: &str, script: &str, port: u16, secs: u64) -> Result<Phase> {
+    let file = dir.join(format!("{name}.lua"));
+    std::fs::write(&file, script)?;
+    let out = Command::new(bin)
+        .args(["-t2", "-c", CONNECTIONS, "-d", &format!("{secs}s"), "--latency", "-s"])
+        .arg(&file)
+        .arg(format!("http://127.0.0.1:{port}"))
+        .output()
+        .context("running wrk")?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() {
+        bail!("wrk failed: {}{}", text, String::from_utf8_lossy(&out.stderr));
+    }
+    let number_after = |label: &str| -> Option<String> {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .and_then(|l| l.trim_start()[label.len()..].split_whitespace().next().map(str::to_owned))
+    };
+    let ms = |v: Option<String>| -> f64 {
+        let Some(v) = v else { return f64::NAN };
+        let (num, unit) = v.split_at(v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len()));
+        let n: f64 = num.parse().unwrap_or(f64::NAN);
+        match unit {
+            "us" => n / 1000.0,
+            "ms" => n,
+            "s" => n * 1000.0,
+            "m" => n * 60_000.0,
+            _ => n,
+        }
+    };
+    let errors: u64 = number_after("Non-2xx or 3xx responses:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+        + text
+            .lines()
+            .find(|l| l.trim_start().starts_with("Socket errors:"))
+            .map(|l| {
+                l.split(',')
+                    .filter_map(|p| p.split_whitespace().last()?.parse::<u64>().ok())
+                    .sum()
+            })
+            .unwrap_or(0);
+    Ok(Phase {
+        name: name.to_owned(),
+        requests_per_s: number_after("Requests/sec:")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0),
+        items_per_request: 1,
+        p50_ms: ms(number_after("50%")),
+        p99_ms: ms(number_after("99%")),
+        errors,
+        rss_kib_after: 0,
+    })
+}
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the release server (built by the caller) and loads it.
+pub fn run(root: &Path, secs: u64, soak: bool) -> Result<ServerReport> {
+    let wrk_bin = ensure_wrk()?;
+    let dir = root.join("target/bench/server");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let port = free_port()?;
+    let config = bench_config(root, &dir, port)?;
+    let child = Command::new(root.join("target/release/varco-server"))
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .env("VARCO_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting target/release/varco-server")?;
+    let server = Server(child);
+    let pid = server.0.id();
+    let started = Instant::now();
+    while http(port, "GET", "/healthz", "", Duration::from_secs(1)).map(|r| r.0).ok() != Some(200) {
+        if started.elapsed() > Duration::from_secs(30) {
+            bail!("the server did not answer /healthz in 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let rss_kib_idle = rss_kib(pid);
+
+    step("server: visitor messages to the assistant (each one answered)");
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ started.elapsed().as_nanos() as u64;
+    let threads: Vec<String> = (0..THREADS).map(|_| uuid(&mut seed)).collect();
+    for t in &threads {
+        let body = format!(r#"{{"thread_id":"{t}","site":"milomb","language":"it","terms_revision":"1"}}"#);
+        let (status, _) = http(port, "POST", "/api/v1/threads", &body, Duration::from_secs(5))?;
+        if status != 201 {
+            bail!("opening a bench thread answered {status}");
+        }
+    }
+    let mut messages = wrk(&wrk_bin, &dir, "messages", &messages_script(&threads), port, secs)?;
+    messages.rss_kib_after = rss_kib(pid);
+    // Answers are prepared after the 202: count what was stored.
+    std::thread::sleep(Duration::from_secs(2));
+    let mut answers = 0usize;
+    for t in &threads {
+        let (_, text) = http(
+            port,
+            "GET",
+            &format!("/api/v1/threads/{t}/events?after=0"),
+            "",
+            Duration::from_millis(700),
+        )?;
+        answers += text.matches("\"author\":\"assistant\"").count();
+    }
+    let answers_per_s = answers as f64 / secs as f64;
+
+    step("server: navigation events, in batches of 100");
+    let mut navigation = wrk(&wrk_bin, &dir, "navigation", &navigation_script(), port, secs)?;
+    navigation.items_per_request = 100;
+    navigation.rss_kib_after = rss_kib(pid);
+
+    step("server: consent records");
+    let mut consents = wrk(&wrk_bin, &dir, "consents", &consents_script(), port, secs)?;
+    consents.rss_kib_after = rss_kib(pid);
+
+    let mut soak_samples = Vec::new();
+    if soak {
+        step("server: soak, 10 minutes of messages, navigation and consents in turn");
+        let soak_started = Instant::now();
+        let mut errors = 0;
+        let scripts = [
+            ("soak-messages", messages_script(&threads)),
+            ("soak-navigation", navigation_script()),
+            ("soak-consents", consents_script()),
+        ];
+        let mut i = 0;
+        while soak_started.elapsed() < Duration::from_secs(600) {
+            let (name, script) = &scripts[i % scripts.len()];
+            errors += wrk(&wrk_bin, &dir, name, script, port, 10)?.errors;
+            i += 1;
+            if i % 3 == 0 {
+                soak_samples.push((soak_started.elapsed().as_secs(), rss_kib(pid), errors));
+                println!(
+                    "  {:>4} s  RSS {:>7} KiB  errors {errors}",
+                    soak_started.elapsed().as_secs(),
+                    rss_kib(pid)
+                );
+            }
+        }
+    }
+    drop(server);
+    Ok(ServerReport {
+        phases: vec![messages, navigation, consents],
+        answers_per_s,
+        rss_kib_idle,
+        soak: soak_samples,
+    })
+}
+
+pub fn print(report: &ServerReport) {
+    println!(
+        "\n{:<12} {:>12} {:>14} {:>9} {:>9} {:>7} {:>11}",
+        "server", "requests/s", "items/s", "p50 ms", "p99 ms", "errors", "RSS KiB"
+    );
+    for p in &report.phases {
+        println!(
+            "{:<12} {:>12.0} {:>14.0} {:>9.2} {:>9.2} {:>7} {:>11}",
+            p.name,
+            p.requests_per_s,
+            p.requests_per_s * f64::from(p.items_per_request),
+            p.p50_ms,
+            p.p99_ms,
+            p.errors,
+            p.rss_kib_after
+        );
+    }
+    println!(
+        "answers stored: {:.0}/s; RSS at rest {} KiB",
+        report.answers_per_s, report.rss_kib_idle
+    );
+}
+
+pub fn to_json(report: &ServerReport) -> String {
+    let phases: Vec<String> = report
+        .phases
+        .iter()
+        .map(|p| {
+            format!(
+                r#"{{"name":"{}","requests_per_s":{:.1},"items_per_request":{},"p50_ms":{:.3},"p99_ms":{:.3},"errors":{},"rss_kib_after":{}}}"#,
+                p.name, p.requests_per_s, p.items_per_request, p.p50_ms, p.p99_ms, p.errors, p.rss_kib_after
+            )
+        })
+        .collect();
+    let soak: Vec<String> = report
+        .soak
+        .iter()
+        .map(|(s, rss, e)| format!(r#"{{"seconds":{s},"rss_kib":{rss},"errors":{e}}}"#))
+        .collect();
+    format!(
+        r#"{{"phases":[{}],"answers_per_s":{:.1},"rss_kib_idle":{},"soak":[{}]}}"#,
+        phases.join(","),
+        report.answers_per_s,
+        report.rss_kib_idle,
+        soak.join(",")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_ids_are_uuid_v4() {
+        let mut seed = 42;
+        let id = uuid(&mut seed);
+        assert!(varco_like_uuid_v4(&id), "{id}");
+        assert_ne!(id, uuid(&mut seed));
+    }
+
+    fn varco_like_uuid_v4(s: &str) -> bool {
+        let b = s.as_bytes();
+        s.len() == 36
+            && b[8] == b'-'
+            && b[13] == b'-'
+            && b[14] == b'4'
+            && b[18] == b'-'
+            && matches!(b[19], b'8' | b'9' | b'a' | b'b')
+            && b[23] == b'-'
+    }
+}
