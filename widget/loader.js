@@ -1,12 +1,16 @@
-/* Varco loader. Built into pkg/varco.js together with wasm-bindgen's glue
- * (see xtask): one classic script, so the embed is a single tag that works
- * with defer or async, in <head> or <body>, from any origin.
+/* Varco loader. Built into pkg/varco.js together with the first module's
+ * wasm-bindgen glue (see xtask): one classic script, so the embed is a
+ * single tag that works with defer or async, in <head> or <body>, from any
+ * origin.
  *
- * Its job: never break the host page. It only reads the tag's attributes,
- * starts fetching the .wasm next to itself at once, and starts the widget
- * when the DOM is ready. Any failure (no WebAssembly, a .wasm that does not
- * load, an exception) ends in one console warning; managed scripts keep
- * type="text/plain" and stay inert. */
+ * Two modules, in order: varco_first.wasm (small: paints the consent banner
+ * if the visitor must be asked; decides nothing) and, once that frame is on
+ * screen, varco_app.js + varco_app.wasm (the whole widget, which takes over
+ * the banner and applies what the visitor pressed meanwhile).
+ *
+ * Its job: never break the host page. Any failure (no WebAssembly, a module
+ * that does not load, an exception) ends in one console warning and no
+ * widget; managed scripts keep type="text/plain" and stay inert. */
 (function () {
   "use strict";
   var w = window, d = document;
@@ -29,21 +33,68 @@
     return;
   }
   var base = script && script.src ? script.src : (d.baseURI || location.href);
-  var wasmUrl;
-  try { wasmUrl = new URL("varco_bg.wasm", base).href; } catch (e) { warn("cannot locate varco_bg.wasm"); return; }
-  var ready;
-  try {
-    // Streaming compilation starts now, in parallel with the page's parsing.
-    ready = __varco_init({ module_or_path: fetch(wasmUrl, { credentials: "omit" }) });
-  } catch (e) { warn(String(e && e.message || e)); return; }
+  function near(name) { return new URL(name, base).href; }
   function whenDomReady(fn) {
     if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", fn, { once: true });
     else fn();
   }
+  function failure(e) { return String(e && e.message || e); }
+  // The app did not load: a banner whose buttons can do nothing must not
+  // stay on the page.
+  function giveUp(why) {
+    warn(why);
+    var host = d.querySelector("varco-widget");
+    if (host && host.parentNode) host.parentNode.removeChild(host);
+  }
+  // What the visitor pressed in the first paint's banner while the app was
+  // loading; the app applies it when it starts.
+  var firstAction = null;
+  var appRequested = false;
+  // The full app: its glue (varco_app.js, a classic script that hands its
+  // init function to the callback set on its own element, so no global is
+  // created) and its module, fetched only now.
+  function loadApp() {
+    if (appRequested) return;
+    appRequested = true;
+    var s = d.createElement("script");
+    try { s.src = near("varco_app.js"); } catch (e) { giveUp("cannot locate varco_app.js"); return; }
+    s.async = true;
+    s.__varcoStart = function (app) {
+      var wasm;
+      try { wasm = fetch(near("varco_app.wasm"), { credentials: "omit" }); } catch (e) { giveUp(failure(e)); return; }
+      app({ module_or_path: wasm }).then(function () {
+        whenDomReady(function () {
+          try { app.start(script || null, firstAction); }
+          catch (e) { warn(failure(e)); }
+        });
+      }, function (e) { giveUp("varco_app.wasm could not be loaded: " + failure(e)); });
+    };
+    s.onerror = function () { giveUp("varco_app.js could not be loaded"); };
+    (d.head || d.documentElement).appendChild(s);
+  }
+  // The first module is small and paints the banner; only once that frame
+  // is on screen does the app's download start, so nothing competes with
+  // the banner for the network or the main thread. (The timeout covers tabs
+  // opened in the background, where animation frames wait for a visit.)
+  function loadAppAfterThisFrame() {
+    var go = function () { setTimeout(loadApp, 0); };
+    if (typeof requestAnimationFrame === "function") requestAnimationFrame(go);
+    setTimeout(loadApp, 1000);
+  }
+  var ready;
+  try {
+    // Streaming compilation starts now, in parallel with the page's parsing.
+    ready = __varco_init({ module_or_path: fetch(near("varco_first.wasm"), { credentials: "omit" }) });
+  } catch (e) { ready = Promise.reject(e); }
   ready.then(function () {
     whenDomReady(function () {
-      try { __varco_exports.start(script || null); }
-      catch (e) { warn(String(e && e.message || e)); }
+      var painted = false;
+      try { painted = __varco_exports.paint(script || null, function (action) { firstAction = action; }); }
+      catch (e) { painted = false; }
+      if (painted) loadAppAfterThisFrame(); else loadApp();
     });
-  }, function (e) { warn("varco_bg.wasm could not be loaded: " + String(e && e.message || e)); });
+  }, function () {
+    // Without the first paint the app still paints the banner, later.
+    whenDomReady(loadApp);
+  });
 })();

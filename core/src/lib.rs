@@ -5,6 +5,7 @@
 //! The browser shell (`widget/`) and the HTTP shell (`server/`) only move data
 //! in and out of these functions.
 
+pub mod banner;
 pub mod booking;
 pub mod chat;
 pub mod config;

@@ -108,7 +108,7 @@ async fn origins_are_checked_and_allowed_ones_get_cors_headers() {
 #[tokio::test]
 async fn widget_files_are_served_cross_origin_with_the_wasm_mime_type() {
     let app = spawn_app().await;
-    let r = reqwest::get(format!("{}/varco/varco_bg.wasm", app.base))
+    let r = reqwest::get(format!("{}/varco/varco_app.wasm", app.base))
         .await
         .unwrap();
     assert_eq!(r.status(), 200);

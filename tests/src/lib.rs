@@ -70,7 +70,7 @@ impl TestServer {
         edit: impl FnOnce(&mut Config),
         customize: impl FnOnce(&mut varco_server::startup::AppState) + Send + 'static,
     ) -> Result<TestServer> {
-        let pkg = root().join("pkg/varco_bg.wasm");
+        let pkg = root().join("pkg/varco_app.wasm");
         if !pkg.exists() {
             bail!(
                 "{} is missing: run `cargo xtask test` (it builds pkg/ first)",
@@ -554,10 +554,11 @@ impl Tab {
         }
     }
 
-    /// Waits until the widget has rendered inside its shadow root.
+    /// Waits until the app (not only the first paint's banner) has
+    /// rendered inside the widget's shadow root.
     pub async fn wait_widget(&self) -> Result<()> {
         self.wait_for(
-            "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco > *')",
+            "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) > *')",
             30,
         )
         .await

@@ -401,7 +401,7 @@ async fn no_webassembly_or_a_wasm_that_fails_to_load_leaves_the_page_working_wit
     assert!(
         warnings
             .iter()
-            .any(|w| w.contains("Varco") && w.contains("varco_bg.wasm")),
+            .any(|w| w.contains("Varco") && w.contains("varco_app.wasm")),
         "{warnings:#?}"
     );
     assert_eq!(

@@ -5,7 +5,8 @@
 use crate::browser;
 use crate::consent::{Controller, Shared};
 use std::cell::RefCell;
-use varco_core::consent::{AskReason, Decision, Status};
+use varco_core::banner::{BannerContent, FirstAction};
+use varco_core::consent::{Decision, Status};
 use varco_core::texts::Key;
 use varco_protocol::Category;
 use wasm_bindgen::JsCast;
@@ -16,6 +17,9 @@ use yew::prelude::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
     ShowPreferences,
+    /// "Customise" pressed in the first paint's banner: the preferences
+    /// over the banner, which comes back if they are closed.
+    Customise,
     /// The privacy centre ("I tuoi dati").
     ShowPrivacy,
     ShowBanner,
@@ -195,6 +199,9 @@ pub fn app(props: &AppProps) -> Html {
                     RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
                     view.dispatch(ViewAction::Show(View::Preferences { from_banner: false }));
                 }
+                Command::Customise => {
+                    view.dispatch(ViewAction::Show(View::Preferences { from_banner: true }));
+                }
                 Command::ShowPrivacy => {
                     RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
                     view.dispatch(ViewAction::Show(View::Privacy));
@@ -217,6 +224,9 @@ pub fn app(props: &AppProps) -> Html {
                     refresh.force_update();
                 }
             });
+            // The app's view is rendered: the first paint's banner goes
+            // (in the same task, so no frame shows both or neither).
+            crate::mount::retire_first_paint(&browser::document());
             COMMANDS.with(|c| *c.borrow_mut() = Some(cb.clone()));
             for command in PENDING.with(|p| std::mem::take(&mut *p.borrow_mut())) {
                 cb.emit(command);
@@ -357,58 +367,17 @@ impl PartialEq for BannerProps {
 #[function_component(Banner)]
 fn banner(props: &BannerProps) -> Html {
     let c = props.controller.borrow();
-    let texts = &c.texts;
-    let site = &c.boot.site;
-    let lang = c.boot.lang.code();
-    let title_of = |id: &str| {
-        site.categories
-            .iter()
-            .find(|k| k.id == id)
-            .and_then(|k| k.title.as_ref())
-            .map(|t| t.get(lang).to_owned())
-            .unwrap_or_else(|| id.to_owned())
-    };
-    let purposes: Vec<String> = site
-        .categories
-        .iter()
-        .filter(|k| !k.necessary)
-        .map(|k| {
-            k.title
-                .as_ref()
-                .map(|t| t.get(lang).to_lowercase())
-                .unwrap_or_else(|| k.id.clone())
-        })
-        .collect();
-    let changed = match c.ask_reason() {
-        Some(AskReason::Changed {
-            new_categories,
-            new_services,
-        }) => {
-            let note = site
-                .consent
-                .as_ref()
-                .and_then(|s| s.revision_note.as_ref())
-                .map(|n| n.get(lang).to_owned());
-            // New services read as "Name (Category title)".
-            let news: Vec<String> = new_categories
-                .iter()
-                .map(|id| title_of(id))
-                .chain(
-                    new_services
-                        .iter()
-                        .filter_map(|key| key.split_once('/'))
-                        .map(|(cat, name)| format!("{name} ({})", title_of(cat))),
-                )
-                .collect();
-            html! {
-                <p class="changed">
-                    <strong>{ texts.get(Key::banner_changed) }</strong>
-                    if let Some(note) = note { {" "}{ note } }
-                    if !news.is_empty() { {" "}{ texts.get(Key::banner_new_categories) }{" "}{ news.join(", ") }{"."} }
-                </p>
-            }
-        }
-        _ => html! {},
+    // The same content as the first paint's banner (`first-paint/`).
+    let content = BannerContent::new(&c.boot.site, &c.texts, c.ask_reason());
+    let changed = match &content.changed {
+        Some(changed) => html! {
+            <p class="changed">
+                <strong>{ &changed.lead }</strong>
+                if let Some(note) = &changed.note { {" "}{ note } }
+                if let Some(news) = &changed.news { {" "}{ news } }
+            </p>
+        },
+        None => html! {},
     };
     let on = |d: Decision| {
         let cb = props.on_decide.clone();
@@ -420,24 +389,20 @@ fn banner(props: &BannerProps) -> Html {
     };
     html! {
         <section class="banner" role="region" aria-labelledby="varco-banner-title">
-            <button type="button" class="close" aria-label={texts.get(Key::close_banner).to_owned()} onclick={on(Decision::Close)}>
+            <button type="button" class="close" aria-label={content.close_label.clone()} data-action={FirstAction::Close.name()} onclick={on(Decision::Close)}>
                 <span aria-hidden="true">{"×"}</span>
             </button>
-            <h2 class="banner-title" id="varco-banner-title">{ texts.get(Key::banner_title) }</h2>
+            <h2 class="banner-title" id="varco-banner-title">{ &content.title }</h2>
             { changed }
-            <p>
-                { texts.get(Key::banner_technical) }{" "}
-                { texts.get(Key::banner_purposes) }{" "}
-                { purposes.join(", ") }{"."}
-            </p>
-            <p>{ texts.get(Key::banner_close_note) }</p>
-            if let Some(url) = &site.cookie_policy_url {
-                <p><a href={url.clone()}>{ texts.get(Key::cookie_policy_link) }</a></p>
+            <p>{ &content.purposes }</p>
+            <p>{ &content.close_note }</p>
+            if let Some((url, label)) = &content.policy {
+                <p><a href={url.clone()}>{ label }</a></p>
             }
             <div class="actions">
-                <button type="button" class="btn btn-primary" onclick={on(Decision::AcceptAll)}>{ texts.get(Key::accept_all) }</button>
-                <button type="button" class="btn btn-primary" onclick={on(Decision::RejectAll)}>{ texts.get(Key::reject_all) }</button>
-                <button type="button" class="btn btn-outline" onclick={customise}>{ texts.get(Key::customise) }</button>
+                <button type="button" class="btn btn-primary" data-action={FirstAction::AcceptAll.name()} onclick={on(Decision::AcceptAll)}>{ &content.accept_all }</button>
+                <button type="button" class="btn btn-primary" data-action={FirstAction::RejectAll.name()} onclick={on(Decision::RejectAll)}>{ &content.reject_all }</button>
+                <button type="button" class="btn btn-outline" data-action={FirstAction::Customise.name()} onclick={customise}>{ &content.customise }</button>
             </div>
         </section>
     }

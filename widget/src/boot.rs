@@ -1,19 +1,20 @@
 //! Reading the configuration from the page and starting the app.
 
+use crate::app::Command;
 use crate::consent::Controller;
 use crate::{app, js_api, mount};
+use varco_core::banner::FirstAction;
+use varco_core::consent::Decision;
+use varco_first_paint::page;
 use std::cell::RefCell;
 use std::rc::Rc;
-use varco_core::config::{
-    check_site_config, parse_embed, ConfigError, EmbedAttributes, EmbedOptions,
-};
+use varco_core::config::{check_site_config, parse_embed, ConfigError, EmbedOptions};
 use varco_core::lang::Lang;
 use varco_protocol::SiteConfig;
 use wasm_bindgen::JsValue;
 use web_sys::{Document, Element};
 
-/// Id of the optional JSON block that completes the script tag's attributes.
-pub const CONFIG_BLOCK_ID: &str = "varco-config";
+pub use varco_first_paint::page::CONFIG_BLOCK_ID;
 
 /// Everything the app needs to render, checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,9 +32,11 @@ pub enum NotStarted {
     Browser(String),
 }
 
-/// Reads and checks the configuration, then mounts the app. On failure,
-/// returns the one console message to print.
-pub fn boot(script: Option<Element>) -> Result<(), NotStarted> {
+/// Reads and checks the configuration, then mounts the app (in the first
+/// paint's shadow root if it painted the banner) and applies what the
+/// visitor pressed there. On failure, returns the one console message to
+/// print.
+pub fn boot(script: Option<Element>, first_action: Option<FirstAction>) -> Result<(), NotStarted> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| {
@@ -41,7 +44,7 @@ pub fn boot(script: Option<Element>) -> Result<(), NotStarted> {
         })?;
     let config = read_config(&document, script.as_ref())
         .map_err(|errors| NotStarted::Config(config_message(&errors)))?;
-    let root = mount::mount(&document).map_err(|e| {
+    let root = mount::mount_app(&document).map_err(|e| {
         NotStarted::Browser(format!(
             "Varco: the widget could not be mounted ({}); managed scripts stay blocked.",
             js_message(&e)
@@ -52,6 +55,23 @@ pub fn boot(script: Option<Element>) -> Result<(), NotStarted> {
     // Only what a valid choice grants runs; anything else stays inert.
     Controller::activate(&controller);
     crate::navigation::install(&controller);
+    // A decision made in the first paint is applied before the first render,
+    // so the app's banner never appears for it.
+    let decision = match first_action {
+        Some(FirstAction::AcceptAll) => Some(Decision::AcceptAll),
+        Some(FirstAction::RejectAll) => Some(Decision::RejectAll),
+        Some(FirstAction::Close) => Some(Decision::Close),
+        Some(FirstAction::Customise) => {
+            app::send(Command::Customise);
+            None
+        }
+        None => None,
+    };
+    if let Some(decision) = decision {
+        if controller.borrow().must_ask() {
+            Controller::decide(&controller, decision);
+        }
+    }
     app::render(root, controller.clone());
     js_api::install(controller.clone());
     crate::consent::flush_outbox(controller.clone(), 0);
@@ -64,32 +84,14 @@ pub fn read_config(
     document: &Document,
     script: Option<&Element>,
 ) -> Result<Boot, Vec<ConfigError>> {
-    let script = script.cloned().or_else(|| {
-        document
-            .query_selector("script[data-site][src*='varco']")
-            .ok()
-            .flatten()
-    });
-    let attr = |name: &str| script.as_ref().and_then(|s| s.get_attribute(name));
-    let attrs = EmbedAttributes {
-        site: attr("data-site"),
-        api: attr("data-api"),
-        position: attr("data-position"),
-        lang: attr("data-lang"),
-    };
-    let options = parse_embed(&attrs).map_err(|e| vec![e])?;
+    let script = page::embed_script(document, script.cloned());
+    let options = parse_embed(&page::embed_attributes(script.as_ref())).map_err(|e| vec![e])?;
     let site = read_config_block(document)?.unwrap_or_default();
     let errors = check_site_config(&site);
     if !errors.is_empty() {
         return Err(errors);
     }
-    let lang = options.lang.unwrap_or_else(|| {
-        let tag = document
-            .document_element()
-            .and_then(|e| e.get_attribute("lang"))
-            .unwrap_or_default();
-        Lang::from_tag(&tag)
-    });
+    let lang = options.lang.unwrap_or_else(|| page::page_lang(document));
     Ok(Boot {
         options,
         site,
@@ -99,11 +101,10 @@ pub fn read_config(
 
 /// Parses `<script type="application/json" id="varco-config">` if present.
 fn read_config_block(document: &Document) -> Result<Option<SiteConfig>, Vec<ConfigError>> {
-    let Some(block) = document.get_element_by_id(CONFIG_BLOCK_ID) else {
+    let Some(text) = page::config_block(document) else {
         return Ok(None);
     };
     let field = format!("#{CONFIG_BLOCK_ID}");
-    let text = block.text_content().unwrap_or_default();
     let value = js_sys::JSON::parse(&text).map_err(|e| {
         vec![ConfigError::new(
             &field,

@@ -104,10 +104,7 @@ impl Store {
 
 /// `document.cookie`, read.
 pub fn cookies() -> String {
-    js_sys::Reflect::get(&document(), &"cookie".into())
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_default()
+    varco_first_paint::page::cookies(&document())
 }
 
 /// `document.cookie = ...`, write one cookie line.
@@ -117,18 +114,10 @@ pub fn set_cookie(line: &str) {
 
 /// Reads one cookie's value.
 pub fn cookie(name: &str) -> Option<String> {
-    cookies().split(';').find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then(|| decode_uri_component(v))
-    })
+    varco_first_paint::page::cookie(&document(), name)
 }
 
-pub fn decode_uri_component(s: &str) -> String {
-    js_sys::decode_uri_component(s)
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_else(|| s.to_owned())
-}
+pub use varco_first_paint::page::decode_uri_component;
 
 pub fn encode_uri_component(s: &str) -> String {
     js_sys::encode_uri_component(s)

@@ -73,12 +73,7 @@ impl Controller {
             browser::warn("Varco: the stored consent choice is unreadable (corrupted, foreign or from another version); the banner asks again and nothing optional runs.");
         }
         self.previous = parsed.clone().ok().flatten();
-        let gpc = js_sys::Reflect::get(
-            &browser::window().navigator(),
-            &"globalPrivacyControl".into(),
-        )
-        .map(|v| v.is_truthy())
-        .unwrap_or(false);
+        let gpc = varco_first_paint::page::global_privacy_control(&browser::window());
         self.status = rules::status(parsed, &self.rules, browser::now_ms(), gpc);
     }
 

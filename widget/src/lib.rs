@@ -17,20 +17,26 @@ pub mod chat_ui;
 pub mod consent;
 pub mod js_api;
 pub mod managed;
-pub mod mount;
 pub mod navigation;
 pub mod privacy_ui;
 
+/// The mounting point is shared with the first paint.
+pub use varco_first_paint::mount;
+use varco_core::banner::FirstAction;
 use wasm_bindgen::prelude::*;
 
 /// Entry point called by the loader once the DOM is ready.
 ///
 /// `script` is the `<script>` element that loaded `varco.js` (its `data-*`
 /// attributes are the embed options), or `null` if the loader could not tell.
+/// `first_action` is what the visitor pressed in the first paint's banner
+/// while this module was loading (`accept_all`, `reject_all`, `close` or
+/// `customise`), if anything.
 #[wasm_bindgen]
-pub fn start(script: Option<web_sys::Element>) {
+pub fn start(script: Option<web_sys::Element>, first_action: Option<String>) {
     boot::install_panic_hook();
-    match boot::boot(script) {
+    let first_action = first_action.as_deref().and_then(FirstAction::from_name);
+    match boot::boot(script, first_action) {
         Ok(()) => {}
         Err(boot::NotStarted::Config(message)) => {
             web_sys::console::error_1(&JsValue::from_str(&message))

@@ -53,7 +53,7 @@ async fn next_frame() {
 #[wasm_bindgen_test]
 fn mount_creates_one_host_with_an_open_shadow_root_and_adopted_styles() {
     clean();
-    let root = mount::mount(&document()).unwrap();
+    let root = mount::mount_app(&document()).unwrap();
     let host = document().query_selector(mount::HOST_TAG).unwrap().unwrap();
     assert_eq!(host.parent_element().unwrap().tag_name(), "BODY");
     let shadow = host.shadow_root().expect("open shadow root");
@@ -69,7 +69,41 @@ fn mount_creates_one_host_with_an_open_shadow_root_and_adopted_styles() {
         .unwrap()
         .is_none());
     // A second mount is refused rather than doubling the widget.
-    assert!(mount::mount(&document()).is_err());
+    assert!(mount::mount_app(&document()).is_err());
+    assert!(mount::mount_first_paint(&document()).is_err());
+    clean();
+}
+
+#[wasm_bindgen_test]
+fn the_app_takes_over_the_first_paints_host_and_keeps_the_visitors_place() {
+    clean();
+    let first = mount::mount_first_paint(&document()).unwrap();
+    first.set_inner_html(
+        r#"<section class="banner"><button data-action="reject_all">Rifiuta tutti</button></section>"#,
+    );
+    first
+        .query_selector("button")
+        .unwrap()
+        .unwrap()
+        .unchecked_into::<web_sys::HtmlElement>()
+        .focus()
+        .unwrap();
+    let app = mount::mount_app(&document()).unwrap();
+    // One host, both containers in its shadow root, until the app retires
+    // the first paint.
+    assert_eq!(document().query_selector_all(mount::HOST_TAG).unwrap().length(), 1);
+    let shadow = document().query_selector(mount::HOST_TAG).unwrap().unwrap().shadow_root().unwrap();
+    assert!(shadow.contains(Some(&app)) && shadow.contains(Some(&first)));
+    app.set_inner_html(
+        r#"<section class="banner"><button data-action="accept_all">Accetta tutti</button><button data-action="reject_all">Rifiuta tutti</button></section>"#,
+    );
+    mount::retire_first_paint(&document());
+    assert!(!shadow.contains(Some(&first)));
+    let focused = shadow.active_element().expect("focus stays in the widget");
+    assert_eq!(focused.get_attribute("data-action").as_deref(), Some("reject_all"));
+    assert!(app.contains(Some(&focused)));
+    // A second app is refused.
+    assert!(mount::mount_app(&document()).is_err());
     clean();
 }
 

@@ -1,8 +1,10 @@
 //! `cargo xtask dist`: build the distributable into pkg/.
 //!
-//! pkg/ holds `varco.js` (the loader and wasm-bindgen's glue in one classic
-//! script, so the embed is one tag and no module request precedes the
-//! banner), `varco_bg.wasm`, precompressed `.br` and `.gz` copies that the
+//! pkg/ holds `varco.js` (the loader and the first module's wasm-bindgen
+//! glue in one classic script, so the embed is one tag and no module request
+//! precedes the banner), `varco_first.wasm` (the first paint, see
+//! `first-paint/`), `varco_app.js` and `varco_app.wasm` (the whole widget,
+//! loaded once the banner is on screen), precompressed `.br` and `.gz` copies that the
 //! server sends when the browser accepts them, `package.json` and
 //! `sizes.json` (the size budget test reads it).
 
@@ -19,47 +21,131 @@ pub struct FileSize {
     pub brotli: usize,
 }
 
+/// One WebAssembly module of the widget: the crate that builds it and the
+/// names it takes in pkg/.
+struct Module {
+    package: &'static str,
+    features: &'static [&'static str],
+    /// `<name>.wasm` in pkg/, and wasm-bindgen's output name.
+    name: &'static str,
+}
+
+/// The first paint: loaded before anything else, it paints the banner.
+const FIRST: Module = Module {
+    package: "varco-first-paint",
+    features: &["entry"],
+    name: "varco_first",
+};
+
+/// The whole widget, loaded once the banner is on screen.
+const APP: Module = Module {
+    package: "varco-widget",
+    features: &[],
+    name: "varco_app",
+};
+
+/// The files a visitor loads before the banner shows.
+pub const BEFORE_BANNER: [&str; 2] = ["varco.js", "varco_first.wasm"];
+
 pub fn dist() -> Result<Vec<FileSize>> {
     env::ensure_wasm_target()?;
     let wasm_bindgen = env::ensure_wasm_bindgen()?;
     let wasm_opt = env::ensure_wasm_opt()?;
     let root = env::root();
+    let pkg = root.join("pkg");
+    std::fs::create_dir_all(&pkg)?;
 
-    step("building the widget (wasm32, profile wasm-release: opt-level z, LTO, panic abort)");
-    env::run(env::cargo().args([
+    let mut glue = Vec::new();
+    for module in [&FIRST, &APP] {
+        glue.push(build_module(module, &wasm_bindgen, &wasm_opt)?);
+    }
+    let [first_glue, app_glue] = [&glue[0], &glue[1]];
+
+    step("assembling pkg/varco.js (loader + first module's glue) and pkg/varco_app.js");
+    let loader = std::fs::read_to_string(root.join("widget/loader.js"))?;
+    let version = env!("CARGO_PKG_VERSION");
+    // Everything in one function scope: wasm-bindgen's `wasm_bindgen` global
+    // becomes a local, and the host page's globals stay untouched.
+    let script = format!(
+        "/*! Varco {version} | EUPL-1.2 */\n(function () {{\n{first_glue}\nvar __varco_init = wasm_bindgen, __varco_exports = wasm_bindgen;\n{loader}}})();\n"
+    );
+    std::fs::write(pkg.join("varco.js"), script)?;
+    // The app's glue hands its init function to the loader through the
+    // script element the loader created (see loader.js), not a global.
+    let app_script = format!(
+        "/*! Varco {version} | EUPL-1.2 */\n(function () {{\n{app_glue}\nvar s = document.currentScript;\nif (s && typeof s.__varcoStart === \"function\") s.__varcoStart(wasm_bindgen);\n}})();\n"
+    );
+    std::fs::write(pkg.join("varco_app.js"), app_script)?;
+    // Files of the previous layout (one module) must not linger in pkg/.
+    for stale in ["varco_bg.wasm", "varco_bg.wasm.gz", "varco_bg.wasm.br"] {
+        let _ = std::fs::remove_file(pkg.join(stale));
+    }
+    let template =
+        std::fs::read_to_string(root.join("pkg/package.json.in")).context("pkg/package.json.in")?;
+    std::fs::write(
+        pkg.join("package.json"),
+        template.replace("@VERSION@", version),
+    )?;
+
+    step("compressing (gzip -9, brotli q11) and measuring");
+    let mut sizes = Vec::new();
+    for name in ["varco.js", "varco_first.wasm", "varco_app.js", "varco_app.wasm"] {
+        sizes.push(compress(&pkg.join(name))?);
+    }
+    print_sizes(&sizes);
+    write_sizes_json(&pkg.join("sizes.json"), &sizes)?;
+    Ok(sizes)
+}
+
+/// Builds one module for wasm32, generates its glue (no-modules), and
+/// writes the module, optimised for size, to pkg/. Returns the glue.
+fn build_module(module: &Module, wasm_bindgen: &Path, wasm_opt: &Path) -> Result<String> {
+    let root = env::root();
+    step(&format!(
+        "building {} (wasm32, profile wasm-release: opt-level z, LTO, panic abort)",
+        module.package
+    ));
+    let mut cargo = env::cargo();
+    cargo.args([
         "build",
         "--package",
-        "varco-widget",
+        module.package,
         "--lib",
         "--target",
         "wasm32-unknown-unknown",
         "--profile",
         "wasm-release",
-    ]))?;
+    ]);
+    if !module.features.is_empty() {
+        cargo.args(["--features", &module.features.join(",")]);
+    }
+    env::run(&mut cargo)?;
 
-    step("generating the JavaScript bindings (wasm-bindgen, no-modules)");
+    step(&format!("generating {}'s JavaScript bindings (wasm-bindgen, no-modules)", module.name));
     let bindgen_out = root.join("target/wasm-bindgen");
+    let built = root.join(format!(
+        "target/wasm32-unknown-unknown/wasm-release/{}.wasm",
+        module.package.replace('-', "_")
+    ));
     env::run(
-        Command::new(&wasm_bindgen)
-            .arg(root.join("target/wasm32-unknown-unknown/wasm-release/varco_widget.wasm"))
+        Command::new(wasm_bindgen)
+            .arg(&built)
             .args([
                 "--target",
                 "no-modules",
                 "--no-typescript",
                 "--out-name",
-                "varco",
+                module.name,
                 "--out-dir",
             ])
             .arg(&bindgen_out),
     )?;
 
-    step("optimising the WebAssembly for size (wasm-opt -Oz)");
-    let pkg = root.join("pkg");
-    std::fs::create_dir_all(&pkg)?;
+    step(&format!("optimising {}.wasm for size (wasm-opt -Oz)", module.name));
     env::run(
         Command::new("node")
-            .arg(&wasm_opt)
-            .arg(bindgen_out.join("varco_bg.wasm"))
+            .arg(wasm_opt)
+            .arg(bindgen_out.join(format!("{}_bg.wasm", module.name)))
             .args([
                 "-Oz",
                 "--enable-bulk-memory",
@@ -70,34 +156,11 @@ pub fn dist() -> Result<Vec<FileSize>> {
                 "--enable-multivalue",
                 "-o",
             ])
-            .arg(pkg.join("varco_bg.wasm")),
+            .arg(root.join("pkg").join(format!("{}.wasm", module.name))),
     )?;
-
-    step("assembling pkg/varco.js (glue + loader in one classic script)");
-    let glue = std::fs::read_to_string(bindgen_out.join("varco.js"))?;
-    let loader = std::fs::read_to_string(root.join("widget/loader.js"))?;
-    let version = env!("CARGO_PKG_VERSION");
-    // Everything in one function scope: wasm-bindgen's `wasm_bindgen` global
-    // becomes a local, and the host page's globals stay untouched.
-    let script = format!(
-        "/*! Varco {version} | EUPL-1.2 */\n(function () {{\n{glue}\nvar __varco_init = wasm_bindgen, __varco_exports = wasm_bindgen;\n{loader}}})();\n"
-    );
-    std::fs::write(pkg.join("varco.js"), script)?;
-    let template =
-        std::fs::read_to_string(root.join("pkg/package.json.in")).context("pkg/package.json.in")?;
-    std::fs::write(
-        pkg.join("package.json"),
-        template.replace("@VERSION@", version),
-    )?;
-
-    step("compressing (gzip -9, brotli q11) and measuring");
-    let mut sizes = Vec::new();
-    for name in ["varco.js", "varco_bg.wasm"] {
-        sizes.push(compress(&pkg.join(name))?);
-    }
-    print_sizes(&sizes);
-    write_sizes_json(&pkg.join("sizes.json"), &sizes)?;
-    Ok(sizes)
+    Ok(std::fs::read_to_string(
+        bindgen_out.join(format!("{}.js", module.name)),
+    )?)
 }
 
 fn compress(path: &Path) -> Result<FileSize> {
@@ -150,6 +213,16 @@ fn print_sizes(sizes: &[FileSize]) {
         kib(g),
         kib(b)
     );
+    let before: usize = sizes
+        .iter()
+        .filter(|s| BEFORE_BANNER.contains(&s.name.as_str()))
+        .map(|s| s.gzip)
+        .sum();
+    println!(
+        "before the banner ({}): {} gzip",
+        BEFORE_BANNER.join(" + "),
+        kib(before)
+    );
 }
 
 fn write_sizes_json(path: &Path, sizes: &[FileSize]) -> Result<()> {
@@ -162,9 +235,14 @@ fn write_sizes_json(path: &Path, sizes: &[FileSize]) -> Result<()> {
             )
         })
         .collect();
+    let before: Vec<String> = BEFORE_BANNER.iter().map(|n| format!("\"{n}\"")).collect();
     std::fs::write(
         path,
-        format!("{{\n  \"files\": [\n{}\n  ]\n}}\n", files.join(",\n")),
+        format!(
+            "{{\n  \"before_banner\": [{}],\n  \"files\": [\n{}\n  ]\n}}\n",
+            before.join(", "),
+            files.join(",\n")
+        ),
     )?;
     Ok(())
 }

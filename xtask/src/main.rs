@@ -162,7 +162,7 @@ fn bench(args: &[String]) -> Result<()> {
 
     // Optimised, as the server runs in production.
     env::step("building varco-server (release)");
-    env::run(env::cargo().current_dir(&root).args(["build", "--release", "--package", "varco-server"]))?;
+    bench_server::build_release_server(&root)?;
 
     if wanted("answers") {
         env::step("the assistant on the labelled questions");
@@ -207,9 +207,12 @@ fn bench(args: &[String]) -> Result<()> {
         ]))?;
     }
     if wanted("size") {
-        env::step("where the widget's WebAssembly spends its bytes");
-        let report = wasm_sizes::analyse(&root.join("target/wasm-bindgen/varco_bg.wasm"))?;
-        wasm_sizes::print(&report, 25);
+        for module in ["varco_first", "varco_app"] {
+            env::step(&format!("where {module}.wasm spends its bytes"));
+            let report =
+                wasm_sizes::analyse(&root.join(format!("target/wasm-bindgen/{module}_bg.wasm")))?;
+            wasm_sizes::print(&report, 25);
+        }
     }
     println!("
 JSON reports in {}", out.display());

@@ -2,7 +2,7 @@
 //! say, without another tool to install: the size of each function body,
 //! named from the module's `name` section and grouped by crate.
 //!
-//! It reads wasm-bindgen's output (`target/wasm-bindgen/varco_bg.wasm`),
+//! It reads wasm-bindgen's output (`target/wasm-bindgen/<module>_bg.wasm`),
 //! which still has its names; `wasm-opt` then strips them and shrinks the
 //! whole by about the same proportion everywhere.
 

@@ -77,7 +77,7 @@ pub async fn spawn_app_prepared(
 ) -> App {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
-    std::fs::write(dir.path().join("pkg/varco_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(dir.path().join("pkg/varco_app.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(dir.path().join("pkg/varco.js"), b"/* loader */").unwrap();
     std::fs::write(
         dir.path().join("index.html"),

@@ -1,0 +1,193 @@
+//! The first paint: the banner in plain DOM calls, when the visitor must be
+//! asked. See the crate's documentation for what it may and may not do.
+
+use crate::mount;
+use crate::page;
+use varco_core::banner::{BannerContent, FirstAction};
+use varco_core::config::{check_site_config, parse_embed};
+use varco_core::consent::{self as rules, Rules, Status, STORAGE_KEY};
+use varco_core::texts::Texts;
+use varco_protocol::SiteConfig;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Document, Element};
+
+/// Paints the banner if the visitor must be asked; returns whether it did.
+///
+/// `script` is the embed's `<script>`; `on_action` is called with the name
+/// of a [`FirstAction`] when the visitor presses one of the banner's
+/// buttons before the app has taken over.
+#[wasm_bindgen]
+pub fn paint(script: Option<Element>, on_action: js_sys::Function) -> bool {
+    paint_banner(script, on_action).is_some()
+}
+
+fn paint_banner(script: Option<Element>, on_action: js_sys::Function) -> Option<()> {
+    let window = web_sys::window()?;
+    let document = window.document()?;
+    let script = page::embed_script(&document, script);
+    let options = parse_embed(&page::embed_attributes(script.as_ref())).ok()?;
+    let site: SiteConfig = match page::config_block(&document) {
+        Some(text) => serde_json::from_str(&text).ok()?,
+        None => SiteConfig::default(),
+    };
+    if !check_site_config(&site).is_empty() {
+        return None;
+    }
+    let rules = Rules::from_site(&site);
+    let cookie_mode = site.consent.as_ref().and_then(|c| c.storage.as_deref()) == Some("cookie");
+    let stored = if cookie_mode {
+        page::cookie(&document, STORAGE_KEY)
+    } else {
+        window
+            .local_storage()
+            .ok()
+            .flatten()
+            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+    };
+    let status = rules::status(
+        rules::parse_stored(stored.as_deref()),
+        &rules,
+        js_sys::Date::now() as i64,
+        page::global_privacy_control(&window),
+    );
+    let Status::Ask(reason) = status else {
+        return None;
+    };
+    let lang = options.lang.unwrap_or_else(|| page::page_lang(&document));
+    let texts = Texts::new(lang, &site.texts);
+    let content = BannerContent::new(&site, &texts, Some(&reason));
+    let root = mount::mount_first_paint(&document).ok()?;
+    let section = render(&document, &content).ok()?;
+    listen(&section, on_action);
+    root.append_child(&section).ok()?;
+    Some(())
+}
+
+/// Appends `child` to `parent`.
+fn add(parent: &Element, child: Element) -> Result<Element, JsValue> {
+    parent.append_child(&child)?;
+    Ok(child)
+}
+
+/// An element with attributes and, optionally, text.
+fn element(
+    document: &Document,
+    tag: &str,
+    attributes: &[(&str, &str)],
+    text: Option<&str>,
+) -> Result<Element, JsValue> {
+    let el = document.create_element(tag)?;
+    for (name, value) in attributes {
+        el.set_attribute(name, value)?;
+    }
+    if let Some(text) = text {
+        el.set_text_content(Some(text));
+    }
+    Ok(el)
+}
+
+fn button(
+    document: &Document,
+    class: &str,
+    action: FirstAction,
+    text: &str,
+) -> Result<Element, JsValue> {
+    element(
+        document,
+        "button",
+        &[("type", "button"), ("class", class), ("data-action", action.name())],
+        Some(text),
+    )
+}
+
+/// The same markup as the app's banner (`widget/src/app.rs`), so the swap
+/// is invisible.
+fn render(document: &Document, content: &BannerContent) -> Result<Element, JsValue> {
+    let section = element(
+        document,
+        "section",
+        &[
+            ("class", "banner"),
+            ("role", "region"),
+            ("aria-labelledby", "varco-banner-title"),
+        ],
+        None,
+    )?;
+    let close = element(
+        document,
+        "button",
+        &[
+            ("type", "button"),
+            ("class", "close"),
+            ("aria-label", &content.close_label),
+            ("data-action", FirstAction::Close.name()),
+        ],
+        None,
+    )?;
+    add(&close, element(document, "span", &[("aria-hidden", "true")], Some("×"))?)?;
+    section.append_child(&close)?;
+    add(&section, element(
+        document,
+        "h2",
+        &[("class", "banner-title"), ("id", "varco-banner-title")],
+        Some(&content.title),
+    )?)?;
+    if let Some(changed) = &content.changed {
+        let p = element(document, "p", &[("class", "changed")], None)?;
+        add(&p, element(document, "strong", &[], Some(&changed.lead))?)?;
+        for extra in changed.note.iter().chain(changed.news.iter()) {
+            p.append_with_str_1(&format!(" {extra}"))?;
+        }
+        section.append_child(&p)?;
+    }
+    add(&section, element(document, "p", &[], Some(&content.purposes))?)?;
+    add(&section, element(document, "p", &[], Some(&content.close_note))?)?;
+    if let Some((url, label)) = &content.policy {
+        let p = element(document, "p", &[], None)?;
+        add(&p, element(document, "a", &[("href", url)], Some(label))?)?;
+        section.append_child(&p)?;
+    }
+    let actions = element(document, "div", &[("class", "actions")], None)?;
+    for (class, action, text) in [
+        ("btn btn-primary", FirstAction::AcceptAll, &content.accept_all),
+        ("btn btn-primary", FirstAction::RejectAll, &content.reject_all),
+        ("btn btn-outline", FirstAction::Customise, &content.customise),
+    ] {
+        add(&actions, button(document, class, action, text)?)?;
+    }
+    section.append_child(&actions)?;
+    Ok(section)
+}
+
+/// Hands each press to the loader. A decision also takes the banner away at
+/// once (the app applies it when it starts); "Customise" leaves it up and
+/// marks the button busy until the app opens the preferences.
+fn listen(section: &Element, on_action: js_sys::Function) {
+    // The container stays, empty: it tells the app that the first paint ran.
+    let banner = section.clone();
+    let on_click = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+        let Some(button) = e
+            .target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .and_then(|el| el.closest("button[data-action]").ok().flatten())
+        else {
+            return;
+        };
+        let Some(action) = button
+            .get_attribute("data-action")
+            .and_then(|name| FirstAction::from_name(&name))
+        else {
+            return;
+        };
+        let _ = on_action.call1(&JsValue::NULL, &JsValue::from_str(action.name()));
+        if action == FirstAction::Customise {
+            let _ = button.set_attribute("aria-busy", "true");
+        } else {
+            banner.remove();
+        }
+    });
+    let _ = section.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+    // The banner lives until the app replaces it; so does its listener.
+    on_click.forget();
+}

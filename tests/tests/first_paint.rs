@@ -1,0 +1,230 @@
+//! The first paint (issue 7): the banner is painted by the small first
+//! module before the app is even requested; what the visitor presses there
+//! is applied by the app when it arrives; the app takes the banner over
+//! without losing the visitor's place; and if the app never arrives, no dead
+//! banner stays and nothing optional runs.
+
+use serde_json::Value;
+use varco_e2e::{Chromium, Tab, TestServer};
+
+const HOME: &str = "/demo-site/milomb/index.html";
+
+/// Holds the app's module back for `ms` (the loader calls `fetch` at the
+/// time it needs the module, so wrapping it before the page runs is enough).
+fn delay_app_module(ms: u64) -> String {
+    format!(
+        "(() => {{ const f = window.fetch; window.fetch = function (u, o) {{
+            if (String(u).includes('varco_app.wasm')) return new Promise(r => setTimeout(r, {ms})).then(() => f.call(window, u, o));
+            return f.call(window, u, o); }}; }})()"
+    )
+}
+
+/// The first paint's banner, in the widget's shadow root.
+const FIRST_BANNER: &str =
+    "document.querySelector('varco-widget')?.shadowRoot?.querySelector('.first-paint section.banner')";
+
+/// Whether the app has rendered.
+const APP_READY: &str =
+    "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) > *')";
+
+async fn press_first(tab: &Tab, action: &str) {
+    let clicked = tab
+        .eval(&format!(
+            "(() => {{ const b = {FIRST_BANNER}?.querySelector(\"[data-action='{action}']\"); if (!b) return false; b.click(); return true; }})()"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(clicked, Value::Bool(true), "no first-paint button {action}");
+}
+
+async fn stored_choice(tab: &Tab) -> Value {
+    tab.eval("JSON.parse(localStorage.getItem('varco.consent') || 'null')")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_banner_is_on_screen_before_the_app_is_requested() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    // When the banner enters the shadow root, note what the page has loaded
+    // and asked for so far.
+    tab.before_load(
+        "new MutationObserver((_, doc) => {
+            const host = document.querySelector('varco-widget');
+            if (!host || !host.shadowRoot) return;
+            doc.disconnect();
+            const seen = () => {
+                if (window.__atBanner || !host.shadowRoot.querySelector('section.banner')) return false;
+                window.__atBanner = {
+                    resources: performance.getEntriesByType('resource').map(e => e.name),
+                    appScript: !!document.querySelector('script[src*=\"varco_app\"]'),
+                    firstPaint: !!host.shadowRoot.querySelector('.first-paint section.banner'),
+                };
+                return true;
+            };
+            if (!seen()) new MutationObserver((_, o) => { if (seen()) o.disconnect(); })
+                .observe(host.shadowRoot, { childList: true, subtree: true });
+        }).observe(document, { childList: true, subtree: true });",
+    )
+    .await
+    .unwrap();
+    tab.open(&server.url(HOME)).await.unwrap();
+    let at_banner = tab.eval("window.__atBanner").await.unwrap();
+    assert_eq!(at_banner["firstPaint"], true, "{at_banner}");
+    assert_eq!(at_banner["appScript"], false, "{at_banner}");
+    let widget_files: Vec<&str> = at_banner["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|u| u.contains("/varco/"))
+        .collect();
+    assert!(
+        widget_files.iter().all(|u| u.ends_with("/varco/varco.js")
+            || u.ends_with("/varco/varco_first.wasm")),
+        "{widget_files:?}"
+    );
+    // Then the app arrives and owns the banner: one banner, the app's.
+    assert!(tab.banner_visible().await.unwrap());
+    let banners = tab
+        .in_widget("[...shadow.querySelectorAll('section.banner')].map(b => b.parentElement.className)")
+        .await
+        .unwrap();
+    assert_eq!(banners, serde_json::json!(["varco"]));
+    assert!(tab
+        .requests()
+        .iter()
+        .any(|r| r.url.ends_with("/varco/varco_app.wasm")));
+    assert!(tab.errors().is_empty(), "{:#?}", tab.errors());
+    tab.close().await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_refusal_pressed_before_the_app_arrives_is_applied_by_the_app() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(&delay_app_module(1500)).await.unwrap();
+    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.wait_for(&format!("!!{FIRST_BANNER}"), 20).await.unwrap();
+    assert_eq!(tab.eval(APP_READY).await.unwrap(), Value::Bool(false));
+    press_first(&tab, "reject_all").await;
+    // The banner goes at once; the first paint itself stores nothing.
+    assert_eq!(
+        tab.eval(&format!("!!{FIRST_BANNER}")).await.unwrap(),
+        Value::Bool(false)
+    );
+    assert_eq!(stored_choice(&tab).await, Value::Null);
+    tab.wait_for(APP_READY, 30).await.unwrap();
+    let choice = stored_choice(&tab).await;
+    assert_eq!(choice["accepted"], serde_json::json!(["necessari"]), "{choice}");
+    assert!(!tab.banner_visible().await.unwrap());
+    let records = server.wait_consents("milomb", 1).await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].record.action.as_str(), "reject_all");
+    // Nothing optional runs.
+    assert_eq!(
+        tab.eval("[...document.querySelectorAll('script[data-varco-category]')].every(s => s.type === 'text/plain')")
+            .await
+            .unwrap(),
+        Value::Bool(true)
+    );
+    tab.close().await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn customise_pressed_before_the_app_arrives_opens_the_preferences_over_the_banner() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(&delay_app_module(1500)).await.unwrap();
+    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.wait_for(&format!("!!{FIRST_BANNER}"), 20).await.unwrap();
+    press_first(&tab, "customise").await;
+    // Still there, marked busy until the app can open the preferences.
+    assert_eq!(
+        tab.eval(&format!("{FIRST_BANNER}?.querySelector(\"[data-action='customise']\").getAttribute('aria-busy')"))
+            .await
+            .unwrap(),
+        Value::from("true")
+    );
+    tab.wait_for(APP_READY, 30).await.unwrap();
+    tab.wait_preferences().await.unwrap();
+    assert_eq!(stored_choice(&tab).await, Value::Null);
+    // Escape closes the preferences without a choice: the banner is back.
+    tab.key("Escape").await.unwrap();
+    tab.wait_for(
+        "!document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')",
+        5,
+    )
+    .await
+    .unwrap();
+    assert!(tab.banner_visible().await.unwrap());
+    tab.close().await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn keyboard_focus_moves_to_the_same_button_of_the_apps_banner() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(&delay_app_module(1500)).await.unwrap();
+    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.wait_for(&format!("!!{FIRST_BANNER}"), 20).await.unwrap();
+    tab.eval(&format!(
+        "{FIRST_BANNER}.querySelector(\"[data-action='accept_all']\").focus()"
+    ))
+    .await
+    .unwrap();
+    tab.wait_for(APP_READY, 30).await.unwrap();
+    let focused = tab
+        .in_widget(
+            "({ action: shadow.activeElement?.getAttribute('data-action'),
+                inApp: !!shadow.activeElement?.closest('.varco:not(.first-paint)') })",
+        )
+        .await
+        .unwrap();
+    assert_eq!(focused["action"], "accept_all", "{focused}");
+    assert_eq!(focused["inApp"], true, "{focused}");
+    // And Enter on it works as in the app.
+    tab.key("Enter").await.unwrap();
+    tab.wait_for("!!localStorage.getItem('varco.consent')", 5)
+        .await
+        .unwrap();
+    assert!(!tab.banner_visible().await.unwrap());
+    tab.close().await;
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn without_the_app_no_dead_banner_stays_and_nothing_runs() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.block_urls(&["*://*:*/varco/varco_app.wasm"]).await.unwrap();
+    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.wait_for(
+        "document.readyState === 'complete' && !document.querySelector('varco-widget')",
+        20,
+    )
+    .await
+    .unwrap();
+    let warned = tab
+        .console_lines()
+        .into_iter()
+        .any(|l| l.level == "warning" && l.text.contains("varco_app.wasm"));
+    assert!(warned, "{:#?}", tab.console_lines());
+    assert_eq!(
+        tab.eval("[...document.querySelectorAll('script[data-varco-category]')].every(s => s.type === 'text/plain') && !window.varcoDemoAnalytics")
+            .await
+            .unwrap(),
+        Value::Bool(true)
+    );
+    tab.close().await;
+    server.stop().await.unwrap();
+}
