@@ -697,6 +697,27 @@ impl Tab {
         self.console.lock().unwrap().clone()
     }
 
+    /// Waits until a console line matches `wanted` (the widget reports its
+    /// failures asynchronously: the app module may arrive late); fails after
+    /// `secs` with what the console said.
+    pub async fn wait_console(
+        &self,
+        secs: u64,
+        wanted: impl Fn(&ConsoleLine) -> bool,
+    ) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while !self.console_lines().iter().any(&wanted) {
+            if Instant::now() > deadline {
+                bail!(
+                    "timed out after {secs}s waiting for a console line: {:#?}",
+                    self.console_lines()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
     /// Console errors, uncaught exceptions and error log entries.
     pub fn errors(&self) -> Vec<ConsoleLine> {
         self.console_lines()

@@ -311,13 +311,11 @@ async fn an_invalid_configuration_is_one_console_error_and_the_page_keeps_workin
         tab.wait_for("window.hostScriptRan === true", 10)
             .await
             .unwrap();
-        tab.wait_for(
-            "performance.getEntriesByType('resource').some(r => r.name.endsWith('.wasm'))",
-            10,
-        )
-        .await
-        .unwrap();
-        // Give the widget time to start (or, here, to refuse to).
+        // The app reports configuration errors (the first paint just paints
+        // nothing): wait for its report, then a little more for a second one.
+        tab.wait_console(30, |l| l.level == "error" && l.text.contains("Varco"))
+            .await
+            .unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         let errors: Vec<String> = tab
             .errors()
@@ -389,8 +387,10 @@ async fn no_webassembly_or_a_wasm_that_fails_to_load_leaves_the_page_working_wit
         .wait_for("document.readyState === 'complete'", 10)
         .await
         .unwrap();
-    blocked.wait_for("true", 1).await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    blocked
+        .wait_console(30, |l| l.level == "warning" && l.text.contains("varco_app.wasm"))
+        .await
+        .unwrap();
     assert_page_intact(&blocked).await;
     let warnings: Vec<String> = blocked
         .console_lines()
@@ -423,7 +423,10 @@ async fn no_webassembly_or_a_wasm_that_fails_to_load_leaves_the_page_working_wit
         .wait_for("document.readyState === 'complete'", 10)
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    throwing
+        .wait_console(30, |l| l.text.contains("broken CSSOM"))
+        .await
+        .unwrap();
     assert_page_intact(&throwing).await;
     let said: Vec<String> = throwing
         .console_lines()
