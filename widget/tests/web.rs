@@ -179,7 +179,7 @@ async fn the_app_renders_the_banner_with_its_four_controls() {
         {"id": "necessari", "necessary": true, "description": "x"},
         {"id": "analitici", "title": "Statistiche", "description": "y"}]}"#,
     );
-    boot::boot(Some(s)).unwrap();
+    boot::boot(Some(s), None).unwrap();
     next_frame().await;
     let shadow = document()
         .query_selector("varco-widget")

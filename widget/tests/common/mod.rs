@@ -84,7 +84,7 @@ pub fn boot_milomb() {
     script.set_attribute("data-site", "milomb").unwrap();
     script.set_attribute("data-api", "/api").unwrap();
     document().body().unwrap().append_child(&script).unwrap();
-    varco_widget::boot::boot(Some(script)).expect("the widget starts");
+    varco_widget::boot::boot(Some(script), None).expect("the widget starts");
 }
 
 pub fn shadow() -> ShadowRoot {
