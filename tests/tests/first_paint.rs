@@ -27,6 +27,18 @@ const FIRST_BANNER: &str =
 const APP_READY: &str =
     "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) > *')";
 
+/// The demo's home page on a first visit, with the app held back for 1.5 s
+/// and the first paint's banner on screen.
+async fn first_banner_with_the_app_held_back() -> (TestServer, Chromium, Tab) {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(&delay_app_module(1500)).await.unwrap();
+    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.wait_for(&format!("!!{FIRST_BANNER}"), 20).await.unwrap();
+    (server, chromium, tab)
+}
+
 async fn press_first(tab: &Tab, action: &str) {
     let clicked = tab
         .eval(&format!(
@@ -109,12 +121,7 @@ async fn the_banner_is_on_screen_before_the_app_is_requested() {
 
 #[tokio::test]
 async fn a_refusal_pressed_before_the_app_arrives_is_applied_by_the_app() {
-    let server = TestServer::start(&[]).await.unwrap();
-    let chromium = Chromium::launch().await.unwrap();
-    let tab = chromium.tab().await.unwrap();
-    tab.before_load(&delay_app_module(1500)).await.unwrap();
-    tab.goto(&server.url(HOME)).await.unwrap();
-    tab.wait_for(&format!("!!{FIRST_BANNER}"), 20).await.unwrap();
+    let (server, _chromium, tab) = first_banner_with_the_app_held_back().await;
     assert_eq!(tab.eval(APP_READY).await.unwrap(), Value::Bool(false));
     press_first(&tab, "reject_all").await;
     // The banner goes at once; the first paint itself stores nothing.
@@ -143,12 +150,7 @@ async fn a_refusal_pressed_before_the_app_arrives_is_applied_by_the_app() {
 
 #[tokio::test]
 async fn customise_pressed_before_the_app_arrives_opens_the_preferences_over_the_banner() {
-    let server = TestServer::start(&[]).await.unwrap();
-    let chromium = Chromium::launch().await.unwrap();
-    let tab = chromium.tab().await.unwrap();
-    tab.before_load(&delay_app_module(1500)).await.unwrap();
-    tab.goto(&server.url(HOME)).await.unwrap();
-    tab.wait_for(&format!("!!{FIRST_BANNER}"), 20).await.unwrap();
+    let (server, _chromium, tab) = first_banner_with_the_app_held_back().await;
     press_first(&tab, "customise").await;
     // Still there, marked busy until the app can open the preferences.
     assert_eq!(
@@ -175,12 +177,7 @@ async fn customise_pressed_before_the_app_arrives_opens_the_preferences_over_the
 
 #[tokio::test]
 async fn keyboard_focus_moves_to_the_same_button_of_the_apps_banner() {
-    let server = TestServer::start(&[]).await.unwrap();
-    let chromium = Chromium::launch().await.unwrap();
-    let tab = chromium.tab().await.unwrap();
-    tab.before_load(&delay_app_module(1500)).await.unwrap();
-    tab.goto(&server.url(HOME)).await.unwrap();
-    tab.wait_for(&format!("!!{FIRST_BANNER}"), 20).await.unwrap();
+    let (server, _chromium, tab) = first_banner_with_the_app_held_back().await;
     tab.eval(&format!(
         "{FIRST_BANNER}.querySelector(\"[data-action='accept_all']\").focus()"
     ))
