@@ -49,6 +49,16 @@ async fn press_first(tab: &Tab, action: &str) {
     assert_eq!(clicked, Value::Bool(true), "no first-paint button {action}");
 }
 
+/// Every managed script is still `type="text/plain"`: nothing optional ran.
+async fn assert_managed_scripts_inert(tab: &Tab) {
+    assert_eq!(
+        tab.eval("[...document.querySelectorAll('script[data-varco-category]')].every(s => s.type === 'text/plain')")
+            .await
+            .unwrap(),
+        Value::Bool(true)
+    );
+}
+
 async fn stored_choice(tab: &Tab) -> Value {
     tab.eval("JSON.parse(localStorage.getItem('varco.consent') || 'null')")
         .await
@@ -138,12 +148,7 @@ async fn a_refusal_pressed_before_the_app_arrives_is_applied_by_the_app() {
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].record.action.as_str(), "reject_all");
     // Nothing optional runs.
-    assert_eq!(
-        tab.eval("[...document.querySelectorAll('script[data-varco-category]')].every(s => s.type === 'text/plain')")
-            .await
-            .unwrap(),
-        Value::Bool(true)
-    );
+    assert_managed_scripts_inert(&tab).await;
     tab.close().await;
     server.stop().await.unwrap();
 }
@@ -228,12 +233,7 @@ async fn without_the_app_no_dead_banner_stays_and_nothing_runs() {
             .unwrap(),
         Value::Bool(true)
     );
-    assert_eq!(
-        tab.eval("[...document.querySelectorAll('script[data-varco-category]')].every(s => s.type === 'text/plain')")
-            .await
-            .unwrap(),
-        Value::Bool(true)
-    );
+    assert_managed_scripts_inert(&tab).await;
     tab.close().await;
     server.stop().await.unwrap();
 }
