@@ -60,6 +60,48 @@ fn ensure_wrk() -> Result<PathBuf> {
     Ok(bin)
 }
 
+/// What `cargo run` puts in the environment of the program it runs (here,
+/// xtask itself), as opposed to what a developer's shell has.
+fn is_set_by_cargo_run(name: &str) -> bool {
+    name.starts_with("CARGO_PKG_")
+        || matches!(
+            name,
+            "CARGO_MANIFEST_DIR"
+                | "CARGO_MANIFEST_PATH"
+                | "CARGO_MANIFEST_LINKS"
+                | "CARGO_CRATE_NAME"
+                | "CARGO_BIN_NAME"
+                | "CARGO_PRIMARY_PACKAGE"
+                | "CARGO_TARGET_TMPDIR"
+                | "CARGO_RUSTC_CURRENT_DIR"
+                | "OUT_DIR"
+        )
+}
+
+/// `cargo build --release --package varco-server`, with the environment a
+/// plain shell would give it, so that it reuses what a plain build left in
+/// `target/release` and leaves something a plain build reuses.
+///
+/// xtask runs under `cargo run`, which sets `CARGO_PKG_NAME=xtask`,
+/// `CARGO_MANIFEST_DIR=.../xtask` and the like. ring's build script asks
+/// cargo to rerun it when those change (`rerun-if-env-changed`), and cargo
+/// compares them in its own environment: a nested build saw them set where a
+/// plain build saw them unset, reran ring's build script and rebuilt ring,
+/// rustls, hyper-rustls, reqwest and the server, every time the two kinds of
+/// build took turns.
+pub fn build_release_server(root: &Path) -> Result<()> {
+    let mut cargo = env::cargo();
+    cargo
+        .current_dir(root)
+        .args(["build", "--release", "--package", "varco-server"]);
+    for (name, _) in std::env::vars_os() {
+        if name.to_str().is_some_and(is_set_by_cargo_run) {
+            cargo.env_remove(&name);
+        }
+    }
+    env::run(&mut cargo)
+}
+
 fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
