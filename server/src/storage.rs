@@ -5,14 +5,17 @@
 //! several server instances) fits in by changing this module only.
 
 use anyhow::Context;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use connections::Connections;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::Connection;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 use varco_protocol::chat::{ChatEvent, ChatMessage, NewThread};
 use varco_protocol::{ConsentReceipt, ConsentRecord};
 
+mod connections;
 mod live;
 pub use live::{OpenLiveChat, Operator, Session, Take};
 
@@ -25,9 +28,21 @@ pub struct StoredConsent {
     pub record: ConsentRecord,
 }
 
+/// Connections that read while the writer writes (WAL): a handful is
+/// plenty on the small machines the server runs on.
+const READERS: usize = 4;
+
+/// SQLite lets one connection write at a time. With several writing
+/// connections, the others wait in SQLite's busy handler, which sleeps 1, 2,
+/// 5, 10... ms between tries: hundreds of milliseconds on requests under
+/// load (and a deferred transaction that turns into a write can fail
+/// outright). So every write goes through the one connection of `writer`,
+/// its callers queued in order without sleeping, and reads use `reader`'s
+/// read-only connections, which WAL lets run alongside.
 #[derive(Clone)]
 pub struct Storage {
-    pool: SqlitePool,
+    reader: Arc<Connections>,
+    writer: Arc<Connections>,
 }
 
 impl Storage {
@@ -46,21 +61,25 @@ impl Storage {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
+        let writer = Connections::open(&options, 1)
             .await
             .with_context(|| format!("cannot open the database {}", path.display()))?;
         sqlx::migrate!("./migrations")
-            .run(&pool)
+            .run_direct(&mut *writer.get().await?)
             .await
             .context("database migration failed")?;
-        Ok(Storage { pool })
+        let reader = Connections::open(&options.create_if_missing(false).read_only(true), READERS)
+            .await
+            .with_context(|| format!("cannot open the database {} for reading", path.display()))?;
+        Ok(Storage {
+            reader: Arc::new(reader),
+            writer: Arc::new(writer),
+        })
     }
 
     /// A trivial query, for the health check.
     pub async fn ping(&self) -> anyhow::Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(&mut *self.reader.get().await?).await?;
         Ok(())
     }
 
@@ -69,14 +88,14 @@ impl Storage {
         let tables: Vec<(String,)> = sqlx::query_as(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.reader.get().await?)
         .await?;
         let mut out = Vec::new();
         for (table,) in tables {
             let cols: Vec<(String,)> =
                 sqlx::query_as("SELECT name FROM pragma_table_info(?) ORDER BY cid")
                     .bind(&table)
-                    .fetch_all(&self.pool)
+                    .fetch_all(&mut *self.reader.get().await?)
                     .await?;
             out.push((table, cols.into_iter().map(|(c,)| c).collect()));
         }
@@ -108,7 +127,7 @@ impl Storage {
         .bind(r.action.as_str())
         .bind(&r.language)
         .bind(&r.texts_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.writer.get().await?)
         .await?;
         if let Some((seq,)) = inserted {
             return Ok(ConsentReceipt {
@@ -120,7 +139,7 @@ impl Storage {
         let (seq, first_received): (i64, String) =
             sqlx::query_as("SELECT seq, received_at FROM consent_records WHERE record_id = ?")
                 .bind(&r.record_id)
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *self.reader.get().await?)
                 .await?;
         Ok(ConsentReceipt {
             seq,
@@ -145,7 +164,7 @@ impl Storage {
             .bind(site)
             .bind(from)
             .bind(to)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reader.get().await?)
             .await?;
         rows.into_iter()
             .map(
@@ -200,7 +219,7 @@ impl Storage {
         .bind(&t.language)
         .bind(&t.terms_revision)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *self.writer.get().await?)
         .await?
         .rows_affected()
             == 1;
@@ -215,7 +234,7 @@ impl Storage {
         let row: Option<(String, String, String, String, Option<String>)> =
             sqlx::query_as("SELECT thread_id, site, language, created_at, ended_at FROM threads WHERE thread_id = ?")
                 .bind(thread_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.reader.get().await?)
                 .await?;
         Ok(row.map(
             |(thread_id, site, language, created_at, ended_at)| StoredThread {
@@ -254,7 +273,7 @@ impl Storage {
         .bind(&message.client_message_id)
         .bind(&body)
         .bind(&message.created_at)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.writer.get().await?)
         .await?;
         if let Some((id,)) = inserted {
             return Ok((id, false));
@@ -264,7 +283,7 @@ impl Storage {
         )
         .bind(thread_id)
         .bind(&message.client_message_id)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *self.reader.get().await?)
         .await?;
         Ok((id, true))
     }
@@ -272,7 +291,8 @@ impl Storage {
     /// Ends a thread (once) and appends its `end` event; returns the event
     /// id, or `None` if it had ended already.
     pub async fn end_thread(&self, thread_id: &str, now: &str) -> anyhow::Result<Option<i64>> {
-        let mut tx = self.pool.begin().await?;
+        let mut writer = self.writer.get().await?;
+        let mut tx = writer.begin().await?;
         let changed =
             sqlx::query("UPDATE threads SET ended_at = ? WHERE thread_id = ? AND ended_at IS NULL")
                 .bind(now)
@@ -305,7 +325,7 @@ impl Storage {
             sqlx::query_as("SELECT event_id, body FROM thread_events WHERE thread_id = ? AND event_id > ? ORDER BY event_id")
                 .bind(thread_id)
                 .bind(after)
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.reader.get().await?)
                 .await?;
         rows.into_iter()
             .map(|(id, body)| Ok((id, serde_json::from_str(&body)?)))
@@ -319,7 +339,7 @@ impl Storage {
             "SELECT kind, author FROM thread_events WHERE thread_id = ? ORDER BY event_id DESC LIMIT 1",
         )
         .bind(thread_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.reader.get().await?)
         .await?;
         Ok(matches!(last, Some((kind, Some(author))) if kind == "message" && author == "visitor"))
     }
@@ -329,14 +349,18 @@ impl Storage {
     pub async fn delete_thread(&self, thread_id: &str) -> anyhow::Result<bool> {
         Ok(sqlx::query("DELETE FROM threads WHERE thread_id = ?")
             .bind(thread_id)
-            .execute(&self.pool)
+            .execute(&mut *self.writer.get().await?)
             .await?
             .rows_affected()
             == 1)
     }
 
     /// Stores page views of one user; a view whose key was stored before
-    /// is skipped. Returns (stored, duplicates).
+    /// for the same user is skipped. Returns (stored, duplicates).
+    ///
+    /// The batch goes in as one JSON array and one statement: a statement
+    /// per view spent most of an upload's time in round trips to the
+    /// connection's thread.
     pub async fn store_page_views(
         &self,
         site: &str,
@@ -344,25 +368,21 @@ impl Storage {
         views: &[NewPageView],
         now: &str,
     ) -> anyhow::Result<(u32, u32)> {
-        let mut tx = self.pool.begin().await?;
-        let mut stored = 0;
-        for v in views {
-            stored += sqlx::query(
-                "INSERT INTO page_views (view_key, site, user_id, path, title, visited_at, received_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (view_key) DO NOTHING",
-            )
-            .bind(&v.key)
-            .bind(site)
-            .bind(user_id)
-            .bind(&v.path)
-            .bind(&v.title)
-            .bind(&v.visited_at)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected() as u32;
-        }
-        tx.commit().await?;
+        let stored = sqlx::query(
+            "INSERT INTO page_views (view_key, site, user_id, path, title, visited_at, received_at)
+             SELECT v.value ->> 'key', ?1, ?2, v.value ->> 'path', v.value ->> 'title',
+                    v.value ->> 'visited_at', ?3
+             FROM json_each(?4) AS v
+             ORDER BY v.key
+             ON CONFLICT (site, user_id, view_key) DO NOTHING",
+        )
+        .bind(site)
+        .bind(user_id)
+        .bind(now)
+        .bind(serde_json::to_string(views)?)
+        .execute(&mut *self.writer.get().await?)
+        .await?
+        .rows_affected() as u32;
         Ok((stored, views.len() as u32 - stored))
     }
 
@@ -373,13 +393,17 @@ impl Storage {
             sqlx::query("DELETE FROM page_views WHERE site = ? AND user_id = ?")
                 .bind(site)
                 .bind(user_id)
-                .execute(&self.pool)
+                .execute(&mut *self.writer.get().await?)
                 .await?
                 .rows_affected(),
         )
     }
 
     /// A user's page views on a site, newest first (at most `limit`).
+    ///
+    /// Left to itself, SQLite would walk the whole site's views newest first
+    /// (`page_views_by_age`, which saves the sort) looking for this user's;
+    /// the user's own views, found by `page_views_by_user`, are few to sort.
     pub async fn page_views(
         &self,
         site: &str,
@@ -387,13 +411,13 @@ impl Storage {
         limit: u32,
     ) -> anyhow::Result<Vec<(String, String, String)>> {
         Ok(sqlx::query_as(
-            "SELECT path, title, visited_at FROM page_views WHERE site = ? AND user_id = ?
-             ORDER BY visited_at DESC LIMIT ?",
+            "SELECT path, title, visited_at FROM page_views INDEXED BY page_views_by_user
+             WHERE site = ? AND user_id = ? ORDER BY visited_at DESC LIMIT ?",
         )
         .bind(site)
         .bind(user_id)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.reader.get().await?)
         .await?)
     }
 
@@ -417,7 +441,7 @@ impl Storage {
         let (n,): (i64,) = sqlx::query_as(sql)
             .bind(site)
             .bind(cutoff)
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.reader.get().await?)
             .await?;
         Ok(n as u64)
     }
@@ -434,8 +458,8 @@ impl Storage {
     ) -> anyhow::Result<u64> {
         let sql = match kind {
             DataKind::Navigation => {
-                "DELETE FROM page_views WHERE view_key IN
-                    (SELECT view_key FROM page_views WHERE site = ? AND visited_at < ? LIMIT ?)"
+                "DELETE FROM page_views WHERE rowid IN
+                    (SELECT rowid FROM page_views WHERE site = ? AND visited_at < ? LIMIT ?)"
             }
             DataKind::Conversations => {
                 "DELETE FROM threads WHERE thread_id IN
@@ -455,7 +479,7 @@ impl Storage {
             .bind(site)
             .bind(cutoff)
             .bind(batch)
-            .execute(&self.pool)
+            .execute(&mut *self.writer.get().await?)
             .await?
             .rows_affected())
     }
@@ -500,7 +524,7 @@ impl Storage {
         .bind(&a.date)
         .bind(&a.start)
         .bind(capacity)
-        .execute(&self.pool)
+        .execute(&mut *self.writer.get().await?)
         .await;
         match inserted {
             Ok(done) if done.rows_affected() == 1 => Ok(Booked::Created),
@@ -525,7 +549,7 @@ impl Storage {
             "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE request_id = ?"
         ))
         .bind(request_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.reader.get().await?)
         .await?)
     }
 
@@ -543,7 +567,7 @@ impl Storage {
         .bind(site)
         .bind(office)
         .bind(date)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.reader.get().await?)
         .await?;
         Ok(rows.into_iter().map(|(s, n)| (s, n as u32)).collect())
     }
@@ -564,7 +588,7 @@ impl Storage {
         .bind(site)
         .bind(code)
         .bind(email)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.reader.get().await?)
         .await?;
         match found {
             None => Ok(false),
@@ -576,7 +600,7 @@ impl Storage {
                 .bind(now)
                 .bind(site)
                 .bind(code)
-                .execute(&self.pool)
+                .execute(&mut *self.writer.get().await?)
                 .await?;
                 Ok(true)
             }
@@ -595,12 +619,13 @@ impl Storage {
         ))
         .bind(site)
         .bind(date)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.reader.get().await?)
         .await?)
     }
 
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.reader.close().await;
+        self.writer.close().await;
     }
 }
 
@@ -680,7 +705,7 @@ pub struct StoredAppointment {
 }
 
 /// A page view to store (already checked and normalised).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NewPageView {
     pub key: String,
     pub path: String,

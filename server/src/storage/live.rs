@@ -2,6 +2,7 @@
 //! queue of threads handed to a person.
 
 use super::Storage;
+use sqlx::Connection;
 
 /// An operator as stored (the password hash stays in this module).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,12 +86,12 @@ impl Storage {
         .bind(password_hash)
         .bind(sites)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *self.writer.get().await?)
         .await?;
         // A new password ends the sessions opened with the old one.
         sqlx::query("DELETE FROM operator_sessions WHERE username = ?")
             .bind(&operator.username)
-            .execute(&self.pool)
+            .execute(&mut *self.writer.get().await?)
             .await?;
         Ok(())
     }
@@ -99,7 +100,7 @@ impl Storage {
     pub async fn remove_operator(&self, username: &str) -> anyhow::Result<bool> {
         Ok(sqlx::query("DELETE FROM operators WHERE username = ?")
             .bind(username)
-            .execute(&self.pool)
+            .execute(&mut *self.writer.get().await?)
             .await?
             .rows_affected()
             == 1)
@@ -108,7 +109,7 @@ impl Storage {
     pub async fn operators(&self) -> anyhow::Result<Vec<Operator>> {
         let rows: Vec<OperatorRow> =
             sqlx::query_as("SELECT username, display_name, sites FROM operators ORDER BY username")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *self.reader.get().await?)
                 .await?;
         Ok(rows.into_iter().map(operator_of).collect())
     }
@@ -122,7 +123,7 @@ impl Storage {
             "SELECT username, display_name, sites, password_hash FROM operators WHERE username = ?",
         )
         .bind(username)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.reader.get().await?)
         .await?;
         Ok(row.map(|(u, d, s, hash)| (operator_of((u, d, s)), hash)))
     }
@@ -138,7 +139,7 @@ impl Storage {
         // Expired sessions go when new ones come.
         sqlx::query("DELETE FROM operator_sessions WHERE expires_ms <= ?")
             .bind(now_ms)
-            .execute(&self.pool)
+            .execute(&mut *self.writer.get().await?)
             .await?;
         sqlx::query(
             "INSERT INTO operator_sessions (token_hash, username, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)",
@@ -148,7 +149,7 @@ impl Storage {
         .bind(csrf_token)
         .bind(now_ms)
         .bind(expires_ms)
-        .execute(&self.pool)
+        .execute(&mut *self.writer.get().await?)
         .await?;
         Ok(())
     }
@@ -161,7 +162,7 @@ impl Storage {
         )
         .bind(token_hash)
         .bind(now_ms)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.reader.get().await?)
         .await?;
         Ok(row.map(|(u, d, s, csrf_token)| Session {
             operator: operator_of((u, d, s)),
@@ -172,7 +173,7 @@ impl Storage {
     pub async fn delete_session(&self, token_hash: &str) -> anyhow::Result<()> {
         sqlx::query("DELETE FROM operator_sessions WHERE token_hash = ?")
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(&mut *self.writer.get().await?)
             .await?;
         Ok(())
     }
@@ -180,7 +181,8 @@ impl Storage {
     /// Puts a thread in its site's queue; a thread already queued (open)
     /// stays where it is. Returns whether it was queued now.
     pub async fn enqueue(&self, thread_id: &str, site: &str, now_ms: i64) -> anyhow::Result<bool> {
-        let mut tx = self.pool.begin().await?;
+        let mut writer = self.writer.get().await?;
+        let mut tx = writer.begin().await?;
         let open: Option<(i64,)> =
             sqlx::query_as("SELECT 1 FROM live_chats WHERE thread_id = ? AND closed_ms IS NULL")
                 .bind(thread_id)
@@ -227,7 +229,7 @@ impl Storage {
              ORDER BY l.queued_ms, l.rowid",
         )
         .bind(thread_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.reader.get().await?)
         .await?;
         Ok(rows
             .into_iter()
@@ -259,7 +261,7 @@ impl Storage {
         .bind(operator)
         .bind(now_ms)
         .bind(thread_id)
-        .execute(&self.pool)
+        .execute(&mut *self.writer.get().await?)
         .await?
         .rows_affected()
             == 1;
@@ -281,7 +283,7 @@ impl Storage {
         )
         .bind(now_ms)
         .bind(thread_id)
-        .execute(&self.pool)
+        .execute(&mut *self.writer.get().await?)
         .await?
         .rows_affected()
             == 1)
