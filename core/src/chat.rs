@@ -226,14 +226,8 @@ mod tests {
     fn msg(author: Author, text: &str, cmid: Option<&str>) -> ChatEvent {
         ChatEvent::Message {
             message: ChatMessage {
-                author,
-                text: text.into(),
                 client_message_id: cmid.map(Into::into),
-                created_at: "2026-11-22T10:00:00.000Z".into(),
-                topic: None,
-                links: vec![],
-                quick_replies: vec![],
-                live: None,
+                ..ChatMessage::new(author, text, "2026-11-22T10:00:00.000Z")
             },
         }
     }

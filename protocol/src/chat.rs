@@ -89,6 +89,24 @@ pub struct ChatMessage {
     pub live: Option<LiveState>,
 }
 
+impl ChatMessage {
+    /// A message with only an author, a text and a time; the optional parts
+    /// (client message ID, topic, links, quick replies, live state) are
+    /// added with struct update syntax where they apply.
+    pub fn new(author: Author, text: impl Into<String>, created_at: impl Into<String>) -> Self {
+        ChatMessage {
+            author,
+            text: text.into(),
+            client_message_id: None,
+            created_at: created_at.into(),
+            topic: None,
+            links: Vec::new(),
+            quick_replies: Vec::new(),
+            live: None,
+        }
+    }
+}
+
 /// The `data` of one Server-Sent Event of `GET /api/v1/threads/{id}/events`.
 /// Stored events (`message`, `end`) carry the SSE `id` (the thread's event
 /// sequence) so that `Last-Event-ID` resumes after them; `typing` and

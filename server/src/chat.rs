@@ -134,43 +134,47 @@ pub struct EmbeddedAssistant {
 
 impl EmbeddedAssistant {
     pub fn answer(&self, question: &str, language: &str) -> Reply {
+        reply_of(self.kb.answer(question), language)
+    }
+
+    /// The answer, and the closest entry's title and answer as reference for
+    /// an external assistant (empty when nothing is close): the question is
+    /// looked up once for both.
+    pub fn answer_with_reference(&self, question: &str, language: &str) -> (Reply, String) {
         let a = self.kb.answer(question);
-        let mut text = a.answer;
-        if language == "en" {
-            text = format!("*The assistant answers in Italian.*\n\n{text}");
-        }
-        Reply {
-            text,
-            topic: a.topic,
-            links: a
-                .links
-                .into_iter()
-                .map(|l| AnswerLink {
-                    title: l.title,
-                    url: l.url,
-                })
-                .collect(),
-            quick_replies: a.suggestions.into_iter().map(|s| s.title).collect(),
-        }
+        let reference = if a.confident {
+            let title = self
+                .kb
+                .entries()
+                .iter()
+                .find(|e| Some(&e.id) == a.entry_id.as_ref())
+                .map(|e| e.title.as_str())
+                .unwrap_or_default();
+            format!("{title}\n{}", a.answer)
+        } else {
+            String::new()
+        };
+        (reply_of(a, language), reference)
     }
 }
 
-impl EmbeddedAssistant {
-    /// The closest entry's title and answer, as reference for an external
-    /// assistant (empty when nothing is close).
-    pub fn reference(&self, question: &str) -> String {
-        let a = self.kb.answer(question);
-        if !a.confident {
-            return String::new();
-        }
-        let title = self
-            .kb
-            .entries()
-            .iter()
-            .find(|e| Some(&e.id) == a.entry_id.as_ref())
-            .map(|e| e.title.clone())
-            .unwrap_or_default();
-        format!("{title}\n{}", a.answer)
+fn reply_of(a: varco_engine::Answer, language: &str) -> Reply {
+    let mut text = a.answer;
+    if language == "en" {
+        text = format!("*The assistant answers in Italian.*\n\n{text}");
+    }
+    Reply {
+        text,
+        topic: a.topic,
+        links: a
+            .links
+            .into_iter()
+            .map(|l| AnswerLink {
+                title: l.title,
+                url: l.url,
+            })
+            .collect(),
+        quick_replies: a.suggestions.into_iter().map(|s| s.title).collect(),
     }
 }
 
@@ -354,14 +358,12 @@ pub async fn post_message(
     // none of it. The text as typed lives only in memory: the assistant
     // answers from it, and a live operator reads it as typed.
     let mut message = ChatMessage {
-        author: Author::Visitor,
-        text: varco_core::redact::redact(text),
         client_message_id: Some(msg.client_message_id.clone()),
-        created_at: rfc3339_utc(now_ms()),
-        topic: None,
-        links: Vec::new(),
-        quick_replies: Vec::new(),
-        live: None,
+        ..ChatMessage::new(
+            Author::Visitor,
+            varco_core::redact::redact(text),
+            rfc3339_utc(now_ms()),
+        )
     };
     let (event_id, duplicate) = state
         .storage
@@ -507,14 +509,10 @@ fn spawn_answer(
             }
         };
         let message = ChatMessage {
-            author: Author::Assistant,
-            text: reply.text,
-            client_message_id: None,
-            created_at: rfc3339_utc(now_ms()),
             topic: Some(reply.topic.clone()),
             links: reply.links,
             quick_replies: reply.quick_replies,
-            live: None,
+            ..ChatMessage::new(Author::Assistant, reply.text, rfc3339_utc(now_ms()))
         };
         match state.storage.append_message(&thread_id, &message).await {
             Ok((id, _)) => {

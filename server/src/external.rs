@@ -172,8 +172,7 @@ impl Assistant for ExternalAssistant {
     ) -> Pin<Box<dyn Future<Output = anyhow::Result<Reply>> + Send + 'a>> {
         Box::pin(async move {
             // The knowledge base classifies the question and is the fallback.
-            let embedded = self.embedded.answer(question, language);
-            let reference = self.embedded.reference(question);
+            let (embedded, reference) = self.embedded.answer_with_reference(question, language);
             match tokio::time::timeout(
                 self.timeout,
                 self.complete(question, language, &reference, deltas),

@@ -77,14 +77,8 @@ impl LiveChatConfig {
 /// A system message that changes the live chat's state.
 pub fn state_message(state: LiveState, text: String) -> ChatMessage {
     ChatMessage {
-        author: Author::System,
-        text,
-        client_message_id: None,
-        created_at: rfc3339_utc(now_ms()),
-        topic: None,
-        links: Vec::new(),
-        quick_replies: Vec::new(),
         live: Some(state),
+        ..ChatMessage::new(Author::System, text, rfc3339_utc(now_ms()))
     }
 }
 

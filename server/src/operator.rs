@@ -566,14 +566,8 @@ async fn post_message(
     my_chat(&state, &auth, &thread_id).await?;
     let text = checked_message(&msg.client_message_id, &msg.text)?;
     let message = ChatMessage {
-        author: Author::Operator,
-        text: text.to_owned(),
         client_message_id: Some(msg.client_message_id),
-        created_at: rfc3339_utc(now_ms()),
-        topic: None,
-        links: Vec::new(),
-        quick_replies: Vec::new(),
-        live: None,
+        ..ChatMessage::new(Author::Operator, text, rfc3339_utc(now_ms()))
     };
     let (event_id, duplicate) = state
         .storage
