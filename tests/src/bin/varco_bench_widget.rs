@@ -6,10 +6,10 @@
 //! cargo run --release -p varco-e2e --bin varco_bench_widget -- --runs 15
 //! ```
 //!
-//! Prerequisites: `pkg/` built (`cargo xtask dist`), Debian's `chromium`,
-//! and npm for the two installs this binary does itself when they are
-//! missing (`npm ci` in `demo-site/` for Bootstrap Italia, `npm ci` in
-//! `bench/` for the peers).
+//! Prerequisites, all installed by `cargo xtask bench --only widget`, which
+//! runs this: `pkg/` built, Bootstrap Italia in `demo-site/vendor/`, the
+//! peers in `bench/node_modules/` (`npm ci` in `bench/`), and Debian's
+//! `/usr/bin/chromium`.
 //!
 //! What it measures, per run, in a fresh browser context (empty cache and
 //! storage, so every run is a first visit):
@@ -20,22 +20,29 @@
 //!   in which the banner is connected, has a box in the viewport and is not
 //!   hidden by `display`, `visibility` or opacity;
 //! - total blocking time: the sum of (duration − 50 ms) over the page's long
-//!   tasks, until 2 s after the later of the load event and the banner;
+//!   tasks, until 2 s after the last of the load event, the banner and the
+//!   contender's last file (a module loaded after the banner included);
 //! - cumulative layout shift over the same window (shifts without recent
 //!   input);
 //! - memory after a forced GC: the JS heap in use (`Runtime.getHeapUsage`)
-//!   plus the linear memory of every WebAssembly instance the page created;
-//! - the bytes each contender's requests transferred (resource timing).
+//!   plus the linear memory of every WebAssembly instance still alive;
+//! - bytes: every file the contender loaded (for Varco, whatever is under
+//!   `/varco/` but the peers' files: the widget's modules are not named
+//!   here), by size on disk (raw, gzip, brotli) and as transferred, in all
+//!   and before the banner (responses ended by then).
 //!
 //! Contenders take turns (round-robin, the starting one rotating each
 //! round), first at full CPU speed, then with the CPU throttled 4×. One
 //! warm-up round per phase is run and left out of the summaries. Results go
-//! to the terminal (two tables) and, raw samples included, to
-//! `target/bench/widget.json`. A benchmark, not a test: it never fails on a
+//! to the terminal (two tables and the files each contender loaded) and,
+//! raw samples included, to `target/bench/widget.json`. A benchmark, not a test: it never fails on a
 //! number; it exits non-zero only when it cannot run at all.
 
 use anyhow::{anyhow, bail, Context, Result};
 use chromiumoxide::cdp::browser_protocol::emulation::SetCpuThrottlingRateParams;
+use chromiumoxide::cdp::browser_protocol::network::{
+    EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, RequestId,
+};
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
 };
@@ -47,22 +54,32 @@ use chromiumoxide::Page;
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use varco_e2e::{root, Chromium, TestServer};
 
-/// How long measurement goes on after the later of the load event and the
-/// banner: long tasks and layout shifts that follow the banner (a tool
-/// finishing its set-up, fonts) belong to the contender.
+/// How long measurement goes on after the last of: the load event, the
+/// banner, the contender's last file. Long tasks and layout shifts that
+/// follow (a tool finishing its set-up, a second module starting, fonts)
+/// belong to the contender.
 const SETTLE_MS: u64 = 2000;
 
-/// How long to wait for a banner at full speed; multiplied by the CPU
-/// slowdown (capped so that the DevTools request timeout is never hit).
+/// How long after the load event to wait for a banner at full speed;
+/// multiplied by the CPU slowdown, up to a minute. From the load event, not
+/// from navigation start: on a busy machine the page alone can take longer
+/// to load than a banner should ever take.
 const BANNER_TIMEOUT_MS: u64 = 15_000;
 const BANNER_TIMEOUT_MAX_MS: u64 = 60_000;
+
+/// A run that has not settled by then, from navigation, failed.
+const RUN_TIMEOUT_MS: u64 = 180_000;
+
+/// How often the page is asked whether the run has settled.
+const POLL_MS: u64 = 250;
 
 /// A long task blocks the main thread for its duration beyond this.
 const LONG_TASK_BUDGET_MS: f64 = 50.0;
@@ -70,9 +87,13 @@ const LONG_TASK_BUDGET_MS: f64 = 50.0;
 /// The demo page every contender is measured on.
 const HOST_PAGE: &str = "demo-site/milomb/index.html";
 
+/// Where the server answers with the files of its static root's `pkg/`:
+/// Varco's own files, whatever their names.
+const VARCO_URL: &str = "/varco";
+
 /// Where the peers' files are served: under the same route as Varco's own
-/// files (`/varco/`), so that every contender's files get the same headers
-/// and the same precompressed brotli/gzip responses from the same server.
+/// files, so that every contender's files get the same headers and the same
+/// precompressed brotli/gzip responses from the same server.
 const PEERS_URL: &str = "/varco/peers";
 
 /// One of the consent tools Varco is compared with, installed from npm in
@@ -133,19 +154,58 @@ struct Contender {
     /// CSS selector of its banner, looked for in the document and in every
     /// open shadow root; `None` for the page alone.
     banner: Option<String>,
-    /// URL path prefixes of the requests that are the contender's.
-    request_prefixes: Vec<String>,
-    /// Its own files, as loaded, with their sizes on disk.
+    /// URL path prefix of the contender's own files: whatever the browser
+    /// loads under it counts in the contender's bytes, so a tool that
+    /// fetches more modules (Varco's loader, after the split of the WASM)
+    /// is measured without naming its files here. `None` for the page alone.
+    files_prefix: Option<String>,
+    /// Paths under `files_prefix` that are someone else's: the peers' files
+    /// are served under Varco's own route.
+    excluded_prefix: Option<String>,
+    /// The contender's requests that are not files (Varco's API): recorded
+    /// and counted among the requests made before the banner, not in bytes.
+    api_prefix: Option<String>,
+    /// The files the contender is expected to load (the peers'), to note
+    /// one that never was.
+    expected_files: Vec<String>,
+    /// The files it loaded in any run, with their sizes on disk; filled
+    /// after the runs.
     files: Vec<FileSize>,
+}
+
+impl Contender {
+    fn is_own_file(&self, path: &str) -> bool {
+        self.files_prefix.as_deref().is_some_and(|p| path.starts_with(p))
+            && !self.excluded_prefix.as_deref().is_some_and(|p| path.starts_with(p))
+    }
+
+    fn is_own_api(&self, path: &str) -> bool {
+        self.api_prefix.as_deref().is_some_and(|p| path.starts_with(p))
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
 struct FileSize {
     url: String,
     path: String,
+    #[serde(flatten)]
+    bytes: Bytes,
+}
+
+/// A size three ways: as on disk, gzip -9 and brotli q11.
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+struct Bytes {
     raw: u64,
     gzip: u64,
     brotli: u64,
+}
+
+impl std::ops::AddAssign for Bytes {
+    fn add_assign(&mut self, other: Bytes) {
+        self.raw += other.raw;
+        self.gzip += other.gzip;
+        self.brotli += other.brotli;
+    }
 }
 
 /// One page load.
@@ -176,12 +236,24 @@ struct Sample {
     js_heap_used_bytes: Option<f64>,
     embedder_heap_used_bytes: Option<f64>,
     backing_storage_bytes: Option<f64>,
+    /// WebAssembly instances the page created, and those still alive
+    /// after the forced GC (whose memory is counted).
     wasm_instances: u64,
+    wasm_instances_alive: u64,
     /// Linear memory of the page's WebAssembly instances; `None` when the
     /// contender loaded a `.wasm` but no instance could be reached.
     wasm_memory_bytes: Option<f64>,
-    /// Resource timing `transferSize` of the contender's requests.
+    /// Resource timing `transferSize` of the contender's files.
     transferred_bytes: f64,
+    /// The same, of the files whose response had ended by the banner.
+    transferred_before_banner_bytes: Option<f64>,
+    /// The contender's files loaded in this run (each once), sizes on disk.
+    files_bytes: Bytes,
+    /// Those whose response had ended when the banner showed.
+    files_before_banner_bytes: Option<Bytes>,
+    /// The contender's requests (files and API) started before the banner.
+    requests_before_banner: Option<u64>,
+    /// The contender's requests: its files and its API.
     requests: Vec<RequestTiming>,
     /// Uncaught exceptions and instrumentation notes.
     page_errors: Vec<String>,
@@ -190,6 +262,8 @@ struct Sample {
 #[derive(Debug, Clone, Serialize)]
 struct RequestTiming {
     path: String,
+    /// One of the contender's files (else its API).
+    file: bool,
     status: Option<u64>,
     transfer: f64,
     encoded: f64,
@@ -284,11 +358,11 @@ fn parse_args(args: Vec<String>) -> Result<Options> {
 }
 
 async fn run(options: Options) -> Result<()> {
-    ensure_demo_vendor()?;
-    ensure_peers()?;
+    check_demo_vendor()?;
+    check_peers()?;
 
     let served = tempfile::tempdir()?;
-    let contenders = build_served_tree(served.path())?;
+    let mut contenders = build_served_tree(served.path())?;
 
     let tree = served.path().to_owned();
     let server = TestServer::start_with(&[], move |config| {
@@ -340,10 +414,16 @@ async fn run(options: Options) -> Result<()> {
                     eprintln!("  {} failed: {e}", contender.key);
                 }
                 samples.push(sample);
-                // A crashed browser would fail every later run: start
-                // another one.
-                if failed && chromium.browser.version().await.is_err() {
-                    eprintln!("  Chromium stopped answering; launching it again");
+                // After a failed run the browser may have crashed, or kept
+                // a tab that never finished loading busy: either would slow
+                // down or fail the runs after it. A fresh browser for them.
+                if failed {
+                    let browser = &mut chromium.browser;
+                    // A hung browser does not answer a polite close.
+                    if tokio::time::timeout(Duration::from_secs(10), browser.close()).await.is_err() {
+                        let _ = browser.kill().await;
+                    }
+                    let _ = browser.wait().await;
                     chromium = Chromium::launch().await?;
                 }
             }
@@ -353,6 +433,7 @@ async fn run(options: Options) -> Result<()> {
     let _ = chromium.browser.close().await;
     let _ = chromium.browser.wait().await;
     let _ = server.stop().await;
+    count_file_bytes(served.path(), &mut contenders, &mut samples);
 
     let mut report_phases = Vec::new();
     for phase in &PHASES {
@@ -364,6 +445,7 @@ async fn run(options: Options) -> Result<()> {
             "summary": summaries,
         }));
     }
+    print_files(&contenders, &samples);
     let notes = loaded_file_notes(&contenders, &samples);
     for note in &notes {
         println!("note: {note}");
@@ -376,15 +458,22 @@ async fn run(options: Options) -> Result<()> {
         "runs_per_phase": options.runs,
         "warmup_rounds_per_phase": options.warmup_rounds,
         "settle_ms": SETTLE_MS,
+        "banner_timeout_ms": BANNER_TIMEOUT_MS,
+        "banner_timeout_max_ms": BANNER_TIMEOUT_MAX_MS,
         "method": {
             "order": "round-robin, the first contender rotating each round; a fresh browser context (empty cache and storage) per run",
             "banner_ms": "performance.now() (from navigation start) in the requestAnimationFrame callback that first finds the banner connected, with a non-empty box inside the viewport, display not none, visibility visible and no zero opacity up the (shadow-including) ancestors; checks are scheduled by a MutationObserver on the document and on every open shadow root (Element.prototype.attachShadow is wrapped by the init script)",
-            "total_blocking_time_ms": "sum of (duration - 50 ms) over PerformanceObserver 'longtask' entries, from navigation start until settle_ms after the later of the load event and the banner",
-            "cumulative_layout_shift": "sum of PerformanceObserver 'layout-shift' values without hadRecentInput, same window",
-            "memory": "after HeapProfiler.collectGarbage: Runtime.getHeapUsage usedSize plus the byteLength of every exported WebAssembly.Memory of the instances created through WebAssembly.instantiate/instantiateStreaming (wrapped by the init script)",
+            "banner_timeout": "a run without a banner within banner_timeout_ms after the load event (times the CPU slowdown, at most banner_timeout_max_ms) counts as 'no banner'",
+            "window": "from navigation start until observed_until_ms: settle_ms after the last of the load event, the banner and the response of the contender's last file (the run waits for every file of the contender in flight, so a module loaded after the banner is inside)",
+            "total_blocking_time_ms": "sum of (duration - 50 ms) over PerformanceObserver 'longtask' entries starting in the window",
+            "cumulative_layout_shift": "sum of PerformanceObserver 'layout-shift' values without hadRecentInput, in the window",
+            "memory": "after HeapProfiler.collectGarbage at the end of the window: Runtime.getHeapUsage usedSize plus the byteLength of every exported WebAssembly.Memory of the instances created through WebAssembly.instantiate/instantiateStreaming (wrapped by the init script, which holds them weakly) and still alive",
             "added": "a contender's median minus the page alone's median, in the same phase",
-            "bytes_on_disk": "the contender's own files as loaded; gzip -9 (flate2) and brotli quality 11, window 22 (brotli crate), as `cargo xtask dist`",
-            "transferred_bytes": "resource timing transferSize of the contender's requests (files and, for Varco, its API); files are served precompressed when the browser accepts the encoding",
+            "files": "a contender's files are whatever the browser loaded under its files_prefix (Varco: everything under /varco/ but the peers' /varco/peers/), whatever their names; its API requests (Varco's /api/) are recorded but are not files",
+            "files_bytes": "the files loaded in a run, each once, by their size on disk: raw, gzip -9 (flate2) and brotli quality 11, window 22 (brotli crate), as `cargo xtask dist`",
+            "files_before_banner_bytes": "the same, of the files whose response (resource timing responseEnd) had ended by banner_ms",
+            "transferred_bytes": "resource timing transferSize of the contender's files (served precompressed when the browser accepts the encoding); transferred_before_banner_bytes: of those ended by banner_ms",
+            "requests_before_banner": "the contender's requests (files and API) started before banner_ms",
             "percentiles": "median: middle value (mean of the two middle ones for an even count); p90: nearest rank",
         },
         "contenders": contenders,
@@ -404,34 +493,25 @@ async fn run(options: Options) -> Result<()> {
 // ---------------------------------------------------------------------------
 // What is served
 
-/// Bootstrap Italia under `demo-site/vendor/`, as `cargo xtask demo` and
-/// `cargo xtask test` install it (xtask's `env::demo_site_vendor`).
-fn ensure_demo_vendor() -> Result<()> {
-    let site = root().join("demo-site");
-    let dist = site.join("node_modules/bootstrap-italia/dist");
-    if !dist.join("css/bootstrap-italia.min.css").exists() {
-        eprintln!("installing the demo site's front-end packages (npm ci in demo-site/)");
-        npm_ci(&site)?;
-    }
-    let vendor = site.join("vendor/bootstrap-italia");
-    if !vendor.join("css/bootstrap-italia.min.css").exists() {
-        eprintln!("copying Bootstrap Italia to demo-site/vendor/");
-        for sub in ["css", "js", "svg", "fonts"] {
-            copy_dir(&dist.join(sub), &vendor.join(sub))?;
-        }
+/// Bootstrap Italia under `demo-site/vendor/`, which `cargo xtask bench`
+/// (like `cargo xtask demo` and `cargo xtask test`) installs.
+fn check_demo_vendor() -> Result<()> {
+    let css = root().join("demo-site/vendor/bootstrap-italia/css/bootstrap-italia.min.css");
+    if !css.exists() {
+        bail!(
+            "{} is missing: `cargo xtask bench --only widget` installs Bootstrap Italia for the demo pages",
+            css.display()
+        );
     }
     Ok(())
 }
 
-/// The peers at the exact versions of `bench/package.json`.
-fn ensure_peers() -> Result<()> {
-    let bench = root().join("bench");
-    if !bench.join("node_modules").exists() {
-        eprintln!("installing the benchmark's peers (npm ci in bench/)");
-        npm_ci(&bench)?;
-    }
+/// The peers at the exact versions of `bench/package.json`, which
+/// `cargo xtask bench` installs (`npm ci` in `bench/`).
+fn check_peers() -> Result<()> {
+    let modules = root().join("bench/node_modules");
     for peer in &PEERS {
-        let manifest = bench.join("node_modules").join(peer.package).join("package.json");
+        let manifest = modules.join(peer.package).join("package.json");
         let text = std::fs::read_to_string(&manifest).with_context(|| {
             format!("{} is missing: run `npm ci` in bench/", manifest.display())
         })?;
@@ -445,32 +525,6 @@ fn ensure_peers() -> Result<()> {
                 peer.package,
                 peer.version
             );
-        }
-    }
-    Ok(())
-}
-
-fn npm_ci(dir: &Path) -> Result<()> {
-    let status = Command::new("npm")
-        .current_dir(dir)
-        .args(["ci", "--no-audit", "--no-fund"])
-        .status()
-        .context("npm is missing; install Node.js and npm")?;
-    if !status.success() {
-        bail!("npm ci failed in {}; run it there by hand to see why", dir.display());
-    }
-    Ok(())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
         }
     }
     Ok(())
@@ -511,7 +565,10 @@ fn build_served_tree(tree: &Path) -> Result<Vec<Contender>> {
         name: "page alone".into(),
         page: "/demo-site/milomb/bench-page-alone.html".into(),
         banner: None,
-        request_prefixes: vec![],
+        files_prefix: None,
+        excluded_prefix: None,
+        api_prefix: None,
+        expected_files: vec![],
         files: vec![],
     });
 
@@ -520,23 +577,22 @@ fn build_served_tree(tree: &Path) -> Result<Vec<Contender>> {
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
         .and_then(|v| v["version"].as_str().map(str::to_owned))
         .unwrap_or_default();
-    let mut varco_files = Vec::new();
-    for name in ["varco.js", "varco_bg.wasm"] {
-        varco_files.push(file_size(&format!("/varco/{name}"), &repo.join("pkg").join(name))?);
-    }
     contenders.push(Contender {
         key: "varco".into(),
         name: format!("Varco {varco_version}").trim().to_owned(),
         page: format!("/{HOST_PAGE}"),
         banner: Some("section.banner".into()),
-        request_prefixes: vec!["/varco/varco".into(), "/api/".into()],
-        files: varco_files,
+        files_prefix: Some(format!("{VARCO_URL}/")),
+        excluded_prefix: Some(format!("{PEERS_URL}/")),
+        api_prefix: Some("/api/".into()),
+        expected_files: vec![],
+        files: vec![],
     });
 
     let modules = repo.join("bench/node_modules");
     for peer in &PEERS {
         let assets = format!("{PEERS_URL}/{}", peer.key);
-        let mut files = Vec::new();
+        let mut expected_files = Vec::new();
         for rel in peer.files {
             let source = modules.join(peer.package).join(rel);
             // Served flat from the package's own layout minus `dist/`, so
@@ -544,18 +600,15 @@ fn build_served_tree(tree: &Path) -> Result<Vec<Contender>> {
             let served_rel = rel.strip_prefix("dist/").unwrap_or(rel);
             let target = pkg.join("peers").join(peer.key).join(served_rel);
             std::fs::create_dir_all(target.parent().unwrap())?;
-            std::fs::copy(&source, &target)
-                .with_context(|| format!("copying {}", source.display()))?;
-            let (size, gzip, brotli) = compressed(&std::fs::read(&source)?)?;
+            // A link, so that the sizes name the npm package's file.
+            std::os::unix::fs::symlink(&source, &target)
+                .with_context(|| format!("linking {}", source.display()))?;
+            let data = std::fs::read(&source)
+                .with_context(|| format!("reading {}", source.display()))?;
+            let (_, gzip, brotli) = compressed(&data)?;
             std::fs::write(with_extension(&target, "gz"), &gzip)?;
             std::fs::write(with_extension(&target, "br"), &brotli)?;
-            files.push(FileSize {
-                url: format!("{assets}/{served_rel}"),
-                path: format!("bench/node_modules/{}/{rel}", peer.package),
-                raw: size,
-                gzip: gzip.len() as u64,
-                brotli: brotli.len() as u64,
-            });
+            expected_files.push(format!("{assets}/{served_rel}"));
         }
         let fragment_path = repo.join("bench/contenders").join(format!("{}.html", peer.key));
         let fragment = std::fs::read_to_string(&fragment_path)
@@ -571,8 +624,11 @@ fn build_served_tree(tree: &Path) -> Result<Vec<Contender>> {
             name: format!("{} {}", peer.package, peer.version),
             page: format!("/demo-site/milomb/{page_name}"),
             banner: Some(peer.banner.into()),
-            request_prefixes: vec![format!("{assets}/")],
-            files,
+            files_prefix: Some(format!("{assets}/")),
+            excluded_prefix: None,
+            api_prefix: None,
+            expected_files,
+            files: vec![],
         });
     }
     Ok(contenders)
@@ -629,20 +685,81 @@ fn compressed(data: &[u8]) -> Result<(u64, Vec<u8>, Vec<u8>)> {
     Ok((data.len() as u64, gz, br))
 }
 
-fn file_size(url: &str, path: &Path) -> Result<FileSize> {
-    let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+/// The size of the file the server answers `url` (a path under
+/// [`VARCO_URL`]) with: its static root's `pkg/`, links followed, so that
+/// the path named is the repository's or the npm package's file.
+fn served_file_size(tree: &Path, url: &str) -> Result<FileSize> {
+    let rel = url
+        .strip_prefix(VARCO_URL)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .ok_or_else(|| anyhow!("{url} is not under {VARCO_URL}/"))?;
+    let path = std::fs::canonicalize(tree.join("pkg").join(rel))
+        .with_context(|| format!("the file served as {url}"))?;
+    let data = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     let (raw, gzip, brotli) = compressed(&data)?;
+    let repo = std::fs::canonicalize(root())?;
     Ok(FileSize {
         url: url.to_owned(),
-        path: path
-            .strip_prefix(root())
-            .unwrap_or(path)
-            .display()
-            .to_string(),
-        raw,
-        gzip: gzip.len() as u64,
-        brotli: brotli.len() as u64,
+        path: path.strip_prefix(&repo).unwrap_or(&path).display().to_string(),
+        bytes: Bytes {
+            raw,
+            gzip: gzip.len() as u64,
+            brotli: brotli.len() as u64,
+        },
     })
+}
+
+/// Fills in each contender's files (everything it loaded in any run, with
+/// its sizes on disk) and each sample's byte counts: its files once each,
+/// and those whose response had ended by the banner.
+fn count_file_bytes(tree: &Path, contenders: &mut [Contender], samples: &mut [Sample]) {
+    for contender in contenders.iter_mut() {
+        let mut urls: Vec<&str> = samples
+            .iter()
+            .filter(|s| s.contender == contender.key)
+            .flat_map(|s| &s.requests)
+            .filter(|r| r.file && r.status.is_none_or(|status| status < 400))
+            .map(|r| r.path.as_str())
+            .collect();
+        urls.sort();
+        urls.dedup();
+        contender.files = urls
+            .into_iter()
+            .filter_map(|url| match served_file_size(tree, url) {
+                Ok(size) => Some(size),
+                Err(e) => {
+                    eprintln!("  {}: no size for {url}: {e:#}", contender.key);
+                    None
+                }
+            })
+            .collect();
+    }
+    for sample in samples.iter_mut().filter(|s| s.error.is_none()) {
+        let Some(contender) = contenders.iter().find(|c| c.key == sample.contender) else {
+            continue;
+        };
+        let size = |url: &str| contender.files.iter().find(|f| f.url == url).map(|f| f.bytes);
+        let mut loaded: Vec<(&str, f64)> = sample
+            .requests
+            .iter()
+            .filter(|r| r.file)
+            .map(|r| (r.path.as_str(), r.end_ms))
+            .collect();
+        // A file fetched twice counts once, as of its first response.
+        loaded.sort_by(|a, b| a.0.cmp(b.0).then(a.1.total_cmp(&b.1)));
+        loaded.dedup_by(|a, b| a.0 == b.0);
+        let mut total = Bytes::default();
+        let mut before_banner = Bytes::default();
+        for (url, end_ms) in loaded {
+            let Some(bytes) = size(url) else { continue };
+            total += bytes;
+            if sample.banner_ms.is_some_and(|banner| end_ms <= banner) {
+                before_banner += bytes;
+            }
+        }
+        sample.files_bytes = total;
+        sample.files_before_banner_bytes = sample.banner_ms.map(|_| before_banner);
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -676,9 +793,11 @@ const INSTRUMENTATION: &str = r#"(() => {
 
   // WebAssembly instances, to read their linear memory at the end (the
   // wasm-bindgen glue keeps its instance in a closure).
+  // Weakly held: an instance the contender lets go (a first module
+  // replaced by a second) must not be kept, and counted, by the benchmark.
   const remember = (result) => {
     const instance = result instanceof WebAssembly.Instance ? result : result && result.instance;
-    if (instance instanceof WebAssembly.Instance) bench.wasm_instances.push(instance);
+    if (instance instanceof WebAssembly.Instance) bench.wasm_instances.push(new WeakRef(instance));
     return result;
   };
   for (const name of ["instantiate", "instantiateStreaming"]) {
@@ -747,10 +866,13 @@ const INSTRUMENTATION: &str = r#"(() => {
 
   function report(observedUntil) {
     for (const [o, handle] of observers) handle(o.takeRecords());
+    // The same window for every contender, however late the poll came.
+    const inWindow = (entry) => entry[0] < observedUntil;
     const nav = performance.getEntriesByType("navigation")[0];
     const fcp = performance.getEntriesByName("first-contentful-paint")[0];
     const memories = new Set();
-    for (const instance of bench.wasm_instances) {
+    const instances = bench.wasm_instances.map((w) => w.deref()).filter(Boolean);
+    for (const instance of instances) {
       for (const value of Object.values(instance.exports)) {
         if (value instanceof WebAssembly.Memory) memories.add(value);
       }
@@ -764,11 +886,12 @@ const INSTRUMENTATION: &str = r#"(() => {
       load_ms: nav ? nav.loadEventEnd : null,
       first_contentful_paint_ms: fcp ? fcp.startTime : null,
       observed_until_ms: observedUntil,
-      long_tasks: bench.long_tasks,
-      layout_shifts: bench.layout_shifts,
+      long_tasks: bench.long_tasks.filter(inWindow),
+      layout_shifts: bench.layout_shifts.filter(inWindow),
       wasm_instances: bench.wasm_instances.length,
+      wasm_instances_alive: instances.length,
       wasm_memory_bytes: wasmBytes,
-      resources: performance.getEntriesByType("resource").map((r) => ({
+      resources: performance.getEntriesByType("resource").filter((r) => r.startTime < observedUntil).map((r) => ({
         url: r.name, status: r.responseStatus || null, transfer: r.transferSize,
         encoded: r.encodedBodySize, decoded: r.decodedBodySize,
         start_ms: r.startTime, end_ms: r.responseEnd,
@@ -777,21 +900,26 @@ const INSTRUMENTATION: &str = r#"(() => {
     };
   }
 
-  // Resolves once the page has loaded, the banner has shown (or the
-  // timeout has passed) and settleMs more have gone by.
-  bench.finish = (settleMs, timeoutMs) => new Promise((resolve) => {
-    const tick = () => {
-      const now = performance.now();
-      const nav = performance.getEntriesByType("navigation")[0];
-      const loaded = nav && nav.loadEventEnd > 0;
-      const bannerSettled = BANNER === null || bench.banner_ms !== null || now >= timeoutMs;
-      if (!loaded || !bannerSettled) { setTimeout(tick, 100); return; }
-      const end = Math.max(nav.loadEventEnd, bench.banner_ms || 0) + settleMs;
-      if (now < end) { setTimeout(tick, end - now); return; }
-      resolve(report(now));
-    };
-    tick();
-  });
+  // The end of the run's window once it has settled, else null: the page
+  // has loaded, the banner has shown (or bannerTimeoutMs have passed since
+  // the load), and settleMs have passed since the last of those and of the
+  // contender's files (`ownFile` tells them by URL; the caller also waits
+  // for those still in flight). Polled from outside, so that no DevTools
+  // request waits for the page.
+  bench.end = (settleMs, bannerTimeoutMs, ownFile) => {
+    const nav = performance.getEntriesByType("navigation")[0];
+    if (!nav || !(nav.loadEventEnd > 0)) return null;
+    const now = performance.now();
+    const waitingForBanner = BANNER !== null && bench.banner_ms === null;
+    if (waitingForBanner && now < nav.loadEventEnd + bannerTimeoutMs) return null;
+    let last = Math.max(nav.loadEventEnd, bench.banner_ms || 0);
+    for (const r of performance.getEntriesByType("resource")) {
+      if (ownFile(new URL(r.name).pathname)) last = Math.max(last, r.responseEnd);
+    }
+    const end = last + settleMs;
+    return now < end ? null : end;
+  };
+  bench.report = report;
 })();"#;
 
 /// Loads the contender's page once in a fresh browser context and measures
@@ -824,7 +952,10 @@ async fn measure(chromium: &Chromium, server: &TestServer, contender: &Contender
     };
     match page {
         Ok(page) => {
-            let budget = Duration::from_millis(banner_timeout_ms(phase) + SETTLE_MS + 60_000);
+            // The page's own deadline (see `wait_until_settled`), plus time
+            // for the DevTools requests around it (navigation, GC, heap),
+            // in case one of them hangs.
+            let budget = Duration::from_millis(RUN_TIMEOUT_MS + 120_000);
             match tokio::time::timeout(budget, measure_page(&page, server, contender, phase, &mut sample)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => sample.error = Some(format!("{e:#}")),
@@ -864,6 +995,34 @@ async fn measure_page(
         }
     });
 
+    // The contender's files still loading: a second module requested
+    // after the banner is part of what the contender costs, so the run
+    // waits for it.
+    let files_in_flight: Arc<Mutex<HashSet<RequestId>>> = Arc::default();
+    let mut sent = page.event_listener::<EventRequestWillBeSent>().await?;
+    let (in_flight, base, owner) = (files_in_flight.clone(), server.base.clone(), contender.clone());
+    tokio::spawn(async move {
+        while let Some(e) = sent.next().await {
+            if owner.is_own_file(&url_path(&e.request.url, &base)) {
+                in_flight.lock().unwrap().insert(e.request_id.clone());
+            }
+        }
+    });
+    let mut finished = page.event_listener::<EventLoadingFinished>().await?;
+    let in_flight = files_in_flight.clone();
+    tokio::spawn(async move {
+        while let Some(e) = finished.next().await {
+            in_flight.lock().unwrap().remove(&e.request_id);
+        }
+    });
+    let mut failed = page.event_listener::<EventLoadingFailed>().await?;
+    let in_flight = files_in_flight.clone();
+    tokio::spawn(async move {
+        while let Some(e) = failed.next().await {
+            in_flight.lock().unwrap().remove(&e.request_id);
+        }
+    });
+
     let banner = serde_json::to_string(&contender.banner)?;
     page.evaluate_on_new_document(INSTRUMENTATION.replace("__BANNER__", &banner))
         .await?;
@@ -871,28 +1030,18 @@ async fn measure_page(
         page.execute(SetCpuThrottlingRateParams::new(phase.cpu_slowdown))
             .await?;
     }
-    page.goto(server.url(&contender.page))
+    // Navigating from the blank page itself: chromiumoxide's `goto` waits
+    // for the load event within the DevTools request timeout, which a
+    // throttled page on a loaded machine can overrun. The report waits for
+    // the load instead (`poll_measurements`).
+    let url = serde_json::to_string(&server.url(&contender.page))?;
+    page.evaluate_expression(format!("location.assign({url})"))
         .await
-        .with_context(|| format!("loading {}", contender.page))?;
-    let params = EvaluateParams::builder()
-        .expression(format!(
-            "window.__varcoBench.finish({SETTLE_MS}, {})",
-            banner_timeout_ms(phase)
-        ))
-        .await_promise(true)
-        .return_by_value(true)
-        .build()
-        .map_err(|e| anyhow!(e))?;
-    let result = page
-        .evaluate_expression(params)
-        .await
-        .context("collecting the page's measurements")?;
-    let data = result
-        .value()
-        .cloned()
-        .ok_or_else(|| anyhow!("the page returned no measurements"))?;
+        .with_context(|| format!("navigating to {}", contender.page))?;
+    let end_ms = wait_until_settled(page, server, contender, phase, &files_in_flight).await?;
 
-    // Memory that stays, not garbage that happens to be there yet.
+    // Memory that stays, not garbage that happens to be there yet (nor
+    // WebAssembly instances the contender has let go).
     page.execute(CollectGarbageParams::default()).await?;
     match page.execute(GetHeapUsageParams::default()).await {
         Ok(heap) => {
@@ -902,12 +1051,84 @@ async fn measure_page(
         }
         Err(e) => sample.page_errors.push(format!("Runtime.getHeapUsage failed: {e}")),
     }
+    let data = evaluate(page, &format!("window.__varcoBench.report({end_ms})"))
+        .await
+        .context("collecting the page's measurements")?;
 
     fill_sample(sample, &data, server, contender);
     sample
         .page_errors
         .extend(exceptions.lock().unwrap().iter().cloned());
     Ok(())
+}
+
+/// Asks the page until its run has settled (see `bench.end` in the init
+/// script) with none of the contender's files in flight; returns the end
+/// of the window. Each question returns at once: on a loaded machine a
+/// throttled page can take longer than a DevTools request may wait. Until
+/// the new document has committed (or while its context is being
+/// replaced) the question fails: asked again.
+async fn wait_until_settled(
+    page: &Page,
+    server: &TestServer,
+    contender: &Contender,
+    phase: &Phase,
+    files_in_flight: &Mutex<HashSet<RequestId>>,
+) -> Result<f64> {
+    let own_file = format!(
+        "(path) => {{ const own = {}, excluded = {}; \
+         return own !== null && path.startsWith(own) && !(excluded !== null && path.startsWith(excluded)); }}",
+        serde_json::to_string(&contender.files_prefix)?,
+        serde_json::to_string(&contender.excluded_prefix)?,
+    );
+    let expression = format!(
+        "window.__varcoBench ? window.__varcoBench.end({SETTLE_MS}, {}, {own_file}) : null",
+        banner_timeout_ms(phase)
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(RUN_TIMEOUT_MS);
+    let mut last_error = None;
+    loop {
+        match evaluate(page, &expression).await {
+            Ok(Value::Number(end)) if files_in_flight.lock().unwrap().is_empty() => {
+                if let Some(end) = end.as_f64() {
+                    return Ok(end);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => last_error = Some(format!("{e:#}")),
+        }
+        if tokio::time::Instant::now() > deadline {
+            let in_flight = files_in_flight.lock().unwrap().len();
+            bail!(
+                "{} did not settle within {} s ({in_flight} of its files in flight{})",
+                server.url(&contender.page),
+                RUN_TIMEOUT_MS / 1000,
+                last_error.map(|e| format!("; last: {e}")).unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
+    }
+}
+
+/// Evaluates `expression` in the page and returns its value (JSON).
+async fn evaluate(page: &Page, expression: &str) -> Result<Value> {
+    let params = EvaluateParams::builder()
+        .expression(expression)
+        .return_by_value(true)
+        .build()
+        .map_err(|e| anyhow!(e))?;
+    let result = page.evaluate_expression(params).await?;
+    Ok(result.value().cloned().unwrap_or(Value::Null))
+}
+
+/// The path of `url` on the benchmark's server, without query or fragment.
+fn url_path(url: &str, base: &str) -> String {
+    url.strip_prefix(base)
+        .unwrap_or(url)
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Copies what the page reported into the sample.
@@ -937,19 +1158,14 @@ fn fill_sample(sample: &mut Sample, data: &Value, server: &TestServer, contender
         }
     }
     for request in data["resources"].as_array().into_iter().flatten() {
-        let url = request["url"].as_str().unwrap_or_default();
-        let path = url
-            .strip_prefix(&server.base)
-            .unwrap_or(url)
-            .split(['?', '#'])
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        if !contender.request_prefixes.iter().any(|p| path.starts_with(p)) {
+        let path = url_path(request["url"].as_str().unwrap_or_default(), &server.base);
+        let file = contender.is_own_file(&path);
+        if !file && !contender.is_own_api(&path) {
             continue;
         }
         let timing = RequestTiming {
             path,
+            file,
             status: request["status"].as_u64(),
             transfer: request["transfer"].as_f64().unwrap_or(0.0),
             encoded: request["encoded"].as_f64().unwrap_or(0.0),
@@ -957,10 +1173,21 @@ fn fill_sample(sample: &mut Sample, data: &Value, server: &TestServer, contender
             start_ms: request["start_ms"].as_f64().unwrap_or(0.0),
             end_ms: request["end_ms"].as_f64().unwrap_or(0.0),
         };
-        sample.transferred_bytes += timing.transfer;
         sample.requests.push(timing);
     }
+    let files = || sample.requests.iter().filter(|r| r.file);
+    sample.transferred_bytes = files().map(|r| r.transfer).sum();
+    sample.transferred_before_banner_bytes = sample.banner_ms.map(|banner| {
+        files()
+            .filter(|r| r.end_ms <= banner)
+            .map(|r| r.transfer)
+            .sum()
+    });
+    sample.requests_before_banner = sample.banner_ms.map(|banner| {
+        sample.requests.iter().filter(|r| r.start_ms < banner).count() as u64
+    });
     sample.wasm_instances = data["wasm_instances"].as_u64().unwrap_or(0);
+    sample.wasm_instances_alive = data["wasm_instances_alive"].as_u64().unwrap_or(0);
     let loaded_wasm = sample.requests.iter().any(|r| r.path.ends_with(".wasm"));
     sample.wasm_memory_bytes = if sample.wasm_instances == 0 && loaded_wasm {
         sample
@@ -1003,10 +1230,17 @@ struct Summary {
     js_heap_added_bytes_median: Option<f64>,
     /// Why `memory_*` is missing, when it is.
     memory_note: Option<String>,
+    /// The contender's files loaded in a run, sizes on disk (medians of
+    /// each figure); `None` for the page alone.
+    files_bytes_median: Option<Bytes>,
+    /// Those whose response had ended by the banner.
+    files_before_banner_bytes_median: Option<Bytes>,
     transferred_bytes_median: Option<f64>,
-    raw_bytes: u64,
-    gzip_bytes: u64,
-    brotli_bytes: u64,
+    transferred_before_banner_bytes_median: Option<f64>,
+    requests_before_banner_median: Option<f64>,
+    /// Every request of the contender started before its banner in some
+    /// run, with the number of runs.
+    requests_before_banner: Vec<(String, usize)>,
 }
 
 fn median(values: &[f64]) -> Option<f64> {
@@ -1029,6 +1263,19 @@ fn percentile(values: &[f64], p: f64) -> Option<f64> {
     }
     let rank = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len());
     Some(v[rank - 1])
+}
+
+/// The median of each of the three figures.
+fn median_bytes(values: &[Bytes]) -> Option<Bytes> {
+    let of = |figure: fn(&Bytes) -> u64| {
+        let v: Vec<f64> = values.iter().map(|b| figure(b) as f64).collect();
+        median(&v).map(|m| m.round() as u64)
+    };
+    Some(Bytes {
+        raw: of(|b| b.raw)?,
+        gzip: of(|b| b.gzip)?,
+        brotli: of(|b| b.brotli)?,
+    })
 }
 
 fn summarise(contenders: &[Contender], samples: &[Sample], phase: &str) -> Vec<Summary> {
@@ -1057,6 +1304,29 @@ fn summarise(contenders: &[Contender], samples: &[Sample], phase: &str) -> Vec<S
             } else {
                 values(&|s| Some(s.js_heap_used_bytes? + s.wasm_memory_bytes?))
             };
+            let has_files = c.files_prefix.is_some();
+            let files: Vec<Bytes> = ok.iter().map(|s| s.files_bytes).collect();
+            let files_before_banner: Vec<Bytes> =
+                ok.iter().filter_map(|s| s.files_before_banner_bytes).collect();
+            let mut before_banner: Vec<(String, usize)> = Vec::new();
+            for s in &ok {
+                let Some(banner) = s.banner_ms else { continue };
+                let mut paths: Vec<&str> = s
+                    .requests
+                    .iter()
+                    .filter(|r| r.start_ms < banner)
+                    .map(|r| r.path.as_str())
+                    .collect();
+                paths.sort();
+                paths.dedup();
+                for path in paths {
+                    match before_banner.iter_mut().find(|(p, _)| p == path) {
+                        Some((_, runs)) => *runs += 1,
+                        None => before_banner.push((path.to_owned(), 1)),
+                    }
+                }
+            }
+            before_banner.sort();
             Summary {
                 contender: c.key.clone(),
                 runs: all.len(),
@@ -1074,14 +1344,20 @@ fn summarise(contenders: &[Contender], samples: &[Sample], phase: &str) -> Vec<S
                 memory_note: wasm_unreachable.then(|| {
                     "WASM linear memory could not be read in some runs: only the JS heap is reported".to_owned()
                 }),
-                transferred_bytes_median: if c.request_prefixes.is_empty() {
-                    None
-                } else {
+                files_bytes_median: if has_files { median_bytes(&files) } else { None },
+                files_before_banner_bytes_median: median_bytes(&files_before_banner),
+                transferred_bytes_median: if has_files {
                     median(&values(&|s| Some(s.transferred_bytes)))
+                } else {
+                    None
                 },
-                raw_bytes: c.files.iter().map(|f| f.raw).sum(),
-                gzip_bytes: c.files.iter().map(|f| f.gzip).sum(),
-                brotli_bytes: c.files.iter().map(|f| f.brotli).sum(),
+                transferred_before_banner_bytes_median: median(&values(&|s| {
+                    s.transferred_before_banner_bytes
+                })),
+                requests_before_banner_median: median(&values(&|s| {
+                    s.requests_before_banner.map(|n| n as f64)
+                })),
+                requests_before_banner: before_banner,
                 ..Summary::default()
             }
         })
@@ -1104,24 +1380,39 @@ fn summarise(contenders: &[Contender], samples: &[Sample], phase: &str) -> Vec<S
     summaries
 }
 
+fn kib(bytes: f64) -> String {
+    format!("{:.1}", bytes / 1024.0)
+}
+
 fn print_table(phase: &Phase, runs: usize, contenders: &[Contender], summaries: &[Summary]) {
-    let kib = |b: f64| format!("{:.1}", b / 1024.0);
     let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.0}"));
+    let row = |cells: [&str; 13]| {
+        println!(
+            "{:<28} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>4} | {:>6} {:>6} {:>6} | {:>7} {:>7} {:>9}",
+            cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7],
+            cells[8], cells[9], cells[10], cells[11], cells[12]
+        )
+    };
     println!(
-        "\n{} ({runs} runs each; medians, \"+\" = over the page alone's median)",
+        "\n{} ({runs} runs each; medians unless p90; \"+\" = over the page alone's median)",
         phase.title
     );
     println!(
-        "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>10}",
-        "", "banner", "banner", "raw", "gzip", "brotli", "sent", "TBT +", "CLS", "memory +"
+        "{:<28} {:^13} | {:^25} | {:^20} |",
+        "", "banner, ms", "before banner, KiB", "all files, KiB"
     );
-    println!(
-        "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>10}",
-        "contender", "med ms", "p90 ms", "KiB", "KiB", "KiB", "KiB", "ms", "", "KiB"
-    );
+    row([
+        "contender", "med", "p90", "raw", "gzip", "brotli", "req", "raw", "gzip", "brotli",
+        "TBT+ ms", "CLS+", "memory+ KiB",
+    ]);
+    let mut remarks = Vec::new();
     for (c, s) in contenders.iter().zip(summaries) {
         let alone = c.key == PAGE_ALONE;
-        let bytes = |b: u64| if alone { "-".to_owned() } else { kib(b as f64) };
+        let bytes = |b: Option<Bytes>, figure: fn(&Bytes) -> u64| {
+            b.map_or("-".to_owned(), |b| kib(figure(&b) as f64))
+        };
+        let before = s.files_before_banner_bytes_median;
+        let all = s.files_bytes_median;
         let memory = match (alone, s.memory_added_bytes_median, s.js_heap_added_bytes_median) {
             (true, _, _) => s.memory_bytes_median.map_or("-".into(), |b| format!("({})", kib(b))),
             (false, Some(b), _) => kib(b),
@@ -1134,56 +1425,95 @@ fn print_table(phase: &Phase, runs: usize, contenders: &[Contender], summaries: 
         } else {
             ms(s.total_blocking_time_added_ms_median)
         };
-        let mut name = c.name.clone();
+        let cls = if alone {
+            s.cumulative_layout_shift_median.map_or("-".into(), |v| format!("({v:.3})"))
+        } else {
+            s.cumulative_layout_shift_added_median.map_or("-".into(), |v| format!("{v:.3}"))
+        };
+        row([
+            &c.name,
+            &ms(s.banner_ms_median),
+            &ms(s.banner_ms_p90),
+            &bytes(before, |b| b.raw),
+            &bytes(before, |b| b.gzip),
+            &bytes(before, |b| b.brotli),
+            &s.requests_before_banner_median.map_or("-".into(), |n| format!("{n:.0}")),
+            &bytes(all, |b| b.raw),
+            &bytes(all, |b| b.gzip),
+            &bytes(all, |b| b.brotli),
+            &tbt,
+            &cls,
+            &memory,
+        ]);
+        let measured = s.runs - s.failed_runs;
         if s.failed_runs > 0 {
-            name.push_str(&format!(" [{} failed]", s.failed_runs));
+            remarks.push(format!("{}: {} of {} runs failed", c.name, s.failed_runs, s.runs));
         }
-        if c.banner.is_some() && s.banner_seen < s.runs - s.failed_runs {
-            name.push_str(&format!(" [banner {}/{}]", s.banner_seen, s.runs - s.failed_runs));
+        if c.banner.is_some() && s.banner_seen < measured {
+            remarks.push(format!(
+                "{}: banner seen in {} of {measured} runs (the others timed out)",
+                c.name, s.banner_seen
+            ));
         }
-        println!(
-            "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>10}",
-            name,
-            ms(s.banner_ms_median),
-            ms(s.banner_ms_p90),
-            bytes(s.raw_bytes),
-            bytes(s.gzip_bytes),
-            bytes(s.brotli_bytes),
-            s.transferred_bytes_median.map_or("-".into(), kib),
-            tbt,
-            s.cumulative_layout_shift_median.map_or("-".into(), |v| format!("{v:.3}")),
-            memory,
-        );
     }
     println!(
-        "page alone: TBT and memory in parentheses are its own medians (JS heap after GC); sent = transferred by the browser (resource timing)"
+        "files: what the contender loaded, sizes on disk (gzip -9, brotli q11); before banner: the files whose response had ended by then; req: its requests (files and API) started before the banner"
     );
+    println!("page alone: its own TBT, CLS and memory (JS heap after GC) in parentheses");
     if summaries.iter().any(|s| s.memory_note.is_some()) {
         println!("* JS heap only: the WebAssembly memory could not be read (see memory_note in the JSON)");
     }
+    for remark in remarks {
+        println!("{remark}");
+    }
 }
 
-/// Differences between the files each contender was expected to load and
-/// what the browser loaded under its prefixes (a tool that fetched another
-/// file, or a file that failed).
+/// Each contender's files: sizes, and in how many runs each had arrived
+/// before the banner.
+fn print_files(contenders: &[Contender], samples: &[Sample]) {
+    println!("\nFiles loaded (KiB on disk raw / gzip / brotli; before the banner in how many runs, both phases)");
+    let width = contenders
+        .iter()
+        .flat_map(|c| &c.files)
+        .map(|f| f.url.len())
+        .max()
+        .unwrap_or(0);
+    for c in contenders.iter().filter(|c| !c.files.is_empty()) {
+        let mine: Vec<&Sample> = samples
+            .iter()
+            .filter(|s| s.contender == c.key && s.error.is_none() && !s.warmup)
+            .collect();
+        let with_banner = mine.iter().filter(|s| s.banner_ms.is_some()).count();
+        for f in &c.files {
+            let before = mine
+                .iter()
+                .filter(|s| {
+                    s.banner_ms.is_some_and(|banner| {
+                        s.requests.iter().any(|r| r.path == f.url && r.end_ms <= banner)
+                    })
+                })
+                .count();
+            println!(
+                "  {:<15} {:<width$} {:>7} / {:>6} / {:>6}   {before}/{with_banner}",
+                c.key,
+                f.url,
+                kib(f.bytes.raw as f64),
+                kib(f.bytes.gzip as f64),
+                kib(f.bytes.brotli as f64),
+            );
+        }
+    }
+}
+
+/// What went wrong on the way: expected files never loaded, error
+/// statuses, page errors.
 fn loaded_file_notes(contenders: &[Contender], samples: &[Sample]) -> Vec<String> {
     let mut notes = Vec::new();
     for c in contenders {
         let mine: Vec<&Sample> = samples.iter().filter(|s| s.contender == c.key && s.error.is_none()).collect();
-        let mut paths: Vec<String> = mine
-            .iter()
-            .flat_map(|s| s.requests.iter().map(|r| r.path.clone()))
-            .collect();
-        paths.sort();
-        paths.dedup();
-        for f in &c.files {
-            if !paths.contains(&f.url) {
-                notes.push(format!("{}: {} was never loaded", c.key, f.url));
-            }
-        }
-        for p in &paths {
-            if !p.starts_with("/api/") && !c.files.iter().any(|f| &f.url == p) {
-                notes.push(format!("{}: loaded {p}, not counted in its files' bytes", c.key));
+        for url in &c.expected_files {
+            if !mine.iter().flat_map(|s| &s.requests).any(|r| &r.path == url) {
+                notes.push(format!("{}: {url} was never loaded", c.key));
             }
         }
         let failed: usize = mine
