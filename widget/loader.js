@@ -39,6 +39,11 @@
     else fn();
   }
   function failure(e) { return String(e && e.message || e); }
+  // User Timing marks of each step (varco:loader, varco:first-ready,
+  // varco:first-painted, varco:app-requested, varco:app-ready,
+  // varco:app-started), for the benchmark and for a webmaster's DevTools.
+  function mark(step) { try { performance.mark("varco:" + step); } catch (_) {} }
+  mark("loader");
   // The app did not load: a banner whose buttons can do nothing must not
   // stay on the page.
   function giveUp(why) {
@@ -56,6 +61,7 @@
   function loadApp() {
     if (appRequested) return;
     appRequested = true;
+    mark("app-requested");
     var s = d.createElement("script");
     try { s.src = near("varco_app.js"); } catch (e) { giveUp("cannot locate varco_app.js"); return; }
     s.async = true;
@@ -63,8 +69,9 @@
       var wasm;
       try { wasm = fetch(near("varco_app.wasm"), { credentials: "omit" }); } catch (e) { giveUp(failure(e)); return; }
       app({ module_or_path: wasm }).then(function () {
+        mark("app-ready");
         whenDomReady(function () {
-          try { app.start(script || null, firstAction); }
+          try { app.start(script || null, firstAction); mark("app-started"); }
           catch (e) { warn(failure(e)); }
         });
       }, function (e) { giveUp("varco_app.wasm could not be loaded: " + failure(e)); });
@@ -87,11 +94,12 @@
     ready = __varco_init({ module_or_path: fetch(near("varco_first.wasm"), { credentials: "omit" }) });
   } catch (e) { ready = Promise.reject(e); }
   ready.then(function () {
+    mark("first-ready");
     whenDomReady(function () {
       var painted = false;
       try { painted = __varco_exports.paint(script || null, function (action) { firstAction = action; }); }
       catch (e) { painted = false; }
-      if (painted) loadAppAfterThisFrame(); else loadApp();
+      if (painted) { mark("first-painted"); loadAppAfterThisFrame(); } else loadApp();
     });
   }, function () {
     // Without the first paint the app still paints the banner, later.

@@ -257,6 +257,10 @@ struct Sample {
     requests: Vec<RequestTiming>,
     /// Uncaught exceptions and instrumentation notes.
     page_errors: Vec<String>,
+    /// The contender's own User Timing marks (Varco's loader marks each
+    /// step: `varco:first-ready`, `varco:first-painted`, ...), ms from
+    /// navigation start.
+    marks: Vec<(String, f64)>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -446,6 +450,7 @@ async fn run(options: Options) -> Result<()> {
         }));
     }
     print_files(&contenders, &samples);
+    print_marks(&samples);
     let notes = loaded_file_notes(&contenders, &samples);
     for note in &notes {
         println!("note: {note}");
@@ -896,6 +901,7 @@ const INSTRUMENTATION: &str = r#"(() => {
         encoded: r.encodedBodySize, decoded: r.decodedBodySize,
         start_ms: r.startTime, end_ms: r.responseEnd,
       })),
+      marks: performance.getEntriesByType("mark").filter((m) => m.name.startsWith("varco:")).map((m) => [m.name, m.startTime]),
       notes: bench.notes,
     };
   }
@@ -1140,6 +1146,12 @@ fn fill_sample(sample: &mut Sample, data: &Value, server: &TestServer, contender
     sample.load_ms = number("load_ms");
     sample.first_contentful_paint_ms = number("first_contentful_paint_ms");
     sample.observed_until_ms = number("observed_until_ms");
+    sample.marks = data["marks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| Some((m[0].as_str()?.to_owned(), m[1].as_f64()?)))
+        .collect();
     sample.long_tasks = data["long_tasks"]
         .as_array()
         .into_iter()
@@ -1502,6 +1514,54 @@ fn print_files(contenders: &[Contender], samples: &[Sample]) {
                 kib(f.bytes.brotli as f64),
             );
         }
+    }
+}
+
+/// Varco's loader marks each step (User Timing `varco:*`): the median time
+/// of each from navigation start, per phase, with the DOMContentLoaded and
+/// banner times of the same runs, so that the time to banner can be split
+/// into waiting for the page, fetching and compiling, and painting.
+fn print_marks(samples: &[Sample]) {
+    const STEPS: [&str; 6] = [
+        "varco:loader",
+        "varco:first-ready",
+        "varco:first-painted",
+        "varco:app-requested",
+        "varco:app-ready",
+        "varco:app-started",
+    ];
+    println!("\nVarco's steps (median ms from navigation start; the loader's User Timing marks)");
+    println!(
+        "{:<12} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "phase", "DCL", "loader", "1st rdy", "painted", "banner", "app req", "app rdy", "started"
+    );
+    for phase in &PHASES {
+        let runs: Vec<&Sample> = samples
+            .iter()
+            .filter(|s| s.contender == "varco" && s.phase == phase.name && !s.warmup && s.error.is_none())
+            .collect();
+        if runs.is_empty() {
+            continue;
+        }
+        let of = |pick: &dyn Fn(&Sample) -> Option<f64>| -> String {
+            let values: Vec<f64> = runs.iter().filter_map(|s| pick(s)).collect();
+            median(&values).map_or("-".to_owned(), |v| format!("{v:.0}"))
+        };
+        let mark = |name: &'static str| {
+            move |s: &Sample| s.marks.iter().find(|(n, _)| n == name).map(|(_, t)| *t)
+        };
+        println!(
+            "{:<12} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            phase.name,
+            of(&|s| s.dom_content_loaded_ms),
+            of(&mark(STEPS[0])),
+            of(&mark(STEPS[1])),
+            of(&mark(STEPS[2])),
+            of(&|s| s.banner_ms),
+            of(&mark(STEPS[3])),
+            of(&mark(STEPS[4])),
+            of(&mark(STEPS[5])),
+        );
     }
 }
 
