@@ -912,13 +912,12 @@ async fn c30_analytics_filed_as_necessary_is_refused_and_nothing_runs() {
     );
     let tab = chromium.tab().await.unwrap();
     tab.goto(&fixtures.page("c30.html", &page)).await.unwrap();
-    tab.wait_for(
-        "performance.getEntriesByType('resource').some(r => r.name.endsWith('.wasm'))",
-        20,
-    )
-    .await
-    .unwrap();
-    tab.wait_for("true", 1).await.unwrap();
+    // The error comes from the app module, which the loader adds when the
+    // first paint declines to paint: wait for it, then leave time for any
+    // second message, which would be one too many.
+    tab.wait_console(30, |l| l.level == "error" && l.text.contains("Varco"))
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(800)).await;
     let errors: Vec<String> = tab
         .errors()
