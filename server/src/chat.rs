@@ -465,6 +465,15 @@ pub(crate) fn check_rate(state: &AppState, peer: &SocketAddr) -> Result<(), Fail
         })
 }
 
+/// What the assistant says when it cannot answer (the thread's language).
+fn apology(language: &str) -> &'static str {
+    if language == "en" {
+        "I'm sorry, I cannot answer right now. Please try again shortly or contact the offices."
+    } else {
+        "Mi dispiace, in questo momento non riesco a rispondere. Riprova tra poco oppure contatta gli uffici."
+    }
+}
+
 /// Prepares and stores the assistant's answer, announcing "typing" first.
 fn spawn_answer(
     state: AppState,
@@ -501,7 +510,7 @@ fn spawn_answer(
             Err(e) => {
                 tracing::warn!(error = %e, "the assistant failed; answering with the apology");
                 Reply {
-                    text: "Mi dispiace, in questo momento non riesco a rispondere. Riprova tra poco oppure contatta gli uffici.".into(),
+                    text: apology(&language).into(),
                     topic: "operatore".into(),
                     links: Vec::new(),
                     quick_replies: Vec::new(),

@@ -181,6 +181,7 @@ pub async fn serve_with(
     let storage = Storage::open(&config.server.database).await?;
     let mut state = AppState::new(config, storage.clone())?;
     customize(&mut state);
+    let checkpoints = storage.checkpoint_in_background().await?;
     let purge = crate::retention::spawn_periodic(
         storage.clone(),
         state.config.clone(),
@@ -217,6 +218,7 @@ pub async fn serve_with(
         } => tracing::info!("open event streams closed at shutdown"),
     }
     purge.abort();
+    checkpoints.stop().await;
     storage.close().await;
     tracing::info!("varco-server stopped");
     Ok(())

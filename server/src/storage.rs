@@ -5,6 +5,7 @@
 //! several server instances) fits in by changing this module only.
 
 use anyhow::Context;
+use cache::{ThreadCache, ThreadState};
 use connections::Connections;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::Connection;
@@ -15,6 +16,7 @@ use std::time::Duration;
 use varco_protocol::chat::{ChatEvent, ChatMessage, NewThread};
 use varco_protocol::{ConsentReceipt, ConsentRecord};
 
+mod cache;
 mod connections;
 mod live;
 pub use live::{OpenLiveChat, Operator, Session, Take};
@@ -43,6 +45,10 @@ const READERS: usize = 4;
 pub struct Storage {
     reader: Arc<Connections>,
     writer: Arc<Connections>,
+    /// Each thread's site, language, end and live chat (see `cache`).
+    threads: Arc<ThreadCache>,
+    /// For the background checkpoint's own connection.
+    options: SqliteConnectOptions,
 }
 
 impl Storage {
@@ -58,6 +64,9 @@ impl Storage {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL syncs at checkpoints only, not at each commit:
+            // a commit survives the server crashing, and only the last ones
+            // before a power loss may be lost (the database stays sound).
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
@@ -68,12 +77,14 @@ impl Storage {
             .run_direct(&mut *writer.get().await?)
             .await
             .context("database migration failed")?;
-        let reader = Connections::open(&options.create_if_missing(false).read_only(true), READERS)
+        let reader = Connections::open(&options.clone().create_if_missing(false).read_only(true), READERS)
             .await
             .with_context(|| format!("cannot open the database {} for reading", path.display()))?;
         Ok(Storage {
             reader: Arc::new(reader),
             writer: Arc::new(writer),
+            threads: Arc::default(),
+            options,
         })
     }
 
@@ -231,20 +242,52 @@ impl Storage {
     }
 
     pub async fn thread(&self, thread_id: &str) -> anyhow::Result<Option<StoredThread>> {
-        let row: Option<(String, String, String, String, Option<String>)> =
-            sqlx::query_as("SELECT thread_id, site, language, created_at, ended_at FROM threads WHERE thread_id = ?")
-                .bind(thread_id)
-                .fetch_optional(&mut *self.reader.get().await?)
-                .await?;
-        Ok(row.map(
-            |(thread_id, site, language, created_at, ended_at)| StoredThread {
+        Ok(self.thread_state(thread_id).await?.map(|s| s.thread))
+    }
+
+    /// A thread and its open live chat: from memory, or else in one query
+    /// (then remembered). A missing thread is not remembered.
+    async fn thread_state(&self, thread_id: &str) -> anyhow::Result<Option<ThreadState>> {
+        let generation = match self.threads.get(thread_id) {
+            Ok(state) => return Ok(Some(state)),
+            Err(generation) => generation,
+        };
+        type Row = (String, String, String, String, Option<String>, Option<String>, Option<i64>, Option<String>);
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT t.thread_id, t.site, t.language, t.created_at, t.ended_at, l.site, l.queued_ms, l.operator
+             FROM threads t LEFT JOIN live_chats l ON l.thread_id = t.thread_id AND l.closed_ms IS NULL
+             WHERE t.thread_id = ?",
+        )
+        .bind(thread_id)
+        .fetch_optional(&mut *self.reader.get().await?)
+        .await?;
+        let Some((thread_id, site, language, created_at, ended_at, live_site, queued_ms, operator)) = row
+        else {
+            return Ok(None);
+        };
+        // As `open_live_chats`: an ended thread has no open live chat.
+        let live = match (live_site, queued_ms) {
+            (Some(live_site), Some(queued_ms)) if ended_at.is_none() => Some(OpenLiveChat {
+                thread_id: thread_id.clone(),
+                site: live_site,
+                language: language.clone(),
+                queued_ms,
+                operator,
+            }),
+            _ => None,
+        };
+        let state = ThreadState {
+            thread: StoredThread {
                 thread_id,
                 site,
                 language,
                 created_at,
                 ended_at,
             },
-        ))
+            live,
+        };
+        self.threads.fill(generation, &state);
+        Ok(Some(state))
     }
 
     /// Appends a message to a thread. A visitor message whose
@@ -312,6 +355,7 @@ impl Storage {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.threads.forget(thread_id);
         Ok(Some(id))
     }
 
@@ -347,12 +391,14 @@ impl Storage {
     /// Deletes a thread and its messages (the visitor's request from the
     /// privacy centre); `false` if there was no such thread.
     pub async fn delete_thread(&self, thread_id: &str) -> anyhow::Result<bool> {
-        Ok(sqlx::query("DELETE FROM threads WHERE thread_id = ?")
+        let deleted = sqlx::query("DELETE FROM threads WHERE thread_id = ?")
             .bind(thread_id)
             .execute(&mut *self.writer.get().await?)
             .await?
             .rows_affected()
-            == 1)
+            == 1;
+        self.threads.forget(thread_id);
+        Ok(deleted)
     }
 
     /// Stores page views of one user; a view whose key was stored before
@@ -475,13 +521,17 @@ impl Storage {
                     (SELECT code FROM appointments WHERE site = ? AND starts_at < ? LIMIT ?)"
             }
         };
-        Ok(sqlx::query(sql)
+        let deleted = sqlx::query(sql)
             .bind(site)
             .bind(cutoff)
             .bind(batch)
             .execute(&mut *self.writer.get().await?)
             .await?
-            .rows_affected())
+            .rows_affected();
+        if kind == DataKind::Conversations && deleted > 0 {
+            self.threads.forget_all();
+        }
+        Ok(deleted)
     }
 
     /// Books a place in a slot, if one is free: the count of the places
@@ -626,6 +676,94 @@ impl Storage {
     pub async fn close(&self) {
         self.reader.close().await;
         self.writer.close().await;
+    }
+
+    /// Takes SQLite's checkpoints off the request path, for a long-running
+    /// server (until [`Checkpoints::stop`]).
+    ///
+    /// By itself the writer checkpoints inside the commit that takes the WAL
+    /// past 1,000 pages: that request waits for the copy and its syncs (the
+    /// p99 of hundreds of ms). And under constant load the checkpoint never
+    /// catches up with the writer, so the WAL is never reset and grows
+    /// without bound (and readers search a longer and longer WAL index).
+    /// Here the writer never checkpoints; every [`CHECKPOINT_EVERY`] a
+    /// connection of its own copies what it can without waiting for anyone
+    /// (PASSIVE: the writer goes on writing), then, when the WAL is long or
+    /// now and then, the writer's connection copies the few pages left and
+    /// empties the WAL (TRUNCATE), writes queued behind it in order.
+    pub async fn checkpoint_in_background(&self) -> anyhow::Result<Checkpoints> {
+        sqlx::query("PRAGMA wal_autocheckpoint = 0")
+            .execute(&mut *self.writer.get().await?)
+            .await?;
+        let side = Connections::open(&self.options, 1)
+            .await
+            .context("cannot open the checkpoint's connection")?;
+        let writer = self.writer.clone();
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut round = 0u32;
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = ticks.tick() => {}
+                }
+                round = round.wrapping_add(1);
+                let passive: anyhow::Result<(i64, i64, i64)> = async {
+                    Ok(sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                        .fetch_one(&mut *side.get().await?)
+                        .await?)
+                }
+                .await;
+                let wal_pages = match passive {
+                    Ok((_, pages, _)) => pages,
+                    Err(e) => {
+                        tracing::warn!(error = %format!("{e:#}"), "checkpoint failed; tried again in a second");
+                        continue;
+                    }
+                };
+                if wal_pages <= 0 || (wal_pages < TRUNCATE_PAGES && round % TRUNCATE_ROUNDS != 0) {
+                    continue;
+                }
+                let truncate: anyhow::Result<(i64, i64, i64)> = async {
+                    Ok(sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .fetch_one(&mut *writer.get().await?)
+                        .await?)
+                }
+                .await;
+                if let Err(e) = truncate {
+                    tracing::warn!(error = %format!("{e:#}"), "emptying the WAL failed; tried again later");
+                }
+            }
+            side.close().await;
+        });
+        Ok(Checkpoints { stop, task })
+    }
+}
+
+/// How often the background checkpoint runs.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// The WAL is emptied every this many rounds: each time writes wait for
+/// the pages written since the passive checkpoint to be copied and synced
+/// (every round, that cost the requests of that moment more than SQLite's
+/// own checkpoints did)...
+const TRUNCATE_ROUNDS: u32 = 10;
+/// ...or at once when it has more pages than this (128 MiB of 4 KiB pages).
+const TRUNCATE_PAGES: i64 = 32_768;
+
+/// The background checkpoint of [`Storage::checkpoint_in_background`].
+pub struct Checkpoints {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Checkpoints {
+    /// Stops it after the checkpoint in progress, if any (before the
+    /// storage is closed).
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
     }
 }
 

@@ -203,16 +203,14 @@ impl Storage {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.threads.forget(thread_id);
         Ok(true)
     }
 
-    /// The open live chat of a thread.
+    /// The open live chat of a thread (from memory: asked on every
+    /// message).
     pub async fn live_chat(&self, thread_id: &str) -> anyhow::Result<Option<OpenLiveChat>> {
-        Ok(self
-            .open_live_chats(Some(thread_id), None)
-            .await?
-            .into_iter()
-            .next())
+        Ok(self.thread_state(thread_id).await?.and_then(|s| s.live))
     }
 
     /// Open live chats, oldest first: of one thread, or of some sites
@@ -265,6 +263,8 @@ impl Storage {
         .await?
         .rows_affected()
             == 1;
+        // Dropped even when not taken: the answer below reads it afresh.
+        self.threads.forget(thread_id);
         if taken {
             return Ok(Take::Taken);
         }
@@ -278,7 +278,7 @@ impl Storage {
 
     /// Closes a thread's live chat; `false` if none was open.
     pub async fn close_live_chat(&self, thread_id: &str, now_ms: i64) -> anyhow::Result<bool> {
-        Ok(sqlx::query(
+        let closed = sqlx::query(
             "UPDATE live_chats SET closed_ms = ? WHERE thread_id = ? AND closed_ms IS NULL",
         )
         .bind(now_ms)
@@ -286,6 +286,8 @@ impl Storage {
         .execute(&mut *self.writer.get().await?)
         .await?
         .rows_affected()
-            == 1)
+            == 1;
+        self.threads.forget(thread_id);
+        Ok(closed)
     }
 }
