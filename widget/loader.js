@@ -70,10 +70,14 @@
       try { wasm = fetch(near("varco_app.wasm"), { credentials: "omit" }); } catch (e) { giveUp(failure(e)); return; }
       app({ module_or_path: wasm }).then(function () {
         mark("app-ready");
-        whenDomReady(function () {
-          try { app.start(script || null, firstAction); mark("app-started"); }
-          catch (e) { warn(failure(e)); }
-        });
+        // A task of its own: instantiating and starting in one would make
+        // one long task that blocks the visitor's input for longer.
+        setTimeout(function () {
+          whenDomReady(function () {
+            try { app.start(script || null, firstAction); mark("app-started"); }
+            catch (e) { warn(failure(e)); }
+          });
+        }, 0);
       }, function (e) { giveUp("varco_app.wasm could not be loaded: " + failure(e)); });
     };
     s.onerror = function () { giveUp("varco_app.js could not be loaded"); };

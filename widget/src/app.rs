@@ -194,6 +194,8 @@ pub fn app(props: &AppProps) -> Html {
         let ctl = ctl.clone();
         let refresh = refresh.clone();
         use_effect_with((), move |_| {
+            // Effects run once the first render is in the DOM.
+            crate::browser::mark("app-rendered");
             let cb = Callback::from(move |cmd: Command| match cmd {
                 Command::ShowPreferences => {
                     RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());

@@ -2,6 +2,7 @@
 
 use crate::app::Command;
 use crate::consent::Controller;
+use crate::browser::mark;
 use crate::{app, js_api, mount};
 use varco_core::banner::FirstAction;
 use varco_core::consent::Decision;
@@ -44,17 +45,19 @@ pub fn boot(script: Option<Element>, first_action: Option<FirstAction>) -> Resul
         })?;
     let config = read_config(&document, script.as_ref())
         .map_err(|errors| NotStarted::Config(config_message(&errors)))?;
+    mark("app-config-read");
     let root = mount::mount_app(&document).map_err(|e| {
         NotStarted::Browser(format!(
             "Varco: the widget could not be mounted ({}); managed scripts stay blocked.",
             js_message(&e)
         ))
     })?;
+    mark("app-mounted");
     crate::chat::Chat::install(&config);
     let controller = Rc::new(RefCell::new(Controller::load(config)));
     // Only what a valid choice grants runs; anything else stays inert.
     Controller::activate(&controller);
-    crate::navigation::install(&controller);
+    mark("app-consent-loaded");
     // A decision made in the first paint is applied before the first render,
     // so the app's banner never appears for it.
     let decision = match first_action {
@@ -72,10 +75,24 @@ pub fn boot(script: Option<Element>, first_action: Option<FirstAction>) -> Resul
             Controller::decide(&controller, decision);
         }
     }
-    app::render(root, controller.clone());
     js_api::install(controller.clone());
-    crate::consent::flush_outbox(controller.clone(), 0);
-    Controller::refresh_from_server(controller);
+    // The rest in tasks of their own (timers run in order), so that the
+    // visitor's input is never blocked for long: first the render (until
+    // then the first paint's banner stays on screen), then what is not on
+    // screen (the navigation record reads the decision applied above).
+    {
+        let controller = controller.clone();
+        crate::browser::after(0, move || {
+            app::render(root, controller);
+            mark("app-render-scheduled");
+        });
+    }
+    crate::browser::after(0, move || {
+        crate::navigation::install(&controller);
+        mark("app-navigation-recorded");
+        crate::consent::flush_outbox(controller.clone(), 0);
+        Controller::refresh_from_server(controller);
+    });
     Ok(())
 }
 
@@ -100,29 +117,34 @@ pub fn read_config(
 }
 
 /// Parses `<script type="application/json" id="varco-config">` if present.
+///
+/// With `serde_json` on the block's text: one copy into the module and a
+/// native parse. (Walking the object of `JSON.parse` with
+/// `serde_wasm_bindgen` costs a call into JavaScript per field, and was
+/// most of the app's start at 4× CPU: 50 to 80 ms.)
 fn read_config_block(document: &Document) -> Result<Option<SiteConfig>, Vec<ConfigError>> {
     let Some(text) = page::config_block(document) else {
         return Ok(None);
     };
     let field = format!("#{CONFIG_BLOCK_ID}");
-    let value = js_sys::JSON::parse(&text).map_err(|e| {
-        vec![ConfigError::new(
-            &field,
-            format!("is not valid JSON ({})", js_message(&e)),
-        )]
+    let not_json = |e: &serde_json::Error| ConfigError::new(&field, format!("is not valid JSON ({e})"));
+    let mut deserializer = serde_json::Deserializer::from_str(&text);
+    let site = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return vec![not_json(&inner)];
+        }
+        let at = if path == "." {
+            field.clone()
+        } else {
+            format!("{field} {path}")
+        };
+        vec![ConfigError::new(at, inner.to_string())]
     })?;
-    let deserializer = serde_wasm_bindgen::Deserializer::from(value);
-    serde_path_to_error::deserialize(deserializer)
-        .map(Some)
-        .map_err(|e| {
-            let path = e.path().to_string();
-            let at = if path == "." {
-                field.clone()
-            } else {
-                format!("{field} {path}")
-            };
-            vec![ConfigError::new(at, e.inner().to_string())]
-        })
+    // Anything after the object is a mistake too.
+    deserializer.end().map_err(|e| vec![not_json(&e)])?;
+    Ok(Some(site))
 }
 
 /// One console message listing every configuration problem.

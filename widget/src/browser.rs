@@ -225,3 +225,16 @@ pub async fn request_json(
     };
     Ok((response.status(), json))
 }
+
+/// A User Timing mark `varco:<step>` (read by the benchmark and by a
+/// webmaster's DevTools); nothing if the browser has no Performance API.
+pub fn mark(step: &str) {
+    let performance = js_sys::Reflect::get(&window(), &JsValue::from_str("performance"));
+    if let Ok(performance) = performance {
+        if let Ok(mark) = js_sys::Reflect::get(&performance, &JsValue::from_str("mark")) {
+            if let Some(mark) = mark.dyn_ref::<js_sys::Function>() {
+                let _ = mark.call1(&performance, &JsValue::from_str(&format!("varco:{step}")));
+            }
+        }
+    }
+}

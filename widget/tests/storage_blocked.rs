@@ -17,6 +17,8 @@ async fn blocked_storage_keeps_the_history_in_memory_and_uploads_only_after_cons
     js("Object.defineProperty(window, 'localStorage', { configurable: true, get() { throw new DOMException('The operation is insecure.', 'SecurityError'); } })");
     boot_milomb();
     assert!(until(2000, banner_visible).await, "the banner is shown");
+    // The page is recorded in a task after the first render.
+    until(2000, || navigation::summary().is_some()).await;
     let history = navigation::summary().expect("the visit is kept in memory");
     assert_eq!(history.entries.len(), 1);
     let user = history.user_id.clone();

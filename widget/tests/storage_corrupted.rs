@@ -29,6 +29,8 @@ async fn corrupted_data_starts_over_without_sending_anything() {
         until(2000, banner_visible).await,
         "an unreadable choice is no choice: the banner asks"
     );
+    // The page is recorded in a task after the first render.
+    until(2000, || navigation::summary().is_some()).await;
     let history = navigation::summary().expect("a new history");
     assert_ne!(history.user_id, PLANTED);
     assert_eq!(history.entries.len(), 1);

@@ -34,6 +34,8 @@ async fn a_full_storage_keeps_new_page_views_in_memory_and_loses_nothing() {
     })()"#);
     boot_milomb();
     assert!(until(2000, banner_visible).await, "the banner is shown");
+    // The page is recorded in a task after the first render.
+    until(2000, || navigation::summary().is_some()).await;
     let history = navigation::summary().expect("a history");
     assert_eq!(history.user_id, USER, "the stored UserID is kept");
     assert_eq!(history.entries.len(), 3, "two stored, this page in memory");
