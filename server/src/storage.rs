@@ -16,6 +16,7 @@ use std::time::Duration;
 use varco_protocol::chat::{ChatEvent, ChatMessage, NewThread};
 use varco_protocol::{ConsentReceipt, ConsentRecord};
 
+mod batch;
 mod cache;
 mod connections;
 mod live;
@@ -49,6 +50,8 @@ pub struct Storage {
     threads: Arc<ThreadCache>,
     /// For the background checkpoint's own connection.
     options: SqliteConnectOptions,
+    /// Chat messages waiting for the next group commit (see `batch`).
+    pending_messages: Arc<batch::PendingMessages>,
 }
 
 impl Storage {
@@ -85,6 +88,7 @@ impl Storage {
             writer: Arc::new(writer),
             threads: Arc::default(),
             options,
+            pending_messages: Arc::default(),
         })
     }
 
@@ -290,7 +294,8 @@ impl Storage {
         Ok(Some(state))
     }
 
-    /// Appends a message to a thread. A visitor message whose
+    /// Appends a message to a thread (in the next group commit: see
+    /// `batch`). A visitor message whose
     /// `client_message_id` was stored before is not stored again: the first
     /// copy's event id is returned with `true` (duplicate).
     pub async fn append_message(
@@ -305,20 +310,24 @@ impl Storage {
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let inserted: Option<(i64,)> = sqlx::query_as(
-            "INSERT INTO thread_events (thread_id, kind, author, client_message_id, body, created_at)
-             VALUES (?, 'message', ?, ?, ?, ?)
-             ON CONFLICT (thread_id, client_message_id) DO NOTHING
-             RETURNING event_id",
-        )
-        .bind(thread_id)
-        .bind(&author)
-        .bind(&message.client_message_id)
-        .bind(&body)
-        .bind(&message.created_at)
-        .fetch_optional(&mut *self.writer.get().await?)
-        .await?;
-        if let Some((id,)) = inserted {
+        let (done, result) = tokio::sync::oneshot::channel();
+        batch::enqueue(
+            &self.pending_messages,
+            &self.writer,
+            batch::PendingMessage {
+                thread_id: thread_id.to_owned(),
+                author,
+                client_message_id: message.client_message_id.clone(),
+                body,
+                created_at: message.created_at.clone(),
+                done,
+            },
+        );
+        let inserted = result
+            .await
+            .context("the message's batch was not written")?
+            .map_err(|why| anyhow::anyhow!("storing a message failed: {why}"))?;
+        if let Some(id) = inserted {
             return Ok((id, false));
         }
         let (id,): (i64,) = sqlx::query_as(

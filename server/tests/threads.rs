@@ -372,3 +372,55 @@ async fn personal_data_typed_by_accident_is_masked_before_it_is_stored() {
     }
     app.stop().await;
 }
+
+/// Messages sent together are written together (group commit): each is
+/// stored once, with its own increasing id, and copies of one message
+/// sent at the same moment are one message.
+#[tokio::test]
+async fn concurrent_messages_are_each_stored_once_and_copies_are_one() {
+    let app = spawn_app_with("messages_per_minute = 1000").await;
+    let thread = new_thread(&app.base).await;
+    let path = format!("/api/v1/threads/{thread}/messages");
+    let texts: Vec<String> = (0..20).map(|i| format!("domanda numero {i} sullo spid")).collect();
+    let sends = texts.iter().map(|text| {
+        post(&app.base, &path, json!({"client_message_id": uuid(), "text": text}))
+    });
+    let mut ids = Vec::new();
+    for response in futures::future::join_all(sends).await {
+        assert_eq!(response.status(), 202);
+        let receipt: Value = response.json().await.unwrap();
+        assert_eq!(receipt["duplicate"], false);
+        ids.push(receipt["event_id"].as_i64().unwrap());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "each message has its own event id");
+
+    let cmid = uuid();
+    let copies = (0..5).map(|_| {
+        post(&app.base, &path, json!({"client_message_id": cmid, "text": "una sola volta"}))
+    });
+    let mut statuses = Vec::new();
+    let mut copy_ids = Vec::new();
+    for response in futures::future::join_all(copies).await {
+        statuses.push(response.status().as_u16());
+        let receipt: Value = response.json().await.unwrap();
+        copy_ids.push(receipt["event_id"].as_i64().unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 200, 200, 200, 202], "one stored, four duplicates");
+    assert!(copy_ids.windows(2).all(|w| w[0] == w[1]), "{copy_ids:?}");
+
+    let events = read_events(&app.base, &thread, None, |e| {
+        messages(e).iter().filter(|m| m["author"] == "visitor").count() >= 21
+    })
+    .await;
+    let visitor: Vec<&Value> = messages(&events)
+        .into_iter()
+        .filter(|m| m["author"] == "visitor")
+        .collect();
+    assert_eq!(visitor.len(), 21, "{events:?}");
+    let stored_ids: Vec<i64> = events.iter().filter_map(|(id, _, _)| *id).collect();
+    assert!(stored_ids.windows(2).all(|w| w[0] < w[1]), "{stored_ids:?}");
+    app.stop().await;
+}

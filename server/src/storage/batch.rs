@@ -1,0 +1,104 @@
+//! Group commit for chat messages, the server's most frequent write.
+//!
+//! Each message committed by itself costs the writer a commit (the WAL
+//! frames of every page it touched, written again for the next message).
+//! Instead, a message waits in [`PendingMessages`]; whoever takes the writer
+//! next writes every message waiting by then in one transaction, in the
+//! order they came, and hands each caller its own result. Under load a
+//! commit serves many messages; when idle, a batch is one message and
+//! nothing waits longer than before.
+//!
+//! The batch is written by a task of its own, not by the request that
+//! happened to take the writer: a request dropped by its client must not
+//! roll back the other callers' messages.
+
+use super::Connections;
+use sqlx::{Connection, SqliteConnection};
+use std::sync::{Arc, Mutex};
+use tokio::sync::oneshot;
+
+/// A message to insert into `thread_events`, with where its result goes:
+/// its new event id, or `None` if its `client_message_id` was stored before.
+pub(super) struct PendingMessage {
+    pub thread_id: String,
+    pub author: String,
+    pub client_message_id: Option<String>,
+    pub body: String,
+    pub created_at: String,
+    pub done: oneshot::Sender<Result<Option<i64>, String>>,
+}
+
+#[derive(Default)]
+pub(super) struct PendingMessages {
+    queue: Mutex<Vec<PendingMessage>>,
+}
+
+impl PendingMessages {
+    fn push(&self, message: PendingMessage) {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(message);
+    }
+
+    fn take(&self) -> Vec<PendingMessage> {
+        std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Queues `message` and makes sure a batch that contains it is written.
+pub(super) fn enqueue(
+    pending: &Arc<PendingMessages>,
+    writer: &Arc<Connections>,
+    message: PendingMessage,
+) {
+    pending.push(message);
+    let (pending, writer) = (pending.clone(), writer.clone());
+    tokio::spawn(async move {
+        let mut connection = match writer.get().await {
+            Ok(connection) => connection,
+            Err(e) => return fail_all(pending.take(), &format!("{e:#}")),
+        };
+        // Empty if an earlier batch took this message along.
+        let batch = pending.take();
+        if !batch.is_empty() {
+            write(&mut connection, batch).await;
+        }
+    });
+}
+
+/// Writes `batch` in one transaction. A row that fails (its thread deleted
+/// meanwhile) fails alone: SQLite undoes that statement, not the
+/// transaction.
+async fn write(connection: &mut SqliteConnection, batch: Vec<PendingMessage>) {
+    let mut tx = match connection.begin().await {
+        Ok(tx) => tx,
+        Err(e) => return fail_all(batch, &e.to_string()),
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    for m in &batch {
+        let inserted: Result<Option<(i64,)>, sqlx::Error> = sqlx::query_as(
+            "INSERT INTO thread_events (thread_id, kind, author, client_message_id, body, created_at)
+             VALUES (?, 'message', ?, ?, ?, ?)
+             ON CONFLICT (thread_id, client_message_id) DO NOTHING
+             RETURNING event_id",
+        )
+        .bind(&m.thread_id)
+        .bind(&m.author)
+        .bind(&m.client_message_id)
+        .bind(&m.body)
+        .bind(&m.created_at)
+        .fetch_optional(&mut *tx)
+        .await;
+        results.push(inserted.map(|row| row.map(|(id,)| id)).map_err(|e| e.to_string()));
+    }
+    if let Err(e) = tx.commit().await {
+        return fail_all(batch, &e.to_string());
+    }
+    for (m, result) in batch.into_iter().zip(results) {
+        let _ = m.done.send(result);
+    }
+}
+
+fn fail_all(batch: Vec<PendingMessage>, why: &str) {
+    for m in batch {
+        let _ = m.done.send(Err(why.to_owned()));
+    }
+}
