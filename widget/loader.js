@@ -40,8 +40,9 @@
   }
   function failure(e) { return String(e && e.message || e); }
   // User Timing marks of each step (varco:loader, varco:first-ready,
-  // varco:first-painted, varco:app-requested, varco:app-ready,
-  // varco:app-started), for the benchmark and for a webmaster's DevTools.
+  // varco:first-decided, varco:first-painted, varco:app-requested,
+  // varco:app-ready, varco:app-started), for the benchmark and for a
+  // webmaster's DevTools.
   function mark(step) { try { performance.mark("varco:" + step); } catch (_) {} }
   mark("loader");
   // The app did not load: a banner whose buttons can do nothing must not
@@ -100,10 +101,19 @@
   ready.then(function () {
     mark("first-ready");
     whenDomReady(function () {
-      var painted = false;
-      try { painted = __varco_exports.paint(script || null, function (action) { firstAction = action; }); }
-      catch (e) { painted = false; }
-      if (painted) { mark("first-painted"); loadAppAfterThisFrame(); } else loadApp();
+      var mustAsk = false;
+      try { mustAsk = __varco_exports.prepare(script || null); } catch (e) { mustAsk = false; }
+      if (!mustAsk) { loadApp(); return; }
+      mark("first-decided");
+      // Deciding and painting in two tasks: on a slow CPU the module's
+      // functions are compiled as they are first called, and both steps in
+      // one task would block the visitor's input for too long.
+      setTimeout(function () {
+        var painted = false;
+        try { painted = __varco_exports.paint(function (action) { firstAction = action; }); }
+        catch (e) { painted = false; }
+        if (painted) { mark("first-painted"); loadAppAfterThisFrame(); } else loadApp();
+      }, 0);
     });
   }, function () {
     // Without the first paint the app still paints the banner, later.

@@ -217,7 +217,11 @@ mod tests {
     fn lists_the_optional_purposes_mid_sentence() {
         let texts = Texts::new(Lang::It, &BTreeMap::new());
         let b = BannerContent::new(&site(), &texts, Some(&AskReason::First));
-        assert!(b.purposes.ends_with("finalità: statistiche, video."), "{}", b.purposes);
+        assert!(
+            b.purposes.ends_with("finalità: statistiche, video."),
+            "{}",
+            b.purposes
+        );
         assert_eq!(b.policy.as_ref().map(|p| p.0.as_str()), Some("/cookie"));
         assert!(b.changed.is_none());
         assert_eq!(b.accept_all, "Accetta tutti");

@@ -73,7 +73,10 @@ pub fn decode_uri_component(s: &str) -> String {
 
 /// Whether the browser sends Global Privacy Control.
 pub fn global_privacy_control(window: &web_sys::Window) -> bool {
-    js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("globalPrivacyControl"))
-        .map(|v| v.is_truthy())
-        .unwrap_or(false)
+    js_sys::Reflect::get(
+        &window.navigator(),
+        &JsValue::from_str("globalPrivacyControl"),
+    )
+    .map(|v| v.is_truthy())
+    .unwrap_or(false)
 }

@@ -3,6 +3,7 @@
 
 use crate::mount;
 use crate::page;
+use std::cell::RefCell;
 use varco_core::banner::{BannerContent, FirstAction};
 use varco_core::config::{check_site_config, parse_embed};
 use varco_core::consent::{self as rules, Rules, Status, STORAGE_KEY};
@@ -12,17 +13,45 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 
-/// Paints the banner if the visitor must be asked; returns whether it did.
-///
-/// `script` is the embed's `<script>`; `on_action` is called with the name
-/// of a [`FirstAction`] when the visitor presses one of the banner's
-/// buttons before the app has taken over.
-#[wasm_bindgen]
-pub fn paint(script: Option<Element>, on_action: js_sys::Function) -> bool {
-    paint_banner(script, on_action).is_some()
+/// What `prepare` decided, waiting for `paint` in the next task.
+thread_local! {
+    static PREPARED: RefCell<Option<BannerContent>> = const { RefCell::new(None) };
 }
 
-fn paint_banner(script: Option<Element>, on_action: js_sys::Function) -> Option<()> {
+/// Reads the options, the configuration and the stored choice, and decides
+/// whether the visitor must be asked; returns whether there is a banner to
+/// paint.
+///
+/// Deciding and painting are two calls, which the loader makes in two tasks:
+/// on a slow CPU each of them compiles (lazily, on the main thread) and runs
+/// enough code that together they would be one long task blocking the
+/// visitor's input.
+///
+/// `script` is the embed's `<script>`.
+#[wasm_bindgen]
+pub fn prepare(script: Option<Element>) -> bool {
+    let content = banner_content(script);
+    let must_ask = content.is_some();
+    PREPARED.with(|p| *p.borrow_mut() = content);
+    must_ask
+}
+
+/// Paints the banner `prepare` decided on; returns whether it did.
+///
+/// `on_action` is called with the name of a [`FirstAction`] when the
+/// visitor presses one of the banner's buttons before the app has taken
+/// over.
+#[wasm_bindgen]
+pub fn paint(on_action: js_sys::Function) -> bool {
+    let Some(content) = PREPARED.with(|p| p.borrow_mut().take()) else {
+        return false;
+    };
+    paint_banner(&content, on_action).is_some()
+}
+
+/// The banner's content if the visitor must be asked, `None` if not or if
+/// anything is wrong (the app reports configuration errors).
+fn banner_content(script: Option<Element>) -> Option<BannerContent> {
     let window = web_sys::window()?;
     let document = window.document()?;
     let script = page::embed_script(&document, script);
@@ -56,9 +85,13 @@ fn paint_banner(script: Option<Element>, on_action: js_sys::Function) -> Option<
     };
     let lang = options.lang.unwrap_or_else(|| page::page_lang(&document));
     let texts = Texts::new(lang, &site.texts);
-    let content = BannerContent::new(&site, &texts, Some(&reason));
+    Some(BannerContent::new(&site, &texts, Some(&reason)))
+}
+
+fn paint_banner(content: &BannerContent, on_action: js_sys::Function) -> Option<()> {
+    let document = web_sys::window()?.document()?;
     let root = mount::mount_first_paint(&document).ok()?;
-    let section = render(&document, &content).ok()?;
+    let section = render(&document, content).ok()?;
     listen(&section, on_action);
     root.append_child(&section).ok()?;
     Some(())
@@ -96,7 +129,11 @@ fn button(
     element(
         document,
         "button",
-        &[("type", "button"), ("class", class), ("data-action", action.name())],
+        &[
+            ("type", "button"),
+            ("class", class),
+            ("data-action", action.name()),
+        ],
         Some(text),
     )
 }
@@ -125,14 +162,20 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
         ],
         None,
     )?;
-    add(&close, element(document, "span", &[("aria-hidden", "true")], Some("×"))?)?;
+    add(
+        &close,
+        element(document, "span", &[("aria-hidden", "true")], Some("×"))?,
+    )?;
     section.append_child(&close)?;
-    add(&section, element(
-        document,
-        "h2",
-        &[("class", "banner-title"), ("id", "varco-banner-title")],
-        Some(&content.title),
-    )?)?;
+    add(
+        &section,
+        element(
+            document,
+            "h2",
+            &[("class", "banner-title"), ("id", "varco-banner-title")],
+            Some(&content.title),
+        )?,
+    )?;
     if let Some(changed) = &content.changed {
         let p = element(document, "p", &[("class", "changed")], None)?;
         add(&p, element(document, "strong", &[], Some(&changed.lead))?)?;
@@ -141,8 +184,14 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
         }
         section.append_child(&p)?;
     }
-    add(&section, element(document, "p", &[], Some(&content.purposes))?)?;
-    add(&section, element(document, "p", &[], Some(&content.close_note))?)?;
+    add(
+        &section,
+        element(document, "p", &[], Some(&content.purposes))?,
+    )?;
+    add(
+        &section,
+        element(document, "p", &[], Some(&content.close_note))?,
+    )?;
     if let Some((url, label)) = &content.policy {
         let p = element(document, "p", &[], None)?;
         add(&p, element(document, "a", &[("href", url)], Some(label))?)?;
@@ -150,9 +199,21 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
     }
     let actions = element(document, "div", &[("class", "actions")], None)?;
     for (class, action, text) in [
-        ("btn btn-primary", FirstAction::AcceptAll, &content.accept_all),
-        ("btn btn-primary", FirstAction::RejectAll, &content.reject_all),
-        ("btn btn-outline", FirstAction::Customise, &content.customise),
+        (
+            "btn btn-primary",
+            FirstAction::AcceptAll,
+            &content.accept_all,
+        ),
+        (
+            "btn btn-primary",
+            FirstAction::RejectAll,
+            &content.reject_all,
+        ),
+        (
+            "btn btn-outline",
+            FirstAction::Customise,
+            &content.customise,
+        ),
     ] {
         add(&actions, button(document, class, action, text)?)?;
     }

@@ -80,9 +80,12 @@ impl Storage {
             .run_direct(&mut *writer.get().await?)
             .await
             .context("database migration failed")?;
-        let reader = Connections::open(&options.clone().create_if_missing(false).read_only(true), READERS)
-            .await
-            .with_context(|| format!("cannot open the database {} for reading", path.display()))?;
+        let reader = Connections::open(
+            &options.clone().create_if_missing(false).read_only(true),
+            READERS,
+        )
+        .await
+        .with_context(|| format!("cannot open the database {} for reading", path.display()))?;
         Ok(Storage {
             reader: Arc::new(reader),
             writer: Arc::new(writer),
@@ -94,7 +97,9 @@ impl Storage {
 
     /// A trivial query, for the health check.
     pub async fn ping(&self) -> anyhow::Result<()> {
-        sqlx::query("SELECT 1").execute(&mut *self.reader.get().await?).await?;
+        sqlx::query("SELECT 1")
+            .execute(&mut *self.reader.get().await?)
+            .await?;
         Ok(())
     }
 
@@ -256,7 +261,16 @@ impl Storage {
             Ok(state) => return Ok(Some(state)),
             Err(generation) => generation,
         };
-        type Row = (String, String, String, String, Option<String>, Option<String>, Option<i64>, Option<String>);
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        );
         let row: Option<Row> = sqlx::query_as(
             "SELECT t.thread_id, t.site, t.language, t.created_at, t.ended_at, l.site, l.queued_ms, l.operator
              FROM threads t LEFT JOIN live_chats l ON l.thread_id = t.thread_id AND l.closed_ms IS NULL
@@ -265,7 +279,8 @@ impl Storage {
         .bind(thread_id)
         .fetch_optional(&mut *self.reader.get().await?)
         .await?;
-        let Some((thread_id, site, language, created_at, ended_at, live_site, queued_ms, operator)) = row
+        let Some((thread_id, site, language, created_at, ended_at, live_site, queued_ms, operator)) =
+            row
         else {
             return Ok(None);
         };

@@ -381,9 +381,15 @@ async fn concurrent_messages_are_each_stored_once_and_copies_are_one() {
     let app = spawn_app_with("messages_per_minute = 1000").await;
     let thread = new_thread(&app.base).await;
     let path = format!("/api/v1/threads/{thread}/messages");
-    let texts: Vec<String> = (0..20).map(|i| format!("domanda numero {i} sullo spid")).collect();
+    let texts: Vec<String> = (0..20)
+        .map(|i| format!("domanda numero {i} sullo spid"))
+        .collect();
     let sends = texts.iter().map(|text| {
-        post(&app.base, &path, json!({"client_message_id": uuid(), "text": text}))
+        post(
+            &app.base,
+            &path,
+            json!({"client_message_id": uuid(), "text": text}),
+        )
     });
     let mut ids = Vec::new();
     for response in futures::future::join_all(sends).await {
@@ -398,7 +404,11 @@ async fn concurrent_messages_are_each_stored_once_and_copies_are_one() {
 
     let cmid = uuid();
     let copies = (0..5).map(|_| {
-        post(&app.base, &path, json!({"client_message_id": cmid, "text": "una sola volta"}))
+        post(
+            &app.base,
+            &path,
+            json!({"client_message_id": cmid, "text": "una sola volta"}),
+        )
     });
     let mut statuses = Vec::new();
     let mut copy_ids = Vec::new();
@@ -408,11 +418,19 @@ async fn concurrent_messages_are_each_stored_once_and_copies_are_one() {
         copy_ids.push(receipt["event_id"].as_i64().unwrap());
     }
     statuses.sort_unstable();
-    assert_eq!(statuses, [200, 200, 200, 200, 202], "one stored, four duplicates");
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 200, 202],
+        "one stored, four duplicates"
+    );
     assert!(copy_ids.windows(2).all(|w| w[0] == w[1]), "{copy_ids:?}");
 
     let events = read_events(&app.base, &thread, None, |e| {
-        messages(e).iter().filter(|m| m["author"] == "visitor").count() >= 21
+        messages(e)
+            .iter()
+            .filter(|m| m["author"] == "visitor")
+            .count()
+            >= 21
     })
     .await;
     let visitor: Vec<&Value> = messages(&events)

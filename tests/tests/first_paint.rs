@@ -35,7 +35,9 @@ async fn first_banner_with_the_app_held_back() -> (TestServer, Chromium, Tab) {
     let tab = chromium.tab().await.unwrap();
     tab.before_load(&delay_app_module(1500)).await.unwrap();
     tab.goto(&server.url(HOME)).await.unwrap();
-    tab.wait_for(&format!("!!{FIRST_BANNER}"), 20).await.unwrap();
+    tab.wait_for(&format!("!!{FIRST_BANNER}"), 20)
+        .await
+        .unwrap();
     (server, chromium, tab)
 }
 
@@ -104,14 +106,17 @@ async fn the_banner_is_on_screen_before_the_app_is_requested() {
         .filter(|u| u.contains("/varco/"))
         .collect();
     assert!(
-        widget_files.iter().all(|u| u.ends_with("/varco/varco.js")
-            || u.ends_with("/varco/varco_first.wasm")),
+        widget_files
+            .iter()
+            .all(|u| u.ends_with("/varco/varco.js") || u.ends_with("/varco/varco_first.wasm")),
         "{widget_files:?}"
     );
     // Then the app arrives and owns the banner: one banner, the app's.
     assert!(tab.banner_visible().await.unwrap());
     let banners = tab
-        .in_widget("[...shadow.querySelectorAll('section.banner')].map(b => b.parentElement.className)")
+        .in_widget(
+            "[...shadow.querySelectorAll('section.banner')].map(b => b.parentElement.className)",
+        )
         .await
         .unwrap();
     assert_eq!(banners, serde_json::json!(["varco"]));
@@ -142,7 +147,11 @@ async fn a_refusal_pressed_before_the_app_arrives_is_applied_by_the_app() {
     assert_eq!(stored_choice(&tab).await, Value::Null);
     tab.wait_for(APP_READY, 30).await.unwrap();
     let choice = stored_choice(&tab).await;
-    assert_eq!(choice["accepted"], serde_json::json!(["necessari"]), "{choice}");
+    assert_eq!(
+        choice["accepted"],
+        serde_json::json!(["necessari"]),
+        "{choice}"
+    );
     assert!(!tab.banner_visible().await.unwrap());
     let records = server.wait_consents("milomb", 1).await;
     assert_eq!(records.len(), 1);
@@ -213,7 +222,9 @@ async fn without_the_app_no_dead_banner_stays_and_nothing_runs() {
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let tab = chromium.tab().await.unwrap();
-    tab.block_urls(&["*://*:*/varco/varco_app.wasm"]).await.unwrap();
+    tab.block_urls(&["*://*:*/varco/varco_app.wasm"])
+        .await
+        .unwrap();
     tab.before_load(
         "new MutationObserver(() => { if (document.querySelector('varco-widget')) window.__sawHost = true; })
             .observe(document, { childList: true, subtree: true })",
@@ -222,11 +233,16 @@ async fn without_the_app_no_dead_banner_stays_and_nothing_runs() {
     .unwrap();
     tab.goto(&server.url(HOME)).await.unwrap();
     // The loader gives up with one warning naming the missing module...
-    tab.wait_console(30, |l| l.level == "warning" && l.text.contains("varco_app.wasm"))
-        .await
-        .unwrap();
+    tab.wait_console(30, |l| {
+        l.level == "warning" && l.text.contains("varco_app.wasm")
+    })
+    .await
+    .unwrap();
     // ...and takes the first paint's banner away with it.
-    assert_eq!(tab.eval("window.__sawHost === true").await.unwrap(), Value::Bool(true));
+    assert_eq!(
+        tab.eval("window.__sawHost === true").await.unwrap(),
+        Value::Bool(true)
+    );
     assert_eq!(
         tab.eval("document.querySelector('varco-widget') === null")
             .await

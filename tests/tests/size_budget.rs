@@ -53,7 +53,11 @@ fn what_loads_before_the_banner_stays_within_its_gzip_budget() {
     // budget by accident.
     assert_eq!(before, ["varco.js", "varco_first.wasm"], "pkg/sizes.json");
     let counted: Vec<&(String, u64)> = files.iter().filter(|(n, _)| before.contains(n)).collect();
-    assert_eq!(counted.len(), before.len(), "pkg/sizes.json lists {files:?}");
+    assert_eq!(
+        counted.len(),
+        before.len(),
+        "pkg/sizes.json lists {files:?}"
+    );
     let total: u64 = counted.iter().map(|(_, g)| g).sum();
     assert!(
         total <= limit,
@@ -66,7 +70,12 @@ fn the_whole_widget_stays_within_its_gzip_budget() {
     let (files, _) = pkg_sizes();
     let limit = budget("gzip_total_bytes");
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    for expected in ["varco.js", "varco_first.wasm", "varco_app.js", "varco_app.wasm"] {
+    for expected in [
+        "varco.js",
+        "varco_first.wasm",
+        "varco_app.js",
+        "varco_app.wasm",
+    ] {
         assert!(names.contains(&expected), "pkg/sizes.json lists {names:?}");
     }
     let total: u64 = files.iter().map(|(_, g)| g).sum();

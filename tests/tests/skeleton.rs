@@ -388,7 +388,9 @@ async fn no_webassembly_or_a_wasm_that_fails_to_load_leaves_the_page_working_wit
         .await
         .unwrap();
     blocked
-        .wait_console(30, |l| l.level == "warning" && l.text.contains("varco_app.wasm"))
+        .wait_console(30, |l| {
+            l.level == "warning" && l.text.contains("varco_app.wasm")
+        })
         .await
         .unwrap();
     assert_page_intact(&blocked).await;

@@ -188,14 +188,19 @@ pub fn app(props: &AppProps) -> Html {
     });
     let refresh = use_force_update();
     let announced = use_state(|| false);
+    // The assistant's launcher comes in a task after the first render: on a
+    // slow CPU, compiling and rendering both at once is a long task.
+    let assistant_shown = use_state(|| false);
 
     {
         let view = view.dispatcher();
         let ctl = ctl.clone();
         let refresh = refresh.clone();
+        let assistant_shown = assistant_shown.setter();
         use_effect_with((), move |_| {
             // Effects run once the first render is in the DOM.
             crate::browser::mark("app-rendered");
+            browser::after(0, move || assistant_shown.set(true));
             let cb = Callback::from(move |cmd: Command| match cmd {
                 Command::ShowPreferences => {
                     RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
@@ -348,7 +353,9 @@ pub fn app(props: &AppProps) -> Html {
             // renders nothing on sites without one, and yew 0.23 panics when
             // an empty component sits between children that appear and
             // disappear in the same render (yewstack/yew#4092).
-            <crate::chat_ui::ChatWidget side={chat_side} />
+            if *assistant_shown {
+                <crate::chat_ui::ChatWidget side={chat_side} />
+            }
         </>
     }
 }

@@ -1,16 +1,16 @@
 //! Reading the configuration from the page and starting the app.
 
 use crate::app::Command;
-use crate::consent::Controller;
 use crate::browser::mark;
+use crate::consent::Controller;
 use crate::{app, js_api, mount};
-use varco_core::banner::FirstAction;
-use varco_core::consent::Decision;
-use varco_first_paint::page;
 use std::cell::RefCell;
 use std::rc::Rc;
+use varco_core::banner::FirstAction;
 use varco_core::config::{check_site_config, parse_embed, ConfigError, EmbedOptions};
+use varco_core::consent::Decision;
 use varco_core::lang::Lang;
+use varco_first_paint::page;
 use varco_protocol::SiteConfig;
 use wasm_bindgen::JsValue;
 use web_sys::{Document, Element};
@@ -34,9 +34,21 @@ pub enum NotStarted {
 }
 
 /// Reads and checks the configuration, then mounts the app (in the first
-/// paint's shadow root if it painted the banner) and applies what the
-/// visitor pressed there. On failure, returns the one console message to
-/// print.
+/// paint's shadow root if it painted the banner); the rest of the start
+/// follows in tasks of its own. On failure, returns the one console message
+/// to print.
+///
+/// The start is cut into short tasks (timers run in order) because on a
+/// slow CPU the module's functions are compiled as they are first called:
+/// in one task, reading the configuration, loading the consent state and
+/// rendering would block the visitor's input for a long time.
+///   1. here: the configuration, checked, and the mounting point;
+///   2. the consent state: managed scripts a valid choice grants start, a
+///      press in the first paint is applied, `window.Varco` works;
+///   3. the first render (until then the first paint's banner stays on
+///      screen), whose effect schedules the assistant's launcher;
+///   4. what is not on screen: the navigation record (it reads the decision
+///      applied in 2), then the server (outbox, configuration).
 pub fn boot(script: Option<Element>, first_action: Option<FirstAction>) -> Result<(), NotStarted> {
     let document = web_sys::window()
         .and_then(|w| w.document())
@@ -53,6 +65,12 @@ pub fn boot(script: Option<Element>, first_action: Option<FirstAction>) -> Resul
         ))
     })?;
     mark("app-mounted");
+    crate::browser::after(0, move || start_consent(root, config, first_action));
+    Ok(())
+}
+
+/// Step 2 of [`boot`]: the consent state, then the rest in later tasks.
+fn start_consent(root: Element, config: Boot, first_action: Option<FirstAction>) {
     crate::chat::Chat::install(&config);
     let controller = Rc::new(RefCell::new(Controller::load(config)));
     // Only what a valid choice grants runs; anything else stays inert.
@@ -76,10 +94,6 @@ pub fn boot(script: Option<Element>, first_action: Option<FirstAction>) -> Resul
         }
     }
     js_api::install(controller.clone());
-    // The rest in tasks of their own (timers run in order), so that the
-    // visitor's input is never blocked for long: first the render (until
-    // then the first paint's banner stays on screen), then what is not on
-    // screen (the navigation record reads the decision applied above).
     {
         let controller = controller.clone();
         crate::browser::after(0, move || {
@@ -87,13 +101,17 @@ pub fn boot(script: Option<Element>, first_action: Option<FirstAction>) -> Resul
             mark("app-render-scheduled");
         });
     }
+    {
+        let controller = controller.clone();
+        crate::browser::after(0, move || {
+            crate::navigation::install(&controller);
+            mark("app-navigation-recorded");
+        });
+    }
     crate::browser::after(0, move || {
-        crate::navigation::install(&controller);
-        mark("app-navigation-recorded");
         crate::consent::flush_outbox(controller.clone(), 0);
         Controller::refresh_from_server(controller);
     });
-    Ok(())
 }
 
 /// Reads the embed attributes and the JSON block and checks both.
@@ -127,7 +145,8 @@ fn read_config_block(document: &Document) -> Result<Option<SiteConfig>, Vec<Conf
         return Ok(None);
     };
     let field = format!("#{CONFIG_BLOCK_ID}");
-    let not_json = |e: &serde_json::Error| ConfigError::new(&field, format!("is not valid JSON ({e})"));
+    let not_json =
+        |e: &serde_json::Error| ConfigError::new(&field, format!("is not valid JSON ({e})"));
     let mut deserializer = serde_json::Deserializer::from_str(&text);
     let site = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();

@@ -176,6 +176,19 @@ pub async fn get_json(url: &str) -> Result<JsValue, JsValue> {
     }
 }
 
+/// GETs `url` and returns the body of a 200 answer as text, for a caller
+/// that parses it with `serde_json` (one copy into the module and a native
+/// parse, instead of a call into JavaScript per field).
+pub async fn get_text(url: &str) -> Result<String, JsValue> {
+    let response = fetch("GET", url, None, false).await?;
+    if response.status() != 200 {
+        return Err(JsValue::from_str(&format!("HTTP {}", response.status())));
+    }
+    let text = wasm_bindgen_futures::JsFuture::from(response.text()?).await?;
+    text.as_string()
+        .ok_or_else(|| JsValue::from_str("the answer is not text"))
+}
+
 /// Runs `f` after `ms` milliseconds.
 pub fn after(ms: i32, f: impl FnOnce() + 'static) {
     let cb = wasm_bindgen::closure::Closure::once_into_js(f);

@@ -92,10 +92,12 @@ impl Controller {
         };
         wasm_bindgen_futures::spawn_local(async move {
             let url = format!("{api}/v1/sites/{}", browser::encode_uri_component(&site_id));
-            let Ok(value) = browser::get_json(&url).await else {
+            let Ok(text) = browser::get_text(&url).await else {
                 return;
             };
-            let site: varco_protocol::SiteConfig = match serde_wasm_bindgen::from_value(value) {
+            // serde_json, as for the page's block: its code is already
+            // compiled by then, and it reads the text in one pass.
+            let site: varco_protocol::SiteConfig = match serde_json::from_str(&text) {
                 Ok(site) => site,
                 Err(e) => {
                     browser::warn(&format!("Varco: the server's configuration of {site_id:?} could not be read ({e}); the page's is used."));

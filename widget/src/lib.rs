@@ -20,9 +20,9 @@ pub mod managed;
 pub mod navigation;
 pub mod privacy_ui;
 
+use varco_core::banner::FirstAction;
 /// The mounting point is shared with the first paint.
 pub use varco_first_paint::mount;
-use varco_core::banner::FirstAction;
 use wasm_bindgen::prelude::*;
 
 /// Entry point called by the loader once the DOM is ready.

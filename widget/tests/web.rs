@@ -91,8 +91,19 @@ fn the_app_takes_over_the_first_paints_host_and_keeps_the_visitors_place() {
     let app = mount::mount_app(&document()).unwrap();
     // One host, both containers in its shadow root, until the app retires
     // the first paint.
-    assert_eq!(document().query_selector_all(mount::HOST_TAG).unwrap().length(), 1);
-    let shadow = document().query_selector(mount::HOST_TAG).unwrap().unwrap().shadow_root().unwrap();
+    assert_eq!(
+        document()
+            .query_selector_all(mount::HOST_TAG)
+            .unwrap()
+            .length(),
+        1
+    );
+    let shadow = document()
+        .query_selector(mount::HOST_TAG)
+        .unwrap()
+        .unwrap()
+        .shadow_root()
+        .unwrap();
     assert!(shadow.contains(Some(&app)) && shadow.contains(Some(&first)));
     app.set_inner_html(
         r#"<section class="banner"><button data-action="accept_all">Accetta tutti</button><button data-action="reject_all">Rifiuta tutti</button></section>"#,
@@ -100,7 +111,10 @@ fn the_app_takes_over_the_first_paints_host_and_keeps_the_visitors_place() {
     mount::retire_first_paint(&document());
     assert!(!shadow.contains(Some(&first)));
     let focused = shadow.active_element().expect("focus stays in the widget");
-    assert_eq!(focused.get_attribute("data-action").as_deref(), Some("reject_all"));
+    assert_eq!(
+        focused.get_attribute("data-action").as_deref(),
+        Some("reject_all")
+    );
     assert!(app.contains(Some(&focused)));
     // A second app is refused.
     assert!(mount::mount_app(&document()).is_err());

@@ -51,12 +51,20 @@ fn ensure_wrk() -> Result<PathBuf> {
     }
     let hand = "apt-get install -y wrk";
     step("installing Debian's wrk (the load generator)");
-    env::run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "wrk"]).env("DEBIAN_FRONTEND", "noninteractive"))
-        .or_else(|_| {
-            env::run(Command::new("apt-get").arg("update"))?;
-            env::run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "wrk"]).env("DEBIAN_FRONTEND", "noninteractive"))
-        })
-        .with_context(|| format!("could not install wrk; run as root: {hand}"))?;
+    env::run(
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "wrk"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+    .or_else(|_| {
+        env::run(Command::new("apt-get").arg("update"))?;
+        env::run(
+            Command::new("apt-get")
+                .args(["install", "-y", "--no-install-recommends", "wrk"])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
+    })
+    .with_context(|| format!("could not install wrk; run as root: {hand}"))?;
     Ok(bin)
 }
 
@@ -103,7 +111,9 @@ pub fn build_release_server(root: &Path) -> Result<()> {
 }
 
 fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// The demo's configuration with absolute paths, its own database and port,
@@ -112,12 +122,21 @@ fn bench_config(root: &Path, dir: &Path, port: u16) -> Result<PathBuf> {
     let text = std::fs::read_to_string(root.join("server/varco.toml"))?;
     let root_s = root.display().to_string();
     let text = text
-        .replace("listen = \"127.0.0.1:8080\"", &format!("listen = \"127.0.0.1:{port}\""))
+        .replace(
+            "listen = \"127.0.0.1:8080\"",
+            &format!("listen = \"127.0.0.1:{port}\""),
+        )
         .replace(
             "database = \"../data/varco.db\"",
-            &format!("database = \"{}\"\nmessages_per_minute = 100000000", dir.join("bench.db").display()),
+            &format!(
+                "database = \"{}\"\nmessages_per_minute = 100000000",
+                dir.join("bench.db").display()
+            ),
         )
-        .replace("static_root = \"..\"", &format!("static_root = \"{root_s}\""))
+        .replace(
+            "static_root = \"..\"",
+            &format!("static_root = \"{root_s}\""),
+        )
         .replace("\"../", &format!("\"{root_s}/"));
     let path = dir.join("varco.toml");
     std::fs::write(&path, text)?;
@@ -125,7 +144,13 @@ fn bench_config(root: &Path, dir: &Path, port: u16) -> Result<PathBuf> {
 }
 
 /// A minimal HTTP/1.1 exchange (setup and checks only; wrk makes the load).
-fn http(port: u16, method: &str, path: &str, body: &str, read_for: Duration) -> Result<(u16, String)> {
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: &str,
+    read_for: Duration,
+) -> Result<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(read_for))?;
     write!(
@@ -245,19 +270,36 @@ fn wrk(bin: &Path, dir: &Path, name: &str, script: &str, port: u16, secs: u64) -
     let file = dir.join(format!("{name}.lua"));
     std::fs::write(&file, script)?;
     let out = Command::new(bin)
-        .args(["-t2", "-c", CONNECTIONS, "-d", &format!("{secs}s"), "--latency", "-s"])
+        .args([
+            "-t2",
+            "-c",
+            CONNECTIONS,
+            "-d",
+            &format!("{secs}s"),
+            "--latency",
+            "-s",
+        ])
         .arg(&file)
         .arg(format!("http://127.0.0.1:{port}"))
         .output()
         .context("running wrk")?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() {
-        bail!("wrk failed: {}{}", text, String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "wrk failed: {}{}",
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let number_after = |label: &str| -> Option<String> {
         text.lines()
             .find(|l| l.trim_start().starts_with(label))
-            .and_then(|l| l.trim_start()[label.len()..].split_whitespace().next().map(str::to_owned))
+            .and_then(|l| {
+                l.trim_start()[label.len()..]
+                    .split_whitespace()
+                    .next()
+                    .map(str::to_owned)
+            })
     };
     let ms = |v: Option<String>| -> f64 {
         let Some(v) = v else { return f64::NAN };
@@ -324,7 +366,11 @@ pub fn run(root: &Path, secs: u64, soak: bool) -> Result<ServerReport> {
     let server = Server(child);
     let pid = server.0.id();
     let started = Instant::now();
-    while http(port, "GET", "/healthz", "", Duration::from_secs(1)).map(|r| r.0).ok() != Some(200) {
+    while http(port, "GET", "/healthz", "", Duration::from_secs(1))
+        .map(|r| r.0)
+        .ok()
+        != Some(200)
+    {
         if started.elapsed() > Duration::from_secs(30) {
             bail!("the server did not answer /healthz in 30 s");
         }
@@ -336,13 +382,28 @@ pub fn run(root: &Path, secs: u64, soak: bool) -> Result<ServerReport> {
     let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ started.elapsed().as_nanos() as u64;
     let threads: Vec<String> = (0..THREADS).map(|_| uuid(&mut seed)).collect();
     for t in &threads {
-        let body = format!(r#"{{"thread_id":"{t}","site":"milomb","language":"it","terms_revision":"1"}}"#);
-        let (status, _) = http(port, "POST", "/api/v1/threads", &body, Duration::from_secs(5))?;
+        let body = format!(
+            r#"{{"thread_id":"{t}","site":"milomb","language":"it","terms_revision":"1"}}"#
+        );
+        let (status, _) = http(
+            port,
+            "POST",
+            "/api/v1/threads",
+            &body,
+            Duration::from_secs(5),
+        )?;
         if status != 201 {
             bail!("opening a bench thread answered {status}");
         }
     }
-    let mut messages = wrk(&wrk_bin, &dir, "messages", &messages_script(&threads), port, secs)?;
+    let mut messages = wrk(
+        &wrk_bin,
+        &dir,
+        "messages",
+        &messages_script(&threads),
+        port,
+        secs,
+    )?;
     messages.rss_kib_after = rss_kib(pid);
     // Answers are prepared after the 202: count what was stored.
     std::thread::sleep(Duration::from_secs(2));
@@ -360,7 +421,14 @@ pub fn run(root: &Path, secs: u64, soak: bool) -> Result<ServerReport> {
     let answers_per_s = answers as f64 / secs as f64;
 
     step("server: navigation events, in batches of 100");
-    let mut navigation = wrk(&wrk_bin, &dir, "navigation", &navigation_script(), port, secs)?;
+    let mut navigation = wrk(
+        &wrk_bin,
+        &dir,
+        "navigation",
+        &navigation_script(),
+        port,
+        secs,
+    )?;
     navigation.items_per_request = 100;
     navigation.rss_kib_after = rss_kib(pid);
 

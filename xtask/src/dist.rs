@@ -89,7 +89,12 @@ pub fn dist() -> Result<Vec<FileSize>> {
 
     step("compressing (gzip -9, brotli q11) and measuring");
     let mut sizes = Vec::new();
-    for name in ["varco.js", "varco_first.wasm", "varco_app.js", "varco_app.wasm"] {
+    for name in [
+        "varco.js",
+        "varco_first.wasm",
+        "varco_app.js",
+        "varco_app.wasm",
+    ] {
         sizes.push(compress(&pkg.join(name))?);
     }
     print_sizes(&sizes);
@@ -121,7 +126,10 @@ fn build_module(module: &Module, wasm_bindgen: &Path, wasm_opt: &Path) -> Result
     }
     env::run(&mut cargo)?;
 
-    step(&format!("generating {}'s JavaScript bindings (wasm-bindgen, no-modules)", module.name));
+    step(&format!(
+        "generating {}'s JavaScript bindings (wasm-bindgen, no-modules)",
+        module.name
+    ));
     let bindgen_out = root.join("target/wasm-bindgen");
     let built = root.join(format!(
         "target/wasm32-unknown-unknown/wasm-release/{}.wasm",
@@ -141,7 +149,10 @@ fn build_module(module: &Module, wasm_bindgen: &Path, wasm_opt: &Path) -> Result
             .arg(&bindgen_out),
     )?;
 
-    step(&format!("optimising {}.wasm for size (wasm-opt -Oz)", module.name));
+    step(&format!(
+        "optimising {}.wasm for size (wasm-opt -Oz)",
+        module.name
+    ));
     env::run(
         Command::new("node")
             .arg(wasm_opt)

@@ -168,8 +168,20 @@ fn bench(args: &[String]) -> Result<()> {
         env::step("the assistant on the labelled questions");
         for site in &sites {
             let server = root.join("target/release/varco-server");
-            let base = ["--config", "server/varco.toml", "kb", "bench", "--site", site];
-            env::run(std::process::Command::new(&server).current_dir(&root).args(base).args(&extra))?;
+            let base = [
+                "--config",
+                "server/varco.toml",
+                "kb",
+                "bench",
+                "--site",
+                site,
+            ];
+            env::run(
+                std::process::Command::new(&server)
+                    .current_dir(&root)
+                    .args(base)
+                    .args(&extra),
+            )?;
             let json = std::process::Command::new(&server)
                 .current_dir(&root)
                 .args(base)
@@ -214,8 +226,11 @@ fn bench(args: &[String]) -> Result<()> {
             wasm_sizes::print(&report, 25);
         }
     }
-    println!("
-JSON reports in {}", out.display());
+    println!(
+        "
+JSON reports in {}",
+        out.display()
+    );
     Ok(())
 }
 

@@ -143,10 +143,7 @@ pub fn analyse(path: &Path) -> Result<Report> {
 
 /// `_ZN4core3fmt5write17h...E` → `core::fmt::write`; anything else as is.
 fn demangle(symbol: &str) -> String {
-    let Some(inner) = symbol
-        .strip_prefix("_ZN")
-        .and_then(|s| s.strip_suffix('E'))
-    else {
+    let Some(inner) = symbol.strip_prefix("_ZN").and_then(|s| s.strip_suffix('E')) else {
         return symbol.to_owned();
     };
     let mut parts = Vec::new();
@@ -159,7 +156,12 @@ fn demangle(symbol: &str) -> String {
             break;
         };
         if !(part.starts_with('h') && part.len() == 17) {
-            parts.push(part.replace("$LT$", "<").replace("$GT$", ">").replace("$u20$", " ").replace("..", "::"));
+            parts.push(
+                part.replace("$LT$", "<")
+                    .replace("$GT$", ">")
+                    .replace("$u20$", " ")
+                    .replace("..", "::"),
+            );
         }
         rest = &rest[digits + len..];
     }
@@ -169,7 +171,9 @@ fn demangle(symbol: &str) -> String {
 /// The crate a function belongs to: the first path segment, or for an
 /// impl (`<T as Trait>::f`) the crate of the type.
 fn crate_of(path: &str) -> String {
-    let path = path.trim_start_matches(['<', '_', '&', ' ']).trim_start_matches("mut ");
+    let path = path
+        .trim_start_matches(['<', '_', '&', ' '])
+        .trim_start_matches("mut ");
     let first = path
         .split([':', ' ', '<', '>', '[', ','])
         .find(|s| !s.is_empty())
@@ -218,7 +222,10 @@ mod tests {
             "core::fmt::write"
         );
         assert_eq!(demangle("memcpy"), "memcpy");
-        assert_eq!(crate_of("<serde_json::de::Deserializer<R> as X>::f"), "serde_json");
+        assert_eq!(
+            crate_of("<serde_json::de::Deserializer<R> as X>::f"),
+            "serde_json"
+        );
         assert_eq!(crate_of("yew::html::f"), "yew");
     }
 }

@@ -35,7 +35,10 @@ pub(super) struct PendingMessages {
 
 impl PendingMessages {
     fn push(&self, message: PendingMessage) {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner()).push(message);
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(message);
     }
 
     fn take(&self) -> Vec<PendingMessage> {
@@ -87,7 +90,11 @@ async fn write(connection: &mut SqliteConnection, batch: Vec<PendingMessage>) {
         .bind(&m.created_at)
         .fetch_optional(&mut *tx)
         .await;
-        results.push(inserted.map(|row| row.map(|(id,)| id)).map_err(|e| e.to_string()));
+        results.push(
+            inserted
+                .map(|row| row.map(|(id,)| id))
+                .map_err(|e| e.to_string()),
+        );
     }
     if let Err(e) = tx.commit().await {
         return fail_all(batch, &e.to_string());

@@ -175,12 +175,19 @@ struct Contender {
 
 impl Contender {
     fn is_own_file(&self, path: &str) -> bool {
-        self.files_prefix.as_deref().is_some_and(|p| path.starts_with(p))
-            && !self.excluded_prefix.as_deref().is_some_and(|p| path.starts_with(p))
+        self.files_prefix
+            .as_deref()
+            .is_some_and(|p| path.starts_with(p))
+            && !self
+                .excluded_prefix
+                .as_deref()
+                .is_some_and(|p| path.starts_with(p))
     }
 
     fn is_own_api(&self, path: &str) -> bool {
-        self.api_prefix.as_deref().is_some_and(|p| path.starts_with(p))
+        self.api_prefix
+            .as_deref()
+            .is_some_and(|p| path.starts_with(p))
     }
 }
 
@@ -330,15 +337,10 @@ fn parse_args(args: Vec<String>) -> Result<Options> {
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| {
-            args.next()
-                .ok_or_else(|| anyhow!("{name} needs a value"))
-        };
+        let mut value = |name: &str| args.next().ok_or_else(|| anyhow!("{name} needs a value"));
         match arg.as_str() {
             "--runs" => {
-                options.runs = value("--runs")?
-                    .parse()
-                    .context("--runs takes a number")?;
+                options.runs = value("--runs")?.parse().context("--runs takes a number")?;
                 if options.runs == 0 {
                     bail!("--runs must be at least 1");
                 }
@@ -396,12 +398,20 @@ async fn run(options: Options) -> Result<()> {
                 if warmup {
                     "warm-up".to_owned()
                 } else {
-                    format!("round {}/{}", round + 1 - options.warmup_rounds, options.runs)
+                    format!(
+                        "round {}/{}",
+                        round + 1 - options.warmup_rounds,
+                        options.runs
+                    )
                 }
             );
             for contender in order {
                 let mut sample = measure(&chromium, &server, contender, phase).await;
-                sample.round = if warmup { 0 } else { round + 1 - options.warmup_rounds };
+                sample.round = if warmup {
+                    0
+                } else {
+                    round + 1 - options.warmup_rounds
+                };
                 sample.warmup = warmup;
                 line.push_str(&format!(
                     "{} {}  ",
@@ -424,7 +434,10 @@ async fn run(options: Options) -> Result<()> {
                 if failed {
                     let browser = &mut chromium.browser;
                     // A hung browser does not answer a polite close.
-                    if tokio::time::timeout(Duration::from_secs(10), browser.close()).await.is_err() {
+                    if tokio::time::timeout(Duration::from_secs(10), browser.close())
+                        .await
+                        .is_err()
+                    {
                         let _ = browser.kill().await;
                     }
                     let _ = browser.wait().await;
@@ -564,7 +577,10 @@ fn build_served_tree(tree: &Path) -> Result<Vec<Contender>> {
     let (without_config, tag) = strip_varco(&host)?;
 
     let mut contenders = Vec::new();
-    std::fs::write(milomb.join("bench-page-alone.html"), without_config.replace(&tag, ""))?;
+    std::fs::write(
+        milomb.join("bench-page-alone.html"),
+        without_config.replace(&tag, ""),
+    )?;
     contenders.push(Contender {
         key: PAGE_ALONE.into(),
         name: "page alone".into(),
@@ -608,14 +624,16 @@ fn build_served_tree(tree: &Path) -> Result<Vec<Contender>> {
             // A link, so that the sizes name the npm package's file.
             std::os::unix::fs::symlink(&source, &target)
                 .with_context(|| format!("linking {}", source.display()))?;
-            let data = std::fs::read(&source)
-                .with_context(|| format!("reading {}", source.display()))?;
+            let data =
+                std::fs::read(&source).with_context(|| format!("reading {}", source.display()))?;
             let (_, gzip, brotli) = compressed(&data)?;
             std::fs::write(with_extension(&target, "gz"), &gzip)?;
             std::fs::write(with_extension(&target, "br"), &brotli)?;
             expected_files.push(format!("{assets}/{served_rel}"));
         }
-        let fragment_path = repo.join("bench/contenders").join(format!("{}.html", peer.key));
+        let fragment_path = repo
+            .join("bench/contenders")
+            .join(format!("{}.html", peer.key));
         let fragment = std::fs::read_to_string(&fragment_path)
             .with_context(|| format!("reading {}", fragment_path.display()))?
             .replace("{{assets}}", &assets);
@@ -642,7 +660,9 @@ fn build_served_tree(tree: &Path) -> Result<Vec<Contender>> {
 /// Makes `to` a directory of symbolic links to the entries of `from`.
 fn link_entries(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
         let entry = entry?;
         std::os::unix::fs::symlink(entry.path(), to.join(entry.file_name()))?;
     }
@@ -653,16 +673,17 @@ fn link_entries(from: &Path, to: &Path) -> Result<()> {
 /// script tag as it appears in it (to be replaced).
 fn strip_varco(host: &str) -> Result<(String, String)> {
     let element = |start_marker: &str| -> Result<(usize, usize)> {
-        let start = host
-            .find(start_marker)
-            .ok_or_else(|| anyhow!("{HOST_PAGE} has no {start_marker}…</script>: the benchmark must be updated"))?;
+        let start = host.find(start_marker).ok_or_else(|| {
+            anyhow!("{HOST_PAGE} has no {start_marker}…</script>: the benchmark must be updated")
+        })?;
         let end = host[start..]
             .find("</script>")
             .map(|i| start + i + "</script>".len())
             .ok_or_else(|| anyhow!("{HOST_PAGE}: unterminated {start_marker}"))?;
         Ok((start, end))
     };
-    let (config_start, config_end) = element(r#"<script type="application/json" id="varco-config">"#)?;
+    let (config_start, config_end) =
+        element(r#"<script type="application/json" id="varco-config">"#)?;
     let (tag_start, tag_end) = element(r#"<script src="/varco/varco.js""#)?;
     let tag = host[tag_start..tag_end].to_owned();
     let mut without_config = host.to_owned();
@@ -705,7 +726,11 @@ fn served_file_size(tree: &Path, url: &str) -> Result<FileSize> {
     let repo = std::fs::canonicalize(root())?;
     Ok(FileSize {
         url: url.to_owned(),
-        path: path.strip_prefix(&repo).unwrap_or(&path).display().to_string(),
+        path: path
+            .strip_prefix(&repo)
+            .unwrap_or(&path)
+            .display()
+            .to_string(),
         bytes: Bytes {
             raw,
             gzip: gzip.len() as u64,
@@ -743,7 +768,13 @@ fn count_file_bytes(tree: &Path, contenders: &mut [Contender], samples: &mut [Sa
         let Some(contender) = contenders.iter().find(|c| c.key == sample.contender) else {
             continue;
         };
-        let size = |url: &str| contender.files.iter().find(|f| f.url == url).map(|f| f.bytes);
+        let size = |url: &str| {
+            contender
+                .files
+                .iter()
+                .find(|f| f.url == url)
+                .map(|f| f.bytes)
+        };
         let mut loaded: Vec<(&str, f64)> = sample
             .requests
             .iter()
@@ -930,7 +961,12 @@ const INSTRUMENTATION: &str = r#"(() => {
 
 /// Loads the contender's page once in a fresh browser context and measures
 /// it; errors end up in the sample.
-async fn measure(chromium: &Chromium, server: &TestServer, contender: &Contender, phase: &Phase) -> Sample {
+async fn measure(
+    chromium: &Chromium,
+    server: &TestServer,
+    contender: &Contender,
+    phase: &Phase,
+) -> Sample {
     let mut sample = Sample {
         contender: contender.key.clone(),
         phase: phase.name.into(),
@@ -962,7 +998,12 @@ async fn measure(chromium: &Chromium, server: &TestServer, contender: &Contender
             // for the DevTools requests around it (navigation, GC, heap),
             // in case one of them hangs.
             let budget = Duration::from_millis(RUN_TIMEOUT_MS + 120_000);
-            match tokio::time::timeout(budget, measure_page(&page, server, contender, phase, &mut sample)).await {
+            match tokio::time::timeout(
+                budget,
+                measure_page(&page, server, contender, phase, &mut sample),
+            )
+            .await
+            {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => sample.error = Some(format!("{e:#}")),
                 Err(_) => sample.error = Some(format!("no result after {} s", budget.as_secs())),
@@ -1006,7 +1047,11 @@ async fn measure_page(
     // waits for it.
     let files_in_flight: Arc<Mutex<HashSet<RequestId>>> = Arc::default();
     let mut sent = page.event_listener::<EventRequestWillBeSent>().await?;
-    let (in_flight, base, owner) = (files_in_flight.clone(), server.base.clone(), contender.clone());
+    let (in_flight, base, owner) = (
+        files_in_flight.clone(),
+        server.base.clone(),
+        contender.clone(),
+    );
     tokio::spawn(async move {
         while let Some(e) = sent.next().await {
             if owner.is_own_file(&url_path(&e.request.url, &base)) {
@@ -1055,7 +1100,9 @@ async fn measure_page(
             sample.embedder_heap_used_bytes = Some(heap.result.embedder_heap_used_size);
             sample.backing_storage_bytes = Some(heap.result.backing_storage_size);
         }
-        Err(e) => sample.page_errors.push(format!("Runtime.getHeapUsage failed: {e}")),
+        Err(e) => sample
+            .page_errors
+            .push(format!("Runtime.getHeapUsage failed: {e}")),
     }
     let data = evaluate(page, &format!("window.__varcoBench.report({end_ms})"))
         .await
@@ -1109,7 +1156,9 @@ async fn wait_until_settled(
                 "{} did not settle within {} s ({in_flight} of its files in flight{})",
                 server.url(&contender.page),
                 RUN_TIMEOUT_MS / 1000,
-                last_error.map(|e| format!("; last: {e}")).unwrap_or_default()
+                last_error
+                    .map(|e| format!("; last: {e}"))
+                    .unwrap_or_default()
             );
         }
         tokio::time::sleep(Duration::from_millis(POLL_MS)).await;
@@ -1196,7 +1245,11 @@ fn fill_sample(sample: &mut Sample, data: &Value, server: &TestServer, contender
             .sum()
     });
     sample.requests_before_banner = sample.banner_ms.map(|banner| {
-        sample.requests.iter().filter(|r| r.start_ms < banner).count() as u64
+        sample
+            .requests
+            .iter()
+            .filter(|r| r.start_ms < banner)
+            .count() as u64
     });
     sample.wasm_instances = data["wasm_instances"].as_u64().unwrap_or(0);
     sample.wasm_instances_alive = data["wasm_instances_alive"].as_u64().unwrap_or(0);
@@ -1381,10 +1434,14 @@ fn summarise(contenders: &[Contender], samples: &[Sample], phase: &str) -> Vec<S
         .unwrap_or_default();
     let minus = |a: Option<f64>, b: Option<f64>| Some(a? - b?);
     for s in &mut summaries {
-        s.total_blocking_time_added_ms_median =
-            minus(s.total_blocking_time_ms_median, base.total_blocking_time_ms_median);
-        s.cumulative_layout_shift_added_median =
-            minus(s.cumulative_layout_shift_median, base.cumulative_layout_shift_median);
+        s.total_blocking_time_added_ms_median = minus(
+            s.total_blocking_time_ms_median,
+            base.total_blocking_time_ms_median,
+        );
+        s.cumulative_layout_shift_added_median = minus(
+            s.cumulative_layout_shift_median,
+            base.cumulative_layout_shift_median,
+        );
         s.memory_added_bytes_median = minus(s.memory_bytes_median, base.memory_bytes_median);
         s.js_heap_added_bytes_median =
             minus(s.js_heap_used_bytes_median, base.js_heap_used_bytes_median);
@@ -1398,13 +1455,14 @@ fn kib(bytes: f64) -> String {
 
 fn print_table(phase: &Phase, runs: usize, contenders: &[Contender], summaries: &[Summary]) {
     let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.0}"));
-    let row = |cells: [&str; 13]| {
-        println!(
+    let row =
+        |cells: [&str; 13]| {
+            println!(
             "{:<28} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>4} | {:>6} {:>6} {:>6} | {:>7} {:>7} {:>9}",
             cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7],
             cells[8], cells[9], cells[10], cells[11], cells[12]
         )
-    };
+        };
     println!(
         "\n{} ({runs} runs each; medians unless p90; \"+\" = over the page alone's median)",
         phase.title
@@ -1414,8 +1472,19 @@ fn print_table(phase: &Phase, runs: usize, contenders: &[Contender], summaries: 
         "", "banner, ms", "before banner, KiB", "all files, KiB"
     );
     row([
-        "contender", "med", "p90", "raw", "gzip", "brotli", "req", "raw", "gzip", "brotli",
-        "TBT+ ms", "CLS+", "memory+ KiB",
+        "contender",
+        "med",
+        "p90",
+        "raw",
+        "gzip",
+        "brotli",
+        "req",
+        "raw",
+        "gzip",
+        "brotli",
+        "TBT+ ms",
+        "CLS+",
+        "memory+ KiB",
     ]);
     let mut remarks = Vec::new();
     for (c, s) in contenders.iter().zip(summaries) {
@@ -1425,22 +1494,31 @@ fn print_table(phase: &Phase, runs: usize, contenders: &[Contender], summaries: 
         };
         let before = s.files_before_banner_bytes_median;
         let all = s.files_bytes_median;
-        let memory = match (alone, s.memory_added_bytes_median, s.js_heap_added_bytes_median) {
-            (true, _, _) => s.memory_bytes_median.map_or("-".into(), |b| format!("({})", kib(b))),
+        let memory = match (
+            alone,
+            s.memory_added_bytes_median,
+            s.js_heap_added_bytes_median,
+        ) {
+            (true, _, _) => s
+                .memory_bytes_median
+                .map_or("-".into(), |b| format!("({})", kib(b))),
             (false, Some(b), _) => kib(b),
             // Never a made-up number: the JS heap alone, marked.
             (false, None, Some(b)) => format!("{}*", kib(b)),
             (false, None, None) => "-".into(),
         };
         let tbt = if alone {
-            s.total_blocking_time_ms_median.map_or("-".into(), |v| format!("({v:.0})"))
+            s.total_blocking_time_ms_median
+                .map_or("-".into(), |v| format!("({v:.0})"))
         } else {
             ms(s.total_blocking_time_added_ms_median)
         };
         let cls = if alone {
-            s.cumulative_layout_shift_median.map_or("-".into(), |v| format!("({v:.3})"))
+            s.cumulative_layout_shift_median
+                .map_or("-".into(), |v| format!("({v:.3})"))
         } else {
-            s.cumulative_layout_shift_added_median.map_or("-".into(), |v| format!("{v:.3}"))
+            s.cumulative_layout_shift_added_median
+                .map_or("-".into(), |v| format!("{v:.3}"))
         };
         row([
             &c.name,
@@ -1449,7 +1527,8 @@ fn print_table(phase: &Phase, runs: usize, contenders: &[Contender], summaries: 
             &bytes(before, |b| b.raw),
             &bytes(before, |b| b.gzip),
             &bytes(before, |b| b.brotli),
-            &s.requests_before_banner_median.map_or("-".into(), |n| format!("{n:.0}")),
+            &s.requests_before_banner_median
+                .map_or("-".into(), |n| format!("{n:.0}")),
             &bytes(all, |b| b.raw),
             &bytes(all, |b| b.gzip),
             &bytes(all, |b| b.brotli),
@@ -1459,7 +1538,10 @@ fn print_table(phase: &Phase, runs: usize, contenders: &[Contender], summaries: 
         ]);
         let measured = s.runs - s.failed_runs;
         if s.failed_runs > 0 {
-            remarks.push(format!("{}: {} of {} runs failed", c.name, s.failed_runs, s.runs));
+            remarks.push(format!(
+                "{}: {} of {} runs failed",
+                c.name, s.failed_runs, s.runs
+            ));
         }
         if c.banner.is_some() && s.banner_seen < measured {
             remarks.push(format!(
@@ -1501,7 +1583,9 @@ fn print_files(contenders: &[Contender], samples: &[Sample]) {
                 .iter()
                 .filter(|s| {
                     s.banner_ms.is_some_and(|banner| {
-                        s.requests.iter().any(|r| r.path == f.url && r.end_ms <= banner)
+                        s.requests
+                            .iter()
+                            .any(|r| r.path == f.url && r.end_ms <= banner)
                     })
                 })
                 .count();
@@ -1538,7 +1622,9 @@ fn print_marks(samples: &[Sample]) {
     for phase in &PHASES {
         let runs: Vec<&Sample> = samples
             .iter()
-            .filter(|s| s.contender == "varco" && s.phase == phase.name && !s.warmup && s.error.is_none())
+            .filter(|s| {
+                s.contender == "varco" && s.phase == phase.name && !s.warmup && s.error.is_none()
+            })
             .collect();
         if runs.is_empty() {
             continue;
@@ -1570,9 +1656,16 @@ fn print_marks(samples: &[Sample]) {
 fn loaded_file_notes(contenders: &[Contender], samples: &[Sample]) -> Vec<String> {
     let mut notes = Vec::new();
     for c in contenders {
-        let mine: Vec<&Sample> = samples.iter().filter(|s| s.contender == c.key && s.error.is_none()).collect();
+        let mine: Vec<&Sample> = samples
+            .iter()
+            .filter(|s| s.contender == c.key && s.error.is_none())
+            .collect();
         for url in &c.expected_files {
-            if !mine.iter().flat_map(|s| &s.requests).any(|r| &r.path == url) {
+            if !mine
+                .iter()
+                .flat_map(|s| &s.requests)
+                .any(|r| &r.path == url)
+            {
                 notes.push(format!("{}: {url} was never loaded", c.key));
             }
         }
@@ -1582,12 +1675,22 @@ fn loaded_file_notes(contenders: &[Contender], samples: &[Sample]) -> Vec<String
             .filter(|r| r.status.is_some_and(|st| st >= 400))
             .count();
         if failed > 0 {
-            notes.push(format!("{}: {failed} requests answered with an error status", c.key));
+            notes.push(format!(
+                "{}: {failed} requests answered with an error status",
+                c.key
+            ));
         }
         let errors: usize = mine.iter().filter(|s| !s.page_errors.is_empty()).count();
         if errors > 0 {
-            let first = mine.iter().find_map(|s| s.page_errors.first()).cloned().unwrap_or_default();
-            notes.push(format!("{}: {errors} runs with page errors, e.g. {first}", c.key));
+            let first = mine
+                .iter()
+                .find_map(|s| s.page_errors.first())
+                .cloned()
+                .unwrap_or_default();
+            notes.push(format!(
+                "{}: {errors} runs with page errors, e.g. {first}",
+                c.key
+            ));
         }
     }
     notes
