@@ -484,10 +484,7 @@ fn load_options(state: UseReducerDispatcher<State>, api: String, site: String, l
             "{api}/v1/appointments/options?site={}&lang={lang}",
             browser::encode_uri_component(&site)
         );
-        let options = browser::get_json(&url)
-            .await
-            .ok()
-            .and_then(|v| serde_wasm_bindgen::from_value::<BookingOptions>(v).ok());
+        let options = browser::get_json::<BookingOptions>(&url).await.ok();
         state.dispatch(Action::Options(options));
     });
 }
@@ -504,10 +501,7 @@ fn load_slots(state: &UseReducerHandle<State>, api: String, site: String, then: 
     );
     dispatcher.dispatch(Action::Loading);
     wasm_bindgen_futures::spawn_local(async move {
-        let availability = browser::get_json(&url)
-            .await
-            .ok()
-            .and_then(|v| serde_wasm_bindgen::from_value::<Availability>(v).ok());
+        let availability = browser::get_json::<Availability>(&url).await.ok();
         let ok = availability.is_some();
         dispatcher.dispatch(Action::Slots(availability));
         if ok {
@@ -544,25 +538,24 @@ fn submit(
         let answer =
             browser::request_json("POST", &format!("{api}/v1/appointments"), Some(&body)).await;
         match answer {
-            Ok((200 | 201, json)) => {
-                match serde_wasm_bindgen::from_value::<BookingConfirmation>(json) {
+            Ok((200 | 201, text)) => {
+                match serde_json::from_str::<BookingConfirmation>(&text) {
                     Ok(c) => state.dispatch(Action::Go(Step::Done(Rc::new(c)))),
                     Err(_) => state.dispatch(Action::Notice(Some(
                         texts.get(Key::booking_unavailable).to_owned(),
                     ))),
                 }
             }
-            Ok((409, json)) => {
+            Ok((409, text)) => {
                 // Taken meanwhile: back to the times, freshly counted.
-                let message = js_sys::Reflect::get(&json, &"message".into())
-                    .ok()
-                    .and_then(|m| m.as_string())
+                let message = serde_json::from_str::<varco_protocol::ApiError>(&text)
+                    .map(|e| e.message)
                     .unwrap_or_default();
                 load_slots(&handle, api, site, Step::Slot);
                 state.dispatch(Action::Notice(Some(message)));
             }
-            Ok((422, json)) => {
-                let errors = serde_wasm_bindgen::from_value::<FieldErrors>(json)
+            Ok((422, text)) => {
+                let errors = serde_json::from_str::<FieldErrors>(&text)
                     .map(|e| e.fields)
                     .unwrap_or_default();
                 let step = if errors.iter().any(|e| e.field == "start") {

@@ -167,18 +167,18 @@ async fn fetch(
     response.dyn_into()
 }
 
-/// GETs JSON with `fetch` (no cookies). Err for a network failure, a
-/// status other than 200 or a body that is not JSON.
-pub async fn get_json(url: &str) -> Result<JsValue, JsValue> {
-    match request_json("GET", url, None).await? {
-        (200, json) if !json.is_null() => Ok(json),
-        (status, _) => Err(JsValue::from_str(&format!("HTTP {status}"))),
-    }
+/// GETs JSON with `fetch` (no cookies) and reads it as a `T`. Err for a
+/// network failure, a status other than 200 or a body that is not a `T`.
+pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, JsValue> {
+    let text = get_text(url).await?;
+    serde_json::from_str(&text).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
-/// GETs `url` and returns the body of a 200 answer as text, for a caller
-/// that parses it with `serde_json` (one copy into the module and a native
-/// parse, instead of a call into JavaScript per field).
+/// GETs `url` and returns the body of a 200 answer as text.
+///
+/// Every answer is parsed with `serde_json` on its text: one copy into the
+/// module and a native parse, instead of a call into JavaScript per field
+/// (and one deserializer in the module, not two).
 pub async fn get_text(url: &str) -> Result<String, JsValue> {
     let response = fetch("GET", url, None, false).await?;
     if response.status() != 200 {
@@ -221,22 +221,35 @@ pub fn download(root: &web_sys::Element, content: &str, mime: &str, name: &str) 
     });
 }
 
-/// Sends `body` as JSON (or nothing for GET) and reads the answer's JSON:
-/// Ok((status, body)) for any HTTP answer (`null` when the body is not
-/// JSON), Err for a network failure.
+/// Sends `body` as JSON (or nothing for GET) and reads the answer's body:
+/// Ok((status, text)) for any HTTP answer (empty when the body cannot be
+/// read), Err for a network failure. The caller parses the text with
+/// `serde_json`.
 pub async fn request_json(
     method: &str,
     url: &str,
     body: Option<&str>,
-) -> Result<(u16, JsValue), JsValue> {
+) -> Result<(u16, String), JsValue> {
     let response = fetch(method, url, body, false).await?;
-    let json = match response.json() {
+    let text = match response.text() {
         Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
             .await
-            .unwrap_or(JsValue::NULL),
-        Err(_) => JsValue::NULL,
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
     };
-    Ok((response.status(), json))
+    Ok((response.status(), text))
+}
+
+/// `value` as a plain JavaScript value (objects, arrays, strings, numbers),
+/// for the site's events and `window.Varco`; `null` if it cannot be
+/// written.
+pub fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
+        .unwrap_or(JsValue::NULL)
 }
 
 /// A User Timing mark `varco:<step>` (read by the benchmark and by a

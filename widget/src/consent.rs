@@ -202,8 +202,7 @@ impl Controller {
             let after: Vec<String> = choice.accepted.clone();
             let granted: Vec<&String> = after.iter().filter(|a| !before.contains(a)).collect();
             let revoked: Vec<&String> = before.iter().filter(|b| !after.contains(b)).collect();
-            let changed = serde_wasm_bindgen::to_value(&serde_json_like_change(&granted, &revoked))
-                .unwrap_or(JsValue::NULL);
+            let changed = browser::to_js(&serde_json_like_change(&granted, &revoked));
             (choice, patterns, changed)
         };
         managed::delete_cookies(&withdrawn_cookies);
@@ -319,8 +318,7 @@ impl Controller {
                 .map(|(id, _)| (id.as_str(), choice.grants(id)))
                 .collect(),
         };
-        view.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .unwrap_or(JsValue::NULL)
+        browser::to_js(&view)
     }
 
     /// Queues the record and tries to deliver the queue. Without a backend
@@ -328,9 +326,7 @@ impl Controller {
     fn send(this: &Shared, record: ConsentRecord) {
         let api = this.borrow().boot.options.api.clone();
         if api.is_none() {
-            let detail = record
-                .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-                .unwrap_or(JsValue::NULL);
+            let detail = browser::to_js(&record);
             browser::dispatch("varco:record", &detail);
             return;
         }

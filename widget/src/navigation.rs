@@ -318,10 +318,7 @@ pub fn suggestions(done: impl FnOnce(Vec<Recommendation>) + 'static) {
         return;
     };
     wasm_bindgen_futures::spawn_local(async move {
-        let fetched = browser::get_json(&url)
-            .await
-            .ok()
-            .and_then(|v| serde_wasm_bindgen::from_value::<Recommendations>(v).ok());
+        let fetched = browser::get_json::<Recommendations>(&url).await.ok();
         // Withdrawn while the request was out: show nothing from it.
         if !nav.borrow().granted {
             return;
