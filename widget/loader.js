@@ -34,9 +34,13 @@
   }
   var base = script && script.src ? script.src : (d.baseURI || location.href);
   function near(name) { return new URL(name, base).href; }
+  // With an async embed the DOM may still be loading: then `fn` runs in a
+  // task of its own after DOMContentLoaded, not inside the page's handlers
+  // of that event (which would make one long task of both).
   function whenDomReady(fn) {
-    if (d.readyState === "loading") d.addEventListener("DOMContentLoaded", fn, { once: true });
-    else fn();
+    if (d.readyState === "loading") {
+      d.addEventListener("DOMContentLoaded", function () { setTimeout(fn, 0); }, { once: true });
+    } else fn();
   }
   function failure(e) { return String(e && e.message || e); }
   // User Timing marks of each step (varco:loader, varco:first-ready,

@@ -43,8 +43,9 @@ pub enum NotStarted {
 /// in one task, reading the configuration, loading the consent state and
 /// rendering would block the visitor's input for a long time.
 ///   1. here: the configuration, checked, and the mounting point;
-///   2. the consent state: managed scripts a valid choice grants start, a
-///      press in the first paint is applied, `window.Varco` works;
+///   2. the consent state: managed scripts a valid choice grants start;
+///      then, in the next task, the assistant's state, a press in the
+///      first paint is applied, `window.Varco` works;
 ///   3. the first render (until then the first paint's banner stays on
 ///      screen), whose effect schedules the assistant's launcher;
 ///   4. what is not on screen: the navigation record (it reads the decision
@@ -71,11 +72,17 @@ pub fn boot(script: Option<Element>, first_action: Option<FirstAction>) -> Resul
 
 /// Step 2 of [`boot`]: the consent state, then the rest in later tasks.
 fn start_consent(root: Element, config: Boot, first_action: Option<FirstAction>) {
-    crate::chat::Chat::install(&config);
     let controller = Rc::new(RefCell::new(Controller::load(config)));
     // Only what a valid choice grants runs; anything else stays inert.
     Controller::activate(&controller);
     mark("app-consent-loaded");
+    crate::browser::after(0, move || start_app(root, controller, first_action));
+}
+
+/// Step 2, continued: the assistant's state, the visitor's press in the
+/// first paint, `window.Varco`; then the render and what is not on screen.
+fn start_app(root: Element, controller: Rc<RefCell<Controller>>, first_action: Option<FirstAction>) {
+    crate::chat::Chat::install(&controller.borrow().boot);
     // A decision made in the first paint is applied before the first render,
     // so the app's banner never appears for it.
     let decision = match first_action {
@@ -139,31 +146,49 @@ pub fn read_config(
 /// With `serde_json` on the block's text: one copy into the module and a
 /// native parse. (Walking the object of `JSON.parse` with
 /// `serde_wasm_bindgen` costs a call into JavaScript per field, and was
-/// most of the app's start at 4× CPU: 50 to 80 ms.)
+/// most of the app's start at 4× CPU: 50 to 80 ms.) A valid block is read
+/// once, by the plain parser; only a broken one is read again, tracking
+/// the path, so that the message names the field. (On a slow CPU the
+/// path-tracking parser's code, compiled when first called, is a cost worth
+/// paying only when there is an error to report.)
 fn read_config_block(document: &Document) -> Result<Option<SiteConfig>, Vec<ConfigError>> {
     let Some(text) = page::config_block(document) else {
         return Ok(None);
     };
+    match serde_json::from_str(&text) {
+        Ok(site) => Ok(Some(site)),
+        Err(plain) => Err(config_block_errors(&text, &plain)),
+    }
+}
+
+/// What is wrong with a config block that does not parse, naming the field.
+fn config_block_errors(text: &str, plain: &serde_json::Error) -> Vec<ConfigError> {
     let field = format!("#{CONFIG_BLOCK_ID}");
-    let not_json =
-        |e: &serde_json::Error| ConfigError::new(&field, format!("is not valid JSON ({e})"));
-    let mut deserializer = serde_json::Deserializer::from_str(&text);
-    let site = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return vec![not_json(&inner)];
+    let not_json = |e: &serde_json::Error| ConfigError::new(&field, format!("is not valid JSON ({e})"));
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let parsed: Result<SiteConfig, _> = serde_path_to_error::deserialize(&mut deserializer);
+    match parsed {
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return vec![not_json(&inner)];
+            }
+            let at = if path == "." {
+                field.clone()
+            } else {
+                format!("{field} {path}")
+            };
+            vec![ConfigError::new(at, inner.to_string())]
         }
-        let at = if path == "." {
-            field.clone()
-        } else {
-            format!("{field} {path}")
-        };
-        vec![ConfigError::new(at, inner.to_string())]
-    })?;
-    // Anything after the object is a mistake too.
-    deserializer.end().map_err(|e| vec![not_json(&e)])?;
-    Ok(Some(site))
+        // Anything after the object is a mistake too.
+        Ok(_) => match deserializer.end() {
+            Err(e) => vec![not_json(&e)],
+            // The plain parser failed where the tracking one did not: say
+            // what the plain one said.
+            Ok(()) => vec![not_json(plain)],
+        },
+    }
 }
 
 /// One console message listing every configuration problem.

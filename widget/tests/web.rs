@@ -152,6 +152,14 @@ fn a_broken_json_block_names_the_block_and_a_wrong_type_names_the_field() {
         errors
     );
     clean();
+
+    // Anything after the object is a mistake too.
+    let s = script_tag(&[("data-site", "milomb")]);
+    config_block(r#"{"cookie_policy_url": "/c"} {"#);
+    let errors = boot::read_config(&document(), Some(&s)).unwrap_err();
+    assert_eq!(errors[0].field, "#varco-config");
+    assert!(errors[0].reason.contains("JSON"), "{:?}", errors);
+    clean();
 }
 
 #[wasm_bindgen_test]
