@@ -1649,6 +1649,52 @@ fn print_marks(samples: &[Sample]) {
             of(&mark(STEPS[5])),
         );
     }
+    // The page's own long tasks vary from run to run by more than Varco
+    // adds (its big parsing task at 4× CPU: 440 to 710 ms), so "TBT added"
+    // over the page alone is noisy; this line shows Varco's part directly.
+    println!(
+        "\nVarco's own blocking: long tasks ending after its loader's first line (varco:loader), median per run"
+    );
+    for phase in &PHASES {
+        let runs: Vec<&Sample> = samples
+            .iter()
+            .filter(|s| s.contender == "varco" && s.phase == phase.name && !s.warmup && s.error.is_none())
+            .collect();
+        let windows: Vec<Vec<f64>> = runs
+            .iter()
+            .filter_map(|s| {
+                let loader = s.marks.iter().find(|(n, _)| n == STEPS[0]).map(|(_, t)| *t)?;
+                Some(
+                    s.long_tasks
+                        .iter()
+                        .filter(|(start, duration)| start + duration > loader)
+                        .map(|(_, duration)| *duration)
+                        .collect(),
+                )
+            })
+            .collect();
+        if windows.is_empty() {
+            continue;
+        }
+        let blocking: Vec<f64> = windows
+            .iter()
+            .map(|tasks| tasks.iter().map(|d| (d - LONG_TASK_BUDGET_MS).max(0.0)).sum())
+            .collect();
+        let longest: Vec<f64> = windows
+            .iter()
+            .map(|tasks| tasks.iter().copied().fold(0.0, f64::max))
+            .collect();
+        let show = |v: &[f64]| median(v).map_or("-".to_owned(), |m| format!("{m:.0}"));
+        println!(
+            "{:<12} blocking {:>4} ms (max {:.0}), longest task {:>4} ms, runs without a long task {}/{}",
+            phase.name,
+            show(&blocking),
+            blocking.iter().copied().fold(0.0, f64::max),
+            show(&longest),
+            windows.iter().filter(|t| t.is_empty()).count(),
+            windows.len(),
+        );
+    }
 }
 
 /// What went wrong on the way: expected files never loaded, error
