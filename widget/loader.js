@@ -97,16 +97,27 @@
     if (typeof requestAnimationFrame === "function") requestAnimationFrame(go);
     setTimeout(loadApp, 1000);
   }
-  var ready;
-  try {
-    // Streaming compilation starts now, in parallel with the page's parsing.
-    ready = __varco_init({ module_or_path: fetch(near("varco_first.wasm"), { credentials: "omit" }) });
-  } catch (e) { ready = Promise.reject(e); }
+  // The first module's download starts now. Its glue is set up, and its
+  // streaming compilation started, in the next task: a deferred varco.js
+  // runs inside the page's end-of-parsing task, and whatever it does there
+  // makes that task longer (the response cannot be read before that task
+  // ends anyway).
+  var wasmResponse;
+  try { wasmResponse = fetch(near("varco_first.wasm"), { credentials: "omit" }); }
+  catch (e) { wasmResponse = Promise.reject(e); }
+  // Handled below, once the glue reads it; this keeps a failed download
+  // from being reported as an unhandled rejection meanwhile.
+  wasmResponse["catch"](function () {});
+  var first = null;
+  var ready = new Promise(function (resolve) { setTimeout(resolve, 0); }).then(function () {
+    first = __varco_glue();
+    return first({ module_or_path: wasmResponse });
+  });
   ready.then(function () {
     mark("first-ready");
     whenDomReady(function () {
       var mustAsk = false;
-      try { mustAsk = __varco_exports.prepare(script || null); } catch (e) { mustAsk = false; }
+      try { mustAsk = first.prepare(script || null); } catch (e) { mustAsk = false; }
       if (!mustAsk) { loadApp(); return; }
       mark("first-decided");
       // Deciding and painting in two tasks: on a slow CPU the module's
@@ -114,7 +125,7 @@
       // one task would block the visitor's input for too long.
       setTimeout(function () {
         var painted = false;
-        try { painted = __varco_exports.paint(function (action) { firstAction = action; }); }
+        try { painted = first.paint(function (action) { firstAction = action; }); }
         catch (e) { painted = false; }
         if (painted) { mark("first-painted"); loadAppAfterThisFrame(); } else loadApp();
       }, 0);

@@ -188,19 +188,23 @@ pub fn app(props: &AppProps) -> Html {
     });
     let refresh = use_force_update();
     let announced = use_state(|| false);
-    // The assistant's launcher comes in a task after the first render: on a
-    // slow CPU, compiling and rendering both at once is a long task.
+    // The app renders in three tasks: on a slow CPU, the functions of the
+    // module are compiled as they are first called, and compiling and
+    // rendering everything at once is a long task that blocks the visitor's
+    // input. First the shell (the live region, the floating button), then
+    // the panels (the banner: until then the first paint's stays on
+    // screen), then the assistant's launcher.
+    let panels_shown = use_state(|| false);
     let assistant_shown = use_state(|| false);
 
     {
         let view = view.dispatcher();
         let ctl = ctl.clone();
         let refresh = refresh.clone();
-        let assistant_shown = assistant_shown.setter();
+        let panels_shown = panels_shown.setter();
         use_effect_with((), move |_| {
             // Effects run once the first render is in the DOM.
-            crate::browser::mark("app-rendered");
-            browser::after(0, move || assistant_shown.set(true));
+            browser::after(0, move || panels_shown.set(true));
             let cb = Callback::from(move |cmd: Command| match cmd {
                 Command::ShowPreferences => {
                     RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
@@ -231,9 +235,6 @@ pub fn app(props: &AppProps) -> Html {
                     refresh.force_update();
                 }
             });
-            // The app's view is rendered: the first paint's banner goes
-            // (in the same task, so no frame shows both or neither).
-            crate::mount::retire_first_paint(&browser::document());
             COMMANDS.with(|c| *c.borrow_mut() = Some(cb.clone()));
             for command in PENDING.with(|p| std::mem::take(&mut *p.borrow_mut())) {
                 cb.emit(command);
@@ -242,11 +243,23 @@ pub fn app(props: &AppProps) -> Html {
         });
     }
     {
+        let assistant_shown = assistant_shown.setter();
+        use_effect_with(*panels_shown, move |&shown| {
+            if shown {
+                crate::browser::mark("app-rendered");
+                // The app's view is rendered: the first paint's banner goes
+                // (in the same task, so no frame shows both or neither).
+                crate::mount::retire_first_paint(&browser::document());
+                browser::after(0, move || assistant_shown.set(true));
+            }
+        });
+    }
+    {
         // Announce the banner once it is on screen (a live region must exist
         // before its content changes for screen readers to read it).
         let announced = announced.clone();
-        use_effect_with(*view, move |v| {
-            if *v == View::Banner {
+        use_effect_with((*view, *panels_shown), move |&(v, shown)| {
+            if shown && v == View::Banner {
                 browser::after(100, move || announced.set(true));
             }
         });
@@ -275,10 +288,11 @@ pub fn app(props: &AppProps) -> Html {
         varco_core::config::Position::BottomLeft => "right",
     };
 
-    let banner = if matches!(
-        *view,
-        View::Banner | View::Preferences { from_banner: true }
-    ) {
+    let banner = if *panels_shown
+        && matches!(
+            *view,
+            View::Banner | View::Preferences { from_banner: true }
+        ) {
         html! { <Banner controller={ctl.clone()} on_decide={decide.clone()} on_customise={{
             let view = view.clone();
             Callback::from(move |_| {
@@ -289,7 +303,7 @@ pub fn app(props: &AppProps) -> Html {
     } else {
         html! {}
     };
-    let preferences = if let View::Preferences { from_banner } = *view {
+    let preferences = if let (true, View::Preferences { from_banner }) = (*panels_shown, *view) {
         let view = view.clone();
         html! { <Preferences controller={ctl.clone()} on_decide={decide.clone()} on_privacy={{
                     let view = view.clone();
@@ -299,7 +313,7 @@ pub fn app(props: &AppProps) -> Html {
     } else {
         html! {}
     };
-    let privacy = if *view == View::Privacy {
+    let privacy = if *panels_shown && *view == View::Privacy {
         let close = {
             let view = view.clone();
             let ctl = ctl.clone();

@@ -65,9 +65,12 @@ pub fn dist() -> Result<Vec<FileSize>> {
     let loader = std::fs::read_to_string(root.join("widget/loader.js"))?;
     let version = env!("CARGO_PKG_VERSION");
     // Everything in one function scope: wasm-bindgen's `wasm_bindgen` global
-    // becomes a local, and the host page's globals stay untouched.
+    // becomes a local, and the host page's globals stay untouched. The glue
+    // is set up by `__varco_glue()`, which the loader calls in a task after
+    // its own: `varco.js` usually runs inside the page's end-of-parsing task
+    // (a deferred script), and everything it does there lengthens that task.
     let script = format!(
-        "/*! Varco {version} | EUPL-1.2 */\n(function () {{\n{first_glue}\nvar __varco_init = wasm_bindgen, __varco_exports = wasm_bindgen;\n{loader}}})();\n"
+        "/*! Varco {version} | EUPL-1.2 */\n(function () {{\nfunction __varco_glue() {{\n{first_glue}\nreturn wasm_bindgen;\n}}\n{loader}}})();\n"
     );
     std::fs::write(pkg.join("varco.js"), script)?;
     // The app's glue hands its init function to the loader through the
