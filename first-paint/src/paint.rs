@@ -13,8 +13,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
 
-/// What `prepare` decided, waiting for `paint` in the next task.
 thread_local! {
+    /// What `prepare` decided, waiting for `paint` in the next task.
     static PREPARED: RefCell<Option<BannerContent>> = const { RefCell::new(None) };
 }
 
