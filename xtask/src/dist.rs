@@ -26,6 +26,8 @@ pub struct FileSize {
 struct Module {
     package: &'static str,
     features: &'static [&'static str],
+    /// The cargo profile it is built with (see the workspace's Cargo.toml).
+    profile: &'static str,
     /// `<name>.wasm` in pkg/, and wasm-bindgen's output name.
     name: &'static str,
 }
@@ -34,6 +36,7 @@ struct Module {
 const FIRST: Module = Module {
     package: "varco-first-paint",
     features: &["entry"],
+    profile: "wasm-first",
     name: "varco_first",
 };
 
@@ -41,6 +44,7 @@ const FIRST: Module = Module {
 const APP: Module = Module {
     package: "varco-widget",
     features: &[],
+    profile: "wasm-release",
     name: "varco_app",
 };
 
@@ -110,8 +114,8 @@ pub fn dist() -> Result<Vec<FileSize>> {
 fn build_module(module: &Module, wasm_bindgen: &Path, wasm_opt: &Path) -> Result<String> {
     let root = env::root();
     step(&format!(
-        "building {} (wasm32, profile wasm-release: opt-level z, LTO, panic abort)",
-        module.package
+        "building {} (wasm32, profile {}: LTO, panic abort)",
+        module.package, module.profile
     ));
     let mut cargo = env::cargo();
     cargo.args([
@@ -122,7 +126,7 @@ fn build_module(module: &Module, wasm_bindgen: &Path, wasm_opt: &Path) -> Result
         "--target",
         "wasm32-unknown-unknown",
         "--profile",
-        "wasm-release",
+        module.profile,
     ]);
     if !module.features.is_empty() {
         cargo.args(["--features", &module.features.join(",")]);
@@ -135,7 +139,8 @@ fn build_module(module: &Module, wasm_bindgen: &Path, wasm_opt: &Path) -> Result
     ));
     let bindgen_out = root.join("target/wasm-bindgen");
     let built = root.join(format!(
-        "target/wasm32-unknown-unknown/wasm-release/{}.wasm",
+        "target/wasm32-unknown-unknown/{}/{}.wasm",
+        module.profile,
         module.package.replace('-', "_")
     ));
     env::run(
