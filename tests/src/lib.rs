@@ -555,10 +555,12 @@ impl Tab {
     }
 
     /// Waits until the app (not only the first paint's banner) has
-    /// rendered inside the widget's shadow root.
+    /// rendered inside the widget's shadow root, all of it: the app renders
+    /// in steps, and its last one (the assistant's launcher) sets the mark
+    /// `varco:app-assistant-rendered`.
     pub async fn wait_widget(&self) -> Result<()> {
         self.wait_for(
-            "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) > *')",
+            "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) > *') && performance.getEntriesByName('varco:app-assistant-rendered').length > 0",
             30,
         )
         .await

@@ -254,6 +254,12 @@ pub fn app(props: &AppProps) -> Html {
             }
         });
     }
+    use_effect_with(*assistant_shown, |&shown| {
+        if shown {
+            // The last step of the start: the widget is complete.
+            crate::browser::mark("app-assistant-rendered");
+        }
+    });
     {
         // Announce the banner once it is on screen (a live region must exist
         // before its content changes for screen readers to read it).
