@@ -493,7 +493,11 @@ async fn in_english_on_a_phone_the_panel_fills_the_screen_and_unread_answers_are
         )
         .await
         .unwrap();
-    assert_eq!(pressed, serde_json::json!(true), "the launcher names its unread messages");
+    assert_eq!(
+        pressed,
+        serde_json::json!(true),
+        "the launcher names its unread messages"
+    );
     tab.wait_for(
         "!!document.querySelector('varco-widget').shadowRoot.querySelector('.chat-panel')",
         5,

@@ -538,14 +538,12 @@ fn submit(
         let answer =
             browser::request_json("POST", &format!("{api}/v1/appointments"), Some(&body)).await;
         match answer {
-            Ok((200 | 201, text)) => {
-                match serde_json::from_str::<BookingConfirmation>(&text) {
-                    Ok(c) => state.dispatch(Action::Go(Step::Done(Rc::new(c)))),
-                    Err(_) => state.dispatch(Action::Notice(Some(
-                        texts.get(Key::booking_unavailable).to_owned(),
-                    ))),
-                }
-            }
+            Ok((200 | 201, text)) => match serde_json::from_str::<BookingConfirmation>(&text) {
+                Ok(c) => state.dispatch(Action::Go(Step::Done(Rc::new(c)))),
+                Err(_) => state.dispatch(Action::Notice(Some(
+                    texts.get(Key::booking_unavailable).to_owned(),
+                ))),
+            },
             Ok((409, text)) => {
                 // Taken meanwhile: back to the times, freshly counted.
                 let message = serde_json::from_str::<varco_protocol::ApiError>(&text)

@@ -81,7 +81,11 @@ fn start_consent(root: Element, config: Boot, first_action: Option<FirstAction>)
 
 /// Step 2, continued: the assistant's state, the visitor's press in the
 /// first paint, `window.Varco`; then the render and what is not on screen.
-fn start_app(root: Element, controller: Rc<RefCell<Controller>>, first_action: Option<FirstAction>) {
+fn start_app(
+    root: Element,
+    controller: Rc<RefCell<Controller>>,
+    first_action: Option<FirstAction>,
+) {
     crate::chat::Chat::install(&controller.borrow().boot);
     // A decision made in the first paint is applied before the first render,
     // so the app's banner never appears for it.
@@ -164,7 +168,8 @@ fn read_config_block(document: &Document) -> Result<Option<SiteConfig>, Vec<Conf
 /// What is wrong with a config block that does not parse, naming the field.
 fn config_block_errors(text: &str, plain: &serde_json::Error) -> Vec<ConfigError> {
     let field = format!("#{CONFIG_BLOCK_ID}");
-    let not_json = |e: &serde_json::Error| ConfigError::new(&field, format!("is not valid JSON ({e})"));
+    let not_json =
+        |e: &serde_json::Error| ConfigError::new(&field, format!("is not valid JSON ({e})"));
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let parsed: Result<SiteConfig, _> = serde_path_to_error::deserialize(&mut deserializer);
     match parsed {

@@ -1658,12 +1658,18 @@ fn print_marks(samples: &[Sample]) {
     for phase in &PHASES {
         let runs: Vec<&Sample> = samples
             .iter()
-            .filter(|s| s.contender == "varco" && s.phase == phase.name && !s.warmup && s.error.is_none())
+            .filter(|s| {
+                s.contender == "varco" && s.phase == phase.name && !s.warmup && s.error.is_none()
+            })
             .collect();
         let windows: Vec<Vec<f64>> = runs
             .iter()
             .filter_map(|s| {
-                let loader = s.marks.iter().find(|(n, _)| n == STEPS[0]).map(|(_, t)| *t)?;
+                let loader = s
+                    .marks
+                    .iter()
+                    .find(|(n, _)| n == STEPS[0])
+                    .map(|(_, t)| *t)?;
                 Some(
                     s.long_tasks
                         .iter()
@@ -1678,7 +1684,12 @@ fn print_marks(samples: &[Sample]) {
         }
         let blocking: Vec<f64> = windows
             .iter()
-            .map(|tasks| tasks.iter().map(|d| (d - LONG_TASK_BUDGET_MS).max(0.0)).sum())
+            .map(|tasks| {
+                tasks
+                    .iter()
+                    .map(|d| (d - LONG_TASK_BUDGET_MS).max(0.0))
+                    .sum()
+            })
             .collect();
         let longest: Vec<f64> = windows
             .iter()
