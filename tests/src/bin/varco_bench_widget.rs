@@ -1601,6 +1601,14 @@ fn print_files(contenders: &[Contender], samples: &[Sample]) {
     }
 }
 
+/// Varco's measured runs (no warm-up, no error) in one phase.
+fn varco_runs<'a>(samples: &'a [Sample], phase: &str) -> Vec<&'a Sample> {
+    samples
+        .iter()
+        .filter(|s| s.contender == "varco" && s.phase == phase && !s.warmup && s.error.is_none())
+        .collect()
+}
+
 /// Varco's loader marks each step (User Timing `varco:*`): the median time
 /// of each from navigation start, per phase, with the DOMContentLoaded and
 /// banner times of the same runs, so that the time to banner can be split
@@ -1620,12 +1628,7 @@ fn print_marks(samples: &[Sample]) {
         "phase", "DCL", "loader", "1st rdy", "painted", "banner", "app req", "app rdy", "started"
     );
     for phase in &PHASES {
-        let runs: Vec<&Sample> = samples
-            .iter()
-            .filter(|s| {
-                s.contender == "varco" && s.phase == phase.name && !s.warmup && s.error.is_none()
-            })
-            .collect();
+        let runs = varco_runs(samples, phase.name);
         if runs.is_empty() {
             continue;
         }
@@ -1656,12 +1659,7 @@ fn print_marks(samples: &[Sample]) {
         "\nVarco's own blocking: long tasks ending after its loader's first line (varco:loader), median per run"
     );
     for phase in &PHASES {
-        let runs: Vec<&Sample> = samples
-            .iter()
-            .filter(|s| {
-                s.contender == "varco" && s.phase == phase.name && !s.warmup && s.error.is_none()
-            })
-            .collect();
+        let runs = varco_runs(samples, phase.name);
         let windows: Vec<Vec<f64>> = runs
             .iter()
             .filter_map(|s| {
