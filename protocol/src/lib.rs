@@ -18,11 +18,48 @@ pub const API_V1: &str = "/v1";
 
 /// A user-visible string: either the same in every language, or one per
 /// language code (`{"it": "...", "en": "..."}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialised untagged. Deserialised by [`LocalizedVisitor`], not by
+/// `#[serde(untagged)]`: an untagged derive buffers every value and builds
+/// (and formats) an error for each variant that does not match, which the
+/// banner's first paint would pay for each text of the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Localized {
     Plain(String),
     ByLanguage(BTreeMap<String, String>),
+}
+
+struct LocalizedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for LocalizedVisitor {
+    type Value = Localized;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a text, or an object of texts by language code")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Localized, E> {
+        Ok(Localized::Plain(text.to_owned()))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Localized, E> {
+        Ok(Localized::Plain(text))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Localized, A::Error> {
+        let mut by_language = BTreeMap::new();
+        while let Some((lang, text)) = map.next_entry::<String, String>()? {
+            by_language.insert(lang, text);
+        }
+        Ok(Localized::ByLanguage(by_language))
+    }
+}
+
+impl<'de> Deserialize<'de> for Localized {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LocalizedVisitor)
+    }
 }
 
 impl Localized {
@@ -247,6 +284,25 @@ mod tests {
         assert_eq!(t.get("de"), "Chiudi");
         let p: Localized = serde_json::from_str(r#""Chiudi""#).unwrap();
         assert_eq!(p.get("en"), "Chiudi");
+    }
+
+    #[test]
+    fn localized_round_trips_and_refuses_other_shapes() {
+        for json in [r#""Chiudi""#, r#"{"en":"Close","it":"Chiudi"}"#, "{}"] {
+            let t: Localized = serde_json::from_str(json).unwrap();
+            assert_eq!(serde_json::to_string(&t).unwrap(), json);
+        }
+        for bad in ["3", "null", r#"["Chiudi"]"#] {
+            let err = serde_json::from_str::<Localized>(bad).unwrap_err();
+            assert!(
+                err.to_string()
+                    .contains("a text, or an object of texts by language code"),
+                "{bad}: {err}"
+            );
+        }
+        // A wrong value inside a map names what was expected there.
+        let err = serde_json::from_str::<Localized>(r#"{"it":3}"#).unwrap_err();
+        assert!(err.to_string().contains("expected a string"), "{err}");
     }
 
     #[test]
