@@ -487,6 +487,7 @@ async fn run(options: Options) -> Result<()> {
             "cumulative_layout_shift": "sum of PerformanceObserver 'layout-shift' values without hadRecentInput, in the window",
             "memory": "after HeapProfiler.collectGarbage at the end of the window: Runtime.getHeapUsage usedSize plus the byteLength of every exported WebAssembly.Memory of the instances created through WebAssembly.instantiate/instantiateStreaming (wrapped by the init script, which holds them weakly) and still alive",
             "added": "a contender's median minus the page alone's median, in the same phase",
+            "total_blocking_time_added_ms_paired_median": "the median over rounds of the contender's TBT minus the page alone's TBT in the same round and phase",
             "files": "a contender's files are whatever the browser loaded under its files_prefix (Varco: everything under /varco/ but the peers' /varco/peers/), whatever their names; its API requests (Varco's /api/) are recorded but are not files",
             "files_bytes": "the files loaded in a run, each once, by their size on disk: raw, gzip -9 (flate2) and brotli quality 11, window 22 (brotli crate), as `cargo xtask dist`",
             "files_before_banner_bytes": "the same, of the files whose response (resource timing responseEnd) had ended by banner_ms",
@@ -1284,6 +1285,11 @@ struct Summary {
     total_blocking_time_ms_median: Option<f64>,
     total_blocking_time_ms_p90: Option<f64>,
     total_blocking_time_added_ms_median: Option<f64>,
+    /// The median over rounds of the contender's TBT minus the page
+    /// alone's in the same round: a second estimate of the same quantity,
+    /// which drift over the run (the machine warming up, another process)
+    /// cannot bias.
+    total_blocking_time_added_ms_paired_median: Option<f64>,
     cumulative_layout_shift_median: Option<f64>,
     cumulative_layout_shift_p90: Option<f64>,
     cumulative_layout_shift_added_median: Option<f64>,
@@ -1433,7 +1439,23 @@ fn summarise(contenders: &[Contender], samples: &[Sample], phase: &str) -> Vec<S
         .cloned()
         .unwrap_or_default();
     let minus = |a: Option<f64>, b: Option<f64>| Some(a? - b?);
+    let tbt_by_round = |key: &str| -> Vec<(usize, f64)> {
+        measured(key)
+            .into_iter()
+            .filter(|s| s.error.is_none())
+            .map(|s| (s.round, s.total_blocking_time_ms))
+            .collect()
+    };
+    let alone_by_round = tbt_by_round(PAGE_ALONE);
     for s in &mut summaries {
+        let paired: Vec<f64> = tbt_by_round(&s.contender)
+            .into_iter()
+            .filter_map(|(round, tbt)| {
+                let (_, alone) = alone_by_round.iter().find(|(r, _)| *r == round)?;
+                Some(tbt - alone)
+            })
+            .collect();
+        s.total_blocking_time_added_ms_paired_median = median(&paired);
         s.total_blocking_time_added_ms_median = minus(
             s.total_blocking_time_ms_median,
             base.total_blocking_time_ms_median,
@@ -1554,6 +1576,22 @@ fn print_table(phase: &Phase, runs: usize, contenders: &[Contender], summaries: 
         "files: what the contender loaded, sizes on disk (gzip -9, brotli q11); before banner: the files whose response had ended by then; req: its requests (files and API) started before the banner"
     );
     println!("page alone: its own TBT, CLS and memory (JS heap after GC) in parentheses");
+    let paired: Vec<String> = contenders
+        .iter()
+        .zip(summaries)
+        .filter(|(c, _)| c.key != PAGE_ALONE)
+        .map(|(c, s)| {
+            format!(
+                "{} {}",
+                c.name,
+                ms(s.total_blocking_time_added_ms_paired_median)
+            )
+        })
+        .collect();
+    println!(
+        "TBT+ paired by round (median of the contender's TBT minus the page alone's in the same round), ms: {}",
+        paired.join(", ")
+    );
     if summaries.iter().any(|s| s.memory_note.is_some()) {
         println!("* JS heap only: the WebAssembly memory could not be read (see memory_note in the JSON)");
     }
