@@ -83,12 +83,6 @@ pub fn parse_outbox(raw: Option<&str>) -> Vec<Pending> {
         .unwrap_or_default()
 }
 
-/// How long to wait before retry number `attempt` (0-based): 1 s, 2 s,
-/// 4 s... up to a minute.
-pub fn retry_delay_ms(attempt: u32) -> i32 {
-    (1000i32).saturating_mul(1 << attempt.min(6)).min(60_000)
-}
-
 /// One line of the transcript.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Line {
@@ -314,13 +308,6 @@ mod tests {
         assert!(matches!(t.lines[2], Line::Pending { failed: true, .. }));
         assert!(t.apply(Some(7), ChatEvent::End));
         assert!(t.ended());
-    }
-
-    #[test]
-    fn retries_back_off_up_to_a_minute() {
-        assert_eq!(retry_delay_ms(0), 1000);
-        assert_eq!(retry_delay_ms(3), 8000);
-        assert_eq!(retry_delay_ms(30), 60_000);
     }
 
     #[test]

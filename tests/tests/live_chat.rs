@@ -269,6 +269,14 @@ async fn a_visitor_talks_with_an_operator_who_takes_the_chat_in_the_console() {
             .unwrap(),
         true
     );
+    // The "end" event closed the stream from inside its own listener: no
+    // callback may be left to fail.
+    let exceptions: Vec<_> = visitor
+        .console_lines()
+        .into_iter()
+        .filter(|l| l.level == "exception" || l.level == "error")
+        .collect();
+    assert!(exceptions.is_empty(), "{exceptions:#?}");
     wait_in_console(
         &console,
         "document.getElementById('conversation-status')?.textContent.includes('terminata')",

@@ -11,9 +11,10 @@ use crate::browser::{self, Store};
 use std::cell::RefCell;
 use std::rc::Rc;
 use varco_core::chat::{
-    current_thread, parse_outbox, retry_delay_ms, terms_accepted, terms_changed, AcceptedTerms,
-    Pending, StoredThread, Transcript, DEFAULT_THREAD_HOURS, OUTBOX_KEY, TERMS_KEY, THREAD_KEY,
+    current_thread, parse_outbox, terms_accepted, terms_changed, AcceptedTerms, Pending,
+    StoredThread, Transcript, DEFAULT_THREAD_HOURS, OUTBOX_KEY, TERMS_KEY, THREAD_KEY,
 };
+use varco_core::delivery::{delivery, retry_delay_ms, Delivery};
 use varco_core::lang::Lang;
 use varco_core::texts::Texts;
 use varco_protocol::chat::{Author, ChatEvent, NewMessage, NewThread};
@@ -44,6 +45,26 @@ fn refresh() {
     }
 }
 
+/// The event stream of the thread handed to an operator, with the callbacks
+/// it calls. Dropping it closes the stream and frees the callbacks (a
+/// reconnection makes a new one), so nothing outlives the conversation.
+struct LiveStream {
+    source: web_sys::EventSource,
+    listeners: Vec<Closure<dyn Fn(web_sys::MessageEvent)>>,
+    on_open: Option<Closure<dyn Fn()>>,
+    on_error: Option<Closure<dyn Fn()>>,
+}
+
+impl Drop for LiveStream {
+    fn drop(&mut self) {
+        self.source.close();
+        // A callback may be the one dropping the stream (the "end" event,
+        // an error): wasm-bindgen frees a closure only once its call returns.
+        self.source.set_onopen(None);
+        self.source.set_onerror(None);
+    }
+}
+
 pub struct Chat {
     pub api: String,
     pub site: String,
@@ -59,7 +80,7 @@ pub struct Chat {
     pub offline: bool,
     /// New messages are announced only after the replay of the transcript.
     pub announce: bool,
-    source: Option<web_sys::EventSource>,
+    source: Option<LiveStream>,
     flushing: bool,
     retry_scheduled: bool,
     /// "Potrebbe interessarti...": pages and topics for the welcome,
@@ -328,9 +349,7 @@ impl Chat {
     pub fn forget_everything(this: &SharedChat) {
         let (api, opened) = {
             let mut c = this.borrow_mut();
-            if let Some(s) = c.source.take() {
-                s.close();
-            }
+            c.source = None;
             let opened = c.thread.take().filter(|t| t.opened).map(|t| t.thread_id);
             c.transcript = Transcript::default();
             c.unread = 0;
@@ -420,19 +439,18 @@ impl Chat {
             };
             let body = serde_json::to_string(&body).unwrap_or_default();
             let url = format!("{api}/v1/threads/{}/messages", next.thread_id);
-            match browser::send_json("POST", &url, &body).await {
-                Ok(status) if (200..300).contains(&status) => {
+            match delivery(browser::send_json("POST", &url, &body).await.ok()) {
+                Delivery::Delivered => {
                     this.borrow_mut()
                         .transcript
                         .set_failed(&next.client_message_id, false);
                     remove_from_outbox(&next.client_message_id);
                 }
-                Ok(status) if retryable(status) => return this.borrow_mut().mark_failed(&next),
-                Ok(status) => {
+                Delivery::RetryLater => return this.borrow_mut().mark_failed(&next),
+                Delivery::Refused(status) => {
                     browser::warn(&format!("Varco: the server refused a message ({status})."));
                     drop_pending(this, &next);
                 }
-                Err(_) => return this.borrow_mut().mark_failed(&next),
             }
         }
     }
@@ -460,8 +478,11 @@ impl Chat {
                 serde_json::to_string(&body).unwrap_or_default(),
             )
         };
-        match browser::send_json("POST", &format!("{api}/v1/threads"), &body).await {
-            Ok(200 | 201) => {
+        let answer = browser::send_json("POST", &format!("{api}/v1/threads"), &body)
+            .await
+            .ok();
+        match delivery(answer) {
+            Delivery::Delivered => {
                 let mut c = this.borrow_mut();
                 if let Some(t) = c.thread.as_mut().filter(|t| t.thread_id == thread_id) {
                     t.opened = true;
@@ -471,14 +492,13 @@ impl Chat {
                 Self::connect(this);
                 Ok(())
             }
-            Ok(status) if retryable(status) => Err(true),
-            Ok(status) => {
+            Delivery::RetryLater => Err(true),
+            Delivery::Refused(status) => {
                 browser::warn(&format!(
                     "Varco: the server refused to open the conversation ({status})."
                 ));
                 Err(false)
             }
-            Err(_) => Err(true),
         }
     }
 
@@ -497,7 +517,7 @@ impl Chat {
             };
             if c.source
                 .as_ref()
-                .is_some_and(|s| s.ready_state() != web_sys::EventSource::CLOSED)
+                .is_some_and(|s| s.source.ready_state() != web_sys::EventSource::CLOSED)
                 || !c.accepted()
             {
                 return;
@@ -512,6 +532,12 @@ impl Chat {
         };
         let Ok(source) = web_sys::EventSource::new(&url) else {
             return;
+        };
+        let mut stream = LiveStream {
+            source: source.clone(),
+            listeners: Vec::new(),
+            on_open: None,
+            on_error: None,
         };
         for (name, stored) in [
             ("message", true),
@@ -570,16 +596,14 @@ impl Chat {
                             t.ended = true;
                         }
                         c.save_thread();
-                        if let Some(s) = c.source.take() {
-                            s.close();
-                        }
+                        c.source = None;
                     }
                     drop(c);
                     refresh();
                 });
             let _ =
                 source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-            listener.forget();
+            stream.listeners.push(listener);
         }
         // After the replay, what arrives is new and is announced.
         let chat = this.clone();
@@ -590,7 +614,7 @@ impl Chat {
             });
         });
         source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        on_open.forget();
+        stream.on_open = Some(on_open);
         // The browser reconnects by itself (with Last-Event-ID); if it gives
         // up (the server answered an error), try again later.
         let chat = this.clone();
@@ -599,7 +623,7 @@ impl Chat {
                 .borrow()
                 .source
                 .as_ref()
-                .is_some_and(|s| s.ready_state() == web_sys::EventSource::CLOSED);
+                .is_some_and(|s| s.source.ready_state() == web_sys::EventSource::CLOSED);
             if closed {
                 chat.borrow_mut().source = None;
                 let again = chat.clone();
@@ -607,8 +631,8 @@ impl Chat {
             }
         });
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        on_error.forget();
-        this.borrow_mut().source = Some(source);
+        stream.on_error = Some(on_error);
+        this.borrow_mut().source = Some(stream);
     }
 
     /// Ends the conversation: the server is told (best effort) and the next
@@ -616,9 +640,7 @@ impl Chat {
     pub fn end(this: &SharedChat) {
         let (api, thread) = {
             let mut c = this.borrow_mut();
-            if let Some(s) = c.source.take() {
-                s.close();
-            }
+            c.source = None;
             (c.api.clone(), c.thread.take())
         };
         if let Some(t) = thread.filter(|t| t.opened) {
@@ -690,10 +712,6 @@ pub fn reset_suggestions() {
         ask_suggestions();
     }
     refresh();
-}
-
-fn retryable(status: u16) -> bool {
-    status >= 500 || status == 408 || status == 429
 }
 
 fn remove_from_outbox(client_message_id: &str) {

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use varco_core::consent::{
     self as rules, AskReason, Decision, Rules, Status, StoredChoice, OUTBOX_KEY, STORAGE_KEY,
 };
+use varco_core::delivery::{delivery, retry_delay_ms, Delivery};
 use varco_core::texts::{Key, Texts};
 use varco_protocol::ConsentRecord;
 use wasm_bindgen::JsValue;
@@ -384,29 +385,28 @@ pub fn flush_outbox(this: Shared, attempt: u32) {
                 break;
             };
             let body = serde_json::to_string(&record).unwrap_or_default();
-            match browser::send_json("POST", &url, &body).await {
-                Ok(status) if status < 500 && status != 408 && status != 429 => {
-                    if status >= 400 {
-                        browser::warn(&format!(
-                            "Varco: the server refused a consent record ({status}); it is dropped."
-                        ));
-                    }
-                    let rest: Vec<ConsentRecord> = outbox()
-                        .into_iter()
-                        .filter(|r| r.record_id != record.record_id)
-                        .collect();
-                    save_outbox(&rest);
-                }
-                _ => {
+            let answer = browser::send_json("POST", &url, &body).await.ok();
+            match delivery(answer) {
+                Delivery::RetryLater => {
                     failed = true;
                     break;
                 }
+                Delivery::Refused(status) => browser::warn(&format!(
+                    "Varco: the server refused a consent record ({status}); it is dropped."
+                )),
+                Delivery::Delivered => {}
             }
+            let rest: Vec<ConsentRecord> = outbox()
+                .into_iter()
+                .filter(|r| r.record_id != record.record_id)
+                .collect();
+            save_outbox(&rest);
         }
         FLUSHING.with(|f| f.set(false));
         if failed {
-            let delay = (2_000i32).saturating_mul(1 << attempt.min(6));
-            browser::after(delay, move || flush_outbox(this, attempt + 1));
+            browser::after(retry_delay_ms(attempt), move || {
+                flush_outbox(this, attempt + 1)
+            });
         }
     });
 }

@@ -12,7 +12,7 @@ use crate::browser::{self, Store};
 use crate::consent::Shared;
 use std::cell::RefCell;
 use std::rc::Rc;
-use varco_core::chat::retry_delay_ms;
+use varco_core::delivery::{delivery, retry_delay_ms, Delivery};
 use varco_core::navigation::{
     add_deletion, batch, clean_path, confirm_deletion, deletions_json, keep_local_on_withdrawal,
     local_recommendations, mark_uploaded, may_record, on_withdrawal, parse_deletions,
@@ -203,14 +203,16 @@ fn upload(nav: SharedNav, attempt: u32) {
             };
             let keys: Vec<String> = b.entries.iter().map(|e| e.key.clone()).collect();
             let body = serde_json::to_string(&b).unwrap_or_default();
-            match browser::send_json("POST", &format!("{api}/v1/navigation"), &body).await {
-                Ok(200) => {}
-                Ok(status) if status >= 500 || status == 408 || status == 429 => break true,
-                Ok(status) => browser::warn(&format!(
+            let answer = browser::send_json("POST", &format!("{api}/v1/navigation"), &body)
+                .await
+                .ok();
+            match delivery(answer) {
+                Delivery::Delivered => {}
+                Delivery::RetryLater => break true,
+                Delivery::Refused(status) => browser::warn(&format!(
                     "Varco: the server refused {} page views ({status}); they are not sent again.",
                     keys.len()
                 )),
-                Err(_) => break true,
             }
             if let Some(h) = load(&site) {
                 // Withdrawn meanwhile: the history is already another one.
@@ -246,16 +248,15 @@ fn flush_deletions(nav: SharedNav, attempt: u32) {
                 browser::encode_uri_component(&d.user_id),
                 browser::encode_uri_component(&d.site)
             );
-            match browser::send_json("DELETE", &url, "").await {
-                Ok(status) if (200..500).contains(&status) && status != 408 && status != 429 => {
-                    let queue =
-                        confirm_deletion(parse_deletions(Store::get(DELETION_KEY).as_deref()), &d);
-                    match deletions_json(&queue) {
-                        Some(json) => Store::set(DELETION_KEY, &json),
-                        None => Store::remove(DELETION_KEY),
-                    }
-                }
-                _ => failed = true,
+            // A refusal (4xx) means there is nothing the server could delete.
+            if delivery(browser::send_json("DELETE", &url, "").await.ok()) == Delivery::RetryLater {
+                failed = true;
+                continue;
+            }
+            let queue = confirm_deletion(parse_deletions(Store::get(DELETION_KEY).as_deref()), &d);
+            match deletions_json(&queue) {
+                Some(json) => Store::set(DELETION_KEY, &json),
+                None => Store::remove(DELETION_KEY),
             }
         }
         nav.borrow_mut().deleting = false;
