@@ -586,6 +586,42 @@ const MONTHS_EN: [&str; 12] = [
     "December",
 ];
 
+/// The answer to a booking whose slot is not (or no longer) offered.
+pub fn slot_unavailable(lang: Lang) -> &'static str {
+    match lang {
+        Lang::It => "L'orario scelto non è disponibile: scegline un altro.",
+        Lang::En => "The chosen time is not available: please choose another one.",
+    }
+}
+
+/// The answer to a booking whose slot filled up while the visitor was
+/// typing.
+pub fn slot_taken_meanwhile(lang: Lang) -> &'static str {
+    match lang {
+        Lang::It => "Nel frattempo questo orario è stato prenotato: scegline un altro.",
+        Lang::En => "Meanwhile this time has been booked: please choose another one.",
+    }
+}
+
+/// The title and the description of the appointment in the visitor's
+/// calendar (the `.ics` file): the booking code, never personal data.
+pub fn calendar_texts(lang: Lang, service: &str, site: &str, code: &str) -> (String, String) {
+    match lang {
+        Lang::It => (
+            format!("Appuntamento: {service} – {site}"),
+            format!(
+                "Codice della prenotazione: {code}. Porta con te un documento di identità. Per annullare usa il codice e l'indirizzo email indicato."
+            ),
+        ),
+        Lang::En => (
+            format!("Appointment: {service} – {site}"),
+            format!(
+                "Booking code: {code}. Bring an identity document. To cancel, use the code and the e-mail address you gave."
+            ),
+        ),
+    }
+}
+
 /// The name of a weekday (0 = Monday): "lunedì", "Monday".
 pub fn weekday_name(weekday: u8, lang: Lang) -> &'static str {
     let i = usize::from(weekday.min(6));
@@ -951,6 +987,24 @@ fn push_folded(out: &mut String, line: &str) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_calendar_entry_names_the_booking_code_in_the_visitors_language() {
+        let (title, text) = calendar_texts(Lang::It, "SPID", "Camera di commercio", "K7MP-4XQ2");
+        assert_eq!(title, "Appuntamento: SPID – Camera di commercio");
+        assert!(
+            text.starts_with("Codice della prenotazione: K7MP-4XQ2."),
+            "{text}"
+        );
+        let (title, text) = calendar_texts(Lang::En, "SPID", "Chamber of Commerce", "K7MP-4XQ2");
+        assert_eq!(title, "Appointment: SPID – Chamber of Commerce");
+        assert!(text.starts_with("Booking code: K7MP-4XQ2."), "{text}");
+        assert_ne!(slot_unavailable(Lang::It), slot_unavailable(Lang::En));
+        assert_ne!(
+            slot_taken_meanwhile(Lang::It),
+            slot_taken_meanwhile(Lang::En)
+        );
+    }
     use super::*;
 
     // --- Codice fiscale ---

@@ -17,9 +17,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use varco_core::booking::{
-    booking_code, check_email, check_person, format_hhmm, ics, is_bookable_slot,
-    normalise_booking_code, parse_hhmm, rome_local, rome_to_utc_ms, slots, CalendarEvent, Date,
-    Schedule,
+    booking_code, calendar_texts, check_email, check_person, format_hhmm, ics, is_bookable_slot,
+    normalise_booking_code, parse_hhmm, rome_local, rome_to_utc_ms, slot_taken_meanwhile,
+    slot_unavailable, slots, CalendarEvent, Date, Schedule,
 };
 use varco_core::consent::{is_uuid_v4, rfc3339_utc};
 use varco_core::lang::Lang;
@@ -519,11 +519,7 @@ async fn book_checked(
         problems.push(FieldError {
             field: "start".into(),
             code: "not_available".into(),
-            message: match lang {
-                Lang::It => "L'orario scelto non è disponibile: scegline un altro.",
-                Lang::En => "The chosen time is not available: please choose another one.",
-            }
-            .into(),
+            message: slot_unavailable(lang).into(),
         });
     }
     if !problems.is_empty() {
@@ -560,14 +556,7 @@ async fn book_checked(
                 return Err(Failure::new(
                     StatusCode::CONFLICT,
                     "slot_full",
-                    match lang {
-                        Lang::It => {
-                            "Nel frattempo questo orario è stato prenotato: scegline un altro."
-                        }
-                        Lang::En => {
-                            "Meanwhile this time has been booked: please choose another one."
-                        }
-                    },
+                    slot_taken_meanwhile(lang),
                 ))
             }
             Booked::Repeated(existing) => {
@@ -623,22 +612,7 @@ fn confirmation(
     });
     let start_ms = rome_to_utc_ms(date, parse_hhmm(&a.start).unwrap_or(0));
     let end_ms = rome_to_utc_ms(date, parse_hhmm(&a.end).unwrap_or(0));
-    let (summary, description) = match lang {
-        Lang::It => (
-            format!("Appuntamento: {service} – {}", site.name),
-            format!(
-                "Codice della prenotazione: {}. Porta con te un documento di identità. Per annullare usa il codice e l'indirizzo email indicato.",
-                a.code
-            ),
-        ),
-        Lang::En => (
-            format!("Appointment: {service} – {}", site.name),
-            format!(
-                "Booking code: {}. Bring an identity document. To cancel, use the code and the e-mail address you gave.",
-                a.code
-            ),
-        ),
-    };
+    let (summary, description) = calendar_texts(lang, &service, &site.name, &a.code);
     let location = if address.is_empty() {
         office.clone()
     } else {
