@@ -1471,12 +1471,18 @@ fn summarise(contenders: &[Contender], samples: &[Sample], phase: &str) -> Vec<S
     summaries
 }
 
+/// Milliseconds rounded to a whole number; never "-0" (a sum of no
+/// blocking is -0.0 in IEEE arithmetic, and -0.4 rounds to it).
+fn whole_ms(v: f64) -> String {
+    format!("{:.0}", v.round() + 0.0)
+}
+
 fn kib(bytes: f64) -> String {
     format!("{:.1}", bytes / 1024.0)
 }
 
 fn print_table(phase: &Phase, runs: usize, contenders: &[Contender], summaries: &[Summary]) {
-    let ms = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.0}"));
+    let ms = |v: Option<f64>| v.map_or("-".to_owned(), whole_ms);
     let row =
         |cells: [&str; 13]| {
             println!(
@@ -1672,7 +1678,7 @@ fn print_marks(samples: &[Sample]) {
         }
         let of = |pick: &dyn Fn(&Sample) -> Option<f64>| -> String {
             let values: Vec<f64> = runs.iter().filter_map(|s| pick(s)).collect();
-            median(&values).map_or("-".to_owned(), |v| format!("{v:.0}"))
+            median(&values).map_or("-".to_owned(), whole_ms)
         };
         let mark = |name: &'static str| {
             move |s: &Sample| s.marks.iter().find(|(n, _)| n == name).map(|(_, t)| *t)
@@ -1731,7 +1737,7 @@ fn print_marks(samples: &[Sample]) {
             .iter()
             .map(|tasks| tasks.iter().copied().fold(0.0, f64::max))
             .collect();
-        let show = |v: &[f64]| median(v).map_or("-".to_owned(), |m| format!("{m:.0}"));
+        let show = |v: &[f64]| median(v).map_or("-".to_owned(), whole_ms);
         println!(
             "{:<12} blocking {:>4} ms (max {:.0}), longest task {:>4} ms, runs without a long task {}/{}",
             phase.name,
