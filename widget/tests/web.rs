@@ -153,6 +153,23 @@ fn a_broken_json_block_names_the_block_and_a_wrong_type_names_the_field() {
     );
     clean();
 
+    // A text that is neither a string nor an object of strings by
+    // language names the field and says what was expected.
+    let s = script_tag(&[("data-site", "milomb")]);
+    config_block(
+        r#"{"cookie_policy_url": "/c", "categories": [{"id": "analitici", "title": ["Statistiche"]}]}"#,
+    );
+    let errors = boot::read_config(&document(), Some(&s)).unwrap_err();
+    assert!(
+        errors[0].field.contains("categories[0].title")
+            && errors[0]
+                .reason
+                .contains("a text, or an object of texts by language code"),
+        "{:?}",
+        errors
+    );
+    clean();
+
     // Anything after the object is a mistake too.
     let s = script_tag(&[("data-site", "milomb")]);
     config_block(r#"{"cookie_policy_url": "/c"} {"#);
