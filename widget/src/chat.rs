@@ -48,6 +48,10 @@ fn refresh() {
 /// The event stream of the thread handed to an operator, with the callbacks
 /// it calls. Dropping it closes the stream and frees the callbacks (a
 /// reconnection makes a new one), so nothing outlives the conversation.
+///
+/// A callback may itself drop the stream (the "end" event, an error): that
+/// is safe, because wasm-bindgen frees a closure only once its call returns,
+/// and a closed `EventSource` dispatches nothing more.
 struct LiveStream {
     source: web_sys::EventSource,
     listeners: Vec<Closure<dyn Fn(web_sys::MessageEvent)>>,
@@ -58,8 +62,6 @@ struct LiveStream {
 impl Drop for LiveStream {
     fn drop(&mut self) {
         self.source.close();
-        // A callback may be the one dropping the stream (the "end" event,
-        // an error): wasm-bindgen frees a closure only once its call returns.
         self.source.set_onopen(None);
         self.source.set_onerror(None);
     }
