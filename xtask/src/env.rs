@@ -277,3 +277,32 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// A Debian package that provides `binary` (e.g. stress-ng), installed with
+/// apt-get as root when the binary is missing.
+pub fn ensure_debian_tool(binary: &str, package: &str) -> Result<PathBuf> {
+    for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin"] {
+        let path = Path::new(dir).join(binary);
+        if path.exists() {
+            return Ok(path);
+        }
+    }
+    let hand = format!("apt-get update && apt-get install -y {package}");
+    if !is_root() {
+        bail!("{binary} is needed; run as root: {hand}");
+    }
+    step(&format!("installing Debian's {package} (apt-get)"));
+    run(Command::new("apt-get").arg("update"))
+        .with_context(|| format!("apt-get update failed; run by hand: {hand}"))?;
+    run(Command::new("apt-get")
+        .args(["install", "-y", "--no-install-recommends", package])
+        .env("DEBIAN_FRONTEND", "noninteractive"))
+    .with_context(|| format!("could not install {package}; run by hand: {hand}"))?;
+    ["/usr/bin", "/usr/sbin"]
+        .iter()
+        .map(|d| Path::new(d).join(binary))
+        .find(|p| p.exists())
+        .with_context(|| {
+            format!("{package} is installed but {binary} is not on /usr/bin or /usr/sbin")
+        })
+}

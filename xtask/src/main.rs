@@ -10,6 +10,7 @@
 mod bench_server;
 mod dist;
 mod env;
+mod repeat;
 mod wasm_sizes;
 
 use anyhow::{bail, Result};
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
         "demo" => demo(),
         "test" => test(&args[1..]),
         "bench" => bench(&args[1..]),
+        "e2e-repeat" => repeat::e2e_repeat(&args[1..]),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -43,7 +45,7 @@ fn main() -> ExitCode {
 
 fn print_help() {
     println!(
-        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         the server under load (wrk), the answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|server|answers|size, --site S, --questions FILE, --misses"
+        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         the server under load (wrk), the answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|server|answers|size, --site S, --questions FILE, --misses\n  e2e-repeat  the end-to-end suite N times in a row (--runs N, default 20; --load keeps both\n         cores busy with stress-ng), with every test that failed in any run"
     );
 }
 

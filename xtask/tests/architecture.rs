@@ -87,7 +87,10 @@ fn every_file_the_code_map_names_exists() {
         } else {
             root().join(dir)
         };
-        for span in code_spans(section).into_iter().filter(|s| looks_like_file(s)) {
+        for span in code_spans(section)
+            .into_iter()
+            .filter(|s| looks_like_file(s))
+        {
             checked += 1;
             if !exists_in(&dir, span, &all) {
                 missing.push(format!("{span} (section {heading})"));
