@@ -6,6 +6,7 @@
 //! - [`chat`]: the assistant's threads (API, event streams, answering).
 //! - [`rate`]: the per-client rate limit.
 //! - [`startup`]: the router and the server's life cycle.
+//! - [`telemetry`]: the log filter, which never lets a client's address through.
 
 pub mod api;
 pub mod appointments;
@@ -19,3 +20,4 @@ pub mod rate;
 pub mod retention;
 pub mod startup;
 pub mod storage;
+pub mod telemetry;

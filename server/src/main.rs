@@ -348,8 +348,13 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
 
 fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("VARCO_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
+    let spec = std::env::var("VARCO_LOG")
+        .unwrap_or_else(|_| varco_server::telemetry::DEFAULT_FILTER.to_owned());
+    let filter = varco_server::telemetry::filter(&spec).unwrap_or_else(|e| {
+        eprintln!("{e}; logging with the default filter");
+        varco_server::telemetry::filter(varco_server::telemetry::DEFAULT_FILTER)
+            .unwrap_or_else(|_| EnvFilter::new("info"))
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

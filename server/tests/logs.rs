@@ -1,6 +1,8 @@
-//! No log line holds a UserID or a Thread ID (ARCHITECTURE.md, invariants):
-//! a whole session is run against the real server with every log level on,
-//! and each line the server wrote is searched for both identifiers.
+//! No log line holds a UserID or a Thread ID (ARCHITECTURE.md, invariants),
+//! nor what else arrives with a visitor's request (the page in `Referer`,
+//! the site's cookies, the client's address): a whole session is run
+//! against the real server with every log level on, and each line the
+//! server wrote is searched for all of them.
 //!
 //! This file installs a global subscriber, so it holds one test.
 
@@ -38,18 +40,35 @@ impl<'a> MakeWriter<'a> for Captured {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_log_line_holds_a_user_id_or_a_thread_id() {
     let logs = Captured::default();
-    // Every level of the server, its HTTP layer and the database; the test's
-    // own HTTP client is left out (its lines are not the server's logs).
+    // Every level of the server, its HTTP layer and the database, through
+    // the server's own filter (as with VARCO_LOG=trace); the test's own HTTP
+    // client is left out (its lines are not the server's logs).
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "trace,reqwest=off,hyper_util::client=off,hyper::client=off",
-        ))
+        .with_env_filter(
+            varco_server::telemetry::filter(
+                "trace,reqwest=off,hyper_util::client=off,hyper::client=off",
+            )
+            .unwrap(),
+        )
         .with_ansi(false)
         .with_writer(logs.clone())
         .init();
 
     let app = spawn_app().await;
-    let client = reqwest::Client::new();
+    // What a careless browser or proxy sends along, each value distinctive.
+    let referer = "https://www.milomb.camcom.it/pagina-visitata-7f3a";
+    let cookie = "_pk_id.1.a1b2=cookie-del-sito-5e9c";
+    let forged = "203.0.113.77";
+    let client_ip = "127.0.0.9";
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("referer", referer.parse().unwrap());
+    headers.insert("cookie", cookie.parse().unwrap());
+    headers.insert("x-forwarded-for", forged.parse().unwrap());
+    let client = reqwest::Client::builder()
+        .default_headers(headers)
+        .local_address(client_ip.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap();
     let user = uuid();
     let view = |path: &str| json!({"key": uuid(), "path": path, "title": "Pagina", "visited_at": rfc3339_utc(now_ms())});
 
@@ -84,12 +103,13 @@ async fn no_log_line_holds_a_user_id_or_a_thread_id() {
 
     // A conversation: opened, a question answered, deleted.
     let thread = new_thread(&app.base).await;
-    let r = post(
-        &app.base,
-        &format!("/api/v1/threads/{thread}/messages"),
-        json!({"client_message_id": uuid(), "text": "come si richiede lo spid?"}),
-    )
-    .await;
+    let r = client
+        .post(format!("{}/api/v1/threads/{thread}/messages", app.base))
+        .header("origin", ORIGIN)
+        .json(&json!({"client_message_id": uuid(), "text": "come si richiede lo spid?"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 202);
     read_events(&app.base, &thread, None, |e| messages(e).len() >= 2).await;
     let r = client
@@ -120,11 +140,21 @@ async fn no_log_line_holds_a_user_id_or_a_thread_id() {
     ] {
         assert!(text.contains(expected), "{expected:?} not logged:\n{text}");
     }
-    // ...and no line names either identifier, let alone both.
+    // ...and no line names either identifier, let alone both, nor the
+    // page, the cookies or an address of the client.
     for line in text.lines() {
         assert!(
             !line.contains(&user) && !line.contains(&thread),
             "an identifier in the logs: {line}"
         );
+        for (what, value) in [
+            ("Referer", referer),
+            ("Referer", "pagina-visitata-7f3a"),
+            ("cookie", "cookie-del-sito-5e9c"),
+            ("X-Forwarded-For", forged),
+            ("client address", client_ip),
+        ] {
+            assert!(!line.contains(value), "the {what} in the logs: {line}");
+        }
     }
 }
