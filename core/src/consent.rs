@@ -494,7 +494,7 @@ fn check_against(r: &ConsentRecord, categories: &[PublishedCategory]) -> Vec<Str
         .collect();
     if !missing.is_empty() {
         errors.push(format!(
-            "every category of revision {} must be accepted or rejected; missing: {}",
+            "categories of revision {} neither accepted nor rejected: {}",
             shown(&r.revision),
             names(&missing)
         ));
@@ -1055,7 +1055,7 @@ mod tests {
         r.rejected.clear();
         assert_eq!(
             problems(&r),
-            ["every category of revision \"2026-11-01\" must be accepted or rejected; missing: \"personalizzazione\", \"profilazione\""]
+            ["categories of revision \"2026-11-01\" neither accepted nor rejected: \"personalizzazione\", \"profilazione\""]
         );
     }
 
@@ -1110,7 +1110,7 @@ mod tests {
             check_record(&r, &both, NOW),
             [
                 "unknown categories for revision \"2026-11-01\": \"altro\"",
-                "every category of revision \"2026-11-01\" must be accepted or rejected; missing: \"personalizzazione\", \"video\""
+                "categories of revision \"2026-11-01\" neither accepted nor rejected: \"personalizzazione\", \"video\""
             ]
         );
     }
@@ -1177,6 +1177,17 @@ mod tests {
         let mut r = sent(Decision::AcceptAll, None);
         r.language = "<script>".repeat(2);
         r.accepted.push("x".repeat(5000));
+        r.action = ConsentAction::Withdraw;
+        r.rejected = vec!["necessari".into(), "necessari".into()];
+        r.decided_at = "2999-01-01T00:00:00Z".into();
+        r.record_id = "x".into();
+        // The server joins the problems with "; ": none holds one itself.
+        assert_eq!(problems(&r).len(), 6, "{:?}", problems(&r));
+        assert!(
+            problems(&r).iter().all(|p| !p.contains(';')),
+            "{:?}",
+            problems(&r)
+        );
         let all = problems(&r).join("; ");
         assert!(
             all.contains("language \"<script><script>\" must be a language tag"),
