@@ -784,3 +784,32 @@ pub async fn cancel(
     tracing::info!(site = %site.id, "appointment cancelled");
     Ok(Json(Cancelled { cancelled: true }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(ip: &str) -> String {
+        client_key(ip.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_client_is_counted_by_its_network_under_a_hash() {
+        let k = key("203.0.113.7");
+        assert_eq!(k.len(), 32);
+        assert!(k.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(!k.contains("203"), "{k}");
+        assert_eq!(
+            key("::ffff:203.0.113.7"),
+            k,
+            "IPv4-mapped is the same client"
+        );
+        assert_ne!(key("203.0.113.8"), k);
+        // An IPv6 client holds its whole /64.
+        assert_eq!(
+            key("2001:db8:1:2:aaaa::1"),
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+    }
+}
