@@ -493,3 +493,56 @@ async fn a_record_is_checked_against_the_revision_it_names_as_the_site_published
     handle.await.unwrap().unwrap();
     drop(dir);
 }
+
+#[tokio::test]
+async fn the_demo_sites_store_every_record_their_widget_makes() {
+    // The demo's own configuration (the pages carry the same JSON), on a
+    // fresh database.
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("varco.toml");
+    let mut config = varco_server::config::Config::load(&demo).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    config.server.database = dir.path().join("varco.db");
+    config.server.static_root = None;
+    let sites: Vec<(String, Rules)> = config
+        .sites
+        .iter()
+        .map(|s| (s.id.clone(), Rules::from_site(&s.widget)))
+        .collect();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(varco_server::startup::serve(config, listener, async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(sites.len() >= 2);
+    for (site, rules) in &sites {
+        let optional: Vec<String> = rules.optional().map(str::to_owned).collect();
+        let (accepted, _) = sent(rules, Decision::AcceptAll, None);
+        for (decision, previous) in [
+            (Decision::AcceptAll, None),
+            (Decision::RejectAll, None),
+            (Decision::Close, None),
+            (Decision::Save(optional[..1].to_vec()), None),
+            (Decision::Save(vec![]), Some(&accepted)),
+        ] {
+            let (_, mut r) = sent(rules, decision.clone(), previous);
+            r.site = site.clone();
+            let answer = post(&base, &r).await;
+            assert_eq!(
+                answer.status(),
+                201,
+                "{site} {decision:?}: {}",
+                answer.text().await.unwrap()
+            );
+        }
+    }
+    stop.send(()).unwrap();
+    handle.await.unwrap().unwrap();
+}
