@@ -649,12 +649,12 @@ impl LimitReached {
     /// again.
     pub fn message(self, lang: Lang) -> String {
         match (self, lang) {
-            (LimitReached::Person(1), Lang::It) => "Con questo codice fiscale hai già un appuntamento prenotato, il massimo consentito. Per prenderne un altro, annulla prima quello che hai.".to_owned(),
-            (LimitReached::Person(n), Lang::It) => format!("Con questo codice fiscale hai già {n} appuntamenti prenotati, il massimo consentito. Per prenderne un altro, annulla prima uno di quelli che hai."),
-            (LimitReached::Email(1), Lang::It) => "Con questo indirizzo email è già stato prenotato un appuntamento, il massimo consentito. Per prenderne un altro, annulla prima quello prenotato.".to_owned(),
-            (LimitReached::Email(n), Lang::It) => format!("Con questo indirizzo email sono già stati prenotati {n} appuntamenti, il massimo consentito. Per prenderne un altro, annulla prima uno di quelli prenotati."),
-            (LimitReached::Client(1), Lang::It) => "Da questa connessione a Internet è già stato prenotato un appuntamento, il massimo consentito. Per prenderne un altro, annulla prima quello prenotato oppure contatta l'ufficio.".to_owned(),
-            (LimitReached::Client(n), Lang::It) => format!("Da questa connessione a Internet sono già stati prenotati {n} appuntamenti, il massimo consentito. Per prenderne un altro, annulla prima uno di quelli prenotati oppure contatta l'ufficio."),
+            (LimitReached::Person(1), Lang::It) => "Con questo codice fiscale hai già un appuntamento prenotato, il massimo consentito. Per prenotarne un altro, annulla prima quello che hai.".to_owned(),
+            (LimitReached::Person(n), Lang::It) => format!("Con questo codice fiscale hai già {n} appuntamenti prenotati, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli che hai."),
+            (LimitReached::Email(1), Lang::It) => "Con questo indirizzo email è già stato prenotato un appuntamento, il massimo consentito. Per prenotarne un altro, annulla prima quello prenotato.".to_owned(),
+            (LimitReached::Email(n), Lang::It) => format!("Con questo indirizzo email sono già stati prenotati {n} appuntamenti, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli prenotati."),
+            (LimitReached::Client(1), Lang::It) => "Da questa connessione a Internet è già stato prenotato un appuntamento, il massimo consentito. Per prenotarne un altro, annulla prima quello prenotato oppure contatta l'ufficio.".to_owned(),
+            (LimitReached::Client(n), Lang::It) => format!("Da questa connessione a Internet sono già stati prenotati {n} appuntamenti, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli prenotati oppure contatta l'ufficio."),
             (LimitReached::Person(1), Lang::En) => "You already have an appointment booked with this codice fiscale, the maximum allowed. To book another one, first cancel the one you have.".to_owned(),
             (LimitReached::Person(n), Lang::En) => format!("You already have {n} appointments booked with this codice fiscale, the maximum allowed. To book another one, first cancel one of those you have."),
             (LimitReached::Email(1), Lang::En) => "An appointment has already been booked with this email address, the maximum allowed. To book another one, first cancel the one booked.".to_owned(),
@@ -1101,7 +1101,7 @@ mod tests {
     fn a_limit_reached_says_what_holds_the_places_in_the_visitors_language() {
         assert_eq!(
             LimitReached::Person(2).message(Lang::It),
-            "Con questo codice fiscale hai già 2 appuntamenti prenotati, il massimo consentito. Per prenderne un altro, annulla prima uno di quelli che hai."
+            "Con questo codice fiscale hai già 2 appuntamenti prenotati, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli che hai."
         );
         assert_eq!(
             LimitReached::Person(1).message(Lang::En),

@@ -435,7 +435,7 @@ async fn a_script_asking_for_thirty_slots_with_one_codice_fiscale_gets_two() {
     assert_only(
         &answers,
         2,
-        "Con questo codice fiscale hai già 2 appuntamenti prenotati, il massimo consentito. Per prenderne un altro, annulla prima uno di quelli che hai.",
+        "Con questo codice fiscale hai già 2 appuntamenti prenotati, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli che hai.",
     );
     assert_eq!(stored, 2);
     app.stop().await;
@@ -458,7 +458,7 @@ async fn a_script_asking_for_thirty_slots_with_one_email_address_gets_three() {
     assert_only(
         &answers,
         3,
-        "Con questo indirizzo email sono già stati prenotati 3 appuntamenti, il massimo consentito. Per prenderne un altro, annulla prima uno di quelli prenotati.",
+        "Con questo indirizzo email sono già stati prenotati 3 appuntamenti, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli prenotati.",
     );
     assert_eq!(stored, 3);
     app.stop().await;
@@ -471,7 +471,7 @@ async fn a_script_asking_for_thirty_slots_for_thirty_people_from_one_client_gets
     assert_only(
         &answers,
         5,
-        "Da questa connessione a Internet sono già stati prenotati 5 appuntamenti, il massimo consentito. Per prenderne un altro, annulla prima uno di quelli prenotati oppure contatta l'ufficio.",
+        "Da questa connessione a Internet sono già stati prenotati 5 appuntamenti, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli prenotati oppure contatta l'ufficio.",
     );
     assert_eq!(stored, 5);
     // No client address is stored: the key is a hash.
