@@ -603,6 +603,83 @@ pub fn slot_taken_meanwhile(lang: Lang) -> &'static str {
     }
 }
 
+/// How many active bookings (not cancelled, not yet begun) one person, one
+/// e-mail address and one client may hold at a site at once: a visitor
+/// books what they need, and a script cannot take every free place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookingLimits {
+    pub per_person: u32,
+    pub per_email: u32,
+    pub per_client: u32,
+}
+
+/// The active bookings already held by the codice fiscale, the e-mail
+/// address and the client of a new booking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ActiveBookings {
+    pub person: u32,
+    pub email: u32,
+    pub client: u32,
+}
+
+/// Which limit a new booking would go past, with the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitReached {
+    Person(u32),
+    Email(u32),
+    Client(u32),
+}
+
+/// The limit a new booking would go past, if any: the person's first (the
+/// visitor's own), then the e-mail address's, then the client's.
+pub fn limit_reached(active: ActiveBookings, limits: BookingLimits) -> Option<LimitReached> {
+    if active.person >= limits.per_person {
+        Some(LimitReached::Person(limits.per_person))
+    } else if active.email >= limits.per_email {
+        Some(LimitReached::Email(limits.per_email))
+    } else if active.client >= limits.per_client {
+        Some(LimitReached::Client(limits.per_client))
+    } else {
+        None
+    }
+}
+
+impl LimitReached {
+    /// What the visitor is told: what holds the places, and how to book
+    /// again.
+    pub fn message(self, lang: Lang) -> String {
+        match (self, lang) {
+            (LimitReached::Person(1), Lang::It) => "Con questo codice fiscale hai già un appuntamento prenotato, il massimo consentito. Per prenotarne un altro, annulla prima quello che hai.".to_owned(),
+            (LimitReached::Person(n), Lang::It) => format!("Con questo codice fiscale hai già {n} appuntamenti prenotati, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli che hai."),
+            (LimitReached::Email(1), Lang::It) => "Con questo indirizzo email è già stato prenotato un appuntamento, il massimo consentito. Per prenotarne un altro, annulla prima quello prenotato.".to_owned(),
+            (LimitReached::Email(n), Lang::It) => format!("Con questo indirizzo email sono già stati prenotati {n} appuntamenti, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli prenotati."),
+            (LimitReached::Client(1), Lang::It) => "Da questa connessione a Internet è già stato prenotato un appuntamento, il massimo consentito. Per prenotarne un altro, annulla prima quello prenotato oppure contatta l'ufficio.".to_owned(),
+            (LimitReached::Client(n), Lang::It) => format!("Da questa connessione a Internet sono già stati prenotati {n} appuntamenti, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli prenotati oppure contatta l'ufficio."),
+            (LimitReached::Person(1), Lang::En) => "You already have an appointment booked with this codice fiscale, the maximum allowed. To book another one, first cancel the one you have.".to_owned(),
+            (LimitReached::Person(n), Lang::En) => format!("You already have {n} appointments booked with this codice fiscale, the maximum allowed. To book another one, first cancel one of those you have."),
+            (LimitReached::Email(1), Lang::En) => "An appointment has already been booked with this email address, the maximum allowed. To book another one, first cancel the one booked.".to_owned(),
+            (LimitReached::Email(n), Lang::En) => format!("{n} appointments have already been booked with this email address, the maximum allowed. To book another one, first cancel one of them."),
+            (LimitReached::Client(1), Lang::En) => "An appointment has already been booked from this Internet connection, the maximum allowed. To book another one, first cancel the one booked or contact the office.".to_owned(),
+            (LimitReached::Client(n), Lang::En) => format!("{n} appointments have already been booked from this Internet connection, the maximum allowed. To book another one, first cancel one of them or contact the office."),
+        }
+    }
+}
+
+/// The form of a checked e-mail address under which its bookings are
+/// counted: lowercased, and without a `+tag` in the local part
+/// (`Mario.Rossi+spid@Example.it` → `mario.rossi@example.it`), since the
+/// tags reach one mailbox and would otherwise be a new address each.
+pub fn email_limit_key(email: &str) -> String {
+    let email = email.trim().to_lowercase();
+    match email.rsplit_once('@') {
+        Some((local, domain)) => {
+            let mailbox = local.split('+').next().unwrap_or(local);
+            format!("{mailbox}@{domain}")
+        }
+        None => email,
+    }
+}
+
 /// The title and the description of the appointment in the visitor's
 /// calendar (the `.ics` file): the booking code, never personal data.
 pub fn calendar_texts(lang: Lang, service: &str, site: &str, code: &str) -> (String, String) {
@@ -987,6 +1064,84 @@ fn push_folded(out: &mut String, line: &str) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_first_limit_reached_is_the_persons_then_the_addresses_then_the_clients() {
+        let limits = BookingLimits {
+            per_person: 2,
+            per_email: 3,
+            per_client: 5,
+        };
+        let active = |person, email, client| ActiveBookings {
+            person,
+            email,
+            client,
+        };
+        assert_eq!(limit_reached(active(1, 2, 4), limits), None);
+        assert_eq!(limit_reached(active(0, 0, 0), limits), None);
+        assert_eq!(
+            limit_reached(active(2, 3, 5), limits),
+            Some(LimitReached::Person(2))
+        );
+        assert_eq!(
+            limit_reached(active(1, 3, 5), limits),
+            Some(LimitReached::Email(3))
+        );
+        assert_eq!(
+            limit_reached(active(0, 0, 5), limits),
+            Some(LimitReached::Client(5))
+        );
+        assert_eq!(
+            limit_reached(active(7, 0, 0), limits),
+            Some(LimitReached::Person(2))
+        );
+    }
+
+    #[test]
+    fn a_limit_reached_says_what_holds_the_places_in_the_visitors_language() {
+        assert_eq!(
+            LimitReached::Person(2).message(Lang::It),
+            "Con questo codice fiscale hai già 2 appuntamenti prenotati, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli che hai."
+        );
+        assert_eq!(
+            LimitReached::Person(1).message(Lang::En),
+            "You already have an appointment booked with this codice fiscale, the maximum allowed. To book another one, first cancel the one you have."
+        );
+        for limit in [
+            LimitReached::Person(1),
+            LimitReached::Person(3),
+            LimitReached::Email(1),
+            LimitReached::Email(3),
+            LimitReached::Client(1),
+            LimitReached::Client(5),
+        ] {
+            let (it, en) = (limit.message(Lang::It), limit.message(Lang::En));
+            assert_ne!(it, en);
+            let what = match limit {
+                LimitReached::Person(_) => ("codice fiscale", "codice fiscale"),
+                LimitReached::Email(_) => ("indirizzo email", "email address"),
+                LimitReached::Client(_) => ("connessione", "connection"),
+            };
+            assert!(it.contains(what.0) && it.contains("annulla"), "{it}");
+            assert!(en.contains(what.1) && en.contains("cancel"), "{en}");
+        }
+    }
+
+    #[test]
+    fn an_email_address_is_counted_lowercased_and_without_its_tag() {
+        assert_eq!(
+            email_limit_key("Mario.Rossi+spid@Example.it"),
+            "mario.rossi@example.it"
+        );
+        assert_eq!(
+            email_limit_key("mario.rossi@example.it"),
+            email_limit_key("MARIO.ROSSI+firma+2@EXAMPLE.IT")
+        );
+        assert_ne!(
+            email_limit_key("mario.rossi@example.it"),
+            email_limit_key("maria.rossi@example.it")
+        );
+    }
 
     #[test]
     fn the_calendar_entry_names_the_booking_code_in_the_visitors_language() {

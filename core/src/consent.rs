@@ -301,8 +301,65 @@ pub fn record(
     }
 }
 
-/// Problems in a record received by the server (empty: fine).
-pub fn check_record(r: &ConsentRecord, rules: &Rules) -> Vec<String> {
+/// How long the widget keeps a record it could not deliver, in days: a
+/// visitor who decided while the network or the server was down usually
+/// comes back to the site within a month, and the outbox is flushed on
+/// every page. Past that the record is no longer a timely proof, so the
+/// widget gives up on it ([`record_outlived`]) and the server refuses a
+/// `decided_at` older than this ([`check_record`]): one bound for both.
+pub const RECORD_RETRY_DAYS: i64 = 30;
+
+/// How far ahead of the server's clock a record's `decided_at` may be:
+/// `decided_at` comes from the browser's clock, and one synchronised by
+/// the operating system is off by seconds. Five minutes is the usual
+/// tolerance between clocks that synchronise (Kerberos' default); a
+/// record dated further ahead was not made now.
+pub const RECORD_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// Whether a queued record is past the retry window at `now_ms` (or its
+/// date cannot be read): the server would refuse it, so the widget drops
+/// it instead of sending it.
+pub fn record_outlived(decided_at: &str, now_ms: i64) -> bool {
+    parse_rfc3339_ms(decided_at).is_none_or(|at| at < now_ms - RECORD_RETRY_DAYS * DAY_MS as i64)
+}
+
+/// One category as a site published it under a revision: what a record of
+/// that revision is checked against. The server keeps every revision it has
+/// served, so a record retried after the site moved on is still checked
+/// against what the visitor was shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedCategory {
+    pub id: String,
+    pub necessary: bool,
+}
+
+/// The categories of `rules`, as published.
+pub fn published_categories(rules: &Rules) -> Vec<PublishedCategory> {
+    rules
+        .categories
+        .iter()
+        .map(|(id, necessary)| PublishedCategory {
+            id: id.clone(),
+            necessary: *necessary,
+        })
+        .collect()
+}
+
+/// Every problem of a record received by the server at `now_ms` (empty:
+/// fine), each a sentence for the developer naming the field and the value.
+///
+/// `published` holds the category lists the site has published under the
+/// record's revision (usually one; none if it never published that
+/// revision). A valid record is what [`decide`] and [`record`] make:
+/// every published category exactly once, in `accepted` or `rejected`;
+/// necessary ones accepted; `accept_all` rejects nothing; `reject_all` and
+/// `close` accept the necessary ones only; a withdrawal rejects at least
+/// one category (the one withdrawn); `custom` may split them any way.
+pub fn check_record(
+    r: &ConsentRecord,
+    published: &[Vec<PublishedCategory>],
+    now_ms: i64,
+) -> Vec<String> {
     let mut errors = Vec::new();
     if !is_uuid_v4(&r.record_id) {
         errors.push("record_id must be a UUID v4".to_owned());
@@ -310,20 +367,18 @@ pub fn check_record(r: &ConsentRecord, rules: &Rules) -> Vec<String> {
     if !is_uuid_v4(&r.consent_id) {
         errors.push("consent_id must be a UUID v4".to_owned());
     }
-    if parse_rfc3339_ms(&r.decided_at).is_none() {
-        errors.push("decided_at must be an RFC 3339 date-time".to_owned());
-    }
-    let known = |c: &String| rules.categories.iter().any(|(id, _)| id == c);
-    for c in r.accepted.iter().chain(&r.rejected) {
-        if !known(c) {
-            errors.push(format!("unknown category {c:?}"));
-        }
-    }
-    if r.accepted.iter().any(|c| r.rejected.contains(c)) {
-        errors.push("a category is both accepted and rejected".to_owned());
-    }
-    if r.rejected.iter().any(|c| rules.necessary().any(|n| n == c)) {
-        errors.push("necessary categories cannot be rejected".to_owned());
+    match parse_rfc3339_ms(&r.decided_at) {
+        None => errors.push("decided_at must be an RFC 3339 date-time".to_owned()),
+        Some(at) if at > now_ms + RECORD_CLOCK_SKEW_MS => errors.push(format!(
+            "decided_at {} is in the future (more than {} minutes ahead of the server's clock)",
+            shown(&r.decided_at),
+            RECORD_CLOCK_SKEW_MS / 60_000
+        )),
+        Some(_) if record_outlived(&r.decided_at, now_ms) => errors.push(format!(
+            "decided_at {} is more than {RECORD_RETRY_DAYS} days old (the widget's retry window)",
+            shown(&r.decided_at)
+        )),
+        Some(_) => {}
     }
     for (field, value, max) in [
         ("revision", &r.revision, 64),
@@ -334,7 +389,154 @@ pub fn check_record(r: &ConsentRecord, rules: &Rules) -> Vec<String> {
             errors.push(format!("{field} must be 1 to {max} characters"));
         }
     }
+    if !r.language.is_empty()
+        && !r
+            .language
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        errors.push(format!(
+            "language {} must be a language tag such as \"it\" or \"en\"",
+            shown(&r.language)
+        ));
+    }
+
+    // Each category once, in one list.
+    let listed: Vec<&String> = r.accepted.iter().chain(&r.rejected).collect();
+    for (i, c) in listed.iter().enumerate() {
+        if listed[..i].contains(c) {
+            continue;
+        }
+        let (in_accepted, in_rejected) = (
+            r.accepted.iter().filter(|a| a == c).count(),
+            r.rejected.iter().filter(|a| a == c).count(),
+        );
+        if in_accepted > 0 && in_rejected > 0 {
+            errors.push(format!(
+                "category {} is both accepted and rejected",
+                shown(c)
+            ));
+        } else if in_accepted > 1 {
+            errors.push(format!("category {} is accepted twice", shown(c)));
+        } else if in_rejected > 1 {
+            errors.push(format!("category {} is rejected twice", shown(c)));
+        }
+    }
+
+    // What the action means for the lists, where the lists alone tell.
+    match r.action {
+        ConsentAction::AcceptAll if !r.rejected.is_empty() => errors.push(format!(
+            "action accept_all, but categories are rejected: {}",
+            names(&r.rejected)
+        )),
+        ConsentAction::Withdraw if r.rejected.is_empty() => errors.push(
+            "action withdraw, but no category is rejected (a withdrawal turns at least one off)"
+                .to_owned(),
+        ),
+        _ => {}
+    }
+
+    // Against what the site published under this revision: the record is
+    // fine if it fits one of the lists (a revision whose categories were
+    // changed without a new revision name has several, oldest first; the
+    // problems named are those against the latest).
+    if (1..=64).contains(&r.revision.len()) {
+        match published
+            .iter()
+            .map(|categories| check_against(r, categories))
+            .reduce(|found, next| if found.is_empty() { found } else { next })
+        {
+            None => errors.push(format!(
+                "revision {} was never published by site {}",
+                shown(&r.revision),
+                shown(&r.site)
+            )),
+            Some(problems) => errors.extend(problems),
+        }
+    }
     errors
+}
+
+/// The problems of a record's lists against one published list.
+fn check_against(r: &ConsentRecord, categories: &[PublishedCategory]) -> Vec<String> {
+    let mut errors = Vec::new();
+    let listed = |id: &str| r.accepted.iter().chain(&r.rejected).any(|c| c == id);
+    let mut unknown: Vec<String> = Vec::new();
+    for c in r.accepted.iter().chain(&r.rejected) {
+        if !categories.iter().any(|p| &p.id == c) && !unknown.contains(c) {
+            unknown.push(c.clone());
+        }
+    }
+    if !unknown.is_empty() {
+        errors.push(format!(
+            "unknown categories for revision {}: {}",
+            shown(&r.revision),
+            names(&unknown)
+        ));
+    }
+    for p in categories.iter().filter(|p| p.necessary) {
+        if r.rejected.contains(&p.id) {
+            errors.push(format!(
+                "necessary category {} cannot be rejected",
+                shown(&p.id)
+            ));
+        } else if !r.accepted.contains(&p.id) {
+            errors.push(format!(
+                "necessary category {} must be accepted",
+                shown(&p.id)
+            ));
+        }
+    }
+    let missing: Vec<String> = categories
+        .iter()
+        .filter(|p| !p.necessary && !listed(&p.id))
+        .map(|p| p.id.clone())
+        .collect();
+    if !missing.is_empty() {
+        errors.push(format!(
+            "categories of revision {} neither accepted nor rejected: {}",
+            shown(&r.revision),
+            names(&missing)
+        ));
+    }
+    if matches!(r.action, ConsentAction::RejectAll | ConsentAction::Close) {
+        let optional_accepted: Vec<String> = r
+            .accepted
+            .iter()
+            .filter(|c| categories.iter().any(|p| &p.id == *c && !p.necessary))
+            .cloned()
+            .collect();
+        if !optional_accepted.is_empty() {
+            errors.push(format!(
+                "action {} accepts only the necessary categories, but these are accepted: {}",
+                r.action.as_str(),
+                names(&optional_accepted)
+            ));
+        }
+    }
+    errors
+}
+
+/// A value from the record as quoted in a message: JSON-quoted, and cut
+/// short, so that a long value cannot make the message long.
+fn shown(value: &str) -> String {
+    const MAX_CHARS: usize = 40;
+    if value.chars().count() <= MAX_CHARS {
+        format!("{value:?}")
+    } else {
+        let cut: String = value.chars().take(MAX_CHARS).collect();
+        format!("{cut:?}…")
+    }
+}
+
+/// A list of category ids as quoted in a message (at most ten named).
+fn names(ids: &[String]) -> String {
+    const MAX_NAMED: usize = 10;
+    let mut out: Vec<String> = ids.iter().take(MAX_NAMED).map(|c| shown(c)).collect();
+    if ids.len() > MAX_NAMED {
+        out.push(format!("and {} more", ids.len() - MAX_NAMED));
+    }
+    out.join(", ")
 }
 
 /// Categories that a new choice turns off although the previous one had
@@ -728,11 +930,7 @@ mod tests {
         );
         let rid = "9b2c4a1e-6f0d-4e8a-b3c2-1d2e3f4a5b6c";
         let r = record(&c, "milomb", "it", &texts_hash(&["a", "b"]), rid);
-        assert!(
-            check_record(&r, &rules()).is_empty(),
-            "{:?}",
-            check_record(&r, &rules())
-        );
+        assert_eq!(check_record(&r, &published(), NOW), Vec::<String>::new());
         let json = serde_json::to_value(&r).unwrap();
         let keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
         assert_eq!(
@@ -750,11 +948,256 @@ mod tests {
                 "texts_hash"
             ]
         );
-        let mut bad = r.clone();
-        bad.rejected.push("necessari".into());
-        bad.accepted.push("sconosciuta".into());
-        bad.decided_at = "ieri".into();
-        assert_eq!(check_record(&bad, &rules()).len(), 4);
+    }
+
+    const RID: &str = "9b2c4a1e-6f0d-4e8a-b3c2-1d2e3f4a5b6c";
+    const DAY: i64 = 86_400_000;
+
+    fn published() -> Vec<Vec<PublishedCategory>> {
+        vec![published_categories(&rules())]
+    }
+
+    /// The record the widget sends for `decision` (after `previous`), made
+    /// at `NOW`.
+    fn sent(decision: Decision, previous: Option<&StoredChoice>) -> ConsentRecord {
+        let c = decide(&decision, &rules(), previous, ID, NOW);
+        record(&c, "milomb", "it", "fnv1a64:0123456789abcdef", RID)
+    }
+
+    fn problems(r: &ConsentRecord) -> Vec<String> {
+        check_record(r, &published(), NOW)
+    }
+
+    #[test]
+    fn every_record_the_widget_sends_is_consistent() {
+        let accepted_before = decide(&Decision::AcceptAll, &rules(), None, ID, NOW);
+        let all_optional: Vec<String> = rules().optional().map(str::to_owned).collect();
+        for (decision, previous) in [
+            (Decision::AcceptAll, None),
+            (Decision::RejectAll, None),
+            (Decision::Close, None),
+            (Decision::Save(vec![]), None),
+            (Decision::Save(vec!["analitici".into()]), None),
+            (Decision::Save(all_optional), None),
+            (Decision::AcceptAll, Some(&accepted_before)),
+            (Decision::RejectAll, Some(&accepted_before)),
+            (Decision::Close, Some(&accepted_before)),
+            (
+                Decision::Save(vec!["profilazione".into()]),
+                Some(&accepted_before),
+            ),
+        ] {
+            let r = sent(decision.clone(), previous);
+            assert_eq!(problems(&r), Vec::<String>::new(), "{decision:?} {r:?}");
+        }
+        // Made a second ago, or a minute ahead of the server's clock: fine.
+        let mut r = sent(Decision::AcceptAll, None);
+        r.decided_at = rfc3339_utc(NOW + 60_000);
+        assert!(problems(&r).is_empty());
+    }
+
+    #[test]
+    fn accept_all_rejects_nothing() {
+        let mut r = sent(Decision::AcceptAll, None);
+        r.accepted.retain(|c| c != "profilazione");
+        r.rejected.push("profilazione".into());
+        assert_eq!(
+            problems(&r),
+            ["action accept_all, but categories are rejected: \"profilazione\""]
+        );
+    }
+
+    #[test]
+    fn reject_all_and_close_accept_only_the_necessary() {
+        for decision in [Decision::RejectAll, Decision::Close] {
+            let mut r = sent(decision, None);
+            r.rejected.retain(|c| c != "analitici");
+            r.accepted.push("analitici".into());
+            assert_eq!(
+                problems(&r),
+                [format!(
+                    "action {} accepts only the necessary categories, but these are accepted: \"analitici\"",
+                    r.action.as_str()
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn a_withdrawal_rejects_something() {
+        let mut r = sent(Decision::AcceptAll, None);
+        r.action = ConsentAction::Withdraw;
+        assert_eq!(
+            problems(&r),
+            ["action withdraw, but no category is rejected (a withdrawal turns at least one off)"]
+        );
+    }
+
+    #[test]
+    fn necessary_categories_are_accepted() {
+        let mut r = sent(Decision::RejectAll, None);
+        r.accepted.clear();
+        assert_eq!(
+            problems(&r),
+            ["necessary category \"necessari\" must be accepted"]
+        );
+        r.rejected.push("necessari".into());
+        r.action = ConsentAction::Custom;
+        assert_eq!(
+            problems(&r),
+            ["necessary category \"necessari\" cannot be rejected"]
+        );
+    }
+
+    #[test]
+    fn every_published_category_is_accepted_or_rejected() {
+        let mut r = sent(Decision::Save(vec!["analitici".into()]), None);
+        r.rejected.clear();
+        assert_eq!(
+            problems(&r),
+            ["categories of revision \"2026-11-01\" neither accepted nor rejected: \"personalizzazione\", \"profilazione\""]
+        );
+    }
+
+    #[test]
+    fn only_published_categories_and_each_once() {
+        let mut r = sent(Decision::Save(vec!["analitici".into()]), None);
+        r.accepted.push("sconosciuta".into());
+        r.rejected.push("sconosciuta".into());
+        assert_eq!(
+            problems(&r),
+            [
+                "category \"sconosciuta\" is both accepted and rejected",
+                "unknown categories for revision \"2026-11-01\": \"sconosciuta\""
+            ]
+        );
+        let mut r = sent(Decision::Save(vec!["analitici".into()]), None);
+        r.accepted.push("analitici".into());
+        r.rejected.push("profilazione".into());
+        r.rejected.push("analitici".into());
+        assert_eq!(
+            problems(&r),
+            [
+                "category \"analitici\" is both accepted and rejected",
+                "category \"profilazione\" is rejected twice",
+            ]
+        );
+        let mut r = sent(Decision::AcceptAll, None);
+        r.accepted.push("necessari".into());
+        assert_eq!(problems(&r), ["category \"necessari\" is accepted twice"]);
+    }
+
+    #[test]
+    fn the_revision_is_one_the_site_published_with_its_own_categories() {
+        let r = sent(Decision::RejectAll, None);
+        assert_eq!(
+            check_record(&r, &[], NOW),
+            ["revision \"2026-11-01\" was never published by site \"milomb\""]
+        );
+        // The same revision name published twice with other categories: a
+        // record that fits either list is fine; otherwise the problems are
+        // those against the latest.
+        let mut older = rules();
+        older.categories.retain(|(c, _)| c != "personalizzazione");
+        let mut newer = rules();
+        newer.categories.push(("video".into(), false));
+        let both = [published_categories(&older), published_categories(&newer)];
+        let mut r = sent(Decision::RejectAll, None);
+        r.rejected.retain(|c| c != "personalizzazione");
+        assert!(check_record(&r, &both, NOW).is_empty());
+        r.rejected.push("altro".into());
+        assert_eq!(
+            check_record(&r, &both, NOW),
+            [
+                "unknown categories for revision \"2026-11-01\": \"altro\"",
+                "categories of revision \"2026-11-01\" neither accepted nor rejected: \"personalizzazione\", \"video\""
+            ]
+        );
+    }
+
+    #[test]
+    fn decided_at_is_neither_in_the_future_nor_older_than_the_retry_window() {
+        let mut r = sent(Decision::AcceptAll, None);
+        r.decided_at = rfc3339_utc(NOW + RECORD_CLOCK_SKEW_MS + 1000);
+        let future = rfc3339_utc(NOW + RECORD_CLOCK_SKEW_MS + 1000);
+        assert_eq!(
+            problems(&r),
+            [format!("decided_at \"{future}\" is in the future (more than 5 minutes ahead of the server's clock)")]
+        );
+        r.decided_at = rfc3339_utc(NOW - (RECORD_RETRY_DAYS - 1) * DAY);
+        assert!(problems(&r).is_empty());
+        let old = rfc3339_utc(NOW - RECORD_RETRY_DAYS * DAY - 1000);
+        r.decided_at = old.clone();
+        assert_eq!(
+            problems(&r),
+            [format!(
+                "decided_at \"{old}\" is more than 30 days old (the widget's retry window)"
+            )]
+        );
+        r.decided_at = "ieri".into();
+        assert_eq!(problems(&r), ["decided_at must be an RFC 3339 date-time"]);
+    }
+
+    #[test]
+    fn the_outbox_gives_up_when_the_server_would_refuse() {
+        let r = sent(Decision::AcceptAll, None);
+        assert!(!record_outlived(&r.decided_at, NOW));
+        assert!(!record_outlived(
+            &r.decided_at,
+            NOW + (RECORD_RETRY_DAYS - 1) * DAY
+        ));
+        let later = NOW + RECORD_RETRY_DAYS * DAY + 1;
+        assert!(record_outlived(&r.decided_at, later));
+        assert!(!check_record(&r, &published(), later).is_empty());
+        assert!(record_outlived("ieri", NOW));
+    }
+
+    #[test]
+    fn the_record_seen_in_the_register_is_refused_for_each_of_its_faults() {
+        // `accept_all` with every category rejected, dated 1999, for a
+        // revision the site never published.
+        let mut r = sent(Decision::AcceptAll, None);
+        r.accepted.clear();
+        r.rejected = rules().categories.iter().map(|(c, _)| c.clone()).collect();
+        r.decided_at = "1999-05-01T10:00:00Z".into();
+        r.revision = "1998".into();
+        // The server finds nothing published under "1998".
+        assert_eq!(
+            check_record(&r, &[], NOW),
+            [
+                "decided_at \"1999-05-01T10:00:00Z\" is more than 30 days old (the widget's retry window)",
+                "action accept_all, but categories are rejected: \"necessari\", \"analitici\", \"personalizzazione\", \"profilazione\"",
+                "revision \"1998\" was never published by site \"milomb\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn values_quoted_in_a_problem_are_cut_short() {
+        let mut r = sent(Decision::AcceptAll, None);
+        r.language = "<script>".repeat(2);
+        r.accepted.push("x".repeat(5000));
+        r.action = ConsentAction::Withdraw;
+        r.rejected = vec!["necessari".into(), "necessari".into()];
+        r.decided_at = "2999-01-01T00:00:00Z".into();
+        r.record_id = "x".into();
+        // The server joins the problems with "; ": none holds one itself.
+        assert_eq!(problems(&r).len(), 6, "{:?}", problems(&r));
+        assert!(
+            problems(&r).iter().all(|p| !p.contains(';')),
+            "{:?}",
+            problems(&r)
+        );
+        let all = problems(&r).join("; ");
+        assert!(
+            all.contains("language \"<script><script>\" must be a language tag"),
+            "{all}"
+        );
+        assert!(all.contains(&format!("\"{}\"…", "x".repeat(40))), "{all}");
+        assert!(all.len() < 400, "{all}");
+        let many: Vec<String> = (0..50).map(|i| format!("c{i}")).collect();
+        assert_eq!(names(&many).matches(", ").count(), 10);
+        assert!(names(&many).ends_with("and 40 more"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use varco_core::consent::{check_record, rfc3339_utc, Rules};
+use varco_core::consent::{check_record, rfc3339_utc};
 use varco_protocol::{ApiError, ConsentReceipt, ConsentRecord, Health, SiteConfig};
 
 /// An API error answer.
@@ -116,7 +116,9 @@ pub async fn site_config(
 }
 
 /// `POST /api/v1/consents`: stores the proof of one decision (append-only,
-/// once per `record_id`). 201 when stored, 200 for a record already stored.
+/// once per `record_id`). 201 when stored, 200 for a record already stored,
+/// 422 `invalid_record` naming every problem when it is not consistent with
+/// itself and with the revision it names, as the site published it.
 pub async fn post_consent(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -130,7 +132,19 @@ pub async fn post_consent(
         )
     })?;
     check_site_origin(site, &headers)?;
-    let problems = check_record(&record, &Rules::from_site(&site.widget));
+    let published = state
+        .storage
+        .published_revision(&site.id, &record.revision)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading the published revisions failed");
+            Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "the record could not be checked; retry later",
+            )
+        })?;
+    let problems = check_record(&record, &published, now_ms());
     if !problems.is_empty() {
         return Err(Failure::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -11,15 +11,19 @@ use crate::api::{now_ms, site_for, site_of_query, Failure, JsonBody};
 use crate::config::Site;
 use crate::startup::AppState;
 use crate::storage::{Booked, NewAppointment, StoredAppointment};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use hmac::{Hmac, Mac};
 use serde::Deserialize;
+use sha2::Sha256;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::OnceLock;
 use varco_core::booking::{
     booking_code, calendar_texts, check_email, check_person, format_hhmm, ics, is_bookable_slot,
     normalise_booking_code, parse_hhmm, rome_local, rome_to_utc_ms, slot_taken_meanwhile,
-    slot_unavailable, slots, CalendarEvent, Date, Schedule,
+    slot_unavailable, slots, BookingLimits, CalendarEvent, Date, Schedule,
 };
 use varco_core::consent::{is_uuid_v4, rfc3339_utc};
 use varco_core::lang::Lang;
@@ -50,6 +54,21 @@ pub struct AppointmentsConfig {
     pub closed_dates: Vec<String>,
     pub services: Vec<ServiceConfig>,
     pub offices: Vec<OfficeConfig>,
+    /// Active bookings (not cancelled, not yet begun) one codice fiscale may
+    /// hold at once (default 2: what one person needs, e.g. two services
+    /// on different days).
+    #[serde(default = "default_max_active_per_person")]
+    pub max_active_per_person: u32,
+    /// Active bookings under one e-mail address (default 3: a family or a
+    /// colleague booking with one address), counted lowercased and without
+    /// a `+tag`.
+    #[serde(default = "default_max_active_per_email")]
+    pub max_active_per_email: u32,
+    /// Active bookings made from one client (its IP address; an IPv6
+    /// client by its /64) (default 5: an office or a household behind one
+    /// address).
+    #[serde(default = "default_max_active_per_client")]
+    pub max_active_per_client: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -99,6 +118,18 @@ fn default_min_notice_hours() -> u16 {
 fn default_days_ahead() -> u16 {
     30
 }
+fn default_max_active_per_person() -> u32 {
+    2
+}
+fn default_max_active_per_email() -> u32 {
+    3
+}
+fn default_max_active_per_client() -> u32 {
+    5
+}
+
+/// The most a limit on active bookings may be set to.
+const MAX_LIMIT: u32 = 1000;
 
 /// `lun`..`dom` (or `mon`..`sun`) → 0 = Monday .. 6 = Sunday.
 fn weekday(name: &str) -> Option<u8> {
@@ -197,6 +228,17 @@ impl AppointmentsConfig {
                 ));
             }
         }
+        for (field, value) in [
+            ("max_active_per_person", self.max_active_per_person),
+            ("max_active_per_email", self.max_active_per_email),
+            ("max_active_per_client", self.max_active_per_client),
+        ] {
+            if !(1..=MAX_LIMIT).contains(&value) {
+                errors.push(format!(
+                    "{field}: {value} is out of range (1 to {MAX_LIMIT})"
+                ));
+            }
+        }
         if self.services.is_empty() {
             errors.push("services: at least one service is needed".into());
         }
@@ -278,6 +320,64 @@ impl AppointmentsConfig {
     fn min_notice_minutes(&self) -> u16 {
         self.min_notice_hours.saturating_mul(60)
     }
+
+    fn limits(&self) -> BookingLimits {
+        BookingLimits {
+            per_person: self.max_active_per_person,
+            per_email: self.max_active_per_email,
+            per_client: self.max_active_per_client,
+        }
+    }
+}
+
+/// The client a booking comes from, for the per-client limit: the TCP
+/// peer's address. (Behind a reverse proxy that is the proxy: this is the
+/// one place to take the real client from instead.)
+fn client_ip_of(peer: &SocketAddr) -> IpAddr {
+    peer.ip()
+}
+
+/// The network a client address stands for: an IPv4 address itself (also
+/// when written IPv4-mapped), an IPv6 address its /64, which one household
+/// or one server usually holds whole.
+fn client_network(ip: IpAddr) -> Vec<u8> {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.octets().to_vec(),
+        IpAddr::V6(v6) => v6.octets()[..8].to_vec(),
+    }
+}
+
+/// The key of the server's process under which client networks are hashed;
+/// never written anywhere.
+static CLIENT_HASH_KEY: OnceLock<[u8; 32]> = OnceLock::new();
+
+/// How a booking records its client for the per-client limit: an HMAC of
+/// the client's network under a key that lives only in this process's
+/// memory. The database holds no address, and once the server restarts
+/// the stored hashes cannot be linked to any address by anyone (nor
+/// counted: a restart forgets the per-client counts, while those per
+/// person and per e-mail address stay).
+fn client_key(ip: IpAddr) -> Result<String, Failure> {
+    let key = match CLIENT_HASH_KEY.get() {
+        Some(key) => key,
+        None => {
+            let mut key = [0u8; 32];
+            getrandom::getrandom(&mut key).map_err(|e| {
+                tracing::error!(error = %e, "the operating system's random source failed");
+                Failure::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "random_source_unavailable",
+                    "the server cannot make a booking now; try again",
+                )
+            })?;
+            CLIENT_HASH_KEY.get_or_init(|| key)
+        }
+    };
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(&client_network(ip));
+    let digest = mac.finalize().into_bytes();
+    Ok(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn lang_of(code: Option<&str>) -> Lang {
@@ -456,13 +556,15 @@ fn field_errors(fields: Vec<FieldError>) -> Response {
 }
 
 /// `POST /api/v1/appointments`: books a place, or says field by field what
-/// is wrong (422), or that the slot has just filled up (409).
+/// is wrong (422), or that the slot has just filled up or the person, the
+/// e-mail address or the client holds as many bookings as allowed (409).
 pub async fn book(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     JsonBody(booking): JsonBody<NewBooking>,
 ) -> Response {
-    match book_checked(&state, &headers, booking).await {
+    match book_checked(&state, client_ip_of(&peer), &headers, booking).await {
         Ok(r) => r,
         Err(f) => f.into_response(),
     }
@@ -470,6 +572,7 @@ pub async fn book(
 
 async fn book_checked(
     state: &AppState,
+    client: IpAddr,
     headers: &HeaderMap,
     booking: NewBooking,
 ) -> Result<Response, Failure> {
@@ -542,16 +645,27 @@ async fn book_checked(
         person,
         language: lang.code().to_owned(),
         created_at: rfc3339_utc(now),
+        client_key: client_key(client)?,
     };
     for _ in 0..5 {
         appointment.code = booking_code(random_bytes());
         let outcome = state
             .storage
-            .book_appointment(&appointment, schedule.capacity)
+            .book_appointment(&appointment, schedule.capacity, config.limits())
             .await
             .map_err(storage_failure)?;
         let stored = match outcome {
             Booked::CodeTaken => continue,
+            // 409, not 429: waiting does not help, the visitor's bookings
+            // are in the way (and a 429 would have clients retry it).
+            Booked::LimitReached(limit) => {
+                tracing::info!(site = %site.id, office = %office.id, "booking refused: limit of active bookings");
+                return Err(Failure::new(
+                    StatusCode::CONFLICT,
+                    "booking_limit_reached",
+                    limit.message(lang),
+                ));
+            }
             Booked::Full => {
                 return Err(Failure::new(
                     StatusCode::CONFLICT,
@@ -669,4 +783,33 @@ pub async fn cancel(
     }
     tracing::info!(site = %site.id, "appointment cancelled");
     Ok(Json(Cancelled { cancelled: true }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(ip: &str) -> String {
+        client_key(ip.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_client_is_counted_by_its_network_under_a_hash() {
+        let k = key("203.0.113.7");
+        assert_eq!(k.len(), 32);
+        assert!(k.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(!k.contains("203"), "{k}");
+        assert_eq!(
+            key("::ffff:203.0.113.7"),
+            k,
+            "IPv4-mapped is the same client"
+        );
+        assert_ne!(key("203.0.113.8"), k);
+        // An IPv6 client holds its whole /64.
+        assert_eq!(
+            key("2001:db8:1:2:aaaa::1"),
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+    }
 }

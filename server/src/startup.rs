@@ -179,6 +179,7 @@ pub async fn serve_with(
     customize: impl FnOnce(&mut AppState),
 ) -> anyhow::Result<()> {
     let storage = Storage::open(&config.server.database).await?;
+    publish_revisions(&config, &storage).await?;
     let mut state = AppState::new(config, storage.clone())?;
     customize(&mut state);
     let checkpoints = storage.checkpoint_in_background().await?;
@@ -221,6 +222,24 @@ pub async fn serve_with(
     checkpoints.stop().await;
     storage.close().await;
     tracing::info!("varco-server stopped");
+    Ok(())
+}
+
+/// Remembers each site's current consent revision and categories, so that
+/// consent records are checked against the revisions the server has served
+/// (a visitor's record may arrive after the site moved on).
+async fn publish_revisions(config: &Config, storage: &Storage) -> anyhow::Result<()> {
+    let now = varco_core::consent::rfc3339_utc(api::now_ms());
+    for site in &config.sites {
+        let rules = varco_core::consent::Rules::from_site(&site.widget);
+        let categories = varco_core::consent::published_categories(&rules);
+        let others = storage
+            .publish_revision(&site.id, &rules.revision, &categories, &now)
+            .await?;
+        if others > 0 {
+            tracing::warn!(site = %site.id, revision = %rules.revision, "the site's consent categories changed but its revision did not: give the change a new revision, so that visitors are asked again");
+        }
+    }
     Ok(())
 }
 

@@ -13,6 +13,10 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
+use varco_core::booking::{
+    email_limit_key, limit_reached, ActiveBookings, BookingLimits, LimitReached,
+};
+use varco_core::consent::PublishedCategory;
 use varco_protocol::chat::{ChatEvent, ChatMessage, NewThread};
 use varco_protocol::{ConsentReceipt, ConsentRecord};
 
@@ -166,6 +170,60 @@ impl Storage {
             received_at: first_received,
             duplicate: true,
         })
+    }
+
+    /// Remembers that `site` serves `revision` with `categories` (once per
+    /// list). Returns how many other lists were published before under the
+    /// same revision name (a site that changed its categories and kept the
+    /// name).
+    pub async fn publish_revision(
+        &self,
+        site: &str,
+        revision: &str,
+        categories: &[PublishedCategory],
+        now: &str,
+    ) -> anyhow::Result<u64> {
+        let categories = serde_json::to_string(categories)?;
+        let mut writer = self.writer.get().await?;
+        sqlx::query(
+            "INSERT INTO published_revisions (site, revision, categories, first_published_at)
+             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(site)
+        .bind(revision)
+        .bind(&categories)
+        .bind(now)
+        .execute(&mut *writer)
+        .await?;
+        let (others,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM published_revisions WHERE site = ? AND revision = ? AND categories <> ?",
+        )
+        .bind(site)
+        .bind(revision)
+        .bind(&categories)
+        .fetch_one(&mut *writer)
+        .await?;
+        Ok(others as u64)
+    }
+
+    /// The category lists `site` has published under `revision`, oldest
+    /// first (none if it never did).
+    pub async fn published_revision(
+        &self,
+        site: &str,
+        revision: &str,
+    ) -> anyhow::Result<Vec<Vec<PublishedCategory>>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT categories FROM published_revisions WHERE site = ? AND revision = ?
+             ORDER BY first_published_at, rowid",
+        )
+        .bind(site)
+        .bind(revision)
+        .fetch_all(&mut *self.reader.get().await?)
+        .await?;
+        rows.into_iter()
+            .map(|(json,)| Ok(serde_json::from_str(&json)?))
+            .collect()
     }
 
     /// Consent records of a site received in `[from, to)` (RFC 3339 strings,
@@ -558,24 +616,77 @@ impl Storage {
         Ok(deleted)
     }
 
-    /// Books a place in a slot, if one is free: the count of the places
-    /// taken and the insert are one statement, which SQLite runs under its
-    /// write lock, so two visitors can never take the last place together.
-    /// A `request_id` seen before gets its booking back.
+    /// Books a place in a slot, if one is free and the booking keeps the
+    /// person, the e-mail address and the client within `limits` of active
+    /// bookings (not cancelled, starting after `a.created_at`). The checks
+    /// and the insert are one write transaction, begun IMMEDIATE on the one
+    /// writer connection: no other write comes between them, so two
+    /// visitors never take the last place together and concurrent requests
+    /// of one script never go past a limit. A `request_id` seen before gets
+    /// its booking back, whatever the limits say now.
     pub async fn book_appointment(
         &self,
         a: &NewAppointment,
         capacity: u32,
+        limits: BookingLimits,
     ) -> anyhow::Result<Booked> {
         if let Some(existing) = self.appointment_by_request(&a.request_id).await? {
             return Ok(Booked::Repeated(existing));
         }
+        let email_key = email_limit_key(&a.person.email);
+        let mut writer = self.writer.get().await?;
+        let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+        // Sent twice at once: the first copy may have gone in meanwhile.
+        if let Some(existing) = sqlx::query_as::<_, StoredAppointment>(&format!(
+            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE request_id = ?"
+        ))
+        .bind(&a.request_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        {
+            tx.rollback().await?;
+            return Ok(Booked::Repeated(existing));
+        }
+        let (taken, person, email, client): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT
+                (SELECT COUNT(*) FROM appointments
+                  WHERE site = ?1 AND office = ?2 AND date = ?3 AND start = ?4 AND cancelled_at IS NULL),
+                (SELECT COUNT(*) FROM appointments
+                  WHERE site = ?1 AND codice_fiscale = ?5 AND starts_at > ?8 AND cancelled_at IS NULL),
+                (SELECT COUNT(*) FROM appointments
+                  WHERE site = ?1 AND email_key = ?6 AND starts_at > ?8 AND cancelled_at IS NULL),
+                (SELECT COUNT(*) FROM appointments
+                  WHERE site = ?1 AND client_key = ?7 AND starts_at > ?8 AND cancelled_at IS NULL)",
+        )
+        .bind(&a.site)
+        .bind(&a.office)
+        .bind(&a.date)
+        .bind(&a.start)
+        .bind(&a.person.codice_fiscale)
+        .bind(&email_key)
+        .bind(&a.client_key)
+        .bind(&a.created_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+        let active = ActiveBookings {
+            person: count(person),
+            email: count(email),
+            client: count(client),
+        };
+        if let Some(limit) = limit_reached(active, limits) {
+            tx.rollback().await?;
+            return Ok(Booked::LimitReached(limit));
+        }
+        if count(taken) >= capacity {
+            tx.rollback().await?;
+            return Ok(Booked::Full);
+        }
         let inserted = sqlx::query(
             "INSERT INTO appointments (code, site, request_id, service, office, date, start, end,
-                starts_at, nome, cognome, codice_fiscale, telefono, email, language, created_at)
-             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-             WHERE (SELECT COUNT(*) FROM appointments
-                    WHERE site = ? AND office = ? AND date = ? AND start = ? AND cancelled_at IS NULL) < ?",
+                starts_at, nome, cognome, codice_fiscale, telefono, email, language, created_at,
+                email_key, client_key)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&a.code)
         .bind(&a.site)
@@ -593,23 +704,21 @@ impl Storage {
         .bind(&a.person.email)
         .bind(&a.language)
         .bind(&a.created_at)
-        .bind(&a.site)
-        .bind(&a.office)
-        .bind(&a.date)
-        .bind(&a.start)
-        .bind(capacity)
-        .execute(&mut *self.writer.get().await?)
+        .bind(&email_key)
+        .bind(&a.client_key)
+        .execute(&mut *tx)
         .await;
         match inserted {
-            Ok(done) if done.rows_affected() == 1 => Ok(Booked::Created),
-            Ok(_) => Ok(Booked::Full),
+            Ok(_) => {
+                tx.commit().await?;
+                Ok(Booked::Created)
+            }
+            // The request id was checked above, inside the transaction: a
+            // unique key taken can only be the code (once in a blue moon);
+            // the caller tries a new one.
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                // The same request, sent twice at once, or (once in a blue
-                // moon) a code already given: the caller tries a new one.
-                match self.appointment_by_request(&a.request_id).await? {
-                    Some(existing) => Ok(Booked::Repeated(existing)),
-                    None => Ok(Booked::CodeTaken),
-                }
+                tx.rollback().await?;
+                Ok(Booked::CodeTaken)
             }
             Err(e) => Err(e.into()),
         }
@@ -809,6 +918,9 @@ pub struct NewAppointment {
     pub person: varco_protocol::booking::Person,
     pub language: String,
     pub created_at: String,
+    /// Who booked, as a keyed hash of the client's network: counted for
+    /// the per-client limit, never an address.
+    pub client_key: String,
 }
 
 impl From<&NewAppointment> for StoredAppointment {
@@ -842,6 +954,9 @@ pub enum Booked {
     Repeated(StoredAppointment),
     /// No place left in the slot.
     Full,
+    /// The person, the e-mail address or the client holds as many active
+    /// bookings as allowed.
+    LimitReached(LimitReached),
     /// The code exists already: try another.
     CodeTaken,
 }

@@ -8,16 +8,22 @@ mod common;
 use common::spawn_app_with_site;
 use common::threads::{post, uuid, ORIGIN};
 use serde_json::{json, Value};
-use varco_core::booking::{rome_local, Date};
+use varco_core::booking::{check_codice_fiscale, rome_local, Date};
 use varco_server::api::now_ms;
 
 /// Open every day from 08:00 to 18:00, 30-minute slots, two desks at the
 /// Milan office; the day after tomorrow is closed everywhere.
 fn settings() -> String {
+    settings_with("")
+}
+
+/// [`settings`] with `limits` added to `[sites.appointments]`.
+fn settings_with(limits: &str) -> String {
     let closed = tomorrow().add_days(1);
     format!(
         r#"
 [sites.appointments]
+{limits}
 slot_minutes = 30
 capacity = 1
 min_notice_hours = 0
@@ -257,13 +263,17 @@ async fn the_server_checks_every_field_and_the_slot() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_visitors_at_once_never_take_more_places_than_the_slot_has() {
-    let app = spawn_app_with_site("", &settings()).await;
+    // Forty people from one address (a test's client): the per-client limit
+    // is raised, so that the slot's capacity is what refuses them.
+    let app = spawn_app_with_site("", &settings_with("max_active_per_client = 100")).await;
     let attempts = 40;
     let tasks: Vec<_> = (0..attempts)
-        .map(|_| {
+        .map(|i| {
             let base = app.base.clone();
+            let mut body = booking("11:00");
+            body["person"] = someone(i);
             tokio::spawn(async move {
-                post(&base, "/api/v1/appointments", booking("11:00"))
+                post(&base, "/api/v1/appointments", body)
                     .await
                     .status()
                     .as_u16()
@@ -329,4 +339,288 @@ async fn a_booking_is_cancelled_with_its_code_and_email_and_the_place_is_free_ag
     );
     assert_eq!(free_places(&app.base, &date, "12:00").await, 2);
     app.stop().await;
+}
+
+/// Person number `i`: a valid codice fiscale and an e-mail address of
+/// their own.
+fn someone(i: usize) -> Value {
+    json!({"nome": "Mario", "cognome": "Rossi", "codice_fiscale": codice_fiscale(i),
+           "telefono": "333 123 4567", "email": format!("persona{i}@example.it")})
+}
+
+/// A valid codice fiscale for each `i` below 1000 (the place code varies).
+fn codice_fiscale(i: usize) -> String {
+    let first = format!("RSSMRA85T10A{i:03}");
+    ('A'..='Z')
+        .map(|check| format!("{first}{check}"))
+        .find(|cf| check_codice_fiscale(cf).is_ok())
+        .unwrap()
+}
+
+/// The first 30 free slots of the Milan office: tomorrow's twenty and ten
+/// of the day after the closed day.
+fn thirty_slots() -> Vec<(String, String)> {
+    let times: Vec<String> = (8..18)
+        .flat_map(|h| [format!("{h:02}:00"), format!("{h:02}:30")])
+        .collect();
+    [tomorrow(), tomorrow().add_days(2)]
+        .iter()
+        .flat_map(|d| times.iter().map(move |t| (d.to_string(), t.clone())))
+        .take(30)
+        .collect()
+}
+
+/// A script that asks for thirty slots at once, each with `person(i)`;
+/// returns the answers (status, body) and what the desk's lists hold.
+async fn take_thirty_slots(
+    app: &common::App,
+    person: impl Fn(usize) -> Value,
+) -> (Vec<(u16, Value)>, usize) {
+    let tasks: Vec<_> = thirty_slots()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (date, start))| {
+            let base = app.base.clone();
+            let mut body = booking(&start);
+            body["date"] = json!(date);
+            body["person"] = person(i);
+            tokio::spawn(async move {
+                let r = post(&base, "/api/v1/appointments", body).await;
+                (r.status().as_u16(), r.json::<Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let mut stored = 0;
+    for day in [tomorrow(), tomorrow().add_days(2)] {
+        stored += storage
+            .appointments_on("milomb", &day.to_string())
+            .await
+            .unwrap()
+            .len();
+    }
+    storage.close().await;
+    (answers, stored)
+}
+
+/// Asserts `allowed` bookings and a `booking_limit_reached` for the rest,
+/// each with `message`.
+fn assert_only(answers: &[(u16, Value)], allowed: usize, message: &str) {
+    let created = answers.iter().filter(|(s, _)| *s == 201).count();
+    assert_eq!(created, allowed, "{answers:?}");
+    for (status, body) in answers.iter().filter(|(s, _)| *s != 201) {
+        assert_eq!(*status, 409, "{body}");
+        assert_eq!(body["error"], "booking_limit_reached", "{body}");
+        assert_eq!(body["message"], message, "{body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_script_asking_for_thirty_slots_with_one_codice_fiscale_gets_two() {
+    let app = spawn_app_with_site("", &settings()).await;
+    // The same person each time, with the address written differently.
+    let (answers, stored) = take_thirty_slots(&app, |i| {
+        let mut p = person();
+        if i % 2 == 1 {
+            p["codice_fiscale"] = json!("RSS MRA 85T10 A562S");
+            p["email"] = json!(format!("mario.rossi+{i}@example.it"));
+        }
+        p
+    })
+    .await;
+    assert_only(
+        &answers,
+        2,
+        "Con questo codice fiscale hai già 2 appuntamenti prenotati, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli che hai.",
+    );
+    assert_eq!(stored, 2);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_script_asking_for_thirty_slots_with_one_email_address_gets_three() {
+    let app = spawn_app_with_site("", &settings()).await;
+    // Thirty people, one mailbox (its tags and case do not make it another).
+    let (answers, stored) = take_thirty_slots(&app, |i| {
+        let mut p = someone(i);
+        p["email"] = json!(match i % 3 {
+            0 => "segreteria@example.it".to_owned(),
+            1 => "Segreteria@EXAMPLE.it".to_owned(),
+            _ => format!("segreteria+{i}@example.it"),
+        });
+        p
+    })
+    .await;
+    assert_only(
+        &answers,
+        3,
+        "Con questo indirizzo email sono già stati prenotati 3 appuntamenti, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli prenotati.",
+    );
+    assert_eq!(stored, 3);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_script_asking_for_thirty_slots_for_thirty_people_from_one_client_gets_five() {
+    let app = spawn_app_with_site("", &settings()).await;
+    let (answers, stored) = take_thirty_slots(&app, someone).await;
+    assert_only(
+        &answers,
+        5,
+        "Da questa connessione a Internet sono già stati prenotati 5 appuntamenti, il massimo consentito. Per prenotarne un altro, annulla prima uno di quelli prenotati oppure contatta l'ufficio.",
+    );
+    assert_eq!(stored, 5);
+    // No client address is stored: the key is a hash.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db.display()))
+        .await
+        .unwrap();
+    let keys: Vec<(String,)> = sqlx::query_as("SELECT client_key FROM appointments")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert_eq!(keys.len(), 5);
+    assert!(
+        keys.iter()
+            .all(|(k,)| k.len() == 32 && k.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{keys:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_limits_are_the_sites_and_a_cancellation_frees_a_place_in_them() {
+    let limits = "max_active_per_person = 1\nmax_active_per_email = 10\nmax_active_per_client = 10";
+    let app = spawn_app_with_site("", &settings_with(limits)).await;
+    let first = post(&app.base, "/api/v1/appointments", booking("09:00")).await;
+    assert_eq!(first.status(), 201);
+    let code = first.json::<Value>().await.unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut second = booking("09:30");
+    second["language"] = json!("en");
+    let r = post(&app.base, "/api/v1/appointments", second.clone()).await;
+    assert_eq!(r.status(), 409);
+    let refusal: Value = r.json().await.unwrap();
+    assert_eq!(refusal["error"], "booking_limit_reached");
+    assert_eq!(
+        refusal["message"],
+        "You already have an appointment booked with this codice fiscale, the maximum allowed. To book another one, first cancel the one you have."
+    );
+    assert_eq!(
+        free_places(&app.base, &tomorrow().to_string(), "09:30").await,
+        2,
+        "nothing was taken"
+    );
+
+    let cancelled = post(
+        &app.base,
+        &format!("/api/v1/appointments/{code}/cancel"),
+        json!({"site": "milomb", "email": "mario.rossi@example.it"}),
+    )
+    .await;
+    assert_eq!(cancelled.status(), 200);
+    // The same request again (a retry by the widget) now books.
+    let r = post(&app.base, "/api/v1/appointments", second.clone()).await;
+    assert_eq!(r.status(), 201);
+    // And its retry gets the same booking back, not a refusal.
+    let again = post(&app.base, "/api/v1/appointments", second).await;
+    assert_eq!(again.status(), 200);
+    let r = post(&app.base, "/api/v1/appointments", booking("10:00")).await;
+    assert_eq!(r.status(), 409);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bookings_already_begun_or_cancelled_do_not_count() {
+    let limits = "max_active_per_person = 1";
+    let app = spawn_app_with_site("", &settings_with(limits)).await;
+    // Yesterday's appointment of the same person (as the desk's list
+    // keeps it until the purge).
+    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let yesterday = rome_local(now_ms()).0.add_days(-1).to_string();
+    let past = varco_server::storage::NewAppointment {
+        code: "PAST-0001".into(),
+        site: "milomb".into(),
+        request_id: uuid(),
+        service: "spid".into(),
+        office: "milano".into(),
+        date: yesterday.clone(),
+        start: "10:00".into(),
+        end: "10:30".into(),
+        starts_at: varco_core::consent::rfc3339_utc(now_ms() - 86_400_000),
+        person: serde_json::from_value(json!({"nome": "Mario", "cognome": "Rossi",
+            "codice_fiscale": "RSSMRA85T10A562S", "telefono": "3331234567",
+            "email": "mario.rossi@example.it"}))
+        .unwrap(),
+        language: "it".into(),
+        created_at: varco_core::consent::rfc3339_utc(now_ms() - 2 * 86_400_000),
+        client_key: "past".into(),
+    };
+    let booked = storage
+        .book_appointment(
+            &past,
+            1,
+            varco_core::booking::BookingLimits {
+                per_person: 1,
+                per_email: 1,
+                per_client: 1,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(booked, varco_server::storage::Booked::Created),
+        "{booked:?}"
+    );
+    storage.close().await;
+
+    let first = post(&app.base, "/api/v1/appointments", booking("14:00")).await;
+    assert_eq!(first.status(), 201, "yesterday's does not count");
+    let code = first.json::<Value>().await.unwrap()["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        post(&app.base, "/api/v1/appointments", booking("14:30"))
+            .await
+            .status(),
+        409
+    );
+    post(
+        &app.base,
+        &format!("/api/v1/appointments/{code}/cancel"),
+        json!({"site": "milomb", "email": "mario.rossi@example.it"}),
+    )
+    .await;
+    assert_eq!(
+        post(&app.base, "/api/v1/appointments", booking("14:30"))
+            .await
+            .status(),
+        201,
+        "a cancelled one does not count"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn limits_out_of_range_are_configuration_errors() {
+    let toml = common::CONFIG.to_owned()
+        + &settings_with("max_active_per_person = 0\nmax_active_per_client = 1001");
+    let err = varco_server::config::Config::parse(&toml, std::path::Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("appointments.max_active_per_person: 0 is out of range (1 to 1000)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("appointments.max_active_per_client: 1001 is out of range (1 to 1000)"),
+        "{err}"
+    );
 }

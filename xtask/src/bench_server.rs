@@ -259,7 +259,7 @@ fn consents_script() -> String {
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
-  return wrk.format(nil, "/api/v1/consents", nil, '{{"record_id":"' .. uuid() .. '","consent_id":"' .. uuid() .. '","site":"milomb","decided_at":"2026-11-23T10:00:00.000Z","revision":"2026-11-01","accepted":["necessari"],"rejected":["analitici","personalizzazione","profilazione"],"action":"reject_all","language":"it","texts_hash":"bench"}}')
+  return wrk.format(nil, "/api/v1/consents", nil, '{{"record_id":"' .. uuid() .. '","consent_id":"' .. uuid() .. '","site":"milomb","decided_at":"' .. os.date("!%Y-%m-%dT%H:%M:%SZ") .. '","revision":"2026-11-01","accepted":["necessari"],"rejected":["analitici","personalizzazione","profilazione"],"action":"reject_all","language":"it","texts_hash":"bench"}}')
 end
 "#
     )
