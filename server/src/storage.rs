@@ -833,6 +833,12 @@ impl Storage {
                 }
                 round = round.wrapping_add(1);
                 let wipe = wipe_requested.swap(false, Ordering::Relaxed);
+                // A wipe not done this round is done at the next.
+                let wipe_later = || {
+                    if wipe {
+                        wipe_requested.store(true, Ordering::Relaxed);
+                    }
+                };
                 let passive: anyhow::Result<(i64, i64, i64)> = async {
                     Ok(sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
                         .fetch_one(&mut *side.get().await?)
@@ -843,13 +849,11 @@ impl Storage {
                     Ok((_, pages, _)) => pages,
                     Err(e) => {
                         tracing::warn!(error = %format!("{e:#}"), "checkpoint failed; tried again in a second");
-                        if wipe {
-                            wipe_requested.store(true, Ordering::Relaxed);
-                        }
+                        wipe_later();
                         continue;
                     }
                 };
-                let due = wipe || (wal_pages >= TRUNCATE_PAGES || round % TRUNCATE_ROUNDS == 0);
+                let due = wipe || wal_pages >= TRUNCATE_PAGES || round % TRUNCATE_ROUNDS == 0;
                 if wal_pages <= 0 || !due {
                     continue;
                 }
@@ -862,15 +866,9 @@ impl Storage {
                 // The first column is 1 when a reader kept it from finishing.
                 match truncate {
                     Ok((0, _, _)) => {}
-                    Ok(_) => {
-                        if wipe {
-                            wipe_requested.store(true, Ordering::Relaxed);
-                        }
-                    }
+                    Ok(_) => wipe_later(),
                     Err(e) => {
-                        if wipe {
-                            wipe_requested.store(true, Ordering::Relaxed);
-                        }
+                        wipe_later();
                         tracing::warn!(error = %format!("{e:#}"), "emptying the WAL failed; tried again later");
                     }
                 }

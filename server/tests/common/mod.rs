@@ -97,6 +97,9 @@ pub async fn spawn_app_with_widget(server_settings: &str, widget_settings: &str)
     spawn_app_configured(server_settings, "", widget_settings, |_| {}).await
 }
 
+/// The most general start: settings added to `[server]`, to the site
+/// `milomb` (before its widget) and to its widget configuration (at the
+/// end), and `prepare` to fill the server's folder first.
 pub async fn spawn_app_configured(
     server_settings: &str,
     site_settings: &str,
