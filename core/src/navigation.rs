@@ -117,6 +117,15 @@ pub fn site_collect_mode(site: &SiteConfig) -> Collect {
     }
 }
 
+/// Whether the site's server takes uploads of navigation data: only with
+/// [`CONSENT_CATEGORY`] among its categories, the only consent an upload
+/// rests on, and a mode other than `off`. Elsewhere no widget uploads, so
+/// an upload is not one of ours and would store data without a consent.
+pub fn accepts_uploads(site: &SiteConfig) -> bool {
+    site.categories.iter().any(|c| c.id == CONSENT_CATEGORY)
+        && site_collect_mode(site) != Collect::Off
+}
+
 /// Whether a page view may be recorded now, given the mode and whether
 /// [`CONSENT_CATEGORY`] is granted. Uploading needs the grant in every mode.
 pub fn may_record(mode: Collect, granted: bool) -> bool {
@@ -1321,5 +1330,29 @@ mod tests {
             ..history
         };
         assert!(local_recommendations(&empty, "/", 3).is_empty());
+    }
+
+    #[test]
+    fn only_a_site_asking_consent_to_personalisation_takes_uploads() {
+        let site = |json: &str| -> SiteConfig { serde_json::from_str(json).unwrap() };
+        let category = r#"{"id":"personalizzazione","services":[]}"#;
+        let asks = site(&format!(r#"{{"revision":"1","categories":[{category}]}}"#));
+        assert!(accepts_uploads(&asks));
+        let after_consent = site(&format!(
+            r#"{{"revision":"1","categories":[{category}],"navigation":{{"collect":"after-consent"}}}}"#
+        ));
+        assert!(accepts_uploads(&after_consent));
+        let off = site(&format!(
+            r#"{{"revision":"1","categories":[{category}],"navigation":{{"collect":"off"}}}}"#
+        ));
+        assert!(!accepts_uploads(&off));
+        // Local suggestions only: the history never leaves the browser.
+        let local_only = site(
+            r#"{"revision":"1","categories":[{"id":"analitici","services":[]}],"navigation":{"local_suggestions":true}}"#,
+        );
+        assert!(!accepts_uploads(&local_only));
+        assert!(!accepts_uploads(&site(
+            r#"{"revision":"1","categories":[]}"#
+        )));
     }
 }

@@ -3,18 +3,26 @@
 //! them. Nothing here ever sees a Thread ID: the UserID and the Thread ID
 //! never share a request, a row or a log line, so log lines here name the
 //! site and counts, never the UserID.
+//!
+//! Deleted stays deleted: a deleted UserID leaves a tombstone, and an upload
+//! for it is refused with `410 user_deleted` (a batch still on its way, or
+//! retried by another tab, would otherwise store the data again). A site
+//! that does not ask consent to `personalizzazione`, or does not collect
+//! navigation data, takes neither uploads nor requests for recommendations
+//! (`422 navigation_off`, as a request the site's configuration rules out).
 
 use crate::api::{now_ms, site_for, site_of_query, Failure, JsonBody};
 use crate::startup::AppState;
-use crate::storage::NewPageView;
+use crate::storage::{NewPageView, Upload};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use std::collections::HashMap;
 use varco_core::consent::{is_uuid_v4, parse_rfc3339_ms, rfc3339_utc};
+use varco_core::navigation::{accepts_uploads, CONSENT_CATEGORY};
 use varco_protocol::navigation::{
-    Collect, NavigationBatch, NavigationReceipt, Recommendation, Recommendations,
-    MAX_BATCH_ENTRIES, MAX_PATH_CHARS, MAX_TITLE_CHARS,
+    NavigationBatch, NavigationReceipt, Recommendation, Recommendations, MAX_BATCH_ENTRIES,
+    MAX_PATH_CHARS, MAX_TITLE_CHARS,
 };
 
 /// Recommendations are computed from at most this many recent page views.
@@ -108,28 +116,45 @@ pub async fn post_navigation(
     JsonBody(batch): JsonBody<NavigationBatch>,
 ) -> Result<Json<NavigationReceipt>, Failure> {
     let site = site_for(&state, &batch.site, &headers)?;
-    let collect = site
-        .widget
-        .navigation
-        .as_ref()
-        .and_then(|n| n.collect)
-        .unwrap_or_default();
-    if collect == Collect::Off {
-        return Err(Failure::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "navigation_off",
-            format!("site {:?} does not collect navigation data", site.id),
-        ));
-    }
+    check_collects(site)?;
     check_user_id(&batch.user_id)?;
     let rows = check_batch(&batch, now_ms())?;
-    let (stored, duplicates) = state
+    let upload = state
         .storage
         .store_page_views(&site.id, &batch.user_id, &rows, &rfc3339_utc(now_ms()))
         .await
         .map_err(storage_failure)?;
-    tracing::info!(site = %site.id, stored, duplicates, "navigation batch");
-    Ok(Json(NavigationReceipt { stored, duplicates }))
+    match upload {
+        Upload::Stored { stored, duplicates } => {
+            tracing::info!(site = %site.id, stored, duplicates, "navigation batch");
+            Ok(Json(NavigationReceipt { stored, duplicates }))
+        }
+        Upload::UserDeleted => {
+            tracing::info!(site = %site.id, views = rows.len(), "navigation batch refused: its UserID was deleted");
+            Err(Failure::new(
+                StatusCode::GONE,
+                "user_deleted",
+                "the data of this user_id was deleted; nothing more is stored for it",
+            ))
+        }
+    }
+}
+
+/// Refuses what a site's configuration rules out: navigation data on a
+/// site that does not ask consent to `personalizzazione` or has
+/// `navigation.collect = "off"` ([`accepts_uploads`]).
+fn check_collects(site: &crate::config::Site) -> Result<(), Failure> {
+    if accepts_uploads(&site.widget) {
+        return Ok(());
+    }
+    Err(Failure::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "navigation_off",
+        format!(
+            "site {:?} does not collect navigation data (it needs the consent category {CONSENT_CATEGORY:?} and navigation.collect other than \"off\")",
+            site.id
+        ),
+    ))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -143,8 +168,10 @@ pub struct Deleted {
 }
 
 /// `DELETE /api/v1/users/{user_id}?site=...`: deletes everything stored
-/// for the UserID (after a withdrawal or from the privacy centre).
-/// Idempotent: deleting again answers 200 with `deleted: 0`.
+/// for the UserID (after a withdrawal or from the privacy centre) and
+/// refuses later uploads for it. Idempotent: deleting again answers 200
+/// with `deleted: 0`. Answered on every site, also one that collects
+/// nothing now: it may have collected before.
 pub async fn delete_user(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
@@ -155,7 +182,7 @@ pub async fn delete_user(
     check_user_id(&user_id)?;
     let deleted = state
         .storage
-        .delete_user(&site.id, &user_id)
+        .delete_user(&site.id, &user_id, &rfc3339_utc(now_ms()))
         .await
         .map_err(storage_failure)?;
     tracing::info!(site = %site.id, rows = deleted, "navigation data deleted on request");
@@ -176,6 +203,7 @@ pub async fn recommendations(
     headers: HeaderMap,
 ) -> Result<Json<Recommendations>, Failure> {
     let site = site_of_query(&state, query.site.as_deref(), &headers)?;
+    check_collects(site)?;
     check_user_id(&query.user_id)?;
     let views = state
         .storage

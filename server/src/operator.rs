@@ -565,9 +565,16 @@ async fn post_message(
 ) -> Result<(StatusCode, Json<MessageReceipt>), Failure> {
     my_chat(&state, &auth, &thread_id).await?;
     let text = checked_message(&msg.client_message_id, &msg.text)?;
-    let message = ChatMessage {
+    // As a visitor's message: personal data in it (the visitor's own phone
+    // number read back, a codice fiscale) is masked in the stored copy that
+    // replays show; the visitor reads the reply live as typed.
+    let mut message = ChatMessage {
         client_message_id: Some(msg.client_message_id),
-        ..ChatMessage::new(Author::Operator, text, rfc3339_utc(now_ms()))
+        ..ChatMessage::new(
+            Author::Operator,
+            varco_core::redact::redact(text),
+            rfc3339_utc(now_ms()),
+        )
     };
     let (event_id, duplicate) = state
         .storage
@@ -575,6 +582,7 @@ async fn post_message(
         .await
         .map_err(storage_failure)?;
     if !duplicate {
+        message.text = text.to_owned();
         state.hub.publish(
             &thread_id,
             crate::chat::Live::Stored(event_id, ChatEvent::Message { message }),

@@ -1,9 +1,12 @@
 //! Retention: each kind of data is deleted when its period, from the site's
 //! configuration, is over (defaults from the notices: navigation data and
 //! conversations 12 months; consent records as long as the controller must
-//! be able to prove consent, 5 years). The purge runs at start and then
-//! periodically, deleting in bounded batches so that it never holds the
-//! database for long.
+//! be able to prove consent, 5 years; appointments 3 months after their
+//! day). The tombstones of deleted UserIDs are kept as long as navigation
+//! data, and console sessions go when they end. The purge runs at start and
+//! then periodically, deleting in bounded batches so that it never holds the
+//! database for long; what it deletes is overwritten in the database file
+//! and the WAL is emptied soon after (see `Storage::checkpoint_in_background`).
 
 use crate::config::Config;
 use crate::storage::{DataKind, Storage};
@@ -17,17 +20,25 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// What a purge deleted (or, dry, would delete): site, kind, rows.
 pub type PurgeReport = Vec<(String, DataKind, u64)>;
 
+/// The site's period for `kind`, in days.
 fn days(config: &crate::config::Retention, kind: DataKind) -> u32 {
     match kind {
-        DataKind::Navigation => config.navigation_days,
+        // A browser keeps views to upload no longer than that (the widget's
+        // `max_days`, 365 by default): a tombstone outlives the batches that
+        // it refuses.
+        DataKind::Navigation | DataKind::Tombstones => config.navigation_days,
         DataKind::Conversations => config.conversation_days,
         DataKind::Consents => config.consent_days,
         DataKind::Appointments => config.appointment_days,
+        // They end at their own time, the same on every site.
+        DataKind::OperatorSessions => 0,
     }
 }
 
 /// Deletes (or with `dry_run` counts) what is past its retention at
-/// `now_ms`. The clock is a parameter so that tests can move it.
+/// `now_ms`: per site and kind, then the console sessions that have ended
+/// (reported under the site `*`, every site). The clock is a parameter so
+/// that tests can move it.
 pub async fn purge(
     storage: &Storage,
     config: &Config,
@@ -36,7 +47,7 @@ pub async fn purge(
 ) -> anyhow::Result<PurgeReport> {
     let mut report = Vec::new();
     for site in &config.sites {
-        for kind in DataKind::ALL {
+        for kind in DataKind::PER_SITE {
             let cutoff = rfc3339_utc(now_ms - i64::from(days(&site.retention, kind)) * DAY_MS);
             let n = if dry_run {
                 storage.count_expired(kind, &site.id, &cutoff).await?
@@ -58,6 +69,21 @@ pub async fn purge(
             report.push((site.id.clone(), kind, n));
         }
     }
+    let sessions = if dry_run {
+        storage.count_expired_sessions(now_ms).await?
+    } else {
+        let mut total = 0;
+        loop {
+            let n = storage.delete_expired_sessions(now_ms, BATCH).await?;
+            total += n;
+            if n < u64::from(BATCH) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        total
+    };
+    report.push(("*".to_owned(), DataKind::OperatorSessions, sessions));
     Ok(report)
 }
 

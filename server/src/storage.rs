@@ -11,6 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::Connection;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use varco_core::booking::{
@@ -56,6 +57,9 @@ pub struct Storage {
     options: SqliteConnectOptions,
     /// Chat messages waiting for the next group commit (see `batch`).
     pending_messages: Arc<batch::PendingMessages>,
+    /// Personal data was deleted: the background checkpoint empties the
+    /// WAL at its next round (see [`Storage::checkpoint_in_background`]).
+    wipe_requested: Arc<AtomicBool>,
 }
 
 impl Storage {
@@ -76,7 +80,11 @@ impl Storage {
             // before a power loss may be lost (the database stays sound).
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Deleted rows are overwritten with zeros, not left in free
+            // space where a copy of the file would still show them. A
+            // per-connection setting: every connection is opened with it.
+            .pragma("secure_delete", "ON");
         let writer = Connections::open(&options, 1)
             .await
             .with_context(|| format!("cannot open the database {}", path.display()))?;
@@ -96,7 +104,17 @@ impl Storage {
             threads: Arc::default(),
             options,
             pending_messages: Arc::default(),
+            wipe_requested: Arc::default(),
         })
+    }
+
+    /// After a deletion of personal data: has the background checkpoint
+    /// copy the WAL into the database file and empty it at its next round
+    /// (within a second), so the deleted rows' old versions, which the WAL
+    /// may still hold, go too. Not done in the request: it waits for the
+    /// readers and copies the whole WAL.
+    fn wipe_soon(&self) {
+        self.wipe_requested.store(true, Ordering::Relaxed);
     }
 
     /// A trivial query, for the health check.
@@ -480,11 +498,17 @@ impl Storage {
             .rows_affected()
             == 1;
         self.threads.forget(thread_id);
+        if deleted {
+            self.wipe_soon();
+        }
         Ok(deleted)
     }
 
     /// Stores page views of one user; a view whose key was stored before
-    /// for the same user is skipped. Returns (stored, duplicates).
+    /// for the same user is skipped. Nothing is stored for a UserID whose
+    /// data was deleted ([`Upload::UserDeleted`]): the tombstone is looked
+    /// up inside the insert, so no deletion can fall between the check and
+    /// the write.
     ///
     /// The batch goes in as one JSON array and one statement: a statement
     /// per view spent most of an upload's time in round trips to the
@@ -495,12 +519,14 @@ impl Storage {
         user_id: &str,
         views: &[NewPageView],
         now: &str,
-    ) -> anyhow::Result<(u32, u32)> {
+    ) -> anyhow::Result<Upload> {
+        let user_hash = user_hash(user_id);
         let stored = sqlx::query(
             "INSERT INTO page_views (view_key, site, user_id, path, title, visited_at, received_at)
              SELECT v.value ->> 'key', ?1, ?2, v.value ->> 'path', v.value ->> 'title',
                     v.value ->> 'visited_at', ?3
              FROM json_each(?4) AS v
+             WHERE NOT EXISTS (SELECT 1 FROM user_tombstones WHERE site = ?1 AND user_hash = ?5)
              ORDER BY v.key
              ON CONFLICT (site, user_id, view_key) DO NOTHING",
         )
@@ -508,23 +534,56 @@ impl Storage {
         .bind(user_id)
         .bind(now)
         .bind(serde_json::to_string(views)?)
+        .bind(&user_hash)
         .execute(&mut *self.writer.get().await?)
         .await?
         .rows_affected() as u32;
-        Ok((stored, views.len() as u32 - stored))
+        // Nothing stored: every view was there already, or the UserID is
+        // deleted (a tombstone is never lifted, only purged after the
+        // retention period, so it is still there now).
+        if stored == 0 {
+            let tombstone: Option<(i64,)> =
+                sqlx::query_as("SELECT 1 FROM user_tombstones WHERE site = ? AND user_hash = ?")
+                    .bind(site)
+                    .bind(&user_hash)
+                    .fetch_optional(&mut *self.reader.get().await?)
+                    .await?;
+            if tombstone.is_some() {
+                return Ok(Upload::UserDeleted);
+            }
+        }
+        Ok(Upload::Stored {
+            stored,
+            duplicates: views.len() as u32 - stored,
+        })
     }
 
-    /// Deletes everything stored for a UserID on a site; returns how many
-    /// rows went.
-    pub async fn delete_user(&self, site: &str, user_id: &str) -> anyhow::Result<u64> {
-        Ok(
-            sqlx::query("DELETE FROM page_views WHERE site = ? AND user_id = ?")
-                .bind(site)
-                .bind(user_id)
-                .execute(&mut *self.writer.get().await?)
-                .await?
-                .rows_affected(),
+    /// Deletes everything stored for a UserID on a site and records its
+    /// tombstone (later uploads for it are refused), in one transaction;
+    /// returns how many page views went.
+    pub async fn delete_user(&self, site: &str, user_id: &str, now: &str) -> anyhow::Result<u64> {
+        let mut writer = self.writer.get().await?;
+        let mut tx = writer.begin().await?;
+        let deleted = sqlx::query("DELETE FROM page_views WHERE site = ? AND user_id = ?")
+            .bind(site)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "INSERT INTO user_tombstones (site, user_hash, deleted_at) VALUES (?, ?, ?)
+             ON CONFLICT (site, user_hash) DO UPDATE SET deleted_at = MAX(deleted_at, excluded.deleted_at)",
         )
+        .bind(site)
+        .bind(user_hash(user_id))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if deleted > 0 {
+            self.wipe_soon();
+        }
+        Ok(deleted)
     }
 
     /// A user's page views on a site, newest first (at most `limit`).
@@ -565,6 +624,8 @@ impl Storage {
             }
             DataKind::Consents => "SELECT COUNT(*) FROM consent_records WHERE site = ? AND received_at < ?",
             DataKind::Appointments => "SELECT COUNT(*) FROM appointments WHERE site = ? AND starts_at < ?",
+            DataKind::Tombstones => "SELECT COUNT(*) FROM user_tombstones WHERE site = ? AND deleted_at < ?",
+            DataKind::OperatorSessions => anyhow::bail!(SESSIONS_ARE_NOT_PER_SITE),
         };
         let (n,): (i64,) = sqlx::query_as(sql)
             .bind(site)
@@ -602,6 +663,11 @@ impl Storage {
                 "DELETE FROM appointments WHERE code IN
                     (SELECT code FROM appointments WHERE site = ? AND starts_at < ? LIMIT ?)"
             }
+            DataKind::Tombstones => {
+                "DELETE FROM user_tombstones WHERE (site, user_hash) IN
+                    (SELECT site, user_hash FROM user_tombstones WHERE site = ? AND deleted_at < ? LIMIT ?)"
+            }
+            DataKind::OperatorSessions => anyhow::bail!(SESSIONS_ARE_NOT_PER_SITE),
         };
         let deleted = sqlx::query(sql)
             .bind(site)
@@ -613,7 +679,36 @@ impl Storage {
         if kind == DataKind::Conversations && deleted > 0 {
             self.threads.forget_all();
         }
+        if deleted > 0 {
+            self.wipe_soon();
+        }
         Ok(deleted)
+    }
+
+    /// Console sessions past their end at `now_ms`: what a purge would
+    /// delete.
+    pub async fn count_expired_sessions(&self, now_ms: i64) -> anyhow::Result<u64> {
+        let (n,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM operator_sessions WHERE expires_ms <= ?")
+                .bind(now_ms)
+                .fetch_one(&mut *self.reader.get().await?)
+                .await?;
+        Ok(n as u64)
+    }
+
+    /// Deletes at most `batch` console sessions past their end at `now_ms`
+    /// (an expired session opens nothing, but its row would stay forever
+    /// if its operator never logged in again); returns how many went.
+    pub async fn delete_expired_sessions(&self, now_ms: i64, batch: u32) -> anyhow::Result<u64> {
+        Ok(sqlx::query(
+            "DELETE FROM operator_sessions WHERE token_hash IN
+                (SELECT token_hash FROM operator_sessions WHERE expires_ms <= ? LIMIT ?)",
+        )
+        .bind(now_ms)
+        .bind(batch)
+        .execute(&mut *self.writer.get().await?)
+        .await?
+        .rows_affected())
     }
 
     /// Books a place in a slot, if one is free and the booking keeps the
@@ -823,7 +918,9 @@ impl Storage {
     /// connection of its own copies what it can without waiting for anyone
     /// (PASSIVE: the writer goes on writing), then, when the WAL is long or
     /// now and then, the writer's connection copies the few pages left and
-    /// empties the WAL (TRUNCATE), writes queued behind it in order.
+    /// empties the WAL (TRUNCATE), writes queued behind it in order. After a
+    /// deletion of personal data ([`Storage::wipe_soon`]) the WAL is emptied
+    /// at the next round whatever its length, until it has been.
     pub async fn checkpoint_in_background(&self) -> anyhow::Result<Checkpoints> {
         sqlx::query("PRAGMA wal_autocheckpoint = 0")
             .execute(&mut *self.writer.get().await?)
@@ -832,6 +929,7 @@ impl Storage {
             .await
             .context("cannot open the checkpoint's connection")?;
         let writer = self.writer.clone();
+        let wipe_requested = self.wipe_requested.clone();
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
@@ -843,6 +941,13 @@ impl Storage {
                     _ = ticks.tick() => {}
                 }
                 round = round.wrapping_add(1);
+                let wipe = wipe_requested.swap(false, Ordering::Relaxed);
+                // A wipe not done this round is done at the next.
+                let wipe_later = || {
+                    if wipe {
+                        wipe_requested.store(true, Ordering::Relaxed);
+                    }
+                };
                 let passive: anyhow::Result<(i64, i64, i64)> = async {
                     Ok(sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
                         .fetch_one(&mut *side.get().await?)
@@ -853,10 +958,12 @@ impl Storage {
                     Ok((_, pages, _)) => pages,
                     Err(e) => {
                         tracing::warn!(error = %format!("{e:#}"), "checkpoint failed; tried again in a second");
+                        wipe_later();
                         continue;
                     }
                 };
-                if wal_pages <= 0 || (wal_pages < TRUNCATE_PAGES && round % TRUNCATE_ROUNDS != 0) {
+                let due = wipe || wal_pages >= TRUNCATE_PAGES || round % TRUNCATE_ROUNDS == 0;
+                if wal_pages <= 0 || !due {
                     continue;
                 }
                 let truncate: anyhow::Result<(i64, i64, i64)> = async {
@@ -865,8 +972,14 @@ impl Storage {
                         .await?)
                 }
                 .await;
-                if let Err(e) = truncate {
-                    tracing::warn!(error = %format!("{e:#}"), "emptying the WAL failed; tried again later");
+                // The first column is 1 when a reader kept it from finishing.
+                match truncate {
+                    Ok((0, _, _)) => {}
+                    Ok(_) => wipe_later(),
+                    Err(e) => {
+                        wipe_later();
+                        tracing::warn!(error = %format!("{e:#}"), "emptying the WAL failed; tried again later");
+                    }
                 }
             }
             side.close().await;
@@ -998,14 +1111,23 @@ pub enum DataKind {
     Consents,
     /// Counted from the appointment's time, not from the booking's.
     Appointments,
+    /// Deleted UserIDs, kept as long as navigation data.
+    Tombstones,
+    /// Console sessions, deleted when they end; not kept per site.
+    OperatorSessions,
 }
 
+const SESSIONS_ARE_NOT_PER_SITE: &str =
+    "operator sessions end at their own time, on every site: see delete_expired_sessions";
+
 impl DataKind {
-    pub const ALL: [DataKind; 4] = [
+    /// The kinds kept per site, each for the site's period.
+    pub const PER_SITE: [DataKind; 5] = [
         DataKind::Navigation,
         DataKind::Conversations,
         DataKind::Consents,
         DataKind::Appointments,
+        DataKind::Tombstones,
     ];
 
     pub fn name(self) -> &'static str {
@@ -1014,8 +1136,28 @@ impl DataKind {
             DataKind::Conversations => "conversations",
             DataKind::Consents => "consents",
             DataKind::Appointments => "appointments",
+            DataKind::Tombstones => "tombstones",
+            DataKind::OperatorSessions => "operator-sessions",
         }
     }
+}
+
+/// What became of an upload of page views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upload {
+    /// Views stored now, and views stored before (same key).
+    Stored { stored: u32, duplicates: u32 },
+    /// The UserID's data was deleted: nothing is stored for it again.
+    UserDeleted,
+}
+
+/// What a tombstone keeps of a UserID: its SHA-256, in hex.
+fn user_hash(user_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(user_id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A thread as stored.

@@ -8,8 +8,8 @@
 
 mod common;
 
-use common::spawn_app;
 use common::threads::{messages, new_thread, post, read_events, uuid, ORIGIN};
+use common::{spawn_app_with_widget, PERSONALISATION};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use tracing_subscriber::fmt::MakeWriter;
@@ -54,7 +54,8 @@ async fn no_log_line_holds_a_user_id_or_a_thread_id() {
         .with_writer(logs.clone())
         .init();
 
-    let app = spawn_app().await;
+    // A site that takes navigation data: it asks consent to personalizzazione.
+    let app = spawn_app_with_widget("body_limit = 1024", PERSONALISATION).await;
     // What a careless browser or proxy sends along, each value distinctive.
     let referer = "https://www.milomb.camcom.it/pagina-visitata-7f3a";
     let cookie = "_pk_id.1.a1b2=cookie-del-sito-5e9c";

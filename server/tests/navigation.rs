@@ -1,15 +1,22 @@
 //! Navigation data over HTTP against a real server and SQLite: batches
-//! stored once per key, checked, deleted on request, recommendations; the
-//! schema never links a UserID to a Thread ID; retention with a clock the
-//! test controls.
+//! stored once per key, checked, deleted on request, recommendations; a
+//! deleted UserID's uploads refused for good; sites that collect nothing
+//! take nothing; the schema never links a UserID to a Thread ID; retention
+//! with a clock the test controls.
 
 mod common;
 
-use common::spawn_app;
 use common::threads::{uuid, ORIGIN};
+use common::{spawn_app, spawn_app_with_widget, App, PERSONALISATION};
 use serde_json::{json, Value};
 use varco_core::consent::rfc3339_utc;
 use varco_server::api::now_ms;
+
+/// A server whose site asks consent to `personalizzazione`, as one must to
+/// take navigation data.
+async fn navigation_app() -> App {
+    spawn_app_with_widget("body_limit = 1024", PERSONALISATION).await
+}
 
 fn view(path: &str, at_ms: i64) -> Value {
     json!({"key": uuid(), "path": path, "title": "Pagina", "visited_at": rfc3339_utc(at_ms)})
@@ -38,7 +45,7 @@ async fn count_views(db: &std::path::Path, user: &str) -> usize {
 
 #[tokio::test]
 async fn a_batch_is_stored_once_however_often_it_is_retried() {
-    let app = spawn_app().await;
+    let app = navigation_app().await;
     let user = uuid();
     let now = now_ms();
     let entries: Vec<Value> = (0..3)
@@ -73,7 +80,7 @@ async fn a_batch_is_stored_once_however_often_it_is_retried() {
 
 #[tokio::test]
 async fn bad_batches_get_a_json_4xx_naming_the_problem() {
-    let app = spawn_app().await;
+    let app = navigation_app().await;
     let user = uuid();
     let now = now_ms();
     let cases = [
@@ -145,7 +152,7 @@ async fn bad_batches_get_a_json_4xx_naming_the_problem() {
 
 #[tokio::test]
 async fn deleting_a_user_removes_only_that_users_data_and_can_be_repeated() {
-    let app = spawn_app().await;
+    let app = navigation_app().await;
     let (user, other) = (uuid(), uuid());
     for u in [&user, &other] {
         let body = json!({"site": "milomb", "user_id": u, "entries": [view("/a.html", now_ms()), view("/b.html", now_ms())]});
@@ -171,9 +178,124 @@ async fn deleting_a_user_removes_only_that_users_data_and_can_be_repeated() {
     app.stop().await;
 }
 
+async fn delete_user(base: &str, user: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .delete(format!("{base}/api/v1/users/{user}?site=milomb"))
+        .header("origin", ORIGIN)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_upload_for_a_deleted_user_id_is_refused_for_good() {
+    let app = navigation_app().await;
+    let (user, other) = (uuid(), uuid());
+    let batch = |user: &str| json!({"site": "milomb", "user_id": user, "entries": [view("/a.html", now_ms()), view("/b.html", now_ms())]});
+    let first = batch(&user);
+    assert_eq!(upload(&app.base, &first).await.status(), 200);
+    assert_eq!(delete_user(&app.base, &user).await.status(), 200);
+
+    // The same batch again (a retry that was on its way), and a new one
+    // (another tab that had not heard of the withdrawal): both refused.
+    for body in [first, batch(&user)] {
+        let r = upload(&app.base, &body).await;
+        assert_eq!(r.status(), 410, "{body}");
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer["error"], "user_deleted", "{answer}");
+        assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    assert_eq!(count_views(&app.db, &user).await, 0);
+    // Deleting again is still confirmed, and the refusal stays.
+    let r = delete_user(&app.base, &user).await;
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"deleted": 0}));
+    assert_eq!(upload(&app.base, &batch(&user)).await.status(), 410);
+    // A UserID deleted before it uploaded anything is refused all the same.
+    let never_uploaded = uuid();
+    assert_eq!(delete_user(&app.base, &never_uploaded).await.status(), 200);
+    assert_eq!(
+        upload(&app.base, &batch(&never_uploaded)).await.status(),
+        410
+    );
+    // Other users are not touched.
+    assert_eq!(upload(&app.base, &batch(&other)).await.status(), 200);
+    assert_eq!(count_views(&app.db, &other).await, 2);
+    app.stop().await;
+}
+
+/// Uploads sent while the deletion is under way: whichever order the
+/// server takes them in, once the deletion is confirmed nothing of the
+/// UserID is stored, and each upload got 200 (before) or 410 (after).
+#[tokio::test]
+async fn uploads_racing_the_deletion_leave_nothing_behind() {
+    let app = navigation_app().await;
+    let user = uuid();
+    let uploads = (0..20).map(|i| {
+        let body = json!({"site": "milomb", "user_id": user,
+            "entries": [view(&format!("/pagina-{i}.html"), now_ms())]});
+        let base = app.base.clone();
+        async move { upload(&base, &body).await.status().as_u16() }
+    });
+    let (statuses, deleted) = tokio::join!(
+        futures::future::join_all(uploads),
+        delete_user(&app.base, &user)
+    );
+    assert_eq!(deleted.status(), 200);
+    assert!(
+        statuses.iter().all(|s| [200, 410].contains(s)),
+        "{statuses:?}"
+    );
+    assert_eq!(count_views(&app.db, &user).await, 0, "{statuses:?}");
+    app.stop().await;
+}
+
+/// The server takes navigation data only where the site asks consent to
+/// `personalizzazione` and collects it: elsewhere no widget uploads, and an
+/// upload would store data that no consent covers.
+#[tokio::test]
+async fn a_site_that_does_not_ask_consent_to_personalisation_takes_no_navigation_data() {
+    let off = r#"
+[sites.widget.navigation]
+collect = "off"
+"#;
+    let without_category = spawn_app().await;
+    let with_collect_off = spawn_app_with_widget("", &format!("{PERSONALISATION}{off}")).await;
+    for app in [&without_category, &with_collect_off] {
+        let user = uuid();
+        let body =
+            json!({"site": "milomb", "user_id": user, "entries": [view("/a.html", now_ms())]});
+        let r = upload(&app.base, &body).await;
+        assert_eq!(r.status(), 422);
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer["error"], "navigation_off", "{answer}");
+        assert!(
+            answer["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("personalizzazione")),
+            "{answer}"
+        );
+        let r = reqwest::Client::new()
+            .get(format!(
+                "{}/api/v1/recommendations?site=milomb&user_id={user}",
+                app.base
+            ))
+            .header("origin", ORIGIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["error"], "navigation_off");
+        // A deletion is still answered: the site may have collected before.
+        assert_eq!(delete_user(&app.base, &user).await.status(), 200);
+        assert_eq!(count_views(&app.db, &user).await, 0);
+    }
+    without_category.stop().await;
+    with_collect_off.stop().await;
+}
+
 #[tokio::test]
 async fn recommendations_follow_the_uploaded_history() {
-    let app = spawn_app().await;
+    let app = navigation_app().await;
     let user = uuid();
     let get = |user: String| {
         let base = app.base.clone();
@@ -242,7 +364,7 @@ async fn recommendations_follow_the_uploaded_history() {
 
 #[tokio::test]
 async fn no_table_holds_a_user_id_with_a_thread_id_and_consent_records_hold_neither() {
-    let app = spawn_app().await;
+    let app = navigation_app().await;
     let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
     let schema = storage.schema().await.unwrap();
     assert!(
@@ -265,7 +387,7 @@ async fn no_table_holds_a_user_id_with_a_thread_id_and_consent_records_hold_neit
 
 #[tokio::test]
 async fn the_purge_deletes_each_kind_when_its_retention_is_over() {
-    let app = spawn_app().await;
+    let app = navigation_app().await;
     let user = uuid();
     let now = now_ms();
     let day = 86_400_000i64;

@@ -75,6 +75,37 @@ pub async fn spawn_app_prepared(
     site_settings: &str,
     prepare: impl FnOnce(&Path),
 ) -> App {
+    spawn_app_configured(server_settings, site_settings, "", prepare).await
+}
+
+/// The consent category that navigation data needs: the server takes
+/// uploads only on a site that asks it (see [`spawn_app_with_widget`]).
+pub const PERSONALISATION: &str = r#"
+[[sites.widget.categories]]
+id = "personalizzazione"
+description = "Suggerimenti in base alle pagine visitate."
+[[sites.widget.categories.services]]
+name = "Suggerimenti dell'assistente"
+kind = "personalisation"
+"#;
+
+/// Like [`spawn_app_with`], with `widget_settings` added at the end of the
+/// widget configuration of `milomb` (after its categories: another
+/// `[[sites.widget.categories]]` such as [`PERSONALISATION`], a
+/// `[sites.widget.navigation]` table).
+pub async fn spawn_app_with_widget(server_settings: &str, widget_settings: &str) -> App {
+    spawn_app_configured(server_settings, "", widget_settings, |_| {}).await
+}
+
+/// The most general start: settings added to `[server]`, to the site
+/// `milomb` (before its widget) and to its widget configuration (at the
+/// end), and `prepare` to fill the server's folder first.
+pub async fn spawn_app_configured(
+    server_settings: &str,
+    site_settings: &str,
+    widget_settings: &str,
+    prepare: impl FnOnce(&Path),
+) -> App {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
     std::fs::write(dir.path().join("pkg/varco_app.wasm"), b"\0asm\x01\0\0\0").unwrap();
@@ -100,6 +131,7 @@ pub async fn spawn_app_prepared(
                 kb.display().to_string()
             ),
         );
+    let toml = format!("{toml}\n{widget_settings}");
     prepare(dir.path());
     std::fs::write(&config_file, &toml).unwrap();
     let config = Config::load(&config_file).unwrap();
