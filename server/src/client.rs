@@ -696,7 +696,11 @@ mod tests {
         );
         // A quoted comma is part of its value, not a separator.
         assert_eq!(
-            fwd("127.0.0.1", t, &["for=_x;ext=\"a, for=1.2.3.4\", for=198.51.100.17"]),
+            fwd(
+                "127.0.0.1",
+                t,
+                &["for=_x;ext=\"a, for=1.2.3.4\", for=198.51.100.17"]
+            ),
             ip("198.51.100.17")
         );
         // Hidden or unknown hops, or one without `for`, where a trusted
