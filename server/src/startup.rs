@@ -13,6 +13,7 @@ use crate::rate::{self, RateLimits};
 use crate::storage::Storage;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
 use axum::routing::{any, delete, get, post};
 use axum::{middleware, Router};
 use std::collections::HashSet;
@@ -162,8 +163,26 @@ pub fn router(state: AppState) -> Router {
         state.clients.clone(),
         client::resolve,
     ))
+    .layer(middleware::map_response(unbuffered_event_streams))
     .layer(TraceLayer::new_for_http().make_span_with(request_span))
     .with_state(state)
+}
+
+/// Tells a reverse proxy (nginx reads `X-Accel-Buffering`) to pass an
+/// event stream on as it comes, whatever its own buffering settings: a
+/// buffered stream reaches the visitor late, or not at all.
+async fn unbuffered_event_streams(mut response: Response) -> Response {
+    let is_stream = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+    if is_stream {
+        response.headers_mut().insert(
+            header::HeaderName::from_static("x-accel-buffering"),
+            HeaderValue::from_static("no"),
+        );
+    }
+    response
 }
 
 /// The span of one request names its route as declared
