@@ -450,6 +450,18 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     }
 }
 
+/// The server's log filter: `directives` (`VARCO_LOG`, e.g. `debug`), with
+/// axum's per-connection lines turned off whatever they say, for those name
+/// the peer's address (`axum::serve`, at TRACE).
+pub fn log_filter(directives: &str) -> tracing_subscriber::EnvFilter {
+    let filter = tracing_subscriber::EnvFilter::try_new(directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    match "axum::serve=off".parse() {
+        Ok(off) => filter.add_directive(off),
+        Err(_) => filter,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -347,9 +347,9 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn init_tracing(json: bool) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("VARCO_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
+    let filter = varco_server::client::log_filter(
+        &std::env::var("VARCO_LOG").unwrap_or_else(|_| "info,tower_http=info,sqlx=warn".into()),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
