@@ -176,7 +176,13 @@ impl Class {
     /// console's authenticated API, health check, static files).
     pub fn of(method: &Method, route: &str) -> Option<Class> {
         let route = route.strip_prefix("/api").unwrap_or(route);
-        Some(match (method.as_str(), route) {
+        // axum answers HEAD with the GET handler: it costs the same.
+        let method = if method == Method::HEAD {
+            "GET"
+        } else {
+            method.as_str()
+        };
+        Some(match (method, route) {
             ("GET", "/v1/sites/{id}") => Class::SiteConfig,
             ("POST", "/v1/consents") => Class::Consents,
             ("POST", "/v1/threads") => Class::Threads,
@@ -449,12 +455,7 @@ impl RateLimits {
                 self.server.get(Class::LoginUsername),
                 now,
             )
-            .map_err(|wait| {
-                too_many(
-                    wait,
-                    "too many login attempts for this username; wait before trying again",
-                )
-            })
+            .map_err(|wait| too_many(wait, "too many login attempts for this username"))
     }
 
     /// Buckets kept for `class` (tests watch the memory bound).
@@ -472,7 +473,7 @@ pub fn too_many(wait: Duration, message: &str) -> Failure {
     let mut f = Failure::new(
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
-        format!("{message} (retry after {} s)", secs.max(1)),
+        format!("{message}; retry after {} s", secs.max(1)),
     );
     f.retry_after = Some(secs.max(1));
     f
@@ -518,7 +519,11 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         Ok(()) => next.run(request).await,
         Err(wait) => {
             tracing::info!(class = class.name(), "rate limit reached");
-            too_many(wait, &format!("too many requests ({})", class.name())).into_response()
+            too_many(
+                wait,
+                &format!("too many {} requests from this client", class.name()),
+            )
+            .into_response()
         }
     }
 }
@@ -634,6 +639,10 @@ mod tests {
         ] {
             assert_eq!(Class::of(&method, route), Some(class), "{method} {route}");
         }
+        assert_eq!(
+            Class::of(&Method::HEAD, "/api/v1/threads/{id}/events"),
+            Some(Class::Events)
+        );
         assert_eq!(Class::of(&Method::GET, "/operator/api/session"), None);
         assert_eq!(Class::of(&Method::GET, "/healthz"), None);
     }
