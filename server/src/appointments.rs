@@ -8,17 +8,18 @@
 //! site and the office only).
 
 use crate::api::{now_ms, site_for, site_of_query, Failure, JsonBody};
+use crate::client::ClientIp;
 use crate::config::Site;
 use crate::startup::AppState;
 use crate::storage::{Booked, NewAppointment, StoredAppointment};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::OnceLock;
 use varco_core::booking::{
     booking_code, calendar_texts, check_email, check_person, format_hhmm, ics, is_bookable_slot,
@@ -330,23 +331,6 @@ impl AppointmentsConfig {
     }
 }
 
-/// The client a booking comes from, for the per-client limit: the TCP
-/// peer's address. (Behind a reverse proxy that is the proxy: this is the
-/// one place to take the real client from instead.)
-fn client_ip_of(peer: &SocketAddr) -> IpAddr {
-    peer.ip()
-}
-
-/// The network a client address stands for: an IPv4 address itself (also
-/// when written IPv4-mapped), an IPv6 address its /64, which one household
-/// or one server usually holds whole.
-fn client_network(ip: IpAddr) -> Vec<u8> {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => v4.octets().to_vec(),
-        IpAddr::V6(v6) => v6.octets()[..8].to_vec(),
-    }
-}
-
 /// The key of the server's process under which client networks are hashed;
 /// never written anywhere.
 static CLIENT_HASH_KEY: OnceLock<[u8; 32]> = OnceLock::new();
@@ -375,7 +359,11 @@ fn client_key(ip: IpAddr) -> Result<String, Failure> {
     };
     let mut mac =
         <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
-    mac.update(&client_network(ip));
+    // The client's network, as the rate limits count it (IPv6 by /64).
+    match crate::client::bucket_key(ip) {
+        IpAddr::V4(v4) => mac.update(&v4.octets()),
+        IpAddr::V6(v6) => mac.update(&v6.octets()[..8]),
+    }
     let digest = mac.finalize().into_bytes();
     Ok(digest[..16].iter().map(|b| format!("{b:02x}")).collect())
 }
@@ -560,11 +548,11 @@ fn field_errors(fields: Vec<FieldError>) -> Response {
 /// e-mail address or the client holds as many bookings as allowed (409).
 pub async fn book(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     JsonBody(booking): JsonBody<NewBooking>,
 ) -> Response {
-    match book_checked(&state, client_ip_of(&peer), &headers, booking).await {
+    match book_checked(&state, client, &headers, booking).await {
         Ok(r) => r,
         Err(f) => f.into_response(),
     }

@@ -1,9 +1,12 @@
 //! The server's TOML configuration (`server/varco.toml` for the demo).
 
 use crate::appointments::AppointmentsConfig;
+use crate::client::{ForwardedHeader, TrustedProxies};
 use crate::live::LiveChatConfig;
+use crate::rate::{check_table, Limit};
 use anyhow::{bail, Context};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use varco_core::config::{check_site_config, check_site_id, ConfigError};
@@ -23,10 +26,22 @@ pub struct ServerSection {
     /// Largest accepted request body, in bytes.
     #[serde(default = "default_body_limit")]
     pub body_limit: usize,
-    /// Visitor messages one client (IP address) may send per minute to the
-    /// assistant; a burst of half as many is allowed.
-    #[serde(default = "default_messages_per_minute")]
-    pub messages_per_minute: u32,
+    /// Visitor messages one client may send per minute, bursts of half as
+    /// many: the older form of `rate_limits.messages`.
+    #[serde(default)]
+    pub messages_per_minute: Option<u32>,
+    /// Per-client limits by endpoint class (`rate::Class` names), over the
+    /// defaults; each site may set its own in `[sites.rate_limits]`.
+    #[serde(default)]
+    pub rate_limits: BTreeMap<String, Limit>,
+    /// Reverse proxies (addresses or CIDRs) whose `client_address_header`
+    /// names the client. Empty: the TCP peer is the client.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// The header the trusted proxies write: `X-Forwarded-For` or
+    /// `Forwarded` (RFC 7239). The other one is never read.
+    #[serde(default)]
+    pub client_address_header: ForwardedHeader,
 }
 
 fn default_listen() -> SocketAddr {
@@ -38,9 +53,6 @@ fn default_database() -> PathBuf {
 fn default_body_limit() -> usize {
     64 * 1024
 }
-fn default_messages_per_minute() -> u32 {
-    20
-}
 
 impl Default for ServerSection {
     fn default() -> Self {
@@ -49,7 +61,10 @@ impl Default for ServerSection {
             database: default_database(),
             static_root: None,
             body_limit: default_body_limit(),
-            messages_per_minute: default_messages_per_minute(),
+            messages_per_minute: None,
+            rate_limits: BTreeMap::new(),
+            trusted_proxies: Vec::new(),
+            client_address_header: ForwardedHeader::default(),
         }
     }
 }
@@ -177,6 +192,9 @@ struct RawSite {
     /// Live chat with an operator, if the site offers it.
     #[serde(default)]
     live_chat: Option<LiveChatConfig>,
+    /// This site's own per-client limits, over the server's.
+    #[serde(default)]
+    rate_limits: BTreeMap<String, Limit>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -203,6 +221,8 @@ pub struct Site {
     pub external_assistant: Option<ExternalAssistant>,
     pub appointments: Option<AppointmentsConfig>,
     pub live_chat: Option<LiveChatConfig>,
+    /// Per-client limits set for this site (the rest are the server's).
+    pub rate_limits: BTreeMap<String, Limit>,
 }
 
 impl Site {
@@ -241,6 +261,19 @@ impl Config {
         server.static_root = server.static_root.map(|p| resolve(base, &p));
 
         let mut errors: Vec<String> = Vec::new();
+        if let Err(e) = TrustedProxies::parse(&server.trusted_proxies) {
+            errors.extend(e.into_iter().map(|e| format!("server.{e}")));
+        }
+        errors.extend(
+            check_table(&server.rate_limits, false)
+                .into_iter()
+                .map(|e| format!("server.rate_limits.{e}")),
+        );
+        if server.messages_per_minute.is_some() && server.rate_limits.contains_key("messages") {
+            errors.push(
+                "server: set either messages_per_minute or rate_limits.messages, not both".into(),
+            );
+        }
         let mut sites = Vec::new();
         for (i, raw) in raw.sites.into_iter().enumerate() {
             let at = format!("sites[{i}] ({})", raw.id);
@@ -328,6 +361,11 @@ impl Config {
                     ));
                 }
             }
+            errors.extend(
+                check_table(&raw.rate_limits, true)
+                    .into_iter()
+                    .map(|e| format!("{at}.rate_limits.{e}")),
+            );
             sites.push(Site {
                 name: raw.name.unwrap_or_else(|| raw.id.clone()),
                 id: raw.id,
@@ -338,6 +376,7 @@ impl Config {
                 external_assistant,
                 appointments: raw.appointments,
                 live_chat: raw.live_chat,
+                rate_limits: raw.rate_limits,
             });
         }
         if !errors.is_empty() {
@@ -399,5 +438,68 @@ mod tests {
     fn unknown_keys_are_refused() {
         let err = Config::parse("[server]\nlisten_on = \"x\"", Path::new(".")).unwrap_err();
         assert!(format!("{err:#}").contains("listen_on"));
+    }
+
+    #[test]
+    fn rate_limits_and_proxies_are_checked_and_named() {
+        let toml = r#"
+            [server]
+            trusted_proxies = ["127.0.0.1", "10.0.0.1/8"]
+            messages_per_minute = 10
+            [server.rate_limits]
+            messages = { burst = 5, per_minute = 10 }
+            threadz = { burst = 5, per_minute = 10 }
+            [[sites]]
+            id = "milomb"
+            [sites.rate_limits]
+            login = { burst = 5, per_minute = 10 }
+            booking = { burst = 0, per_minute = 10 }
+        "#;
+        let err = Config::parse(toml, Path::new(".")).unwrap_err().to_string();
+        for part in [
+            "server.trusted_proxies[1] \"10.0.0.1/8\"",
+            "server.rate_limits.threadz: no such endpoint class",
+            "server: set either messages_per_minute or rate_limits.messages",
+            "sites[0] (milomb).rate_limits.login: logins are the console's",
+            "sites[0] (milomb).rate_limits.booking: burst must be",
+        ] {
+            assert!(err.contains(part), "{part}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_site_overrides_the_server_which_overrides_the_defaults() {
+        use crate::rate::{server_limits, Class, Limits};
+        let toml = r#"
+            [server]
+            client_address_header = "Forwarded"
+            [server.rate_limits]
+            threads = { burst = 3, per_minute = 1.5 }
+            [[sites]]
+            id = "milomb"
+            [sites.rate_limits]
+            booking = { burst = 2, per_minute = 1 }
+        "#;
+        let config = Config::parse(toml, Path::new(".")).unwrap();
+        assert_eq!(
+            config.server.client_address_header,
+            crate::client::ForwardedHeader::Forwarded
+        );
+        let server = server_limits(&config);
+        assert_eq!(server.get(Class::Threads), Limit::new(3, 1.5));
+        assert_eq!(server.get(Class::Booking), Class::Booking.default_limit());
+        let site = server.with(&config.sites[0].rate_limits);
+        assert_eq!(site.get(Class::Threads), Limit::new(3, 1.5));
+        assert_eq!(site.get(Class::Booking), Limit::new(2, 1.0));
+        // The older key still sets the messages' limit, bursts of half.
+        let config = Config::parse("[server]\nmessages_per_minute = 4", Path::new(".")).unwrap();
+        assert_eq!(
+            server_limits(&config).get(Class::Messages),
+            Limit::new(2, 4.0)
+        );
+        assert_eq!(
+            Limits::defaults().get(Class::Messages),
+            Limit::new(10, 20.0)
+        );
     }
 }

@@ -4,13 +4,15 @@
 //! - [`storage`]: the only module with SQL in it.
 //! - [`api`]: thin HTTP handlers.
 //! - [`chat`]: the assistant's threads (API, event streams, answering).
-//! - [`rate`]: the per-client rate limit.
+//! - [`client`]: who the client is, behind trusted proxies.
+//! - [`rate`]: the per-client rate limits of every public endpoint.
 //! - [`startup`]: the router and the server's life cycle.
 //! - [`telemetry`]: the log filter, which never lets a client's address through.
 
 pub mod api;
 pub mod appointments;
 pub mod chat;
+pub mod client;
 pub mod config;
 pub mod external;
 pub mod live;

@@ -12,11 +12,10 @@ use crate::api::{now_ms, Failure};
 use crate::appointments::{check_hours, intervals, HoursConfig};
 use crate::chat::{storage_failure, thread_for, Live};
 use crate::startup::AppState;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::Deserialize;
-use std::net::SocketAddr;
 use varco_core::booking::Date;
 use varco_core::consent::rfc3339_utc;
 use varco_core::lang::Lang;
@@ -139,7 +138,6 @@ pub async fn announce_queue(state: &AppState, site: &str) {
 pub async fn handoff(
     State(state): State<AppState>,
     Path(thread_id): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Json<HandoffReceipt>, Failure> {
     let thread = thread_for(&state, &thread_id, &headers).await?;
@@ -161,7 +159,6 @@ pub async fn handoff(
             format!("site {:?} has no live chat", site.id),
         ));
     };
-    crate::chat::check_rate(&state, &peer)?;
     if let Some(open) = state
         .storage
         .live_chat(&thread_id)

@@ -8,7 +8,7 @@
 //! - **CSRF.** Every request that changes something (any method but GET)
 //!   must carry the session's CSRF token in `X-CSRF-Token`, and an `Origin`,
 //!   if present, must be the console's own. Logins are rate limited per
-//!   client.
+//!   client and per username.
 //! - **Taking a conversation** is one conditional `UPDATE`: two operators
 //!   cannot both get it.
 //! - The console page is static (HTML, JS, CSS embedded in the binary) and
@@ -24,7 +24,7 @@ use crate::startup::AppState;
 use crate::storage::{OpenLiveChat, Session, Take};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -34,7 +34,6 @@ use axum::{Json, Router};
 use futures::Stream;
 use sha2::{Digest, Sha256};
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::OnceLock;
 use tokio::sync::broadcast;
 use varco_core::consent::{is_uuid_v4, rfc3339_utc};
@@ -269,23 +268,14 @@ fn session_body(state: &AppState, session: &Session) -> OperatorSession {
 /// `POST /operator/api/login`.
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     JsonBody(login): JsonBody<Login>,
 ) -> Result<Response, Failure> {
     check_same_origin(&headers)?;
-    if let Err(wait) = state
-        .login_limiter
-        .check(&peer.ip(), std::time::Instant::now())
-    {
-        let mut f = Failure::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "too many login attempts; wait a few minutes",
-        );
-        f.retry_after = Some(wait.as_secs().max(1));
-        return Err(f);
-    }
+    // Per client, `rate::limit` has counted this attempt already.
+    state
+        .rate
+        .check_username(&login.username, std::time::Instant::now())?;
     let found = if login.username.len() <= 64 && login.password.len() <= 1024 {
         state
             .storage

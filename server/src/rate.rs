@@ -1,18 +1,269 @@
-//! A token bucket per client, protecting the answering engine from floods.
-//! The arithmetic is plain and takes the time as an argument, so that it is
-//! tested without sleeping.
+//! Per-client rate limits: a token bucket per client (its [`bucket_key`])
+//! and endpoint class, with limits set per server and per site.
+//!
+//! One middleware ([`limit`]) covers every endpoint: it finds the class
+//! from the matched route and method, the site from the request (the path
+//! of `/sites/{id}`, `?site=`, or the one site whose origin the `Origin`
+//! header is), and answers `429` with `Retry-After` when the bucket is
+//! empty. A request that names no site (a thread's requests without
+//! `Origin`) counts under the server's limits. The arithmetic takes the
+//! time as an argument, so it is tested without sleeping.
 
-use std::collections::HashMap;
+use crate::api::Failure;
+use crate::client::{bucket_key, ClientIp};
+use crate::config::Config;
+use crate::startup::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::Hash;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Limits each key to `per_minute` events a minute, with bursts of up to
-/// `burst`.
-pub struct RateLimiter<K> {
-    per_minute: f64,
-    burst: f64,
-    buckets: Mutex<HashMap<K, Bucket>>,
+/// A bucket of `burst` requests, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    pub burst: u32,
+    pub per_minute: f64,
+}
+
+impl Limit {
+    pub const fn new(burst: u32, per_minute: f64) -> Limit {
+        Limit { burst, per_minute }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if !(1..=1_000_000_000).contains(&self.burst) {
+            return Err("burst must be 1 to 1000000000".into());
+        }
+        if !(self.per_minute.is_finite() && self.per_minute > 0.0 && self.per_minute <= 1e9) {
+            return Err("per_minute must be more than 0 (at most 1000000000)".into());
+        }
+        Ok(())
+    }
+}
+
+/// Endpoints whose requests share a bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// `GET /api/v1/sites/{id}`
+    SiteConfig,
+    /// `POST /api/v1/consents`
+    Consents,
+    /// `POST /api/v1/threads`
+    Threads,
+    /// `POST /api/v1/threads/{id}/messages`
+    Messages,
+    /// `POST /api/v1/threads/{id}/typing`
+    Typing,
+    /// `POST /api/v1/threads/{id}/handoff`
+    Handoff,
+    /// `POST /api/v1/threads/{id}/end`, `DELETE /api/v1/threads/{id}`
+    ThreadEnd,
+    /// `GET /api/v1/threads/{id}/events` (each stream opened)
+    Events,
+    /// `POST /api/v1/navigation`
+    Navigation,
+    /// `DELETE /api/v1/users/{user_id}`
+    UserDeletion,
+    /// `GET /api/v1/recommendations`
+    Recommendations,
+    /// `GET /api/v1/appointments/options`, `GET /api/v1/appointments/slots`
+    AppointmentReads,
+    /// `POST /api/v1/appointments`
+    Booking,
+    /// `POST /api/v1/appointments/{code}/cancel`
+    Cancellation,
+    /// `POST /operator/api/login`, per client.
+    Login,
+    /// `POST /operator/api/login`, per username, whichever client tries it.
+    LoginUsername,
+}
+
+const CLASSES: usize = 16;
+
+impl Class {
+    pub const ALL: [Class; CLASSES] = [
+        Class::SiteConfig,
+        Class::Consents,
+        Class::Threads,
+        Class::Messages,
+        Class::Typing,
+        Class::Handoff,
+        Class::ThreadEnd,
+        Class::Events,
+        Class::Navigation,
+        Class::UserDeletion,
+        Class::Recommendations,
+        Class::AppointmentReads,
+        Class::Booking,
+        Class::Cancellation,
+        Class::Login,
+        Class::LoginUsername,
+    ];
+
+    /// Its key in `[server.rate_limits]` and `[sites.rate_limits]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::SiteConfig => "site_config",
+            Class::Consents => "consents",
+            Class::Threads => "threads",
+            Class::Messages => "messages",
+            Class::Typing => "typing",
+            Class::Handoff => "handoff",
+            Class::ThreadEnd => "thread_end",
+            Class::Events => "events",
+            Class::Navigation => "navigation",
+            Class::UserDeletion => "user_deletion",
+            Class::Recommendations => "recommendations",
+            Class::AppointmentReads => "appointment_reads",
+            Class::Booking => "booking",
+            Class::Cancellation => "cancellation",
+            Class::Login => "login",
+            Class::LoginUsername => "login_username",
+        }
+    }
+
+    fn index(self) -> usize {
+        Class::ALL.iter().position(|c| *c == self).unwrap_or(0)
+    }
+
+    /// What a public service would start with: a page view of the widget
+    /// reads its site's configuration and recommendations and uploads one
+    /// navigation batch, and an office may put many visitors behind one
+    /// address, so reads are generous; writes that cost or that someone
+    /// could drain (threads, bookings, cancellations by code, logins) are
+    /// not.
+    pub fn default_limit(self) -> Limit {
+        match self {
+            Class::SiteConfig => Limit::new(60, 60.0),
+            Class::Consents => Limit::new(20, 10.0),
+            Class::Threads => Limit::new(20, 10.0),
+            // The limit the assistant always had: 20 a minute, bursts of 10.
+            Class::Messages => Limit::new(10, 20.0),
+            // The widget sends "typing" at most every 3 s.
+            Class::Typing => Limit::new(30, 40.0),
+            Class::Handoff => Limit::new(5, 5.0),
+            Class::ThreadEnd => Limit::new(10, 10.0),
+            // Each page view of a visitor in a conversation opens its
+            // stream, and a dropped stream reconnects.
+            Class::Events => Limit::new(30, 30.0),
+            Class::Navigation => Limit::new(60, 60.0),
+            Class::UserDeletion => Limit::new(10, 10.0),
+            Class::Recommendations => Limit::new(60, 60.0),
+            Class::AppointmentReads => Limit::new(60, 60.0),
+            Class::Booking => Limit::new(10, 2.0),
+            Class::Cancellation => Limit::new(5, 2.0),
+            Class::Login => Limit::new(5, 10.0),
+            // After ten wrong tries on one account, one a minute: guessing
+            // a password takes forever, and its owner still gets in.
+            Class::LoginUsername => Limit::new(10, 1.0),
+        }
+    }
+
+    /// Logins are the console's, not a site's.
+    fn server_wide(self) -> bool {
+        matches!(self, Class::Login | Class::LoginUsername)
+    }
+
+    /// The class of a request by its matched route (as declared, with the
+    /// `/api` prefix) and method; `None` for what is not limited (the
+    /// console's authenticated API, health check, static files).
+    pub fn of(method: &Method, route: &str) -> Option<Class> {
+        let route = route.strip_prefix("/api").unwrap_or(route);
+        // axum answers HEAD with the GET handler: it costs the same.
+        let method = if method == Method::HEAD {
+            "GET"
+        } else {
+            method.as_str()
+        };
+        Some(match (method, route) {
+            ("GET", "/v1/sites/{id}") => Class::SiteConfig,
+            ("POST", "/v1/consents") => Class::Consents,
+            ("POST", "/v1/threads") => Class::Threads,
+            ("POST", "/v1/threads/{id}/messages") => Class::Messages,
+            ("POST", "/v1/threads/{id}/typing") => Class::Typing,
+            ("POST", "/v1/threads/{id}/handoff") => Class::Handoff,
+            ("POST", "/v1/threads/{id}/end") | ("DELETE", "/v1/threads/{id}") => Class::ThreadEnd,
+            ("GET", "/v1/threads/{id}/events") => Class::Events,
+            ("POST", "/v1/navigation") => Class::Navigation,
+            ("DELETE", "/v1/users/{user_id}") => Class::UserDeletion,
+            ("GET", "/v1/recommendations") => Class::Recommendations,
+            ("GET", "/v1/appointments/options" | "/v1/appointments/slots") => {
+                Class::AppointmentReads
+            }
+            ("POST", "/v1/appointments") => Class::Booking,
+            ("POST", "/v1/appointments/{code}/cancel") => Class::Cancellation,
+            ("POST", "/operator/api/login") => Class::Login,
+            _ => return None,
+        })
+    }
+}
+
+/// Problems of a `rate_limits` table, each naming its key (`site`: a
+/// site's table, where logins cannot be set).
+pub fn check_table(table: &BTreeMap<String, Limit>, site: bool) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (name, limit) in table {
+        match Class::ALL.iter().find(|c| c.name() == name) {
+            None => errors.push(format!(
+                "{name}: no such endpoint class (the classes: {})",
+                Class::ALL.map(Class::name).join(", ")
+            )),
+            Some(c) if site && c.server_wide() => errors.push(format!(
+                "{name}: logins are the console's, not a site's: set it in [server.rate_limits]"
+            )),
+            Some(_) => {
+                if let Err(e) = limit.check() {
+                    errors.push(format!("{name}: {e}"));
+                }
+            }
+        }
+    }
+    errors
+}
+
+/// One limit per class.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits([Limit; CLASSES]);
+
+impl Limits {
+    pub fn defaults() -> Limits {
+        Limits(Class::ALL.map(Class::default_limit))
+    }
+
+    /// These limits with the ones `table` sets instead (unknown keys are
+    /// left to [`check_table`]).
+    pub fn with(&self, table: &BTreeMap<String, Limit>) -> Limits {
+        let mut out = *self;
+        for class in Class::ALL {
+            if let Some(l) = table.get(class.name()) {
+                out.0[class.index()] = *l;
+            }
+        }
+        out
+    }
+
+    pub fn get(&self, class: Class) -> Limit {
+        self.0[class.index()]
+    }
+}
+
+/// The server's limits: `[server.rate_limits]` over the defaults, with the
+/// older `messages_per_minute` (bursts of half as many) if set.
+pub fn server_limits(config: &Config) -> Limits {
+    let mut table = config.server.rate_limits.clone();
+    if let Some(n) = config.server.messages_per_minute {
+        table
+            .entry(Class::Messages.name().to_owned())
+            .or_insert(Limit::new((n / 2).max(1), f64::from(n.max(1))));
+    }
+    Limits::defaults().with(&table)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -21,43 +272,258 @@ struct Bucket {
     at: Instant,
 }
 
-impl<K: Eq + Hash + Clone> RateLimiter<K> {
-    pub fn new(per_minute: u32) -> Self {
-        let per_minute = per_minute.max(1) as f64;
-        RateLimiter {
-            per_minute,
-            burst: (per_minute / 2.0).max(1.0),
-            buckets: Mutex::new(HashMap::new()),
+impl Bucket {
+    fn full(limit: Limit, now: Instant) -> Bucket {
+        Bucket {
+            tokens: f64::from(limit.burst),
+            at: now,
         }
     }
 
-    /// Takes one token for `key` at `now`. `Err(wait)` says how long until
-    /// the next one.
-    pub fn check(&self, key: &K, now: Instant) -> Result<(), Duration> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        // Forget full buckets now and then, so the map stays small.
-        if buckets.len() > 10_000 {
-            let burst = self.burst;
-            let rate = self.per_minute / 60.0;
-            buckets.retain(|_, b| {
-                b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * rate < burst
-            });
-        }
-        let bucket = buckets.entry(key.clone()).or_insert(Bucket {
-            tokens: self.burst,
-            at: now,
-        });
-        let refill =
-            now.saturating_duration_since(bucket.at).as_secs_f64() * self.per_minute / 60.0;
-        bucket.tokens = (bucket.tokens + refill).min(self.burst);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
+    /// Takes one token at `now`; `Err(wait)` says how long until the next.
+    fn take(&mut self, limit: Limit, now: Instant) -> Result<(), Duration> {
+        let rate = limit.per_minute / 60.0;
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * rate).min(f64::from(limit.burst));
+        self.at = now.max(self.at);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64(
-                (1.0 - bucket.tokens) * 60.0 / self.per_minute,
-            ))
+            Err(Duration::from_secs_f64((1.0 - self.tokens) / rate))
+        }
+    }
+}
+
+/// Token buckets by key, at most `capacity` of them.
+///
+/// Under a flood of distinct addresses the map must not grow without end:
+/// buckets live in two generations, a key is moved to the current one when
+/// used, and when the current one holds half the capacity the previous
+/// generation is dropped. A bucket is forgotten only after
+/// `capacity / 2` other clients have come by since its last use, and a
+/// client with that many addresses has as many fresh buckets anyway:
+/// forgetting gives it nothing it lacked.
+pub struct RateLimiter<K> {
+    capacity: usize,
+    buckets: Mutex<Generations<K>>,
+}
+
+struct Generations<K> {
+    current: HashMap<K, Bucket>,
+    previous: HashMap<K, Bucket>,
+}
+
+impl<K: Eq + Hash + Clone> RateLimiter<K> {
+    pub fn new(capacity: usize) -> Self {
+        RateLimiter {
+            capacity: capacity.max(2),
+            buckets: Mutex::new(Generations {
+                current: HashMap::new(),
+                previous: HashMap::new(),
+            }),
+        }
+    }
+
+    /// Takes one token for `key` at `now`; `Err(wait)` says how long until
+    /// the next one.
+    pub fn check(&self, key: &K, limit: Limit, now: Instant) -> Result<(), Duration> {
+        let mut g = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(bucket) = g.current.get_mut(key) {
+            return bucket.take(limit, now);
+        }
+        let mut bucket = g
+            .previous
+            .remove(key)
+            .unwrap_or_else(|| Bucket::full(limit, now));
+        let result = bucket.take(limit, now);
+        if g.current.len() >= self.capacity / 2 {
+            g.previous = std::mem::take(&mut g.current);
+        }
+        g.current.insert(key.clone(), bucket);
+        result
+    }
+
+    /// Buckets kept now.
+    pub fn len(&self) -> usize {
+        let g = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        g.current.len() + g.previous.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Buckets kept per class: a few MiB at most each, and far more distinct
+/// clients than a public-administration site sees in minutes.
+const CLIENTS_PER_CLASS: usize = 50_000;
+
+/// The limits in force and their buckets.
+pub struct RateLimits {
+    server: Limits,
+    /// Site ids with their limits; a site's slot is its index + 1 (0 is
+    /// "no site named", under the server's limits).
+    sites: Vec<(String, Vec<String>, Limits)>,
+    buckets: Vec<RateLimiter<(usize, IpAddr)>>,
+    usernames: RateLimiter<String>,
+}
+
+impl RateLimits {
+    pub fn new(config: &Config) -> RateLimits {
+        let server = server_limits(config);
+        RateLimits {
+            sites: config
+                .sites
+                .iter()
+                .map(|s| {
+                    (
+                        s.id.clone(),
+                        s.allowed_origins.clone(),
+                        server.with(&s.rate_limits),
+                    )
+                })
+                .collect(),
+            server,
+            buckets: Class::ALL
+                .iter()
+                .map(|_| RateLimiter::new(CLIENTS_PER_CLASS))
+                .collect(),
+            usernames: RateLimiter::new(CLIENTS_PER_CLASS),
+        }
+    }
+
+    /// The slot of the site a request names: `site` (from the path or the
+    /// query) if it is one, else the only site whose origin `origin` is.
+    fn slot(&self, site: Option<&str>, origin: Option<&str>) -> usize {
+        if let Some(id) = site {
+            return self
+                .sites
+                .iter()
+                .position(|(s, _, _)| s == id)
+                .map_or(0, |i| i + 1);
+        }
+        let Some(origin) = origin else { return 0 };
+        let mut matching = self
+            .sites
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, origins, _))| origins.iter().any(|o| o == origin));
+        match (matching.next(), matching.next()) {
+            (Some((i, _)), None) => i + 1,
+            _ => 0,
+        }
+    }
+
+    /// The limit of `class` for the site in `slot`.
+    fn limit(&self, class: Class, slot: usize) -> Limit {
+        match slot.checked_sub(1).and_then(|i| self.sites.get(i)) {
+            Some((_, _, limits)) => limits.get(class),
+            None => self.server.get(class),
+        }
+    }
+
+    /// Takes a token of `class` for `client` on the site the request
+    /// names (see [`RateLimits::slot`]).
+    pub fn check(
+        &self,
+        class: Class,
+        site: Option<&str>,
+        origin: Option<&str>,
+        client: IpAddr,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let slot = if class.server_wide() {
+            0
+        } else {
+            self.slot(site, origin)
+        };
+        self.buckets[class.index()].check(&(slot, bucket_key(client)), self.limit(class, slot), now)
+    }
+
+    /// Takes a login attempt for `username`, whoever tries it: a script
+    /// spread over many addresses still gets only so many guesses at one
+    /// account, and one client cannot lock out the others.
+    pub fn check_username(&self, username: &str, now: Instant) -> Result<(), Failure> {
+        let mut end = username.len().min(64);
+        while !username.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.usernames
+            .check(
+                &username[..end].to_owned(),
+                self.server.get(Class::LoginUsername),
+                now,
+            )
+            .map_err(|wait| too_many(wait, "too many login attempts for this username"))
+    }
+
+    /// Buckets kept for `class` (tests watch the memory bound).
+    pub fn buckets(&self, class: Class) -> usize {
+        match class {
+            Class::LoginUsername => self.usernames.len(),
+            c => self.buckets[c.index()].len(),
+        }
+    }
+}
+
+/// `429` with the wait in whole seconds, rounded up.
+pub fn too_many(wait: Duration, message: &str) -> Failure {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut f = Failure::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("{message}; retry after {} s", secs.max(1)),
+    );
+    f.retry_after = Some(secs.max(1));
+    f
+}
+
+/// The value of `name` in a query string, as written (site ids need no
+/// decoding: one that does names no site).
+fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Middleware: takes a token of the request's class for its client, or
+/// answers `429` with `Retry-After`. Needs the [`ClientIp`] that
+/// [`crate::client::resolve`] puts in the request.
+pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(class) = request
+        .extensions()
+        .get::<MatchedPath>()
+        .and_then(|p| Class::of(request.method(), p.as_str()))
+    else {
+        return next.run(request).await;
+    };
+    let client = request
+        .extensions()
+        .get::<ClientIp>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0);
+    let site = match class {
+        Class::SiteConfig => request.uri().path().rsplit('/').next(),
+        _ => request.uri().query().and_then(|q| query_param(q, "site")),
+    };
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok());
+    match state
+        .rate
+        .check(class, site, origin, client, Instant::now())
+    {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            tracing::info!(class = class.name(), "rate limit reached");
+            too_many(
+                wait,
+                &format!("too many {} requests from this client", class.name()),
+            )
+            .into_response()
         }
     }
 }
@@ -68,21 +534,147 @@ mod tests {
 
     #[test]
     fn a_burst_passes_then_the_rate_holds() {
-        let limiter = RateLimiter::new(20);
+        let limiter = RateLimiter::new(100);
+        let limit = Limit::new(10, 20.0);
         let t0 = Instant::now();
         for i in 0..10 {
-            assert!(limiter.check(&"a", t0).is_ok(), "burst message {i}");
+            assert!(limiter.check(&"a", limit, t0).is_ok(), "burst message {i}");
         }
-        let wait = limiter.check(&"a", t0).unwrap_err();
+        let wait = limiter.check(&"a", limit, t0).unwrap_err();
         assert!(
             wait > Duration::from_secs(2) && wait <= Duration::from_secs(3),
             "{wait:?}"
         );
         // Another client is not affected.
-        assert!(limiter.check(&"b", t0).is_ok());
+        assert!(limiter.check(&"b", limit, t0).is_ok());
         // Three seconds later one more token is there, not two.
         let t1 = t0 + Duration::from_secs(3);
-        assert!(limiter.check(&"a", t1).is_ok());
-        assert!(limiter.check(&"a", t1).is_err());
+        assert!(limiter.check(&"a", limit, t1).is_ok());
+        assert!(limiter.check(&"a", limit, t1).is_err());
+        // A minute idle fills the bucket to its burst, no more.
+        let t2 = t1 + Duration::from_secs(600);
+        for _ in 0..10 {
+            assert!(limiter.check(&"a", limit, t2).is_ok());
+        }
+        assert!(limiter.check(&"a", limit, t2).is_err());
+    }
+
+    #[test]
+    fn retry_after_is_rounded_up_to_whole_seconds() {
+        assert_eq!(
+            too_many(Duration::from_millis(100), "x").retry_after,
+            Some(1)
+        );
+        assert_eq!(
+            too_many(Duration::from_millis(2001), "x").retry_after,
+            Some(3)
+        );
+        assert_eq!(too_many(Duration::from_secs(60), "x").retry_after, Some(60));
+    }
+
+    #[test]
+    fn a_flood_of_distinct_clients_keeps_the_map_bounded_and_active_buckets_alive() {
+        let limiter = RateLimiter::new(1000);
+        let limit = Limit::new(2, 1.0);
+        let t0 = Instant::now();
+        // One client uses its burst...
+        let me = u32::MAX;
+        assert!(limiter.check(&me, limit, t0).is_ok());
+        assert!(limiter.check(&me, limit, t0).is_ok());
+        assert!(limiter.check(&me, limit, t0).is_err());
+        for i in 0..100_000u32 {
+            assert!(limiter.check(&i, limit, t0).is_ok());
+            assert!(limiter.len() <= 1000);
+            // ...and keeps asking now and then: it stays limited.
+            if i % 300 == 0 {
+                assert!(limiter.check(&me, limit, t0).is_err(), "after {i} others");
+            }
+        }
+    }
+
+    #[test]
+    fn every_api_route_has_a_class() {
+        for (method, route, class) in [
+            (Method::GET, "/api/v1/sites/{id}", Class::SiteConfig),
+            (Method::POST, "/api/v1/consents", Class::Consents),
+            (Method::POST, "/api/v1/threads", Class::Threads),
+            (
+                Method::POST,
+                "/api/v1/threads/{id}/messages",
+                Class::Messages,
+            ),
+            (Method::GET, "/api/v1/threads/{id}/events", Class::Events),
+            (Method::DELETE, "/api/v1/threads/{id}", Class::ThreadEnd),
+            (Method::POST, "/api/v1/threads/{id}/end", Class::ThreadEnd),
+            (Method::POST, "/api/v1/threads/{id}/handoff", Class::Handoff),
+            (Method::POST, "/api/v1/threads/{id}/typing", Class::Typing),
+            (Method::POST, "/api/v1/navigation", Class::Navigation),
+            (
+                Method::DELETE,
+                "/api/v1/users/{user_id}",
+                Class::UserDeletion,
+            ),
+            (
+                Method::GET,
+                "/api/v1/recommendations",
+                Class::Recommendations,
+            ),
+            (Method::POST, "/api/v1/appointments", Class::Booking),
+            (
+                Method::GET,
+                "/api/v1/appointments/options",
+                Class::AppointmentReads,
+            ),
+            (
+                Method::GET,
+                "/api/v1/appointments/slots",
+                Class::AppointmentReads,
+            ),
+            (
+                Method::POST,
+                "/api/v1/appointments/{code}/cancel",
+                Class::Cancellation,
+            ),
+            (Method::POST, "/operator/api/login", Class::Login),
+        ] {
+            assert_eq!(Class::of(&method, route), Some(class), "{method} {route}");
+        }
+        assert_eq!(
+            Class::of(&Method::HEAD, "/api/v1/threads/{id}/events"),
+            Some(Class::Events)
+        );
+        assert_eq!(Class::of(&Method::GET, "/operator/api/session"), None);
+        assert_eq!(Class::of(&Method::GET, "/healthz"), None);
+    }
+
+    #[test]
+    fn tables_name_their_wrong_keys() {
+        let table: BTreeMap<String, Limit> = [
+            ("threads".to_owned(), Limit::new(0, 1.0)),
+            ("messagez".to_owned(), Limit::new(1, 1.0)),
+            ("consents".to_owned(), Limit::new(1, f64::NAN)),
+            ("login".to_owned(), Limit::new(1, 1.0)),
+            ("typing".to_owned(), Limit::new(3, 0.5)),
+        ]
+        .into();
+        let server = check_table(&table, false);
+        assert_eq!(server.len(), 3, "{server:?}");
+        assert!(server.iter().any(|e| e.starts_with("threads: burst")));
+        assert!(server
+            .iter()
+            .any(|e| e.starts_with("messagez: no such endpoint class")));
+        assert!(server.iter().any(|e| e.starts_with("consents: per_minute")));
+        let site = check_table(&table, true);
+        assert!(site
+            .iter()
+            .any(|e| e.starts_with("login: logins are the console's")));
+    }
+
+    #[test]
+    fn query_parameters_are_found_by_name() {
+        assert_eq!(query_param("site=milomb&x=1", "site"), Some("milomb"));
+        assert_eq!(query_param("x=1&site=a", "site"), Some("a"));
+        assert_eq!(query_param("website=a", "site"), None);
+        assert_eq!(query_param("site", "site"), None);
     }
 }

@@ -3,19 +3,22 @@
 use crate::api;
 use crate::appointments;
 use crate::chat::{self, load_assistants, Assistants, Hub};
+use crate::client;
+use crate::client::{ClientResolver, TrustedProxies};
 use crate::config::Config;
 use crate::live;
 use crate::navigation;
 use crate::operator;
-use crate::rate::RateLimiter;
+use crate::rate::{self, RateLimits};
 use crate::storage::Storage;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
 use axum::routing::{any, delete, get, post};
 use axum::{middleware, Router};
 use std::collections::HashSet;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
@@ -30,9 +33,10 @@ pub struct AppState {
     pub assistants: Arc<Assistants>,
     pub knowledge: Arc<chat::KnowledgeBases>,
     pub hub: Arc<Hub>,
-    pub limiter: Arc<RateLimiter<IpAddr>>,
-    /// Console logins per client (guessing passwords).
-    pub login_limiter: Arc<RateLimiter<IpAddr>>,
+    /// Per-client limits of every public endpoint (`rate::limit`).
+    pub rate: Arc<RateLimits>,
+    /// Who the client is behind the trusted proxies (`client::resolve`).
+    pub clients: Arc<ClientResolver>,
     /// Threads whose answer is being prepared.
     answering: Arc<Mutex<HashSet<String>>>,
 }
@@ -41,9 +45,14 @@ impl AppState {
     /// Loads the knowledge bases; fails with every problem listed.
     pub fn new(config: Config, storage: Storage) -> anyhow::Result<AppState> {
         let (assistants, knowledge) = load_assistants(&config)?;
+        let trusted = TrustedProxies::parse(&config.server.trusted_proxies)
+            .map_err(|e| anyhow::anyhow!("server.{}", e.join("\nserver.")))?;
         Ok(AppState {
-            limiter: Arc::new(RateLimiter::new(config.server.messages_per_minute)),
-            login_limiter: Arc::new(RateLimiter::new(10)),
+            rate: Arc::new(RateLimits::new(&config)),
+            clients: Arc::new(ClientResolver {
+                trusted,
+                header: config.server.client_address_header,
+            }),
             config: Arc::new(config),
             storage,
             assistants: Arc::new(assistants),
@@ -99,13 +108,19 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/appointments/slots", get(appointments::availability))
         .route("/v1/appointments/{code}/cancel", post(appointments::cancel))
         .fallback(api::api_not_found)
+        // Inside CORS, so that a 429 reaches the page's script readable.
+        .layer(middleware::from_fn_with_state(state.clone(), rate::limit))
         .layer(middleware::from_fn_with_state(state.clone(), api::cors))
         .layer(DefaultBodyLimit::max(state.config.server.body_limit));
 
     let mut app = Router::new()
         .route("/healthz", get(api::healthz))
         .nest("/api", api)
-        .merge(operator::routes().layer(DefaultBodyLimit::max(state.config.server.body_limit)))
+        .merge(
+            operator::routes()
+                .layer(middleware::from_fn_with_state(state.clone(), rate::limit))
+                .layer(DefaultBodyLimit::max(state.config.server.body_limit)),
+        )
         // Stand-in for a third-party analytics host: the demo's fake Matomo
         // tracker sends its hits here, so tests can see whether it ran.
         .route(
@@ -144,8 +159,30 @@ pub fn router(state: AppState) -> Router {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     ))
+    .layer(middleware::from_fn_with_state(
+        state.clients.clone(),
+        client::resolve,
+    ))
+    .layer(middleware::map_response(unbuffered_event_streams))
     .layer(TraceLayer::new_for_http().make_span_with(request_span))
     .with_state(state)
+}
+
+/// Tells a reverse proxy (nginx reads `X-Accel-Buffering`) to pass an
+/// event stream on as it comes, whatever its own buffering settings: a
+/// buffered stream reaches the visitor late, or not at all.
+async fn unbuffered_event_streams(mut response: Response) -> Response {
+    let is_stream = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/event-stream"));
+    if is_stream {
+        response.headers_mut().insert(
+            header::HeaderName::from_static("x-accel-buffering"),
+            HeaderValue::from_static("no"),
+        );
+    }
+    response
 }
 
 /// The span of one request names its route as declared
@@ -203,7 +240,8 @@ pub async fn serve_with(
     });
     let mut graceful = stopping.clone();
     let mut grace = stopping;
-    // The peer address feeds the per-client rate limit.
+    // The peer address is the client, or the trusted proxy that says who
+    // the client is (`client::resolve`).
     let server = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

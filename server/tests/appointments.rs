@@ -263,9 +263,14 @@ async fn the_server_checks_every_field_and_the_slot() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn many_visitors_at_once_never_take_more_places_than_the_slot_has() {
-    // Forty people from one address (a test's client): the per-client limit
-    // is raised, so that the slot's capacity is what refuses them.
-    let app = spawn_app_with_site("", &settings_with("max_active_per_client = 100")).await;
+    // Forty people from one address (a test's client): its per-client limits
+    // (the booking rate and the active bookings) are raised, so that the
+    // slot's capacity is what refuses them.
+    let app = spawn_app_with_site(
+        "[server.rate_limits]\nbooking = { burst = 40, per_minute = 40 }",
+        &settings_with("max_active_per_client = 100"),
+    )
+    .await;
     let attempts = 40;
     let tasks: Vec<_> = (0..attempts)
         .map(|i| {

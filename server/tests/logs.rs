@@ -8,51 +8,16 @@
 
 mod common;
 
+use common::logs::Captured;
 use common::threads::{messages, new_thread, post, read_events, uuid, ORIGIN};
 use common::{spawn_app_with_widget, PERSONALISATION};
 use serde_json::json;
-use std::sync::{Arc, Mutex};
-use tracing_subscriber::fmt::MakeWriter;
 use varco_core::consent::rfc3339_utc;
 use varco_server::api::now_ms;
 
-/// Everything logged, in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_log_line_holds_a_user_id_or_a_thread_id() {
-    let logs = Captured::default();
-    // Every level of the server, its HTTP layer and the database, through
-    // the server's own filter (as with VARCO_LOG=trace); the test's own HTTP
-    // client is left out (its lines are not the server's logs).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            varco_server::telemetry::filter(
-                "trace,reqwest=off,hyper_util::client=off,hyper::client=off",
-            )
-            .unwrap(),
-        )
-        .with_ansi(false)
-        .with_writer(logs.clone())
-        .init();
+    let logs = Captured::install("trace,reqwest=off,hyper_util::client=off,hyper::client=off");
 
     // A site that takes navigation data: it asks consent to personalizzazione.
     let app = spawn_app_with_widget("body_limit = 1024", PERSONALISATION).await;
@@ -131,7 +96,7 @@ async fn no_log_line_holds_a_user_id_or_a_thread_id() {
     assert_eq!(r.status(), 200);
     app.stop().await;
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     // The session was logged (or this test would prove nothing)...
     for expected in [
         "navigation batch",

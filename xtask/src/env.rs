@@ -213,6 +213,37 @@ pub fn ensure_chromium() -> Result<()> {
     .with_context(|| format!("could not install Chromium; run by hand: {hand}"))
 }
 
+/// Debian's nginx (and openssl, for a test certificate), for the server's
+/// tests behind a reverse proxy (`server/tests/proxy.rs`). Installing it
+/// may start Debian's default site on port 80 where services start.
+pub fn ensure_nginx() -> Result<()> {
+    if Path::new("/usr/sbin/nginx").exists() && Path::new("/usr/bin/openssl").exists() {
+        return Ok(());
+    }
+    let hand = "apt-get update && apt-get install -y nginx openssl";
+    if !is_root() {
+        bail!("nginx is needed for the reverse-proxy tests; run as root: {hand}");
+    }
+    step("installing Debian's nginx (apt-get)");
+    let install = || {
+        run(Command::new("apt-get")
+            .args([
+                "install",
+                "-y",
+                "--no-install-recommends",
+                "nginx",
+                "openssl",
+            ])
+            .env("DEBIAN_FRONTEND", "noninteractive"))
+    };
+    install()
+        .or_else(|_| {
+            run(Command::new("apt-get").arg("update"))?;
+            install()
+        })
+        .with_context(|| format!("could not install nginx; run by hand: {hand}"))
+}
+
 /// Installs Bootstrap Italia for the demo pages and copies what they use to
 /// demo-site/vendor/ (served locally: never from a CDN).
 pub fn demo_site_vendor() -> Result<()> {

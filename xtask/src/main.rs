@@ -240,6 +240,7 @@ JSON reports in {}",
 fn test(extra: &[String]) -> Result<()> {
     let mut failures = Vec::new();
     env::ensure_chromium()?;
+    env::ensure_nginx()?;
     dist::dist()?;
     env::demo_site_vendor()?;
     env::test_tools()?;
