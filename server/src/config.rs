@@ -27,6 +27,10 @@ pub struct ServerSection {
     /// assistant; a burst of half as many is allowed.
     #[serde(default = "default_messages_per_minute")]
     pub messages_per_minute: u32,
+    /// Mounts what only the demo needs: the stand-in analytics host
+    /// (`/demo-analytics/matomo.php`). Off in production.
+    #[serde(default)]
+    pub demo: bool,
 }
 
 fn default_listen() -> SocketAddr {
@@ -50,6 +54,7 @@ impl Default for ServerSection {
             static_root: None,
             body_limit: default_body_limit(),
             messages_per_minute: default_messages_per_minute(),
+            demo: false,
         }
     }
 }

@@ -103,6 +103,20 @@ impl Storage {
         Ok(())
     }
 
+    /// Commits a one-row write through the writer, queued behind the other
+    /// writes (the health check): fails while writes fail, even when
+    /// reads work.
+    pub async fn probe_write(&self, now: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO health_probe (id, probed_at) VALUES (1, ?)
+             ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
+        )
+        .bind(now)
+        .execute(&mut *self.writer.get().await?)
+        .await?;
+        Ok(())
+    }
+
     /// Names of the columns of every table, for the schema invariants test.
     pub async fn schema(&self) -> anyhow::Result<Vec<(String, Vec<String>)>> {
         let tables: Vec<(String,)> = sqlx::query_as(
