@@ -106,7 +106,8 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(api::healthz))
         .nest("/api", api)
-        .merge(operator::routes().layer(DefaultBodyLimit::max(state.config.server.body_limit)));
+        .merge(operator::routes().layer(DefaultBodyLimit::max(state.config.server.body_limit)))
+        .fallback(|| async { api::Failure::not_found("no such page or endpoint") });
     if state.config.server.demo {
         // Stand-in for a third-party analytics host: the demo's fake Matomo
         // tracker sends its hits here, so tests can see whether it ran.
