@@ -143,7 +143,12 @@ impl Storage {
         r: &ConsentRecord,
         received_at: &str,
     ) -> anyhow::Result<ConsentReceipt> {
-        let inserted: Option<(i64,)> = sqlx::query_as(
+        // `fetch_all`, not `fetch_optional`: SQLite hands out the RETURNING
+        // row before the statement ends, and the commit that ends it (there
+        // is no transaction around it) can still fail, on a full disk say.
+        // Only a statement run to its end reports that, instead of a receipt
+        // for a record that was never stored.
+        let inserted: Vec<(i64,)> = sqlx::query_as(
             "INSERT INTO consent_records
                 (record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -161,9 +166,9 @@ impl Storage {
         .bind(r.action.as_str())
         .bind(&r.language)
         .bind(&r.texts_hash)
-        .fetch_optional(&mut *self.writer.get().await?)
+        .fetch_all(&mut *self.writer.get().await?)
         .await?;
-        if let Some((seq,)) = inserted {
+        if let Some(&(seq,)) = inserted.first() {
             return Ok(ConsentReceipt {
                 seq,
                 received_at: received_at.to_owned(),
