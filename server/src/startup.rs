@@ -139,8 +139,16 @@ pub fn router(state: AppState) -> Router {
                 HeaderValue::from_static("no-cache"),
             ));
         app = app
-            .nest_service("/varco", widget)
-            .nest_service("/demo-site", ServeDir::new(root.join("demo-site")))
+            .nest_service(
+                "/varco",
+                widget.layer(middleware::from_fn(only_possible_file_names)),
+            )
+            .nest_service(
+                "/demo-site",
+                Router::new()
+                    .fallback_service(ServeDir::new(root.join("demo-site")))
+                    .layer(middleware::from_fn(only_possible_file_names)),
+            )
             .route_service("/", ServeFile::new(root.join("index.html")))
             .route_service("/index.html", ServeFile::new(root.join("index.html")));
     }
@@ -161,6 +169,49 @@ fn json_failures<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<
     router
         .layer(middleware::from_fn(api::json_errors))
         .layer(CatchPanicLayer::custom(api::panic_response))
+}
+
+/// The longest file name (a path's segment) and path, in bytes, that the
+/// file systems the server runs on accept (Linux: 255 and 4096).
+const MAX_FILE_NAME: usize = 255;
+const MAX_FILE_PATH: usize = 4095;
+
+/// Whether a request path (percent-encoded) can name a file at all: a name
+/// longer than the file system allows cannot, and `ServeDir` would answer
+/// the system's "name too long" with a 500.
+fn is_possible_file_path(path: &str) -> bool {
+    let decoded_len = |segment: &str| {
+        let b = segment.as_bytes();
+        let (mut i, mut n) = (0, 0);
+        while i < b.len() {
+            let escape = b[i] == b'%'
+                && b.get(i + 1..i + 3)
+                    .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
+            i += if escape { 3 } else { 1 };
+            n += 1;
+        }
+        n
+    };
+    let mut total = 0;
+    path.split('/').all(|segment| {
+        let n = decoded_len(segment);
+        total += n + 1;
+        n <= MAX_FILE_NAME && total <= MAX_FILE_PATH
+    })
+}
+
+/// Answers 404 for a path that cannot name a file (see
+/// [`is_possible_file_path`]) before the static files are looked up.
+async fn only_possible_file_names(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    if is_possible_file_path(request.uri().path()) {
+        next.run(request).await
+    } else {
+        use axum::response::IntoResponse;
+        api::Failure::not_found("no such file").into_response()
+    }
 }
 
 /// The span of one request names its route as declared
@@ -339,6 +390,18 @@ mod tests {
         assert_eq!(lines.len(), 1, "{logs}");
         assert!(lines[0].contains("panicked"), "{logs}");
         assert!(!logs.contains("secret-visitor-text"), "{logs}");
+    }
+
+    #[test]
+    fn a_path_names_a_file_only_within_the_file_systems_limits() {
+        assert!(is_possible_file_path("/varco/varco.js"));
+        assert!(is_possible_file_path(&format!("/{}", "a".repeat(255))));
+        assert!(!is_possible_file_path(&format!("/{}", "a".repeat(256))));
+        // Percent-escapes count as the byte they stand for.
+        assert!(is_possible_file_path(&format!("/{}", "%20".repeat(255))));
+        assert!(!is_possible_file_path(&format!("/{}", "%20".repeat(256))));
+        assert!(!is_possible_file_path(&"/a".repeat(2100)));
+        assert!(is_possible_file_path("/%zz%/%"));
     }
 
     #[test]
