@@ -472,7 +472,7 @@ impl Storage {
         .execute(&mut *self.writer.get().await?)
         .await?
         .rows_affected() as u32;
-        Ok((stored, views.len() as u32 - stored))
+        Ok((stored, (views.len() as u32).saturating_sub(stored)))
     }
 
     /// Deletes everything stored for a UserID on a site; returns how many
