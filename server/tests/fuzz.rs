@@ -1007,37 +1007,40 @@ fn every_endpoint_answers_hostile_input_with_json_4xx_and_stays_healthy() {
     let failures = Mutex::new(Vec::<String>::new());
     std::thread::scope(|scope| {
         for _ in 0..PARALLEL {
-            scope.spawn(|| loop {
-                let Some(endpoint) = endpoints.get(next.fetch_add(1, Ordering::SeqCst)) else {
-                    break;
-                };
-                let config = Config {
-                    cases,
-                    failure_persistence: None,
-                    rng_seed: RngSeed::Fixed(seed ^ fxhash(endpoint.name)),
-                    // Unoptimised, ChaCha took a seventh of the run.
-                    rng_algorithm: RngAlgorithm::XorShift,
-                    max_shrink_iters: 500,
-                    ..Config::default()
-                };
-                let mut runner = TestRunner::new(config);
-                let started = std::time::Instant::now();
-                let result = runner.run(&input_strategy(endpoint), |input| {
-                    runtime
-                        .block_on(fuzzer.send(endpoint, &input))
-                        .map_err(TestCaseError::fail)
-                });
-                println!("{}: {:.1?}", endpoint.name, started.elapsed());
-                let health = runtime.block_on(fuzzer.healthy());
-                let mut failures = failures.lock().unwrap();
-                if let Err(e) = result {
-                    failures.push(format!(
-                        "{} {} ({}): {e}",
-                        endpoint.method, endpoint.path, endpoint.name
-                    ));
-                }
-                if let Err(e) = health {
-                    failures.push(format!("after {}: {e}", endpoint.name));
+            scope.spawn(|| {
+                while let Some(endpoint) = endpoints.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    let config = Config {
+                        cases,
+                        failure_persistence: None,
+                        rng_seed: RngSeed::Fixed(seed ^ fxhash(endpoint.name)),
+                        // Unoptimised, ChaCha took a seventh of the run.
+                        rng_algorithm: RngAlgorithm::XorShift,
+                        max_shrink_iters: 500,
+                        ..Config::default()
+                    };
+                    let mut runner = TestRunner::new(config);
+                    let started = std::time::Instant::now();
+                    let result = runner.run(&input_strategy(endpoint), |input| {
+                        runtime
+                            .block_on(fuzzer.send(endpoint, &input))
+                            .map_err(TestCaseError::fail)
+                    });
+                    println!(
+                        "{}: {cases} requests in {:.1?}",
+                        endpoint.name,
+                        started.elapsed()
+                    );
+                    let health = runtime.block_on(fuzzer.healthy());
+                    let mut failures = failures.lock().unwrap();
+                    if let Err(e) = result {
+                        failures.push(format!(
+                            "{} {} ({}): {e}",
+                            endpoint.method, endpoint.path, endpoint.name
+                        ));
+                    }
+                    if let Err(e) = health {
+                        failures.push(format!("after {}: {e}", endpoint.name));
+                    }
                 }
             });
         }
