@@ -63,8 +63,10 @@ pub fn current_thread(
     keep_hours: u32,
 ) -> Option<StoredThread> {
     let t: StoredThread = serde_json::from_str(raw?).ok()?;
-    let fresh =
-        now_ms - t.active_ms <= keep_hours as i64 * 3_600_000 && now_ms >= t.created_ms - 60_000;
+    // The times are read from storage that anything may have written:
+    // saturating, an absurd time is stale or from the future, never a panic.
+    let fresh = now_ms.saturating_sub(t.active_ms) <= i64::from(keep_hours) * 3_600_000
+        && now_ms >= t.created_ms.saturating_sub(60_000);
     (t.site == site && !t.ended && fresh && crate::consent::is_uuid_v4(&t.thread_id)).then_some(t)
 }
 

@@ -626,54 +626,65 @@ pub fn rfc3339_utc(ms: i64) -> String {
     )
 }
 
-/// Parses an RFC 3339 date-time (`Z` or `±hh:mm`) to UNIX milliseconds.
+/// Parses an RFC 3339 date-time (`Z` or `±hh:mm`) to UNIX milliseconds;
+/// `None` for anything else, dates that do not exist (`2026-02-30`)
+/// included.
+///
+/// The text comes from requests and the browser's storage, so it is read as
+/// bytes and each one is checked before it is used: a multi-byte character
+/// where a digit or a separator belongs is simply not one.
 pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     let b = s.as_bytes();
-    if b.len() < 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
+    let digits = |from: usize, len: usize| -> Option<i64> {
+        b.get(from..from + len)?.iter().try_fold(0i64, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+        })
+    };
+    let separator = |at: usize, allowed: &[u8]| b.get(at).is_some_and(|c| allowed.contains(c));
+    if !(separator(4, b"-")
+        && separator(7, b"-")
+        && separator(10, b"Tt ")
+        && separator(13, b":")
+        && separator(16, b":"))
     {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let t = s.get(r)?;
-        t.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| t.parse().ok())?
-    };
-    let (y, mo, d, h, mi, se) = (
-        num(0..4)?,
-        num(5..7)?,
-        num(8..10)?,
-        num(11..13)?,
-        num(14..16)?,
-        num(17..19)?,
-    );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+    let (y, mo, d) = (digits(0, 4)?, digits(5, 2)?, digits(8, 2)?);
+    let (h, mi, se) = (digits(11, 2)?, digits(14, 2)?, digits(17, 2)?);
+    let month_days = u8::try_from(mo)
+        .map(|m| i64::from(crate::booking::days_in_month(y as i32, m)))
+        .unwrap_or(0);
+    if !(1..=month_days).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
-    let mut i = 19;
+    // `digits(17, 2)` succeeded: there are at least 19 bytes.
+    let mut rest = &b[19..];
     let mut millis = 0i64;
-    if b.get(i) == Some(&b'.') {
-        let start = i + 1;
-        i = start;
-        while b.get(i).is_some_and(|c| c.is_ascii_digit()) {
-            i += 1;
-        }
-        let frac = s.get(start..i)?;
-        if frac.is_empty() {
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let n = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
             return None;
         }
-        millis = format!("{frac:0<3}")[..3].parse().ok()?;
+        // Milliseconds: the first three digits, padded with zeros.
+        millis = fraction[..n]
+            .iter()
+            .chain(b"00")
+            .take(3)
+            .fold(0, |m, &c| m * 10 + i64::from(c - b'0'));
+        rest = &fraction[n..];
     }
-    let offset_min = match s.get(i..)? {
-        "Z" | "z" => 0,
-        tz if tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-')) && &tz[3..4] == ":" => {
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
-            sign * (tz[1..3].parse::<i64>().ok()? * 60 + tz[4..6].parse::<i64>().ok()?)
+    let offset_min = match rest {
+        b"Z" | b"z" => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2]
+            if [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()) =>
+        {
+            let hours = i64::from((h1 - b'0') * 10 + (h2 - b'0'));
+            let minutes = i64::from((m1 - b'0') * 10 + (m2 - b'0'));
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let sign = if *sign == b'-' { -1 } else { 1 };
+            sign * (hours * 60 + minutes)
         }
         _ => return None,
     };
@@ -1246,5 +1257,49 @@ mod tests {
         );
         assert_eq!(parse_rfc3339_ms("2026-13-01T00:00:00Z"), None);
         assert_eq!(parse_rfc3339_ms("22/11/2026"), None);
+    }
+
+    #[test]
+    fn rfc3339_is_parsed_byte_by_byte_and_refuses_what_is_not_one() {
+        let utc = parse_rfc3339_ms("2026-01-01T00:00:00Z").unwrap();
+        assert_eq!(
+            parse_rfc3339_ms("2026-01-01T00:00:00.5-01:30"),
+            Some(utc + 90 * 60_000 + 500)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2026-01-01t00:00:00.123456789z"),
+            Some(utc + 123)
+        );
+        assert_eq!(
+            parse_rfc3339_ms("2024-02-29T00:00:00Z"),
+            Some(1_709_164_800_000)
+        );
+        for bad in [
+            // A two-byte character where the offset's digits are: the
+            // request that made the handler panic.
+            "2026-01-01T00:00:00+0\u{e9}00",
+            "2026-01-01T00:00:00+\u{e9}:00",
+            "2026-01-01T00:00:00\u{e9}",
+            "2026-01-01T00:00:00.\u{e9}Z",
+            "2026-01-0\u{e9}T00:00:00Z",
+            "\u{e9}026-01-01T00:00:00Z",
+            "2026-02-29T00:00:00Z",
+            "2026-04-31T00:00:00Z",
+            "2026-00-10T00:00:00Z",
+            "2026-01-00T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00+24:00",
+            "2026-01-01T00:00:00+01:60",
+            "2026-01-01T00:00:00++1:00",
+            "2026-01-01T00:00:00+0100",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00",
+            "2026-01-01T00:00:00Zx",
+            "+026-01-01T00:00:00Z",
+            "2026-01-01",
+            "",
+        ] {
+            assert_eq!(parse_rfc3339_ms(bad), None, "{bad:?}");
+        }
     }
 }

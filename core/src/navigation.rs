@@ -442,10 +442,11 @@ pub fn record(
 /// `limits.max_entries`, uploaded or not. The UserID stays, even with no
 /// entry left (the server may still hold data under it).
 pub fn prune(mut history: History, now_ms: i64, limits: &Limits) -> History {
-    let max_age = limits.max_days as i64 * DAY_MS;
-    history
-        .entries
-        .retain(|e| now_ms - e.at_ms <= max_age && e.at_ms - now_ms <= FUTURE_SLACK_MS);
+    let max_age = i64::from(limits.max_days) * DAY_MS;
+    history.entries.retain(|e| {
+        now_ms.saturating_sub(e.at_ms) <= max_age
+            && e.at_ms.saturating_sub(now_ms) <= FUTURE_SLACK_MS
+    });
     let excess = history.entries.len().saturating_sub(limits.max_entries);
     history.entries.drain(..excess);
     history

@@ -2,7 +2,9 @@
 //!
 //! Handlers stay thin: they check the request, call `varco-core` or
 //! [`crate::storage::Storage`], and answer JSON. Every error is a 4xx (or a
-//! 503 when the database is down) with an [`ApiError`] body, never a bare 500.
+//! 503 when the database is down) with an [`ApiError`] body, never a bare
+//! 500: [`json_errors`] gives axum's own plain-text rejections the same
+//! shape, and a handler that panics gets [`panic_response`].
 
 use crate::startup::AppState;
 use axum::extract::rejection::JsonRejection;
@@ -11,6 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::time::Duration;
 use varco_core::consent::{check_record, rfc3339_utc};
 use varco_protocol::{ApiError, ConsentReceipt, ConsentRecord, Health, SiteConfig};
 
@@ -81,24 +84,141 @@ where
     }
 }
 
-/// `GET /healthz`: 200 when the database answers, 503 otherwise.
+/// How long the health check waits for the database, its turn at the
+/// writer included.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `GET /healthz`: 200 when the database answers a read and commits a
+/// write (one row, through the writer's queue like every write), 503
+/// otherwise: a server that cannot store what it is sent is not healthy,
+/// although its reads still work (disk full, a read-only file).
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state.storage.ping().await {
-        Ok(()) => Json(Health {
-            status: "ok".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-        })
-        .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unavailable");
-            Failure::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "database_unavailable",
-                "the database does not answer",
-            )
-            .into_response()
-        }
+    async fn within(
+        what: &str,
+        check: impl std::future::Future<Output = anyhow::Result<()>>,
+    ) -> anyhow::Result<()> {
+        tokio::time::timeout(HEALTH_TIMEOUT, check)
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("no {what} within {HEALTH_TIMEOUT:?}")))
     }
+    if let Err(e) = within("read", state.storage.ping()).await {
+        tracing::error!(error = %format!("{e:#}"), "health check: the database does not answer");
+        return Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database does not answer",
+        )
+        .into_response();
+    }
+    let now = rfc3339_utc(now_ms());
+    if let Err(e) = within("write", state.storage.probe_write(&now)).await {
+        tracing::error!(error = %format!("{e:#}"), "health check: writes to the database fail");
+        return Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unwritable",
+            "the database does not accept writes",
+        )
+        .into_response();
+    }
+    Json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+    .into_response()
+}
+
+/// The longest error text of a rejection that is passed on as the
+/// `message` (axum's are a line or two).
+const MAX_REJECTION_TEXT: usize = 4096;
+
+/// Makes every error answer JSON: a 4xx or 5xx whose body is not JSON
+/// (axum's rejections of a query string, a path or a body, 404 for an
+/// unknown route, 405 for a method a route does not have, a body over the
+/// limit) gets an [`ApiError`] body with a stable `error` code and the
+/// rejection's text as `message`. The status and the other headers
+/// (`Allow`, `Retry-After`, CORS) stay.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) || is_json(response.headers()) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_REJECTION_TEXT)
+        .await
+        .ok()
+        .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+        .filter(|text| !text.is_empty())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    let error = rejection_code(status, &text);
+    if status.is_server_error() {
+        // The text is not logged: it may quote the request.
+        tracing::error!(
+            status = status.as_u16(),
+            error,
+            "an error answer without a JSON body"
+        );
+    }
+    let body = serde_json::to_vec(&ApiError {
+        error: error.to_owned(),
+        message: text,
+    })
+    .unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            let essence = v.split(';').next().unwrap_or("").trim();
+            essence.eq_ignore_ascii_case("application/json")
+                || essence.to_ascii_lowercase().ends_with("+json")
+        })
+}
+
+/// The `error` code of a non-JSON error answer, from its status and (for a
+/// 400) the start of axum's rejection text.
+pub fn rejection_code(status: StatusCode, text: &str) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST if text.starts_with("Failed to deserialize query string") => {
+            "invalid_query"
+        }
+        StatusCode::BAD_REQUEST
+            if text.starts_with("Invalid URL") || text.starts_with("Invalid UTF-8 in `") =>
+        {
+            "invalid_path"
+        }
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        s if s.is_server_error() => "internal_error",
+        _ => "request_refused",
+    }
+}
+
+/// The answer to a request whose handler panicked (with
+/// `tower_http::catch_panic`): a JSON 500 instead of a dropped connection,
+/// and one log line. The panic's message is left out of both: it may
+/// quote the request (a slice of the text that did not parse).
+pub fn panic_response(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked; answered 500");
+    Failure::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "the server failed to handle this request",
+    )
+    .into_response()
 }
 
 /// `GET /api/v1/sites/{id}`: the public widget configuration of a site.

@@ -441,7 +441,7 @@ pub async fn availability(
 ) -> Result<Json<Availability>, Failure> {
     let site = site_of_query(&state, query.site.as_deref(), &headers)?;
     let config = appointments_of(site)?;
-    let office = offered(config, &query.office, &query.service)?;
+    let (office, _) = offered(config, &query.office, &query.service)?;
     let now = now_ms();
     let (today, _) = rome_local(now);
     let last = today.add_days(i64::from(config.days_ahead));
@@ -500,12 +500,12 @@ pub async fn availability(
     Ok(Json(Availability { days: out }))
 }
 
-/// The office, if it exists and offers the service.
+/// The office and the service, if both exist and the office offers it.
 fn offered<'a>(
     config: &'a AppointmentsConfig,
     office: &str,
     service: &str,
-) -> Result<&'a OfficeConfig, Failure> {
+) -> Result<(&'a OfficeConfig, &'a ServiceConfig), Failure> {
     let office = config.office(office).ok_or_else(|| {
         Failure::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -513,14 +513,14 @@ fn offered<'a>(
             format!("no office {office:?}"),
         )
     })?;
-    if config.service(service).is_none() || !office.services.iter().any(|s| s == service) {
-        return Err(Failure::new(
+    match config.service(service) {
+        Some(found) if office.services.iter().any(|s| s == service) => Ok((office, found)),
+        _ => Err(Failure::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "service_not_offered",
             format!("office {:?} does not offer {service:?}", office.id),
-        ));
+        )),
     }
-    Ok(office)
 }
 
 fn storage_failure(e: anyhow::Error) -> Failure {
@@ -574,15 +574,10 @@ async fn book_checked(
             "request_id must be a UUID v4",
         ));
     }
-    let office = offered(config, &booking.office, &booking.service)?;
-    let service = config
-        .service(&booking.service)
-        .expect("checked by offered");
+    let (office, service) = offered(config, &booking.office, &booking.service)?;
 
-    let mut problems = match check_person(&booking.person, lang) {
-        Ok(_) => Vec::new(),
-        Err(fields) => fields,
-    };
+    let person = check_person(&booking.person, lang);
+    let mut problems = person.as_ref().err().cloned().unwrap_or_default();
     if !booking.privacy_acknowledged {
         problems.push(FieldError {
             field: "privacy_acknowledged".into(),
@@ -613,11 +608,9 @@ async fn book_checked(
             message: slot_unavailable(lang).into(),
         });
     }
-    if !problems.is_empty() {
+    let (Ok(person), Some((date, start)), true) = (person, slot, problems.is_empty()) else {
         return Ok(field_errors(problems));
-    }
-    let (date, start) = slot.expect("checked above");
-    let person = check_person(&booking.person, lang).expect("checked above");
+    };
     let end = start + schedule.slot_minutes;
     let starts_at_ms = rome_to_utc_ms(date, start);
     let mut appointment = NewAppointment {

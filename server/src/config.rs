@@ -42,6 +42,10 @@ pub struct ServerSection {
     /// `Forwarded` (RFC 7239). The other one is never read.
     #[serde(default)]
     pub client_address_header: ForwardedHeader,
+    /// Mounts what only the demo needs: the stand-in analytics host
+    /// (`/demo-analytics/matomo.php`). Off in production.
+    #[serde(default)]
+    pub demo: bool,
 }
 
 fn default_listen() -> SocketAddr {
@@ -65,6 +69,7 @@ impl Default for ServerSection {
             rate_limits: BTreeMap::new(),
             trusted_proxies: Vec::new(),
             client_address_header: ForwardedHeader::default(),
+            demo: false,
         }
     }
 }

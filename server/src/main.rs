@@ -226,6 +226,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Serve { listen } => {
+            log_panics_without_their_message();
             let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
             let result = rt.block_on(async move {
                 let mut config = config;
@@ -344,6 +345,20 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A panic's message may quote what a request sent (the text that failed
+/// to parse), and log lines hold no identifiers: the server logs where a
+/// panic happened, not what it said. (A handler's panic is answered with a
+/// JSON 500 by `startup`'s layers; this line says where to look.)
+fn log_panics_without_their_message() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+            .unwrap_or_default();
+        tracing::error!(%location, "panic (its message is not logged: it may quote a request)");
+    }));
 }
 
 fn init_tracing(json: bool) {

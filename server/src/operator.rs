@@ -70,7 +70,6 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/api/threads/{id}/messages", post(post_message))
         .route("/operator/api/threads/{id}/typing", post(typing))
         .route("/operator/api/threads/{id}/close", post(close))
-        .fallback(|| async { Failure::not_found("no such console endpoint") })
 }
 
 // ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -121,12 +122,15 @@ pub fn router(state: AppState) -> Router {
                 .layer(middleware::from_fn_with_state(state.clone(), rate::limit))
                 .layer(DefaultBodyLimit::max(state.config.server.body_limit)),
         )
+        .fallback(|| async { api::Failure::not_found("no such page or endpoint") });
+    if state.config.server.demo {
         // Stand-in for a third-party analytics host: the demo's fake Matomo
         // tracker sends its hits here, so tests can see whether it ran.
-        .route(
+        app = app.route(
             "/demo-analytics/matomo.php",
             any(|| async { StatusCode::NO_CONTENT }),
         );
+    }
 
     if let Some(root) = &state.config.server.static_root {
         // The widget may be loaded from another origin than the page: CORS
@@ -150,22 +154,84 @@ pub fn router(state: AppState) -> Router {
                 HeaderValue::from_static("no-cache"),
             ));
         app = app
-            .nest_service("/varco", widget)
-            .nest_service("/demo-site", ServeDir::new(root.join("demo-site")))
+            .nest_service(
+                "/varco",
+                widget.layer(middleware::from_fn(only_possible_file_names)),
+            )
+            .nest_service(
+                "/demo-site",
+                Router::new()
+                    .fallback_service(ServeDir::new(root.join("demo-site")))
+                    .layer(middleware::from_fn(only_possible_file_names)),
+            )
             .route_service("/", ServeFile::new(root.join("index.html")))
             .route_service("/index.html", ServeFile::new(root.join("index.html")));
     }
-    app.layer(SetResponseHeaderLayer::if_not_present(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    ))
-    .layer(middleware::from_fn_with_state(
-        state.clients.clone(),
-        client::resolve,
-    ))
-    .layer(middleware::map_response(unbuffered_event_streams))
-    .layer(TraceLayer::new_for_http().make_span_with(request_span))
-    .with_state(state)
+    json_failures(app)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clients.clone(),
+            client::resolve,
+        ))
+        .layer(middleware::map_response(unbuffered_event_streams))
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state)
+}
+
+/// Makes every failure a JSON answer: axum's plain-text rejections and
+/// empty 404s and 405s become [`varco_protocol::ApiError`]s
+/// ([`api::json_errors`]), and a handler that panics is answered with a
+/// JSON 500 instead of a dropped connection ([`api::panic_response`]).
+fn json_failures<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Router<S> {
+    router
+        .layer(middleware::from_fn(api::json_errors))
+        .layer(CatchPanicLayer::custom(api::panic_response))
+}
+
+/// The longest file name (a path's segment) and path, in bytes, that the
+/// file systems the server runs on accept (Linux: 255 and 4096).
+const MAX_FILE_NAME: usize = 255;
+const MAX_FILE_PATH: usize = 4095;
+
+/// Whether a request path (percent-encoded) can name a file at all: a name
+/// longer than the file system allows cannot, and `ServeDir` would answer
+/// the system's "name too long" with a 500.
+fn is_possible_file_path(path: &str) -> bool {
+    let decoded_len = |segment: &str| {
+        let b = segment.as_bytes();
+        let (mut i, mut n) = (0, 0);
+        while i < b.len() {
+            let escape = b[i] == b'%'
+                && b.get(i + 1..i + 3)
+                    .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit));
+            i += if escape { 3 } else { 1 };
+            n += 1;
+        }
+        n
+    };
+    let mut total = 0;
+    path.split('/').all(|segment| {
+        let n = decoded_len(segment);
+        total += n + 1;
+        n <= MAX_FILE_NAME && total <= MAX_FILE_PATH
+    })
+}
+
+/// Answers 404 for a path that cannot name a file (see
+/// [`is_possible_file_path`]) before the static files are looked up.
+async fn only_possible_file_names(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    if is_possible_file_path(request.uri().path()) {
+        next.run(request).await
+    } else {
+        use axum::response::IntoResponse;
+        api::Failure::not_found("no such file").into_response()
+    }
 }
 
 /// Tells a reverse proxy (nginx reads `X-Accel-Buffering`) to pass an
@@ -302,4 +368,123 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown requested");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use std::sync::{Arc, Mutex};
+    use tower::ServiceExt;
+
+    /// What a subscriber wrote, in memory.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The layers the server uses, around a handler that panics as slicing
+    /// a visitor's text did: a JSON 500, one error line that does not
+    /// quote the panic (its message held the request's text), and the
+    /// service goes on answering.
+    #[test]
+    fn a_panicking_handler_is_answered_with_a_json_500_and_one_log_line() {
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let app = json_failures(
+            Router::new()
+                .route(
+                    "/boom",
+                    get(|| async {
+                        let text = String::from("+0\u{e9}00 secret-visitor-text");
+                        let sliced = &text[..3];
+                        sliced.len().to_string()
+                    }),
+                )
+                .route("/fine", get(|| async { "fine" })),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (status, content_type, body, after) =
+            tracing::subscriber::with_default(subscriber, || {
+                runtime.block_on(async {
+                    let request = || Request::builder().uri("/boom").body(Body::empty()).unwrap();
+                    let response = app.clone().oneshot(request()).await.unwrap();
+                    let status = response.status();
+                    let content_type = response.headers()[header::CONTENT_TYPE].clone();
+                    let body = axum::body::to_bytes(response.into_body(), 4096)
+                        .await
+                        .unwrap();
+                    let fine = Request::builder().uri("/fine").body(Body::empty()).unwrap();
+                    let after = app.oneshot(fine).await.unwrap().status();
+                    (status, content_type, body, after)
+                })
+            });
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(content_type, "application/json");
+        let error: varco_protocol::ApiError = serde_json::from_slice(&body).unwrap();
+        assert_eq!(error.error, "internal_error");
+        assert_eq!(after, StatusCode::OK);
+        let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = logs.lines().filter(|l| l.contains("ERROR")).collect();
+        assert_eq!(lines.len(), 1, "{logs}");
+        assert!(lines[0].contains("panicked"), "{logs}");
+        assert!(!logs.contains("secret-visitor-text"), "{logs}");
+    }
+
+    #[test]
+    fn a_path_names_a_file_only_within_the_file_systems_limits() {
+        assert!(is_possible_file_path("/varco/varco.js"));
+        assert!(is_possible_file_path(&format!("/{}", "a".repeat(255))));
+        assert!(!is_possible_file_path(&format!("/{}", "a".repeat(256))));
+        // Percent-escapes count as the byte they stand for.
+        assert!(is_possible_file_path(&format!("/{}", "%20".repeat(255))));
+        assert!(!is_possible_file_path(&format!("/{}", "%20".repeat(256))));
+        assert!(!is_possible_file_path(&"/a".repeat(2100)));
+        assert!(is_possible_file_path("/%zz%/%"));
+    }
+
+    #[test]
+    fn plain_text_rejections_get_a_stable_code() {
+        use api::rejection_code;
+        let bad = StatusCode::BAD_REQUEST;
+        assert_eq!(
+            rejection_code(
+                bad,
+                "Failed to deserialize query string: missing field `site`"
+            ),
+            "invalid_query"
+        );
+        assert_eq!(
+            rejection_code(bad, "Invalid URL: Cannot parse `x` to a `u64`"),
+            "invalid_path"
+        );
+        assert_eq!(rejection_code(bad, "Invalid UTF-8 in `id`"), "invalid_path");
+        assert_eq!(rejection_code(bad, "anything else"), "bad_request");
+        assert_eq!(
+            rejection_code(StatusCode::METHOD_NOT_ALLOWED, ""),
+            "method_not_allowed"
+        );
+        assert_eq!(
+            rejection_code(StatusCode::BAD_GATEWAY, ""),
+            "internal_error"
+        );
+    }
 }

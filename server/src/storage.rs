@@ -125,6 +125,20 @@ impl Storage {
         Ok(())
     }
 
+    /// Commits a one-row write through the writer, queued behind the other
+    /// writes (the health check): fails while writes fail, even when
+    /// reads work.
+    pub async fn probe_write(&self, now: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "INSERT INTO health_probe (id, probed_at) VALUES (1, ?)
+             ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
+        )
+        .bind(now)
+        .execute(&mut *self.writer.get().await?)
+        .await?;
+        Ok(())
+    }
+
     /// Names of the columns of every table, for the schema invariants test.
     pub async fn schema(&self) -> anyhow::Result<Vec<(String, Vec<String>)>> {
         let tables: Vec<(String,)> = sqlx::query_as(
@@ -151,7 +165,12 @@ impl Storage {
         r: &ConsentRecord,
         received_at: &str,
     ) -> anyhow::Result<ConsentReceipt> {
-        let inserted: Option<(i64,)> = sqlx::query_as(
+        // `fetch_all`, not `fetch_optional`: SQLite hands out the RETURNING
+        // row before the statement ends, and the commit that ends it (there
+        // is no transaction around it) can still fail, on a full disk say.
+        // Only a statement run to its end reports that, instead of a receipt
+        // for a record that was never stored.
+        let inserted: Vec<(i64,)> = sqlx::query_as(
             "INSERT INTO consent_records
                 (record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -169,9 +188,9 @@ impl Storage {
         .bind(r.action.as_str())
         .bind(&r.language)
         .bind(&r.texts_hash)
-        .fetch_optional(&mut *self.writer.get().await?)
+        .fetch_all(&mut *self.writer.get().await?)
         .await?;
-        if let Some((seq,)) = inserted {
+        if let Some(&(seq,)) = inserted.first() {
             return Ok(ConsentReceipt {
                 seq,
                 received_at: received_at.to_owned(),
@@ -554,7 +573,7 @@ impl Storage {
         }
         Ok(Upload::Stored {
             stored,
-            duplicates: views.len() as u32 - stored,
+            duplicates: (views.len() as u32).saturating_sub(stored),
         })
     }
 

@@ -377,6 +377,11 @@ fn thirty_slots() -> Vec<(String, String)> {
 
 /// A script that asks for thirty slots at once, each with `person(i)`;
 /// returns the answers (status, body) and what the desk's lists hold.
+/// The per-client booking rate (`[server.rate_limits] booking`) out of
+/// reach, so that the limits on active bookings are what refuses a script.
+const BOOKING_RATE_OUT_OF_REACH: &str =
+    "[server.rate_limits]\nbooking = { burst = 100, per_minute = 100 }";
+
 async fn take_thirty_slots(
     app: &common::App,
     person: impl Fn(usize) -> Value,
@@ -426,7 +431,7 @@ fn assert_only(answers: &[(u16, Value)], allowed: usize, message: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_script_asking_for_thirty_slots_with_one_codice_fiscale_gets_two() {
-    let app = spawn_app_with_site("", &settings()).await;
+    let app = spawn_app_with_site(BOOKING_RATE_OUT_OF_REACH, &settings()).await;
     // The same person each time, with the address written differently.
     let (answers, stored) = take_thirty_slots(&app, |i| {
         let mut p = person();
@@ -448,7 +453,7 @@ async fn a_script_asking_for_thirty_slots_with_one_codice_fiscale_gets_two() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_script_asking_for_thirty_slots_with_one_email_address_gets_three() {
-    let app = spawn_app_with_site("", &settings()).await;
+    let app = spawn_app_with_site(BOOKING_RATE_OUT_OF_REACH, &settings()).await;
     // Thirty people, one mailbox (its tags and case do not make it another).
     let (answers, stored) = take_thirty_slots(&app, |i| {
         let mut p = someone(i);
@@ -471,7 +476,7 @@ async fn a_script_asking_for_thirty_slots_with_one_email_address_gets_three() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_script_asking_for_thirty_slots_for_thirty_people_from_one_client_gets_five() {
-    let app = spawn_app_with_site("", &settings()).await;
+    let app = spawn_app_with_site(BOOKING_RATE_OUT_OF_REACH, &settings()).await;
     let (answers, stored) = take_thirty_slots(&app, someone).await;
     assert_only(
         &answers,

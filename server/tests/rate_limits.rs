@@ -231,9 +231,13 @@ async fn every_endpoint_class_limits_each_client_on_its_own() {
 
 #[tokio::test]
 async fn a_site_sets_its_own_limits_for_the_requests_that_name_it() {
-    let app = common::spawn_app_with_site(
+    // A site that asks consent to personalisation (or it has no
+    // recommendations to give).
+    let app = common::spawn_app_configured(
         &format!("[server.rate_limits]\nrecommendations = {{ burst = 1, {NEVER} }}"),
         &format!("[sites.rate_limits]\nrecommendations = {{ burst = 3, {NEVER} }}"),
+        common::PERSONALISATION,
+        |_| {},
     )
     .await;
     let client = client_from("127.0.0.2");

@@ -83,6 +83,8 @@ impl TestServer {
         let mut config = Config::load(&root().join("server/varco.toml"))?;
         config.server.database = dir.path().join("varco.db");
         config.server.static_root = Some(root());
+        // The demo pages' analytics stand-in: tests watch its hits.
+        config.server.demo = true;
         for site in &mut config.sites {
             site.allowed_origins.push(base.clone());
             site.allowed_origins.extend(extra_origins.iter().cloned());
