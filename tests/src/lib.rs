@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
 use chromiumoxide::cdp::browser_protocol::network::{
-    BlockPattern, EventRequestWillBeSent, SetBlockedUrLsParams,
+    BlockPattern, EventRequestWillBeSent, EventRequestWillBeSentExtraInfo, SetBlockedUrLsParams,
 };
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
@@ -386,6 +386,9 @@ pub struct Tab {
     pub page: Page,
     pub console: Arc<Mutex<Vec<ConsoleLine>>>,
     pub requests: Arc<Mutex<Vec<RequestSeen>>>,
+    /// The headers each request went out with, as sent over the wire
+    /// (`Cookie` included), by DevTools request id.
+    pub sent_headers: Arc<Mutex<HashMap<String, HashMap<String, String>>>>,
 }
 
 /// A request the page made.
@@ -394,6 +397,8 @@ pub struct RequestSeen {
     pub url: String,
     pub method: String,
     pub body: Option<String>,
+    /// The DevTools request id (a redirect keeps it).
+    pub request_id: String,
 }
 
 impl Tab {
@@ -457,6 +462,34 @@ impl Tab {
                 });
             }
         });
+        // The headers in `requestWillBeSent` are the page's view of them:
+        // Chromium adds `Cookie` (and may add `Referer`) later; the extra
+        // info event carries the ones that went out.
+        let sent_headers: Arc<Mutex<HashMap<String, HashMap<String, String>>>> = Arc::default();
+        let mut events = page
+            .event_listener::<EventRequestWillBeSentExtraInfo>()
+            .await?;
+        let h = sent_headers.clone();
+        tokio::spawn(async move {
+            while let Some(e) = events.next().await {
+                let headers = e
+                    .headers
+                    .inner()
+                    .as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| {
+                                let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                                (k.to_ascii_lowercase(), v)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                h.lock()
+                    .unwrap()
+                    .insert(e.request_id.inner().clone(), headers);
+            }
+        });
         let mut events = page.event_listener::<EventRequestWillBeSent>().await?;
         let r = requests.clone();
         tokio::spawn(async move {
@@ -482,6 +515,7 @@ impl Tab {
                     url: e.request.url.clone(),
                     method: e.request.method.clone(),
                     body,
+                    request_id: e.request_id.inner().clone(),
                 });
             }
         });
@@ -490,6 +524,7 @@ impl Tab {
             page,
             console,
             requests,
+            sent_headers,
         })
     }
 
@@ -740,6 +775,16 @@ impl Tab {
 
     pub fn requests(&self) -> Vec<RequestSeen> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// The headers `request` went out with (names in lowercase), once
+    /// DevTools has reported them.
+    pub fn headers_sent(&self, request: &RequestSeen) -> Option<HashMap<String, String>> {
+        self.sent_headers
+            .lock()
+            .unwrap()
+            .get(&request.request_id)
+            .cloned()
     }
 
     pub async fn close(self) {

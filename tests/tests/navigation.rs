@@ -1,7 +1,9 @@
 //! Navigation data end to end (issue 5): nothing leaves the browser before
 //! `personalizzazione` is granted; the pending history is uploaded whole
-//! once it is, stored once; withdrawal deletes the server's copy; and over a
-//! full session no request carries both the UserID and a Thread ID.
+//! once it is, stored once; withdrawal deletes the server's copy and
+//! aborts an upload in flight; and over a full session no request carries
+//! both the UserID and a Thread ID, and no API request carries a cookie or
+//! a `Referer`.
 
 use serde_json::Value;
 use std::time::Duration;
@@ -211,6 +213,116 @@ async fn withdrawal_deletes_the_servers_copy_and_the_local_history() {
     server.stop().await.unwrap();
 }
 
+/// Keeps in the page what became of each upload: its HTTP status, or the
+/// name of the error that ended it (`AbortError` for one the widget
+/// cancelled).
+const WATCH_UPLOADS: &str = r#"
+(() => {
+  window.__uploads = [];
+  const fetch0 = window.fetch;
+  window.fetch = function (input, init) {
+    const url = input instanceof Request ? input.url : String(input);
+    const answer = fetch0.apply(this, arguments);
+    if (url.includes('/api/v1/navigation')) {
+      const upload = { outcome: 'pending' };
+      window.__uploads.push(upload);
+      answer.then(r => upload.outcome = r.status, e => upload.outcome = e.name);
+    }
+    return answer;
+  };
+})();
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawal_aborts_the_upload_in_flight_and_nothing_more_goes_under_the_old_user_id() {
+    use chromiumoxide::cdp::browser_protocol::fetch::{
+        ContinueRequestParams, DisableParams, EnableParams, EventRequestPaused, RequestPattern,
+        RequestStage,
+    };
+    use futures::StreamExt;
+
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(RECORD_REQUESTS).await.unwrap();
+    tab.before_load(WATCH_UPLOADS).await.unwrap();
+    browse(&tab, &server, PAGES[0]).await;
+    browse(&tab, &server, PAGES[1]).await;
+    let old_user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    // DevTools holds every upload before it leaves the browser, as a very
+    // slow network would.
+    let mut paused = tab
+        .page
+        .event_listener::<EventRequestPaused>()
+        .await
+        .unwrap();
+    let hold = EnableParams::builder()
+        .pattern(
+            RequestPattern::builder()
+                .url_pattern("*/api/v1/navigation*")
+                .request_stage(RequestStage::Request)
+                .build(),
+        )
+        .build();
+    tab.page.execute(hold).await.unwrap();
+    tab.press("Accetta tutti").await.unwrap();
+    let held = tokio::time::timeout(Duration::from_secs(20), paused.next())
+        .await
+        .expect("the upload left the widget")
+        .unwrap();
+    assert_eq!(
+        tab.eval("window.__uploads.map(u => u.outcome)")
+            .await
+            .unwrap(),
+        serde_json::json!(["pending"])
+    );
+
+    set_personalisation(&tab, false).await;
+    tab.wait_for("window.__uploads[0].outcome === 'AbortError'", 10)
+        .await
+        .unwrap();
+    tab.wait_for("localStorage.getItem('varco.nav.delete') === null", 10)
+        .await
+        .unwrap();
+    // Whatever DevTools still holds is let go now: an aborted request
+    // goes nowhere.
+    let _ = tab
+        .page
+        .execute(ContinueRequestParams::new(held.request_id.clone()))
+        .await;
+    tab.page.execute(DisableParams::default()).await.unwrap();
+
+    // Consent again: the history goes under a new UserID, and nothing more
+    // under the old one.
+    set_personalisation(&tab, true).await;
+    browse(&tab, &server, PAGES[2]).await;
+    all_uploaded(&tab, 10).await;
+    let new_user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    assert_ne!(new_user, old_user);
+    assert!(stored_views(&server, &new_user).await >= 1);
+    assert_eq!(
+        stored_views(&server, &old_user).await,
+        0,
+        "nothing stored under the deleted UserID"
+    );
+    let uploads_for_old: Vec<_> = recorded(&tab)
+        .await
+        .into_iter()
+        .filter(|(u, b)| u.contains("/v1/navigation") && b.contains(&old_user))
+        .collect();
+    assert_eq!(
+        uploads_for_old.len(),
+        1,
+        "only the aborted one: {uploads_for_old:?}"
+    );
+    server.stop().await.unwrap();
+}
+
+/// A cookie of the site's own origin, as the demo's Matomo sets: the API
+/// shares the origin with the pages, so only the widget's requests can keep
+/// it away from the API.
+const SITE_COOKIE: &str = "_pk_id.1.fff0=0123456789abcdef.1767225600";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id() {
     let server = TestServer::start(&[]).await.unwrap();
@@ -218,6 +330,11 @@ async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id
     let tab = chromium.tab().await.unwrap();
     tab.before_load(RECORD_REQUESTS).await.unwrap();
     browse(&tab, &server, PAGES[0]).await;
+    tab.eval(&format!(
+        "document.cookie = '{SITE_COOKIE}; path=/; max-age=3600'"
+    ))
+    .await
+    .unwrap();
     tab.press("Rifiuta tutti").await.unwrap();
     for path in &PAGES[1..5] {
         browse(&tab, &server, path).await;
@@ -304,6 +421,74 @@ async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id
         let json = serde_json::to_string(&row.record).unwrap();
         assert!(!json.contains(&user) && !json.contains(&thread), "{json}");
     }
+
+    // Nothing goes with an API request but what the API needs: not the
+    // site's cookies, not the page's address. (The headers are the ones
+    // that went over the wire, `Cookie` included.)
+    let api = server.url("/api/");
+    let to_api: Vec<_> = tab
+        .requests()
+        .into_iter()
+        .filter(|r| r.url.starts_with(&api))
+        .collect();
+    for kind in [
+        "/v1/consents",
+        "/v1/threads",
+        "/events",
+        "/v1/navigation",
+        "/v1/users/",
+        "/v1/recommendations",
+    ] {
+        assert!(
+            to_api.iter().any(|r| r.url.contains(kind)),
+            "a request to {kind} was seen"
+        );
+    }
+    let all_reported = to_api
+        .iter()
+        .map(|r| r.request_id.clone())
+        .collect::<Vec<_>>();
+    let reported = |tab: &Tab| {
+        all_reported
+            .iter()
+            .all(|id| tab.sent_headers.lock().unwrap().contains_key(id))
+    };
+    for _ in 0..100 {
+        if reported(&tab) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for r in &to_api {
+        let headers = tab
+            .headers_sent(r)
+            .unwrap_or_else(|| panic!("DevTools reported the headers of {} {}", r.method, r.url));
+        assert!(
+            !headers.contains_key("cookie"),
+            "{} {} went with cookies: {:?}",
+            r.method,
+            r.url,
+            headers.get("cookie")
+        );
+        assert!(
+            !headers.contains_key("referer"),
+            "{} {} went with a Referer: {:?}",
+            r.method,
+            r.url,
+            headers.get("referer")
+        );
+    }
+    // The check can fail: the page's own requests do carry the cookie.
+    assert!(
+        tab.requests().iter().any(|r| {
+            r.url.contains("/demo-site/")
+                && tab
+                    .headers_sent(r)
+                    .and_then(|h| h.get("cookie").cloned())
+                    .is_some_and(|c| c.contains(SITE_COOKIE))
+        }),
+        "the site's cookie was set for its pages"
+    );
     server.stop().await.unwrap();
 }
 
