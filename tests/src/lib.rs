@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use chromiumoxide::browser::{Browser, BrowserConfig};
 use chromiumoxide::cdp::browser_protocol::log::EventEntryAdded;
 use chromiumoxide::cdp::browser_protocol::network::{
-    BlockPattern, EventRequestWillBeSent, EventRequestWillBeSentExtraInfo, SetBlockedUrLsParams,
+    BlockPattern, EventRequestWillBeSent, SetBlockedUrLsParams,
 };
 use chromiumoxide::cdp::browser_protocol::target::{
     CreateBrowserContextParams, CreateTargetParams,
@@ -301,6 +301,130 @@ impl FixtureServer {
     }
 }
 
+/// A TCP relay in front of a server that keeps the head of every HTTP/1.1
+/// request that passes through it: the headers as they reached the server
+/// (`Cookie` and `Referer` included), whatever the browser reports. Pages
+/// opened through [`RequestTap::url`] send their API requests through it
+/// too (same origin).
+pub struct RequestTap {
+    pub base: String,
+    listener: Mutex<Option<TcpListener>>,
+    heads: Arc<Mutex<Vec<RequestHead>>>,
+}
+
+/// The request line and headers of one request (names in lowercase).
+#[derive(Debug, Clone)]
+pub struct RequestHead {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl RequestHead {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl RequestTap {
+    /// Takes a port now, so that its origin can be allowed before the
+    /// server starts; relays once [`RequestTap::relay_to`] is called.
+    pub async fn bind() -> Result<RequestTap> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Ok(RequestTap {
+            base: format!("http://{}", listener.local_addr()?),
+            listener: Mutex::new(Some(listener)),
+            heads: Arc::default(),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The requests seen so far.
+    pub fn heads(&self) -> Vec<RequestHead> {
+        self.heads.lock().unwrap().clone()
+    }
+
+    /// Relays every connection to `upstream` (`http://host:port`).
+    pub fn relay_to(&self, upstream: &str) {
+        let listener = self.listener.lock().unwrap().take().expect("relaying once");
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let heads = self.heads.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (upstream, heads) = (upstream.clone(), heads.clone());
+                tokio::spawn(async move {
+                    if let Ok(server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = Self::relay(client, server, heads).await;
+                    }
+                });
+            }
+        });
+    }
+
+    async fn relay(
+        client: tokio::net::TcpStream,
+        server: tokio::net::TcpStream,
+        heads: Arc<Mutex<Vec<RequestHead>>>,
+    ) -> Result<()> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut from_client, mut to_client) = client.into_split();
+        let (mut from_server, mut to_server) = server.into_split();
+        tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+            let _ = to_client.shutdown().await;
+        });
+        // Requests on one connection follow each other: a head, then
+        // `content-length` bytes of body (the widget never sends chunked
+        // bodies).
+        let (mut pending, mut body_left, mut chunk) = (Vec::new(), 0usize, vec![0u8; 16384]);
+        loop {
+            let n = from_client.read(&mut chunk).await?;
+            if n == 0 {
+                to_server.shutdown().await?;
+                return Ok(());
+            }
+            to_server.write_all(&chunk[..n]).await?;
+            pending.extend_from_slice(&chunk[..n]);
+            loop {
+                if body_left > 0 {
+                    let k = body_left.min(pending.len());
+                    pending.drain(..k);
+                    body_left -= k;
+                    if body_left > 0 {
+                        break;
+                    }
+                }
+                let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    break;
+                };
+                let text = String::from_utf8_lossy(&pending[..end]).into_owned();
+                pending.drain(..end + 4);
+                let mut lines = text.split("\r\n");
+                let mut request_line = lines.next().unwrap_or_default().split(' ');
+                let head = RequestHead {
+                    method: request_line.next().unwrap_or_default().to_owned(),
+                    target: request_line.next().unwrap_or_default().to_owned(),
+                    headers: lines
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                        .collect(),
+                };
+                body_left = head
+                    .header("content-length")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                heads.lock().unwrap().push(head);
+            }
+        }
+    }
+}
+
 /// Headless Chromium.
 pub struct Chromium {
     pub browser: Browser,
@@ -386,9 +510,6 @@ pub struct Tab {
     pub page: Page,
     pub console: Arc<Mutex<Vec<ConsoleLine>>>,
     pub requests: Arc<Mutex<Vec<RequestSeen>>>,
-    /// The headers each request went out with, as sent over the wire
-    /// (`Cookie` included), by DevTools request id.
-    pub sent_headers: Arc<Mutex<HashMap<String, HashMap<String, String>>>>,
 }
 
 /// A request the page made.
@@ -397,8 +518,6 @@ pub struct RequestSeen {
     pub url: String,
     pub method: String,
     pub body: Option<String>,
-    /// The DevTools request id (a redirect keeps it).
-    pub request_id: String,
 }
 
 impl Tab {
@@ -462,34 +581,6 @@ impl Tab {
                 });
             }
         });
-        // The headers in `requestWillBeSent` are the page's view of them:
-        // Chromium adds `Cookie` (and may add `Referer`) later; the extra
-        // info event carries the ones that went out.
-        let sent_headers: Arc<Mutex<HashMap<String, HashMap<String, String>>>> = Arc::default();
-        let mut events = page
-            .event_listener::<EventRequestWillBeSentExtraInfo>()
-            .await?;
-        let h = sent_headers.clone();
-        tokio::spawn(async move {
-            while let Some(e) = events.next().await {
-                let headers = e
-                    .headers
-                    .inner()
-                    .as_object()
-                    .map(|o| {
-                        o.iter()
-                            .map(|(k, v)| {
-                                let v = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-                                (k.to_ascii_lowercase(), v)
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                h.lock()
-                    .unwrap()
-                    .insert(e.request_id.inner().clone(), headers);
-            }
-        });
         let mut events = page.event_listener::<EventRequestWillBeSent>().await?;
         let r = requests.clone();
         tokio::spawn(async move {
@@ -515,7 +606,6 @@ impl Tab {
                     url: e.request.url.clone(),
                     method: e.request.method.clone(),
                     body,
-                    request_id: e.request_id.inner().clone(),
                 });
             }
         });
@@ -524,7 +614,6 @@ impl Tab {
             page,
             console,
             requests,
-            sent_headers,
         })
     }
 
@@ -775,16 +864,6 @@ impl Tab {
 
     pub fn requests(&self) -> Vec<RequestSeen> {
         self.requests.lock().unwrap().clone()
-    }
-
-    /// The headers `request` went out with (names in lowercase), once
-    /// DevTools has reported them.
-    pub fn headers_sent(&self, request: &RequestSeen) -> Option<HashMap<String, String>> {
-        self.sent_headers
-            .lock()
-            .unwrap()
-            .get(&request.request_id)
-            .cloned()
     }
 
     pub async fn close(self) {

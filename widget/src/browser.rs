@@ -144,13 +144,18 @@ pub async fn send_json(method: &str, url: &str, body: &str) -> Result<u16, JsVal
 /// and that `signal` can abort while it is out: Ok((status, text)) for any
 /// HTTP answer (text empty when unreadable), Err for a network failure or
 /// an abort.
+///
+/// A request with a `signal` is not kept alive across a page change:
+/// Chromium rejects an aborted keepalive `fetch` but still sends it, so
+/// only a plain one is really cancelled. (Its caller keeps what it sends
+/// until the server confirms, and sends it again from the next page.)
 pub async fn send_json_read(
     method: &str,
     url: &str,
     body: &str,
     signal: Option<&web_sys::AbortSignal>,
 ) -> Result<(u16, String), JsValue> {
-    let response = fetch(method, url, Some(body), true, signal).await?;
+    let response = fetch(method, url, Some(body), signal.is_none(), signal).await?;
     Ok((response.status(), text_of(&response).await))
 }
 

@@ -188,7 +188,9 @@ fn consent_changed(nav: &SharedNav, granted: bool) {
 /// receipt marks its entries in the history as read again from storage
 /// (another tab may have added to it). Network failures and 5xx retry with
 /// backoff; a refused batch is dropped from the queue with a warning, or
-/// it would block everything after it.
+/// it would block everything after it. A withdrawal or a deletion aborts
+/// the request in flight (so it is not kept alive across a page change:
+/// what it carried is still pending, and goes from the next page).
 fn upload(nav: SharedNav, attempt: u32) {
     {
         let mut n = nav.borrow_mut();
