@@ -175,6 +175,17 @@ impl Chat {
         let _ = browser::window()
             .add_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());
         on_offline.forget();
+        let shown = this.clone();
+        let on_visible = Closure::<dyn Fn()>::new(move || {
+            if !browser::document().hidden() {
+                Chat::connect(&shown);
+            }
+        });
+        let _ = browser::document().add_event_listener_with_callback(
+            "visibilitychange",
+            on_visible.as_ref().unchecked_ref(),
+        );
+        on_visible.forget();
         follow_visual_viewport();
     }
 
@@ -443,6 +454,9 @@ impl Chat {
                         .transcript
                         .set_failed(&next.client_message_id, false);
                     remove_from_outbox(&next.client_message_id);
+                    // The server is back: a stream waiting out its backoff
+                    // reconnects now, to bring the answer.
+                    Self::connect(this);
                 }
                 Delivery::RetryLater => return this.borrow_mut().mark_failed(&next),
                 Delivery::Refused(status) => {
@@ -549,6 +563,10 @@ impl Chat {
             // Not aborted, so the stream in `source` is still this one.
             chat.borrow_mut().source = None;
             match reconnect(attempt, end) {
+                // A tab in the background reconnects when it is shown again
+                // (see `install`), replaying what it missed: a forgotten tab
+                // does not hold a stream open for hours.
+                Some(_) if browser::document().hidden() => {}
                 Some((delay, next)) => {
                     browser::after(delay, move || Chat::open_stream(&chat, next));
                 }
