@@ -318,6 +318,90 @@ async fn withdrawal_aborts_the_upload_in_flight_and_nothing_more_goes_under_the_
     server.stop().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_refused_as_gone_is_not_sent_again_and_later_pages_go_under_a_new_user_id() {
+    use chromiumoxide::cdp::browser_protocol::fetch::{
+        DisableParams, EnableParams, EventRequestPaused, FulfillRequestParams, HeaderEntry,
+        RequestPattern,
+    };
+    use futures::StreamExt;
+
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(RECORD_REQUESTS).await.unwrap();
+    browse(&tab, &server, PAGES[0]).await;
+    browse(&tab, &server, PAGES[1]).await;
+    let old_user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    // The server has deleted this UserID (another tab's withdrawal, a
+    // request to the office): it answers the upload 410 Gone.
+    let mut paused = tab
+        .page
+        .event_listener::<EventRequestPaused>()
+        .await
+        .unwrap();
+    let intercept = EnableParams::builder()
+        .pattern(
+            RequestPattern::builder()
+                .url_pattern("*/api/v1/navigation*")
+                .build(),
+        )
+        .build();
+    tab.page.execute(intercept).await.unwrap();
+    tab.press("Accetta tutti").await.unwrap();
+    let held = tokio::time::timeout(Duration::from_secs(20), paused.next())
+        .await
+        .expect("the upload left the widget")
+        .unwrap();
+    use base64::Engine;
+    let body = base64::engine::general_purpose::STANDARD
+        .encode(r#"{"error":"user_deleted","message":"the data of this user_id was deleted"}"#);
+    let gone = FulfillRequestParams::builder()
+        .request_id(held.request_id.clone())
+        .response_code(410)
+        .response_header(HeaderEntry::new("content-type", "application/json"))
+        .body(body)
+        .build()
+        .unwrap();
+    tab.page.execute(gone).await.unwrap();
+    tab.wait_for(
+        &format!("JSON.parse(localStorage.getItem('varco.nav')).user_id !== {old_user:?}"),
+        10,
+    )
+    .await
+    .unwrap();
+    let h = history(&tab).await;
+    assert_eq!(h["entries"].as_array().unwrap().len(), 2, "kept here: {h}");
+    assert!(
+        h["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["uploaded"] == true),
+        "not sent again under any UserID: {h}"
+    );
+    tab.page.execute(DisableParams::default()).await.unwrap();
+
+    browse(&tab, &server, PAGES[2]).await;
+    all_uploaded(&tab, 10).await;
+    let new_user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        stored_views(&server, &new_user).await,
+        1,
+        "only the new page"
+    );
+    let for_old = recorded(&tab)
+        .await
+        .into_iter()
+        .filter(|(u, b)| u.contains("/v1/navigation") && b.contains(&old_user))
+        .count();
+    assert_eq!(for_old, 1, "the refused batch was not retried");
+    assert!(tab.console_lines().iter().any(|l| l.level == "warning"
+        && l.text
+            .contains("Varco: the server has deleted the navigation data")));
+    server.stop().await.unwrap();
+}
+
 /// A cookie of the site's own origin, as the demo's Matomo sets: the API
 /// shares the origin with the pages, so only the widget's requests can keep
 /// it away from the API.
