@@ -553,6 +553,28 @@ async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id
             h.target
         );
     }
+    // The widget's own files too (but `varco.js`, which the page's tag
+    // loads as the page decides): no Referer, and no cookie with the
+    // modules.
+    let files: Vec<_> = heads
+        .iter()
+        .filter(|h| h.target.starts_with("/varco/") && h.target != "/varco/varco.js")
+        .collect();
+    assert!(
+        files.iter().any(|h| h.target == "/varco/varco_app.wasm"),
+        "{files:?}"
+    );
+    for h in files {
+        assert_eq!(
+            h.header("referer"),
+            None,
+            "{} went with a Referer",
+            h.target
+        );
+        if h.target.ends_with(".wasm") {
+            assert_eq!(h.header("cookie"), None, "{} went with cookies", h.target);
+        }
+    }
     // The check can fail: the page's own requests do carry the cookie.
     assert!(
         heads.iter().any(|h| h.target.starts_with("/demo-site/")
