@@ -34,6 +34,9 @@
   }
   var base = script && script.src ? script.src : (d.baseURI || location.href);
   function near(name) { return new URL(name, base).href; }
+  // The widget's own files carry nothing of the visitor's: no cookies, and
+  // no Referer naming the page they are on.
+  var quiet = { credentials: "omit", referrerPolicy: "no-referrer" };
   // With an async embed the DOM may still be loading: then `fn` runs in a
   // task of its own after DOMContentLoaded, not inside the page's handlers
   // of that event (which would make one long task of both).
@@ -70,9 +73,13 @@
     var s = d.createElement("script");
     try { s.src = near("varco_app.js"); } catch (e) { giveUp("cannot locate varco_app.js"); return; }
     s.async = true;
+    // Without cookies from another origin (a script element cannot omit
+    // its own origin's: that file is served by the site itself).
+    s.crossOrigin = "anonymous";
+    s.referrerPolicy = "no-referrer";
     s.__varcoStart = function (app) {
       var wasm;
-      try { wasm = fetch(near("varco_app.wasm"), { credentials: "omit" }); } catch (e) { giveUp(failure(e)); return; }
+      try { wasm = fetch(near("varco_app.wasm"), quiet); } catch (e) { giveUp(failure(e)); return; }
       app({ module_or_path: wasm }).then(function () {
         mark("app-ready");
         // A task of its own: instantiating and starting in one would make
@@ -103,7 +110,7 @@
   // makes that task longer (the response cannot be read before that task
   // ends anyway).
   var wasmResponse;
-  try { wasmResponse = fetch(near("varco_first.wasm"), { credentials: "omit" }); }
+  try { wasmResponse = fetch(near("varco_first.wasm"), quiet); }
   catch (e) { wasmResponse = Promise.reject(e); }
   // Handled below, once the glue reads it; this keeps a failed download
   // from being reported as an unhandled rejection meanwhile.

@@ -16,4 +16,5 @@ pub mod live;
 pub mod markdown;
 pub mod navigation;
 pub mod redact;
+pub mod sse;
 pub mod texts;

@@ -303,6 +303,130 @@ impl FixtureServer {
     }
 }
 
+/// A TCP relay in front of a server that keeps the head of every HTTP/1.1
+/// request that passes through it: the headers as they reached the server
+/// (`Cookie` and `Referer` included), whatever the browser reports. Pages
+/// opened through [`RequestTap::url`] send their API requests through it
+/// too (same origin).
+pub struct RequestTap {
+    pub base: String,
+    listener: Mutex<Option<TcpListener>>,
+    heads: Arc<Mutex<Vec<RequestHead>>>,
+}
+
+/// The request line and headers of one request (names in lowercase).
+#[derive(Debug, Clone)]
+pub struct RequestHead {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl RequestHead {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl RequestTap {
+    /// Takes a port now, so that its origin can be allowed before the
+    /// server starts; relays once [`RequestTap::relay_to`] is called.
+    pub async fn bind() -> Result<RequestTap> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        Ok(RequestTap {
+            base: format!("http://{}", listener.local_addr()?),
+            listener: Mutex::new(Some(listener)),
+            heads: Arc::default(),
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The requests seen so far.
+    pub fn heads(&self) -> Vec<RequestHead> {
+        self.heads.lock().unwrap().clone()
+    }
+
+    /// Relays every connection to `upstream` (`http://host:port`).
+    pub fn relay_to(&self, upstream: &str) {
+        let listener = self.listener.lock().unwrap().take().expect("relaying once");
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let heads = self.heads.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let (upstream, heads) = (upstream.clone(), heads.clone());
+                tokio::spawn(async move {
+                    if let Ok(server) = tokio::net::TcpStream::connect(&upstream).await {
+                        let _ = Self::relay(client, server, heads).await;
+                    }
+                });
+            }
+        });
+    }
+
+    async fn relay(
+        client: tokio::net::TcpStream,
+        server: tokio::net::TcpStream,
+        heads: Arc<Mutex<Vec<RequestHead>>>,
+    ) -> Result<()> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut from_client, mut to_client) = client.into_split();
+        let (mut from_server, mut to_server) = server.into_split();
+        tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut from_server, &mut to_client).await;
+            let _ = to_client.shutdown().await;
+        });
+        // Requests on one connection follow each other: a head, then
+        // `content-length` bytes of body (the widget never sends chunked
+        // bodies).
+        let (mut pending, mut body_left, mut chunk) = (Vec::new(), 0usize, vec![0u8; 16384]);
+        loop {
+            let n = from_client.read(&mut chunk).await?;
+            if n == 0 {
+                to_server.shutdown().await?;
+                return Ok(());
+            }
+            to_server.write_all(&chunk[..n]).await?;
+            pending.extend_from_slice(&chunk[..n]);
+            loop {
+                if body_left > 0 {
+                    let k = body_left.min(pending.len());
+                    pending.drain(..k);
+                    body_left -= k;
+                    if body_left > 0 {
+                        break;
+                    }
+                }
+                let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    break;
+                };
+                let text = String::from_utf8_lossy(&pending[..end]).into_owned();
+                pending.drain(..end + 4);
+                let mut lines = text.split("\r\n");
+                let mut request_line = lines.next().unwrap_or_default().split(' ');
+                let head = RequestHead {
+                    method: request_line.next().unwrap_or_default().to_owned(),
+                    target: request_line.next().unwrap_or_default().to_owned(),
+                    headers: lines
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                        .collect(),
+                };
+                body_left = head
+                    .header("content-length")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                heads.lock().unwrap().push(head);
+            }
+        }
+    }
+}
+
 /// Headless Chromium.
 pub struct Chromium {
     pub browser: Browser,

@@ -943,3 +943,79 @@ async fn c30_analytics_filed_as_necessary_is_refused_and_nothing_runs() {
     );
     server.stop().await.unwrap();
 }
+
+/// Adds a category the server does not publish to the page's configuration
+/// block before Varco reads it (`readystatechange` to `interactive` fires
+/// before deferred scripts run), and keeps what the page is told.
+const UNPUBLISHED_CATEGORY: &str = r#"
+document.addEventListener('readystatechange', () => {
+  const el = document.getElementById('varco-config');
+  if (document.readyState !== 'interactive' || !el) return;
+  const config = JSON.parse(el.textContent);
+  config.categories.push({ id: 'sondaggi', title: 'Sondaggi', description: 'Questionari di gradimento.' });
+  el.textContent = JSON.stringify(config);
+});
+document.addEventListener('varco:record-refused', e => {
+  window.__refused = (window.__refused || []).concat([e.detail]);
+});
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_the_server_refuses_is_told_to_the_page_with_its_reason_and_never_sent_again() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    // The server's configuration cannot be fetched, so the widget goes by
+    // the page's, which names a category the server does not know.
+    tab.block_urls(&["*://*:*/api/v1/sites/*"]).await.unwrap();
+    tab.before_load(UNPUBLISHED_CATEGORY).await.unwrap();
+    tab.open(&server.url(HOME)).await.unwrap();
+    press(&tab, "Accetta tutti").await;
+    tab.wait_for("window.__refused?.length === 1", 10)
+        .await
+        .unwrap();
+    let refused = tab.eval("window.__refused[0]").await.unwrap();
+    assert_eq!(refused["status"], 422, "{refused}");
+    assert_eq!(refused["error"], "invalid_record", "{refused}");
+    let message = refused["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("sondaggi"),
+        "the server's reason: {refused}"
+    );
+    assert_eq!(refused["record_id"], refused["record"]["record_id"]);
+    assert_eq!(refused["record"]["action"], "accept_all");
+    let warned = tab.console_lines().into_iter().any(|l| {
+        l.level == "warning"
+            && l.text
+                .starts_with("Varco: the server refused a consent record")
+            && l.text.contains(message)
+    });
+    assert!(
+        warned,
+        "a console warning with the reason: {:#?}",
+        tab.console_lines()
+    );
+    // Dropped from the queue: nothing retries it, not even coming back
+    // online or another page.
+    assert_eq!(
+        tab.eval("localStorage.getItem('varco.outbox')")
+            .await
+            .unwrap(),
+        Value::Null
+    );
+    tab.eval("window.dispatchEvent(new Event('online'))")
+        .await
+        .unwrap();
+    tab.open(&server.url("/demo-site/milomb/spid.html"))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let posts = tab
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.url.ends_with("/api/v1/consents"))
+        .count();
+    assert_eq!(posts, 1, "sent once, never again");
+    assert!(records(&server).await.is_empty());
+    server.stop().await.unwrap();
+}

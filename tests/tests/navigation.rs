@@ -1,11 +1,13 @@
 //! Navigation data end to end (issue 5): nothing leaves the browser before
 //! `personalizzazione` is granted; the pending history is uploaded whole
-//! once it is, stored once; withdrawal deletes the server's copy; and over a
-//! full session no request carries both the UserID and a Thread ID.
+//! once it is, stored once; withdrawal deletes the server's copy and
+//! aborts an upload in flight; and over a full session no request carries
+//! both the UserID and a Thread ID, and no API request carries a cookie or
+//! a `Referer`.
 
 use serde_json::Value;
 use std::time::Duration;
-use varco_e2e::{Chromium, Tab, TestServer};
+use varco_e2e::{Chromium, RequestTap, Tab, TestServer};
 
 const PAGES: [&str; 5] = [
     "/demo-site/milomb/index.html",
@@ -211,16 +213,219 @@ async fn withdrawal_deletes_the_servers_copy_and_the_local_history() {
     server.stop().await.unwrap();
 }
 
+/// Keeps in the page what became of each upload: its HTTP status, or the
+/// name of the error that ended it (`AbortError` for one the widget
+/// cancelled).
+const WATCH_UPLOADS: &str = r#"
+(() => {
+  window.__uploads = [];
+  const fetch0 = window.fetch;
+  window.fetch = function (input, init) {
+    const url = input instanceof Request ? input.url : String(input);
+    const answer = fetch0.apply(this, arguments);
+    if (url.includes('/api/v1/navigation')) {
+      const upload = { outcome: 'pending' };
+      window.__uploads.push(upload);
+      answer.then(r => upload.outcome = r.status, e => upload.outcome = e.name);
+    }
+    return answer;
+  };
+})();
+"#;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id() {
+async fn withdrawal_aborts_the_upload_in_flight_and_nothing_more_goes_under_the_old_user_id() {
+    use chromiumoxide::cdp::browser_protocol::fetch::{
+        ContinueRequestParams, DisableParams, EnableParams, EventRequestPaused, RequestPattern,
+        RequestStage,
+    };
+    use futures::StreamExt;
+
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(RECORD_REQUESTS).await.unwrap();
+    tab.before_load(WATCH_UPLOADS).await.unwrap();
+    browse(&tab, &server, PAGES[0]).await;
+    browse(&tab, &server, PAGES[1]).await;
+    let old_user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    // DevTools holds every upload before it leaves the browser, as a very
+    // slow network would.
+    let mut paused = tab
+        .page
+        .event_listener::<EventRequestPaused>()
+        .await
+        .unwrap();
+    let hold = EnableParams::builder()
+        .pattern(
+            RequestPattern::builder()
+                .url_pattern("*/api/v1/navigation*")
+                .request_stage(RequestStage::Request)
+                .build(),
+        )
+        .build();
+    tab.page.execute(hold).await.unwrap();
+    tab.press("Accetta tutti").await.unwrap();
+    let held = tokio::time::timeout(Duration::from_secs(20), paused.next())
+        .await
+        .expect("the upload left the widget")
+        .unwrap();
+    assert_eq!(
+        tab.eval("window.__uploads.map(u => u.outcome)")
+            .await
+            .unwrap(),
+        serde_json::json!(["pending"])
+    );
+
+    set_personalisation(&tab, false).await;
+    tab.wait_for("window.__uploads[0].outcome === 'AbortError'", 10)
+        .await
+        .unwrap();
+    tab.wait_for("localStorage.getItem('varco.nav.delete') === null", 10)
+        .await
+        .unwrap();
+    // Whatever DevTools still holds is let go now: an aborted request
+    // goes nowhere.
+    let _ = tab
+        .page
+        .execute(ContinueRequestParams::new(held.request_id.clone()))
+        .await;
+    tab.page.execute(DisableParams::default()).await.unwrap();
+
+    // Consent again: the history goes under a new UserID, and nothing more
+    // under the old one.
+    set_personalisation(&tab, true).await;
+    browse(&tab, &server, PAGES[2]).await;
+    all_uploaded(&tab, 10).await;
+    let new_user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    assert_ne!(new_user, old_user);
+    assert!(stored_views(&server, &new_user).await >= 1);
+    assert_eq!(
+        stored_views(&server, &old_user).await,
+        0,
+        "nothing stored under the deleted UserID"
+    );
+    let uploads_for_old: Vec<_> = recorded(&tab)
+        .await
+        .into_iter()
+        .filter(|(u, b)| u.contains("/v1/navigation") && b.contains(&old_user))
+        .collect();
+    assert_eq!(
+        uploads_for_old.len(),
+        1,
+        "only the aborted one: {uploads_for_old:?}"
+    );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_refused_as_gone_is_not_sent_again_and_later_pages_go_under_a_new_user_id() {
+    use chromiumoxide::cdp::browser_protocol::fetch::{
+        DisableParams, EnableParams, EventRequestPaused, FulfillRequestParams, HeaderEntry,
+        RequestPattern,
+    };
+    use futures::StreamExt;
+
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let tab = chromium.tab().await.unwrap();
     tab.before_load(RECORD_REQUESTS).await.unwrap();
     browse(&tab, &server, PAGES[0]).await;
+    browse(&tab, &server, PAGES[1]).await;
+    let old_user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    // The server has deleted this UserID (another tab's withdrawal, a
+    // request to the office): it answers the upload 410 Gone.
+    let mut paused = tab
+        .page
+        .event_listener::<EventRequestPaused>()
+        .await
+        .unwrap();
+    let intercept = EnableParams::builder()
+        .pattern(
+            RequestPattern::builder()
+                .url_pattern("*/api/v1/navigation*")
+                .build(),
+        )
+        .build();
+    tab.page.execute(intercept).await.unwrap();
+    tab.press("Accetta tutti").await.unwrap();
+    let held = tokio::time::timeout(Duration::from_secs(20), paused.next())
+        .await
+        .expect("the upload left the widget")
+        .unwrap();
+    use base64::Engine;
+    let body = base64::engine::general_purpose::STANDARD
+        .encode(r#"{"error":"user_deleted","message":"the data of this user_id was deleted"}"#);
+    let gone = FulfillRequestParams::builder()
+        .request_id(held.request_id.clone())
+        .response_code(410)
+        .response_header(HeaderEntry::new("content-type", "application/json"))
+        .body(body)
+        .build()
+        .unwrap();
+    tab.page.execute(gone).await.unwrap();
+    tab.wait_for(
+        &format!("JSON.parse(localStorage.getItem('varco.nav')).user_id !== {old_user:?}"),
+        10,
+    )
+    .await
+    .unwrap();
+    let h = history(&tab).await;
+    assert_eq!(h["entries"].as_array().unwrap().len(), 2, "kept here: {h}");
+    assert!(
+        h["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["uploaded"] == true),
+        "not sent again under any UserID: {h}"
+    );
+    tab.page.execute(DisableParams::default()).await.unwrap();
+
+    browse(&tab, &server, PAGES[2]).await;
+    all_uploaded(&tab, 10).await;
+    let new_user = history(&tab).await["user_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        stored_views(&server, &new_user).await,
+        1,
+        "only the new page"
+    );
+    let for_old = recorded(&tab)
+        .await
+        .into_iter()
+        .filter(|(u, b)| u.contains("/v1/navigation") && b.contains(&old_user))
+        .count();
+    assert_eq!(for_old, 1, "the refused batch was not retried");
+    assert!(tab.console_lines().iter().any(|l| l.level == "warning"
+        && l.text
+            .contains("Varco: the server has deleted the navigation data")));
+    server.stop().await.unwrap();
+}
+
+/// A cookie of the site's own origin, as the demo's Matomo sets: the API
+/// shares the origin with the pages, so only the widget's requests can keep
+/// it away from the API.
+const SITE_COOKIE: &str = "_pk_id.1.fff0=0123456789abcdef.1767225600";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id() {
+    // The pages, and so the API, are reached through a tap that keeps the
+    // headers every request arrived with.
+    let tap = RequestTap::bind().await.unwrap();
+    let server = TestServer::start(&[tap.base.clone()]).await.unwrap();
+    tap.relay_to(&server.base);
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(RECORD_REQUESTS).await.unwrap();
+    tab.open(&tap.url(PAGES[0])).await.unwrap();
+    tab.eval(&format!(
+        "document.cookie = '{SITE_COOKIE}; path=/; max-age=3600'"
+    ))
+    .await
+    .unwrap();
     tab.press("Rifiuta tutti").await.unwrap();
     for path in &PAGES[1..5] {
-        browse(&tab, &server, path).await;
+        tab.open(&tap.url(path)).await.unwrap();
     }
     tab.press("Apri l'assistente virtuale CamOn").await.unwrap();
     tab.press("Accetto").await.unwrap();
@@ -239,7 +444,7 @@ async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id
             .all(|(u, _)| !u.contains("/recommendations")),
         "no suggestions asked without consent"
     );
-    browse(&tab, &server, PAGES[1]).await;
+    tab.open(&tap.url(PAGES[1])).await.unwrap();
     // With consent, the welcome suggests topics from the uploaded history
     // (SPID, digital signature, ...), asked in a request of their own.
     tab.press("Apri l'assistente virtuale CamOn").await.unwrap();
@@ -304,6 +509,84 @@ async fn over_a_full_session_no_request_carries_both_the_user_id_and_a_thread_id
         let json = serde_json::to_string(&row.record).unwrap();
         assert!(!json.contains(&user) && !json.contains(&thread), "{json}");
     }
+
+    // Nothing goes with an API request but what the API needs: not the
+    // site's cookies, not the page's address. (The headers are the ones
+    // that went over the wire, `Cookie` included.)
+    let heads = tap.heads();
+    let to_api: Vec<_> = heads
+        .iter()
+        .filter(|h| h.target.starts_with("/api/"))
+        .collect();
+    for kind in [
+        "/v1/sites/",
+        "/v1/consents",
+        "/v1/threads",
+        "/events",
+        "/v1/navigation",
+        "/v1/users/",
+        "/v1/recommendations",
+    ] {
+        assert!(
+            to_api.iter().any(|h| h.target.contains(kind)),
+            "a request to {kind} went through the tap"
+        );
+    }
+    for h in &to_api {
+        let head = format!("{} {:?}", h.target, h.headers);
+        assert!(
+            !(head.contains(&user) && head.contains(&thread)),
+            "both ids in one request's head: {head}"
+        );
+        assert_eq!(
+            h.header("cookie"),
+            None,
+            "{} {} went with cookies",
+            h.method,
+            h.target
+        );
+        assert_eq!(
+            h.header("referer"),
+            None,
+            "{} {} went with a Referer",
+            h.method,
+            h.target
+        );
+    }
+    // The widget's own files too (but `varco.js`, which the page's tag
+    // loads as the page decides): no Referer, and no cookie with the
+    // modules.
+    let files: Vec<_> = heads
+        .iter()
+        .filter(|h| h.target.starts_with("/varco/") && h.target != "/varco/varco.js")
+        .collect();
+    assert!(
+        files.iter().any(|h| h.target == "/varco/varco_app.wasm"),
+        "{files:?}"
+    );
+    for h in files {
+        assert_eq!(
+            h.header("referer"),
+            None,
+            "{} went with a Referer",
+            h.target
+        );
+        if h.target.ends_with(".wasm") {
+            assert_eq!(h.header("cookie"), None, "{} went with cookies", h.target);
+        }
+    }
+    // The check can fail: the page's own requests do carry the cookie.
+    assert!(
+        heads.iter().any(|h| h.target.starts_with("/demo-site/")
+            && h.header("cookie").is_some_and(|c| c.contains(SITE_COOKIE))),
+        "the site's cookie goes with its pages"
+    );
+    assert!(
+        heads.iter().any(|h| h.target.starts_with("/demo-site/")
+            && h.header("referer")
+                .is_some_and(|r| r.starts_with(&tap.base))),
+        "the page's address goes with the page's own requests"
+    );
     server.stop().await.unwrap();
 }
 

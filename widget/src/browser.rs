@@ -137,23 +137,53 @@ pub fn dispatch(name: &str, detail: &JsValue) {
 /// Sends JSON with `fetch` (no cookies, kept alive across a page change).
 /// Ok(status) for any HTTP answer, Err for a network failure.
 pub async fn send_json(method: &str, url: &str, body: &str) -> Result<u16, JsValue> {
-    Ok(fetch(method, url, Some(body), true).await?.status())
+    Ok(fetch(method, url, Some(body), true, None).await?.status())
 }
 
-/// One `fetch` without cookies; `body` goes as JSON; with `keepalive` the
-/// request outlives the page (an upload as the visitor leaves).
-async fn fetch(
+/// [`send_json`] that reads the answer's body too (a refusal's reason),
+/// and that `signal` can abort while it is out: Ok((status, text)) for any
+/// HTTP answer (text empty when unreadable), Err for a network failure or
+/// an abort.
+///
+/// A request with a `signal` is not kept alive across a page change:
+/// Chromium rejects an aborted keepalive `fetch` but still sends it, so
+/// only a plain one is really cancelled. (Its caller keeps what it sends
+/// until the server confirms, and sends it again from the next page.)
+pub async fn send_json_read(
+    method: &str,
+    url: &str,
+    body: &str,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<(u16, String), JsValue> {
+    let response = fetch(method, url, Some(body), signal.is_none(), signal).await?;
+    Ok((response.status(), text_of(&response).await))
+}
+
+/// One `fetch` to the API: `body` goes as JSON; with `keepalive` the
+/// request outlives the page (an upload as the visitor leaves); `signal`
+/// aborts it.
+///
+/// Nothing goes with it but what the API needs: no cookies (the site's own,
+/// an analytics id...) and no `Referer` (the page the visitor is on), even
+/// when the API is on the site's own origin. `Origin` still goes (it is
+/// what the API checks), as a CORS request always sends it.
+pub async fn fetch(
     method: &str,
     url: &str,
     body: Option<&str>,
     keepalive: bool,
+    signal: Option<&web_sys::AbortSignal>,
 ) -> Result<web_sys::Response, JsValue> {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     init.set_mode(web_sys::RequestMode::Cors);
     init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
     if keepalive {
         let _ = js_sys::Reflect::set(&init, &"keepalive".into(), &JsValue::TRUE);
+    }
+    if signal.is_some() {
+        init.set_signal(signal);
     }
     if let Some(body) = body {
         init.set_body(&JsValue::from_str(body));
@@ -165,6 +195,18 @@ async fn fetch(
     let response =
         wasm_bindgen_futures::JsFuture::from(window().fetch_with_request(&request)).await?;
     response.dyn_into()
+}
+
+/// The body of `response` as text; empty when it cannot be read.
+async fn text_of(response: &web_sys::Response) -> String {
+    match response.text() {
+        Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 /// GETs JSON with `fetch` (no cookies) and reads it as a `T`. Err for a
@@ -180,7 +222,7 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, Js
 /// module and a native parse, instead of a call into JavaScript per field
 /// (and one deserializer in the module, not two).
 pub async fn get_text(url: &str) -> Result<String, JsValue> {
-    let response = fetch("GET", url, None, false).await?;
+    let response = fetch("GET", url, None, false, None).await?;
     if response.status() != 200 {
         return Err(JsValue::from_str(&format!("HTTP {}", response.status())));
     }
@@ -230,15 +272,8 @@ pub async fn request_json(
     url: &str,
     body: Option<&str>,
 ) -> Result<(u16, String), JsValue> {
-    let response = fetch(method, url, body, false).await?;
-    let text = match response.text() {
-        Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
-            .await
-            .ok()
-            .and_then(|t| t.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
+    let response = fetch(method, url, body, false, None).await?;
+    let text = text_of(&response).await;
     Ok((response.status(), text))
 }
 

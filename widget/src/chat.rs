@@ -1,6 +1,7 @@
-//! The assistant's imperative shell: storage, the event stream
-//! (`EventSource`), sending with retries. The rules (terms, thread expiry,
-//! transcript merging) are in `varco_core::chat`.
+//! The assistant's imperative shell: storage, the event stream (read with
+//! `fetch`, see [`LiveStream`]), sending with retries. The rules (terms,
+//! thread expiry, transcript merging, the stream's format and reconnection)
+//! are in `varco_core`.
 //!
 //! Nothing is sent before the visitor accepts the terms: every request of
 //! this module starts from [`Chat::flush`] or [`Chat::connect`], and both
@@ -14,8 +15,9 @@ use varco_core::chat::{
     current_thread, parse_outbox, terms_accepted, terms_changed, AcceptedTerms, Pending,
     StoredThread, Transcript, DEFAULT_THREAD_HOURS, OUTBOX_KEY, TERMS_KEY, THREAD_KEY,
 };
-use varco_core::delivery::{delivery, retry_delay_ms, Delivery};
+use varco_core::delivery::{delivery, reconnect, retry_delay_ms, Delivery, StreamEnd};
 use varco_core::lang::Lang;
+use varco_core::sse::{SseEvent, SseParser};
 use varco_core::texts::Texts;
 use varco_protocol::chat::{Author, ChatEvent, NewMessage, NewThread};
 use varco_protocol::live::LiveState;
@@ -45,25 +47,19 @@ fn refresh() {
     }
 }
 
-/// The event stream of the thread handed to an operator, with the callbacks
-/// it calls. Dropping it closes the stream and frees the callbacks (a
-/// reconnection makes a new one), so nothing outlives the conversation.
-///
-/// A callback may itself drop the stream (the "end" event, an error): that
-/// is safe, because wasm-bindgen frees a closure only once its call returns,
-/// and a closed `EventSource` dispatches nothing more.
+/// The thread's event stream while it is open or being opened. It is read
+/// with `fetch` and parsed by `varco_core::sse`, not with `EventSource`,
+/// which would send the page's cookies and address (`Referer`) next to the
+/// Thread ID on every connection. Dropping it aborts the request, so
+/// nothing outlives the conversation; the task that reads the stream sees
+/// the abort and ends without reconnecting.
 struct LiveStream {
-    source: web_sys::EventSource,
-    listeners: Vec<Closure<dyn Fn(web_sys::MessageEvent)>>,
-    on_open: Option<Closure<dyn Fn()>>,
-    on_error: Option<Closure<dyn Fn()>>,
+    abort: web_sys::AbortController,
 }
 
 impl Drop for LiveStream {
     fn drop(&mut self) {
-        self.source.close();
-        self.source.set_onopen(None);
-        self.source.set_onerror(None);
+        self.abort.abort();
     }
 }
 
@@ -179,6 +175,17 @@ impl Chat {
         let _ = browser::window()
             .add_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());
         on_offline.forget();
+        let shown = this.clone();
+        let on_visible = Closure::<dyn Fn()>::new(move || {
+            if !browser::document().hidden() {
+                Chat::connect(&shown);
+            }
+        });
+        let _ = browser::document().add_event_listener_with_callback(
+            "visibilitychange",
+            on_visible.as_ref().unchecked_ref(),
+        );
+        on_visible.forget();
         follow_visual_viewport();
     }
 
@@ -447,6 +454,9 @@ impl Chat {
                         .transcript
                         .set_failed(&next.client_message_id, false);
                     remove_from_outbox(&next.client_message_id);
+                    // The server is back: a stream waiting out its backoff
+                    // reconnects now, to bring the answer.
+                    Self::connect(this);
                 }
                 Delivery::RetryLater => return this.borrow_mut().mark_failed(&next),
                 Delivery::Refused(status) => {
@@ -512,129 +522,63 @@ impl Chat {
     /// Opens (or reopens) the event stream of the current thread, resuming
     /// after the last event seen.
     pub fn connect(this: &SharedChat) {
+        Self::open_stream(this, 0);
+    }
+
+    /// Connection number `attempt` of the stream (0 for a fresh start):
+    /// when it ends, `delivery::reconnect` says whether and when to try
+    /// again; a stream the server refuses for good (the thread is gone) is
+    /// not tried again on this page.
+    fn open_stream(this: &SharedChat, attempt: u32) {
         let (url, thread_id) = {
             let c = this.borrow();
             let Some(t) = c.thread.as_ref().filter(|t| t.opened && !t.ended) else {
                 return;
             };
-            if c.source
-                .as_ref()
-                .is_some_and(|s| s.source.ready_state() != web_sys::EventSource::CLOSED)
-                || !c.accepted()
-            {
+            if c.source.is_some() || !c.accepted() {
                 return;
             }
             (
                 format!(
                     "{}/v1/threads/{}/events?after={}",
-                    c.api, t.thread_id, c.transcript.last_event_id
+                    c.api,
+                    browser::encode_uri_component(&t.thread_id),
+                    c.transcript.last_event_id
                 ),
                 t.thread_id.clone(),
             )
         };
-        let Ok(source) = web_sys::EventSource::new(&url) else {
+        let Ok(abort) = web_sys::AbortController::new() else {
             return;
         };
-        let mut stream = LiveStream {
-            source: source.clone(),
-            listeners: Vec::new(),
-            on_open: None,
-            on_error: None,
-        };
-        for (name, stored) in [
-            ("message", true),
-            ("end", true),
-            ("typing", false),
-            ("delta", false),
-            ("queue", false),
-        ] {
-            let chat = this.clone();
-            let thread_id = thread_id.clone();
-            let listener =
-                Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
-                    let Some(data) = e.data().as_string() else {
-                        return;
-                    };
-                    let Ok(event) = serde_json::from_str::<ChatEvent>(&data) else {
-                        return;
-                    };
-                    // A live-only event has no id of its own (lastEventId would
-                    // repeat the previous one).
-                    let id = if stored {
-                        e.last_event_id().parse::<i64>().ok()
-                    } else {
-                        None
-                    };
-                    let mut c = chat.borrow_mut();
-                    if c.thread.as_ref().map(|t| &t.thread_id) != Some(&thread_id) {
-                        return;
-                    }
-                    let ended = matches!(event, ChatEvent::End);
-                    let operator_typing = matches!(
-                        event,
-                        ChatEvent::Typing {
-                            author: Author::Operator
-                        }
-                    );
-                    let fresh = c.transcript.apply(id, event);
-                    if operator_typing {
-                        c.typing_seq = c.typing_seq.wrapping_add(1);
-                        let (seq, chat) = (c.typing_seq, chat.clone());
-                        browser::after(6_000, move || {
-                            let mut c = chat.borrow_mut();
-                            if c.typing_seq == seq && c.transcript.typing == Some(Author::Operator)
-                            {
-                                c.transcript.typing = None;
-                                drop(c);
-                                refresh();
-                            }
-                        });
-                    }
-                    if fresh && !c.open && c.announce {
-                        c.unread += 1;
-                    }
-                    if ended {
-                        if let Some(t) = c.thread.as_mut() {
-                            t.ended = true;
-                        }
-                        c.save_thread();
-                        c.source = None;
-                    }
-                    drop(c);
-                    refresh();
-                });
-            let _ =
-                source.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-            stream.listeners.push(listener);
-        }
-        // After the replay, what arrives is new and is announced.
+        let signal = abort.signal();
+        this.borrow_mut().source = Some(LiveStream { abort });
         let chat = this.clone();
-        let on_open = Closure::<dyn Fn()>::new(move || {
-            let chat = chat.clone();
-            browser::after(800, move || {
-                chat.borrow_mut().announce = true;
-            });
-        });
-        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        stream.on_open = Some(on_open);
-        // The browser reconnects by itself (with Last-Event-ID); if it gives
-        // up (the server answered an error), try again later.
-        let chat = this.clone();
-        let on_error = Closure::<dyn Fn()>::new(move || {
-            let closed = chat
-                .borrow()
-                .source
-                .as_ref()
-                .is_some_and(|s| s.source.ready_state() == web_sys::EventSource::CLOSED);
-            if closed {
-                chat.borrow_mut().source = None;
-                let again = chat.clone();
-                browser::after(5_000, move || Chat::connect(&again));
+        wasm_bindgen_futures::spawn_local(async move {
+            let end = follow(&chat, &thread_id, &url, &signal).await;
+            if signal.aborted() {
+                // Dropped on purpose: the conversation ended or was deleted.
+                return;
+            }
+            // Not aborted, so the stream in `source` is still this one.
+            chat.borrow_mut().source = None;
+            match reconnect(attempt, end) {
+                // A tab in the background reconnects when it is shown again
+                // (see `install`), replaying what it missed: a forgotten tab
+                // does not hold a stream open for hours.
+                Some(_) if browser::document().hidden() => {}
+                Some((delay, next)) => {
+                    browser::after(delay, move || Chat::open_stream(&chat, next));
+                }
+                None => browser::warn(&format!(
+                    "Varco: the server refused the conversation's event stream ({}); it is not asked again on this page.",
+                    match end {
+                        StreamEnd::Refused(status) => status,
+                        _ => 0,
+                    }
+                )),
             }
         });
-        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        stream.on_error = Some(on_error);
-        this.borrow_mut().source = Some(stream);
     }
 
     /// Ends the conversation: the server is told (best effort) and the next
@@ -689,6 +633,118 @@ impl Chat {
         }
         refresh();
     }
+}
+
+/// Reads one connection of the thread's stream until it ends, applying each
+/// event; says how it ended.
+async fn follow(
+    chat: &SharedChat,
+    thread_id: &str,
+    url: &str,
+    signal: &web_sys::AbortSignal,
+) -> StreamEnd {
+    let Ok(response) = browser::fetch("GET", url, None, false, Some(signal)).await else {
+        return StreamEnd::Failed;
+    };
+    let status = response.status();
+    let is_stream = response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .is_some_and(|t| t.trim_start().starts_with("text/event-stream"));
+    if status != 200 || !is_stream {
+        return match delivery(Some(status)) {
+            Delivery::Refused(status) => StreamEnd::Refused(status),
+            _ => StreamEnd::Failed,
+        };
+    }
+    let Some(reader) = response.body().map(|b| {
+        b.get_reader()
+            .unchecked_into::<web_sys::ReadableStreamDefaultReader>()
+    }) else {
+        return StreamEnd::Failed;
+    };
+    let opened_ms = browser::now_ms();
+    // What arrives after the replay of the transcript is new, and is
+    // announced.
+    let announce = chat.clone();
+    browser::after(800, move || {
+        announce.borrow_mut().announce = true;
+    });
+    let mut parser = SseParser::new();
+    loop {
+        let Ok(chunk) = wasm_bindgen_futures::JsFuture::from(reader.read()).await else {
+            break;
+        };
+        let done = js_sys::Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|d| d.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let Ok(value) = js_sys::Reflect::get(&chunk, &"value".into()) else {
+            break;
+        };
+        let bytes = js_sys::Uint8Array::new(&value).to_vec();
+        for event in parser.feed(&bytes) {
+            apply_event(chat, thread_id, event);
+        }
+        if signal.aborted() {
+            break;
+        }
+    }
+    StreamEnd::Closed {
+        lived_ms: browser::now_ms() - opened_ms,
+    }
+}
+
+/// One event of the stream of `thread_id`, into the transcript (once: a
+/// stored event has its own id, and one seen before is skipped).
+fn apply_event(chat: &SharedChat, thread_id: &str, e: SseEvent) {
+    let Ok(event) = serde_json::from_str::<ChatEvent>(&e.data) else {
+        return;
+    };
+    // A live-only event (typing, a streamed delta, the queue) has no id.
+    let id = e.id.and_then(|id| id.parse::<i64>().ok());
+    let mut c = chat.borrow_mut();
+    if c.thread.as_ref().map(|t| t.thread_id.as_str()) != Some(thread_id) {
+        return;
+    }
+    let ended = matches!(event, ChatEvent::End);
+    let operator_typing = matches!(
+        event,
+        ChatEvent::Typing {
+            author: Author::Operator
+        }
+    );
+    let fresh = c.transcript.apply(id, event);
+    if operator_typing {
+        c.typing_seq = c.typing_seq.wrapping_add(1);
+        let (seq, chat) = (c.typing_seq, chat.clone());
+        browser::after(6_000, move || {
+            let mut c = chat.borrow_mut();
+            if c.typing_seq == seq && c.transcript.typing == Some(Author::Operator) {
+                c.transcript.typing = None;
+                drop(c);
+                refresh();
+            }
+        });
+    }
+    if fresh && !c.open && c.announce {
+        c.unread += 1;
+    }
+    if ended {
+        if let Some(t) = c.thread.as_mut() {
+            t.ended = true;
+        }
+        c.save_thread();
+        // Aborts this stream: the conversation is over.
+        c.source = None;
+    }
+    drop(c);
+    refresh();
 }
 
 fn ask_suggestions() {

@@ -359,6 +359,42 @@ fn save_outbox(queue: &[ConsentRecord]) {
     }
 }
 
+/// `varco:record-refused`'s detail.
+#[derive(Serialize)]
+struct Refusal<'a> {
+    record_id: &'a str,
+    status: u16,
+    error: &'a str,
+    message: &'a str,
+    record: &'a ConsentRecord,
+}
+
+/// A record the server refused for good leaves the queue (sending it again
+/// would be refused again and block the records after it), but never
+/// silently: the console says why, and the page gets `varco:record-refused`
+/// with the server's reason and the record, to keep it some other way.
+fn tell_refused(record: &ConsentRecord, status: u16, answer: &str) {
+    let reason = serde_json::from_str::<varco_protocol::ApiError>(answer).ok();
+    let (error, message) = match &reason {
+        Some(r) => (r.error.as_str(), r.message.as_str()),
+        None => ("", "the server gave no reason"),
+    };
+    web_sys::console::warn_2(
+        &JsValue::from_str(&format!(
+            "Varco: the server refused a consent record (HTTP {status} {error}); it is not sent again. Reason:"
+        )),
+        &JsValue::from_str(message),
+    );
+    let detail = browser::to_js(&Refusal {
+        record_id: &record.record_id,
+        status,
+        error,
+        message,
+        record,
+    });
+    browser::dispatch("varco:record-refused", &detail);
+}
+
 thread_local! {
     static FLUSHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
@@ -385,15 +421,18 @@ pub fn flush_outbox(this: Shared, attempt: u32) {
                 break;
             };
             let body = serde_json::to_string(&record).unwrap_or_default();
-            let answer = browser::send_json("POST", &url, &body).await.ok();
-            match delivery(answer) {
+            let answer = browser::send_json_read("POST", &url, &body, None)
+                .await
+                .ok();
+            match delivery(answer.as_ref().map(|(status, _)| *status)) {
                 Delivery::RetryLater => {
                     failed = true;
                     break;
                 }
-                Delivery::Refused(status) => browser::warn(&format!(
-                    "Varco: the server refused a consent record ({status}); it is dropped."
-                )),
+                Delivery::Refused(status) => {
+                    let text = answer.map(|(_, text)| text).unwrap_or_default();
+                    tell_refused(&record, status, &text);
+                }
                 Delivery::Delivered => {}
             }
             let rest: Vec<ConsentRecord> = outbox()

@@ -31,7 +31,19 @@ struct Navigation {
     /// `personalizzazione` as last seen.
     granted: bool,
     uploading: bool,
+    /// Aborts the upload in flight: a withdrawal or a deletion must not
+    /// let a batch under the old UserID arrive after it.
+    upload_abort: Option<web_sys::AbortController>,
     deleting: bool,
+}
+
+impl Navigation {
+    /// Aborts the upload in flight, if any.
+    fn cancel_upload(&mut self) {
+        if let Some(abort) = self.upload_abort.take() {
+            abort.abort();
+        }
+    }
 }
 
 type SharedNav = Rc<RefCell<Navigation>>;
@@ -87,6 +99,7 @@ pub fn install(controller: &Shared) {
             settings,
             granted,
             uploading: false,
+            upload_abort: None,
             deleting: false,
         };
         (Rc::new(RefCell::new(nav)), granted)
@@ -151,9 +164,11 @@ fn consent_changed(nav: &SharedNav, granted: bool) {
         upload(nav.clone(), 0);
         return;
     }
-    // Withdrawn: uploads stop (they check `granted`), the server forgets
-    // the UserID, and the local history goes (or stays, marked uploaded,
-    // under a new UserID, if the site says so).
+    // Withdrawn: uploads stop (the one in flight is aborted, the next ones
+    // check `granted`), the server forgets the UserID, and the local
+    // history goes (or stays, marked uploaded, under a new UserID, if the
+    // site says so).
+    nav.borrow_mut().cancel_upload();
     let (site, keep_local) = {
         let n = nav.borrow();
         (
@@ -173,7 +188,9 @@ fn consent_changed(nav: &SharedNav, granted: bool) {
 /// receipt marks its entries in the history as read again from storage
 /// (another tab may have added to it). Network failures and 5xx retry with
 /// backoff; a refused batch is dropped from the queue with a warning, or
-/// it would block everything after it.
+/// it would block everything after it. A withdrawal or a deletion aborts
+/// the request in flight (so it is not kept alive across a page change:
+/// what it carried is still pending, and goes from the next page).
 fn upload(nav: SharedNav, attempt: u32) {
     {
         let mut n = nav.borrow_mut();
@@ -203,22 +220,46 @@ fn upload(nav: SharedNav, attempt: u32) {
             };
             let keys: Vec<String> = b.entries.iter().map(|e| e.key.clone()).collect();
             let body = serde_json::to_string(&b).unwrap_or_default();
-            let answer = browser::send_json("POST", &format!("{api}/v1/navigation"), &body)
-                .await
-                .ok();
-            match delivery(answer) {
-                Delivery::Delivered => {}
-                Delivery::RetryLater => break true,
-                Delivery::Refused(status) => browser::warn(&format!(
-                    "Varco: the server refused {} page views ({status}); they are not sent again.",
-                    keys.len()
-                )),
+            let Ok(abort) = web_sys::AbortController::new() else {
+                break false;
+            };
+            let signal = abort.signal();
+            nav.borrow_mut().upload_abort = Some(abort);
+            let url = format!("{api}/v1/navigation");
+            let answer = browser::send_json_read("POST", &url, &body, Some(&signal)).await;
+            nav.borrow_mut().upload_abort = None;
+            if signal.aborted() {
+                // Withdrawn or deleted meanwhile: nothing more under this
+                // UserID, and no retry.
+                break false;
             }
-            if let Some(h) = load(&site) {
-                // Withdrawn meanwhile: the history is already another one.
-                if h.user_id == b.user_id {
-                    save(Some(&mark_uploaded(h, &keys)));
+            let status = answer.ok().map(|(status, _)| status);
+            let gone = match delivery(status) {
+                Delivery::Delivered => false,
+                Delivery::RetryLater => break true,
+                Delivery::Refused(410) => true,
+                Delivery::Refused(status) => {
+                    browser::warn(&format!(
+                        "Varco: the server refused {} page views ({status}); they are not sent again.",
+                        keys.len()
+                    ));
+                    false
                 }
+            };
+            let Some(h) = load(&site) else { continue };
+            // Withdrawn meanwhile: the history is already another one.
+            if h.user_id != b.user_id {
+                continue;
+            }
+            if gone {
+                // The server deleted this UserID's data (410 Gone) and
+                // refuses it for good: what is here stays here, marked
+                // sent, and later pages go under a new UserID.
+                browser::warn("Varco: the server has deleted the navigation data of this browser and takes no more under the same identifier; a new one is used from now on.");
+                let renewed = on_withdrawal(Some(h), true, browser::uuid_v4);
+                save(renewed.history.as_ref());
+            } else {
+                save(Some(&mark_uploaded(h, &keys)));
             }
         };
         nav.borrow_mut().uploading = false;
@@ -364,6 +405,7 @@ pub fn forget_everything() {
             user_id: h.user_id,
         });
     }
+    nav.borrow_mut().cancel_upload();
     save(None);
     crate::chat::reset_suggestions();
     flush_deletions(nav, 0);
