@@ -379,10 +379,36 @@ fn tell_refused(record: &ConsentRecord, status: u16, answer: &str) {
         Some(r) => (r.error.as_str(), r.message.as_str()),
         None => ("", "the server gave no reason"),
     };
+    tell_dropped(
+        record,
+        &format!("the server refused a consent record (HTTP {status} {error})"),
+        status,
+        error,
+        message,
+    );
+}
+
+/// A record that waited in the queue past the retry window
+/// (`varco_core::consent::RECORD_RETRY_DAYS`) is dropped unsent, since the
+/// server would refuse it: told like a refusal, with status 0.
+fn tell_outlived(record: &ConsentRecord) {
+    let message = format!(
+        "decided_at {} is more than {} days old (the retry window): the record was never delivered",
+        record.decided_at,
+        varco_core::consent::RECORD_RETRY_DAYS
+    );
+    tell_dropped(
+        record,
+        "a consent record waited too long to be delivered",
+        0,
+        "record_outlived",
+        &message,
+    );
+}
+
+fn tell_dropped(record: &ConsentRecord, what: &str, status: u16, error: &str, message: &str) {
     web_sys::console::warn_2(
-        &JsValue::from_str(&format!(
-            "Varco: the server refused a consent record (HTTP {status} {error}); it is not sent again. Reason:"
-        )),
+        &JsValue::from_str(&format!("Varco: {what}; it is not sent again. Reason:")),
         &JsValue::from_str(message),
     );
     let detail = browser::to_js(&Refusal {
@@ -393,6 +419,16 @@ fn tell_refused(record: &ConsentRecord, status: u16, answer: &str) {
         record,
     });
     browser::dispatch("varco:record-refused", &detail);
+}
+
+/// Removes one record from the stored queue (read again: another tab or
+/// the page may have queued more meanwhile).
+fn remove_from_outbox(record_id: &str) {
+    let rest: Vec<ConsentRecord> = outbox()
+        .into_iter()
+        .filter(|r| r.record_id != record_id)
+        .collect();
+    save_outbox(&rest);
 }
 
 thread_local! {
@@ -420,6 +456,11 @@ pub fn flush_outbox(this: Shared, attempt: u32) {
             let Some(record) = queue.first().cloned() else {
                 break;
             };
+            if varco_core::consent::record_outlived(&record.decided_at, browser::now_ms()) {
+                tell_outlived(&record);
+                remove_from_outbox(&record.record_id);
+                continue;
+            }
             let body = serde_json::to_string(&record).unwrap_or_default();
             let answer = browser::send_json_read("POST", &url, &body, None)
                 .await
@@ -435,11 +476,7 @@ pub fn flush_outbox(this: Shared, attempt: u32) {
                 }
                 Delivery::Delivered => {}
             }
-            let rest: Vec<ConsentRecord> = outbox()
-                .into_iter()
-                .filter(|r| r.record_id != record.record_id)
-                .collect();
-            save_outbox(&rest);
+            remove_from_outbox(&record.record_id);
         }
         FLUSHING.with(|f| f.set(false));
         if failed {
