@@ -27,6 +27,21 @@ pub struct ServerSection {
     /// assistant; a burst of half as many is allowed.
     #[serde(default = "default_messages_per_minute")]
     pub messages_per_minute: u32,
+    /// Event streams one client may hold open at once (per address, IPv6 by
+    /// /64; a console per session): a visitor's few tabs, or a few visitors
+    /// behind one address. More are answered 429.
+    #[serde(default = "default_max_streams_per_client")]
+    pub max_streams_per_client: usize,
+    /// Event streams open at once on the whole server; more are answered 503.
+    #[serde(default = "default_max_streams_total")]
+    pub max_streams_total: usize,
+    /// A stream with no event for this long is ended (the widget comes back
+    /// with `Last-Event-ID` if the visitor is still there).
+    #[serde(default = "default_stream_idle_seconds")]
+    pub stream_idle_seconds: u64,
+    /// Keep-alive comments on a quiet stream, this often.
+    #[serde(default = "default_stream_heartbeat_seconds")]
+    pub stream_heartbeat_seconds: u64,
 }
 
 fn default_listen() -> SocketAddr {
@@ -41,6 +56,38 @@ fn default_body_limit() -> usize {
 fn default_messages_per_minute() -> u32 {
     20
 }
+fn default_max_streams_per_client() -> usize {
+    8
+}
+fn default_max_streams_total() -> usize {
+    10_000
+}
+fn default_stream_idle_seconds() -> u64 {
+    600
+}
+fn default_stream_heartbeat_seconds() -> u64 {
+    15
+}
+
+/// The event streams' settings, each problem naming its key.
+fn check_streams(server: &ServerSection) -> Vec<String> {
+    let mut errors = Vec::new();
+    if server.max_streams_per_client == 0 {
+        errors.push("server.max_streams_per_client: must be at least 1".into());
+    }
+    if server.max_streams_total < server.max_streams_per_client {
+        errors.push("server.max_streams_total: must be at least max_streams_per_client".into());
+    }
+    if server.stream_heartbeat_seconds == 0 {
+        errors.push("server.stream_heartbeat_seconds: must be at least 1".into());
+    }
+    if server.stream_idle_seconds <= server.stream_heartbeat_seconds {
+        errors.push(
+            "server.stream_idle_seconds: must be longer than stream_heartbeat_seconds".into(),
+        );
+    }
+    errors
+}
 
 impl Default for ServerSection {
     fn default() -> Self {
@@ -50,6 +97,10 @@ impl Default for ServerSection {
             static_root: None,
             body_limit: default_body_limit(),
             messages_per_minute: default_messages_per_minute(),
+            max_streams_per_client: default_max_streams_per_client(),
+            max_streams_total: default_max_streams_total(),
+            stream_idle_seconds: default_stream_idle_seconds(),
+            stream_heartbeat_seconds: default_stream_heartbeat_seconds(),
         }
     }
 }
@@ -240,7 +291,7 @@ impl Config {
         server.database = resolve(base, &server.database);
         server.static_root = server.static_root.map(|p| resolve(base, &p));
 
-        let mut errors: Vec<String> = Vec::new();
+        let mut errors: Vec<String> = check_streams(&server);
         let mut sites = Vec::new();
         for (i, raw) in raw.sites.into_iter().enumerate() {
             let at = format!("sites[{i}] ({})", raw.id);

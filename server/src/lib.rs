@@ -4,6 +4,7 @@
 //! - [`storage`]: the only module with SQL in it.
 //! - [`api`]: thin HTTP handlers.
 //! - [`chat`]: the assistant's threads (API, event streams, answering).
+//! - [`hub`]: the live fan-out behind the event streams, and their bounds.
 //! - [`rate`]: the per-client rate limit.
 //! - [`startup`]: the router and the server's life cycle.
 
@@ -12,6 +13,7 @@ pub mod appointments;
 pub mod chat;
 pub mod config;
 pub mod external;
+pub mod hub;
 pub mod live;
 pub mod navigation;
 pub mod operator;

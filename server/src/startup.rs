@@ -41,6 +41,7 @@ impl AppState {
     /// Loads the knowledge bases; fails with every problem listed.
     pub fn new(config: Config, storage: Storage) -> anyhow::Result<AppState> {
         let (assistants, knowledge) = load_assistants(&config)?;
+        let hub = Hub::new(crate::hub::StreamLimits::of(&config.server));
         Ok(AppState {
             limiter: Arc::new(RateLimiter::new(config.server.messages_per_minute)),
             login_limiter: Arc::new(RateLimiter::new(10)),
@@ -48,7 +49,7 @@ impl AppState {
             storage,
             assistants: Arc::new(assistants),
             knowledge: Arc::new(knowledge),
-            hub: Arc::default(),
+            hub: Arc::new(hub),
             answering: Arc::default(),
         })
     }

@@ -75,6 +75,43 @@ pub async fn spawn_app_prepared(
     site_settings: &str,
     prepare: impl FnOnce(&Path),
 ) -> App {
+    spawn_app_customized(server_settings, site_settings, prepare, |_| {}).await
+}
+
+/// What a test may watch inside the running server.
+pub struct Inside {
+    pub hub: std::sync::Arc<varco_server::hub::Hub>,
+    pub storage: varco_server::storage::Storage,
+}
+
+/// Like [`spawn_app_with_site`], with the server's hub and storage handed
+/// to the test.
+pub async fn spawn_app_inside(server_settings: &str, site_settings: &str) -> (App, Inside) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let app = spawn_app_customized(
+        server_settings,
+        site_settings,
+        |_| {},
+        move |state| {
+            let _ = tx.send(Inside {
+                hub: state.hub.clone(),
+                storage: state.storage.clone(),
+            });
+        },
+    )
+    .await;
+    let inside = rx.recv().expect("the server started");
+    (app, inside)
+}
+
+/// Like [`spawn_app_prepared`], with `customize` given the server's state
+/// before it serves.
+pub async fn spawn_app_customized(
+    server_settings: &str,
+    site_settings: &str,
+    prepare: impl FnOnce(&Path),
+    customize: impl FnOnce(&mut varco_server::startup::AppState) + Send + 'static,
+) -> App {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
     std::fs::write(dir.path().join("pkg/varco_app.wasm"), b"\0asm\x01\0\0\0").unwrap();
@@ -107,9 +144,14 @@ pub async fn spawn_app_prepared(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(varco_server::startup::serve(config, listener, async {
-        let _ = rx.await;
-    }));
+    let handle = tokio::spawn(varco_server::startup::serve_with(
+        config,
+        listener,
+        async {
+            let _ = rx.await;
+        },
+        customize,
+    ));
     let client = reqwest::Client::new();
     for _ in 0..100 {
         if client.get(format!("{base}/healthz")).send().await.is_ok() {
