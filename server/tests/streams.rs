@@ -239,9 +239,12 @@ async fn a_thousand_streams_open_and_close_and_leave_nothing_behind() {
     open_and_close(&clients, &app.base, &all[500..]).await;
     wait_stats(&inside, ZERO).await;
     let after_second = rss_kib();
+    // Flat means within 4 MiB: measured growth is well under 1 MiB, while
+    // the channels of 500 threads kept after their streams (the leak this
+    // guards against) add about 6 MiB.
     let growth = after_second.saturating_sub(after_first);
     assert!(
-        growth < 8 * 1024,
+        growth < 4 * 1024,
         "memory grew by {growth} KiB over 500 streams ({after_first} -> {after_second} KiB)"
     );
     app.stop().await;
