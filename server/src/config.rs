@@ -447,6 +447,21 @@ mod tests {
     }
 
     #[test]
+    fn stream_limits_that_cannot_work_are_refused_naming_the_key() {
+        let err = Config::parse(
+            "[server]\nmax_streams_per_client = 0\nstream_idle_seconds = 10\nstream_heartbeat_seconds = 10",
+            Path::new("."),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("server.max_streams_per_client"), "{err}");
+        assert!(err.contains("server.stream_idle_seconds"), "{err}");
+        let ok = Config::parse("[server]\nmax_streams_total = 50", Path::new(".")).unwrap();
+        assert_eq!(ok.server.max_streams_per_client, 8);
+        assert_eq!(ok.server.stream_idle_seconds, 600);
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         let err = Config::parse("[server]\nlisten_on = \"x\"", Path::new(".")).unwrap_err();
         assert!(format!("{err:#}").contains("listen_on"));
