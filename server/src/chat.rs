@@ -8,6 +8,9 @@
 //! `client_message_id`.
 
 use crate::api::{check_site_origin, now_ms, Failure, JsonBody};
+use crate::client::ClientIp;
+pub use crate::hub::{Hub, Live};
+use crate::hub::{StreamOwner, StreamPermit, StreamRefusal, Subscription};
 use crate::startup::AppState;
 use anyhow::Context;
 use axum::extract::{Path, Query, State};
@@ -19,86 +22,13 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::sync::broadcast;
 use varco_core::consent::{is_uuid_v4, rfc3339_utc};
 use varco_protocol::chat::{
     AnswerLink, Author, ChatEvent, ChatMessage, MessageReceipt, NewMessage, NewThread, ThreadInfo,
     MAX_MESSAGE_CHARS,
 };
-
-/// What the live channel of a thread carries: stored events with their id,
-/// and live-only ones (typing, deltas).
-#[derive(Debug, Clone)]
-pub enum Live {
-    Stored(i64, ChatEvent),
-    Ephemeral(ChatEvent),
-}
-
-/// One broadcast channel per thread that someone is listening to, and one
-/// telling the operator consoles that their list changed.
-#[derive(Default)]
-pub struct Hub {
-    channels: Mutex<HashMap<String, broadcast::Sender<Live>>>,
-    console: Mutex<Option<broadcast::Sender<()>>>,
-    closed: std::sync::atomic::AtomicBool,
-}
-
-impl Hub {
-    /// Follows changes of the live chat queues (for the consoles).
-    pub fn subscribe_console(&self) -> broadcast::Receiver<()> {
-        let mut console = self.console.lock().unwrap_or_else(|e| e.into_inner());
-        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
-            return broadcast::channel(1).1;
-        }
-        console
-            .get_or_insert_with(|| broadcast::channel(16).0)
-            .subscribe()
-    }
-
-    /// A live chat was queued, taken or closed.
-    pub fn console_changed(&self) {
-        let console = self.console.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(tx) = console.as_ref() {
-            let _ = tx.send(());
-        }
-    }
-
-    pub fn subscribe(&self, thread_id: &str) -> broadcast::Receiver<Live> {
-        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
-            // Shutting down: a stream opened now ends after its replay.
-            return broadcast::channel(1).1;
-        }
-        channels
-            .entry(thread_id.to_owned())
-            .or_insert_with(|| broadcast::channel(64).0)
-            .subscribe()
-    }
-
-    pub fn publish(&self, thread_id: &str, event: Live) {
-        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(tx) = channels.get(thread_id) {
-            if tx.send(event).is_err() {
-                // Nobody listens any more.
-                channels.remove(thread_id);
-            }
-        }
-    }
-
-    /// Ends every open event stream (at shutdown): a stream never ends by
-    /// itself, and the server's connections outlive its accept loop. The
-    /// widget resumes from `Last-Event-ID` on the next server.
-    pub fn close_all(&self) {
-        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
-        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
-        channels.clear();
-        self.console
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
-    }
-}
 
 /// The assistant's reply to one visitor message.
 #[derive(Debug, Clone, PartialEq)]
@@ -530,16 +460,15 @@ pub async fn end_thread(
 
 /// Ends a thread (idempotent), and its live chat with it: the visitor left
 /// the queue, or the operator closed the conversation.
+///
+/// The thread ends (its `end` event stored) before its live chat closes:
+/// an operator's stream that finds the chat closed then finds the `end`
+/// event too, and delivers it before it stops.
 pub(crate) async fn finish_thread(
     state: &AppState,
     thread_id: &str,
     site: &str,
 ) -> Result<(), Failure> {
-    let closed = state
-        .storage
-        .close_live_chat(thread_id, now_ms())
-        .await
-        .map_err(storage_failure)?;
     if let Some(id) = state
         .storage
         .end_thread(thread_id, &rfc3339_utc(now_ms()))
@@ -550,6 +479,11 @@ pub(crate) async fn finish_thread(
             .hub
             .publish(thread_id, Live::Stored(id, ChatEvent::End));
     }
+    let closed = state
+        .storage
+        .close_live_chat(thread_id, now_ms())
+        .await
+        .map_err(storage_failure)?;
     if closed {
         crate::live::announce_queue(state, site).await;
     }
@@ -592,6 +526,31 @@ pub struct EventsQuery {
     pub(crate) after: Option<i64>,
 }
 
+/// Counts a new event stream of `owner`, or refuses it: 429 when the
+/// client has too many open, 503 when the server has (nothing the client
+/// did wrong; any client may retry later).
+pub(crate) fn admit_stream(state: &AppState, owner: StreamOwner) -> Result<StreamPermit, Failure> {
+    state.hub.admit(owner).map_err(|refusal| {
+        let mut f = match refusal {
+            StreamRefusal::Client => Failure::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_streams",
+                "this client has too many event streams open; close one first",
+            ),
+            StreamRefusal::Server => Failure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_busy",
+                "the server has too many event streams open; retry later",
+            ),
+        };
+        f.retry_after = Some(match refusal {
+            StreamRefusal::Client => 10,
+            StreamRefusal::Server => 30,
+        });
+        f
+    })
+}
+
 /// `GET /api/v1/threads/{id}/events`: Server-Sent Events. Replays the
 /// stored events after `Last-Event-ID` (or `?after=`), then follows the
 /// thread live.
@@ -599,9 +558,14 @@ pub async fn thread_events(
     State(state): State<AppState>,
     Path(thread_id): Path<String>,
     Query(query): Query<EventsQuery>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
     let thread = thread_for(&state, &thread_id, &headers).await?;
+    let permit = admit_stream(&state, StreamOwner::client(client))?;
+    // Subscribed before the place is read: a move of the queue in between
+    // comes after it on the stream, not lost before it.
+    let live = state.hub.subscribe(&thread_id);
     // A visitor waiting for an operator learns their place at once.
     let waiting = state
         .storage
@@ -618,9 +582,12 @@ pub async fn thread_events(
     };
     event_stream(
         &state,
+        live,
         thread_id,
         resume_after(&headers, query.after),
         first,
+        permit,
+        Box::pin(std::future::pending()),
     )
     .await
 }
@@ -634,54 +601,115 @@ pub(crate) fn resume_after(headers: &HeaderMap, after: Option<i64>) -> i64 {
     header_id.or(after).unwrap_or(0).max(0)
 }
 
+/// Resolves when a stream must stop (an operator's session ended, say).
+pub(crate) type StreamEnd = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// A thread's Server-Sent Events: the stored events after `after`, then
-/// `first` (a live-only event for the newcomer), then the thread live.
+/// `first` (a live-only event for the newcomer), then the thread live
+/// (`live`, subscribed before anything was read for the stream, so that
+/// nothing falls in between).
+///
+/// The stream ends after an `end` event, after `idle` without any event,
+/// at shutdown, or when `until` resolves: then it first sends what is
+/// already waiting for it (its channel, then the database), so that a
+/// conversation's last events (its `end`) are not cut off. It owns
+/// `permit`, counted until the stream is dropped.
 pub(crate) async fn event_stream(
     state: &AppState,
+    mut live: Subscription,
     thread_id: String,
     after: i64,
     first: Option<ChatEvent>,
+    permit: StreamPermit,
+    mut until: StreamEnd,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
-    // Subscribe before reading the database, so nothing falls in between.
-    let mut live = state.hub.subscribe(&thread_id);
     let stored = state
         .storage
         .events_after(&thread_id, after)
         .await
         .map_err(storage_failure)?;
     let storage = state.storage.clone();
+    let limits = state.hub.limits();
     let stream = async_stream::stream! {
+        let _permit = permit;
         let mut last = after;
         for (id, event) in stored {
             last = id;
+            let end = matches!(event, ChatEvent::End);
             yield Ok(sse_event(Some(id), &event));
+            if end {
+                return;
+            }
         }
         if let Some(event) = first {
             yield Ok(sse_event(None, &event));
         }
+        let mut stopping = false;
         loop {
-            match live.recv().await {
+            let received = if stopping {
+                match live.receiver().try_recv() {
+                    Ok(l) => Ok(l),
+                    Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                        Err(broadcast::error::RecvError::Lagged(n))
+                    }
+                    // Nothing more is waiting: what the channel did not
+                    // bring is read from the database, then the stream ends.
+                    Err(_) => Err(broadcast::error::RecvError::Lagged(0)),
+                }
+            } else {
+                tokio::select! {
+                    biased;
+                    next = tokio::time::timeout(limits.idle, live.receiver().recv()) => match next {
+                        Ok(next) => next,
+                        Err(_idle) => break,
+                    },
+                    () = &mut until => {
+                        stopping = true;
+                        continue;
+                    }
+                }
+            };
+            match received {
                 Ok(Live::Stored(id, event)) => {
                     if id > last {
                         last = id;
+                        let end = matches!(event, ChatEvent::End);
                         yield Ok(sse_event(Some(id), &event));
+                        if end {
+                            break;
+                        }
                     }
                 }
-                Ok(Live::Ephemeral(event)) => yield Ok(sse_event(None, &event)),
+                Ok(Live::Ephemeral(event)) => {
+                    let end = matches!(event, ChatEvent::End);
+                    yield Ok(sse_event(None, &event));
+                    if end {
+                        break;
+                    }
+                }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    // Too slow for the channel: catch up from the database.
+                    // Too slow for the channel, or stopping: catch up from
+                    // the database.
+                    let mut end = false;
                     if let Ok(missed) = storage.events_after(&thread_id, last).await {
                         for (id, event) in missed {
                             last = id;
+                            end = matches!(event, ChatEvent::End);
                             yield Ok(sse_event(Some(id), &event));
+                            if end {
+                                break;
+                            }
                         }
+                    }
+                    if end || stopping {
+                        break;
                     }
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             }
         }
     };
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(limits.heartbeat)))
 }
 
 fn sse_event(id: Option<i64>, event: &ChatEvent) -> Event {

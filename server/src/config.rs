@@ -46,6 +46,21 @@ pub struct ServerSection {
     /// (`/demo-analytics/matomo.php`). Off in production.
     #[serde(default)]
     pub demo: bool,
+    /// Event streams one client may hold open at once (per address, IPv6 by
+    /// /64; a console per session): a visitor's few tabs, or a few visitors
+    /// behind one address. More are answered 429.
+    #[serde(default = "default_max_streams_per_client")]
+    pub max_streams_per_client: usize,
+    /// Event streams open at once on the whole server; more are answered 503.
+    #[serde(default = "default_max_streams_total")]
+    pub max_streams_total: usize,
+    /// A stream with no event for this long is ended (the widget comes back
+    /// with `Last-Event-ID` if the visitor is still there).
+    #[serde(default = "default_stream_idle_seconds")]
+    pub stream_idle_seconds: u64,
+    /// Keep-alive comments on a quiet stream, this often.
+    #[serde(default = "default_stream_heartbeat_seconds")]
+    pub stream_heartbeat_seconds: u64,
 }
 
 fn default_listen() -> SocketAddr {
@@ -56,6 +71,38 @@ fn default_database() -> PathBuf {
 }
 fn default_body_limit() -> usize {
     64 * 1024
+}
+fn default_max_streams_per_client() -> usize {
+    8
+}
+fn default_max_streams_total() -> usize {
+    10_000
+}
+fn default_stream_idle_seconds() -> u64 {
+    600
+}
+fn default_stream_heartbeat_seconds() -> u64 {
+    15
+}
+
+/// The event streams' settings, each problem naming its key.
+fn check_streams(server: &ServerSection) -> Vec<String> {
+    let mut errors = Vec::new();
+    if server.max_streams_per_client == 0 {
+        errors.push("server.max_streams_per_client: must be at least 1".into());
+    }
+    if server.max_streams_total < server.max_streams_per_client {
+        errors.push("server.max_streams_total: must be at least max_streams_per_client".into());
+    }
+    if server.stream_heartbeat_seconds == 0 {
+        errors.push("server.stream_heartbeat_seconds: must be at least 1".into());
+    }
+    if server.stream_idle_seconds <= server.stream_heartbeat_seconds {
+        errors.push(
+            "server.stream_idle_seconds: must be longer than stream_heartbeat_seconds".into(),
+        );
+    }
+    errors
 }
 
 impl Default for ServerSection {
@@ -70,6 +117,10 @@ impl Default for ServerSection {
             trusted_proxies: Vec::new(),
             client_address_header: ForwardedHeader::default(),
             demo: false,
+            max_streams_per_client: default_max_streams_per_client(),
+            max_streams_total: default_max_streams_total(),
+            stream_idle_seconds: default_stream_idle_seconds(),
+            stream_heartbeat_seconds: default_stream_heartbeat_seconds(),
         }
     }
 }
@@ -265,7 +316,7 @@ impl Config {
         server.database = resolve(base, &server.database);
         server.static_root = server.static_root.map(|p| resolve(base, &p));
 
-        let mut errors: Vec<String> = Vec::new();
+        let mut errors: Vec<String> = check_streams(&server);
         if let Err(e) = TrustedProxies::parse(&server.trusted_proxies) {
             errors.extend(e.into_iter().map(|e| format!("server.{e}")));
         }
@@ -437,6 +488,21 @@ mod tests {
             err.contains("sites[0] (milomb).widget.categories[0].services[0].kind"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn stream_limits_that_cannot_work_are_refused_naming_the_key() {
+        let err = Config::parse(
+            "[server]\nmax_streams_per_client = 0\nstream_idle_seconds = 10\nstream_heartbeat_seconds = 10",
+            Path::new("."),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("server.max_streams_per_client"), "{err}");
+        assert!(err.contains("server.stream_idle_seconds"), "{err}");
+        let ok = Config::parse("[server]\nmax_streams_total = 50", Path::new(".")).unwrap();
+        assert_eq!(ok.server.max_streams_per_client, 8);
+        assert_eq!(ok.server.stream_idle_seconds, 600);
     }
 
     #[test]

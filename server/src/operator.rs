@@ -17,8 +17,10 @@
 
 use crate::api::{now_ms, Failure, JsonBody};
 use crate::chat::{
-    checked_message, event_stream, finish_thread, resume_after, storage_failure, EventsQuery,
+    admit_stream, checked_message, event_stream, finish_thread, resume_after, storage_failure,
+    EventsQuery, StreamEnd,
 };
+use crate::hub::StreamOwner;
 use crate::live::{announce_queue, append_and_publish, state_message};
 use crate::startup::AppState;
 use crate::storage::{OpenLiveChat, Session, Take};
@@ -48,6 +50,12 @@ use varco_protocol::live::{
 const COOKIE: &str = "varco_operator";
 /// A session lasts a working day; then the operator logs in again.
 const SESSION_MS: i64 = 10 * 3600 * 1000;
+/// How often an operator's open stream checks that its session is still
+/// valid and its conversation still the operator's: a session can end in
+/// another process (`varco-server operator remove`, a new password), which
+/// this one cannot be told about. Changes made by this process are
+/// signalled at once.
+const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_millis(500);
 
 const CONSOLE_HTML: &str = include_str!("../operator/index.html");
 const CONSOLE_JS: &str = include_str!("../operator/console.js");
@@ -338,6 +346,7 @@ async fn logout(
         .delete_session(&auth.token_hash)
         .await
         .map_err(storage_failure)?;
+    state.hub.operators_changed();
     tracing::info!(operator = %auth.session.operator.username, "operator logged out");
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
@@ -412,20 +421,71 @@ async fn conversations(
     }))
 }
 
+/// Resolves when the operator's stream must end: the session is over
+/// (logout, expiry, the operator removed or given a new password), or,
+/// for a conversation's stream, the conversation is no longer theirs
+/// (closed, or taken by another operator).
+fn operator_stream_end(state: &AppState, token_hash: &str, thread_id: Option<&str>) -> StreamEnd {
+    let state = state.clone();
+    let token_hash = token_hash.to_owned();
+    let thread_id = thread_id.map(str::to_owned);
+    let mut changes = state.hub.watch_operators();
+    Box::pin(async move {
+        let mut tick = tokio::time::interval(STREAM_RECHECK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                changed = changes.changed() => if changed.is_err() { return },
+            }
+            let Ok(Some(session)) = state.storage.session(&token_hash, now_ms()).await else {
+                return;
+            };
+            if let Some(thread_id) = &thread_id {
+                let mine = state.storage.live_chat(thread_id).await.is_ok_and(|chat| {
+                    chat.is_some_and(|c| {
+                        c.operator.as_deref() == Some(session.operator.username.as_str())
+                            && session.operator.serves(&c.site)
+                    })
+                });
+                if !mine {
+                    return;
+                }
+            }
+        }
+    })
+}
+
 /// `GET /operator/api/events`: a `changed` event whenever a conversation
 /// is queued, taken or closed; the console then asks for the list again.
+/// It ends with the session, after `stream_idle_seconds` without a change
+/// (the browser reconnects) and at shutdown.
 async fn console_events(
     State(state): State<AppState>,
-    _auth: Authenticated,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    auth: Authenticated,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
+    let permit = admit_stream(&state, StreamOwner::Session(auth.token_hash.clone()))?;
     let mut changes = state.hub.subscribe_console();
+    let mut until = operator_stream_end(&state, &auth.token_hash, None);
+    let limits = state.hub.limits();
     let stream = async_stream::stream! {
-        // A lagging console only needs to know that something changed.
-        while let Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) = changes.recv().await {
-            yield Ok(Event::default().event("changed").data("{}"));
+        let _permit = permit;
+        loop {
+            let next = tokio::select! {
+                biased;
+                next = tokio::time::timeout(limits.idle, changes.recv()) => next,
+                () = &mut until => break,
+            };
+            match next {
+                // A lagging console only needs to know that something changed.
+                Ok(Ok(()) | Err(broadcast::error::RecvError::Lagged(_))) => {
+                    yield Ok(Event::default().event("changed").data("{}"));
+                }
+                Ok(Err(broadcast::error::RecvError::Closed)) | Err(_) => break,
+            }
         }
     };
-    Sse::new(stream).keep_alive(KeepAlive::default())
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(limits.heartbeat)))
 }
 
 fn check_thread_id(id: &str) -> Result<(), Failure> {
@@ -495,6 +555,7 @@ async fn take(
         .map_err(storage_failure)?
     {
         Take::Taken => {
+            state.hub.operators_changed();
             let lang = Lang::from_tag(&chat.language);
             append_and_publish(
                 &state,
@@ -541,7 +602,19 @@ async fn thread_events(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
     my_chat(&state, &auth, &thread_id).await?;
-    event_stream(&state, thread_id, resume_after(&headers, query.after), None).await
+    let permit = admit_stream(&state, StreamOwner::Session(auth.token_hash.clone()))?;
+    let until = operator_stream_end(&state, &auth.token_hash, Some(&thread_id));
+    let live = state.hub.subscribe(&thread_id);
+    event_stream(
+        &state,
+        live,
+        thread_id,
+        resume_after(&headers, query.after),
+        None,
+        permit,
+        until,
+    )
+    .await
 }
 
 /// `POST /operator/api/threads/{id}/messages`: the operator's reply, stored

@@ -48,6 +48,7 @@ impl AppState {
         let (assistants, knowledge) = load_assistants(&config)?;
         let trusted = TrustedProxies::parse(&config.server.trusted_proxies)
             .map_err(|e| anyhow::anyhow!("server.{}", e.join("\nserver.")))?;
+        let hub = Hub::new(crate::hub::StreamLimits::of(&config.server));
         Ok(AppState {
             rate: Arc::new(RateLimits::new(&config)),
             clients: Arc::new(ClientResolver {
@@ -58,7 +59,7 @@ impl AppState {
             storage,
             assistants: Arc::new(assistants),
             knowledge: Arc::new(knowledge),
-            hub: Arc::default(),
+            hub: Arc::new(hub),
             answering: Arc::default(),
         })
     }

@@ -555,3 +555,166 @@ async fn a_site_without_live_chat_says_so_and_the_console_page_is_locked_down() 
         .unwrap();
     assert_eq!(r.status(), 403);
 }
+
+/// Runs `varco-server operator <args>` on the app's database, as an
+/// administrator would while the server runs.
+fn operator_command(app: &App, args: &[&str]) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_varco-server"))
+        .args(["--config"])
+        .arg(&app.config_file)
+        .arg("operator")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "operator {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The requirement is one second; a loaded test machine gets more. The
+/// server's own promptness comes from its design: changes made by this
+/// server wake the streams at once, others are seen by a check every half
+/// second.
+const STREAM_END: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Giulia's console: its list stream, and the stream of a conversation she
+/// took (with its `connected` message read).
+struct Following {
+    giulia: Console,
+    thread: String,
+    list: EventStream,
+    conversation: EventStream,
+}
+
+async fn giulia_takes_a_conversation(app: &App) -> Following {
+    add_operator(app, "giulia", "Giulia", "una-password-lunga");
+    let giulia = Console::login(&app.base, "giulia", "una-password-lunga").await;
+    let list = EventStream::new(giulia.get("/operator/api/events").send().await.unwrap());
+    let thread = new_thread(&app.base).await;
+    assert_eq!(handoff(&app.base, &thread).await.status(), 200);
+    assert_eq!(giulia.take(&thread).await.status(), 200);
+    let mut conversation = giulia.events(&thread).await;
+    conversation
+        .wait_for(|e| live_states(e).contains(&"connected".to_owned()))
+        .await;
+    Following {
+        giulia,
+        thread,
+        list,
+        conversation,
+    }
+}
+
+/// The console's list stream is still open: a newly queued visitor is
+/// announced on it.
+async fn list_still_follows(app: &App, list: &mut EventStream) {
+    let seen = list.events.len();
+    let thread = new_thread(&app.base).await;
+    assert_eq!(handoff(&app.base, &thread).await.status(), 200);
+    list.wait_for(|e| e.len() > seen).await;
+}
+
+#[tokio::test]
+async fn an_operators_streams_end_at_logout() {
+    let app = live_app().await;
+    let mut f = giulia_takes_a_conversation(&app).await;
+    let r = f.giulia.post("/operator/api/logout").send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    f.conversation.wait_end(STREAM_END).await;
+    f.list.wait_end(STREAM_END).await;
+}
+
+#[tokio::test]
+async fn an_operators_streams_end_when_the_operator_is_removed() {
+    let app = live_app().await;
+    let mut f = giulia_takes_a_conversation(&app).await;
+    // Another process changes the database: the server is not told.
+    operator_command(&app, &["remove", "giulia"]);
+    f.conversation.wait_end(STREAM_END).await;
+    f.list.wait_end(STREAM_END).await;
+    let r = f
+        .giulia
+        .get(&format!("/operator/api/threads/{}/events", f.thread))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn a_new_password_ends_every_stream_of_every_session_of_the_operator() {
+    let app = live_app().await;
+    let mut f = giulia_takes_a_conversation(&app).await;
+    let other_session = Console::login(&app.base, "giulia", "una-password-lunga").await;
+    let mut other_list = EventStream::new(
+        other_session
+            .get("/operator/api/events")
+            .send()
+            .await
+            .unwrap(),
+    );
+    add_operator(&app, "giulia", "Giulia", "una-password-nuova");
+    f.conversation.wait_end(STREAM_END).await;
+    f.list.wait_end(STREAM_END).await;
+    other_list.wait_end(STREAM_END).await;
+    Console::login(&app.base, "giulia", "una-password-nuova").await;
+}
+
+#[tokio::test]
+async fn a_closed_conversations_stream_ends_after_its_end_and_the_list_stays() {
+    let app = live_app().await;
+    let mut f = giulia_takes_a_conversation(&app).await;
+    let r = f
+        .giulia
+        .post(&format!("/operator/api/threads/{}/close", f.thread))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    f.conversation.wait_end(STREAM_END).await;
+    // Nothing cut off: the closing message, then the end, came first.
+    assert_eq!(
+        live_states(&f.conversation.events)
+            .last()
+            .map(String::as_str),
+        Some("closed")
+    );
+    assert_eq!(f.conversation.events.last().unwrap().1, "end");
+    list_still_follows(&app, &mut f.list).await;
+}
+
+#[tokio::test]
+async fn a_conversation_taken_by_another_operator_ends_the_first_ones_stream() {
+    let app = live_app().await;
+    let mut f = giulia_takes_a_conversation(&app).await;
+    add_operator(&app, "marco", "Marco", "altra-password-lunga");
+    let marco = Console::login(&app.base, "marco", "altra-password-lunga").await;
+    // No request moves a conversation from one operator to another without
+    // closing it; the database is changed by hand to put it back in the
+    // queue (as a future "hand back" would), and Marco takes it.
+    {
+        use sqlx::{Connection, Executor};
+        let mut db = sqlx::SqliteConnection::connect_with(
+            &sqlx::sqlite::SqliteConnectOptions::new().filename(&app.db),
+        )
+        .await
+        .unwrap();
+        db.execute(
+            sqlx::query(
+                "UPDATE live_chats SET operator = NULL, taken_ms = NULL WHERE thread_id = ?",
+            )
+            .bind(&f.thread),
+        )
+        .await
+        .unwrap();
+        db.close().await.unwrap();
+    }
+    assert_eq!(marco.take(&f.thread).await.status(), 200);
+    f.conversation.wait_end(STREAM_END).await;
+    let mut his = marco.events(&f.thread).await;
+    his.wait_for(|e| live_states(e).iter().filter(|s| *s == "connected").count() == 2)
+        .await;
+    list_still_follows(&app, &mut f.list).await;
+}

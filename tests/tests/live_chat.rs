@@ -133,9 +133,24 @@ async fn a_visitor_talks_with_an_operator_who_takes_the_chat_in_the_console() {
     let violations = visitor.axe_violations().await.unwrap();
     assert_eq!(violations, serde_json::json!([]), "{violations:#}");
 
-    // The operator logs in, in another browser context.
+    // The operator logs in, in another browser context. The login form is
+    // in the page from the start but hidden until the console learns that
+    // nobody is logged in: typing before that types into nothing, and the
+    // answer wipes the password field. That answer is slow on a loaded
+    // machine (the test then waited in vain for the list); here it is made
+    // slow on purpose, so that the test always waits for the form.
+    console
+        .before_load(
+            "const fetchNow = window.fetch; window.fetch = (url, init) => String(url).endsWith('/operator/api/session') ? new Promise((done) => setTimeout(done, 1000)).then(() => fetchNow(url, init)) : fetchNow(url, init);",
+        )
+        .await
+        .unwrap();
     console.goto(&server.url("/operator")).await.unwrap();
-    wait_in_console(&console, "document.getElementById('username')").await;
+    wait_in_console(
+        &console,
+        "!document.getElementById('login-screen').hidden && document.activeElement?.id === 'username'",
+    )
+    .await;
     console
         .eval("document.getElementById('username').focus()")
         .await

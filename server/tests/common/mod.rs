@@ -98,14 +98,60 @@ pub async fn spawn_app_with_widget(server_settings: &str, widget_settings: &str)
     spawn_app_configured(server_settings, "", widget_settings, |_| {}).await
 }
 
-/// The most general start: settings added to `[server]`, to the site
-/// `milomb` (before its widget) and to its widget configuration (at the
-/// end), and `prepare` to fill the server's folder first.
+/// What a test may watch inside the running server.
+pub struct Inside {
+    pub hub: std::sync::Arc<varco_server::hub::Hub>,
+    pub storage: varco_server::storage::Storage,
+}
+
+/// Like [`spawn_app_with_site`], with the server's hub and storage handed
+/// to the test.
+pub async fn spawn_app_inside(server_settings: &str, site_settings: &str) -> (App, Inside) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let app = spawn_app_customized(
+        server_settings,
+        site_settings,
+        "",
+        |_| {},
+        move |state| {
+            let _ = tx.send(Inside {
+                hub: state.hub.clone(),
+                storage: state.storage.clone(),
+            });
+        },
+    )
+    .await;
+    let inside = rx.recv().expect("the server started");
+    (app, inside)
+}
+
+/// Settings added to `[server]`, to the site `milomb` (before its widget)
+/// and to its widget configuration (at the end), and `prepare` to fill the
+/// server's folder first.
 pub async fn spawn_app_configured(
     server_settings: &str,
     site_settings: &str,
     widget_settings: &str,
     prepare: impl FnOnce(&Path),
+) -> App {
+    spawn_app_customized(
+        server_settings,
+        site_settings,
+        widget_settings,
+        prepare,
+        |_| {},
+    )
+    .await
+}
+
+/// The most general start: [`spawn_app_configured`], with `customize`
+/// given the server's state before it serves.
+pub async fn spawn_app_customized(
+    server_settings: &str,
+    site_settings: &str,
+    widget_settings: &str,
+    prepare: impl FnOnce(&Path),
+    customize: impl FnOnce(&mut varco_server::startup::AppState) + Send + 'static,
 ) -> App {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("pkg")).unwrap();
@@ -140,9 +186,14 @@ pub async fn spawn_app_configured(
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(varco_server::startup::serve(config, listener, async {
-        let _ = rx.await;
-    }));
+    let handle = tokio::spawn(varco_server::startup::serve_with(
+        config,
+        listener,
+        async {
+            let _ = rx.await;
+        },
+        customize,
+    ));
     let client = reqwest::Client::new();
     for _ in 0..100 {
         if client.get(format!("{base}/healthz")).send().await.is_ok() {

@@ -86,24 +86,50 @@ impl EventStream {
                 .await
                 .expect("events in time")
                 .unwrap()
-                .unwrap();
-            self.buf.push_str(&String::from_utf8_lossy(&chunk));
-            while let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                let (mut id, mut name, mut data) = (None, String::new(), String::new());
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        id = v.trim().parse().ok();
-                    } else if let Some(v) = line.strip_prefix("event:") {
-                        name = v.trim().to_owned();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim_start());
-                    }
+                .expect("the stream is still open");
+            self.push(&chunk);
+        }
+    }
+
+    /// Reads until the server ends the stream (it must, within `within`),
+    /// keeping the events it sent meanwhile; returns the keep-alive
+    /// comments seen.
+    pub async fn wait_end(&mut self, within: Duration) -> usize {
+        let deadline = tokio::time::Instant::now() + within;
+        let mut comments = 0;
+        loop {
+            let chunk = tokio::time::timeout_at(deadline, self.response.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("the stream did not end within {within:?}"))
+                .expect("the stream ends cleanly, not with a broken connection");
+            let Some(chunk) = chunk else {
+                return comments;
+            };
+            comments += String::from_utf8_lossy(&chunk)
+                .lines()
+                .filter(|l| l.starts_with(':'))
+                .count();
+            self.push(&chunk);
+        }
+    }
+
+    fn push(&mut self, chunk: &[u8]) {
+        self.buf.push_str(&String::from_utf8_lossy(chunk));
+        while let Some(end) = self.buf.find("\n\n") {
+            let block: String = self.buf.drain(..end + 2).collect();
+            let (mut id, mut name, mut data) = (None, String::new(), String::new());
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    name = v.trim().to_owned();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
                 }
-                if !data.is_empty() {
-                    self.events
-                        .push((id, name, serde_json::from_str(&data).unwrap()));
-                }
+            }
+            if !data.is_empty() {
+                self.events
+                    .push((id, name, serde_json::from_str(&data).unwrap()));
             }
         }
     }
