@@ -16,8 +16,9 @@
 
 mod common;
 
-use common::threads::{post, ORIGIN};
-use common::{spawn_app_configured, App, PERSONALISATION};
+use common::console::add_operator;
+use common::threads::{new_thread, post, ORIGIN};
+use common::{spawn_app_configured, PERSONALISATION};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestCaseError, TestRunner};
 use reqwest::Method;
@@ -793,39 +794,6 @@ impl Fuzzer {
 // The server and its data
 // ---------------------------------------------------------------------------
 
-/// Creates an operator with the server's own command.
-fn add_operator(app: &App, username: &str, password: &str) {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_varco-server"))
-        .arg("--config")
-        .arg(&app.config_file)
-        .args(["operator", "add", username])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-async fn new_thread(base: &str) -> String {
-    let id = uuid::Uuid::new_v4().to_string();
-    let r = post(
-        base,
-        "/api/v1/threads",
-        json!({"thread_id": id, "site": "milomb", "language": "it", "terms_revision": "1"}),
-    )
-    .await;
-    assert_eq!(r.status(), 201);
-    id
-}
-
 /// A thread handed to a person and taken by the console's operator.
 async fn live_thread(fuzzer: &Fuzzer) -> String {
     let id = new_thread(&fuzzer.base).await;
@@ -988,7 +956,7 @@ fn every_endpoint_answers_hostile_input_with_json_4xx_and_stays_healthy() {
             |_| {},
         )
         .await;
-        add_operator(&app, "fuzz", "una-password-lunga");
+        add_operator(&app, "fuzz", "Fuzz", "una-password-lunga");
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .build()

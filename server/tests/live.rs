@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::console::{add_operator, login, Console};
 use common::threads::{messages, new_thread, open_events, post, EventStream, SseEvent, ORIGIN};
 use common::{spawn_app_with_site, App};
 use serde_json::{json, Value};
@@ -22,106 +23,6 @@ live_chat_privacy_url = "/privacy-chat.html"
 
 async fn live_app() -> App {
     spawn_app_with_site("", ALWAYS_OPEN).await
-}
-
-/// Creates an operator with the server's own command.
-fn add_operator(app: &App, username: &str, name: &str, password: &str) {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_varco-server"))
-        .args(["--config"])
-        .arg(&app.config_file)
-        .args(["operator", "add", username, "--name", name])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "operator add failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A logged-in console: its cookie and CSRF token.
-struct Console {
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-impl Console {
-    async fn login(base: &str, username: &str, password: &str) -> Console {
-        let r = login(base, username, password).await;
-        assert_eq!(r.status(), 200);
-        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-        let cookie = cookie.split(';').next().unwrap().to_owned();
-        let body: Value = r.json().await.unwrap();
-        Console {
-            base: base.to_owned(),
-            cookie,
-            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
-        }
-    }
-
-    fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        reqwest::Client::new()
-            .get(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-    }
-
-    fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf)
-    }
-
-    async fn take(&self, thread: &str) -> reqwest::Response {
-        self.post(&format!("/operator/api/threads/{thread}/take"))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn say(&self, thread: &str, text: &str) -> reqwest::Response {
-        self.post(&format!("/operator/api/threads/{thread}/messages"))
-            .json(&json!({"client_message_id": common::threads::uuid(), "text": text}))
-            .send()
-            .await
-            .unwrap()
-    }
-
-    async fn conversations(&self) -> Vec<Value> {
-        let r = self
-            .get("/operator/api/conversations")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let body: Value = r.json().await.unwrap();
-        body["conversations"].as_array().unwrap().clone()
-    }
-
-    async fn events(&self, thread: &str) -> EventStream {
-        EventStream::new(
-            self.get(&format!("/operator/api/threads/{thread}/events"))
-                .send()
-                .await
-                .unwrap(),
-        )
-    }
-}
-
-async fn login(base: &str, username: &str, password: &str) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("{base}/operator/api/login"))
-        .json(&json!({"username": username, "password": password}))
-        .send()
-        .await
-        .unwrap()
 }
 
 async fn handoff(base: &str, thread: &str) -> reqwest::Response {

@@ -6,9 +6,10 @@
 
 mod common;
 
+use common::console::{add_operator, Console};
 use common::threads::{messages, new_thread, open_events, post, uuid, SseEvent};
 use common::{spawn_app_with_site, App};
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// A desk that answers around the clock.
 const ALWAYS_OPEN: &str = r#"
@@ -114,59 +115,4 @@ async fn an_operators_reply_is_read_as_typed_live_and_stored_masked() {
     }
     assert!(stored.contains(masked), "{stored}");
     app.stop().await;
-}
-
-/// Creates an operator with the server's own command.
-fn add_operator(app: &App, username: &str, name: &str, password: &str) {
-    use std::io::Write;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_varco-server"))
-        .args(["--config"])
-        .arg(&app.config_file)
-        .args(["operator", "add", username, "--name", name])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "operator add failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A logged-in console: its cookie and CSRF token.
-struct Console {
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-impl Console {
-    async fn login(base: &str, username: &str, password: &str) -> Console {
-        let r = reqwest::Client::new()
-            .post(format!("{base}/operator/api/login"))
-            .json(&json!({"username": username, "password": password}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_owned();
-        let cookie = cookie.split(';').next().unwrap().to_owned();
-        let body: Value = r.json().await.unwrap();
-        Console {
-            base: base.to_owned(),
-            cookie,
-            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
-        }
-    }
-
-    fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
-            .header("cookie", &self.cookie)
-            .header("x-csrf-token", &self.csrf)
-    }
 }

@@ -2,6 +2,7 @@
 //! with a fresh SQLite file.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod logs;
 pub mod threads;
 
