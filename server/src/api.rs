@@ -410,6 +410,12 @@ pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -
     };
     let h = response.headers_mut();
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    // A page's script may read how long a limit asks it to wait. Never
+    // Allow-Credentials: the visitor API takes no cookies.
+    h.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("retry-after"),
+    );
     h.append(header::VARY, HeaderValue::from_static("origin"));
     response
 }

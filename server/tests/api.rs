@@ -89,6 +89,11 @@ async fn origins_are_checked_and_allowed_ones_get_cors_headers() {
         r.headers()["access-control-allow-origin"],
         "https://www.milomb.camcom.it"
     );
+    assert_eq!(r.headers()["access-control-expose-headers"], "retry-after");
+    assert!(
+        r.headers().get("access-control-allow-credentials").is_none(),
+        "the visitor API never takes cookies"
+    );
 
     let r = client
         .request(reqwest::Method::OPTIONS, &url)
