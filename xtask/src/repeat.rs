@@ -59,7 +59,13 @@ pub fn e2e_repeat(args: &[String]) -> Result<()> {
         None
     };
 
-    let logs = env::root().join("target/e2e-repeat");
+    // A folder per invocation: two invocations may run side by side (that
+    // is one way to load the machine).
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let logs = env::root().join(format!("target/e2e-repeat/{started}"));
     std::fs::create_dir_all(&logs)?;
     let mut failed: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     let mut failed_runs = 0;
