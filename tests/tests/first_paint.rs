@@ -27,6 +27,12 @@ const FIRST_BANNER: &str =
 const APP_READY: &str =
     "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) > *')";
 
+/// Whether the app has taken over: its panels are rendered and the first
+/// paint retired (a step after its shell, see `varco:app-…` marks), which
+/// is when focus moves to the app's button.
+const APP_TOOK_OVER: &str =
+    "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) .banner') && !document.querySelector('varco-widget').shadowRoot.querySelector('.first-paint')";
+
 /// The demo's home page on a first visit, with the app held back for 1.5 s
 /// and the first paint's banner on screen.
 async fn first_banner_with_the_app_held_back() -> (TestServer, Chromium, Tab) {
@@ -197,7 +203,7 @@ async fn keyboard_focus_moves_to_the_same_button_of_the_apps_banner() {
     ))
     .await
     .unwrap();
-    tab.wait_for(APP_READY, 30).await.unwrap();
+    tab.wait_for(APP_TOOK_OVER, 30).await.unwrap();
     let focused = tab
         .in_widget(
             "({ action: shadow.activeElement?.getAttribute('data-action'),
