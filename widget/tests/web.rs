@@ -40,6 +40,26 @@ fn config_block(json: &str) {
     document().head().unwrap().append_child(&s).unwrap();
 }
 
+/// The first element of the widget's shadow root matching `selector`, once
+/// the app has rendered it: the app renders in several tasks (shell, panels,
+/// assistant), so no fixed wait is enough on a loaded machine. Gives up
+/// after ten seconds.
+async fn rendered(selector: &str) -> Option<Element> {
+    for _ in 0..500 {
+        let found = document()
+            .query_selector("varco-widget")
+            .ok()
+            .flatten()
+            .and_then(|host| host.shadow_root())
+            .and_then(|shadow| shadow.query_selector(selector).ok().flatten());
+        if found.is_some() {
+            return found;
+        }
+        next_frame().await;
+    }
+    None
+}
+
 async fn next_frame() {
     let p = js_sys::Promise::new(&mut |resolve, _| {
         web_sys::window()
@@ -219,17 +239,13 @@ async fn the_app_renders_the_banner_with_its_four_controls() {
         {"id": "analitici", "title": "Statistiche", "description": "y"}]}"#,
     );
     boot::boot(Some(s), None).unwrap();
-    next_frame().await;
+    let region = rendered("[role=region]").await.expect("banner region");
     let shadow = document()
         .query_selector("varco-widget")
         .unwrap()
         .unwrap()
         .shadow_root()
         .unwrap();
-    let region = shadow
-        .query_selector("[role=region]")
-        .unwrap()
-        .expect("banner region");
     let label_id = region
         .get_attribute("aria-labelledby")
         .expect("the region is named by its title");
