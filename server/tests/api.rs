@@ -91,7 +91,9 @@ async fn origins_are_checked_and_allowed_ones_get_cors_headers() {
     );
     assert_eq!(r.headers()["access-control-expose-headers"], "retry-after");
     assert!(
-        r.headers().get("access-control-allow-credentials").is_none(),
+        r.headers()
+            .get("access-control-allow-credentials")
+            .is_none(),
         "the visitor API never takes cookies"
     );
 

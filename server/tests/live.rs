@@ -5,21 +5,11 @@
 
 mod common;
 
-use common::console::{add_operator, login, Console};
+use common::console::{add_operator, login, Console, ALWAYS_OPEN};
 use common::threads::{messages, new_thread, open_events, post, EventStream, SseEvent, ORIGIN};
 use common::{spawn_app_with_site, App};
 use serde_json::{json, Value};
 use varco_core::booking::{rome_local, Date};
-
-/// A desk that answers around the clock (so the tests do not depend on
-/// the hour they run at), with the notice the live chat must link.
-const ALWAYS_OPEN: &str = r#"
-[sites.live_chat]
-hours = [{ days = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"], open = "00:00", close = "24:00" }]
-email = "urp@example.it"
-[sites.widget.assistant]
-live_chat_privacy_url = "/privacy-chat.html"
-"#;
 
 async fn live_app() -> App {
     spawn_app_with_site("", ALWAYS_OPEN).await

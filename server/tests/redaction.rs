@@ -6,19 +6,10 @@
 
 mod common;
 
-use common::console::{add_operator, Console};
+use common::console::{add_operator, Console, ALWAYS_OPEN};
 use common::threads::{messages, new_thread, open_events, post, uuid, SseEvent};
 use common::{spawn_app_with_site, App};
 use serde_json::json;
-
-/// A desk that answers around the clock.
-const ALWAYS_OPEN: &str = r#"
-[sites.live_chat]
-hours = [{ days = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"], open = "00:00", close = "24:00" }]
-email = "urp@example.it"
-[sites.widget.assistant]
-live_chat_privacy_url = "/privacy-chat.html"
-"#;
 
 fn has_message(events: &[SseEvent], author: &str, text_part: &str) -> bool {
     messages(events)

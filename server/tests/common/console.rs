@@ -5,6 +5,16 @@ use super::threads::EventStream;
 use super::App;
 use serde_json::{json, Value};
 
+/// A desk that answers around the clock (so the tests do not depend on
+/// the hour they run at), with the notice the live chat must link.
+pub const ALWAYS_OPEN: &str = r#"
+[sites.live_chat]
+hours = [{ days = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"], open = "00:00", close = "24:00" }]
+email = "urp@example.it"
+[sites.widget.assistant]
+live_chat_privacy_url = "/privacy-chat.html"
+"#;
+
 /// Creates an operator with the server's own command.
 pub fn add_operator(app: &App, username: &str, name: &str, password: &str) {
     use std::io::Write;
