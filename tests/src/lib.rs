@@ -804,6 +804,66 @@ impl Tab {
         .await
     }
 
+    /// Runs every axe-core rule (WCAG 2.1 A and AA and best practices such
+    /// as `landmark-no-duplicate-banner`) on the whole page, the widget's
+    /// shadow root included; returns the violations of any impact.
+    pub async fn axe_all_violations(&self) -> Result<Value> {
+        let axe = std::fs::read_to_string(root().join("tests/node_modules/axe-core/axe.min.js"))
+            .context("axe-core is installed by `cargo xtask test` (npm ci in tests/)")?;
+        self.eval(&axe).await?;
+        self.eval(
+            "axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } })
+                .then(r => r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target) })))",
+        )
+        .await
+    }
+
+    /// Saves what the viewport shows as `target/screenshots/<name>.png`
+    /// (a person looks at them; the tests assert geometry separately).
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        use chromiumoxide::page::ScreenshotParams;
+        let dir = root().join("target/screenshots");
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{name}.png"));
+        self.page
+            .save_screenshot(ScreenshotParams::builder().full_page(false).build(), &path)
+            .await
+            .with_context(|| format!("saving the screenshot {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Checks every control the widget displays (buttons, links, inputs,
+    /// selects, text areas, summaries in its shadow root): the part not
+    /// scrolled away inside a scrolling box must lie entirely inside the
+    /// viewport and inside every box that clips without scrolling, and
+    /// nothing may cover it (hit-tested at its centre and at four inner
+    /// points). Returns one line per problem; empty when there is none.
+    pub async fn widget_geometry_problems(&self) -> Result<Vec<String>> {
+        let v = self.eval(GEOMETRY_JS).await?;
+        Ok(v.as_array()
+            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default())
+    }
+
+    /// The page's own links matching `selector` (e.g. `footer a`) that are
+    /// inside the viewport but covered, at their centre, by the widget.
+    pub async fn page_links_covered(&self, selector: &str) -> Result<Vec<String>> {
+        let js = format!(
+            "(() => [...document.querySelectorAll({selector:?})].filter(a => {{
+                const r = a.getBoundingClientRect();
+                if (r.width < 1 || r.height < 1) return false;
+                const x = r.left + r.width / 2, y = r.top + r.height / 2;
+                if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return false;
+                const hit = document.elementFromPoint(x, y);
+                return hit && hit.tagName === 'VARCO-WIDGET';
+            }}).map(a => a.textContent.trim()))()"
+        );
+        let v = self.eval(&js).await?;
+        Ok(v.as_array()
+            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default())
+    }
+
     /// Whether the consent banner is shown.
     pub async fn banner_visible(&self) -> Result<bool> {
         Ok(self
@@ -872,6 +932,57 @@ impl Tab {
         let _ = self.page.close().await;
     }
 }
+
+/// The geometry check of [`Tab::widget_geometry_problems`], in the page.
+const GEOMETRY_JS: &str = r#"(() => {
+    const host = document.querySelector('varco-widget');
+    if (!host || !host.shadowRoot) return [];
+    const shadow = host.shadowRoot;
+    const vw = document.documentElement.clientWidth, vh = window.innerHeight;
+    const problems = [];
+    const name = e => (e.getAttribute('aria-label') || e.textContent || e.getAttribute('placeholder') || e.name || e.tagName).trim().replace(/\s+/g, ' ').slice(0, 60);
+    const parentOf = e => e.parentElement || (e.parentNode && e.parentNode.host) || null;
+    for (const c of shadow.querySelectorAll('button, a[href], input, select, textarea, summary')) {
+        const style = getComputedStyle(c);
+        if (style.visibility !== 'visible' || c.closest('[hidden], [inert]')) continue;
+        let r = c.getBoundingClientRect();
+        // Visually hidden controls (a switch's checkbox under its label) are
+        // skipped; what the visitor sees is the label.
+        if (r.width < 4 || r.height < 4 || parseFloat(style.opacity) === 0) continue;
+        let box = { l: r.left, t: r.top, r: r.right, b: r.bottom };
+        let clipped = null, gone = false;
+        for (let p = parentOf(c); p && p !== document.documentElement; p = parentOf(p)) {
+            const ps = getComputedStyle(p);
+            if (ps.display === 'contents') continue;
+            if (ps.overflowX === 'visible' && ps.overflowY === 'visible') continue;
+            const pr = p.getBoundingClientRect();
+            const scrolls = /(auto|scroll)/.test(ps.overflowX + ps.overflowY);
+            const inner = { l: Math.max(box.l, pr.left), t: Math.max(box.t, pr.top), r: Math.min(box.r, pr.right), b: Math.min(box.b, pr.bottom) };
+            if (inner.r - inner.l < 1 || inner.b - inner.t < 1) { gone = true; break; }
+            if (!scrolls && (inner.l > box.l + 0.5 || inner.t > box.t + 0.5 || inner.r < box.r - 0.5 || inner.b < box.b - 0.5)) clipped = clipped || p;
+            box = inner;
+        }
+        if (gone) continue;
+        if (clipped) problems.push(`«${name(c)}» is cut off by <${clipped.tagName.toLowerCase()} class="${clipped.className}">`);
+        if (box.l < -0.5 || box.t < -0.5 || box.r > vw + 0.5 || box.b > vh + 0.5)
+            problems.push(`«${name(c)}» is not entirely inside the ${vw}×${vh} viewport (${Math.round(box.l)},${Math.round(box.t)} to ${Math.round(box.r)},${Math.round(box.b)})`);
+        const w = box.r - box.l, h = box.b - box.t;
+        const points = [[0.5, 0.5], [0.2, 0.25], [0.8, 0.25], [0.2, 0.75], [0.8, 0.75]];
+        for (const [fx, fy] of points) {
+            const x = box.l + w * fx, y = box.t + h * fy;
+            if (x < 0 || y < 0 || x >= vw || y >= vh) continue;
+            const hit = shadow.elementFromPoint(x, y);
+            const label = hit && hit.closest && hit.closest('label');
+            const ok = hit && (hit === c || c.contains(hit) || (label && (label.control === c || label.contains(c))));
+            if (!ok) {
+                const what = !hit ? 'nothing' : hit === host ? 'the host page' : hit.getRootNode() === shadow ? `«${name(hit)}» (<${hit.tagName.toLowerCase()} class="${hit.className}">)` : `the page's <${hit.tagName.toLowerCase()}>`;
+                problems.push(`«${name(c)}» is covered at (${Math.round(x)},${Math.round(y)}) by ${what}`);
+                break;
+            }
+        }
+    }
+    return problems;
+})()"#;
 
 /// The demo's host pages, relative to the server root (`/demo-site/...`).
 pub fn demo_pages() -> Vec<String> {
