@@ -10,6 +10,7 @@ pub mod booking;
 pub mod chat;
 pub mod config;
 pub mod consent;
+pub mod dates;
 pub mod delivery;
 pub mod lang;
 pub mod live;
