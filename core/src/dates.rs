@@ -15,7 +15,7 @@
 //! included), so that a choice made at 00:30 in Rome is shown on the day it
 //! was made there, not on the UTC day before.
 
-use crate::booking::{format_hhmm, rome_local, weekday_name, Date};
+use crate::booking::{format_hhmm, parse_hhmm, rome_local, weekday_name, Date};
 use crate::consent::parse_rfc3339_ms;
 use crate::lang::Lang;
 
@@ -104,6 +104,25 @@ pub fn format_date(lang: Lang, date: Date, style: DateStyle) -> String {
 /// A time of day from minutes since midnight: «09:30» (1440 is «24:00»).
 pub fn time_of_day(minute: u16) -> String {
     format_hhmm(minute)
+}
+
+/// «dalle 09:30 alle 09:50», «from 09:30 to 09:50».
+pub fn time_range(lang: Lang, start: u16, end: u16) -> String {
+    let (start, end) = (time_of_day(start), time_of_day(end));
+    match lang {
+        Lang::It => format!("dalle {start} alle {end}"),
+        Lang::En => format!("from {start} to {end}"),
+    }
+}
+
+/// A `HH:MM` text (as the booking API sends times) written as every time
+/// is: «9:30» becomes «09:30»; the text unchanged if it is not a time.
+pub fn format_hhmm_text(hhmm: &str) -> String {
+    let normalised = match hhmm.split_once(':') {
+        Some((h, m)) if h.len() == 1 => format!("0{h}:{m}"),
+        _ => hhmm.to_owned(),
+    };
+    parse_hhmm(&normalised).map_or_else(|| hhmm.to_owned(), time_of_day)
 }
 
 /// «venerdì 4 dicembre 2026 alle 09:30», «Friday 4 December 2026 at 09:30».
@@ -204,6 +223,22 @@ mod tests {
         assert_eq!(time_of_day(9 * 60 + 30), "09:30");
         assert_eq!(time_of_day(0), "00:00");
         assert_eq!(time_of_day(23 * 60 + 59), "23:59");
+    }
+
+    #[test]
+    fn time_ranges_and_times_sent_as_text() {
+        assert_eq!(
+            time_range(Lang::It, 9 * 60 + 30, 9 * 60 + 50),
+            "dalle 09:30 alle 09:50"
+        );
+        assert_eq!(
+            time_range(Lang::En, 14 * 60, 14 * 60 + 20),
+            "from 14:00 to 14:20"
+        );
+        assert_eq!(format_hhmm_text("9:30"), "09:30");
+        assert_eq!(format_hhmm_text("09:30"), "09:30");
+        assert_eq!(format_hhmm_text("25:00"), "25:00");
+        assert_eq!(format_hhmm_text("è:0"), "è:0");
     }
 
     #[test]
