@@ -939,6 +939,33 @@ impl Tab {
     pub async fn close(self) {
         let _ = self.page.close().await;
     }
+
+    /// Emulates a desktop screen of `width` × `height` pixels zoomed to
+    /// `zoom` (2.0 for 200 %): the page gets `width / zoom` × `height /
+    /// zoom` CSS pixels, as the browser's zoom gives it. No touch.
+    pub async fn zoomed_screen(&self, width: i64, height: i64, zoom: f64) -> Result<()> {
+        use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+        let css = |px: i64| (px as f64 / zoom).round() as i64;
+        self.page
+            .execute(SetDeviceMetricsOverrideParams::new(
+                css(width),
+                css(height),
+                zoom,
+                false,
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// The `id` of the focused element inside the widget's shadow root
+    /// (empty when it has none; `null` when focus is outside the widget).
+    pub async fn focused_id(&self) -> Result<Value> {
+        self.eval(
+            "(() => { const host = document.querySelector('varco-widget'); const e = host && host.shadowRoot && host.shadowRoot.activeElement;
+                return e ? e.id : null; })()",
+        )
+        .await
+    }
 }
 
 /// The geometry check of [`Tab::widget_geometry_problems`], in the page.

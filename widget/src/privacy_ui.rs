@@ -16,7 +16,8 @@ use varco_core::consent::{Decision, Status};
 use varco_core::dates::{format_date_rome, DateStyle};
 use varco_core::lang::Lang;
 use varco_core::texts::Key;
-use varco_protocol::chat::ThreadTranscript;
+use varco_protocol::chat::Author;
+use wasm_bindgen::JsValue;
 use web_sys::{Element, HtmlDialogElement};
 use yew::prelude::*;
 
@@ -43,7 +44,11 @@ fn day(lang: Lang, rfc3339: &str) -> String {
 enum ServerCopy {
     /// No conversation has reached the server.
     None,
-    Fetched(ThreadTranscript),
+    /// The server's answer (a `varco_protocol::chat::ThreadTranscript`),
+    /// parsed by the browser: it goes into the file as the server sent
+    /// it, and reading it into Rust types would cost the module a JSON
+    /// reader of its own for them.
+    Fetched(JsValue),
     /// The server could not be asked, or did not answer.
     Failed,
 }
@@ -86,13 +91,21 @@ async fn server_copy() -> ServerCopy {
             .and_then(|t| t.as_string()),
         Err(_) => None,
     };
-    text.and_then(|t| serde_json::from_str(&t).ok())
-        .map_or(ServerCopy::Failed, ServerCopy::Fetched)
+    // The answer is this thread's copy, or none.
+    let copy = text
+        .and_then(|t| js_sys::JSON::parse(&t).ok())
+        .filter(|copy| {
+            js_sys::Reflect::get(copy, &"thread_id".into())
+                .ok()
+                .and_then(|id| id.as_string())
+                .is_some_and(|id| id == thread.thread_id)
+        });
+    copy.map_or(ServerCopy::Failed, ServerCopy::Fetched)
 }
 
-/// Everything shown, as one JSON document (the download): what the browser
-/// holds, and the conversation as the server stores it.
-fn export(controller: &Shared, server: &ServerCopy) -> serde_json::Value {
+/// Everything shown, as one JSON document (the download's text): what the
+/// browser holds, and the conversation as the server stores it.
+fn export(controller: &Shared, server: &ServerCopy) -> String {
     let c = controller.borrow();
     let choice = match &c.status {
         Status::Decided(choice) => serde_json::to_value(choice).ok(),
@@ -110,7 +123,11 @@ fn export(controller: &Shared, server: &ServerCopy) -> serde_json::Value {
                     "text": pending.text,
                     "created_at": varco_core::consent::rfc3339_utc(pending.created_ms),
                 })),
-                Line::Message { message, .. } => shown.push(message.clone()),
+                Line::Message { message, .. } => shown.push(serde_json::json!({
+                    "author": author_name(message.author),
+                    "text": message.text,
+                    "created_at": message.created_at,
+                })),
                 Line::Ended { .. } => {}
             }
         }
@@ -123,16 +140,32 @@ fn export(controller: &Shared, server: &ServerCopy) -> serde_json::Value {
         "conversation": thread,
         "conversation_unsent": unsent,
     });
-    match server {
-        ServerCopy::Fetched(copy) => doc["conversation_on_server"] = serde_json::json!(copy),
-        ServerCopy::None => doc["conversation_on_server"] = serde_json::Value::Null,
-        ServerCopy::Failed => {
-            doc["conversation_on_server"] = serde_json::Value::Null;
-            doc["conversation_note"] = c.texts.get(Key::privacy_export_partial).into();
-            doc["conversation_in_this_page"] = serde_json::json!(shown);
-        }
+    doc["conversation_on_server"] = serde_json::Value::Null;
+    if matches!(server, ServerCopy::Failed) {
+        doc["conversation_note"] = c.texts.get(Key::privacy_export_partial).into();
+        doc["conversation_in_this_page"] = shown.into();
     }
-    doc
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let ServerCopy::Fetched(copy) = server else {
+        return text;
+    };
+    let with_copy = js_sys::JSON::parse(&text).ok().and_then(|doc| {
+        js_sys::Reflect::set(&doc, &"conversation_on_server".into(), copy).ok()?;
+        js_sys::JSON::stringify_with_replacer_and_space(&doc, &JsValue::NULL, &2.into())
+            .ok()?
+            .as_string()
+    });
+    with_copy.unwrap_or(text)
+}
+
+/// How the file names who wrote a message, as the API does.
+fn author_name(author: Author) -> &'static str {
+    match author {
+        Author::Visitor => "visitor",
+        Author::Assistant => "assistant",
+        Author::Operator => "operator",
+        Author::System => "system",
+    }
 }
 
 /// Where the download stands, said to the visitor.
@@ -241,8 +274,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
                 (controller.clone(), dialog.clone(), exported.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let server = server_copy().await;
-                let json =
-                    serde_json::to_string_pretty(&export(&controller, &server)).unwrap_or_default();
+                let json = export(&controller, &server);
                 if let Some(d) = dialog.cast::<Element>() {
                     browser::download(&d, &json, "application/json", "varco-i-miei-dati.json");
                 }
