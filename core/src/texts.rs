@@ -88,6 +88,7 @@ texts! {
     ),
     privacy_delete_yes => ("Sì, cancella", "Yes, delete"),
     privacy_deleted => ("I tuoi dati sono stati cancellati.", "Your data has been deleted."),
+    privacy_pages_one => ("1 pagina, del {from}; pagine inviate alla Camera: {sent}", "1 page, from {from}; sent to us: {sent}"),
     privacy_preparing => ("Preparazione del file in corso…", "Preparing the file…"),
     privacy_export_ready => ("Il file con i tuoi dati è stato scaricato.", "The file with your data has been downloaded."),
     privacy_export_partial => (

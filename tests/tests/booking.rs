@@ -313,11 +313,11 @@ async fn wait_step(tab: &Tab, step: &str) {
 /// Every control of the step whole on screen, 0 axe violations of any
 /// rule on the page, and a screenshot to look at.
 async fn check_step(tab: &Tab, name: &str) {
+    tab.screenshot(&format!("booking-{name}")).await.unwrap();
     let problems = tab.widget_geometry_problems().await.unwrap();
     assert!(problems.is_empty(), "{name}: {problems:#?}");
     let violations = tab.axe_all_violations().await.unwrap();
     assert_eq!(violations, json!([]), "{name}: {violations:#}");
-    tab.screenshot(&format!("booking-{name}")).await.unwrap();
 }
 
 /// The assistant's panel, terms accepted, on the Camera's home page.
@@ -650,15 +650,15 @@ async fn the_whole_booking_is_made_with_the_keyboard_and_escape_goes_back_one_st
 /// actions stay in view), and, with `axe`, 0 violations.
 async fn walk_to_the_summary(tab: &Tab, server: &TestServer, size: &str, axe: bool) {
     let check = |name: &'static str| async move {
+        tab.screenshot(&format!("booking-{name}-{size}"))
+            .await
+            .unwrap();
         let problems = tab.widget_geometry_problems().await.unwrap();
         assert!(problems.is_empty(), "{size} {name}: {problems:#?}");
         if axe {
             let violations = tab.axe_all_violations().await.unwrap();
             assert_eq!(violations, json!([]), "{size} {name}: {violations:#}");
         }
-        tab.screenshot(&format!("booking-{name}-{size}"))
-            .await
-            .unwrap();
     };
     open_assistant(tab, server).await;
     tab.press("Prenota un appuntamento").await.unwrap();

@@ -209,8 +209,13 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
                 h.entries.last().map(|e| e.at_ms).unwrap_or_default(),
             );
             let sent = h.entries.len() - h.pending();
+            let key = if h.entries.len() == 1 {
+                Key::privacy_pages_one
+            } else {
+                Key::privacy_pages_range
+            };
             texts
-                .get(Key::privacy_pages_range)
+                .get(key)
                 .replace("{n}", &h.entries.len().to_string())
                 .replace("{from}", &day(visitor_lang, &first))
                 .replace("{to}", &day(visitor_lang, &last))
