@@ -448,6 +448,18 @@ async fn a_request_naming_the_service_and_the_office_opens_the_flow_with_them_ch
         !tab.requests().iter().any(|r| r.url.contains("/slots")),
         "nothing was asked"
     );
+
+    // Escape from the panel's header closes the booking first, not the
+    // assistant.
+    tab.in_widget("shadow.querySelector('.chat-head button').focus()")
+        .await
+        .unwrap();
+    tab.key("Escape").await.unwrap();
+    wait_in_widget(
+        &tab,
+        "!shadow.querySelector('.booking') && !!shadow.querySelector('.chat-panel')",
+    )
+    .await;
     server.stop().await.unwrap();
 }
 

@@ -110,6 +110,13 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Escape" {
                 e.prevent_default();
+                // The booking flow handles Escape inside it; from the panel's
+                // header it is still the innermost step: it closes first.
+                if chat.borrow().booking.is_some() {
+                    Chat::set_booking(&chat, None);
+                    crate::booking_ui::focus_opener();
+                    return;
+                }
                 Chat::set_open(&chat, false);
             }
         })
