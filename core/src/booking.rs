@@ -538,7 +538,6 @@ impl fmt::Display for Date {
     }
 }
 
-/// Gregorian leap years: every fourth, except centuries not divisible by 400.
 const WEEKDAYS_IT: [&str; 7] = [
     "lunedì",
     "martedì",
@@ -557,35 +556,6 @@ const WEEKDAYS_EN: [&str; 7] = [
     "Saturday",
     "Sunday",
 ];
-const MONTHS_IT: [&str; 12] = [
-    "gennaio",
-    "febbraio",
-    "marzo",
-    "aprile",
-    "maggio",
-    "giugno",
-    "luglio",
-    "agosto",
-    "settembre",
-    "ottobre",
-    "novembre",
-    "dicembre",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// The answer to a booking whose slot is not (or no longer) offered.
 pub fn slot_unavailable(lang: Lang) -> &'static str {
     match lang {
@@ -709,28 +679,14 @@ pub fn weekday_name(weekday: u8, lang: Lang) -> &'static str {
 }
 
 impl Date {
-    /// "lunedì 24 novembre 2026", "Monday, 24 November 2026".
+    /// "lunedì 24 novembre 2026", "Monday 24 November 2026": see
+    /// [`crate::dates`].
     pub fn long(self, lang: Lang) -> String {
-        let (w, m) = (self.weekday(), usize::from(self.month.clamp(1, 12) - 1));
-        match lang {
-            Lang::It => format!(
-                "{} {} {} {}",
-                weekday_name(w, lang),
-                self.day,
-                MONTHS_IT[m],
-                self.year
-            ),
-            Lang::En => format!(
-                "{}, {} {} {}",
-                weekday_name(w, lang),
-                self.day,
-                MONTHS_EN[m],
-                self.year
-            ),
-        }
+        crate::dates::weekday_date(lang, self)
     }
 }
 
+/// Gregorian leap years: every fourth, except centuries not divisible by 400.
 pub fn is_leap_year(year: i32) -> bool {
     year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
 }

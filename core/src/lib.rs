@@ -7,9 +7,11 @@
 
 pub mod banner;
 pub mod booking;
+pub mod booking_request;
 pub mod chat;
 pub mod config;
 pub mod consent;
+pub mod dates;
 pub mod delivery;
 pub mod lang;
 pub mod live;

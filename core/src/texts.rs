@@ -88,6 +88,13 @@ texts! {
     ),
     privacy_delete_yes => ("Sì, cancella", "Yes, delete"),
     privacy_deleted => ("I tuoi dati sono stati cancellati.", "Your data has been deleted."),
+    privacy_pages_one => ("1 pagina, del {from}; pagine inviate alla Camera: {sent}", "1 page, from {from}; sent to us: {sent}"),
+    privacy_preparing => ("Preparazione del file in corso…", "Preparing the file…"),
+    privacy_export_ready => ("Il file con i tuoi dati è stato scaricato.", "The file with your data has been downloaded."),
+    privacy_export_partial => (
+        "Non è stato possibile recuperare dal server la conversazione con l'assistente: il file scaricato contiene solo i dati conservati in questo browser.",
+        "The conversation with the assistant could not be retrieved from the server: the downloaded file holds only the data kept in this browser."
+    ),
     privacy_notices => ("Informative", "Privacy notices"),
     privacy_notice_site => ("Informativa sul trattamento dei dati personali", "Privacy notice"),
     privacy_notice_assistant => ("Informativa dell'assistente virtuale", "Privacy notice of the virtual assistant"),
@@ -207,6 +214,11 @@ texts! {
     booking_cancel_title => ("Annullamento di una prenotazione", "Cancelling a booking"),
     booking_cancel_submit => ("Annulla la prenotazione", "Cancel the booking"),
     booking_cancelled => ("La prenotazione è stata annullata.", "The booking has been cancelled."),
+    booking_prefilled => (
+        "Le scelte indicate nella tua richiesta sono già inserite: controllale e, se serve, cambiale.",
+        "The choices from your request are already filled in: check them and change them if needed."
+    ),
+    booking_pick_choice => ("Scegli il servizio e la sede.", "Choose the service and the office."),
     booking_cancel_not_found => (
         "Non troviamo una prenotazione con questo codice e questo indirizzo email.",
         "We cannot find a booking with this code and this e-mail address."

@@ -10,6 +10,7 @@ use varco_core::booking::{
     check_codice_fiscale, check_email, check_name, check_person, check_phone,
     normalise_booking_code, parse_hhmm, Date,
 };
+use varco_core::booking_request::{booking_request, Bookable, BookableOffice};
 use varco_core::chat::{current_thread, parse_outbox, terms_accepted};
 use varco_core::consent::{
     check_record, cookie_domains, is_uuid_v4, parse_rfc3339_ms, parse_stored, rfc3339_utc, Rules,
@@ -117,6 +118,20 @@ proptest! {
     #[test]
     fn redaction_returns_for_any_message(s in text_near("CF RSSMRA85T10A562S, tel +39 02 1234.5678, IBAN IT60 X054 2811 1010 0000 0123 456, mail a@b.it, € 1.250,00 prot. 2024/0012345")) {
         let _ = redact::redact(&s);
+    }
+
+    #[test]
+    fn any_message_is_read_for_a_booking_request(s in text_near("Vorrei prenotare un appuntamento per la firma digitale a Monzà, all’ora di pranzo")) {
+        let services = [Bookable { id: "firma-digitale".into(), names: vec!["Firma digitale e CNS".into(), "É".into(), "".into()] }];
+        let offices = [BookableOffice { place: Bookable { id: "monza".into(), names: vec!["Sede di Monza".into()] }, services: vec!["firma-digitale".into()] }];
+        let _ = booking_request(&s, &services, &offices);
+        let _ = booking_request(&s, &[], &[]);
+    }
+
+    #[test]
+    fn any_rfc3339_text_is_written_as_a_date_or_refused(s in text_near("2026-12-04T09:30:00.000+01:00")) {
+        let _ = varco_core::dates::format_datetime_rome(Lang::It, &s);
+        let _ = varco_core::dates::format_iso_day(Lang::En, &s, varco_core::dates::DateStyle::Weekday);
     }
 
     #[test]

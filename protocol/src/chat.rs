@@ -87,11 +87,38 @@ pub struct ChatMessage {
     /// On a system message: the live chat's new state (see [`crate::live`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<LiveState>,
+    /// On an answer to a booking request that named a service or an office
+    /// (`varco_core::booking_request`): the widget opens the booking flow
+    /// with them chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking: Option<BookingChoice>,
+}
+
+/// What a booking request chose, by the ids of
+/// [`crate::booking::BookingOptions`]; either may be left to the visitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct BookingChoice {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
+}
+
+/// `GET /api/v1/threads/{id}/messages`: the conversation as the server
+/// stores it (visitor messages masked), for the visitor's own copy (the
+/// privacy centre's export). Asked with the Thread ID alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadTranscript {
+    pub thread_id: String,
+    pub created_at: String,
+    pub ended: bool,
+    pub messages: Vec<ChatMessage>,
 }
 
 impl ChatMessage {
     /// A message with only an author, a text and a time; the optional parts
-    /// (client message ID, topic, links, quick replies, live state) are
+    /// (client message ID, topic, links, quick replies, live state, booking
+    /// choice) are
     /// added with struct update syntax where they apply.
     pub fn new(author: Author, text: impl Into<String>, created_at: impl Into<String>) -> Self {
         ChatMessage {
@@ -103,6 +130,7 @@ impl ChatMessage {
             links: Vec::new(),
             quick_replies: Vec::new(),
             live: None,
+            booking: None,
         }
     }
 }

@@ -26,12 +26,16 @@ use varco_core::booking::{
     normalise_booking_code, parse_hhmm, rome_local, rome_to_utc_ms, slot_taken_meanwhile,
     slot_unavailable, slots, BookingLimits, CalendarEvent, Date, Schedule,
 };
+use varco_core::booking_request::{
+    booking_request, booking_request_reply, Bookable, BookableOffice,
+};
 use varco_core::consent::{is_uuid_v4, rfc3339_utc};
 use varco_core::lang::Lang;
 use varco_protocol::booking::{
     Availability, BookingConfirmation, BookingOptions, CancelBooking, DaySlots, FieldError,
     FieldErrors, NewBooking, OfficeOption, ServiceOption, SlotInfo,
 };
+use varco_protocol::chat::BookingChoice;
 use varco_protocol::Localized;
 
 /// `[sites.appointments]` in the server's TOML.
@@ -77,6 +81,11 @@ pub struct AppointmentsConfig {
 pub struct ServiceConfig {
     pub id: String,
     pub title: Localized,
+    /// Other names a visitor may call the service by in the assistant
+    /// («CNS», «visura», «digital signature»): a booking request that names
+    /// it opens the booking flow with it chosen.
+    #[serde(default)]
+    pub synonyms: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -84,6 +93,10 @@ pub struct ServiceConfig {
 pub struct OfficeConfig {
     pub id: String,
     pub name: Localized,
+    /// Other names of the office for booking requests («Milan»,
+    /// «Brianza»); its id and names count already.
+    #[serde(default)]
+    pub synonyms: Vec<String>,
     pub address: String,
     /// Ids of the services offered here.
     pub services: Vec<String>,
@@ -320,6 +333,70 @@ impl AppointmentsConfig {
 
     fn min_notice_minutes(&self) -> u16 {
         self.min_notice_hours.saturating_mul(60)
+    }
+
+    /// The choices a visitor's message names, if it asks to book (see
+    /// `varco_core::booking_request`), and what the assistant answers.
+    pub fn booking_request(
+        &self,
+        question: &str,
+        language: &str,
+    ) -> Option<(BookingChoice, String)> {
+        let names = |localized: &Localized| -> Vec<String> {
+            match localized {
+                Localized::Plain(s) => vec![s.clone()],
+                Localized::ByLanguage(map) => map.values().cloned().collect(),
+            }
+        };
+        let services: Vec<Bookable> = self
+            .services
+            .iter()
+            .map(|s| Bookable {
+                id: s.id.clone(),
+                names: names(&s.title)
+                    .into_iter()
+                    .chain(s.synonyms.iter().cloned())
+                    .collect(),
+            })
+            .collect();
+        let offices: Vec<BookableOffice> = self
+            .offices
+            .iter()
+            .map(|o| BookableOffice {
+                place: Bookable {
+                    id: o.id.clone(),
+                    names: names(&o.name)
+                        .into_iter()
+                        .chain(o.synonyms.iter().cloned())
+                        .collect(),
+                },
+                services: o.services.clone(),
+            })
+            .collect();
+        let request = booking_request(question, &services, &offices)?;
+        let lang = if language == "en" { Lang::En } else { Lang::It };
+        let service = request
+            .service
+            .as_deref()
+            .and_then(|id| self.service(id))
+            .map(|s| s.title.get(lang.code()));
+        let office_name = |id: Option<&str>| {
+            id.and_then(|id| self.office(id))
+                .map(|o| o.name.get(lang.code()))
+        };
+        let text = booking_request_reply(
+            lang,
+            service,
+            office_name(request.office.as_deref()),
+            office_name(request.office_without_service.as_deref()),
+        );
+        Some((
+            BookingChoice {
+                service: request.service,
+                office: request.office,
+            },
+            text,
+        ))
     }
 
     fn limits(&self) -> BookingLimits {

@@ -27,7 +27,7 @@ use tokio::sync::broadcast;
 use varco_core::consent::{is_uuid_v4, rfc3339_utc};
 use varco_protocol::chat::{
     AnswerLink, Author, ChatEvent, ChatMessage, MessageReceipt, NewMessage, NewThread, ThreadInfo,
-    MAX_MESSAGE_CHARS,
+    ThreadTranscript, MAX_MESSAGE_CHARS,
 };
 
 /// The assistant's reply to one visitor message.
@@ -376,6 +376,10 @@ pub(crate) fn checked_message<'a>(
     Ok(text)
 }
 
+/// The topic of answers about appointments: the widget offers the booking
+/// flow under them.
+pub const BOOKING_TOPIC: &str = "appuntamenti";
+
 /// What the assistant says when it cannot answer (the thread's language).
 fn apology(language: &str) -> &'static str {
     if language == "en" {
@@ -416,7 +420,33 @@ fn spawn_answer(
                 )
             }
         };
-        let reply = match assistant.reply(&question, &language, &live).await {
+        // A booking request that names a service or an office opens the
+        // booking flow with them chosen, whichever assistant answers: it is
+        // never asked again what it has just been told.
+        let booking = state
+            .config
+            .site(&site)
+            .filter(|s| {
+                s.widget
+                    .assistant
+                    .as_ref()
+                    .is_some_and(|a| a.booking_privacy_url.is_some())
+            })
+            .and_then(|s| s.appointments.as_ref())
+            .and_then(|a| a.booking_request(&question, &language));
+        let (reply, booking) = match booking {
+            Some((choice, text)) => (
+                Ok(Reply {
+                    text,
+                    topic: BOOKING_TOPIC.into(),
+                    links: Vec::new(),
+                    quick_replies: Vec::new(),
+                }),
+                Some(choice),
+            ),
+            None => (assistant.reply(&question, &language, &live).await, None),
+        };
+        let reply = match reply {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "the assistant failed; answering with the apology");
@@ -432,6 +462,7 @@ fn spawn_answer(
             topic: Some(reply.topic.clone()),
             links: reply.links,
             quick_replies: reply.quick_replies,
+            booking,
             ..ChatMessage::new(Author::Assistant, reply.text, rfc3339_utc(now_ms()))
         };
         match state.storage.append_message(&thread_id, &message).await {
@@ -445,6 +476,34 @@ fn spawn_answer(
         }
         state.answering_end(&thread_id);
     });
+}
+
+/// `GET /api/v1/threads/{id}/messages`: the conversation as stored
+/// (visitor messages masked), for the visitor's copy of their data. Named
+/// by the Thread ID alone, like every request of the thread.
+pub async fn thread_messages(
+    State(state): State<AppState>,
+    Path(thread_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<ThreadTranscript>, Failure> {
+    let thread = thread_for(&state, &thread_id, &headers).await?;
+    let messages = state
+        .storage
+        .events_after(&thread_id, 0)
+        .await
+        .map_err(storage_failure)?
+        .into_iter()
+        .filter_map(|(_, event)| match event {
+            ChatEvent::Message { message } => Some(message),
+            _ => None,
+        })
+        .collect();
+    Ok(Json(ThreadTranscript {
+        thread_id: thread.thread_id,
+        created_at: thread.created_at,
+        ended: thread.ended_at.is_some(),
+        messages,
+    }))
 }
 
 /// `POST /api/v1/threads/{id}/end`: ends the conversation (idempotent).

@@ -65,7 +65,8 @@ pub enum Class {
     Handoff,
     /// `POST /api/v1/threads/{id}/end`, `DELETE /api/v1/threads/{id}`
     ThreadEnd,
-    /// `GET /api/v1/threads/{id}/events` (each stream opened)
+    /// `GET /api/v1/threads/{id}/events` (each stream opened), and
+    /// `GET /api/v1/threads/{id}/messages` (the same stored events, once)
     Events,
     /// `POST /api/v1/navigation`
     Navigation,
@@ -190,7 +191,7 @@ impl Class {
             ("POST", "/v1/threads/{id}/typing") => Class::Typing,
             ("POST", "/v1/threads/{id}/handoff") => Class::Handoff,
             ("POST", "/v1/threads/{id}/end") | ("DELETE", "/v1/threads/{id}") => Class::ThreadEnd,
-            ("GET", "/v1/threads/{id}/events") => Class::Events,
+            ("GET", "/v1/threads/{id}/events" | "/v1/threads/{id}/messages") => Class::Events,
             ("POST", "/v1/navigation") => Class::Navigation,
             ("DELETE", "/v1/users/{user_id}") => Class::UserDeletion,
             ("GET", "/v1/recommendations") => Class::Recommendations,
@@ -604,6 +605,7 @@ mod tests {
                 Class::Messages,
             ),
             (Method::GET, "/api/v1/threads/{id}/events", Class::Events),
+            (Method::GET, "/api/v1/threads/{id}/messages", Class::Events),
             (Method::DELETE, "/api/v1/threads/{id}", Class::ThreadEnd),
             (Method::POST, "/api/v1/threads/{id}/end", Class::ThreadEnd),
             (Method::POST, "/api/v1/threads/{id}/handoff", Class::Handoff),

@@ -96,7 +96,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sites/{id}", get(api::site_config))
         .route("/v1/consents", post(api::post_consent))
         .route("/v1/threads", post(chat::create_thread))
-        .route("/v1/threads/{id}/messages", post(chat::post_message))
+        .route(
+            "/v1/threads/{id}/messages",
+            post(chat::post_message).get(chat::thread_messages),
+        )
         .route("/v1/threads/{id}/events", get(chat::thread_events))
         .route("/v1/threads/{id}", delete(chat::delete_thread))
         .route("/v1/threads/{id}/end", post(chat::end_thread))

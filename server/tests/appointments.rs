@@ -634,3 +634,143 @@ async fn limits_out_of_range_are_configuration_errors() {
         "{err}"
     );
 }
+
+/// The booking flow offered in the assistant (its notice set), with
+/// synonyms for a service and an office.
+const BOOKS_IN_THE_ASSISTANT: &str = r#"
+[sites.widget.assistant]
+name = "CamOn"
+booking_privacy_url = "/privacy-sol.html"
+"#;
+
+/// Sends `text` in a new thread (in `language`) and returns the assistant's
+/// answer as the event stream delivers it.
+async fn answer_to(base: &str, text: &str, language: &str) -> Value {
+    let thread = uuid();
+    let r = post(
+        base,
+        "/api/v1/threads",
+        json!({"thread_id": thread, "site": "milomb", "language": language, "terms_revision": "1"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let r = post(
+        base,
+        &format!("/api/v1/threads/{thread}/messages"),
+        json!({"client_message_id": uuid(), "text": text}),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    let events = common::threads::read_events(base, &thread, None, |events| {
+        events
+            .iter()
+            .any(|(_, _, e)| e["message"]["author"] == "assistant")
+    })
+    .await;
+    events
+        .into_iter()
+        .find(|(_, _, e)| e["message"]["author"] == "assistant")
+        .map(|(_, _, e)| e["message"].clone())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_booking_request_naming_a_service_and_an_office_opens_the_flow_with_them_chosen() {
+    let site = settings()
+        .replace(
+            "title = \"Firma digitale\"",
+            "title = \"Firma digitale\"\nsynonyms = [\"CNS\", \"digital signature\"]",
+        )
+        .replace(
+            "name = \"Sede di Lodi\"",
+            "name = \"Sede di Lodi\"\nsynonyms = [\"Lodigiano\"]",
+        );
+    let app = common::spawn_app_configured("", &site, BOOKS_IN_THE_ASSISTANT, |_| {}).await;
+
+    let answer = answer_to(
+        &app.base,
+        "voglio prenotare un appuntamento per la firma digitale a Lodi",
+        "it",
+    )
+    .await;
+    assert_eq!(
+        answer["booking"],
+        json!({"service": "firma-digitale", "office": "lodi"}),
+        "{answer}"
+    );
+    assert_eq!(answer["topic"], "appuntamenti");
+    let text = answer["text"].as_str().unwrap();
+    assert!(
+        text.contains("«Firma digitale»") && text.contains("«Sede di Lodi»"),
+        "{text}"
+    );
+    assert!(!text.contains("dimmi per quale servizio"), "{text}");
+
+    // Typos, case, accents, synonyms; English.
+    let answer = answer_to(
+        &app.base,
+        "VOREI PRENOTARE un apuntamento per la CNS nel Lodigiàno",
+        "it",
+    )
+    .await;
+    assert_eq!(
+        answer["booking"],
+        json!({"service": "firma-digitale", "office": "lodi"}),
+        "{answer}"
+    );
+    let answer = answer_to(
+        &app.base,
+        "I would like to book the digital signature at the Milan office",
+        "en",
+    )
+    .await;
+    assert_eq!(
+        answer["booking"],
+        json!({"service": "firma-digitale", "office": "milano"}),
+        "{answer}"
+    );
+    let text = answer["text"].as_str().unwrap();
+    assert!(
+        text.contains("“Firma digitale”") && text.contains("“Milan office”"),
+        "{text}"
+    );
+
+    // One of them named: that one. An office without the service: the
+    // service, and the visitor is told to choose another office.
+    let answer = answer_to(&app.base, "prenotare un appuntamento per lo SPID", "it").await;
+    assert_eq!(answer["booking"], json!({"service": "spid"}), "{answer}");
+    let answer = answer_to(&app.base, "prenotare lo SPID a Lodi", "it").await;
+    assert_eq!(answer["booking"], json!({"service": "spid"}), "{answer}");
+    assert!(
+        answer["text"]
+            .as_str()
+            .unwrap()
+            .contains("La sede «Sede di Lodi» non offre questo servizio"),
+        "{answer}"
+    );
+
+    // Neither named, or another question about appointments: the
+    // knowledge base answers, without a choice.
+    for question in [
+        "voglio prenotare un appuntamento",
+        "come annullo la prenotazione della firma digitale a Lodi?",
+    ] {
+        let answer = answer_to(&app.base, question, "it").await;
+        assert_eq!(answer.get("booking"), None, "{question}: {answer}");
+        assert_eq!(answer["topic"], "appuntamenti", "{question}: {answer}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_site_that_does_not_book_in_the_assistant_gets_the_usual_answer() {
+    let app = spawn_app_with_site("", &settings()).await;
+    let answer = answer_to(
+        &app.base,
+        "voglio prenotare un appuntamento per la firma digitale a Lodi",
+        "it",
+    )
+    .await;
+    assert_eq!(answer.get("booking"), None, "{answer}");
+    app.stop().await;
+}

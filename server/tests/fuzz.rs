@@ -872,6 +872,8 @@ async fn endpoints(fuzzer: &Fuzzer) -> Vec<Endpoint> {
         Endpoint::new("message", M::POST, "/api/v1/threads/{}/messages")
             .param(&new_thread(base).await)
             .body(message.clone()),
+        Endpoint::new("thread messages", M::GET, "/api/v1/threads/{}/messages")
+            .param(&new_thread(base).await),
         Endpoint::new("thread events", M::GET, "/api/v1/threads/{}/events")
             .param(&new_thread(base).await)
             .query(&[("after", "0")])

@@ -373,6 +373,86 @@ async fn personal_data_typed_by_accident_is_masked_before_it_is_stored() {
     app.stop().await;
 }
 
+/// The visitor's copy of the conversation (the privacy centre's export):
+/// every message as stored, personal data masked, asked with the Thread ID
+/// and nothing else; another site's origin or an unknown thread gets none.
+#[tokio::test]
+async fn a_conversation_is_read_back_as_stored_masked_with_its_thread_id_alone() {
+    let app = spawn_app().await;
+    let thread = new_thread(&app.base).await;
+    for (i, text) in [
+        "come faccio ad avere lo spid? il mio CF è RSSMRA85T10A562S",
+        "quanto costa la firma digitale?",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = post(
+            &app.base,
+            &format!("/api/v1/threads/{thread}/messages"),
+            json!({"client_message_id": uuid(), "text": text}),
+        )
+        .await;
+        assert_eq!(r.status(), 202);
+        // One question at a time, as a visitor asks: its answer first.
+        read_events(&app.base, &thread, None, |e| {
+            messages(e).len() >= 2 * (i + 1)
+        })
+        .await;
+    }
+    let get = |origin: &'static str, thread: String| {
+        let base = app.base.clone();
+        async move {
+            reqwest::Client::new()
+                .get(format!("{base}/api/v1/threads/{thread}/messages"))
+                .header("origin", origin)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let r = get(ORIGIN, thread.clone()).await;
+    assert_eq!(r.status(), 200);
+    let transcript: Value = r.json().await.unwrap();
+    assert_eq!(transcript["thread_id"], thread.as_str());
+    assert_eq!(transcript["ended"], false);
+    let said: Vec<(&str, &str)> = transcript["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["author"].as_str().unwrap(), m["text"].as_str().unwrap()))
+        .collect();
+    assert_eq!(said.len(), 4, "{transcript:#}");
+    assert_eq!(
+        said[0],
+        (
+            "visitor",
+            "come faccio ad avere lo spid? il mio CF è [codice fiscale]"
+        )
+    );
+    assert_eq!(said[1].0, "assistant");
+    assert!(said[1].1.to_lowercase().contains("spid"), "{}", said[1].1);
+    assert_eq!(said[2], ("visitor", "quanto costa la firma digitale?"));
+    assert_eq!(said[3].0, "assistant");
+    assert!(!transcript.to_string().contains("RSSMRA85T10A562S"));
+
+    assert_eq!(
+        get("https://elsewhere.example", thread.clone())
+            .await
+            .status(),
+        403
+    );
+    let unknown = get(ORIGIN, uuid()).await;
+    assert_eq!(unknown.status(), 404);
+    let body: Value = unknown.json().await.unwrap();
+    assert!(
+        body["error"].is_string() && body["message"].is_string(),
+        "{body}"
+    );
+    assert_eq!(get(ORIGIN, "not-a-uuid".into()).await.status(), 400);
+    app.stop().await;
+}
+
 /// Messages sent together are written together (group commit): each is
 /// stored once, with its own increasing id, and copies of one message
 /// sent at the same moment are one message.

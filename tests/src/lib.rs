@@ -841,7 +841,11 @@ impl Tab {
     pub async fn widget_geometry_problems(&self) -> Result<Vec<String>> {
         let v = self.eval(GEOMETRY_JS).await?;
         Ok(v.as_array()
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -860,7 +864,11 @@ impl Tab {
         );
         let v = self.eval(&js).await?;
         Ok(v.as_array()
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -930,6 +938,33 @@ impl Tab {
 
     pub async fn close(self) {
         let _ = self.page.close().await;
+    }
+
+    /// Emulates a desktop screen of `width` × `height` pixels zoomed to
+    /// `zoom` (2.0 for 200 %): the page gets `width / zoom` × `height /
+    /// zoom` CSS pixels, as the browser's zoom gives it. No touch.
+    pub async fn zoomed_screen(&self, width: i64, height: i64, zoom: f64) -> Result<()> {
+        use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+        let css = |px: i64| (px as f64 / zoom).round() as i64;
+        self.page
+            .execute(SetDeviceMetricsOverrideParams::new(
+                css(width),
+                css(height),
+                zoom,
+                false,
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// The `id` of the focused element inside the widget's shadow root
+    /// (empty when it has none; `null` when focus is outside the widget).
+    pub async fn focused_id(&self) -> Result<Value> {
+        self.eval(
+            "(() => { const host = document.querySelector('varco-widget'); const e = host && host.shadowRoot && host.shadowRoot.activeElement;
+                return e ? e.id : null; })()",
+        )
+        .await
     }
 }
 

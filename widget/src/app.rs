@@ -567,7 +567,7 @@ fn preferences(props: &PreferencesProps) -> Html {
             </button>
             <h2 id="varco-prefs-title" class="banner-title">{ texts.get(Key::prefs_title) }</h2>
             <p>{ texts.get(Key::prefs_intro) }</p>
-            if let Some(at) = decided_at { <p class="muted">{ texts.get(Key::prefs_current) }{" "}{ at.get(..10).unwrap_or(&at).to_owned() }{"."}</p> }
+            if let Some(at) = decided_at { <p class="muted">{ texts.get(Key::prefs_current) }{" "}{ varco_core::dates::format_date_rome(c.boot.lang, &at, varco_core::dates::DateStyle::Short).unwrap_or_else(|| at.clone()) }{"."}</p> }
             <ul class="categories">{ for c.boot.site.categories.iter().map(category) }</ul>
             <div class="actions">
                 <button type="button" class="btn btn-primary" onclick={save}>{ texts.get(Key::prefs_save) }</button>

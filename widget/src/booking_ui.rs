@@ -6,15 +6,23 @@
 //!
 //! The details go to `POST /api/v1/appointments` and nowhere else: never
 //! into the conversation, the navigation data or storage.
+//!
+//! The flow opens with the service and the office of a booking request
+//! already chosen (`prefill`). Escape goes back one step (from the first,
+//! closes the flow) and never reaches the panel, which would close the
+//! whole assistant; going back puts focus on the control that had opened
+//! the step left. The step's content scrolls; its actions stay in view.
 
 use crate::browser;
 use std::rc::Rc;
-use varco_core::booking::{Date, Field};
+use varco_core::booking::{parse_hhmm, Date, Field};
+use varco_core::dates::{format_datetime, format_hhmm_text, format_iso_day, time_range, DateStyle};
 use varco_core::texts::{Key, Texts};
 use varco_protocol::booking::{
     Availability, BookingConfirmation, BookingOptions, CancelBooking, FieldError, FieldErrors,
     NewBooking, Person,
 };
+use varco_protocol::chat::BookingChoice;
 use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -27,7 +35,29 @@ pub struct BookingProps {
     pub privacy_url: Option<String>,
     /// Open on the cancellation form.
     pub cancel: bool,
+    /// What a booking request already chose.
+    #[prop_or_default]
+    pub prefill: Option<BookingChoice>,
     pub on_close: Callback<()>,
+}
+
+/// Where focus goes when a step is shown.
+#[derive(Clone, Copy, PartialEq)]
+enum Focus {
+    /// The step's heading (a step reached going forward).
+    Heading,
+    /// The step's forward button (back from the step it had opened).
+    Next,
+    /// «Annulla una prenotazione» (back from the cancellation form).
+    CancelLink,
+}
+
+/// What Escape (or «Indietro») does on a step.
+enum Back {
+    To(Step, Focus),
+    Close,
+    /// Nothing while a booking is being sent.
+    Stay,
 }
 
 #[derive(Clone, PartialEq)]
@@ -77,6 +107,23 @@ struct State {
     sending: bool,
     cancel_code: String,
     cancel_email: String,
+    /// The service or office came from the visitor's request.
+    prefilled: bool,
+    focus: Focus,
+}
+
+impl State {
+    fn back(&self, opened_on_cancel: bool) -> Back {
+        match self.step {
+            Step::Choose | Step::Done(_) | Step::Cancelled => Back::Close,
+            Step::Slot => Back::To(Step::Choose, Focus::Next),
+            Step::Details => Back::To(Step::Slot, Focus::Next),
+            Step::Confirm if self.sending => Back::Stay,
+            Step::Confirm => Back::To(Step::Details, Focus::Next),
+            Step::Cancel if opened_on_cancel => Back::Close,
+            Step::Cancel => Back::To(Step::Choose, Focus::CancelLink),
+        }
+    }
 }
 
 enum Action {
@@ -91,6 +138,7 @@ enum Action {
     Privacy(bool),
     Errors(Vec<FieldError>),
     Go(Step),
+    Back(Step, Focus),
     Notice(Option<String>),
     Sending(bool),
     CancelCode(String),
@@ -105,8 +153,22 @@ impl Reducible for State {
             Action::Options(options) => {
                 s.loading = false;
                 s.options = options.map(Rc::new);
+                // A choice the site does not offer (any more) is no choice.
+                if let Some(o) = &s.options {
+                    if !o.services.iter().any(|x| x.id == s.service) {
+                        s.service.clear();
+                    }
+                    let service = &s.service;
+                    if !o.offices.iter().any(|x| {
+                        x.id == s.office && (service.is_empty() || x.services.contains(service))
+                    }) {
+                        s.office.clear();
+                    }
+                }
+                s.prefilled &= !(s.service.is_empty() && s.office.is_empty());
             }
             Action::Service(id) => {
+                s.notice = None;
                 s.service = id;
                 // An office that does not offer the new service is no choice.
                 let offers = s.options.as_ref().is_some_and(|o| {
@@ -118,7 +180,10 @@ impl Reducible for State {
                     s.office.clear();
                 }
             }
-            Action::Office(id) => s.office = id,
+            Action::Office(id) => {
+                s.notice = None;
+                s.office = id;
+            }
             Action::Loading => {
                 s.loading = true;
                 s.notice = None;
@@ -144,6 +209,7 @@ impl Reducible for State {
                 s.start.clear();
             }
             Action::Start(t) => {
+                s.notice = None;
                 s.start = t;
                 s.errors.retain(|e| e.field != "start");
             }
@@ -171,6 +237,12 @@ impl Reducible for State {
             Action::Go(step) => {
                 s.step = step;
                 s.sending = false;
+                s.focus = Focus::Heading;
+            }
+            Action::Back(step, focus) => {
+                s.step = step;
+                s.notice = None;
+                s.focus = focus;
             }
             Action::Notice(n) => {
                 s.notice = n;
@@ -241,9 +313,54 @@ fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a FieldError
     errors.iter().find(|e| e.field == field)
 }
 
-/// "lunedì 24 novembre 2026".
+/// «venerdì 4 dicembre 2026»: a `YYYY-MM-DD` day of the API.
 fn long_date(date: &str, texts: &Texts) -> String {
-    Date::parse(date).map_or_else(|| date.to_owned(), |d| d.long(texts.lang()))
+    format_iso_day(texts.lang(), date, DateStyle::Weekday)
+}
+
+/// «venerdì 4 dicembre 2026 alle 09:30».
+fn date_and_time(date: &str, start: &str, texts: &Texts) -> String {
+    match (Date::parse(date), parse_hhmm(&format_hhmm_text(start))) {
+        (Some(d), Some(minute)) => format_datetime(texts.lang(), d, minute),
+        _ => format!("{}, {}", long_date(date, texts), format_hhmm_text(start)),
+    }
+}
+
+/// «venerdì 4 dicembre 2026, dalle 09:30 alle 09:50».
+fn date_and_times(date: &str, start: &str, end: &str, texts: &Texts) -> String {
+    let times = match (
+        parse_hhmm(&format_hhmm_text(start)),
+        parse_hhmm(&format_hhmm_text(end)).or((end == "24:00").then_some(24 * 60)),
+    ) {
+        (Some(a), Some(b)) => time_range(texts.lang(), a, b),
+        _ => format!("{start}–{end}"),
+    };
+    format!("{}, {times}", long_date(date, texts))
+}
+
+/// After the flow closes, focus goes back to the button that opened it (the
+/// newest «Prenota un appuntamento» of the panel), or to the text box.
+pub fn focus_opener() {
+    browser::after(0, || {
+        let Some(shadow) = varco_first_paint::mount::existing_shadow(&browser::document()) else {
+            return;
+        };
+        let target = shadow
+            .query_selector_all(".booking-start")
+            .ok()
+            .and_then(|all| all.item(all.length().checked_sub(1)?))
+            .or_else(|| {
+                shadow
+                    .query_selector("#varco-chat-input")
+                    .ok()
+                    .flatten()
+                    .map(Into::into)
+            })
+            .and_then(|n| wasm_bindgen::JsCast::dyn_into::<HtmlElement>(n).ok());
+        if let Some(el) = target {
+            let _ = el.focus();
+        }
+    });
 }
 
 fn select_value(e: &Event) -> String {
@@ -256,6 +373,7 @@ fn input_value(e: &InputEvent) -> String {
 
 #[function_component(BookingFlow)]
 pub fn booking_flow(props: &BookingProps) -> Html {
+    let prefill = props.prefill.clone().unwrap_or_default();
     let state = use_reducer(|| State {
         step: if props.cancel {
             Step::Cancel
@@ -265,8 +383,10 @@ pub fn booking_flow(props: &BookingProps) -> Html {
         options: None,
         availability: None,
         loading: !props.cancel,
-        service: String::new(),
-        office: String::new(),
+        prefilled: !props.cancel && (prefill.service.is_some() || prefill.office.is_some()),
+        service: prefill.service.unwrap_or_default(),
+        office: prefill.office.unwrap_or_default(),
+        focus: Focus::Heading,
         date: String::new(),
         start: String::new(),
         person: Person::default(),
@@ -297,14 +417,25 @@ pub fn booking_flow(props: &BookingProps) -> Html {
             }
         });
     }
-    // Each step starts with its heading focused, so that a screen reader
-    // reads where the visitor is.
+    // A step reached going forward starts with its heading focused, so
+    // that a screen reader reads where the visitor is; going back, focus
+    // returns to the control that had opened the step left.
     {
-        let heading = heading.clone();
+        let (heading, root) = (heading.clone(), root.clone());
         let step = std::mem::discriminant(&state.step);
+        let focus = state.focus;
         use_effect_with(step, move |_| {
-            if let Some(h) = heading.cast::<HtmlElement>() {
-                let _ = h.focus();
+            let selector = match focus {
+                Focus::Heading => None,
+                Focus::Next => Some(".booking-nav .btn-primary"),
+                Focus::CancelLink => Some(".booking-nav .link-button"),
+            };
+            let target = selector
+                .and_then(|sel| root.cast::<Element>()?.query_selector(sel).ok().flatten())
+                .and_then(|e| wasm_bindgen::JsCast::dyn_into::<HtmlElement>(e).ok())
+                .or_else(|| heading.cast::<HtmlElement>());
+            if let Some(el) = target {
+                let _ = el.focus();
             }
         });
     }
@@ -333,6 +464,38 @@ pub fn booking_flow(props: &BookingProps) -> Html {
         let state = state.dispatcher();
         Callback::from(move |_: MouseEvent| state.dispatch(Action::Go(step.clone())))
     };
+    // «Indietro» and Escape: one step back, or out of the flow.
+    let back = {
+        let (state, on_close, opened_on_cancel) =
+            (state.clone(), props.on_close.clone(), props.cancel);
+        move || match state.back(opened_on_cancel) {
+            Back::To(step, focus) => state.dispatch(Action::Back(step, focus)),
+            Back::Close => on_close.emit(()),
+            Back::Stay => {}
+        }
+    };
+    let back_button = {
+        let back = back.clone();
+        Callback::from(move |_: MouseEvent| back())
+    };
+    // Escape is the flow's: it must not reach the panel, whose own Escape
+    // closes the whole assistant.
+    let onkeydown = {
+        let back = back.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" && !e.default_prevented() {
+                e.prevent_default();
+                e.stop_propagation();
+                back();
+            }
+        })
+    };
+    // A forward button that cannot be used yet stays focusable and says
+    // why when pressed (`aria-disabled`), instead of doing nothing.
+    let hint = |key: Key| {
+        let (state, text) = (state.dispatcher(), texts.get(key).to_owned());
+        move || state.dispatch(Action::Notice(Some(text.clone())))
+    };
 
     let title = if matches!(state.step, Step::Cancel | Step::Cancelled) {
         texts.get(Key::booking_cancel_title)
@@ -354,7 +517,31 @@ pub fn booking_flow(props: &BookingProps) -> Html {
         Step::Details => details_step(&state, texts, props.privacy_url.as_deref()),
         Step::Confirm => confirm_step(&state, texts),
         Step::Done(c) => done_step(c, texts, &root),
-        Step::Cancel => html! {},
+        Step::Cancel => {
+            let submit = {
+                let (state, api, site, texts) = (
+                    state.clone(),
+                    props.api.clone(),
+                    props.site.clone(),
+                    texts.clone(),
+                );
+                Callback::from(move |e: SubmitEvent| {
+                    e.prevent_default();
+                    let ready = !state.sending
+                        && !state.cancel_code.trim().is_empty()
+                        && !state.cancel_email.trim().is_empty();
+                    if ready {
+                        cancel(&state, api.clone(), site.clone(), texts.clone())
+                    }
+                })
+            };
+            // Enter in a field submits; the button is in the actions below.
+            html! {
+                <form id="varco-bk-cancel-form" onsubmit={submit}>
+                    { cancel_step(&state, texts) }
+                </form>
+            }
+        }
         Step::Cancelled => html! { <p role="status">{ texts.get(Key::booking_cancelled) }</p> },
     };
 
@@ -364,23 +551,44 @@ pub fn booking_flow(props: &BookingProps) -> Html {
             let ready = !state.service.is_empty() && !state.office.is_empty();
             let next = {
                 let (state_h, api, site) = (state.clone(), props.api.clone(), props.site.clone());
+                let hint = hint(Key::booking_pick_choice);
                 Callback::from(move |_: MouseEvent| {
+                    if state_h.loading {
+                        return;
+                    }
+                    if state_h.service.is_empty() || state_h.office.is_empty() {
+                        hint();
+                        return;
+                    }
                     load_slots(&state_h, api.clone(), site.clone(), Step::Slot)
                 })
             };
             html! {
                 <div class="booking-nav">
-                    <button type="button" class="btn btn-primary" disabled={!ready || state.loading} onclick={next}>{ texts.get(Key::booking_next) }</button>
+                    <button type="button" class="btn btn-primary" aria-disabled={(!ready || state.loading).then_some("true")} onclick={next}>{ texts.get(Key::booking_next) }</button>
                     <button type="button" class="link-button" onclick={go(Step::Cancel)}>{ texts.get(Key::booking_cancel_start) }</button>
                 </div>
             }
         }
-        Step::Slot => html! {
-            <div class="booking-nav">
-                <button type="button" class="btn" onclick={go(Step::Choose)}>{ texts.get(Key::booking_back) }</button>
-                <button type="button" class="btn btn-primary" disabled={state.start.is_empty()} onclick={go(Step::Details)}>{ texts.get(Key::booking_next) }</button>
-            </div>
-        },
+        Step::Slot => {
+            let next = {
+                let state = state.clone();
+                let hint = hint(Key::booking_pick_slot);
+                Callback::from(move |_: MouseEvent| {
+                    if state.start.is_empty() {
+                        hint();
+                    } else {
+                        state.dispatch(Action::Go(Step::Details));
+                    }
+                })
+            };
+            html! {
+                <div class="booking-nav">
+                    <button type="button" class="btn btn-outline" onclick={back_button.clone()}>{ texts.get(Key::booking_back) }</button>
+                    <button type="button" class="btn btn-primary" aria-disabled={state.start.is_empty().then_some("true")} onclick={next}>{ texts.get(Key::booking_next) }</button>
+                </div>
+            }
+        }
         Step::Details => {
             let next = {
                 let state = state.clone();
@@ -399,7 +607,7 @@ pub fn booking_flow(props: &BookingProps) -> Html {
             };
             html! {
                 <div class="booking-nav">
-                    <button type="button" class="btn" onclick={go(Step::Slot)}>{ texts.get(Key::booking_back) }</button>
+                    <button type="button" class="btn btn-outline" onclick={back_button.clone()}>{ texts.get(Key::booking_back) }</button>
                     <button type="button" class="btn btn-primary" onclick={next}>{ texts.get(Key::booking_next) }</button>
                 </div>
             }
@@ -414,6 +622,9 @@ pub fn booking_flow(props: &BookingProps) -> Html {
                 );
                 let focus_first_error = focus_first_error.clone();
                 Callback::from(move |_: MouseEvent| {
+                    if state.sending {
+                        return;
+                    }
                     submit(
                         &state,
                         api.clone(),
@@ -423,36 +634,27 @@ pub fn booking_flow(props: &BookingProps) -> Html {
                     )
                 })
             };
+            let busy = state.sending.then_some("true");
             html! {
                 <div class="booking-nav">
-                    <button type="button" class="btn" disabled={state.sending} onclick={go(Step::Details)}>{ texts.get(Key::booking_back) }</button>
-                    <button type="button" class="btn btn-primary" disabled={state.sending} onclick={confirm}>
+                    <button type="button" class="btn btn-outline" aria-disabled={busy} onclick={back_button.clone()}>{ texts.get(Key::booking_back) }</button>
+                    <button type="button" class="btn btn-primary" aria-disabled={busy} onclick={confirm}>
                         { if state.sending { texts.get(Key::booking_sending) } else { texts.get(Key::booking_confirm) } }
                     </button>
                 </div>
             }
         }
         Step::Cancel => {
-            let submit = {
-                let (state, api, site, texts) = (
-                    state.clone(),
-                    props.api.clone(),
-                    props.site.clone(),
-                    texts.clone(),
-                );
-                Callback::from(move |e: SubmitEvent| {
-                    e.prevent_default();
-                    cancel(&state, api.clone(), site.clone(), texts.clone())
-                })
-            };
-            // The fields and the button in one form: Enter submits.
+            let ready = !state.sending
+                && !state.cancel_code.trim().is_empty()
+                && !state.cancel_email.trim().is_empty();
             html! {
-                <form onsubmit={submit}>
-                    { cancel_step(&state, texts) }
-                    <div class="booking-nav">
-                        <button type="submit" class="btn btn-primary" disabled={state.sending || state.cancel_code.trim().is_empty() || state.cancel_email.trim().is_empty()}>{ texts.get(Key::booking_cancel_submit) }</button>
-                    </div>
-                </form>
+                <div class="booking-nav">
+                    if !props.cancel {
+                        <button type="button" class="btn btn-outline" onclick={back_button.clone()}>{ texts.get(Key::booking_back) }</button>
+                    }
+                    <button type="submit" form="varco-bk-cancel-form" class="btn btn-primary" aria-disabled={(!ready).then_some("true")}>{ texts.get(Key::booking_cancel_submit) }</button>
+                </div>
             }
         }
         Step::Done(_) | Step::Cancelled => html! {
@@ -462,17 +664,22 @@ pub fn booking_flow(props: &BookingProps) -> Html {
         },
     };
 
+    let prefilled = (state.prefilled && state.step == Step::Choose && state.options.is_some())
+        .then(|| html! { <p class="booking-prefilled">{ texts.get(Key::booking_prefilled) }</p> });
     html! {
-        <section class="booking" ref={root} aria-labelledby="varco-booking-title">
+        <section class="booking" ref={root} aria-labelledby="varco-booking-title" {onkeydown}>
             <div class="booking-head">
                 <h3 id="varco-booking-title" tabindex="-1" ref={heading}>{ title }</h3>
                 <button type="button" class="icon-button" aria-label={texts.get(Key::booking_close).to_owned()} title={texts.get(Key::booking_close).to_owned()} onclick={close}>
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z"/></svg>
                 </button>
             </div>
-            if let Some(label) = step_label { <p class="muted">{ label }</p> }
-            { notice.unwrap_or_default() }
-            { body }
+            <div class="booking-step">
+                if let Some(label) = step_label { <p class="muted">{ label }</p> }
+                { prefilled.unwrap_or_default() }
+                { notice.unwrap_or_default() }
+                { body }
+            </div>
             { nav }
         </section>
     }
@@ -630,7 +837,7 @@ fn choose_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
                 }) }
             </select>
             <label for="varco-bk-office">{ texts.get(Key::booking_office) }</label>
-            <select id="varco-bk-office" onchange={on_office} disabled={state.service.is_empty()}>
+            <select id="varco-bk-office" onchange={on_office} disabled={state.service.is_empty() && state.office.is_empty()}>
                 <option value="" selected={state.office.is_empty()}>{ texts.get(Key::booking_choose) }</option>
                 { for offices.map(|o| html! {
                     <option value={o.id.clone()} selected={o.id == state.office}>{ format!("{} – {}", o.name, o.address) }</option>
@@ -669,7 +876,7 @@ fn slot_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
             <li>
                 <input type="radio" name="varco-bk-time" id={id.clone()} value={slot.start.clone()}
                     checked={slot.start == state.start} disabled={slot.free == 0} {onchange} />
-                <label for={id}>{ format!("{}–{}", slot.start, slot.end) }
+                <label for={id}>{ format!("{}–{}", format_hhmm_text(&slot.start), format_hhmm_text(&slot.end)) }
                     if slot.free == 0 { <span class="muted">{ format!(" ({full})") }</span> }
                 </label>
             </li>
@@ -723,16 +930,20 @@ fn details_step(state: &UseReducerHandle<State>, texts: &Texts, privacy_url: Opt
                 }
             })
         };
-        let input_type = match field {
-            Field::Email => "email",
-            Field::Telefono => "tel",
-            _ => "text",
+        // What the on-screen keyboard offers and what the browser may fill
+        // in or correct: names capitalised, codes in capitals, addresses
+        // and numbers as typed, nothing spell-checked.
+        let (input_type, inputmode, autocapitalize) = match field {
+            Field::Email => ("email", "email", "none"),
+            Field::Telefono => ("tel", "tel", "none"),
+            Field::CodiceFiscale => ("text", "text", "characters"),
+            Field::Nome | Field::Cognome => ("text", "text", "words"),
         };
         html! {
             <div class="booking-field">
                 <label for={id.clone()}>{ texts.get(label_key(field)) }</label>
                 <input id={id} type={input_type} autocomplete={autocomplete(field)} required=true
-                    autocapitalize={if field == Field::CodiceFiscale { "characters" } else { "words" }}
+                    {inputmode} {autocapitalize} spellcheck="false" autocorrect="off"
                     value={raw(&state.person, field).to_owned()}
                     aria-invalid={if error.is_some() { "true" } else { "false" }}
                     aria-describedby={error.map(|_| error_id.clone())}
@@ -782,7 +993,7 @@ fn summary_rows(state: &State, texts: &Texts) -> Html {
         <dl class="booking-summary">
             <dt>{ texts.get(Key::booking_service) }</dt><dd>{ service }</dd>
             <dt>{ texts.get(Key::booking_where) }</dt><dd>{ office }</dd>
-            <dt>{ texts.get(Key::booking_when) }</dt><dd>{ format!("{}, {}", long_date(&state.date, texts), state.start) }</dd>
+            <dt>{ texts.get(Key::booking_when) }</dt><dd>{ date_and_time(&state.date, &state.start, texts) }</dd>
             <dt>{ texts.get(Key::booking_nome) }</dt><dd>{ format!("{} {}", p.nome.trim(), p.cognome.trim()) }</dd>
             <dt>{ texts.get(Key::booking_codice_fiscale) }</dt><dd>{ p.codice_fiscale.trim().to_uppercase() }</dd>
             <dt>{ texts.get(Key::booking_telefono) }</dt><dd>{ p.telefono.trim() }</dd>
@@ -821,7 +1032,7 @@ fn done_step(c: &Rc<BookingConfirmation>, texts: &Texts, root: &NodeRef) -> Html
                 <dt>{ texts.get(Key::booking_code) }</dt><dd class="booking-code">{ &c.code }</dd>
                 <dt>{ texts.get(Key::booking_service) }</dt><dd>{ &c.service }</dd>
                 <dt>{ texts.get(Key::booking_where) }</dt><dd>{ format!("{} – {}", c.office, c.address) }</dd>
-                <dt>{ texts.get(Key::booking_when) }</dt><dd>{ format!("{}, {}–{}", long_date(&c.date, texts), c.start, c.end) }</dd>
+                <dt>{ texts.get(Key::booking_when) }</dt><dd>{ date_and_times(&c.date, &c.start, &c.end, texts) }</dd>
             </dl>
             <p class="muted">{ texts.get(Key::booking_code_note) }</p>
             <button type="button" class="btn" onclick={download}>{ texts.get(Key::booking_ics) }</button>
@@ -842,9 +1053,11 @@ fn cancel_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
         <div class="booking-fields">
             <label for="varco-bk-code">{ texts.get(Key::booking_code) }</label>
             <input id="varco-bk-code" type="text" autocomplete="off" autocapitalize="characters"
+                spellcheck="false" autocorrect="off"
                 value={state.cancel_code.clone()} oninput={on_code} />
             <label for="varco-bk-cancel-email">{ texts.get(Key::booking_email) }</label>
-            <input id="varco-bk-cancel-email" type="email" autocomplete="email"
+            <input id="varco-bk-cancel-email" type="email" inputmode="email" autocomplete="email"
+                autocapitalize="none" spellcheck="false" autocorrect="off"
                 value={state.cancel_email.clone()} oninput={on_email} />
         </div>
     }

@@ -19,7 +19,7 @@ use varco_core::delivery::{delivery, reconnect, retry_delay_ms, Delivery, Stream
 use varco_core::lang::Lang;
 use varco_core::sse::{SseEvent, SseParser};
 use varco_core::texts::Texts;
-use varco_protocol::chat::{Author, ChatEvent, NewMessage, NewThread};
+use varco_protocol::chat::{Author, BookingChoice, ChatEvent, NewMessage, NewThread};
 use varco_protocol::live::LiveState;
 use varco_protocol::navigation::Recommendation;
 use wasm_bindgen::prelude::*;
@@ -91,6 +91,12 @@ pub struct Chat {
     /// The booking flow is open in the panel: `Some(true)` on the
     /// cancellation form.
     pub booking: Option<bool>,
+    /// What the booking flow opens with already chosen (a booking request
+    /// that named a service or an office).
+    pub booking_choice: Option<BookingChoice>,
+    /// The visitor sent a message from this page: an answer that opens the
+    /// booking flow opens it here (not when a later page replays it).
+    asked_here: bool,
     /// The site offers a live chat with an operator (it has the live
     /// chat's notice).
     pub live_chat: bool,
@@ -144,6 +150,8 @@ impl Chat {
             suggestions_asked: false,
             booking_privacy_url: assistant.booking_privacy_url.clone(),
             booking: None,
+            booking_choice: None,
+            asked_here: false,
             live_chat: assistant
                 .live_chat_privacy_url
                 .as_deref()
@@ -261,6 +269,7 @@ impl Chat {
             };
             c.transcript.add_pending(pending.clone());
             c.announce = true;
+            c.asked_here = true;
             c.save_thread();
             pending
         };
@@ -610,7 +619,16 @@ impl Chat {
     /// Opens the booking flow (or, with `cancel`, the cancellation form)
     /// in the panel; `None` closes it.
     pub fn set_booking(this: &SharedChat, booking: Option<bool>) {
-        this.borrow_mut().booking = booking;
+        Self::open_booking(this, booking, None);
+    }
+
+    /// Opens the booking flow with `choice` already chosen (or closes it,
+    /// with `booking` `None`).
+    pub fn open_booking(this: &SharedChat, booking: Option<bool>, choice: Option<BookingChoice>) {
+        let mut c = this.borrow_mut();
+        c.booking = booking;
+        c.booking_choice = choice;
+        drop(c);
         refresh();
     }
 
@@ -719,7 +737,19 @@ fn apply_event(chat: &SharedChat, thread_id: &str, e: SseEvent) {
             author: Author::Operator
         }
     );
+    // An answer to a booking request asked on this page opens the booking
+    // flow with what the request named.
+    let booking_choice = match &event {
+        ChatEvent::Message { message } if message.author == Author::Assistant => {
+            message.booking.clone()
+        }
+        _ => None,
+    };
     let fresh = c.transcript.apply(id, event);
+    if let Some(choice) = booking_choice.filter(|_| fresh && c.asked_here && c.books()) {
+        c.booking = Some(false);
+        c.booking_choice = Some(choice);
+    }
     if operator_typing {
         c.typing_seq = c.typing_seq.wrapping_add(1);
         let (seq, chat) = (c.typing_seq, chat.clone());

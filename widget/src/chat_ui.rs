@@ -9,7 +9,7 @@ use std::rc::Rc;
 use varco_core::chat::Line;
 use varco_core::markdown::{self, Block, Inline};
 use varco_core::texts::{Key, Texts};
-use varco_protocol::chat::{Author, ChatMessage};
+use varco_protocol::chat::{Author, BookingChoice, ChatMessage};
 use varco_protocol::live::LiveState;
 use varco_protocol::navigation::Recommendation;
 use web_sys::{HtmlElement, HtmlTextAreaElement};
@@ -110,6 +110,13 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Escape" {
                 e.prevent_default();
+                // The booking flow handles Escape inside it; from the panel's
+                // header it is still the innermost step: it closes first.
+                if chat.borrow().booking.is_some() {
+                    Chat::set_booking(&chat, None);
+                    crate::booking_ui::focus_opener();
+                    return;
+                }
                 Chat::set_open(&chat, false);
             }
         })
@@ -183,7 +190,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                 { suggestions(&chat, &c.suggestions, accepted && !ended, texts.get(Key::chat_suggestions)) }
                 if accepted && (c.books() || can_hand_off) {
                     <p class="actions">
-                        if c.books() { { booking_button(&chat, texts.get(Key::booking_start)) } }
+                        if c.books() { { booking_button(&chat, texts.get(Key::booking_start), None) } }
                         if can_hand_off { { handoff_button(&chat, texts.get(Key::live_start), c.handoff_busy) } }
                     </p>
                 }
@@ -219,7 +226,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     { quick }
                     if offers_booking || offers_operator {
                         <p class="actions">
-                            if offers_booking { { booking_button(&chat, texts.get(Key::booking_start)) } }
+                            if offers_booking { { booking_button(&chat, texts.get(Key::booking_start), message.booking.clone()) } }
                             if offers_operator { { handoff_button(&chat, texts.get(Key::live_start), c.handoff_busy) } }
                         </p>
                     }
@@ -274,10 +281,13 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                 </button>
             </header>
             if let Some(cancel) = c.booking {
-                <div class="chat-body">
+                <div class="chat-body booking-body">
                     <BookingFlow api={c.api.clone()} site={c.site.clone()} texts={c.texts.clone()}
-                        privacy_url={c.booking_privacy_url.clone()} {cancel}
-                        on_close={let chat = chat.clone(); Callback::from(move |_| Chat::set_booking(&chat, None))} />
+                        privacy_url={c.booking_privacy_url.clone()} {cancel} prefill={c.booking_choice.clone()}
+                        on_close={let chat = chat.clone(); Callback::from(move |_| {
+                            Chat::set_booking(&chat, None);
+                            crate::booking_ui::focus_opener();
+                        })} />
                 </div>
             } else {
             <div class="chat-body">
@@ -347,11 +357,12 @@ fn quick_replies(chat: &SharedChat, message: &ChatMessage, label: &str) -> Html 
     }
 }
 
-/// Opens the booking flow in the panel.
-fn booking_button(chat: &SharedChat, label: &str) -> Html {
+/// Opens the booking flow in the panel, with what a booking request named
+/// already chosen.
+fn booking_button(chat: &SharedChat, label: &str, choice: Option<BookingChoice>) -> Html {
     let onclick = {
         let chat = chat.clone();
-        Callback::from(move |_: MouseEvent| Chat::set_booking(&chat, Some(false)))
+        Callback::from(move |_: MouseEvent| Chat::open_booking(&chat, Some(false), choice.clone()))
     };
     html! { <button type="button" class="btn btn-primary booking-start" {onclick}>{ label }</button> }
 }

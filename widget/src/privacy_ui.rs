@@ -3,11 +3,21 @@
 //! action that deletes everything, here and on the server. Reached from
 //! the preferences, from the assistant's header, `Varco.showPrivacy()` and
 //! `data-varco-open="privacy"`.
+//!
+//! The download holds the conversation with the assistant as the server
+//! stores it (masked), asked with the Thread ID alone, besides what the
+//! browser holds; when the server cannot be reached it holds what the
+//! browser has, and says so.
 
 use crate::browser;
 use crate::consent::Shared;
+use varco_core::chat::Line;
 use varco_core::consent::{Decision, Status};
+use varco_core::dates::{format_date_rome, DateStyle};
+use varco_core::lang::Lang;
 use varco_core::texts::Key;
+use varco_protocol::chat::Author;
+use wasm_bindgen::JsValue;
 use web_sys::{Element, HtmlDialogElement};
 use yew::prelude::*;
 
@@ -24,29 +34,148 @@ impl PartialEq for PrivacyProps {
     }
 }
 
-/// `2026-11-23T10:00:00.000Z` → `23/11/2026`.
-fn day(rfc3339: &str) -> String {
-    match (rfc3339.get(0..4), rfc3339.get(5..7), rfc3339.get(8..10)) {
-        (Some(y), Some(m), Some(d)) => format!("{d}/{m}/{y}"),
-        _ => rfc3339.to_owned(),
-    }
+/// `2026-11-23T10:00:00.000Z` → «23/11/2026» (English «23 November
+/// 2026»), the day in Rome.
+fn day(lang: Lang, rfc3339: &str) -> String {
+    format_date_rome(lang, rfc3339, DateStyle::Short).unwrap_or_else(|| rfc3339.to_owned())
 }
 
-/// Everything shown, as one JSON document (the download).
-fn export(controller: &Shared) -> serde_json::Value {
+/// The server's copy of the conversation, for the download.
+enum ServerCopy {
+    /// No conversation has reached the server.
+    None,
+    /// The server's answer (a `varco_protocol::chat::ThreadTranscript`),
+    /// parsed by the browser: it goes into the file as the server sent
+    /// it, and reading it into Rust types would cost the module a JSON
+    /// reader of its own for them.
+    Fetched(JsValue),
+    /// The server could not be asked, or did not answer.
+    Failed,
+}
+
+/// How long the download waits for the server's copy.
+const SERVER_COPY_TIMEOUT_MS: i32 = 10_000;
+
+/// Asks the server for the conversation, with its Thread ID and nothing
+/// else.
+async fn server_copy() -> ServerCopy {
+    let Some(chat) = crate::chat::shared() else {
+        return ServerCopy::None;
+    };
+    let (api, thread) = {
+        let c = chat.borrow();
+        (c.api.clone(), c.thread.clone())
+    };
+    let Some(thread) = thread.filter(|t| t.opened) else {
+        return ServerCopy::None;
+    };
+    let url = format!(
+        "{api}/v1/threads/{}/messages",
+        browser::encode_uri_component(&thread.thread_id)
+    );
+    let abort = web_sys::AbortController::new().ok();
+    if let Some(abort) = abort.clone() {
+        browser::after(SERVER_COPY_TIMEOUT_MS, move || abort.abort());
+    }
+    let signal = abort.as_ref().map(|a| a.signal());
+    let Ok(response) = browser::fetch("GET", &url, None, false, signal.as_ref()).await else {
+        return ServerCopy::Failed;
+    };
+    if response.status() != 200 {
+        return ServerCopy::Failed;
+    }
+    let text = match response.text() {
+        Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
+            .await
+            .ok()
+            .and_then(|t| t.as_string()),
+        Err(_) => None,
+    };
+    // The answer is this thread's copy, or none.
+    let copy = text
+        .and_then(|t| js_sys::JSON::parse(&t).ok())
+        .filter(|copy| {
+            js_sys::Reflect::get(copy, &"thread_id".into())
+                .ok()
+                .and_then(|id| id.as_string())
+                .is_some_and(|id| id == thread.thread_id)
+        });
+    copy.map_or(ServerCopy::Failed, ServerCopy::Fetched)
+}
+
+/// Everything shown, as one JSON document (the download's text): what the
+/// browser holds, and the conversation as the server stores it.
+fn export(controller: &Shared, server: &ServerCopy) -> String {
     let c = controller.borrow();
     let choice = match &c.status {
         Status::Decided(choice) => serde_json::to_value(choice).ok(),
         _ => None,
     };
-    let thread = crate::chat::shared().and_then(|chat| chat.borrow().thread.clone());
-    serde_json::json!({
+    let chat = crate::chat::shared();
+    let thread = chat.as_ref().and_then(|chat| chat.borrow().thread.clone());
+    // What this page holds of the conversation: messages not yet sent, and
+    // (when the server's copy is missing) the messages it shows.
+    let (mut unsent, mut shown) = (Vec::new(), Vec::new());
+    if let Some(chat) = &chat {
+        for line in &chat.borrow().transcript.lines {
+            match line {
+                Line::Pending { pending, .. } => unsent.push(serde_json::json!({
+                    "text": pending.text,
+                    "created_at": varco_core::consent::rfc3339_utc(pending.created_ms),
+                })),
+                Line::Message { message, .. } => shown.push(serde_json::json!({
+                    "author": author_name(message.author),
+                    "text": message.text,
+                    "created_at": message.created_at,
+                })),
+                Line::Ended { .. } => {}
+            }
+        }
+    }
+    let mut doc = serde_json::json!({
         "site": c.boot.options.site,
         "exported_at": varco_core::consent::rfc3339_utc(browser::now_ms()),
         "cookie_choice": choice,
         "navigation": crate::navigation::summary(),
         "conversation": thread,
-    })
+        "conversation_unsent": unsent,
+    });
+    doc["conversation_on_server"] = serde_json::Value::Null;
+    if matches!(server, ServerCopy::Failed) {
+        doc["conversation_note"] = c.texts.get(Key::privacy_export_partial).into();
+        doc["conversation_in_this_page"] = shown.into();
+    }
+    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let ServerCopy::Fetched(copy) = server else {
+        return text;
+    };
+    let with_copy = js_sys::JSON::parse(&text).ok().and_then(|doc| {
+        js_sys::Reflect::set(&doc, &"conversation_on_server".into(), copy).ok()?;
+        js_sys::JSON::stringify_with_replacer_and_space(&doc, &JsValue::NULL, &2.into())
+            .ok()?
+            .as_string()
+    });
+    with_copy.unwrap_or(text)
+}
+
+/// How the file names who wrote a message, as the API does.
+fn author_name(author: Author) -> &'static str {
+    match author {
+        Author::Visitor => "visitor",
+        Author::Assistant => "assistant",
+        Author::Operator => "operator",
+        Author::System => "system",
+    }
+}
+
+/// Where the download stands, said to the visitor.
+#[derive(Clone, Copy, PartialEq)]
+enum Export {
+    Idle,
+    Preparing,
+    Done,
+    /// Downloaded without the server's copy of the conversation.
+    Partial,
 }
 
 #[function_component(PrivacyCentre)]
@@ -54,6 +183,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
     let dialog = use_node_ref();
     let confirming = use_state(|| false);
     let deleted = use_state(|| false);
+    let exported = use_state(|| Export::Idle);
     {
         let dialog = dialog.clone();
         use_effect_with((), move |_| {
@@ -66,6 +196,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
     let c = props.controller.borrow();
     let texts = &c.texts;
     let lang = c.boot.lang.code();
+    let visitor_lang = c.boot.lang;
     let history = crate::navigation::summary();
     let thread = crate::chat::shared().and_then(|chat| chat.borrow().thread.clone());
 
@@ -78,11 +209,16 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
                 h.entries.last().map(|e| e.at_ms).unwrap_or_default(),
             );
             let sent = h.entries.len() - h.pending();
+            let key = if h.entries.len() == 1 {
+                Key::privacy_pages_one
+            } else {
+                Key::privacy_pages_range
+            };
             texts
-                .get(Key::privacy_pages_range)
+                .get(key)
                 .replace("{n}", &h.entries.len().to_string())
-                .replace("{from}", &day(&first))
-                .replace("{to}", &day(&last))
+                .replace("{from}", &day(visitor_lang, &first))
+                .replace("{to}", &day(visitor_lang, &last))
                 .replace("{sent}", &sent.to_string())
         }
         _ => texts.get(Key::privacy_pages_none).to_owned(),
@@ -105,7 +241,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
             texts
                 .get(Key::privacy_consent_made)
                 .replace("{granted}", &granted.join(", "))
-                .replace("{date}", &day(&choice.decided_at))
+                .replace("{date}", &day(visitor_lang, &choice.decided_at))
         }
         _ => texts.get(Key::privacy_consent_none).to_owned(),
     };
@@ -133,12 +269,33 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
     let on_download = {
         let controller = props.controller.clone();
         let dialog = dialog.clone();
+        let exported = exported.clone();
         Callback::from(move |_: MouseEvent| {
-            let json = serde_json::to_string_pretty(&export(&controller)).unwrap_or_default();
-            if let Some(d) = dialog.cast::<Element>() {
-                browser::download(&d, &json, "application/json", "varco-i-miei-dati.json");
+            if *exported == Export::Preparing {
+                return;
             }
+            exported.set(Export::Preparing);
+            let (controller, dialog, exported) =
+                (controller.clone(), dialog.clone(), exported.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let server = server_copy().await;
+                let json = export(&controller, &server);
+                if let Some(d) = dialog.cast::<Element>() {
+                    browser::download(&d, &json, "application/json", "varco-i-miei-dati.json");
+                }
+                exported.set(if matches!(server, ServerCopy::Failed) {
+                    Export::Partial
+                } else {
+                    Export::Done
+                });
+            });
         })
+    };
+    let export_status = match *exported {
+        Export::Idle => None,
+        Export::Preparing => Some(texts.get(Key::privacy_preparing)),
+        Export::Done => Some(texts.get(Key::privacy_export_ready)),
+        Export::Partial => Some(texts.get(Key::privacy_export_partial)),
     };
     let on_delete = {
         let confirming = confirming.clone();
@@ -200,6 +357,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
                 <dd><code>{ thread.map(|t| t.thread_id).unwrap_or_else(|| none.clone()) }</code></dd>
             </dl>
             <p class="sr-only" role="status">{ if *deleted { texts.get(Key::privacy_deleted) } else { "" } }</p>
+            <p class={classes!("export-status", (*exported == Export::Partial).then_some("partial"))} role="status">{ export_status.unwrap_or_default() }</p>
             if *deleted { <p class="done" aria-hidden="true">{ texts.get(Key::privacy_deleted) }</p> }
             if *confirming {
                 <div class="confirm" role="group" aria-labelledby="varco-privacy-confirm">
@@ -211,7 +369,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
                 </div>
             } else {
                 <div class="actions">
-                    <button type="button" class="btn btn-outline" onclick={on_download}>{ texts.get(Key::privacy_download) }</button>
+                    <button type="button" class="btn btn-outline" aria-disabled={(*exported == Export::Preparing).then_some("true")} onclick={on_download}>{ texts.get(Key::privacy_download) }</button>
                     <button type="button" class="btn btn-outline" onclick={on_delete}>{ texts.get(Key::privacy_delete) }</button>
                 </div>
             }
