@@ -72,10 +72,7 @@ impl DeskHours {
             },
             None => LiveStatus {
                 open: false,
-                opens_at: runs
-                    .iter()
-                    .find(|r| r.0 > utc_ms)
-                    .map(|r| rfc3339_utc(r.0)),
+                opens_at: runs.iter().find(|r| r.0 > utc_ms).map(|r| rfc3339_utc(r.0)),
                 closes_at: None,
             },
         }
@@ -140,10 +137,11 @@ pub fn desk_note(texts: &Texts, status: &LiveStatus, now_ms: i64) -> DeskNote {
     }
     match instant(&status.opens_at) {
         Some(opens) if now_ms >= opens => DeskNote::Stale,
-        Some(opens) => DeskNote::Closed(texts.get(Key::live_opens).replace(
-            "{when}",
-            &format_datetime_rome_ms(texts.lang(), opens),
-        )),
+        Some(opens) => DeskNote::Closed(
+            texts
+                .get(Key::live_opens)
+                .replace("{when}", &format_datetime_rome_ms(texts.lang(), opens)),
+        ),
         None => DeskNote::Closed(texts.get(Key::live_closed).to_owned()),
     }
 }

@@ -841,7 +841,11 @@ impl Tab {
     pub async fn widget_geometry_problems(&self) -> Result<Vec<String>> {
         let v = self.eval(GEOMETRY_JS).await?;
         Ok(v.as_array()
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -860,7 +864,11 @@ impl Tab {
         );
         let v = self.eval(&js).await?;
         Ok(v.as_array()
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
