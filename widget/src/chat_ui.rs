@@ -2,18 +2,88 @@
 //! (`role="log"`), quick replies and the input. Answers are rendered from
 //! the markdown tree of `varco_core::markdown` into elements: no HTML
 //! string from the server ever reaches the DOM.
+//!
+//! The message list is the panel's one polite live region: a message is
+//! added to it once (a visitor's echo keeps the line its pending copy had),
+//! streamed text and the typing signal stay outside it, and a list that
+//! (re)appears with the panel starts silent, so that reopening reads
+//! nothing again. The list follows the conversation unless the visitor has
+//! scrolled up to read; then a "new messages" control jumps to the end.
+//!
+//! Where the panel covers the page ([`COVERS_THE_PAGE`]) it is modal:
+//! focus stays inside it and the page's other top-level elements are
+//! `inert` until it closes.
 
 use crate::booking_ui::BookingFlow;
 use crate::chat::{self, Chat, SharedChat};
 use std::rc::Rc;
 use varco_core::chat::Line;
+use varco_core::live::{desk_note, DeskNote};
 use varco_core::markdown::{self, Block, Inline};
 use varco_core::texts::{Key, Texts};
 use varco_protocol::chat::{Author, ChatMessage};
 use varco_protocol::live::LiveState;
 use varco_protocol::navigation::Recommendation;
-use web_sys::{HtmlElement, HtmlTextAreaElement};
+use web_sys::{Element, HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
+
+/// Where the open panel fills the screen (the same width as the
+/// `max-width` of the panel's narrow-screen rule in `widget.css`).
+pub const COVERS_THE_PAGE: &str = "(max-width: 480px)";
+
+/// Within this many pixels of the end the transcript counts as read to the
+/// end, and keeps following.
+const AT_END_PX: i32 = 24;
+
+/// Marks the host element while the panel is open, for the widget's own
+/// styles (the floating consent button steps aside).
+const PANEL_OPEN_ATTR: &str = "data-panel-open";
+
+fn covers_the_page() -> bool {
+    crate::browser::window()
+        .match_media(COVERS_THE_PAGE)
+        .ok()
+        .flatten()
+        .is_some_and(|q| q.matches())
+}
+
+fn host() -> Option<Element> {
+    crate::browser::document()
+        .query_selector(crate::mount::HOST_TAG)
+        .ok()
+        .flatten()
+}
+
+/// Makes the host page's other top-level elements inert; returns the ones
+/// this made inert, so that exactly those are given back.
+fn make_page_inert() -> Vec<Element> {
+    let Some(body) = crate::browser::document().body() else {
+        return Vec::new();
+    };
+    let host = host();
+    let children = body.children();
+    (0..children.length())
+        .filter_map(|i| children.item(i))
+        .filter(|el| Some(el) != host.as_ref())
+        .filter(|el| {
+            !matches!(
+                el.tag_name().to_ascii_lowercase().as_str(),
+                "script" | "style" | "link" | "template" | "noscript" | "meta"
+            )
+        })
+        .filter(|el| !el.has_attribute("inert"))
+        .inspect(|el| {
+            let _ = el.set_attribute("inert", "");
+        })
+        .collect()
+}
+
+/// Scrolls the transcript to its end.
+fn scroll_to_end(body: &NodeRef) {
+    if let Some(el) = body.cast::<Element>() {
+        el.set_scroll_top(el.scroll_height());
+    }
+}
 
 #[derive(Properties, PartialEq)]
 pub struct ChatProps {
@@ -33,13 +103,73 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     let launcher = use_node_ref();
     let input = use_node_ref();
     let accept = use_node_ref();
+    let panel = use_node_ref();
+    let body = use_node_ref();
     let draft = use_state(String::new);
     let was_open = use_mut_ref(|| false);
+    // The message list reads out what is added to it only once it is in
+    // the DOM: one that appears with its messages (the panel reopens, the
+    // booking flow closes) reads nothing again.
+    let log_live = use_state(|| false);
     let chat = chat::shared();
-    let (open, accepted) = chat
+    let (open, accepted, booking) = chat
         .as_ref()
-        .map(|c| (c.borrow().open, c.borrow().accepted()))
-        .unwrap_or((false, false));
+        .map(|c| {
+            let c = c.borrow();
+            (c.open, c.accepted(), c.booking.is_some())
+        })
+        .unwrap_or((false, false, false));
+    let modal = open && covers_the_page();
+    let log_shown = open && !booking;
+    {
+        let log_live = log_live.clone();
+        use_effect_with(log_shown, move |&shown| {
+            log_live.set(shown);
+        });
+    }
+    // The transcript follows the conversation (after every render, while
+    // the visitor has not scrolled up to read).
+    {
+        let body = body.clone();
+        let chat = chat.clone();
+        use_effect(move || {
+            let follows = chat.as_ref().is_some_and(|c| c.borrow().follows_end);
+            if log_shown && follows {
+                scroll_to_end(&body);
+            }
+        });
+    }
+    // Where it covers the page, the open panel is modal: the page's other
+    // elements are inert until it closes. The host carries the panel's
+    // state for the widget's styles.
+    use_effect_with((open, modal), |&(open, modal)| {
+        let host = host();
+        if let Some(h) = &host {
+            if open {
+                let _ = h.set_attribute(PANEL_OPEN_ATTR, "");
+            } else {
+                let _ = h.remove_attribute(PANEL_OPEN_ATTR);
+            }
+        }
+        let made_inert = if modal { make_page_inert() } else { Vec::new() };
+        move || {
+            for el in made_inert {
+                let _ = el.remove_attribute("inert");
+            }
+        }
+    });
+    // A status that has gone stale (the desk opened or closed since) is
+    // asked again.
+    {
+        let chat = chat.clone();
+        use_effect(move || {
+            if let Some(c) = &chat {
+                if c.borrow().open {
+                    Chat::check_desk(c);
+                }
+            }
+        });
+    }
 
     // Focus: into the panel when it opens, back to the launcher when it closes.
     {
@@ -107,11 +237,56 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     };
     let onkeydown = {
         let chat = chat.clone();
+        let panel = panel.clone();
         Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Escape" {
+            // Escape closes the innermost thing: what inside the panel
+            // handles it (a booking step) stops it or marks it handled.
+            if e.key() == "Escape" && !e.default_prevented() && !e.is_composing() {
                 e.prevent_default();
                 Chat::set_open(&chat, false);
+                return;
             }
+            if modal {
+                if let Some(p) = panel.cast::<Element>() {
+                    crate::app::trap_tab(&p, &e);
+                }
+            }
+        })
+    };
+    let onscroll = {
+        let chat = chat.clone();
+        Callback::from(move |e: Event| {
+            let el: Element = e.target_unchecked_into();
+            let at_end = el.scroll_height() - el.scroll_top() - el.client_height() <= AT_END_PX;
+            let mut c = chat.borrow_mut();
+            c.follows_end = at_end;
+            if at_end && c.new_below {
+                c.new_below = false;
+                drop(c);
+                chat::refresh();
+            }
+        })
+    };
+    let jump_to_end = {
+        let chat = chat.clone();
+        let body = body.clone();
+        let input = input.clone();
+        Callback::from(move |_: MouseEvent| {
+            {
+                let mut c = chat.borrow_mut();
+                c.follows_end = true;
+                c.new_below = false;
+            }
+            scroll_to_end(&body);
+            // The control goes: focus moves on to where the visitor
+            // continues, the question box.
+            if let Some(t) = input
+                .cast::<HtmlTextAreaElement>()
+                .filter(|t| !t.disabled())
+            {
+                let _ = t.focus();
+            }
+            chat::refresh();
         })
     };
     let send = {
@@ -144,8 +319,23 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     };
     let ended = c.transcript.ended();
     let live_state = c.transcript.live_state();
-    // "Parla con un operatore" is offered until a person is asked for.
+    // "Parla con un operatore" is offered until a person is asked for;
+    // while nobody answers it says when someone will, before it is pressed.
     let can_hand_off = accepted && c.live_chat && !ended && !c.transcript.with_operator();
+    let desk = match c
+        .desk
+        .as_ref()
+        .map(|d| desk_note(texts, d, crate::browser::now_ms()))
+    {
+        Some(DeskNote::Closed(note)) => Some(note),
+        _ => None,
+    };
+    let handoff = |place: &str| HandoffButton {
+        label: texts.get(Key::live_start).to_owned(),
+        note: desk.clone(),
+        note_id: format!("varco-handoff-note-{place}"),
+        busy: c.handoff_busy,
+    };
     // Enter sends, Shift+Enter starts a new line.
     let on_input_key = {
         let chat = chat.clone();
@@ -164,7 +354,28 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         })
     };
 
-    let welcome = {
+    let welcome = if accepted {
+        // Once the terms are accepted the welcome is one line (with the
+        // notice), and the actions.
+        html! {
+            <div class="welcome compact">
+                <p class="welcome-line">{ texts.get(Key::chat_welcome_short) }
+                    if let Some(url) = c.privacy_url.clone() {
+                        {" "}<a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(Key::chat_privacy_short) }<span class="sr-only">{" "}{ texts.get(Key::new_tab) }</span></a>
+                    }
+                </p>
+                if c.transcript.lines.is_empty() {
+                    { suggestions(&chat, &c.suggestions, !ended, texts.get(Key::chat_suggestions)) }
+                }
+                if c.books() || can_hand_off {
+                    <div class="actions">
+                        if c.books() { { booking_button(&chat, texts.get(Key::booking_start)) } }
+                        if can_hand_off { { handoff_button(&chat, handoff("welcome")) } }
+                    </div>
+                }
+            </div>
+        }
+    } else {
         let on_accept = {
             let chat = chat.clone();
             Callback::from(move |_: MouseEvent| Chat::accept_terms(&chat))
@@ -176,17 +387,9 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                 if let Some(url) = c.privacy_url.clone() {
                     <p><a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(Key::chat_privacy_link) }<span class="sr-only">{" "}{ texts.get(Key::new_tab) }</span></a></p>
                 }
-                if !accepted {
-                    <p class="muted">{ texts.get(Key::chat_gate_note) }</p>
-                    <button type="button" ref={accept} class="btn btn-primary" onclick={on_accept}>{ texts.get(Key::chat_accept) }</button>
-                }
-                { suggestions(&chat, &c.suggestions, accepted && !ended, texts.get(Key::chat_suggestions)) }
-                if accepted && (c.books() || can_hand_off) {
-                    <p class="actions">
-                        if c.books() { { booking_button(&chat, texts.get(Key::booking_start)) } }
-                        if can_hand_off { { handoff_button(&chat, texts.get(Key::live_start), c.handoff_busy) } }
-                    </p>
-                }
+                <p class="muted">{ texts.get(Key::chat_gate_note) }</p>
+                <button type="button" ref={accept} class="btn btn-primary" onclick={on_accept}>{ texts.get(Key::chat_accept) }</button>
+                { suggestions(&chat, &c.suggestions, false, texts.get(Key::chat_suggestions)) }
             </div>
         }
     };
@@ -207,9 +410,20 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     && (message.topic.as_deref() == Some("appuntamenti")
                         || message.live == Some(LiveState::Unavailable));
                 let offers_operator = last && can_hand_off && message.topic.as_deref() == Some("operatore");
-                html! { <div key={format!("e{event_id}")} class={classes!("msg", author_class(message.author))}>
+                // A visitor's message keeps the line (and key) of its
+                // pending copy: the same element, added to the log once.
+                let key = match (&message.client_message_id, message.author) {
+                    (Some(cmid), Author::Visitor) => format!("p{cmid}"),
+                    _ => format!("e{event_id}"),
+                };
+                html! { <div {key} class={classes!("msg", author_class(message.author))}>
                     <span class="sr-only">{ author_name(message.author, &name, texts) }{": "}</span>
-                    { render_markdown(&message.text, texts.get(Key::new_tab)) }
+                    if message.author == Author::Visitor {
+                        // What the visitor typed is text, not markdown.
+                        <p>{ &message.text }</p>
+                    } else {
+                        { render_markdown(&message.text, texts.get(Key::new_tab)) }
+                    }
                     if !message.links.is_empty() {
                         <ul class="msg-links">{ for message.links.iter().filter_map(|l| {
                             let href = markdown::safe_href(&l.url)?;
@@ -218,10 +432,10 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     }
                     { quick }
                     if offers_booking || offers_operator {
-                        <p class="actions">
+                        <div class="actions">
                             if offers_booking { { booking_button(&chat, texts.get(Key::booking_start)) } }
-                            if offers_operator { { handoff_button(&chat, texts.get(Key::live_start), c.handoff_busy) } }
-                        </p>
+                            if offers_operator { { handoff_button(&chat, handoff("answer")) } }
+                        </div>
                     }
                 </div> }
             }
@@ -244,14 +458,16 @@ pub fn chat_widget(props: &ChatProps) -> Html {
             },
         }
     });
-    let typing = c
-        .transcript
-        .typing
-        .filter(|a| *a != Author::Visitor)
-        .map(|a| match a {
-            Author::Operator => texts.get(Key::live_operator_typing).to_owned(),
-            _ => texts.fill(Key::chat_typing, &name),
-        });
+    // Someone is preparing an answer: the assistant from the moment the
+    // question leaves (until its answer arrives or starts streaming), or
+    // the operator while they type.
+    let typing = if c.transcript.awaits_answer() {
+        Some(texts.fill(Key::chat_typing, &name))
+    } else if c.transcript.typing == Some(Author::Operator) {
+        Some(texts.get(Key::live_operator_typing).to_owned())
+    } else {
+        None
+    };
     let waiting = (live_state == Some(LiveState::Waiting) && !ended).then(|| {
         match c.transcript.queue_position {
             Some(p) => texts.fill(Key::live_waiting, &p.to_string()),
@@ -259,8 +475,11 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         }
     });
     html! {
-        <section class={classes!("chat-panel", props.side)} role="dialog" aria-modal="false" aria-labelledby="varco-chat-title" {onkeydown}>
-            <header class="chat-head">
+        <section ref={panel} class={classes!("chat-panel", props.side, modal.then_some("modal"))} role="dialog"
+                aria-modal={if modal { "true" } else { "false" }} aria-labelledby="varco-chat-title" {onkeydown}>
+            // Not a <header>: inside a dialog it would still count as a
+            // second page banner landmark for some tools.
+            <div class="chat-head">
                 <h2 id="varco-chat-title">{ &name }</h2>
                 <button type="button" class="icon-button" aria-label={texts.get(Key::chat_new).to_owned()} title={texts.get(Key::chat_new).to_owned()} onclick={end}>
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M12 4V1L8 5l4 4V6a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z"/></svg>
@@ -272,7 +491,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                 <button type="button" class="icon-button" aria-label={texts.get(Key::chat_minimise).to_owned()} title={texts.get(Key::chat_minimise).to_owned()} onclick={minimise}>
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M5 11h14v2H5z"/></svg>
                 </button>
-            </header>
+            </div>
             if let Some(cancel) = c.booking {
                 <div class="chat-body">
                     <BookingFlow api={c.api.clone()} site={c.site.clone()} texts={c.texts.clone()}
@@ -280,18 +499,32 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                         on_close={let chat = chat.clone(); Callback::from(move |_| Chat::set_booking(&chat, None))} />
                 </div>
             } else {
-            <div class="chat-body">
+            <div class="chat-body" ref={body} {onscroll}>
                 { welcome }
-                <div class="messages" role="log" aria-live={if c.announce { "polite" } else { "off" }} aria-label={texts.get(Key::chat_messages_label).to_owned()}>
+                <div class="messages" role="log" aria-relevant="additions"
+                    aria-live={if c.announce && *log_live { "polite" } else { "off" }}
+                    aria-label={texts.get(Key::chat_messages_label).to_owned()}>
                     { for lines }
                 </div>
+                // The answer as it streams, outside the log: the log reads
+                // the whole answer once, when it arrives.
                 if !c.transcript.streaming.is_empty() {
                     <div class="msg assistant streaming" aria-hidden="true">{ render_markdown(&c.transcript.streaming, texts.get(Key::new_tab)) }</div>
                 }
-                <p class="typing" role="status">{ typing.unwrap_or_default() }</p>
+                <p class={classes!("typing", typing.is_some().then_some("active"))} role="status">
+                    if let Some(t) = typing {
+                        <span class="dots" aria-hidden="true"><span></span><span></span><span></span></span>{ t }
+                    }
+                </p>
                 <p class="live-status" role="status">{ waiting.unwrap_or_default() }</p>
                 if c.handoff_failed { <p class="error" role="alert">{ texts.get(Key::live_failed) }</p> }
                 if c.offline { <p class="offline" role="status">{ texts.get(Key::chat_offline) }</p> }
+                if c.new_below {
+                    <button type="button" class="new-messages" onclick={jump_to_end}>
+                        <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="18" height="18"><path fill="currentColor" d="M11 4h2v12l5.5-5.5 1.4 1.4L12 19.8l-7.9-7.9 1.4-1.4L11 16z"/></svg>
+                        { texts.get(Key::chat_new_messages) }
+                    </button>
+                }
             </div>
             <form class="chat-input" onsubmit={send}>
                 <label for="varco-chat-input" class="sr-only">{ texts.get(Key::chat_input_label) }</label>
@@ -323,13 +556,31 @@ fn author_name<'a>(a: Author, assistant: &'a str, texts: &'a Texts) -> &'a str {
     }
 }
 
-/// "Parla con un operatore".
-fn handoff_button(chat: &SharedChat, label: &str, busy: bool) -> Html {
+/// "Parla con un operatore", and while nobody answers, when someone will.
+struct HandoffButton {
+    label: String,
+    note: Option<String>,
+    /// Unique per place: the button may show in the welcome and under an
+    /// answer at once.
+    note_id: String,
+    busy: bool,
+}
+
+fn handoff_button(chat: &SharedChat, b: HandoffButton) -> Html {
     let onclick = {
         let chat = chat.clone();
         Callback::from(move |_: MouseEvent| Chat::handoff(&chat))
     };
-    html! { <button type="button" class="btn btn-outline handoff-start" aria-disabled={busy.then_some("true")} {onclick}>{ label }</button> }
+    let described = b.note.as_ref().map(|_| b.note_id.clone());
+    html! {
+        <span class="handoff">
+            <button type="button" class="btn btn-outline handoff-start" aria-disabled={b.busy.then_some("true")}
+                aria-describedby={described} {onclick}>{ b.label }</button>
+            if let Some(note) = b.note {
+                <span class="handoff-note" id={b.note_id}>{ note }</span>
+            }
+        </span>
+    }
 }
 
 fn quick_replies(chat: &SharedChat, message: &ChatMessage, label: &str) -> Html {
