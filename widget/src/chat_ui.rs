@@ -78,6 +78,18 @@ fn make_page_inert() -> Vec<Element> {
         .collect()
 }
 
+/// What the effect after the last render left in place.
+#[derive(Default)]
+struct Shown {
+    open: bool,
+    accepted: bool,
+    modal: bool,
+    /// The message list was in the DOM.
+    log: bool,
+    /// The page's elements this panel made inert.
+    inert: Vec<Element>,
+}
+
 /// Scrolls the transcript to its end.
 fn scroll_to_end(body: &NodeRef) {
     if let Some(el) = body.cast::<Element>() {
@@ -106,11 +118,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     let panel = use_node_ref();
     let body = use_node_ref();
     let draft = use_state(String::new);
-    let was_open = use_mut_ref(|| false);
-    // The message list reads out what is added to it only once it is in
-    // the DOM: one that appears with its messages (the panel reopens, the
-    // booking flow closes) reads nothing again.
-    let log_live = use_state(|| false);
+    let shown = use_mut_ref(Shown::default);
     let chat = chat::shared();
     let (open, accepted, booking) = chat
         .as_ref()
@@ -121,81 +129,67 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         .unwrap_or((false, false, false));
     let modal = open && covers_the_page();
     let log_shown = open && !booking;
+    // The message list reads out what is added to it only once it is in
+    // the DOM: one that appears with its messages (the panel reopens, the
+    // booking flow closes) reads nothing again.
+    let log_live = log_shown && shown.borrow().log;
+    // After every render, one effect keeps the DOM around the panel in step
+    // (one, not one per concern: each hook's code is repeated in the WASM).
     {
-        let log_live = log_live.clone();
-        use_effect_with(log_shown, move |&shown| {
-            log_live.set(shown);
-        });
-    }
-    // The transcript follows the conversation (after every render, while
-    // the visitor has not scrolled up to read).
-    {
-        let body = body.clone();
-        let chat = chat.clone();
+        let (shown, chat, body) = (shown.clone(), chat.clone(), body.clone());
+        let (launcher, input, accept) = (launcher.clone(), input.clone(), accept.clone());
         use_effect(move || {
-            let follows = chat.as_ref().is_some_and(|c| c.borrow().follows_end);
-            if log_shown && follows {
-                scroll_to_end(&body);
-            }
-        });
-    }
-    // Where it covers the page, the open panel is modal: the page's other
-    // elements are inert until it closes. The host carries the panel's
-    // state for the widget's styles.
-    use_effect_with((open, modal), |&(open, modal)| {
-        let host = host();
-        if let Some(h) = &host {
-            if open {
-                let _ = h.set_attribute(PANEL_OPEN_ATTR, "");
-            } else {
-                let _ = h.remove_attribute(PANEL_OPEN_ATTR);
-            }
-        }
-        let made_inert = if modal { make_page_inert() } else { Vec::new() };
-        move || {
-            for el in made_inert {
-                let _ = el.remove_attribute("inert");
-            }
-        }
-    });
-    // A status that has gone stale (the desk opened or closed since) is
-    // asked again.
-    {
-        let chat = chat.clone();
-        use_effect(move || {
-            if let Some(c) = &chat {
-                if c.borrow().open {
-                    Chat::check_desk(c);
+            let mut s = shown.borrow_mut();
+            // Focus: into the panel when it opens, back to the launcher
+            // when it closes.
+            if (open, accepted) != (s.open, s.accepted) {
+                if open && (!s.open || accepted) {
+                    let target = if accepted { &input } else { &accept };
+                    if let Some(el) = target.cast::<HtmlElement>() {
+                        let _ = el.focus();
+                    }
+                } else if !open && s.open {
+                    if let Some(el) = launcher.cast::<HtmlElement>() {
+                        let _ = el.focus();
+                    }
                 }
             }
-        });
-    }
-
-    // Focus: into the panel when it opens, back to the launcher when it closes.
-    {
-        let (launcher, input, accept, was_open) = (
-            launcher.clone(),
-            input.clone(),
-            accept.clone(),
-            was_open.clone(),
-        );
-        use_effect_with((open, accepted), move |&(open, accepted)| {
-            let before = *was_open.borrow();
-            if open && (!before || accepted) {
-                let target = if accepted {
-                    input.cast::<HtmlElement>()
-                } else {
-                    accept.cast::<HtmlElement>()
-                };
-                if let Some(el) = target {
-                    let _ = el.focus();
-                }
-            } else if !open && before {
-                if let Some(el) = launcher.cast::<HtmlElement>() {
-                    let _ = el.focus();
+            // The host carries the panel's state for the widget's styles.
+            if open != s.open {
+                if let Some(h) = host() {
+                    let _ = if open {
+                        h.set_attribute(PANEL_OPEN_ATTR, "")
+                    } else {
+                        h.remove_attribute(PANEL_OPEN_ATTR)
+                    };
                 }
             }
-            *was_open.borrow_mut() = open;
+            // Where it covers the page, the open panel is modal: the page's
+            // other elements are inert until it closes, then exactly those
+            // are given back.
+            if modal && !s.modal {
+                s.inert = make_page_inert();
+            } else if !modal {
+                for el in s.inert.drain(..) {
+                    let _ = el.remove_attribute("inert");
+                }
+            }
+            let log_appeared = log_shown && !s.log;
+            (s.open, s.accepted, s.modal, s.log) = (open, accepted, modal, log_shown);
+            drop(s);
+            if let Some(chat) = &chat {
+                // The transcript follows the conversation, unless the
+                // visitor has scrolled up to read.
+                if log_shown && chat.borrow().follows_end {
+                    scroll_to_end(&body);
+                }
+                // The desk's status, asked again once it has gone stale.
+                Chat::check_desk(chat);
+            }
+            if log_appeared {
+                // Now the list may read what is added to it.
+                chat::refresh();
+            }
         });
     }
 
@@ -364,9 +358,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                         {" "}<a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(Key::chat_privacy_short) }<span class="sr-only">{" "}{ texts.get(Key::new_tab) }</span></a>
                     }
                 </p>
-                if c.transcript.lines.is_empty() {
-                    { suggestions(&chat, &c.suggestions, !ended, texts.get(Key::chat_suggestions)) }
-                }
+                { suggestions(&chat, &c.suggestions, !ended, texts.get(Key::chat_suggestions)) }
                 if c.books() || can_hand_off {
                     <div class="actions">
                         if c.books() { { booking_button(&chat, texts.get(Key::booking_start)) } }
@@ -502,7 +494,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
             <div class="chat-body" ref={body} {onscroll}>
                 { welcome }
                 <div class="messages" role="log" aria-relevant="additions"
-                    aria-live={if c.announce && *log_live { "polite" } else { "off" }}
+                    aria-live={if c.announce && log_live { "polite" } else { "off" }}
                     aria-label={texts.get(Key::chat_messages_label).to_owned()}>
                     { for lines }
                 </div>
