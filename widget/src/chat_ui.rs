@@ -402,20 +402,14 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     && (message.topic.as_deref() == Some("appuntamenti")
                         || message.live == Some(LiveState::Unavailable));
                 let offers_operator = last && can_hand_off && message.topic.as_deref() == Some("operatore");
-                // A visitor's message keeps the line (and key) of its
-                // pending copy: the same element, added to the log once.
-                let key = match (&message.client_message_id, message.author) {
-                    (Some(cmid), Author::Visitor) => format!("p{cmid}"),
-                    _ => format!("e{event_id}"),
-                };
-                html! { <div {key} class={classes!("msg", author_class(message.author))}>
+                // A visitor's message keeps the line of its pending copy,
+                // key and elements: it is added to the log once.
+                if let (Author::Visitor, Some(cmid)) = (message.author, &message.client_message_id) {
+                    return visitor_line(&chat, cmid, &message.text, false, texts);
+                }
+                html! { <div key={format!("e{event_id}")} class={classes!("msg", author_class(message.author))}>
                     <span class="sr-only">{ author_name(message.author, &name, texts) }{": "}</span>
-                    if message.author == Author::Visitor {
-                        // What the visitor typed is text, not markdown.
-                        <p>{ &message.text }</p>
-                    } else {
-                        { render_markdown(&message.text, texts.get(Key::new_tab)) }
-                    }
+                    { render_markdown(&message.text, texts.get(Key::new_tab)) }
                     if !message.links.is_empty() {
                         <ul class="msg-links">{ for message.links.iter().filter_map(|l| {
                             let href = markdown::safe_href(&l.url)?;
@@ -432,18 +426,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                 </div> }
             }
             Line::Pending { pending, failed } => {
-                let retry = {
-                    let chat = chat.clone();
-                    Callback::from(move |_: MouseEvent| Chat::retry(&chat))
-                };
-                html! { <div key={format!("p{}", pending.client_message_id)} class={classes!("msg", "visitor", failed.then_some("failed"))}>
-                    <span class="sr-only">{ texts.get(Key::chat_you) }{": "}</span>
-                    <p>{ &pending.text }</p>
-                    if *failed {
-                        <p class="status"><span>{ texts.get(Key::chat_not_sent) }</span>{" "}
-                            <button type="button" class="link-button" onclick={retry}>{ texts.get(Key::chat_retry) }</button></p>
-                    }
-                </div> }
+                visitor_line(&chat, &pending.client_message_id, &pending.text, *failed, texts)
             }
             Line::Ended { event_id } => html! {
                 <div key={format!("e{event_id}")} class="msg system"><p>{ texts.get(Key::chat_ended) }</p></div>
@@ -528,6 +511,24 @@ pub fn chat_widget(props: &ChatProps) -> Html {
             }
         </section>
     }
+}
+
+/// A message of the visitor, sent from this page (`failed`: it did not go)
+/// or confirmed by the server: the same elements either way. What the
+/// visitor typed is text, not markdown.
+fn visitor_line(chat: &SharedChat, cmid: &str, text: &str, failed: bool, texts: &Texts) -> Html {
+    let retry = {
+        let chat = chat.clone();
+        Callback::from(move |_: MouseEvent| Chat::retry(&chat))
+    };
+    html! { <div key={format!("p{cmid}")} class={classes!("msg", "visitor", failed.then_some("failed"))}>
+        <span class="sr-only">{ texts.get(Key::chat_you) }{": "}</span>
+        <p>{ text }</p>
+        if failed {
+            <p class="status"><span>{ texts.get(Key::chat_not_sent) }</span>{" "}
+                <button type="button" class="link-button" onclick={retry}>{ texts.get(Key::chat_retry) }</button></p>
+        }
+    </div> }
 }
 
 fn author_class(a: Author) -> &'static str {
