@@ -109,6 +109,9 @@ pub struct Transcript {
     pub streaming: String,
     /// The place in the queue for an operator, while waiting.
     pub queue_position: Option<u32>,
+    /// The client message ids of the messages sent from this page (or
+    /// left in its outbox by an earlier one): their answers are awaited.
+    pub sent_here: Vec<String>,
 }
 
 impl Transcript {
@@ -126,14 +129,31 @@ impl Transcript {
                 if message.live.is_some_and(|s| s != LiveState::Waiting) {
                     self.queue_position = None;
                 }
-                // The echo of a message sent from this page replaces it.
-                if let Some(cmid) = &message.client_message_id {
-                    self.lines.retain(|l| !matches!(l, Line::Pending { pending, .. } if &pending.client_message_id == cmid));
-                }
-                self.lines.push(Line::Message {
+                // The echo of a message sent from this page replaces it, in
+                // its place when only pending lines follow it (the usual
+                // case): the line is then the same line, shown and read
+                // once, not a new one.
+                let pending_at = message.client_message_id.as_ref().and_then(|cmid| {
+                    self.lines.iter().position(|l| matches!(l, Line::Pending { pending, .. } if &pending.client_message_id == cmid))
+                });
+                let line = Line::Message {
                     event_id: id,
                     message,
-                });
+                };
+                match pending_at {
+                    Some(at)
+                        if self.lines[at + 1..]
+                            .iter()
+                            .all(|l| matches!(l, Line::Pending { .. })) =>
+                    {
+                        self.lines[at] = line;
+                    }
+                    Some(at) => {
+                        self.lines.remove(at);
+                        self.lines.push(line);
+                    }
+                    None => self.lines.push(line),
+                }
                 true
             }
             (Some(id), ChatEvent::End) => {
@@ -179,6 +199,35 @@ impl Transcript {
         ) && !self.ended()
     }
 
+    /// Whether an answer from the assistant is being prepared: the server
+    /// said so, or the last line is a message sent from this page that
+    /// nothing has answered yet (while it travels, before the server's own
+    /// signal). Not while a person answers (the operator's typing is
+    /// `typing`), nor after a message failed to go.
+    pub fn awaits_answer(&self) -> bool {
+        // Once it streams, the answer shows itself.
+        if !self.streaming.is_empty() {
+            return false;
+        }
+        if self.typing == Some(Author::Assistant) {
+            return true;
+        }
+        if self.with_operator() || self.ended() {
+            return false;
+        }
+        match self.lines.last() {
+            Some(Line::Pending { failed, .. }) => !failed,
+            Some(Line::Message { message, .. }) => {
+                message.author == Author::Visitor
+                    && message
+                        .client_message_id
+                        .as_ref()
+                        .is_some_and(|c| self.sent_here.contains(c))
+            }
+            _ => false,
+        }
+    }
+
     /// Shows a message the visitor has just sent (or one left in the outbox
     /// by an earlier page), unless the stream has already delivered it.
     pub fn add_pending(&mut self, pending: Pending) {
@@ -190,6 +239,7 @@ impl Transcript {
             Line::Ended { .. } => false,
         });
         if !known {
+            self.sent_here.push(pending.client_message_id.clone());
             self.lines.push(Line::Pending {
                 pending,
                 failed: false,
@@ -310,6 +360,79 @@ mod tests {
         assert!(matches!(t.lines[2], Line::Pending { failed: true, .. }));
         assert!(t.apply(Some(7), ChatEvent::End));
         assert!(t.ended());
+    }
+
+    #[test]
+    fn an_echo_takes_the_place_of_its_pending_line() {
+        let mut t = Transcript::default();
+        t.add_pending(pending("a"));
+        t.add_pending(pending("b"));
+        t.apply(Some(1), msg(Author::Visitor, "ciao", Some("a")));
+        // Still first, followed by the other pending line.
+        assert!(matches!(&t.lines[0], Line::Message { event_id: 1, .. }));
+        assert!(
+            matches!(&t.lines[1], Line::Pending { pending, .. } if pending.client_message_id == "b")
+        );
+        // An answer comes first: the echo of "b" goes after it, in the
+        // stream's order.
+        t.apply(Some(2), msg(Author::Assistant, "Buongiorno", None));
+        t.apply(Some(3), msg(Author::Visitor, "ciao", Some("b")));
+        let ids: Vec<i64> = t
+            .lines
+            .iter()
+            .map(|l| match l {
+                Line::Message { event_id, .. } => *event_id,
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(ids, [1, 2, 3]);
+    }
+
+    #[test]
+    fn an_answer_is_awaited_from_sending_until_it_arrives() {
+        let mut t = Transcript::default();
+        assert!(!t.awaits_answer());
+        t.add_pending(pending("a"));
+        assert!(t.awaits_answer(), "while the message travels");
+        t.set_failed("a", true);
+        assert!(
+            !t.awaits_answer(),
+            "a message that did not go awaits nothing"
+        );
+        t.set_failed("a", false);
+        t.apply(Some(1), msg(Author::Visitor, "ciao", Some("a")));
+        assert!(t.awaits_answer(), "stored, not answered yet");
+        t.apply(
+            None,
+            ChatEvent::Typing {
+                author: Author::Assistant,
+            },
+        );
+        assert!(t.awaits_answer());
+        t.apply(
+            None,
+            ChatEvent::Delta {
+                text: "Buon".into(),
+            },
+        );
+        assert!(!t.awaits_answer(), "the answer shows as it streams");
+        t.apply(Some(2), msg(Author::Assistant, "Buongiorno", None));
+        assert!(!t.awaits_answer());
+        // A message from another tab of the same conversation: this page
+        // waits only for the server's own signal.
+        t.apply(Some(3), msg(Author::Visitor, "grazie", Some(ID)));
+        assert!(!t.awaits_answer());
+        t.apply(
+            None,
+            ChatEvent::Typing {
+                author: Author::Assistant,
+            },
+        );
+        assert!(t.awaits_answer());
+        // With a person in the conversation the assistant answers nothing.
+        t.apply(Some(4), live(LiveState::Waiting));
+        t.add_pending(pending("c"));
+        assert!(!t.awaits_answer());
     }
 
     #[test]

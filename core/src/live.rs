@@ -2,8 +2,15 @@
 //! told at each step of the hand-off. The server stores these texts as the
 //! thread's system messages, in the thread's language.
 
-use crate::booking::{format_hhmm, rome_local, weekday_name, Date};
+use crate::booking::{rome_local, rome_to_utc_ms, weekday_name, Date};
+use crate::consent::{parse_rfc3339_ms, rfc3339_utc};
+use crate::dates::{format_datetime_rome_ms, time_of_day};
 use crate::lang::Lang;
+use crate::texts::{Key, Texts};
+use varco_protocol::live::LiveStatus;
+
+/// How far ahead the desk's next opening or closing is looked for.
+const LOOKAHEAD_DAYS: i64 = 366;
 
 /// When operators answer the live chat, Italian time.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -27,7 +34,51 @@ impl DeskHours {
             .any(|&(d, open, close)| d == day && (open..close).contains(&minute))
     }
 
-    /// The hours in words: "dal lunedì al venerdì dalle 9:00 alle 13:00;
+    /// The desk's state at `utc_ms` and when it changes next: the status
+    /// the widget shows on the hand-off button before it is pressed.
+    pub fn status(&self, utc_ms: i64) -> LiveStatus {
+        let (today, _) = rome_local(utc_ms);
+        // Every opening interval from yesterday (one may still run) to a
+        // year ahead, in order, with touching or overlapping ones merged
+        // (09:00-13:00 and 13:00-16:00 close at 16:00; 00:00-24:00 every
+        // day never closes).
+        let mut runs: Vec<(i64, i64)> = Vec::new();
+        for offset in -1..=LOOKAHEAD_DAYS {
+            let date = today.add_days(offset);
+            if self.closed_dates.contains(&date) {
+                continue;
+            }
+            let mut day: Vec<(u16, u16)> = self
+                .hours
+                .iter()
+                .filter(|h| h.0 == date.weekday() && h.1 < h.2)
+                .map(|h| (h.1, h.2))
+                .collect();
+            day.sort_unstable();
+            for (open, close) in day {
+                let (start, end) = (rome_to_utc_ms(date, open), rome_to_utc_ms(date, close));
+                match runs.last_mut() {
+                    Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                    _ => runs.push((start, end)),
+                }
+            }
+        }
+        let horizon = rome_to_utc_ms(today.add_days(LOOKAHEAD_DAYS + 1), 0);
+        match runs.iter().find(|r| r.0 <= utc_ms && utc_ms < r.1) {
+            Some(&(_, end)) => LiveStatus {
+                open: true,
+                opens_at: None,
+                closes_at: (end < horizon).then(|| rfc3339_utc(end)),
+            },
+            None => LiveStatus {
+                open: false,
+                opens_at: runs.iter().find(|r| r.0 > utc_ms).map(|r| rfc3339_utc(r.0)),
+                closes_at: None,
+            },
+        }
+    }
+
+    /// The hours in words: "dal lunedì al venerdì dalle 09:00 alle 13:00;
     /// martedì e giovedì dalle 14:00 alle 16:00". Days with the same
     /// interval are grouped, and a run of three or more days is a range.
     pub fn describe(&self, lang: Lang) -> String {
@@ -49,7 +100,7 @@ impl DeskHours {
                     .collect();
                 days.sort_unstable();
                 days.dedup();
-                let (from, to) = (short_time(open), short_time(close));
+                let (from, to) = (time_of_day(open), time_of_day(close));
                 match lang {
                     Lang::It => format!("{} dalle {from} alle {to}", day_list(&days, lang)),
                     Lang::En => format!("{} from {from} to {to}", day_list(&days, lang)),
@@ -60,10 +111,39 @@ impl DeskHours {
     }
 }
 
-/// `09:00` → `9:00`, as Italian texts write hours.
-fn short_time(minute: u16) -> String {
-    let s = format_hhmm(minute);
-    s.strip_prefix('0').map(str::to_owned).unwrap_or(s)
+/// What the hand-off button says about the desk at `now_ms`, from the
+/// status the server reported earlier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeskNote {
+    /// Someone answers: the button needs no note.
+    Open,
+    /// Nobody answers now: «Operatori disponibili da lunedì 7 dicembre
+    /// 2026 alle 09:00».
+    Closed(String),
+    /// The status has changed since it was read (the desk opened or
+    /// closed meanwhile): ask the server again, and say nothing until then.
+    Stale,
+}
+
+/// The note of the hand-off button, in the visitor's language; dates and
+/// times on the Italian clock, whatever the browser's time zone.
+pub fn desk_note(texts: &Texts, status: &LiveStatus, now_ms: i64) -> DeskNote {
+    let instant = |t: &Option<String>| t.as_deref().and_then(parse_rfc3339_ms);
+    if status.open {
+        return match instant(&status.closes_at) {
+            Some(closes) if now_ms >= closes => DeskNote::Stale,
+            _ => DeskNote::Open,
+        };
+    }
+    match instant(&status.opens_at) {
+        Some(opens) if now_ms >= opens => DeskNote::Stale,
+        Some(opens) => DeskNote::Closed(
+            texts
+                .get(Key::live_opens)
+                .replace("{when}", &format_datetime_rome_ms(texts.lang(), opens)),
+        ),
+        None => DeskNote::Closed(texts.get(Key::live_closed).to_owned()),
+    }
 }
 
 fn day_list(days: &[u8], lang: Lang) -> String {
@@ -216,11 +296,11 @@ mod tests {
     fn hours_are_described_in_plain_words() {
         assert_eq!(
             desk().describe(Lang::It),
-            "dal lunedì al venerdì dalle 9:00 alle 13:00; martedì e giovedì dalle 14:00 alle 16:00"
+            "dal lunedì al venerdì dalle 09:00 alle 13:00; martedì e giovedì dalle 14:00 alle 16:00"
         );
         assert_eq!(
             desk().describe(Lang::En),
-            "Monday to Friday from 9:00 to 13:00; Tuesday and Thursday from 14:00 to 16:00"
+            "Monday to Friday from 09:00 to 13:00; Tuesday and Thursday from 14:00 to 16:00"
         );
         let odd = DeskHours {
             hours: vec![(0, 600, 660), (2, 600, 660), (4, 600, 660)],
@@ -229,6 +309,127 @@ mod tests {
         assert_eq!(
             odd.describe(Lang::It),
             "lunedì, mercoledì e venerdì dalle 10:00 alle 11:00"
+        );
+    }
+
+    fn at(date: Date, minute: u16) -> i64 {
+        rome_to_utc_ms(date, minute)
+    }
+
+    fn ms(s: &Option<String>) -> i64 {
+        parse_rfc3339_ms(s.as_deref().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_status_says_when_the_desk_opens_or_closes_next() {
+        let d = desk();
+        // Monday 23 November 2026.
+        let monday = Date::new(2026, 11, 23).unwrap();
+        // Before opening: opens at 09:00 the same day.
+        let s = d.status(at(monday, 8 * 60));
+        assert!(!s.open && s.closes_at.is_none());
+        assert_eq!(ms(&s.opens_at), at(monday, 9 * 60));
+        // Open: closes at 13:00.
+        let s = d.status(at(monday, 10 * 60));
+        assert!(s.open && s.opens_at.is_none());
+        assert_eq!(ms(&s.closes_at), at(monday, 13 * 60));
+        // Monday afternoon: Tuesday 09:00; Tuesday 13:30: 14:00 the same day.
+        let s = d.status(at(monday, 15 * 60));
+        assert_eq!(ms(&s.opens_at), at(monday.add_days(1), 9 * 60));
+        let s = d.status(at(monday.add_days(1), 13 * 60 + 30));
+        assert_eq!(ms(&s.opens_at), at(monday.add_days(1), 14 * 60));
+        // Friday after closing: Monday 30 November at 09:00.
+        let s = d.status(at(monday.add_days(4), 13 * 60));
+        assert_eq!(ms(&s.opens_at), at(monday.add_days(7), 9 * 60));
+        // Monday 7 December 2026 at 13:00: Tuesday 8 is a holiday, so
+        // Wednesday 9 at 09:00.
+        let s = d.status(at(Date::new(2026, 12, 7).unwrap(), 13 * 60));
+        assert_eq!(ms(&s.opens_at), at(Date::new(2026, 12, 9).unwrap(), 9 * 60));
+        // The status agrees with `is_open` through a whole week, in steps
+        // of 7 minutes.
+        let mut t = at(monday, 0);
+        while t < at(monday.add_days(7), 0) {
+            assert_eq!(d.status(t).open, d.is_open(t), "at {t}");
+            t += 7 * 60_000;
+        }
+    }
+
+    #[test]
+    fn touching_intervals_close_once_and_a_desk_open_around_the_clock_never_closes() {
+        let split = DeskHours {
+            hours: vec![(0, 9 * 60, 13 * 60), (0, 13 * 60, 16 * 60)],
+            closed_dates: vec![],
+        };
+        let monday = Date::new(2026, 11, 23).unwrap();
+        assert_eq!(
+            ms(&split.status(at(monday, 10 * 60)).closes_at),
+            at(monday, 16 * 60)
+        );
+        let always = DeskHours {
+            hours: (0..7).map(|d| (d, 0, 24 * 60)).collect(),
+            closed_dates: vec![],
+        };
+        let s = always.status(at(monday, 3 * 60));
+        assert!(s.open && s.closes_at.is_none() && s.opens_at.is_none());
+        // Ten Mondays closed: the eleventh.
+        let mondays = |n: i64| DeskHours {
+            hours: vec![(0, 9 * 60, 13 * 60)],
+            closed_dates: (0..n).map(|w| monday.add_days(w * 7)).collect(),
+        };
+        let s = mondays(10).status(at(monday, 10 * 60));
+        assert!(!s.open);
+        assert_eq!(ms(&s.opens_at), at(monday.add_days(70), 9 * 60));
+        // Nobody within a year: closed, with no opening to announce.
+        let s = mondays(60).status(at(monday, 10 * 60));
+        assert!(!s.open && s.opens_at.is_none());
+    }
+
+    #[test]
+    fn the_summer_time_change_moves_the_opening_instant_not_the_wall_clock() {
+        // Sunday 28 March 2027 clocks go forward: Monday 29 at 09:00 is
+        // 07:00 UTC, not 08:00.
+        let d = desk();
+        let friday = Date::new(2027, 3, 26).unwrap();
+        let s = d.status(at(friday, 17 * 60));
+        assert_eq!(s.opens_at.as_deref(), Some("2027-03-29T07:00:00.000Z"));
+    }
+
+    #[test]
+    fn the_hand_off_note_says_when_operators_answer_in_the_visitors_language() {
+        let d = desk();
+        let none = std::collections::BTreeMap::new();
+        let (it, en) = (Texts::new(Lang::It, &none), Texts::new(Lang::En, &none));
+        // Friday 4 December 2026 at 18:00: Monday 7 is a working day here.
+        let friday = at(Date::new(2026, 12, 4).unwrap(), 18 * 60);
+        let status = d.status(friday);
+        assert_eq!(
+            desk_note(&it, &status, friday),
+            DeskNote::Closed("Operatori disponibili da lunedì 7 dicembre 2026 alle 09:00".into())
+        );
+        assert_eq!(
+            desk_note(&en, &status, friday),
+            DeskNote::Closed(
+                "Operators available from Monday 7 December 2026 at 09:00 (Italian time)".into()
+            )
+        );
+        // Once the opening time has passed the status is old news.
+        let monday = at(Date::new(2026, 12, 7).unwrap(), 9 * 60);
+        assert_eq!(desk_note(&it, &status, monday), DeskNote::Stale);
+        let open = d.status(monday + 60_000);
+        assert_eq!(desk_note(&it, &open, monday + 60_000), DeskNote::Open);
+        assert_eq!(
+            desk_note(&it, &open, at(Date::new(2026, 12, 7).unwrap(), 13 * 60)),
+            DeskNote::Stale
+        );
+        // Unreadable or missing times: closed, without a date.
+        let odd = LiveStatus {
+            open: false,
+            opens_at: Some("domani".into()),
+            closes_at: None,
+        };
+        assert_eq!(
+            desk_note(&it, &odd, friday),
+            DeskNote::Closed("Al momento gli operatori non sono disponibili.".into())
         );
     }
 

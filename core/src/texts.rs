@@ -146,6 +146,11 @@ texts! {
         "Sei offline: i messaggi non inviati partiranno appena torna la connessione.",
         "You are offline: unsent messages will go as soon as the connection is back."
     ),
+    // The welcome once the terms are accepted: one line, with the notice.
+    chat_welcome_short => ("Hai accettato le condizioni del servizio.", "You have accepted the terms of the service."),
+    chat_privacy_short => ("Informativa", "Privacy notice"),
+    // Shown when answers arrive while the visitor reads earlier messages.
+    chat_new_messages => ("Nuovi messaggi", "New messages"),
     // Live chat with a person.
     live_start => ("Parla con un operatore", "Talk to an operator"),
     live_waiting => (
@@ -160,6 +165,10 @@ texts! {
         "Non è stato possibile contattare un operatore. Riprova tra poco.",
         "We could not reach an operator. Please try again shortly."
     ),
+    // Under «Parla con un operatore» while nobody answers; `{when}` is a
+    // day and time, «lunedì 7 dicembre 2026 alle 09:00».
+    live_opens => ("Operatori disponibili da {when}", "Operators available from {when} (Italian time)"),
+    live_closed => ("Al momento gli operatori non sono disponibili.", "No operator is available at the moment."),
     // Appointments at the desks, inside the assistant.
     booking_start => ("Prenota un appuntamento", "Book an appointment"),
     booking_title => ("Prenotazione di un appuntamento", "Booking an appointment"),

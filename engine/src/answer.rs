@@ -13,6 +13,18 @@ pub const OUT_OF_SCOPE_TOPIC: &str = "fuori-competenza";
 /// out-of-scope text, so each site can say where to look instead.
 pub const OUT_OF_SCOPE_ENTRY: &str = "fuori-competenza";
 
+/// The topic of greetings, thanks, goodbyes and questions about the
+/// assistant itself.
+pub const CONVERSATION_TOPIC: &str = "conversazione";
+
+/// Whether entries of `topic` may be offered to visitors as suggestions
+/// (quick replies, "Forse ti interessa"): not the assistant's small talk,
+/// whose titles («Saluto finale») name what the entry is for rather than
+/// anything a visitor would ask, nor what is not the body's job.
+pub fn suggestible(topic: &str) -> bool {
+    topic != CONVERSATION_TOPIC && topic != OUT_OF_SCOPE_TOPIC
+}
+
 /// The engine's reply to one question.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
@@ -114,6 +126,7 @@ pub(crate) fn build(topics: &[Topic], entries: &[Entry], scored: &[Scored]) -> A
     let suggestions: Vec<Suggestion> = scored
         .iter()
         .take_while(|s| s.score > 0.0 && s.score >= best.score * SUGGESTION_RATIO)
+        .filter(|s| suggestible(&entries[s.entry].topic))
         .take(MAX_SUGGESTIONS)
         .map(|s| {
             let e = &entries[s.entry];

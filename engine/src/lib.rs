@@ -28,7 +28,9 @@ mod kb;
 mod normalize;
 mod typo;
 
-pub use answer::{Answer, Suggestion, OUT_OF_SCOPE_ENTRY, OUT_OF_SCOPE_TOPIC};
+pub use answer::{
+    suggestible, Answer, Suggestion, CONVERSATION_TOPIC, OUT_OF_SCOPE_ENTRY, OUT_OF_SCOPE_TOPIC,
+};
 pub use kb::{Entry, KbError, Link, Topic};
 
 use index::Index;

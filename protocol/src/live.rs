@@ -35,6 +35,20 @@ pub struct HandoffReceipt {
     pub position: Option<u32>,
 }
 
+/// `GET /api/v1/sites/{id}/live`: whether the site's live chat desk
+/// answers now and when that changes, so that the hand-off button can say
+/// it before it is pressed. Instants are RFC 3339, UTC.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveStatus {
+    pub open: bool,
+    /// While closed: when the desk opens next (none if not within a year).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<String>,
+    /// While open: when it closes (none for a desk that never does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<String>,
+}
+
 /// `POST /operator/api/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

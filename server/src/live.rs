@@ -8,6 +8,7 @@
 //! that the widget rebuilds it from a replay; the place in the queue is
 //! announced live to every waiting thread whenever the queue moves.
 
+use crate::api::check_site_origin;
 use crate::api::{now_ms, Failure};
 use crate::appointments::{check_hours, intervals, HoursConfig};
 use crate::chat::{storage_failure, thread_for, Live};
@@ -21,7 +22,7 @@ use varco_core::consent::rfc3339_utc;
 use varco_core::lang::Lang;
 use varco_core::live::{self as texts, DeskHours};
 use varco_protocol::chat::{Author, ChatEvent, ChatMessage};
-use varco_protocol::live::{HandoffReceipt, LiveState};
+use varco_protocol::live::{HandoffReceipt, LiveState, LiveStatus};
 
 /// `[sites.live_chat]`: when operators answer, and where to write instead.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -36,6 +37,10 @@ pub struct LiveChatConfig {
     /// appointments).
     #[serde(default)]
     pub email: Option<String>,
+    /// The desk answers at any hour, whatever `hours` and `closed_dates`
+    /// say: for a demo, so that the live chat can be tried at night.
+    #[serde(default)]
+    pub always_open: bool,
 }
 
 impl LiveChatConfig {
@@ -62,6 +67,12 @@ impl LiveChatConfig {
     }
 
     pub fn desk(&self) -> DeskHours {
+        if self.always_open {
+            return DeskHours {
+                hours: (0..7).map(|day| (day, 0, 24 * 60)).collect(),
+                closed_dates: Vec::new(),
+            };
+        }
         DeskHours {
             hours: intervals(&self.hours),
             closed_dates: self
@@ -222,6 +233,29 @@ pub async fn handoff(
         state: LiveState::Waiting,
         position: queue_position(&state, &site.id, &thread_id).await,
     }))
+}
+
+/// `GET /api/v1/sites/{id}/live`: whether the site's desk answers now and
+/// when that changes, so that the widget says it on the hand-off button
+/// before the visitor presses it. It names only the site.
+pub async fn desk_status(
+    State(state): State<AppState>,
+    Path(site): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<LiveStatus>, Failure> {
+    let site = state
+        .config
+        .site(&site)
+        .ok_or_else(|| Failure::not_found(format!("no site {site:?} on this server")))?;
+    check_site_origin(site, &headers)?;
+    let Some(config) = &site.live_chat else {
+        return Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            "no_live_chat",
+            format!("site {:?} has no live chat", site.id),
+        ));
+    };
+    Ok(Json(config.desk().status(now_ms())))
 }
 
 /// `POST /api/v1/threads/{id}/typing`: the visitor is typing; the operator

@@ -240,7 +240,7 @@ pub fn recommend<'a>(
     let mut out: Vec<Recommendation> = Vec::new();
     for (path, _, _) in paths {
         let Some(entry) = entries.iter().find(|e| {
-            e.topic != "fuori-competenza"
+            varco_engine::suggestible(&e.topic)
                 && e.links
                     .iter()
                     .any(|l| l.url == path || l.url.ends_with(path) && path.len() > 1)
@@ -317,5 +317,30 @@ mod tests {
         );
         assert_eq!(out[0].title, "Titolo spid-1");
         assert!(recommend(&entries, std::iter::empty(), 3).is_empty());
+    }
+
+    #[test]
+    fn small_talk_and_other_bodies_jobs_are_never_recommended() {
+        // The goodbye links the home page, like a service's entry could.
+        let entries = [
+            entry(
+                "conv-arrivederci",
+                "conversazione",
+                "/demo-site/milomb/index.html",
+            ),
+            entry(
+                "fc-meteo",
+                "fuori-competenza",
+                "/demo-site/milomb/index.html",
+            ),
+            entry("spid-1", "spid", "/demo-site/milomb/spid.html"),
+        ];
+        let visits = [
+            "/demo-site/milomb/index.html",
+            "/demo-site/milomb/spid.html",
+        ];
+        let out = recommend(&entries, visits.into_iter(), 3);
+        let titles: Vec<_> = out.iter().map(|r| r.title.as_str()).collect();
+        assert_eq!(titles, ["Titolo spid-1"]);
     }
 }

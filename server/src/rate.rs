@@ -51,7 +51,7 @@ impl Limit {
 /// Endpoints whose requests share a bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Class {
-    /// `GET /api/v1/sites/{id}`
+    /// `GET /api/v1/sites/{id}`, `GET /api/v1/sites/{id}/live`
     SiteConfig,
     /// `POST /api/v1/consents`
     Consents,
@@ -184,7 +184,7 @@ impl Class {
             method.as_str()
         };
         Some(match (method, route) {
-            ("GET", "/v1/sites/{id}") => Class::SiteConfig,
+            ("GET", "/v1/sites/{id}" | "/v1/sites/{id}/live") => Class::SiteConfig,
             ("POST", "/v1/consents") => Class::Consents,
             ("POST", "/v1/threads") => Class::Threads,
             ("POST", "/v1/threads/{id}/messages") => Class::Messages,
@@ -506,7 +506,12 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         .get::<ClientIp>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0);
     let site = match class {
-        Class::SiteConfig => request.uri().path().rsplit('/').next(),
+        // `/api/v1/sites/{id}` and `/api/v1/sites/{id}/live`.
+        Class::SiteConfig => request
+            .uri()
+            .path()
+            .split_once("/sites/")
+            .and_then(|(_, rest)| rest.split('/').next()),
         _ => request.uri().query().and_then(|q| query_param(q, "site")),
     };
     let origin = request
@@ -597,6 +602,7 @@ mod tests {
     fn every_api_route_has_a_class() {
         for (method, route, class) in [
             (Method::GET, "/api/v1/sites/{id}", Class::SiteConfig),
+            (Method::GET, "/api/v1/sites/{id}/live", Class::SiteConfig),
             (Method::POST, "/api/v1/consents", Class::Consents),
             (Method::POST, "/api/v1/threads", Class::Threads),
             (

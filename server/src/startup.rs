@@ -94,6 +94,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/sites/{id}", get(api::site_config))
+        .route("/v1/sites/{id}/live", get(live::desk_status))
         .route("/v1/consents", post(api::post_consent))
         .route("/v1/threads", post(chat::create_thread))
         .route(

@@ -865,6 +865,7 @@ async fn endpoints(fuzzer: &Fuzzer) -> Vec<Endpoint> {
     vec![
         Endpoint::new("health", M::GET, "/healthz"),
         Endpoint::new("site config", M::GET, "/api/v1/sites/{}").param("milomb"),
+        Endpoint::new("live desk status", M::GET, "/api/v1/sites/{}/live").param("milomb"),
         Endpoint::new("consent", M::POST, "/api/v1/consents").body(consent),
         Endpoint::new("new thread", M::POST, "/api/v1/threads").body(
             json!({"thread_id": FRESH_UUID, "site": "milomb", "language": "it", "terms_revision": "1"}),

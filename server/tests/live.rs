@@ -9,7 +9,7 @@ use common::console::{add_operator, login, Console, ALWAYS_OPEN};
 use common::threads::{messages, new_thread, open_events, post, EventStream, SseEvent, ORIGIN};
 use common::{spawn_app_with_site, App};
 use serde_json::{json, Value};
-use varco_core::booking::{rome_local, Date};
+use varco_core::booking::{rome_local, rome_to_utc_ms, Date};
 
 async fn live_app() -> App {
     spawn_app_with_site("", ALWAYS_OPEN).await
@@ -380,18 +380,7 @@ async fn a_visitor_waits_in_the_queue_one_operator_takes_the_chat_and_they_talk_
 
 #[tokio::test]
 async fn outside_the_desks_hours_the_visitor_is_offered_booking_or_email() {
-    // Open only on the weekday after tomorrow (Italian time).
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    let (today, _) = rome_local(now);
-    let other: Date = today.add_days(2);
-    let day = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"][usize::from(other.weekday())];
-    let settings = ALWAYS_OPEN.replace(
-        r#"days = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"], open = "00:00", close = "24:00""#,
-        &format!(r#"days = ["{day}"], open = "09:00", close = "12:00""#),
-    );
+    let (settings, _) = open_after_tomorrow();
     let app = spawn_app_with_site("", &settings).await;
     let thread = new_thread(&app.base).await;
     let r = handoff(&app.base, &thread).await;
@@ -406,12 +395,85 @@ async fn outside_the_desks_hours_the_visitor_is_offered_booking_or_email() {
         .await;
     let text = messages(&events)[0]["text"].as_str().unwrap().to_owned();
     assert!(text.contains("non sono disponibili"), "{text}");
-    assert!(text.contains("dalle 9:00 alle 12:00"), "{text}");
+    assert!(text.contains("dalle 09:00 alle 12:00"), "{text}");
     assert!(text.contains("mailto:urp@example.it"), "{text}");
     // Nothing was queued: the assistant keeps answering.
     add_operator(&app, "giulia", "Giulia", "una-password-lunga");
     let giulia = Console::login(&app.base, "giulia", "una-password-lunga").await;
     assert!(giulia.conversations().await.is_empty());
+}
+
+/// The desk's settings open only on the weekday after tomorrow, 09:00 to
+/// 12:00 Italian time (so the test does not depend on the hour it runs
+/// at), and that day.
+fn open_after_tomorrow() -> (String, Date) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (today, _) = rome_local(now);
+    let other: Date = today.add_days(2);
+    let day = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"][usize::from(other.weekday())];
+    let settings = ALWAYS_OPEN.replace(
+        r#"days = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"], open = "00:00", close = "24:00""#,
+        &format!(r#"days = ["{day}"], open = "09:00", close = "12:00""#),
+    );
+    (settings, other)
+}
+
+async fn desk_status(base: &str, site: &str, origin: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{base}/api/v1/sites/{site}/live"))
+        .header("origin", origin)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_desk_status_says_when_operators_answer_before_anyone_asks() {
+    let (settings, day) = open_after_tomorrow();
+    let app = spawn_app_with_site("", &settings).await;
+    let r = desk_status(&app.base, "milomb", ORIGIN).await;
+    assert_eq!(r.status(), 200);
+    let opens = varco_core::consent::rfc3339_utc(rome_to_utc_ms(day, 9 * 60));
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"open": false, "opens_at": opens})
+    );
+    // Another site's page may not ask, an unknown site is not found.
+    let r = desk_status(&app.base, "milomb", "https://elsewhere.example").await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "origin_not_allowed"
+    );
+    let r = desk_status(&app.base, "nessuno", ORIGIN).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "not_found");
+
+    // A site without a live chat says so.
+    let plain = common::spawn_app().await;
+    let r = desk_status(&plain.base, "milomb", ORIGIN).await;
+    assert_eq!(r.status(), 404);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "no_live_chat");
+}
+
+#[tokio::test]
+async fn a_desk_marked_always_open_answers_at_any_hour_whatever_its_hours() {
+    let (settings, _) = open_after_tomorrow();
+    let settings = settings.replace(
+        "email = \"urp@example.it\"",
+        "email = \"urp@example.it\"\nalways_open = true",
+    );
+    assert!(settings.contains("always_open"), "{settings}");
+    let app = spawn_app_with_site("", &settings).await;
+    let r = desk_status(&app.base, "milomb", ORIGIN).await;
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"open": true}));
+    let thread = new_thread(&app.base).await;
+    let r = handoff(&app.base, &thread).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["state"], "waiting");
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ use varco_core::lang::Lang;
 use varco_core::sse::{SseEvent, SseParser};
 use varco_core::texts::Texts;
 use varco_protocol::chat::{Author, BookingChoice, ChatEvent, NewMessage, NewThread};
-use varco_protocol::live::LiveState;
+use varco_protocol::live::{LiveState, LiveStatus};
 use varco_protocol::navigation::Recommendation;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -41,7 +41,8 @@ pub fn on_refresh(f: Rc<dyn Fn()>) {
     REFRESH.with(|r| *r.borrow_mut() = Some(f));
 }
 
-fn refresh() {
+/// Re-renders the panel.
+pub(crate) fn refresh() {
     if let Some(f) = REFRESH.with(|r| r.borrow().clone()) {
         f();
     }
@@ -104,6 +105,16 @@ pub struct Chat {
     pub handoff_busy: bool,
     /// The last hand-off request failed.
     pub handoff_failed: bool,
+    /// Whether the live chat's desk answers now and when that changes, as
+    /// the server said (`GET /sites/{id}/live`), for the hand-off button.
+    pub desk: Option<LiveStatus>,
+    desk_asked: bool,
+    /// The transcript follows the conversation: the visitor has not
+    /// scrolled up to read, so what arrives scrolls into view.
+    pub follows_end: bool,
+    /// Messages arrived while the visitor was reading further up: the
+    /// "new messages" control shows.
+    pub new_below: bool,
     /// When the visitor's "typing" was last sent (sent at most every 3 s).
     typing_sent_ms: i64,
     /// Counts the operator's "typing" signals, so that one that is not
@@ -158,6 +169,10 @@ impl Chat {
                 .is_some_and(|u| !u.trim().is_empty()),
             handoff_busy: false,
             handoff_failed: false,
+            desk: None,
+            desk_asked: false,
+            follows_end: true,
+            new_below: false,
             typing_sent_ms: 0,
             typing_seq: 0,
         };
@@ -195,6 +210,51 @@ impl Chat {
         );
         on_visible.forget();
         follow_visual_viewport();
+        // The panel is modal where it covers the page: re-render when the
+        // screen crosses that width.
+        if let Ok(Some(query)) = browser::window().match_media(crate::chat_ui::COVERS_THE_PAGE) {
+            let on_change = Closure::<dyn Fn()>::new(refresh);
+            let _ = query
+                .add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
+            on_change.forget();
+        }
+    }
+
+    /// Asks the server whether the live chat's desk answers now, unless
+    /// what it said last is still true (the desk has not opened or closed
+    /// since). Only once the terms are accepted and the panel is open: the
+    /// request names the site and nothing else.
+    pub fn check_desk(this: &SharedChat) {
+        let url = {
+            let mut c = this.borrow_mut();
+            if !c.live_chat || !c.open || !c.accepted() || c.desk_asked {
+                return;
+            }
+            let current = c.desk.as_ref().is_some_and(|d| {
+                varco_core::live::desk_note(&c.texts, d, browser::now_ms())
+                    != varco_core::live::DeskNote::Stale
+            });
+            if current {
+                return;
+            }
+            c.desk_asked = true;
+            format!(
+                "{}/v1/sites/{}/live",
+                c.api,
+                browser::encode_uri_component(&c.site)
+            )
+        };
+        let this = this.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let status = browser::get_json::<LiveStatus>(&url).await.ok();
+            let mut c = this.borrow_mut();
+            c.desk_asked = false;
+            // Unknown (the server is away): the button says nothing more,
+            // and pressing it still tells the visitor.
+            c.desk = status;
+            drop(c);
+            refresh();
+        });
     }
 
     pub fn accepted(&self) -> bool {
@@ -245,6 +305,7 @@ impl Chat {
         if let Ok(json) = serde_json::to_string(&terms) {
             Store::set(TERMS_KEY, &json);
         }
+        Self::check_desk(this);
         refresh();
     }
 
@@ -270,6 +331,9 @@ impl Chat {
             c.transcript.add_pending(pending.clone());
             c.announce = true;
             c.asked_here = true;
+            // Sending brings the conversation's end back into view.
+            c.follows_end = true;
+            c.new_below = false;
             c.save_thread();
             pending
         };
@@ -644,10 +708,16 @@ impl Chat {
         c.suggestions_asked |= open;
         if open {
             c.unread = 0;
+            // A panel opens on the latest messages.
+            c.follows_end = true;
+            c.new_below = false;
         }
         drop(c);
         if ask {
             ask_suggestions();
+        }
+        if open {
+            Self::check_desk(this);
         }
         refresh();
     }
@@ -764,6 +834,9 @@ fn apply_event(chat: &SharedChat, thread_id: &str, e: SseEvent) {
     }
     if fresh && !c.open && c.announce {
         c.unread += 1;
+    }
+    if fresh && c.open && !c.follows_end {
+        c.new_below = true;
     }
     if ended {
         if let Some(t) = c.thread.as_mut() {

@@ -2,18 +2,100 @@
 //! (`role="log"`), quick replies and the input. Answers are rendered from
 //! the markdown tree of `varco_core::markdown` into elements: no HTML
 //! string from the server ever reaches the DOM.
+//!
+//! The message list is the panel's one polite live region: a message is
+//! added to it once (a visitor's echo keeps the line its pending copy had),
+//! streamed text and the typing signal stay outside it, and a list that
+//! (re)appears with the panel starts silent, so that reopening reads
+//! nothing again. The list follows the conversation unless the visitor has
+//! scrolled up to read; then a "new messages" control jumps to the end.
+//!
+//! Where the panel covers the page ([`COVERS_THE_PAGE`]) it is modal:
+//! focus stays inside it and the page's other top-level elements are
+//! `inert` until it closes.
 
 use crate::booking_ui::BookingFlow;
 use crate::chat::{self, Chat, SharedChat};
 use std::rc::Rc;
 use varco_core::chat::Line;
+use varco_core::live::{desk_note, DeskNote};
 use varco_core::markdown::{self, Block, Inline};
 use varco_core::texts::{Key, Texts};
 use varco_protocol::chat::{Author, BookingChoice, ChatMessage};
 use varco_protocol::live::LiveState;
 use varco_protocol::navigation::Recommendation;
-use web_sys::{HtmlElement, HtmlTextAreaElement};
+use web_sys::{Element, HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
+
+/// Where the open panel fills the screen (the same width as the
+/// `max-width` of the panel's narrow-screen rule in `widget.css`).
+pub const COVERS_THE_PAGE: &str = "(max-width: 480px)";
+
+/// Within this many pixels of the end the transcript counts as read to the
+/// end, and keeps following.
+const AT_END_PX: i32 = 24;
+
+/// Marks the host element while the panel is open, for the widget's own
+/// styles (the floating consent button steps aside).
+const PANEL_OPEN_ATTR: &str = "data-panel-open";
+
+fn covers_the_page() -> bool {
+    crate::browser::window()
+        .match_media(COVERS_THE_PAGE)
+        .ok()
+        .flatten()
+        .is_some_and(|q| q.matches())
+}
+
+fn host() -> Option<Element> {
+    crate::browser::document()
+        .query_selector(crate::mount::HOST_TAG)
+        .ok()
+        .flatten()
+}
+
+/// Makes the host page's other top-level elements inert; returns the ones
+/// this made inert, so that exactly those are given back.
+fn make_page_inert() -> Vec<Element> {
+    let Some(body) = crate::browser::document().body() else {
+        return Vec::new();
+    };
+    let host = host();
+    let children = body.children();
+    (0..children.length())
+        .filter_map(|i| children.item(i))
+        .filter(|el| Some(el) != host.as_ref())
+        .filter(|el| {
+            !matches!(
+                el.tag_name().to_ascii_lowercase().as_str(),
+                "script" | "style" | "link" | "template" | "noscript" | "meta"
+            )
+        })
+        .filter(|el| !el.has_attribute("inert"))
+        .inspect(|el| {
+            let _ = el.set_attribute("inert", "");
+        })
+        .collect()
+}
+
+/// What the effect after the last render left in place.
+#[derive(Default)]
+struct Shown {
+    open: bool,
+    accepted: bool,
+    modal: bool,
+    /// The message list was in the DOM.
+    log: bool,
+    /// The page's elements this panel made inert.
+    inert: Vec<Element>,
+}
+
+/// Scrolls the transcript to its end.
+fn scroll_to_end(body: &NodeRef) {
+    if let Some(el) = body.cast::<Element>() {
+        el.set_scroll_top(el.scroll_height());
+    }
+}
 
 #[derive(Properties, PartialEq)]
 pub struct ChatProps {
@@ -33,39 +115,81 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     let launcher = use_node_ref();
     let input = use_node_ref();
     let accept = use_node_ref();
+    let panel = use_node_ref();
+    let body = use_node_ref();
     let draft = use_state(String::new);
-    let was_open = use_mut_ref(|| false);
+    let shown = use_mut_ref(Shown::default);
     let chat = chat::shared();
-    let (open, accepted) = chat
+    let (open, accepted, booking) = chat
         .as_ref()
-        .map(|c| (c.borrow().open, c.borrow().accepted()))
-        .unwrap_or((false, false));
-
-    // Focus: into the panel when it opens, back to the launcher when it closes.
+        .map(|c| {
+            let c = c.borrow();
+            (c.open, c.accepted(), c.booking.is_some())
+        })
+        .unwrap_or((false, false, false));
+    let modal = open && covers_the_page();
+    let log_shown = open && !booking;
+    // The message list reads out what is added to it only once it is in
+    // the DOM: one that appears with its messages (the panel reopens, the
+    // booking flow closes) reads nothing again.
+    let log_live = log_shown && shown.borrow().log;
+    // After every render, one effect keeps the DOM around the panel in step
+    // (one, not one per concern: each hook's code is repeated in the WASM).
     {
-        let (launcher, input, accept, was_open) = (
-            launcher.clone(),
-            input.clone(),
-            accept.clone(),
-            was_open.clone(),
-        );
-        use_effect_with((open, accepted), move |&(open, accepted)| {
-            let before = *was_open.borrow();
-            if open && (!before || accepted) {
-                let target = if accepted {
-                    input.cast::<HtmlElement>()
-                } else {
-                    accept.cast::<HtmlElement>()
-                };
-                if let Some(el) = target {
-                    let _ = el.focus();
-                }
-            } else if !open && before {
-                if let Some(el) = launcher.cast::<HtmlElement>() {
-                    let _ = el.focus();
+        let (shown, chat, body) = (shown.clone(), chat.clone(), body.clone());
+        let (launcher, input, accept) = (launcher.clone(), input.clone(), accept.clone());
+        use_effect(move || {
+            let mut s = shown.borrow_mut();
+            // Focus: into the panel when it opens, back to the launcher
+            // when it closes.
+            if (open, accepted) != (s.open, s.accepted) {
+                if open && (!s.open || accepted) {
+                    let target = if accepted { &input } else { &accept };
+                    if let Some(el) = target.cast::<HtmlElement>() {
+                        let _ = el.focus();
+                    }
+                } else if !open && s.open {
+                    if let Some(el) = launcher.cast::<HtmlElement>() {
+                        let _ = el.focus();
+                    }
                 }
             }
-            *was_open.borrow_mut() = open;
+            // The host carries the panel's state for the widget's styles.
+            if open != s.open {
+                if let Some(h) = host() {
+                    let _ = if open {
+                        h.set_attribute(PANEL_OPEN_ATTR, "")
+                    } else {
+                        h.remove_attribute(PANEL_OPEN_ATTR)
+                    };
+                }
+            }
+            // Where it covers the page, the open panel is modal: the page's
+            // other elements are inert until it closes, then exactly those
+            // are given back.
+            if modal && !s.modal {
+                s.inert = make_page_inert();
+            } else if !modal {
+                for el in s.inert.drain(..) {
+                    let _ = el.remove_attribute("inert");
+                }
+            }
+            let log_appeared = log_shown && !s.log;
+            (s.open, s.accepted, s.modal, s.log) = (open, accepted, modal, log_shown);
+            drop(s);
+            if let Some(chat) = &chat {
+                // The transcript follows the conversation, unless the
+                // visitor has scrolled up to read.
+                if log_shown && chat.borrow().follows_end {
+                    scroll_to_end(&body);
+                }
+                // The desk's status, asked again once it has gone stale.
+                Chat::check_desk(chat);
+            }
+            if log_appeared {
+                // Now the list may read what is added to it.
+                chat::refresh();
+            }
         });
     }
 
@@ -107,8 +231,11 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     };
     let onkeydown = {
         let chat = chat.clone();
+        let panel = panel.clone();
         Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Escape" {
+            // Escape closes the innermost thing: what inside the panel
+            // handles it (a booking step) stops it or marks it handled.
+            if e.key() == "Escape" && !e.default_prevented() && !e.is_composing() {
                 e.prevent_default();
                 // The booking flow handles Escape inside it; from the panel's
                 // header it is still the innermost step: it closes first.
@@ -118,7 +245,49 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     return;
                 }
                 Chat::set_open(&chat, false);
+                return;
             }
+            if modal {
+                if let Some(p) = panel.cast::<Element>() {
+                    crate::app::trap_tab(&p, &e);
+                }
+            }
+        })
+    };
+    let onscroll = {
+        let chat = chat.clone();
+        Callback::from(move |e: Event| {
+            let el: Element = e.target_unchecked_into();
+            let at_end = el.scroll_height() - el.scroll_top() - el.client_height() <= AT_END_PX;
+            let mut c = chat.borrow_mut();
+            c.follows_end = at_end;
+            if at_end && c.new_below {
+                c.new_below = false;
+                drop(c);
+                chat::refresh();
+            }
+        })
+    };
+    let jump_to_end = {
+        let chat = chat.clone();
+        let body = body.clone();
+        let input = input.clone();
+        Callback::from(move |_: MouseEvent| {
+            {
+                let mut c = chat.borrow_mut();
+                c.follows_end = true;
+                c.new_below = false;
+            }
+            scroll_to_end(&body);
+            // The control goes: focus moves on to where the visitor
+            // continues, the question box.
+            if let Some(t) = input
+                .cast::<HtmlTextAreaElement>()
+                .filter(|t| !t.disabled())
+            {
+                let _ = t.focus();
+            }
+            chat::refresh();
         })
     };
     let send = {
@@ -151,8 +320,23 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     };
     let ended = c.transcript.ended();
     let live_state = c.transcript.live_state();
-    // "Parla con un operatore" is offered until a person is asked for.
+    // "Parla con un operatore" is offered until a person is asked for;
+    // while nobody answers it says when someone will, before it is pressed.
     let can_hand_off = accepted && c.live_chat && !ended && !c.transcript.with_operator();
+    let desk = match c
+        .desk
+        .as_ref()
+        .map(|d| desk_note(texts, d, crate::browser::now_ms()))
+    {
+        Some(DeskNote::Closed(note)) => Some(note),
+        _ => None,
+    };
+    let handoff = |place: &str| HandoffButton {
+        label: texts.get(Key::live_start).to_owned(),
+        note: desk.clone(),
+        note_id: format!("varco-handoff-note-{place}"),
+        busy: c.handoff_busy,
+    };
     // Enter sends, Shift+Enter starts a new line.
     let on_input_key = {
         let chat = chat.clone();
@@ -171,7 +355,26 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         })
     };
 
-    let welcome = {
+    let welcome = if accepted {
+        // Once the terms are accepted the welcome is one line (with the
+        // notice), and the actions.
+        html! {
+            <div class="welcome compact">
+                <p class="welcome-line">{ texts.get(Key::chat_welcome_short) }
+                    if let Some(url) = c.privacy_url.clone() {
+                        {" "}<a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(Key::chat_privacy_short) }<span class="sr-only">{" "}{ texts.get(Key::new_tab) }</span></a>
+                    }
+                </p>
+                { suggestions(&chat, &c.suggestions, !ended, texts.get(Key::chat_suggestions)) }
+                if c.books() || can_hand_off {
+                    <div class="actions">
+                        if c.books() { { booking_button(&chat, texts.get(Key::booking_start), None) } }
+                        if can_hand_off { { handoff_button(&chat, handoff("welcome")) } }
+                    </div>
+                }
+            </div>
+        }
+    } else {
         let on_accept = {
             let chat = chat.clone();
             Callback::from(move |_: MouseEvent| Chat::accept_terms(&chat))
@@ -183,17 +386,9 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                 if let Some(url) = c.privacy_url.clone() {
                     <p><a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(Key::chat_privacy_link) }<span class="sr-only">{" "}{ texts.get(Key::new_tab) }</span></a></p>
                 }
-                if !accepted {
-                    <p class="muted">{ texts.get(Key::chat_gate_note) }</p>
-                    <button type="button" ref={accept} class="btn btn-primary" onclick={on_accept}>{ texts.get(Key::chat_accept) }</button>
-                }
-                { suggestions(&chat, &c.suggestions, accepted && !ended, texts.get(Key::chat_suggestions)) }
-                if accepted && (c.books() || can_hand_off) {
-                    <p class="actions">
-                        if c.books() { { booking_button(&chat, texts.get(Key::booking_start), None) } }
-                        if can_hand_off { { handoff_button(&chat, texts.get(Key::live_start), c.handoff_busy) } }
-                    </p>
-                }
+                <p class="muted">{ texts.get(Key::chat_gate_note) }</p>
+                <button type="button" ref={accept} class="btn btn-primary" onclick={on_accept}>{ texts.get(Key::chat_accept) }</button>
+                { suggestions(&chat, &c.suggestions, false, texts.get(Key::chat_suggestions)) }
             </div>
         }
     };
@@ -214,6 +409,11 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     && (message.topic.as_deref() == Some("appuntamenti")
                         || message.live == Some(LiveState::Unavailable));
                 let offers_operator = last && can_hand_off && message.topic.as_deref() == Some("operatore");
+                // A visitor's message keeps the line of its pending copy,
+                // key and elements: it is added to the log once.
+                if let (Author::Visitor, Some(cmid)) = (message.author, &message.client_message_id) {
+                    return visitor_line(&chat, cmid, &message.text, false, texts);
+                }
                 html! { <div key={format!("e{event_id}")} class={classes!("msg", author_class(message.author))}>
                     <span class="sr-only">{ author_name(message.author, &name, texts) }{": "}</span>
                     { render_markdown(&message.text, texts.get(Key::new_tab)) }
@@ -225,40 +425,31 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     }
                     { quick }
                     if offers_booking || offers_operator {
-                        <p class="actions">
+                        <div class="actions">
                             if offers_booking { { booking_button(&chat, texts.get(Key::booking_start), message.booking.clone()) } }
-                            if offers_operator { { handoff_button(&chat, texts.get(Key::live_start), c.handoff_busy) } }
-                        </p>
+                            if offers_operator { { handoff_button(&chat, handoff("answer")) } }
+                        </div>
                     }
                 </div> }
             }
             Line::Pending { pending, failed } => {
-                let retry = {
-                    let chat = chat.clone();
-                    Callback::from(move |_: MouseEvent| Chat::retry(&chat))
-                };
-                html! { <div key={format!("p{}", pending.client_message_id)} class={classes!("msg", "visitor", failed.then_some("failed"))}>
-                    <span class="sr-only">{ texts.get(Key::chat_you) }{": "}</span>
-                    <p>{ &pending.text }</p>
-                    if *failed {
-                        <p class="status"><span>{ texts.get(Key::chat_not_sent) }</span>{" "}
-                            <button type="button" class="link-button" onclick={retry}>{ texts.get(Key::chat_retry) }</button></p>
-                    }
-                </div> }
+                visitor_line(&chat, &pending.client_message_id, &pending.text, *failed, texts)
             }
             Line::Ended { event_id } => html! {
                 <div key={format!("e{event_id}")} class="msg system"><p>{ texts.get(Key::chat_ended) }</p></div>
             },
         }
     });
-    let typing = c
-        .transcript
-        .typing
-        .filter(|a| *a != Author::Visitor)
-        .map(|a| match a {
-            Author::Operator => texts.get(Key::live_operator_typing).to_owned(),
-            _ => texts.fill(Key::chat_typing, &name),
-        });
+    // Someone is preparing an answer: the assistant from the moment the
+    // question leaves (until its answer arrives or starts streaming), or
+    // the operator while they type.
+    let typing = if c.transcript.awaits_answer() {
+        Some(texts.fill(Key::chat_typing, &name))
+    } else if c.transcript.typing == Some(Author::Operator) {
+        Some(texts.get(Key::live_operator_typing).to_owned())
+    } else {
+        None
+    };
     let waiting = (live_state == Some(LiveState::Waiting) && !ended).then(|| {
         match c.transcript.queue_position {
             Some(p) => texts.fill(Key::live_waiting, &p.to_string()),
@@ -266,8 +457,11 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         }
     });
     html! {
-        <section class={classes!("chat-panel", props.side)} role="dialog" aria-modal="false" aria-labelledby="varco-chat-title" {onkeydown}>
-            <header class="chat-head">
+        <section ref={panel} class={classes!("chat-panel", props.side, modal.then_some("modal"))} role="dialog"
+                aria-modal={if modal { "true" } else { "false" }} aria-labelledby="varco-chat-title" {onkeydown}>
+            // Not a <header>: inside a dialog it would still count as a
+            // second page banner landmark for some tools.
+            <div class="chat-head">
                 <h2 id="varco-chat-title">{ &name }</h2>
                 <button type="button" class="icon-button" aria-label={texts.get(Key::chat_new).to_owned()} title={texts.get(Key::chat_new).to_owned()} onclick={end}>
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M12 4V1L8 5l4 4V6a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z"/></svg>
@@ -279,7 +473,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                 <button type="button" class="icon-button" aria-label={texts.get(Key::chat_minimise).to_owned()} title={texts.get(Key::chat_minimise).to_owned()} onclick={minimise}>
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M5 11h14v2H5z"/></svg>
                 </button>
-            </header>
+            </div>
             if let Some(cancel) = c.booking {
                 <div class="chat-body booking-body">
                     <BookingFlow api={c.api.clone()} site={c.site.clone()} texts={c.texts.clone()}
@@ -290,18 +484,32 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                         })} />
                 </div>
             } else {
-            <div class="chat-body">
+            <div class="chat-body" ref={body} {onscroll}>
                 { welcome }
-                <div class="messages" role="log" aria-live={if c.announce { "polite" } else { "off" }} aria-label={texts.get(Key::chat_messages_label).to_owned()}>
+                <div class="messages" role="log" aria-relevant="additions"
+                    aria-live={if c.announce && log_live { "polite" } else { "off" }}
+                    aria-label={texts.get(Key::chat_messages_label).to_owned()}>
                     { for lines }
                 </div>
+                // The answer as it streams, outside the log: the log reads
+                // the whole answer once, when it arrives.
                 if !c.transcript.streaming.is_empty() {
                     <div class="msg assistant streaming" aria-hidden="true">{ render_markdown(&c.transcript.streaming, texts.get(Key::new_tab)) }</div>
                 }
-                <p class="typing" role="status">{ typing.unwrap_or_default() }</p>
+                <p class={classes!("typing", typing.is_some().then_some("active"))} role="status">
+                    if let Some(t) = typing {
+                        <span class="dots" aria-hidden="true"><span></span><span></span><span></span></span>{ t }
+                    }
+                </p>
                 <p class="live-status" role="status">{ waiting.unwrap_or_default() }</p>
                 if c.handoff_failed { <p class="error" role="alert">{ texts.get(Key::live_failed) }</p> }
                 if c.offline { <p class="offline" role="status">{ texts.get(Key::chat_offline) }</p> }
+                if c.new_below {
+                    <button type="button" class="new-messages" onclick={jump_to_end}>
+                        <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="18" height="18"><path fill="currentColor" d="M11 4h2v12l5.5-5.5 1.4 1.4L12 19.8l-7.9-7.9 1.4-1.4L11 16z"/></svg>
+                        { texts.get(Key::chat_new_messages) }
+                    </button>
+                }
             </div>
             <form class="chat-input" onsubmit={send}>
                 <label for="varco-chat-input" class="sr-only">{ texts.get(Key::chat_input_label) }</label>
@@ -313,6 +521,24 @@ pub fn chat_widget(props: &ChatProps) -> Html {
             }
         </section>
     }
+}
+
+/// A message of the visitor, sent from this page (`failed`: it did not go)
+/// or confirmed by the server: the same elements either way. What the
+/// visitor typed is text, not markdown.
+fn visitor_line(chat: &SharedChat, cmid: &str, text: &str, failed: bool, texts: &Texts) -> Html {
+    let retry = {
+        let chat = chat.clone();
+        Callback::from(move |_: MouseEvent| Chat::retry(&chat))
+    };
+    html! { <div key={format!("p{cmid}")} class={classes!("msg", "visitor", failed.then_some("failed"))}>
+        <span class="sr-only">{ texts.get(Key::chat_you) }{": "}</span>
+        <p>{ text }</p>
+        if failed {
+            <p class="status"><span>{ texts.get(Key::chat_not_sent) }</span>{" "}
+                <button type="button" class="link-button" onclick={retry}>{ texts.get(Key::chat_retry) }</button></p>
+        }
+    </div> }
 }
 
 fn author_class(a: Author) -> &'static str {
@@ -333,13 +559,31 @@ fn author_name<'a>(a: Author, assistant: &'a str, texts: &'a Texts) -> &'a str {
     }
 }
 
-/// "Parla con un operatore".
-fn handoff_button(chat: &SharedChat, label: &str, busy: bool) -> Html {
+/// "Parla con un operatore", and while nobody answers, when someone will.
+struct HandoffButton {
+    label: String,
+    note: Option<String>,
+    /// Unique per place: the button may show in the welcome and under an
+    /// answer at once.
+    note_id: String,
+    busy: bool,
+}
+
+fn handoff_button(chat: &SharedChat, b: HandoffButton) -> Html {
     let onclick = {
         let chat = chat.clone();
         Callback::from(move |_: MouseEvent| Chat::handoff(&chat))
     };
-    html! { <button type="button" class="btn btn-outline handoff-start" aria-disabled={busy.then_some("true")} {onclick}>{ label }</button> }
+    let described = b.note.as_ref().map(|_| b.note_id.clone());
+    html! {
+        <span class="handoff">
+            <button type="button" class="btn btn-outline handoff-start" aria-disabled={b.busy.then_some("true")}
+                aria-describedby={described} {onclick}>{ b.label }</button>
+            if let Some(note) = b.note {
+                <span class="handoff-note" id={b.note_id}>{ note }</span>
+            }
+        </span>
+    }
 }
 
 fn quick_replies(chat: &SharedChat, message: &ChatMessage, label: &str) -> Html {
