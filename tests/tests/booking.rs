@@ -657,10 +657,11 @@ async fn the_whole_booking_is_made_with_the_keyboard_and_escape_goes_back_one_st
     server.stop().await.unwrap();
 }
 
-/// Walks the flow to its summary with clicks and typing, checking each
-/// step: every control whole on screen (the step's content scrolls, its
-/// actions stay in view), and, with `axe`, 0 violations.
-async fn walk_to_the_summary(tab: &Tab, server: &TestServer, size: &str, axe: bool) {
+/// Walks the flow to its summary (and with `book` to the code) with
+/// clicks and typing, checking each step: every control whole on screen
+/// (the step's content scrolls, its actions stay in view), and, with `axe`,
+/// 0 violations.
+async fn walk_to_the_summary(tab: &Tab, server: &TestServer, size: &str, axe: bool, book: bool) {
     let check = |name: &'static str| async move {
         tab.screenshot(&format!("booking-{name}-{size}"))
             .await
@@ -709,6 +710,11 @@ async fn walk_to_the_summary(tab: &Tab, server: &TestServer, size: &str, axe: bo
     tab.press("Avanti").await.unwrap();
     wait_step(tab, "confirm").await;
     check("4-confirm").await;
+    if book {
+        tab.press("Conferma la prenotazione").await.unwrap();
+        wait_step(tab, "done").await;
+        check("5-done").await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -717,13 +723,13 @@ async fn every_booking_step_is_whole_on_phones_and_at_200_percent_zoom() {
     let chromium = Chromium::launch().await.unwrap();
     let tab = chromium.tab().await.unwrap();
     tab.phone_screen(390, 844).await.unwrap();
-    walk_to_the_summary(&tab, &server, "390x844", true).await;
+    walk_to_the_summary(&tab, &server, "390x844", true, true).await;
     let tab = chromium.tab().await.unwrap();
     tab.phone_screen(360, 640).await.unwrap();
-    walk_to_the_summary(&tab, &server, "360x640", false).await;
+    walk_to_the_summary(&tab, &server, "360x640", false, false).await;
     let tab = chromium.tab().await.unwrap();
     tab.zoomed_screen(1280, 800, 2.0).await.unwrap();
-    walk_to_the_summary(&tab, &server, "1280x800-zoom200", false).await;
+    walk_to_the_summary(&tab, &server, "1280x800-zoom200", false, true).await;
     server.stop().await.unwrap();
 }
 
