@@ -980,6 +980,9 @@ const GEOMETRY_JS: &str = r#"(() => {
     for (const c of shadow.querySelectorAll('button, a[href], input, select, textarea, summary')) {
         const style = getComputedStyle(c);
         if (style.visibility !== 'visible' || c.closest('[hidden], [inert]')) continue;
+        // Under a modal dialog the rest is inert: it is the dialog that must fit.
+        const modal = shadow.querySelector('dialog:modal');
+        if (modal && !modal.contains(c)) continue;
         let r = c.getBoundingClientRect();
         // Visually hidden controls (a switch's checkbox under its label) are
         // skipped; what the visitor sees is the label.
