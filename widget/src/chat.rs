@@ -108,7 +108,8 @@ pub struct Chat {
     /// Whether the live chat's desk answers now and when that changes, as
     /// the server said (`GET /sites/{id}/live`), for the hand-off button.
     pub desk: Option<LiveStatus>,
-    desk_asked: bool,
+    /// When the desk's status was last asked for (0: never).
+    desk_asked_ms: i64,
     /// The transcript follows the conversation: the visitor has not
     /// scrolled up to read, so what arrives scrolls into view.
     pub follows_end: bool,
@@ -170,7 +171,7 @@ impl Chat {
             handoff_busy: false,
             handoff_failed: false,
             desk: None,
-            desk_asked: false,
+            desk_asked_ms: 0,
             follows_end: true,
             new_below: false,
             typing_sent_ms: 0,
@@ -222,22 +223,24 @@ impl Chat {
 
     /// Asks the server whether the live chat's desk answers now, unless
     /// what it said last is still true (the desk has not opened or closed
-    /// since). Only once the terms are accepted and the panel is open: the
-    /// request names the site and nothing else.
+    /// since), at most once a minute (a server that is away, or a clock
+    /// ahead of the server's, costs one request a minute, not a loop).
+    /// Only once the terms are accepted and the panel is open: the request
+    /// names the site and nothing else.
     pub fn check_desk(this: &SharedChat) {
         let url = {
             let mut c = this.borrow_mut();
-            if !c.live_chat || !c.open || !c.accepted() || c.desk_asked {
+            if !c.live_chat || !c.open || !c.accepted() {
                 return;
             }
+            let now = browser::now_ms();
             let current = c.desk.as_ref().is_some_and(|d| {
-                varco_core::live::desk_note(&c.texts, d, browser::now_ms())
-                    != varco_core::live::DeskNote::Stale
+                varco_core::live::desk_note(&c.texts, d, now) != varco_core::live::DeskNote::Stale
             });
-            if current {
+            if current || now - c.desk_asked_ms < 60_000 {
                 return;
             }
-            c.desk_asked = true;
+            c.desk_asked_ms = now;
             format!(
                 "{}/v1/sites/{}/live",
                 c.api,
@@ -248,7 +251,6 @@ impl Chat {
         wasm_bindgen_futures::spawn_local(async move {
             let status = browser::get_json::<LiveStatus>(&url).await.ok();
             let mut c = this.borrow_mut();
-            c.desk_asked = false;
             // Unknown (the server is away): the button says nothing more,
             // and pressing it still tells the visitor.
             c.desk = status;
