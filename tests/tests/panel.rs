@@ -209,7 +209,12 @@ async fn the_transcript_follows_the_conversation_and_a_reopened_panel_shows_the_
 
     // The visitor scrolls up to read; answers that arrive meanwhile (here a
     // question from another tab of the same conversation) leave the list
-    // where it is and show the control.
+    // where it is and show the control. (Once the last question is off the
+    // outbox, no render of it is left to come.)
+    tab.wait_for("localStorage.getItem('varco.chat.outbox') === null", 20)
+        .await
+        .unwrap();
+    frames(&tab).await;
     tab.in_widget("shadow.querySelector('.chat-body').scrollTop = 0")
         .await
         .unwrap();
@@ -661,21 +666,32 @@ async fn the_hand_off_button_says_when_operators_are_back_and_is_no_dead_end() {
     }
     server.stop().await.unwrap();
 
-    // A desk that answers now shows the button without a note.
+    // A desk that answers now shows the button without a note: checked
+    // once the widget has read the server's answer (counted by a wrapper
+    // around `fetch`) and rendered after it.
     let server = TestServer::start_with(&[], |config| {
         desk(config, true);
     })
     .await
     .unwrap();
-    let tab = page(&chromium, &server, HOME, DESKTOP).await;
-    open_panel(&tab, LAUNCHER).await;
-    accept_terms(&tab, "Accetto").await;
-    tab.wait_for(
-        "performance.getEntriesByType('resource').some(e => e.name.endsWith('/api/v1/sites/milomb/live') && e.responseEnd > 0)",
-        20,
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(
+        "const fetchNow = window.fetch; window.__deskRead = 0;
+         window.fetch = (input, init) => fetchNow(input, init).then(r => {
+             if (String(input.url || input).endsWith('/api/v1/sites/milomb/live')) {
+                 const text = r.text.bind(r);
+                 r.text = () => text().then(t => { window.__deskRead += 1; return t; });
+             }
+             return r;
+         });",
     )
     .await
     .unwrap();
+    tab.open(&server.url(HOME)).await.unwrap();
+    tab.press("Rifiuta tutti").await.unwrap();
+    open_panel(&tab, LAUNCHER).await;
+    accept_terms(&tab, "Accetto").await;
+    tab.wait_for("window.__deskRead >= 1", 20).await.unwrap();
     frames(&tab).await;
     let offer = tab
         .in_widget(
@@ -910,7 +926,7 @@ async fn the_keyboard_alone_asks_reads_the_answer_and_asks_for_an_operator() {
     .await
     .unwrap();
     // The launcher: the widget comes last on the page.
-    key_until(&tab, "Shift+Tab", LAUNCHER, 80).await;
+    key_until(&tab, "Tab", LAUNCHER, 120).await;
     tab.key("Enter").await.unwrap();
     wait_in(
         &tab,
