@@ -841,7 +841,11 @@ impl Tab {
     pub async fn widget_geometry_problems(&self) -> Result<Vec<String>> {
         let v = self.eval(GEOMETRY_JS).await?;
         Ok(v.as_array()
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -860,7 +864,11 @@ impl Tab {
         );
         let v = self.eval(&js).await?;
         Ok(v.as_array()
-            .map(|a| a.iter().filter_map(|p| p.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -930,6 +938,34 @@ impl Tab {
 
     pub async fn close(self) {
         let _ = self.page.close().await;
+    }
+
+    /// Emulates a desktop browser zoomed in: `width` × `height` CSS pixels
+    /// at `scale` device pixels each, without touch (1280×800 at 200 % zoom
+    /// is 640×400 at 2).
+    pub async fn zoomed_screen(&self, width: i64, height: i64, scale: f64) -> Result<()> {
+        use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+        self.page
+            .execute(SetDeviceMetricsOverrideParams::new(
+                width, height, scale, false,
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// The focused element, looking through shadow roots: its tag, its
+    /// accessible name (aria-label or text), the tag of the shadow host it
+    /// is in (`VARCO-WIDGET`, `VARCO-SKIP`) or null, and whether it is
+    /// the page's `<body>` (nothing focused).
+    pub async fn focus_place(&self) -> Result<Value> {
+        self.eval(
+            "(() => { let e = document.activeElement, host = null;
+                while (e && e.shadowRoot && e.shadowRoot.activeElement) { host = host || e.tagName; e = e.shadowRoot.activeElement; }
+                if (!e) return { tag: null, name: '', host: null, body: true };
+                return { tag: e.tagName, name: (e.getAttribute('aria-label') || e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 80),
+                         host, body: e === document.body, action: e.getAttribute('data-action'), cls: e.getAttribute('class') }; })()",
+        )
+        .await
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::browser;
 use crate::consent::{Controller, Shared};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use varco_core::banner::{BannerContent, FirstAction};
 use varco_core::consent::{Decision, Status};
 use varco_core::texts::Key;
@@ -28,12 +28,32 @@ pub enum Command {
     /// The server's configuration replaced the page's: ask again if the
     /// stored choice no longer matches it.
     SiteChanged,
+    /// A press in the first paint's banner that reached the app after its
+    /// start (the first paint's banner stays until the app's replaces it).
+    FirstPaint(FirstAction),
+}
+
+/// Where focus goes once the view that follows a change is on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FocusNext {
+    /// Where it is: the visitor was not in the widget, or a dialog that
+    /// opened took it.
+    Stay,
+    /// «Personalizza» in the banner: the preferences opened over it closed.
+    Customise,
+    /// Back where the visitor came from: a dialog closed or a choice was made.
+    Back,
 }
 
 thread_local! {
     static COMMANDS: RefCell<Option<Callback<Command>>> = const { RefCell::new(None) };
-    /// Where focus goes back when the preferences dialog closes.
+    /// The control that had focus when a dialog (preferences, privacy
+    /// centre) opened.
     static RETURN_FOCUS: RefCell<Option<HtmlElement>> = const { RefCell::new(None) };
+    /// The page's element that had focus before focus entered the banner.
+    static BEFORE_BANNER: RefCell<Option<Element>> = const { RefCell::new(None) };
+    /// Set with a change of view, applied once it is rendered.
+    static FOCUS_NEXT: Cell<Option<FocusNext>> = const { Cell::new(None) };
     static PENDING: RefCell<Vec<Command>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -89,6 +109,9 @@ enum ViewAction {
     SiteChanged {
         must_ask: bool,
     },
+    /// Escape in the first paint's banner before the preferences asked for
+    /// there opened: they do not.
+    CancelCustomise,
 }
 
 impl Reducible for View {
@@ -99,6 +122,8 @@ impl Reducible for View {
             (ViewAction::Show(v), _) => v,
             (ViewAction::Refresh { must_ask: false }, View::Banner) => View::Closed,
             (ViewAction::Refresh { .. }, current) => current,
+            (ViewAction::CancelCustomise, View::Preferences { from_banner: true }) => View::Banner,
+            (ViewAction::CancelCustomise, current) => current,
             (
                 ViewAction::SiteChanged { .. },
                 current @ (View::Preferences { .. } | View::Privacy),
@@ -132,20 +157,102 @@ fn focused() -> Option<HtmlElement> {
     active.dyn_into().ok()
 }
 
+/// Whether focus is inside the widget.
+fn focus_in_widget() -> bool {
+    browser::document()
+        .active_element()
+        .is_some_and(|a| a.tag_name().eq_ignore_ascii_case(crate::mount::HOST_TAG))
+}
+
+fn plan_focus(next: FocusNext) {
+    FOCUS_NEXT.with(|f| f.set(Some(next)));
+}
+
+/// Gives focus back to where it was when a dialog opened (called when the
+/// dialog unmounts), unless the change that closed it said otherwise. The
+/// app applies it once its next view is rendered; the timer covers a dialog
+/// that unmounts after that.
+pub(crate) fn restore_focus_on_close() {
+    FOCUS_NEXT.with(|f| {
+        if f.get().is_none() {
+            f.set(Some(FocusNext::Back));
+        }
+    });
+    browser::after(0, apply_planned_focus);
+}
+
+/// Moves focus as planned by the last change of view. Always to a control
+/// that is on screen, never to `<body>`: the control that opened the dialog
+/// that closed; «Personalizza» if the banner is up; the page's element the
+/// visitor came to the banner from; the first control of the page's main
+/// content; the floating consent button.
+fn apply_planned_focus() {
+    let Some(next) = FOCUS_NEXT.with(|f| f.take()) else {
+        return;
+    };
+    if next == FocusNext::Stay {
+        return;
+    }
+    let opener = RETURN_FOCUS.with(|r| r.borrow_mut().take());
+    let before = BEFORE_BANNER.with(|b| b.borrow_mut().take());
+    let document = browser::document();
+    let shadow = crate::mount::existing_shadow(&document);
+    let in_widget = |selector: &str| {
+        shadow
+            .as_ref()
+            .and_then(|s| s.query_selector(selector).ok().flatten())
+    };
+    let customise = || in_widget(".banner [data-action='customise']");
+    let focus = |el: Option<Element>, keep_scroll: bool| {
+        el.is_some_and(|el| crate::mount::focus(&el, keep_scroll))
+    };
+    let _ = (next == FocusNext::Back && focus(opener.map(Element::from), false))
+        || focus(customise(), false)
+        || focus(before, true)
+        || crate::mount::focus_main_content(&document)
+        || focus(in_widget("button.reopen"), false);
+}
+
+/// Keeps the floating consent button off the page's footer: while it lies
+/// over the page's `<footer>` (or `role="contentinfo"`), whose links it
+/// would cover, it is invisible (and cannot be focused or pressed). It
+/// comes back as the page scrolls up. Runs on every scroll and resize.
+fn keep_reopen_off_footer() {
+    let document = browser::document();
+    let Some(button) = crate::mount::existing_shadow(&document)
+        .and_then(|s| s.query_selector("button.reopen").ok().flatten())
+    else {
+        return;
+    };
+    let b = button.get_bounding_client_rect();
+    if b.width() == 0.0 {
+        return;
+    }
+    let over = document
+        .query_selector_all("footer, [role=contentinfo]")
+        .map(|list| {
+            (0..list.length())
+                .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
+                .any(|footer| {
+                    let f = footer.get_bounding_client_rect();
+                    f.width() > 0.0
+                        && f.left() < b.right()
+                        && f.right() > b.left()
+                        && f.top() < b.bottom()
+                        && f.bottom() > b.top()
+                })
+        })
+        .unwrap_or(false);
+    let _ = if over {
+        button.set_attribute("data-over-footer", "")
+    } else {
+        button.remove_attribute("data-over-footer")
+    };
+}
+
 /// Keeps Tab and Shift+Tab inside `container` (a modal dialog), wrapping
 /// from the last control to the first and back. A native modal dialog makes
 /// the page inert, but focus can still leave for the browser's own UI.
-/// Gives focus back to where it was when a dialog opened (called when the
-/// dialog unmounts).
-pub(crate) fn restore_focus_on_close() {
-    if let Some(el) = RETURN_FOCUS.with(|r| r.borrow_mut().take()) {
-        // After the dialog is gone from the DOM.
-        browser::after(0, move || {
-            let _ = el.focus();
-        });
-    }
-}
-
 pub(crate) fn trap_tab(container: &Element, e: &KeyboardEvent) {
     if e.key() != "Tab" {
         return;
@@ -174,7 +281,7 @@ pub(crate) fn trap_tab(container: &Element, e: &KeyboardEvent) {
     }
 }
 
-const FOCUSABLE: &str = "button:not([disabled]), input:not([disabled]), a[href], summary, select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+use crate::mount::FOCUSABLE;
 
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
@@ -210,8 +317,24 @@ pub fn app(props: &AppProps) -> Html {
                     RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
                     view.dispatch(ViewAction::Show(View::Preferences { from_banner: false }));
                 }
-                Command::Customise => {
+                Command::Customise | Command::FirstPaint(FirstAction::Customise) => {
                     view.dispatch(ViewAction::Show(View::Preferences { from_banner: true }));
+                }
+                Command::FirstPaint(FirstAction::CancelCustomise) => {
+                    view.dispatch(ViewAction::CancelCustomise);
+                }
+                Command::FirstPaint(action) => {
+                    let decision = match action {
+                        FirstAction::AcceptAll => Decision::AcceptAll,
+                        FirstAction::RejectAll => Decision::RejectAll,
+                        _ => Decision::Close,
+                    };
+                    if ctl.borrow().must_ask() {
+                        Controller::decide(&ctl, decision);
+                    }
+                    // The first paint has moved focus already.
+                    plan_focus(FocusNext::Stay);
+                    view.dispatch(ViewAction::Show(View::Closed));
                 }
                 Command::ShowPrivacy => {
                     RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
@@ -254,6 +377,23 @@ pub fn app(props: &AppProps) -> Html {
             }
         });
     }
+    // Focus moves once the view it goes to is in the DOM.
+    use_effect(|| {
+        apply_planned_focus();
+        keep_reopen_off_footer();
+    });
+    use_effect_with((), |_| {
+        let on_move =
+            wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|_: web_sys::Event| {
+                keep_reopen_off_footer()
+            });
+        let window = browser::window();
+        for kind in ["scroll", "resize"] {
+            let _ = window.add_event_listener_with_callback(kind, on_move.as_ref().unchecked_ref());
+        }
+        // The app lives as long as the page.
+        on_move.forget();
+    });
     use_effect_with(*assistant_shown, |&shown| {
         if shown {
             // The last step of the start: the widget is complete.
@@ -275,6 +415,11 @@ pub fn app(props: &AppProps) -> Html {
         let ctl = ctl.clone();
         let view = view.clone();
         Callback::from(move |d: Decision| {
+            plan_focus(if focus_in_widget() {
+                FocusNext::Back
+            } else {
+                FocusNext::Stay
+            });
             Controller::decide(&ctl, d);
             view.dispatch(ViewAction::Show(View::Closed));
         })
@@ -294,12 +439,27 @@ pub fn app(props: &AppProps) -> Html {
         varco_core::config::Position::BottomLeft => "right",
     };
 
-    let banner = if *panels_shown
+    let banner_shown = *panels_shown
         && matches!(
             *view,
             View::Banner | View::Preferences { from_banner: true }
-        ) {
-        html! { <Banner controller={ctl.clone()} on_decide={decide.clone()} on_customise={{
+        );
+    {
+        // The skip link at the start of the page lives with the banner (the
+        // first paint's stays until the app's banner replaces it).
+        let skip = texts.get(Key::skip_to_banner).to_owned();
+        use_effect_with((*panels_shown, banner_shown), move |&(shown, banner)| {
+            let document = browser::document();
+            if banner {
+                let _ = crate::mount::show_skip_link(&document, &skip);
+            } else if shown {
+                crate::mount::remove_skip_link(&document);
+            }
+        });
+    }
+    let banner = if banner_shown {
+        let covered = *view != View::Banner;
+        html! { <Banner controller={ctl.clone()} {covered} on_decide={decide.clone()} on_customise={{
             let view = view.clone();
             Callback::from(move |_| {
                 RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
@@ -313,9 +473,17 @@ pub fn app(props: &AppProps) -> Html {
         let view = view.clone();
         html! { <Preferences controller={ctl.clone()} on_decide={decide.clone()} on_privacy={{
                     let view = view.clone();
-                    Callback::from(move |_| view.dispatch(ViewAction::Show(View::Privacy)))
+                    Callback::from(move |_| {
+                        // The privacy centre takes focus; the preferences'
+                        // opener is where it goes back after.
+                        plan_focus(FocusNext::Stay);
+                        view.dispatch(ViewAction::Show(View::Privacy))
+                    })
                 }}
-        on_close={Callback::from(move |_| view.dispatch(ViewAction::Show(if from_banner { View::Banner } else { View::Closed })))} /> }
+        on_close={Callback::from(move |_| {
+            plan_focus(if from_banner { FocusNext::Customise } else { FocusNext::Back });
+            view.dispatch(ViewAction::Show(if from_banner { View::Banner } else { View::Closed }))
+        })} /> }
     } else {
         html! {}
     };
@@ -329,6 +497,7 @@ pub fn app(props: &AppProps) -> Html {
                 } else {
                     View::Closed
                 };
+                plan_focus(FocusNext::Back);
                 view.dispatch(ViewAction::Show(next))
             })
         };
@@ -341,13 +510,12 @@ pub fn app(props: &AppProps) -> Html {
     } else {
         html! {}
     };
-    let reopen = if *view == View::Closed && floating && !c.must_ask() {
-        let onclick = Callback::from(move |_| {
-            RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
-            send(Command::ShowPreferences)
-        });
+    // Hidden, not removed, while a panel is open: focus comes back to it
+    // when the preferences it opened close.
+    let reopen = if floating && !c.must_ask() {
+        let onclick = Callback::from(move |_| send(Command::ShowPreferences));
         html! {
-            <button type="button" class={classes!("reopen", side)} aria-label={texts.get(Key::reopen_preferences).to_owned()} {onclick}>
+            <button type="button" class={classes!("reopen", side)} hidden={*view != View::Closed} aria-label={texts.get(Key::reopen_preferences).to_owned()} {onclick}>
                 <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="24" height="24">
                     <path fill="currentColor" d="M12 2a10 10 0 1 0 10 10 4 4 0 0 1-5-5 4 4 0 0 1-5-5zm-3.5 7a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm5 6a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm-6 1a1 1 0 1 1 0 2 1 1 0 0 1 0-2z"/>
                 </svg>
@@ -383,13 +551,15 @@ pub fn app(props: &AppProps) -> Html {
 #[derive(Properties)]
 struct BannerProps {
     controller: Shared,
+    /// Under the preferences dialog: inert (as a modal dialog makes it).
+    covered: bool,
     on_decide: Callback<Decision>,
     on_customise: Callback<()>,
 }
 
 impl PartialEq for BannerProps {
     fn eq(&self, other: &Self) -> bool {
-        std::rc::Rc::ptr_eq(&self.controller, &other.controller)
+        std::rc::Rc::ptr_eq(&self.controller, &other.controller) && self.covered == other.covered
     }
 }
 
@@ -416,18 +586,35 @@ fn banner(props: &BannerProps) -> Html {
         let cb = props.on_customise.clone();
         Callback::from(move |_: MouseEvent| cb.emit(()))
     };
+    // Remembers where the visitor came from, to go back there after a choice.
+    let onfocusin = Callback::from(|e: FocusEvent| {
+        let from = e
+            .related_target()
+            .and_then(|t| t.dyn_into::<Element>().ok());
+        let banner = e
+            .current_target()
+            .and_then(|t| t.dyn_into::<Element>().ok());
+        if let (Some(from), Some(banner)) = (from, banner) {
+            if !banner.contains(Some(&from)) {
+                BEFORE_BANNER.with(|b| *b.borrow_mut() = Some(from));
+            }
+        }
+    });
+    // The same markup as the first paint's (`first-paint/src/paint.rs`).
     html! {
-        <section class="banner" role="region" aria-labelledby="varco-banner-title">
+        <section class="banner" role="region" aria-labelledby="varco-banner-title" tabindex="-1" inert={props.covered} {onfocusin}>
             <button type="button" class="close" aria-label={content.close_label.clone()} data-action={FirstAction::Close.name()} onclick={on(Decision::Close)}>
                 <span aria-hidden="true">{"×"}</span>
             </button>
-            <h2 class="banner-title" id="varco-banner-title">{ &content.title }</h2>
-            { changed }
-            <p>{ &content.purposes }</p>
-            <p>{ &content.close_note }</p>
-            if let Some((url, label)) = &content.policy {
-                <p><a href={url.clone()}>{ label }</a></p>
-            }
+            <div class="banner-text">
+                <h2 class="banner-title" id="varco-banner-title">{ &content.title }</h2>
+                { changed }
+                <p>{ &content.purposes }</p>
+                <p>{ &content.close_note }</p>
+                if let Some((url, label)) = &content.policy {
+                    <p><a href={url.clone()}>{ label }</a></p>
+                }
+            </div>
             <div class="actions">
                 <button type="button" class="btn btn-primary" data-action={FirstAction::AcceptAll.name()} onclick={on(Decision::AcceptAll)}>{ &content.accept_all }</button>
                 <button type="button" class="btn btn-primary" data-action={FirstAction::RejectAll.name()} onclick={on(Decision::RejectAll)}>{ &content.reject_all }</button>
@@ -566,17 +753,20 @@ fn preferences(props: &PreferencesProps) -> Html {
                 <span aria-hidden="true">{"×"}</span>
             </button>
             <h2 id="varco-prefs-title" class="banner-title">{ texts.get(Key::prefs_title) }</h2>
-            <p>{ texts.get(Key::prefs_intro) }</p>
-            if let Some(at) = decided_at { <p class="muted">{ texts.get(Key::prefs_current) }{" "}{ at.get(..10).unwrap_or(&at).to_owned() }{"."}</p> }
-            <ul class="categories">{ for c.boot.site.categories.iter().map(category) }</ul>
+            // The list scrolls; the actions below it stay in view.
+            <div class="prefs-body">
+                <p>{ texts.get(Key::prefs_intro) }</p>
+                if let Some(at) = decided_at { <p class="muted">{ texts.get(Key::prefs_current) }{" "}{ at.get(..10).unwrap_or(&at).to_owned() }{"."}</p> }
+                <ul class="categories">{ for c.boot.site.categories.iter().map(category) }</ul>
+                <p class="privacy-link">
+                    <button type="button" class="link-button" onclick={{ let cb = props.on_privacy.clone(); Callback::from(move |_: MouseEvent| cb.emit(())) }}>{ texts.get(Key::privacy_open) }</button>
+                </p>
+            </div>
             <div class="actions">
                 <button type="button" class="btn btn-primary" onclick={save}>{ texts.get(Key::prefs_save) }</button>
                 <button type="button" class="btn btn-outline" onclick={decide(Decision::AcceptAll)}>{ texts.get(Key::accept_all) }</button>
                 <button type="button" class="btn btn-outline" onclick={decide(Decision::RejectAll)}>{ texts.get(Key::reject_all) }</button>
             </div>
-            <p class="privacy-link">
-                <button type="button" class="link-button" onclick={{ let cb = props.on_privacy.clone(); Callback::from(move |_: MouseEvent| cb.emit(())) }}>{ texts.get(Key::privacy_open) }</button>
-            </p>
         </dialog>
     }
 }
