@@ -52,9 +52,15 @@ thread_local! {
     static RETURN_FOCUS: RefCell<Option<HtmlElement>> = const { RefCell::new(None) };
     /// The page's element that had focus before focus entered the banner.
     static BEFORE_BANNER: RefCell<Option<Element>> = const { RefCell::new(None) };
-    /// Set with a change of view, applied once it is rendered.
-    static FOCUS_NEXT: Cell<Option<FocusNext>> = const { Cell::new(None) };
+    /// Set with a change of view, applied once that view is rendered (or
+    /// once any is, without one).
+    static FOCUS_NEXT: Cell<Option<(FocusNext, Option<View>)>> = const { Cell::new(None) };
     static PENDING: RefCell<Vec<Command>> = const { RefCell::new(Vec::new()) };
+    /// Closes the preferences asked for but not shown yet: on a slow CPU
+    /// Yew yields to the browser in the middle of its work, and an Escape
+    /// pressed before the dialog is rendered, or between its render and
+    /// its effect, reaches no dialog.
+    static EARLY_ESCAPE: RefCell<Option<Callback<()>>> = const { RefCell::new(None) };
 }
 
 /// Sends a command to the app; commands sent before its first render are
@@ -164,32 +170,56 @@ fn focus_in_widget() -> bool {
         .is_some_and(|a| a.tag_name().eq_ignore_ascii_case(crate::mount::HOST_TAG))
 }
 
-fn plan_focus(next: FocusNext) {
-    FOCUS_NEXT.with(|f| f.set(Some(next)));
+/// Shows the preferences (over the banner or not). Until the dialog is
+/// shown, an Escape anywhere on the page closes them as it would the dialog.
+fn open_preferences(view: &UseReducerDispatcher<View>, from_banner: bool) {
+    let close = {
+        let view = view.clone();
+        Callback::from(move |()| {
+            let (next, after) = if from_banner {
+                (FocusNext::Customise, View::Banner)
+            } else {
+                (FocusNext::Back, View::Closed)
+            };
+            plan_focus(next, after);
+            view.dispatch(ViewAction::Show(after));
+        })
+    };
+    EARLY_ESCAPE.with(|e| *e.borrow_mut() = Some(close));
+    view.dispatch(ViewAction::Show(View::Preferences { from_banner }));
+}
+
+/// Where focus goes once `view` is rendered. (Not at the app's next
+/// effect: on a slow CPU Yew yields to the browser between a render and
+/// its effects, and the effects of the render before the change may run
+/// after it, while the closing dialog still holds focus.)
+fn plan_focus(next: FocusNext, view: View) {
+    FOCUS_NEXT.with(|f| f.set(Some((next, Some(view)))));
 }
 
 /// Gives focus back to where it was when a dialog opened (called when the
-/// dialog unmounts), unless the change that closed it said otherwise. The
-/// app applies it once its next view is rendered; the timer covers a dialog
-/// that unmounts after that.
+/// dialog unmounts), unless the change that closed it said otherwise.
 pub(crate) fn restore_focus_on_close() {
     FOCUS_NEXT.with(|f| {
         if f.get().is_none() {
-            f.set(Some(FocusNext::Back));
+            f.set(Some((FocusNext::Back, None)));
         }
     });
-    browser::after(0, apply_planned_focus);
 }
 
-/// Moves focus as planned by the last change of view. Always to a control
-/// that is on screen, never to `<body>`: the control that opened the dialog
-/// that closed; «Personalizza» if the banner is up; the page's element the
-/// visitor came to the banner from; the first control of the page's main
-/// content; the floating consent button.
-fn apply_planned_focus() {
-    let Some(next) = FOCUS_NEXT.with(|f| f.take()) else {
+/// Moves focus as planned, once the view it was planned for is rendered.
+/// Always to a control that is on screen, never to `<body>`: the control
+/// that opened the dialog that closed; «Personalizza» if the banner is up;
+/// the page's element the visitor came to the banner from; the first
+/// control of the page's main content; the floating consent button.
+fn apply_planned_focus(rendered: View) {
+    let Some((next, view)) = FOCUS_NEXT.with(|f| f.get()) else {
         return;
     };
+    if view.is_some_and(|v| v != rendered) {
+        return;
+    }
+    FOCUS_NEXT.with(|f| f.set(None));
     if next == FocusNext::Stay {
         return;
     }
@@ -202,7 +232,7 @@ fn apply_planned_focus() {
             .as_ref()
             .and_then(|s| s.query_selector(selector).ok().flatten())
     };
-    let customise = || in_widget(".banner [data-action='customise']");
+    let customise = || in_widget(".varco:not(.first-paint) > .banner [data-action='customise']");
     let focus = |el: Option<Element>, keep_scroll: bool| {
         el.is_some_and(|el| crate::mount::focus(&el, keep_scroll))
     };
@@ -215,8 +245,9 @@ fn apply_planned_focus() {
 
 /// Keeps the floating consent button off the page's footer: while it lies
 /// over the page's `<footer>` (or `role="contentinfo"`), whose links it
-/// would cover, it is invisible (and cannot be focused or pressed). It
-/// comes back as the page scrolls up. Runs on every scroll and resize.
+/// would cover, it is transparent to the eye and to the pointer (the
+/// stylesheet's `data-over-footer`), though Tab still reaches it. It comes
+/// back as the page scrolls up. Runs on every scroll and resize.
 fn keep_reopen_off_footer() {
     let document = browser::document();
     let Some(button) = crate::mount::existing_shadow(&document)
@@ -315,12 +346,13 @@ pub fn app(props: &AppProps) -> Html {
             let cb = Callback::from(move |cmd: Command| match cmd {
                 Command::ShowPreferences => {
                     RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
-                    view.dispatch(ViewAction::Show(View::Preferences { from_banner: false }));
+                    open_preferences(&view, false);
                 }
                 Command::Customise | Command::FirstPaint(FirstAction::Customise) => {
-                    view.dispatch(ViewAction::Show(View::Preferences { from_banner: true }));
+                    open_preferences(&view, true);
                 }
                 Command::FirstPaint(FirstAction::CancelCustomise) => {
+                    EARLY_ESCAPE.with(|e| e.borrow_mut().take());
                     view.dispatch(ViewAction::CancelCustomise);
                 }
                 Command::FirstPaint(action) => {
@@ -333,7 +365,8 @@ pub fn app(props: &AppProps) -> Html {
                         Controller::decide(&ctl, decision);
                     }
                     // The first paint has moved focus already.
-                    plan_focus(FocusNext::Stay);
+                    plan_focus(FocusNext::Stay, View::Closed);
+                    EARLY_ESCAPE.with(|e| e.borrow_mut().take());
                     view.dispatch(ViewAction::Show(View::Closed));
                 }
                 Command::ShowPrivacy => {
@@ -378,21 +411,31 @@ pub fn app(props: &AppProps) -> Html {
         });
     }
     // Focus moves once the view it goes to is in the DOM.
-    use_effect(|| {
-        apply_planned_focus();
-        keep_reopen_off_footer();
-    });
+    {
+        let rendered = *view;
+        use_effect(move || {
+            apply_planned_focus(rendered);
+            keep_reopen_off_footer();
+        });
+    }
     use_effect_with((), |_| {
-        let on_move =
-            wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|_: web_sys::Event| {
-                keep_reopen_off_footer()
+        let on_event =
+            wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|e: web_sys::Event| {
+                if e.type_() != "keydown" {
+                    keep_reopen_off_footer();
+                } else if e.unchecked_ref::<KeyboardEvent>().key() == "Escape" {
+                    if let Some(close) = EARLY_ESCAPE.with(|c| c.borrow_mut().take()) {
+                        close.emit(());
+                    }
+                }
             });
         let window = browser::window();
-        for kind in ["scroll", "resize"] {
-            let _ = window.add_event_listener_with_callback(kind, on_move.as_ref().unchecked_ref());
+        for kind in ["scroll", "resize", "keydown"] {
+            let _ =
+                window.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
         }
         // The app lives as long as the page.
-        on_move.forget();
+        on_event.forget();
     });
     use_effect_with(*assistant_shown, |&shown| {
         if shown {
@@ -415,11 +458,12 @@ pub fn app(props: &AppProps) -> Html {
         let ctl = ctl.clone();
         let view = view.clone();
         Callback::from(move |d: Decision| {
-            plan_focus(if focus_in_widget() {
+            let next = if focus_in_widget() {
                 FocusNext::Back
             } else {
                 FocusNext::Stay
-            });
+            };
+            plan_focus(next, View::Closed);
             Controller::decide(&ctl, d);
             view.dispatch(ViewAction::Show(View::Closed));
         })
@@ -463,7 +507,7 @@ pub fn app(props: &AppProps) -> Html {
             let view = view.clone();
             Callback::from(move |_| {
                 RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
-                view.dispatch(ViewAction::Show(View::Preferences { from_banner: true }));
+                open_preferences(&view.dispatcher(), true);
             })
         }} /> }
     } else {
@@ -476,13 +520,18 @@ pub fn app(props: &AppProps) -> Html {
                     Callback::from(move |_| {
                         // The privacy centre takes focus; the preferences'
                         // opener is where it goes back after.
-                        plan_focus(FocusNext::Stay);
+                        plan_focus(FocusNext::Stay, View::Privacy);
                         view.dispatch(ViewAction::Show(View::Privacy))
                     })
                 }}
         on_close={Callback::from(move |_| {
-            plan_focus(if from_banner { FocusNext::Customise } else { FocusNext::Back });
-            view.dispatch(ViewAction::Show(if from_banner { View::Banner } else { View::Closed }))
+            let (next, after) = if from_banner {
+                (FocusNext::Customise, View::Banner)
+            } else {
+                (FocusNext::Back, View::Closed)
+            };
+            plan_focus(next, after);
+            view.dispatch(ViewAction::Show(after))
         })} /> }
     } else {
         html! {}
@@ -497,7 +546,7 @@ pub fn app(props: &AppProps) -> Html {
                 } else {
                     View::Closed
                 };
-                plan_focus(FocusNext::Back);
+                plan_focus(FocusNext::Back, next);
                 view.dispatch(ViewAction::Show(next))
             })
         };
@@ -658,7 +707,11 @@ fn preferences(props: &PreferencesProps) -> Html {
             if let Some(d) = dialog.cast::<HtmlDialogElement>() {
                 let _ = d.show_modal();
             }
-            restore_focus_on_close
+            EARLY_ESCAPE.with(|e| e.borrow_mut().take());
+            || {
+                EARLY_ESCAPE.with(|e| e.borrow_mut().take());
+                restore_focus_on_close();
+            }
         });
     }
     let c = props.controller.borrow();
