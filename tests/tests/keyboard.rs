@@ -338,7 +338,9 @@ async fn after_a_choice_focus_goes_on_to_the_page_never_to_body() {
 
     // The preferences opened from the floating button: back to it after
     // «Salva le mie scelte».
-    tab.eval("scrollTo(0, 0)").await.unwrap();
+    tab.eval("scrollTo({ top: 0, behavior: 'instant' })")
+        .await
+        .unwrap();
     tab.in_widget("shadow.querySelector('button.reopen').focus()")
         .await
         .unwrap();
