@@ -18,7 +18,8 @@ use web_sys::{
 
 /// The widget's stylesheet (all of it: the first paint's banner and the
 /// app's panels share the shadow root, so they share the sheet).
-pub const STYLES: &str = include_str!("widget.css");
+/// (`src/widget.css` without comments and spare whitespace, see `build.rs`.)
+pub const STYLES: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 
 /// Name of the host element.
 pub const HOST_TAG: &str = "varco-widget";
@@ -250,5 +251,39 @@ pub fn show_skip_link(document: &Document, label: &str) -> Result<(), JsValue> {
 pub fn remove_skip_link(document: &Document) {
     if let Ok(Some(host)) = document.query_selector(SKIP_TAG) {
         host.remove();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::STYLES;
+
+    #[test]
+    fn the_shipped_stylesheet_keeps_every_rule_and_drops_the_comments() {
+        // The source's rules, without its comments.
+        let source: String = include_str!("widget.css")
+            .split("/*")
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    part.split_once("*/").map_or("", |(_, rule)| rule)
+                }
+            })
+            .collect();
+        assert!(!STYLES.contains("/*") && !STYLES.contains('\n'));
+        assert_eq!(STYLES.matches('{').count(), source.matches('{').count());
+        assert_eq!(STYLES.matches('}').count(), source.matches('}').count());
+        for kept in [
+            ":host{all:initial !important;",
+            ".banner p:last-child{margin-bottom:0;}",
+            "max-height:calc(100vh - 2em);",
+            ".varco:has(>.banner) .launcher{",
+            "@media (max-width:36em){",
+        ] {
+            assert!(STYLES.contains(kept), "{kept} in {STYLES}");
+        }
+        assert!(STYLES.len() < include_str!("widget.css").len() * 4 / 5);
     }
 }
