@@ -170,6 +170,15 @@ fn focus_in_widget() -> bool {
         .is_some_and(|a| a.tag_name().eq_ignore_ascii_case(crate::mount::HOST_TAG))
 }
 
+/// Remembers the focused control as the one a dialog gives focus back to.
+fn remember_opener() {
+    RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
+}
+
+fn take_early_escape() -> Option<Callback<()>> {
+    EARLY_ESCAPE.with(|e| e.borrow_mut().take())
+}
+
 /// Shows the preferences (over the banner or not). Until the dialog is
 /// shown, an Escape anywhere on the page closes them as it would the dialog.
 fn open_preferences(view: &UseReducerDispatcher<View>, from_banner: bool) {
@@ -343,16 +352,36 @@ pub fn app(props: &AppProps) -> Html {
         use_effect_with((), move |_| {
             // Effects run once the first render is in the DOM.
             browser::after(0, move || panels_shown.set(true));
+            // Scrolling and resizing move the floating button off the
+            // footer; Escape closes preferences asked for but not shown.
+            let on_event = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(
+                |e: web_sys::Event| {
+                    if e.type_() != "keydown" {
+                        keep_reopen_off_footer();
+                    } else if e.unchecked_ref::<KeyboardEvent>().key() == "Escape" {
+                        if let Some(close) = take_early_escape() {
+                            close.emit(());
+                        }
+                    }
+                },
+            );
+            let window = browser::window();
+            for kind in ["scroll", "resize", "keydown"] {
+                let _ = window
+                    .add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
+            }
+            // The app lives as long as the page.
+            on_event.forget();
             let cb = Callback::from(move |cmd: Command| match cmd {
                 Command::ShowPreferences => {
-                    RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
+                    remember_opener();
                     open_preferences(&view, false);
                 }
                 Command::Customise | Command::FirstPaint(FirstAction::Customise) => {
                     open_preferences(&view, true);
                 }
                 Command::FirstPaint(FirstAction::CancelCustomise) => {
-                    EARLY_ESCAPE.with(|e| e.borrow_mut().take());
+                    take_early_escape();
                     view.dispatch(ViewAction::CancelCustomise);
                 }
                 Command::FirstPaint(action) => {
@@ -366,11 +395,11 @@ pub fn app(props: &AppProps) -> Html {
                     }
                     // The first paint has moved focus already.
                     plan_focus(FocusNext::Stay, View::Closed);
-                    EARLY_ESCAPE.with(|e| e.borrow_mut().take());
+                    take_early_escape();
                     view.dispatch(ViewAction::Show(View::Closed));
                 }
                 Command::ShowPrivacy => {
-                    RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
+                    remember_opener();
                     view.dispatch(ViewAction::Show(View::Privacy));
                 }
                 Command::ShowBanner => view.dispatch(ViewAction::Show(View::Banner)),
@@ -410,33 +439,29 @@ pub fn app(props: &AppProps) -> Html {
             }
         });
     }
-    // Focus moves once the view it goes to is in the DOM.
+    // After every render: focus moves once the view it goes to is in the
+    // DOM; the floating button keeps off the footer; the skip link at the
+    // start of the page lives with the banner (the first paint's stays
+    // until the app's banner replaces it).
     {
-        let rendered = *view;
+        let (rendered, shown, ctl) = (*view, *panels_shown, ctl.clone());
         use_effect(move || {
             apply_planned_focus(rendered);
             keep_reopen_off_footer();
+            if shown {
+                let document = browser::document();
+                if matches!(
+                    rendered,
+                    View::Banner | View::Preferences { from_banner: true }
+                ) {
+                    let skip = ctl.borrow().texts.get(Key::skip_to_banner).to_owned();
+                    let _ = crate::mount::show_skip_link(&document, &skip);
+                } else {
+                    crate::mount::remove_skip_link(&document);
+                }
+            }
         });
     }
-    use_effect_with((), |_| {
-        let on_event =
-            wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(|e: web_sys::Event| {
-                if e.type_() != "keydown" {
-                    keep_reopen_off_footer();
-                } else if e.unchecked_ref::<KeyboardEvent>().key() == "Escape" {
-                    if let Some(close) = EARLY_ESCAPE.with(|c| c.borrow_mut().take()) {
-                        close.emit(());
-                    }
-                }
-            });
-        let window = browser::window();
-        for kind in ["scroll", "resize", "keydown"] {
-            let _ =
-                window.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
-        }
-        // The app lives as long as the page.
-        on_event.forget();
-    });
     use_effect_with(*assistant_shown, |&shown| {
         if shown {
             // The last step of the start: the widget is complete.
@@ -488,25 +513,12 @@ pub fn app(props: &AppProps) -> Html {
             *view,
             View::Banner | View::Preferences { from_banner: true }
         );
-    {
-        // The skip link at the start of the page lives with the banner (the
-        // first paint's stays until the app's banner replaces it).
-        let skip = texts.get(Key::skip_to_banner).to_owned();
-        use_effect_with((*panels_shown, banner_shown), move |&(shown, banner)| {
-            let document = browser::document();
-            if banner {
-                let _ = crate::mount::show_skip_link(&document, &skip);
-            } else if shown {
-                crate::mount::remove_skip_link(&document);
-            }
-        });
-    }
     let banner = if banner_shown {
         let covered = *view != View::Banner;
         html! { <Banner controller={ctl.clone()} {covered} on_decide={decide.clone()} on_customise={{
             let view = view.clone();
             Callback::from(move |_| {
-                RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
+                remember_opener();
                 open_preferences(&view.dispatcher(), true);
             })
         }} /> }
@@ -707,9 +719,9 @@ fn preferences(props: &PreferencesProps) -> Html {
             if let Some(d) = dialog.cast::<HtmlDialogElement>() {
                 let _ = d.show_modal();
             }
-            EARLY_ESCAPE.with(|e| e.borrow_mut().take());
+            take_early_escape();
             || {
-                EARLY_ESCAPE.with(|e| e.borrow_mut().take());
+                take_early_escape();
                 restore_focus_on_close();
             }
         });
