@@ -138,9 +138,10 @@ fn banner_stops(container: &Element) -> Vec<Element> {
 }
 
 /// Removes what the first paint left, once the app's own view is on
-/// screen. If focus was in the first paint's banner (the banner itself, its
-/// link or one of its buttons), it moves to the same place in the app's
-/// banner, so a keyboard or screen reader user keeps their place.
+/// screen. If focus was in the first paint's banner, it moves to the same
+/// place in the app's banner (the button for the same action, or the banner
+/// itself or its link), so a keyboard or screen reader user keeps their
+/// place.
 pub fn retire_first_paint(document: &Document) {
     let Some(shadow) = existing_shadow(document) else {
         return;
@@ -149,18 +150,26 @@ pub fn retire_first_paint(document: &Document) {
         return;
     };
     let focused = shadow.active_element();
+    let action = focused
+        .as_ref()
+        .and_then(|f| f.get_attribute("data-action"));
     let at = focused
         .as_ref()
         .and_then(|f| banner_stops(&first).iter().position(|el| el == f));
     first.remove();
-    let app = shadow
-        .query_selector(".varco:not(.first-paint)")
-        .ok()
-        .flatten();
-    if let (Some(at), Some(app)) = (at, app) {
-        if let Some(el) = banner_stops(&app).get(at) {
-            focus(el, false);
-        }
+    let Ok(Some(app)) = shadow.query_selector(".varco:not(.first-paint)") else {
+        return;
+    };
+    let target = match (action, at) {
+        (Some(action), _) => app
+            .query_selector(&format!(".banner [data-action='{action}']"))
+            .ok()
+            .flatten(),
+        (None, Some(at)) => banner_stops(&app).get(at).cloned(),
+        (None, None) => None,
+    };
+    if let Some(el) = target {
+        focus(&el, false);
     }
 }
 
