@@ -56,12 +56,21 @@
   // stay on the page.
   function giveUp(why) {
     warn(why);
-    var host = d.querySelector("varco-widget");
-    if (host && host.parentNode) host.parentNode.removeChild(host);
+    ["varco-widget", "varco-skip"].forEach(function (tag) {
+      var host = d.querySelector(tag);
+      if (host && host.parentNode) host.parentNode.removeChild(host);
+    });
   }
   // What the visitor pressed in the first paint's banner while the app was
-  // loading; the app applies it when it starts.
+  // loading; the app applies it when it starts. A press after that (the
+  // first paint's banner stays until the app's replaces it) goes straight
+  // to the app.
   var firstAction = null;
+  var started = null;
+  function pressed(action) {
+    if (!started) { firstAction = action; return; }
+    try { started.press(action); } catch (e) { warn(failure(e)); }
+  }
   var appRequested = false;
   // The full app: its glue (varco_app.js, a classic script that hands its
   // init function to the callback set on its own element, so no global is
@@ -86,7 +95,7 @@
         // one long task that blocks the visitor's input for longer.
         setTimeout(function () {
           whenDomReady(function () {
-            try { app.start(script || null, firstAction); mark("app-started"); }
+            try { app.start(script || null, firstAction); started = app; mark("app-started"); }
             catch (e) { warn(failure(e)); }
           });
         }, 0);
@@ -132,7 +141,7 @@
       // one task would block the visitor's input for too long.
       setTimeout(function () {
         var painted = false;
-        try { painted = first.paint(function (action) { firstAction = action; }); }
+        try { painted = first.paint(pressed); }
         catch (e) { painted = false; }
         if (painted) { mark("first-painted"); loadAppAfterThisFrame(); } else loadApp();
       }, 0);

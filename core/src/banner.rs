@@ -23,6 +23,8 @@ pub struct BannerContent {
     /// The cookie policy's address and the link's text.
     pub policy: Option<(String, String)>,
     pub close_label: String,
+    /// The skip link at the start of the page that leads to the banner.
+    pub skip: String,
     pub accept_all: String,
     pub reject_all: String,
     pub customise: String,
@@ -47,6 +49,9 @@ pub enum FirstAction {
     Close,
     /// "Customise": open the preferences over the banner.
     Customise,
+    /// Escape pressed while the preferences asked for with "Customise" were
+    /// still opening: they do not open, the banner stays.
+    CancelCustomise,
 }
 
 impl FirstAction {
@@ -57,6 +62,7 @@ impl FirstAction {
             FirstAction::RejectAll => "reject_all",
             FirstAction::Close => "close",
             FirstAction::Customise => "customise",
+            FirstAction::CancelCustomise => "cancel_customise",
         }
     }
 
@@ -66,6 +72,7 @@ impl FirstAction {
             FirstAction::RejectAll,
             FirstAction::Close,
             FirstAction::Customise,
+            FirstAction::CancelCustomise,
         ]
         .into_iter()
         .find(|a| a.name() == name)
@@ -154,6 +161,7 @@ impl BannerContent {
                 .as_ref()
                 .map(|url| (url.clone(), texts.get(Key::cookie_policy_link).to_owned())),
             close_label: texts.get(Key::close_banner).to_owned(),
+            skip: texts.get(Key::skip_to_banner).to_owned(),
             accept_all: texts.get(Key::accept_all).to_owned(),
             reject_all: texts.get(Key::reject_all).to_owned(),
             customise: texts.get(Key::customise).to_owned(),
@@ -250,6 +258,7 @@ mod tests {
             FirstAction::RejectAll,
             FirstAction::Close,
             FirstAction::Customise,
+            FirstAction::CancelCustomise,
         ] {
             assert_eq!(FirstAction::from_name(a.name()), Some(a));
         }

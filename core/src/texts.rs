@@ -51,6 +51,8 @@ texts! {
     reject_all => ("Rifiuta tutti", "Reject all"),
     customise => ("Personalizza", "Customise"),
     close_banner => ("Chiudi e continua senza accettare", "Close and continue without accepting"),
+    // The first control of the page while the banner is up.
+    skip_to_banner => ("Vai all'informativa sui cookie", "Skip to the cookie notice"),
     new_tab => ("(si apre in una nuova scheda)", "(opens in a new tab)"),
     banner_changed => (
         "Abbiamo aggiornato l'informativa sui cookie: ti chiediamo di nuovo le tue preferenze.",

@@ -1,17 +1,25 @@
 //! The mounting point both modules share: one `<varco-widget>` with an open
-//! shadow root at the end of `<body>`.
+//! shadow root at the end of `<body>`, and while the banner is up a skip link
+//! at the start of `<body>` (its own `<varco-skip>` host), so that the first
+//! press of Tab reaches the banner without moving the widget ahead of the
+//! page's own controls on every page.
 //!
 //! All widget styles live in a constructable stylesheet adopted by the shadow
 //! root: nothing is added to the host document's head, and no `style=`
 //! attribute is ever written, so a strict CSP (`style-src 'self'`) works and
 //! the host's CSS and ours cannot reach each other.
 
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{CssStyleSheet, Document, Element, ShadowRoot, ShadowRootInit, ShadowRootMode};
+use web_sys::{
+    CssStyleSheet, Document, Element, FocusOptions, HtmlElement, ShadowRoot, ShadowRootInit,
+    ShadowRootMode,
+};
 
 /// The widget's stylesheet (all of it: the first paint's banner and the
 /// app's panels share the shadow root, so they share the sheet).
-pub const STYLES: &str = include_str!("widget.css");
+/// (`src/widget.css` without comments and spare whitespace, see `build.rs`.)
+pub const STYLES: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
 
 /// Name of the host element.
 pub const HOST_TAG: &str = "varco-widget";
@@ -20,20 +28,44 @@ pub const HOST_TAG: &str = "varco-widget";
 /// own banner is on screen.
 pub const FIRST_PAINT_CLASS: &str = "first-paint";
 
+/// Name of the skip link's host element.
+pub const SKIP_TAG: &str = "varco-skip";
+
+/// What a control of the page or of the widget matches when it can take
+/// focus from the keyboard.
+pub const FOCUSABLE: &str = "button:not([disabled]), input:not([disabled]), a[href], summary, select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+
+/// A host element with an open shadow root that has adopted `sheets`
+/// (the main host's, for the skip link) or the widget's stylesheet.
+fn new_host(
+    document: &Document,
+    tag: &str,
+    sheets: Option<JsValue>,
+) -> Result<(Element, ShadowRoot), JsValue> {
+    let host = document.create_element(tag)?;
+    let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
+    let sheets = match sheets {
+        Some(sheets) => sheets,
+        None => {
+            let sheet = CssStyleSheet::new()?;
+            sheet.replace_sync(STYLES)?;
+            js_sys::Array::of1(&sheet).into()
+        }
+    };
+    js_sys::Reflect::set(&shadow, &JsValue::from_str("adoptedStyleSheets"), &sheets)?;
+    Ok((host, shadow))
+}
+
+fn body(document: &Document) -> Result<HtmlElement, JsValue> {
+    document
+        .body()
+        .ok_or_else(|| JsValue::from_str("the page has no <body>"))
+}
+
 /// Creates the host element, its shadow root and its styles.
 fn mount_host(document: &Document) -> Result<ShadowRoot, JsValue> {
-    let body = document
-        .body()
-        .ok_or_else(|| JsValue::from_str("the page has no <body>"))?;
-    let host = document.create_element(HOST_TAG)?;
-    let shadow = host.attach_shadow(&ShadowRootInit::new(ShadowRootMode::Open))?;
-    let sheet = CssStyleSheet::new()?;
-    sheet.replace_sync(STYLES)?;
-    js_sys::Reflect::set(
-        &shadow,
-        &JsValue::from_str("adoptedStyleSheets"),
-        &js_sys::Array::of1(&sheet),
-    )?;
+    let body = body(document)?;
+    let (host, shadow) = new_host(document, HOST_TAG, None)?;
     body.append_child(&host)?;
     Ok(shadow)
 }
@@ -91,10 +123,25 @@ pub fn mount_app(document: &Document) -> Result<Element, JsValue> {
     container(document, &shadow, "")
 }
 
+/// The banner and what can take focus in it, in document order: the same
+/// list for the first paint's banner and the app's, whose markup is the
+/// same.
+fn banner_stops(container: &Element) -> Vec<Element> {
+    let Ok(list) = container
+        .query_selector_all("section.banner, section.banner a[href], section.banner button")
+    else {
+        return Vec::new();
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
+        .collect()
+}
+
 /// Removes what the first paint left, once the app's own view is on
-/// screen. If the visitor had focused one of its buttons, focus moves to
-/// the app's button for the same action (`data-action`), so a keyboard or
-/// screen reader user keeps their place.
+/// screen. If focus was in the first paint's banner, it moves to the same
+/// place in the app's banner (the button for the same action, or the banner
+/// itself or its link), so a keyboard or screen reader user keeps their
+/// place.
 pub fn retire_first_paint(document: &Document) {
     let Some(shadow) = existing_shadow(document) else {
         return;
@@ -102,20 +149,150 @@ pub fn retire_first_paint(document: &Document) {
     let Ok(Some(first)) = shadow.query_selector(&format!(".{FIRST_PAINT_CLASS}")) else {
         return;
     };
-    let focused_action = shadow
-        .active_element()
-        .filter(|el| first.contains(Some(el)))
-        .and_then(|el| el.get_attribute("data-action"));
+    let focused = shadow.active_element();
+    let action = focused
+        .as_ref()
+        .and_then(|f| f.get_attribute("data-action"));
+    let at = focused
+        .as_ref()
+        .and_then(|f| banner_stops(&first).iter().position(|el| el == f));
     first.remove();
-    if let Some(action) = focused_action {
-        let selector = format!(".banner [data-action='{action}']");
-        if let Some(button) = shadow
-            .query_selector(&selector)
+    let Ok(Some(app)) = shadow.query_selector(".varco:not(.first-paint)") else {
+        return;
+    };
+    let target = match (action, at) {
+        (Some(action), _) => app
+            .query_selector(&format!(".banner [data-action='{action}']"))
             .ok()
-            .flatten()
-            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = button.focus();
+            .flatten(),
+        (None, Some(at)) => banner_stops(&app).get(at).cloned(),
+        (None, None) => None,
+    };
+    if let Some(el) = target {
+        focus(&el, false);
+    }
+}
+
+/// Focuses `el` (without scrolling the page if `keep_scroll`) if it is on
+/// screen; returns whether it took focus.
+pub fn focus(el: &Element, keep_scroll: bool) -> bool {
+    if !el.is_connected() || el.get_client_rects().length() == 0 {
+        return false;
+    }
+    let options = FocusOptions::new();
+    options.set_prevent_scroll(keep_scroll);
+    let _ = el
+        .unchecked_ref::<HtmlElement>()
+        .focus_with_options(&options);
+    el.matches(":focus").unwrap_or(false)
+}
+
+/// Focuses the first control of the page's main content (`<main>` or
+/// `role="main"`), without scrolling the page: where a visitor who has just
+/// answered the banner goes on from. Returns whether it found one.
+pub fn focus_main_content(document: &Document) -> bool {
+    let Ok(Some(main)) = document.query_selector("main, [role=main]") else {
+        return false;
+    };
+    let Ok(list) = main.query_selector_all(FOCUSABLE) else {
+        return false;
+    };
+    (0..list.length())
+        .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
+        .any(|el| focus(&el, true))
+}
+
+/// Moves focus into the banner (the skip link's action): to the banner
+/// itself, so that a screen reader reads its name and the next Tab reaches
+/// its first control.
+fn focus_banner(document: &Document) {
+    let Some(shadow) = existing_shadow(document) else {
+        return;
+    };
+    // The app's banner if it has taken over, else the first paint's.
+    for selector in [".varco:not(.first-paint) section.banner", "section.banner"] {
+        if let Ok(Some(banner)) = shadow.query_selector(selector) {
+            focus(&banner, false);
+            return;
         }
+    }
+}
+
+/// Puts the skip link to the banner at the start of `<body>` (or renames
+/// the one there): a button, hidden until it has focus, that moves focus
+/// into the banner. It is the first thing Tab reaches; nothing is focused
+/// on load.
+pub fn show_skip_link(document: &Document, label: &str) -> Result<(), JsValue> {
+    if let Some(host) = document.query_selector(SKIP_TAG)? {
+        if let Some(button) = host
+            .shadow_root()
+            .and_then(|s| s.query_selector("button").ok().flatten())
+        {
+            button.set_text_content(Some(label));
+        }
+        return Ok(());
+    }
+    let body = body(document)?;
+    // The widget's stylesheet, shared with the main host.
+    let sheets = existing_shadow(document)
+        .and_then(|s| js_sys::Reflect::get(&s, &JsValue::from_str("adoptedStyleSheets")).ok());
+    let (host, shadow) = new_host(document, SKIP_TAG, sheets)?;
+    let root = document.create_element("div")?;
+    root.set_class_name("varco");
+    let button = document.create_element("button")?;
+    button.set_attribute("type", "button")?;
+    button.set_class_name("skip");
+    button.set_text_content(Some(label));
+    let doc = document.clone();
+    // The same closure type as the banner's listener (less glue).
+    let on_click =
+        Closure::<dyn Fn(web_sys::Event)>::new(move |_: web_sys::Event| focus_banner(&doc));
+    button.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref())?;
+    // It lives as long as its button, which may be removed and made again.
+    on_click.forget();
+    root.append_child(&button)?;
+    shadow.append_child(&root)?;
+    body.insert_before(&host, body.first_child().as_ref())?;
+    Ok(())
+}
+
+/// Removes the skip link (the banner is gone).
+pub fn remove_skip_link(document: &Document) {
+    if let Ok(Some(host)) = document.query_selector(SKIP_TAG) {
+        host.remove();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::STYLES;
+
+    #[test]
+    fn the_shipped_stylesheet_keeps_every_rule_and_drops_the_comments() {
+        // The source's rules, without its comments.
+        let source: String = include_str!("widget.css")
+            .split("/*")
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    part.split_once("*/").map_or("", |(_, rule)| rule)
+                }
+            })
+            .collect();
+        assert!(!STYLES.contains("/*") && !STYLES.contains('\n'));
+        assert_eq!(STYLES.matches('{').count(), source.matches('{').count());
+        assert_eq!(STYLES.matches('}').count(), source.matches('}').count());
+        for kept in [
+            ":host{all:initial !important;",
+            ".banner p:last-child{margin-bottom:0;}",
+            "max-height:calc(100vh - 2em);",
+            ".varco:has(>.banner) .launcher{",
+            "@media (max-width:36em){",
+        ] {
+            assert!(STYLES.contains(kept), "{kept} in {STYLES}");
+        }
+        assert!(STYLES.len() < include_str!("widget.css").len() * 4 / 5);
     }
 }

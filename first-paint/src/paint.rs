@@ -11,7 +11,7 @@ use varco_core::texts::Texts;
 use varco_protocol::SiteConfig;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{Document, Element};
+use web_sys::{Document, Element, ShadowRoot};
 
 thread_local! {
     /// What `prepare` decided, waiting for `paint` in the next task.
@@ -94,6 +94,8 @@ fn paint_banner(content: &BannerContent, on_action: js_sys::Function) -> Option<
     let section = render(&document, content).ok()?;
     listen(&section, on_action);
     root.append_child(&section).ok()?;
+    // Not needed for the banner to work: a failure leaves it without.
+    let _ = mount::show_skip_link(&document, &content.skip);
     Some(())
 }
 
@@ -148,6 +150,8 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
             ("class", "banner"),
             ("role", "region"),
             ("aria-labelledby", "varco-banner-title"),
+            // Where the skip link takes focus.
+            ("tabindex", "-1"),
         ],
         None,
     )?;
@@ -167,8 +171,13 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
         element(document, "span", &[("aria-hidden", "true")], Some("×"))?,
     )?;
     section.append_child(&close)?;
-    add(
+    // The text scrolls inside the banner on small screens; the actions stay.
+    let text = add(
         &section,
+        element(document, "div", &[("class", "banner-text")], None)?,
+    )?;
+    add(
+        &text,
         element(
             document,
             "h2",
@@ -182,20 +191,17 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
         for extra in changed.note.iter().chain(changed.news.iter()) {
             p.append_with_str_1(&format!(" {extra}"))?;
         }
-        section.append_child(&p)?;
+        text.append_child(&p)?;
     }
+    add(&text, element(document, "p", &[], Some(&content.purposes))?)?;
     add(
-        &section,
-        element(document, "p", &[], Some(&content.purposes))?,
-    )?;
-    add(
-        &section,
+        &text,
         element(document, "p", &[], Some(&content.close_note))?,
     )?;
     if let Some((url, label)) = &content.policy {
         let p = element(document, "p", &[], None)?;
         add(&p, element(document, "a", &[("href", url)], Some(label))?)?;
-        section.append_child(&p)?;
+        text.append_child(&p)?;
     }
     let actions = element(document, "div", &[("class", "actions")], None)?;
     for (class, action, text) in [
@@ -222,12 +228,37 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
 }
 
 /// Hands each press to the loader. A decision also takes the banner away at
-/// once (the app applies it when it starts); "Customise" leaves it up and
-/// marks the button busy until the app opens the preferences.
+/// once (the app applies it when it starts) and, if focus was in the
+/// banner, moves it to where the visitor was before it, else to the page's
+/// main content; "Customise" leaves the banner up and marks the button busy
+/// until the app opens the preferences, and Escape meanwhile cancels it.
 fn listen(section: &Element, on_action: js_sys::Function) {
-    // The container stays, empty: it tells the app that the first paint ran.
+    // The element that had focus before focus entered the banner.
+    let before: RefCell<Option<Element>> = RefCell::new(None);
     let banner = section.clone();
-    let on_click = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+    // One listener for the three events: each closure type adds glue to
+    // this module, which every first visit downloads.
+    let on_event = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
+        let kind = e.type_();
+        if kind == "focusin" {
+            let from = e.unchecked_ref::<web_sys::FocusEvent>().related_target();
+            if let Some(from) = from.and_then(|t| t.dyn_into::<Element>().ok()) {
+                if !banner.contains(Some(&from)) {
+                    *before.borrow_mut() = Some(from);
+                }
+            }
+            return;
+        }
+        if kind == "keydown" {
+            if e.unchecked_ref::<web_sys::KeyboardEvent>().key() == "Escape" {
+                if let Ok(Some(busy)) = banner.query_selector("[aria-busy]") {
+                    busy.remove_attribute("aria-busy").ok();
+                    let name = JsValue::from_str(FirstAction::CancelCustomise.name());
+                    let _ = on_action.call1(&JsValue::NULL, &name);
+                }
+            }
+            return;
+        }
         let Some(button) = e
             .target()
             .and_then(|t| t.dyn_into::<Element>().ok())
@@ -244,11 +275,30 @@ fn listen(section: &Element, on_action: js_sys::Function) {
         let _ = on_action.call1(&JsValue::NULL, &JsValue::from_str(action.name()));
         if action == FirstAction::Customise {
             let _ = button.set_attribute("aria-busy", "true");
-        } else {
-            banner.remove();
+            return;
+        }
+        let had_focus = banner
+            .get_root_node()
+            .unchecked_into::<ShadowRoot>()
+            .active_element()
+            .is_some_and(|f| banner.contains(Some(&f)));
+        // The container stays, empty: it tells the app that the first
+        // paint ran.
+        banner.remove();
+        let Some(document) = banner.owner_document() else {
+            return;
+        };
+        mount::remove_skip_link(&document);
+        if had_focus {
+            let back = before.borrow_mut().take();
+            if !back.is_some_and(|el| mount::focus(&el, true)) {
+                mount::focus_main_content(&document);
+            }
         }
     });
-    let _ = section.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+    for kind in ["click", "focusin", "keydown"] {
+        let _ = section.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
+    }
     // The banner lives until the app replaces it; so does its listener.
-    on_click.forget();
+    on_event.forget();
 }

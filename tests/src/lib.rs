@@ -966,6 +966,21 @@ impl Tab {
         )
         .await
     }
+
+    /// The focused element, looking through shadow roots: its tag, its
+    /// accessible name (aria-label or text), the tag of the shadow host it
+    /// is in (`VARCO-WIDGET`, `VARCO-SKIP`) or null, and whether it is
+    /// the page's `<body>` (nothing focused).
+    pub async fn focus_place(&self) -> Result<Value> {
+        self.eval(
+            "(() => { let e = document.activeElement, host = null;
+                while (e && e.shadowRoot && e.shadowRoot.activeElement) { host = host || e.tagName; e = e.shadowRoot.activeElement; }
+                if (!e) return { tag: null, name: '', host: null, body: true };
+                return { tag: e.tagName, name: (e.getAttribute('aria-label') || e.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 80),
+                         host, body: e === document.body, action: e.getAttribute('data-action'), cls: e.getAttribute('class') }; })()",
+        )
+        .await
+    }
 }
 
 /// The geometry check of [`Tab::widget_geometry_problems`], in the page.

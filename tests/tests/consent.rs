@@ -1019,3 +1019,395 @@ async fn a_record_the_server_refuses_is_told_to_the_page_with_its_reason_and_nev
     assert!(records(&server).await.is_empty());
     server.stop().await.unwrap();
 }
+
+/// Holds the app's module back until the page calls `__releaseApp()`, so
+/// that the first paint's banner can be measured on its own.
+const HOLD_APP: &str = "(() => { let release; const gate = new Promise(r => release = r);
+    window.__releaseApp = () => release();
+    const f = window.fetch;
+    window.fetch = function (u, o) {
+        if (String(u).includes('varco_app.wasm')) return gate.then(() => f.call(window, u, o));
+        return f.call(window, u, o);
+    }; })()";
+
+/// Makes the page's embed ask for English (`data-lang="en"`) before the
+/// loader reads it: the Comune's demo has no English page of its own.
+const IN_ENGLISH: &str = "new MutationObserver((_, o) => {
+    const s = document.querySelector('script[src*=\"varco.js\"]');
+    if (s) { s.setAttribute('data-lang', 'en'); o.disconnect(); }
+}).observe(document, { childList: true, subtree: true })";
+
+/// A screen: a phone (touch, 2 device pixels per CSS pixel) or a desktop
+/// screen of `width` × `height` pixels zoomed to `zoom` (1280×800 at 200 %
+/// gives the page 640×400 CSS pixels).
+#[derive(Debug, Clone, Copy)]
+struct Screen {
+    width: i64,
+    height: i64,
+    zoom: Option<f64>,
+}
+
+const PHONE: Screen = Screen {
+    width: 390,
+    height: 844,
+    zoom: None,
+};
+const SMALL_PHONE: Screen = Screen {
+    width: 360,
+    height: 640,
+    zoom: None,
+};
+const ZOOMED_200: Screen = Screen {
+    width: 1280,
+    height: 800,
+    zoom: Some(2.0),
+};
+const DESKTOP: Screen = Screen {
+    width: 1280,
+    height: 800,
+    zoom: Some(1.0),
+};
+
+async fn tab_on(chromium: &Chromium, screen: Screen) -> Tab {
+    let tab = chromium.tab().await.unwrap();
+    match screen.zoom {
+        Some(scale) => tab
+            .zoomed_screen(screen.width, screen.height, scale)
+            .await
+            .unwrap(),
+        None => tab.phone_screen(screen.width, screen.height).await.unwrap(),
+    }
+    tab
+}
+
+/// The banner's height over the viewport's, its text and whether what the
+/// checklist asks of the first layer is in it.
+const BANNER_FACTS: &str = "(() => {
+    const s = document.querySelector('varco-widget').shadowRoot;
+    s.getAnimations().forEach(a => a.finish());
+    const b = [...s.querySelectorAll('section.banner')].pop();
+    const r = b.getBoundingClientRect(), text = b.querySelector('.banner-text');
+    return { share: r.height / innerHeight, bottom: r.bottom, height: innerHeight,
+             text: b.textContent, link: !!b.querySelector('.banner-text a[href]'),
+             actions: [...b.querySelectorAll('.actions button')].map(x => x.textContent.trim()),
+             scrolls: text.scrollHeight > text.clientHeight + 1, overflowY: getComputedStyle(text).overflowY };
+})()";
+
+/// The page under the banner: it scrolls, and a link of the page above the
+/// banner is the element at its own centre (nothing covers it).
+const PAGE_USABLE: &str = "(() => {
+    const s = document.querySelector('varco-widget').shadowRoot;
+    const top = [...s.querySelectorAll('section.banner')].pop().getBoundingClientRect().top;
+    const before = scrollY; scrollBy({ top: 120, behavior: 'instant' }); const scrolled = scrollY > before; scrollTo({ top: before, behavior: 'instant' });
+    const link = [...document.querySelectorAll('a[href]')].find(a => {
+        const r = a.getBoundingClientRect();
+        return r.width > 4 && r.height > 4 && r.top >= 0 && r.bottom < top && r.left >= 0 && r.right <= innerWidth;
+    });
+    let reachable = false;
+    if (link) { const r = link.getBoundingClientRect(); const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); reachable = hit === link || link.contains(hit); }
+    return { scrolled, link: link ? link.textContent.trim() : null, reachable };
+})()";
+
+async fn assert_banner_fits(tab: &Tab, what: &str, english: bool) {
+    let facts = tab.eval(BANNER_FACTS).await.unwrap();
+    let share = facts["share"].as_f64().unwrap();
+    assert!(
+        share <= 1.0 / 3.0,
+        "{what}: the banner takes {:.1} % of the screen: {facts}",
+        share * 100.0
+    );
+    assert!(
+        facts["bottom"].as_f64().unwrap() <= facts["height"].as_f64().unwrap() + 0.5,
+        "{what}: {facts}"
+    );
+    // Nothing legally required is dropped: the text scrolls inside.
+    let text = facts["text"].as_str().unwrap();
+    let needed: &[&str] = if english {
+        &[
+            "technical cookies",
+            "Only with your consent",
+            "If you close this banner with the X, the default settings stay",
+        ]
+    } else {
+        &[
+            "cookie tecnici",
+            "Solo con il tuo consenso",
+            "Se chiudi il banner con la X, restano attive le impostazioni predefinite",
+        ]
+    };
+    for n in needed {
+        assert!(text.contains(n), "{what}: {n:?} missing: {text}");
+    }
+    assert_eq!(facts["link"], true, "{what}: the cookie policy link");
+    assert_eq!(facts["actions"].as_array().unwrap().len(), 3, "{what}");
+    if facts["scrolls"] == true {
+        assert_eq!(facts["overflowY"], "auto", "{what}");
+    }
+    // The three actions and the X: on screen, whole, not covered; the
+    // assistant's launcher is not covered either.
+    let problems = tab.widget_geometry_problems().await.unwrap();
+    assert!(problems.is_empty(), "{what}: {problems:#?}");
+    // The policy link, scrolled into view inside the text, too.
+    tab.in_widget(
+        "[...shadow.querySelectorAll('.banner-text a')].pop().scrollIntoView({ block: 'nearest' })",
+    )
+    .await
+    .unwrap();
+    let problems = tab.widget_geometry_problems().await.unwrap();
+    assert!(problems.is_empty(), "{what}, text scrolled: {problems:#?}");
+    tab.in_widget("[...shadow.querySelectorAll('.banner-text')].pop().scrollTop = 0")
+        .await
+        .unwrap();
+    let page = tab.eval(PAGE_USABLE).await.unwrap();
+    assert_eq!(page["scrolled"], true, "{what}: the page scrolls: {page}");
+    assert_eq!(
+        page["reachable"], true,
+        "{what}: a page link above the banner: {page}"
+    );
+}
+
+/// Issue 17, item 2: on a phone (390×844 and 360×640) and at 200 % zoom the
+/// banner (the first paint's and the app's, on both demo sites, in Italian
+/// and English) takes at most a third of the screen, its three actions
+/// always in view and its text, complete, scrolling inside; the page
+/// behind scrolls and its links work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_small_screens_and_zoomed_the_banner_takes_at_most_a_third_and_the_page_stays_usable() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let pages = [
+        (HOME, false),
+        ("/demo-site/milomb/en/index.html", true),
+        ("/demo-site/calvatone/index.html", false),
+        ("/demo-site/calvatone/index.html", true),
+    ];
+    for screen in [PHONE, SMALL_PHONE, ZOOMED_200] {
+        for (path, english) in pages {
+            let what = format!(
+                "{path} ({}) at {}×{}",
+                if english { "en" } else { "it" },
+                screen.width,
+                screen.height
+            );
+            let tab = tab_on(&chromium, screen).await;
+            tab.before_load(HOLD_APP).await.unwrap();
+            if english && path.contains("calvatone") {
+                tab.before_load(IN_ENGLISH).await.unwrap();
+            }
+            tab.goto(&server.url(path)).await.unwrap();
+            tab.wait_for(
+                "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.first-paint section.banner')",
+                30,
+            )
+            .await
+            .unwrap();
+            assert_banner_fits(&tab, &format!("first paint, {what}"), english).await;
+            tab.eval("__releaseApp()").await.unwrap();
+            tab.wait_widget().await.unwrap();
+            assert_banner_fits(&tab, &format!("app, {what}"), english).await;
+            tab.close().await;
+        }
+    }
+    server.stop().await.unwrap();
+}
+
+/// Issue 17, item 2: the preferences' actions («Salva le mie scelte»...)
+/// stay in view, whole and not covered, while the list of categories
+/// scrolls, at every size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_preferences_actions_stay_in_view_while_the_list_scrolls() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    for screen in [DESKTOP, PHONE, SMALL_PHONE, ZOOMED_200] {
+        let what = format!("{}×{}", screen.width, screen.height);
+        let tab = tab_on(&chromium, screen).await;
+        tab.open(&server.url(HOME)).await.unwrap();
+        press(&tab, "Personalizza").await;
+        tab.wait_preferences().await.unwrap();
+        // Every category's services open: the longest list there is.
+        tab.in_widget("shadow.querySelectorAll('details').forEach(d => d.open = true)")
+            .await
+            .unwrap();
+        let scrolls = tab
+            .in_widget("(() => { const b = shadow.querySelector('.prefs-body'); return b.scrollHeight > b.clientHeight; })()")
+            .await
+            .unwrap();
+        assert_eq!(scrolls, true, "{what}: the list scrolls");
+        for at in ["0", "b.scrollHeight / 2", "b.scrollHeight"] {
+            let actions = tab
+                .in_widget(&format!(
+                    "(() => {{ const b = shadow.querySelector('.prefs-body'); b.scrollTop = {at};
+                        return [...shadow.querySelectorAll('dialog .actions button')].map(x => {{
+                            const r = x.getBoundingClientRect();
+                            const hit = shadow.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                            return {{ name: x.textContent.trim(), inside: r.top >= 0 && r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth,
+                                      hit: hit === x || x.contains(hit) }}; }}); }})()"
+                ))
+                .await
+                .unwrap();
+            let names: Vec<&str> = actions
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                names,
+                ["Salva le mie scelte", "Accetta tutti", "Rifiuta tutti"],
+                "{what}"
+            );
+            for a in actions.as_array().unwrap() {
+                assert_eq!(a["inside"], true, "{what}, list at {at}: {a}");
+                assert_eq!(a["hit"], true, "{what}, list at {at}: {a}");
+            }
+        }
+        // The dialog is the only thing that counts while it is open.
+        let problems: Vec<String> = tab
+            .widget_geometry_problems()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.contains("Salva") || p.contains("Accetta") || p.contains("Rifiuta"))
+            .collect();
+        assert!(problems.is_empty(), "{what}: {problems:#?}");
+        tab.close().await;
+    }
+    server.stop().await.unwrap();
+}
+
+/// The floating button's box and whether it shows (not hidden, opaque).
+const REOPEN: &str = "(() => {
+    const b = document.querySelector('varco-widget').shadowRoot.querySelector('button.reopen');
+    if (!b) return null;
+    const r = b.getBoundingClientRect(), cs = getComputedStyle(b);
+    return { l: r.left, t: r.top, r: r.right, b: r.bottom,
+             shown: r.width > 0 && cs.visibility === 'visible' && cs.opacity !== '0' && cs.pointerEvents !== 'none' };
+})()";
+
+/// The page's footer links that the floating button overlaps (any part of
+/// them, not only their centre), if it shows.
+const FOOTER_LINKS_UNDER_REOPEN: &str = "(() => {
+    const b = document.querySelector('varco-widget').shadowRoot.querySelector('button.reopen');
+    if (!b) return [];
+    const r = b.getBoundingClientRect(), cs = getComputedStyle(b);
+    if (r.width === 0 || cs.opacity === '0') return [];
+    return [...document.querySelectorAll('footer a')].filter(a => [...a.getClientRects()].some(l =>
+        l.width > 0 && l.left < r.right && l.right > r.left && l.top < r.bottom && l.bottom > r.top))
+        .map(a => a.textContent.trim());
+})()";
+
+/// Issue 17, item 2: at rest, on a desktop and on a phone, the floating
+/// consent button covers none of the page's footer links wherever the page
+/// is scrolled (it fades out and lets clicks through over the footer); it
+/// shows again above the footer; and it makes way for the assistant's
+/// panel while it is open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_floating_button_covers_neither_the_footer_links_nor_another_varco_control() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    for screen in [DESKTOP, PHONE] {
+        for path in [HOME, "/demo-site/calvatone/index.html"] {
+            let what = format!("{path} at {}×{}", screen.width, screen.height);
+            let tab = tab_on(&chromium, screen).await;
+            tab.open(&server.url(path)).await.unwrap();
+            press(&tab, "Rifiuta tutti").await;
+            tab.wait_for(&format!("{REOPEN}?.shown === true"), 5)
+                .await
+                .unwrap();
+            // Down the page a screen at a time to its end, then back up.
+            let steps = tab
+                .eval("Math.ceil((document.scrollingElement.scrollHeight - innerHeight) / (innerHeight / 2))")
+                .await
+                .unwrap()
+                .as_i64()
+                .unwrap();
+            let mut hidden_over_footer = false;
+            for i in (0..=steps).chain((0..steps).rev()) {
+                tab.eval(&format!(
+                    "scrollTo({{ top: {i} * innerHeight / 2, behavior: 'instant' }})"
+                ))
+                .await
+                .unwrap();
+                // The button follows the scroll event; wait for it to have
+                // run (one animation frame after the scroll).
+                tab.eval("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                    .await
+                    .unwrap();
+                let under = tab.eval(FOOTER_LINKS_UNDER_REOPEN).await.unwrap();
+                assert_eq!(under, serde_json::json!([]), "{what}, step {i}");
+                let covered = tab.page_links_covered("footer a").await.unwrap();
+                assert!(covered.is_empty(), "{what}, step {i}: {covered:?}");
+                hidden_over_footer |= tab.eval(REOPEN).await.unwrap()["shown"] == false;
+            }
+            assert!(
+                hidden_over_footer,
+                "{what}: the page's footer reaches the button's corner"
+            );
+            // Back at the top of the page it shows again.
+            assert_eq!(tab.eval(REOPEN).await.unwrap()["shown"], true, "{what}");
+            // The assistant's panel open: the button makes way.
+            tab.press(&format!(
+                "Apri l'assistente virtuale {}",
+                if path == HOME {
+                    "CamOn"
+                } else {
+                    "Assistente del Comune"
+                }
+            ))
+            .await
+            .unwrap();
+            tab.wait_for(
+                "!!document.querySelector('varco-widget').shadowRoot.querySelector('.chat-panel')",
+                10,
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                tab.in_widget("getComputedStyle(shadow.querySelector('button.reopen')).display")
+                    .await
+                    .unwrap(),
+                "none",
+                "{what}"
+            );
+            let problems = tab.widget_geometry_problems().await.unwrap();
+            assert!(
+                !problems.iter().any(|p| p.contains("Preferenze cookie")),
+                "{what}: {problems:#?}"
+            );
+            tab.close().await;
+        }
+    }
+    server.stop().await.unwrap();
+}
+
+/// Issue 17, item 11: axe, every rule (best practices included, the whole
+/// page), finds nothing on the banner and on the preferences, on a desktop
+/// and on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_nothing_on_the_banner_or_the_preferences_on_a_desktop_or_a_phone() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    for screen in [DESKTOP, PHONE] {
+        let what = format!("{}×{}", screen.width, screen.height);
+        let tab = tab_on(&chromium, screen).await;
+        tab.open(&server.url(HOME)).await.unwrap();
+        tab.in_widget("shadow.getAnimations().forEach(a => a.finish())")
+            .await
+            .unwrap();
+        let banner = tab.axe_all_violations().await.unwrap();
+        assert_eq!(banner, serde_json::json!([]), "banner, {what}: {banner:#}");
+        press(&tab, "Personalizza").await;
+        tab.wait_preferences().await.unwrap();
+        tab.in_widget("shadow.querySelectorAll('details').forEach(d => d.open = true)")
+            .await
+            .unwrap();
+        let prefs = tab.axe_all_violations().await.unwrap();
+        assert_eq!(
+            prefs,
+            serde_json::json!([]),
+            "preferences, {what}: {prefs:#}"
+        );
+        tab.close().await;
+    }
+    server.stop().await.unwrap();
+}

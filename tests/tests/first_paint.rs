@@ -259,3 +259,138 @@ async fn without_the_app_no_dead_banner_stays_and_nothing_runs() {
     tab.close().await;
     server.stop().await.unwrap();
 }
+
+/// Clicks the first paint's button for `action` at the moment the loader
+/// (or the app) makes the User Timing mark `mark`: a press that lands in a
+/// given phase of the hand-over, whatever the machine's speed.
+fn press_at_mark(mark: &str, action: &str) -> String {
+    format!(
+        "(() => {{ const m = performance.mark.bind(performance);
+            performance.mark = (name, o) => {{
+                const r = m(name, o);
+                if (name === 'varco:{mark}') {{
+                    const b = document.querySelector('varco-widget')?.shadowRoot?.querySelector(\".first-paint [data-action='{action}']\");
+                    window.__pressedAt = b ? name : 'no first-paint button at ' + name;
+                    if (b) b.click();
+                }}
+                return r;
+            }}; }})()"
+    )
+}
+
+/// A press in the first paint's banner after the loader has started the
+/// app (the banner stays until the app's replaces it) reaches the app: it
+/// used to be kept by the loader for a start that had already happened,
+/// and was lost.
+#[tokio::test]
+async fn a_press_in_the_first_paint_during_the_apps_start_is_applied() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    // Right after `start` (the app's first task), after the press of the
+    // first paint is applied (the render is scheduled), and in the task
+    // that renders the app's banner.
+    for mark in ["app-started", "app-render-scheduled", "app-rendered"] {
+        for (action, expected) in [("reject_all", "reject_all"), ("customise", "")] {
+            let tab = chromium.tab().await.unwrap();
+            tab.before_load(&press_at_mark(mark, action)).await.unwrap();
+            tab.goto(&server.url(HOME)).await.unwrap();
+            tab.wait_widget().await.unwrap();
+            assert_eq!(
+                tab.eval("window.__pressedAt").await.unwrap(),
+                format!("varco:{mark}"),
+                "{action} at {mark}"
+            );
+            if action == "customise" {
+                tab.wait_preferences()
+                    .await
+                    .unwrap_or_else(|e| panic!("customise pressed at {mark}: no preferences: {e}"));
+                assert!(tab.banner_visible().await.unwrap(), "under the preferences");
+                assert_eq!(stored_choice(&tab).await, Value::Null);
+            } else {
+                tab.wait_for("!!localStorage.getItem('varco.consent')", 10)
+                    .await
+                    .unwrap_or_else(|e| panic!("{action} pressed at {mark}: no choice: {e}"));
+                assert!(!tab.banner_visible().await.unwrap(), "{action} at {mark}");
+                let records = server.wait_consents("milomb", 1).await;
+                assert_eq!(
+                    records.last().unwrap().record.action.as_str(),
+                    expected,
+                    "{action} at {mark}"
+                );
+            }
+            tab.close().await;
+        }
+    }
+    server.stop().await.unwrap();
+}
+
+/// Escape pressed in the first paint's banner while the preferences asked
+/// for there are still on their way (the app not arrived): they never
+/// open, the banner stays, and focus is on the app's «Personalizza».
+#[tokio::test]
+async fn escape_before_the_preferences_open_cancels_them() {
+    let (server, _chromium, tab) = first_banner_held_until_released().await;
+    tab.eval(&format!(
+        "{FIRST_BANNER}.querySelector(\"[data-action='customise']\").focus()"
+    ))
+    .await
+    .unwrap();
+    tab.key("Space").await.unwrap();
+    assert_eq!(
+        tab.eval(&format!("{FIRST_BANNER}?.querySelector(\"[data-action='customise']\").getAttribute('aria-busy')"))
+            .await
+            .unwrap(),
+        Value::from("true")
+    );
+    tab.key("Escape").await.unwrap();
+    assert_eq!(
+        tab.eval(&format!(
+            "{FIRST_BANNER}?.querySelector(\"[aria-busy]\") === null"
+        ))
+        .await
+        .unwrap(),
+        Value::Bool(true),
+        "no longer busy"
+    );
+    tab.eval("__releaseApp()").await.unwrap();
+    tab.wait_widget().await.unwrap();
+    tab.wait_for(APP_TOOK_OVER, 30).await.unwrap();
+    tab.wait_for("(() => { const a = document.querySelector('varco-widget').shadowRoot.activeElement; return !!a && a.getAttribute('data-action') === 'customise'; })()", 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        tab.eval("!document.querySelector('varco-widget').shadowRoot.querySelector('dialog')")
+            .await
+            .unwrap(),
+        Value::Bool(true),
+        "the preferences never opened"
+    );
+    assert!(tab.banner_visible().await.unwrap());
+    assert_eq!(stored_choice(&tab).await, Value::Null);
+    tab.close().await;
+    server.stop().await.unwrap();
+}
+
+/// The first paint's banner on the demo's home page, the app held back until
+/// the page calls `__releaseApp()`.
+async fn first_banner_held_until_released() -> (TestServer, Chromium, Tab) {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.before_load(
+        "(() => { let release; const gate = new Promise(r => release = r);
+            window.__releaseApp = () => release();
+            const f = window.fetch;
+            window.fetch = function (u, o) {
+                if (String(u).includes('varco_app.wasm')) return gate.then(() => f.call(window, u, o));
+                return f.call(window, u, o);
+            }; })()",
+    )
+    .await
+    .unwrap();
+    tab.goto(&server.url(HOME)).await.unwrap();
+    tab.wait_for(&format!("!!{FIRST_BANNER}"), 20)
+        .await
+        .unwrap();
+    (server, chromium, tab)
+}

@@ -4,7 +4,7 @@
 
 use crate::browser;
 use crate::consent::{Controller, Shared};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use varco_core::banner::{BannerContent, FirstAction};
 use varco_core::consent::{Decision, Status};
 use varco_core::texts::Key;
@@ -28,13 +28,39 @@ pub enum Command {
     /// The server's configuration replaced the page's: ask again if the
     /// stored choice no longer matches it.
     SiteChanged,
+    /// A press in the first paint's banner that reached the app after its
+    /// start (the first paint's banner stays until the app's replaces it).
+    FirstPaint(FirstAction),
+}
+
+/// Where focus goes once the view that follows a change is on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FocusNext {
+    /// Where it is: the visitor was not in the widget, or a dialog that
+    /// opened took it.
+    Stay,
+    /// «Personalizza» in the banner: the preferences opened over it closed.
+    Customise,
+    /// Back where the visitor came from: a dialog closed or a choice was made.
+    Back,
 }
 
 thread_local! {
     static COMMANDS: RefCell<Option<Callback<Command>>> = const { RefCell::new(None) };
-    /// Where focus goes back when the preferences dialog closes.
+    /// The control that had focus when a dialog (preferences, privacy
+    /// centre) opened.
     static RETURN_FOCUS: RefCell<Option<HtmlElement>> = const { RefCell::new(None) };
+    /// The page's element that had focus before focus entered the banner.
+    static BEFORE_BANNER: RefCell<Option<Element>> = const { RefCell::new(None) };
+    /// Set with a change of view, applied once that view is rendered (or
+    /// once any is, without one).
+    static FOCUS_NEXT: Cell<Option<(FocusNext, Option<View>)>> = const { Cell::new(None) };
     static PENDING: RefCell<Vec<Command>> = const { RefCell::new(Vec::new()) };
+    /// Closes the preferences asked for but not shown yet: on a slow CPU
+    /// Yew yields to the browser in the middle of its work, and an Escape
+    /// pressed before the dialog is rendered, or between its render and
+    /// its effect, reaches no dialog.
+    static EARLY_ESCAPE: RefCell<Option<Callback<()>>> = const { RefCell::new(None) };
 }
 
 /// Sends a command to the app; commands sent before its first render are
@@ -89,6 +115,9 @@ enum ViewAction {
     SiteChanged {
         must_ask: bool,
     },
+    /// Escape in the first paint's banner before the preferences asked for
+    /// there opened: they do not.
+    CancelCustomise,
 }
 
 impl Reducible for View {
@@ -99,6 +128,8 @@ impl Reducible for View {
             (ViewAction::Show(v), _) => v,
             (ViewAction::Refresh { must_ask: false }, View::Banner) => View::Closed,
             (ViewAction::Refresh { .. }, current) => current,
+            (ViewAction::CancelCustomise, View::Preferences { from_banner: true }) => View::Banner,
+            (ViewAction::CancelCustomise, current) => current,
             (
                 ViewAction::SiteChanged { .. },
                 current @ (View::Preferences { .. } | View::Privacy),
@@ -132,20 +163,136 @@ fn focused() -> Option<HtmlElement> {
     active.dyn_into().ok()
 }
 
+/// Whether focus is inside the widget.
+fn focus_in_widget() -> bool {
+    browser::document()
+        .active_element()
+        .is_some_and(|a| a.tag_name().eq_ignore_ascii_case(crate::mount::HOST_TAG))
+}
+
+/// Remembers the focused control as the one a dialog gives focus back to.
+fn remember_opener() {
+    RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
+}
+
+fn take_early_escape() -> Option<Callback<()>> {
+    EARLY_ESCAPE.with(|e| e.borrow_mut().take())
+}
+
+/// Shows the preferences (over the banner or not). Until the dialog is
+/// shown, an Escape anywhere on the page closes them as it would the dialog.
+fn open_preferences(view: &UseReducerDispatcher<View>, from_banner: bool) {
+    let close = {
+        let view = view.clone();
+        Callback::from(move |()| {
+            let (next, after) = if from_banner {
+                (FocusNext::Customise, View::Banner)
+            } else {
+                (FocusNext::Back, View::Closed)
+            };
+            plan_focus(next, after);
+            view.dispatch(ViewAction::Show(after));
+        })
+    };
+    EARLY_ESCAPE.with(|e| *e.borrow_mut() = Some(close));
+    view.dispatch(ViewAction::Show(View::Preferences { from_banner }));
+}
+
+/// Where focus goes once `view` is rendered. (Not at the app's next
+/// effect: on a slow CPU Yew yields to the browser between a render and
+/// its effects, and the effects of the render before the change may run
+/// after it, while the closing dialog still holds focus.)
+fn plan_focus(next: FocusNext, view: View) {
+    FOCUS_NEXT.with(|f| f.set(Some((next, Some(view)))));
+}
+
+/// Gives focus back to where it was when a dialog opened (called when the
+/// dialog unmounts), unless the change that closed it said otherwise.
+pub(crate) fn restore_focus_on_close() {
+    FOCUS_NEXT.with(|f| {
+        if f.get().is_none() {
+            f.set(Some((FocusNext::Back, None)));
+        }
+    });
+}
+
+/// Moves focus as planned, once the view it was planned for is rendered.
+/// Always to a control that is on screen, never to `<body>`: the control
+/// that opened the dialog that closed; «Personalizza» if the banner is up;
+/// the page's element the visitor came to the banner from; the first
+/// control of the page's main content; the floating consent button.
+fn apply_planned_focus(rendered: View) {
+    let Some((next, view)) = FOCUS_NEXT.with(|f| f.get()) else {
+        return;
+    };
+    if view.is_some_and(|v| v != rendered) {
+        return;
+    }
+    FOCUS_NEXT.with(|f| f.set(None));
+    if next == FocusNext::Stay {
+        return;
+    }
+    let opener = RETURN_FOCUS.with(|r| r.borrow_mut().take());
+    let before = BEFORE_BANNER.with(|b| b.borrow_mut().take());
+    let document = browser::document();
+    let shadow = crate::mount::existing_shadow(&document);
+    let in_widget = |selector: &str| {
+        shadow
+            .as_ref()
+            .and_then(|s| s.query_selector(selector).ok().flatten())
+    };
+    let customise = || in_widget(".varco:not(.first-paint) > .banner [data-action='customise']");
+    let focus = |el: Option<Element>, keep_scroll: bool| {
+        el.is_some_and(|el| crate::mount::focus(&el, keep_scroll))
+    };
+    let _ = (next == FocusNext::Back && focus(opener.map(Element::from), false))
+        || focus(customise(), false)
+        || focus(before, true)
+        || crate::mount::focus_main_content(&document)
+        || focus(in_widget("button.reopen"), false);
+}
+
+/// Keeps the floating consent button off the page's footer: while it lies
+/// over the page's `<footer>` (or `role="contentinfo"`), whose links it
+/// would cover, it is transparent to the eye and to the pointer (the
+/// stylesheet's `data-over-footer`), though Tab still reaches it. It comes
+/// back as the page scrolls up. Runs on every scroll and resize.
+fn keep_reopen_off_footer() {
+    let document = browser::document();
+    let Some(button) = crate::mount::existing_shadow(&document)
+        .and_then(|s| s.query_selector("button.reopen").ok().flatten())
+    else {
+        return;
+    };
+    let b = button.get_bounding_client_rect();
+    if b.width() == 0.0 {
+        return;
+    }
+    let over = document
+        .query_selector_all("footer, [role=contentinfo]")
+        .map(|list| {
+            (0..list.length())
+                .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
+                .any(|footer| {
+                    let f = footer.get_bounding_client_rect();
+                    f.width() > 0.0
+                        && f.left() < b.right()
+                        && f.right() > b.left()
+                        && f.top() < b.bottom()
+                        && f.bottom() > b.top()
+                })
+        })
+        .unwrap_or(false);
+    let _ = if over {
+        button.set_attribute("data-over-footer", "")
+    } else {
+        button.remove_attribute("data-over-footer")
+    };
+}
+
 /// Keeps Tab and Shift+Tab inside `container` (a modal dialog), wrapping
 /// from the last control to the first and back. A native modal dialog makes
 /// the page inert, but focus can still leave for the browser's own UI.
-/// Gives focus back to where it was when a dialog opened (called when the
-/// dialog unmounts).
-pub(crate) fn restore_focus_on_close() {
-    if let Some(el) = RETURN_FOCUS.with(|r| r.borrow_mut().take()) {
-        // After the dialog is gone from the DOM.
-        browser::after(0, move || {
-            let _ = el.focus();
-        });
-    }
-}
-
 pub(crate) fn trap_tab(container: &Element, e: &KeyboardEvent) {
     if e.key() != "Tab" {
         return;
@@ -174,7 +321,7 @@ pub(crate) fn trap_tab(container: &Element, e: &KeyboardEvent) {
     }
 }
 
-const FOCUSABLE: &str = "button:not([disabled]), input:not([disabled]), a[href], summary, select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+use crate::mount::FOCUSABLE;
 
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
@@ -205,16 +352,54 @@ pub fn app(props: &AppProps) -> Html {
         use_effect_with((), move |_| {
             // Effects run once the first render is in the DOM.
             browser::after(0, move || panels_shown.set(true));
+            // Scrolling and resizing move the floating button off the
+            // footer; Escape closes preferences asked for but not shown.
+            let on_event = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(
+                |e: web_sys::Event| {
+                    if e.type_() != "keydown" {
+                        keep_reopen_off_footer();
+                    } else if e.unchecked_ref::<KeyboardEvent>().key() == "Escape" {
+                        if let Some(close) = take_early_escape() {
+                            close.emit(());
+                        }
+                    }
+                },
+            );
+            let window = browser::window();
+            for kind in ["scroll", "resize", "keydown"] {
+                let _ = window
+                    .add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
+            }
+            // The app lives as long as the page.
+            on_event.forget();
             let cb = Callback::from(move |cmd: Command| match cmd {
                 Command::ShowPreferences => {
-                    RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
-                    view.dispatch(ViewAction::Show(View::Preferences { from_banner: false }));
+                    remember_opener();
+                    open_preferences(&view, false);
                 }
-                Command::Customise => {
-                    view.dispatch(ViewAction::Show(View::Preferences { from_banner: true }));
+                Command::Customise | Command::FirstPaint(FirstAction::Customise) => {
+                    open_preferences(&view, true);
+                }
+                Command::FirstPaint(FirstAction::CancelCustomise) => {
+                    take_early_escape();
+                    view.dispatch(ViewAction::CancelCustomise);
+                }
+                Command::FirstPaint(action) => {
+                    let decision = match action {
+                        FirstAction::AcceptAll => Decision::AcceptAll,
+                        FirstAction::RejectAll => Decision::RejectAll,
+                        _ => Decision::Close,
+                    };
+                    if ctl.borrow().must_ask() {
+                        Controller::decide(&ctl, decision);
+                    }
+                    // The first paint has moved focus already.
+                    plan_focus(FocusNext::Stay, View::Closed);
+                    take_early_escape();
+                    view.dispatch(ViewAction::Show(View::Closed));
                 }
                 Command::ShowPrivacy => {
-                    RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
+                    remember_opener();
                     view.dispatch(ViewAction::Show(View::Privacy));
                 }
                 Command::ShowBanner => view.dispatch(ViewAction::Show(View::Banner)),
@@ -254,6 +439,29 @@ pub fn app(props: &AppProps) -> Html {
             }
         });
     }
+    // After every render: focus moves once the view it goes to is in the
+    // DOM; the floating button keeps off the footer; the skip link at the
+    // start of the page lives with the banner (the first paint's stays
+    // until the app's banner replaces it).
+    {
+        let (rendered, shown, ctl) = (*view, *panels_shown, ctl.clone());
+        use_effect(move || {
+            apply_planned_focus(rendered);
+            keep_reopen_off_footer();
+            if shown {
+                let document = browser::document();
+                if matches!(
+                    rendered,
+                    View::Banner | View::Preferences { from_banner: true }
+                ) {
+                    let skip = ctl.borrow().texts.get(Key::skip_to_banner).to_owned();
+                    let _ = crate::mount::show_skip_link(&document, &skip);
+                } else {
+                    crate::mount::remove_skip_link(&document);
+                }
+            }
+        });
+    }
     use_effect_with(*assistant_shown, |&shown| {
         if shown {
             // The last step of the start: the widget is complete.
@@ -275,6 +483,12 @@ pub fn app(props: &AppProps) -> Html {
         let ctl = ctl.clone();
         let view = view.clone();
         Callback::from(move |d: Decision| {
+            let next = if focus_in_widget() {
+                FocusNext::Back
+            } else {
+                FocusNext::Stay
+            };
+            plan_focus(next, View::Closed);
             Controller::decide(&ctl, d);
             view.dispatch(ViewAction::Show(View::Closed));
         })
@@ -294,16 +508,18 @@ pub fn app(props: &AppProps) -> Html {
         varco_core::config::Position::BottomLeft => "right",
     };
 
-    let banner = if *panels_shown
+    let banner_shown = *panels_shown
         && matches!(
             *view,
             View::Banner | View::Preferences { from_banner: true }
-        ) {
-        html! { <Banner controller={ctl.clone()} on_decide={decide.clone()} on_customise={{
+        );
+    let banner = if banner_shown {
+        let covered = *view != View::Banner;
+        html! { <Banner controller={ctl.clone()} {covered} on_decide={decide.clone()} on_customise={{
             let view = view.clone();
             Callback::from(move |_| {
-                RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
-                view.dispatch(ViewAction::Show(View::Preferences { from_banner: true }));
+                remember_opener();
+                open_preferences(&view.dispatcher(), true);
             })
         }} /> }
     } else {
@@ -313,9 +529,22 @@ pub fn app(props: &AppProps) -> Html {
         let view = view.clone();
         html! { <Preferences controller={ctl.clone()} on_decide={decide.clone()} on_privacy={{
                     let view = view.clone();
-                    Callback::from(move |_| view.dispatch(ViewAction::Show(View::Privacy)))
+                    Callback::from(move |_| {
+                        // The privacy centre takes focus; the preferences'
+                        // opener is where it goes back after.
+                        plan_focus(FocusNext::Stay, View::Privacy);
+                        view.dispatch(ViewAction::Show(View::Privacy))
+                    })
                 }}
-        on_close={Callback::from(move |_| view.dispatch(ViewAction::Show(if from_banner { View::Banner } else { View::Closed })))} /> }
+        on_close={Callback::from(move |_| {
+            let (next, after) = if from_banner {
+                (FocusNext::Customise, View::Banner)
+            } else {
+                (FocusNext::Back, View::Closed)
+            };
+            plan_focus(next, after);
+            view.dispatch(ViewAction::Show(after))
+        })} /> }
     } else {
         html! {}
     };
@@ -329,6 +558,7 @@ pub fn app(props: &AppProps) -> Html {
                 } else {
                     View::Closed
                 };
+                plan_focus(FocusNext::Back, next);
                 view.dispatch(ViewAction::Show(next))
             })
         };
@@ -341,13 +571,12 @@ pub fn app(props: &AppProps) -> Html {
     } else {
         html! {}
     };
-    let reopen = if *view == View::Closed && floating && !c.must_ask() {
-        let onclick = Callback::from(move |_| {
-            RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
-            send(Command::ShowPreferences)
-        });
+    // Hidden, not removed, while a panel is open: focus comes back to it
+    // when the preferences it opened close.
+    let reopen = if floating && !c.must_ask() {
+        let onclick = Callback::from(move |_| send(Command::ShowPreferences));
         html! {
-            <button type="button" class={classes!("reopen", side)} aria-label={texts.get(Key::reopen_preferences).to_owned()} {onclick}>
+            <button type="button" class={classes!("reopen", side)} hidden={*view != View::Closed} aria-label={texts.get(Key::reopen_preferences).to_owned()} {onclick}>
                 <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="24" height="24">
                     <path fill="currentColor" d="M12 2a10 10 0 1 0 10 10 4 4 0 0 1-5-5 4 4 0 0 1-5-5zm-3.5 7a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm5 6a1.5 1.5 0 1 1 0 3 1.5 1.5 0 0 1 0-3zm-6 1a1 1 0 1 1 0 2 1 1 0 0 1 0-2z"/>
                 </svg>
@@ -383,13 +612,15 @@ pub fn app(props: &AppProps) -> Html {
 #[derive(Properties)]
 struct BannerProps {
     controller: Shared,
+    /// Under the preferences dialog: inert (as a modal dialog makes it).
+    covered: bool,
     on_decide: Callback<Decision>,
     on_customise: Callback<()>,
 }
 
 impl PartialEq for BannerProps {
     fn eq(&self, other: &Self) -> bool {
-        std::rc::Rc::ptr_eq(&self.controller, &other.controller)
+        std::rc::Rc::ptr_eq(&self.controller, &other.controller) && self.covered == other.covered
     }
 }
 
@@ -416,18 +647,35 @@ fn banner(props: &BannerProps) -> Html {
         let cb = props.on_customise.clone();
         Callback::from(move |_: MouseEvent| cb.emit(()))
     };
+    // Remembers where the visitor came from, to go back there after a choice.
+    let onfocusin = Callback::from(|e: FocusEvent| {
+        let from = e
+            .related_target()
+            .and_then(|t| t.dyn_into::<Element>().ok());
+        let banner = e
+            .current_target()
+            .and_then(|t| t.dyn_into::<Element>().ok());
+        if let (Some(from), Some(banner)) = (from, banner) {
+            if !banner.contains(Some(&from)) {
+                BEFORE_BANNER.with(|b| *b.borrow_mut() = Some(from));
+            }
+        }
+    });
+    // The same markup as the first paint's (`first-paint/src/paint.rs`).
     html! {
-        <section class="banner" role="region" aria-labelledby="varco-banner-title">
+        <section class="banner" role="region" aria-labelledby="varco-banner-title" tabindex="-1" inert={props.covered} {onfocusin}>
             <button type="button" class="close" aria-label={content.close_label.clone()} data-action={FirstAction::Close.name()} onclick={on(Decision::Close)}>
                 <span aria-hidden="true">{"×"}</span>
             </button>
-            <h2 class="banner-title" id="varco-banner-title">{ &content.title }</h2>
-            { changed }
-            <p>{ &content.purposes }</p>
-            <p>{ &content.close_note }</p>
-            if let Some((url, label)) = &content.policy {
-                <p><a href={url.clone()}>{ label }</a></p>
-            }
+            <div class="banner-text">
+                <h2 class="banner-title" id="varco-banner-title">{ &content.title }</h2>
+                { changed }
+                <p>{ &content.purposes }</p>
+                <p>{ &content.close_note }</p>
+                if let Some((url, label)) = &content.policy {
+                    <p><a href={url.clone()}>{ label }</a></p>
+                }
+            </div>
             <div class="actions">
                 <button type="button" class="btn btn-primary" data-action={FirstAction::AcceptAll.name()} onclick={on(Decision::AcceptAll)}>{ &content.accept_all }</button>
                 <button type="button" class="btn btn-primary" data-action={FirstAction::RejectAll.name()} onclick={on(Decision::RejectAll)}>{ &content.reject_all }</button>
@@ -471,7 +719,11 @@ fn preferences(props: &PreferencesProps) -> Html {
             if let Some(d) = dialog.cast::<HtmlDialogElement>() {
                 let _ = d.show_modal();
             }
-            restore_focus_on_close
+            take_early_escape();
+            || {
+                take_early_escape();
+                restore_focus_on_close();
+            }
         });
     }
     let c = props.controller.borrow();
@@ -566,17 +818,20 @@ fn preferences(props: &PreferencesProps) -> Html {
                 <span aria-hidden="true">{"×"}</span>
             </button>
             <h2 id="varco-prefs-title" class="banner-title">{ texts.get(Key::prefs_title) }</h2>
-            <p>{ texts.get(Key::prefs_intro) }</p>
-            if let Some(at) = decided_at { <p class="muted">{ texts.get(Key::prefs_current) }{" "}{ varco_core::dates::format_date_rome(c.boot.lang, &at, varco_core::dates::DateStyle::Short).unwrap_or_else(|| at.clone()) }{"."}</p> }
-            <ul class="categories">{ for c.boot.site.categories.iter().map(category) }</ul>
+            // The list scrolls; the actions below it stay in view.
+            <div class="prefs-body">
+                <p>{ texts.get(Key::prefs_intro) }</p>
+                if let Some(at) = decided_at { <p class="muted">{ texts.get(Key::prefs_current) }{" "}{ varco_core::dates::format_date_rome(c.boot.lang, &at, varco_core::dates::DateStyle::Short).unwrap_or_else(|| at.clone()) }{"."}</p> }
+                <ul class="categories">{ for c.boot.site.categories.iter().map(category) }</ul>
+                <p class="privacy-link">
+                    <button type="button" class="link-button" onclick={{ let cb = props.on_privacy.clone(); Callback::from(move |_: MouseEvent| cb.emit(())) }}>{ texts.get(Key::privacy_open) }</button>
+                </p>
+            </div>
             <div class="actions">
                 <button type="button" class="btn btn-primary" onclick={save}>{ texts.get(Key::prefs_save) }</button>
                 <button type="button" class="btn btn-outline" onclick={decide(Decision::AcceptAll)}>{ texts.get(Key::accept_all) }</button>
                 <button type="button" class="btn btn-outline" onclick={decide(Decision::RejectAll)}>{ texts.get(Key::reject_all) }</button>
             </div>
-            <p class="privacy-link">
-                <button type="button" class="link-button" onclick={{ let cb = props.on_privacy.clone(); Callback::from(move |_: MouseEvent| cb.emit(())) }}>{ texts.get(Key::privacy_open) }</button>
-            </p>
         </dialog>
     }
 }

@@ -17,6 +17,24 @@ use web_sys::{Document, Element};
 
 pub use varco_first_paint::page::CONFIG_BLOCK_ID;
 
+thread_local! {
+    /// A press in the first paint's banner after [`boot`] and before the
+    /// app applies the first one (step 2): it is the later, so it wins.
+    static LATE_PRESS: std::cell::Cell<Option<FirstAction>> = const { std::cell::Cell::new(None) };
+    /// Whether step 2 has applied the first paint's press: later ones are
+    /// commands to the app.
+    static PRESSES_TO_APP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A press in the first paint's banner after the loader called `start`.
+pub fn press(action: FirstAction) {
+    if PRESSES_TO_APP.with(|p| p.get()) {
+        app::send(Command::FirstPaint(action));
+    } else {
+        LATE_PRESS.with(|p| p.set(Some(action)));
+    }
+}
+
 /// Everything the app needs to render, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Boot {
@@ -87,6 +105,8 @@ fn start_app(
     first_action: Option<FirstAction>,
 ) {
     crate::chat::Chat::install(&controller.borrow().boot);
+    let first_action = LATE_PRESS.with(|p| p.take()).or(first_action);
+    PRESSES_TO_APP.with(|p| p.set(true));
     // A decision made in the first paint is applied before the first render,
     // so the app's banner never appears for it.
     let decision = match first_action {
@@ -97,7 +117,7 @@ fn start_app(
             app::send(Command::Customise);
             None
         }
-        None => None,
+        Some(FirstAction::CancelCustomise) | None => None,
     };
     if let Some(decision) = decision {
         if controller.borrow().must_ask() {

@@ -46,3 +46,13 @@ pub fn start(script: Option<web_sys::Element>, first_action: Option<String>) {
         }
     }
 }
+
+/// Called by the loader for a press in the first paint's banner that comes
+/// after [`start`] (its banner stays on screen until the app's replaces
+/// it): the action's name, as for `start`.
+#[wasm_bindgen]
+pub fn press(action: String) {
+    if let Some(action) = FirstAction::from_name(&action) {
+        boot::press(action);
+    }
+}
