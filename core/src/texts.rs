@@ -198,7 +198,7 @@ texts! {
     booking_cognome => ("Cognome", "Last name"),
     booking_codice_fiscale => ("Codice fiscale", "Tax code (codice fiscale)"),
     booking_telefono => ("Telefono", "Phone"),
-    booking_email => ("Email", "E-mail"),
+    booking_email => ("E-mail", "Email"),
     booking_privacy => (
         "Ho letto l'informativa sul trattamento dei dati personali per la prenotazione degli appuntamenti.",
         "I have read the privacy notice on booking appointments."
@@ -215,8 +215,8 @@ texts! {
     booking_done => ("Prenotazione confermata", "Booking confirmed"),
     booking_code => ("Codice della prenotazione", "Booking code"),
     booking_code_note => (
-        "Conserva il codice: con il codice e l'indirizzo email puoi annullare la prenotazione.",
-        "Keep the code: with the code and your e-mail address you can cancel the booking."
+        "Conserva il codice: con il codice e l'indirizzo e-mail puoi annullare la prenotazione.",
+        "Keep the code: with the code and your email address you can cancel the booking."
     ),
     booking_ics => ("Aggiungi al calendario (file .ics)", "Add to calendar (.ics file)"),
     booking_when => ("Quando", "When"),
@@ -231,8 +231,8 @@ texts! {
     ),
     booking_pick_choice => ("Scegli il servizio e la sede.", "Choose the service and the office."),
     booking_cancel_not_found => (
-        "Non troviamo una prenotazione con questo codice e questo indirizzo email.",
-        "We cannot find a booking with this code and this e-mail address."
+        "Non troviamo una prenotazione con questo codice e questo indirizzo e-mail.",
+        "We cannot find a booking with this code and this email address."
     ),
 }
 

@@ -250,7 +250,22 @@ fn listen(section: &Element, on_action: js_sys::Function) {
             return;
         }
         if kind == "keydown" {
-            if e.unchecked_ref::<web_sys::KeyboardEvent>().key() == "Escape" {
+            let key = e.unchecked_ref::<web_sys::KeyboardEvent>().key();
+            // Space presses a button on keyup, and only the button that had
+            // its keydown: if the app takes over in between, the press is
+            // lost. Here Space presses on keydown, as Enter does.
+            if key == " " {
+                if let Some(button) = e
+                    .target()
+                    .and_then(|t| t.dyn_into::<Element>().ok())
+                    .and_then(|el| el.closest("button[data-action]").ok().flatten())
+                {
+                    e.prevent_default();
+                    button.unchecked_ref::<web_sys::HtmlElement>().click();
+                }
+                return;
+            }
+            if key == "Escape" {
                 if let Ok(Some(busy)) = banner.query_selector("[aria-busy]") {
                     busy.remove_attribute("aria-busy").ok();
                     let name = JsValue::from_str(FirstAction::CancelCustomise.name());

@@ -927,6 +927,15 @@ impl Tab {
             .collect()
     }
 
+    /// The console's errors but the demo pages' missing favicon, which is
+    /// the demo's, not Varco's.
+    pub fn errors_but_favicon(&self) -> Vec<ConsoleLine> {
+        self.errors()
+            .into_iter()
+            .filter(|l| !l.text.contains("favicon.ico"))
+            .collect()
+    }
+
     /// Forgets the requests seen so far.
     pub fn clear_requests(&self) {
         self.requests.lock().unwrap().clear();
@@ -1011,7 +1020,10 @@ const GEOMETRY_JS: &str = r#"(() => {
             const pr = p.getBoundingClientRect();
             const scrolls = /(auto|scroll)/.test(ps.overflowX + ps.overflowY);
             const inner = { l: Math.max(box.l, pr.left), t: Math.max(box.t, pr.top), r: Math.min(box.r, pr.right), b: Math.min(box.b, pr.bottom) };
-            if (inner.r - inner.l < 1 || inner.b - inner.t < 1) { gone = true; break; }
+            // Scrolled out of a scrolling box, or but for a sliver of a few
+            // pixels at its edge: the visitor scrolls to it.
+            const sliver = scrolls ? 4 : 1;
+            if (inner.r - inner.l < sliver || inner.b - inner.t < sliver) { gone = true; break; }
             if (!scrolls && (inner.l > box.l + 0.5 || inner.t > box.t + 0.5 || inner.r < box.r - 0.5 || inner.b < box.b - 0.5)) clipped = clipped || p;
             box = inner;
         }
@@ -1036,6 +1048,46 @@ const GEOMETRY_JS: &str = r#"(() => {
     }
     return problems;
 })()"#;
+
+/// Waits up to 20 s until `condition`, a JavaScript expression with
+/// `shadow` bound to the widget's shadow root, is true; panics naming it.
+pub async fn wait_in_widget(tab: &Tab, condition: &str) {
+    tab.wait_for(
+        &format!("(() => {{ const shadow = document.querySelector('varco-widget').shadowRoot; return !!({condition}); }})()"),
+        20,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{condition}: {e}"));
+}
+
+/// Types a question in the chat's box and presses Enter, as a visitor would.
+pub async fn ask(tab: &Tab, text: &str) {
+    tab.in_widget("shadow.getElementById('varco-chat-input').focus()")
+        .await
+        .unwrap();
+    tab.type_text(text).await.unwrap();
+    tab.key("Enter").await.unwrap();
+}
+
+/// Chooses `value` in the widget's `<select id=...>`, as a visitor would.
+pub async fn choose(tab: &Tab, id: &str, value: &str) {
+    let js = format!(
+        "(() => {{ const s = shadow.getElementById({id:?}); s.value = {value:?}; s.dispatchEvent(new Event('change', {{ bubbles: true }})); return s.value; }})()"
+    );
+    assert_eq!(tab.in_widget(&js).await.unwrap(), value, "{id}");
+}
+
+/// Types into the widget's field `id` (real input events), then leaves it
+/// with Tab.
+pub async fn fill(tab: &Tab, id: &str, text: &str) {
+    tab.in_widget(&format!(
+        "(() => {{ const i = shadow.getElementById({id:?}); i.focus(); i.select(); }})()"
+    ))
+    .await
+    .unwrap();
+    tab.type_text(text).await.unwrap();
+    tab.key("Tab").await.unwrap();
+}
 
 /// The demo's host pages, relative to the server root (`/demo-site/...`).
 pub fn demo_pages() -> Vec<String> {

@@ -6,7 +6,7 @@
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-use varco_e2e::{Chromium, Tab, TestServer};
+use varco_e2e::{ask, Chromium, Tab, TestServer};
 use varco_protocol::chat::{AnswerLink, Author, ChatEvent};
 use varco_server::chat::{Assistant, Reply};
 
@@ -36,15 +36,6 @@ fn thread_requests(tab: &Tab) -> usize {
         .iter()
         .filter(|r| r.url.contains("/api/v1/threads"))
         .count()
-}
-
-/// Types a question in the input and presses Enter.
-async fn ask(tab: &Tab, text: &str) {
-    tab.in_widget("shadow.getElementById('varco-chat-input').focus()")
-        .await
-        .unwrap();
-    tab.type_text(text).await.unwrap();
-    tab.key("Enter").await.unwrap();
 }
 
 async fn wait_messages(tab: &Tab, n: usize) {

@@ -7,37 +7,9 @@
 //! axe violations.
 
 use serde_json::json;
-use varco_e2e::{Chromium, Tab, TestServer};
+use varco_e2e::{ask, choose, fill, wait_in_widget, Chromium, Tab, TestServer};
 
 const HOME: &str = "/demo-site/milomb/index.html";
-
-/// Chooses `value` in the widget's `<select id=...>`, as a visitor would.
-async fn choose(tab: &Tab, id: &str, value: &str) {
-    let js = format!(
-        "(() => {{ const s = shadow.getElementById({id:?}); s.value = {value:?}; s.dispatchEvent(new Event('change', {{ bubbles: true }})); return s.value; }})()"
-    );
-    assert_eq!(tab.in_widget(&js).await.unwrap(), value, "{id}");
-}
-
-/// Types into the widget's field `id` (real input events), then leaves it.
-async fn fill(tab: &Tab, id: &str, text: &str) {
-    tab.in_widget(&format!(
-        "(() => {{ const i = shadow.getElementById({id:?}); i.focus(); i.select(); }})()"
-    ))
-    .await
-    .unwrap();
-    tab.type_text(text).await.unwrap();
-    tab.key("Tab").await.unwrap();
-}
-
-async fn wait_in_widget(tab: &Tab, condition: &str) {
-    tab.wait_for(
-        &format!("(() => {{ const shadow = document.querySelector('varco-widget').shadowRoot; return !!({condition}); }})()"),
-        15,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{condition}: {e}"));
-}
 
 /// Opens the booking flow on the Camera's home page, as a visitor would.
 async fn open_booking(tab: &Tab, server: &TestServer) {
@@ -192,11 +164,7 @@ async fn a_visitor_books_an_appointment_and_gets_a_code_and_a_calendar_file() {
         !stored_text.as_str().unwrap().contains("RSSMRA85T10A562S"),
         "nothing of the booking is kept in the browser"
     );
-    let errors: Vec<_> = tab
-        .errors()
-        .into_iter()
-        .filter(|e| !e.text.contains("favicon.ico"))
-        .collect();
+    let errors = tab.errors_but_favicon();
     assert!(errors.is_empty(), "{errors:?}");
     server.stop().await.unwrap();
 }
@@ -327,15 +295,6 @@ async fn open_assistant(tab: &Tab, server: &TestServer) {
     tab.press("Apri l'assistente virtuale CamOn").await.unwrap();
     tab.press("Accetto").await.unwrap();
     wait_in_widget(tab, "!shadow.getElementById('varco-chat-input').disabled").await;
-}
-
-/// Asks the assistant `question` (typed, sent with Enter).
-async fn ask(tab: &Tab, question: &str) {
-    tab.in_widget("shadow.getElementById('varco-chat-input').focus()")
-        .await
-        .unwrap();
-    tab.type_text(question).await.unwrap();
-    tab.key("Enter").await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

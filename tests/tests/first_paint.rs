@@ -130,11 +130,7 @@ async fn the_banner_is_on_screen_before_the_app_is_requested() {
         .requests()
         .iter()
         .any(|r| r.url.ends_with("/varco/varco_app.wasm")));
-    let errors: Vec<_> = tab
-        .errors()
-        .into_iter()
-        .filter(|l| !l.text.contains("favicon"))
-        .collect();
+    let errors = tab.errors_but_favicon();
     assert!(errors.is_empty(), "{errors:#?}");
     tab.close().await;
     server.stop().await.unwrap();

@@ -5,7 +5,7 @@
 //! operator closes it. What is stored has the personal data masked.
 
 use serde_json::Value;
-use varco_e2e::{Chromium, Tab, TestServer};
+use varco_e2e::{wait_in_widget, Chromium, Tab, TestServer};
 use varco_protocol::chat::ChatEvent;
 use varco_server::appointments::HoursConfig;
 use varco_server::storage::{Operator, Storage};
@@ -48,15 +48,6 @@ async fn server_with_operator() -> TestServer {
         .unwrap();
     storage.close().await;
     server
-}
-
-async fn wait_in_widget(tab: &Tab, condition: &str) {
-    tab.wait_for(
-        &format!("(() => {{ const shadow = document.querySelector('varco-widget').shadowRoot; return !!({condition}); }})()"),
-        20,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{condition}: {e}"));
 }
 
 async fn wait_in_console(tab: &Tab, condition: &str) {
@@ -339,9 +330,8 @@ async fn a_visitor_talks_with_an_operator_who_takes_the_chat_in_the_console() {
         // The console's first question, "am I logged in?", is answered 401
         // before the login, and Chromium logs every 4xx.
         let errors: Vec<_> = tab
-            .errors()
+            .errors_but_favicon()
             .into_iter()
-            .filter(|e| !e.text.contains("favicon.ico"))
             .filter(|e| !(e.text.contains("401") && e.text.contains("/operator/api/session")))
             .collect();
         assert!(errors.is_empty(), "{errors:?}");

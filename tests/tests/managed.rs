@@ -447,11 +447,7 @@ async fn the_views_swap_without_errors_on_a_site_without_the_assistant() {
         tab.press("Salva le mie scelte").await.unwrap();
         tab.wait_for("document.querySelector('varco-widget').shadowRoot.querySelector('button.reopen') !== null", 5).await.unwrap();
     }
-    let errors: Vec<_> = tab
-        .errors()
-        .into_iter()
-        .filter(|l| !l.text.contains("favicon.ico"))
-        .collect();
+    let errors = tab.errors_but_favicon();
     assert!(errors.is_empty(), "{errors:#?}");
     drop(s.fixtures);
     s.server.stop().await.unwrap();

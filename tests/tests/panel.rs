@@ -16,7 +16,7 @@ use std::sync::Arc;
 use varco_core::booking::{rome_local, rome_to_utc_ms, Date};
 use varco_core::dates::format_datetime_rome_ms;
 use varco_core::lang::Lang;
-use varco_e2e::{Chromium, Tab, TestServer};
+use varco_e2e::{ask, wait_in_widget, Chromium, Tab, TestServer};
 use varco_server::appointments::HoursConfig;
 use varco_server::chat::{Assistant, DeltaSink, Reply};
 use varco_server::config::Config;
@@ -40,38 +40,18 @@ async fn page(chromium: &Chromium, server: &TestServer, path: &str, size: (i64, 
     tab
 }
 
-/// Waits (up to 20 s) until `condition`, evaluated with `shadow` bound to
-/// the widget's shadow root, is true.
-async fn wait_in(tab: &Tab, condition: &str) {
-    tab.wait_for(
-        &format!("(() => {{ const shadow = document.querySelector('varco-widget').shadowRoot; return !!({condition}); }})()"),
-        20,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{condition}: {e}"));
-}
-
 async fn open_panel(tab: &Tab, launcher: &str) {
     tab.press(launcher).await.unwrap();
-    wait_in(tab, "shadow.querySelector('.chat-panel')").await;
+    wait_in_widget(tab, "shadow.querySelector('.chat-panel')").await;
 }
 
 async fn accept_terms(tab: &Tab, accept: &str) {
     tab.press(accept).await.unwrap();
-    wait_in(tab, "!shadow.getElementById('varco-chat-input').disabled").await;
-}
-
-/// Types a question in the box and presses Enter, as a visitor would.
-async fn ask(tab: &Tab, text: &str) {
-    tab.in_widget("shadow.getElementById('varco-chat-input').focus()")
-        .await
-        .unwrap();
-    tab.type_text(text).await.unwrap();
-    tab.key("Enter").await.unwrap();
+    wait_in_widget(tab, "!shadow.getElementById('varco-chat-input').disabled").await;
 }
 
 async fn wait_answers(tab: &Tab, n: usize) {
-    wait_in(
+    wait_in_widget(
         tab,
         &format!("shadow.querySelectorAll('.messages > .msg.assistant').length >= {n}"),
     )
@@ -184,7 +164,7 @@ async fn the_transcript_follows_the_conversation_and_a_reopened_panel_shows_the_
         wait_answers(&tab, i + 1).await;
     }
     // The last answer is in view and the list is scrolled to its end.
-    wait_in(&tab, &format!("{FROM_END} <= 2")).await;
+    wait_in_widget(&tab, &format!("{FROM_END} <= 2")).await;
     let view = tab
         .in_widget(
             "(() => { const b = shadow.querySelector('.chat-body').getBoundingClientRect();
@@ -228,7 +208,7 @@ async fn the_transcript_follows_the_conversation_and_a_reopened_panel_shows_the_
     .await
     .unwrap();
     wait_answers(&tab, 7).await;
-    wait_in(&tab, "shadow.querySelector('.new-messages')").await;
+    wait_in_widget(&tab, "shadow.querySelector('.new-messages')").await;
     assert_eq!(
         tab.in_widget("shadow.querySelector('.chat-body').scrollTop")
             .await
@@ -252,12 +232,12 @@ async fn the_transcript_follows_the_conversation_and_a_reopened_panel_shows_the_
     );
     // It jumps to the newest message and hands focus to the question box.
     tab.press("Nuovi messaggi").await.unwrap();
-    wait_in(
+    wait_in_widget(
         &tab,
         &format!("{FROM_END} <= 2 && !shadow.querySelector('.new-messages')"),
     )
     .await;
-    wait_in(&tab, "shadow.activeElement?.id === 'varco-chat-input'").await;
+    wait_in_widget(&tab, "shadow.activeElement?.id === 'varco-chat-input'").await;
     let lines = tab
         .in_widget("shadow.querySelectorAll('.messages > .msg').length")
         .await
@@ -268,20 +248,20 @@ async fn the_transcript_follows_the_conversation_and_a_reopened_panel_shows_the_
         .await
         .unwrap();
     open_panel(&tab, LAUNCHER).await;
-    wait_in(
+    wait_in_widget(
         &tab,
         &format!("shadow.querySelectorAll('.messages > .msg').length === {lines}"),
     )
     .await;
-    wait_in(&tab, &format!("{FROM_END} <= 2")).await;
+    wait_in_widget(&tab, &format!("{FROM_END} <= 2")).await;
     // And so does the panel reopened on the same page.
     tab.in_widget("shadow.querySelector('.chat-body').scrollTop = 0")
         .await
         .unwrap();
     tab.key("Escape").await.unwrap();
-    wait_in(&tab, "!shadow.querySelector('.chat-panel')").await;
+    wait_in_widget(&tab, "!shadow.querySelector('.chat-panel')").await;
     open_panel(&tab, LAUNCHER).await;
-    wait_in(&tab, &format!("{FROM_END} <= 2")).await;
+    wait_in_widget(&tab, &format!("{FROM_END} <= 2")).await;
     server.stop().await.unwrap();
 }
 
@@ -339,9 +319,9 @@ async fn each_message_is_read_out_once_whatever_re_renders_and_reopens_the_panel
     // Closed and reopened: the list comes back silent, with its messages,
     // and only then reads what is added to it.
     tab.key("Escape").await.unwrap();
-    wait_in(&tab, "!shadow.querySelector('.chat-panel')").await;
+    wait_in_widget(&tab, "!shadow.querySelector('.chat-panel')").await;
     open_panel(&tab, LAUNCHER).await;
-    wait_in(
+    wait_in_widget(
         &tab,
         "shadow.querySelector('.messages').getAttribute('aria-live') === 'polite'",
     )
@@ -488,7 +468,7 @@ async fn a_typing_signal_while_the_answer_is_prepared_then_streamed_text_that_th
     ask(&tab, "come si fa la firma digitale?").await;
 
     // While it is prepared: the signal shows, and is a polite status.
-    wait_in(
+    wait_in_widget(
         &tab,
         "shadow.querySelector('.typing')?.textContent.trim() === 'CamOn sta scrivendo…'",
     )
@@ -505,12 +485,12 @@ async fn a_typing_signal_while_the_answer_is_prepared_then_streamed_text_that_th
 
     // The answer streams in, outside the log; the signal gives way to it.
     steps.add_permits(1);
-    wait_in(
+    wait_in_widget(
         &tab,
         "shadow.querySelector('.streaming')?.textContent === 'La prima parte'",
     )
     .await;
-    wait_in(
+    wait_in_widget(
         &tab,
         "shadow.querySelector('.typing').textContent.trim() === ''",
     )
@@ -522,7 +502,7 @@ async fn a_typing_signal_while_the_answer_is_prepared_then_streamed_text_that_th
         "true"
     );
     steps.add_permits(1);
-    wait_in(
+    wait_in_widget(
         &tab,
         "shadow.querySelector('.streaming')?.textContent === 'La prima parte, poi la seconda.'",
     )
@@ -530,7 +510,7 @@ async fn a_typing_signal_while_the_answer_is_prepared_then_streamed_text_that_th
     // The stored answer replaces the streamed text, and the log reads it once.
     steps.add_permits(1);
     wait_answers(&tab, 1).await;
-    wait_in(&tab, "!shadow.querySelector('.streaming')").await;
+    wait_in_widget(&tab, "!shadow.querySelector('.streaming')").await;
     let log = recorded(&tab).await;
     let lines: Vec<&str> = log["lines"]
         .as_array()
@@ -621,7 +601,7 @@ async fn the_hand_off_button_says_when_operators_are_back_and_is_no_dead_end() {
         open_panel(&tab, launcher).await;
         accept_terms(&tab, accept).await;
         // Before it is pressed, the button says when someone answers.
-        wait_in(&tab, "shadow.querySelector('.handoff-note')").await;
+        wait_in_widget(&tab, "shadow.querySelector('.handoff-note')").await;
         let offer = tab
             .in_widget(
                 "(() => { const b = shadow.querySelector('.handoff-start');
@@ -647,12 +627,12 @@ async fn the_hand_off_button_says_when_operators_are_back_and_is_no_dead_end() {
             // Pressed anyway, it is no dead end: the hours, and what to do
             // instead (book, write), with the booking one press away.
             tab.press(label).await.unwrap();
-            wait_in(
+            wait_in_widget(
                 &tab,
                 "[...shadow.querySelectorAll('.msg.system')].some(m => m.textContent.includes('non sono disponibili') && m.textContent.includes('prenotare'))",
             )
             .await;
-            wait_in(
+            wait_in_widget(
                 &tab,
                 "shadow.querySelector('.messages .msg.system .booking-start')",
             )
@@ -715,7 +695,7 @@ async fn on_a_phone_the_open_panel_is_modal_and_on_a_desktop_it_is_not() {
     .await
     .unwrap();
     let reopen_shown = "getComputedStyle(shadow.querySelector('.reopen')).display !== 'none'";
-    wait_in(&tab, reopen_shown).await;
+    wait_in_widget(&tab, reopen_shown).await;
     open_panel(&tab, LAUNCHER).await;
     accept_terms(&tab, "Accetto").await;
     ask(&tab, "come faccio ad avere lo spid?").await;
@@ -762,7 +742,7 @@ async fn on_a_phone_the_open_panel_is_modal_and_on_a_desktop_it_is_not() {
     // Escape closes it, focus goes back to the launcher, and the page gets
     // back exactly what it had.
     tab.key("Escape").await.unwrap();
-    wait_in(&tab, "!shadow.querySelector('.chat-panel')").await;
+    wait_in_widget(&tab, "!shadow.querySelector('.chat-panel')").await;
     assert_eq!(tab.focused().await.unwrap()["name"], LAUNCHER);
     let after = tab
         .eval(
@@ -773,14 +753,14 @@ async fn on_a_phone_the_open_panel_is_modal_and_on_a_desktop_it_is_not() {
         .await
         .unwrap();
     assert_eq!(after, json!([false, true, false]));
-    wait_in(&tab, reopen_shown).await;
+    wait_in_widget(&tab, reopen_shown).await;
     tab.close().await;
 
     // On a desktop the panel leaves the page usable: not modal, nothing
     // inert, and still nothing covered.
     let tab = page(&chromium, &server, HOME, DESKTOP).await;
     open_panel(&tab, LAUNCHER).await;
-    wait_in(
+    wait_in_widget(
         &tab,
         "shadow.activeElement?.textContent.trim() === 'Accetto'",
     )
@@ -815,7 +795,7 @@ async fn the_launcher_covers_no_footer_link_at_rest() {
             "/demo-site/calvatone/index.html",
         ] {
             let tab = page(&chromium, &server, path, size).await;
-            wait_in(&tab, "shadow.querySelector('.launcher')").await;
+            wait_in_widget(&tab, "shadow.querySelector('.launcher')").await;
             // Every scroll position from the top to the end of the page.
             let height = tab
                 .eval("document.documentElement.scrollHeight")
@@ -871,7 +851,7 @@ async fn small_talk_never_becomes_a_chip() {
     tab.open(&server.url(HOME)).await.unwrap();
     open_panel(&tab, LAUNCHER).await;
     accept_terms(&tab, "Accetto").await;
-    wait_in(
+    wait_in_widget(
         &tab,
         "shadow.querySelectorAll('.suggestions .quick-reply').length >= 1",
     )
@@ -928,13 +908,13 @@ async fn the_keyboard_alone_asks_reads_the_answer_and_asks_for_an_operator() {
     // The launcher: the widget comes last on the page.
     key_until(&tab, "Tab", LAUNCHER, 120).await;
     tab.key("Enter").await.unwrap();
-    wait_in(
+    wait_in_widget(
         &tab,
         "shadow.activeElement?.textContent.trim() === 'Accetto'",
     )
     .await;
     tab.key("Space").await.unwrap();
-    wait_in(&tab, "shadow.activeElement?.id === 'varco-chat-input'").await;
+    wait_in_widget(&tab, "shadow.activeElement?.id === 'varco-chat-input'").await;
     tab.type_text("come faccio ad avere lo spid?")
         .await
         .unwrap();
@@ -952,7 +932,7 @@ async fn the_keyboard_alone_asks_reads_the_answer_and_asks_for_an_operator() {
     // The hand-off, from the welcome's actions.
     key_until(&tab, "Shift+Tab", "Parla con un operatore", 20).await;
     tab.key("Enter").await.unwrap();
-    wait_in(
+    wait_in_widget(
         &tab,
         "shadow.querySelector('.live-status')?.textContent.includes('Posizione in coda')",
     )
@@ -961,12 +941,12 @@ async fn the_keyboard_alone_asks_reads_the_answer_and_asks_for_an_operator() {
     // on the launcher.
     tab.key("Tab").await.unwrap();
     tab.key("Escape").await.unwrap();
-    wait_in(&tab, "!shadow.querySelector('.chat-panel')").await;
+    wait_in_widget(&tab, "!shadow.querySelector('.chat-panel')").await;
     assert_eq!(tab.focused().await.unwrap()["name"], LAUNCHER);
     // Reopened, the conversation waits for its operator.
     tab.key("Enter").await.unwrap();
-    wait_in(&tab, "shadow.activeElement?.id === 'varco-chat-input'").await;
-    wait_in(
+    wait_in_widget(&tab, "shadow.activeElement?.id === 'varco-chat-input'").await;
+    wait_in_widget(
         &tab,
         "shadow.querySelector('.live-status')?.textContent.includes('Posizione in coda')",
     )

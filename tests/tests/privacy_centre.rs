@@ -6,21 +6,12 @@
 //! 1280×800 and 390×844, whole on screen, with 0 axe violations.
 
 use serde_json::{json, Value};
-use varco_e2e::{Chromium, Tab, TestServer};
+use varco_e2e::{wait_in_widget, Chromium, Tab, TestServer};
 
 const HOME: &str = "/demo-site/milomb/index.html";
 const FIRST: &str = "Come richiedo lo SPID? Il mio codice fiscale è RSSMRA85T10A562S";
 const FIRST_MASKED: &str = "Come richiedo lo SPID? Il mio codice fiscale è [codice fiscale]";
 const SECOND: &str = "quanto costa la firma digitale?";
-
-async fn wait_in_widget(tab: &Tab, condition: &str) {
-    tab.wait_for(
-        &format!("(() => {{ const shadow = document.querySelector('varco-widget').shadowRoot; return !!({condition}); }})()"),
-        20,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{condition}: {e}"));
-}
 
 /// Types `question` into the assistant's text box and sends it with
 /// Enter; waits for the answer (the `n`th of the conversation).

@@ -244,6 +244,38 @@ pub fn ensure_nginx() -> Result<()> {
         .with_context(|| format!("could not install nginx; run by hand: {hand}"))
 }
 
+/// What a whole `cargo xtask test` writes under target/ from a clean clone
+/// (debug test binaries, the WASM builds, the tools), with room to spare.
+const TEST_DISK_BYTES: u64 = 16 << 30;
+
+/// Warns when the disk holding target/ has less free space than a whole
+/// test run writes: "No space left on device" in the middle of a link is
+/// harder to read than this.
+pub fn warn_if_disk_is_short() {
+    let target = root().join("target");
+    let dir = if target.exists() { target } else { root() };
+    let Ok(out) = Command::new("df").args(["-Pk"]).arg(&dir).output() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    // POSIX format: the second line's fourth column is the free space in KiB.
+    let free_kib = text
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|n| n.parse::<u64>().ok());
+    if let Some(free) = free_kib.map(|k| k * 1024) {
+        if free < TEST_DISK_BYTES {
+            eprintln!(
+                "xtask: warning: {:.1} GiB free on the disk of {}; a whole test run from a clean clone writes up to {} GiB (free space, or `cargo clean`, first)",
+                free as f64 / f64::from(1u32 << 30),
+                dir.display(),
+                TEST_DISK_BYTES >> 30
+            );
+        }
+    }
+}
+
 /// Installs Bootstrap Italia for the demo pages and copies what they use to
 /// demo-site/vendor/ (served locally: never from a CDN).
 pub fn demo_site_vendor() -> Result<()> {

@@ -239,6 +239,7 @@ JSON reports in {}",
 /// `cargo xtask test`
 fn test(extra: &[String]) -> Result<()> {
     let mut failures = Vec::new();
+    env::warn_if_disk_is_short();
     env::ensure_chromium()?;
     env::ensure_nginx()?;
     dist::dist()?;
