@@ -1,7 +1,8 @@
-//! `cargo xtask e2e-repeat [--runs N] [--load] [FILTER]`: runs the whole
-//! end-to-end suite N times in a row, optionally while `stress-ng` keeps
-//! both cores busy, and reports every test that failed in any run. A test
-//! that fails one run in twenty is a defect; this is how it is found.
+//! `cargo xtask e2e-repeat [--runs N] [--load] [--parallel P] [FILTER]`:
+//! runs the whole end-to-end suite N times, optionally while `stress-ng`
+//! keeps both cores busy and/or P runs go side by side (each loading the
+//! machine for the others), and reports every test that failed in any run.
+//! A test that fails one run in twenty is a defect; this is how it is found.
 
 use crate::env;
 use anyhow::{bail, Context, Result};
@@ -21,6 +22,7 @@ impl Drop for Load {
 pub fn e2e_repeat(args: &[String]) -> Result<()> {
     let mut runs = 20u32;
     let mut load = false;
+    let mut parallel = 1u32;
     let mut filter = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -33,6 +35,14 @@ pub fn e2e_repeat(args: &[String]) -> Result<()> {
                 i += 1;
             }
             "--load" => load = true,
+            "--parallel" => {
+                parallel = args
+                    .get(i + 1)
+                    .and_then(|v| v.parse().ok())
+                    .filter(|&p| p >= 1)
+                    .context("--parallel takes a number from 1")?;
+                i += 1;
+            }
             other => filter.push(other.to_owned()),
         }
         i += 1;
@@ -42,8 +52,7 @@ pub fn e2e_repeat(args: &[String]) -> Result<()> {
     env::demo_site_vendor()?;
     env::test_tools()?;
     env::step("building the end-to-end tests");
-    env::run(env::cargo().args(["test", "--package", "varco-e2e", "--no-run"]))?;
-
+    let binaries = test_binaries()?;
     let _load = if load {
         let stress = env::ensure_debian_tool("stress-ng", "stress-ng")?;
         env::step("loading both cores with stress-ng --cpu 2");
@@ -67,44 +76,59 @@ pub fn e2e_repeat(args: &[String]) -> Result<()> {
         .unwrap_or(0);
     let logs = env::root().join(format!("target/e2e-repeat/{started}"));
     std::fs::create_dir_all(&logs)?;
+    // Runs are handed out one at a time to `parallel` workers; each runs
+    // the suite's binaries one after the other, one test at a time, as
+    // `cargo xtask test` does. The binaries run directly: two `cargo test`
+    // would wait for each other's lock on the build directory.
+    let next = std::sync::atomic::AtomicU32::new(1);
+    let results = std::sync::Mutex::new(Vec::<(u32, Vec<String>, bool)>::new());
+    std::thread::scope(|scope| {
+        for _ in 0..parallel {
+            scope.spawn(|| loop {
+                let run = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if run > runs {
+                    break;
+                }
+                println!("==> end-to-end suite, run {run} of {runs} started");
+                let (passed, text) = run_suite(&binaries, &filter);
+                let _ = std::fs::write(logs.join(format!("run-{run}.log")), &text);
+                let names = failed_tests(&text);
+                let ok = passed && names.is_empty();
+                if ok {
+                    println!("run {run}: every test passed");
+                } else {
+                    println!(
+                        "run {run}: FAILED {}",
+                        if names.is_empty() {
+                            "(see the log)".to_owned()
+                        } else {
+                            names.join(", ")
+                        }
+                    );
+                }
+                results.lock().unwrap().push((run, names, ok));
+            });
+        }
+    });
     let mut failed: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     let mut failed_runs = 0;
-    for run in 1..=runs {
-        env::step(&format!("end-to-end suite, run {run} of {runs}"));
-        let out = env::cargo()
-            .args(["test", "--package", "varco-e2e", "--no-fail-fast"])
-            .args(&filter)
-            .env("RUST_TEST_THREADS", "1")
-            .output()
-            .context("cannot run cargo test")?;
-        let text = format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        std::fs::write(logs.join(format!("run-{run}.log")), &text)?;
-        let names = failed_tests(&text);
-        if out.status.success() && names.is_empty() {
-            println!("run {run}: every test passed");
-        } else {
+    for (run, names, ok) in results.into_inner().unwrap() {
+        if !ok {
             failed_runs += 1;
-            println!(
-                "run {run}: FAILED {}",
-                if names.is_empty() {
-                    "(see the log)".to_owned()
-                } else {
-                    names.join(", ")
-                }
-            );
-            for name in names {
-                failed.entry(name).or_default().push(run);
-            }
+        }
+        for name in names {
+            failed.entry(name).or_default().push(run);
         }
     }
     println!(
         "\ne2e-repeat: {} of {runs} runs passed{}",
         runs - failed_runs,
-        if load { " under stress-ng --cpu 2" } else { "" }
+        match (load, parallel) {
+            (true, 1) => " under stress-ng --cpu 2".to_owned(),
+            (true, p) => format!(" under stress-ng --cpu 2, {p} runs side by side"),
+            (false, 1) => String::new(),
+            (false, p) => format!(", {p} runs side by side"),
+        }
     );
     for (name, which) in &failed {
         println!("  {name}: failed in run(s) {which:?}");
@@ -114,6 +138,67 @@ pub fn e2e_repeat(args: &[String]) -> Result<()> {
         bail!("{failed_runs} of {runs} runs failed");
     }
     Ok(())
+}
+
+/// The end-to-end suite's test executables, built if needed.
+fn test_binaries() -> Result<Vec<std::path::PathBuf>> {
+    let out = env::cargo()
+        .args([
+            "test",
+            "--package",
+            "varco-e2e",
+            "--no-run",
+            "--message-format=json-render-diagnostics",
+        ])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run cargo test --no-run")?;
+    if !out.status.success() {
+        bail!("building the end-to-end tests failed");
+    }
+    let mut binaries = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if message["reason"] == "compiler-artifact" && message["profile"]["test"] == true {
+            if let Some(exe) = message["executable"].as_str() {
+                binaries.push(exe.into());
+            }
+        }
+    }
+    if binaries.is_empty() {
+        bail!("cargo test --no-run named no test executable");
+    }
+    binaries.sort();
+    Ok(binaries)
+}
+
+/// Runs each binary of the suite once (from the tests package's folder, as
+/// cargo does), one test at a time; whether all passed, and their output.
+fn run_suite(binaries: &[std::path::PathBuf], filter: &[String]) -> (bool, String) {
+    let mut passed = true;
+    let mut text = String::new();
+    for exe in binaries {
+        text.push_str(&format!("\n     Running {}\n", exe.display()));
+        match Command::new(exe)
+            .args(filter)
+            .current_dir(env::root().join("tests"))
+            .env("RUST_TEST_THREADS", "1")
+            .output()
+        {
+            Ok(out) => {
+                passed &= out.status.success();
+                text.push_str(&String::from_utf8_lossy(&out.stdout));
+                text.push_str(&String::from_utf8_lossy(&out.stderr));
+            }
+            Err(e) => {
+                passed = false;
+                text.push_str(&format!("cannot start: {e}\n"));
+            }
+        }
+    }
+    (passed, text)
 }
 
 /// The names in libtest's summary list of failures (the second
