@@ -10,6 +10,7 @@
 mod bench_server;
 mod dist;
 mod env;
+mod postgres;
 mod repeat;
 mod wasm_sizes;
 
