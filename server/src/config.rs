@@ -38,7 +38,7 @@ pub struct ServerSection {
     /// many: the older form of `rate_limits.messages`.
     #[serde(default)]
     pub messages_per_minute: Option<u32>,
-    /// Per-client limits by endpoint class (`rate::Class` names), over the
+    /// Per-client limits by endpoint class (`rate_limits::Class` names), over the
     /// defaults; each site may set its own in `[sites.rate_limits]`.
     #[serde(default)]
     pub rate_limits: BTreeMap<String, Limit>,
