@@ -1,4 +1,6 @@
-//! HTTP handlers of the API (`/api/v1/...`) and the health check.
+//! The HTTP plumbing every handler shares: the error answer ([`Failure`]),
+//! the JSON body extractor, finding a request's site and checking its
+//! `Origin`, CORS, and the clock.
 //!
 //! Handlers stay thin: they check the request, call `varco-core` or
 //! [`crate::storage::Storage`], and answer JSON. Every error is a 4xx (or a
@@ -6,16 +8,15 @@
 //! 500: [`json_errors`] gives axum's own plain-text rejections the same
 //! shape, and a handler that panics gets [`panic_response`].
 
-use crate::startup::AppState;
+use crate::config::{Config, Site};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use std::time::Duration;
-use varco_core::consent::{check_record, rfc3339_utc};
-use varco_protocol::{ApiError, ConsentReceipt, ConsentRecord, Health, SiteConfig};
+use std::sync::Arc;
+use varco_protocol::ApiError;
 
 /// An API error answer.
 #[derive(Debug)]
@@ -82,49 +83,6 @@ where
             }
         }
     }
-}
-
-/// How long the health check waits for the database, its turn at the
-/// writer included.
-const HEALTH_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// `GET /healthz`: 200 when the database answers a read and commits a
-/// write (one row, through the writer's queue like every write), 503
-/// otherwise: a server that cannot store what it is sent is not healthy,
-/// although its reads still work (disk full, a read-only file).
-pub async fn healthz(State(state): State<AppState>) -> Response {
-    async fn within(
-        what: &str,
-        check: impl std::future::Future<Output = anyhow::Result<()>>,
-    ) -> anyhow::Result<()> {
-        tokio::time::timeout(HEALTH_TIMEOUT, check)
-            .await
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("no {what} within {HEALTH_TIMEOUT:?}")))
-    }
-    if let Err(e) = within("read", state.storage.ping()).await {
-        tracing::error!(error = %format!("{e:#}"), "health check: the database does not answer");
-        return Failure::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            "the database does not answer",
-        )
-        .into_response();
-    }
-    let now = rfc3339_utc(now_ms());
-    if let Err(e) = within("write", state.storage.probe_write(&now)).await {
-        tracing::error!(error = %format!("{e:#}"), "health check: writes to the database fail");
-        return Failure::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "database_unwritable",
-            "the database does not accept writes",
-        )
-        .into_response();
-    }
-    Json(Health {
-        status: "ok".into(),
-        version: env!("CARGO_PKG_VERSION").into(),
-    })
-    .into_response()
 }
 
 /// The longest error text of a rejection that is passed on as the
@@ -221,78 +179,6 @@ pub fn panic_response(_payload: Box<dyn std::any::Any + Send + 'static>) -> Resp
     .into_response()
 }
 
-/// `GET /api/v1/sites/{id}`: the public widget configuration of a site.
-pub async fn site_config(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<SiteConfig>, Failure> {
-    let site = state
-        .config
-        .site(&id)
-        .ok_or_else(|| Failure::not_found(format!("no site {id:?} on this server")))?;
-    check_site_origin(site, &headers)?;
-    Ok(Json(site.widget.clone()))
-}
-
-/// `POST /api/v1/consents`: stores the proof of one decision (append-only,
-/// once per `record_id`). 201 when stored, 200 for a record already stored,
-/// 422 `invalid_record` naming every problem when it is not consistent with
-/// itself and with the revision it names, as the site published it.
-pub async fn post_consent(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    JsonBody(record): JsonBody<ConsentRecord>,
-) -> Result<(StatusCode, Json<ConsentReceipt>), Failure> {
-    let site = state.config.site(&record.site).ok_or_else(|| {
-        Failure::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_site",
-            format!("no site {:?} on this server", record.site),
-        )
-    })?;
-    check_site_origin(site, &headers)?;
-    let published = state
-        .storage
-        .published_revision(&site.id, &record.revision)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "reading the published revisions failed");
-            Failure::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                "the record could not be checked; retry later",
-            )
-        })?;
-    let problems = check_record(&record, &published, now_ms());
-    if !problems.is_empty() {
-        return Err(Failure::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_record",
-            problems.join("; "),
-        ));
-    }
-    let receipt = state
-        .storage
-        .insert_consent(&record, &rfc3339_utc(now_ms()))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "storing a consent record failed");
-            Failure::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                "the record could not be stored; retry later",
-            )
-        })?;
-    tracing::info!(site = %record.site, seq = receipt.seq, action = record.action.as_str(), duplicate = receipt.duplicate, "consent record");
-    let status = if receipt.duplicate {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    Ok((status, Json(receipt)))
-}
-
 /// Milliseconds since the UNIX epoch, from the server's clock.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -303,7 +189,7 @@ pub fn now_ms() -> i64 {
 
 /// Refuses a browser request whose `Origin` is not one of the site's.
 /// Requests without `Origin` (same-origin GETs, server-side tools) pass.
-pub fn check_site_origin(site: &crate::config::Site, headers: &HeaderMap) -> Result<(), Failure> {
+pub fn check_site_origin(site: &Site, headers: &HeaderMap) -> Result<(), Failure> {
     match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
         None => Ok(()),
         Some(origin) if site.allows_origin(origin) => Ok(()),
@@ -318,11 +204,11 @@ pub fn check_site_origin(site: &crate::config::Site, headers: &HeaderMap) -> Res
 /// The site `id`, if it exists and the request's `Origin` (if any) is
 /// one of its own.
 pub fn site_for<'a>(
-    state: &'a AppState,
+    config: &'a Config,
     id: &str,
     headers: &HeaderMap,
 ) -> Result<&'a crate::config::Site, Failure> {
-    let site = state.config.site(id).ok_or_else(|| {
+    let site = config.site(id).ok_or_else(|| {
         Failure::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "unknown_site",
@@ -337,20 +223,19 @@ pub fn site_for<'a>(
 /// request's `Origin` belongs to (a page's script may leave `site` out), or
 /// the server's only site.
 pub fn site_of_query<'a>(
-    state: &'a AppState,
+    config: &'a Config,
     id: Option<&str>,
     headers: &HeaderMap,
 ) -> Result<&'a crate::config::Site, Failure> {
     if let Some(id) = id {
-        return site_for(state, id, headers);
+        return site_for(config, id, headers);
     }
     let origin = headers
         .get(axum::http::header::ORIGIN)
         .and_then(|o| o.to_str().ok());
     // Without an Origin (a script on the server side), a server with one
     // site means that one.
-    let mut sites = state
-        .config
+    let mut sites = config
         .sites
         .iter()
         .filter(|s| origin.is_none_or(|o| s.allows_origin(o)));
@@ -372,14 +257,14 @@ pub async fn api_not_found() -> Failure {
 /// CORS for the API: an `Origin` that no configured site allows is refused
 /// outright; an allowed one gets the CORS headers (and preflights are
 /// answered here). Each handler then checks the origin against its own site.
-pub async fn cors(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn cors(State(config): State<Arc<Config>>, request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).cloned();
     let Some(origin) = origin else {
         return next.run(request).await;
     };
     let allowed = origin
         .to_str()
-        .map(|o| state.config.sites.iter().any(|s| s.allows_origin(o)))
+        .map(|o| config.sites.iter().any(|s| s.allows_origin(o)))
         .unwrap_or(false);
     if !allowed {
         return Failure::new(

@@ -9,8 +9,9 @@
 
 use crate::api::{now_ms, site_for, site_of_query, Failure, JsonBody};
 use crate::client::ClientIp;
+use crate::config::appointments::{AppointmentsConfig, OfficeConfig, ServiceConfig};
 use crate::config::Site;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::{Booked, NewAppointment, StoredAppointment};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -24,10 +25,7 @@ use std::sync::OnceLock;
 use varco_core::booking::{
     booking_code, calendar_texts, check_email, check_person, format_hhmm, ics, is_bookable_slot,
     normalise_booking_code, parse_hhmm, rome_local, rome_to_utc_ms, slot_taken_meanwhile,
-    slot_unavailable, slots, BookingLimits, CalendarEvent, Date, Schedule,
-};
-use varco_core::booking_request::{
-    booking_request, booking_request_reply, Bookable, BookableOffice,
+    slot_unavailable, slots, CalendarEvent, Date,
 };
 use varco_core::consent::{is_uuid_v4, rfc3339_utc};
 use varco_core::lang::Lang;
@@ -35,378 +33,6 @@ use varco_protocol::booking::{
     Availability, BookingConfirmation, BookingOptions, CancelBooking, DaySlots, FieldError,
     FieldErrors, NewBooking, OfficeOption, ServiceOption, SlotInfo,
 };
-use varco_protocol::chat::BookingChoice;
-use varco_protocol::Localized;
-
-/// `[sites.appointments]` in the server's TOML.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct AppointmentsConfig {
-    /// Length of a slot, in minutes (default 20); an office may override it.
-    #[serde(default = "default_slot_minutes")]
-    pub slot_minutes: u16,
-    /// Visitors per slot (default 1: one desk); an office may override it.
-    #[serde(default = "default_capacity")]
-    pub capacity: u32,
-    /// How long before a slot it can still be booked (default 2 hours).
-    #[serde(default = "default_min_notice_hours")]
-    pub min_notice_hours: u16,
-    /// How far ahead slots are offered (default 30 days).
-    #[serde(default = "default_days_ahead")]
-    pub days_ahead: u16,
-    /// Holidays and closures of every office, `YYYY-MM-DD`.
-    #[serde(default)]
-    pub closed_dates: Vec<String>,
-    pub services: Vec<ServiceConfig>,
-    pub offices: Vec<OfficeConfig>,
-    /// Active bookings (not cancelled, not yet begun) one codice fiscale may
-    /// hold at once (default 2: what one person needs, e.g. two services
-    /// on different days).
-    #[serde(default = "default_max_active_per_person")]
-    pub max_active_per_person: u32,
-    /// Active bookings under one e-mail address (default 3: a family or a
-    /// colleague booking with one address), counted lowercased and without
-    /// a `+tag`.
-    #[serde(default = "default_max_active_per_email")]
-    pub max_active_per_email: u32,
-    /// Active bookings made from one client (its IP address; an IPv6
-    /// client by its /64) (default 5: an office or a household behind one
-    /// address).
-    #[serde(default = "default_max_active_per_client")]
-    pub max_active_per_client: u32,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ServiceConfig {
-    pub id: String,
-    pub title: Localized,
-    /// Other names a visitor may call the service by in the assistant
-    /// («CNS», «visura», «digital signature»): a booking request that names
-    /// it opens the booking flow with it chosen.
-    #[serde(default)]
-    pub synonyms: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct OfficeConfig {
-    pub id: String,
-    pub name: Localized,
-    /// Other names of the office for booking requests («Milan»,
-    /// «Brianza»); its id and names count already.
-    #[serde(default)]
-    pub synonyms: Vec<String>,
-    pub address: String,
-    /// Ids of the services offered here.
-    pub services: Vec<String>,
-    pub hours: Vec<HoursConfig>,
-    #[serde(default)]
-    pub slot_minutes: Option<u16>,
-    #[serde(default)]
-    pub capacity: Option<u32>,
-    /// Closures of this office only, `YYYY-MM-DD`.
-    #[serde(default)]
-    pub closed_dates: Vec<String>,
-}
-
-/// Opening hours on some weekdays: `days = ["lun", "mer"]`, `open =
-/// "09:00"`, `close = "12:30"`.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct HoursConfig {
-    pub days: Vec<String>,
-    pub open: String,
-    pub close: String,
-}
-
-fn default_slot_minutes() -> u16 {
-    20
-}
-fn default_capacity() -> u32 {
-    1
-}
-fn default_min_notice_hours() -> u16 {
-    2
-}
-fn default_days_ahead() -> u16 {
-    30
-}
-fn default_max_active_per_person() -> u32 {
-    2
-}
-fn default_max_active_per_email() -> u32 {
-    3
-}
-fn default_max_active_per_client() -> u32 {
-    5
-}
-
-/// The most a limit on active bookings may be set to.
-const MAX_LIMIT: u32 = 1000;
-
-/// `lun`..`dom` (or `mon`..`sun`) → 0 = Monday .. 6 = Sunday.
-fn weekday(name: &str) -> Option<u8> {
-    const IT: [&str; 7] = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"];
-    const EN: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let name = name.to_ascii_lowercase();
-    IT.iter()
-        .position(|d| *d == name)
-        .or_else(|| EN.iter().position(|d| *d == name))
-        .map(|i| i as u8)
-}
-
-/// Every problem of a list of opening hours, each naming its entry
-/// (`at[j]`).
-pub(crate) fn check_hours(at: &str, hours: &[HoursConfig]) -> Vec<String> {
-    let mut errors = Vec::new();
-    for (j, h) in hours.iter().enumerate() {
-        for d in &h.days {
-            if weekday(d).is_none() {
-                errors.push(format!(
-                    "{at}[{j}].days: {d:?} is not a weekday (lun, mar, mer, gio, ven, sab, dom)"
-                ));
-            }
-        }
-        match (parse_hhmm(&h.open), parse_closing(&h.close)) {
-            (Some(open), Some(close)) if open < close => {}
-            (Some(_), Some(_)) => {
-                errors.push(format!("{at}[{j}]: `open` must come before `close`"))
-            }
-            _ => errors.push(format!(
-                "{at}[{j}]: `open` and `close` are times written HH:MM"
-            )),
-        }
-    }
-    errors
-}
-
-/// A closing time: `HH:MM`, or `24:00` for a desk open until midnight.
-fn parse_closing(s: &str) -> Option<u16> {
-    if s == "24:00" {
-        Some(24 * 60)
-    } else {
-        parse_hhmm(s)
-    }
-}
-
-/// Checked opening hours as (weekday, opening minute, closing minute).
-pub(crate) fn intervals(hours: &[HoursConfig]) -> Vec<(u8, u16, u16)> {
-    hours
-        .iter()
-        .flat_map(|h| {
-            let (open, close) = (
-                parse_hhmm(&h.open).unwrap_or(0),
-                parse_closing(&h.close).unwrap_or(0),
-            );
-            h.days
-                .iter()
-                .filter_map(|d| weekday(d))
-                .map(move |d| (d, open, close))
-        })
-        .collect()
-}
-
-impl AppointmentsConfig {
-    /// Every problem, each naming its field.
-    pub fn check(&self) -> Vec<String> {
-        let mut errors = Vec::new();
-        let id_ok = |id: &str| {
-            !id.is_empty()
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        };
-        if !(5..=240).contains(&self.slot_minutes) {
-            errors.push(format!(
-                "slot_minutes: {} is out of range (5 to 240)",
-                self.slot_minutes
-            ));
-        }
-        if !(1..=100).contains(&self.capacity) {
-            errors.push(format!(
-                "capacity: {} is out of range (1 to 100)",
-                self.capacity
-            ));
-        }
-        if !(1..=366).contains(&self.days_ahead) {
-            errors.push(format!(
-                "days_ahead: {} is out of range (1 to 366)",
-                self.days_ahead
-            ));
-        }
-        for (i, d) in self.closed_dates.iter().enumerate() {
-            if Date::parse(d).is_none() {
-                errors.push(format!(
-                    "closed_dates[{i}]: {d:?} is not a date (YYYY-MM-DD)"
-                ));
-            }
-        }
-        for (field, value) in [
-            ("max_active_per_person", self.max_active_per_person),
-            ("max_active_per_email", self.max_active_per_email),
-            ("max_active_per_client", self.max_active_per_client),
-        ] {
-            if !(1..=MAX_LIMIT).contains(&value) {
-                errors.push(format!(
-                    "{field}: {value} is out of range (1 to {MAX_LIMIT})"
-                ));
-            }
-        }
-        if self.services.is_empty() {
-            errors.push("services: at least one service is needed".into());
-        }
-        for (i, s) in self.services.iter().enumerate() {
-            if !id_ok(&s.id) {
-                errors.push(format!(
-                    "services[{i}].id: {:?} must be lowercase letters, digits or -",
-                    s.id
-                ));
-            }
-            if self.services[..i].iter().any(|o| o.id == s.id) {
-                errors.push(format!("services[{i}].id: {:?} is declared twice", s.id));
-            }
-        }
-        if self.offices.is_empty() {
-            errors.push("offices: at least one office is needed".into());
-        }
-        for (i, o) in self.offices.iter().enumerate() {
-            let at = format!("offices[{i}] ({})", o.id);
-            if !id_ok(&o.id) {
-                errors.push(format!("{at}.id: must be lowercase letters, digits or -"));
-            }
-            if self.offices[..i].iter().any(|p| p.id == o.id) {
-                errors.push(format!("{at}.id: declared twice"));
-            }
-            for s in &o.services {
-                if !self.services.iter().any(|x| &x.id == s) {
-                    errors.push(format!("{at}.services: {s:?} is not in `services`"));
-                }
-            }
-            if o.hours.is_empty() {
-                errors.push(format!("{at}.hours: the office has no opening hours"));
-            }
-            errors.extend(check_hours(&format!("{at}.hours"), &o.hours));
-            if let Some(m) = o.slot_minutes {
-                if !(5..=240).contains(&m) {
-                    errors.push(format!("{at}.slot_minutes: {m} is out of range (5 to 240)"));
-                }
-            }
-            if let Some(c) = o.capacity {
-                if !(1..=100).contains(&c) {
-                    errors.push(format!("{at}.capacity: {c} is out of range (1 to 100)"));
-                }
-            }
-            for (j, d) in o.closed_dates.iter().enumerate() {
-                if Date::parse(d).is_none() {
-                    errors.push(format!(
-                        "{at}.closed_dates[{j}]: {d:?} is not a date (YYYY-MM-DD)"
-                    ));
-                }
-            }
-        }
-        errors
-    }
-
-    fn office(&self, id: &str) -> Option<&OfficeConfig> {
-        self.offices.iter().find(|o| o.id == id)
-    }
-
-    fn service(&self, id: &str) -> Option<&ServiceConfig> {
-        self.services.iter().find(|s| s.id == id)
-    }
-
-    /// The office's schedule, for `varco_core::booking` (checked config).
-    fn schedule(&self, office: &OfficeConfig) -> Schedule {
-        Schedule {
-            hours: intervals(&office.hours),
-            closed_dates: self
-                .closed_dates
-                .iter()
-                .chain(&office.closed_dates)
-                .filter_map(|d| Date::parse(d))
-                .collect(),
-            slot_minutes: office.slot_minutes.unwrap_or(self.slot_minutes),
-            capacity: office.capacity.unwrap_or(self.capacity),
-        }
-    }
-
-    fn min_notice_minutes(&self) -> u16 {
-        self.min_notice_hours.saturating_mul(60)
-    }
-
-    /// The choices a visitor's message names, if it asks to book (see
-    /// `varco_core::booking_request`), and what the assistant answers.
-    pub fn booking_request(
-        &self,
-        question: &str,
-        language: &str,
-    ) -> Option<(BookingChoice, String)> {
-        let names = |localized: &Localized| -> Vec<String> {
-            match localized {
-                Localized::Plain(s) => vec![s.clone()],
-                Localized::ByLanguage(map) => map.values().cloned().collect(),
-            }
-        };
-        let services: Vec<Bookable> = self
-            .services
-            .iter()
-            .map(|s| Bookable {
-                id: s.id.clone(),
-                names: names(&s.title)
-                    .into_iter()
-                    .chain(s.synonyms.iter().cloned())
-                    .collect(),
-            })
-            .collect();
-        let offices: Vec<BookableOffice> = self
-            .offices
-            .iter()
-            .map(|o| BookableOffice {
-                place: Bookable {
-                    id: o.id.clone(),
-                    names: names(&o.name)
-                        .into_iter()
-                        .chain(o.synonyms.iter().cloned())
-                        .collect(),
-                },
-                services: o.services.clone(),
-            })
-            .collect();
-        let request = booking_request(question, &services, &offices)?;
-        let lang = if language == "en" { Lang::En } else { Lang::It };
-        let service = request
-            .service
-            .as_deref()
-            .and_then(|id| self.service(id))
-            .map(|s| s.title.get(lang.code()));
-        let office_name = |id: Option<&str>| {
-            id.and_then(|id| self.office(id))
-                .map(|o| o.name.get(lang.code()))
-        };
-        let text = booking_request_reply(
-            lang,
-            service,
-            office_name(request.office.as_deref()),
-            office_name(request.office_without_service.as_deref()),
-        );
-        Some((
-            BookingChoice {
-                service: request.service,
-                office: request.office,
-            },
-            text,
-        ))
-    }
-
-    fn limits(&self) -> BookingLimits {
-        BookingLimits {
-            per_person: self.max_active_per_person,
-            per_email: self.max_active_per_email,
-            per_client: self.max_active_per_client,
-        }
-    }
-}
 
 /// The key of the server's process under which client networks are hashed;
 /// never written anywhere.
@@ -473,7 +99,7 @@ pub async fn options(
     Query(query): Query<OptionsQuery>,
     headers: HeaderMap,
 ) -> Result<Json<BookingOptions>, Failure> {
-    let site = site_of_query(&state, query.site.as_deref(), &headers)?;
+    let site = site_of_query(&state.config, query.site.as_deref(), &headers)?;
     let config = appointments_of(site)?;
     let lang = lang_of(query.lang.as_deref()).code();
     Ok(Json(BookingOptions {
@@ -516,7 +142,7 @@ pub async fn availability(
     Query(query): Query<SlotsQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Availability>, Failure> {
-    let site = site_of_query(&state, query.site.as_deref(), &headers)?;
+    let site = site_of_query(&state.config, query.site.as_deref(), &headers)?;
     let config = appointments_of(site)?;
     let (office, _) = offered(config, &query.office, &query.service)?;
     let now = now_ms();
@@ -641,7 +267,7 @@ async fn book_checked(
     headers: &HeaderMap,
     booking: NewBooking,
 ) -> Result<Response, Failure> {
-    let site = site_for(state, &booking.site, headers)?;
+    let site = site_for(&state.config, &booking.site, headers)?;
     let config = appointments_of(site)?;
     let lang = lang_of(booking.language.as_deref());
     if !is_uuid_v4(&booking.request_id) {
@@ -826,7 +452,7 @@ pub async fn cancel(
     headers: HeaderMap,
     JsonBody(request): JsonBody<CancelBooking>,
 ) -> Result<Json<Cancelled>, Failure> {
-    let site = site_for(&state, &request.site, &headers)?;
+    let site = site_for(&state.config, &request.site, &headers)?;
     appointments_of(site)?;
     let not_found = || Failure::not_found("no booking with this code and e-mail address");
     let code = normalise_booking_code(&code).ok_or_else(not_found)?;

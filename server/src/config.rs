@@ -1,10 +1,18 @@
-//! The server's TOML configuration (`server/varco.toml` for the demo).
+//! The server's TOML configuration (`server/varco.toml` for the demo):
+//! every type the TOML is read into, each checked at load, with the larger
+//! sections in submodules. It imports nothing else of the crate.
 
-use crate::appointments::AppointmentsConfig;
-use crate::client::{ForwardedHeader, TrustedProxies};
-use crate::live::LiveChatConfig;
-use crate::rate::{check_table, Limit};
+pub mod appointments;
+pub mod hours;
+pub mod live_chat;
+pub mod proxies;
+pub mod rate_limits;
+
 use anyhow::{bail, Context};
+use appointments::AppointmentsConfig;
+use live_chat::LiveChatConfig;
+use proxies::{ForwardedHeader, TrustedProxies};
+use rate_limits::{check_table, Limit};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -30,7 +38,7 @@ pub struct ServerSection {
     /// many: the older form of `rate_limits.messages`.
     #[serde(default)]
     pub messages_per_minute: Option<u32>,
-    /// Per-client limits by endpoint class (`rate::Class` names), over the
+    /// Per-client limits by endpoint class (`rate_limits::Class` names), over the
     /// defaults; each site may set its own in `[sites.rate_limits]`.
     #[serde(default)]
     pub rate_limits: BTreeMap<String, Limit>,
@@ -540,7 +548,7 @@ mod tests {
 
     #[test]
     fn a_site_overrides_the_server_which_overrides_the_defaults() {
-        use crate::rate::{server_limits, Class, Limits};
+        use rate_limits::{server_limits, Class, Limits};
         let toml = r#"
             [server]
             client_address_header = "Forwarded"
@@ -554,7 +562,7 @@ mod tests {
         let config = Config::parse(toml, Path::new(".")).unwrap();
         assert_eq!(
             config.server.client_address_header,
-            crate::client::ForwardedHeader::Forwarded
+            ForwardedHeader::Forwarded
         );
         let server = server_limits(&config);
         assert_eq!(server.get(Class::Threads), Limit::new(3, 1.5));

@@ -1,27 +1,46 @@
-//! Varco's reference backend.
+//! Varco's reference backend, in three layers; a module imports only from
+//! its own layer's lower modules or from layers below it, never in a circle
+//! (`xtask/tests/architecture.rs::server_modules_have_no_import_circle`).
 //!
-//! - [`config`]: the TOML configuration, checked at load.
-//! - [`storage`]: the only module with SQL in it.
-//! - [`api`]: thin HTTP handlers.
-//! - [`chat`]: the assistant's threads (API, event streams, answering).
+//! Bottom, plumbing and shared state:
+//! - [`config`]: every type the TOML configuration is read into, checked at load.
 //! - [`client`]: who the client is, behind trusted proxies.
+//! - [`api`]: the error answer, the JSON extractor, site lookup, CORS.
 //! - [`rate`]: the per-client rate limits of every public endpoint.
 //! - [`hub`]: the live fan-out behind the event streams, and their bounds.
-//! - [`startup`]: the router and the server's life cycle.
+//! - [`storage`]: the only module with SQL in it.
+//! - [`assistant`]: what answers visitors (the trait, the embedded engine,
+//!   an external service).
 //! - [`telemetry`]: the log filter, which never lets a client's address through.
+//! - [`state`]: the [`state::AppState`] every handler reaches.
+//! - [`threads`]: what the conversation features share about a thread (its
+//!   lookup, its event stream, the live-chat queue's announcements).
+//!
+//! Features, each importing only from the bottom layer: [`health`],
+//! [`sites`], [`consent`], [`chat`], [`live`], [`operator`], [`navigation`],
+//! [`appointments`], [`retention`].
+//!
+//! Top: [`startup`], the router and the server's life cycle (and `main.rs`).
 
 pub mod api;
-pub mod appointments;
-pub mod chat;
+pub mod assistant;
 pub mod client;
 pub mod config;
-pub mod external;
 pub mod hub;
+pub mod rate;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+pub mod threads;
+
+pub mod appointments;
+pub mod chat;
+pub mod consent;
+pub mod health;
 pub mod live;
 pub mod navigation;
 pub mod operator;
-pub mod rate;
 pub mod retention;
+pub mod sites;
+
 pub mod startup;
-pub mod storage;
-pub mod telemetry;

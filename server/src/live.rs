@@ -1,146 +1,27 @@
 //! Live chat, the visitor's side: the hand-off to a person
-//! (`POST /api/v1/threads/{id}/handoff`), the visitor's typing signal, the
-//! site's `[sites.live_chat]` settings and the queue announcements shared
-//! with the operator console (`crate::operator`).
+//! (`POST /api/v1/threads/{id}/handoff`), the desk's status and the
+//! visitor's typing signal. The site's `[sites.live_chat]` settings are in
+//! `crate::config::live_chat`; the queue's announcements, shared with the
+//! operator console, in `crate::threads`.
 //!
 //! A thread handed to a person is no longer answered by the assistant. Each
 //! change of its state is a stored system message carrying the state, so
 //! that the widget rebuilds it from a replay; the place in the queue is
 //! announced live to every waiting thread whenever the queue moves.
 
-use crate::api::check_site_origin;
-use crate::api::{now_ms, Failure};
-use crate::appointments::{check_hours, intervals, HoursConfig};
-use crate::chat::{storage_failure, thread_for, Live};
-use crate::startup::AppState;
+use crate::api::{check_site_origin, now_ms, Failure};
+use crate::hub::Live;
+use crate::state::AppState;
+use crate::threads::{
+    announce_queue, append_and_publish, queue_position, state_message, storage_failure, thread_for,
+};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use serde::Deserialize;
-use varco_core::booking::Date;
-use varco_core::consent::rfc3339_utc;
 use varco_core::lang::Lang;
-use varco_core::live::{self as texts, DeskHours};
-use varco_protocol::chat::{Author, ChatEvent, ChatMessage};
+use varco_core::live as texts;
+use varco_protocol::chat::{Author, ChatEvent};
 use varco_protocol::live::{HandoffReceipt, LiveState, LiveStatus};
-
-/// `[sites.live_chat]`: when operators answer, and where to write instead.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct LiveChatConfig {
-    /// When the desk answers, Italian time.
-    pub hours: Vec<HoursConfig>,
-    /// Days nobody answers, `YYYY-MM-DD`.
-    #[serde(default)]
-    pub closed_dates: Vec<String>,
-    /// Offered outside the hours (with booking, if the site takes
-    /// appointments).
-    #[serde(default)]
-    pub email: Option<String>,
-    /// The desk answers at any hour, whatever `hours` and `closed_dates`
-    /// say: for a demo, so that the live chat can be tried at night.
-    #[serde(default)]
-    pub always_open: bool,
-}
-
-impl LiveChatConfig {
-    /// Every problem, each naming its field.
-    pub fn check(&self) -> Vec<String> {
-        let mut errors = Vec::new();
-        if self.hours.is_empty() {
-            errors.push("hours: at least one interval is needed".into());
-        }
-        errors.extend(check_hours("hours", &self.hours));
-        for (i, d) in self.closed_dates.iter().enumerate() {
-            if Date::parse(d).is_none() {
-                errors.push(format!(
-                    "closed_dates[{i}]: {d:?} is not a date (YYYY-MM-DD)"
-                ));
-            }
-        }
-        if let Some(e) = &self.email {
-            if varco_core::booking::check_email(e).is_err() {
-                errors.push(format!("email: {e:?} is not an e-mail address"));
-            }
-        }
-        errors
-    }
-
-    pub fn desk(&self) -> DeskHours {
-        if self.always_open {
-            return DeskHours {
-                hours: (0..7).map(|day| (day, 0, 24 * 60)).collect(),
-                closed_dates: Vec::new(),
-            };
-        }
-        DeskHours {
-            hours: intervals(&self.hours),
-            closed_dates: self
-                .closed_dates
-                .iter()
-                .filter_map(|d| Date::parse(d))
-                .collect(),
-        }
-    }
-}
-
-/// A system message that changes the live chat's state.
-pub fn state_message(state: LiveState, text: String) -> ChatMessage {
-    ChatMessage {
-        live: Some(state),
-        ..ChatMessage::new(Author::System, text, rfc3339_utc(now_ms()))
-    }
-}
-
-/// Stores a message and announces it on the thread's stream.
-pub async fn append_and_publish(
-    state: &AppState,
-    thread_id: &str,
-    message: ChatMessage,
-) -> Result<i64, Failure> {
-    let (id, _) = state
-        .storage
-        .append_message(thread_id, &message)
-        .await
-        .map_err(storage_failure)?;
-    state
-        .hub
-        .publish(thread_id, Live::Stored(id, ChatEvent::Message { message }));
-    Ok(id)
-}
-
-/// The place of a waiting thread in its site's queue (1 = next).
-pub async fn queue_position(state: &AppState, site: &str, thread_id: &str) -> Option<u32> {
-    let open = state
-        .storage
-        .open_live_chats(None, Some(&[site.to_owned()]))
-        .await
-        .ok()?;
-    open.iter()
-        .filter(|c| c.operator.is_none())
-        .position(|c| c.thread_id == thread_id)
-        .map(|i| i as u32 + 1)
-}
-
-/// The queue of `site` moved: every waiting visitor learns their new place,
-/// and the consoles refresh their lists.
-pub async fn announce_queue(state: &AppState, site: &str) {
-    if let Ok(open) = state
-        .storage
-        .open_live_chats(None, Some(&[site.to_owned()]))
-        .await
-    {
-        for (i, c) in open.iter().filter(|c| c.operator.is_none()).enumerate() {
-            state.hub.publish(
-                &c.thread_id,
-                Live::Ephemeral(ChatEvent::Queue {
-                    position: i as u32 + 1,
-                }),
-            );
-        }
-    }
-    state.hub.console_changed();
-}
 
 /// `POST /api/v1/threads/{id}/handoff`: hands the conversation to a person.
 /// Within the desk's hours the thread joins the queue (asking again while

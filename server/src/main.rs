@@ -165,7 +165,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
-        Command::CheckConfig => match varco_server::chat::load_assistants(&config) {
+        Command::CheckConfig => match varco_server::assistant::load_assistants(&config) {
             Ok((assistants, _)) => {
                 println!(
                     "{}: configuration is valid ({} sites, {} knowledge bases)",

@@ -12,7 +12,7 @@
 //! (`422 navigation_off`, as a request the site's configuration rules out).
 
 use crate::api::{now_ms, site_for, site_of_query, Failure, JsonBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::storage::{NewPageView, Upload};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -115,7 +115,7 @@ pub async fn post_navigation(
     headers: HeaderMap,
     JsonBody(batch): JsonBody<NavigationBatch>,
 ) -> Result<Json<NavigationReceipt>, Failure> {
-    let site = site_for(&state, &batch.site, &headers)?;
+    let site = site_for(&state.config, &batch.site, &headers)?;
     check_collects(site)?;
     check_user_id(&batch.user_id)?;
     let rows = check_batch(&batch, now_ms())?;
@@ -178,7 +178,7 @@ pub async fn delete_user(
     Query(query): Query<SiteQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Deleted>, Failure> {
-    let site = site_of_query(&state, query.site.as_deref(), &headers)?;
+    let site = site_of_query(&state.config, query.site.as_deref(), &headers)?;
     check_user_id(&user_id)?;
     let deleted = state
         .storage
@@ -202,7 +202,7 @@ pub async fn recommendations(
     Query(query): Query<RecommendationsQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Recommendations>, Failure> {
-    let site = site_of_query(&state, query.site.as_deref(), &headers)?;
+    let site = site_of_query(&state.config, query.site.as_deref(), &headers)?;
     check_collects(site)?;
     check_user_id(&query.user_id)?;
     let views = state

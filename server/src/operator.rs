@@ -16,14 +16,13 @@
 //!   with `textContent`, never as HTML.
 
 use crate::api::{now_ms, Failure, JsonBody};
-use crate::chat::{
-    admit_stream, checked_message, event_stream, finish_thread, resume_after, storage_failure,
-    EventsQuery, StreamEnd,
-};
-use crate::hub::StreamOwner;
-use crate::live::{announce_queue, append_and_publish, state_message};
-use crate::startup::AppState;
+use crate::hub::{Live, StreamOwner};
+use crate::state::AppState;
 use crate::storage::{OpenLiveChat, Session, Take};
+use crate::threads::{
+    admit_stream, announce_queue, append_and_publish, checked_message, event_stream, finish_thread,
+    resume_after, state_message, storage_failure, EventsQuery, StreamEnd,
+};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use axum::extract::{FromRequestParts, Path, Query, State};
@@ -647,7 +646,7 @@ async fn post_message(
         message.text = text.to_owned();
         state.hub.publish(
             &thread_id,
-            crate::chat::Live::Stored(event_id, ChatEvent::Message { message }),
+            Live::Stored(event_id, ChatEvent::Message { message }),
         );
     }
     Ok((
@@ -672,7 +671,7 @@ async fn typing(
     my_chat(&state, &auth, &thread_id).await?;
     state.hub.publish(
         &thread_id,
-        crate::chat::Live::Ephemeral(ChatEvent::Typing {
+        Live::Ephemeral(ChatEvent::Typing {
             author: Author::Operator,
         }),
     );

@@ -11,167 +11,21 @@
 
 use crate::api::Failure;
 use crate::client::{bucket_key, ClientIp};
+use crate::config::rate_limits::{server_limits, Class, Limit, Limits};
 use crate::config::Config;
-use crate::startup::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// A bucket of `burst` requests, refilled at `per_minute`.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Limit {
-    pub burst: u32,
-    pub per_minute: f64,
-}
-
-impl Limit {
-    pub const fn new(burst: u32, per_minute: f64) -> Limit {
-        Limit { burst, per_minute }
-    }
-
-    fn check(&self) -> Result<(), String> {
-        if !(1..=1_000_000_000).contains(&self.burst) {
-            return Err("burst must be 1 to 1000000000".into());
-        }
-        if !(self.per_minute.is_finite() && self.per_minute > 0.0 && self.per_minute <= 1e9) {
-            return Err("per_minute must be more than 0 (at most 1000000000)".into());
-        }
-        Ok(())
-    }
-}
-
-/// Endpoints whose requests share a bucket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Class {
-    /// `GET /api/v1/sites/{id}`, `GET /api/v1/sites/{id}/live`
-    SiteConfig,
-    /// `POST /api/v1/consents`
-    Consents,
-    /// `POST /api/v1/threads`
-    Threads,
-    /// `POST /api/v1/threads/{id}/messages`
-    Messages,
-    /// `POST /api/v1/threads/{id}/typing`
-    Typing,
-    /// `POST /api/v1/threads/{id}/handoff`
-    Handoff,
-    /// `POST /api/v1/threads/{id}/end`, `DELETE /api/v1/threads/{id}`
-    ThreadEnd,
-    /// `GET /api/v1/threads/{id}/events` (each stream opened), and
-    /// `GET /api/v1/threads/{id}/messages` (the same stored events, once)
-    Events,
-    /// `POST /api/v1/navigation`
-    Navigation,
-    /// `DELETE /api/v1/users/{user_id}`
-    UserDeletion,
-    /// `GET /api/v1/recommendations`
-    Recommendations,
-    /// `GET /api/v1/appointments/options`, `GET /api/v1/appointments/slots`
-    AppointmentReads,
-    /// `POST /api/v1/appointments`
-    Booking,
-    /// `POST /api/v1/appointments/{code}/cancel`
-    Cancellation,
-    /// `POST /operator/api/login`, per client.
-    Login,
-    /// `POST /operator/api/login`, per username, whichever client tries it.
-    LoginUsername,
-}
-
-const CLASSES: usize = 16;
-
+/// The endpoint classes are configuration (`config::rate_limits`); which
+/// request falls in which is HTTP routing, so it is said here.
 impl Class {
-    pub const ALL: [Class; CLASSES] = [
-        Class::SiteConfig,
-        Class::Consents,
-        Class::Threads,
-        Class::Messages,
-        Class::Typing,
-        Class::Handoff,
-        Class::ThreadEnd,
-        Class::Events,
-        Class::Navigation,
-        Class::UserDeletion,
-        Class::Recommendations,
-        Class::AppointmentReads,
-        Class::Booking,
-        Class::Cancellation,
-        Class::Login,
-        Class::LoginUsername,
-    ];
-
-    /// Its key in `[server.rate_limits]` and `[sites.rate_limits]`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Class::SiteConfig => "site_config",
-            Class::Consents => "consents",
-            Class::Threads => "threads",
-            Class::Messages => "messages",
-            Class::Typing => "typing",
-            Class::Handoff => "handoff",
-            Class::ThreadEnd => "thread_end",
-            Class::Events => "events",
-            Class::Navigation => "navigation",
-            Class::UserDeletion => "user_deletion",
-            Class::Recommendations => "recommendations",
-            Class::AppointmentReads => "appointment_reads",
-            Class::Booking => "booking",
-            Class::Cancellation => "cancellation",
-            Class::Login => "login",
-            Class::LoginUsername => "login_username",
-        }
-    }
-
-    fn index(self) -> usize {
-        Class::ALL.iter().position(|c| *c == self).unwrap_or(0)
-    }
-
-    /// What a public service would start with: a page view of the widget
-    /// reads its site's configuration and recommendations and uploads one
-    /// navigation batch, and an office may put many visitors behind one
-    /// address, so reads are generous; writes that cost or that someone
-    /// could drain (threads, bookings, cancellations by code, logins) are
-    /// not.
-    pub fn default_limit(self) -> Limit {
-        match self {
-            Class::SiteConfig => Limit::new(60, 60.0),
-            Class::Consents => Limit::new(20, 10.0),
-            Class::Threads => Limit::new(20, 10.0),
-            // The limit the assistant always had: 20 a minute, bursts of 10.
-            Class::Messages => Limit::new(10, 20.0),
-            // The widget sends "typing" at most every 3 s.
-            Class::Typing => Limit::new(30, 40.0),
-            Class::Handoff => Limit::new(5, 5.0),
-            Class::ThreadEnd => Limit::new(10, 10.0),
-            // Each page view of a visitor in a conversation opens its
-            // stream, and a dropped stream reconnects.
-            Class::Events => Limit::new(30, 30.0),
-            Class::Navigation => Limit::new(60, 60.0),
-            Class::UserDeletion => Limit::new(10, 10.0),
-            Class::Recommendations => Limit::new(60, 60.0),
-            Class::AppointmentReads => Limit::new(60, 60.0),
-            Class::Booking => Limit::new(10, 2.0),
-            Class::Cancellation => Limit::new(5, 2.0),
-            Class::Login => Limit::new(5, 10.0),
-            // After ten wrong tries on one account, one a minute: guessing
-            // a password takes forever, and its owner still gets in.
-            Class::LoginUsername => Limit::new(10, 1.0),
-        }
-    }
-
-    /// Logins are the console's, not a site's.
-    fn server_wide(self) -> bool {
-        matches!(self, Class::Login | Class::LoginUsername)
-    }
-
     /// The class of a request by its matched route (as declared, with the
     /// `/api` prefix) and method; `None` for what is not limited (the
     /// console's authenticated API, health check, static files).
@@ -204,67 +58,6 @@ impl Class {
             _ => return None,
         })
     }
-}
-
-/// Problems of a `rate_limits` table, each naming its key (`site`: a
-/// site's table, where logins cannot be set).
-pub fn check_table(table: &BTreeMap<String, Limit>, site: bool) -> Vec<String> {
-    let mut errors = Vec::new();
-    for (name, limit) in table {
-        match Class::ALL.iter().find(|c| c.name() == name) {
-            None => errors.push(format!(
-                "{name}: no such endpoint class (the classes: {})",
-                Class::ALL.map(Class::name).join(", ")
-            )),
-            Some(c) if site && c.server_wide() => errors.push(format!(
-                "{name}: logins are the console's, not a site's: set it in [server.rate_limits]"
-            )),
-            Some(_) => {
-                if let Err(e) = limit.check() {
-                    errors.push(format!("{name}: {e}"));
-                }
-            }
-        }
-    }
-    errors
-}
-
-/// One limit per class.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Limits([Limit; CLASSES]);
-
-impl Limits {
-    pub fn defaults() -> Limits {
-        Limits(Class::ALL.map(Class::default_limit))
-    }
-
-    /// These limits with the ones `table` sets instead (unknown keys are
-    /// left to [`check_table`]).
-    pub fn with(&self, table: &BTreeMap<String, Limit>) -> Limits {
-        let mut out = *self;
-        for class in Class::ALL {
-            if let Some(l) = table.get(class.name()) {
-                out.0[class.index()] = *l;
-            }
-        }
-        out
-    }
-
-    pub fn get(&self, class: Class) -> Limit {
-        self.0[class.index()]
-    }
-}
-
-/// The server's limits: `[server.rate_limits]` over the defaults, with the
-/// older `messages_per_minute` (bursts of half as many) if set.
-pub fn server_limits(config: &Config) -> Limits {
-    let mut table = config.server.rate_limits.clone();
-    if let Some(n) = config.server.messages_per_minute {
-        table
-            .entry(Class::Messages.name().to_owned())
-            .or_insert(Limit::new((n / 2).max(1), f64::from(n.max(1))));
-    }
-    Limits::defaults().with(&table)
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -493,7 +286,7 @@ fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 /// Middleware: takes a token of the request's class for its client, or
 /// answers `429` with `Retry-After`. Needs the [`ClientIp`] that
 /// [`crate::client::resolve`] puts in the request.
-pub async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn limit(State(rate): State<Arc<RateLimits>>, request: Request, next: Next) -> Response {
     let Some(class) = request
         .extensions()
         .get::<MatchedPath>()
@@ -518,10 +311,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         .headers()
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok());
-    match state
-        .rate
-        .check(class, site, origin, client, Instant::now())
-    {
+    match rate.check(class, site, origin, client, Instant::now()) {
         Ok(()) => next.run(request).await,
         Err(wait) => {
             tracing::info!(class = class.name(), "rate limit reached");
@@ -653,29 +443,6 @@ mod tests {
         );
         assert_eq!(Class::of(&Method::GET, "/operator/api/session"), None);
         assert_eq!(Class::of(&Method::GET, "/healthz"), None);
-    }
-
-    #[test]
-    fn tables_name_their_wrong_keys() {
-        let table: BTreeMap<String, Limit> = [
-            ("threads".to_owned(), Limit::new(0, 1.0)),
-            ("messagez".to_owned(), Limit::new(1, 1.0)),
-            ("consents".to_owned(), Limit::new(1, f64::NAN)),
-            ("login".to_owned(), Limit::new(1, 1.0)),
-            ("typing".to_owned(), Limit::new(3, 0.5)),
-        ]
-        .into();
-        let server = check_table(&table, false);
-        assert_eq!(server.len(), 3, "{server:?}");
-        assert!(server.iter().any(|e| e.starts_with("threads: burst")));
-        assert!(server
-            .iter()
-            .any(|e| e.starts_with("messagez: no such endpoint class")));
-        assert!(server.iter().any(|e| e.starts_with("consents: per_minute")));
-        let site = check_table(&table, true);
-        assert!(site
-            .iter()
-            .any(|e| e.starts_with("login: logins are the console's")));
     }
 
     #[test]

@@ -2,100 +2,38 @@
 
 use crate::api;
 use crate::appointments;
-use crate::chat::{self, load_assistants, Assistants, Hub};
+use crate::chat;
 use crate::client;
-use crate::client::{ClientResolver, TrustedProxies};
 use crate::config::Config;
+use crate::consent;
+use crate::health;
 use crate::live;
 use crate::navigation;
 use crate::operator;
-use crate::rate::{self, RateLimits};
+use crate::rate;
+use crate::sites;
+use crate::state::AppState;
 use crate::storage::Storage;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::routing::{any, delete, get, post};
 use axum::{middleware, Router};
-use std::collections::HashSet;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub storage: Storage,
-    pub assistants: Arc<Assistants>,
-    pub knowledge: Arc<chat::KnowledgeBases>,
-    pub hub: Arc<Hub>,
-    /// Per-client limits of every public endpoint (`rate::limit`).
-    pub rate: Arc<RateLimits>,
-    /// Who the client is behind the trusted proxies (`client::resolve`).
-    pub clients: Arc<ClientResolver>,
-    /// Threads whose answer is being prepared.
-    answering: Arc<Mutex<HashSet<String>>>,
-}
-
-impl AppState {
-    /// Loads the knowledge bases; fails with every problem listed.
-    pub fn new(config: Config, storage: Storage) -> anyhow::Result<AppState> {
-        let (assistants, knowledge) = load_assistants(&config)?;
-        let trusted = TrustedProxies::parse(&config.server.trusted_proxies)
-            .map_err(|e| anyhow::anyhow!("server.{}", e.join("\nserver.")))?;
-        let hub = Hub::new(crate::hub::StreamLimits::of(&config.server));
-        Ok(AppState {
-            rate: Arc::new(RateLimits::new(&config)),
-            clients: Arc::new(ClientResolver {
-                trusted,
-                header: config.server.client_address_header,
-            }),
-            config: Arc::new(config),
-            storage,
-            assistants: Arc::new(assistants),
-            knowledge: Arc::new(knowledge),
-            hub: Arc::new(hub),
-            answering: Arc::default(),
-        })
-    }
-
-    /// Has `site` answered by `assistant` instead of its knowledge base.
-    pub fn set_assistant(&mut self, site: &str, assistant: Arc<dyn chat::Assistant>) {
-        Arc::make_mut(&mut self.assistants).insert(site.to_owned(), assistant);
-    }
-
-    pub fn answering(&self, thread_id: &str) -> bool {
-        self.answering
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(thread_id)
-    }
-    pub fn answering_start(&self, thread_id: &str) {
-        self.answering
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(thread_id.to_owned());
-    }
-    pub fn answering_end(&self, thread_id: &str) {
-        self.answering
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(thread_id);
-    }
-}
-
 /// Builds the router: API, health check and, if `static_root` is set, the
 /// demo's files and the widget's distributable.
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
-        .route("/v1/sites/{id}", get(api::site_config))
+        .route("/v1/sites/{id}", get(sites::site_config))
         .route("/v1/sites/{id}/live", get(live::desk_status))
-        .route("/v1/consents", post(api::post_consent))
+        .route("/v1/consents", post(consent::post_consent))
         .route("/v1/threads", post(chat::create_thread))
         .route(
             "/v1/threads/{id}/messages",
@@ -115,16 +53,25 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/appointments/{code}/cancel", post(appointments::cancel))
         .fallback(api::api_not_found)
         // Inside CORS, so that a 429 reaches the page's script readable.
-        .layer(middleware::from_fn_with_state(state.clone(), rate::limit))
-        .layer(middleware::from_fn_with_state(state.clone(), api::cors))
+        .layer(middleware::from_fn_with_state(
+            state.rate.clone(),
+            rate::limit,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.config.clone(),
+            api::cors,
+        ))
         .layer(DefaultBodyLimit::max(state.config.server.body_limit));
 
     let mut app = Router::new()
-        .route("/healthz", get(api::healthz))
+        .route("/healthz", get(health::healthz))
         .nest("/api", api)
         .merge(
             operator::routes()
-                .layer(middleware::from_fn_with_state(state.clone(), rate::limit))
+                .layer(middleware::from_fn_with_state(
+                    state.rate.clone(),
+                    rate::limit,
+                ))
                 .layer(DefaultBodyLimit::max(state.config.server.body_limit)),
         )
         .fallback(|| async { api::Failure::not_found("no such page or endpoint") });

@@ -235,7 +235,9 @@ async fn an_external_assistant_without_a_key_or_over_plain_http_is_refused_at_st
     let config = varco_server::config::Config::parse(&toml, std::path::Path::new(".")).unwrap();
     let err = format!(
         "{:#}",
-        varco_server::chat::load_assistants(&config).err().unwrap()
+        varco_server::assistant::load_assistants(&config)
+            .err()
+            .unwrap()
     );
     assert!(err.contains("VARCO_TEST_KEY_THAT_IS_NOT_SET"), "{err}");
 }

@@ -69,7 +69,7 @@ live_chat_privacy_url = "/privacy-chat.html"
 /// input, not traffic (a 429 would pass as a 4xx and reach no handler).
 fn server_settings() -> String {
     let mut settings = String::from("[server.rate_limits]\n");
-    for class in varco_server::rate::Class::ALL {
+    for class in varco_server::config::rate_limits::Class::ALL {
         settings.push_str(&format!(
             "{} = {{ burst = 100000000, per_minute = 100000000 }}\n",
             class.name()

@@ -16,7 +16,7 @@ use common::spawn_app_with;
 use reqwest::{Client, Method, Response};
 use serde_json::{json, Value};
 use std::net::IpAddr;
-use varco_server::rate::Class;
+use varco_server::config::rate_limits::Class;
 
 /// A refill so slow that no token comes back during a test.
 const NEVER: &str = "per_minute = 0.001";

@@ -68,7 +68,7 @@ impl TestServer {
     pub async fn start_custom(
         extra_origins: &[String],
         edit: impl FnOnce(&mut Config),
-        customize: impl FnOnce(&mut varco_server::startup::AppState) + Send + 'static,
+        customize: impl FnOnce(&mut varco_server::state::AppState) + Send + 'static,
     ) -> Result<TestServer> {
         let pkg = root().join("pkg/varco_app.wasm");
         if !pkg.exists() {

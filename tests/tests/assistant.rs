@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use varco_e2e::{ask, Chromium, Tab, TestServer};
 use varco_protocol::chat::{AnswerLink, Author, ChatEvent};
-use varco_server::chat::{Assistant, Reply};
+use varco_server::assistant::{Assistant, Reply};
 
 const HOME: &str = "/demo-site/milomb/index.html";
 const LAUNCHER: &str = "Apri l'assistente virtuale CamOn";
@@ -308,7 +308,7 @@ impl Assistant for HostileAssistant {
         &'a self,
         _question: &'a str,
         _language: &'a str,
-        _deltas: &'a varco_server::chat::DeltaSink,
+        _deltas: &'a varco_server::assistant::DeltaSink,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Reply>> + Send + 'a>>
     {
         Box::pin(async {

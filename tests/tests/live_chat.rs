@@ -7,7 +7,7 @@
 use serde_json::Value;
 use varco_e2e::{wait_in_widget, Chromium, Tab, TestServer};
 use varco_protocol::chat::ChatEvent;
-use varco_server::appointments::HoursConfig;
+use varco_server::config::hours::HoursConfig;
 use varco_server::storage::{Operator, Storage};
 
 const HOME: &str = "/demo-site/milomb/index.html";

@@ -17,8 +17,8 @@ use varco_core::booking::{rome_local, rome_to_utc_ms, Date};
 use varco_core::dates::format_datetime_rome_ms;
 use varco_core::lang::Lang;
 use varco_e2e::{ask, wait_in_widget, Chromium, Tab, TestServer};
-use varco_server::appointments::HoursConfig;
-use varco_server::chat::{Assistant, DeltaSink, Reply};
+use varco_server::assistant::{Assistant, DeltaSink, Reply};
+use varco_server::config::hours::HoursConfig;
 use varco_server::config::Config;
 
 const HOME: &str = "/demo-site/milomb/index.html";

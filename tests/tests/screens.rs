@@ -10,7 +10,7 @@
 
 use serde_json::{json, Value};
 use varco_e2e::{ask, choose, fill, wait_in_widget, Chromium, Tab, TestServer};
-use varco_server::appointments::HoursConfig;
+use varco_server::config::hours::HoursConfig;
 
 const HOME: &str = "/demo-site/milomb/index.html";
 const LAUNCHER: &str = "Apri l'assistente virtuale CamOn";

@@ -152,7 +152,7 @@ pub async fn spawn_app_customized(
     site_settings: &str,
     widget_settings: &str,
     prepare: impl FnOnce(&Path),
-    customize: impl FnOnce(&mut varco_server::startup::AppState) + Send + 'static,
+    customize: impl FnOnce(&mut varco_server::state::AppState) + Send + 'static,
 ) -> App {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("pkg")).unwrap();

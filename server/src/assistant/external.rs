@@ -10,7 +10,7 @@
 //! closest entry as reference. Never an identifier of the thread or of the
 //! visitor.
 
-use crate::chat::{Assistant, DeltaSink, EmbeddedAssistant, Reply};
+use super::{Assistant, DeltaSink, EmbeddedAssistant, Reply};
 use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Value};
 use std::future::Future;
