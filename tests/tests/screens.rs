@@ -21,20 +21,40 @@ struct Screen {
     width: i64,
     height: i64,
     phone: bool,
+    /// The browser's zoom on a desktop (2.0 for 200 %).
+    zoom: f64,
 }
 
-const SCREENS: [Screen; 2] = [
+/// The two sizes of issue 17's screenshots, then the smaller phone and the
+/// zoomed desktop on which everything must hold as well.
+const SCREENS: [Screen; 4] = [
     Screen {
         name: "desktop",
         width: 1280,
         height: 800,
         phone: false,
+        zoom: 1.0,
     },
     Screen {
         name: "phone",
         width: 390,
         height: 844,
         phone: true,
+        zoom: 1.0,
+    },
+    Screen {
+        name: "small-phone",
+        width: 360,
+        height: 640,
+        phone: true,
+        zoom: 1.0,
+    },
+    Screen {
+        name: "desktop-zoom-200",
+        width: 1280,
+        height: 800,
+        phone: false,
+        zoom: 2.0,
     },
 ];
 
@@ -44,7 +64,7 @@ async fn tab_on(chromium: &Chromium, screen: Screen) -> Tab {
     if screen.phone {
         tab.phone_screen(screen.width, screen.height).await.unwrap();
     } else {
-        tab.zoomed_screen(screen.width, screen.height, 1.0)
+        tab.zoomed_screen(screen.width, screen.height, screen.zoom)
             .await
             .unwrap();
     }
@@ -178,9 +198,11 @@ async fn the_chat_after_several_answers_and_the_privacy_centre() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_booking_step() {
-    let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     for screen in SCREENS {
+        // A server per screen: the same visitor booking again would meet
+        // the limit on active bookings per person.
+        let server = TestServer::start(&[]).await.unwrap();
         let tab = tab_on(&chromium, screen).await;
         open_assistant(&tab, &server).await;
         tab.press("Prenota un appuntamento").await.unwrap();

@@ -674,7 +674,10 @@ pub fn booking_flow(props: &BookingProps) -> Html {
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z"/></svg>
                 </button>
             </div>
-            <div class="booking-step">
+            // A step of text alone (the summary, a cancellation's outcome)
+            // may scroll on a small or zoomed screen: it takes focus so that
+            // the keyboard can scroll it too.
+            <div class="booking-step" tabindex={matches!(state.step, Step::Confirm | Step::Cancelled).then_some("0")}>
                 if let Some(label) = step_label { <p class="muted">{ label }</p> }
                 { prefilled.unwrap_or_default() }
                 { notice.unwrap_or_default() }
