@@ -59,30 +59,75 @@ impl IntoResponse for Failure {
 }
 
 /// `Json` whose rejections are answered as [`Failure`]s (400/413/415 with a
-/// JSON body naming the problem) instead of axum's plain-text ones.
+/// JSON body naming the problem) instead of axum's plain-text ones. A text
+/// holding the NUL character (`\u0000`) is refused too: no field has a use
+/// for it, and PostgreSQL cannot store it, so on every backend it is a 400,
+/// never a database error.
 pub struct JsonBody<T>(pub T);
 
 impl<S, T> FromRequest<S> for JsonBody<T>
 where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = Failure;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(JsonBody(v)),
+        if !is_json(req.headers()) {
+            return Err(Failure::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Expected request with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = match axum::body::Bytes::from_request(req, state).await {
+            Ok(bytes) => bytes,
             Err(rejection) => {
                 let status = rejection.status();
                 let error = match status {
                     StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
                     _ => "invalid_body",
                 };
-                Err(Failure::new(status, error, rejection.body_text()))
+                return Err(Failure::new(status, error, rejection.body_text()));
+            }
+        };
+        if holds_escaped_nul(&bytes) {
+            return Err(Failure::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_body",
+                "a text holds the NUL character (\\u0000)",
+            ));
+        }
+        match Json::<T>::from_bytes(&bytes) {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(rejection) => {
+                let rejection: JsonRejection = rejection;
+                Err(Failure::new(
+                    rejection.status(),
+                    "invalid_body",
+                    rejection.body_text(),
+                ))
             }
         }
     }
+}
+
+/// Whether a JSON text has a string holding U+0000, which JSON can only
+/// write as the escape `\u0000` (an escaped backslash followed by
+/// `u0000` is the text "\u0000", not the character).
+fn holds_escaped_nul(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json[i + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// The longest error text of a rejection that is passed on as the
@@ -303,4 +348,21 @@ pub async fn cors(State(config): State<Arc<Config>>, request: Request, next: Nex
     );
     h.append(header::VARY, HeaderValue::from_static("origin"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds_escaped_nul;
+
+    #[test]
+    fn only_a_real_nul_in_a_json_text_is_found() {
+        assert!(holds_escaped_nul(br#"{"text":"a\u0000b"}"#));
+        assert!(holds_escaped_nul(br#"{"text":"\\\u0000"}"#));
+        assert!(
+            !holds_escaped_nul(br#"{"text":"a\\u0000b"}"#),
+            "the text \\u0000"
+        );
+        assert!(!holds_escaped_nul(br#"{"text":"\u00e9\n\"u0000"}"#));
+        assert!(!holds_escaped_nul(br#"{"text":"trailing\"#));
+    }
 }

@@ -3,6 +3,7 @@
 //! sections in submodules. It imports nothing else of the crate.
 
 pub mod appointments;
+pub mod database;
 pub mod hours;
 pub mod live_chat;
 pub mod proxies;
@@ -10,6 +11,7 @@ pub mod rate_limits;
 
 use anyhow::{bail, Context};
 use appointments::AppointmentsConfig;
+pub use database::Database;
 use live_chat::LiveChatConfig;
 use proxies::{ForwardedHeader, TrustedProxies};
 use rate_limits::{check_table, Limit};
@@ -25,9 +27,20 @@ use varco_protocol::SiteConfig;
 pub struct ServerSection {
     #[serde(default = "default_listen")]
     pub listen: SocketAddr,
-    /// SQLite file (created if missing).
-    #[serde(default = "default_database")]
-    pub database: PathBuf,
+    /// Where the data lives (see [`Database`]): `sqlite://PATH` (the
+    /// default, `sqlite://data/varco.db`) or `postgres://…`;
+    /// `VARCO_DATABASE_URL` overrides it.
+    #[serde(default)]
+    pub database_url: Option<String>,
+    /// The older form of `database_url`: a SQLite file's path.
+    #[serde(default, rename = "database")]
+    pub database_file: Option<PathBuf>,
+    /// PostgreSQL connections this instance may hold at once.
+    #[serde(default = "default_database_connections")]
+    pub database_connections: u32,
+    /// The database, resolved from the two settings above at load.
+    #[serde(skip)]
+    pub database: Database,
     /// Folder served at `/` (index.html, demo-site/) with its `pkg/` at `/varco/`.
     #[serde(default)]
     pub static_root: Option<PathBuf>,
@@ -74,8 +87,8 @@ pub struct ServerSection {
 fn default_listen() -> SocketAddr {
     "127.0.0.1:8080".parse().expect("valid address")
 }
-fn default_database() -> PathBuf {
-    PathBuf::from("data/varco.db")
+fn default_database_connections() -> u32 {
+    10
 }
 fn default_body_limit() -> usize {
     64 * 1024
@@ -117,7 +130,10 @@ impl Default for ServerSection {
     fn default() -> Self {
         ServerSection {
             listen: default_listen(),
-            database: default_database(),
+            database_url: None,
+            database_file: None,
+            database_connections: default_database_connections(),
+            database: Database::default(),
             static_root: None,
             body_limit: default_body_limit(),
             messages_per_minute: None,
@@ -309,22 +325,47 @@ impl Config {
 
     /// Reads, resolves and checks a TOML file. Every problem is reported at
     /// once, each naming the site and the field.
+    ///
+    /// `VARCO_DATABASE_URL`, when set, replaces `server.database_url` (a
+    /// relative SQLite path in it is relative to the current folder): the
+    /// password stays out of the file.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Config::parse(&text, base)
-            .with_context(|| format!("invalid configuration in {}", path.display()))
+        let mut config = Config::parse(&text, base)
+            .with_context(|| format!("invalid configuration in {}", path.display()))?;
+        if let Some(url) = std::env::var_os("VARCO_DATABASE_URL") {
+            let url = url
+                .into_string()
+                .map_err(|_| anyhow::anyhow!("VARCO_DATABASE_URL is not valid UTF-8"))?;
+            config.server.database = Database::parse(&url, Path::new("."))
+                .map_err(|e| anyhow::anyhow!("VARCO_DATABASE_URL: {e}"))?;
+        }
+        Ok(config)
     }
 
     /// Parses a TOML text whose relative paths are relative to `base`.
     pub fn parse(text: &str, base: &Path) -> anyhow::Result<Config> {
         let raw: RawConfig = toml::from_str(text)?;
         let mut server = raw.server;
-        server.database = resolve(base, &server.database);
         server.static_root = server.static_root.map(|p| resolve(base, &p));
 
         let mut errors: Vec<String> = check_streams(&server);
+        match (&server.database_url, &server.database_file) {
+            (Some(_), Some(_)) => {
+                errors.push("server: set either database_url or database, not both".into())
+            }
+            (Some(url), None) => match Database::parse(url, base) {
+                Ok(database) => server.database = database,
+                Err(e) => errors.push(format!("server.database_url: {e}")),
+            },
+            (None, Some(file)) => server.database = Database::Sqlite(resolve(base, file)),
+            (None, None) => server.database = Database::Sqlite(base.join("data/varco.db")),
+        }
+        if server.database_connections == 0 {
+            errors.push("server.database_connections: must be at least 1".into());
+        }
         if let Err(e) = TrustedProxies::parse(&server.trusted_proxies) {
             errors.extend(e.into_iter().map(|e| format!("server.{e}")));
         }

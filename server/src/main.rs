@@ -35,6 +35,10 @@ enum Command {
     },
     /// Check the configuration and exit: 0 if it is valid, 1 with every problem otherwise.
     CheckConfig,
+    /// Bring the database's schema up to date and exit (the server also
+    /// does it when it starts): before an upgrade's restart, or to see that
+    /// the database answers.
+    Migrate,
     /// Proof of consent, for the data controller.
     Consents {
         #[command(subcommand)]
@@ -218,6 +222,13 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Migrate => match migrate(&config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Purge { dry_run } => match purge(&config, dry_run) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -393,6 +404,18 @@ fn bound(value: &str, end: bool) -> anyhow::Result<String> {
         anyhow::anyhow!("{value:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 date-time")
     })?;
     Ok(rfc3339_utc(ms))
+}
+
+fn migrate(config: &Config) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    let version = rt.block_on(async {
+        let storage = varco_server::storage::Storage::open(&config.server.database).await?;
+        let version = storage.schema_version().await;
+        storage.close().await;
+        version
+    })?;
+    println!("{}: schema at version {version}", config.server.database);
+    Ok(())
 }
 
 fn purge(config: &Config, dry_run: bool) -> anyhow::Result<()> {

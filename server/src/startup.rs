@@ -233,7 +233,8 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     customize: impl FnOnce(&mut AppState),
 ) -> anyhow::Result<()> {
-    let storage = Storage::open(&config.server.database).await?;
+    let storage =
+        Storage::open_with(&config.server.database, config.server.database_connections).await?;
     publish_revisions(&config, &storage).await?;
     let mut state = AppState::new(config, storage.clone())?;
     customize(&mut state);

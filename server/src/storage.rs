@@ -1,19 +1,20 @@
 //! Storage: the one module that speaks SQL.
 //!
 //! Handlers call the methods of [`Storage`] and never build queries
-//! themselves, so that another database (PostgreSQL, for sites that run
-//! several server instances) fits in by changing this module only.
+//! themselves. Two backends sit behind it (`server.database_url`): SQLite,
+//! the default, one file and nothing to install; PostgreSQL, for
+//! deployments that run several server instances. Most statements are one
+//! text for both (standard SQL with `$1` parameters, which sqlx's SQLite
+//! driver reads as `?1`), run through [`on_db!`]; where the dialects differ
+//! a method picks its text with [`Storage::sql`]. Each backend's migrations
+//! are in `server/migrations/{sqlite,postgres}/`, with the same version
+//! numbers for the same schema.
 
 use anyhow::Context;
 use cache::{ThreadCache, ThreadState};
-use connections::Connections;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::Connection;
-use std::path::Path;
-use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 use varco_core::booking::{
     email_limit_key, limit_reached, ActiveBookings, BookingLimits, LimitReached,
 };
@@ -21,11 +22,44 @@ use varco_core::consent::PublishedCategory;
 use varco_protocol::chat::{ChatEvent, ChatMessage, NewThread};
 use varco_protocol::{ConsentReceipt, ConsentRecord};
 
+pub use crate::config::Database;
+
+/// Runs `$body` with `$c` bound to a `&mut` connection of the backend in
+/// use: for SQLite a reading connection (`read`) or the one writer
+/// (`write`), for PostgreSQL a connection of the pool (either way). The
+/// body is compiled once per backend, so one SQL text serves both; a body
+/// that uses `$c` more than once writes `&mut *$c`.
+macro_rules! on_db {
+    ($storage:expr, read, |$c:ident| $body:expr) => {
+        on_db!(@ $storage, reader, $c, $body)
+    };
+    ($storage:expr, write, |$c:ident| $body:expr) => {
+        on_db!(@ $storage, writer, $c, $body)
+    };
+    (@ $storage:expr, $role:ident, $c:ident, $body:expr) => {
+        match &*$storage.db {
+            Db::Sqlite(db) => {
+                let mut connection = db.$role.get().await?;
+                let $c = &mut *connection;
+                $body
+            }
+            Db::Postgres(db) => {
+                let mut connection = db.pool.acquire().await?;
+                let $c = &mut *connection;
+                $body
+            }
+        }
+    };
+}
+
 mod batch;
 mod cache;
 mod connections;
 mod live;
+mod postgres;
+mod sqlite;
 pub use live::{OpenLiveChat, Operator, Session, Take};
+pub use sqlite::Checkpoints;
 
 /// A consent record as stored, with the server's sequence and time.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -36,92 +70,107 @@ pub struct StoredConsent {
     pub record: ConsentRecord,
 }
 
-/// Connections that read while the writer writes (WAL): a handful is
-/// plenty on the small machines the server runs on.
-const READERS: usize = 4;
+enum Db {
+    Sqlite(sqlite::Sqlite),
+    Postgres(postgres::Postgres),
+}
 
-/// SQLite lets one connection write at a time. With several writing
-/// connections, the others wait in SQLite's busy handler, which sleeps 1, 2,
-/// 5, 10... ms between tries: hundreds of milliseconds on requests under
-/// load (and a deferred transaction that turns into a write can fail
-/// outright). So every write goes through the one connection of `writer`,
-/// its callers queued in order without sleeping, and reads use `reader`'s
-/// read-only connections, which WAL lets run alongside.
+/// PostgreSQL connections when the caller does not say (the CLI commands).
+const DEFAULT_CONNECTIONS: u32 = 4;
+
 #[derive(Clone)]
 pub struct Storage {
-    reader: Arc<Connections>,
-    writer: Arc<Connections>,
+    db: Arc<Db>,
     /// Each thread's site, language, end and live chat (see `cache`).
     threads: Arc<ThreadCache>,
-    /// For the background checkpoint's own connection.
-    options: SqliteConnectOptions,
-    /// Chat messages waiting for the next group commit (see `batch`).
-    pending_messages: Arc<batch::PendingMessages>,
-    /// Personal data was deleted: the background checkpoint empties the
-    /// WAL at its next round (see [`Storage::checkpoint_in_background`]).
+    /// Personal data was deleted: on SQLite the background checkpoint
+    /// empties the WAL at its next round (see
+    /// [`Storage::checkpoint_in_background`]).
     wipe_requested: Arc<AtomicBool>,
 }
 
+/// Runs the pending migrations of `migrator`, or says clearly why the
+/// database cannot be used by this version.
+async fn migrate<C>(migrator: &sqlx::migrate::Migrator, connection: &mut C) -> anyhow::Result<()>
+where
+    C: sqlx::migrate::Migrate + Send,
+{
+    use sqlx::migrate::MigrateError;
+    match migrator.run_direct(connection).await {
+        Ok(()) => Ok(()),
+        Err(MigrateError::VersionMissing(version)) => anyhow::bail!(
+            "the database holds migration {version}, which this version of varco-server does not \
+             know: a newer version has upgraded it. Run that version, or restore the backup made \
+             before the upgrade"
+        ),
+        Err(MigrateError::VersionMismatch(version)) => anyhow::bail!(
+            "migration {version} in the database differs from this version's: the schema was \
+             changed by hand or by a development build; restore a backup"
+        ),
+        Err(e) => Err(anyhow::Error::new(e).context("database migration failed")),
+    }
+}
+
 impl Storage {
-    /// Opens (creating it and its folder if needed) the SQLite file at `path`
-    /// and runs the pending migrations.
-    pub async fn open(path: &Path) -> anyhow::Result<Storage> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create {}", dir.display()))?;
-            }
-        }
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // With WAL, NORMAL syncs at checkpoints only, not at each commit:
-            // a commit survives the server crashing, and only the last ones
-            // before a power loss may be lost (the database stays sound).
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true)
-            // Deleted rows are overwritten with zeros, not left in free
-            // space where a copy of the file would still show them. A
-            // per-connection setting: every connection is opened with it.
-            .pragma("secure_delete", "ON");
-        let writer = Connections::open(&options, 1)
-            .await
-            .with_context(|| format!("cannot open the database {}", path.display()))?;
-        sqlx::migrate!("./migrations")
-            .run_direct(&mut *writer.get().await?)
-            .await
-            .context("database migration failed")?;
-        let reader = Connections::open(
-            &options.clone().create_if_missing(false).read_only(true),
-            READERS,
-        )
-        .await
-        .with_context(|| format!("cannot open the database {} for reading", path.display()))?;
+    /// Opens the database (creating a SQLite file and its folder if
+    /// needed) and brings its schema up to date.
+    pub async fn open(database: &Database) -> anyhow::Result<Storage> {
+        Storage::open_with(database, DEFAULT_CONNECTIONS).await
+    }
+
+    /// [`Storage::open`], with at most `connections` PostgreSQL connections.
+    pub async fn open_with(database: &Database, connections: u32) -> anyhow::Result<Storage> {
+        let db = match database {
+            Database::Sqlite(path) => Db::Sqlite(sqlite::Sqlite::open(path).await?),
+            Database::Postgres(url) => Db::Postgres(
+                postgres::Postgres::open(url, connections)
+                    .await
+                    .with_context(|| format!("database {database}"))?,
+            ),
+        };
         Ok(Storage {
-            reader: Arc::new(reader),
-            writer: Arc::new(writer),
+            db: Arc::new(db),
             threads: Arc::default(),
-            options,
-            pending_messages: Arc::default(),
             wipe_requested: Arc::default(),
         })
     }
 
-    /// After a deletion of personal data: has the background checkpoint
-    /// copy the WAL into the database file and empty it at its next round
-    /// (within a second), so the deleted rows' old versions, which the WAL
-    /// may still hold, go too. Not done in the request: it waits for the
-    /// readers and copies the whole WAL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(*self.db, Db::Postgres(_))
+    }
+
+    /// The statement for the backend in use, where the dialects differ.
+    fn sql(&self, sqlite: &'static str, postgres: &'static str) -> &'static str {
+        match *self.db {
+            Db::Sqlite(_) => sqlite,
+            Db::Postgres(_) => postgres,
+        }
+    }
+
+    /// The schema's version: the newest migration applied.
+    pub async fn schema_version(&self) -> anyhow::Result<i64> {
+        let (version,): (Option<i64>,) = on_db!(self, read, |c| {
+            sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(c)
+                .await?
+        });
+        Ok(version.unwrap_or(0))
+    }
+
+    /// After a deletion of personal data: on SQLite has the background
+    /// checkpoint copy the WAL into the database file and empty it at its
+    /// next round (within a second), so the deleted rows' old versions,
+    /// which the WAL may still hold, go too. Not done in the request: it
+    /// waits for the readers and copies the whole WAL.
     fn wipe_soon(&self) {
         self.wipe_requested.store(true, Ordering::Relaxed);
     }
 
     /// A trivial query, for the health check.
     pub async fn ping(&self) -> anyhow::Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&mut *self.reader.get().await?)
-            .await?;
+        on_db!(self, read, |c| {
+            sqlx::query("SELECT 1").execute(c).await?;
+        });
         Ok(())
     }
 
@@ -129,31 +178,45 @@ impl Storage {
     /// writes (the health check): fails while writes fail, even when
     /// reads work.
     pub async fn probe_write(&self, now: &str) -> anyhow::Result<()> {
-        sqlx::query(
-            "INSERT INTO health_probe (id, probed_at) VALUES (1, ?)
-             ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
-        )
-        .bind(now)
-        .execute(&mut *self.writer.get().await?)
-        .await?;
+        on_db!(self, write, |c| {
+            sqlx::query(
+                "INSERT INTO health_probe (id, probed_at) VALUES (1, $1)
+                 ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
+            )
+            .bind(now)
+            .execute(c)
+            .await?;
+        });
         Ok(())
     }
 
     /// Names of the columns of every table, for the schema invariants test.
     pub async fn schema(&self) -> anyhow::Result<Vec<(String, Vec<String>)>> {
-        let tables: Vec<(String,)> = sqlx::query_as(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name",
-        )
-        .fetch_all(&mut *self.reader.get().await?)
-        .await?;
+        let tables: Vec<(String,)> = on_db!(self, read, |c| {
+            sqlx::query_as(self.sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'
+                 AND name NOT LIKE '_sqlx%' ORDER BY name",
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_name NOT LIKE '\\_sqlx%'
+                 ORDER BY table_name",
+            ))
+            .fetch_all(c)
+            .await?
+        });
         let mut out = Vec::new();
         for (table,) in tables {
-            let cols: Vec<(String,)> =
-                sqlx::query_as("SELECT name FROM pragma_table_info(?) ORDER BY cid")
-                    .bind(&table)
-                    .fetch_all(&mut *self.reader.get().await?)
-                    .await?;
-            out.push((table, cols.into_iter().map(|(c,)| c).collect()));
+            let columns: Vec<(String,)> = on_db!(self, read, |c| {
+                sqlx::query_as(self.sql(
+                    "SELECT name FROM pragma_table_info($1) ORDER BY cid",
+                    "SELECT column_name::text FROM information_schema.columns
+                     WHERE table_schema = current_schema() AND table_name = $1
+                     ORDER BY ordinal_position",
+                ))
+                .bind(&table)
+                .fetch_all(c)
+                .await?
+            });
+            out.push((table, columns.into_iter().map(|(c,)| c).collect()));
         }
         Ok(out)
     }
@@ -170,26 +233,28 @@ impl Storage {
         // is no transaction around it) can still fail, on a full disk say.
         // Only a statement run to its end reports that, instead of a receipt
         // for a record that was never stored.
-        let inserted: Vec<(i64,)> = sqlx::query_as(
-            "INSERT INTO consent_records
-                (record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (record_id) DO NOTHING
-             RETURNING seq",
-        )
-        .bind(&r.record_id)
-        .bind(&r.consent_id)
-        .bind(&r.site)
-        .bind(&r.decided_at)
-        .bind(received_at)
-        .bind(&r.revision)
-        .bind(serde_json::to_string(&r.accepted)?)
-        .bind(serde_json::to_string(&r.rejected)?)
-        .bind(r.action.as_str())
-        .bind(&r.language)
-        .bind(&r.texts_hash)
-        .fetch_all(&mut *self.writer.get().await?)
-        .await?;
+        let inserted: Vec<(i64,)> = on_db!(self, write, |c| {
+            sqlx::query_as(
+                "INSERT INTO consent_records
+                    (record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (record_id) DO NOTHING
+                 RETURNING seq",
+            )
+            .bind(&r.record_id)
+            .bind(&r.consent_id)
+            .bind(&r.site)
+            .bind(&r.decided_at)
+            .bind(received_at)
+            .bind(&r.revision)
+            .bind(serde_json::to_string(&r.accepted)?)
+            .bind(serde_json::to_string(&r.rejected)?)
+            .bind(r.action.as_str())
+            .bind(&r.language)
+            .bind(&r.texts_hash)
+            .fetch_all(c)
+            .await?
+        });
         if let Some(&(seq,)) = inserted.first() {
             return Ok(ConsentReceipt {
                 seq,
@@ -197,11 +262,12 @@ impl Storage {
                 duplicate: false,
             });
         }
-        let (seq, first_received): (i64, String) =
-            sqlx::query_as("SELECT seq, received_at FROM consent_records WHERE record_id = ?")
+        let (seq, first_received): (i64, String) = on_db!(self, read, |c| {
+            sqlx::query_as("SELECT seq, received_at FROM consent_records WHERE record_id = $1")
                 .bind(&r.record_id)
-                .fetch_one(&mut *self.reader.get().await?)
-                .await?;
+                .fetch_one(c)
+                .await?
+        });
         Ok(ConsentReceipt {
             seq,
             received_at: first_received,
@@ -221,25 +287,26 @@ impl Storage {
         now: &str,
     ) -> anyhow::Result<u64> {
         let categories = serde_json::to_string(categories)?;
-        let mut writer = self.writer.get().await?;
-        sqlx::query(
-            "INSERT INTO published_revisions (site, revision, categories, first_published_at)
-             VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(site)
-        .bind(revision)
-        .bind(&categories)
-        .bind(now)
-        .execute(&mut *writer)
-        .await?;
-        let (others,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM published_revisions WHERE site = ? AND revision = ? AND categories <> ?",
-        )
-        .bind(site)
-        .bind(revision)
-        .bind(&categories)
-        .fetch_one(&mut *writer)
-        .await?;
+        let (others,): (i64,) = on_db!(self, write, |c| {
+            sqlx::query(
+                "INSERT INTO published_revisions (site, revision, categories, first_published_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(site)
+            .bind(revision)
+            .bind(&categories)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+            sqlx::query_as(
+                "SELECT COUNT(*) FROM published_revisions WHERE site = $1 AND revision = $2 AND categories <> $3",
+            )
+            .bind(site)
+            .bind(revision)
+            .bind(&categories)
+            .fetch_one(&mut *c)
+            .await?
+        });
         Ok(others as u64)
     }
 
@@ -250,14 +317,18 @@ impl Storage {
         site: &str,
         revision: &str,
     ) -> anyhow::Result<Vec<Vec<PublishedCategory>>> {
-        let rows: Vec<(String,)> = sqlx::query_as(
-            "SELECT categories FROM published_revisions WHERE site = ? AND revision = ?
-             ORDER BY first_published_at, rowid",
-        )
-        .bind(site)
-        .bind(revision)
-        .fetch_all(&mut *self.reader.get().await?)
-        .await?;
+        let rows: Vec<(String,)> = on_db!(self, read, |c| {
+            sqlx::query_as(self.sql(
+                "SELECT categories FROM published_revisions WHERE site = $1 AND revision = $2
+                 ORDER BY first_published_at, rowid",
+                "SELECT categories FROM published_revisions WHERE site = $1 AND revision = $2
+                 ORDER BY first_published_at, arrival",
+            ))
+            .bind(site)
+            .bind(revision)
+            .fetch_all(c)
+            .await?
+        });
         rows.into_iter()
             .map(|(json,)| Ok(serde_json::from_str(&json)?))
             .collect()
@@ -271,16 +342,31 @@ impl Storage {
         from: &str,
         to: &str,
     ) -> anyhow::Result<Vec<StoredConsent>> {
-        let rows: Vec<(i64, String, String, String, String, String, String, String, String, String, String, String)> =
+        type Row = (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+        );
+        let rows: Vec<Row> = on_db!(self, read, |c| {
             sqlx::query_as(
                 "SELECT seq, record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash
-                 FROM consent_records WHERE site = ? AND received_at >= ? AND received_at < ? ORDER BY seq",
+                 FROM consent_records WHERE site = $1 AND received_at >= $2 AND received_at < $3 ORDER BY seq",
             )
             .bind(site)
             .bind(from)
             .bind(to)
-            .fetch_all(&mut *self.reader.get().await?)
-            .await?;
+            .fetch_all(c)
+            .await?
+        });
         rows.into_iter()
             .map(
                 |(
@@ -325,19 +411,20 @@ impl Storage {
         t: &NewThread,
         now: &str,
     ) -> anyhow::Result<(StoredThread, bool)> {
-        let created = sqlx::query(
-            "INSERT INTO threads (thread_id, site, language, terms_revision, created_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (thread_id) DO NOTHING",
-        )
-        .bind(&t.thread_id)
-        .bind(&t.site)
-        .bind(&t.language)
-        .bind(&t.terms_revision)
-        .bind(now)
-        .execute(&mut *self.writer.get().await?)
-        .await?
-        .rows_affected()
-            == 1;
+        let created = on_db!(self, write, |c| {
+            sqlx::query(
+                "INSERT INTO threads (thread_id, site, language, terms_revision, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (thread_id) DO NOTHING",
+            )
+            .bind(&t.thread_id)
+            .bind(&t.site)
+            .bind(&t.language)
+            .bind(&t.terms_revision)
+            .bind(now)
+            .execute(c)
+            .await?
+            .rows_affected()
+        }) == 1;
         let thread = self
             .thread(&t.thread_id)
             .await?
@@ -366,14 +453,16 @@ impl Storage {
             Option<i64>,
             Option<String>,
         );
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT t.thread_id, t.site, t.language, t.created_at, t.ended_at, l.site, l.queued_ms, l.operator
-             FROM threads t LEFT JOIN live_chats l ON l.thread_id = t.thread_id AND l.closed_ms IS NULL
-             WHERE t.thread_id = ?",
-        )
-        .bind(thread_id)
-        .fetch_optional(&mut *self.reader.get().await?)
-        .await?;
+        let row: Option<Row> = on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT t.thread_id, t.site, t.language, t.created_at, t.ended_at, l.site, l.queued_ms, l.operator
+                 FROM threads t LEFT JOIN live_chats l ON l.thread_id = t.thread_id AND l.closed_ms IS NULL
+                 WHERE t.thread_id = $1",
+            )
+            .bind(thread_id)
+            .fetch_optional(c)
+            .await?
+        });
         let Some((thread_id, site, language, created_at, ended_at, live_site, queued_ms, operator)) =
             row
         else {
@@ -404,10 +493,10 @@ impl Storage {
         Ok(Some(state))
     }
 
-    /// Appends a message to a thread (in the next group commit: see
-    /// `batch`). A visitor message whose
-    /// `client_message_id` was stored before is not stored again: the first
-    /// copy's event id is returned with `true` (duplicate).
+    /// Appends a message to a thread (on SQLite in the next group commit:
+    /// see `batch`). A visitor message whose `client_message_id` was stored
+    /// before is not stored again: the first copy's event id is returned
+    /// with `true` (duplicate).
     pub async fn append_message(
         &self,
         thread_id: &str,
@@ -420,62 +509,85 @@ impl Storage {
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        let (done, result) = tokio::sync::oneshot::channel();
-        batch::enqueue(
-            &self.pending_messages,
-            &self.writer,
-            batch::PendingMessage {
-                thread_id: thread_id.to_owned(),
-                author,
-                client_message_id: message.client_message_id.clone(),
-                body,
-                created_at: message.created_at.clone(),
-                done,
-            },
-        );
-        let inserted = result
-            .await
-            .context("the message's batch was not written")?
-            .map_err(|why| anyhow::anyhow!("storing a message failed: {why}"))?;
+        let inserted = match &*self.db {
+            Db::Sqlite(db) => {
+                let (done, result) = tokio::sync::oneshot::channel();
+                batch::enqueue(
+                    &db.pending_messages,
+                    &db.writer,
+                    batch::PendingMessage {
+                        thread_id: thread_id.to_owned(),
+                        author,
+                        client_message_id: message.client_message_id.clone(),
+                        body,
+                        created_at: message.created_at.clone(),
+                        done,
+                    },
+                );
+                result
+                    .await
+                    .context("the message's batch was not written")?
+                    .map_err(|why| anyhow::anyhow!("storing a message failed: {why}"))?
+            }
+            Db::Postgres(db) => {
+                let row: Option<(i64,)> = sqlx::query_as(batch::INSERT_MESSAGE)
+                    .bind(thread_id)
+                    .bind(&author)
+                    .bind(&message.client_message_id)
+                    .bind(&body)
+                    .bind(&message.created_at)
+                    .fetch_optional(&db.pool)
+                    .await?;
+                row.map(|(id,)| id)
+            }
+        };
         if let Some(id) = inserted {
             return Ok((id, false));
         }
-        let (id,): (i64,) = sqlx::query_as(
-            "SELECT event_id FROM thread_events WHERE thread_id = ? AND client_message_id = ?",
-        )
-        .bind(thread_id)
-        .bind(&message.client_message_id)
-        .fetch_one(&mut *self.reader.get().await?)
-        .await?;
+        let (id,): (i64,) = on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT event_id FROM thread_events WHERE thread_id = $1 AND client_message_id = $2",
+            )
+            .bind(thread_id)
+            .bind(&message.client_message_id)
+            .fetch_one(c)
+            .await?
+        });
         Ok((id, true))
     }
 
     /// Ends a thread (once) and appends its `end` event; returns the event
     /// id, or `None` if it had ended already.
     pub async fn end_thread(&self, thread_id: &str, now: &str) -> anyhow::Result<Option<i64>> {
-        let mut writer = self.writer.get().await?;
-        let mut tx = writer.begin().await?;
-        let changed =
-            sqlx::query("UPDATE threads SET ended_at = ? WHERE thread_id = ? AND ended_at IS NULL")
-                .bind(now)
+        let ended: Option<i64> = on_db!(self, write, |c| {
+            let mut tx = c.begin().await?;
+            let changed = sqlx::query(
+                "UPDATE threads SET ended_at = $1 WHERE thread_id = $2 AND ended_at IS NULL",
+            )
+            .bind(now)
+            .bind(thread_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 0 {
+                None
+            } else {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO thread_events (thread_id, kind, body, created_at) VALUES ($1, 'end', $2, $3) RETURNING event_id",
+                )
                 .bind(thread_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        if changed == 0 {
-            return Ok(None);
+                .bind(serde_json::to_string(&ChatEvent::End)?)
+                .bind(now)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Some(id)
+            }
+        });
+        if ended.is_some() {
+            self.threads.forget(thread_id);
         }
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO thread_events (thread_id, kind, body, created_at) VALUES (?, 'end', ?, ?) RETURNING event_id",
-        )
-        .bind(thread_id)
-        .bind(serde_json::to_string(&ChatEvent::End)?)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        self.threads.forget(thread_id);
-        Ok(Some(id))
+        Ok(ended)
     }
 
     /// The stored events of a thread after `after`, in order.
@@ -484,12 +596,15 @@ impl Storage {
         thread_id: &str,
         after: i64,
     ) -> anyhow::Result<Vec<(i64, ChatEvent)>> {
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT event_id, body FROM thread_events WHERE thread_id = ? AND event_id > ? ORDER BY event_id")
-                .bind(thread_id)
-                .bind(after)
-                .fetch_all(&mut *self.reader.get().await?)
-                .await?;
+        let rows: Vec<(i64, String)> = on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT event_id, body FROM thread_events WHERE thread_id = $1 AND event_id > $2 ORDER BY event_id",
+            )
+            .bind(thread_id)
+            .bind(after)
+            .fetch_all(c)
+            .await?
+        });
         rows.into_iter()
             .map(|(id, body)| Ok((id, serde_json::from_str(&body)?)))
             .collect()
@@ -498,24 +613,27 @@ impl Storage {
     /// Whether the thread's last stored event is a visitor message, i.e. an
     /// answer is owed (after a crash, or while one is being prepared).
     pub async fn awaits_answer(&self, thread_id: &str) -> anyhow::Result<bool> {
-        let last: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT kind, author FROM thread_events WHERE thread_id = ? ORDER BY event_id DESC LIMIT 1",
-        )
-        .bind(thread_id)
-        .fetch_optional(&mut *self.reader.get().await?)
-        .await?;
+        let last: Option<(String, Option<String>)> = on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT kind, author FROM thread_events WHERE thread_id = $1 ORDER BY event_id DESC LIMIT 1",
+            )
+            .bind(thread_id)
+            .fetch_optional(c)
+            .await?
+        });
         Ok(matches!(last, Some((kind, Some(author))) if kind == "message" && author == "visitor"))
     }
 
     /// Deletes a thread and its messages (the visitor's request from the
     /// privacy centre); `false` if there was no such thread.
     pub async fn delete_thread(&self, thread_id: &str) -> anyhow::Result<bool> {
-        let deleted = sqlx::query("DELETE FROM threads WHERE thread_id = ?")
-            .bind(thread_id)
-            .execute(&mut *self.writer.get().await?)
-            .await?
-            .rows_affected()
-            == 1;
+        let deleted = on_db!(self, write, |c| {
+            sqlx::query("DELETE FROM threads WHERE thread_id = $1")
+                .bind(thread_id)
+                .execute(c)
+                .await?
+                .rows_affected()
+        }) == 1;
         self.threads.forget(thread_id);
         if deleted {
             self.wipe_soon();
@@ -527,7 +645,7 @@ impl Storage {
     /// for the same user is skipped. Nothing is stored for a UserID whose
     /// data was deleted ([`Upload::UserDeleted`]): the tombstone is looked
     /// up inside the insert, so no deletion can fall between the check and
-    /// the write.
+    /// the write (on PostgreSQL both hold the UserID's lock).
     ///
     /// The batch goes in as one JSON array and one statement: a statement
     /// per view spent most of an upload's time in round trips to the
@@ -540,33 +658,48 @@ impl Storage {
         now: &str,
     ) -> anyhow::Result<Upload> {
         let user_hash = user_hash(user_id);
-        let stored = sqlx::query(
-            "INSERT INTO page_views (view_key, site, user_id, path, title, visited_at, received_at)
-             SELECT v.value ->> 'key', ?1, ?2, v.value ->> 'path', v.value ->> 'title',
-                    v.value ->> 'visited_at', ?3
-             FROM json_each(?4) AS v
-             WHERE NOT EXISTS (SELECT 1 FROM user_tombstones WHERE site = ?1 AND user_hash = ?5)
-             ORDER BY v.key
-             ON CONFLICT (site, user_id, view_key) DO NOTHING",
-        )
-        .bind(site)
-        .bind(user_id)
-        .bind(now)
-        .bind(serde_json::to_string(views)?)
-        .bind(&user_hash)
-        .execute(&mut *self.writer.get().await?)
-        .await?
-        .rows_affected() as u32;
+        let views_json = serde_json::to_string(views)?;
+        let stored = on_db!(self, write, |c| {
+            let mut tx = c.begin().await?;
+            tx.lock(&format!("user {site} {user_hash}")).await?;
+            let stored = sqlx::query(self.sql(
+                "INSERT INTO page_views (view_key, site, user_id, path, title, visited_at, received_at)
+                 SELECT v.value ->> 'key', $1, $2, v.value ->> 'path', v.value ->> 'title',
+                        v.value ->> 'visited_at', $3
+                 FROM json_each($4) AS v
+                 WHERE NOT EXISTS (SELECT 1 FROM user_tombstones WHERE site = $1 AND user_hash = $5)
+                 ORDER BY v.key
+                 ON CONFLICT (site, user_id, view_key) DO NOTHING",
+                "INSERT INTO page_views (view_key, site, user_id, path, title, visited_at, received_at)
+                 SELECT v.value ->> 'key', $1, $2, v.value ->> 'path', v.value ->> 'title',
+                        v.value ->> 'visited_at', $3
+                 FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS v (value, n)
+                 WHERE NOT EXISTS (SELECT 1 FROM user_tombstones WHERE site = $1 AND user_hash = $5)
+                 ORDER BY v.n
+                 ON CONFLICT (site, user_id, view_key) DO NOTHING",
+            ))
+            .bind(site)
+            .bind(user_id)
+            .bind(now)
+            .bind(&views_json)
+            .bind(&user_hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as u32;
+            tx.commit().await?;
+            stored
+        });
         // Nothing stored: every view was there already, or the UserID is
         // deleted (a tombstone is never lifted, only purged after the
         // retention period, so it is still there now).
         if stored == 0 {
-            let tombstone: Option<(i64,)> =
-                sqlx::query_as("SELECT 1 FROM user_tombstones WHERE site = ? AND user_hash = ?")
+            let tombstone: Option<(i32,)> = on_db!(self, read, |c| {
+                sqlx::query_as("SELECT 1 FROM user_tombstones WHERE site = $1 AND user_hash = $2")
                     .bind(site)
                     .bind(&user_hash)
-                    .fetch_optional(&mut *self.reader.get().await?)
-                    .await?;
+                    .fetch_optional(c)
+                    .await?
+            });
             if tombstone.is_some() {
                 return Ok(Upload::UserDeleted);
             }
@@ -581,24 +714,30 @@ impl Storage {
     /// tombstone (later uploads for it are refused), in one transaction;
     /// returns how many page views went.
     pub async fn delete_user(&self, site: &str, user_id: &str, now: &str) -> anyhow::Result<u64> {
-        let mut writer = self.writer.get().await?;
-        let mut tx = writer.begin().await?;
-        let deleted = sqlx::query("DELETE FROM page_views WHERE site = ? AND user_id = ?")
+        let user_hash = user_hash(user_id);
+        let deleted = on_db!(self, write, |c| {
+            let mut tx = c.begin().await?;
+            tx.lock(&format!("user {site} {user_hash}")).await?;
+            let deleted = sqlx::query("DELETE FROM page_views WHERE site = $1 AND user_id = $2")
+                .bind(site)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            sqlx::query(
+                "INSERT INTO user_tombstones (site, user_hash, deleted_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (site, user_hash) DO UPDATE SET deleted_at = CASE
+                     WHEN excluded.deleted_at > user_tombstones.deleted_at THEN excluded.deleted_at
+                     ELSE user_tombstones.deleted_at END",
+            )
             .bind(site)
-            .bind(user_id)
+            .bind(&user_hash)
+            .bind(now)
             .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(
-            "INSERT INTO user_tombstones (site, user_hash, deleted_at) VALUES (?, ?, ?)
-             ON CONFLICT (site, user_hash) DO UPDATE SET deleted_at = MAX(deleted_at, excluded.deleted_at)",
-        )
-        .bind(site)
-        .bind(user_hash(user_id))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+            .await?;
+            tx.commit().await?;
+            deleted
+        });
         if deleted > 0 {
             self.wipe_soon();
         }
@@ -616,15 +755,19 @@ impl Storage {
         user_id: &str,
         limit: u32,
     ) -> anyhow::Result<Vec<(String, String, String)>> {
-        Ok(sqlx::query_as(
-            "SELECT path, title, visited_at FROM page_views INDEXED BY page_views_by_user
-             WHERE site = ? AND user_id = ? ORDER BY visited_at DESC LIMIT ?",
-        )
-        .bind(site)
-        .bind(user_id)
-        .bind(limit)
-        .fetch_all(&mut *self.reader.get().await?)
-        .await?)
+        Ok(on_db!(self, read, |c| {
+            sqlx::query_as(self.sql(
+                "SELECT path, title, visited_at FROM page_views INDEXED BY page_views_by_user
+                 WHERE site = $1 AND user_id = $2 ORDER BY visited_at DESC LIMIT $3",
+                "SELECT path, title, visited_at FROM page_views
+                 WHERE site = $1 AND user_id = $2 ORDER BY visited_at DESC LIMIT $3",
+            ))
+            .bind(site)
+            .bind(user_id)
+            .bind(i64::from(limit))
+            .fetch_all(c)
+            .await?
+        }))
     }
 
     /// Rows of `kind` on `site` older than `cutoff` (RFC 3339 UTC): what a
@@ -636,21 +779,23 @@ impl Storage {
         cutoff: &str,
     ) -> anyhow::Result<u64> {
         let sql = match kind {
-            DataKind::Navigation => "SELECT COUNT(*) FROM page_views WHERE site = ? AND visited_at < ?",
+            DataKind::Navigation => "SELECT COUNT(*) FROM page_views WHERE site = $1 AND visited_at < $2",
             DataKind::Conversations => {
-                "SELECT COUNT(*) FROM threads t WHERE t.site = ? AND COALESCE(
-                    (SELECT MAX(e.created_at) FROM thread_events e WHERE e.thread_id = t.thread_id), t.created_at) < ?"
+                "SELECT COUNT(*) FROM threads t WHERE t.site = $1 AND COALESCE(
+                    (SELECT MAX(e.created_at) FROM thread_events e WHERE e.thread_id = t.thread_id), t.created_at) < $2"
             }
-            DataKind::Consents => "SELECT COUNT(*) FROM consent_records WHERE site = ? AND received_at < ?",
-            DataKind::Appointments => "SELECT COUNT(*) FROM appointments WHERE site = ? AND starts_at < ?",
-            DataKind::Tombstones => "SELECT COUNT(*) FROM user_tombstones WHERE site = ? AND deleted_at < ?",
+            DataKind::Consents => "SELECT COUNT(*) FROM consent_records WHERE site = $1 AND received_at < $2",
+            DataKind::Appointments => "SELECT COUNT(*) FROM appointments WHERE site = $1 AND starts_at < $2",
+            DataKind::Tombstones => "SELECT COUNT(*) FROM user_tombstones WHERE site = $1 AND deleted_at < $2",
             DataKind::OperatorSessions => anyhow::bail!(SESSIONS_ARE_NOT_PER_SITE),
         };
-        let (n,): (i64,) = sqlx::query_as(sql)
-            .bind(site)
-            .bind(cutoff)
-            .fetch_one(&mut *self.reader.get().await?)
-            .await?;
+        let (n,): (i64,) = on_db!(self, read, |c| {
+            sqlx::query_as(sql)
+                .bind(site)
+                .bind(cutoff)
+                .fetch_one(c)
+                .await?
+        });
         Ok(n as u64)
     }
 
@@ -665,36 +810,40 @@ impl Storage {
         batch: u32,
     ) -> anyhow::Result<u64> {
         let sql = match kind {
-            DataKind::Navigation => {
+            DataKind::Navigation => self.sql(
                 "DELETE FROM page_views WHERE rowid IN
-                    (SELECT rowid FROM page_views WHERE site = ? AND visited_at < ? LIMIT ?)"
-            }
+                    (SELECT rowid FROM page_views WHERE site = $1 AND visited_at < $2 LIMIT $3)",
+                "DELETE FROM page_views WHERE ctid IN
+                    (SELECT ctid FROM page_views WHERE site = $1 AND visited_at < $2 LIMIT $3)",
+            ),
             DataKind::Conversations => {
                 "DELETE FROM threads WHERE thread_id IN
-                    (SELECT t.thread_id FROM threads t WHERE t.site = ? AND COALESCE(
-                        (SELECT MAX(e.created_at) FROM thread_events e WHERE e.thread_id = t.thread_id), t.created_at) < ? LIMIT ?)"
+                    (SELECT t.thread_id FROM threads t WHERE t.site = $1 AND COALESCE(
+                        (SELECT MAX(e.created_at) FROM thread_events e WHERE e.thread_id = t.thread_id), t.created_at) < $2 LIMIT $3)"
             }
             DataKind::Consents => {
                 "DELETE FROM consent_records WHERE seq IN
-                    (SELECT seq FROM consent_records WHERE site = ? AND received_at < ? LIMIT ?)"
+                    (SELECT seq FROM consent_records WHERE site = $1 AND received_at < $2 LIMIT $3)"
             }
             DataKind::Appointments => {
                 "DELETE FROM appointments WHERE code IN
-                    (SELECT code FROM appointments WHERE site = ? AND starts_at < ? LIMIT ?)"
+                    (SELECT code FROM appointments WHERE site = $1 AND starts_at < $2 LIMIT $3)"
             }
             DataKind::Tombstones => {
                 "DELETE FROM user_tombstones WHERE (site, user_hash) IN
-                    (SELECT site, user_hash FROM user_tombstones WHERE site = ? AND deleted_at < ? LIMIT ?)"
+                    (SELECT site, user_hash FROM user_tombstones WHERE site = $1 AND deleted_at < $2 LIMIT $3)"
             }
             DataKind::OperatorSessions => anyhow::bail!(SESSIONS_ARE_NOT_PER_SITE),
         };
-        let deleted = sqlx::query(sql)
-            .bind(site)
-            .bind(cutoff)
-            .bind(batch)
-            .execute(&mut *self.writer.get().await?)
-            .await?
-            .rows_affected();
+        let deleted = on_db!(self, write, |c| {
+            sqlx::query(sql)
+                .bind(site)
+                .bind(cutoff)
+                .bind(i64::from(batch))
+                .execute(c)
+                .await?
+                .rows_affected()
+        });
         if kind == DataKind::Conversations && deleted > 0 {
             self.threads.forget_all();
         }
@@ -707,11 +856,12 @@ impl Storage {
     /// Console sessions past their end at `now_ms`: what a purge would
     /// delete.
     pub async fn count_expired_sessions(&self, now_ms: i64) -> anyhow::Result<u64> {
-        let (n,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM operator_sessions WHERE expires_ms <= ?")
+        let (n,): (i64,) = on_db!(self, read, |c| {
+            sqlx::query_as("SELECT COUNT(*) FROM operator_sessions WHERE expires_ms <= $1")
                 .bind(now_ms)
-                .fetch_one(&mut *self.reader.get().await?)
-                .await?;
+                .fetch_one(c)
+                .await?
+        });
         Ok(n as u64)
     }
 
@@ -719,25 +869,28 @@ impl Storage {
     /// (an expired session opens nothing, but its row would stay forever
     /// if its operator never logged in again); returns how many went.
     pub async fn delete_expired_sessions(&self, now_ms: i64, batch: u32) -> anyhow::Result<u64> {
-        Ok(sqlx::query(
-            "DELETE FROM operator_sessions WHERE token_hash IN
-                (SELECT token_hash FROM operator_sessions WHERE expires_ms <= ? LIMIT ?)",
-        )
-        .bind(now_ms)
-        .bind(batch)
-        .execute(&mut *self.writer.get().await?)
-        .await?
-        .rows_affected())
+        Ok(on_db!(self, write, |c| {
+            sqlx::query(
+                "DELETE FROM operator_sessions WHERE token_hash IN
+                    (SELECT token_hash FROM operator_sessions WHERE expires_ms <= $1 LIMIT $2)",
+            )
+            .bind(now_ms)
+            .bind(i64::from(batch))
+            .execute(c)
+            .await?
+            .rows_affected()
+        }))
     }
 
     /// Books a place in a slot, if one is free and the booking keeps the
     /// person, the e-mail address and the client within `limits` of active
     /// bookings (not cancelled, starting after `a.created_at`). The checks
-    /// and the insert are one write transaction, begun IMMEDIATE on the one
-    /// writer connection: no other write comes between them, so two
-    /// visitors never take the last place together and concurrent requests
-    /// of one script never go past a limit. A `request_id` seen before gets
-    /// its booking back, whatever the limits say now.
+    /// and the insert are one write transaction that no other booking of
+    /// the site can interleave with (SQLite: begun IMMEDIATE on the one
+    /// writer; PostgreSQL: under the site's booking lock), so two visitors
+    /// never take the last place together and concurrent requests of one
+    /// script never go past a limit. A `request_id` seen before gets its
+    /// booking back, whatever the limits say now.
     pub async fn book_appointment(
         &self,
         a: &NewAppointment,
@@ -748,106 +901,109 @@ impl Storage {
             return Ok(Booked::Repeated(existing));
         }
         let email_key = email_limit_key(&a.person.email);
-        let mut writer = self.writer.get().await?;
-        let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-        // Sent twice at once: the first copy may have gone in meanwhile.
-        if let Some(existing) = sqlx::query_as::<_, StoredAppointment>(&format!(
-            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE request_id = ?"
-        ))
-        .bind(&a.request_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        {
-            tx.rollback().await?;
-            return Ok(Booked::Repeated(existing));
-        }
-        let (taken, person, email, client): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT
-                (SELECT COUNT(*) FROM appointments
-                  WHERE site = ?1 AND office = ?2 AND date = ?3 AND start = ?4 AND cancelled_at IS NULL),
-                (SELECT COUNT(*) FROM appointments
-                  WHERE site = ?1 AND codice_fiscale = ?5 AND starts_at > ?8 AND cancelled_at IS NULL),
-                (SELECT COUNT(*) FROM appointments
-                  WHERE site = ?1 AND email_key = ?6 AND starts_at > ?8 AND cancelled_at IS NULL),
-                (SELECT COUNT(*) FROM appointments
-                  WHERE site = ?1 AND client_key = ?7 AND starts_at > ?8 AND cancelled_at IS NULL)",
-        )
-        .bind(&a.site)
-        .bind(&a.office)
-        .bind(&a.date)
-        .bind(&a.start)
-        .bind(&a.person.codice_fiscale)
-        .bind(&email_key)
-        .bind(&a.client_key)
-        .bind(&a.created_at)
-        .fetch_one(&mut *tx)
-        .await?;
-        let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
-        let active = ActiveBookings {
-            person: count(person),
-            email: count(email),
-            client: count(client),
-        };
-        if let Some(limit) = limit_reached(active, limits) {
-            tx.rollback().await?;
-            return Ok(Booked::LimitReached(limit));
-        }
-        if count(taken) >= capacity {
-            tx.rollback().await?;
-            return Ok(Booked::Full);
-        }
-        let inserted = sqlx::query(
-            "INSERT INTO appointments (code, site, request_id, service, office, date, start, end,
-                starts_at, nome, cognome, codice_fiscale, telefono, email, language, created_at,
-                email_key, client_key)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&a.code)
-        .bind(&a.site)
-        .bind(&a.request_id)
-        .bind(&a.service)
-        .bind(&a.office)
-        .bind(&a.date)
-        .bind(&a.start)
-        .bind(&a.end)
-        .bind(&a.starts_at)
-        .bind(&a.person.nome)
-        .bind(&a.person.cognome)
-        .bind(&a.person.codice_fiscale)
-        .bind(&a.person.telefono)
-        .bind(&a.person.email)
-        .bind(&a.language)
-        .bind(&a.created_at)
-        .bind(&email_key)
-        .bind(&a.client_key)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {
-                tx.commit().await?;
-                Ok(Booked::Created)
-            }
-            // The request id was checked above, inside the transaction: a
-            // unique key taken can only be the code (once in a blue moon);
-            // the caller tries a new one.
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+        let by_request =
+            format!("SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE request_id = $1");
+        Ok(on_db!(self, write, |c| {
+            let mut tx = c.begin_with(self.sql("BEGIN IMMEDIATE", "BEGIN")).await?;
+            tx.lock(&format!("booking {}", a.site)).await?;
+            // Sent twice at once: the first copy may have gone in meanwhile.
+            if let Some(existing) = sqlx::query_as::<_, StoredAppointment>(&by_request)
+                .bind(&a.request_id)
+                .fetch_optional(&mut *tx)
+                .await?
+            {
                 tx.rollback().await?;
-                Ok(Booked::CodeTaken)
+                return Ok(Booked::Repeated(existing));
             }
-            Err(e) => Err(e.into()),
-        }
+            let (taken, person, email, client): (i64, i64, i64, i64) = sqlx::query_as(
+                "SELECT
+                    (SELECT COUNT(*) FROM appointments
+                      WHERE site = $1 AND office = $2 AND date = $3 AND start = $4 AND cancelled_at IS NULL),
+                    (SELECT COUNT(*) FROM appointments
+                      WHERE site = $1 AND codice_fiscale = $5 AND starts_at > $8 AND cancelled_at IS NULL),
+                    (SELECT COUNT(*) FROM appointments
+                      WHERE site = $1 AND email_key = $6 AND starts_at > $8 AND cancelled_at IS NULL),
+                    (SELECT COUNT(*) FROM appointments
+                      WHERE site = $1 AND client_key = $7 AND starts_at > $8 AND cancelled_at IS NULL)",
+            )
+            .bind(&a.site)
+            .bind(&a.office)
+            .bind(&a.date)
+            .bind(&a.start)
+            .bind(&a.person.codice_fiscale)
+            .bind(&email_key)
+            .bind(&a.client_key)
+            .bind(&a.created_at)
+            .fetch_one(&mut *tx)
+            .await?;
+            let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+            let active = ActiveBookings {
+                person: count(person),
+                email: count(email),
+                client: count(client),
+            };
+            if let Some(limit) = limit_reached(active, limits) {
+                tx.rollback().await?;
+                return Ok(Booked::LimitReached(limit));
+            }
+            if count(taken) >= capacity {
+                tx.rollback().await?;
+                return Ok(Booked::Full);
+            }
+            let inserted = sqlx::query(
+                "INSERT INTO appointments (code, site, request_id, service, office, date, start, \"end\",
+                    starts_at, nome, cognome, codice_fiscale, telefono, email, language, created_at,
+                    email_key, client_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+            )
+            .bind(&a.code)
+            .bind(&a.site)
+            .bind(&a.request_id)
+            .bind(&a.service)
+            .bind(&a.office)
+            .bind(&a.date)
+            .bind(&a.start)
+            .bind(&a.end)
+            .bind(&a.starts_at)
+            .bind(&a.person.nome)
+            .bind(&a.person.cognome)
+            .bind(&a.person.codice_fiscale)
+            .bind(&a.person.telefono)
+            .bind(&a.person.email)
+            .bind(&a.language)
+            .bind(&a.created_at)
+            .bind(&email_key)
+            .bind(&a.client_key)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Ok(_) => {
+                    tx.commit().await?;
+                    Booked::Created
+                }
+                // The request id was checked above, inside the transaction: a
+                // unique key taken can only be the code (once in a blue moon);
+                // the caller tries a new one.
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    tx.rollback().await?;
+                    Booked::CodeTaken
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }))
     }
 
     async fn appointment_by_request(
         &self,
         request_id: &str,
     ) -> anyhow::Result<Option<StoredAppointment>> {
-        Ok(sqlx::query_as::<_, StoredAppointment>(&format!(
-            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE request_id = ?"
-        ))
-        .bind(request_id)
-        .fetch_optional(&mut *self.reader.get().await?)
-        .await?)
+        let sql = format!("SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE request_id = $1");
+        Ok(on_db!(self, read, |c| {
+            sqlx::query_as::<_, StoredAppointment>(&sql)
+                .bind(request_id)
+                .fetch_optional(c)
+                .await?
+        }))
     }
 
     /// Places taken in each slot of an office on a date: `start -> count`.
@@ -857,21 +1013,24 @@ impl Storage {
         office: &str,
         date: &str,
     ) -> anyhow::Result<Vec<(String, u32)>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT start, COUNT(*) FROM appointments
-             WHERE site = ? AND office = ? AND date = ? AND cancelled_at IS NULL GROUP BY start",
-        )
-        .bind(site)
-        .bind(office)
-        .bind(date)
-        .fetch_all(&mut *self.reader.get().await?)
-        .await?;
+        let rows: Vec<(String, i64)> = on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT start, COUNT(*) FROM appointments
+                 WHERE site = $1 AND office = $2 AND date = $3 AND cancelled_at IS NULL GROUP BY start",
+            )
+            .bind(site)
+            .bind(office)
+            .bind(date)
+            .fetch_all(c)
+            .await?
+        });
         Ok(rows.into_iter().map(|(s, n)| (s, n as u32)).collect())
     }
 
     /// Cancels a booking given its code and the e-mail address it was made
-    /// with. `Ok(false)` when there is no such booking (or the address
-    /// differs: the answer does not say which). Cancelling twice is fine.
+    /// with (in any case). `Ok(false)` when there is no such booking (or the
+    /// address differs: the answer does not say which). Cancelling twice is
+    /// fine.
     pub async fn cancel_appointment(
         &self,
         site: &str,
@@ -879,26 +1038,30 @@ impl Storage {
         email: &str,
         now: &str,
     ) -> anyhow::Result<bool> {
-        let found: Option<(Option<String>,)> = sqlx::query_as(
-            "SELECT cancelled_at FROM appointments WHERE site = ? AND code = ? AND email = ? COLLATE NOCASE",
-        )
-        .bind(site)
-        .bind(code)
-        .bind(email)
-        .fetch_optional(&mut *self.reader.get().await?)
-        .await?;
+        let found: Option<(Option<String>,)> = on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT cancelled_at FROM appointments WHERE site = $1 AND code = $2 AND lower(email) = lower($3)",
+            )
+            .bind(site)
+            .bind(code)
+            .bind(email)
+            .fetch_optional(c)
+            .await?
+        });
         match found {
             None => Ok(false),
             Some((Some(_),)) => Ok(true),
             Some((None,)) => {
-                sqlx::query(
-                    "UPDATE appointments SET cancelled_at = ? WHERE site = ? AND code = ? AND cancelled_at IS NULL",
-                )
-                .bind(now)
-                .bind(site)
-                .bind(code)
-                .execute(&mut *self.writer.get().await?)
-                .await?;
+                on_db!(self, write, |c| {
+                    sqlx::query(
+                        "UPDATE appointments SET cancelled_at = $1 WHERE site = $2 AND code = $3 AND cancelled_at IS NULL",
+                    )
+                    .bind(now)
+                    .bind(site)
+                    .bind(code)
+                    .execute(c)
+                    .await?;
+                });
                 Ok(true)
             }
         }
@@ -911,128 +1074,64 @@ impl Storage {
         site: &str,
         date: &str,
     ) -> anyhow::Result<Vec<StoredAppointment>> {
-        Ok(sqlx::query_as::<_, StoredAppointment>(&format!(
-            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE site = ? AND date = ? ORDER BY start, office, cognome, nome"
-        ))
-        .bind(site)
-        .bind(date)
-        .fetch_all(&mut *self.reader.get().await?)
-        .await?)
+        let sql = format!(
+            "SELECT {APPOINTMENT_COLUMNS} FROM appointments WHERE site = $1 AND date = $2 ORDER BY start, office, cognome, nome"
+        );
+        Ok(on_db!(self, read, |c| {
+            sqlx::query_as::<_, StoredAppointment>(&sql)
+                .bind(site)
+                .bind(date)
+                .fetch_all(c)
+                .await?
+        }))
     }
 
     pub async fn close(&self) {
-        self.reader.close().await;
-        self.writer.close().await;
+        match &*self.db {
+            Db::Sqlite(db) => db.close().await,
+            Db::Postgres(db) => db.pool.close().await,
+        }
     }
 
-    /// Takes SQLite's checkpoints off the request path, for a long-running
-    /// server (until [`Checkpoints::stop`]).
-    ///
-    /// By itself the writer checkpoints inside the commit that takes the WAL
-    /// past 1,000 pages: that request waits for the copy and its syncs (the
-    /// p99 of hundreds of ms). And under constant load the checkpoint never
-    /// catches up with the writer, so the WAL is never reset and grows
-    /// without bound (and readers search a longer and longer WAL index).
-    /// Here the writer never checkpoints; every [`CHECKPOINT_EVERY`] a
-    /// connection of its own copies what it can without waiting for anyone
-    /// (PASSIVE: the writer goes on writing), then, when the WAL is long or
-    /// now and then, the writer's connection copies the few pages left and
-    /// empties the WAL (TRUNCATE), writes queued behind it in order. After a
-    /// deletion of personal data ([`Storage::wipe_soon`]) the WAL is emptied
-    /// at the next round whatever its length, until it has been.
+    /// SQLite: takes the checkpoints off the request path (see
+    /// `sqlite::Sqlite::checkpoint_in_background`). PostgreSQL checkpoints
+    /// by itself: nothing to do.
     pub async fn checkpoint_in_background(&self) -> anyhow::Result<Checkpoints> {
-        sqlx::query("PRAGMA wal_autocheckpoint = 0")
-            .execute(&mut *self.writer.get().await?)
-            .await?;
-        let side = Connections::open(&self.options, 1)
-            .await
-            .context("cannot open the checkpoint's connection")?;
-        let writer = self.writer.clone();
-        let wipe_requested = self.wipe_requested.clone();
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(CHECKPOINT_EVERY);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            let mut round = 0u32;
-            loop {
-                tokio::select! {
-                    _ = &mut stopped => break,
-                    _ = ticks.tick() => {}
-                }
-                round = round.wrapping_add(1);
-                let wipe = wipe_requested.swap(false, Ordering::Relaxed);
-                // A wipe not done this round is done at the next.
-                let wipe_later = || {
-                    if wipe {
-                        wipe_requested.store(true, Ordering::Relaxed);
-                    }
-                };
-                let passive: anyhow::Result<(i64, i64, i64)> = async {
-                    Ok(sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-                        .fetch_one(&mut *side.get().await?)
-                        .await?)
-                }
-                .await;
-                let wal_pages = match passive {
-                    Ok((_, pages, _)) => pages,
-                    Err(e) => {
-                        tracing::warn!(error = %format!("{e:#}"), "checkpoint failed; tried again in a second");
-                        wipe_later();
-                        continue;
-                    }
-                };
-                let due = wipe || wal_pages >= TRUNCATE_PAGES || round % TRUNCATE_ROUNDS == 0;
-                if wal_pages <= 0 || !due {
-                    continue;
-                }
-                let truncate: anyhow::Result<(i64, i64, i64)> = async {
-                    Ok(sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-                        .fetch_one(&mut *writer.get().await?)
-                        .await?)
-                }
-                .await;
-                // The first column is 1 when a reader kept it from finishing.
-                match truncate {
-                    Ok((0, _, _)) => {}
-                    Ok(_) => wipe_later(),
-                    Err(e) => {
-                        wipe_later();
-                        tracing::warn!(error = %format!("{e:#}"), "emptying the WAL failed; tried again later");
-                    }
-                }
+        match &*self.db {
+            Db::Sqlite(db) => {
+                db.checkpoint_in_background(self.wipe_requested.clone())
+                    .await
             }
-            side.close().await;
-        });
-        Ok(Checkpoints { stop, task })
+            Db::Postgres(_) => Ok(Checkpoints::none()),
+        }
     }
 }
 
-/// How often the background checkpoint runs.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
-/// The WAL is emptied every this many rounds: each time writes wait for
-/// the pages written since the passive checkpoint to be copied and synced
-/// (every round, that cost the requests of that moment more than SQLite's
-/// own checkpoints did)...
-const TRUNCATE_ROUNDS: u32 = 10;
-/// ...or at once when it has more pages than this (128 MiB of 4 KiB pages).
-const TRUNCATE_PAGES: i64 = 32_768;
-
-/// The background checkpoint of [`Storage::checkpoint_in_background`].
-pub struct Checkpoints {
-    stop: tokio::sync::oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<()>,
+/// A transaction-scoped lock named `key`: on PostgreSQL, where transactions
+/// run side by side, an advisory lock held until the commit or rollback;
+/// nothing on SQLite, where every write goes through the one writer.
+trait LockInTransaction {
+    async fn lock(&mut self, key: &str) -> sqlx::Result<()>;
 }
 
-impl Checkpoints {
-    /// Stops it after the checkpoint in progress, if any (before the
-    /// storage is closed).
-    pub async fn stop(self) {
-        let _ = self.stop.send(());
-        let _ = self.task.await;
+impl LockInTransaction for sqlx::SqliteConnection {
+    async fn lock(&mut self, _key: &str) -> sqlx::Result<()> {
+        Ok(())
     }
 }
 
-const APPOINTMENT_COLUMNS: &str = "code, site, service, office, date, start, end, nome, cognome,
+impl LockInTransaction for sqlx::PgConnection {
+    async fn lock(&mut self, key: &str) -> sqlx::Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(key)
+            .execute(self)
+            .await?;
+        Ok(())
+    }
+}
+
+const APPOINTMENT_COLUMNS: &str =
+    "code, site, service, office, date, start, \"end\", nome, cognome,
     codice_fiscale, telefono, email, language, created_at, cancelled_at";
 
 /// A booking to store, checked and normalised.

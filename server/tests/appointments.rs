@@ -251,7 +251,9 @@ async fn the_server_checks_every_field_and_the_slot() {
         let errors: Value = r.json().await.unwrap();
         assert_eq!(errors["fields"][0]["field"], "start");
     }
-    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let storage = varco_server::storage::Storage::open(&app.database)
+        .await
+        .unwrap();
     assert!(storage
         .appointments_on("milomb", &tomorrow().to_string())
         .await
@@ -293,7 +295,9 @@ async fn many_visitors_at_once_never_take_more_places_than_the_slot_has() {
     let full = statuses.iter().filter(|s| **s == 409).count();
     assert_eq!(created, 2, "capacity 2: {statuses:?}");
     assert_eq!(full, attempts - 2, "{statuses:?}");
-    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let storage = varco_server::storage::Storage::open(&app.database)
+        .await
+        .unwrap();
     let stored = storage
         .appointments_on("milomb", &tomorrow().to_string())
         .await
@@ -404,7 +408,9 @@ async fn take_thirty_slots(
     for t in tasks {
         answers.push(t.await.unwrap());
     }
-    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let storage = varco_server::storage::Storage::open(&app.database)
+        .await
+        .unwrap();
     let mut stored = 0;
     for day in [tomorrow(), tomorrow().add_days(2)] {
         stored += storage
@@ -485,18 +491,11 @@ async fn a_script_asking_for_thirty_slots_for_thirty_people_from_one_client_gets
     );
     assert_eq!(stored, 5);
     // No client address is stored: the key is a hash.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db.display()))
-        .await
-        .unwrap();
-    let keys: Vec<(String,)> = sqlx::query_as("SELECT client_key FROM appointments")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
+    let keys = common::database::texts(&app.database, "SELECT client_key FROM appointments").await;
     assert_eq!(keys.len(), 5);
     assert!(
         keys.iter()
-            .all(|(k,)| k.len() == 32 && k.bytes().all(|b| b.is_ascii_hexdigit())),
+            .all(|k| k.len() == 32 && k.bytes().all(|b| b.is_ascii_hexdigit())),
         "{keys:?}"
     );
     app.stop().await;
@@ -552,7 +551,9 @@ async fn bookings_already_begun_or_cancelled_do_not_count() {
     let app = spawn_app_with_site("", &settings_with(limits)).await;
     // Yesterday's appointment of the same person (as the desk's list
     // keeps it until the purge).
-    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let storage = varco_server::storage::Storage::open(&app.database)
+        .await
+        .unwrap();
     let yesterday = rome_local(now_ms()).0.add_days(-1).to_string();
     let past = varco_server::storage::NewAppointment {
         code: "PAST-0001".into(),

@@ -11,6 +11,7 @@ use varco_core::consent::{
 };
 use varco_protocol::{ApiError, ConsentAction, ConsentReceipt, ConsentRecord};
 use varco_server::api::now_ms;
+use varco_server::config::Database;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -61,21 +62,17 @@ async fn a_record_is_stored_once_however_often_it_is_retried() {
         .unwrap();
     assert!(second.seq > first.seq);
 
-    let db = app.db.clone();
+    let db = app.database.clone();
     let _dir = app.stop().await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
-    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM consent_records")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(n, 2);
+    assert_eq!(stored_records(&db).await, 2);
     // Append-only: the database itself refuses to rewrite history.
-    let update = sqlx::query("UPDATE consent_records SET action = 'accept_all' WHERE seq = 1")
-        .execute(&pool)
-        .await;
-    assert!(update.unwrap_err().to_string().contains("append-only"));
+    let update = common::database::execute(
+        &db,
+        "UPDATE consent_records SET action = 'accept_all' WHERE seq = 1",
+        &[],
+    )
+    .await;
+    assert!(update.unwrap_err().contains("append-only"));
 }
 
 #[tokio::test]
@@ -212,16 +209,8 @@ async fn refused(base: &str, record: &ConsentRecord) -> Vec<String> {
     e.message.split("; ").map(str::to_owned).collect()
 }
 
-async fn stored_records(db: &Path) -> i64 {
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
-    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM consent_records")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    n
+async fn stored_records(db: &Database) -> i64 {
+    common::database::count(db, "SELECT count(*) FROM consent_records", &[]).await
 }
 
 #[tokio::test]
@@ -253,7 +242,7 @@ async fn the_record_seen_in_the_register_is_refused_naming_each_of_its_faults() 
             "necessary category \"necessari\" cannot be rejected",
         ]
     );
-    let db = app.db.clone();
+    let db = app.database.clone();
     let _dir = app.stop().await;
     assert_eq!(stored_records(&db).await, 0, "nothing refused is stored");
 }
@@ -348,7 +337,7 @@ async fn each_rule_of_a_consistent_record_is_enforced() {
         r.decided_at = rfc3339_utc(at);
         assert_eq!(post(&app.base, &r).await.status(), 201, "{}", r.decided_at);
     }
-    let db = app.db.clone();
+    let db = app.database.clone();
     let _dir = app.stop().await;
     assert_eq!(stored_records(&db).await, 2);
 }
@@ -405,7 +394,7 @@ async fn every_record_the_widget_makes_is_stored() {
         let (_, r) = sent(&rules, decision.clone(), None);
         assert_eq!(post(&app.base, &r).await.status(), 201, "{decision:?}");
     }
-    let db = app.db.clone();
+    let db = app.database.clone();
     let _dir = app.stop().await;
     assert_eq!(stored_records(&db).await, 6);
 }
@@ -501,7 +490,7 @@ async fn the_demo_sites_store_every_record_their_widget_makes() {
     let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("varco.toml");
     let mut config = varco_server::config::Config::load(&demo).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    config.server.database = dir.path().join("varco.db");
+    config.server.database = common::database::fresh(dir.path(), "varco.db").await;
     config.server.static_root = None;
     let sites: Vec<(String, Rules)> = config
         .sites

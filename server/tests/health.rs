@@ -12,6 +12,9 @@
 //!
 //! The limit is the whole process's: this file holds one test, and nothing
 //! is written to a file while it is low.
+//!
+//! On PostgreSQL the database is turned read-only instead, as a standby
+//! is: every write fails inside PostgreSQL, reads go on.
 
 mod common;
 
@@ -21,6 +24,7 @@ use serde_json::json;
 use varco_core::consent::rfc3339_utc;
 use varco_protocol::{ApiError, Health};
 use varco_server::api::now_ms;
+use varco_server::config::Database;
 
 /// Sets the soft file-size limit of this process, returning the old one.
 fn set_file_size_limit(soft: libc::rlim_t) -> libc::rlim_t {
@@ -57,6 +61,55 @@ fn consent() -> serde_json::Value {
     })
 }
 
+/// Makes the database refuse writes while reads go on, until the returned
+/// future runs: on SQLite a disk that takes no more bytes (the process's
+/// file size limit), on PostgreSQL a database turned read-only (as a
+/// standby is), its sessions restarted so that the server's pool opens
+/// read-only ones.
+async fn writes_fail(
+    database: &Database,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+    match database {
+        Database::Sqlite(_) => {
+            // SAFETY: ignoring a signal has no memory effects.
+            unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
+            let old = set_file_size_limit(1);
+            Box::pin(async move {
+                set_file_size_limit(old);
+            })
+        }
+        Database::Postgres(_) => {
+            read_only(database, true).await;
+            let database = database.clone();
+            Box::pin(async move { read_only(&database, false).await })
+        }
+    }
+}
+
+async fn read_only(database: &Database, on: bool) {
+    let Database::Postgres(url) = database else {
+        unreachable!("PostgreSQL only")
+    };
+    let (server, name) = url.rsplit_once('/').unwrap();
+    // From another database: a read-only one refuses the ALTER itself.
+    let admin = Database::Postgres(format!("{server}/postgres"));
+    let setting = if on { "on" } else { "off" };
+    common::database::execute(
+        &admin,
+        &format!("ALTER DATABASE \"{name}\" SET default_transaction_read_only = {setting}"),
+        &[],
+    )
+    .await
+    .unwrap();
+    common::database::execute(
+        &admin,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+        &[name],
+    )
+    .await
+    .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_is_503_while_writes_fail_and_200_once_they_work_again() {
     // A site that takes navigation data, so that its recommendations are a
@@ -72,9 +125,7 @@ async fn healthz_is_503_while_writes_fail_and_200_once_they_work_again() {
         201
     );
 
-    // SAFETY: ignoring a signal has no memory effects.
-    unsafe { libc::signal(libc::SIGXFSZ, libc::SIG_IGN) };
-    let old = set_file_size_limit(1);
+    let undo = writes_fail(&app.database).await;
 
     // Writes fail: a visitor's consent record is refused with a 503...
     let refused = post(&app.base, "/api/v1/consents", consent()).await;
@@ -94,7 +145,7 @@ async fn healthz_is_503_while_writes_fail_and_200_once_they_work_again() {
     .unwrap()
     .status();
 
-    set_file_size_limit(old);
+    undo.await;
 
     assert_eq!(refused_status, 503, "{refused_body:?}");
     assert_eq!(refused_body.unwrap().error, "storage_unavailable");

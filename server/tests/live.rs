@@ -71,11 +71,9 @@ async fn the_console_login_uses_argon2_a_strict_cookie_and_csrf_tokens() {
     let cookie = cookie.split(';').next().unwrap().to_owned();
 
     // The password is stored as an argon2id hash, never as typed.
-    let db = std::fs::read(&app.db).unwrap();
-    let wal = std::fs::read(app.db.with_extension("db-wal")).unwrap_or_default();
-    for bytes in [&db, &wal] {
-        assert!(!String::from_utf8_lossy(bytes).contains("una-password-lunga"));
-    }
+    let stored = common::database::everything_stored(&app.database).await;
+    assert!(stored.contains("$argon2id$"), "the search sees the hash");
+    assert!(!stored.contains("una-password-lunga"));
 
     let client = reqwest::Client::new();
     let session_of = |cookie: Option<&str>| {
@@ -647,23 +645,13 @@ async fn a_conversation_taken_by_another_operator_ends_the_first_ones_stream() {
     // No request moves a conversation from one operator to another without
     // closing it; the database is changed by hand to put it back in the
     // queue (as a future "hand back" would), and Marco takes it.
-    {
-        use sqlx::{Connection, Executor};
-        let mut db = sqlx::SqliteConnection::connect_with(
-            &sqlx::sqlite::SqliteConnectOptions::new().filename(&app.db),
-        )
-        .await
-        .unwrap();
-        db.execute(
-            sqlx::query(
-                "UPDATE live_chats SET operator = NULL, taken_ms = NULL WHERE thread_id = ?",
-            )
-            .bind(&f.thread),
-        )
-        .await
-        .unwrap();
-        db.close().await.unwrap();
-    }
+    common::database::execute(
+        &app.database,
+        "UPDATE live_chats SET operator = NULL, taken_ms = NULL WHERE thread_id = $1",
+        &[&f.thread],
+    )
+    .await
+    .unwrap();
     assert_eq!(marco.take(&f.thread).await.status(), 200);
     f.conversation.wait_end(STREAM_END).await;
     let mut his = marco.events(&f.thread).await;

@@ -32,7 +32,7 @@ async fn upload(base: &str, body: &Value) -> reqwest::Response {
         .unwrap()
 }
 
-async fn count_views(db: &std::path::Path, user: &str) -> usize {
+async fn count_views(db: &varco_server::config::Database, user: &str) -> usize {
     let storage = varco_server::storage::Storage::open(db).await.unwrap();
     let n = storage
         .page_views("milomb", user, 10_000)
@@ -74,7 +74,7 @@ async fn a_batch_is_stored_once_however_often_it_is_retried() {
             .unwrap(),
         json!({"stored": 1, "duplicates": 1})
     );
-    assert_eq!(count_views(&app.db, &user).await, 4);
+    assert_eq!(count_views(&app.database, &user).await, 4);
     app.stop().await;
 }
 
@@ -146,7 +146,7 @@ async fn bad_batches_get_a_json_4xx_naming_the_problem() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(count_views(&app.db, &user).await, 0);
+    assert_eq!(count_views(&app.database, &user).await, 0);
     app.stop().await;
 }
 
@@ -173,8 +173,8 @@ async fn deleting_a_user_removes_only_that_users_data_and_can_be_repeated() {
         delete().await.json::<Value>().await.unwrap(),
         json!({"deleted": 0})
     );
-    assert_eq!(count_views(&app.db, &user).await, 0);
-    assert_eq!(count_views(&app.db, &other).await, 2);
+    assert_eq!(count_views(&app.database, &user).await, 0);
+    assert_eq!(count_views(&app.database, &other).await, 2);
     app.stop().await;
 }
 
@@ -205,7 +205,7 @@ async fn an_upload_for_a_deleted_user_id_is_refused_for_good() {
         assert_eq!(answer["error"], "user_deleted", "{answer}");
         assert!(answer["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
-    assert_eq!(count_views(&app.db, &user).await, 0);
+    assert_eq!(count_views(&app.database, &user).await, 0);
     // Deleting again is still confirmed, and the refusal stays.
     let r = delete_user(&app.base, &user).await;
     assert_eq!(r.json::<Value>().await.unwrap(), json!({"deleted": 0}));
@@ -219,7 +219,7 @@ async fn an_upload_for_a_deleted_user_id_is_refused_for_good() {
     );
     // Other users are not touched.
     assert_eq!(upload(&app.base, &batch(&other)).await.status(), 200);
-    assert_eq!(count_views(&app.db, &other).await, 2);
+    assert_eq!(count_views(&app.database, &other).await, 2);
     app.stop().await;
 }
 
@@ -245,7 +245,7 @@ async fn uploads_racing_the_deletion_leave_nothing_behind() {
         statuses.iter().all(|s| [200, 410].contains(s)),
         "{statuses:?}"
     );
-    assert_eq!(count_views(&app.db, &user).await, 0, "{statuses:?}");
+    assert_eq!(count_views(&app.database, &user).await, 0, "{statuses:?}");
     app.stop().await;
 }
 
@@ -287,7 +287,7 @@ collect = "off"
         assert_eq!(r.json::<Value>().await.unwrap()["error"], "navigation_off");
         // A deletion is still answered: the site may have collected before.
         assert_eq!(delete_user(&app.base, &user).await.status(), 200);
-        assert_eq!(count_views(&app.db, &user).await, 0);
+        assert_eq!(count_views(&app.database, &user).await, 0);
     }
     without_category.stop().await;
     with_collect_off.stop().await;
@@ -365,7 +365,9 @@ async fn recommendations_follow_the_uploaded_history() {
 #[tokio::test]
 async fn no_table_holds_a_user_id_with_a_thread_id_and_consent_records_hold_neither() {
     let app = navigation_app().await;
-    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let storage = varco_server::storage::Storage::open(&app.database)
+        .await
+        .unwrap();
     let schema = storage.schema().await.unwrap();
     assert!(
         schema
@@ -405,7 +407,9 @@ async fn the_purge_deletes_each_kind_when_its_retention_is_over() {
         200
     );
     let config = varco_server::config::Config::load(&app.config_file).unwrap();
-    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let storage = varco_server::storage::Storage::open(&app.database)
+        .await
+        .unwrap();
     let navigation = |report: &varco_server::retention::PurgeReport| {
         report
             .iter()

@@ -19,7 +19,9 @@ fn has_message(events: &[SseEvent], author: &str, text_part: &str) -> bool {
 
 /// What the database holds of a thread's events, as text.
 async fn stored(app: &App, thread: &str) -> String {
-    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let storage = varco_server::storage::Storage::open(&app.database)
+        .await
+        .unwrap();
     let events = storage.events_after(thread, 0).await.unwrap();
     storage.close().await;
     serde_json::to_string(&events).unwrap()

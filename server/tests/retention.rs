@@ -2,7 +2,7 @@
 //! messages, consent records, appointments, page views, the tombstones of
 //! deleted UserIDs and console sessions. For each kind, one row just past
 //! its site's period and one exactly at its end are stored in a real
-//! SQLite file, the purge runs with the clock as a parameter, and exactly
+//! database (SQLite, or PostgreSQL: see `common::database`), the purge runs with the clock as a parameter, and exactly
 //! the expired rows are gone. A second site with the default (longer)
 //! periods holds rows of the same ages, which stay.
 
@@ -330,7 +330,8 @@ fn count(report: &PurgeReport, site: &str, kind: &str) -> u64 {
 #[tokio::test]
 async fn the_purge_deletes_exactly_what_is_past_its_period_for_every_kind() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path());
+    let mut config = config(dir.path());
+    config.server.database = common::database::fresh(dir.path(), "varco.db").await;
     let storage = Storage::open(&config.server.database).await.unwrap();
     let milomb = store_rows(&storage, "milomb").await;
     let altro = store_rows(&storage, "altro").await;

@@ -271,7 +271,9 @@ async fn a_flood_of_messages_is_rate_limited_per_client_with_retry_after() {
 #[tokio::test]
 async fn thread_tables_hold_no_user_id() {
     let app = spawn_app().await;
-    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let storage = varco_server::storage::Storage::open(&app.database)
+        .await
+        .unwrap();
     for (table, columns) in storage.schema().await.unwrap() {
         if table.starts_with("thread") {
             assert!(
@@ -338,7 +340,9 @@ async fn a_visitor_can_delete_a_conversation_and_nothing_of_it_remains() {
     };
     assert_eq!(delete().await.status(), 204);
     assert_eq!(delete().await.status(), 404, "already gone");
-    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let storage = varco_server::storage::Storage::open(&app.database)
+        .await
+        .unwrap();
     assert!(storage.thread(&thread).await.unwrap().is_none());
     assert!(storage.events_after(&thread, 0).await.unwrap().is_empty());
     storage.close().await;
@@ -364,7 +368,9 @@ async fn personal_data_typed_by_accident_is_masked_before_it_is_stored() {
                     la pratica n. 1234567 del 12/03/2025 da 25 euro, come richiedo lo SPID?";
     assert_eq!(messages(&events)[0]["text"], expected);
     assert_eq!(messages(&events)[1]["author"], "assistant");
-    let storage = varco_server::storage::Storage::open(&app.db).await.unwrap();
+    let storage = varco_server::storage::Storage::open(&app.database)
+        .await
+        .unwrap();
     let stored = serde_json::to_string(&storage.events_after(&thread, 0).await.unwrap()).unwrap();
     storage.close().await;
     for personal in ["RSSMRA85T10A562S", "mario.rossi@example.it", "123 4567"] {

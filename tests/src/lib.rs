@@ -39,7 +39,7 @@ pub fn root() -> PathBuf {
 /// A running server with its own database.
 pub struct TestServer {
     pub base: String,
-    pub db_path: PathBuf,
+    pub database: varco_server::config::Database,
     config: Config,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<Result<()>>>,
@@ -81,7 +81,8 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let mut config = Config::load(&root().join("server/varco.toml"))?;
-        config.server.database = dir.path().join("varco.db");
+        config.server.database =
+            varco_server::config::Database::Sqlite(dir.path().join("varco.db"));
         config.server.static_root = Some(root());
         // The demo pages' analytics stand-in: tests watch its hits.
         config.server.demo = true;
@@ -90,7 +91,7 @@ impl TestServer {
             site.allowed_origins.extend(extra_origins.iter().cloned());
         }
         edit(&mut config);
-        let db_path = config.server.database.clone();
+        let database = config.server.database.clone();
         let (tx, rx) = oneshot::channel();
         let handle = tokio::spawn(varco_server::startup::serve_with(
             config.clone(),
@@ -102,7 +103,7 @@ impl TestServer {
         ));
         let server = TestServer {
             base,
-            db_path,
+            database,
             config,
             shutdown: Some(tx),
             handle: Some(handle),
@@ -179,7 +180,7 @@ impl TestServer {
 
     /// The consent records stored for `site`, read straight from the database.
     pub async fn consents(&self, site: &str) -> Vec<varco_server::storage::StoredConsent> {
-        let storage = varco_server::storage::Storage::open(&self.db_path)
+        let storage = varco_server::storage::Storage::open(&self.database)
             .await
             .unwrap();
         let rows = storage.consents(site, "0000", "9999").await.unwrap();

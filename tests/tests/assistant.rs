@@ -278,7 +278,7 @@ async fn a_message_sent_while_the_server_is_down_is_delivered_once_when_it_is_ba
         .eval("JSON.parse(localStorage.getItem('varco.chat.thread')).thread_id")
         .await
         .unwrap();
-    let storage = varco_server::storage::Storage::open(&server.db_path)
+    let storage = varco_server::storage::Storage::open(&server.database)
         .await
         .unwrap();
     let events = storage

@@ -135,7 +135,7 @@ async fn a_visitor_books_an_appointment_and_gets_a_code_and_a_calendar_file() {
     assert_eq!(violations, serde_json::json!([]), "{violations:#}");
 
     // The appointments store has it; the conversation does not.
-    let storage = varco_server::storage::Storage::open(&server.db_path)
+    let storage = varco_server::storage::Storage::open(&server.database)
         .await
         .unwrap();
     let day = storage
@@ -217,7 +217,7 @@ async fn a_booking_is_cancelled_from_the_assistant_with_its_code_and_email() {
         "shadow.querySelector('.booking [role=status]')?.textContent.includes('annullata')",
     )
     .await;
-    let storage = varco_server::storage::Storage::open(&server.db_path)
+    let storage = varco_server::storage::Storage::open(&server.database)
         .await
         .unwrap();
     let rows = storage.appointments_on("milomb", &date).await.unwrap();

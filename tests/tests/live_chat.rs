@@ -35,7 +35,7 @@ async fn server_with_operator() -> TestServer {
     )
     .await
     .unwrap();
-    let storage = Storage::open(&server.db_path).await.unwrap();
+    let storage = Storage::open(&server.database).await.unwrap();
     let hash = varco_server::operator::hash_password("una-password-lunga").unwrap();
     let giulia = Operator {
         username: "giulia".into(),
@@ -295,7 +295,7 @@ async fn a_visitor_talks_with_an_operator_who_takes_the_chat_in_the_console() {
     .await;
 
     // Stored: the codice fiscale is masked; the operator's text is there.
-    let storage = Storage::open(&server.db_path).await.unwrap();
+    let storage = Storage::open(&server.database).await.unwrap();
     let events = storage.events_after(&thread_id, 0).await.unwrap();
     storage.close().await;
     let texts: Vec<(String, String)> = events

@@ -74,7 +74,7 @@ async fn all_uploaded(tab: &Tab, secs: u64) {
 }
 
 async fn stored_views(server: &TestServer, user: &str) -> usize {
-    let storage = varco_server::storage::Storage::open(&server.db_path)
+    let storage = varco_server::storage::Storage::open(&server.database)
         .await
         .unwrap();
     let n = storage
@@ -665,7 +665,7 @@ async fn the_privacy_centre_shows_what_is_kept_downloads_it_and_deletes_everythi
         "the server forgot the UserID"
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let storage = varco_server::storage::Storage::open(&server.db_path)
+    let storage = varco_server::storage::Storage::open(&server.database)
         .await
         .unwrap();
     assert!(

@@ -119,6 +119,8 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     let body = use_node_ref();
     let draft = use_state(String::new);
     let shown = use_mut_ref(Shown::default);
+    // Where the transcript was at its last scroll event.
+    let last_scroll_top = use_mut_ref(|| 0i32);
     let chat = chat::shared();
     let (open, accepted, booking) = chat
         .as_ref()
@@ -258,9 +260,21 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         let chat = chat.clone();
         Callback::from(move |e: Event| {
             let el: Element = e.target_unchecked_into();
-            let at_end = el.scroll_height() - el.scroll_top() - el.client_height() <= AT_END_PX;
+            let top = el.scroll_top();
+            let at_end = el.scroll_height() - top - el.client_height() <= AT_END_PX;
+            // Only the visitor moves the transcript up. A scroll event is
+            // dispatched a frame after the scroll: by then an answer may
+            // have made the list longer, so "not at the end" alone does not
+            // mean the visitor scrolled away (the panel would stop
+            // following the conversation by itself).
+            let went_up = top < *last_scroll_top.borrow() - 1;
+            *last_scroll_top.borrow_mut() = top;
             let mut c = chat.borrow_mut();
-            c.follows_end = at_end;
+            if at_end {
+                c.follows_end = true;
+            } else if went_up {
+                c.follows_end = false;
+            }
             if at_end && c.new_below {
                 c.new_below = false;
                 drop(c);

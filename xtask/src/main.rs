@@ -247,7 +247,7 @@ fn test(extra: &[String]) -> Result<()> {
     env::demo_site_vendor()?;
     env::test_tools()?;
 
-    env::step("host tests: core unit tests and server tests (HTTP + SQLite)");
+    env::step("host tests: unit tests and server tests (HTTP + SQLite)");
     let mut cmd = env::cargo();
     cmd.args([
         "test",
@@ -261,6 +261,25 @@ fn test(extra: &[String]) -> Result<()> {
     .args(extra);
     if env::run(&mut cmd).is_err() {
         failures.push("host tests");
+    }
+
+    // The server's black-box suite again, each test with a database of its
+    // own on a throwaway PostgreSQL (see server/tests/common/database.rs).
+    env::step("server tests on PostgreSQL (HTTP + a throwaway PostgreSQL cluster)");
+    match postgres::Postgres::start(false) {
+        Ok(pg) => {
+            let mut cmd = env::cargo();
+            cmd.args(["test", "--package", "varco-server", "--no-fail-fast"])
+                .args(extra)
+                .env("VARCO_TEST_POSTGRES", pg.server_url());
+            if env::run(&mut cmd).is_err() {
+                failures.push("server tests on PostgreSQL");
+            }
+        }
+        Err(e) => {
+            eprintln!("PostgreSQL did not start: {e:#}");
+            failures.push("server tests on PostgreSQL (PostgreSQL did not start)");
+        }
     }
 
     // One browser at a time: each end-to-end test starts its own Chromium,

@@ -4,10 +4,6 @@
 //! value is dropped. PostgreSQL refuses to run as root, so as root the
 //! cluster belongs to the `postgres` user (created by Debian's package).
 
-// Issue 18 wires this into `cargo xtask test`, `demo --postgres` and
-// `bench --postgres`; until then only its own test uses it.
-#![allow(dead_code)]
-
 use crate::env;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -69,7 +65,12 @@ impl Postgres {
         let mut last = None;
         for _ in 0..5 {
             pg.port = free_port()?;
-            let mut options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", pg.port, data);
+            // Room for the test suite's servers side by side, each with its
+            // own pool.
+            let mut options = format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300",
+                pg.port, data
+            );
             if !durable {
                 options.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
             }
@@ -87,8 +88,9 @@ impl Postgres {
         Err(last.unwrap()).with_context(|| format!("PostgreSQL did not start:\n{log}"))
     }
 
-    pub fn port(&self) -> u16 {
-        self.port
+    /// The server's URL without a database (`VARCO_TEST_POSTGRES`).
+    pub fn server_url(&self) -> String {
+        format!("postgres://{USER}@127.0.0.1:{}", self.port)
     }
 
     /// The URL of database `name` (see [`Postgres::create_database`]).
@@ -203,7 +205,7 @@ mod tests {
         pg.create_database("probe").unwrap();
         assert_eq!(pg.psql("probe", "SELECT 40 + 2").unwrap(), "42");
         assert_eq!(pg.psql("probe", "SHOW server_encoding").unwrap(), "UTF8");
-        let (port, data) = (pg.port(), pg.data.clone());
+        let (port, data) = (pg.port, pg.data.clone());
         drop(pg);
         assert!(!data.exists(), "the cluster's folder is deleted");
         assert!(

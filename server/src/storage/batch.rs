@@ -1,4 +1,5 @@
-//! Group commit for chat messages, the server's most frequent write.
+//! Group commit for chat messages, the server's most frequent write, on
+//! SQLite (PostgreSQL commits many writers side by side by itself).
 //!
 //! Each message committed by itself costs the writer a commit (the WAL
 //! frames of every page it touched, written again for the next message).
@@ -12,10 +13,19 @@
 //! happened to take the writer: a request dropped by its client must not
 //! roll back the other callers' messages.
 
-use super::Connections;
+use super::connections::Connections;
 use sqlx::{Connection, SqliteConnection};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
+
+/// Inserts one message; returns its event id, or no row if its
+/// `client_message_id` was stored before. Both backends run it (PostgreSQL
+/// one message at a time).
+pub(super) const INSERT_MESSAGE: &str =
+    "INSERT INTO thread_events (thread_id, kind, author, client_message_id, body, created_at)
+     VALUES ($1, 'message', $2, $3, $4, $5)
+     ON CONFLICT (thread_id, client_message_id) DO NOTHING
+     RETURNING event_id";
 
 /// A message to insert into `thread_events`, with where its result goes:
 /// its new event id, or `None` if its `client_message_id` was stored before.
@@ -77,19 +87,14 @@ async fn write(connection: &mut SqliteConnection, batch: Vec<PendingMessage>) {
     };
     let mut results = Vec::with_capacity(batch.len());
     for m in &batch {
-        let inserted: Result<Option<(i64,)>, sqlx::Error> = sqlx::query_as(
-            "INSERT INTO thread_events (thread_id, kind, author, client_message_id, body, created_at)
-             VALUES (?, 'message', ?, ?, ?, ?)
-             ON CONFLICT (thread_id, client_message_id) DO NOTHING
-             RETURNING event_id",
-        )
-        .bind(&m.thread_id)
-        .bind(&m.author)
-        .bind(&m.client_message_id)
-        .bind(&m.body)
-        .bind(&m.created_at)
-        .fetch_optional(&mut *tx)
-        .await;
+        let inserted: Result<Option<(i64,)>, sqlx::Error> = sqlx::query_as(INSERT_MESSAGE)
+            .bind(&m.thread_id)
+            .bind(&m.author)
+            .bind(&m.client_message_id)
+            .bind(&m.body)
+            .bind(&m.created_at)
+            .fetch_optional(&mut *tx)
+            .await;
         results.push(
             inserted
                 .map(|row| row.map(|(id,)| id))

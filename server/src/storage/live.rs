@@ -1,8 +1,7 @@
 //! Storage of the live chat: operators, their console sessions, and the
 //! queue of threads handed to a person.
 
-use super::Storage;
-use sqlx::Connection;
+use super::{Db, Storage};
 
 /// An operator as stored (the password hash stays in this module).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,41 +75,47 @@ impl Storage {
         } else {
             operator.sites.join(" ")
         };
-        sqlx::query(
-            "INSERT INTO operators (username, display_name, password_hash, sites, created_at) VALUES (?, ?, ?, ?, ?)
-             ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
-                 password_hash = excluded.password_hash, sites = excluded.sites",
-        )
-        .bind(&operator.username)
-        .bind(&operator.display_name)
-        .bind(password_hash)
-        .bind(sites)
-        .bind(now)
-        .execute(&mut *self.writer.get().await?)
-        .await?;
-        // A new password ends the sessions opened with the old one.
-        sqlx::query("DELETE FROM operator_sessions WHERE username = ?")
+        on_db!(self, write, |c| {
+            let mut tx = sqlx::Connection::begin(c).await?;
+            sqlx::query(
+                "INSERT INTO operators (username, display_name, password_hash, sites, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
+                     password_hash = excluded.password_hash, sites = excluded.sites",
+            )
             .bind(&operator.username)
-            .execute(&mut *self.writer.get().await?)
+            .bind(&operator.display_name)
+            .bind(password_hash)
+            .bind(&sites)
+            .bind(now)
+            .execute(&mut *tx)
             .await?;
+            // A new password ends the sessions opened with the old one.
+            sqlx::query("DELETE FROM operator_sessions WHERE username = $1")
+                .bind(&operator.username)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?
+        });
         Ok(())
     }
 
     /// Removes an operator and their sessions; `false` if there was none.
     pub async fn remove_operator(&self, username: &str) -> anyhow::Result<bool> {
-        Ok(sqlx::query("DELETE FROM operators WHERE username = ?")
-            .bind(username)
-            .execute(&mut *self.writer.get().await?)
-            .await?
-            .rows_affected()
-            == 1)
+        Ok(on_db!(self, write, |c| {
+            sqlx::query("DELETE FROM operators WHERE username = $1")
+                .bind(username)
+                .execute(c)
+                .await?
+                .rows_affected()
+        }) == 1)
     }
 
     pub async fn operators(&self) -> anyhow::Result<Vec<Operator>> {
-        let rows: Vec<OperatorRow> =
+        let rows: Vec<OperatorRow> = on_db!(self, read, |c| {
             sqlx::query_as("SELECT username, display_name, sites FROM operators ORDER BY username")
-                .fetch_all(&mut *self.reader.get().await?)
-                .await?;
+                .fetch_all(c)
+                .await?
+        });
         Ok(rows.into_iter().map(operator_of).collect())
     }
 
@@ -119,12 +124,14 @@ impl Storage {
         &self,
         username: &str,
     ) -> anyhow::Result<Option<(Operator, String)>> {
-        let row: Option<(String, String, String, String)> = sqlx::query_as(
-            "SELECT username, display_name, sites, password_hash FROM operators WHERE username = ?",
-        )
-        .bind(username)
-        .fetch_optional(&mut *self.reader.get().await?)
-        .await?;
+        let row: Option<(String, String, String, String)> = on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT username, display_name, sites, password_hash FROM operators WHERE username = $1",
+            )
+            .bind(username)
+            .fetch_optional(c)
+            .await?
+        });
         Ok(row.map(|(u, d, s, hash)| (operator_of((u, d, s)), hash)))
     }
 
@@ -136,34 +143,38 @@ impl Storage {
         now_ms: i64,
         expires_ms: i64,
     ) -> anyhow::Result<()> {
-        // Expired sessions go when new ones come.
-        sqlx::query("DELETE FROM operator_sessions WHERE expires_ms <= ?")
+        on_db!(self, write, |c| {
+            // Expired sessions go when new ones come.
+            sqlx::query("DELETE FROM operator_sessions WHERE expires_ms <= $1")
+                .bind(now_ms)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(
+                "INSERT INTO operator_sessions (token_hash, username, csrf_token, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(token_hash)
+            .bind(username)
+            .bind(csrf_token)
             .bind(now_ms)
-            .execute(&mut *self.writer.get().await?)
+            .bind(expires_ms)
+            .execute(&mut *c)
             .await?;
-        sqlx::query(
-            "INSERT INTO operator_sessions (token_hash, username, csrf_token, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(token_hash)
-        .bind(username)
-        .bind(csrf_token)
-        .bind(now_ms)
-        .bind(expires_ms)
-        .execute(&mut *self.writer.get().await?)
-        .await?;
+        });
         Ok(())
     }
 
     pub async fn session(&self, token_hash: &str, now_ms: i64) -> anyhow::Result<Option<Session>> {
-        let row: Option<(String, String, String, String)> = sqlx::query_as(
-            "SELECT o.username, o.display_name, o.sites, s.csrf_token
-             FROM operator_sessions s JOIN operators o ON o.username = s.username
-             WHERE s.token_hash = ? AND s.expires_ms > ?",
-        )
-        .bind(token_hash)
-        .bind(now_ms)
-        .fetch_optional(&mut *self.reader.get().await?)
-        .await?;
+        let row: Option<(String, String, String, String)> = on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT o.username, o.display_name, o.sites, s.csrf_token
+                 FROM operator_sessions s JOIN operators o ON o.username = s.username
+                 WHERE s.token_hash = $1 AND s.expires_ms > $2",
+            )
+            .bind(token_hash)
+            .bind(now_ms)
+            .fetch_optional(c)
+            .await?
+        });
         Ok(row.map(|(u, d, s, csrf_token)| Session {
             operator: operator_of((u, d, s)),
             csrf_token,
@@ -171,40 +182,38 @@ impl Storage {
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> anyhow::Result<()> {
-        sqlx::query("DELETE FROM operator_sessions WHERE token_hash = ?")
-            .bind(token_hash)
-            .execute(&mut *self.writer.get().await?)
-            .await?;
+        on_db!(self, write, |c| {
+            sqlx::query("DELETE FROM operator_sessions WHERE token_hash = $1")
+                .bind(token_hash)
+                .execute(c)
+                .await?;
+        });
         Ok(())
     }
 
     /// Puts a thread in its site's queue; a thread already queued (open)
-    /// stays where it is. Returns whether it was queued now.
+    /// stays where it is, and one closed earlier by an operator may ask
+    /// again. One statement decides, so two requests at once queue it once.
+    /// Returns whether it was queued now.
     pub async fn enqueue(&self, thread_id: &str, site: &str, now_ms: i64) -> anyhow::Result<bool> {
-        let mut writer = self.writer.get().await?;
-        let mut tx = writer.begin().await?;
-        let open: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM live_chats WHERE thread_id = ? AND closed_ms IS NULL")
-                .bind(thread_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if open.is_some() {
-            return Ok(false);
+        let queued = on_db!(self, write, |c| {
+            sqlx::query(
+                "INSERT INTO live_chats (thread_id, site, queued_ms) VALUES ($1, $2, $3)
+                 ON CONFLICT (thread_id) DO UPDATE SET queued_ms = excluded.queued_ms,
+                     operator = NULL, taken_ms = NULL, closed_ms = NULL
+                 WHERE live_chats.closed_ms IS NOT NULL",
+            )
+            .bind(thread_id)
+            .bind(site)
+            .bind(now_ms)
+            .execute(c)
+            .await?
+            .rows_affected()
+        }) == 1;
+        if queued {
+            self.threads.forget(thread_id);
         }
-        // A thread closed earlier by an operator may ask again.
-        sqlx::query(
-            "INSERT INTO live_chats (thread_id, site, queued_ms) VALUES (?, ?, ?)
-             ON CONFLICT (thread_id) DO UPDATE SET queued_ms = excluded.queued_ms,
-                 operator = NULL, taken_ms = NULL, closed_ms = NULL",
-        )
-        .bind(thread_id)
-        .bind(site)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        self.threads.forget(thread_id);
-        Ok(true)
+        Ok(queued)
     }
 
     /// The open live chat of a thread (from memory: asked on every
@@ -220,15 +229,21 @@ impl Storage {
         thread_id: Option<&str>,
         sites: Option<&[String]>,
     ) -> anyhow::Result<Vec<OpenLiveChat>> {
-        let rows: Vec<(String, String, String, i64, Option<String>)> = sqlx::query_as(
-            "SELECT l.thread_id, l.site, t.language, l.queued_ms, l.operator
-             FROM live_chats l JOIN threads t ON t.thread_id = l.thread_id
-             WHERE l.closed_ms IS NULL AND t.ended_at IS NULL AND (?1 IS NULL OR l.thread_id = ?1)
-             ORDER BY l.queued_ms, l.rowid",
-        )
-        .bind(thread_id)
-        .fetch_all(&mut *self.reader.get().await?)
-        .await?;
+        let rows: Vec<(String, String, String, i64, Option<String>)> = on_db!(self, read, |c| {
+            sqlx::query_as(self.sql(
+                "SELECT l.thread_id, l.site, t.language, l.queued_ms, l.operator
+                 FROM live_chats l JOIN threads t ON t.thread_id = l.thread_id
+                 WHERE l.closed_ms IS NULL AND t.ended_at IS NULL AND ($1 IS NULL OR l.thread_id = $1)
+                 ORDER BY l.queued_ms, l.rowid",
+                "SELECT l.thread_id, l.site, t.language, l.queued_ms, l.operator
+                 FROM live_chats l JOIN threads t ON t.thread_id = l.thread_id
+                 WHERE l.closed_ms IS NULL AND t.ended_at IS NULL AND ($1::text IS NULL OR l.thread_id = $1)
+                 ORDER BY l.queued_ms, l.arrival",
+            ))
+            .bind(thread_id)
+            .fetch_all(c)
+            .await?
+        });
         Ok(rows
             .into_iter()
             .map(
@@ -252,17 +267,18 @@ impl Storage {
         operator: &str,
         now_ms: i64,
     ) -> anyhow::Result<Take> {
-        let taken = sqlx::query(
-            "UPDATE live_chats SET operator = ?, taken_ms = ?
-             WHERE thread_id = ? AND operator IS NULL AND closed_ms IS NULL",
-        )
-        .bind(operator)
-        .bind(now_ms)
-        .bind(thread_id)
-        .execute(&mut *self.writer.get().await?)
-        .await?
-        .rows_affected()
-            == 1;
+        let taken = on_db!(self, write, |c| {
+            sqlx::query(
+                "UPDATE live_chats SET operator = $1, taken_ms = $2
+                 WHERE thread_id = $3 AND operator IS NULL AND closed_ms IS NULL",
+            )
+            .bind(operator)
+            .bind(now_ms)
+            .bind(thread_id)
+            .execute(c)
+            .await?
+            .rows_affected()
+        }) == 1;
         // Dropped even when not taken: the answer below reads it afresh.
         self.threads.forget(thread_id);
         if taken {
@@ -278,15 +294,16 @@ impl Storage {
 
     /// Closes a thread's live chat; `false` if none was open.
     pub async fn close_live_chat(&self, thread_id: &str, now_ms: i64) -> anyhow::Result<bool> {
-        let closed = sqlx::query(
-            "UPDATE live_chats SET closed_ms = ? WHERE thread_id = ? AND closed_ms IS NULL",
-        )
-        .bind(now_ms)
-        .bind(thread_id)
-        .execute(&mut *self.writer.get().await?)
-        .await?
-        .rows_affected()
-            == 1;
+        let closed = on_db!(self, write, |c| {
+            sqlx::query(
+                "UPDATE live_chats SET closed_ms = $1 WHERE thread_id = $2 AND closed_ms IS NULL",
+            )
+            .bind(now_ms)
+            .bind(thread_id)
+            .execute(c)
+            .await?
+            .rows_affected()
+        }) == 1;
         self.threads.forget(thread_id);
         Ok(closed)
     }

@@ -1,8 +1,9 @@
 //! Shared by the server's black-box tests: a real server on a random port
-//! with a fresh SQLite file.
+//! with a fresh database (SQLite, or PostgreSQL: see `database`).
 #![allow(dead_code)]
 
 pub mod console;
+pub mod database;
 pub mod logs;
 pub mod threads;
 
@@ -12,7 +13,8 @@ use varco_server::config::Config;
 
 pub struct App {
     pub base: String,
-    pub db: std::path::PathBuf,
+    /// The server's database, for a test to open or search.
+    pub database: varco_server::config::Database,
     /// A TOML file describing this server (for the CLI commands).
     pub config_file: std::path::PathBuf,
     _dir: tempfile::TempDir,
@@ -165,11 +167,14 @@ pub async fn spawn_app_customized(
     .unwrap();
     let config_file = dir.path().join("varco.toml");
     let kb = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kb/milomb");
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let database = database::fresh(&dir.path().join("data"), "varco.db").await;
     let toml = CONFIG
         .replace(
             "[server]",
             &format!(
-                "[server]\ndatabase = \"data/varco.db\"\nstatic_root = \".\"\n{server_settings}"
+                "[server]\n{}\nstatic_root = \".\"\n{server_settings}",
+                database::setting(&database)
             ),
         )
         .replace(
@@ -183,7 +188,6 @@ pub async fn spawn_app_customized(
     prepare(dir.path());
     std::fs::write(&config_file, &toml).unwrap();
     let config = Config::load(&config_file).unwrap();
-    let db = config.server.database.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -204,7 +208,7 @@ pub async fn spawn_app_customized(
     }
     App {
         base,
-        db,
+        database,
         config_file,
         _dir: dir,
         stop: Some(tx),
