@@ -37,6 +37,19 @@ impl Failure {
             retry_after: None,
         }
     }
+    /// The database failed a request: the error is logged under `what`
+    /// (never the request) and counted (`varco_database_errors_total`);
+    /// the answer is 503 `storage_unavailable` with `message`.
+    pub fn storage(what: &str, e: &anyhow::Error, message: &'static str) -> Self {
+        tracing::error!(error = %format!("{e:#}"), "{what} failed");
+        crate::metrics::database_error();
+        Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            message,
+        )
+    }
+
     pub fn not_found(message: impl Into<String>) -> Self {
         Failure::new(StatusCode::NOT_FOUND, "not_found", message)
     }

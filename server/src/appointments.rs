@@ -227,10 +227,9 @@ fn offered<'a>(
 }
 
 fn storage_failure(e: anyhow::Error) -> Failure {
-    tracing::error!(error = %format!("{e:#}"), "appointments storage failed");
-    Failure::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "storage_unavailable",
+    Failure::storage(
+        "appointments storage",
+        &e,
         "the appointments cannot be read or written now; try again",
     )
 }

@@ -59,6 +59,10 @@ pub struct ServerSection {
     /// names the client. Empty: the TCP peer is the client.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// Who may read `/metrics` (addresses or CIDRs), asking directly, not
+    /// through a proxy. Empty: nobody (the endpoint answers 404).
+    #[serde(default = "default_metrics_from")]
+    pub metrics_from: Vec<String>,
     /// The header the trusted proxies write: `X-Forwarded-For` or
     /// `Forwarded` (RFC 7239). The other one is never read.
     #[serde(default)]
@@ -86,6 +90,9 @@ pub struct ServerSection {
 
 fn default_listen() -> SocketAddr {
     "127.0.0.1:8080".parse().expect("valid address")
+}
+fn default_metrics_from() -> Vec<String> {
+    vec!["127.0.0.1".into(), "::1".into()]
 }
 fn default_database_connections() -> u32 {
     10
@@ -139,6 +146,7 @@ impl Default for ServerSection {
             messages_per_minute: None,
             rate_limits: BTreeMap::new(),
             trusted_proxies: Vec::new(),
+            metrics_from: default_metrics_from(),
             client_address_header: ForwardedHeader::default(),
             demo: false,
             max_streams_per_client: default_max_streams_per_client(),
@@ -368,6 +376,14 @@ impl Config {
         }
         if let Err(e) = TrustedProxies::parse(&server.trusted_proxies) {
             errors.extend(e.into_iter().map(|e| format!("server.{e}")));
+        }
+        if let Err(e) = TrustedProxies::parse(&server.metrics_from) {
+            errors.extend(e.into_iter().map(|e| {
+                format!(
+                    "server.{}",
+                    e.replacen("trusted_proxies", "metrics_from", 1)
+                )
+            }));
         }
         errors.extend(
             check_table(&server.rate_limits, false)

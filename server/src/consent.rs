@@ -31,10 +31,9 @@ pub async fn post_consent(
         .published_revision(&site.id, &record.revision)
         .await
         .map_err(|e| {
-            tracing::error!(error = %e, "reading the published revisions failed");
-            Failure::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
+            Failure::storage(
+                "reading the published revisions",
+                &e,
                 "the record could not be checked; retry later",
             )
         })?;
@@ -51,10 +50,9 @@ pub async fn post_consent(
         .insert_consent(&record, &rfc3339_utc(now_ms()))
         .await
         .map_err(|e| {
-            tracing::error!(error = %e, "storing a consent record failed");
-            Failure::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
+            Failure::storage(
+                "storing a consent record",
+                &e,
                 "the record could not be stored; retry later",
             )
         })?;

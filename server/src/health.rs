@@ -1,5 +1,5 @@
-//! The health check (`GET /healthz`), for the load balancer and the
-//! operator's monitoring.
+//! What the sysadmin's tools read: the health check (`GET /healthz`), for
+//! the load balancer, and the metrics (`GET /metrics`), for Prometheus.
 
 use crate::api::{now_ms, Failure};
 use crate::state::AppState;
@@ -52,4 +52,38 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         version: env!("CARGO_PKG_VERSION").into(),
     })
     .into_response()
+}
+
+/// `GET /metrics`: the counters and gauges of [`crate::metrics`], as
+/// OpenMetrics text, to a client of `server.metrics_from` that asks
+/// directly. Through a proxy (a forwarding header), or from anywhere else,
+/// the endpoint does not exist (404): the figures are no visitor's
+/// business, and a reverse proxy on the same machine must not make them
+/// public by forwarding `/metrics`.
+pub async fn metrics(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    use axum::extract::ConnectInfo;
+    use axum::http::header;
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
+    let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|h| request.headers().contains_key(*h));
+    let allowed = !forwarded && peer.is_some_and(|ip| state.metrics_from.contains(ip));
+    if !allowed {
+        return Failure::not_found("no such page or endpoint").into_response();
+    }
+    let hub = state.hub.stats();
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        crate::metrics::render(hub.streams, hub.channels),
+    )
+        .into_response()
 }

@@ -12,6 +12,7 @@
 //! - [`assistant`]: what answers visitors (the trait, the embedded engine,
 //!   an external service).
 //! - [`telemetry`]: the log filter, which never lets a client's address through.
+//! - [`metrics`]: the counters and gauges behind `/metrics`.
 //! - [`state`]: the [`state::AppState`] every handler reaches.
 //! - [`threads`]: what the conversation features share about a thread (its
 //!   lookup, its event stream, the live-chat queue's announcements).
@@ -27,6 +28,7 @@ pub mod assistant;
 pub mod client;
 pub mod config;
 pub mod hub;
+pub mod metrics;
 pub mod rate;
 pub mod state;
 pub mod storage;

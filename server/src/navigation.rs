@@ -43,10 +43,9 @@ fn check_user_id(id: &str) -> Result<(), Failure> {
 }
 
 fn storage_failure(e: anyhow::Error) -> Failure {
-    tracing::error!(error = %format!("{e:#}"), "navigation storage failed");
-    Failure::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "storage_unavailable",
+    Failure::storage(
+        "navigation storage",
+        &e,
         "the data could not be stored; retry later",
     )
 }

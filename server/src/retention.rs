@@ -99,11 +99,13 @@ pub fn spawn_periodic(
             ticks.tick().await;
             match purge(&storage, &config, crate::api::now_ms(), false).await {
                 Ok(report) => {
+                    crate::metrics::purge_ran(true);
                     for (site, kind, n) in report.into_iter().filter(|(_, _, n)| *n > 0) {
                         tracing::info!(site = %site, kind = kind.name(), rows = n, "retention: expired data deleted");
                     }
                 }
                 Err(e) => {
+                    crate::metrics::purge_ran(false);
                     tracing::error!(error = %format!("{e:#}"), "retention: the purge failed; it runs again later")
                 }
             }

@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
 
     let mut app = Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/metrics", get(health::metrics))
         .nest("/api", api)
         .merge(
             operator::routes()
@@ -130,7 +131,30 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::map_response(unbuffered_event_streams))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(middleware::from_fn(count_request))
         .with_state(state)
+}
+
+/// Counts every answer for `/metrics` by its route's template (never its
+/// path, which may hold an identifier) and times it to its head.
+async fn count_request(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    crate::metrics::request_answered(
+        &method,
+        route.as_deref(),
+        response.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
 }
 
 /// Makes every failure a JSON answer: axum's plain-text rejections and

@@ -23,6 +23,8 @@ pub struct AppState {
     pub rate: Arc<RateLimits>,
     /// Who the client is behind the trusted proxies (`client::resolve`).
     pub clients: Arc<ClientResolver>,
+    /// Who may read `/metrics` (`server.metrics_from`).
+    pub metrics_from: Arc<TrustedProxies>,
     /// Threads whose answer is being prepared.
     answering: Arc<Mutex<HashSet<String>>>,
 }
@@ -33,8 +35,11 @@ impl AppState {
         let (assistants, knowledge) = load_assistants(&config)?;
         let trusted = TrustedProxies::parse(&config.server.trusted_proxies)
             .map_err(|e| anyhow::anyhow!("server.{}", e.join("\nserver.")))?;
+        let metrics_from = TrustedProxies::parse(&config.server.metrics_from)
+            .map_err(|e| anyhow::anyhow!("server.{}", e.join("\nserver.")))?;
         let hub = Hub::new(StreamLimits::of(&config.server));
         Ok(AppState {
+            metrics_from: Arc::new(metrics_from),
             rate: Arc::new(RateLimits::new(&config)),
             clients: Arc::new(ClientResolver {
                 trusted,

@@ -30,21 +30,26 @@ pub use crate::config::Database;
 /// body is compiled once per backend, so one SQL text serves both; a body
 /// that uses `$c` more than once writes `&mut *$c`.
 macro_rules! on_db {
-    ($storage:expr, read, |$c:ident| $body:expr) => {
-        on_db!(@ $storage, reader, $c, $body)
-    };
-    ($storage:expr, write, |$c:ident| $body:expr) => {
-        on_db!(@ $storage, writer, $c, $body)
-    };
-    (@ $storage:expr, $role:ident, $c:ident, $body:expr) => {
+    ($storage:expr, read, |$c:ident| $body:expr) => {{
+        let waiting: Option<crate::metrics::WriteWaiting> = None;
+        on_db!(@ $storage, reader, $c, $body, waiting)
+    }};
+    ($storage:expr, write, |$c:ident| $body:expr) => {{
+        // Counted while it waits for a connection (`/metrics`).
+        let waiting = crate::metrics::write_waiting();
+        on_db!(@ $storage, writer, $c, $body, waiting)
+    }};
+    (@ $storage:expr, $role:ident, $c:ident, $body:expr, $waiting:ident) => {
         match &*$storage.db {
             Db::Sqlite(db) => {
                 let mut connection = db.$role.get().await?;
+                drop($waiting);
                 let $c = &mut *connection;
                 $body
             }
             Db::Postgres(db) => {
                 let mut connection = db.pool.acquire().await?;
+                drop($waiting);
                 let $c = &mut *connection;
                 $body
             }
@@ -509,6 +514,9 @@ impl Storage {
             .as_str()
             .unwrap_or_default()
             .to_owned();
+        // Counted until stored (`/metrics`): on SQLite it waits for the
+        // next group commit.
+        let waiting = crate::metrics::write_waiting();
         let inserted = match &*self.db {
             Db::Sqlite(db) => {
                 let (done, result) = tokio::sync::oneshot::channel();
@@ -541,6 +549,7 @@ impl Storage {
                 row.map(|(id,)| id)
             }
         };
+        drop(waiting);
         if let Some(id) = inserted {
             return Ok((id, false));
         }

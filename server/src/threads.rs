@@ -36,10 +36,9 @@ pub(crate) fn check_thread_id(id: &str) -> Result<(), Failure> {
 }
 
 pub(crate) fn storage_failure(e: anyhow::Error) -> Failure {
-    tracing::error!(error = %e, "thread storage failed");
-    Failure::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "storage_unavailable",
+    Failure::storage(
+        "thread storage",
+        &e,
         "the conversation could not be stored; retry later",
     )
 }

@@ -369,3 +369,45 @@ pub fn ensure_debian_tool(binary: &str, package: &str) -> Result<PathBuf> {
             format!("{package} is installed but {binary} is not on /usr/bin or /usr/sbin")
         })
 }
+
+/// The test executables `cargo test ARGS` would run, built if needed,
+/// each with its package's name. The same ARGS as an earlier `cargo test`
+/// reuse its build: other arguments may unify features differently and
+/// build the dependencies again.
+pub fn test_executables(args: &[&str]) -> Result<Vec<(String, PathBuf)>> {
+    let out = cargo()
+        .arg("test")
+        .args(args)
+        .args(["--no-run", "--message-format=json-render-diagnostics"])
+        .stderr(Stdio::inherit())
+        .output()
+        .context("cannot run cargo test --no-run")?;
+    if !out.status.success() {
+        bail!("building the tests failed (cargo test {})", args.join(" "));
+    }
+    let mut executables = Vec::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if message["reason"] == "compiler-artifact" && message["profile"]["test"] == true {
+            if let Some(exe) = message["executable"].as_str() {
+                // "path+file:///…/server#varco-server@0.1.0", or
+                // "path+file:///…/xtask#0.1.0" when the folder is the name.
+                let id = message["package_id"].as_str().unwrap_or_default();
+                let (path, tail) = id.rsplit_once('#').unwrap_or((id, ""));
+                let package = match tail.split_once('@') {
+                    Some((name, _)) => name,
+                    None => path.rsplit('/').next().unwrap_or_default(),
+                }
+                .to_owned();
+                executables.push((package, exe.into()));
+            }
+        }
+    }
+    if executables.is_empty() {
+        bail!("cargo test --no-run named no test executable");
+    }
+    executables.sort();
+    Ok(executables)
+}

@@ -11,11 +11,12 @@ mod bench_server;
 mod dist;
 mod env;
 mod postgres;
+mod release;
 mod repeat;
 mod wasm_sizes;
 
-use anyhow::{bail, Result};
-use std::process::ExitCode;
+use anyhow::{bail, Context, Result};
+use std::process::{Command, ExitCode};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +27,7 @@ fn main() -> ExitCode {
         "test" => test(&args[1..]),
         "bench" => bench(&args[1..]),
         "e2e-repeat" => repeat::e2e_repeat(&args[1..]),
+        "release" => release::release(),
         "help" | "--help" | "-h" => {
             print_help();
             Ok(())
@@ -46,7 +48,7 @@ fn main() -> ExitCode {
 
 fn print_help() {
     println!(
-        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         the server under load (wrk), the answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|server|answers|size, --site S, --questions FILE, --misses\n  e2e-repeat  the end-to-end suite N times (--runs N, default 20; --load keeps both cores\n         busy with stress-ng; --parallel P runs P side by side), with every test that\n         failed in any run"
+        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  release  one archive to install without Rust: the server, pkg/, the migrations, an example\n         configuration, nginx.conf and a systemd unit (target/release/varco-*.tar.gz)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         the server under load (wrk), the answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|server|answers|size, --site S, --questions FILE, --misses\n  e2e-repeat  the end-to-end suite N times (--runs N, default 20; --load keeps both cores\n         busy with stress-ng; --parallel P runs P side by side), with every test that\n         failed in any run"
     );
 }
 
@@ -238,6 +240,39 @@ JSON reports in {}",
 }
 
 /// `cargo xtask test`
+/// Runs the server's test executables (built by `cargo test HOST_TESTS`)
+/// against a throwaway PostgreSQL, with the test filter and options of
+/// `extra` (a leading name, and what follows `--`).
+fn server_tests_on_postgres(host_tests: &[&str], extra: &[String]) -> Result<()> {
+    let pg = postgres::Postgres::start(false)?;
+    let mut test_args: Vec<&String> = extra.iter().take_while(|a| !a.starts_with('-')).collect();
+    test_args.extend(extra.iter().skip_while(|a| *a != "--").skip(1));
+    let mut failed = Vec::new();
+    for (package, exe) in env::test_executables(host_tests)? {
+        if package != "varco-server" {
+            continue;
+        }
+        let status = Command::new(&exe)
+            .args(&test_args)
+            .current_dir(env::root().join("server"))
+            .env("VARCO_TEST_POSTGRES", pg.server_url())
+            .status()
+            .with_context(|| format!("cannot run {}", exe.display()))?;
+        if !status.success() {
+            failed.push(
+                exe.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+            );
+        }
+    }
+    if !failed.is_empty() {
+        bail!("failed on PostgreSQL: {}", failed.join(", "));
+    }
+    Ok(())
+}
+
 fn test(extra: &[String]) -> Result<()> {
     let mut failures = Vec::new();
     env::warn_if_disk_is_short();
@@ -248,38 +283,30 @@ fn test(extra: &[String]) -> Result<()> {
     env::test_tools()?;
 
     env::step("host tests: unit tests and server tests (HTTP + SQLite)");
-    let mut cmd = env::cargo();
-    cmd.args([
-        "test",
+    let host_tests = [
         "--workspace",
         "--exclude",
         "varco-widget",
         "--exclude",
         "varco-e2e",
-        "--no-fail-fast",
-    ])
-    .args(extra);
+    ];
+    let mut cmd = env::cargo();
+    cmd.arg("test")
+        .args(host_tests)
+        .arg("--no-fail-fast")
+        .args(extra);
     if env::run(&mut cmd).is_err() {
         failures.push("host tests");
     }
 
     // The server's black-box suite again, each test with a database of its
     // own on a throwaway PostgreSQL (see server/tests/common/database.rs).
+    // Its executables come from the build above: `cargo test -p
+    // varco-server` would unify features differently and build again.
     env::step("server tests on PostgreSQL (HTTP + a throwaway PostgreSQL cluster)");
-    match postgres::Postgres::start(false) {
-        Ok(pg) => {
-            let mut cmd = env::cargo();
-            cmd.args(["test", "--package", "varco-server", "--no-fail-fast"])
-                .args(extra)
-                .env("VARCO_TEST_POSTGRES", pg.server_url());
-            if env::run(&mut cmd).is_err() {
-                failures.push("server tests on PostgreSQL");
-            }
-        }
-        Err(e) => {
-            eprintln!("PostgreSQL did not start: {e:#}");
-            failures.push("server tests on PostgreSQL (PostgreSQL did not start)");
-        }
+    if let Err(e) = server_tests_on_postgres(&host_tests, extra) {
+        eprintln!("{e:#}");
+        failures.push("server tests on PostgreSQL");
     }
 
     // One browser at a time: each end-to-end test starts its own Chromium,

@@ -142,36 +142,10 @@ pub fn e2e_repeat(args: &[String]) -> Result<()> {
 
 /// The end-to-end suite's test executables, built if needed.
 fn test_binaries() -> Result<Vec<std::path::PathBuf>> {
-    let out = env::cargo()
-        .args([
-            "test",
-            "--package",
-            "varco-e2e",
-            "--no-run",
-            "--message-format=json-render-diagnostics",
-        ])
-        .stderr(Stdio::inherit())
-        .output()
-        .context("cannot run cargo test --no-run")?;
-    if !out.status.success() {
-        bail!("building the end-to-end tests failed");
-    }
-    let mut binaries = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        if message["reason"] == "compiler-artifact" && message["profile"]["test"] == true {
-            if let Some(exe) = message["executable"].as_str() {
-                binaries.push(exe.into());
-            }
-        }
-    }
-    if binaries.is_empty() {
-        bail!("cargo test --no-run named no test executable");
-    }
-    binaries.sort();
-    Ok(binaries)
+    Ok(env::test_executables(&["--package", "varco-e2e"])?
+        .into_iter()
+        .map(|(_, exe)| exe)
+        .collect())
 }
 
 /// Runs each binary of the suite once (from the tests package's folder, as
