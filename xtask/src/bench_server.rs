@@ -358,7 +358,7 @@ pub fn run(root: &Path, secs: u64, soak: bool) -> Result<ServerReport> {
     std::fs::create_dir_all(&dir)?;
     let port = free_port()?;
     let config = bench_config(root, &dir, port)?;
-    let child = Command::new(root.join("target/release/varco-server"))
+    let child = Command::new(env::target_dir().join("release/varco-server"))
         .arg("--config")
         .arg(&config)
         .arg("serve")

@@ -137,9 +137,9 @@ fn build_module(module: &Module, wasm_bindgen: &Path, wasm_opt: &Path) -> Result
         "generating {}'s JavaScript bindings (wasm-bindgen, no-modules)",
         module.name
     ));
-    let bindgen_out = root.join("target/wasm-bindgen");
-    let built = root.join(format!(
-        "target/wasm32-unknown-unknown/{}/{}.wasm",
+    let bindgen_out = env::target_dir().join("wasm-bindgen");
+    let built = env::target_dir().join(format!(
+        "wasm32-unknown-unknown/{}/{}.wasm",
         module.profile,
         module.package.replace('-', "_")
     ));

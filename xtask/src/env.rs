@@ -20,6 +20,14 @@ pub fn root() -> PathBuf {
         .to_owned()
 }
 
+/// Cargo's build folder: `CARGO_TARGET_DIR` if set, else `target/`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root().join(dir),
+        _ => root().join("target"),
+    }
+}
+
 fn tools_dir() -> PathBuf {
     let home = std::env::var_os("HOME")
         .map(PathBuf::from)

@@ -59,7 +59,7 @@ fn demo() -> Result<()> {
     env::step("building the server (release)");
     env::run(env::cargo().args(["build", "--release", "--package", "varco-server"]))?;
     let root = env::root();
-    let server = root.join("target/release/varco-server");
+    let server = env::target_dir().join("release/varco-server");
     let password = demo_operator(&server)?;
     println!(
         "\nVarco demo\n  landing page     http://127.0.0.1:8080/\n  Camera (milomb)  http://127.0.0.1:8080/demo-site/milomb/index.html\n  Comune           http://127.0.0.1:8080/demo-site/calvatone/index.html\n  operator console http://127.0.0.1:8080/operator  (user \"operatore\", password {password})\n  API              http://127.0.0.1:8080/api/v1/sites/milomb\n  database         {}\nPress Ctrl-C to stop.\n",
@@ -172,7 +172,7 @@ fn bench(args: &[String]) -> Result<()> {
     if wanted("answers") {
         env::step("the assistant on the labelled questions");
         for site in &sites {
-            let server = root.join("target/release/varco-server");
+            let server = env::target_dir().join("release/varco-server");
             let base = [
                 "--config",
                 "server/varco.toml",
@@ -226,8 +226,9 @@ fn bench(args: &[String]) -> Result<()> {
     if wanted("size") {
         for module in ["varco_first", "varco_app"] {
             env::step(&format!("where {module}.wasm spends its bytes"));
-            let report =
-                wasm_sizes::analyse(&root.join(format!("target/wasm-bindgen/{module}_bg.wasm")))?;
+            let report = wasm_sizes::analyse(
+                &env::target_dir().join(format!("wasm-bindgen/{module}_bg.wasm")),
+            )?;
             wasm_sizes::print(&report, 25);
         }
     }

@@ -30,7 +30,7 @@ pub fn release() -> Result<()> {
     let root = env::root();
     let version = env!("CARGO_PKG_VERSION");
     let name = format!("varco-{version}-linux-{}", std::env::consts::ARCH);
-    let out = root.join("target/release");
+    let out = env::target_dir().join("release");
     let staging = out.join(&name);
     env::step(&format!("assembling {}", staging.display()));
     if staging.exists() {
@@ -38,7 +38,7 @@ pub fn release() -> Result<()> {
     }
     let top = staging.join(format!("varco-{version}"));
     copy(
-        &root.join("target/release/varco-server"),
+        &env::target_dir().join("release/varco-server"),
         &top.join("bin/varco-server"),
     )?;
     for entry in std::fs::read_dir(root.join("pkg"))? {
