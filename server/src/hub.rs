@@ -12,6 +12,10 @@
 //!   console session, and `max_streams_total` in all. The permit is owned
 //!   by the stream, so the count goes down on every path a stream ends:
 //!   the client leaves, the server ends it, or the server shuts down.
+//! - With several instances on one database, whatever is published here is
+//!   also handed to a relay (`cluster.rs`), which tells the other
+//!   instances; what they publish arrives through [`Hub::deliver`] and the
+//!   `*_here` methods, which do not relay it back.
 
 use crate::config::ServerSection;
 use std::collections::HashMap;
@@ -19,7 +23,7 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use varco_protocol::chat::ChatEvent;
 
 /// What the live channel of a thread carries: stored events with their id,
@@ -28,7 +32,22 @@ use varco_protocol::chat::ChatEvent;
 pub enum Live {
     Stored(i64, ChatEvent),
     Ephemeral(ChatEvent),
+    /// Events may have been missed (another instance's notice was lost or
+    /// too large): read the database after the last event sent.
+    CatchUp,
 }
+
+/// What the hub hands to the relay towards the other instances.
+#[derive(Debug, Clone)]
+pub enum Relayed {
+    Thread(String, Live),
+    Console,
+    Operators,
+}
+
+/// Notices waiting for the relay at most; past this they are dropped and
+/// the other instances told to catch up from the database.
+const RELAY_QUEUE: usize = 4096;
 
 /// How many streams may be open, and how long one lives without events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +128,10 @@ pub struct Hub {
     streams: Arc<Mutex<OpenStreams>>,
     limits: StreamLimits,
     closed: AtomicBool,
+    relay: Mutex<Option<mpsc::Sender<Relayed>>>,
+    /// Set when the relay's queue was full: the relay then tells the other
+    /// instances to catch up.
+    relay_overflowed: Arc<AtomicBool>,
 }
 
 impl Default for Hub {
@@ -130,6 +153,24 @@ impl Hub {
             streams: Arc::default(),
             limits,
             closed: AtomicBool::new(false),
+            relay: Mutex::default(),
+            relay_overflowed: Arc::default(),
+        }
+    }
+
+    /// Hands everything published from now on to the relay as well; the
+    /// flag it gets is set when a notice had to be dropped.
+    pub fn relay_to(&self) -> (mpsc::Receiver<Relayed>, Arc<AtomicBool>) {
+        let (tx, rx) = mpsc::channel(RELAY_QUEUE);
+        *lock(&self.relay) = Some(tx);
+        (rx, self.relay_overflowed.clone())
+    }
+
+    fn relay(&self, relayed: Relayed) {
+        if let Some(tx) = lock(&self.relay).as_ref() {
+            if tx.try_send(relayed).is_err() {
+                self.relay_overflowed.store(true, Ordering::SeqCst);
+            }
         }
     }
 
@@ -175,6 +216,12 @@ impl Hub {
 
     /// A live chat was queued, taken or closed.
     pub fn console_changed(&self) {
+        self.console_changed_here();
+        self.relay(Relayed::Console);
+    }
+
+    /// [`Hub::console_changed`] on this instance only.
+    pub fn console_changed_here(&self) {
         if let Some(tx) = lock(&self.console).as_ref() {
             let _ = tx.send(());
         }
@@ -188,6 +235,12 @@ impl Hub {
     /// A session ended or a conversation changed hands: every operator
     /// stream checks at once whether it may go on.
     pub fn operators_changed(&self) {
+        self.operators_changed_here();
+        self.relay(Relayed::Operators);
+    }
+
+    /// [`Hub::operators_changed`] on this instance only.
+    pub fn operators_changed_here(&self) {
         self.operators.send_modify(|n| *n = n.wrapping_add(1));
     }
 
@@ -211,12 +264,30 @@ impl Hub {
         }
     }
 
+    /// Sends `event` to the thread's streams here and on the other
+    /// instances.
     pub fn publish(&self, thread_id: &str, event: Live) {
+        self.deliver(thread_id, event.clone());
+        self.relay(Relayed::Thread(thread_id.to_owned(), event));
+    }
+
+    /// Sends `event` to the thread's streams on this instance.
+    pub fn deliver(&self, thread_id: &str, event: Live) {
         let channels = lock(&self.channels);
         if let Some(tx) = channels.get(thread_id) {
             // No receiver means no channel either (see Subscription's drop).
             let _ = tx.send(event);
         }
+    }
+
+    /// Every stream here reads the database after its last event (notices
+    /// of the other instances may have been lost).
+    pub fn catch_up_all(&self) {
+        for tx in lock(&self.channels).values() {
+            let _ = tx.send(Live::CatchUp);
+        }
+        self.console_changed_here();
+        self.operators_changed_here();
     }
 
     /// Ends every open event stream (at shutdown): the server's connections

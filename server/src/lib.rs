@@ -6,9 +6,11 @@
 //! - [`config`]: every type the TOML configuration is read into, checked at load.
 //! - [`client`]: who the client is, behind trusted proxies.
 //! - [`api`]: the error answer, the JSON extractor, site lookup, CORS.
+//! - [`storage`]: the only module with SQL in it.
 //! - [`rate`]: the per-client rate limits of every public endpoint.
 //! - [`hub`]: the live fan-out behind the event streams, and their bounds.
-//! - [`storage`]: the only module with SQL in it.
+//! - [`cluster`]: several instances on one PostgreSQL as one server (the
+//!   hub's events and the cache's changes go to the others).
 //! - [`assistant`]: what answers visitors (the trait, the embedded engine,
 //!   an external service).
 //! - [`telemetry`]: the log filter, which never lets a client's address through.
@@ -26,6 +28,7 @@
 pub mod api;
 pub mod assistant;
 pub mod client;
+pub mod cluster;
 pub mod config;
 pub mod hub;
 pub mod metrics;

@@ -281,7 +281,8 @@ async fn login(
     // Per client, `rate::limit` has counted this attempt already.
     state
         .rate
-        .check_username(&login.username, std::time::Instant::now())?;
+        .check_username(&login.username, std::time::Instant::now())
+        .await?;
     let found = if login.username.len() <= 64 && login.password.len() <= 1024 {
         state
             .storage

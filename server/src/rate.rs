@@ -8,11 +8,21 @@
 //! empty. A request that names no site (a thread's requests without
 //! `Origin`) counts under the server's limits. The arithmetic takes the
 //! time as an argument, so it is tested without sleeping.
+//!
+//! One process keeps its buckets in memory. Instances sharing a PostgreSQL
+//! database keep them in it (`Storage::take_token`), so that a client
+//! spread over them gets no more than from one; a bucket is named by an
+//! HMAC of its class, site and client network under a key of the
+//! deployment, so no address is written. If the database cannot answer,
+//! the instance falls back to its own buckets rather than refuse everyone.
 
 use crate::api::Failure;
 use crate::client::{bucket_key, ClientIp};
 use crate::config::rate_limits::{server_limits, Class, Limit, Limits};
 use crate::config::Config;
+use crate::storage::Storage;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
@@ -161,6 +171,37 @@ pub struct RateLimits {
     sites: Vec<(String, Vec<String>, Limits)>,
     buckets: Vec<RateLimiter<(usize, IpAddr)>>,
     usernames: RateLimiter<String>,
+    shared: Option<SharedBuckets>,
+}
+
+/// The buckets of instances sharing one database.
+struct SharedBuckets {
+    storage: Storage,
+    key: Vec<u8>,
+}
+
+impl SharedBuckets {
+    /// Takes a token from the shared bucket named by `parts`; `None` if the
+    /// database could not answer.
+    async fn take(&self, parts: &[&str], limit: Limit) -> Option<Result<(), Duration>> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).ok()?;
+        for part in parts {
+            mac.update(part.as_bytes());
+            mac.update(b"\0");
+        }
+        let name = format!("{:x}", mac.finalize().into_bytes());
+        match self
+            .storage
+            .take_token(&name, f64::from(limit.burst), limit.per_minute / 60_000.0)
+            .await
+        {
+            Ok(result) => Some(result),
+            Err(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "shared rate limits unavailable; this instance counts alone");
+                None
+            }
+        }
+    }
 }
 
 impl RateLimits {
@@ -184,7 +225,20 @@ impl RateLimits {
                 .map(|_| RateLimiter::new(CLIENTS_PER_CLASS))
                 .collect(),
             usernames: RateLimiter::new(CLIENTS_PER_CLASS),
+            shared: None,
         }
+    }
+
+    /// Keeps the buckets in `storage`, shared with the other instances
+    /// (when it can be shared: PostgreSQL).
+    pub async fn share(mut self, storage: &Storage) -> anyhow::Result<RateLimits> {
+        if storage.is_shared() {
+            self.shared = Some(SharedBuckets {
+                key: storage.rate_limit_key().await?.into_bytes(),
+                storage: storage.clone(),
+            });
+        }
+        Ok(self)
     }
 
     /// The slot of the site a request names: `site` (from the path or the
@@ -219,7 +273,7 @@ impl RateLimits {
 
     /// Takes a token of `class` for `client` on the site the request
     /// names (see [`RateLimits::slot`]).
-    pub fn check(
+    pub async fn check(
         &self,
         class: Class,
         site: Option<&str>,
@@ -232,23 +286,41 @@ impl RateLimits {
         } else {
             self.slot(site, origin)
         };
-        self.buckets[class.index()].check(&(slot, bucket_key(client)), self.limit(class, slot), now)
+        let limit = self.limit(class, slot);
+        let client = bucket_key(client);
+        if let Some(shared) = &self.shared {
+            let site = slot
+                .checked_sub(1)
+                .and_then(|i| self.sites.get(i))
+                .map_or("", |(id, _, _)| id.as_str());
+            let network = client.to_string();
+            if let Some(result) = shared.take(&[class.name(), site, &network], limit).await {
+                return result;
+            }
+        }
+        self.buckets[class.index()].check(&(slot, client), limit, now)
     }
 
     /// Takes a login attempt for `username`, whoever tries it: a script
     /// spread over many addresses still gets only so many guesses at one
     /// account, and one client cannot lock out the others.
-    pub fn check_username(&self, username: &str, now: Instant) -> Result<(), Failure> {
+    pub async fn check_username(&self, username: &str, now: Instant) -> Result<(), Failure> {
         let mut end = username.len().min(64);
         while !username.is_char_boundary(end) {
             end -= 1;
         }
-        self.usernames
-            .check(
-                &username[..end].to_owned(),
-                self.server.get(Class::LoginUsername),
-                now,
-            )
+        let username = &username[..end];
+        let limit = self.server.get(Class::LoginUsername);
+        let shared = match &self.shared {
+            Some(shared) => {
+                shared
+                    .take(&[Class::LoginUsername.name(), username], limit)
+                    .await
+            }
+            None => None,
+        };
+        shared
+            .unwrap_or_else(|| self.usernames.check(&username.to_owned(), limit, now))
             .map_err(|wait| too_many(wait, "too many login attempts for this username"))
     }
 
@@ -311,7 +383,7 @@ pub async fn limit(State(rate): State<Arc<RateLimits>>, request: Request, next: 
         .headers()
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok());
-    match rate.check(class, site, origin, client, Instant::now()) {
+    match rate.check(class, site, origin, client, Instant::now()).await {
         Ok(()) => next.run(request).await,
         Err(wait) => {
             tracing::info!(class = class.name(), "rate limit reached");

@@ -87,7 +87,9 @@ pub async fn purge(
     Ok(report)
 }
 
-/// Purges now and then every `every`, for as long as the server runs.
+/// Purges now and then every `every`, for as long as the server runs; with
+/// several instances on one database, the first to ask each period does it
+/// (`Storage::claim_periodic`) and the others skip it.
 pub fn spawn_periodic(
     storage: Storage,
     config: std::sync::Arc<Config>,
@@ -95,9 +97,28 @@ pub fn spawn_periodic(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
+        // Instances started a few seconds apart still share one period.
+        let slack = every / 20;
         loop {
             ticks.tick().await;
-            match purge(&storage, &config, crate::api::now_ms(), false).await {
+            let now = crate::api::now_ms();
+            match storage.claim_periodic("purge", now, every, slack).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::debug!("retention: another instance purged in this period");
+                    continue;
+                }
+                Err(e) => {
+                    crate::metrics::purge_ran(false);
+                    tracing::error!(error = %format!("{e:#}"), "retention: cannot claim the purge; it runs again later");
+                    continue;
+                }
+            }
+            // Buckets idle for a day are full for every limit a site sets.
+            if let Err(e) = storage.delete_idle_rate_buckets(Duration::from_secs(86_400)).await {
+                tracing::warn!(error = %format!("{e:#}"), "retention: idle rate-limit buckets could not be deleted");
+            }
+            match purge(&storage, &config, now, false).await {
                 Ok(report) => {
                     crate::metrics::purge_ran(true);
                     for (site, kind, n) in report.into_iter().filter(|(_, _, n)| *n > 0) {

@@ -261,8 +261,11 @@ pub async fn serve_with(
         Storage::open_with(&config.server.database, config.server.database_connections).await?;
     publish_revisions(&config, &storage).await?;
     let mut state = AppState::new(config, storage.clone())?;
+    state.rate = std::sync::Arc::new(rate::RateLimits::new(&state.config).share(&storage).await?);
     customize(&mut state);
     let checkpoints = storage.checkpoint_in_background().await?;
+    // Stopped when dropped, at the end of this function.
+    let _cluster = crate::cluster::join(&storage, &state.hub).await?;
     let purge = crate::retention::spawn_periodic(
         storage.clone(),
         state.config.clone(),

@@ -62,8 +62,10 @@ mod cache;
 mod connections;
 mod live;
 mod postgres;
+mod shared;
 mod sqlite;
 pub use live::{OpenLiveChat, Operator, Session, Take};
+pub use shared::{Notice, Notices};
 pub use sqlite::Checkpoints;
 
 /// A consent record as stored, with the server's sequence and time.
@@ -92,6 +94,9 @@ pub struct Storage {
     /// empties the WAL at its next round (see
     /// [`Storage::checkpoint_in_background`]).
     wipe_requested: Arc<AtomicBool>,
+    /// This process among the instances sharing the database (its notices
+    /// come back to it, and are ignored).
+    instance: String,
 }
 
 /// Runs the pending migrations of `migrator`, or says clearly why the
@@ -137,6 +142,7 @@ impl Storage {
             db: Arc::new(db),
             threads: Arc::default(),
             wipe_requested: Arc::default(),
+            instance: uuid::Uuid::new_v4().to_string(),
         })
     }
 
@@ -594,7 +600,7 @@ impl Storage {
             }
         });
         if ended.is_some() {
-            self.threads.forget(thread_id);
+            self.forget_thread(thread_id).await;
         }
         Ok(ended)
     }
@@ -643,7 +649,7 @@ impl Storage {
                 .await?
                 .rows_affected()
         }) == 1;
-        self.threads.forget(thread_id);
+        self.forget_thread(thread_id).await;
         if deleted {
             self.wipe_soon();
         }
@@ -854,7 +860,7 @@ impl Storage {
                 .rows_affected()
         });
         if kind == DataKind::Conversations && deleted > 0 {
-            self.threads.forget_all();
+            self.forget_all_threads().await;
         }
         if deleted > 0 {
             self.wipe_soon();

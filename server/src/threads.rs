@@ -247,9 +247,10 @@ pub(crate) async fn event_stream(
                         break;
                     }
                 }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    // Too slow for the channel, or stopping: catch up from
-                    // the database.
+                Ok(Live::CatchUp) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    // Too slow for the channel, told that notices of
+                    // another instance were lost, or stopping: catch up
+                    // from the database.
                     let mut end = false;
                     if let Ok(missed) = storage.events_after(&thread_id, last).await {
                         for (id, event) in missed {

@@ -211,7 +211,7 @@ impl Storage {
             .rows_affected()
         }) == 1;
         if queued {
-            self.threads.forget(thread_id);
+            self.forget_thread(thread_id).await;
         }
         Ok(queued)
     }
@@ -280,7 +280,7 @@ impl Storage {
             .rows_affected()
         }) == 1;
         // Dropped even when not taken: the answer below reads it afresh.
-        self.threads.forget(thread_id);
+        self.forget_thread(thread_id).await;
         if taken {
             return Ok(Take::Taken);
         }
@@ -304,7 +304,7 @@ impl Storage {
             .await?
             .rows_affected()
         }) == 1;
-        self.threads.forget(thread_id);
+        self.forget_thread(thread_id).await;
         Ok(closed)
     }
 }

@@ -187,31 +187,65 @@ pub async fn spawn_app_customized(
     let toml = format!("{toml}\n{widget_settings}");
     prepare(dir.path());
     std::fs::write(&config_file, &toml).unwrap();
-    let config = Config::load(&config_file).unwrap();
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let handle = tokio::spawn(varco_server::startup::serve_with(
-        config,
-        listener,
-        async {
-            let _ = rx.await;
-        },
-        customize,
-    ));
-    let client = reqwest::Client::new();
-    for _ in 0..100 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let instance = Instance::start(&config_file, customize).await;
     App {
-        base,
+        base: instance.base,
         database,
         config_file,
         _dir: dir,
-        stop: Some(tx),
-        handle,
+        stop: instance.stop,
+        handle: instance.handle,
+    }
+}
+
+/// A server started from a configuration file, on a random port.
+pub struct Instance {
+    pub base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Instance {
+    async fn start(
+        config_file: &Path,
+        customize: impl FnOnce(&mut varco_server::state::AppState) + Send + 'static,
+    ) -> Instance {
+        let config = Config::load(config_file).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let handle = tokio::spawn(varco_server::startup::serve_with(
+            config,
+            listener,
+            async {
+                let _ = rx.await;
+            },
+            customize,
+        ));
+        let client = reqwest::Client::new();
+        for _ in 0..100 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Instance {
+            base,
+            stop: Some(tx),
+            handle,
+        }
+    }
+
+    pub async fn stop(mut self) {
+        self.stop.take().unwrap().send(()).unwrap();
+        self.handle.await.unwrap().unwrap();
+    }
+}
+
+impl App {
+    /// Another instance of this deployment: the same configuration and
+    /// database, a port of its own.
+    pub async fn another_instance(&self) -> Instance {
+        Instance::start(&self.config_file, |_| {}).await
     }
 }

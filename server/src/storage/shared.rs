@@ -1,0 +1,258 @@
+//! What the instances of one deployment share through the database:
+//! notices between them (PostgreSQL's `LISTEN/NOTIFY`), rate-limit
+//! buckets, and the claim of a periodic task's run.
+//!
+//! On SQLite there is one process: notices go nowhere, and the rate
+//! limits stay in that process's memory (`rate.rs`); the periodic claim
+//! works the same on both.
+
+use super::{Db, Storage};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgListener;
+use std::time::Duration;
+use varco_protocol::chat::ChatEvent;
+
+/// The one channel every instance listens to: one channel keeps the
+/// notices of one instance in the order it sent them.
+const CHANNEL: &str = "varco";
+
+/// PostgreSQL refuses a payload of 8,000 bytes or more.
+const MAX_PAYLOAD: usize = 7_900;
+
+/// What one instance tells the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notice {
+    /// An event of a thread: stored (with its id) or live-only.
+    Event {
+        thread: String,
+        id: Option<i64>,
+        event: ChatEvent,
+    },
+    /// A thread's events may have been missed (one too large for a
+    /// notice): its streams read the database after their last event.
+    CatchUp { thread: String },
+    /// Every stream reads the database after its last event (the sender
+    /// dropped notices).
+    CatchUpAll,
+    /// A live chat was queued, taken or closed.
+    Console,
+    /// A session ended or a conversation changed hands.
+    Operators,
+    /// A thread changed (or, with none, every thread): drop what is
+    /// cached of it.
+    Forget { thread: Option<String> },
+}
+
+/// A notice with the instance that sent it (an instance ignores its own).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Envelope {
+    from: String,
+    #[serde(flatten)]
+    notice: Notice,
+}
+
+/// The notices of the other instances.
+pub struct Notices {
+    listener: PgListener,
+    me: String,
+}
+
+impl Notices {
+    /// The next notice of another instance; `None` when the connection
+    /// was lost (what was sent meanwhile is lost: the caller catches up
+    /// from the database), after which it reconnects.
+    pub async fn next(&mut self) -> anyhow::Result<Option<Notice>> {
+        loop {
+            let Some(n) = self.listener.try_recv().await? else {
+                return Ok(None);
+            };
+            match serde_json::from_str::<Envelope>(n.payload()) {
+                Ok(e) if e.from == self.me => continue,
+                Ok(e) => return Ok(Some(e.notice)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "a notice of another instance could not be read");
+                    continue;
+                }
+            }
+        }
+    }
+}
+
+impl Storage {
+    /// Whether other instances may share this database.
+    pub fn is_shared(&self) -> bool {
+        self.is_postgres()
+    }
+
+    /// Tells the other instances (nothing on SQLite). A notice too large
+    /// for PostgreSQL is replaced by what lets them read it from the
+    /// database ([`Notice::CatchUp`]) or, for a live-only event, dropped.
+    pub async fn notify(&self, notice: &Notice) -> anyhow::Result<()> {
+        let Db::Postgres(db) = &*self.db else {
+            return Ok(());
+        };
+        let mut payload = serde_json::to_string(&Envelope {
+            from: self.instance.clone(),
+            notice: notice.clone(),
+        })?;
+        if payload.len() > MAX_PAYLOAD {
+            let Notice::Event {
+                thread,
+                id: Some(_),
+                ..
+            } = notice
+            else {
+                return Ok(());
+            };
+            payload = serde_json::to_string(&Envelope {
+                from: self.instance.clone(),
+                notice: Notice::CatchUp {
+                    thread: thread.clone(),
+                },
+            })?;
+        }
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(payload)
+            .execute(&db.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Follows the other instances' notices; `None` on SQLite.
+    pub async fn notices(&self) -> anyhow::Result<Option<Notices>> {
+        let Db::Postgres(db) = &*self.db else {
+            return Ok(None);
+        };
+        let mut listener = PgListener::connect_with(&db.pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(Some(Notices {
+            listener,
+            me: self.instance.clone(),
+        }))
+    }
+
+    /// Drops what this instance and the others cache of a thread that
+    /// changed.
+    pub(super) async fn forget_thread(&self, thread_id: &str) {
+        self.threads.forget(thread_id);
+        self.announce_forget(Some(thread_id.to_owned())).await;
+    }
+
+    pub(super) async fn forget_all_threads(&self) {
+        self.threads.forget_all();
+        self.announce_forget(None).await;
+    }
+
+    async fn announce_forget(&self, thread: Option<String>) {
+        if let Err(e) = self.notify(&Notice::Forget { thread }).await {
+            // The others see the change when their entry expires.
+            tracing::warn!(error = %format!("{e:#}"), "the other instances could not be told of a change");
+        }
+    }
+
+    /// Drops what this instance caches, at another instance's word (or,
+    /// with no thread, after notices may have been lost).
+    pub fn forget_cached(&self, thread_id: Option<&str>) {
+        match thread_id {
+            Some(id) => self.threads.forget(id),
+            None => self.threads.forget_all(),
+        }
+    }
+
+    /// Claims the run of `task`, due every `every`: true for one instance
+    /// per period, whichever asks first (a conditional write, atomic on
+    /// both databases). `slack` tolerates the instances' clocks and timers
+    /// disagreeing a little.
+    pub async fn claim_periodic(
+        &self,
+        task: &str,
+        now_ms: i64,
+        every: Duration,
+        slack: Duration,
+    ) -> anyhow::Result<bool> {
+        let due_before = now_ms - every.as_millis() as i64 + slack.as_millis() as i64;
+        let claimed = on_db!(self, write, |c| {
+            sqlx::query(
+                "INSERT INTO periodic_runs (task, last_ms) VALUES ($1, $2)
+                 ON CONFLICT (task) DO UPDATE SET last_ms = excluded.last_ms
+                 WHERE periodic_runs.last_ms <= $3",
+            )
+            .bind(task)
+            .bind(now_ms)
+            .bind(due_before)
+            .execute(c)
+            .await?
+            .rows_affected()
+        });
+        Ok(claimed == 1)
+    }
+
+    /// The key under which rate-limit buckets are named in the database.
+    pub async fn rate_limit_key(&self) -> anyhow::Result<String> {
+        let (key,): (String,) = on_db!(self, read, |c| {
+            sqlx::query_as("SELECT value FROM deployment_keys WHERE name = 'rate_limits'")
+                .fetch_one(c)
+                .await?
+        });
+        Ok(key)
+    }
+
+    /// Takes a token from the shared bucket `key` (`burst` tokens, refilled
+    /// at `per_ms` a millisecond), timed by the database's clock so that
+    /// the instances agree; `Err(wait)` says how long until the next.
+    /// PostgreSQL only: a single process keeps its buckets in memory.
+    pub async fn take_token(
+        &self,
+        key: &str,
+        burst: f64,
+        per_ms: f64,
+    ) -> anyhow::Result<Result<(), Duration>> {
+        let Db::Postgres(db) = &*self.db else {
+            anyhow::bail!("shared rate limits need PostgreSQL");
+        };
+        let (granted, tokens): (bool, f64) = sqlx::query_as(
+            "WITH now AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms)
+             INSERT INTO rate_buckets AS b (key, tokens, at_ms, granted)
+             SELECT $1, CASE WHEN $2 >= 1 THEN $2 - 1 ELSE $2 END, ms, $2 >= 1 FROM now
+             ON CONFLICT (key) DO UPDATE SET
+                 granted = LEAST($2, b.tokens + GREATEST(excluded.at_ms - b.at_ms, 0) * $3) >= 1,
+                 tokens = LEAST($2, b.tokens + GREATEST(excluded.at_ms - b.at_ms, 0) * $3)
+                     - CASE WHEN LEAST($2, b.tokens + GREATEST(excluded.at_ms - b.at_ms, 0) * $3) >= 1
+                       THEN 1 ELSE 0 END,
+                 at_ms = GREATEST(b.at_ms, excluded.at_ms)
+             RETURNING granted, tokens",
+        )
+        .bind(key)
+        .bind(burst)
+        .bind(per_ms)
+        .fetch_one(&db.pool)
+        .await?;
+        if granted {
+            return Ok(Ok(()));
+        }
+        let wait_ms = if per_ms > 0.0 {
+            ((1.0 - tokens) / per_ms).clamp(1.0, 86_400_000.0)
+        } else {
+            60_000.0
+        };
+        Ok(Err(Duration::from_secs_f64(wait_ms / 1000.0)))
+    }
+
+    /// Deletes the rate-limit buckets unused for `idle` (by the database's
+    /// clock); their clients start again with a full bucket.
+    pub async fn delete_idle_rate_buckets(&self, idle: Duration) -> anyhow::Result<u64> {
+        let Db::Postgres(db) = &*self.db else {
+            return Ok(0);
+        };
+        Ok(sqlx::query(
+            "DELETE FROM rate_buckets
+             WHERE at_ms < (extract(epoch FROM clock_timestamp()) * 1000)::bigint - $1",
+        )
+        .bind(idle.as_millis() as i64)
+        .execute(&db.pool)
+        .await?
+        .rows_affected())
+    }
+}
