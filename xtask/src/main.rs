@@ -8,6 +8,8 @@
 //! the task with one message naming the command to run by hand.
 
 mod bench_server;
+mod cluster_conf;
+mod demo_cluster;
 mod dist;
 mod env;
 mod postgres;
@@ -23,7 +25,7 @@ fn main() -> ExitCode {
     let task = args.first().map(String::as_str).unwrap_or("help");
     let result = match task {
         "dist" => dist::dist().map(|_| ()),
-        "demo" => demo(),
+        "demo" => demo(&args[1..]),
         "test" => test(&args[1..]),
         "bench" => bench(&args[1..]),
         "e2e-repeat" => repeat::e2e_repeat(&args[1..]),
@@ -48,19 +50,43 @@ fn main() -> ExitCode {
 
 fn print_help() {
     println!(
-        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  release  one archive to install without Rust: the server, pkg/, the migrations, an example\n         configuration, nginx.conf and a systemd unit (target/release/varco-*.tar.gz)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         the server under load (wrk), the answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|server|answers|size, --site S, --questions FILE, --misses\n  e2e-repeat  the end-to-end suite N times (--runs N, default 20; --load keeps both cores\n         busy with stress-ng; --parallel P runs P side by side), with every test that\n         failed in any run"
+        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080 (SQLite, one\n         process); --postgres [--instances N]: a throwaway PostgreSQL, N instances and nginx\n         in front of them on :8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  release  one archive to install without Rust: the server, pkg/, the migrations, an example\n         configuration, nginx.conf and a systemd unit (target/release/varco-*.tar.gz)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         the server under load (wrk), the answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|server|answers|size, --site S, --questions FILE, --misses\n  e2e-repeat  the end-to-end suite N times (--runs N, default 20; --load keeps both cores\n         busy with stress-ng; --parallel P runs P side by side), with every test that\n         failed in any run"
     );
 }
 
 /// `cargo xtask demo`
-fn demo() -> Result<()> {
+fn demo(args: &[String]) -> Result<()> {
+    let mut postgres = false;
+    let mut instances = None;
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--postgres" => postgres = true,
+            "--instances" => {
+                instances = Some(
+                    args.get(i + 1)
+                        .and_then(|v| v.parse::<u16>().ok())
+                        .context("--instances takes a number")?,
+                );
+                i += 1;
+            }
+            other => bail!("demo: unknown option {other:?} (--postgres, --instances N)"),
+        }
+        i += 1;
+    }
+    if instances.is_some() && !postgres {
+        bail!("several instances share a PostgreSQL database: add --postgres");
+    }
     dist::dist()?;
     env::demo_site_vendor()?;
     env::step("building the server (release)");
     env::run(env::cargo().args(["build", "--release", "--package", "varco-server"]))?;
     let root = env::root();
     let server = env::target_dir().join("release/varco-server");
-    let password = demo_operator(&server)?;
+    if postgres {
+        return demo_cluster::demo_cluster(instances.unwrap_or(1), &server);
+    }
+    let password = demo_operator(&server, &root.join("server/varco.toml"), false)?;
     println!(
         "\nVarco demo\n  landing page     http://127.0.0.1:8080/\n  Camera (milomb)  http://127.0.0.1:8080/demo-site/milomb/index.html\n  Comune           http://127.0.0.1:8080/demo-site/calvatone/index.html\n  operator console http://127.0.0.1:8080/operator  (user \"operatore\", password {password})\n  API              http://127.0.0.1:8080/api/v1/sites/milomb\n  database         {}\nPress Ctrl-C to stop.\n",
         root.join("data/varco.db").display()
@@ -74,22 +100,35 @@ fn demo() -> Result<()> {
 
 /// The demo's operator, "operatore", created at the first run with a random
 /// password kept in `data/demo-operator.txt` (readable by its owner only)
-/// so that later runs can print it.
-fn demo_operator(server: &std::path::Path) -> Result<String> {
+/// so that later runs can print it; in a `fresh_database` (the throwaway
+/// PostgreSQL of `--postgres`), created again with that password.
+fn demo_operator(
+    server: &std::path::Path,
+    config: &std::path::Path,
+    fresh_database: bool,
+) -> Result<String> {
     use std::io::{Read, Write};
     let root = env::root();
     let file = root.join("data/demo-operator.txt");
-    if let Ok(password) = std::fs::read_to_string(&file) {
-        return Ok(password.trim().to_owned());
+    let known = std::fs::read_to_string(&file)
+        .ok()
+        .map(|p| p.trim().to_owned());
+    if let (Some(password), false) = (&known, fresh_database) {
+        return Ok(password.clone());
     }
-    let mut random = [0u8; 12];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut random)?;
-    let password: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let password = match known {
+        Some(password) => password,
+        None => {
+            let mut random = [0u8; 12];
+            std::fs::File::open("/dev/urandom")?.read_exact(&mut random)?;
+            random.iter().map(|b| format!("{b:02x}")).collect()
+        }
+    };
     let mut child = std::process::Command::new(server)
         .current_dir(&root)
+        .arg("--config")
+        .arg(config)
         .args([
-            "--config",
-            "server/varco.toml",
             "operator",
             "add",
             "operatore",
@@ -244,8 +283,11 @@ JSON reports in {}",
 /// Runs the server's test executables (built by `cargo test HOST_TESTS`)
 /// against a throwaway PostgreSQL, with the test filter and options of
 /// `extra` (a leading name, and what follows `--`).
-fn server_tests_on_postgres(host_tests: &[&str], extra: &[String]) -> Result<()> {
-    let pg = postgres::Postgres::start(false)?;
+fn server_tests_on_postgres(
+    pg: &postgres::Postgres,
+    host_tests: &[&str],
+    extra: &[String],
+) -> Result<()> {
     let mut test_args: Vec<&String> = extra.iter().take_while(|a| !a.starts_with('-')).collect();
     test_args.extend(extra.iter().skip_while(|a| *a != "--").skip(1));
     let mut failed = Vec::new();
@@ -305,9 +347,20 @@ fn test(extra: &[String]) -> Result<()> {
     // Its executables come from the build above: `cargo test -p
     // varco-server` would unify features differently and build again.
     env::step("server tests on PostgreSQL (HTTP + a throwaway PostgreSQL cluster)");
-    if let Err(e) = server_tests_on_postgres(&host_tests, extra) {
-        eprintln!("{e:#}");
-        failures.push("server tests on PostgreSQL");
+    // The same cluster serves the end-to-end test of several instances.
+    let pg = match postgres::Postgres::start(false) {
+        Ok(pg) => Some(pg),
+        Err(e) => {
+            eprintln!("{e:#}");
+            failures.push("starting PostgreSQL");
+            None
+        }
+    };
+    if let Some(pg) = &pg {
+        if let Err(e) = server_tests_on_postgres(pg, &host_tests, extra) {
+            eprintln!("{e:#}");
+            failures.push("server tests on PostgreSQL");
+        }
     }
 
     // One browser at a time: each end-to-end test starts its own Chromium,
@@ -318,6 +371,9 @@ fn test(extra: &[String]) -> Result<()> {
     cmd.args(["test", "--package", "varco-e2e", "--no-fail-fast"])
         .args(extra)
         .env("RUST_TEST_THREADS", "1");
+    if let Some(pg) = &pg {
+        cmd.env("VARCO_TEST_POSTGRES", pg.server_url());
+    }
     if env::run(&mut cmd).is_err() {
         failures.push("end-to-end tests");
     }

@@ -94,15 +94,11 @@ impl Postgres {
     }
 
     /// The URL of database `name` (see [`Postgres::create_database`]).
-    // This and the two below serve the module's own test until `xtask demo
-    // --postgres` and `bench --postgres` (issue 18) use them.
-    #[allow(dead_code)]
     pub fn url(&self, name: &str) -> String {
         format!("postgres://{USER}@127.0.0.1:{}/{name}", self.port)
     }
 
     /// Creates an empty database owned by [`USER`].
-    #[allow(dead_code)]
     pub fn create_database(&self, name: &str) -> Result<()> {
         self.psql("postgres", &format!("CREATE DATABASE \"{name}\""))
             .map(|_| ())
@@ -110,7 +106,6 @@ impl Postgres {
 
     /// Runs one SQL command with `psql` and returns what it printed
     /// (unaligned, without headers).
-    #[allow(dead_code)]
     pub fn psql(&self, database: &str, sql: &str) -> Result<String> {
         let out = Command::new(self.bin.join("psql"))
             .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])

@@ -51,8 +51,19 @@ pub fn e2e_repeat(args: &[String]) -> Result<()> {
     crate::dist::dist()?;
     env::demo_site_vendor()?;
     env::test_tools()?;
-    env::step("building the end-to-end tests");
+    env::step("building the end-to-end tests, and the server binary some of them start");
     let binaries = test_binaries()?;
+    // As `cargo xtask test`'s host tests build it (the same features).
+    env::test_executables(&[
+        "--workspace",
+        "--exclude",
+        "varco-widget",
+        "--exclude",
+        "varco-e2e",
+    ])?;
+    env::step("starting a throwaway PostgreSQL for the test of several instances");
+    let pg = crate::postgres::Postgres::start(false)?;
+    let pg_url = pg.server_url();
     let _load = if load {
         let stress = env::ensure_debian_tool("stress-ng", "stress-ng")?;
         env::step("loading both cores with stress-ng --cpu 2");
@@ -90,7 +101,7 @@ pub fn e2e_repeat(args: &[String]) -> Result<()> {
                     break;
                 }
                 println!("==> end-to-end suite, run {run} of {runs} started");
-                let (passed, text) = run_suite(&binaries, &filter);
+                let (passed, text) = run_suite(&binaries, &filter, &pg_url);
                 let _ = std::fs::write(logs.join(format!("run-{run}.log")), &text);
                 let names = failed_tests(&text);
                 let ok = passed && names.is_empty();
@@ -150,7 +161,7 @@ fn test_binaries() -> Result<Vec<std::path::PathBuf>> {
 
 /// Runs each binary of the suite once (from the tests package's folder, as
 /// cargo does), one test at a time; whether all passed, and their output.
-fn run_suite(binaries: &[std::path::PathBuf], filter: &[String]) -> (bool, String) {
+fn run_suite(binaries: &[std::path::PathBuf], filter: &[String], pg_url: &str) -> (bool, String) {
     let mut passed = true;
     let mut text = String::new();
     for exe in binaries {
@@ -159,6 +170,7 @@ fn run_suite(binaries: &[std::path::PathBuf], filter: &[String]) -> (bool, Strin
             .args(filter)
             .current_dir(env::root().join("tests"))
             .env("RUST_TEST_THREADS", "1")
+            .env("VARCO_TEST_POSTGRES", pg_url)
             .output()
         {
             Ok(out) => {

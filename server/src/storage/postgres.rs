@@ -14,6 +14,10 @@ use std::time::Duration;
 
 pub(super) struct Postgres {
     pub pool: PgPool,
+    /// How to connect, for the connection that follows the other
+    /// instances' notices (outside the pool, so that it never takes a
+    /// request's place).
+    pub options: PgConnectOptions,
 }
 
 impl Postgres {
@@ -29,7 +33,7 @@ impl Postgres {
             // A database that does not answer fails the request (and the
             // health check) instead of holding it for the default 30 s.
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .context("cannot connect to PostgreSQL")?;
         super::migrate(
@@ -37,6 +41,6 @@ impl Postgres {
             &mut *pool.acquire().await?,
         )
         .await?;
-        Ok(Postgres { pool })
+        Ok(Postgres { pool, options })
     }
 }

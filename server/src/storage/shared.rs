@@ -125,7 +125,13 @@ impl Storage {
         let Db::Postgres(db) = &*self.db else {
             return Ok(None);
         };
-        let mut listener = PgListener::connect_with(&db.pool).await?;
+        // A pool of its own, of one connection, which the listener keeps
+        // (and opens again when it drops).
+        let own = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with(db.options.clone());
+        let mut listener = PgListener::connect_with(&own).await?;
         listener.listen(CHANNEL).await?;
         Ok(Some(Notices {
             listener,
