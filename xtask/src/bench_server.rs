@@ -34,6 +34,7 @@ pub struct Phase {
 }
 
 pub struct ServerReport {
+    pub deployment: Deployment,
     pub phases: Vec<Phase>,
     /// Assistant answers found stored after the messages phase, per second
     /// of that phase.
@@ -116,33 +117,47 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-/// The demo's configuration with absolute paths, its own database and port,
-/// and the per-client limits of the endpoints it loads out of reach (all
-/// load comes from one address; the limiter still runs).
-fn bench_config(root: &Path, dir: &Path, port: u16) -> Result<PathBuf> {
+/// Where the load goes: one SQLite process (the default), or `instances`
+/// processes on one PostgreSQL, behind nginx when there are several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deployment {
+    pub postgres: bool,
+    pub instances: u16,
+}
+
+impl Deployment {
+    pub const SQLITE: Deployment = Deployment {
+        postgres: false,
+        instances: 1,
+    };
+
+    pub fn label(self) -> String {
+        let db = if self.postgres { "PostgreSQL" } else { "SQLite" };
+        format!("{db} × {}", self.instances)
+    }
+
+    fn slug(self) -> String {
+        let db = if self.postgres { "postgres" } else { "sqlite" };
+        format!("{db}-{}", self.instances)
+    }
+}
+
+/// The demo's configuration with absolute paths, the database, its port,
+/// nginx on loopback as its trusted proxy, and the per-client limits of
+/// the endpoints it loads out of reach (all load comes from one address;
+/// the limiter still runs, in the database on PostgreSQL).
+fn bench_config(root: &Path, dir: &Path, port: u16, database_url: &str) -> Result<PathBuf> {
     let text = std::fs::read_to_string(root.join("server/varco.toml"))?;
-    let root_s = root.display().to_string();
-    let text = text
-        .replace(
-            "listen = \"127.0.0.1:8080\"",
-            &format!("listen = \"127.0.0.1:{port}\""),
-        )
-        .replace(
-            "database = \"../data/varco.db\"",
-            &format!(
-                "database = \"{}\"\nrate_limits = {{ {} }}",
-                dir.join("bench.db").display(),
-                ["threads", "messages", "events", "navigation", "consents"]
-                    .map(|c| format!("{c} = {{ burst = 100000000, per_minute = 100000000 }}"))
-                    .join(", ")
-            ),
-        )
-        .replace(
-            "static_root = \"..\"",
-            &format!("static_root = \"{root_s}\""),
-        )
-        .replace("\"../", &format!("\"{root_s}/"));
-    let path = dir.join("varco.toml");
+    let limits = format!(
+        "rate_limits = {{ {} }}\n",
+        ["threads", "messages", "events", "navigation", "consents"]
+            .map(|c| format!("{c} = {{ burst = 100000000, per_minute = 100000000 }}"))
+            .join(", ")
+    );
+    let text = crate::cluster_conf::instance_config(&text, port, database_url, Some(root), None)
+        .map_err(anyhow::Error::msg)?
+        .replacen("trusted_proxies = [", &format!("{limits}trusted_proxies = ["), 1);
+    let path = dir.join(format!("varco-{port}.toml"));
     std::fs::write(&path, text)?;
     Ok(path)
 }
@@ -350,25 +365,7 @@ impl Drop for Server {
     }
 }
 
-/// Starts the release server (built by the caller) and loads it.
-pub fn run(root: &Path, secs: u64, soak: bool) -> Result<ServerReport> {
-    let wrk_bin = ensure_wrk()?;
-    let dir = root.join("target/bench/server");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    let port = free_port()?;
-    let config = bench_config(root, &dir, port)?;
-    let child = Command::new(env::target_dir().join("release/varco-server"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .env("VARCO_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting target/release/varco-server")?;
-    let server = Server(child);
-    let pid = server.0.id();
+fn wait_healthy(port: u16, what: &str) -> Result<()> {
     let started = Instant::now();
     while http(port, "GET", "/healthz", "", Duration::from_secs(1))
         .map(|r| r.0)
@@ -376,11 +373,91 @@ pub fn run(root: &Path, secs: u64, soak: bool) -> Result<ServerReport> {
         != Some(200)
     {
         if started.elapsed() > Duration::from_secs(30) {
-            bail!("the server did not answer /healthz in 30 s");
+            bail!("{what} did not answer /healthz in 30 s");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let rss_kib_idle = rss_kib(pid);
+    Ok(())
+}
+
+/// nginx in front of `upstreams` on a free port, with the shipped
+/// locations; the port.
+fn start_nginx(root: &Path, dir: &Path, upstreams: &[String]) -> Result<(Server, u16)> {
+    env::ensure_nginx()?;
+    let port = free_port()?;
+    let nginx = dir.join("nginx");
+    std::fs::create_dir_all(nginx.join("tmp"))?;
+    let shipped = std::fs::read_to_string(root.join("deploy/nginx.conf"))?;
+    let locations = crate::cluster_conf::locations(&shipped, &root.join("pkg"))
+        .map_err(anyhow::Error::msg)?;
+    std::fs::write(
+        nginx.join("nginx.conf"),
+        crate::cluster_conf::conf(&nginx, port, upstreams, &locations),
+    )?;
+    let child = Command::new("/usr/sbin/nginx")
+        .arg("-p")
+        .arg(&nginx)
+        .arg("-c")
+        .arg(nginx.join("nginx.conf"))
+        .arg("-e")
+        .arg(nginx.join("error.log"))
+        .args(["-g", "daemon off; master_process off;"])
+        .stdin(Stdio::null())
+        .spawn()
+        .context("cannot start nginx")?;
+    let server = Server(child);
+    wait_healthy(port, "nginx")?;
+    Ok((server, port))
+}
+
+/// Starts the release server (built by the caller) as `deployment` says,
+/// and loads it. RSS is the instances' sum (PostgreSQL's own is not in it).
+pub fn run(root: &Path, secs: u64, soak: bool, deployment: Deployment) -> Result<ServerReport> {
+    let wrk_bin = ensure_wrk()?;
+    let dir = root.join(format!("target/bench/server-{}", deployment.slug()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    // Durable, as in production: fsync on.
+    let pg = if deployment.postgres {
+        step("server: a PostgreSQL cluster for the bench (fsync on)");
+        let pg = crate::postgres::Postgres::start(true)?;
+        pg.create_database("bench")?;
+        Some(pg)
+    } else {
+        None
+    };
+    let database_url = match &pg {
+        Some(pg) => pg.url("bench"),
+        None => format!("sqlite://{}", dir.join("bench.db").display()),
+    };
+    let mut servers = Vec::new();
+    let mut upstreams = Vec::new();
+    for _ in 0..deployment.instances.max(1) {
+        let port = free_port()?;
+        let config = bench_config(root, &dir, port, &database_url)?;
+        let child = Command::new(env::target_dir().join("release/varco-server"))
+            .arg("--config")
+            .arg(&config)
+            .arg("serve")
+            .env("VARCO_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting target/release/varco-server")?;
+        servers.push(Server(child));
+        wait_healthy(port, "the server")?;
+        upstreams.push(format!("127.0.0.1:{port}"));
+    }
+    let pids: Vec<u32> = servers.iter().map(|s| s.0.id()).collect();
+    let rss = || pids.iter().map(|p| rss_kib(*p)).sum::<u64>();
+    let (_nginx, port) = if servers.len() > 1 {
+        let (nginx, port) = start_nginx(root, &dir, &upstreams)?;
+        (Some(nginx), port)
+    } else {
+        (None, upstreams[0].rsplit(':').next().unwrap_or_default().parse()?)
+    };
+    let started = Instant::now();
+    let rss_kib_idle = rss();
 
     step("server: visitor messages to the assistant (each one answered)");
     let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ started.elapsed().as_nanos() as u64;
@@ -408,7 +485,7 @@ pub fn run(root: &Path, secs: u64, soak: bool) -> Result<ServerReport> {
         port,
         secs,
     )?;
-    messages.rss_kib_after = rss_kib(pid);
+    messages.rss_kib_after = rss();
     // Answers are prepared after the 202: count what was stored.
     std::thread::sleep(Duration::from_secs(2));
     let mut answers = 0usize;
@@ -434,11 +511,11 @@ pub fn run(root: &Path, secs: u64, soak: bool) -> Result<ServerReport> {
         secs,
     )?;
     navigation.items_per_request = 100;
-    navigation.rss_kib_after = rss_kib(pid);
+    navigation.rss_kib_after = rss();
 
     step("server: consent records");
     let mut consents = wrk(&wrk_bin, &dir, "consents", &consents_script(), port, secs)?;
-    consents.rss_kib_after = rss_kib(pid);
+    consents.rss_kib_after = rss();
 
     let mut soak_samples = Vec::new();
     if soak {
@@ -456,17 +533,19 @@ pub fn run(root: &Path, secs: u64, soak: bool) -> Result<ServerReport> {
             errors += wrk(&wrk_bin, &dir, name, script, port, 10)?.errors;
             i += 1;
             if i % 3 == 0 {
-                soak_samples.push((soak_started.elapsed().as_secs(), rss_kib(pid), errors));
+                soak_samples.push((soak_started.elapsed().as_secs(), rss(), errors));
                 println!(
                     "  {:>4} s  RSS {:>7} KiB  errors {errors}",
                     soak_started.elapsed().as_secs(),
-                    rss_kib(pid)
+                    rss()
                 );
             }
         }
     }
-    drop(server);
+    drop(servers);
+    drop(pg);
     Ok(ServerReport {
+        deployment,
         phases: vec![messages, navigation, consents],
         answers_per_s,
         rss_kib_idle,
@@ -474,27 +553,33 @@ pub fn run(root: &Path, secs: u64, soak: bool) -> Result<ServerReport> {
     })
 }
 
-pub fn print(report: &ServerReport) {
+/// One table for every deployment measured, the same phases in each.
+pub fn print(reports: &[ServerReport]) {
     println!(
-        "\n{:<12} {:>12} {:>14} {:>9} {:>9} {:>7} {:>11}",
-        "server", "requests/s", "items/s", "p50 ms", "p99 ms", "errors", "RSS KiB"
+        "\n{:<16} {:<12} {:>12} {:>14} {:>9} {:>9} {:>7} {:>11}",
+        "deployment", "phase", "requests/s", "items/s", "p50 ms", "p99 ms", "errors", "RSS KiB"
     );
-    for p in &report.phases {
+    for report in reports {
+        for p in &report.phases {
+            println!(
+                "{:<16} {:<12} {:>12.0} {:>14.0} {:>9.2} {:>9.2} {:>7} {:>11}",
+                report.deployment.label(),
+                p.name,
+                p.requests_per_s,
+                p.requests_per_s * f64::from(p.items_per_request),
+                p.p50_ms,
+                p.p99_ms,
+                p.errors,
+                p.rss_kib_after
+            );
+        }
         println!(
-            "{:<12} {:>12.0} {:>14.0} {:>9.2} {:>9.2} {:>7} {:>11}",
-            p.name,
-            p.requests_per_s,
-            p.requests_per_s * f64::from(p.items_per_request),
-            p.p50_ms,
-            p.p99_ms,
-            p.errors,
-            p.rss_kib_after
+            "{:<16} answers stored: {:.0}/s; RSS at rest {} KiB",
+            report.deployment.label(),
+            report.answers_per_s,
+            report.rss_kib_idle
         );
     }
-    println!(
-        "answers stored: {:.0}/s; RSS at rest {} KiB",
-        report.answers_per_s, report.rss_kib_idle
-    );
 }
 
 pub fn to_json(report: &ServerReport) -> String {
@@ -514,7 +599,8 @@ pub fn to_json(report: &ServerReport) -> String {
         .map(|(s, rss, e)| format!(r#"{{"seconds":{s},"rss_kib":{rss},"errors":{e}}}"#))
         .collect();
     format!(
-        r#"{{"phases":[{}],"answers_per_s":{:.1},"rss_kib_idle":{},"soak":[{}]}}"#,
+        r#"{{"deployment":"{}","phases":[{}],"answers_per_s":{:.1},"rss_kib_idle":{},"soak":[{}]}}"#,
+        report.deployment.label(),
         phases.join(","),
         report.answers_per_s,
         report.rss_kib_idle,

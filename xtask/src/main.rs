@@ -50,7 +50,7 @@ fn main() -> ExitCode {
 
 fn print_help() {
     println!(
-        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080 (SQLite, one\n         process); --postgres [--instances N]: a throwaway PostgreSQL, N instances and nginx\n         in front of them on :8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  release  one archive to install without Rust: the server, pkg/, the migrations, an example\n         configuration, nginx.conf and a systemd unit (target/release/varco-*.tar.gz)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         the server under load (wrk), the answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|server|answers|size, --site S, --questions FILE, --misses\n  e2e-repeat  the end-to-end suite N times (--runs N, default 20; --load keeps both cores\n         busy with stress-ng; --parallel P runs P side by side), with every test that\n         failed in any run"
+        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080 (SQLite, one\n         process); --postgres [--instances N]: a throwaway PostgreSQL, N instances and nginx\n         in front of them on :8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  release  one archive to install without Rust: the server, pkg/, the migrations, an example\n         configuration, nginx.conf and a systemd unit (target/release/varco-*.tar.gz)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         the server under load (wrk), the answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|server|answers|size, --site S, --questions FILE, --misses,\n         --postgres [--instances N] (the server also on PostgreSQL × 1 and × N behind nginx)\n  e2e-repeat  the end-to-end suite N times (--runs N, default 20; --load keeps both cores\n         busy with stress-ng; --parallel P runs P side by side), with every test that\n         failed in any run"
     );
 }
 
@@ -162,6 +162,7 @@ fn bench(args: &[String]) -> Result<()> {
     let mut sites = vec!["milomb".to_owned(), "calvatone".to_owned()];
     let mut extra: Vec<String> = Vec::new();
     let (mut runs, mut secs, mut soak, mut only) = ("15".to_owned(), 10u64, false, None::<String>);
+    let (mut postgres, mut instances) = (false, 1u16);
     let mut i = 0;
     while i < args.len() {
         let value = args.get(i + 1).cloned();
@@ -194,11 +195,23 @@ fn bench(args: &[String]) -> Result<()> {
             }
             ("--misses", _) => extra.push("--misses".to_owned()),
             ("--soak", _) => soak = true,
+            ("--postgres", _) => postgres = true,
+            ("--instances", Some(v)) => {
+                instances = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=8).contains(n))
+                    .context("--instances takes a number from 1 to 8")?;
+                i += 1;
+            }
             (other, _) => bail!(
-                "unknown bench option {other:?} (use --runs N, --soak, --secs S, --only widget|server|answers|size, --site S, --questions FILE, --misses)"
+                "unknown bench option {other:?} (use --runs N, --soak, --secs S, --only widget|server|answers|size, --site S, --questions FILE, --misses, --postgres, --instances N)"
             ),
         }
         i += 1;
+    }
+    if instances > 1 && !postgres {
+        bail!("several instances share a PostgreSQL database: add --postgres");
     }
     let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
     let out = root.join("target/bench");
@@ -237,9 +250,27 @@ fn bench(args: &[String]) -> Result<()> {
     }
 
     if wanted("server") {
-        let report = bench_server::run(&root, secs, soak)?;
-        bench_server::print(&report);
-        std::fs::write(out.join("server.json"), bench_server::to_json(&report))?;
+        // With --postgres: SQLite × 1 beside PostgreSQL × 1 (and × N).
+        let mut deployments = vec![bench_server::Deployment::SQLITE];
+        if postgres {
+            for n in [1, instances] {
+                let d = bench_server::Deployment {
+                    postgres: true,
+                    instances: n,
+                };
+                if !deployments.contains(&d) {
+                    deployments.push(d);
+                }
+            }
+        }
+        let mut reports = Vec::new();
+        for deployment in deployments {
+            env::step(&format!("server under load: {}", deployment.label()));
+            reports.push(bench_server::run(&root, secs, soak, deployment)?);
+        }
+        bench_server::print(&reports);
+        let json: Vec<String> = reports.iter().map(bench_server::to_json).collect();
+        std::fs::write(out.join("server.json"), format!("[{}]", json.join(",")))?;
     }
 
     if wanted("widget") || wanted("size") {
