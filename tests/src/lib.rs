@@ -1062,6 +1062,23 @@ pub async fn wait_in_widget(tab: &Tab, condition: &str) {
 }
 
 /// Types a question in the chat's box and presses Enter, as a visitor would.
+/// The chat's transcript as shown: each message's classes and text.
+pub async fn transcript(tab: &Tab) -> Vec<(String, String)> {
+    let v = tab
+        .in_widget("[...shadow.querySelectorAll('.messages > .msg')].map(li => [li.className, li.textContent])")
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+/// The lines of a [`transcript`] that have `class` among their classes.
+pub fn count(lines: &[(String, String)], class: &str) -> usize {
+    lines
+        .iter()
+        .filter(|(c, _)| c.split(' ').any(|k| k == class))
+        .count()
+}
+
 pub async fn ask(tab: &Tab, text: &str) {
     tab.in_widget("shadow.getElementById('varco-chat-input').focus()")
         .await

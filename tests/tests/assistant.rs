@@ -6,7 +6,7 @@
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
-use varco_e2e::{ask, Chromium, Tab, TestServer};
+use varco_e2e::{ask, count, transcript, Chromium, Tab, TestServer};
 use varco_protocol::chat::{AnswerLink, Author, ChatEvent};
 use varco_server::assistant::{Assistant, Reply};
 
@@ -45,21 +45,6 @@ async fn wait_messages(tab: &Tab, n: usize) {
     )
     .await
     .unwrap();
-}
-
-async fn transcript(tab: &Tab) -> Vec<(String, String)> {
-    let v = tab
-        .in_widget("[...shadow.querySelectorAll('.messages > .msg')].map(li => [li.className, li.textContent])")
-        .await
-        .unwrap();
-    serde_json::from_value(v).unwrap()
-}
-
-fn count(lines: &[(String, String)], class: &str) -> usize {
-    lines
-        .iter()
-        .filter(|(c, _)| c.split(' ').any(|k| k == class))
-        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

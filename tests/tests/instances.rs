@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use varco_e2e::{ask, root, Chromium, Tab};
+use varco_e2e::{ask, count, root, transcript, Chromium};
 use varco_protocol::chat::{Author, ChatEvent};
 use varco_server::config::Database;
 use varco_server::storage::Storage;
@@ -155,24 +155,8 @@ fn start_instance(dir: &std::path::Path, port: u16, database_url: &str, origin: 
 }
 
 fn start_nginx(dir: &std::path::Path, port: u16, upstreams: &[String]) -> Process {
-    let shipped = std::fs::read_to_string(root().join("deploy/nginx.conf")).unwrap();
-    let locations = cluster_conf::locations(&shipped, &root().join("pkg")).unwrap();
-    let nginx = dir.join("nginx");
-    std::fs::create_dir_all(nginx.join("tmp")).unwrap();
-    std::fs::write(
-        nginx.join("nginx.conf"),
-        cluster_conf::conf(&nginx, port, upstreams, &locations),
-    )
-    .unwrap();
-    let child = Command::new("/usr/sbin/nginx")
-        .arg("-p")
-        .arg(&nginx)
-        .arg("-c")
-        .arg(nginx.join("nginx.conf"))
-        .arg("-e")
-        .arg(nginx.join("error.log"))
-        .args(["-g", "daemon off; master_process off;"])
-        .stdin(Stdio::null())
+    let child = cluster_conf::nginx_in_front(&root(), &dir.join("nginx"), port, upstreams)
+        .unwrap()
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -181,21 +165,6 @@ fn start_nginx(dir: &std::path::Path, port: u16, upstreams: &[String]) -> Proces
         child,
         name: "nginx".into(),
     }
-}
-
-async fn transcript(tab: &Tab) -> Vec<(String, String)> {
-    let v = tab
-        .in_widget("[...shadow.querySelectorAll('.messages > .msg')].map(li => [li.className, li.textContent])")
-        .await
-        .unwrap();
-    serde_json::from_value(v).unwrap()
-}
-
-fn count(lines: &[(String, String)], class: &str) -> usize {
-    lines
-        .iter()
-        .filter(|(c, _)| c.split(' ').any(|k| k == class))
-        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

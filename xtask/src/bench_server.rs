@@ -380,29 +380,12 @@ fn wait_healthy(port: u16, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// nginx in front of `upstreams` on a free port, with the shipped
-/// locations; the port.
+/// nginx in front of `upstreams` on a free port; the port.
 fn start_nginx(root: &Path, dir: &Path, upstreams: &[String]) -> Result<(Server, u16)> {
     env::ensure_nginx()?;
     let port = free_port()?;
-    let nginx = dir.join("nginx");
-    std::fs::create_dir_all(nginx.join("tmp"))?;
-    let shipped = std::fs::read_to_string(root.join("deploy/nginx.conf"))?;
-    let locations = crate::cluster_conf::locations(&shipped, &root.join("pkg"))
-        .map_err(anyhow::Error::msg)?;
-    std::fs::write(
-        nginx.join("nginx.conf"),
-        crate::cluster_conf::conf(&nginx, port, upstreams, &locations),
-    )?;
-    let child = Command::new("/usr/sbin/nginx")
-        .arg("-p")
-        .arg(&nginx)
-        .arg("-c")
-        .arg(nginx.join("nginx.conf"))
-        .arg("-e")
-        .arg(nginx.join("error.log"))
-        .args(["-g", "daemon off; master_process off;"])
-        .stdin(Stdio::null())
+    let child = crate::cluster_conf::nginx_in_front(root, &dir.join("nginx"), port, upstreams)
+        .map_err(anyhow::Error::msg)?
         .spawn()
         .context("cannot start nginx")?;
     let server = Server(child);

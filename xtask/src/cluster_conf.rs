@@ -118,3 +118,32 @@ http {{
         d = dir.display()
     )
 }
+
+/// nginx in front of `upstreams` on `port`, with the shipped locations
+/// (`root/deploy/nginx.conf`, the widget's files from `root/pkg`): its
+/// configuration written under `dir`, and the command that runs it in the
+/// foreground as one process, for the caller to start.
+pub fn nginx_in_front(
+    root: &Path,
+    dir: &Path,
+    port: u16,
+    upstreams: &[String],
+) -> Result<std::process::Command, String> {
+    let shipped = std::fs::read_to_string(root.join("deploy/nginx.conf"))
+        .map_err(|e| format!("deploy/nginx.conf: {e}"))?;
+    let locations = locations(&shipped, &root.join("pkg"))?;
+    std::fs::create_dir_all(dir.join("tmp")).map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(dir.join("nginx.conf"), conf(dir, port, upstreams, &locations))
+        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut nginx = std::process::Command::new("/usr/sbin/nginx");
+    nginx
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .arg("-e")
+        .arg(dir.join("error.log"))
+        .args(["-g", "daemon off; master_process off;"])
+        .stdin(std::process::Stdio::null());
+    Ok(nginx)
+}

@@ -101,26 +101,9 @@ pub fn demo_cluster(instances: u16, server: &Path) -> Result<()> {
     let password = crate::demo_operator(server, &configs[0], true)?;
 
     let nginx_dir = data.join("demo-nginx");
-    for sub in ["tmp"] {
-        std::fs::create_dir_all(nginx_dir.join(sub))?;
-    }
-    let shipped = std::fs::read_to_string(root.join("deploy/nginx.conf"))?;
-    let locations =
-        cluster_conf::locations(&shipped, &root.join("pkg")).map_err(anyhow::Error::msg)?;
-    std::fs::write(
-        nginx_dir.join("nginx.conf"),
-        cluster_conf::conf(&nginx_dir, 8080, &upstreams, &locations),
-    )?;
     env::step("starting nginx on 127.0.0.1:8080 in front of the instances");
-    let mut nginx = Command::new("/usr/sbin/nginx")
-        .arg("-p")
-        .arg(&nginx_dir)
-        .arg("-c")
-        .arg(nginx_dir.join("nginx.conf"))
-        .arg("-e")
-        .arg(nginx_dir.join("error.log"))
-        .args(["-g", "daemon off; master_process off;"])
-        .stdin(Stdio::null())
+    let mut nginx = cluster_conf::nginx_in_front(&root, &nginx_dir, 8080, &upstreams)
+        .map_err(anyhow::Error::msg)?
         .spawn()
         .context("cannot start nginx")?;
     wait_for_port(8080, &mut nginx, "nginx", &nginx_dir.join("error.log"))?;
