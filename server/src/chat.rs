@@ -157,10 +157,13 @@ pub async fn post_message(
     if answer_now {
         spawn_answer(
             state.clone(),
-            thread_id,
-            thread.site,
-            thread.language,
-            text.to_owned(),
+            Question {
+                thread_id,
+                event_id,
+                site: thread.site,
+                language: thread.language,
+                text: text.to_owned(),
+            },
         );
     }
     let status = if duplicate {
@@ -190,14 +193,29 @@ fn apology(language: &str) -> &'static str {
     }
 }
 
-/// Prepares and stores the assistant's answer, announcing "typing" first.
-fn spawn_answer(
-    state: AppState,
+/// A visitor's stored message that the assistant answers.
+struct Question {
     thread_id: String,
+    /// The message's event id: its answer is stored once under it.
+    event_id: i64,
     site: String,
     language: String,
-    question: String,
-) {
+    text: String,
+}
+
+/// Prepares and stores the assistant's answer, announcing "typing" first.
+///
+/// A retry of the question may reach another instance while this one is
+/// still preparing the answer; both prepare one, the database keeps the
+/// first (`Storage::append_answer`) and only that one is announced.
+fn spawn_answer(state: AppState, question: Question) {
+    let Question {
+        thread_id,
+        event_id: question_id,
+        site,
+        language,
+        text: question,
+    } = question;
     let Some(assistant) = state.assistants.get(&site).cloned() else {
         return;
     };
@@ -266,12 +284,19 @@ fn spawn_answer(
             booking,
             ..ChatMessage::new(Author::Assistant, reply.text, rfc3339_utc(now_ms()))
         };
-        match state.storage.append_message(&thread_id, &message).await {
-            Ok((id, _)) => {
+        match state
+            .storage
+            .append_answer(&thread_id, question_id, &message)
+            .await
+        {
+            Ok((id, false)) => {
                 tracing::info!(site = %site, topic = %reply.topic, "assistant answered");
                 state
                     .hub
                     .publish(&thread_id, Live::Stored(id, ChatEvent::Message { message }));
+            }
+            Ok((_, true)) => {
+                tracing::info!(site = %site, "the question was answered elsewhere first");
             }
             Err(e) => tracing::error!(error = %e, "storing the assistant's answer failed"),
         }

@@ -513,6 +513,33 @@ impl Storage {
         thread_id: &str,
         message: &ChatMessage,
     ) -> anyhow::Result<(i64, bool)> {
+        self.insert_message(thread_id, message, message.client_message_id.clone())
+            .await
+    }
+
+    /// Appends the assistant's answer to the visitor message stored as
+    /// `question_id`, once: if an answer to it was stored before (by another
+    /// instance that a retry of the question reached), that one's event id
+    /// is returned with `true` and nothing is stored.
+    pub async fn append_answer(
+        &self,
+        thread_id: &str,
+        question_id: i64,
+        message: &ChatMessage,
+    ) -> anyhow::Result<(i64, bool)> {
+        // A visitor's client_message_id is a UUID: this key cannot be one.
+        let key = format!("answer:{question_id}");
+        self.insert_message(thread_id, message, Some(key)).await
+    }
+
+    /// Inserts a message event unless one with the same `key` (the
+    /// `client_message_id` column) is stored in the thread.
+    async fn insert_message(
+        &self,
+        thread_id: &str,
+        message: &ChatMessage,
+        key: Option<String>,
+    ) -> anyhow::Result<(i64, bool)> {
         let body = serde_json::to_string(&ChatEvent::Message {
             message: message.clone(),
         })?;
@@ -532,7 +559,7 @@ impl Storage {
                     batch::PendingMessage {
                         thread_id: thread_id.to_owned(),
                         author,
-                        client_message_id: message.client_message_id.clone(),
+                        client_message_id: key.clone(),
                         body,
                         created_at: message.created_at.clone(),
                         done,
@@ -547,7 +574,7 @@ impl Storage {
                 let row: Option<(i64,)> = sqlx::query_as(batch::INSERT_MESSAGE)
                     .bind(thread_id)
                     .bind(&author)
-                    .bind(&message.client_message_id)
+                    .bind(&key)
                     .bind(&body)
                     .bind(&message.created_at)
                     .fetch_optional(&db.pool)
@@ -564,7 +591,7 @@ impl Storage {
                 "SELECT event_id FROM thread_events WHERE thread_id = $1 AND client_message_id = $2",
             )
             .bind(thread_id)
-            .bind(&message.client_message_id)
+            .bind(&key)
             .fetch_one(c)
             .await?
         });

@@ -2,7 +2,8 @@
 //! as one server: events posted through one reach streams held by the
 //! other, a change made through one is seen at once by the other's cache,
 //! a client gets no more requests from two instances than from one,
-//! console sessions work on both and a conversation is taken once, and a
+//! console sessions work on both and a conversation is taken once, a
+//! question retried through the other instance is answered once, and a
 //! periodic task runs once per period.
 //!
 //! On SQLite one process owns the database: these tests say so and pass
@@ -12,9 +13,12 @@ mod common;
 
 use common::console::{add_operator, Console, ALWAYS_OPEN};
 use common::threads::{messages, new_thread, open_events, post, uuid, EventStream};
-use common::{spawn_app_with_site, App};
+use common::{spawn_app_prepared, spawn_app_with_site, App};
 use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 use varco_server::storage::Storage;
 
 /// Two instances on one database, or `None` on SQLite.
@@ -196,4 +200,95 @@ async fn a_periodic_task_is_claimed_once_per_period_whichever_instance_asks() {
     );
     // Another task has a period of its own.
     assert!(two.claim_periodic("other", t0, hour, slack).await.unwrap());
+}
+
+/// A stand-in for an external assistant (the chat-completions protocol,
+/// one JSON answer) that answers a request only when the gate lets it;
+/// returns its `/v1` base URL, how many requests it received, the gate.
+async fn gated_assistant() -> (String, Arc<AtomicUsize>, Arc<Semaphore>) {
+    let asked = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(Semaphore::new(0));
+    let handler = {
+        let (asked, gate) = (asked.clone(), gate.clone());
+        move || async move {
+            asked.fetch_add(1, Ordering::SeqCst);
+            gate.acquire().await.unwrap().forget();
+            axum::Json(json!({
+                "object": "chat.completion",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": "Scegli un gestore di identità digitale."}, "finish_reason": "stop"}],
+            }))
+        }
+    };
+    let app = axum::Router::new().route("/v1/chat/completions", axum::routing::post(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, asked, gate)
+}
+
+async fn until_asked(asked: &AtomicUsize, times: usize) {
+    for _ in 0..400 {
+        if asked.load(Ordering::SeqCst) >= times {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the assistant was asked {} times, not {times}", asked.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn a_question_retried_through_the_other_instance_while_it_is_answered_is_answered_once() {
+    if common::database::postgres_server().is_none() {
+        eprintln!("several instances need PostgreSQL: nothing to check on SQLite");
+        return;
+    }
+    let (url, asked, gate) = gated_assistant().await;
+    let site = format!(
+        "[sites.external_assistant]\nurl = {url:?}\nmodel = \"modello-prova\"\napi_key_file = \"llm.key\"\ntimeout_seconds = 20\n"
+    );
+    let a = spawn_app_prepared("", &site, |dir| {
+        std::fs::write(dir.join("llm.key"), "sk-prova\n").unwrap()
+    })
+    .await;
+    let b = a.another_instance().await;
+    let thread = new_thread(&a.base).await;
+    let mut stream = open_events(&a.base, &thread, None).await;
+    let path = format!("/api/v1/threads/{thread}/messages");
+    let question = json!({"client_message_id": uuid(), "text": "Come si attiva lo SPID?"});
+    assert_eq!(post(&a.base, &path, question.clone()).await.status(), 202);
+    until_asked(&asked, 1).await;
+    // A is preparing the answer when the retry (whose first response was
+    // lost on the way, say) reaches B, where no answer is stored yet.
+    assert_eq!(post(&b.base, &path, question).await.status(), 200);
+    until_asked(&asked, 2).await;
+    gate.add_permits(2);
+    stream.wait_for(|e| messages(e).len() >= 2).await;
+    // Both prepared an answer; the later one must not be stored.
+    for _ in 0..20 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let transcript: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}{path}", b.base))
+            .header("origin", common::threads::ORIGIN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let authors: Vec<&str> = transcript["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["author"].as_str().unwrap())
+            .collect();
+        assert_eq!(authors, ["visitor", "assistant"], "one question, one answer");
+    }
+    assert_eq!(
+        messages(&stream.events).len(),
+        2,
+        "the visitor sees one answer: {:?}",
+        stream.events
+    );
+    b.stop().await;
+    a.stop().await;
 }
