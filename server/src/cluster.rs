@@ -64,19 +64,26 @@ fn notice_of(relayed: Relayed) -> Notice {
     }
 }
 
+/// At most this many notices go in one transaction.
+const RELAY_BATCH: usize = 256;
+
 async fn relay(
     storage: Storage,
     mut relayed: tokio::sync::mpsc::Receiver<Relayed>,
     overflowed: Arc<std::sync::atomic::AtomicBool>,
 ) {
-    while let Some(next) = relayed.recv().await {
-        let mut notice = notice_of(next);
+    // What came in while the last batch was sent goes in the next one: one
+    // commit for many notices under load, at once when there is no load.
+    let mut batch = Vec::with_capacity(RELAY_BATCH);
+    while relayed.recv_many(&mut batch, RELAY_BATCH).await > 0 {
+        let mut notices = Vec::with_capacity(batch.len() + 1);
         if overflowed.swap(false, Ordering::SeqCst) {
-            // Some were dropped before this one: the others catch up.
-            notice = Notice::CatchUpAll;
+            // Some were dropped before these: the others catch up.
+            notices.push(Notice::CatchUpAll);
         }
-        if let Err(e) = storage.notify(&notice).await {
-            tracing::warn!(error = %format!("{e:#}"), "the other instances could not be told of an event; they catch up");
+        notices.extend(batch.drain(..).map(notice_of));
+        if let Err(e) = storage.notify_all(&notices).await {
+            tracing::warn!(error = %format!("{e:#}"), "the other instances could not be told of events; they catch up");
             overflowed.store(true, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -151,7 +158,10 @@ mod tests {
         ));
         apply(&hub, &storage, Notice::CatchUpAll);
         assert!(matches!(stream.receiver().recv().await, Ok(Live::CatchUp)));
-        assert!(relayed.try_recv().is_err(), "a notice from elsewhere is not relayed back");
+        assert!(
+            relayed.try_recv().is_err(),
+            "a notice from elsewhere is not relayed back"
+        );
         hub.publish("t", Live::Ephemeral(ChatEvent::End));
         assert!(matches!(
             relayed.try_recv(),

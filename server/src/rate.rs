@@ -21,12 +21,12 @@ use crate::client::{bucket_key, ClientIp};
 use crate::config::rate_limits::{server_limits, Class, Limit, Limits};
 use crate::config::Config;
 use crate::storage::Storage;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr};
@@ -178,6 +178,8 @@ pub struct RateLimits {
 struct SharedBuckets {
     storage: Storage,
     key: Vec<u8>,
+    /// When the last failure was logged: one line a minute, not one a request.
+    warned: Mutex<Option<Instant>>,
 }
 
 impl SharedBuckets {
@@ -197,7 +199,11 @@ impl SharedBuckets {
         {
             Ok(result) => Some(result),
             Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), "shared rate limits unavailable; this instance counts alone");
+                let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
+                if warned.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
+                    *warned = Some(Instant::now());
+                    tracing::warn!(error = %format!("{e:#}"), "shared rate limits unavailable; this instance counts alone");
+                }
                 None
             }
         }
@@ -236,6 +242,7 @@ impl RateLimits {
             self.shared = Some(SharedBuckets {
                 key: storage.rate_limit_key().await?.into_bytes(),
                 storage: storage.clone(),
+                warned: Mutex::new(None),
             });
         }
         Ok(self)
@@ -288,17 +295,22 @@ impl RateLimits {
         };
         let limit = self.limit(class, slot);
         let client = bucket_key(client);
-        if let Some(shared) = &self.shared {
-            let site = slot
-                .checked_sub(1)
-                .and_then(|i| self.sites.get(i))
-                .map_or("", |(id, _, _)| id.as_str());
-            let network = client.to_string();
-            if let Some(result) = shared.take(&[class.name(), site, &network], limit).await {
-                return result;
-            }
-        }
-        self.buckets[class.index()].check(&(slot, client), limit, now)
+        // This instance's own count first: what it refuses, the deployment
+        // would refuse too, and a client over its limit costs the shared
+        // buckets nothing (nor holds their connections).
+        self.buckets[class.index()].check(&(slot, client), limit, now)?;
+        let Some(shared) = &self.shared else {
+            return Ok(());
+        };
+        let site = slot
+            .checked_sub(1)
+            .and_then(|i| self.sites.get(i))
+            .map_or("", |(id, _, _)| id.as_str());
+        let network = client.to_string();
+        shared
+            .take(&[class.name(), site, &network], limit)
+            .await
+            .unwrap_or(Ok(()))
     }
 
     /// Takes a login attempt for `username`, whoever tries it: a script
@@ -311,17 +323,19 @@ impl RateLimits {
         }
         let username = &username[..end];
         let limit = self.server.get(Class::LoginUsername);
-        let shared = match &self.shared {
-            Some(shared) => {
-                shared
-                    .take(&[Class::LoginUsername.name(), username], limit)
-                    .await
-            }
-            None => None,
-        };
-        shared
-            .unwrap_or_else(|| self.usernames.check(&username.to_owned(), limit, now))
-            .map_err(|wait| too_many(wait, "too many login attempts for this username"))
+        let refused = |wait| too_many(wait, "too many login attempts for this username");
+        // As in `check`: this instance's count first, then the shared one.
+        self.usernames
+            .check(&username.to_owned(), limit, now)
+            .map_err(refused)?;
+        match &self.shared {
+            Some(shared) => shared
+                .take(&[Class::LoginUsername.name(), username], limit)
+                .await
+                .unwrap_or(Ok(()))
+                .map_err(refused),
+            None => Ok(()),
+        }
     }
 
     /// Buckets kept for `class` (tests watch the memory bound).
@@ -383,7 +397,10 @@ pub async fn limit(State(rate): State<Arc<RateLimits>>, request: Request, next: 
         .headers()
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok());
-    match rate.check(class, site, origin, client, Instant::now()).await {
+    match rate
+        .check(class, site, origin, client, Instant::now())
+        .await
+    {
         Ok(()) => next.run(request).await,
         Err(wait) => {
             tracing::info!(class = class.name(), "rate limit reached");

@@ -115,7 +115,10 @@ pub fn spawn_periodic(
                 }
             }
             // Buckets idle for a day are full for every limit a site sets.
-            if let Err(e) = storage.delete_idle_rate_buckets(Duration::from_secs(86_400)).await {
+            if let Err(e) = storage
+                .delete_idle_rate_buckets(Duration::from_secs(86_400))
+                .await
+            {
                 tracing::warn!(error = %format!("{e:#}"), "retention: idle rate-limit buckets could not be deleted");
             }
             match purge(&storage, &config, now, false).await {

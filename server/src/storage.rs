@@ -97,6 +97,8 @@ pub struct Storage {
     /// This process among the instances sharing the database (its notices
     /// come back to it, and are ignored).
     instance: String,
+    /// Numbers this instance's notices (see `shared`).
+    notice_seq: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Runs the pending migrations of `migrator`, or says clearly why the
@@ -143,6 +145,7 @@ impl Storage {
             threads: Arc::default(),
             wipe_requested: Arc::default(),
             instance: uuid::Uuid::new_v4().to_string(),
+            notice_seq: Arc::default(),
         })
     }
 
@@ -571,7 +574,7 @@ impl Storage {
                     .map_err(|why| anyhow::anyhow!("storing a message failed: {why}"))?
             }
             Db::Postgres(db) => {
-                let row: Option<(i64,)> = sqlx::query_as(batch::INSERT_MESSAGE)
+                let row: Option<(i64,)> = sqlx::query_as(batch::INSERT_MESSAGE_POSTGRES)
                     .bind(thread_id)
                     .bind(&author)
                     .bind(&key)

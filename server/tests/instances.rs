@@ -3,8 +3,9 @@
 //! other, a change made through one is seen at once by the other's cache,
 //! a client gets no more requests from two instances than from one,
 //! console sessions work on both and a conversation is taken once, a
-//! question retried through the other instance is answered once, and a
-//! periodic task runs once per period.
+//! question retried through the other instance is answered once, the
+//! pieces of a streamed answer reach the other instance in order (equal
+//! ones too), and a periodic task runs once per period.
 //!
 //! On SQLite one process owns the database: these tests say so and pass
 //! (the periodic claim is checked on both).
@@ -83,7 +84,12 @@ async fn a_thread_ended_through_one_instance_is_ended_at_once_on_the_other() {
     };
     // A now holds the thread (open) in its cache.
     assert_eq!(say(a.base.clone()).await, 202);
-    let r = post(&b.base, &format!("/api/v1/threads/{thread}/end"), json!(null)).await;
+    let r = post(
+        &b.base,
+        &format!("/api/v1/threads/{thread}/end"),
+        json!(null),
+    )
+    .await;
     assert!(r.status().is_success(), "{}", r.status());
     // A's cache would keep it open for seconds; B's notice drops it. The
     // notice travels asynchronously, so A is asked until it knows, within
@@ -141,18 +147,20 @@ async fn a_console_works_through_either_instance_and_a_conversation_is_taken_onc
         ..giulia_a
     };
     let marco_a = Console::login(&a.base, "marco", "un-altra-password").await;
-    let mut console_b = EventStream::new(
-        giulia_b
-            .get("/operator/api/events")
-            .send()
-            .await
-            .unwrap(),
-    );
+    let mut console_b =
+        EventStream::new(giulia_b.get("/operator/api/events").send().await.unwrap());
     let thread = new_thread(&a.base).await;
-    let r = post(&a.base, &format!("/api/v1/threads/{thread}/handoff"), json!(null)).await;
+    let r = post(
+        &a.base,
+        &format!("/api/v1/threads/{thread}/handoff"),
+        json!(null),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     // The queue changed on A: the console on B hears of it.
-    console_b.wait_for(|e| e.iter().any(|(_, n, _)| n == "changed")).await;
+    console_b
+        .wait_for(|e| e.iter().any(|(_, n, _)| n == "changed"))
+        .await;
     let waiting = giulia_b.conversations().await;
     assert!(
         waiting.iter().any(|c| c["thread_id"] == thread.as_str()),
@@ -164,10 +172,20 @@ async fn a_console_works_through_either_instance_and_a_conversation_is_taken_onc
     statuses.sort_unstable();
     assert_eq!(statuses[0], 200, "{statuses:?}");
     assert_ne!(statuses[1], 200, "{statuses:?}");
-    let winner = if one.status() == 200 { &giulia_b } else { &marco_a };
+    let winner = if one.status() == 200 {
+        &giulia_b
+    } else {
+        &marco_a
+    };
     // The visitor's stream on B gets the operator's message sent on A or B.
     let mut visitor = open_events(&b.base, &thread, None).await;
-    assert_eq!(winner.say(&thread, "Buongiorno, sono in linea").await.status(), 202);
+    assert_eq!(
+        winner
+            .say(&thread, "Buongiorno, sono in linea")
+            .await
+            .status(),
+        202
+    );
     visitor
         .wait_for(|e| has_text(e, "operator", "sono in linea"))
         .await;
@@ -185,8 +203,14 @@ async fn a_periodic_task_is_claimed_once_per_period_whichever_instance_asks() {
     let slack = Duration::from_secs(60);
     let t0 = 1_800_000_000_000;
     assert!(one.claim_periodic("purge", t0, hour, slack).await.unwrap());
-    assert!(!two.claim_periodic("purge", t0 + 5_000, hour, slack).await.unwrap());
-    assert!(!one.claim_periodic("purge", t0 + 30 * 60_000, hour, slack).await.unwrap());
+    assert!(!two
+        .claim_periodic("purge", t0 + 5_000, hour, slack)
+        .await
+        .unwrap());
+    assert!(!one
+        .claim_periodic("purge", t0 + 30 * 60_000, hour, slack)
+        .await
+        .unwrap());
     // Within the slack of the period's end, the next run is due.
     let next = t0 + 59 * 60_000 + 30_000;
     let (x, y) = tokio::join!(
@@ -233,7 +257,10 @@ async fn until_asked(asked: &AtomicUsize, times: usize) {
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("the assistant was asked {} times, not {times}", asked.load(Ordering::SeqCst));
+    panic!(
+        "the assistant was asked {} times, not {times}",
+        asked.load(Ordering::SeqCst)
+    );
 }
 
 #[tokio::test]
@@ -243,10 +270,7 @@ async fn a_question_retried_through_the_other_instance_while_it_is_answered_is_a
         return;
     }
     let (url, asked, gate) = gated_assistant().await;
-    let site = format!(
-        "[sites.external_assistant]\nurl = {url:?}\nmodel = \"modello-prova\"\napi_key_file = \"llm.key\"\ntimeout_seconds = 20\n"
-    );
-    let a = spawn_app_prepared("", &site, |dir| {
+    let a = spawn_app_prepared("", &external_assistant_at(&url), |dir| {
         std::fs::write(dir.join("llm.key"), "sk-prova\n").unwrap()
     })
     .await;
@@ -281,13 +305,87 @@ async fn a_question_retried_through_the_other_instance_while_it_is_answered_is_a
             .iter()
             .map(|m| m["author"].as_str().unwrap())
             .collect();
-        assert_eq!(authors, ["visitor", "assistant"], "one question, one answer");
+        assert_eq!(
+            authors,
+            ["visitor", "assistant"],
+            "one question, one answer"
+        );
     }
     assert_eq!(
         messages(&stream.events).len(),
         2,
         "the visitor sees one answer: {:?}",
         stream.events
+    );
+    b.stop().await;
+    a.stop().await;
+}
+
+/// A stand-in for an external assistant that streams its answer in
+/// `pieces` (the chat-completions protocol); returns its `/v1` base URL.
+async fn streaming_assistant(pieces: &'static [&'static str]) -> String {
+    let handler = move || async move {
+        let mut sse = String::new();
+        for piece in pieces {
+            let chunk = json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}}]});
+            sse.push_str(&format!("data: {chunk}\n\n"));
+        }
+        sse.push_str("data: [DONE]\n\n");
+        ([("content-type", "text/event-stream")], sse)
+    };
+    let app = axum::Router::new().route("/v1/chat/completions", axum::routing::post(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+fn external_assistant_at(url: &str) -> String {
+    format!(
+        "[sites.external_assistant]\nurl = {url:?}\nmodel = \"modello-prova\"\napi_key_file = \"llm.key\"\ntimeout_seconds = 20\n"
+    )
+}
+
+#[tokio::test]
+async fn the_pieces_of_a_streamed_answer_reach_the_other_instance_in_order_equal_ones_too() {
+    if common::database::postgres_server().is_none() {
+        eprintln!("several instances need PostgreSQL: nothing to check on SQLite");
+        return;
+    }
+    const PIECES: &[&str] = &[
+        "Sì, ",
+        "sì, ",
+        "sì, ",
+        "sì, ",
+        "lo SPID si chiede ",
+        "a un gestore.",
+    ];
+    let url = streaming_assistant(PIECES).await;
+    let a = spawn_app_prepared("", &external_assistant_at(&url), |dir| {
+        std::fs::write(dir.join("llm.key"), "sk-prova\n").unwrap()
+    })
+    .await;
+    let b = a.another_instance().await;
+    let thread = new_thread(&a.base).await;
+    let mut on_b = open_events(&b.base, &thread, None).await;
+    let r = post(
+        &a.base,
+        &format!("/api/v1/threads/{thread}/messages"),
+        json!({"client_message_id": uuid(), "text": "Come si attiva lo SPID?"}),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    on_b.wait_for(|e| messages(e).len() >= 2).await;
+    let deltas: String = on_b
+        .events
+        .iter()
+        .filter(|(_, name, _)| name == "delta")
+        .map(|(_, _, d)| d["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        deltas,
+        PIECES.concat(),
+        "every piece, in order, on the other instance"
     );
     b.stop().await;
     a.stop().await;

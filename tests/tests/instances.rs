@@ -99,7 +99,9 @@ async fn create_database(server: &str, name: &str) {
 
 /// A plain GET on loopback; the body.
 async fn get(port: u16, path: &str) -> Option<String> {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
     s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
         .await
         .ok()?;
@@ -117,7 +119,11 @@ async fn wait_healthy(port: u16, process: &mut Process) {
         if let Some(status) = process.child.try_wait().unwrap() {
             panic!("{} exited ({status})", process.name);
         }
-        assert!(Instant::now() < deadline, "{} not healthy in 30 s", process.name);
+        assert!(
+            Instant::now() < deadline,
+            "{} not healthy in 30 s",
+            process.name
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -134,8 +140,9 @@ async fn streams_open(port: u16) -> u64 {
 
 fn start_instance(dir: &std::path::Path, port: u16, database_url: &str, origin: &str) -> Process {
     let demo = std::fs::read_to_string(root().join("server/varco.toml")).unwrap();
-    let config = cluster_conf::instance_config(&demo, port, database_url, Some(&root()), Some(origin))
-        .unwrap();
+    let config =
+        cluster_conf::instance_config(&demo, port, database_url, Some(&root()), Some(origin))
+            .unwrap();
     let file = dir.join(format!("varco-{port}.toml"));
     std::fs::write(&file, config).unwrap();
     let log = std::fs::File::create(dir.join(format!("varco-{port}.log"))).unwrap();
@@ -263,7 +270,12 @@ async fn the_widget_goes_on_through_the_other_instance_when_one_is_killed() {
         .collect();
     assert_eq!(
         authors,
-        [Author::Visitor, Author::Assistant, Author::Visitor, Author::Assistant],
+        [
+            Author::Visitor,
+            Author::Assistant,
+            Author::Visitor,
+            Author::Assistant
+        ],
         "each message stored once"
     );
     storage.close().await;

@@ -118,7 +118,7 @@ fn free_port() -> Result<u16> {
 }
 
 /// Where the load goes: one SQLite process (the default), or `instances`
-/// processes on one PostgreSQL, behind nginx when there are several.
+/// processes on one PostgreSQL; always behind nginx, as in production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deployment {
     pub postgres: bool,
@@ -132,7 +132,11 @@ impl Deployment {
     };
 
     pub fn label(self) -> String {
-        let db = if self.postgres { "PostgreSQL" } else { "SQLite" };
+        let db = if self.postgres {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        };
         format!("{db} × {}", self.instances)
     }
 
@@ -156,7 +160,11 @@ fn bench_config(root: &Path, dir: &Path, port: u16, database_url: &str) -> Resul
     );
     let text = crate::cluster_conf::instance_config(&text, port, database_url, Some(root), None)
         .map_err(anyhow::Error::msg)?
-        .replacen("trusted_proxies = [", &format!("{limits}trusted_proxies = ["), 1);
+        .replacen(
+            "trusted_proxies = [",
+            &format!("{limits}trusted_proxies = ["),
+            1,
+        );
     let path = dir.join(format!("varco-{port}.toml"));
     std::fs::write(&path, text)?;
     Ok(path)
@@ -227,19 +235,24 @@ fn uuid(seed: &mut u64) -> String {
     )
 }
 
-/// Lua for wrk: a random UUID v4 per request.
-const LUA_UUID: &str = r#"
+/// Lua for wrk: a random UUID v4 per request, and the headers of one of
+/// 1,000 visitors (nginx, in front, appends the address it saw; the server
+/// trusts loopback, where wrk runs, so it counts the address wrk names):
+/// a public site's load comes from many visitors, each under its own rate
+/// limits, not from one address.
+const LUA_HELPERS: &str = r#"
 local hex = "0123456789abcdef"
 local function rnd(n) local t = {} for i = 1, n do local r = math.random(1, 16) t[i] = hex:sub(r, r) end return table.concat(t) end
 local function uuid() local v = math.random(9, 12) return rnd(8) .. "-" .. rnd(4) .. "-4" .. rnd(3) .. "-" .. hex:sub(v, v) .. rnd(3) .. "-" .. rnd(12) end
 function setup(thread) thread:set("seed", math.random(1, 1e9)) end
 function init(args) math.randomseed(seed or os.time()) end
+local function visitor() return { ["X-Forwarded-For"] = "10.0." .. math.random(0, 3) .. "." .. math.random(1, 250) } end
 "#;
 
 fn messages_script(threads: &[String]) -> String {
     let list: Vec<String> = threads.iter().map(|t| format!("\"{t}\"")).collect();
     format!(
-        r#"{LUA_UUID}
+        r#"{LUA_HELPERS}
 local threads = {{ {} }}
 local questions = {{ "Come ottengo lo SPID?", "Quanto costa la visura camerale?", "Orari dello sportello di Monza", "Come pago il diritto annuale?", "Mi serve la firma digitale" }}
 wrk.method = "POST"
@@ -247,7 +260,7 @@ wrk.headers["Content-Type"] = "application/json"
 request = function()
   local t = threads[math.random(1, #threads)]
   local q = questions[math.random(1, #questions)]
-  return wrk.format(nil, "/api/v1/threads/" .. t .. "/messages", nil, '{{"client_message_id":"' .. uuid() .. '","text":"' .. q .. '"}}')
+  return wrk.format(nil, "/api/v1/threads/" .. t .. "/messages", visitor(), '{{"client_message_id":"' .. uuid() .. '","text":"' .. q .. '"}}')
 end
 "#,
         list.join(", ")
@@ -256,7 +269,7 @@ end
 
 fn navigation_script() -> String {
     format!(
-        r#"{LUA_UUID}
+        r#"{LUA_HELPERS}
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local pages = {{ "/demo-site/milomb/spid.html", "/demo-site/milomb/firma-digitale.html", "/demo-site/milomb/diritto-annuale.html", "/demo-site/milomb/index.html" }}
@@ -266,7 +279,7 @@ request = function()
     local p = pages[math.random(1, #pages)]
     e[i] = '{{"key":"' .. uuid() .. '","path":"' .. p .. '","title":"Pagina","visited_at":"2026-11-23T10:00:00.000Z"}}'
   end
-  return wrk.format(nil, "/api/v1/navigation", nil, '{{"site":"milomb","user_id":"' .. uuid() .. '","entries":[' .. table.concat(e, ",") .. ']}}')
+  return wrk.format(nil, "/api/v1/navigation", visitor(), '{{"site":"milomb","user_id":"' .. uuid() .. '","entries":[' .. table.concat(e, ",") .. ']}}')
 end
 "#
     )
@@ -274,11 +287,11 @@ end
 
 fn consents_script() -> String {
     format!(
-        r#"{LUA_UUID}
+        r#"{LUA_HELPERS}
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
-  return wrk.format(nil, "/api/v1/consents", nil, '{{"record_id":"' .. uuid() .. '","consent_id":"' .. uuid() .. '","site":"milomb","decided_at":"' .. os.date("!%Y-%m-%dT%H:%M:%SZ") .. '","revision":"2026-11-01","accepted":["necessari"],"rejected":["analitici","personalizzazione","profilazione"],"action":"reject_all","language":"it","texts_hash":"bench"}}')
+  return wrk.format(nil, "/api/v1/consents", visitor(), '{{"record_id":"' .. uuid() .. '","consent_id":"' .. uuid() .. '","site":"milomb","decided_at":"' .. os.date("!%Y-%m-%dT%H:%M:%SZ") .. '","revision":"2026-11-01","accepted":["necessari"],"rejected":["analitici","personalizzazione","profilazione"],"action":"reject_all","language":"it","texts_hash":"bench"}}')
 end
 "#
     )
@@ -433,12 +446,9 @@ pub fn run(root: &Path, secs: u64, soak: bool, deployment: Deployment) -> Result
     }
     let pids: Vec<u32> = servers.iter().map(|s| s.0.id()).collect();
     let rss = || pids.iter().map(|p| rss_kib(*p)).sum::<u64>();
-    let (_nginx, port) = if servers.len() > 1 {
-        let (nginx, port) = start_nginx(root, &dir, &upstreams)?;
-        (Some(nginx), port)
-    } else {
-        (None, upstreams[0].rsplit(':').next().unwrap_or_default().parse()?)
-    };
+    // Behind nginx, one instance too: as in production, and so that the
+    // deployments differ in nothing but the database and the instances.
+    let (_nginx, port) = start_nginx(root, &dir, &upstreams)?;
     let started = Instant::now();
     let rss_kib_idle = rss();
 

@@ -35,7 +35,10 @@ pub fn instance_config(
                 .replace("= \"../", &format!("= \"{}/", root.display()));
         }
         if let Some(origin) = extra_origin {
-            line = line.replace("allowed_origins = [", &format!("allowed_origins = [{origin:?}, "));
+            line = line.replace(
+                "allowed_origins = [",
+                &format!("allowed_origins = [{origin:?}, "),
+            );
         }
         if in_server && key == "listen" {
             out.push_str(&format!("listen = \"127.0.0.1:{port}\"\n"));
@@ -133,8 +136,11 @@ pub fn nginx_in_front(
         .map_err(|e| format!("deploy/nginx.conf: {e}"))?;
     let locations = locations(&shipped, &root.join("pkg"))?;
     std::fs::create_dir_all(dir.join("tmp")).map_err(|e| format!("{}: {e}", dir.display()))?;
-    std::fs::write(dir.join("nginx.conf"), conf(dir, port, upstreams, &locations))
-        .map_err(|e| format!("{}: {e}", dir.display()))?;
+    std::fs::write(
+        dir.join("nginx.conf"),
+        conf(dir, port, upstreams, &locations),
+    )
+    .map_err(|e| format!("{}: {e}", dir.display()))?;
     let mut nginx = std::process::Command::new("/usr/sbin/nginx");
     nginx
         .arg("-p")

@@ -9,8 +9,8 @@
 //! database and the proxy it trusts changed, written to `data/` (a sibling
 //! of `server/`, so the relative paths in it still hold).
 
-use crate::env;
 use crate::cluster_conf;
+use crate::env;
 use crate::postgres::Postgres;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};

@@ -27,6 +27,19 @@ pub(super) const INSERT_MESSAGE: &str =
      ON CONFLICT (thread_id, client_message_id) DO NOTHING
      RETURNING event_id";
 
+/// [`INSERT_MESSAGE`] on PostgreSQL, committed without waiting for the
+/// flush to disk (`synchronous_commit` off for this statement alone): an
+/// operating-system crash may lose the last fraction of a second of chat
+/// messages, never corrupt anything, as SQLite's WAL with
+/// `synchronous = NORMAL` may. Everything else, consent records first,
+/// commits durably.
+pub(super) const INSERT_MESSAGE_POSTGRES: &str =
+    "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
+     INSERT INTO thread_events (thread_id, kind, author, client_message_id, body, created_at)
+     SELECT $1, 'message', $2, $3, $4, $5 FROM async_commit
+     ON CONFLICT (thread_id, client_message_id) DO NOTHING
+     RETURNING event_id";
+
 /// A message to insert into `thread_events`, with where its result goes:
 /// its new event id, or `None` if its `client_message_id` was stored before.
 pub(super) struct PendingMessage {

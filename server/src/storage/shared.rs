@@ -48,6 +48,9 @@ pub enum Notice {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Envelope {
     from: String,
+    /// Counts the sender's notices.
+    #[serde(default)]
+    seq: u64,
     #[serde(flatten)]
     notice: Notice,
 }
@@ -85,39 +88,64 @@ impl Storage {
         self.is_postgres()
     }
 
-    /// Tells the other instances (nothing on SQLite). A notice too large
-    /// for PostgreSQL is replaced by what lets them read it from the
-    /// database ([`Notice::CatchUp`]) or, for a live-only event, dropped.
+    /// Tells the other instances (nothing on SQLite); see [`Self::notify_all`].
     pub async fn notify(&self, notice: &Notice) -> anyhow::Result<()> {
+        self.notify_all(std::slice::from_ref(notice)).await
+    }
+
+    /// Tells the other instances, in order and in one transaction (one
+    /// round trip and one commit however many there are; nothing on
+    /// SQLite). A notice too large for PostgreSQL is replaced by what lets
+    /// them read it from the database ([`Notice::CatchUp`]) or, for a
+    /// live-only event, dropped.
+    pub async fn notify_all(&self, notices: &[Notice]) -> anyhow::Result<()> {
         let Db::Postgres(db) = &*self.db else {
             return Ok(());
         };
-        let mut payload = serde_json::to_string(&Envelope {
-            from: self.instance.clone(),
-            notice: notice.clone(),
-        })?;
-        if payload.len() > MAX_PAYLOAD {
-            let Notice::Event {
-                thread,
-                id: Some(_),
-                ..
-            } = notice
-            else {
-                return Ok(());
-            };
-            payload = serde_json::to_string(&Envelope {
-                from: self.instance.clone(),
-                notice: Notice::CatchUp {
-                    thread: thread.clone(),
-                },
-            })?;
+        let mut payloads = Vec::with_capacity(notices.len());
+        for notice in notices {
+            if let Some(payload) = self.payload(notice)? {
+                payloads.push(payload);
+            }
         }
-        sqlx::query("SELECT pg_notify($1, $2)")
+        if payloads.is_empty() {
+            return Ok(());
+        }
+        // The rows of unnest come in the array's order; so do the notices.
+        sqlx::query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload")
             .bind(CHANNEL)
-            .bind(payload)
+            .bind(payloads)
             .execute(&db.pool)
             .await?;
         Ok(())
+    }
+
+    fn payload(&self, notice: &Notice) -> anyhow::Result<Option<String>> {
+        // PostgreSQL delivers equal payloads of one transaction once: the
+        // sequence number keeps two equal notices (two equal pieces of a
+        // streamed answer, say) apart.
+        let envelope = |notice: &Notice| Envelope {
+            from: self.instance.clone(),
+            seq: self
+                .notice_seq
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            notice: notice.clone(),
+        };
+        let payload = serde_json::to_string(&envelope(notice))?;
+        if payload.len() <= MAX_PAYLOAD {
+            return Ok(Some(payload));
+        }
+        let Notice::Event {
+            thread,
+            id: Some(_),
+            ..
+        } = notice
+        else {
+            return Ok(None);
+        };
+        Ok(Some(serde_json::to_string(&envelope(&Notice::CatchUp {
+            thread: thread.clone(),
+        }))?))
     }
 
     /// Follows the other instances' notices; `None` on SQLite.
