@@ -705,13 +705,22 @@ impl Tab {
     }
 
     /// Clicks the widget's button with this accessible name (aria-label or
-    /// text); fails if there is none.
+    /// text) as soon as there is one; fails if none comes within 10 s.
+    ///
+    /// The button may come a task or more after the action that causes it:
+    /// Yew's scheduler renders in slices and yields to the browser every
+    /// 16 ms, so on a loaded machine the panel that a click opens can still
+    /// be rendering when the next command arrives.
     pub async fn press(&self, name: &str) -> Result<()> {
         let js = format!(
             "(() => {{ const b = [...shadow.querySelectorAll('button')].find(b => (b.getAttribute('aria-label') || b.textContent).trim() === {name:?}); if (!b) return false; b.click(); return true; }})()"
         );
-        if self.in_widget(&js).await? != Value::Bool(true) {
-            bail!("the widget has no button named {name:?}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.in_widget(&js).await? != Value::Bool(true) {
+            if Instant::now() > deadline {
+                bail!("the widget has no button named {name:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Ok(())
     }

@@ -146,11 +146,20 @@ impl Deployment {
     }
 }
 
+/// PostgreSQL connections of a deployment, shared among its instances.
+const TOTAL_CONNECTIONS: u32 = 10;
+
 /// The demo's configuration with absolute paths, the database, its port,
-/// nginx on loopback as its trusted proxy, and the per-client limits of
-/// the endpoints it loads out of reach (all load comes from one address;
-/// the limiter still runs, in the database on PostgreSQL).
-fn bench_config(root: &Path, dir: &Path, port: u16, database_url: &str) -> Result<PathBuf> {
+/// nginx on loopback as its trusted proxy, the per-client limits of the
+/// endpoints it loads out of reach (the limiter still runs, in the
+/// database on PostgreSQL), and the instance's share of the connections.
+fn bench_config(
+    root: &Path,
+    dir: &Path,
+    port: u16,
+    database_url: &str,
+    instances: u16,
+) -> Result<PathBuf> {
     let text = std::fs::read_to_string(root.join("server/varco.toml"))?;
     let limits = format!(
         "rate_limits = {{ {} }}\n",
@@ -163,6 +172,16 @@ fn bench_config(root: &Path, dir: &Path, port: u16, database_url: &str) -> Resul
         .replacen(
             "trusted_proxies = [",
             &format!("{limits}trusted_proxies = ["),
+            1,
+        )
+        // The same connections to the database whatever the number of
+        // instances: each holds its share, as an operator sizes them.
+        .replacen(
+            "\ndatabase_url =",
+            &format!(
+                "\ndatabase_connections = {}\ndatabase_url =",
+                (TOTAL_CONNECTIONS / u32::from(instances.max(1))).max(2)
+            ),
             1,
         );
     let path = dir.join(format!("varco-{port}.toml"));
@@ -246,7 +265,13 @@ local function rnd(n) local t = {} for i = 1, n do local r = math.random(1, 16) 
 local function uuid() local v = math.random(9, 12) return rnd(8) .. "-" .. rnd(4) .. "-4" .. rnd(3) .. "-" .. hex:sub(v, v) .. rnd(3) .. "-" .. rnd(12) end
 function setup(thread) thread:set("seed", math.random(1, 1e9)) end
 function init(args) math.randomseed(seed or os.time()) end
-local function visitor() return { ["X-Forwarded-For"] = "10.0." .. math.random(0, 3) .. "." .. math.random(1, 250) } end
+local function visitor()
+  -- wrk.format takes these instead of wrk.headers, not beside them.
+  local h = {}
+  for k, v in pairs(wrk.headers) do h[k] = v end
+  h["X-Forwarded-For"] = "10.0." .. math.random(0, 3) .. "." .. math.random(1, 250)
+  return h
+end
 "#;
 
 fn messages_script(threads: &[String]) -> String {
@@ -430,7 +455,7 @@ pub fn run(root: &Path, secs: u64, soak: bool, deployment: Deployment) -> Result
     let mut upstreams = Vec::new();
     for _ in 0..deployment.instances.max(1) {
         let port = free_port()?;
-        let config = bench_config(root, &dir, port, &database_url)?;
+        let config = bench_config(root, &dir, port, &database_url, deployment.instances)?;
         let child = Command::new(env::target_dir().join("release/varco-server"))
             .arg("--config")
             .arg(&config)

@@ -58,7 +58,14 @@ struct Envelope {
 /// The notices of the other instances.
 pub struct Notices {
     listener: PgListener,
-    me: String,
+    /// How this instance's own notices begin (`Envelope` serialises `from`
+    /// first): they come back to it, and are skipped without being parsed.
+    own: String,
+}
+
+/// How the notices of `instance` begin.
+fn own_prefix(instance: &str) -> serde_json::Result<String> {
+    Ok(format!("{{\"from\":{},", serde_json::to_string(instance)?))
 }
 
 impl Notices {
@@ -70,8 +77,10 @@ impl Notices {
             let Some(n) = self.listener.try_recv().await? else {
                 return Ok(None);
             };
+            if n.payload().starts_with(&self.own) {
+                continue;
+            }
             match serde_json::from_str::<Envelope>(n.payload()) {
-                Ok(e) if e.from == self.me => continue,
                 Ok(e) => return Ok(Some(e.notice)),
                 Err(e) => {
                     tracing::warn!(error = %e, "a notice of another instance could not be read");
@@ -155,15 +164,15 @@ impl Storage {
         };
         // A pool of its own, of one connection, which the listener keeps
         // (and opens again when it drops).
-        let own = sqlx::postgres::PgPoolOptions::new()
+        let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy_with(db.options.clone());
-        let mut listener = PgListener::connect_with(&own).await?;
+        let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(CHANNEL).await?;
         Ok(Some(Notices {
             listener,
-            me: self.instance.clone(),
+            own: own_prefix(&self.instance)?,
         }))
     }
 
@@ -288,5 +297,28 @@ impl Storage {
         .execute(&db.pool)
         .await?
         .rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_instance_knows_its_own_notices_by_their_beginning_and_no_other() {
+        let envelope = |from: &str| {
+            serde_json::to_string(&Envelope {
+                from: from.into(),
+                seq: 7,
+                notice: Notice::Forget { thread: None },
+            })
+            .unwrap()
+        };
+        let me = "0b6f3c4e-1d2a-4f5b-9c8d-7e6f5a4b3c2d";
+        let other = "0b6f3c4e-1d2a-4f5b-9c8d-7e6f5a4b3c2e";
+        assert!(envelope(me).starts_with(&own_prefix(me).unwrap()));
+        assert!(!envelope(other).starts_with(&own_prefix(me).unwrap()));
+        // A prefix of another instance's id is not this one's.
+        assert!(!envelope(&format!("{me}0")).starts_with(&own_prefix(me).unwrap()));
     }
 }
