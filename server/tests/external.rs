@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Json;
-use common::spawn_app_prepared;
-use common::threads::{messages, new_thread, open_events, post as post_json, uuid, SseEvent};
+use common::llm::spawn_with_external;
+use common::threads::{deltas, messages, new_thread, open_events, post_message, SseEvent};
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -46,12 +46,7 @@ async fn completions(
     stub.seen.lock().unwrap().push((headers, body));
     match stub.behaviour {
         Behaviour::Stream => {
-            let mut sse = String::new();
-            for piece in CHUNKS {
-                let chunk = json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}}]});
-                sse.push_str(&format!("data: {chunk}\n\n"));
-            }
-            sse.push_str("data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n");
+            let sse = common::llm::completion_stream(&CHUNKS);
             // Sent in small pieces, cut anywhere, as a network would.
             let pieces: Vec<Result<Vec<u8>, std::io::Error>> = sse.as_bytes().chunks(17).map(|c| Ok(c.to_vec())).collect();
             let body = axum::body::Body::from_stream(futures::stream::iter(pieces));
@@ -79,20 +74,7 @@ async fn start_stub(behaviour: Behaviour) -> (String, Stub) {
     let app = axum::Router::new()
         .route("/v1/chat/completions", post(completions))
         .with_state(stub.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/v1", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (base, stub)
-}
-
-async fn spawn_with_external(url: &str, timeout_seconds: u64) -> common::App {
-    let site = format!(
-        "[sites.external_assistant]\nurl = {url:?}\nmodel = \"modello-prova\"\napi_key_file = \"llm.key\"\ntimeout_seconds = {timeout_seconds}\n"
-    );
-    spawn_app_prepared("", &site, |dir| {
-        std::fs::write(dir.join("llm.key"), "sk-prova\n").unwrap()
-    })
-    .await
+    (common::llm::serve(app).await, stub)
 }
 
 /// Asks `question` in a new thread; returns the events up to the answer.
@@ -100,12 +82,7 @@ async fn ask(base: &str, question: &str) -> (String, Vec<SseEvent>) {
     let thread = new_thread(base).await;
     // Listening first, as the widget does: pieces are live-only.
     let stream = open_events(base, &thread, None).await;
-    let r = post_json(
-        base,
-        &format!("/api/v1/threads/{thread}/messages"),
-        json!({"client_message_id": uuid(), "text": question}),
-    )
-    .await;
+    let r = post_message(base, &thread, question).await;
     assert_eq!(r.status(), 202);
     let events = stream.read_until(|e| messages(e).len() >= 2).await;
     (thread, events)
@@ -125,13 +102,8 @@ async fn a_streamed_external_answer_reaches_the_visitor_in_pieces_with_the_knowl
     let question = "come si attiva lo spid? il mio codice fiscale è RSSMRA85T10A562S, scrivetemi a mario.rossi@example.it";
     let (thread, events) = ask(&app.base, question).await;
 
-    let deltas: String = events
-        .iter()
-        .filter(|(_, n, _)| n == "delta")
-        .map(|(_, _, d)| d["text"].as_str().unwrap().to_owned())
-        .collect();
     assert_eq!(
-        deltas,
+        deltas(&events),
         CHUNKS.concat(),
         "the answer streams in as the service sends it"
     );

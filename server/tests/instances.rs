@@ -13,8 +13,11 @@
 mod common;
 
 use common::console::{add_operator, Console, ALWAYS_OPEN};
-use common::threads::{messages, new_thread, open_events, post, uuid, EventStream};
-use common::{spawn_app_prepared, spawn_app_with_site, App};
+use common::llm::spawn_with_external;
+use common::threads::{
+    deltas, messages, new_thread, open_events, post, post_message, uuid, EventStream,
+};
+use common::{spawn_app_with_site, App};
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -46,12 +49,7 @@ async fn a_message_posted_through_one_instance_reaches_a_stream_on_the_other() {
     };
     let thread = new_thread(&a.base).await;
     let mut on_b = open_events(&b.base, &thread, None).await;
-    let r = post(
-        &a.base,
-        &format!("/api/v1/threads/{thread}/messages"),
-        json!({"client_message_id": uuid(), "text": "Come si attiva lo SPID?"}),
-    )
-    .await;
+    let r = post_message(&a.base, &thread, "Come si attiva lo SPID?").await;
     assert_eq!(r.status(), 202);
     // The visitor's message and the assistant's answer, both made on A.
     on_b.wait_for(|e| has_text(e, "visitor", "SPID") && has_text(e, "assistant", ""))
@@ -244,10 +242,7 @@ async fn gated_assistant() -> (String, Arc<AtomicUsize>, Arc<Semaphore>) {
         }
     };
     let app = axum::Router::new().route("/v1/chat/completions", axum::routing::post(handler));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/v1", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (base, asked, gate)
+    (common::llm::serve(app).await, asked, gate)
 }
 
 async fn until_asked(asked: &AtomicUsize, times: usize) {
@@ -270,10 +265,7 @@ async fn a_question_retried_through_the_other_instance_while_it_is_answered_is_a
         return;
     }
     let (url, asked, gate) = gated_assistant().await;
-    let a = spawn_app_prepared("", &external_assistant_at(&url), |dir| {
-        std::fs::write(dir.join("llm.key"), "sk-prova\n").unwrap()
-    })
-    .await;
+    let a = spawn_with_external(&url, 20).await;
     let b = a.another_instance().await;
     let thread = new_thread(&a.base).await;
     let mut stream = open_events(&a.base, &thread, None).await;
@@ -322,28 +314,18 @@ async fn a_question_retried_through_the_other_instance_while_it_is_answered_is_a
 }
 
 /// A stand-in for an external assistant that streams its answer in
-/// `pieces` (the chat-completions protocol); returns its `/v1` base URL.
+/// `pieces`; returns its `/v1` base URL.
 async fn streaming_assistant(pieces: &'static [&'static str]) -> String {
     let handler = move || async move {
-        let mut sse = String::new();
-        for piece in pieces {
-            let chunk = json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": piece}}]});
-            sse.push_str(&format!("data: {chunk}\n\n"));
-        }
-        sse.push_str("data: [DONE]\n\n");
-        ([("content-type", "text/event-stream")], sse)
+        (
+            [("content-type", "text/event-stream")],
+            common::llm::completion_stream(pieces),
+        )
     };
-    let app = axum::Router::new().route("/v1/chat/completions", axum::routing::post(handler));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/v1", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    base
-}
-
-fn external_assistant_at(url: &str) -> String {
-    format!(
-        "[sites.external_assistant]\nurl = {url:?}\nmodel = \"modello-prova\"\napi_key_file = \"llm.key\"\ntimeout_seconds = 20\n"
+    common::llm::serve(
+        axum::Router::new().route("/v1/chat/completions", axum::routing::post(handler)),
     )
+    .await
 }
 
 #[tokio::test]
@@ -361,29 +343,15 @@ async fn the_pieces_of_a_streamed_answer_reach_the_other_instance_in_order_equal
         "a un gestore.",
     ];
     let url = streaming_assistant(PIECES).await;
-    let a = spawn_app_prepared("", &external_assistant_at(&url), |dir| {
-        std::fs::write(dir.join("llm.key"), "sk-prova\n").unwrap()
-    })
-    .await;
+    let a = spawn_with_external(&url, 20).await;
     let b = a.another_instance().await;
     let thread = new_thread(&a.base).await;
     let mut on_b = open_events(&b.base, &thread, None).await;
-    let r = post(
-        &a.base,
-        &format!("/api/v1/threads/{thread}/messages"),
-        json!({"client_message_id": uuid(), "text": "Come si attiva lo SPID?"}),
-    )
-    .await;
+    let r = post_message(&a.base, &thread, "Come si attiva lo SPID?").await;
     assert_eq!(r.status(), 202);
     on_b.wait_for(|e| messages(e).len() >= 2).await;
-    let deltas: String = on_b
-        .events
-        .iter()
-        .filter(|(_, name, _)| name == "delta")
-        .map(|(_, _, d)| d["text"].as_str().unwrap().to_owned())
-        .collect();
     assert_eq!(
-        deltas,
+        deltas(&on_b.events),
         PIECES.concat(),
         "every piece, in order, on the other instance"
     );

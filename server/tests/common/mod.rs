@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod database;
+pub mod llm;
 pub mod logs;
 pub mod threads;
 

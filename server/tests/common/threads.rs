@@ -20,6 +20,16 @@ pub async fn post(base: &str, path: &str, body: Value) -> reqwest::Response {
         .unwrap()
 }
 
+/// Posts a visitor message (a new one, with a fresh `client_message_id`).
+pub async fn post_message(base: &str, thread: &str, text: &str) -> reqwest::Response {
+    post(
+        base,
+        &format!("/api/v1/threads/{thread}/messages"),
+        json!({"client_message_id": uuid(), "text": text}),
+    )
+    .await
+}
+
 pub async fn new_thread(base: &str) -> String {
     let id = uuid();
     let r = post(
@@ -153,5 +163,14 @@ pub fn messages(events: &[SseEvent]) -> Vec<&Value> {
         .iter()
         .filter(|(_, n, _)| n == "message")
         .map(|(_, _, d)| &d["message"])
+        .collect()
+}
+
+/// The pieces of a streamed answer among `events`, joined in order.
+pub fn deltas(events: &[SseEvent]) -> String {
+    events
+        .iter()
+        .filter(|(_, n, _)| n == "delta")
+        .map(|(_, _, d)| d["text"].as_str().unwrap().to_owned())
         .collect()
 }
