@@ -132,7 +132,32 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::map_response(unbuffered_event_streams))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(middleware::from_fn(count_request))
+        .layer(middleware::from_fn(run_to_completion))
         .with_state(state)
+}
+
+/// Runs every request to its end, even when its client goes away first (a
+/// closed tab, a proxy's timeout, a load test that stops). Dropped halfway,
+/// a handler would lose work it had started; worse, sqlx gives a
+/// PostgreSQL connection whose statement was cut off back to its pool by
+/// first checking it, and that check can wait for good: a connection fewer
+/// each time, until no request gets one.
+async fn run_to_completion(
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        // Panics are answered inside (`json_failures`): this is the
+        // runtime stopping.
+        Err(_) => api::Failure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the server is stopping; retry in a moment",
+        )
+        .into_response(),
+    }
 }
 
 /// Counts every answer for `/metrics` by its route's template (never its

@@ -1,7 +1,8 @@
 //! Several instances of one deployment on one PostgreSQL database behave
 //! as one server: events posted through one reach streams held by the
 //! other, a change made through one is seen at once by the other's cache,
-//! a client gets no more requests from two instances than from one,
+//! a client gets no more requests from two instances than from one (and,
+//! once over its limit, is refused without a query),
 //! console sessions work on both and a conversation is taken once, a
 //! question retried through the other instance is answered once, the
 //! pieces of a streamed answer reach the other instance in order (equal
@@ -127,6 +128,23 @@ async fn a_client_gets_no_more_from_two_instances_than_from_one() {
         statuses.push(r.status().as_u16());
     }
     assert_eq!(statuses, [201, 201, 201, 201, 429, 429, 429, 429]);
+    // Each instance's own bucket is empty now too: it refuses by itself,
+    // without a query, so a flood over the limit costs the database
+    // nothing (a shared take would move the bucket's clock).
+    let buckets = "SELECT key || ' ' || tokens || ' ' || at_ms FROM rate_buckets ORDER BY key";
+    let before = common::database::texts(&a.database, buckets).await;
+    assert!(!before.is_empty(), "the shared buckets are in the database");
+    for base in [&a.base, &b.base, &a.base, &b.base] {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let r = post(
+            base,
+            "/api/v1/threads",
+            json!({"thread_id": uuid(), "site": "milomb", "language": "it", "terms_revision": "1"}),
+        )
+        .await;
+        assert_eq!(r.status(), 429);
+    }
+    assert_eq!(common::database::texts(&a.database, buckets).await, before);
     b.stop().await;
     a.stop().await;
 }

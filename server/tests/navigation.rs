@@ -445,3 +445,92 @@ async fn the_purge_deletes_each_kind_when_its_retention_is_over() {
     storage.close().await;
     app.stop().await;
 }
+
+/// A client that sends an upload and leaves before the answer (a closed
+/// tab, a proxy that gave up, a load test that stops) does not cut the
+/// upload off halfway: it is stored, and the server goes on answering
+/// everyone. Dropped while its statement waited, the handler used to lose
+/// the upload and, on PostgreSQL, leave the pool a connection short for
+/// good. (PostgreSQL only: there a test can hold the table so that the
+/// upload is surely waiting inside the database when its client leaves.)
+#[tokio::test]
+async fn an_upload_whose_client_leaves_while_it_is_stored_is_stored_all_the_same() {
+    use sqlx::Connection;
+    use tokio::io::AsyncWriteExt;
+    let Some(_) = common::database::postgres_server() else {
+        eprintln!(
+            "holding a table from outside the server needs PostgreSQL: nothing to check on SQLite"
+        );
+        return;
+    };
+    let app = spawn_app_with_widget("", PERSONALISATION).await;
+    let varco_server::config::Database::Postgres(url) = &app.database else {
+        unreachable!("the server runs on PostgreSQL");
+    };
+    let host = app.base.trim_start_matches("http://").to_owned();
+    let now = now_ms();
+    let user = uuid();
+    let entries: Vec<Value> = (0..100)
+        .map(|i| view(&format!("/pagina-{i}.html"), now - i * 1000))
+        .collect();
+    let body = json!({"site": "milomb", "user_id": user, "entries": entries}).to_string();
+    let request = format!(
+        "POST /api/v1/navigation HTTP/1.1\r\nHost: {host}\r\nOrigin: {ORIGIN}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+
+    let mut holder = sqlx::PgConnection::connect(url).await.unwrap();
+    let mut hold = holder.begin().await.unwrap();
+    sqlx::query("LOCK TABLE page_views IN EXCLUSIVE MODE")
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    let mut client = tokio::net::TcpStream::connect(&host).await.unwrap();
+    client.write_all(request.as_bytes()).await.unwrap();
+    let mut watcher = sqlx::PgConnection::connect(url).await.unwrap();
+    loop {
+        let (waiting,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_locks WHERE relation = 'page_views'::regclass AND NOT granted",
+        )
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The client leaves while its upload waits; the server notices the
+    // closed connection before the table is let go.
+    drop(client);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    hold.commit().await.unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let stored = count_views(&app.database, &user).await;
+        if stored == 100 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the upload whose client left was stored {stored} of 100 views"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // And the pool has all its connections: many requests at once are
+    // answered.
+    let later = (0..12).map(|_| {
+        let base = app.base.clone();
+        async move {
+            let body =
+                json!({"site": "milomb", "user_id": uuid(), "entries": [view("/dopo.html", now)]});
+            upload(&base, &body).await.status()
+        }
+    });
+    for status in futures::future::join_all(later).await {
+        assert_eq!(status, 200);
+    }
+    app.stop().await;
+}

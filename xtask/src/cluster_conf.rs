@@ -85,8 +85,12 @@ pub fn locations(shipped_conf: &str, pkg: &Path) -> Result<String, String> {
 }
 
 /// A whole configuration: nginx's files under `dir`, listening on `port`,
-/// balancing `upstreams` (host:port). A failed instance is left aside for
-/// a few seconds and its requests go to the others (nginx's
+/// balancing `upstreams` (host:port). The requests of one conversation (its
+/// messages, its event stream, the operator's) go to one instance, chosen
+/// by its Thread ID: that instance's cache of the thread stays valid and
+/// its events reach the stream without a round trip through PostgreSQL.
+/// Other requests are spread. A failed instance is left aside for a few
+/// seconds and its requests go to the others (nginx's
 /// `proxy_next_upstream`, on by default for connection errors).
 pub fn conf(dir: &Path, port: u16, upstreams: &[String], locations: &str) -> String {
     let servers: String = upstreams
@@ -108,7 +112,12 @@ http {{
     fastcgi_temp_path {d}/tmp/fastcgi;
     uwsgi_temp_path {d}/tmp/uwsgi;
     scgi_temp_path {d}/tmp/scgi;
+    map $uri $varco_affinity {{
+        ~/threads/(?<thread>[^/]+) $thread;
+        default $request_id;
+    }}
     upstream varco {{
+        hash $varco_affinity consistent;
 {servers}        keepalive 16;
     }}
     server {{

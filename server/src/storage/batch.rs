@@ -11,10 +11,15 @@
 //!
 //! The batch is written by a task of its own, not by the request that
 //! happened to take the writer: a request dropped by its client must not
-//! roll back the other callers' messages.
+//! roll back the other callers' messages. One such task at a time waits for
+//! the writer on the messages' behalf: a task per message would queue, under
+//! load, hundreds of thousands of waiters that find their message already
+//! written, and every other write (a consent record, the checkpoint) would
+//! wait behind all of them.
 
 use super::connections::Connections;
 use sqlx::{Connection, SqliteConnection};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
@@ -54,6 +59,9 @@ pub(super) struct PendingMessage {
 #[derive(Default)]
 pub(super) struct PendingMessages {
     queue: Mutex<Vec<PendingMessage>>,
+    /// A flusher task is on its way: the messages queued meanwhile go with
+    /// it.
+    flushing: AtomicBool,
 }
 
 impl PendingMessages {
@@ -67,6 +75,25 @@ impl PendingMessages {
     fn take(&self) -> Vec<PendingMessage> {
         std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()))
     }
+
+    fn is_empty(&self) -> bool {
+        self.queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+    }
+
+    /// True for the one caller that must start a flusher.
+    fn start_flushing(&self) -> bool {
+        !self.flushing.swap(true, Ordering::SeqCst)
+    }
+
+    /// The flusher is done unless messages came after its last batch was
+    /// taken and no newer flusher took charge of them.
+    fn done_flushing(&self) -> bool {
+        self.flushing.store(false, Ordering::SeqCst);
+        self.is_empty() || !self.start_flushing()
+    }
 }
 
 /// Queues `message` and makes sure a batch that contains it is written.
@@ -76,16 +103,26 @@ pub(super) fn enqueue(
     message: PendingMessage,
 ) {
     pending.push(message);
+    if !pending.start_flushing() {
+        return;
+    }
     let (pending, writer) = (pending.clone(), writer.clone());
     tokio::spawn(async move {
-        let mut connection = match writer.get().await {
-            Ok(connection) => connection,
-            Err(e) => return fail_all(pending.take(), &format!("{e:#}")),
-        };
-        // Empty if an earlier batch took this message along.
-        let batch = pending.take();
-        if !batch.is_empty() {
-            write(&mut connection, batch).await;
+        loop {
+            // The writer is given back between batches: the other writes
+            // waiting for it take their turn.
+            match writer.get().await {
+                Ok(mut connection) => {
+                    let batch = pending.take();
+                    if !batch.is_empty() {
+                        write(&mut connection, batch).await;
+                    }
+                }
+                Err(e) => fail_all(pending.take(), &format!("{e:#}")),
+            }
+            if pending.done_flushing() {
+                break;
+            }
         }
     });
 }

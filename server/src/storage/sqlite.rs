@@ -48,7 +48,8 @@ impl Sqlite {
             // a commit survives the server crashing, and only the last ones
             // before a power loss may be lost (the database stays sound).
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("journal_size_limit", WAL_FILE_LIMIT.to_string())
             .foreign_keys(true)
             // Deleted rows are overwritten with zeros, not left in free
             // space where a copy of the file would still show them. A
@@ -86,15 +87,21 @@ impl Sqlite {
     ///
     /// By itself the writer checkpoints inside the commit that takes the WAL
     /// past 1,000 pages: that request waits for the copy and its syncs (the
-    /// p99 of hundreds of ms). And under constant load the checkpoint never
-    /// catches up with the writer, so the WAL is never reset and grows
-    /// without bound (and readers search a longer and longer WAL index).
+    /// p99 of hundreds of ms). And under constant load the WAL is never
+    /// reset, even when every page has been copied: the writer starts it
+    /// again only at a moment when no reader uses it, which constant reads
+    /// never leave. So it grows without bound (and readers search a longer
+    /// and longer WAL index).
+    ///
     /// Here the writer never checkpoints; every [`CHECKPOINT_EVERY`] a
     /// connection of its own copies what it can without waiting for anyone
-    /// (PASSIVE: the writer goes on writing), then, when the WAL is long or
-    /// now and then, the writer's connection copies the few pages left and
-    /// empties the WAL (TRUNCATE), writes queued behind it in order. After a
-    /// deletion of personal data (`wipe_requested`) the WAL is emptied at
+    /// (PASSIVE: the writer goes on writing). When the WAL is long, or now
+    /// and then, it copies again what was written meanwhile, then the
+    /// writer's connection copies the few pages left and starts the WAL
+    /// again (RESTART), writes queued behind it in order; it waits for
+    /// readers at most [`RESTART_PATIENCE`], and else tries at the next
+    /// round. After a deletion of personal data (`wipe_requested`) the WAL
+    /// file is emptied (TRUNCATE: nothing of the old pages stays in it) at
     /// the next round whatever its length, until it has been.
     pub(super) async fn checkpoint_in_background(
         &self,
@@ -125,13 +132,13 @@ impl Sqlite {
                         wipe_requested.store(true, Ordering::Relaxed);
                     }
                 };
-                let passive: anyhow::Result<(i64, i64, i64)> = async {
-                    Ok(sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+                let passive = || async {
+                    let copied: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
                         .fetch_one(&mut *side.get().await?)
-                        .await?)
-                }
-                .await;
-                let wal_pages = match passive {
+                        .await?;
+                    anyhow::Ok(copied)
+                };
+                let wal_pages = match passive().await {
                     Ok((_, pages, _)) => pages,
                     Err(e) => {
                         tracing::warn!(error = %format!("{e:#}"), "checkpoint failed; tried again in a second");
@@ -139,23 +146,35 @@ impl Sqlite {
                         continue;
                     }
                 };
-                let due = wipe || wal_pages >= TRUNCATE_PAGES || round % TRUNCATE_ROUNDS == 0;
+                let due = wipe || wal_pages >= RESTART_PAGES || round % RESTART_ROUNDS == 0;
                 if wal_pages <= 0 || !due {
                     continue;
                 }
-                let truncate: anyhow::Result<(i64, i64, i64)> = async {
-                    Ok(sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-                        .fetch_one(&mut *writer.get().await?)
-                        .await?)
+                // What was written during the first copy, so that little is
+                // left for the writer's pause.
+                let _ = passive().await;
+                let mode = if wipe { "TRUNCATE" } else { "RESTART" };
+                let restart: anyhow::Result<(i64, i64, i64)> = async {
+                    let mut connection = writer.get().await?;
+                    sqlx::query(RESTART_PATIENCE)
+                        .execute(&mut *connection)
+                        .await?;
+                    let done = sqlx::query_as(&format!("PRAGMA wal_checkpoint({mode})"))
+                        .fetch_one(&mut *connection)
+                        .await;
+                    sqlx::query(BUSY_TIMEOUT_PRAGMA)
+                        .execute(&mut *connection)
+                        .await?;
+                    Ok(done?)
                 }
                 .await;
                 // The first column is 1 when a reader kept it from finishing.
-                match truncate {
+                match restart {
                     Ok((0, _, _)) => {}
                     Ok(_) => wipe_later(),
                     Err(e) => {
                         wipe_later();
-                        tracing::warn!(error = %format!("{e:#}"), "emptying the WAL failed; tried again later");
+                        tracing::warn!(error = %format!("{e:#}"), mode, "starting the WAL again failed; tried again later");
                     }
                 }
             }
@@ -168,15 +187,26 @@ impl Sqlite {
     }
 }
 
+/// How long a connection waits for a lock held by another before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// [`BUSY_TIMEOUT`] again, after [`RESTART_PATIENCE`].
+const BUSY_TIMEOUT_PRAGMA: &str = "PRAGMA busy_timeout = 5000";
+/// How long starting the WAL again waits for readers on older snapshots,
+/// every write waiting behind it (with the usual 5 s, a busy moment held
+/// every write for seconds).
+const RESTART_PATIENCE: &str = "PRAGMA busy_timeout = 100";
+
 /// How often the background checkpoint runs.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
-/// The WAL is emptied every this many rounds: each time writes wait for
-/// the pages written since the passive checkpoint to be copied and synced
-/// (every round, that cost the requests of that moment more than SQLite's
-/// own checkpoints did)...
-const TRUNCATE_ROUNDS: u32 = 10;
+/// The WAL is started again every this many rounds: each time writes wait
+/// for the last pages to be copied and synced (every round, that cost the
+/// requests of that moment more than SQLite's own checkpoints did)...
+const RESTART_ROUNDS: u32 = 10;
 /// ...or at once when it has more pages than this (128 MiB of 4 KiB pages).
-const TRUNCATE_PAGES: i64 = 32_768;
+const RESTART_PAGES: i64 = 32_768;
+/// The WAL file is cut back to this size when it is started again (after a
+/// burst that took it past [`RESTART_PAGES`]).
+const WAL_FILE_LIMIT: i64 = RESTART_PAGES * 4096;
 
 /// The background checkpoint of [`super::Storage::checkpoint_in_background`]
 /// (nothing on PostgreSQL, which checkpoints by itself).
@@ -202,5 +232,14 @@ impl Checkpoints {
         if let Some(task) = self.task {
             let _ = task.await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_busy_timeout_given_back_after_a_restart_is_the_usual_one() {
+        let millis = super::BUSY_TIMEOUT.as_millis();
+        assert!(super::BUSY_TIMEOUT_PRAGMA.ends_with(&format!("= {millis}")));
     }
 }
