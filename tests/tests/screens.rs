@@ -285,9 +285,11 @@ async fn the_hand_off_while_the_desk_is_closed() {
     for screen in SCREENS {
         let tab = tab_on(&chromium, screen).await;
         open_assistant(&tab, &server).await;
-        wait_in_widget(&tab, "shadow.querySelector('.handoff-start')").await;
         // Before it is pressed, the offer says the desk is closed and when
-        // it opens again.
+        // it opens again: the note comes with the desk's status, asked of
+        // the server after the button is drawn.
+        wait_in_widget(&tab, "shadow.querySelector('.handoff-start')").await;
+        wait_in_widget(&tab, "shadow.querySelector('.handoff-note')").await;
         let offer = tab
             .in_widget("shadow.querySelector('.chat-panel').textContent")
             .await
