@@ -10,11 +10,14 @@
 //! time as an argument, so it is tested without sleeping.
 //!
 //! One process keeps its buckets in memory. Instances sharing a PostgreSQL
-//! database keep them in it (`Storage::take_token`), so that a client
+//! database keep them in it (`Storage::take_tokens`), so that a client
 //! spread over them gets no more than from one; a bucket is named by an
 //! HMAC of its class, site and client network under a key of the
-//! deployment, so no address is written. If the database cannot answer,
-//! the instance falls back to its own buckets rather than refuse everyone.
+//! deployment, so no address is written. For a generous limit an instance
+//! takes a few tokens at once and spends them without asking again (a
+//! lease, lost if unused within [`LEASE_LIFETIME`]: a client gets no more,
+//! at most a little less). If the database cannot answer, the instance
+//! falls back to its own buckets rather than refuse everyone.
 
 use crate::api::Failure;
 use crate::client::{bucket_key, ClientIp};
@@ -178,26 +181,65 @@ pub struct RateLimits {
 struct SharedBuckets {
     storage: Storage,
     key: Vec<u8>,
+    /// Tokens taken ahead from a shared bucket, by its name, spent here
+    /// without a query (see [`lease_size`]).
+    leases: Mutex<HashMap<String, Lease>>,
     /// When the last failure was logged: one line a minute, not one a request.
     warned: Mutex<Option<Instant>>,
 }
 
+/// Tokens of a shared bucket that this instance took and has not spent.
+struct Lease {
+    tokens: u32,
+    until: Instant,
+}
+
+/// How long a lease's tokens may wait to be spent. Those left are lost:
+/// the client's limit gets stricter by them, never looser.
+const LEASE_LIFETIME: Duration = Duration::from_secs(5);
+/// Leases kept at most (clients active within [`LEASE_LIFETIME`]); past
+/// it, a lease goes unkept (its tokens lost) until the expired ones go.
+const LEASES_MAX: usize = 10_000;
+
+/// Tokens taken at once from a shared bucket of `limit`: an eighth of its
+/// burst, at most 16, so that the tokens an instance may hold unspent are
+/// a small share of what the client may use; one (no lease) for the tight
+/// limits (logins, new conversations), exact as they must be.
+fn lease_size(limit: Limit) -> u32 {
+    (limit.burst / 8).clamp(1, 16)
+}
+
 impl SharedBuckets {
-    /// Takes a token from the shared bucket named by `parts`; `None` if the
-    /// database could not answer.
-    async fn take(&self, parts: &[&str], limit: Limit) -> Option<Result<(), Duration>> {
+    /// Takes a token from the shared bucket named by `parts`, from this
+    /// instance's lease on it if it holds one; `None` if the database could
+    /// not answer.
+    async fn take(&self, parts: &[&str], limit: Limit, now: Instant) -> Option<Result<(), Duration>> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).ok()?;
         for part in parts {
             mac.update(part.as_bytes());
             mac.update(b"\0");
         }
         let name = format!("{:x}", mac.finalize().into_bytes());
+        if self.spend_lease(&name, now) {
+            return Some(Ok(()));
+        }
         match self
             .storage
-            .take_token(&name, f64::from(limit.burst), limit.per_minute / 60_000.0)
+            .take_tokens(
+                &name,
+                f64::from(limit.burst),
+                limit.per_minute / 60_000.0,
+                lease_size(limit),
+            )
             .await
         {
-            Ok(result) => Some(result),
+            Ok(Ok(taken)) => {
+                if taken > 1 {
+                    self.keep_lease(name, taken - 1, now);
+                }
+                Some(Ok(()))
+            }
+            Ok(Err(wait)) => Some(Err(wait)),
             Err(e) => {
                 let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
                 if warned.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
@@ -207,6 +249,39 @@ impl SharedBuckets {
                 None
             }
         }
+    }
+
+    /// Spends a token of the lease on `name`, if there is one left in time.
+    fn spend_lease(&self, name: &str, now: Instant) -> bool {
+        let mut leases = self.leases.lock().unwrap_or_else(|e| e.into_inner());
+        match leases.get_mut(name) {
+            Some(lease) if lease.tokens > 0 && now < lease.until => {
+                lease.tokens -= 1;
+                true
+            }
+            Some(_) => {
+                leases.remove(name);
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn keep_lease(&self, name: String, tokens: u32, now: Instant) {
+        let mut leases = self.leases.lock().unwrap_or_else(|e| e.into_inner());
+        if leases.len() >= LEASES_MAX {
+            leases.retain(|_, lease| now < lease.until);
+            if leases.len() >= LEASES_MAX {
+                return;
+            }
+        }
+        leases.insert(
+            name,
+            Lease {
+                tokens,
+                until: now + LEASE_LIFETIME,
+            },
+        );
     }
 }
 
@@ -242,6 +317,7 @@ impl RateLimits {
             self.shared = Some(SharedBuckets {
                 key: storage.rate_limit_key().await?.into_bytes(),
                 storage: storage.clone(),
+                leases: Mutex::new(HashMap::new()),
                 warned: Mutex::new(None),
             });
         }
@@ -308,7 +384,7 @@ impl RateLimits {
             .map_or("", |(id, _, _)| id.as_str());
         let network = client.to_string();
         shared
-            .take(&[class.name(), site, &network], limit)
+            .take(&[class.name(), site, &network], limit, now)
             .await
             .unwrap_or(Ok(()))
     }
@@ -330,7 +406,7 @@ impl RateLimits {
             .map_err(refused)?;
         match &self.shared {
             Some(shared) => shared
-                .take(&[Class::LoginUsername.name(), username], limit)
+                .take(&[Class::LoginUsername.name(), username], limit, now)
                 .await
                 .unwrap_or(Ok(()))
                 .map_err(refused),
@@ -416,6 +492,15 @@ pub async fn limit(State(rate): State<Arc<RateLimits>>, request: Request, next: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tight_limits_take_no_lease_and_generous_ones_a_small_share() {
+        assert_eq!(lease_size(Limit::new(5, 10.0)), 1);
+        assert_eq!(lease_size(Limit::new(15, 10.0)), 1);
+        assert_eq!(lease_size(Limit::new(20, 10.0)), 2);
+        assert_eq!(lease_size(Limit::new(60, 60.0)), 7);
+        assert_eq!(lease_size(Limit::new(1_000_000, 1e6)), 16);
+    }
 
     #[test]
     fn a_burst_passes_then_the_rate_holds() {

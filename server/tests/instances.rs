@@ -149,6 +149,40 @@ async fn a_client_gets_no_more_from_two_instances_than_from_one() {
     a.stop().await;
 }
 
+/// With a generous limit each instance takes a few tokens at once and
+/// spends them without a query: the client still gets no more than the
+/// limit, and hardly less.
+#[tokio::test]
+async fn tokens_taken_ahead_by_each_instance_never_add_up_to_more_than_the_limit() {
+    // Leases of 32 / 8 = 4 tokens.
+    let site = "[sites.rate_limits]\nthreads = { burst = 32, per_minute = 0.001 }\n";
+    let Some((a, b)) = two_instances(site).await else {
+        return;
+    };
+    let mut statuses = Vec::new();
+    for i in 0..48 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let r = post(
+            base,
+            "/api/v1/threads",
+            json!({"thread_id": uuid(), "site": "milomb", "language": "it", "terms_revision": "1"}),
+        )
+        .await;
+        statuses.push(r.status().as_u16());
+    }
+    let granted = statuses.iter().filter(|s| **s == 201).count();
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 429),
+        "{statuses:?}"
+    );
+    // Each lease is spent within its lifetime here, so all 32 go; at most
+    // the three unspent tokens of each instance's last lease could be lost.
+    assert!((26..=32).contains(&granted), "{granted} granted: {statuses:?}");
+    assert_eq!(&statuses[40..], &[429; 8], "{statuses:?}");
+    b.stop().await;
+    a.stop().await;
+}
+
 #[tokio::test]
 async fn a_console_works_through_either_instance_and_a_conversation_is_taken_once() {
     let Some((a, b)) = two_instances(ALWAYS_OPEN).await else {

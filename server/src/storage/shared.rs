@@ -242,38 +242,42 @@ impl Storage {
         Ok(key)
     }
 
-    /// Takes a token from the shared bucket `key` (`burst` tokens, refilled
-    /// at `per_ms` a millisecond), timed by the database's clock so that
-    /// the instances agree; `Err(wait)` says how long until the next.
-    /// PostgreSQL only: a single process keeps its buckets in memory.
-    pub async fn take_token(
+    /// Takes up to `most` tokens from the shared bucket `key` (`burst`
+    /// tokens, refilled at `per_ms` a millisecond), as many as it holds,
+    /// timed by the database's clock so that the instances agree:
+    /// `Ok(taken)`, at least one, or `Err(wait)` until the next. PostgreSQL
+    /// only: a single process keeps its buckets in memory.
+    pub async fn take_tokens(
         &self,
         key: &str,
         burst: f64,
         per_ms: f64,
-    ) -> anyhow::Result<Result<(), Duration>> {
+        most: u32,
+    ) -> anyhow::Result<Result<u32, Duration>> {
         let Db::Postgres(db) = &*self.db else {
             anyhow::bail!("shared rate limits need PostgreSQL");
         };
-        let (granted, tokens): (bool, f64) = sqlx::query_as(
+        // `available` is what the bucket holds now: what it held, refilled
+        // since, never above `burst`. In `SET`, `b` is the row as it was.
+        let (taken, tokens): (i32, f64) = sqlx::query_as(
             "WITH now AS (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms)
-             INSERT INTO rate_buckets AS b (key, tokens, at_ms, granted)
-             SELECT $1, CASE WHEN $2 >= 1 THEN $2 - 1 ELSE $2 END, ms, $2 >= 1 FROM now
+             INSERT INTO rate_buckets AS b (key, tokens, at_ms, taken)
+             SELECT $1, $2 - LEAST(floor($2), $4), ms, LEAST(floor($2), $4)::integer FROM now
              ON CONFLICT (key) DO UPDATE SET
-                 granted = LEAST($2, b.tokens + GREATEST(excluded.at_ms - b.at_ms, 0) * $3) >= 1,
+                 taken = LEAST(floor(LEAST($2, b.tokens + GREATEST(excluded.at_ms - b.at_ms, 0) * $3)), $4)::integer,
                  tokens = LEAST($2, b.tokens + GREATEST(excluded.at_ms - b.at_ms, 0) * $3)
-                     - CASE WHEN LEAST($2, b.tokens + GREATEST(excluded.at_ms - b.at_ms, 0) * $3) >= 1
-                       THEN 1 ELSE 0 END,
+                     - LEAST(floor(LEAST($2, b.tokens + GREATEST(excluded.at_ms - b.at_ms, 0) * $3)), $4),
                  at_ms = GREATEST(b.at_ms, excluded.at_ms)
-             RETURNING granted, tokens",
+             RETURNING taken, tokens",
         )
         .bind(key)
         .bind(burst)
         .bind(per_ms)
+        .bind(f64::from(most.max(1)))
         .fetch_one(&db.pool)
         .await?;
-        if granted {
-            return Ok(Ok(()));
+        if taken >= 1 {
+            return Ok(Ok(taken as u32));
         }
         let wait_ms = if per_ms > 0.0 {
             ((1.0 - tokens) / per_ms).clamp(1.0, 86_400_000.0)
