@@ -183,22 +183,27 @@ struct SharedBuckets {
     key: Vec<u8>,
     /// Tokens taken ahead from a shared bucket, by its name, spent here
     /// without a query (see [`lease_size`]).
-    leases: Mutex<HashMap<String, Lease>>,
+    leases: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Lease>>>>,
     /// When the last failure was logged: one line a minute, not one a request.
     warned: Mutex<Option<Instant>>,
 }
 
 /// Tokens of a shared bucket that this instance took and has not spent.
+/// Its lock is held across the query that renews it, so that requests
+/// arriving together wait for one lease instead of each taking one (which
+/// would empty the bucket into leases nobody spends).
+#[derive(Default)]
 struct Lease {
     tokens: u32,
-    until: Instant,
+    until: Option<Instant>,
 }
 
 /// How long a lease's tokens may wait to be spent. Those left are lost:
 /// the client's limit gets stricter by them, never looser.
 const LEASE_LIFETIME: Duration = Duration::from_secs(5);
 /// Leases kept at most (clients active within [`LEASE_LIFETIME`]); past
-/// it, a lease goes unkept (its tokens lost) until the expired ones go.
+/// it, the expired ones go, and if none has, a client's request takes its
+/// single token without keeping a lease.
 const LEASES_MAX: usize = 10_000;
 
 /// Tokens taken at once from a shared bucket of `limit`: an eighth of its
@@ -213,29 +218,40 @@ impl SharedBuckets {
     /// Takes a token from the shared bucket named by `parts`, from this
     /// instance's lease on it if it holds one; `None` if the database could
     /// not answer.
-    async fn take(&self, parts: &[&str], limit: Limit, now: Instant) -> Option<Result<(), Duration>> {
+    async fn take(&self, parts: &[&str], limit: Limit) -> Option<Result<(), Duration>> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).ok()?;
         for part in parts {
             mac.update(part.as_bytes());
             mac.update(b"\0");
         }
         let name = format!("{:x}", mac.finalize().into_bytes());
-        if self.spend_lease(&name, now) {
-            return Some(Ok(()));
+        let most = lease_size(limit);
+        let lease = if most > 1 { self.lease(&name) } else { None };
+        let mut held = match &lease {
+            Some(lease) => Some(lease.lock().await),
+            None => None,
+        };
+        if let Some(lease) = held.as_deref_mut() {
+            if lease.tokens > 0 && lease.until.is_some_and(|until| Instant::now() < until) {
+                lease.tokens -= 1;
+                return Some(Ok(()));
+            }
         }
+        let most = if held.is_some() { most } else { 1 };
         match self
             .storage
             .take_tokens(
                 &name,
                 f64::from(limit.burst),
                 limit.per_minute / 60_000.0,
-                lease_size(limit),
+                most,
             )
             .await
         {
             Ok(Ok(taken)) => {
-                if taken > 1 {
-                    self.keep_lease(name, taken - 1, now);
+                if let Some(lease) = held.as_deref_mut() {
+                    lease.tokens = taken.saturating_sub(1);
+                    lease.until = Some(Instant::now() + LEASE_LIFETIME);
                 }
                 Some(Ok(()))
             }
@@ -251,37 +267,28 @@ impl SharedBuckets {
         }
     }
 
-    /// Spends a token of the lease on `name`, if there is one left in time.
-    fn spend_lease(&self, name: &str, now: Instant) -> bool {
+    /// The lease on bucket `name`, a new empty one if there was none;
+    /// `None` when [`LEASES_MAX`] leases are live.
+    fn lease(&self, name: &str) -> Option<Arc<tokio::sync::Mutex<Lease>>> {
         let mut leases = self.leases.lock().unwrap_or_else(|e| e.into_inner());
-        match leases.get_mut(name) {
-            Some(lease) if lease.tokens > 0 && now < lease.until => {
-                lease.tokens -= 1;
-                true
-            }
-            Some(_) => {
-                leases.remove(name);
-                false
-            }
-            None => false,
+        if let Some(lease) = leases.get(name) {
+            return Some(lease.clone());
         }
-    }
-
-    fn keep_lease(&self, name: String, tokens: u32, now: Instant) {
-        let mut leases = self.leases.lock().unwrap_or_else(|e| e.into_inner());
         if leases.len() >= LEASES_MAX {
-            leases.retain(|_, lease| now < lease.until);
+            let now = Instant::now();
+            // A lease still locked is in use, whatever its time says.
+            leases.retain(|_, lease| {
+                lease
+                    .try_lock()
+                    .map_or(true, |l| l.until.is_some_and(|until| now < until))
+            });
             if leases.len() >= LEASES_MAX {
-                return;
+                return None;
             }
         }
-        leases.insert(
-            name,
-            Lease {
-                tokens,
-                until: now + LEASE_LIFETIME,
-            },
-        );
+        let lease = Arc::new(tokio::sync::Mutex::new(Lease::default()));
+        leases.insert(name.to_owned(), lease.clone());
+        Some(lease)
     }
 }
 
@@ -384,7 +391,7 @@ impl RateLimits {
             .map_or("", |(id, _, _)| id.as_str());
         let network = client.to_string();
         shared
-            .take(&[class.name(), site, &network], limit, now)
+            .take(&[class.name(), site, &network], limit)
             .await
             .unwrap_or(Ok(()))
     }
@@ -406,7 +413,7 @@ impl RateLimits {
             .map_err(refused)?;
         match &self.shared {
             Some(shared) => shared
-                .take(&[Class::LoginUsername.name(), username], limit, now)
+                .take(&[Class::LoginUsername.name(), username], limit)
                 .await
                 .unwrap_or(Ok(()))
                 .map_err(refused),

@@ -177,7 +177,10 @@ async fn tokens_taken_ahead_by_each_instance_never_add_up_to_more_than_the_limit
     );
     // Each lease is spent within its lifetime here, so all 32 go; at most
     // the three unspent tokens of each instance's last lease could be lost.
-    assert!((26..=32).contains(&granted), "{granted} granted: {statuses:?}");
+    assert!(
+        (26..=32).contains(&granted),
+        "{granted} granted: {statuses:?}"
+    );
     assert_eq!(&statuses[40..], &[429; 8], "{statuses:?}");
     b.stop().await;
     a.stop().await;
