@@ -9,6 +9,7 @@ use std::rc::Rc;
 use varco_core::banner::FirstAction;
 use varco_core::config::{check_site_config, parse_embed, ConfigError, EmbedOptions};
 use varco_core::consent::Decision;
+use varco_core::json_path::json_path_at;
 use varco_core::lang::Lang;
 use varco_first_paint::page;
 use varco_protocol::SiteConfig;
@@ -171,10 +172,7 @@ pub fn read_config(
 /// native parse. (Walking the object of `JSON.parse` with
 /// `serde_wasm_bindgen` costs a call into JavaScript per field, and was
 /// most of the app's start at 4× CPU: 50 to 80 ms.) A valid block is read
-/// once, by the plain parser; only a broken one is read again, tracking
-/// the path, so that the message names the field. (On a slow CPU the
-/// path-tracking parser's code, compiled when first called, is a cost worth
-/// paying only when there is an error to report.)
+/// once; a broken one is named by the path to where the parser stopped.
 fn read_config_block(document: &Document) -> Result<Option<SiteConfig>, Vec<ConfigError>> {
     let Some(text) = page::config_block(document) else {
         return Ok(None);
@@ -186,34 +184,18 @@ fn read_config_block(document: &Document) -> Result<Option<SiteConfig>, Vec<Conf
 }
 
 /// What is wrong with a config block that does not parse, naming the field.
-fn config_block_errors(text: &str, plain: &serde_json::Error) -> Vec<ConfigError> {
+fn config_block_errors(text: &str, e: &serde_json::Error) -> Vec<ConfigError> {
     let field = format!("#{CONFIG_BLOCK_ID}");
-    let not_json =
-        |e: &serde_json::Error| ConfigError::new(&field, format!("is not valid JSON ({e})"));
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let parsed: Result<SiteConfig, _> = serde_path_to_error::deserialize(&mut deserializer);
-    match parsed {
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if inner.is_syntax() || inner.is_eof() {
-                return vec![not_json(&inner)];
-            }
-            let at = if path == "." {
-                field.clone()
-            } else {
-                format!("{field} {path}")
-            };
-            vec![ConfigError::new(at, inner.to_string())]
-        }
-        // Anything after the object is a mistake too.
-        Ok(_) => match deserializer.end() {
-            Err(e) => vec![not_json(&e)],
-            // The plain parser failed where the tracking one did not: say
-            // what the plain one said.
-            Ok(()) => vec![not_json(plain)],
-        },
+    if !e.is_data() {
+        return vec![ConfigError::new(&field, format!("is not valid JSON ({e})"))];
     }
+    let path = json_path_at(text, e.line(), e.column());
+    let at = if path.is_empty() {
+        field
+    } else {
+        format!("{field} {path}")
+    };
+    vec![ConfigError::new(at, e.to_string())]
 }
 
 /// One console message listing every configuration problem.
