@@ -758,6 +758,22 @@ impl Tab {
         Ok(())
     }
 
+    /// Emulates a visitor who asked their system for reduced motion
+    /// (`prefers-reduced-motion: reduce`).
+    pub async fn prefer_reduced_motion(&self) -> Result<()> {
+        use chromiumoxide::cdp::browser_protocol::emulation::{
+            MediaFeature, SetEmulatedMediaParams,
+        };
+        self.page
+            .execute(
+                SetEmulatedMediaParams::builder()
+                    .feature(MediaFeature::new("prefers-reduced-motion", "reduce"))
+                    .build(),
+            )
+            .await?;
+        Ok(())
+    }
+
     /// Emulates a phone's screen (`width` × `height` CSS pixels, touch,
     /// device pixel ratio 2).
     pub async fn phone_screen(&self, width: i64, height: i64) -> Result<()> {

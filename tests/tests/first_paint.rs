@@ -390,3 +390,67 @@ async fn first_banner_held_until_released() -> (TestServer, Chromium, Tab) {
         .unwrap();
     (server, chromium, tab)
 }
+
+/// Samples, in every animation frame from the page's start, each banner in
+/// the widget: the opacity it shows (its own and its ancestors', across the
+/// shadow boundary) and whether it was ever animated.
+const BANNER_FRAMES: &str = "(() => {
+    window.__bannerFrames = [];
+    window.__animatedBanners = 0;
+    const animated = new WeakSet();
+    const shown = el => {
+        let o = 1;
+        for (let e = el; e; e = e.parentElement || e.getRootNode().host) o *= Number(getComputedStyle(e).opacity);
+        return o;
+    };
+    const frame = () => {
+        const shadow = document.querySelector('varco-widget')?.shadowRoot;
+        for (const b of shadow ? shadow.querySelectorAll('section.banner') : []) {
+            if (b.getBoundingClientRect().width === 0) continue;
+            window.__bannerFrames.push(shown(b));
+            if (!animated.has(b) && b.getAnimations().length) { animated.add(b); window.__animatedBanners++; }
+        }
+        requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+})()";
+
+/// The banner reads at full strength in the first frame it shows, and its
+/// entry runs once: the app's copy that takes the first paint's place does
+/// not enter again, and with reduced motion nothing moves.
+#[tokio::test]
+async fn the_banner_is_opaque_in_its_first_frame_and_enters_once() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    for reduced in [false, true] {
+        let tab = chromium.tab().await.unwrap();
+        if reduced {
+            tab.prefer_reduced_motion().await.unwrap();
+        }
+        tab.before_load(BANNER_FRAMES).await.unwrap();
+        tab.goto(&server.url(HOME)).await.unwrap();
+        tab.wait_for(APP_TOOK_OVER, 20).await.unwrap();
+        // A few frames of the app's banner, long after any entry would end.
+        tab.wait_for("window.__bannerFrames.length > 0", 5)
+            .await
+            .unwrap();
+        tab.eval("new Promise(r => setTimeout(r, 400))")
+            .await
+            .unwrap();
+        let frames = tab.eval("window.__bannerFrames").await.unwrap();
+        let frames = frames.as_array().unwrap();
+        assert!(frames.len() > 3, "{frames:?}");
+        assert!(
+            frames.iter().all(|o| o.as_f64() == Some(1.0)),
+            "reduced motion {reduced}: the banner showed at less than full opacity: {frames:?}"
+        );
+        let animated = tab.eval("window.__animatedBanners").await.unwrap();
+        assert_eq!(
+            animated,
+            serde_json::json!(if reduced { 0 } else { 1 }),
+            "reduced motion {reduced}: banners that entered"
+        );
+        tab.close().await;
+    }
+    server.stop().await.unwrap();
+}
