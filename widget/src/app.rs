@@ -3,6 +3,7 @@
 //! decisions go through [`Controller`].
 
 use crate::browser;
+use crate::commands::{self, Command};
 use crate::consent::{Controller, Shared};
 use std::cell::{Cell, RefCell};
 use varco_core::banner::{BannerContent, FirstAction};
@@ -12,26 +13,6 @@ use varco_protocol::Category;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlDialogElement, HtmlElement, HtmlInputElement};
 use yew::prelude::*;
-
-/// What the page (through `window.Varco` or a `data-varco-open` link) asks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    ShowPreferences,
-    /// "Customise" pressed in the first paint's banner: the preferences
-    /// over the banner, which comes back if they are closed.
-    Customise,
-    /// The privacy centre ("I tuoi dati").
-    ShowPrivacy,
-    ShowBanner,
-    Reset,
-    Refresh,
-    /// The server's configuration replaced the page's: ask again if the
-    /// stored choice no longer matches it.
-    SiteChanged,
-    /// A press in the first paint's banner that reached the app after its
-    /// start (the first paint's banner stays until the app's replaces it).
-    FirstPaint(FirstAction),
-}
 
 /// Where focus goes once the view that follows a change is on screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,7 +27,6 @@ enum FocusNext {
 }
 
 thread_local! {
-    static COMMANDS: RefCell<Option<Callback<Command>>> = const { RefCell::new(None) };
     /// The control that had focus when a dialog (preferences, privacy
     /// centre) opened.
     static RETURN_FOCUS: RefCell<Option<HtmlElement>> = const { RefCell::new(None) };
@@ -55,26 +35,11 @@ thread_local! {
     /// Set with a change of view, applied once that view is rendered (or
     /// once any is, without one).
     static FOCUS_NEXT: Cell<Option<(FocusNext, Option<View>)>> = const { Cell::new(None) };
-    static PENDING: RefCell<Vec<Command>> = const { RefCell::new(Vec::new()) };
     /// Closes the preferences asked for but not shown yet: on a slow CPU
     /// Yew yields to the browser in the middle of its work, and an Escape
     /// pressed before the dialog is rendered, or between its render and
     /// its effect, reaches no dialog.
     static EARLY_ESCAPE: RefCell<Option<Callback<()>>> = const { RefCell::new(None) };
-}
-
-/// Sends a command to the app; commands sent before its first render are
-/// kept and delivered when it is ready (`Varco.q` runs before that).
-pub fn send(command: Command) {
-    match COMMANDS.with(|c| c.borrow().clone()) {
-        Some(cb) => cb.emit(command),
-        None => PENDING.with(|p| p.borrow_mut().push(command)),
-    }
-}
-
-/// Re-renders after a change made outside the components.
-pub fn notify() {
-    send(Command::Refresh);
 }
 
 #[derive(Properties)]
@@ -150,19 +115,6 @@ impl Reducible for View {
     }
 }
 
-/// The element that has focus, looking inside our own shadow root.
-fn focused() -> Option<HtmlElement> {
-    let doc = browser::document();
-    let active = doc.active_element()?;
-    if active
-        .tag_name()
-        .eq_ignore_ascii_case(crate::mount::HOST_TAG)
-    {
-        return active.shadow_root()?.active_element()?.dyn_into().ok();
-    }
-    active.dyn_into().ok()
-}
-
 /// Whether focus is inside the widget.
 fn focus_in_widget() -> bool {
     browser::document()
@@ -208,7 +160,7 @@ fn plan_focus(next: FocusNext, view: View) {
 
 /// Gives focus back to where it was when a dialog opened (called when the
 /// dialog unmounts), unless the change that closed it said otherwise.
-pub(crate) fn restore_focus_on_close() {
+fn restore_focus_on_close() {
     FOCUS_NEXT.with(|f| {
         if f.get().is_none() {
             f.set(Some((FocusNext::Back, None)));
@@ -290,38 +242,7 @@ fn keep_reopen_off_footer() {
     };
 }
 
-/// Keeps Tab and Shift+Tab inside `container` (a modal dialog), wrapping
-/// from the last control to the first and back. A native modal dialog makes
-/// the page inert, but focus can still leave for the browser's own UI.
-pub(crate) fn trap_tab(container: &Element, e: &KeyboardEvent) {
-    if e.key() != "Tab" {
-        return;
-    }
-    let Ok(list) = container.query_selector_all(FOCUSABLE) else {
-        return;
-    };
-    let items: Vec<HtmlElement> = (0..list.length())
-        .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()))
-        .filter(|el| el.offset_parent().is_some())
-        .collect();
-    let (Some(first), Some(last)) = (items.first(), items.last()) else {
-        return;
-    };
-    let current = focused();
-    let at = |el: &HtmlElement| current.as_ref().is_some_and(|c| c == el);
-    let outside = current
-        .as_ref()
-        .is_none_or(|c| !container.contains(Some(c)));
-    if e.shift_key() && (at(first) || outside) {
-        e.prevent_default();
-        let _ = last.focus();
-    } else if !e.shift_key() && (at(last) || outside) {
-        e.prevent_default();
-        let _ = first.focus();
-    }
-}
-
-use crate::mount::FOCUSABLE;
+use crate::layout::focused;
 
 #[function_component(App)]
 pub fn app(props: &AppProps) -> Html {
@@ -420,11 +341,8 @@ pub fn app(props: &AppProps) -> Html {
                     refresh.force_update();
                 }
             });
-            COMMANDS.with(|c| *c.borrow_mut() = Some(cb.clone()));
-            for command in PENDING.with(|p| std::mem::take(&mut *p.borrow_mut())) {
-                cb.emit(command);
-            }
-            || COMMANDS.with(|c| *c.borrow_mut() = None)
+            commands::listen(cb);
+            commands::stop_listening
         });
     }
     {
@@ -567,14 +485,14 @@ pub fn app(props: &AppProps) -> Html {
             let ctl = ctl.clone();
             Callback::from(move |d: Decision| Controller::decide(&ctl, d))
         };
-        html! { <crate::privacy_ui::PrivacyCentre controller={ctl.clone()} on_decide={decide} on_close={close} /> }
+        html! { <crate::privacy_ui::PrivacyCentre controller={ctl.clone()} on_decide={decide} on_close={close} on_gone={Callback::from(|()| restore_focus_on_close())} /> }
     } else {
         html! {}
     };
     // Hidden, not removed, while a panel is open: focus comes back to it
     // when the preferences it opened close.
     let reopen = if floating && !c.must_ask() {
-        let onclick = Callback::from(move |_| send(Command::ShowPreferences));
+        let onclick = Callback::from(move |_| commands::send(Command::ShowPreferences));
         html! {
             <button type="button" class={classes!("reopen", side)} hidden={*view != View::Closed} aria-label={texts.get(Key::reopen_preferences).to_owned()} {onclick}>
                 <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="24" height="24">
@@ -745,7 +663,7 @@ fn preferences(props: &PreferencesProps) -> Html {
         let dialog = dialog.clone();
         Callback::from(move |e: KeyboardEvent| {
             if let Some(d) = dialog.cast::<Element>() {
-                trap_tab(&d, &e);
+                crate::layout::trap_tab(&d, &e);
             }
         })
     };

@@ -1,16 +1,16 @@
 //! Reading the configuration from the page and starting the app.
 
-use crate::app::Command;
 use crate::browser::mark;
+use crate::commands::{self, Command};
+pub use crate::config::Boot;
 use crate::consent::Controller;
 use crate::{app, js_api, mount};
 use std::cell::RefCell;
 use std::rc::Rc;
 use varco_core::banner::FirstAction;
-use varco_core::config::{check_site_config, parse_embed, ConfigError, EmbedOptions};
+use varco_core::config::{check_site_config, parse_embed, ConfigError};
 use varco_core::consent::Decision;
 use varco_core::json_path::json_path_at;
-use varco_core::lang::Lang;
 use varco_first_paint::page;
 use varco_protocol::SiteConfig;
 use wasm_bindgen::JsValue;
@@ -30,18 +30,10 @@ thread_local! {
 /// A press in the first paint's banner after the loader called `start`.
 pub fn press(action: FirstAction) {
     if PRESSES_TO_APP.with(|p| p.get()) {
-        app::send(Command::FirstPaint(action));
+        commands::send(Command::FirstPaint(action));
     } else {
         LATE_PRESS.with(|p| p.set(Some(action)));
     }
-}
-
-/// Everything the app needs to render, checked.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Boot {
-    pub options: EmbedOptions,
-    pub site: SiteConfig,
-    pub lang: Lang,
 }
 
 /// Why the widget did not start: the webmaster's configuration (a console
@@ -115,7 +107,7 @@ fn start_app(
         Some(FirstAction::RejectAll) => Some(Decision::RejectAll),
         Some(FirstAction::Close) => Some(Decision::Close),
         Some(FirstAction::Customise) => {
-            app::send(Command::Customise);
+            commands::send(Command::Customise);
             None
         }
         Some(FirstAction::CancelCustomise) | None => None,
@@ -136,7 +128,7 @@ fn start_app(
     {
         let controller = controller.clone();
         crate::browser::after(0, move || {
-            crate::navigation::install(&controller);
+            crate::navigation::install(&controller, crate::chat::reset_suggestions);
             mark("app-navigation-recorded");
         });
     }

@@ -7,8 +7,8 @@
 //! this module starts from [`Chat::flush`] or [`Chat::connect`], and both
 //! return at once while the terms are not accepted.
 
-use crate::boot::Boot;
 use crate::browser::{self, Store};
+use crate::config::Boot;
 use std::cell::RefCell;
 use std::rc::Rc;
 use varco_core::chat::{
@@ -213,7 +213,7 @@ impl Chat {
         follow_visual_viewport();
         // The panel is modal where it covers the page: re-render when the
         // screen crosses that width.
-        if let Ok(Some(query)) = browser::window().match_media(crate::chat_ui::COVERS_THE_PAGE) {
+        if let Ok(Some(query)) = browser::window().match_media(crate::layout::COVERS_THE_PAGE) {
             let on_change = Closure::<dyn Fn()>::new(refresh);
             let _ = query
                 .add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());

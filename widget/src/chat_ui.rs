@@ -27,10 +27,6 @@ use varco_protocol::navigation::Recommendation;
 use web_sys::{Element, HtmlElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-/// Where the open panel fills the screen (the same width as the
-/// `max-width` of the panel's narrow-screen rule in `widget.css`).
-pub const COVERS_THE_PAGE: &str = "(max-width: 480px)";
-
 /// Within this many pixels of the end the transcript counts as read to the
 /// end, and keeps following.
 const AT_END_PX: i32 = 24;
@@ -41,7 +37,7 @@ const PANEL_OPEN_ATTR: &str = "data-panel-open";
 
 fn covers_the_page() -> bool {
     crate::browser::window()
-        .match_media(COVERS_THE_PAGE)
+        .match_media(crate::layout::COVERS_THE_PAGE)
         .ok()
         .flatten()
         .is_some_and(|q| q.matches())
@@ -251,7 +247,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
             }
             if modal {
                 if let Some(p) = panel.cast::<Element>() {
-                    crate::app::trap_tab(&p, &e);
+                    crate::layout::trap_tab(&p, &e);
                 }
             }
         })
@@ -481,7 +477,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M12 4V1L8 5l4 4V6a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z"/></svg>
                 </button>
                 <button type="button" class="icon-button" aria-label={texts.get(Key::privacy_open).to_owned()} title={texts.get(Key::privacy_open).to_owned()}
-                        onclick={Callback::from(|_: MouseEvent| crate::app::send(crate::app::Command::ShowPrivacy))}>
+                        onclick={Callback::from(|_: MouseEvent| crate::commands::send(crate::commands::Command::ShowPrivacy))}>
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M12 2 4 5v6c0 5 3.4 9.7 8 11 4.6-1.3 8-6 8-11V5zm0 5a2.5 2.5 0 1 1 0 5 2.5 2.5 0 0 1 0-5zm0 7c2.2 0 4 1 4.5 2.3A6.9 6.9 0 0 1 12 19.9a6.9 6.9 0 0 1-4.5-3.6C8 15 9.8 14 12 14z"/></svg>
                 </button>
                 <button type="button" class="icon-button" aria-label={texts.get(Key::chat_minimise).to_owned()} title={texts.get(Key::chat_minimise).to_owned()} onclick={minimise}>

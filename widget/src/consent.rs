@@ -2,8 +2,8 @@
 //! the proof of each decision, brings managed content to life, tells the page.
 //! The rules themselves are in `varco_core::consent`.
 
-use crate::boot::Boot;
 use crate::browser::{self, Store};
+use crate::config::Boot;
 use crate::managed;
 use serde::Serialize;
 use std::cell::RefCell;
@@ -124,7 +124,7 @@ impl Controller {
                 c.read_stored();
             }
             Self::activate(&this);
-            crate::app::send(crate::app::Command::SiteChanged);
+            crate::commands::send(crate::commands::Command::SiteChanged);
         });
     }
 
@@ -293,7 +293,7 @@ impl Controller {
                 };
                 on.push(category);
                 Controller::decide(&allow_view, Decision::Save(on));
-                crate::app::notify();
+                crate::commands::notify();
             }),
         };
         drop(c);

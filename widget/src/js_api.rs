@@ -6,8 +6,8 @@
 //! nothing called before the WASM was ready is lost. `Varco.q.push([...])`
 //! keeps working afterwards.
 
-use crate::app::{self, Command};
 use crate::browser::{dispatch, document, window};
+use crate::commands::{self, Command};
 use crate::consent::Shared;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
@@ -18,10 +18,10 @@ fn run(entry: &JsValue) {
         .and_then(|v| v.as_string())
         .unwrap_or_default();
     match name.as_str() {
-        "showPreferences" => app::send(Command::ShowPreferences),
-        "showPrivacy" => app::send(Command::ShowPrivacy),
-        "showBanner" => app::send(Command::ShowBanner),
-        "reset" => app::send(Command::Reset),
+        "showPreferences" => commands::send(Command::ShowPreferences),
+        "showPrivacy" => commands::send(Command::ShowPrivacy),
+        "showBanner" => commands::send(Command::ShowBanner),
+        "reset" => commands::send(Command::Reset),
         _ => {}
     }
 }
@@ -44,19 +44,19 @@ pub fn install(controller: Shared) {
     let c = controller.clone();
     set_fn(&api, "consent", move || c.borrow().consent_js());
     set_fn(&api, "showPreferences", || {
-        app::send(Command::ShowPreferences);
+        commands::send(Command::ShowPreferences);
         JsValue::UNDEFINED
     });
     set_fn(&api, "showPrivacy", || {
-        app::send(Command::ShowPrivacy);
+        commands::send(Command::ShowPrivacy);
         JsValue::UNDEFINED
     });
     set_fn(&api, "showBanner", || {
-        app::send(Command::ShowBanner);
+        commands::send(Command::ShowBanner);
         JsValue::UNDEFINED
     });
     set_fn(&api, "reset", || {
-        app::send(Command::Reset);
+        commands::send(Command::Reset);
         JsValue::UNDEFINED
     });
     let q = js_sys::Object::new();
@@ -83,7 +83,7 @@ pub fn install(controller: Shared) {
             _ => return,
         };
         e.prevent_default();
-        app::send(command);
+        commands::send(command);
     });
     let _ = document().add_event_listener_with_callback("click", click.as_ref().unchecked_ref());
     click.forget();

@@ -50,6 +50,16 @@ type SharedNav = Rc<RefCell<Navigation>>;
 
 thread_local! {
     static NAV: RefCell<Option<SharedNav>> = const { RefCell::new(None) };
+    /// Told when suggestions made from the history no longer hold (the
+    /// consent changed, or the history was deleted): the assistant, which
+    /// shows them, sits above this module.
+    static SUGGESTIONS_OUTDATED: std::cell::Cell<Option<fn()>> = const { std::cell::Cell::new(None) };
+}
+
+fn suggestions_outdated() {
+    if let Some(tell) = SUGGESTIONS_OUTDATED.with(|s| s.get()) {
+        tell();
+    }
 }
 
 /// Reads the history; an unreadable one is dropped with a console warning
@@ -86,7 +96,10 @@ fn queue_deletion(d: PendingDeletion) {
 /// Records this page view if the site and the visitor's choice allow it,
 /// uploads what is pending if `personalizzazione` is granted, and follows
 /// later decisions.
-pub fn install(controller: &Shared) {
+/// `outdated` is called whenever suggestions already made from the history
+/// no longer hold.
+pub fn install(controller: &Shared, outdated: fn()) {
+    SUGGESTIONS_OUTDATED.with(|s| s.set(Some(outdated)));
     let (nav, granted) = {
         let c = controller.borrow();
         let settings = c.boot.site.navigation.clone();
@@ -155,7 +168,7 @@ fn consent_changed(nav: &SharedNav, granted: bool) {
         return;
     }
     // Suggestions shown so far came under the old choice.
-    crate::chat::reset_suggestions();
+    suggestions_outdated();
     if granted {
         // With `after-consent`, this page is the first one recorded.
         if nav.borrow().mode == Collect::AfterConsent {
@@ -407,6 +420,6 @@ pub fn forget_everything() {
     }
     nav.borrow_mut().cancel_upload();
     save(None);
-    crate::chat::reset_suggestions();
+    suggestions_outdated();
     flush_deletions(nav, 0);
 }

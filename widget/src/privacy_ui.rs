@@ -26,6 +26,9 @@ pub struct PrivacyProps {
     pub controller: Shared,
     pub on_decide: Callback<Decision>,
     pub on_close: Callback<()>,
+    /// Called when the centre leaves the screen, however it closed (focus
+    /// goes back where it was).
+    pub on_gone: Callback<()>,
 }
 
 impl PartialEq for PrivacyProps {
@@ -186,11 +189,12 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
     let exported = use_state(|| Export::Idle);
     {
         let dialog = dialog.clone();
+        let gone = props.on_gone.clone();
         use_effect_with((), move |_| {
             if let Some(d) = dialog.cast::<HtmlDialogElement>() {
                 let _ = d.show_modal();
             }
-            crate::app::restore_focus_on_close
+            move || gone.emit(())
         });
     }
     let c = props.controller.borrow();
@@ -258,7 +262,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
         let dialog = dialog.clone();
         Callback::from(move |e: KeyboardEvent| {
             if let Some(d) = dialog.cast::<Element>() {
-                crate::app::trap_tab(&d, &e);
+                crate::layout::trap_tab(&d, &e);
             }
         })
     };

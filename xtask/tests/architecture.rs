@@ -384,7 +384,6 @@ fn server_modules_have_no_import_circle() {
 }
 
 #[test]
-#[ignore = "issue 19: widget/src still has an import circle"]
 fn widget_modules_have_no_import_circle() {
     if let Some(circle) = circle_report("widget/src") {
         panic!("{circle}");
