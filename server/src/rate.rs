@@ -196,7 +196,14 @@ struct SharedBuckets {
 struct Lease {
     tokens: u32,
     until: Option<Instant>,
+    /// When the database last failed to renew it: the requests that waited
+    /// for that query do not each wait for another (they count here alone,
+    /// as every request does while the database cannot answer).
+    failed: Option<Instant>,
 }
+
+/// How long after a failed renewal a lease's bucket is counted here alone.
+const AFTER_A_FAILURE: Duration = Duration::from_secs(1);
 
 /// How long a lease's tokens may wait to be spent. Those left are lost:
 /// the client's limit gets stricter by them, never looser.
@@ -236,6 +243,12 @@ impl SharedBuckets {
                 lease.tokens -= 1;
                 return Some(Ok(()));
             }
+            if lease
+                .failed
+                .is_some_and(|at| at.elapsed() < AFTER_A_FAILURE)
+            {
+                return None;
+            }
         }
         let most = if held.is_some() { most } else { 1 };
         match self
@@ -252,11 +265,15 @@ impl SharedBuckets {
                 if let Some(lease) = held.as_deref_mut() {
                     lease.tokens = taken.saturating_sub(1);
                     lease.until = Some(Instant::now() + LEASE_LIFETIME);
+                    lease.failed = None;
                 }
                 Some(Ok(()))
             }
             Ok(Err(wait)) => Some(Err(wait)),
             Err(e) => {
+                if let Some(lease) = held.as_deref_mut() {
+                    lease.failed = Some(Instant::now());
+                }
                 let mut warned = self.warned.lock().unwrap_or_else(|e| e.into_inner());
                 if warned.is_none_or(|at| at.elapsed() >= Duration::from_secs(60)) {
                     *warned = Some(Instant::now());
