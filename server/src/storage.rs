@@ -550,41 +550,39 @@ impl Storage {
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        // Counted until stored (`/metrics`): on SQLite it waits for the
-        // next group commit.
+        // Counted until stored (`/metrics`): it waits for the next batch.
         let waiting = crate::metrics::write_waiting();
+        let row = batch::MessageRow {
+            thread_id: thread_id.to_owned(),
+            author,
+            client_message_id: key.clone(),
+            body,
+            created_at: message.created_at.clone(),
+        };
         let inserted = match &*self.db {
             Db::Sqlite(db) => {
-                let (done, result) = tokio::sync::oneshot::channel();
-                batch::enqueue(
-                    &db.pending_messages,
-                    &db.writer,
-                    batch::PendingMessage {
-                        thread_id: thread_id.to_owned(),
-                        author,
-                        client_message_id: key.clone(),
-                        body,
-                        created_at: message.created_at.clone(),
-                        done,
-                    },
-                );
-                result
-                    .await
-                    .context("the message's batch was not written")?
-                    .map_err(|why| anyhow::anyhow!("storing a message failed: {why}"))?
+                let writer = batch::Writer::Sqlite(db.writer.clone());
+                batch::insert(&db.pending_messages, &writer, row).await
             }
+            Db::Postgres(db) if key.is_some() => {
+                let writer = batch::Writer::Postgres(db.pool.clone());
+                batch::insert(&db.pending_messages, &writer, row).await
+            }
+            // A batch's results are told apart by their keys: a message
+            // without one (the console's) goes by itself.
             Db::Postgres(db) => {
-                let row: Option<(i64,)> = sqlx::query_as(batch::INSERT_MESSAGE_POSTGRES)
-                    .bind(thread_id)
-                    .bind(&author)
-                    .bind(&key)
-                    .bind(&body)
-                    .bind(&message.created_at)
+                let stored: Option<(i64,)> = sqlx::query_as(batch::INSERT_MESSAGE_POSTGRES)
+                    .bind(&row.thread_id)
+                    .bind(&row.author)
+                    .bind(&row.client_message_id)
+                    .bind(&row.body)
+                    .bind(&row.created_at)
                     .fetch_optional(&db.pool)
                     .await?;
-                row.map(|(id,)| id)
+                Ok(stored.map(|(id,)| id))
             }
-        };
+        }
+        .map_err(|why| anyhow::anyhow!("storing a message failed: {why}"))?;
         drop(waiting);
         if let Some(id) = inserted {
             return Ok((id, false));

@@ -110,14 +110,11 @@ async fn a_thread_ended_through_one_instance_is_ended_at_once_on_the_other() {
     a.stop().await;
 }
 
-#[tokio::test]
-async fn a_client_gets_no_more_from_two_instances_than_from_one() {
-    let site = "[sites.rate_limits]\nthreads = { burst = 4, per_minute = 0.001 }\n";
-    let Some((a, b)) = two_instances(site).await else {
-        return;
-    };
+/// Opens `count` conversations from one client, through `a` and `b` in
+/// turn: the statuses, in order.
+async fn open_threads_alternately(a: &App, b: &common::Instance, count: usize) -> Vec<u16> {
     let mut statuses = Vec::new();
-    for i in 0..8 {
+    for i in 0..count {
         let base = if i % 2 == 0 { &a.base } else { &b.base };
         let r = post(
             base,
@@ -127,6 +124,16 @@ async fn a_client_gets_no_more_from_two_instances_than_from_one() {
         .await;
         statuses.push(r.status().as_u16());
     }
+    statuses
+}
+
+#[tokio::test]
+async fn a_client_gets_no_more_from_two_instances_than_from_one() {
+    let site = "[sites.rate_limits]\nthreads = { burst = 4, per_minute = 0.001 }\n";
+    let Some((a, b)) = two_instances(site).await else {
+        return;
+    };
+    let statuses = open_threads_alternately(&a, &b, 8).await;
     assert_eq!(statuses, [201, 201, 201, 201, 429, 429, 429, 429]);
     // Each instance's own bucket is empty now too: it refuses by itself,
     // without a query, so a flood over the limit costs the database
@@ -159,17 +166,7 @@ async fn tokens_taken_ahead_by_each_instance_never_add_up_to_more_than_the_limit
     let Some((a, b)) = two_instances(site).await else {
         return;
     };
-    let mut statuses = Vec::new();
-    for i in 0..48 {
-        let base = if i % 2 == 0 { &a.base } else { &b.base };
-        let r = post(
-            base,
-            "/api/v1/threads",
-            json!({"thread_id": uuid(), "site": "milomb", "language": "it", "terms_revision": "1"}),
-        )
-        .await;
-        statuses.push(r.status().as_u16());
-    }
+    let statuses = open_threads_alternately(&a, &b, 48).await;
     let granted = statuses.iter().filter(|s| **s == 201).count();
     assert!(
         statuses.iter().all(|s| *s == 201 || *s == 429),

@@ -528,3 +528,59 @@ async fn concurrent_messages_are_each_stored_once_and_copies_are_one() {
     assert!(stored_ids.windows(2).all(|w| w[0] < w[1]), "{stored_ids:?}");
     app.stop().await;
 }
+
+/// Messages are written in batches: one that cannot be stored (its
+/// conversation was deleted while it was on its way) fails by itself, and
+/// the messages written with it are stored all the same.
+#[tokio::test]
+async fn a_message_that_cannot_be_stored_fails_alone_in_its_batch() {
+    let (app, inside) = common::spawn_app_inside("", "").await;
+    let storage = &inside.storage;
+    let now = "2026-12-05T10:00:00Z";
+    let open = |thread_id: String| varco_protocol::chat::NewThread {
+        thread_id,
+        site: "milomb".into(),
+        language: "it".into(),
+        terms_revision: "1".into(),
+    };
+    let (kept, deleted) = (uuid(), uuid());
+    storage
+        .create_thread(&open(kept.clone()), now)
+        .await
+        .unwrap();
+    storage
+        .create_thread(&open(deleted.clone()), now)
+        .await
+        .unwrap();
+    assert!(storage.delete_thread(&deleted).await.unwrap());
+
+    let message = |text: &str| varco_protocol::chat::ChatMessage {
+        client_message_id: Some(uuid()),
+        ..varco_protocol::chat::ChatMessage::new(varco_protocol::chat::Author::Visitor, text, now)
+    };
+    let sent: Vec<(&str, varco_protocol::chat::ChatMessage)> = (0..30)
+        .map(|i| {
+            let thread = if i == 15 {
+                deleted.as_str()
+            } else {
+                kept.as_str()
+            };
+            (thread, message(&format!("domanda {i}")))
+        })
+        .collect();
+    let results = futures::future::join_all(
+        sent.iter()
+            .map(|(thread, m)| storage.append_message(thread, m)),
+    )
+    .await;
+    for (i, result) in results.iter().enumerate() {
+        if i == 15 {
+            assert!(result.is_err(), "a message to a deleted thread: {result:?}");
+        } else {
+            assert!(matches!(result, Ok((_, false))), "message {i}: {result:?}");
+        }
+    }
+    let stored = storage.events_after(&kept, 0).await.unwrap();
+    assert_eq!(stored.len(), 29, "{stored:?}");
+    app.stop().await;
+}

@@ -1,31 +1,34 @@
-//! Group commit for chat messages, the server's most frequent write, on
-//! SQLite (PostgreSQL commits many writers side by side by itself).
+//! Group commit for chat messages, the server's most frequent write.
 //!
-//! Each message committed by itself costs the writer a commit (the WAL
-//! frames of every page it touched, written again for the next message).
-//! Instead, a message waits in [`PendingMessages`]; whoever takes the writer
-//! next writes every message waiting by then in one transaction, in the
-//! order they came, and hands each caller its own result. Under load a
-//! commit serves many messages; when idle, a batch is one message and
-//! nothing waits longer than before.
+//! Each message committed by itself costs the database a statement and a
+//! commit: on SQLite the WAL frames of every page it touched, written again
+//! for the next message; on PostgreSQL a round trip, a plan, the foreign
+//! key's check and a commit record, for one row each. Instead, a message
+//! waits in [`PendingMessages`]; whoever writes next writes every message
+//! waiting by then together (on SQLite in one transaction, on PostgreSQL in
+//! one statement), in the order they came, and hands each caller its own
+//! result. Under load a commit serves many messages; when idle, a batch is
+//! one message and nothing waits longer than before.
 //!
 //! The batch is written by a task of its own, not by the request that
 //! happened to take the writer: a request dropped by its client must not
-//! roll back the other callers' messages. One such task at a time waits for
-//! the writer on the messages' behalf: a task per message would queue, under
-//! load, hundreds of thousands of waiters that find their message already
+//! roll back the other callers' messages. One such task at a time writes on
+//! the messages' behalf: a task per message would queue, under load,
+//! hundreds of thousands of waiters that find their message already
 //! written, and every other write (a consent record, the checkpoint) would
-//! wait behind all of them.
+//! wait behind all of them. One task also keeps each instance's messages in
+//! the order of their event ids, which the event streams replay.
 
 use super::connections::Connections;
-use sqlx::{Connection, SqliteConnection};
+use sqlx::{Connection, PgPool, SqliteConnection};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
 /// Inserts one message; returns its event id, or no row if its
-/// `client_message_id` was stored before. Both backends run it (PostgreSQL
-/// one message at a time).
+/// `client_message_id` was stored before. SQLite runs it for each message
+/// of a batch.
 pub(super) const INSERT_MESSAGE: &str =
     "INSERT INTO thread_events (thread_id, kind, author, client_message_id, body, created_at)
      VALUES ($1, 'message', $2, $3, $4, $5)
@@ -45,15 +48,46 @@ pub(super) const INSERT_MESSAGE_POSTGRES: &str =
      ON CONFLICT (thread_id, client_message_id) DO NOTHING
      RETURNING event_id";
 
-/// A message to insert into `thread_events`, with where its result goes:
-/// its new event id, or `None` if its `client_message_id` was stored before.
-pub(super) struct PendingMessage {
+/// [`INSERT_MESSAGE_POSTGRES`] for a whole batch in one statement: the
+/// columns come as five arrays, in the order the messages came, and each row
+/// inserted is returned with its key (a message whose key was stored before,
+/// or earlier in the same batch, returns none).
+const INSERT_MESSAGES_POSTGRES: &str =
+    "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
+     batch AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+         WITH ORDINALITY AS m (thread_id, author, client_message_id, body, created_at, n)
+     )
+     INSERT INTO thread_events (thread_id, kind, author, client_message_id, body, created_at)
+     SELECT m.thread_id, 'message', m.author, m.client_message_id, m.body, m.created_at
+     FROM batch m CROSS JOIN async_commit
+     ORDER BY m.n
+     ON CONFLICT (thread_id, client_message_id) DO NOTHING
+     RETURNING event_id, thread_id, client_message_id";
+
+/// Where the batches go.
+#[derive(Clone)]
+pub(super) enum Writer {
+    /// SQLite's one writing connection, shared with every other write.
+    Sqlite(Arc<Connections>),
+    /// PostgreSQL's pool: a batch takes one of its connections.
+    Postgres(PgPool),
+}
+
+/// A message to insert into `thread_events`.
+pub(super) struct MessageRow {
     pub thread_id: String,
     pub author: String,
     pub client_message_id: Option<String>,
     pub body: String,
     pub created_at: String,
-    pub done: oneshot::Sender<Result<Option<i64>, String>>,
+}
+
+/// A queued message, with where its result goes: its new event id, or
+/// `None` if its `client_message_id` was stored before.
+struct PendingMessage {
+    row: MessageRow,
+    done: oneshot::Sender<Result<Option<i64>, String>>,
 }
 
 #[derive(Default)]
@@ -96,29 +130,47 @@ impl PendingMessages {
     }
 }
 
-/// Queues `message` and makes sure a batch that contains it is written.
-pub(super) fn enqueue(
+/// Stores `row` with the next batch: its new event id, or `None` if its
+/// `client_message_id` was stored before. On PostgreSQL `row` must have a
+/// `client_message_id`: a batch's results are told apart by it.
+pub(super) async fn insert(
     pending: &Arc<PendingMessages>,
-    writer: &Arc<Connections>,
-    message: PendingMessage,
-) {
-    pending.push(message);
-    if !pending.start_flushing() {
-        return;
+    writer: &Writer,
+    row: MessageRow,
+) -> Result<Option<i64>, String> {
+    let (done, result) = oneshot::channel();
+    pending.push(PendingMessage { row, done });
+    if pending.start_flushing() {
+        flush(pending, writer);
     }
+    result
+        .await
+        .unwrap_or_else(|_| Err("the message's batch was not written".to_owned()))
+}
+
+/// Starts the task that writes batches until none is waiting.
+fn flush(pending: &Arc<PendingMessages>, writer: &Writer) {
     let (pending, writer) = (pending.clone(), writer.clone());
     tokio::spawn(async move {
         loop {
-            // The writer is given back between batches: the other writes
-            // waiting for it take their turn.
-            match writer.get().await {
-                Ok(mut connection) => {
+            match &writer {
+                // The writer is given back between batches: the other
+                // writes waiting for it take their turn.
+                Writer::Sqlite(writer) => match writer.get().await {
+                    Ok(mut connection) => {
+                        let batch = pending.take();
+                        if !batch.is_empty() {
+                            write_sqlite(&mut connection, batch).await;
+                        }
+                    }
+                    Err(e) => fail_all(pending.take(), &format!("{e:#}")),
+                },
+                Writer::Postgres(pool) => {
                     let batch = pending.take();
                     if !batch.is_empty() {
-                        write(&mut connection, batch).await;
+                        write_postgres(pool, batch).await;
                     }
                 }
-                Err(e) => fail_all(pending.take(), &format!("{e:#}")),
             }
             if pending.done_flushing() {
                 break;
@@ -130,13 +182,13 @@ pub(super) fn enqueue(
 /// Writes `batch` in one transaction. A row that fails (its thread deleted
 /// meanwhile) fails alone: SQLite undoes that statement, not the
 /// transaction.
-async fn write(connection: &mut SqliteConnection, batch: Vec<PendingMessage>) {
+async fn write_sqlite(connection: &mut SqliteConnection, batch: Vec<PendingMessage>) {
     let mut tx = match connection.begin().await {
         Ok(tx) => tx,
         Err(e) => return fail_all(batch, &e.to_string()),
     };
     let mut results = Vec::with_capacity(batch.len());
-    for m in &batch {
+    for PendingMessage { row: m, .. } in &batch {
         let inserted: Result<Option<(i64,)>, sqlx::Error> = sqlx::query_as(INSERT_MESSAGE)
             .bind(&m.thread_id)
             .bind(&m.author)
@@ -156,6 +208,62 @@ async fn write(connection: &mut SqliteConnection, batch: Vec<PendingMessage>) {
     }
     for (m, result) in batch.into_iter().zip(results) {
         let _ = m.done.send(result);
+    }
+}
+
+/// Writes `batch` in one statement. If the statement fails (a thread
+/// deleted meanwhile fails its foreign key, and with it the whole
+/// statement), each message is written again by itself, so that only the
+/// one that cannot be stored fails.
+async fn write_postgres(pool: &PgPool, batch: Vec<PendingMessage>) {
+    let mut columns: [Vec<Option<&str>>; 5] = Default::default();
+    for PendingMessage { row: m, .. } in &batch {
+        columns[0].push(Some(&m.thread_id));
+        columns[1].push(Some(&m.author));
+        columns[2].push(m.client_message_id.as_deref());
+        columns[3].push(Some(&m.body));
+        columns[4].push(Some(&m.created_at));
+    }
+    let [thread_ids, authors, keys, bodies, times] = columns;
+    let inserted: Result<Vec<(i64, String, Option<String>)>, sqlx::Error> =
+        sqlx::query_as(INSERT_MESSAGES_POSTGRES)
+            .bind(thread_ids)
+            .bind(authors)
+            .bind(keys)
+            .bind(bodies)
+            .bind(times)
+            .fetch_all(pool)
+            .await;
+    let Ok(inserted) = inserted else {
+        return write_postgres_one_by_one(pool, batch).await;
+    };
+    let mut event_ids: HashMap<(String, Option<String>), i64> = inserted
+        .into_iter()
+        .map(|(id, thread_id, key)| ((thread_id, key), id))
+        .collect();
+    for PendingMessage { row, done } in batch {
+        // The first of two copies in one batch was inserted; the second is
+        // a duplicate, as if it had come later.
+        let id = event_ids.remove(&(row.thread_id, row.client_message_id));
+        let _ = done.send(Ok(id));
+    }
+}
+
+async fn write_postgres_one_by_one(pool: &PgPool, batch: Vec<PendingMessage>) {
+    for PendingMessage { row: m, done } in batch {
+        let inserted: Result<Option<(i64,)>, sqlx::Error> = sqlx::query_as(INSERT_MESSAGE_POSTGRES)
+            .bind(&m.thread_id)
+            .bind(&m.author)
+            .bind(&m.client_message_id)
+            .bind(&m.body)
+            .bind(&m.created_at)
+            .fetch_optional(pool)
+            .await;
+        let _ = done.send(
+            inserted
+                .map(|row| row.map(|(id,)| id))
+                .map_err(|e| e.to_string()),
+        );
     }
 }
 

@@ -1,15 +1,18 @@
 //! The PostgreSQL backend's own parts: its pool and its migrations.
 //!
 //! PostgreSQL runs writes side by side, so the SQLite backend's single
-//! writer and group commit have no counterpart here; where two writes must
+//! writer has no counterpart here (chat messages are still written in
+//! batches, see `batch`); where two writes must
 //! not interleave (the last place of a slot, an upload racing the deletion
 //! of its UserID) the statements take a transaction-scoped advisory lock
 //! (see `Storage::lock`).
 
+use super::batch::PendingMessages;
 use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub(super) struct Postgres {
@@ -18,6 +21,8 @@ pub(super) struct Postgres {
     /// instances' notices (outside the pool, so that it never takes a
     /// request's place).
     pub options: PgConnectOptions,
+    /// Chat messages waiting for the next batch (see `batch`).
+    pub pending_messages: Arc<PendingMessages>,
 }
 
 impl Postgres {
@@ -41,6 +46,10 @@ impl Postgres {
             &mut *pool.acquire().await?,
         )
         .await?;
-        Ok(Postgres { pool, options })
+        Ok(Postgres {
+            pool,
+            options,
+            pending_messages: Arc::default(),
+        })
     }
 }
