@@ -129,6 +129,11 @@ pub enum Status {
     /// optional category is refused until the visitor chooses otherwise.
     /// Nothing is stored and no record is sent for a signal.
     GpcRefused,
+    /// The site declares no optional category: there is nothing to ask
+    /// (the Garante's guidelines require no banner for technical cookies
+    /// alone), so no banner, nothing stored and no record; the privacy
+    /// links stay.
+    NothingToAsk,
 }
 
 impl Status {
@@ -172,6 +177,9 @@ pub fn status(
     now_ms: i64,
     gpc: bool,
 ) -> Status {
+    if rules.optional().next().is_none() {
+        return Status::NothingToAsk;
+    }
     let choice = match stored {
         Err(()) => return Status::Ask(AskReason::Unreadable),
         Ok(None) if gpc && rules.respect_gpc => return Status::GpcRefused,
@@ -879,6 +887,27 @@ mod tests {
             status(parse_stored(Some(&raw)), &r, NOW + 1, false),
             Status::Decided(_)
         ));
+    }
+
+    /// A site with technical cookies alone asks nothing, whatever is
+    /// stored (a choice made when it had optional categories, or garbage),
+    /// and grants only what it has.
+    #[test]
+    fn a_site_without_optional_categories_asks_nothing() {
+        let necessary_only = Rules {
+            categories: vec![("necessari".into(), true)],
+            services: Vec::new(),
+            ..rules()
+        };
+        let earlier = decide(&Decision::AcceptAll, &rules(), None, ID, NOW);
+        for stored_now in [Ok(None), Err(()), stored(&earlier)] {
+            for gpc in [false, true] {
+                let s = status(stored_now.clone(), &necessary_only, NOW + 1, gpc);
+                assert_eq!(s, Status::NothingToAsk);
+                assert!(s.grants(&necessary_only, "necessari"));
+                assert!(!s.grants(&necessary_only, "analitici"));
+            }
+        }
     }
 
     #[test]

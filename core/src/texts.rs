@@ -80,6 +80,10 @@ texts! {
     privacy_thread => ("Conversazione in corso con l'assistente (Thread ID)", "Current conversation with the assistant (Thread ID)"),
     privacy_consent => ("Scelta sui cookie", "Cookie choice"),
     privacy_consent_none => ("Nessuna scelta registrata", "No choice recorded"),
+    privacy_consent_not_needed => (
+        "Nessuna scelta da fare: questo sito usa solo cookie tecnici, che non richiedono il consenso.",
+        "No choice to make: this website uses technical cookies only, which need no consent."
+    ),
     privacy_consent_made => ("Consentiti: {granted}. Data della scelta: {date}.", "Allowed: {granted}. Date of the choice: {date}."),
     privacy_none => ("Nessuno", "None"),
     privacy_download => ("Scarica i miei dati (JSON)", "Download my data (JSON)"),

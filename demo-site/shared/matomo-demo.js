@@ -12,6 +12,11 @@
  *   <script type="text/plain" data-varco-category="analitici"
  *           src="/demo-site/shared/matomo-demo.js"></script>
  *
+ * With "?cookieless" in its address it behaves like Matomo configured with
+ * _paq.push(['disableCookies']): the hit is sent, no cookie is set. The
+ * Comune di Calvatone's pages load it so: its privacy notice says the site
+ * uses no persistent cookie of any kind.
+ *
  * Plain ES5 on purpose: no build step, works in old browsers.
  */
 (function () {
@@ -39,11 +44,16 @@
   }
 
   var now = Math.floor(new Date().getTime() / 1000);
+  var self = document.currentScript;
+  var cookieless = !!(self && /[?&]cookieless\b/.test(self.src || ''));
 
-  // Visitor cookie (13 months) and session cookie (30 minutes), as set by Matomo.
-  document.cookie = '_pk_id.1.1fff=' + randomHex(16) + '.' + now +
-    '; path=/; max-age=33696000; SameSite=Lax';
-  document.cookie = '_pk_ses.1.1fff=1; path=/; max-age=1800; SameSite=Lax';
+  // Visitor cookie (13 months) and session cookie (30 minutes), as set by
+  // Matomo unless its cookies are disabled.
+  if (!cookieless) {
+    document.cookie = '_pk_id.1.1fff=' + randomHex(16) + '.' + now +
+      '; path=/; max-age=33696000; SameSite=Lax';
+    document.cookie = '_pk_ses.1.1fff=1; path=/; max-age=1800; SameSite=Lax';
+  }
 
   // One page-view hit to the local stand-in of matomo.php.
   var hitUrl = '/demo-analytics/matomo.php?idsite=1&rec=1&url=' + encodeURIComponent(location.href);

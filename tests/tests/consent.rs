@@ -1410,3 +1410,103 @@ async fn axe_finds_nothing_on_the_banner_or_the_preferences_on_a_desktop_or_a_ph
     }
     server.stop().await.unwrap();
 }
+
+/// The Comune di Calvatone's notice says the site uses no persistent cookie
+/// of any kind: its statistics, once accepted, run without cookies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_comune_s_statistics_set_no_cookie_once_accepted() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = open(&chromium, &server, "/demo-site/calvatone/tributi.html").await;
+    tab.wait_widget().await.unwrap();
+    press(&tab, "Accetta tutti").await;
+    tab.wait_for("window.varcoDemoAnalytics === 1", 10)
+        .await
+        .unwrap();
+    tab.wait_for(
+        "performance.getEntriesByType('resource').some(e => e.name.includes('/demo-analytics/'))",
+        10,
+    )
+    .await
+    .unwrap();
+    let cookies = tab.eval("document.cookie").await.unwrap();
+    assert!(
+        !cookies.as_str().unwrap_or_default().contains("_pk_"),
+        "the statistics set a cookie: {cookies}"
+    );
+    let listed = tab
+        .eval("document.querySelector('#varco-config').textContent")
+        .await
+        .unwrap();
+    assert!(
+        !listed.as_str().unwrap_or_default().contains("_pk_"),
+        "the configuration still declares Matomo's cookies"
+    );
+    server.stop().await.unwrap();
+}
+
+/// A site with technical cookies alone has nothing to ask: no banner, no
+/// choice stored, no record; the preferences link stays, and the dialog it
+/// opens describes the cookies without offering a choice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_with_technical_cookies_alone_shows_no_banner_but_keeps_its_links() {
+    let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
+    let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let page = format!(
+        r#"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Comune</title>
+<script type="application/json" id="varco-config">{{"revision":"1","cookie_policy_url":"/cookie","categories":[
+ {{"id":"necessari","necessary":true,"description":"Servono al funzionamento del sito."}}]}}</script></head>
+<body><h1>Comune</h1><script>document.addEventListener('varco:record', e => window.__record = e.detail);</script>
+<script defer src="{}/varco/varco.js" data-site="milomb"></script></body></html>"#,
+        server.base
+    );
+    let tab = chromium.tab().await.unwrap();
+    tab.goto(&fixtures.page("technical-only.html", &page))
+        .await
+        .unwrap();
+    tab.wait_widget().await.unwrap();
+    tab.wait_for(
+        "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('button.reopen')",
+        10,
+    )
+    .await
+    .unwrap();
+    assert!(!banner_visible(&tab).await, "a banner with nothing to ask");
+    tab.in_widget("shadow.querySelector('button.reopen').click()")
+        .await
+        .unwrap();
+    tab.wait_preferences().await.unwrap();
+    let dialog = tab
+        .in_widget(
+            "({ text: shadow.querySelector('dialog.prefs').textContent,
+                buttons: [...shadow.querySelectorAll('dialog.prefs button')].map(b => b.textContent.trim()) })",
+        )
+        .await
+        .unwrap();
+    let text = dialog["text"].as_str().unwrap_or_default();
+    assert!(text.contains("solo cookie tecnici"), "{dialog}");
+    assert!(text.contains("I tuoi dati"), "{dialog}");
+    let buttons = dialog["buttons"].to_string();
+    assert!(
+        !buttons.contains("Accetta tutti") && !buttons.contains("Rifiuta tutti"),
+        "{dialog}"
+    );
+    assert_eq!(
+        tab.eval("Object.keys(localStorage).filter(k => k.startsWith('varco.consent'))")
+            .await
+            .unwrap(),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        tab.eval("window.__record === undefined").await.unwrap(),
+        true
+    );
+    assert!(records(&server).await.is_empty());
+    assert!(
+        tab.errors_but_favicon().is_empty(),
+        "{:?}",
+        tab.errors_but_favicon()
+    );
+    server.stop().await.unwrap();
+}

@@ -680,6 +680,7 @@ fn preferences(props: &PreferencesProps) -> Html {
         Status::Decided(choice) => Some(choice.decided_at.clone()),
         _ => None,
     };
+    let nothing_to_ask = c.status == Status::NothingToAsk;
     let category = |cat: &Category| {
         let id = cat.id.clone();
         let input_id = format!("varco-cat-{id}");
@@ -745,11 +746,17 @@ fn preferences(props: &PreferencesProps) -> Html {
                     <button type="button" class="link-button" onclick={{ let cb = props.on_privacy.clone(); Callback::from(move |_: MouseEvent| cb.emit(())) }}>{ texts.get(Key::privacy_open) }</button>
                 </p>
             </div>
-            <div class="actions">
-                <button type="button" class="btn btn-primary" onclick={save}>{ texts.get(Key::prefs_save) }</button>
-                <button type="button" class="btn btn-outline" onclick={decide(Decision::AcceptAll)}>{ texts.get(Key::accept_all) }</button>
-                <button type="button" class="btn btn-outline" onclick={decide(Decision::RejectAll)}>{ texts.get(Key::reject_all) }</button>
-            </div>
+            // A site with technical cookies alone has no choice to offer:
+            // the dialog only describes them.
+            if nothing_to_ask {
+                <p class="muted">{ texts.get(Key::privacy_consent_not_needed) }</p>
+            } else {
+                <div class="actions">
+                    <button type="button" class="btn btn-primary" onclick={save}>{ texts.get(Key::prefs_save) }</button>
+                    <button type="button" class="btn btn-outline" onclick={decide(Decision::AcceptAll)}>{ texts.get(Key::accept_all) }</button>
+                    <button type="button" class="btn btn-outline" onclick={decide(Decision::RejectAll)}>{ texts.get(Key::reject_all) }</button>
+                </div>
+            }
         </dialog>
     }
 }

@@ -247,6 +247,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
                 .replace("{granted}", &granted.join(", "))
                 .replace("{date}", &day(visitor_lang, &choice.decided_at))
         }
+        Status::NothingToAsk => texts.get(Key::privacy_consent_not_needed).to_owned(),
         _ => texts.get(Key::privacy_consent_none).to_owned(),
     };
     let none = texts.get(Key::privacy_none).to_owned();
