@@ -71,6 +71,12 @@
     if (!started) { firstAction = action; return; }
     try { started.press(action); } catch (e) { warn(failure(e)); }
   }
+  // Consent Mode's signals (widget/src/signals.rs): gtag's queue takes a
+  // command only as an `arguments` object, which the app cannot make.
+  function gtag() {
+    if (typeof w.gtag === "function") return w.gtag.apply(w, arguments);
+    (w.dataLayer = w.dataLayer || []).push(arguments);
+  }
   var appRequested = false;
   // The full app: its glue (varco_app.js, a classic script that hands its
   // init function to the callback set on its own element, so no global is
@@ -95,7 +101,7 @@
         // one long task that blocks the visitor's input for longer.
         setTimeout(function () {
           whenDomReady(function () {
-            try { app.start(script || null, firstAction); started = app; mark("app-started"); }
+            try { app.start(script || null, firstAction, gtag); started = app; mark("app-started"); }
             catch (e) { warn(failure(e)); }
           });
         }, 0);

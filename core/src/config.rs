@@ -254,7 +254,37 @@ pub fn check_site_config(cfg: &SiteConfig) -> Vec<ConfigError> {
     if let Some(nav) = &cfg.navigation {
         check_navigation(nav, &mut errors);
     }
+    if let Some(signals) = cfg.consent.as_ref().and_then(|c| c.signals.as_ref()) {
+        check_signals(cfg, signals, &mut errors);
+    }
     errors
+}
+
+/// Each signal names an optional category of the site (a necessary one
+/// would grant it before any choice) and a consent type Consent Mode knows.
+fn check_signals(
+    cfg: &SiteConfig,
+    signals: &varco_protocol::ConsentSignals,
+    errors: &mut Vec<ConfigError>,
+) {
+    const NOT_OPTIONAL: &str = "must be an optional category of the site";
+    let optional = |id: &str| cfg.categories.iter().any(|c| c.id == id && !c.necessary);
+    if signals.matomo.as_deref().is_some_and(|id| !optional(id)) {
+        errors.push(ConfigError::new("consent.signals.matomo", NOT_OPTIONAL));
+    }
+    for (kind, id) in &signals.google_consent_mode {
+        let reason = if !crate::signals::CONSENT_MODE_TYPES.contains(&kind.as_str()) {
+            "is not a Consent Mode v2 type"
+        } else if !optional(id) {
+            NOT_OPTIONAL
+        } else {
+            continue;
+        };
+        errors.push(ConfigError::new(
+            format!("consent.signals.google_consent_mode.{kind}"),
+            reason,
+        ));
+    }
 }
 
 /// Longest time a page view may be kept in the browser: ten years is
@@ -432,5 +462,38 @@ mod tests {
         );
         let huge = config(r#"{"navigation":{"max_entries":4000000000}}"#);
         assert!(check_site_config(&huge)[0].reason.contains("1 to 2000"));
+    }
+
+    #[test]
+    fn consent_signals_name_optional_categories_and_known_types() {
+        let mut cfg: SiteConfig = serde_json::from_str(
+            r#"{"revision":"1","cookie_policy_url":"/c","categories":[
+              {"id":"necessari","necessary":true,"description":"Tecnici."},
+              {"id":"analitici","description":"Statistiche."}],
+             "consent":{"signals":{"matomo":"analitici",
+               "google_consent_mode":{"analytics_storage":"analitici"}}}}"#,
+        )
+        .unwrap();
+        assert!(check_site_config(&cfg).is_empty());
+        let signals = cfg.consent.as_mut().unwrap().signals.as_mut().unwrap();
+        signals.matomo = Some("necessari".into());
+        signals
+            .google_consent_mode
+            .insert("ad_storage".into(), "marketing".into());
+        signals
+            .google_consent_mode
+            .insert("cookies_storage".into(), "analitici".into());
+        let fields: Vec<String> = check_site_config(&cfg)
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "consent.signals.matomo",
+                "consent.signals.google_consent_mode.ad_storage",
+                "consent.signals.google_consent_mode.cookies_storage",
+            ]
+        );
     }
 }

@@ -19,5 +19,6 @@ pub mod live;
 pub mod markdown;
 pub mod navigation;
 pub mod redact;
+pub mod signals;
 pub mod sse;
 pub mod texts;

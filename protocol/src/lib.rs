@@ -202,6 +202,26 @@ pub struct ConsentSettings {
     /// What changed in the current revision, shown when the banner asks again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision_note: Option<Localized>,
+    /// Consent signals for the page's analytics tools.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signals: Option<ConsentSignals>,
+}
+
+/// Consent signals that analytics tools on the page understand, each
+/// mapped to the category whose consent grants it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ConsentSignals {
+    /// Matomo (Web Analytics Italia): the category that lets it keep its
+    /// cookies. Until then Matomo counts without them
+    /// (`_paq.push(['requireCookieConsent'])`); a decision gives or
+    /// forgets that consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matomo: Option<String>,
+    /// Google Consent Mode v2: each consent type (`analytics_storage`,
+    /// `ad_storage`, `ad_user_data`, `ad_personalization`, ...) with the
+    /// category that grants it. Every type listed starts `denied`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub google_consent_mode: BTreeMap<String, String>,
 }
 
 /// What the visitor did.

@@ -1510,3 +1510,110 @@ async fn a_site_with_technical_cookies_alone_shows_no_banner_but_keeps_its_links
     );
     server.stop().await.unwrap();
 }
+
+/// The page of a site that tells Matomo and Google's Consent Mode about its
+/// visitors' choices. `own_gtag`: the page defines `gtag` itself (it
+/// records each call); otherwise it only has Google's `dataLayer`.
+fn page_with_signals(server: &TestServer, own_gtag: bool) -> String {
+    let gtag = if own_gtag {
+        "window.gtagCalls = []; window.gtag = function () { window.gtagCalls.push([].slice.call(arguments)); };"
+    } else {
+        "window.dataLayer = window.dataLayer || [];"
+    };
+    format!(
+        r#"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Camera</title>
+<script>window._paq = window._paq || []; window._paq.push(['trackPageView']); {gtag}</script>
+<script type="application/json" id="varco-config">{{"revision":"1","cookie_policy_url":"/cookie","categories":[
+ {{"id":"necessari","necessary":true,"description":"Tecnici."}},
+ {{"id":"analitici","title":"Statistiche","description":"Statistiche."}},
+ {{"id":"profilazione","title":"Profilazione","description":"Pubblicità."}}],
+ "consent":{{"signals":{{"matomo":"analitici","google_consent_mode":{{
+   "analytics_storage":"analitici","ad_storage":"profilazione","ad_user_data":"profilazione"}}}}}}}}</script></head>
+<body><h1>Camera</h1><footer><a href="/cookie">Cookie</a></footer>
+<script defer src="{}/varco/varco.js" data-site="milomb"></script></body></html>"#,
+        server.base
+    )
+}
+
+/// What the tools were told: Matomo's commands, and Consent Mode's
+/// (mode, fields) from `dataLayer`'s `arguments` objects or from the
+/// page's own `gtag`.
+const SIGNALS_TOLD: &str = r#"(() => ({
+  paq: window._paq.filter(c => c[0] !== 'trackPageView').map(c => c[0]),
+  consent: (window.gtagCalls || (window.dataLayer || [])
+      .filter(e => Object.prototype.toString.call(e) === '[object Arguments]'))
+    .filter(e => e[0] === 'consent').map(e => [e[1], e[2]]),
+}))()"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matomo_and_consent_mode_hear_the_defaults_and_every_decision() {
+    let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
+    let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let denied = serde_json::json!({"ad_storage": "denied", "ad_user_data": "denied", "analytics_storage": "denied"});
+    for own_gtag in [false, true] {
+        let url = fixtures.page(
+            &format!("signals-{own_gtag}.html"),
+            &page_with_signals(&server, own_gtag),
+        );
+        let tab = chromium.tab().await.unwrap();
+        tab.goto(&url).await.unwrap();
+        tab.wait_widget().await.unwrap();
+        tab.wait_for("window._paq.length > 1", 10).await.unwrap();
+        assert_eq!(
+            tab.eval(SIGNALS_TOLD).await.unwrap(),
+            serde_json::json!({"paq": ["requireCookieConsent"], "consent": [["default", denied]]}),
+            "before any choice (own gtag: {own_gtag})"
+        );
+
+        tab.eval("Varco.showPreferences()").await.unwrap();
+        tab.wait_preferences().await.unwrap();
+        tab.in_widget("shadow.querySelector('#varco-cat-analitici').click()")
+            .await
+            .unwrap();
+        press(&tab, "Salva le mie scelte").await;
+        tab.wait_for("window._paq.length > 2", 10).await.unwrap();
+        let analytics_only = serde_json::json!({"ad_storage": "denied", "ad_user_data": "denied", "analytics_storage": "granted"});
+        assert_eq!(
+            tab.eval(SIGNALS_TOLD).await.unwrap(),
+            serde_json::json!({
+                "paq": ["requireCookieConsent", "rememberCookieConsentGiven"],
+                "consent": [["default", denied], ["update", analytics_only]],
+            }),
+            "after the statistics alone (own gtag: {own_gtag})"
+        );
+
+        // A returning visitor: the defaults, then the choice in force.
+        tab.goto(&url).await.unwrap();
+        tab.wait_widget().await.unwrap();
+        tab.wait_for("window._paq.length > 2", 10).await.unwrap();
+        assert_eq!(
+            tab.eval(SIGNALS_TOLD).await.unwrap(),
+            serde_json::json!({
+                "paq": ["requireCookieConsent", "rememberCookieConsentGiven"],
+                "consent": [["default", denied], ["update", analytics_only]],
+            }),
+            "a returning visitor (own gtag: {own_gtag})"
+        );
+        tab.eval("Varco.showPreferences()").await.unwrap();
+        tab.wait_preferences().await.unwrap();
+        press(&tab, "Rifiuta tutti").await;
+        tab.wait_for("window._paq.length > 3", 10).await.unwrap();
+        assert_eq!(
+            tab.eval(SIGNALS_TOLD).await.unwrap(),
+            serde_json::json!({
+                "paq": ["requireCookieConsent", "rememberCookieConsentGiven", "forgetCookieConsentGiven"],
+                "consent": [["default", denied], ["update", analytics_only], ["update", denied]],
+            }),
+            "after a withdrawal (own gtag: {own_gtag})"
+        );
+        assert!(
+            tab.errors_but_favicon().is_empty(),
+            "{:?}",
+            tab.errors_but_favicon()
+        );
+        tab.eval("localStorage.clear()").await.unwrap();
+        tab.close().await;
+    }
+    server.stop().await.unwrap();
+}

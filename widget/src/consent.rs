@@ -29,6 +29,8 @@ pub struct Controller {
     /// withdrawal.
     pub previous: Option<StoredChoice>,
     cookie_mode: bool,
+    /// The analytics tools have heard the defaults (see `signals`).
+    signalled: bool,
 }
 
 /// `window.Varco.consent()`'s shape.
@@ -57,6 +59,7 @@ impl Controller {
             status: Status::Ask(AskReason::First),
             previous: None,
             cookie_mode,
+            signalled: false,
         };
         c.read_stored();
         c
@@ -301,6 +304,20 @@ impl Controller {
             Rc::new(move |cat: &str| granted_view.borrow().grants(cat)),
             Rc::new(placeholder),
         );
+        let starting = !std::mem::replace(&mut this.borrow_mut().signalled, true);
+        // Delivered with the controller free: the page's `gtag` is the
+        // page's code, and may call `window.Varco`.
+        let (settings, status, rules) = {
+            let c = this.borrow();
+            let Some(settings) = c.boot.site.consent.as_ref().and_then(|k| k.signals.clone())
+            else {
+                return;
+            };
+            (settings, c.status.clone(), c.rules.clone())
+        };
+        crate::signals::deliver(&varco_core::signals::signals(
+            &settings, &status, &rules, starting,
+        ));
     }
 
     /// `Varco.consent()`: null before a valid choice.

@@ -22,6 +22,7 @@ pub mod layout;
 pub mod managed;
 pub mod navigation;
 pub mod privacy_ui;
+pub mod signals;
 
 use varco_core::banner::FirstAction;
 /// The mounting point is shared with the first paint.
@@ -34,10 +35,16 @@ use wasm_bindgen::prelude::*;
 /// attributes are the embed options), or `null` if the loader could not tell.
 /// `first_action` is what the visitor pressed in the first paint's banner
 /// while this module was loading (`accept_all`, `reject_all`, `close` or
-/// `customise`), if anything.
+/// `customise`), if anything. `gtag` delivers Consent Mode's signals (see
+/// [`signals`]).
 #[wasm_bindgen]
-pub fn start(script: Option<web_sys::Element>, first_action: Option<String>) {
+pub fn start(
+    script: Option<web_sys::Element>,
+    first_action: Option<String>,
+    gtag: Option<js_sys::Function>,
+) {
     boot::install_panic_hook();
+    signals::install(gtag);
     let first_action = first_action.as_deref().and_then(FirstAction::from_name);
     match boot::boot(script, first_action) {
         Ok(()) => {}

@@ -66,7 +66,7 @@ pub fn dist() -> Result<Vec<FileSize>> {
     let [first_glue, app_glue] = [&glue[0], &glue[1]];
 
     step("assembling pkg/varco.js (loader + first module's glue) and pkg/varco_app.js");
-    let loader = std::fs::read_to_string(root.join("widget/loader.js"))?;
+    let loader = without_comments(&std::fs::read_to_string(root.join("widget/loader.js"))?);
     let version = env!("CARGO_PKG_VERSION");
     // Everything in one function scope: wasm-bindgen's `wasm_bindgen` global
     // becomes a local, and the host page's globals stay untouched. The glue
@@ -264,4 +264,44 @@ fn write_sizes_json(path: &Path, sizes: &[FileSize]) -> Result<()> {
         ),
     )?;
     Ok(())
+}
+
+/// The loader without its comments, which are for its readers, not for
+/// every visitor's download: whole lines that start with `//`, and the
+/// block comments that open a line (`/*` up to its `*/`). Comments after
+/// code on a line stay (a `//` there may be inside a string).
+fn without_comments(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut in_block = false;
+    for line in source.lines() {
+        let code = line.trim_start();
+        if in_block {
+            in_block = !code.contains("*/");
+            continue;
+        }
+        if code.starts_with("//") {
+            continue;
+        }
+        if code.starts_with("/*") {
+            in_block = !code.contains("*/");
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_comments;
+
+    #[test]
+    fn the_loader_loses_its_comment_lines_and_keeps_its_code() {
+        let source = "/* header\n * more */\n(function () {\n  // why\n  var a = \"//not a comment\"; // after code\n  /* one line */\n}());\n";
+        assert_eq!(
+            without_comments(source),
+            "(function () {\n  var a = \"//not a comment\"; // after code\n}());\n"
+        );
+    }
 }
