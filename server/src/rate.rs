@@ -271,6 +271,7 @@ impl SharedBuckets {
             }
             Ok(Err(wait)) => Some(Err(wait)),
             Err(e) => {
+                crate::metrics::database_error();
                 if let Some(lease) = held.as_deref_mut() {
                     lease.failed = Some(Instant::now());
                 }

@@ -570,17 +570,7 @@ impl Storage {
             }
             // A batch's results are told apart by their keys: a message
             // without one (the console's) goes by itself.
-            Db::Postgres(db) => {
-                let stored: Option<(i64,)> = sqlx::query_as(batch::INSERT_MESSAGE_POSTGRES)
-                    .bind(&row.thread_id)
-                    .bind(&row.author)
-                    .bind(&row.client_message_id)
-                    .bind(&row.body)
-                    .bind(&row.created_at)
-                    .fetch_optional(&db.pool)
-                    .await?;
-                Ok(stored.map(|(id,)| id))
-            }
+            Db::Postgres(db) => Ok(batch::insert_postgres(&db.pool, &row).await?),
         }
         .map_err(|why| anyhow::anyhow!("storing a message failed: {why}"))?;
         drop(waiting);

@@ -31,6 +31,30 @@ async fn wait_records(server: &TestServer, n: usize) -> Vec<StoredConsent> {
     server.wait_consents("milomb", n).await
 }
 
+/// Fixtures on an origin of their own, a server that lets them embed
+/// Varco, and a browser.
+async fn fixtures_server_browser() -> (varco_e2e::FixtureServer, TestServer, Chromium) {
+    let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
+    let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
+    (fixtures, server, Chromium::launch().await.unwrap())
+}
+
+/// A plain host page: `config` as its configuration block, `body` before
+/// the tag that embeds Varco for `site` (without `data-api`).
+fn host_page(server: &TestServer, config: &str, body: &str, site: &str) -> String {
+    format!(
+        r#"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Pagina</title>
+<script type="application/json" id="varco-config">{config}</script></head>
+<body><h1>Pagina</h1>{body}
+<script defer src="{}/varco/varco.js" data-site="{site}"></script></body></html>"#,
+        server.base
+    )
+}
+
+/// Keeps the last proof-of-consent record the page was handed.
+const KEEP_THE_RECORD: &str =
+    "<script>document.addEventListener('varco:record', e => window.__record = e.detail);</script>";
+
 fn analytics_hits(tab: &Tab) -> usize {
     tab.requests()
         .iter()
@@ -805,9 +829,7 @@ async fn a11y_axe_finds_no_wcag21_aa_violation_in_the_banner_the_preferences_or_
 async fn no_layout_shift_caused_by_the_banner() {
     // A plain host page with no web fonts or scripts of its own, so that any
     // layout shift measured is Varco's.
-    let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
-    let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
-    let chromium = Chromium::launch().await.unwrap();
+    let (fixtures, server, chromium) = fixtures_server_browser().await;
     let config =
         std::fs::read_to_string(varco_e2e::root().join("demo-site/milomb/varco-config.json"))
             .unwrap();
@@ -868,16 +890,13 @@ async fn global_privacy_control_starts_refused_and_an_explicit_choice_wins() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_backend_the_record_is_an_event_for_the_site() {
-    let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
-    let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
-    let chromium = Chromium::launch().await.unwrap();
-    let page = format!(
-        r#"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Comune</title>
-<script type="application/json" id="varco-config">{{"revision":"1","cookie_policy_url":"/cookie","categories":[
- {{"id":"necessari","necessary":true,"description":"Tecnici."}},{{"id":"analitici","title":"Statistiche","description":"Statistiche."}}]}}</script></head>
-<body><h1>Comune</h1><script>document.addEventListener('varco:record', e => window.__record = e.detail);</script>
-<script defer src="{}/varco/varco.js" data-site="calvatone"></script></body></html>"#,
-        server.base
+    let (fixtures, server, chromium) = fixtures_server_browser().await;
+    let page = host_page(
+        &server,
+        r#"{"revision":"1","cookie_policy_url":"/cookie","categories":[
+ {"id":"necessari","necessary":true,"description":"Tecnici."},{"id":"analitici","title":"Statistiche","description":"Statistiche."}]}"#,
+        KEEP_THE_RECORD,
+        "calvatone",
     );
     let tab = chromium.tab().await.unwrap();
     tab.goto(&fixtures.page("no-backend.html", &page))
@@ -899,16 +918,13 @@ async fn without_a_backend_the_record_is_an_event_for_the_site() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn c30_analytics_filed_as_necessary_is_refused_and_nothing_runs() {
-    let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
-    let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
-    let chromium = Chromium::launch().await.unwrap();
-    let page = format!(
-        r#"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Pagina</title>
-<script type="application/json" id="varco-config">{{"revision":"1","cookie_policy_url":"/cookie","categories":[
- {{"id":"necessari","necessary":true,"description":"Tecnici.","services":[{{"name":"Matomo","kind":"analytics","cookies":["_pk_id.*"]}}]}}]}}</script></head>
-<body><h1>Pagina</h1><script type="text/plain" data-varco-category="necessari">window.trackerRan = true;</script>
-<script defer src="{}/varco/varco.js" data-site="milomb"></script></body></html>"#,
-        server.base
+    let (fixtures, server, chromium) = fixtures_server_browser().await;
+    let page = host_page(
+        &server,
+        r#"{"revision":"1","cookie_policy_url":"/cookie","categories":[
+ {"id":"necessari","necessary":true,"description":"Tecnici.","services":[{"name":"Matomo","kind":"analytics","cookies":["_pk_id.*"]}]}]}"#,
+        r#"<script type="text/plain" data-varco-category="necessari">window.trackerRan = true;</script>"#,
+        "milomb",
     );
     let tab = chromium.tab().await.unwrap();
     tab.goto(&fixtures.page("c30.html", &page)).await.unwrap();
@@ -1450,16 +1466,13 @@ async fn the_comune_s_statistics_set_no_cookie_once_accepted() {
 /// opens describes the cookies without offering a choice.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_with_technical_cookies_alone_shows_no_banner_but_keeps_its_links() {
-    let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
-    let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
-    let chromium = Chromium::launch().await.unwrap();
-    let page = format!(
-        r#"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Comune</title>
-<script type="application/json" id="varco-config">{{"revision":"1","cookie_policy_url":"/cookie","categories":[
- {{"id":"necessari","necessary":true,"description":"Servono al funzionamento del sito."}}]}}</script></head>
-<body><h1>Comune</h1><script>document.addEventListener('varco:record', e => window.__record = e.detail);</script>
-<script defer src="{}/varco/varco.js" data-site="milomb"></script></body></html>"#,
-        server.base
+    let (fixtures, server, chromium) = fixtures_server_browser().await;
+    let page = host_page(
+        &server,
+        r#"{"revision":"1","cookie_policy_url":"/cookie","categories":[
+ {"id":"necessari","necessary":true,"description":"Servono al funzionamento del sito."}]}"#,
+        KEEP_THE_RECORD,
+        "milomb",
     );
     let tab = chromium.tab().await.unwrap();
     tab.goto(&fixtures.page("technical-only.html", &page))
@@ -1547,9 +1560,7 @@ const SIGNALS_TOLD: &str = r#"(() => ({
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn matomo_and_consent_mode_hear_the_defaults_and_every_decision() {
-    let fixtures = varco_e2e::FixtureServer::start().await.unwrap();
-    let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
-    let chromium = Chromium::launch().await.unwrap();
+    let (fixtures, server, chromium) = fixtures_server_browser().await;
     let denied = serde_json::json!({"ad_storage": "denied", "ad_user_data": "denied", "analytics_storage": "denied"});
     for own_gtag in [false, true] {
         let url = fixtures.page(

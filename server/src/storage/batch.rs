@@ -41,7 +41,7 @@ pub(super) const INSERT_MESSAGE: &str =
 /// messages, never corrupt anything, as SQLite's WAL with
 /// `synchronous = NORMAL` may. Everything else, consent records first,
 /// commits durably.
-pub(super) const INSERT_MESSAGE_POSTGRES: &str =
+const INSERT_MESSAGE_POSTGRES: &str =
     "WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
      INSERT INTO thread_events (thread_id, kind, author, client_message_id, body, created_at)
      SELECT $1, 'message', $2, $3, $4, $5 FROM async_commit
@@ -250,21 +250,26 @@ async fn write_postgres(pool: &PgPool, batch: Vec<PendingMessage>) {
 }
 
 async fn write_postgres_one_by_one(pool: &PgPool, batch: Vec<PendingMessage>) {
-    for PendingMessage { row: m, done } in batch {
-        let inserted: Result<Option<(i64,)>, sqlx::Error> = sqlx::query_as(INSERT_MESSAGE_POSTGRES)
-            .bind(&m.thread_id)
-            .bind(&m.author)
-            .bind(&m.client_message_id)
-            .bind(&m.body)
-            .bind(&m.created_at)
-            .fetch_optional(pool)
-            .await;
-        let _ = done.send(
-            inserted
-                .map(|row| row.map(|(id,)| id))
-                .map_err(|e| e.to_string()),
-        );
+    for PendingMessage { row, done } in batch {
+        let _ = done.send(insert_postgres(pool, &row).await.map_err(|e| e.to_string()));
     }
+}
+
+/// Inserts one message on PostgreSQL by itself: its new event id, or
+/// `None` if its `client_message_id` was stored before.
+pub(super) async fn insert_postgres(
+    pool: &PgPool,
+    row: &MessageRow,
+) -> Result<Option<i64>, sqlx::Error> {
+    let stored: Option<(i64,)> = sqlx::query_as(INSERT_MESSAGE_POSTGRES)
+        .bind(&row.thread_id)
+        .bind(&row.author)
+        .bind(&row.client_message_id)
+        .bind(&row.body)
+        .bind(&row.created_at)
+        .fetch_optional(pool)
+        .await?;
+    Ok(stored.map(|(id,)| id))
 }
 
 fn fail_all(batch: Vec<PendingMessage>, why: &str) {
