@@ -229,6 +229,9 @@ struct Sample {
     banner_ms: Option<f64>,
     /// When the banner element was first found in the DOM, visible or not.
     banner_in_dom_ms: Option<f64>,
+    /// The first frame in which the banner is visible and fully opaque
+    /// (readable): after any fade-in.
+    banner_opaque_ms: Option<f64>,
     dom_content_loaded_ms: Option<f64>,
     load_ms: Option<f64>,
     first_contentful_paint_ms: Option<f64>,
@@ -306,6 +309,27 @@ struct Options {
     runs: usize,
     warmup_rounds: usize,
     out: PathBuf,
+    tags: TagPlace,
+}
+
+/// Where each contender's tag goes in the host page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TagPlace {
+    /// At the end of `<head>`, after Bootstrap Italia's CSS: where a
+    /// consent tool's instructions, and a typical PA page, put it.
+    Head,
+    /// Where the demo page has Varco's: at the end of `<body>`, after
+    /// Bootstrap Italia's JavaScript bundle.
+    EndOfBody,
+}
+
+impl TagPlace {
+    fn name(self) -> &'static str {
+        match self {
+            TagPlace::Head => "head",
+            TagPlace::EndOfBody => "end-of-body",
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -334,6 +358,7 @@ fn parse_args(args: Vec<String>) -> Result<Options> {
         runs: 15,
         warmup_rounds: 1,
         out: root().join("target/bench/widget.json"),
+        tags: TagPlace::Head,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -351,13 +376,20 @@ fn parse_args(args: Vec<String>) -> Result<Options> {
                     .context("--warmup takes a number")?;
             }
             "--out" => options.out = PathBuf::from(value("--out")?),
+            "--tags" => {
+                options.tags = match value("--tags")?.as_str() {
+                    "head" => TagPlace::Head,
+                    "end-of-body" => TagPlace::EndOfBody,
+                    other => bail!("--tags takes head or end-of-body, not {other:?}"),
+                }
+            }
             "-h" | "--help" => {
                 println!(
-                    "varco_bench_widget [--runs N (15)] [--warmup ROUNDS (1)] [--out FILE (target/bench/widget.json)]"
+                    "varco_bench_widget [--runs N (15)] [--warmup ROUNDS (1)] [--out FILE (target/bench/widget.json)] [--tags head|end-of-body (head)]"
                 );
                 std::process::exit(0);
             }
-            other => bail!("unknown option {other:?} (use --runs N, --warmup ROUNDS, --out FILE)"),
+            other => bail!("unknown option {other:?} (use --runs N, --warmup ROUNDS, --out FILE, --tags head|end-of-body)"),
         }
     }
     Ok(options)
@@ -368,7 +400,7 @@ async fn run(options: Options) -> Result<()> {
     check_peers()?;
 
     let served = tempfile::tempdir()?;
-    let mut contenders = build_served_tree(served.path())?;
+    let mut contenders = build_served_tree(served.path(), options.tags)?;
 
     let tree = served.path().to_owned();
     let server = TestServer::start_with(&[], move |config| {
@@ -472,6 +504,7 @@ async fn run(options: Options) -> Result<()> {
     let report = json!({
         "benchmark": "widget",
         "host_page": HOST_PAGE,
+        "tags_in": options.tags.name(),
         "browser": browser_version,
         "runs_per_phase": options.runs,
         "warmup_rounds_per_phase": options.warmup_rounds,
@@ -480,6 +513,7 @@ async fn run(options: Options) -> Result<()> {
         "banner_timeout_max_ms": BANNER_TIMEOUT_MAX_MS,
         "method": {
             "order": "round-robin, the first contender rotating each round; a fresh browser context (empty cache and storage) per run",
+            "banner_opaque_ms": "as banner_ms, the first such frame in which no ancestor of the banner (itself included) has a computed opacity below 1 (a running fade counts): when it is readable",
             "banner_ms": "performance.now() (from navigation start) in the requestAnimationFrame callback that first finds the banner connected, with a non-empty box inside the viewport, display not none, visibility visible and no zero opacity up the (shadow-including) ancestors; checks are scheduled by a MutationObserver on the document and on every open shadow root (Element.prototype.attachShadow is wrapped by the init script)",
             "banner_timeout": "a run without a banner within banner_timeout_ms after the load event (times the CPU slowdown, at most banner_timeout_max_ms) counts as 'no banner'",
             "window": "from navigation start until observed_until_ms: settle_ms after the last of the load event, the banner and the response of the contender's last file (the run waits for every file of the contender in flight, so a module loaded after the banner is inside)",
@@ -561,7 +595,7 @@ fn check_peers() -> Result<()> {
 ///   same directory as the real page, so relative URLs resolve alike.
 ///
 /// Returns the contenders, the page alone first.
-fn build_served_tree(tree: &Path) -> Result<Vec<Contender>> {
+fn build_served_tree(tree: &Path, tags: TagPlace) -> Result<Vec<Contender>> {
     let repo = root();
     let pkg = tree.join("pkg");
     let demo = tree.join("demo-site");
@@ -576,6 +610,21 @@ fn build_served_tree(tree: &Path) -> Result<Vec<Contender>> {
     let host = std::fs::read_to_string(repo.join(HOST_PAGE))
         .with_context(|| format!("reading {HOST_PAGE}"))?;
     let (without_config, tag) = strip_varco(&host)?;
+    // A contender's page: `page` (the host, with or without Varco's
+    // configuration block) with `fragment` in Varco's tag's place or at the
+    // end of `<head>`.
+    let place = |page: &str, fragment: &str| -> Result<String> {
+        match tags {
+            TagPlace::EndOfBody => Ok(page.replace(&tag, fragment)),
+            TagPlace::Head => {
+                let page = page.replace(&tag, "");
+                let at = page
+                    .find("</head>")
+                    .ok_or_else(|| anyhow!("{HOST_PAGE} has no </head>"))?;
+                Ok(format!("{}{fragment}\n{}", &page[..at], &page[at..]))
+            }
+        }
+    };
 
     let mut contenders = Vec::new();
     std::fs::write(
@@ -599,10 +648,11 @@ fn build_served_tree(tree: &Path) -> Result<Vec<Contender>> {
         .and_then(|t| serde_json::from_str::<Value>(&t).ok())
         .and_then(|v| v["version"].as_str().map(str::to_owned))
         .unwrap_or_default();
+    std::fs::write(milomb.join("bench-varco.html"), place(&host, &tag)?)?;
     contenders.push(Contender {
         key: "varco".into(),
         name: format!("Varco {varco_version}").trim().to_owned(),
-        page: format!("/{HOST_PAGE}"),
+        page: "/demo-site/milomb/bench-varco.html".into(),
         banner: Some("section.banner".into()),
         files_prefix: Some(format!("{VARCO_URL}/")),
         excluded_prefix: Some(format!("{PEERS_URL}/")),
@@ -641,7 +691,7 @@ fn build_served_tree(tree: &Path) -> Result<Vec<Contender>> {
         let page_name = format!("bench-{}.html", peer.key);
         std::fs::write(
             milomb.join(&page_name),
-            without_config.replace(&tag, fragment.trim_end()),
+            place(&without_config, fragment.trim_end())?,
         )?;
         contenders.push(Contender {
             key: peer.key.into(),
@@ -811,7 +861,7 @@ const INSTRUMENTATION: &str = r#"(() => {
   if (window !== window.top) return;
   const BANNER = __BANNER__;
   const bench = {
-    banner_ms: null, banner_in_dom_ms: null,
+    banner_ms: null, banner_in_dom_ms: null, banner_opaque_ms: null,
     long_tasks: [], layout_shifts: [], wasm_instances: [], notes: [],
   };
   Object.defineProperty(window, "__varcoBench", { value: bench });
@@ -851,7 +901,7 @@ const INSTRUMENTATION: &str = r#"(() => {
   const attachShadow = Element.prototype.attachShadow;
   Element.prototype.attachShadow = function (init) {
     const shadow = attachShadow.apply(this, arguments);
-    if (init && init.mode === "open" && bench.banner_ms === null) {
+    if (init && init.mode === "open" && bench.banner_opaque_ms === null) {
       roots.push(shadow);
       mutations.observe(shadow, watch);
       schedule();
@@ -860,7 +910,7 @@ const INSTRUMENTATION: &str = r#"(() => {
   };
   let frameRequested = false;
   function schedule() {
-    if (BANNER === null || bench.banner_ms !== null || frameRequested) return;
+    if (BANNER === null || bench.banner_opaque_ms !== null || frameRequested) return;
     frameRequested = true;
     requestAnimationFrame(check);
   }
@@ -885,19 +935,29 @@ const INSTRUMENTATION: &str = r#"(() => {
     }
     return true;
   }
+  // Readable: no ancestor (the banner included) is even partly
+  // transparent, as computed in this frame (a running fade counts).
+  function opaque(el) {
+    for (let n = el; n; n = parentAcrossShadow(n)) {
+      if (parseFloat(getComputedStyle(n).opacity) < 1) return false;
+    }
+    return true;
+  }
   function check() {
     const now = performance.now();
     frameRequested = false;
     const el = find();
     if (!el) return;
     if (bench.banner_in_dom_ms === null) bench.banner_in_dom_ms = now;
-    if (visible(el)) {
-      bench.banner_ms = now;
+    if (bench.banner_ms === null && visible(el)) bench.banner_ms = now;
+    if (bench.banner_ms !== null && visible(el) && opaque(el)) {
+      bench.banner_opaque_ms = now;
       mutations.disconnect();
       return;
     }
-    // There but not shown yet: a transition or an animation can show it
-    // without any mutation, so look again in the next frame.
+    // There but not shown, or not fully opaque, yet: a transition or an
+    // animation changes it without any mutation, so look again in the
+    // next frame.
     schedule();
   }
 
@@ -919,6 +979,7 @@ const INSTRUMENTATION: &str = r#"(() => {
     return {
       banner_ms: bench.banner_ms,
       banner_in_dom_ms: bench.banner_in_dom_ms,
+      banner_opaque_ms: bench.banner_opaque_ms,
       dom_content_loaded_ms: nav ? nav.domContentLoadedEventEnd : null,
       load_ms: nav ? nav.loadEventEnd : null,
       first_contentful_paint_ms: fcp ? fcp.startTime : null,
@@ -1192,6 +1253,7 @@ fn fill_sample(sample: &mut Sample, data: &Value, server: &TestServer, contender
     let number = |key: &str| data[key].as_f64();
     sample.banner_ms = number("banner_ms");
     sample.banner_in_dom_ms = number("banner_in_dom_ms");
+    sample.banner_opaque_ms = number("banner_opaque_ms");
     sample.dom_content_loaded_ms = number("dom_content_loaded_ms");
     sample.load_ms = number("load_ms");
     sample.first_contentful_paint_ms = number("first_contentful_paint_ms");
@@ -1282,6 +1344,7 @@ struct Summary {
     banner_seen: usize,
     banner_ms_median: Option<f64>,
     banner_ms_p90: Option<f64>,
+    banner_opaque_ms_median: Option<f64>,
     total_blocking_time_ms_median: Option<f64>,
     total_blocking_time_ms_p90: Option<f64>,
     total_blocking_time_added_ms_median: Option<f64>,
@@ -1405,6 +1468,7 @@ fn summarise(contenders: &[Contender], samples: &[Sample], phase: &str) -> Vec<S
                 banner_seen: banner.len(),
                 banner_ms_median: median(&banner),
                 banner_ms_p90: percentile(&banner, 0.9),
+                banner_opaque_ms_median: median(&values(&|s| s.banner_opaque_ms)),
                 total_blocking_time_ms_median: median(&tbt),
                 total_blocking_time_ms_p90: percentile(&tbt, 0.9),
                 cumulative_layout_shift_median: median(&cls),
@@ -1483,26 +1547,26 @@ fn kib(bytes: f64) -> String {
 
 fn print_table(phase: &Phase, runs: usize, contenders: &[Contender], summaries: &[Summary]) {
     let ms = |v: Option<f64>| v.map_or("-".to_owned(), whole_ms);
-    let row =
-        |cells: [&str; 13]| {
-            println!(
-            "{:<28} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>4} | {:>6} {:>6} {:>6} | {:>7} {:>7} {:>9}",
+    let row = |cells: [&str; 14]| {
+        println!(
+            "{:<28} {:>6} {:>6} {:>6} | {:>6} {:>6} {:>6} {:>4} | {:>6} {:>6} {:>6} | {:>7} {:>7} {:>9}",
             cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7],
-            cells[8], cells[9], cells[10], cells[11], cells[12]
+            cells[8], cells[9], cells[10], cells[11], cells[12], cells[13]
         )
-        };
+    };
     println!(
         "\n{} ({runs} runs each; medians unless p90; \"+\" = over the page alone's median)",
         phase.title
     );
     println!(
-        "{:<28} {:^13} | {:^25} | {:^20} |",
+        "{:<28} {:^20} | {:^25} | {:^20} |",
         "", "banner, ms", "before banner, KiB", "all files, KiB"
     );
     row([
         "contender",
         "med",
         "p90",
+        "opaque",
         "raw",
         "gzip",
         "brotli",
@@ -1552,6 +1616,7 @@ fn print_table(phase: &Phase, runs: usize, contenders: &[Contender], summaries: 
             &c.name,
             &ms(s.banner_ms_median),
             &ms(s.banner_ms_p90),
+            &ms(s.banner_opaque_ms_median),
             &bytes(before, |b| b.raw),
             &bytes(before, |b| b.gzip),
             &bytes(before, |b| b.brotli),
