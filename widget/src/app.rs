@@ -739,18 +739,16 @@ fn preferences(props: &PreferencesProps) -> Html {
             <h2 id="varco-prefs-title" class="banner-title">{ texts.get(Key::prefs_title) }</h2>
             // The list scrolls; the actions below it stay in view.
             <div class="prefs-body">
-                <p>{ texts.get(Key::prefs_intro) }</p>
+                // A site with technical cookies alone has no choice to
+                // offer: the dialog only describes them.
+                <p>{ texts.get(if nothing_to_ask { Key::privacy_consent_not_needed } else { Key::prefs_intro }) }</p>
                 if let Some(at) = decided_at { <p class="muted">{ texts.get(Key::prefs_current) }{" "}{ varco_core::dates::format_date_rome(c.boot.lang, &at, varco_core::dates::DateStyle::Short).unwrap_or_else(|| at.clone()) }{"."}</p> }
                 <ul class="categories">{ for c.boot.site.categories.iter().map(category) }</ul>
                 <p class="privacy-link">
                     <button type="button" class="link-button" onclick={{ let cb = props.on_privacy.clone(); Callback::from(move |_: MouseEvent| cb.emit(())) }}>{ texts.get(Key::privacy_open) }</button>
                 </p>
             </div>
-            // A site with technical cookies alone has no choice to offer:
-            // the dialog only describes them.
-            if nothing_to_ask {
-                <p class="muted">{ texts.get(Key::privacy_consent_not_needed) }</p>
-            } else {
+            if !nothing_to_ask {
                 <div class="actions">
                     <button type="button" class="btn btn-primary" onclick={save}>{ texts.get(Key::prefs_save) }</button>
                     <button type="button" class="btn btn-outline" onclick={decide(Decision::AcceptAll)}>{ texts.get(Key::accept_all) }</button>
