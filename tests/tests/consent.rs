@@ -1628,3 +1628,35 @@ async fn matomo_and_consent_mode_hear_the_defaults_and_every_decision() {
     }
     server.stop().await.unwrap();
 }
+
+/// Once Matomo has loaded, `_paq` is Matomo's own object, whose `push` runs
+/// each command at once: Varco's signals go through it, and it stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loaded_matomo_keeps_its_queue_and_runs_the_signals() {
+    let (fixtures, server, chromium) = fixtures_server_browser().await;
+    let page = host_page(
+        &server,
+        r#"{"revision":"1","cookie_policy_url":"/cookie","categories":[
+ {"id":"necessari","necessary":true,"description":"Tecnici."},
+ {"id":"analitici","title":"Statistiche","description":"Statistiche."}],
+ "consent":{"signals":{"matomo":"analitici"}}}"#,
+        "<script>window.matomoRan = []; window._paq = { loaded: true, push: function (c) { window.matomoRan.push(c[0]); } };</script>",
+        "milomb",
+    );
+    let tab = chromium.tab().await.unwrap();
+    tab.goto(&fixtures.page("matomo-loaded.html", &page))
+        .await
+        .unwrap();
+    tab.wait_widget().await.unwrap();
+    press(&tab, "Accetta tutti").await;
+    tab.wait_for("window.matomoRan.length >= 2", 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        tab.eval("({ ran: window.matomoRan, kept: window._paq.loaded === true })")
+            .await
+            .unwrap(),
+        serde_json::json!({"ran": ["requireCookieConsent", "rememberCookieConsentGiven"], "kept": true})
+    );
+    server.stop().await.unwrap();
+}

@@ -35,17 +35,14 @@ fn deliver_one(signal: &Signal) -> Result<(), JsValue> {
     let window = crate::browser::window();
     match signal {
         Signal::Matomo(command) => {
-            let queue = js_sys::Reflect::get(&window, &"_paq".into())?;
-            let queue: js_sys::Array = match queue.dyn_into() {
-                Ok(queue) => queue,
-                Err(_) => {
-                    let queue = js_sys::Array::new();
-                    js_sys::Reflect::set(&window, &"_paq".into(), &queue)?;
-                    queue
-                }
-            };
-            // Once Matomo has loaded, `_paq` is its own object with a
-            // `push` that runs the command at once.
+            // Before Matomo loads, `_paq` is an array (created here if the
+            // page has none); once it has loaded, an object of Matomo's
+            // whose `push` runs the command at once. Either way, `push`.
+            let mut queue = js_sys::Reflect::get(&window, &"_paq".into())?;
+            if queue.is_undefined() || queue.is_null() {
+                queue = js_sys::Array::new().into();
+                js_sys::Reflect::set(&window, &"_paq".into(), &queue)?;
+            }
             let push: js_sys::Function =
                 js_sys::Reflect::get(&queue, &"push".into())?.dyn_into()?;
             push.call1(&queue, &js_sys::Array::of1(&JsValue::from_str(command)))?;
