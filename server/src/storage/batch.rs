@@ -211,10 +211,11 @@ async fn write_sqlite(connection: &mut SqliteConnection, batch: Vec<PendingMessa
     }
 }
 
-/// Writes `batch` in one statement. If the statement fails (a thread
+/// Writes `batch` in one statement. If the database refuses it (a thread
 /// deleted meanwhile fails its foreign key, and with it the whole
 /// statement), each message is written again by itself, so that only the
-/// one that cannot be stored fails.
+/// one that cannot be stored fails; if it cannot be reached, all fail at
+/// once.
 async fn write_postgres(pool: &PgPool, batch: Vec<PendingMessage>) {
     let mut columns: [Vec<Option<&str>>; 5] = Default::default();
     for PendingMessage { row: m, .. } in &batch {
@@ -234,8 +235,14 @@ async fn write_postgres(pool: &PgPool, batch: Vec<PendingMessage>) {
             .bind(times)
             .fetch_all(pool)
             .await;
-    let Ok(inserted) = inserted else {
-        return write_postgres_one_by_one(pool, batch).await;
+    let inserted = match inserted {
+        Ok(rows) => rows,
+        // A row the database refused (a foreign key, a constraint) fails
+        // the statement: each goes again by itself.
+        Err(sqlx::Error::Database(_)) => return write_postgres_one_by_one(pool, batch).await,
+        // No connection, or one lost: every row would wait for the same
+        // failure in turn.
+        Err(e) => return fail_all(batch, &e.to_string()),
     };
     let mut event_ids: HashMap<(String, Option<String>), i64> = inserted
         .into_iter()
