@@ -71,7 +71,7 @@
     if (!started) { firstAction = action; return; }
     try { started.press(action); } catch (e) { warn(failure(e)); }
   }
-  // Consent Mode's signals (widget/src/signals.rs): gtag's queue takes a
+  // Consent Mode's signals (first-paint/src/signals.rs): gtag's queue takes a
   // command only as an `arguments` object, which the app cannot make.
   function gtag() {
     if (typeof w.gtag === "function") return w.gtag.apply(w, arguments);

@@ -1,7 +1,7 @@
 //! Consent signals for the page's analytics tools: what Matomo (Web
 //! Analytics Italia) and Google's Consent Mode v2 are told when Varco
 //! starts and after each decision, through their documented queues
-//! (`_paq` and `gtag('consent', …)`). The shell (`widget/src/signals.rs`)
+//! (`_paq` and `gtag('consent', …)`). The shell (`first-paint/src/signals.rs`)
 //! only delivers them.
 
 use crate::consent::{Rules, Status};

@@ -16,7 +16,13 @@
 //! and the app, which reports configuration errors, paints the banner
 //! itself: the first paint can only make the banner earlier, never wrong.
 
+pub mod browser;
+pub mod config;
+pub mod consent;
+pub mod managed;
 pub mod mount;
+pub mod navigation;
 pub mod page;
+pub mod signals;
 #[cfg(feature = "entry")]
 mod paint;

@@ -83,6 +83,12 @@ pub fn boot(script: Option<Element>, first_action: Option<FirstAction>) -> Resul
 
 /// Step 2 of [`boot`]: the consent state, then the rest in later tasks.
 fn start_consent(root: Element, config: Boot, first_action: Option<FirstAction>) {
+    crate::consent::listen(|change| {
+        commands::send(match change {
+            crate::consent::Change::SiteChanged => Command::SiteChanged,
+            crate::consent::Change::Decided => Command::Refresh,
+        })
+    });
     let controller = Rc::new(RefCell::new(Controller::load(config)));
     // Only what a valid choice grants runs; anything else stays inert.
     Controller::activate(&controller);

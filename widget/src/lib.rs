@@ -11,22 +11,17 @@
 pub mod app;
 pub mod booking_ui;
 pub mod boot;
-pub mod browser;
 pub mod chat;
 pub mod chat_ui;
 pub mod commands;
-pub mod config;
-pub mod consent;
 pub mod js_api;
 pub mod layout;
-pub mod managed;
-pub mod navigation;
 pub mod privacy_ui;
-pub mod signals;
 
 use varco_core::banner::FirstAction;
-/// The mounting point is shared with the first paint.
-pub use varco_first_paint::mount;
+/// The consent shell and the mounting point are the light part's
+/// (`first-paint/`): the app runs the same code.
+pub use varco_first_paint::{browser, config, consent, managed, mount, navigation, signals};
 use wasm_bindgen::prelude::*;
 
 /// Entry point called by the loader once the DOM is ready.

@@ -19,6 +19,33 @@ use wasm_bindgen::JsValue;
 
 pub type Shared = Rc<RefCell<Controller>>;
 
+/// What changed in the consent state outside the views that show it, for
+/// whoever shows it (the app re-renders): told through [`listen`], so that
+/// this module knows nothing of its views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The server's configuration replaced the page's: the banner asks
+    /// again if the stored choice no longer matches it.
+    SiteChanged,
+    /// A decision made from the page (a blocked embed's "Allow").
+    Decided,
+}
+
+thread_local! {
+    static LISTENER: std::cell::Cell<Option<fn(Change)>> = const { std::cell::Cell::new(None) };
+}
+
+/// Sets the one listener of [`Change`]s.
+pub fn listen(listener: fn(Change)) {
+    LISTENER.with(|l| l.set(Some(listener)));
+}
+
+fn tell(change: Change) {
+    if let Some(listener) = LISTENER.with(|l| l.get()) {
+        listener(change);
+    }
+}
+
 pub struct Controller {
     pub boot: Boot,
     pub rules: Rules,
@@ -77,7 +104,7 @@ impl Controller {
             browser::warn("Varco: the stored consent choice is unreadable (corrupted, foreign or from another version); the banner asks again and nothing optional runs.");
         }
         self.previous = parsed.clone().ok().flatten();
-        let gpc = varco_first_paint::page::global_privacy_control(&browser::window());
+        let gpc = crate::page::global_privacy_control(&browser::window());
         self.status = rules::status(parsed, &self.rules, browser::now_ms(), gpc);
     }
 
@@ -127,7 +154,7 @@ impl Controller {
                 c.read_stored();
             }
             Self::activate(&this);
-            crate::commands::send(crate::commands::Command::SiteChanged);
+            tell(Change::SiteChanged);
         });
     }
 
@@ -296,7 +323,7 @@ impl Controller {
                 };
                 on.push(category);
                 Controller::decide(&allow_view, Decision::Save(on));
-                crate::commands::notify();
+                tell(Change::Decided);
             }),
         };
         drop(c);

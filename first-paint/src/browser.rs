@@ -104,7 +104,7 @@ impl Store {
 
 /// `document.cookie`, read.
 pub fn cookies() -> String {
-    varco_first_paint::page::cookies(&document())
+    crate::page::cookies(&document())
 }
 
 /// `document.cookie = ...`, write one cookie line.
@@ -114,10 +114,10 @@ pub fn set_cookie(line: &str) {
 
 /// Reads one cookie's value.
 pub fn cookie(name: &str) -> Option<String> {
-    varco_first_paint::page::cookie(&document(), name)
+    crate::page::cookie(&document(), name)
 }
 
-pub use varco_first_paint::page::decode_uri_component;
+pub use crate::page::decode_uri_component;
 
 pub fn encode_uri_component(s: &str) -> String {
     js_sys::encode_uri_component(s)
