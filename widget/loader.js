@@ -3,10 +3,11 @@
  * single tag that works with defer or async, in <head> or <body>, from any
  * origin.
  *
- * Two modules, in order: varco_first.wasm (small: paints the consent banner
- * if the visitor must be asked; decides nothing) and, once that frame is on
- * screen, varco_app.js + varco_app.wasm (the whole widget, which takes over
- * the banner and applies what the visitor pressed meanwhile).
+ * Two modules: varco_first.wasm, the light part (the banner, the decisions
+ * and their records, managed scripts, the navigation record, window.Varco,
+ * the launchers), on every page; varco_app.js + varco_app.wasm (the
+ * preferences, the privacy centre, the assistant) only when the visitor
+ * reaches for one of them, and then it takes over from the light part.
  *
  * Its job: never break the host page. Any failure (no WebAssembly, a module
  * that does not load, an exception) ends in one console warning and no
@@ -52,34 +53,49 @@
   // webmaster's DevTools.
   function mark(step) { try { performance.mark("varco:" + step); } catch (_) {} }
   mark("loader");
-  // The app did not load: a banner whose buttons can do nothing must not
-  // stay on the page.
+  // The first module is the light part: it asks for consent, applies the
+  // choice and records the page view. The app (varco_app.js + .wasm: the
+  // preferences, the privacy centre, the assistant) loads only when the
+  // visitor reaches for one of them (or the light part could not start).
+  var first = null;
+  var settled = false;
+  var started = null;
+  // What the app carries out when it starts (a FirstAction name).
+  var pending = null;
+  // The app did not load. If the light part runs, it stays and the next
+  // reach tries again; if not, a banner whose buttons can do nothing must
+  // not stay on the page.
   function giveUp(why) {
+    appRequested = false;
+    if (settled) { warn(why + "; consent works, the rest is not available"); return; }
     warn(why);
     ["varco-widget", "varco-skip"].forEach(function (tag) {
       var host = d.querySelector(tag);
       if (host && host.parentNode) host.parentNode.removeChild(host);
     });
   }
-  // What the visitor pressed in the first paint's banner while the app was
-  // loading; the app applies it when it starts. A press after that (the
-  // first paint's banner stays until the app's replaces it) goes straight
-  // to the app.
-  var firstAction = null;
-  var started = null;
-  function pressed(action) {
-    if (!started) { firstAction = action; return; }
-    try { started.press(action); } catch (e) { warn(failure(e)); }
+  // The light part's reach for the app: `name` is what the visitor asked
+  // (see FirstAction in core/src/banner.rs).
+  function reach(name) {
+    if (started) { try { started.press(name); } catch (e) { warn(failure(e)); } return; }
+    if (name === "accept_all" || name === "reject_all" || name === "close" || name === "cancel_customise") {
+      // Decided in the light part, or "Customise" called off: nothing is
+      // left for the app to open.
+      if (pending === "customise") pending = null;
+      return;
+    }
+    if (name !== "take_over") pending = name;
+    loadApp();
   }
   // Consent Mode's signals (first-paint/src/signals.rs): gtag's queue takes a
-  // command only as an `arguments` object, which the app cannot make.
+  // command only as an `arguments` object, which the modules cannot make.
   function gtag() {
     if (typeof w.gtag === "function") return w.gtag.apply(w, arguments);
     (w.dataLayer = w.dataLayer || []).push(arguments);
   }
   var appRequested = false;
-  // The full app: its glue (varco_app.js, a classic script that hands its
-  // init function to the callback set on its own element, so no global is
+  // The app: its glue (varco_app.js, a classic script that hands its init
+  // function to the callback set on its own element, so no global is
   // created) and its module, fetched only now.
   function loadApp() {
     if (appRequested) return;
@@ -101,23 +117,18 @@
         // one long task that blocks the visitor's input for longer.
         setTimeout(function () {
           whenDomReady(function () {
-            try { app.start(script || null, firstAction, gtag); started = app; mark("app-started"); }
+            // From here the app owns everything; the light part stops.
+            try { if (first) first.retire(); } catch (_) {}
+            var action = pending;
+            pending = null;
+            try { app.start(script || null, action, gtag, settled); started = app; mark("app-started"); }
             catch (e) { warn(failure(e)); }
           });
         }, 0);
       }, function (e) { giveUp("varco_app.wasm could not be loaded: " + failure(e)); });
     };
-    s.onerror = function () { giveUp("varco_app.js could not be loaded"); };
+    s.onerror = function () { s.parentNode && s.parentNode.removeChild(s); giveUp("varco_app.js could not be loaded"); };
     (d.head || d.documentElement).appendChild(s);
-  }
-  // The first module is small and paints the banner; only once that frame
-  // is on screen does the app's download start, so nothing competes with
-  // the banner for the network or the main thread. (The timeout covers tabs
-  // opened in the background, where animation frames wait for a visit.)
-  function loadAppAfterThisFrame() {
-    var go = function () { setTimeout(loadApp, 0); };
-    if (typeof requestAnimationFrame === "function") requestAnimationFrame(go);
-    setTimeout(loadApp, 1000);
   }
   // The first module's download starts now. Its glue is set up, and its
   // streaming compilation started, in the next task: a deferred varco.js
@@ -130,30 +141,37 @@
   // Handled below, once the glue reads it; this keeps a failed download
   // from being reported as an unhandled rejection meanwhile.
   wasmResponse["catch"](function () {});
-  var first = null;
   var ready = new Promise(function (resolve) { setTimeout(resolve, 0); }).then(function () {
     first = __varco_glue();
     return first({ module_or_path: wasmResponse });
   });
+  // Each step in a task of its own: on a slow CPU the module's functions
+  // are compiled as they are first called, and several steps in one task
+  // would block the visitor's input for too long.
+  function settle() {
+    if (started || appRequested) return;
+    try { settled = first.settle(); } catch (e) { settled = false; }
+    if (!settled) loadApp();
+  }
   ready.then(function () {
     mark("first-ready");
     whenDomReady(function () {
-      var mustAsk = false;
-      try { mustAsk = first.prepare(script || null); } catch (e) { mustAsk = false; }
-      if (!mustAsk) { loadApp(); return; }
+      var state = 0;
+      try { state = first.prepare(script || null, reach, gtag); } catch (e) { state = 0; }
+      // The light part cannot start (the app says why in the console).
+      if (!state) { loadApp(); return; }
       mark("first-decided");
-      // Deciding and painting in two tasks: on a slow CPU the module's
-      // functions are compiled as they are first called, and both steps in
-      // one task would block the visitor's input for too long.
+      if (state === 1) { setTimeout(settle, 0); return; }
       setTimeout(function () {
         var painted = false;
-        try { painted = first.paint(pressed); }
-        catch (e) { painted = false; }
-        if (painted) { mark("first-painted"); loadAppAfterThisFrame(); } else loadApp();
+        try { painted = first.paint(); } catch (e) { painted = false; }
+        if (!painted) { loadApp(); return; }
+        mark("first-painted");
+        setTimeout(settle, 0);
       }, 0);
     });
   }, function () {
-    // Without the first paint the app still paints the banner, later.
+    // Without the light part the app does everything, later.
     whenDomReady(loadApp);
   });
 })();

@@ -39,8 +39,10 @@ pub struct ChangedNotice {
     pub news: Option<String>,
 }
 
-/// What a visitor did in the first-paint banner before the full app was
-/// ready; the app applies it as soon as it starts.
+/// What the visitor did in the light part (the first module) that the app
+/// carries out: a press in the first paint's banner before the app took it
+/// over, or a reach for what only the app has (the preferences, the
+/// privacy centre, the assistant), which is what loads the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FirstAction {
     AcceptAll,
@@ -52,7 +54,36 @@ pub enum FirstAction {
     /// Escape pressed while the preferences asked for with "Customise" were
     /// still opening: they do not open, the banner stays.
     CancelCustomise,
+    /// The floating button, `Varco.showPreferences()` or a
+    /// `data-varco-open="preferences"` link: the preferences, not over a
+    /// banner.
+    Preferences,
+    /// The privacy centre («I tuoi dati»).
+    Privacy,
+    /// The assistant's launcher: its panel opens.
+    Assistant,
+    /// `Varco.showBanner()`.
+    Banner,
+    /// `Varco.reset()`: the choice is forgotten and the banner asks again.
+    Reset,
+    /// Nothing to carry out: the app only takes over (the visitor's pointer
+    /// or focus reached a launcher, or a conversation is in progress).
+    TakeOver,
 }
+
+const FIRST_ACTIONS: [FirstAction; 11] = [
+    FirstAction::AcceptAll,
+    FirstAction::RejectAll,
+    FirstAction::Close,
+    FirstAction::Customise,
+    FirstAction::CancelCustomise,
+    FirstAction::Preferences,
+    FirstAction::Privacy,
+    FirstAction::Assistant,
+    FirstAction::Banner,
+    FirstAction::Reset,
+    FirstAction::TakeOver,
+];
 
 impl FirstAction {
     /// The name carried in the DOM (`data-action`) and across the modules.
@@ -63,19 +94,28 @@ impl FirstAction {
             FirstAction::Close => "close",
             FirstAction::Customise => "customise",
             FirstAction::CancelCustomise => "cancel_customise",
+            FirstAction::Preferences => "preferences",
+            FirstAction::Privacy => "privacy",
+            FirstAction::Assistant => "assistant",
+            FirstAction::Banner => "banner",
+            FirstAction::Reset => "reset",
+            FirstAction::TakeOver => "take_over",
         }
     }
 
     pub fn from_name(name: &str) -> Option<FirstAction> {
-        [
-            FirstAction::AcceptAll,
-            FirstAction::RejectAll,
-            FirstAction::Close,
-            FirstAction::Customise,
-            FirstAction::CancelCustomise,
-        ]
-        .into_iter()
-        .find(|a| a.name() == name)
+        FIRST_ACTIONS.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The decision a press in the banner makes, if it makes one.
+    pub fn decision(self) -> Option<crate::consent::Decision> {
+        use crate::consent::Decision;
+        match self {
+            FirstAction::AcceptAll => Some(Decision::AcceptAll),
+            FirstAction::RejectAll => Some(Decision::RejectAll),
+            FirstAction::Close => Some(Decision::Close),
+            _ => None,
+        }
     }
 }
 
@@ -253,14 +293,10 @@ mod tests {
 
     #[test]
     fn first_actions_round_trip_by_name() {
-        for a in [
-            FirstAction::AcceptAll,
-            FirstAction::RejectAll,
-            FirstAction::Close,
-            FirstAction::Customise,
-            FirstAction::CancelCustomise,
-        ] {
+        let mut names = std::collections::BTreeSet::new();
+        for a in FIRST_ACTIONS {
             assert_eq!(FirstAction::from_name(a.name()), Some(a));
+            assert!(names.insert(a.name()), "{} twice", a.name());
         }
         assert_eq!(FirstAction::from_name("grant_everything"), None);
     }

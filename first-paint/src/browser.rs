@@ -45,6 +45,22 @@ pub fn uuid_v4() -> String {
 }
 
 thread_local! {
+    static RETIRED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// This module (the light part) has handed over to the app, which runs the
+/// same shell in its own module from now on: what is still scheduled here
+/// (retries, uploads, listeners) stops, so that nothing is done twice.
+pub fn retire() {
+    RETIRED.with(|r| r.set(true));
+}
+
+/// Whether [`retire`] was called in this module (never in the app's).
+pub fn retired() -> bool {
+    RETIRED.with(|r| r.get())
+}
+
+thread_local! {
     static MEMORY: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
     static WARNED: Cell<bool> = const { Cell::new(false) };
 }
@@ -298,4 +314,13 @@ pub fn mark(step: &str) {
             }
         }
     }
+}
+
+/// The message of a JS exception, for console output.
+pub fn js_message(e: &JsValue) -> String {
+    js_sys::Reflect::get(e, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "unknown error".to_owned())
 }

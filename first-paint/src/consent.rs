@@ -58,6 +58,8 @@ pub struct Controller {
     cookie_mode: bool,
     /// The analytics tools have heard the defaults (see `signals`).
     signalled: bool,
+    /// ... and the state in force: the next activation tells them nothing.
+    heard: bool,
 }
 
 /// `window.Varco.consent()`'s shape.
@@ -87,9 +89,18 @@ impl Controller {
             previous: None,
             cookie_mode,
             signalled: false,
+            heard: false,
         };
         c.read_stored();
         c
+    }
+
+    /// The analytics tools have heard the state in force already (from the
+    /// light part, before the app took over): the next activation tells
+    /// them nothing, and later ones only what changed.
+    pub fn signalled(&mut self) {
+        self.signalled = true;
+        self.heard = true;
     }
 
     /// Reads the stored choice and works out the status under the rules.
@@ -126,6 +137,9 @@ impl Controller {
             let Ok(text) = browser::get_text(&url).await else {
                 return;
             };
+            if browser::retired() {
+                return;
+            }
             // serde_json, as for the page's block: its code is already
             // compiled by then, and it reads the text in one pass.
             let site: varco_protocol::SiteConfig = match serde_json::from_str(&text) {
@@ -331,6 +345,9 @@ impl Controller {
             Rc::new(move |cat: &str| granted_view.borrow().grants(cat)),
             Rc::new(placeholder),
         );
+        if std::mem::replace(&mut this.borrow_mut().heard, false) {
+            return;
+        }
         let starting = !std::mem::replace(&mut this.borrow_mut().signalled, true);
         // Delivered with the controller free: the page's `gtag` is the
         // page's code, and may call `window.Varco`.
@@ -485,7 +502,7 @@ thread_local! {
 /// backoff and when the browser comes back online. The server stores each
 /// `record_id` once, so a retry (or another tab) never duplicates a record.
 pub fn flush_outbox(this: Shared, attempt: u32) {
-    if FLUSHING.with(|f| f.replace(true)) {
+    if browser::retired() || FLUSHING.with(|f| f.replace(true)) {
         return;
     }
     wasm_bindgen_futures::spawn_local(async move {

@@ -16,13 +16,16 @@
 //! and the app, which reports configuration errors, paints the banner
 //! itself: the first paint can only make the banner earlier, never wrong.
 
+#[cfg(feature = "entry")]
+mod banner;
 pub mod browser;
 pub mod config;
 pub mod consent;
+pub mod js_api;
+#[cfg(feature = "entry")]
+mod light;
 pub mod managed;
 pub mod mount;
 pub mod navigation;
 pub mod page;
 pub mod signals;
-#[cfg(feature = "entry")]
-mod paint;

@@ -97,6 +97,23 @@ pub fn mount_first_paint(document: &Document) -> Result<Element, JsValue> {
     container(document, &shadow, FIRST_PAINT_CLASS)
 }
 
+/// The light part's container (the banner, the launchers): the one it
+/// mounted before, or a new host's. Fails if another `<varco-widget>` is on
+/// the page (varco.js included twice) or the app has taken over.
+pub fn first_paint_container(document: &Document) -> Result<Element, JsValue> {
+    match existing_shadow(document) {
+        None => mount_first_paint(document),
+        Some(shadow) => {
+            if shadow.query_selector(".varco:not(.first-paint)")?.is_some() {
+                return Err(JsValue::from_str("the app has taken over"));
+            }
+            shadow
+                .query_selector(&format!(".{FIRST_PAINT_CLASS}"))?
+                .ok_or_else(|| JsValue::from_str("a <varco-widget> is already on the page"))
+        }
+    }
+}
+
 /// Mounts the app: in the first paint's shadow root if it painted one,
 /// otherwise on a new host. Returns the element the app renders into.
 pub fn mount_app(document: &Document) -> Result<Element, JsValue> {
@@ -137,12 +154,14 @@ fn banner_stops(container: &Element) -> Vec<Element> {
         .collect()
 }
 
-/// Removes what the first paint left, once the app's own view is on
-/// screen. If focus was in the first paint's banner, it moves to the same
-/// place in the app's banner (the button for the same action, or the banner
-/// itself or its link), so a keyboard or screen reader user keeps their
+/// Removes what the light part painted, once the app's own view is on
+/// screen: its banner when the app's banner is rendered, the rest (the
+/// launchers) with `everything`, once the app's launchers are. If focus was
+/// on what goes, it moves to the same place in the app's view (the button
+/// for the same action, or the banner itself or its link, or the launcher
+/// of the same kind), so a keyboard or screen reader user keeps their
 /// place.
-pub fn retire_first_paint(document: &Document) {
+pub fn retire_first_paint(document: &Document, everything: bool) {
     let Some(shadow) = existing_shadow(document) else {
         return;
     };
@@ -156,17 +175,32 @@ pub fn retire_first_paint(document: &Document) {
     let at = focused
         .as_ref()
         .and_then(|f| banner_stops(&first).iter().position(|el| el == f));
-    first.remove();
+    let launcher = focused.as_ref().and_then(|f| {
+        ["reopen", "launcher"]
+            .into_iter()
+            .find(|class| f.class_list().contains(class))
+    });
+    if everything {
+        first.remove();
+    } else if let Ok(Some(banner)) = first.query_selector("section.banner") {
+        banner.remove();
+    } else {
+        return;
+    }
     let Ok(Some(app)) = shadow.query_selector(".varco:not(.first-paint)") else {
         return;
     };
-    let target = match (action, at) {
-        (Some(action), _) => app
+    let target = match (action, at, launcher) {
+        (Some(action), _, _) => app
             .query_selector(&format!(".banner [data-action='{action}']"))
             .ok()
             .flatten(),
-        (None, Some(at)) => banner_stops(&app).get(at).cloned(),
-        (None, None) => None,
+        (None, Some(at), _) => banner_stops(&app).get(at).cloned(),
+        (None, None, Some(class)) if everything => app
+            .query_selector(&format!("button.{class}"))
+            .ok()
+            .flatten(),
+        _ => None,
     };
     if let Some(el) = target {
         focus(&el, false);
@@ -295,4 +329,42 @@ mod tests {
         }
         assert!(STYLES.len() < include_str!("widget.css").len() * 4 / 5);
     }
+}
+
+/// Keeps the floating consent button off the page's footer: while it lies
+/// over the page's `<footer>` (or `role="contentinfo"`), whose links it
+/// would cover, it is transparent to the eye and to the pointer (the
+/// stylesheet's `data-over-footer`), though Tab still reaches it. It comes
+/// back as the page scrolls up. Runs on every scroll and resize.
+pub fn keep_reopen_off_footer() {
+    let document = crate::browser::document();
+    let Some(button) =
+        existing_shadow(&document).and_then(|s| s.query_selector("button.reopen").ok().flatten())
+    else {
+        return;
+    };
+    let b = button.get_bounding_client_rect();
+    if b.width() == 0.0 {
+        return;
+    }
+    let over = document
+        .query_selector_all("footer, [role=contentinfo]")
+        .map(|list| {
+            (0..list.length())
+                .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
+                .any(|footer| {
+                    let f = footer.get_bounding_client_rect();
+                    f.width() > 0.0
+                        && f.left() < b.right()
+                        && f.right() > b.left()
+                        && f.top() < b.bottom()
+                        && f.bottom() > b.top()
+                })
+        })
+        .unwrap_or(false);
+    let _ = if over {
+        button.set_attribute("data-over-footer", "")
+    } else {
+        button.remove_attribute("data-over-footer")
+    };
 }

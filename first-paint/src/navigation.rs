@@ -97,8 +97,11 @@ fn queue_deletion(d: PendingDeletion) {
 /// uploads what is pending if `personalizzazione` is granted, and follows
 /// later decisions.
 /// `outdated` is called whenever suggestions already made from the history
-/// no longer hold.
-pub fn install(controller: &Shared, outdated: fn()) {
+/// no longer hold. With `taking_over` the light part has done this page's
+/// part already (recorded the view, sent what was pending, or had it on
+/// the way when it handed over): nothing is recorded or sent now, and what
+/// is still pending goes with the next decision or page view.
+pub fn install(controller: &Shared, outdated: fn(), taking_over: bool) {
     SUGGESTIONS_OUTDATED.with(|s| s.set(Some(outdated)));
     let (nav, granted) = {
         let c = controller.borrow();
@@ -119,20 +122,25 @@ pub fn install(controller: &Shared, outdated: fn()) {
     };
     NAV.with(|n| *n.borrow_mut() = Some(nav.clone()));
     let mode = nav.borrow().mode;
-    if may_record(mode, granted) {
-        record_this_page(&nav);
-    } else if Store::get(HISTORY_KEY).is_some() {
-        // `off`, or `after-consent` without consent: nothing may stay here.
-        save(None);
-    }
-    flush_deletions(nav.clone(), 0);
-    if granted {
-        upload(nav.clone(), 0);
+    if !taking_over {
+        if may_record(mode, granted) {
+            record_this_page(&nav);
+        } else if Store::get(HISTORY_KEY).is_some() {
+            // `off`, or `after-consent` without consent: nothing may stay here.
+            save(None);
+        }
+        flush_deletions(nav.clone(), 0);
+        if granted {
+            upload(nav.clone(), 0);
+        }
     }
     // Every decision (banner, preferences, another tab through the page's
     // API) is announced with `varco:consent`.
     let controller = controller.clone();
     let on_consent = Closure::<dyn Fn()>::new(move || {
+        if browser::retired() {
+            return;
+        }
         let granted = controller.borrow().grants(CONSENT_CATEGORY);
         consent_changed(&nav, granted);
     });
@@ -207,7 +215,7 @@ fn consent_changed(nav: &SharedNav, granted: bool) {
 fn upload(nav: SharedNav, attempt: u32) {
     {
         let mut n = nav.borrow_mut();
-        if n.uploading || !n.granted || n.api.is_none() {
+        if browser::retired() || n.uploading || !n.granted || n.api.is_none() {
             return;
         }
         n.uploading = true;
@@ -287,7 +295,7 @@ fn upload(nav: SharedNav, attempt: u32) {
 fn flush_deletions(nav: SharedNav, attempt: u32) {
     let api = {
         let mut n = nav.borrow_mut();
-        if n.deleting {
+        if browser::retired() || n.deleting {
             return;
         }
         let Some(api) = n.api.clone() else { return };
@@ -397,6 +405,15 @@ pub fn suggestions(done: impl FnOnce(Vec<Recommendation>) + 'static) {
 /// Suggested pages stay on the site: a path, not `//host` nor a scheme.
 fn is_site_path(url: &str) -> bool {
     url.starts_with('/') && !url.starts_with("//") && !url.contains('\\')
+}
+
+/// The app takes over from the light part: the upload in flight stops
+/// (the server keeps each view once, by its key, if it arrived anyway) and
+/// the app's own shell sends what is pending.
+pub fn retire() {
+    if let Some(nav) = NAV.with(|n| n.borrow().clone()) {
+        nav.borrow_mut().cancel_upload();
+    }
 }
 
 /// What the privacy centre shows about navigation data, read now.

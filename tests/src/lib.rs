@@ -681,13 +681,23 @@ impl Tab {
         }
     }
 
-    /// Waits until the app (not only the first paint's banner) has
-    /// rendered inside the widget's shadow root, all of it: the app renders
-    /// in steps, and its last one (the assistant's launcher) sets the mark
-    /// `varco:app-assistant-rendered`.
+    /// Waits until the widget has started: the light part has applied the
+    /// choice and painted what it paints (`varco:light-settled`), or, when
+    /// it could not, the app has rendered all of itself (its last step,
+    /// the assistant's launcher, sets `varco:app-assistant-rendered`).
     pub async fn wait_widget(&self) -> Result<()> {
         self.wait_for(
-            "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) > *') && performance.getEntriesByName('varco:app-assistant-rendered').length > 0",
+            "performance.getEntriesByName('varco:light-settled').length > 0 || performance.getEntriesByName('varco:app-assistant-rendered').length > 0",
+            30,
+        )
+        .await
+    }
+
+    /// Waits until the app has taken over and rendered all of itself: after
+    /// a reach for it (a launcher, the preferences), or `Varco` calls.
+    pub async fn wait_app(&self) -> Result<()> {
+        self.wait_for(
+            "performance.getEntriesByName('varco:app-assistant-rendered').length > 0",
             30,
         )
         .await
@@ -712,17 +722,24 @@ impl Tab {
     /// 16 ms, so on a loaded machine the panel that a click opens can still
     /// be rendering when the next command arrives.
     pub async fn press(&self, name: &str) -> Result<()> {
+        // A button of the light part that reaches for the app (a launcher,
+        // "Customise") loads it: what the press opens is there once the
+        // app has taken over.
         let js = format!(
-            "(() => {{ const b = [...shadow.querySelectorAll('button')].find(b => (b.getAttribute('aria-label') || b.textContent).trim() === {name:?}); if (!b) return false; b.click(); return true; }})()"
+            "(() => {{ const b = [...shadow.querySelectorAll('.varco:last-of-type button')].find(b => (b.getAttribute('aria-label') || b.textContent).trim() === {name:?}); if (!b) return false; const reach = !!b.closest('.first-paint') && (b.dataset.action === 'customise' || b.matches('.reopen, .launcher')); b.click(); return reach ? 'reach' : true; }})()"
         );
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.in_widget(&js).await? != Value::Bool(true) {
+        loop {
+            match self.in_widget(&js).await? {
+                Value::Bool(true) => return Ok(()),
+                Value::String(s) if s == "reach" => return self.wait_app().await,
+                _ => {}
+            }
             if Instant::now() > deadline {
                 bail!("the widget has no button named {name:?}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Ok(())
     }
 
     /// Presses a key as a keyboard would (trusted events, default actions

@@ -1,8 +1,9 @@
-//! The first paint (issue 7): the banner is painted by the small first
-//! module before the app is even requested; what the visitor presses there
-//! is applied by the app when it arrives; the app takes the banner over
-//! without losing the visitor's place; and if the app never arrives, no dead
-//! banner stays and nothing optional runs.
+//! The light part (issues 7 and 19): the first module paints the banner
+//! and makes the visitor's decision itself, and the app is never requested
+//! on a visit that only decides; when the visitor reaches for the app
+//! (the preferences, `window.Varco`), it takes the banner over without
+//! losing the visitor's place or a press made meanwhile; and if the app
+//! never arrives, consent still works and the console says why.
 
 use serde_json::Value;
 use varco_e2e::{Chromium, Tab, TestServer};
@@ -26,6 +27,24 @@ const FIRST_BANNER: &str =
 /// Whether the app has rendered.
 const APP_READY: &str =
     "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) > *')";
+
+/// Makes the app take over the banner (`Varco.showBanner()` is the app's).
+async fn reach_for_the_app(tab: &Tab) {
+    tab.wait_for(
+        "performance.getEntriesByName('varco:light-settled').length > 0",
+        20,
+    )
+    .await
+    .unwrap();
+    tab.eval("window.Varco.showBanner()").await.unwrap();
+}
+
+/// Whether the app was requested at all.
+fn app_requested(tab: &Tab) -> bool {
+    tab.requests()
+        .iter()
+        .any(|r| r.url.contains("/varco/varco_app."))
+}
 
 /// Whether the app has taken over: its panels are rendered and the first
 /// paint retired (a step after its shell, see `varco:app-…` marks), which
@@ -74,7 +93,7 @@ async fn stored_choice(tab: &Tab) -> Value {
 }
 
 #[tokio::test]
-async fn the_banner_is_on_screen_before_the_app_is_requested() {
+async fn the_banner_is_on_screen_before_anything_else_and_a_decision_never_requests_the_app() {
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let tab = chromium.tab().await.unwrap();
@@ -117,19 +136,16 @@ async fn the_banner_is_on_screen_before_the_app_is_requested() {
             .all(|u| u.ends_with("/varco/varco.js") || u.ends_with("/varco/varco_first.wasm")),
         "{widget_files:?}"
     );
-    // Then the app arrives and owns the banner: one banner, the app's.
-    assert!(tab.banner_visible().await.unwrap());
-    let banners = tab
-        .in_widget(
-            "[...shadow.querySelectorAll('section.banner')].map(b => b.parentElement.className)",
-        )
+    // The visitor decides there, and that is the whole visit: the app is
+    // never requested.
+    tab.press("Accetta tutti").await.unwrap();
+    let records = server.wait_consents("milomb", 1).await;
+    assert_eq!(records[0].record.action.as_str(), "accept_all");
+    tab.wait_for("window.varcoDemoAnalytics === 1", 10)
         .await
         .unwrap();
-    assert_eq!(banners, serde_json::json!(["varco"]));
-    assert!(tab
-        .requests()
-        .iter()
-        .any(|r| r.url.ends_with("/varco/varco_app.wasm")));
+    assert!(!tab.banner_visible().await.unwrap());
+    assert!(!app_requested(&tab), "{:?}", tab.requests());
     let errors = tab.errors_but_favicon();
     assert!(errors.is_empty(), "{errors:#?}");
     tab.close().await;
@@ -137,29 +153,29 @@ async fn the_banner_is_on_screen_before_the_app_is_requested() {
 }
 
 #[tokio::test]
-async fn a_refusal_pressed_before_the_app_arrives_is_applied_by_the_app() {
+async fn a_refusal_on_the_first_banner_is_stored_and_recorded_without_the_app() {
     let (server, _chromium, tab) = first_banner_with_the_app_held_back().await;
-    assert_eq!(tab.eval(APP_READY).await.unwrap(), Value::Bool(false));
     press_first(&tab, "reject_all").await;
-    // The banner goes at once; the first paint itself stores nothing.
+    // The banner goes at once, and the light part has stored the choice.
     assert_eq!(
         tab.eval(&format!("!!{FIRST_BANNER}")).await.unwrap(),
         Value::Bool(false)
     );
-    assert_eq!(stored_choice(&tab).await, Value::Null);
-    tab.wait_for(APP_READY, 30).await.unwrap();
     let choice = stored_choice(&tab).await;
     assert_eq!(
         choice["accepted"],
         serde_json::json!(["necessari"]),
         "{choice}"
     );
-    assert!(!tab.banner_visible().await.unwrap());
     let records = server.wait_consents("milomb", 1).await;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].record.action.as_str(), "reject_all");
-    // Nothing optional runs.
+    // Nothing optional runs, and the floating button is there to change it.
     assert_managed_scripts_inert(&tab).await;
+    tab.wait_for("!!document.querySelector('varco-widget').shadowRoot.querySelector('.first-paint button.reopen')", 5)
+        .await
+        .unwrap();
+    assert!(!app_requested(&tab));
     tab.close().await;
     server.stop().await.unwrap();
 }
@@ -199,6 +215,7 @@ async fn keyboard_focus_moves_to_the_same_button_of_the_apps_banner() {
     ))
     .await
     .unwrap();
+    reach_for_the_app(&tab).await;
     tab.wait_for(APP_TOOK_OVER, 30).await.unwrap();
     let focused = tab
         .in_widget(
@@ -220,38 +237,35 @@ async fn keyboard_focus_moves_to_the_same_button_of_the_apps_banner() {
 }
 
 #[tokio::test]
-async fn without_the_app_no_dead_banner_stays_and_nothing_runs() {
+async fn without_the_app_consent_still_works_and_a_reach_for_it_says_why() {
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let tab = chromium.tab().await.unwrap();
     tab.block_urls(&["*://*:*/varco/varco_app.wasm"])
         .await
         .unwrap();
-    tab.before_load(
-        "new MutationObserver(() => { if (document.querySelector('varco-widget')) window.__sawHost = true; })
-            .observe(document, { childList: true, subtree: true })",
-    )
-    .await
-    .unwrap();
-    tab.goto(&server.url(HOME)).await.unwrap();
-    // The loader gives up with one warning naming the missing module...
+    tab.open(&server.url(HOME)).await.unwrap();
+    tab.press("Accetta tutti").await.unwrap();
+    tab.wait_for("window.varcoDemoAnalytics === 1", 10)
+        .await
+        .unwrap();
+    server.wait_consents("milomb", 1).await;
+    // The preferences are the app's: the loader says in one warning that
+    // it could not load, and the light part stays.
+    tab.in_widget("shadow.querySelector('button.reopen').click()")
+        .await
+        .unwrap();
     tab.wait_console(30, |l| {
         l.level == "warning" && l.text.contains("varco_app.wasm")
     })
     .await
     .unwrap();
-    // ...and takes the first paint's banner away with it.
     assert_eq!(
-        tab.eval("window.__sawHost === true").await.unwrap(),
-        Value::Bool(true)
-    );
-    assert_eq!(
-        tab.eval("document.querySelector('varco-widget') === null")
+        tab.in_widget("!!shadow.querySelector('.first-paint button.reopen')")
             .await
             .unwrap(),
         Value::Bool(true)
     );
-    assert_managed_scripts_inert(&tab).await;
     tab.close().await;
     server.stop().await.unwrap();
 }
@@ -275,9 +289,8 @@ fn press_at_mark(mark: &str, action: &str) -> String {
 }
 
 /// A press in the first paint's banner after the loader has started the
-/// app (the banner stays until the app's replaces it) reaches the app: it
-/// used to be kept by the loader for a start that had already happened,
-/// and was lost.
+/// app (the banner stays until the app's replaces it) reaches the app and
+/// is applied once.
 #[tokio::test]
 async fn a_press_in_the_first_paint_during_the_apps_start_is_applied() {
     let server = TestServer::start(&[]).await.unwrap();
@@ -290,7 +303,8 @@ async fn a_press_in_the_first_paint_during_the_apps_start_is_applied() {
             let tab = chromium.tab().await.unwrap();
             tab.before_load(&press_at_mark(mark, action)).await.unwrap();
             tab.goto(&server.url(HOME)).await.unwrap();
-            tab.wait_widget().await.unwrap();
+            reach_for_the_app(&tab).await;
+            tab.wait_app().await.unwrap();
             assert_eq!(
                 tab.eval("window.__pressedAt").await.unwrap(),
                 format!("varco:{mark}"),
@@ -429,6 +443,7 @@ async fn the_banner_is_opaque_in_its_first_frame_and_enters_once() {
         }
         tab.before_load(BANNER_FRAMES).await.unwrap();
         tab.goto(&server.url(HOME)).await.unwrap();
+        reach_for_the_app(&tab).await;
         tab.wait_for(APP_TOOK_OVER, 20).await.unwrap();
         // A few frames of the app's banner, long after any entry would end.
         tab.wait_for("window.__bannerFrames.length > 0", 5)

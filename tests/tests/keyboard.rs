@@ -30,6 +30,9 @@ const FIRST_BANNER: &str =
 const APP_TOOK_OVER: &str =
     "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) .banner') && !document.querySelector('varco-widget').shadowRoot.querySelector('.first-paint')";
 
+/// The light part has applied the choice and installed `window.Varco`.
+const LIGHT_SETTLED: &str = "performance.getEntriesByName('varco:light-settled').length > 0";
+
 const NO_DIALOG: &str =
     "!document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')";
 
@@ -135,8 +138,12 @@ async fn the_first_tab_reaches_the_banner_with_the_first_paint_and_with_the_app(
         tab.key("Tab").await.unwrap();
         let f = focus(&tab).await;
         assert_eq!(f["name"], close, "{f}");
-        // The app takes over: focus stays on the same control, the app's.
-        tab.eval("__releaseApp()").await.unwrap();
+        // The app takes over (the page asks for it): focus stays on the
+        // same control, the app's.
+        tab.wait_for(LIGHT_SETTLED, 30).await.unwrap();
+        tab.eval("window.Varco.showBanner(); __releaseApp()")
+            .await
+            .unwrap();
         tab.wait_for(APP_TOOK_OVER, 30).await.unwrap();
         let f = focus(&tab).await;
         assert_eq!(
@@ -149,6 +156,8 @@ async fn the_first_tab_reaches_the_banner_with_the_first_paint_and_with_the_app(
         // The app's banner.
         let tab = chromium.tab().await.unwrap();
         tab.open(&server.url(page)).await.unwrap();
+        tab.eval("window.Varco.showBanner()").await.unwrap();
+        tab.wait_for(APP_TOOK_OVER, 30).await.unwrap();
         assert_nothing_focused(&tab).await;
         tab.key("Tab").await.unwrap();
         assert_on_visible_skip_link(&tab, skip).await;

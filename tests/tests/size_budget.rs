@@ -1,7 +1,9 @@
-//! The widget's size budget (issue 7): every visitor of every page pays for
-//! these bytes. `cargo xtask dist` records the sizes of `pkg/`'s files in
-//! `pkg/sizes.json`; this test fails when their gzip total exceeds the
-//! budget checked in at `widget/size-budget.json`.
+//! The widget's size budget (issues 7 and 19): what each visitor journey
+//! downloads. `cargo xtask dist` records the sizes of `pkg/`'s files in
+//! `pkg/sizes.json`; these tests fail when a journey's files, or what loads
+//! before the banner, or the whole, exceed the budget checked in at
+//! `widget/size-budget.json` (`tests/tests/journeys.rs` checks in Chromium
+//! that each journey fetches exactly the files listed for it).
 
 use serde_json::Value;
 use varco_e2e::root;
@@ -83,4 +85,38 @@ fn the_whole_widget_stays_within_its_gzip_budget() {
         total <= limit,
         "pkg/ is {total} bytes gzip, over the budget of {limit} (widget/size-budget.json): {files:?}"
     );
+}
+
+#[test]
+fn each_journey_stays_within_its_gzip_budget() {
+    let (files, _) = pkg_sizes();
+    let budget = read_json(&root().join("widget/size-budget.json"));
+    let journeys = budget["journeys"]
+        .as_object()
+        .expect("widget/size-budget.json: journeys");
+    for name in ["consent_only", "returning", "assistant_extra"] {
+        let journey = &journeys[name];
+        let limit = journey["gzip_bytes"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("journeys.{name}.gzip_bytes is a number of bytes"));
+        let wanted: Vec<&str> = journey["files"]
+            .as_array()
+            .unwrap_or_else(|| panic!("journeys.{name}.files"))
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(!wanted.is_empty(), "journeys.{name}.files is empty");
+        let mut total = 0;
+        for file in &wanted {
+            let (_, gzip) = files
+                .iter()
+                .find(|(n, _)| n == file)
+                .unwrap_or_else(|| panic!("journeys.{name}: pkg/sizes.json has no {file}"));
+            total += gzip;
+        }
+        assert!(
+            total <= limit,
+            "the {name} journey loads {total} bytes gzip ({wanted:?}), over its budget of {limit}"
+        );
+    }
 }

@@ -122,6 +122,31 @@ fn focus_in_widget() -> bool {
         .is_some_and(|a| a.tag_name().eq_ignore_ascii_case(crate::mount::HOST_TAG))
 }
 
+/// A dialog opened from one of the light part's launchers gives focus back
+/// to the app's launcher of the same kind once the light part's is gone.
+fn adopt_opener() {
+    RETURN_FOCUS.with(|r| {
+        let mut opener = r.borrow_mut();
+        let Some(el) = opener.as_ref() else {
+            return;
+        };
+        if el.closest(".first-paint").ok().flatten().is_none() {
+            return;
+        }
+        let class = ["reopen", "launcher"]
+            .into_iter()
+            .find(|class| el.class_list().contains(class));
+        *opener = class
+            .and_then(|class| {
+                crate::mount::existing_shadow(&browser::document())?
+                    .query_selector(&format!(".varco:not(.first-paint) button.{class}"))
+                    .ok()
+                    .flatten()
+            })
+            .and_then(|el| el.dyn_into().ok());
+    });
+}
+
 /// Remembers the focused control as the one a dialog gives focus back to.
 fn remember_opener() {
     RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
@@ -204,44 +229,6 @@ fn apply_planned_focus(rendered: View) {
         || focus(in_widget("button.reopen"), false);
 }
 
-/// Keeps the floating consent button off the page's footer: while it lies
-/// over the page's `<footer>` (or `role="contentinfo"`), whose links it
-/// would cover, it is transparent to the eye and to the pointer (the
-/// stylesheet's `data-over-footer`), though Tab still reaches it. It comes
-/// back as the page scrolls up. Runs on every scroll and resize.
-fn keep_reopen_off_footer() {
-    let document = browser::document();
-    let Some(button) = crate::mount::existing_shadow(&document)
-        .and_then(|s| s.query_selector("button.reopen").ok().flatten())
-    else {
-        return;
-    };
-    let b = button.get_bounding_client_rect();
-    if b.width() == 0.0 {
-        return;
-    }
-    let over = document
-        .query_selector_all("footer, [role=contentinfo]")
-        .map(|list| {
-            (0..list.length())
-                .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
-                .any(|footer| {
-                    let f = footer.get_bounding_client_rect();
-                    f.width() > 0.0
-                        && f.left() < b.right()
-                        && f.right() > b.left()
-                        && f.top() < b.bottom()
-                        && f.bottom() > b.top()
-                })
-        })
-        .unwrap_or(false);
-    let _ = if over {
-        button.set_attribute("data-over-footer", "")
-    } else {
-        button.remove_attribute("data-over-footer")
-    };
-}
-
 use crate::layout::focused;
 
 #[function_component(App)]
@@ -278,7 +265,7 @@ pub fn app(props: &AppProps) -> Html {
             let on_event = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(
                 |e: web_sys::Event| {
                     if e.type_() != "keydown" {
-                        keep_reopen_off_footer();
+                        crate::mount::keep_reopen_off_footer();
                     } else if e.unchecked_ref::<KeyboardEvent>().key() == "Escape" {
                         if let Some(close) = take_early_escape() {
                             close.emit(());
@@ -306,10 +293,8 @@ pub fn app(props: &AppProps) -> Html {
                     view.dispatch(ViewAction::CancelCustomise);
                 }
                 Command::FirstPaint(action) => {
-                    let decision = match action {
-                        FirstAction::AcceptAll => Decision::AcceptAll,
-                        FirstAction::RejectAll => Decision::RejectAll,
-                        _ => Decision::Close,
+                    let Some(decision) = action.decision() else {
+                        return;
                     };
                     if ctl.borrow().must_ask() {
                         Controller::decide(&ctl, decision);
@@ -322,6 +307,11 @@ pub fn app(props: &AppProps) -> Html {
                 Command::ShowPrivacy => {
                     remember_opener();
                     view.dispatch(ViewAction::Show(View::Privacy));
+                }
+                Command::OpenAssistant => {
+                    if let Some(chat) = crate::chat::shared() {
+                        crate::chat::Chat::set_open(&chat, true);
+                    }
                 }
                 Command::ShowBanner => view.dispatch(ViewAction::Show(View::Banner)),
                 Command::Reset => {
@@ -352,7 +342,7 @@ pub fn app(props: &AppProps) -> Html {
                 crate::browser::mark("app-rendered");
                 // The app's view is rendered: the first paint's banner goes
                 // (in the same task, so no frame shows both or neither).
-                crate::mount::retire_first_paint(&browser::document());
+                crate::mount::retire_first_paint(&browser::document(), false);
                 browser::after(0, move || assistant_shown.set(true));
             }
         });
@@ -365,7 +355,7 @@ pub fn app(props: &AppProps) -> Html {
         let (rendered, shown, ctl) = (*view, *panels_shown, ctl.clone());
         use_effect(move || {
             apply_planned_focus(rendered);
-            keep_reopen_off_footer();
+            crate::mount::keep_reopen_off_footer();
             if shown {
                 let document = browser::document();
                 if matches!(
@@ -382,7 +372,10 @@ pub fn app(props: &AppProps) -> Html {
     }
     use_effect_with(*assistant_shown, |&shown| {
         if shown {
-            // The last step of the start: the widget is complete.
+            // The last step of the start: the widget is complete, and
+            // what the light part painted goes.
+            crate::mount::retire_first_paint(&browser::document(), true);
+            adopt_opener();
             crate::browser::mark("app-assistant-rendered");
         }
     });

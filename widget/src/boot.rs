@@ -8,13 +8,12 @@ use crate::{app, js_api, mount};
 use std::cell::RefCell;
 use std::rc::Rc;
 use varco_core::banner::FirstAction;
-use varco_core::config::{check_site_config, parse_embed, ConfigError};
-use varco_core::consent::Decision;
+use varco_core::config::ConfigError;
 use varco_core::json_path::json_path_at;
-use varco_first_paint::page;
-use varco_protocol::SiteConfig;
+use varco_first_paint::config::Problem;
 use wasm_bindgen::JsValue;
-use web_sys::{Document, Element};
+use web_sys::Document;
+use web_sys::Element;
 
 pub use varco_first_paint::page::CONFIG_BLOCK_ID;
 
@@ -27,13 +26,47 @@ thread_local! {
     static PRESSES_TO_APP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// A press in the first paint's banner after the loader called `start`.
+/// A press in the first paint's banner, or a reach in the light part,
+/// after the loader called `start`.
 pub fn press(action: FirstAction) {
-    if PRESSES_TO_APP.with(|p| p.get()) {
-        commands::send(Command::FirstPaint(action));
-    } else {
+    if !PRESSES_TO_APP.with(|p| p.get()) {
         LATE_PRESS.with(|p| p.set(Some(action)));
+        return;
     }
+    match reach_command(action) {
+        Some(command) => commands::send(command),
+        None if action.decision().is_some() || action == FirstAction::CancelCustomise => {
+            commands::send(Command::FirstPaint(action))
+        }
+        None => {}
+    }
+}
+
+/// The command a reach from the light part asks of the app.
+fn reach_command(action: FirstAction) -> Option<Command> {
+    Some(match action {
+        FirstAction::Customise => Command::Customise,
+        FirstAction::Preferences => Command::ShowPreferences,
+        FirstAction::Privacy => Command::ShowPrivacy,
+        FirstAction::Assistant => Command::OpenAssistant,
+        FirstAction::Banner => Command::ShowBanner,
+        FirstAction::Reset => Command::Reset,
+        FirstAction::AcceptAll
+        | FirstAction::RejectAll
+        | FirstAction::Close
+        | FirstAction::CancelCustomise
+        | FirstAction::TakeOver => return None,
+    })
+}
+
+/// What the light part (the first module) has done on this page before the
+/// app took over, so that the app does not do it twice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Handover {
+    /// The consent state is applied (managed content, the analytics
+    /// tools' defaults), this page view is recorded and `window.Varco`
+    /// works: the app carries on from there.
+    pub settled: bool,
 }
 
 /// Why the widget did not start: the webmaster's configuration (a console
@@ -61,7 +94,11 @@ pub enum NotStarted {
 ///      screen), whose effect schedules the assistant's launcher;
 ///   4. what is not on screen: the navigation record (it reads the decision
 ///      applied in 2), then the server (outbox, configuration).
-pub fn boot(script: Option<Element>, first_action: Option<FirstAction>) -> Result<(), NotStarted> {
+pub fn boot(
+    script: Option<Element>,
+    first_action: Option<FirstAction>,
+    handover: Handover,
+) -> Result<(), NotStarted> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or_else(|| {
@@ -77,12 +114,19 @@ pub fn boot(script: Option<Element>, first_action: Option<FirstAction>) -> Resul
         ))
     })?;
     mark("app-mounted");
-    crate::browser::after(0, move || start_consent(root, config, first_action));
+    crate::browser::after(0, move || {
+        start_consent(root, config, first_action, handover)
+    });
     Ok(())
 }
 
 /// Step 2 of [`boot`]: the consent state, then the rest in later tasks.
-fn start_consent(root: Element, config: Boot, first_action: Option<FirstAction>) {
+fn start_consent(
+    root: Element,
+    config: Boot,
+    first_action: Option<FirstAction>,
+    handover: Handover,
+) {
     crate::consent::listen(|change| {
         commands::send(match change {
             crate::consent::Change::SiteChanged => Command::SiteChanged,
@@ -90,10 +134,15 @@ fn start_consent(root: Element, config: Boot, first_action: Option<FirstAction>)
         })
     });
     let controller = Rc::new(RefCell::new(Controller::load(config)));
+    if handover.settled {
+        controller.borrow_mut().signalled();
+    }
     // Only what a valid choice grants runs; anything else stays inert.
     Controller::activate(&controller);
     mark("app-consent-loaded");
-    crate::browser::after(0, move || start_app(root, controller, first_action));
+    crate::browser::after(0, move || {
+        start_app(root, controller, first_action, handover)
+    });
 }
 
 /// Step 2, continued: the assistant's state, the visitor's press in the
@@ -102,28 +151,37 @@ fn start_app(
     root: Element,
     controller: Rc<RefCell<Controller>>,
     first_action: Option<FirstAction>,
+    handover: Handover,
 ) {
     crate::chat::Chat::install(&controller.borrow().boot);
     let first_action = LATE_PRESS.with(|p| p.take()).or(first_action);
     PRESSES_TO_APP.with(|p| p.set(true));
     // A decision made in the first paint is applied before the first render,
     // so the app's banner never appears for it.
-    let decision = match first_action {
-        Some(FirstAction::AcceptAll) => Some(Decision::AcceptAll),
-        Some(FirstAction::RejectAll) => Some(Decision::RejectAll),
-        Some(FirstAction::Close) => Some(Decision::Close),
-        Some(FirstAction::Customise) => {
-            commands::send(Command::Customise);
-            None
-        }
-        Some(FirstAction::CancelCustomise) | None => None,
+    // The assistant's panel asks for suggestions as it opens, which read the
+    // navigation record: it opens after that is installed.
+    let reached = first_action.and_then(reach_command);
+    let (now, later) = match reached {
+        Some(Command::OpenAssistant) => (None, reached),
+        _ => (reached, None),
     };
-    if let Some(decision) = decision {
+    if let Some(command) = now {
+        commands::send(command);
+    }
+    if let Some(decision) = first_action.and_then(FirstAction::decision) {
         if controller.borrow().must_ask() {
             Controller::decide(&controller, decision);
         }
     }
-    js_api::install(controller.clone());
+    js_api::install(
+        controller.clone(),
+        |action| {
+            if let Some(command) = reach_command(action) {
+                commands::send(command);
+            }
+        },
+        !handover.settled,
+    );
     {
         let controller = controller.clone();
         crate::browser::after(0, move || {
@@ -134,7 +192,14 @@ fn start_app(
     {
         let controller = controller.clone();
         crate::browser::after(0, move || {
-            crate::navigation::install(&controller, crate::chat::reset_suggestions);
+            crate::navigation::install(
+                &controller,
+                crate::chat::reset_suggestions,
+                handover.settled,
+            );
+            if let Some(command) = later {
+                commands::send(command);
+            }
             mark("app-navigation-recorded");
         });
     }
@@ -144,40 +209,19 @@ fn start_app(
     });
 }
 
-/// Reads the embed attributes and the JSON block and checks both.
+/// Reads the embed attributes and the JSON block and checks both; every
+/// problem names its field.
 pub fn read_config(
     document: &Document,
     script: Option<&Element>,
 ) -> Result<Boot, Vec<ConfigError>> {
-    let script = page::embed_script(document, script.cloned());
-    let options = parse_embed(&page::embed_attributes(script.as_ref())).map_err(|e| vec![e])?;
-    let site = read_config_block(document)?.unwrap_or_default();
-    let errors = check_site_config(&site);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let lang = options.lang.unwrap_or_else(|| page::page_lang(document));
-    Ok(Boot {
-        options,
-        site,
-        lang,
-    })
+    varco_first_paint::config::read_config(document, script.cloned()).map_err(config_errors)
 }
 
-/// Parses `<script type="application/json" id="varco-config">` if present.
-///
-/// With `serde_json` on the block's text: one copy into the module and a
-/// native parse. (Walking the object of `JSON.parse` with
-/// `serde_wasm_bindgen` costs a call into JavaScript per field, and was
-/// most of the app's start at 4× CPU: 50 to 80 ms.) A valid block is read
-/// once; a broken one is named by the path to where the parser stopped.
-fn read_config_block(document: &Document) -> Result<Option<SiteConfig>, Vec<ConfigError>> {
-    let Some(text) = page::config_block(document) else {
-        return Ok(None);
-    };
-    match serde_json::from_str(&text) {
-        Ok(site) => Ok(Some(site)),
-        Err(plain) => Err(config_block_errors(&text, &plain)),
+fn config_errors(problem: Problem) -> Vec<ConfigError> {
+    match problem {
+        Problem::Checks(errors) => errors,
+        Problem::Block { text, error } => config_block_errors(&text, &error),
     }
 }
 
@@ -208,14 +252,7 @@ pub fn config_message(errors: &[ConfigError]) -> String {
     msg
 }
 
-/// The message of a JS exception, for console output.
-pub fn js_message(e: &JsValue) -> String {
-    js_sys::Reflect::get(e, &JsValue::from_str("message"))
-        .ok()
-        .and_then(|m| m.as_string())
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| "unknown error".to_owned())
-}
+pub use crate::browser::js_message;
 
 /// A panic in the widget must not pass silently: say why in the console.
 /// (The release build aborts on panic, so the widget stops; the host page

@@ -16,6 +16,8 @@ pub enum Command {
     Customise,
     /// The privacy centre ("I tuoi dati").
     ShowPrivacy,
+    /// The assistant's panel (its launcher in the light part was pressed).
+    OpenAssistant,
     ShowBanner,
     Reset,
     Refresh,

@@ -14,14 +14,15 @@ pub mod boot;
 pub mod chat;
 pub mod chat_ui;
 pub mod commands;
-pub mod js_api;
 pub mod layout;
 pub mod privacy_ui;
 
 use varco_core::banner::FirstAction;
 /// The consent shell and the mounting point are the light part's
 /// (`first-paint/`): the app runs the same code.
-pub use varco_first_paint::{browser, config, consent, managed, mount, navigation, signals};
+pub use varco_first_paint::{
+    browser, config, consent, js_api, managed, mount, navigation, signals,
+};
 use wasm_bindgen::prelude::*;
 
 /// Entry point called by the loader once the DOM is ready.
@@ -30,18 +31,22 @@ use wasm_bindgen::prelude::*;
 /// attributes are the embed options), or `null` if the loader could not tell.
 /// `first_action` is what the visitor pressed in the first paint's banner
 /// while this module was loading (`accept_all`, `reject_all`, `close` or
-/// `customise`), if anything. `gtag` delivers Consent Mode's signals (see
-/// [`signals`]).
+/// `customise`) or what the visitor reached for in the light part
+/// (`preferences`, `privacy`, `assistant`...), if anything. `gtag` delivers
+/// Consent Mode's signals (see [`signals`]). `settled` says that the light
+/// part has applied the consent state and recorded this page view (see
+/// [`boot::Handover`]).
 #[wasm_bindgen]
 pub fn start(
     script: Option<web_sys::Element>,
     first_action: Option<String>,
     gtag: Option<js_sys::Function>,
+    settled: bool,
 ) {
     boot::install_panic_hook();
     signals::install(gtag);
     let first_action = first_action.as_deref().and_then(FirstAction::from_name);
-    match boot::boot(script, first_action) {
+    match boot::boot(script, first_action, boot::Handover { settled }) {
         Ok(()) => {}
         Err(boot::NotStarted::Config(message)) => {
             web_sys::console::error_1(&JsValue::from_str(&message))

@@ -128,7 +128,7 @@ fn the_app_takes_over_the_first_paints_host_and_keeps_the_visitors_place() {
     app.set_inner_html(
         r#"<section class="banner"><button data-action="accept_all">Accetta tutti</button><button data-action="reject_all">Rifiuta tutti</button></section>"#,
     );
-    mount::retire_first_paint(&document());
+    mount::retire_first_paint(&document(), true);
     assert!(!shadow.contains(Some(&first)));
     let focused = shadow.active_element().expect("focus stays in the widget");
     assert_eq!(
@@ -238,7 +238,7 @@ async fn the_app_renders_the_banner_with_its_four_controls() {
         {"id": "necessari", "necessary": true, "description": "x"},
         {"id": "analitici", "title": "Statistiche", "description": "y"}]}"#,
     );
-    boot::boot(Some(s), None).unwrap();
+    boot::boot(Some(s), None, boot::Handover::default()).unwrap();
     let region = rendered("[role=region]").await.expect("banner region");
     let shadow = document()
         .query_selector("varco-widget")

@@ -50,7 +50,9 @@ fn main() -> ExitCode {
 
 fn print_help() {
     println!(
-        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080 (SQLite, one\n         process); --postgres [--instances N]: a throwaway PostgreSQL, N instances and nginx\n         in front of them on :8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  release  one archive to install without Rust: the server, pkg/, the migrations, an example\n         configuration, nginx.conf and a systemd unit (target/release/varco-*.tar.gz)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         the server under load (wrk, behind nginx), the answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|server|answers|size, --site S, --questions FILE, --misses,\n         --postgres [--instances N] (the server also on PostgreSQL × 1 and × N)\n  e2e-repeat  the end-to-end suite N times (--runs N, default 20; --load keeps both cores\n         busy with stress-ng; --parallel P runs P side by side), with every test that\n         failed in any run"
+        "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080 (SQLite, one\n         process); --postgres [--instances N]: a throwaway PostgreSQL, N instances and nginx\n         in front of them on :8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  release  one archive to install without Rust: the server, pkg/, the migrations, an example\n         configuration, nginx.conf and a systemd unit (target/release/varco-*.tar.gz)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         what each visitor journey loads (consent only, returning, the assistant) and how soon the
+         assistant's panel is usable after a click, the server under load (wrk, behind nginx), the
+         answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|journeys|server|answers|size, --site S, --questions FILE, --misses,\n         --postgres [--instances N] (the server also on PostgreSQL × 1 and × N)\n  e2e-repeat  the end-to-end suite N times (--runs N, default 20; --load keeps both cores\n         busy with stress-ng; --parallel P runs P side by side), with every test that\n         failed in any run"
     );
 }
 
@@ -147,7 +149,7 @@ fn demo_operator(
     Ok(password)
 }
 
-/// `cargo xtask bench [--runs N] [--soak] [--secs S] [--only widget|server|answers|size]
+/// `cargo xtask bench [--runs N] [--soak] [--secs S] [--only widget|journeys|server|answers|size]
 /// [--site S] [--questions FILE] [--misses]`: every benchmark in one go,
 /// tables on the terminal and JSON under `target/bench/`. It reports; it
 /// never fails on a number.
@@ -199,7 +201,7 @@ fn bench(args: &[String]) -> Result<()> {
                 i += 1;
             }
             (other, _) => bail!(
-                "unknown bench option {other:?} (use --runs N, --soak, --secs S, --only widget|server|answers|size, --site S, --questions FILE, --misses, --postgres, --instances N)"
+                "unknown bench option {other:?} (use --runs N, --soak, --secs S, --only widget|journeys|server|answers|size, --site S, --questions FILE, --misses, --postgres, --instances N)"
             ),
         }
         i += 1;
@@ -267,9 +269,26 @@ fn bench(args: &[String]) -> Result<()> {
         std::fs::write(out.join("server.json"), format!("[{}]", json.join(",")))?;
     }
 
-    if wanted("widget") || wanted("size") {
+    if wanted("widget") || wanted("size") || wanted("journeys") {
         dist::dist()?;
         env::demo_site_vendor()?;
+    }
+    if wanted("journeys") {
+        env::ensure_chromium()?;
+        env::step(
+            "what each visitor journey loads, and the assistant's panel after a click (1x, 4x CPU)",
+        );
+        env::run(env::cargo().current_dir(&root).args([
+            "run",
+            "--release",
+            "--package",
+            "varco-e2e",
+            "--bin",
+            "varco_bench_journeys",
+            "--",
+            "--runs",
+            &runs,
+        ]))?;
     }
     if wanted("widget") {
         env::ensure_chromium()?;

@@ -389,3 +389,10 @@ fn widget_modules_have_no_import_circle() {
         panic!("{circle}");
     }
 }
+
+#[test]
+fn light_part_modules_have_no_import_circle() {
+    if let Some(circle) = circle_report("first-paint/src") {
+        panic!("{circle}");
+    }
+}

@@ -84,7 +84,8 @@ pub fn boot_milomb() {
     script.set_attribute("data-site", "milomb").unwrap();
     script.set_attribute("data-api", "/api").unwrap();
     document().body().unwrap().append_child(&script).unwrap();
-    varco_widget::boot::boot(Some(script), None).expect("the widget starts");
+    varco_widget::boot::boot(Some(script), None, varco_widget::boot::Handover::default())
+        .expect("the widget starts");
 }
 
 pub fn shadow() -> ShadowRoot {

@@ -1,99 +1,61 @@
-//! The first paint: the banner in plain DOM calls, when the visitor must be
-//! asked. See the crate's documentation for what it may and may not do.
+//! The light part's banner in plain DOM calls, with the same markup as the
+//! app's (`widget/src/app.rs`), so that when the app takes over the swap
+//! is invisible. What the visitor presses goes to the caller (`light.rs`
+//! makes the decision, or reaches for the app for "Customise").
 
 use crate::mount;
-use crate::page;
 use std::cell::RefCell;
 use varco_core::banner::{BannerContent, FirstAction};
-use varco_core::config::{check_site_config, parse_embed};
-use varco_core::consent::{self as rules, Rules, Status, STORAGE_KEY};
-use varco_core::texts::Texts;
-use varco_protocol::SiteConfig;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, ShadowRoot};
 
-thread_local! {
-    /// What `prepare` decided, waiting for `paint` in the next task.
-    static PREPARED: RefCell<Option<BannerContent>> = const { RefCell::new(None) };
+/// Whether this module's banner is on the page.
+pub fn is_up() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| mount::existing_shadow(&d))
+        .and_then(|s| {
+            s.query_selector(".first-paint section.banner")
+                .ok()
+                .flatten()
+        })
+        .is_some()
 }
 
-/// Reads the options, the configuration and the stored choice, and decides
-/// whether the visitor must be asked; returns whether there is a banner to
-/// paint.
-///
-/// Deciding and painting are two calls, which the loader makes in two tasks:
-/// on a slow CPU each of them compiles (lazily, on the main thread) and runs
-/// enough code that together they would be one long task blocking the
-/// visitor's input.
-///
-/// `script` is the embed's `<script>`.
-#[wasm_bindgen]
-pub fn prepare(script: Option<Element>) -> bool {
-    let content = banner_content(script);
-    let must_ask = content.is_some();
-    PREPARED.with(|p| *p.borrow_mut() = content);
-    must_ask
-}
-
-/// Paints the banner `prepare` decided on; returns whether it did.
-///
-/// `on_action` is called with the name of a [`FirstAction`] when the
-/// visitor presses one of the banner's buttons before the app has taken
-/// over.
-#[wasm_bindgen]
-pub fn paint(on_action: js_sys::Function) -> bool {
-    let Some(content) = PREPARED.with(|p| p.borrow_mut().take()) else {
-        return false;
+/// Takes the banner down without a decision (the server's configuration
+/// says the stored choice holds after all); focus, if it was in it, goes
+/// to the page's main content.
+pub fn take_down() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
     };
-    paint_banner(&content, on_action).is_some()
-}
-
-/// The banner's content if the visitor must be asked, `None` if not or if
-/// anything is wrong (the app reports configuration errors).
-fn banner_content(script: Option<Element>) -> Option<BannerContent> {
-    let window = web_sys::window()?;
-    let document = window.document()?;
-    let script = page::embed_script(&document, script);
-    let options = parse_embed(&page::embed_attributes(script.as_ref())).ok()?;
-    let site: SiteConfig = match page::config_block(&document) {
-        Some(text) => serde_json::from_str(&text).ok()?,
-        None => SiteConfig::default(),
+    let Some(shadow) = mount::existing_shadow(&document) else {
+        return;
     };
-    if !check_site_config(&site).is_empty() {
-        return None;
+    let Ok(Some(banner)) = shadow.query_selector(".first-paint section.banner") else {
+        return;
+    };
+    let had_focus = shadow
+        .active_element()
+        .is_some_and(|f| banner.contains(Some(&f)));
+    banner.remove();
+    mount::remove_skip_link(&document);
+    if had_focus {
+        mount::focus_main_content(&document);
     }
-    let rules = Rules::from_site(&site);
-    let cookie_mode = site.consent.as_ref().and_then(|c| c.storage.as_deref()) == Some("cookie");
-    let stored = if cookie_mode {
-        page::cookie(&document, STORAGE_KEY)
-    } else {
-        window
-            .local_storage()
-            .ok()
-            .flatten()
-            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
-    };
-    let status = rules::status(
-        rules::parse_stored(stored.as_deref()),
-        &rules,
-        js_sys::Date::now() as i64,
-        page::global_privacy_control(&window),
-    );
-    let Status::Ask(reason) = status else {
-        return None;
-    };
-    let lang = options.lang.unwrap_or_else(|| page::page_lang(&document));
-    let texts = Texts::new(lang, &site.texts);
-    Some(BannerContent::new(&site, &texts, Some(&reason)))
 }
 
-fn paint_banner(content: &BannerContent, on_action: js_sys::Function) -> Option<()> {
+/// Paints the banner in the light part's container; `press` hears each
+/// press (a decision once the banner has gone, "Customise", or
+/// "Customise" called off with Escape).
+pub fn paint_banner(content: &BannerContent, press: fn(FirstAction)) -> Option<()> {
     let document = web_sys::window()?.document()?;
-    let root = mount::mount_first_paint(&document).ok()?;
+    let root = mount::first_paint_container(&document).ok()?;
     let section = render(&document, content).ok()?;
-    listen(&section, on_action);
-    root.append_child(&section).ok()?;
+    listen(&section, press);
+    // First in the container, as in the app: the launchers come after it.
+    root.prepend_with_node_1(&section).ok()?;
     // Not needed for the banner to work: a failure leaves it without.
     let _ = mount::show_skip_link(&document, &content.skip);
     Some(())
@@ -227,17 +189,17 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
     Ok(section)
 }
 
-/// Hands each press to the loader. A decision also takes the banner away at
-/// once (the app applies it when it starts) and, if focus was in the
-/// banner, moves it to where the visitor was before it, else to the page's
-/// main content; "Customise" leaves the banner up and marks the button busy
-/// until the app opens the preferences, and Escape meanwhile cancels it.
-fn listen(section: &Element, on_action: js_sys::Function) {
+/// A decision takes the banner away at once and, if focus was
+/// in the banner, moves it to where the visitor was before it, else to the
+/// page's main content. "Customise" leaves the banner up and marks the
+/// button busy until the app opens the preferences, and Escape meanwhile
+/// cancels it.
+fn listen(section: &Element, press: fn(FirstAction)) {
     // The element that had focus before focus entered the banner.
     let before: RefCell<Option<Element>> = RefCell::new(None);
     let banner = section.clone();
     // One listener for the three events: each closure type adds glue to
-    // this module, which every first visit downloads.
+    // this module, which every visit downloads.
     let on_event = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
         let kind = e.type_();
         if kind == "focusin" {
@@ -268,8 +230,7 @@ fn listen(section: &Element, on_action: js_sys::Function) {
             if key == "Escape" {
                 if let Ok(Some(busy)) = banner.query_selector("[aria-busy]") {
                     busy.remove_attribute("aria-busy").ok();
-                    let name = JsValue::from_str(FirstAction::CancelCustomise.name());
-                    let _ = on_action.call1(&JsValue::NULL, &name);
+                    press(FirstAction::CancelCustomise);
                 }
             }
             return;
@@ -287,8 +248,8 @@ fn listen(section: &Element, on_action: js_sys::Function) {
         else {
             return;
         };
-        let _ = on_action.call1(&JsValue::NULL, &JsValue::from_str(action.name()));
         if action == FirstAction::Customise {
+            press(action);
             let _ = button.set_attribute("aria-busy", "true");
             return;
         }
@@ -297,23 +258,24 @@ fn listen(section: &Element, on_action: js_sys::Function) {
             .unchecked_into::<ShadowRoot>()
             .active_element()
             .is_some_and(|f| banner.contains(Some(&f)));
-        // The container stays, empty: it tells the app that the first
-        // paint ran.
+        // The container stays: the launchers go in it, and it tells the app
+        // that the light part ran.
         banner.remove();
-        let Some(document) = banner.owner_document() else {
-            return;
-        };
-        mount::remove_skip_link(&document);
-        if had_focus {
-            let back = before.borrow_mut().take();
-            if !back.is_some_and(|el| mount::focus(&el, true)) {
-                mount::focus_main_content(&document);
+        if let Some(document) = banner.owner_document() {
+            mount::remove_skip_link(&document);
+            if had_focus {
+                let back = before.borrow_mut().take();
+                if !back.is_some_and(|el| mount::focus(&el, true)) {
+                    mount::focus_main_content(&document);
+                }
             }
         }
+        press(action);
     });
     for kind in ["click", "focusin", "keydown"] {
         let _ = section.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
     }
-    // The banner lives until the app replaces it; so does its listener.
+    // The banner lives until it is answered or the app replaces it; so
+    // does its listener.
     on_event.forget();
 }
