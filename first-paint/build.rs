@@ -1,16 +1,22 @@
-//! Ships `src/widget.css` without its comments and without the whitespace
-//! a browser does not need: the stylesheet is compiled into both modules,
-//! and every first visit downloads the first one before the banner.
+//! Ships the stylesheets without their comments and without the whitespace
+//! a browser does not need: `src/light.css` is compiled into both modules
+//! (every visit downloads it), `src/app.css` into the app alone.
 
 use std::path::Path;
 
 fn main() {
-    let source = "src/widget.css";
-    println!("cargo::rerun-if-changed={source}");
-    let css = std::fs::read_to_string(source).expect("reading first-paint/src/widget.css");
     let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR");
-    std::fs::write(Path::new(&out).join("widget.min.css"), minify(&css))
+    for name in ["light", "app"] {
+        let source = format!("src/{name}.css");
+        println!("cargo::rerun-if-changed={source}");
+        let css = std::fs::read_to_string(&source)
+            .unwrap_or_else(|e| panic!("reading first-paint/{source}: {e}"));
+        std::fs::write(
+            Path::new(&out).join(format!("{name}.min.css")),
+            minify(&css),
+        )
         .expect("writing the minified stylesheet");
+    }
 }
 
 /// Drops `/* … */` comments, makes each run of whitespace one space, and

@@ -16,10 +16,15 @@ use web_sys::{
     ShadowRootMode,
 };
 
-/// The widget's stylesheet (all of it: the first paint's banner and the
-/// app's panels share the shadow root, so they share the sheet).
-/// (`src/widget.css` without comments and spare whitespace, see `build.rs`.)
-pub const STYLES: &str = include_str!(concat!(env!("OUT_DIR"), "/widget.min.css"));
+/// The light part's stylesheet: the banner, the launchers, the skip link
+/// and what every view of the widget shares (`src/light.css` without
+/// comments and spare whitespace, see `build.rs`).
+pub const LIGHT_STYLES: &str = include_str!(concat!(env!("OUT_DIR"), "/light.min.css"));
+
+/// The app's stylesheet, adopted after the light part's when the app
+/// mounts (`src/app.css`, minified the same way). Only the app uses it, so
+/// only the app's module carries it.
+pub const APP_STYLES: &str = include_str!(concat!(env!("OUT_DIR"), "/app.min.css"));
 
 /// Name of the host element.
 pub const HOST_TAG: &str = "varco-widget";
@@ -36,7 +41,7 @@ pub const SKIP_TAG: &str = "varco-skip";
 pub const FOCUSABLE: &str = "button:not([disabled]), input:not([disabled]), a[href], summary, select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
 
 /// A host element with an open shadow root that has adopted `sheets`
-/// (the main host's, for the skip link) or the widget's stylesheet.
+/// (the main host's, for the skip link) or the light part's stylesheet.
 fn new_host(
     document: &Document,
     tag: &str,
@@ -48,7 +53,7 @@ fn new_host(
         Some(sheets) => sheets,
         None => {
             let sheet = CssStyleSheet::new()?;
-            sheet.replace_sync(STYLES)?;
+            sheet.replace_sync(LIGHT_STYLES)?;
             js_sys::Array::of1(&sheet).into()
         }
     };
@@ -137,6 +142,13 @@ pub fn mount_app(document: &Document) -> Result<Element, JsValue> {
             })?
         }
     };
+    // The app's rules come after the light part's, as they did in one sheet.
+    let sheet = CssStyleSheet::new()?;
+    sheet.replace_sync(APP_STYLES)?;
+    let key = JsValue::from_str("adoptedStyleSheets");
+    let sheets = js_sys::Array::from(&js_sys::Reflect::get(&shadow, &key)?);
+    sheets.push(&sheet);
+    js_sys::Reflect::set(&shadow, &key, &sheets)?;
     container(document, &shadow, "")
 }
 
@@ -299,12 +311,11 @@ pub fn remove_skip_link(document: &Document) {
 
 #[cfg(test)]
 mod tests {
-    use super::STYLES;
+    use super::{APP_STYLES, LIGHT_STYLES};
 
-    #[test]
-    fn the_shipped_stylesheet_keeps_every_rule_and_drops_the_comments() {
-        // The source's rules, without its comments.
-        let source: String = include_str!("widget.css")
+    /// A stylesheet's rules, without its comments.
+    fn without_comments(source: &str) -> String {
+        source
             .split("/*")
             .enumerate()
             .map(|(i, part)| {
@@ -314,20 +325,50 @@ mod tests {
                     part.split_once("*/").map_or("", |(_, rule)| rule)
                 }
             })
-            .collect();
-        assert!(!STYLES.contains("/*") && !STYLES.contains('\n'));
-        assert_eq!(STYLES.matches('{').count(), source.matches('{').count());
-        assert_eq!(STYLES.matches('}').count(), source.matches('}').count());
-        for kept in [
-            ":host{all:initial !important;",
-            ".banner p:last-child{margin-bottom:0;}",
-            "max-height:calc(100vh - 2em);",
-            ".varco:has(>.banner) .launcher{",
-            "@media (max-width:36em){",
+            .collect()
+    }
+
+    #[test]
+    fn the_shipped_stylesheets_keep_every_rule_and_drop_the_comments() {
+        for (shipped, source, kept) in [
+            (
+                LIGHT_STYLES,
+                include_str!("light.css"),
+                &[
+                    ":host{all:initial !important;",
+                    ".banner p:last-child{margin-bottom:0;}",
+                    ".varco:has(>.banner) .launcher{",
+                    "@media (max-width:36em){",
+                ][..],
+            ),
+            (
+                APP_STYLES,
+                include_str!("app.css"),
+                &["max-height:calc(100vh - 2em);", ".chat-panel{"][..],
+            ),
         ] {
-            assert!(STYLES.contains(kept), "{kept} in {STYLES}");
+            let rules = without_comments(source);
+            assert!(!shipped.contains("/*") && !shipped.contains('\n'));
+            assert_eq!(shipped.matches('{').count(), rules.matches('{').count());
+            assert_eq!(shipped.matches('}').count(), rules.matches('}').count());
+            for kept in kept {
+                assert!(shipped.contains(kept), "{kept} in {shipped}");
+            }
+            assert!(shipped.len() < source.len() * 9 / 10);
         }
-        assert!(STYLES.len() < include_str!("widget.css").len() * 4 / 5);
+    }
+
+    /// The light part styles only what it paints: the app's views (the
+    /// preferences, the assistant's panel, booking) are in the app's sheet.
+    #[test]
+    fn the_light_sheet_leaves_the_apps_views_to_the_apps_sheet() {
+        for selector in [".prefs", ".chat-panel", ".booking", ".category"] {
+            assert!(
+                !LIGHT_STYLES.contains(&format!("{selector}{{")),
+                "{selector}"
+            );
+            assert!(APP_STYLES.contains(&format!("{selector}{{")), "{selector}");
+        }
     }
 }
 

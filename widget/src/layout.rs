@@ -7,7 +7,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlElement, KeyboardEvent};
 
 /// Where the open panel fills the screen (the same width as the
-/// `max-width` of the panel's narrow-screen rule in `widget.css`).
+/// `max-width` of the panel's narrow-screen rule in `first-paint/src/app.css`).
 pub const COVERS_THE_PAGE: &str = "(max-width: 480px)";
 
 /// The element that has focus, looking inside our own shadow root.
