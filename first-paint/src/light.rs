@@ -117,7 +117,7 @@ pub fn settle() -> bool {
     };
     crate::consent::listen(changed);
     Controller::activate(&controller);
-    js_api::install(controller.clone(), reach, true);
+    js_api::install(controller.clone(), ask, true);
     navigation::install(&controller, || {}, false);
     crate::consent::flush_outbox(controller.clone(), 0);
     Controller::refresh_from_server(controller.clone());
@@ -151,10 +151,28 @@ fn decide(action: FirstAction) {
     let (Some(controller), Some(decision)) = (controller(), action.decision()) else {
         return;
     };
-    if controller.borrow().must_ask() {
-        Controller::decide(&controller, decision);
-    }
+    Controller::decide(&controller, decision);
     show_launchers();
+}
+
+/// What the page asks through `window.Varco` or a `data-varco-open` link:
+/// the banner and a reset are the light part's, the rest the app's.
+fn ask(action: FirstAction) {
+    let Some(controller) = controller() else {
+        return;
+    };
+    match action {
+        FirstAction::Reset | FirstAction::Banner if !browser::retired() => {
+            if action == FirstAction::Reset {
+                Controller::reset(&controller);
+            }
+            if !banner::is_up() {
+                remove_launchers(".reopen");
+                paint();
+            }
+        }
+        _ => reach(action),
+    }
 }
 
 /// What changed outside the banner: a choice made from a blocked embed, or
@@ -166,7 +184,7 @@ fn changed(change: Change) {
     let must_ask = controller.borrow().must_ask();
     if change == Change::SiteChanged && must_ask != banner::is_up() {
         if must_ask {
-            remove_launchers();
+            remove_launchers(".reopen");
             paint();
         } else {
             banner::take_down();
@@ -260,12 +278,13 @@ fn show_launchers() {
     }
 }
 
-fn remove_launchers() {
+/// Removes the light part's launchers that match `selector`.
+fn remove_launchers(selector: &str) {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
     if let Ok(container) = mount::first_paint_container(&document) {
-        if let Ok(list) = container.query_selector_all("button.reopen, button.launcher") {
+        if let Ok(list) = container.query_selector_all(selector) {
             for i in 0..list.length() {
                 if let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
                     el.remove();

@@ -1,7 +1,7 @@
 //! The light part (issues 7 and 19): the first module paints the banner
 //! and makes the visitor's decision itself, and the app is never requested
 //! on a visit that only decides; when the visitor reaches for the app
-//! (the preferences, `window.Varco`), it takes the banner over without
+//! (the preferences, the assistant), it takes the banner over without
 //! losing the visitor's place or a press made meanwhile; and if the app
 //! never arrives, consent still works and the console says why.
 
@@ -28,7 +28,8 @@ const FIRST_BANNER: &str =
 const APP_READY: &str =
     "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) > *')";
 
-/// Makes the app take over the banner (`Varco.showBanner()` is the app's).
+/// Makes the app take over the banner: the pointer over the assistant's
+/// launcher loads it ahead of a press.
 async fn reach_for_the_app(tab: &Tab) {
     tab.wait_for(
         "performance.getEntriesByName('varco:light-settled').length > 0",
@@ -36,8 +37,11 @@ async fn reach_for_the_app(tab: &Tab) {
     )
     .await
     .unwrap();
-    tab.eval("window.Varco.showBanner()").await.unwrap();
+    tab.eval(HOVER_LAUNCHER).await.unwrap();
 }
+
+/// The pointer enters the light part's assistant launcher.
+const HOVER_LAUNCHER: &str = "document.querySelector('varco-widget').shadowRoot.querySelector('.first-paint button.launcher').dispatchEvent(new PointerEvent('pointerenter'))";
 
 /// Whether the app was requested at all.
 fn app_requested(tab: &Tab) -> bool {

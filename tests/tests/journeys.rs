@@ -1,6 +1,7 @@
 //! What each visitor journey fetches of Varco (issue 19), in Chromium: a
 //! consent-only visit and a returning visit load the light part alone (the
-//! loader and the first module), the assistant's code arrives only when
+//! loader and the first module), and so do the page's `Varco.showBanner()`
+//! and `Varco.reset()`; the assistant's code arrives only when
 //! the visitor reaches for it. The files are the ones `widget/size-budget.json`
 //! lists for each journey, whose gzip sizes `tests/tests/size_budget.rs`
 //! holds to their budgets.
@@ -69,8 +70,23 @@ async fn deciding_on_the_banner_and_coming_back_load_the_light_part_alone() {
         .unwrap();
     assert!(!tab.banner_visible().await.unwrap());
     assert_eq!(widget_files(&tab), journey_files("returning"));
-    // The consent is recorded once, the page views are on their way.
     assert_eq!(server.consents("milomb").await.len(), 1);
+
+    // The page's own "change your choice" through `window.Varco`: the
+    // banner again, a new decision, still the light part alone.
+    tab.eval("window.Varco.showBanner()").await.unwrap();
+    assert!(tab.banner_visible().await.unwrap());
+    tab.press("Rifiuta tutti").await.unwrap();
+    let records = server.wait_consents("milomb", 2).await;
+    // From everything accepted to nothing: a withdrawal.
+    assert_eq!(records[1].record.action.as_str(), "withdraw");
+    tab.eval("window.Varco.reset()").await.unwrap();
+    assert!(tab.banner_visible().await.unwrap());
+    assert_eq!(
+        tab.eval("localStorage.getItem('varco.consent')").await.unwrap(),
+        Value::Null
+    );
+    assert_eq!(widget_files(&tab), journey_files("returning"));
     let errors = tab.errors_but_favicon();
     assert!(errors.is_empty(), "{errors:#?}");
     tab.close().await;

@@ -30,6 +30,10 @@ const FIRST_BANNER: &str =
 const APP_TOOK_OVER: &str =
     "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) .banner') && !document.querySelector('varco-widget').shadowRoot.querySelector('.first-paint')";
 
+/// The pointer enters the light part's assistant launcher: the app loads
+/// and takes over.
+const HOVER_LAUNCHER: &str = "document.querySelector('varco-widget').shadowRoot.querySelector('.first-paint button.launcher').dispatchEvent(new PointerEvent('pointerenter'))";
+
 /// The light part has applied the choice and installed `window.Varco`.
 const LIGHT_SETTLED: &str = "performance.getEntriesByName('varco:light-settled').length > 0";
 
@@ -138,10 +142,10 @@ async fn the_first_tab_reaches_the_banner_with_the_first_paint_and_with_the_app(
         tab.key("Tab").await.unwrap();
         let f = focus(&tab).await;
         assert_eq!(f["name"], close, "{f}");
-        // The app takes over (the page asks for it): focus stays on the
-        // same control, the app's.
+        // The app takes over (the pointer over the assistant's launcher):
+        // focus stays on the same control, the app's.
         tab.wait_for(LIGHT_SETTLED, 30).await.unwrap();
-        tab.eval("window.Varco.showBanner(); __releaseApp()")
+        tab.eval(&format!("{HOVER_LAUNCHER}; __releaseApp()"))
             .await
             .unwrap();
         tab.wait_for(APP_TOOK_OVER, 30).await.unwrap();
@@ -156,7 +160,7 @@ async fn the_first_tab_reaches_the_banner_with_the_first_paint_and_with_the_app(
         // The app's banner.
         let tab = chromium.tab().await.unwrap();
         tab.open(&server.url(page)).await.unwrap();
-        tab.eval("window.Varco.showBanner()").await.unwrap();
+        tab.eval(HOVER_LAUNCHER).await.unwrap();
         tab.wait_for(APP_TOOK_OVER, 30).await.unwrap();
         assert_nothing_focused(&tab).await;
         tab.key("Tab").await.unwrap();
