@@ -172,6 +172,26 @@ impl Controller {
         });
     }
 
+    /// Whether the site shows the floating button that reopens the
+    /// preferences (default: yes).
+    pub fn floating_button(&self) -> bool {
+        self.boot
+            .site
+            .consent
+            .as_ref()
+            .and_then(|s| s.floating_button)
+            .unwrap_or(true)
+    }
+
+    /// The sides of the floating consent button and of the assistant's
+    /// launcher: opposite each other, the launcher where the tag says.
+    pub fn sides(&self) -> (&'static str, &'static str) {
+        match self.boot.options.position {
+            varco_core::config::Position::BottomRight => ("left", "right"),
+            varco_core::config::Position::BottomLeft => ("right", "left"),
+        }
+    }
+
     pub fn grants(&self, category: &str) -> bool {
         self.status.grants(&self.rules, category)
     }

@@ -23,7 +23,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use varco_core::banner::{BannerContent, FirstAction};
 use varco_core::chat::THREAD_KEY;
-use varco_core::config::Position;
 use varco_core::texts::Key;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -221,18 +220,8 @@ fn show_launchers() {
         }
     };
     let c = controller.borrow();
-    let (reopen_side, launcher_side) = match c.boot.options.position {
-        // The consent button sits opposite the assistant's launcher.
-        Position::BottomRight => ("left", "right"),
-        Position::BottomLeft => ("right", "left"),
-    };
-    let floating = c
-        .boot
-        .site
-        .consent
-        .as_ref()
-        .and_then(|s| s.floating_button)
-        .unwrap_or(true);
+    let (reopen_side, launcher_side) = c.sides();
+    let floating = c.floating_button();
     let has_reopen = container
         .query_selector("button.reopen")
         .ok()

@@ -83,7 +83,9 @@ async fn deciding_on_the_banner_and_coming_back_load_the_light_part_alone() {
     tab.eval("window.Varco.reset()").await.unwrap();
     assert!(tab.banner_visible().await.unwrap());
     assert_eq!(
-        tab.eval("localStorage.getItem('varco.consent')").await.unwrap(),
+        tab.eval("localStorage.getItem('varco.consent')")
+            .await
+            .unwrap(),
         Value::Null
     );
     assert_eq!(widget_files(&tab), journey_files("returning"));

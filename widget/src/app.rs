@@ -406,18 +406,8 @@ pub fn app(props: &AppProps) -> Html {
     };
     let c = ctl.borrow();
     let texts = &c.texts;
-    let floating = c
-        .boot
-        .site
-        .consent
-        .as_ref()
-        .and_then(|s| s.floating_button)
-        .unwrap_or(true);
-    let side = match c.boot.options.position {
-        // The consent button sits opposite the assistant's launcher.
-        varco_core::config::Position::BottomRight => "left",
-        varco_core::config::Position::BottomLeft => "right",
-    };
+    let floating = c.floating_button();
+    let (side, chat_side) = c.sides();
 
     let banner_shown = *panels_shown
         && matches!(
@@ -501,7 +491,6 @@ pub fn app(props: &AppProps) -> Html {
     } else {
         String::new()
     };
-    let chat_side = if side == "left" { "right" } else { "left" };
     html! {
         <>
             { banner }

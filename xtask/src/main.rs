@@ -278,33 +278,13 @@ fn bench(args: &[String]) -> Result<()> {
         env::step(
             "what each visitor journey loads, and the assistant's panel after a click (1x, 4x CPU)",
         );
-        env::run(env::cargo().current_dir(&root).args([
-            "run",
-            "--release",
-            "--package",
-            "varco-e2e",
-            "--bin",
-            "varco_bench_journeys",
-            "--",
-            "--runs",
-            &runs,
-        ]))?;
+        run_bench_bin(&root, "varco_bench_journeys", &runs)?;
     }
     if wanted("widget") {
         env::ensure_chromium()?;
         env::bench_peers()?;
         env::step("the widget beside its peers, in headless Chromium (fresh context per run, round-robin)");
-        env::run(env::cargo().current_dir(&root).args([
-            "run",
-            "--release",
-            "--package",
-            "varco-e2e",
-            "--bin",
-            "varco_bench_widget",
-            "--",
-            "--runs",
-            &runs,
-        ]))?;
+        run_bench_bin(&root, "varco_bench_widget", &runs)?;
     }
     if wanted("size") {
         for module in ["varco_first", "varco_app"] {
@@ -321,6 +301,22 @@ JSON reports in {}",
         out.display()
     );
     Ok(())
+}
+
+/// Runs one of the browser benchmarks of `tests/src/bin/` (release build)
+/// with `--runs`.
+fn run_bench_bin(root: &std::path::Path, bin: &str, runs: &str) -> Result<()> {
+    env::run(env::cargo().current_dir(root).args([
+        "run",
+        "--release",
+        "--package",
+        "varco-e2e",
+        "--bin",
+        bin,
+        "--",
+        "--runs",
+        runs,
+    ]))
 }
 
 /// `cargo xtask test`
