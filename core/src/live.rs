@@ -6,7 +6,7 @@ use crate::booking::{rome_local, rome_to_utc_ms, weekday_name, Date};
 use crate::consent::{parse_rfc3339_ms, rfc3339_utc};
 use crate::dates::{format_datetime_rome_ms, time_of_day};
 use crate::lang::Lang;
-use crate::texts::{Key, Texts};
+use crate::texts::{AppKey, Texts};
 use varco_protocol::live::LiveStatus;
 
 /// How far ahead the desk's next opening or closing is looked for.
@@ -139,10 +139,10 @@ pub fn desk_note(texts: &Texts, status: &LiveStatus, now_ms: i64) -> DeskNote {
         Some(opens) if now_ms >= opens => DeskNote::Stale,
         Some(opens) => DeskNote::Closed(
             texts
-                .get(Key::live_opens)
+                .get(AppKey::live_opens)
                 .replace("{when}", &format_datetime_rome_ms(texts.lang(), opens)),
         ),
-        None => DeskNote::Closed(texts.get(Key::live_closed).to_owned()),
+        None => DeskNote::Closed(texts.get(AppKey::live_closed).to_owned()),
     }
 }
 

@@ -8,23 +8,31 @@
 use crate::lang::Lang;
 use std::collections::BTreeMap;
 
+/// A key of the widget's texts. Two enums, so that the light part's
+/// module carries only its own texts: a `match` over one enum would bring
+/// every text of both languages into each module that reads any of them.
+pub trait TextKey: Copy {
+    /// The key's name, as used in configuration overrides.
+    fn name(self) -> &'static str;
+    /// The built-in text.
+    fn default_text(self, lang: Lang) -> &'static str;
+}
+
 macro_rules! texts {
-    ($( $key:ident => ($it:expr, $en:expr) ),* $(,)?) => {
-        /// A text of the widget.
+    ($(#[$doc:meta])* $enum:ident; $( $key:ident => ($it:expr, $en:expr) ),* $(,)?) => {
+        $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         #[allow(non_camel_case_types)]
-        pub enum Key { $( $key ),* }
+        pub enum $enum { $( $key ),* }
 
-        impl Key {
-            /// The key's name, as used in configuration overrides.
-            pub fn name(self) -> &'static str {
-                match self { $( Key::$key => stringify!($key) ),* }
+        impl TextKey for $enum {
+            fn name(self) -> &'static str {
+                match self { $( $enum::$key => stringify!($key) ),* }
             }
 
-            /// The built-in text.
-            pub fn default_text(self, lang: Lang) -> &'static str {
+            fn default_text(self, lang: Lang) -> &'static str {
                 match (self, lang) {
-                    $( (Key::$key, Lang::It) => $it, (Key::$key, Lang::En) => $en, )*
+                    $( ($enum::$key, Lang::It) => $it, ($enum::$key, Lang::En) => $en, )*
                 }
             }
         }
@@ -32,6 +40,9 @@ macro_rules! texts {
 }
 
 texts! {
+    /// A text of the light part: the banner, the preferences, the launchers
+    /// and the placeholders of blocked content (both modules carry these).
+    Key;
     banner_label => ("Informativa sui cookie", "Cookie notice"),
     banner_title => ("Rispettiamo la tua privacy", "We respect your privacy"),
     banner_technical => (
@@ -68,6 +79,30 @@ texts! {
     prefs_close => ("Chiudi senza salvare", "Close without saving"),
     // The privacy centre ("I tuoi dati").
     privacy_open => ("I tuoi dati", "Your data"),
+    privacy_consent_not_needed => (
+        "Nessuna scelta da fare: questo sito usa solo cookie tecnici, che non richiedono il consenso.",
+        "No choice to make: this website uses technical cookies only, which need no consent."
+    ),
+    prefs_always_on => ("Sempre attivi", "Always on"),
+    prefs_services => ("Servizi e cookie usati", "Services and cookies used"),
+    service_purpose => ("Finalità", "Purpose"),
+    service_retention => ("Durata", "Retention"),
+    service_cookies => ("Cookie", "Cookies"),
+    prefs_current => ("Le tue scelte attuali, del", "Your current choices, from"),
+    reopen_preferences => ("Preferenze cookie", "Cookie preferences"),
+    embed_blocked => (
+        "Questo contenuto è fornito da terze parti e resta bloccato finché non autorizzi la categoria:",
+        "This content is provided by a third party and stays blocked until you allow the category:"
+    ),
+    embed_allow => ("Consenti", "Allow"),
+    // The virtual assistant. `{name}` is the assistant's name.
+    chat_open => ("Apri l'assistente virtuale {name}", "Open the virtual assistant {name}"),
+}
+
+texts! {
+    /// A text of the app alone: the privacy centre, the assistant, booking,
+    /// the live chat (only the app's module carries these).
+    AppKey;
     privacy_title => ("I tuoi dati", "Your data"),
     privacy_intro => (
         "Ecco che cosa è conservato in questo browser per questo sito. Puoi scaricarlo o cancellarlo in qualsiasi momento.",
@@ -80,10 +115,6 @@ texts! {
     privacy_thread => ("Conversazione in corso con l'assistente (Thread ID)", "Current conversation with the assistant (Thread ID)"),
     privacy_consent => ("Scelta sui cookie", "Cookie choice"),
     privacy_consent_none => ("Nessuna scelta registrata", "No choice recorded"),
-    privacy_consent_not_needed => (
-        "Nessuna scelta da fare: questo sito usa solo cookie tecnici, che non richiedono il consenso.",
-        "No choice to make: this website uses technical cookies only, which need no consent."
-    ),
     privacy_consent_made => ("Consentiti: {granted}. Data della scelta: {date}.", "Allowed: {granted}. Date of the choice: {date}."),
     privacy_none => ("Nessuno", "None"),
     privacy_download => ("Scarica i miei dati (JSON)", "Download my data (JSON)"),
@@ -105,20 +136,6 @@ texts! {
     privacy_notice_site => ("Informativa sul trattamento dei dati personali", "Privacy notice"),
     privacy_notice_assistant => ("Informativa dell'assistente virtuale", "Privacy notice of the virtual assistant"),
     privacy_close => ("Chiudi", "Close"),
-    prefs_always_on => ("Sempre attivi", "Always on"),
-    prefs_services => ("Servizi e cookie usati", "Services and cookies used"),
-    service_purpose => ("Finalità", "Purpose"),
-    service_retention => ("Durata", "Retention"),
-    service_cookies => ("Cookie", "Cookies"),
-    prefs_current => ("Le tue scelte attuali, del", "Your current choices, from"),
-    reopen_preferences => ("Preferenze cookie", "Cookie preferences"),
-    embed_blocked => (
-        "Questo contenuto è fornito da terze parti e resta bloccato finché non autorizzi la categoria:",
-        "This content is provided by a third party and stays blocked until you allow the category:"
-    ),
-    embed_allow => ("Consenti", "Allow"),
-    // The virtual assistant. `{name}` is the assistant's name.
-    chat_open => ("Apri l'assistente virtuale {name}", "Open the virtual assistant {name}"),
     chat_unread_one => ("1 nuovo messaggio", "1 new message"),
     chat_unread => ("{n} nuovi messaggi", "{n} new messages"),
     chat_panel_label => ("Assistente virtuale {name}", "Virtual assistant {name}"),
@@ -259,20 +276,20 @@ impl Texts {
     }
 
     /// The text with `{name}` filled in.
-    pub fn fill(&self, key: Key, name: &str) -> String {
+    pub fn fill(&self, key: impl TextKey, name: &str) -> String {
         self.get(key).replace("{name}", name)
     }
 
     /// "1 nuovo messaggio", "3 nuovi messaggi".
     pub fn unread(&self, n: u32) -> String {
         if n == 1 {
-            self.get(Key::chat_unread_one).to_owned()
+            self.get(AppKey::chat_unread_one).to_owned()
         } else {
-            self.get(Key::chat_unread).replace("{n}", &n.to_string())
+            self.get(AppKey::chat_unread).replace("{n}", &n.to_string())
         }
     }
 
-    pub fn get(&self, key: Key) -> &str {
+    pub fn get(&self, key: impl TextKey) -> &str {
         self.overrides
             .get(key.name())
             .map(String::as_str)

@@ -285,7 +285,7 @@ async fn book_checked(
             field: "privacy_acknowledged".into(),
             code: "missing".into(),
             message: varco_core::texts::Texts::new(lang, &Default::default())
-                .get(varco_core::texts::Key::booking_privacy_missing)
+                .get(varco_core::texts::AppKey::booking_privacy_missing)
                 .to_owned(),
         });
     }

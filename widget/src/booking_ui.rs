@@ -17,7 +17,7 @@ use crate::browser;
 use std::rc::Rc;
 use varco_core::booking::{parse_hhmm, Date, Field};
 use varco_core::dates::{format_datetime, format_hhmm_text, format_iso_day, time_range, DateStyle};
-use varco_core::texts::{Key, Texts};
+use varco_core::texts::{AppKey, Key, Texts};
 use varco_protocol::booking::{
     Availability, BookingConfirmation, BookingOptions, CancelBooking, FieldError, FieldErrors,
     NewBooking, Person,
@@ -267,13 +267,13 @@ fn raw(person: &Person, field: Field) -> &str {
     }
 }
 
-fn label_key(field: Field) -> Key {
+fn label_key(field: Field) -> AppKey {
     match field {
-        Field::Nome => Key::booking_nome,
-        Field::Cognome => Key::booking_cognome,
-        Field::CodiceFiscale => Key::booking_codice_fiscale,
-        Field::Telefono => Key::booking_telefono,
-        Field::Email => Key::booking_email,
+        Field::Nome => AppKey::booking_nome,
+        Field::Cognome => AppKey::booking_cognome,
+        Field::CodiceFiscale => AppKey::booking_codice_fiscale,
+        Field::Telefono => AppKey::booking_telefono,
+        Field::Email => AppKey::booking_email,
     }
 }
 
@@ -303,7 +303,7 @@ fn local_errors(person: &Person, privacy: bool, texts: &Texts) -> Vec<FieldError
         errors.push(FieldError {
             field: "privacy_acknowledged".into(),
             code: "missing".into(),
-            message: texts.get(Key::booking_privacy_missing).to_owned(),
+            message: texts.get(AppKey::booking_privacy_missing).to_owned(),
         });
     }
     errors
@@ -492,20 +492,21 @@ pub fn booking_flow(props: &BookingProps) -> Html {
     };
     // A forward button that cannot be used yet stays focusable and says
     // why when pressed (`aria-disabled`), instead of doing nothing.
-    let hint = |key: Key| {
+    let hint = |key: AppKey| {
         let (state, text) = (state.dispatcher(), texts.get(key).to_owned());
         move || state.dispatch(Action::Notice(Some(text.clone())))
     };
 
     let title = if matches!(state.step, Step::Cancel | Step::Cancelled) {
-        texts.get(Key::booking_cancel_title)
+        texts.get(AppKey::booking_cancel_title)
     } else {
-        texts.get(Key::booking_title)
+        texts.get(AppKey::booking_title)
     };
-    let step_label = state
-        .step
-        .number()
-        .map(|n| texts.get(Key::booking_step).replace("{n}", &n.to_string()));
+    let step_label = state.step.number().map(|n| {
+        texts
+            .get(AppKey::booking_step)
+            .replace("{n}", &n.to_string())
+    });
     let notice = state
         .notice
         .clone()
@@ -542,7 +543,7 @@ pub fn booking_flow(props: &BookingProps) -> Html {
                 </form>
             }
         }
-        Step::Cancelled => html! { <p role="status">{ texts.get(Key::booking_cancelled) }</p> },
+        Step::Cancelled => html! { <p role="status">{ texts.get(AppKey::booking_cancelled) }</p> },
     };
 
     // The step's own buttons: back and forward.
@@ -551,7 +552,7 @@ pub fn booking_flow(props: &BookingProps) -> Html {
             let ready = !state.service.is_empty() && !state.office.is_empty();
             let next = {
                 let (state_h, api, site) = (state.clone(), props.api.clone(), props.site.clone());
-                let hint = hint(Key::booking_pick_choice);
+                let hint = hint(AppKey::booking_pick_choice);
                 Callback::from(move |_: MouseEvent| {
                     if state_h.loading {
                         return;
@@ -565,15 +566,15 @@ pub fn booking_flow(props: &BookingProps) -> Html {
             };
             html! {
                 <div class="booking-nav">
-                    <button type="button" class="btn btn-primary" aria-disabled={(!ready || state.loading).then_some("true")} onclick={next}>{ texts.get(Key::booking_next) }</button>
-                    <button type="button" class="link-button" onclick={go(Step::Cancel)}>{ texts.get(Key::booking_cancel_start) }</button>
+                    <button type="button" class="btn btn-primary" aria-disabled={(!ready || state.loading).then_some("true")} onclick={next}>{ texts.get(AppKey::booking_next) }</button>
+                    <button type="button" class="link-button" onclick={go(Step::Cancel)}>{ texts.get(AppKey::booking_cancel_start) }</button>
                 </div>
             }
         }
         Step::Slot => {
             let next = {
                 let state = state.clone();
-                let hint = hint(Key::booking_pick_slot);
+                let hint = hint(AppKey::booking_pick_slot);
                 Callback::from(move |_: MouseEvent| {
                     if state.start.is_empty() {
                         hint();
@@ -584,8 +585,8 @@ pub fn booking_flow(props: &BookingProps) -> Html {
             };
             html! {
                 <div class="booking-nav">
-                    <button type="button" class="btn btn-outline" onclick={back_button.clone()}>{ texts.get(Key::booking_back) }</button>
-                    <button type="button" class="btn btn-primary" aria-disabled={state.start.is_empty().then_some("true")} onclick={next}>{ texts.get(Key::booking_next) }</button>
+                    <button type="button" class="btn btn-outline" onclick={back_button.clone()}>{ texts.get(AppKey::booking_back) }</button>
+                    <button type="button" class="btn btn-primary" aria-disabled={state.start.is_empty().then_some("true")} onclick={next}>{ texts.get(AppKey::booking_next) }</button>
                 </div>
             }
         }
@@ -607,8 +608,8 @@ pub fn booking_flow(props: &BookingProps) -> Html {
             };
             html! {
                 <div class="booking-nav">
-                    <button type="button" class="btn btn-outline" onclick={back_button.clone()}>{ texts.get(Key::booking_back) }</button>
-                    <button type="button" class="btn btn-primary" onclick={next}>{ texts.get(Key::booking_next) }</button>
+                    <button type="button" class="btn btn-outline" onclick={back_button.clone()}>{ texts.get(AppKey::booking_back) }</button>
+                    <button type="button" class="btn btn-primary" onclick={next}>{ texts.get(AppKey::booking_next) }</button>
                 </div>
             }
         }
@@ -637,9 +638,9 @@ pub fn booking_flow(props: &BookingProps) -> Html {
             let busy = state.sending.then_some("true");
             html! {
                 <div class="booking-nav">
-                    <button type="button" class="btn btn-outline" aria-disabled={busy} onclick={back_button.clone()}>{ texts.get(Key::booking_back) }</button>
+                    <button type="button" class="btn btn-outline" aria-disabled={busy} onclick={back_button.clone()}>{ texts.get(AppKey::booking_back) }</button>
                     <button type="button" class="btn btn-primary" aria-disabled={busy} onclick={confirm}>
-                        { if state.sending { texts.get(Key::booking_sending) } else { texts.get(Key::booking_confirm) } }
+                        { if state.sending { texts.get(AppKey::booking_sending) } else { texts.get(AppKey::booking_confirm) } }
                     </button>
                 </div>
             }
@@ -651,26 +652,28 @@ pub fn booking_flow(props: &BookingProps) -> Html {
             html! {
                 <div class="booking-nav">
                     if !props.cancel {
-                        <button type="button" class="btn btn-outline" onclick={back_button.clone()}>{ texts.get(Key::booking_back) }</button>
+                        <button type="button" class="btn btn-outline" onclick={back_button.clone()}>{ texts.get(AppKey::booking_back) }</button>
                     }
-                    <button type="submit" form="varco-bk-cancel-form" class="btn btn-primary" aria-disabled={(!ready).then_some("true")}>{ texts.get(Key::booking_cancel_submit) }</button>
+                    <button type="submit" form="varco-bk-cancel-form" class="btn btn-primary" aria-disabled={(!ready).then_some("true")}>{ texts.get(AppKey::booking_cancel_submit) }</button>
                 </div>
             }
         }
         Step::Done(_) | Step::Cancelled => html! {
             <div class="booking-nav">
-                <button type="button" class="btn btn-primary" onclick={close.clone()}>{ texts.get(Key::privacy_close) }</button>
+                <button type="button" class="btn btn-primary" onclick={close.clone()}>{ texts.get(AppKey::privacy_close) }</button>
             </div>
         },
     };
 
     let prefilled = (state.prefilled && state.step == Step::Choose && state.options.is_some())
-        .then(|| html! { <p class="booking-prefilled">{ texts.get(Key::booking_prefilled) }</p> });
+        .then(
+            || html! { <p class="booking-prefilled">{ texts.get(AppKey::booking_prefilled) }</p> },
+        );
     html! {
         <section class="booking" ref={root} aria-labelledby="varco-booking-title" {onkeydown}>
             <div class="booking-head">
                 <h3 id="varco-booking-title" tabindex="-1" ref={heading}>{ title }</h3>
-                <button type="button" class="icon-button" aria-label={texts.get(Key::booking_close).to_owned()} title={texts.get(Key::booking_close).to_owned()} onclick={close}>
+                <button type="button" class="icon-button" aria-label={texts.get(AppKey::booking_close).to_owned()} title={texts.get(AppKey::booking_close).to_owned()} onclick={close}>
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M6.4 5 5 6.4 10.6 12 5 17.6 6.4 19l5.6-5.6 5.6 5.6 1.4-1.4-5.6-5.6L19 6.4 17.6 5 12 10.6z"/></svg>
                 </button>
             </div>
@@ -751,7 +754,7 @@ fn submit(
             Ok((200 | 201, text)) => match serde_json::from_str::<BookingConfirmation>(&text) {
                 Ok(c) => state.dispatch(Action::Go(Step::Done(Rc::new(c)))),
                 Err(_) => state.dispatch(Action::Notice(Some(
-                    texts.get(Key::booking_unavailable).to_owned(),
+                    texts.get(AppKey::booking_unavailable).to_owned(),
                 ))),
             },
             Ok((409, text)) => {
@@ -774,12 +777,12 @@ fn submit(
                 state.dispatch(Action::Go(step));
                 state.dispatch(Action::Errors(errors));
                 state.dispatch(Action::Notice(Some(
-                    texts.get(Key::booking_errors).to_owned(),
+                    texts.get(AppKey::booking_errors).to_owned(),
                 )));
                 focus_first_error();
             }
             _ => state.dispatch(Action::Notice(Some(
-                texts.get(Key::booking_unavailable).to_owned(),
+                texts.get(AppKey::booking_unavailable).to_owned(),
             ))),
         }
     });
@@ -801,10 +804,10 @@ fn cancel(state: &UseReducerHandle<State>, api: String, site: String, texts: Tex
         match browser::request_json("POST", &url, Some(&body)).await {
             Ok((200, _)) => state.dispatch(Action::Go(Step::Cancelled)),
             Ok((404 | 400 | 422, _)) => state.dispatch(Action::Notice(Some(
-                texts.get(Key::booking_cancel_not_found).to_owned(),
+                texts.get(AppKey::booking_cancel_not_found).to_owned(),
             ))),
             _ => state.dispatch(Action::Notice(Some(
-                texts.get(Key::booking_unavailable).to_owned(),
+                texts.get(AppKey::booking_unavailable).to_owned(),
             ))),
         }
     });
@@ -813,9 +816,9 @@ fn cancel(state: &UseReducerHandle<State>, api: String, site: String, texts: Tex
 fn choose_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
     let Some(options) = state.options.clone() else {
         return if state.loading {
-            html! { <p role="status">{ texts.get(Key::booking_loading) }</p> }
+            html! { <p role="status">{ texts.get(AppKey::booking_loading) }</p> }
         } else {
-            html! { <p role="alert">{ texts.get(Key::booking_unavailable) }</p> }
+            html! { <p role="alert">{ texts.get(AppKey::booking_unavailable) }</p> }
         };
     };
     let on_service = {
@@ -832,42 +835,42 @@ fn choose_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
         .filter(|o| state.service.is_empty() || o.services.contains(&state.service));
     html! {
         <div class="booking-fields">
-            <label for="varco-bk-service">{ texts.get(Key::booking_service) }</label>
+            <label for="varco-bk-service">{ texts.get(AppKey::booking_service) }</label>
             <select id="varco-bk-service" onchange={on_service}>
-                <option value="" selected={state.service.is_empty()}>{ texts.get(Key::booking_choose) }</option>
+                <option value="" selected={state.service.is_empty()}>{ texts.get(AppKey::booking_choose) }</option>
                 { for options.services.iter().map(|s| html! {
                     <option value={s.id.clone()} selected={s.id == state.service}>{ &s.title }</option>
                 }) }
             </select>
-            <label for="varco-bk-office">{ texts.get(Key::booking_office) }</label>
+            <label for="varco-bk-office">{ texts.get(AppKey::booking_office) }</label>
             <select id="varco-bk-office" onchange={on_office} disabled={state.service.is_empty() && state.office.is_empty()}>
-                <option value="" selected={state.office.is_empty()}>{ texts.get(Key::booking_choose) }</option>
+                <option value="" selected={state.office.is_empty()}>{ texts.get(AppKey::booking_choose) }</option>
                 { for offices.map(|o| html! {
                     <option value={o.id.clone()} selected={o.id == state.office}>{ format!("{} – {}", o.name, o.address) }</option>
                 }) }
             </select>
-            if state.loading { <p role="status">{ texts.get(Key::booking_loading) }</p> }
+            if state.loading { <p role="status">{ texts.get(AppKey::booking_loading) }</p> }
         </div>
     }
 }
 
 fn slot_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
     let Some(availability) = state.availability.clone() else {
-        return html! { <p role="alert">{ texts.get(Key::booking_unavailable) }</p> };
+        return html! { <p role="alert">{ texts.get(AppKey::booking_unavailable) }</p> };
     };
     if !availability
         .days
         .iter()
         .any(|d| d.slots.iter().any(|s| s.free > 0))
     {
-        return html! { <p role="status">{ texts.get(Key::booking_no_slots) }</p> };
+        return html! { <p role="status">{ texts.get(AppKey::booking_no_slots) }</p> };
     }
     let on_date = {
         let state = state.dispatcher();
         Callback::from(move |e: Event| state.dispatch(Action::Date(select_value(&e))))
     };
     let day = availability.days.iter().find(|d| d.date == state.date);
-    let full = texts.get(Key::booking_full);
+    let full = texts.get(AppKey::booking_full);
     let slots = day.into_iter().flat_map(|d| d.slots.iter()).map(|slot| {
         let id = format!("varco-bk-t{}", slot.start.replace(':', ""));
         let onchange = {
@@ -887,14 +890,14 @@ fn slot_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
     });
     html! {
         <div class="booking-fields">
-            <label for="varco-bk-day">{ texts.get(Key::booking_day) }</label>
+            <label for="varco-bk-day">{ texts.get(AppKey::booking_day) }</label>
             <select id="varco-bk-day" onchange={on_date}>
                 { for availability.days.iter().filter(|d| d.slots.iter().any(|s| s.free > 0)).map(|d| html! {
                     <option value={d.date.clone()} selected={d.date == state.date}>{ long_date(&d.date, texts) }</option>
                 }) }
             </select>
             <fieldset>
-                <legend>{ texts.get(Key::booking_time) }</legend>
+                <legend>{ texts.get(AppKey::booking_time) }</legend>
                 <ul class="booking-times">{ for slots }</ul>
             </fieldset>
             if let Some(e) = error_for(&state.errors, "start") { <p class="field-error" role="alert">{ &e.message }</p> }
@@ -971,10 +974,10 @@ fn details_step(state: &UseReducerHandle<State>, texts: &Texts, privacy_url: Opt
                 <input type="checkbox" id="varco-bk-privacy" checked={state.privacy} onchange={on_privacy}
                     aria-invalid={if privacy_error.is_some() { "true" } else { "false" }}
                     aria-describedby={privacy_error.map(|_| "varco-bk-privacy-error")} />
-                <label for="varco-bk-privacy">{ texts.get(Key::booking_privacy) }</label>
+                <label for="varco-bk-privacy">{ texts.get(AppKey::booking_privacy) }</label>
             </div>
             if let Some(url) = privacy_url.and_then(varco_core::markdown::safe_href) {
-                <p><a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(Key::booking_privacy_link) }<span class="sr-only">{" "}{ texts.get(Key::new_tab) }</span></a></p>
+                <p><a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(AppKey::booking_privacy_link) }<span class="sr-only">{" "}{ texts.get(Key::new_tab) }</span></a></p>
             }
             if let Some(e) = privacy_error { <p class="field-error" id="varco-bk-privacy-error" role="alert">{ &e.message }</p> }
         </div>
@@ -994,13 +997,13 @@ fn summary_rows(state: &State, texts: &Texts) -> Html {
     let p = &state.person;
     html! {
         <dl class="booking-summary">
-            <dt>{ texts.get(Key::booking_service) }</dt><dd>{ service }</dd>
-            <dt>{ texts.get(Key::booking_where) }</dt><dd>{ office }</dd>
-            <dt>{ texts.get(Key::booking_when) }</dt><dd>{ date_and_time(&state.date, &state.start, texts) }</dd>
-            <dt>{ texts.get(Key::booking_nome) }</dt><dd>{ format!("{} {}", p.nome.trim(), p.cognome.trim()) }</dd>
-            <dt>{ texts.get(Key::booking_codice_fiscale) }</dt><dd>{ p.codice_fiscale.trim().to_uppercase() }</dd>
-            <dt>{ texts.get(Key::booking_telefono) }</dt><dd>{ p.telefono.trim() }</dd>
-            <dt>{ texts.get(Key::booking_email) }</dt><dd>{ p.email.trim() }</dd>
+            <dt>{ texts.get(AppKey::booking_service) }</dt><dd>{ service }</dd>
+            <dt>{ texts.get(AppKey::booking_where) }</dt><dd>{ office }</dd>
+            <dt>{ texts.get(AppKey::booking_when) }</dt><dd>{ date_and_time(&state.date, &state.start, texts) }</dd>
+            <dt>{ texts.get(AppKey::booking_nome) }</dt><dd>{ format!("{} {}", p.nome.trim(), p.cognome.trim()) }</dd>
+            <dt>{ texts.get(AppKey::booking_codice_fiscale) }</dt><dd>{ p.codice_fiscale.trim().to_uppercase() }</dd>
+            <dt>{ texts.get(AppKey::booking_telefono) }</dt><dd>{ p.telefono.trim() }</dd>
+            <dt>{ texts.get(AppKey::booking_email) }</dt><dd>{ p.email.trim() }</dd>
         </dl>
     }
 }
@@ -1008,7 +1011,7 @@ fn summary_rows(state: &State, texts: &Texts) -> Html {
 fn confirm_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
     html! {
         <div>
-            <p>{ texts.get(Key::booking_summary) }</p>
+            <p>{ texts.get(AppKey::booking_summary) }</p>
             { summary_rows(state, texts) }
         </div>
     }
@@ -1030,15 +1033,15 @@ fn done_step(c: &Rc<BookingConfirmation>, texts: &Texts, root: &NodeRef) -> Html
     };
     html! {
         <div role="status">
-            <p><strong>{ texts.get(Key::booking_done) }</strong></p>
+            <p><strong>{ texts.get(AppKey::booking_done) }</strong></p>
             <dl class="booking-summary">
-                <dt>{ texts.get(Key::booking_code) }</dt><dd class="booking-code">{ &c.code }</dd>
-                <dt>{ texts.get(Key::booking_service) }</dt><dd>{ &c.service }</dd>
-                <dt>{ texts.get(Key::booking_where) }</dt><dd>{ format!("{} – {}", c.office, c.address) }</dd>
-                <dt>{ texts.get(Key::booking_when) }</dt><dd>{ date_and_times(&c.date, &c.start, &c.end, texts) }</dd>
+                <dt>{ texts.get(AppKey::booking_code) }</dt><dd class="booking-code">{ &c.code }</dd>
+                <dt>{ texts.get(AppKey::booking_service) }</dt><dd>{ &c.service }</dd>
+                <dt>{ texts.get(AppKey::booking_where) }</dt><dd>{ format!("{} – {}", c.office, c.address) }</dd>
+                <dt>{ texts.get(AppKey::booking_when) }</dt><dd>{ date_and_times(&c.date, &c.start, &c.end, texts) }</dd>
             </dl>
-            <p class="muted">{ texts.get(Key::booking_code_note) }</p>
-            <button type="button" class="btn" onclick={download}>{ texts.get(Key::booking_ics) }</button>
+            <p class="muted">{ texts.get(AppKey::booking_code_note) }</p>
+            <button type="button" class="btn" onclick={download}>{ texts.get(AppKey::booking_ics) }</button>
         </div>
     }
 }
@@ -1054,11 +1057,11 @@ fn cancel_step(state: &UseReducerHandle<State>, texts: &Texts) -> Html {
     };
     html! {
         <div class="booking-fields">
-            <label for="varco-bk-code">{ texts.get(Key::booking_code) }</label>
+            <label for="varco-bk-code">{ texts.get(AppKey::booking_code) }</label>
             <input id="varco-bk-code" type="text" autocomplete="off" autocapitalize="characters"
                 spellcheck="false" autocorrect="off"
                 value={state.cancel_code.clone()} oninput={on_code} />
-            <label for="varco-bk-cancel-email">{ texts.get(Key::booking_email) }</label>
+            <label for="varco-bk-cancel-email">{ texts.get(AppKey::booking_email) }</label>
             <input id="varco-bk-cancel-email" type="email" inputmode="email" autocomplete="email"
                 autocapitalize="none" spellcheck="false" autocorrect="off"
                 value={state.cancel_email.clone()} oninput={on_email} />

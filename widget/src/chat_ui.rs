@@ -20,7 +20,7 @@ use std::rc::Rc;
 use varco_core::chat::Line;
 use varco_core::live::{desk_note, DeskNote};
 use varco_core::markdown::{self, Block, Inline};
-use varco_core::texts::{Key, Texts};
+use varco_core::texts::{AppKey, Key, Texts};
 use varco_protocol::chat::{Author, BookingChoice, ChatMessage};
 use varco_protocol::live::LiveState;
 use varco_protocol::navigation::Recommendation;
@@ -342,7 +342,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         _ => None,
     };
     let handoff = |place: &str| HandoffButton {
-        label: texts.get(Key::live_start).to_owned(),
+        label: texts.get(AppKey::live_start).to_owned(),
         note: desk.clone(),
         note_id: format!("varco-handoff-note-{place}"),
         busy: c.handoff_busy,
@@ -370,15 +370,15 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         // notice), and the actions.
         html! {
             <div class="welcome compact">
-                <p class="welcome-line">{ texts.get(Key::chat_welcome_short) }
+                <p class="welcome-line">{ texts.get(AppKey::chat_welcome_short) }
                     if let Some(url) = c.privacy_url.clone() {
-                        {" "}<a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(Key::chat_privacy_short) }<span class="sr-only">{" "}{ texts.get(Key::new_tab) }</span></a>
+                        {" "}<a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(AppKey::chat_privacy_short) }<span class="sr-only">{" "}{ texts.get(Key::new_tab) }</span></a>
                     }
                 </p>
-                { suggestions(&chat, &c.suggestions, !ended, texts.get(Key::chat_suggestions)) }
+                { suggestions(&chat, &c.suggestions, !ended, texts.get(AppKey::chat_suggestions)) }
                 if c.books() || can_hand_off {
                     <div class="actions">
-                        if c.books() { { booking_button(&chat, texts.get(Key::booking_start), None) } }
+                        if c.books() { { booking_button(&chat, texts.get(AppKey::booking_start), None) } }
                         if can_hand_off { { handoff_button(&chat, handoff("welcome")) } }
                     </div>
                 }
@@ -391,14 +391,14 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         };
         html! {
             <div class="welcome">
-                if c.terms_changed() { <p><strong>{ texts.get(Key::chat_terms_changed) }</strong></p> }
-                <p>{ texts.fill(Key::chat_welcome, &name) }</p>
+                if c.terms_changed() { <p><strong>{ texts.get(AppKey::chat_terms_changed) }</strong></p> }
+                <p>{ texts.fill(AppKey::chat_welcome, &name) }</p>
                 if let Some(url) = c.privacy_url.clone() {
-                    <p><a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(Key::chat_privacy_link) }<span class="sr-only">{" "}{ texts.get(Key::new_tab) }</span></a></p>
+                    <p><a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(AppKey::chat_privacy_link) }<span class="sr-only">{" "}{ texts.get(Key::new_tab) }</span></a></p>
                 }
-                <p class="muted">{ texts.get(Key::chat_gate_note) }</p>
-                <button type="button" ref={accept} class="btn btn-primary" onclick={on_accept}>{ texts.get(Key::chat_accept) }</button>
-                { suggestions(&chat, &c.suggestions, false, texts.get(Key::chat_suggestions)) }
+                <p class="muted">{ texts.get(AppKey::chat_gate_note) }</p>
+                <button type="button" ref={accept} class="btn btn-primary" onclick={on_accept}>{ texts.get(AppKey::chat_accept) }</button>
+                { suggestions(&chat, &c.suggestions, false, texts.get(AppKey::chat_suggestions)) }
             </div>
         }
     };
@@ -410,7 +410,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         match line {
             Line::Message { event_id, message } => {
                 let quick = if Some(i) == last_assistant && !message.quick_replies.is_empty() {
-                    quick_replies(&chat, message, texts.get(Key::chat_quick_replies))
+                    quick_replies(&chat, message, texts.get(AppKey::chat_quick_replies))
                 } else {
                     html! {}
                 };
@@ -436,7 +436,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     { quick }
                     if offers_booking || offers_operator {
                         <div class="actions">
-                            if offers_booking { { booking_button(&chat, texts.get(Key::booking_start), message.booking.clone()) } }
+                            if offers_booking { { booking_button(&chat, texts.get(AppKey::booking_start), message.booking.clone()) } }
                             if offers_operator { { handoff_button(&chat, handoff("answer")) } }
                         </div>
                     }
@@ -446,7 +446,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                 visitor_line(&chat, &pending.client_message_id, &pending.text, *failed, texts)
             }
             Line::Ended { event_id } => html! {
-                <div key={format!("e{event_id}")} class="msg system"><p>{ texts.get(Key::chat_ended) }</p></div>
+                <div key={format!("e{event_id}")} class="msg system"><p>{ texts.get(AppKey::chat_ended) }</p></div>
             },
         }
     });
@@ -454,16 +454,16 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     // question leaves (until its answer arrives or starts streaming), or
     // the operator while they type.
     let typing = if c.transcript.awaits_answer() {
-        Some(texts.fill(Key::chat_typing, &name))
+        Some(texts.fill(AppKey::chat_typing, &name))
     } else if c.transcript.typing == Some(Author::Operator) {
-        Some(texts.get(Key::live_operator_typing).to_owned())
+        Some(texts.get(AppKey::live_operator_typing).to_owned())
     } else {
         None
     };
     let waiting = (live_state == Some(LiveState::Waiting) && !ended).then(|| {
         match c.transcript.queue_position {
-            Some(p) => texts.fill(Key::live_waiting, &p.to_string()),
-            None => texts.get(Key::live_waiting_plain).to_owned(),
+            Some(p) => texts.fill(AppKey::live_waiting, &p.to_string()),
+            None => texts.get(AppKey::live_waiting_plain).to_owned(),
         }
     });
     html! {
@@ -473,14 +473,14 @@ pub fn chat_widget(props: &ChatProps) -> Html {
             // second page banner landmark for some tools.
             <div class="chat-head">
                 <h2 id="varco-chat-title">{ &name }</h2>
-                <button type="button" class="icon-button" aria-label={texts.get(Key::chat_new).to_owned()} title={texts.get(Key::chat_new).to_owned()} onclick={end}>
+                <button type="button" class="icon-button" aria-label={texts.get(AppKey::chat_new).to_owned()} title={texts.get(AppKey::chat_new).to_owned()} onclick={end}>
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M12 4V1L8 5l4 4V6a6 6 0 1 1-6 6H4a8 8 0 1 0 8-8z"/></svg>
                 </button>
                 <button type="button" class="icon-button" aria-label={texts.get(Key::privacy_open).to_owned()} title={texts.get(Key::privacy_open).to_owned()}
                         onclick={Callback::from(|_: MouseEvent| crate::commands::send(crate::commands::Command::ShowPrivacy))}>
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M12 2 4 5v6c0 5 3.4 9.7 8 11 4.6-1.3 8-6 8-11V5zm0 5a2.5 2.5 0 1 1 0 5 2.5 2.5 0 0 1 0-5zm0 7c2.2 0 4 1 4.5 2.3A6.9 6.9 0 0 1 12 19.9a6.9 6.9 0 0 1-4.5-3.6C8 15 9.8 14 12 14z"/></svg>
                 </button>
-                <button type="button" class="icon-button" aria-label={texts.get(Key::chat_minimise).to_owned()} title={texts.get(Key::chat_minimise).to_owned()} onclick={minimise}>
+                <button type="button" class="icon-button" aria-label={texts.get(AppKey::chat_minimise).to_owned()} title={texts.get(AppKey::chat_minimise).to_owned()} onclick={minimise}>
                     <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="20" height="20"><path fill="currentColor" d="M5 11h14v2H5z"/></svg>
                 </button>
             </div>
@@ -498,7 +498,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                 { welcome }
                 <div class="messages" role="log" aria-relevant="additions"
                     aria-live={if c.announce && log_live { "polite" } else { "off" }}
-                    aria-label={texts.get(Key::chat_messages_label).to_owned()}>
+                    aria-label={texts.get(AppKey::chat_messages_label).to_owned()}>
                     { for lines }
                 </div>
                 // The answer as it streams, outside the log: the log reads
@@ -512,21 +512,21 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     }
                 </p>
                 <p class="live-status" role="status">{ waiting.unwrap_or_default() }</p>
-                if c.handoff_failed { <p class="error" role="alert">{ texts.get(Key::live_failed) }</p> }
-                if c.offline { <p class="offline" role="status">{ texts.get(Key::chat_offline) }</p> }
+                if c.handoff_failed { <p class="error" role="alert">{ texts.get(AppKey::live_failed) }</p> }
+                if c.offline { <p class="offline" role="status">{ texts.get(AppKey::chat_offline) }</p> }
                 if c.new_below {
                     <button type="button" class="new-messages" onclick={jump_to_end}>
                         <svg aria-hidden="true" focusable="false" viewBox="0 0 24 24" width="18" height="18"><path fill="currentColor" d="M11 4h2v12l5.5-5.5 1.4 1.4L12 19.8l-7.9-7.9 1.4-1.4L11 16z"/></svg>
-                        { texts.get(Key::chat_new_messages) }
+                        { texts.get(AppKey::chat_new_messages) }
                     </button>
                 }
             </div>
             <form class="chat-input" onsubmit={send}>
-                <label for="varco-chat-input" class="sr-only">{ texts.get(Key::chat_input_label) }</label>
+                <label for="varco-chat-input" class="sr-only">{ texts.get(AppKey::chat_input_label) }</label>
                 <textarea id="varco-chat-input" ref={input} rows="2" maxlength="2000"
-                    placeholder={texts.get(Key::chat_input_label).to_owned()}
+                    placeholder={texts.get(AppKey::chat_input_label).to_owned()}
                     value={(*draft).clone()} disabled={!accepted || ended} {oninput} onkeydown={on_input_key} />
-                <button type="submit" class="btn btn-primary" disabled={!accepted || ended || draft.trim().is_empty()}>{ texts.get(Key::chat_send) }</button>
+                <button type="submit" class="btn btn-primary" disabled={!accepted || ended || draft.trim().is_empty()}>{ texts.get(AppKey::chat_send) }</button>
             </form>
             }
         </section>
@@ -542,11 +542,11 @@ fn visitor_line(chat: &SharedChat, cmid: &str, text: &str, failed: bool, texts: 
         Callback::from(move |_: MouseEvent| Chat::retry(&chat))
     };
     html! { <div key={format!("p{cmid}")} class={classes!("msg", "visitor", failed.then_some("failed"))}>
-        <span class="sr-only">{ texts.get(Key::chat_you) }{": "}</span>
+        <span class="sr-only">{ texts.get(AppKey::chat_you) }{": "}</span>
         <p>{ text }</p>
         if failed {
-            <p class="status"><span>{ texts.get(Key::chat_not_sent) }</span>{" "}
-                <button type="button" class="link-button" onclick={retry}>{ texts.get(Key::chat_retry) }</button></p>
+            <p class="status"><span>{ texts.get(AppKey::chat_not_sent) }</span>{" "}
+                <button type="button" class="link-button" onclick={retry}>{ texts.get(AppKey::chat_retry) }</button></p>
         }
     </div> }
 }
@@ -562,10 +562,10 @@ fn author_class(a: Author) -> &'static str {
 
 fn author_name<'a>(a: Author, assistant: &'a str, texts: &'a Texts) -> &'a str {
     match a {
-        Author::Visitor => texts.get(Key::chat_you),
+        Author::Visitor => texts.get(AppKey::chat_you),
         Author::Assistant => assistant,
-        Author::Operator => texts.get(Key::live_operator),
-        Author::System => texts.get(Key::live_notice),
+        Author::Operator => texts.get(AppKey::live_operator),
+        Author::System => texts.get(AppKey::live_notice),
     }
 }
 

@@ -15,7 +15,7 @@ use varco_core::chat::Line;
 use varco_core::consent::{Decision, Status};
 use varco_core::dates::{format_date_rome, DateStyle};
 use varco_core::lang::Lang;
-use varco_core::texts::Key;
+use varco_core::texts::{AppKey, Key};
 use varco_protocol::chat::Author;
 use wasm_bindgen::JsValue;
 use web_sys::{Element, HtmlDialogElement};
@@ -145,7 +145,7 @@ fn export(controller: &Shared, server: &ServerCopy) -> String {
     });
     doc["conversation_on_server"] = serde_json::Value::Null;
     if matches!(server, ServerCopy::Failed) {
-        doc["conversation_note"] = c.texts.get(Key::privacy_export_partial).into();
+        doc["conversation_note"] = c.texts.get(AppKey::privacy_export_partial).into();
         doc["conversation_in_this_page"] = shown.into();
     }
     let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
@@ -214,9 +214,9 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
             );
             let sent = h.entries.len() - h.pending();
             let key = if h.entries.len() == 1 {
-                Key::privacy_pages_one
+                AppKey::privacy_pages_one
             } else {
-                Key::privacy_pages_range
+                AppKey::privacy_pages_range
             };
             texts
                 .get(key)
@@ -225,7 +225,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
                 .replace("{to}", &day(visitor_lang, &last))
                 .replace("{sent}", &sent.to_string())
         }
-        _ => texts.get(Key::privacy_pages_none).to_owned(),
+        _ => texts.get(AppKey::privacy_pages_none).to_owned(),
     };
     let consent = match &c.status {
         Status::Decided(choice) => {
@@ -243,14 +243,14 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
                 })
                 .collect();
             texts
-                .get(Key::privacy_consent_made)
+                .get(AppKey::privacy_consent_made)
                 .replace("{granted}", &granted.join(", "))
                 .replace("{date}", &day(visitor_lang, &choice.decided_at))
         }
         Status::NothingToAsk => texts.get(Key::privacy_consent_not_needed).to_owned(),
-        _ => texts.get(Key::privacy_consent_none).to_owned(),
+        _ => texts.get(AppKey::privacy_consent_none).to_owned(),
     };
-    let none = texts.get(Key::privacy_none).to_owned();
+    let none = texts.get(AppKey::privacy_none).to_owned();
 
     let oncancel = {
         let close = props.on_close.clone();
@@ -298,9 +298,9 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
     };
     let export_status = match *exported {
         Export::Idle => None,
-        Export::Preparing => Some(texts.get(Key::privacy_preparing)),
-        Export::Done => Some(texts.get(Key::privacy_export_ready)),
-        Export::Partial => Some(texts.get(Key::privacy_export_partial)),
+        Export::Preparing => Some(texts.get(AppKey::privacy_preparing)),
+        Export::Done => Some(texts.get(AppKey::privacy_export_ready)),
+        Export::Partial => Some(texts.get(AppKey::privacy_export_partial)),
     };
     let on_delete = {
         let confirming = confirming.clone();
@@ -323,62 +323,65 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
         })
     };
     let notices = [
-        (c.boot.site.privacy_url.clone(), Key::privacy_notice_site),
+        (
+            c.boot.site.privacy_url.clone(),
+            texts.get(AppKey::privacy_notice_site),
+        ),
         (
             c.boot
                 .site
                 .assistant
                 .as_ref()
                 .and_then(|a| a.privacy_url.clone()),
-            Key::privacy_notice_assistant,
+            texts.get(AppKey::privacy_notice_assistant),
         ),
         (
             c.boot.site.cookie_policy_url.clone(),
-            Key::cookie_policy_link,
+            texts.get(Key::cookie_policy_link),
         ),
     ];
     let mut listed: Vec<String> = Vec::new();
-    let notices = notices.into_iter().filter_map(|(url, key)| {
+    let notices = notices.into_iter().filter_map(|(url, label)| {
         let url = url?;
         if listed.contains(&url) {
             return None;
         }
         listed.push(url.clone());
-        Some(html! { <li><a href={url} target="_blank" rel="noopener noreferrer">{ texts.get(key) }{" "}<span class="sr-only">{ texts.get(Key::new_tab) }</span></a></li> })
+        Some(html! { <li><a href={url} target="_blank" rel="noopener noreferrer">{ label }{" "}<span class="sr-only">{ texts.get(Key::new_tab) }</span></a></li> })
     });
     html! {
         <dialog class="prefs privacy" ref={dialog} aria-labelledby="varco-privacy-title" {oncancel} {onkeydown}>
-            <button type="button" class="close" aria-label={texts.get(Key::privacy_close).to_owned()} onclick={close.clone()}>
+            <button type="button" class="close" aria-label={texts.get(AppKey::privacy_close).to_owned()} onclick={close.clone()}>
                 <span aria-hidden="true">{"×"}</span>
             </button>
-            <h2 id="varco-privacy-title" class="banner-title">{ texts.get(Key::privacy_title) }</h2>
-            <p>{ texts.get(Key::privacy_intro) }</p>
+            <h2 id="varco-privacy-title" class="banner-title">{ texts.get(AppKey::privacy_title) }</h2>
+            <p>{ texts.get(AppKey::privacy_intro) }</p>
             <dl class="stored">
-                <dt>{ texts.get(Key::privacy_consent) }</dt><dd>{ consent }</dd>
-                <dt>{ texts.get(Key::privacy_user_id) }</dt>
+                <dt>{ texts.get(AppKey::privacy_consent) }</dt><dd>{ consent }</dd>
+                <dt>{ texts.get(AppKey::privacy_user_id) }</dt>
                 <dd><code>{ history.as_ref().map(|h| h.user_id.clone()).unwrap_or_else(|| none.clone()) }</code></dd>
-                <dt>{ texts.get(Key::privacy_pages) }</dt><dd>{ pages }</dd>
-                <dt>{ texts.get(Key::privacy_thread) }</dt>
+                <dt>{ texts.get(AppKey::privacy_pages) }</dt><dd>{ pages }</dd>
+                <dt>{ texts.get(AppKey::privacy_thread) }</dt>
                 <dd><code>{ thread.map(|t| t.thread_id).unwrap_or_else(|| none.clone()) }</code></dd>
             </dl>
-            <p class="sr-only" role="status">{ if *deleted { texts.get(Key::privacy_deleted) } else { "" } }</p>
+            <p class="sr-only" role="status">{ if *deleted { texts.get(AppKey::privacy_deleted) } else { "" } }</p>
             <p class={classes!("export-status", (*exported == Export::Partial).then_some("partial"))} role="status">{ export_status.unwrap_or_default() }</p>
-            if *deleted { <p class="done" aria-hidden="true">{ texts.get(Key::privacy_deleted) }</p> }
+            if *deleted { <p class="done" aria-hidden="true">{ texts.get(AppKey::privacy_deleted) }</p> }
             if *confirming {
                 <div class="confirm" role="group" aria-labelledby="varco-privacy-confirm">
-                    <p id="varco-privacy-confirm">{ texts.get(Key::privacy_delete_confirm) }</p>
+                    <p id="varco-privacy-confirm">{ texts.get(AppKey::privacy_delete_confirm) }</p>
                     <div class="actions">
-                        <button type="button" class="btn btn-primary" onclick={on_confirm}>{ texts.get(Key::privacy_delete_yes) }</button>
-                        <button type="button" class="btn btn-outline" onclick={{ let confirming = confirming.clone(); Callback::from(move |_: MouseEvent| confirming.set(false)) }}>{ texts.get(Key::privacy_close) }</button>
+                        <button type="button" class="btn btn-primary" onclick={on_confirm}>{ texts.get(AppKey::privacy_delete_yes) }</button>
+                        <button type="button" class="btn btn-outline" onclick={{ let confirming = confirming.clone(); Callback::from(move |_: MouseEvent| confirming.set(false)) }}>{ texts.get(AppKey::privacy_close) }</button>
                     </div>
                 </div>
             } else {
                 <div class="actions">
-                    <button type="button" class="btn btn-outline" aria-disabled={(*exported == Export::Preparing).then_some("true")} onclick={on_download}>{ texts.get(Key::privacy_download) }</button>
-                    <button type="button" class="btn btn-outline" onclick={on_delete}>{ texts.get(Key::privacy_delete) }</button>
+                    <button type="button" class="btn btn-outline" aria-disabled={(*exported == Export::Preparing).then_some("true")} onclick={on_download}>{ texts.get(AppKey::privacy_download) }</button>
+                    <button type="button" class="btn btn-outline" onclick={on_delete}>{ texts.get(AppKey::privacy_delete) }</button>
                 </div>
             }
-            <h3 class="notices-title">{ texts.get(Key::privacy_notices) }</h3>
+            <h3 class="notices-title">{ texts.get(AppKey::privacy_notices) }</h3>
             <ul class="notices">{ for notices }</ul>
         </dialog>
     }
