@@ -350,7 +350,14 @@ fn launcher(
         button.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref())?;
     }
     on_event.forget();
-    container.append_child(&button)?;
+    // In the app's order: the floating button before the assistant's
+    // launcher, whichever came first.
+    let next = if action == FirstAction::Preferences {
+        container.query_selector("button.launcher")?
+    } else {
+        None
+    };
+    container.insert_before(&button, next.as_ref().map(|n| n.unchecked_ref()))?;
     Ok(button)
 }
 

@@ -145,6 +145,25 @@ async fn the_banner_and_the_preferences_on_a_desktop_and_on_a_phone() {
         let covered = tab.page_links_covered("footer a").await.unwrap();
         assert!(covered.is_empty(), "at rest, {}: {covered:?}", screen.name);
         tab.close().await;
+
+        // A returning visit: the light part alone, its floating button and
+        // the assistant's launcher at rest.
+        let tab = tab_on(&chromium, screen).await;
+        tab.open(&server.url(HOME)).await.unwrap();
+        tab.press("Rifiuta tutti").await.unwrap();
+        tab.open(&server.url(HOME)).await.unwrap();
+        assert_eq!(
+            tab.in_widget(
+                "[...shadow.querySelectorAll('.first-paint button')].map(b => b.className)"
+            )
+            .await
+            .unwrap(),
+            json!(["reopen left", "launcher right"]),
+            "{}",
+            screen.name
+        );
+        check(&tab, "returning", screen).await;
+        tab.close().await;
     }
 }
 

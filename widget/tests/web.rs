@@ -82,7 +82,8 @@ fn mount_creates_one_host_with_an_open_shadow_root_and_adopted_styles() {
     let sheets: js_sys::Array = js_sys::Reflect::get(&shadow, &"adoptedStyleSheets".into())
         .unwrap()
         .unchecked_into();
-    assert_eq!(sheets.length(), 1);
+    // The light part's sheet, then the app's.
+    assert_eq!(sheets.length(), 2);
     // Nothing was added to the host document's head.
     assert!(document()
         .query_selector("head style, head link[href*='varco']")
