@@ -988,6 +988,20 @@ impl Tab {
         self.requests.lock().unwrap().clone()
     }
 
+    /// The names of the widget's files (`.js`, `.wasm` under `/varco/`)
+    /// the tab has requested since its requests were last cleared, from
+    /// the network or the cache alike.
+    pub fn widget_files(&self) -> std::collections::BTreeSet<String> {
+        self.requests()
+            .iter()
+            .filter_map(|r| {
+                let path = r.url.split(['?', '#']).next()?;
+                let name = &path[path.find("/varco/")? + "/varco/".len()..];
+                (name.ends_with(".js") || name.ends_with(".wasm")).then(|| name.to_owned())
+            })
+            .collect()
+    }
+
     pub async fn close(self) {
         let _ = self.page.close().await;
     }

@@ -45,9 +45,9 @@ const HOVER_LAUNCHER: &str = "document.querySelector('varco-widget').shadowRoot.
 
 /// Whether the app was requested at all.
 fn app_requested(tab: &Tab) -> bool {
-    tab.requests()
+    tab.widget_files()
         .iter()
-        .any(|r| r.url.contains("/varco/varco_app."))
+        .any(|f| f.starts_with("varco_app."))
 }
 
 /// Whether the app has taken over: its panels are rendered and the first

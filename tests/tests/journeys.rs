@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 use std::collections::BTreeSet;
-use varco_e2e::{ask, root, Chromium, Tab, TestServer};
+use varco_e2e::{ask, root, Chromium, TestServer};
 
 const HOME: &str = "/demo-site/milomb/index.html";
 const SECOND: &str = "/demo-site/milomb/spid.html";
@@ -25,19 +25,6 @@ fn journey_files(name: &str) -> BTreeSet<String> {
         .iter()
         .filter_map(Value::as_str)
         .map(str::to_owned)
-        .collect()
-}
-
-/// The widget's files the tab has requested since its requests were last
-/// cleared (from the network or the cache alike).
-fn widget_files(tab: &Tab) -> BTreeSet<String> {
-    tab.requests()
-        .iter()
-        .filter_map(|r| {
-            let path = r.url.split(['?', '#']).next()?;
-            let name = path.strip_prefix(&path[..path.find("/varco/")? + "/varco/".len()])?;
-            (name.ends_with(".js") || name.ends_with(".wasm")).then(|| name.to_owned())
-        })
         .collect()
 }
 
@@ -59,7 +46,7 @@ async fn deciding_on_the_banner_and_coming_back_load_the_light_part_alone() {
     tab.wait_for("window.varcoDemoAnalytics === 1", 10)
         .await
         .unwrap();
-    assert_eq!(widget_files(&tab), journey_files("consent_only"));
+    assert_eq!(tab.widget_files(), journey_files("consent_only"));
 
     // Returning: the stored choice applies, the managed scripts run,
     // nothing is asked, and still nothing but the light part loads.
@@ -69,7 +56,7 @@ async fn deciding_on_the_banner_and_coming_back_load_the_light_part_alone() {
         .await
         .unwrap();
     assert!(!tab.banner_visible().await.unwrap());
-    assert_eq!(widget_files(&tab), journey_files("returning"));
+    assert_eq!(tab.widget_files(), journey_files("returning"));
     assert_eq!(server.consents("milomb").await.len(), 1);
 
     // The page's own "change your choice" through `window.Varco`: the
@@ -88,7 +75,7 @@ async fn deciding_on_the_banner_and_coming_back_load_the_light_part_alone() {
             .unwrap(),
         Value::Null
     );
-    assert_eq!(widget_files(&tab), journey_files("returning"));
+    assert_eq!(tab.widget_files(), journey_files("returning"));
     let errors = tab.errors_but_favicon();
     assert!(errors.is_empty(), "{errors:#?}");
     tab.close().await;
@@ -104,7 +91,7 @@ async fn the_assistants_code_arrives_when_the_visitor_reaches_for_it() {
     tab.press("Rifiuta tutti").await.unwrap();
     server.wait_consents("milomb", 1).await;
     let light = journey_files("consent_only");
-    assert_eq!(widget_files(&tab), light, "before the reach");
+    assert_eq!(tab.widget_files(), light, "before the reach");
 
     tab.press(LAUNCHER).await.unwrap();
     tab.wait_for(
@@ -127,7 +114,7 @@ async fn the_assistants_code_arrives_when_the_visitor_reaches_for_it() {
     )
     .await
     .unwrap();
-    let extra: BTreeSet<String> = widget_files(&tab).difference(&light).cloned().collect();
+    let extra: BTreeSet<String> = tab.widget_files().difference(&light).cloned().collect();
     assert_eq!(extra, journey_files("assistant_extra"));
     // One launcher, the app's, and the light part's view is gone.
     assert_eq!(

@@ -18,7 +18,7 @@ use chromiumoxide::cdp::browser_protocol::emulation::SetCpuThrottlingRateParams;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 use std::time::Duration;
-use varco_e2e::{root, Chromium, Tab, TestServer};
+use varco_e2e::{root, Chromium, TestServer};
 
 const HOME: &str = "/demo-site/milomb/index.html";
 const SECOND: &str = "/demo-site/milomb/spid.html";
@@ -40,19 +40,6 @@ fn gzip_sizes() -> Result<Vec<(String, u64)>> {
             )
         })
         .collect())
-}
-
-/// The widget's files the tab requested.
-fn widget_files(tab: &Tab) -> BTreeSet<String> {
-    tab.requests()
-        .iter()
-        .filter_map(|r| {
-            let path = r.url.split(['?', '#']).next()?;
-            let at = path.find("/varco/")? + "/varco/".len();
-            let name = &path[at..];
-            (name.ends_with(".js") || name.ends_with(".wasm")).then(|| name.to_owned())
-        })
-        .collect()
 }
 
 fn gzip_of(files: &BTreeSet<String>, sizes: &[(String, u64)]) -> u64 {
@@ -80,13 +67,13 @@ async fn consent_journeys(
     tab.open(&server.url(HOME)).await?;
     tab.press("Rifiuta tutti").await?;
     tab.open(&server.url(SECOND)).await?;
-    let consent = widget_files(&tab);
+    let consent = tab.widget_files();
     tab.clear_requests();
     tab.open(&server.url(HOME)).await?;
     if tab.banner_visible().await? {
         bail!("the stored choice did not hold");
     }
-    let returning = widget_files(&tab);
+    let returning = tab.widget_files();
     tab.close().await;
     Ok([consent, returning])
 }
@@ -125,7 +112,7 @@ async fn assistant_journey(
         .await?
         .as_f64()
         .context("a time")?;
-    let files = widget_files(&tab);
+    let files = tab.widget_files();
     tab.close().await;
     Ok((files, ms))
 }
