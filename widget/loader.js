@@ -81,7 +81,7 @@
     if (name === "accept_all" || name === "reject_all" || name === "close" || name === "cancel_customise") {
       // Decided in the light part, or "Customise" called off: nothing is
       // left for the app to open.
-      if (pending === "customise") pending = null;
+      if (pending === "customise" || (name === "cancel_customise" && pending === "preferences")) pending = null;
       return;
     }
     if (name !== "take_over") pending = name;
@@ -117,8 +117,12 @@
         // one long task that blocks the visitor's input for longer.
         setTimeout(function () {
           whenDomReady(function () {
-            // From here the app owns everything; the light part stops.
-            try { if (first) first.retire(); } catch (_) {}
+            // From here the app owns everything; the light part stops. Its
+            // preferences, if open, open again in the app.
+            try {
+              var open = first ? first.retire() : null;
+              if (open && !pending) pending = open;
+            } catch (_) {}
             var action = pending;
             pending = null;
             try { app.start(script || null, action, gtag, settled); started = app; mark("app-started"); }

@@ -224,7 +224,7 @@ fn lowercase_first(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeMap;
+    use varco_protocol::SortedMap as BTreeMap;
     use varco_protocol::{Category, ConsentSettings, Localized};
 
     fn site() -> SiteConfig {

@@ -8,6 +8,7 @@
 
 use crate::lang::Lang;
 use std::fmt;
+use varco_protocol::json::quoted;
 use varco_protocol::navigation::{Collect, NavigationSettings};
 use varco_protocol::{ServiceKind, SiteConfig};
 
@@ -76,7 +77,8 @@ pub fn check_site_id(id: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{id:?} is not a site id: use 1 to 63 lowercase letters, digits or dashes, as in \"milomb\""
+            "{} is not a site id: use 1 to 63 lowercase letters, digits or dashes, as in \"milomb\"",
+            quoted(id)
         ))
     }
 }
@@ -93,7 +95,8 @@ pub fn check_link(url: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{u:?} must be an https:// or http:// URL or a path starting with /"
+            "{} must be an https:// or http:// URL or a path starting with /",
+            quoted(u)
         ))
     }
 }
@@ -126,7 +129,10 @@ pub fn parse_embed(attrs: &EmbedAttributes) -> Result<EmbedOptions, ConfigError>
         Some(other) => {
             return Err(ConfigError::new(
                 "data-position",
-                format!("{other:?} is not a position: use \"bottom-right\" or \"bottom-left\""),
+                format!(
+                    "{} is not a position: use \"bottom-right\" or \"bottom-left\"",
+                    quoted(other)
+                ),
             ))
         }
     };
@@ -139,7 +145,7 @@ pub fn parse_embed(attrs: &EmbedAttributes) -> Result<EmbedOptions, ConfigError>
         Some(other) => {
             return Err(ConfigError::new(
                 "data-lang",
-                format!("{other:?} is not a supported language: use \"it\" or \"en\", or leave it out to follow <html lang>"),
+                format!("{} is not a supported language: use \"it\" or \"en\", or leave it out to follow <html lang>", quoted(other)),
             ))
         }
     };
@@ -210,15 +216,15 @@ pub fn check_site_config(cfg: &SiteConfig) -> Vec<ConfigError> {
             errors.push(ConfigError::new(
                 at(".id"),
                 format!(
-                    "{:?} is not a category id: use lowercase letters, digits, - or _",
-                    cat.id
+                    "{} is not a category id: use lowercase letters, digits, - or _",
+                    quoted(&cat.id)
                 ),
             ));
         }
         if seen.contains(&cat.id.as_str()) {
             errors.push(ConfigError::new(
                 at(".id"),
-                format!("{:?} is declared twice", cat.id),
+                format!("{} is declared twice", quoted(&cat.id)),
             ));
         }
         seen.push(&cat.id);
@@ -227,8 +233,8 @@ pub fn check_site_config(cfg: &SiteConfig) -> Vec<ConfigError> {
             errors.push(ConfigError::new(
                 at(".description"),
                 format!(
-                    "category {:?} has no description: visitors must be told what they consent to",
-                    cat.id
+                    "category {} has no description: visitors must be told what they consent to",
+                    quoted(&cat.id)
                 ),
             ));
         }
@@ -241,10 +247,10 @@ pub fn check_site_config(cfg: &SiteConfig) -> Vec<ConfigError> {
                     errors.push(ConfigError::new(
                         at(&format!(".services[{j}].kind")),
                         format!(
-                            "{:?} is an {} service and cannot be filed under the necessary category {:?}: it needs consent",
-                            service.name,
+                            "{} is an {} service and cannot be filed under the necessary category {}: it needs consent",
+                            quoted(&service.name),
                             if service.kind == ServiceKind::Analytics { "analytics" } else { "profiling" },
-                            cat.id
+                            quoted(&cat.id)
                         ),
                     ));
                 }
@@ -318,7 +324,7 @@ fn check_navigation(nav: &NavigationSettings, errors: &mut Vec<ConfigError>) {
         if !ok {
             errors.push(ConfigError::new(
                 format!("navigation.allowed_query_params[{i}]"),
-                format!("{name:?} is not a query parameter name"),
+                format!("{} is not a query parameter name", quoted(name)),
             ));
         }
     }

@@ -7,6 +7,7 @@
 //! function here touches a browser API or the clock.
 
 use serde::{Deserialize, Serialize};
+use varco_protocol::json::{Fields, FromJson, Object, ToJson, Value};
 use varco_protocol::{ConsentAction, ConsentRecord, SiteConfig};
 
 /// Version of the stored choice's shape. Data with another version (an older
@@ -41,11 +42,63 @@ pub struct StoredChoice {
     /// it existed: those are not re-asked for services alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub services: Option<Vec<String>>,
+    /// The third parties (`category/name`) the visitor switched off inside
+    /// a category they accepted: their scripts stay inert.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused_services: Vec<String>,
+}
+
+impl FromJson for StoredChoice {
+    fn from_json(value: &Value) -> Option<Self> {
+        let f = Fields::of(value)?;
+        Some(StoredChoice {
+            v: f.required("v")?,
+            consent_id: f.required("consent_id")?,
+            revision: f.required("revision")?,
+            decided_at: f.required("decided_at")?,
+            decided_ms: f.required("decided_ms")?,
+            accepted: f.required("accepted")?,
+            rejected: f.required("rejected")?,
+            action: f.required("action")?,
+            services: f.or_default("services")?,
+            refused_services: f.or_default("refused_services")?,
+        })
+    }
+}
+
+impl ToJson for StoredChoice {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("v", &self.v)
+            .field("consent_id", &self.consent_id)
+            .field("revision", &self.revision)
+            .field("decided_at", &self.decided_at)
+            .field("decided_ms", &self.decided_ms)
+            .field("accepted", &self.accepted)
+            .field("rejected", &self.rejected)
+            .field("action", &self.action)
+            .some("services", &self.services)
+            .non_empty(
+                "refused_services",
+                &self.refused_services,
+                self.refused_services.is_empty(),
+            )
+            .end();
+    }
 }
 
 impl StoredChoice {
     pub fn grants(&self, category: &str) -> bool {
         self.accepted.iter().any(|c| c == category)
+    }
+
+    /// Whether the third party `service` of `category` may run: its
+    /// category accepted and the service not switched off.
+    pub fn grants_service(&self, category: &str, service: &str) -> bool {
+        self.grants(category)
+            && !self
+                .refused_services
+                .contains(&service_key(category, service))
     }
 }
 
@@ -148,13 +201,28 @@ impl Status {
             _ => false,
         }
     }
+
+    /// Whether content of `category`, marked as the third party `service`
+    /// if it is, may run now: a necessary category's always may; any
+    /// other's only with its category accepted and the service not
+    /// switched off.
+    pub fn grants_service(&self, rules: &Rules, category: &str, service: Option<&str>) -> bool {
+        if rules.necessary().any(|c| c == category) {
+            return true;
+        }
+        match (self, service) {
+            (Status::Decided(choice), Some(service)) => choice.grants_service(category, service),
+            (Status::Decided(choice), None) => choice.grants(category),
+            _ => false,
+        }
+    }
 }
 
 /// Reads the stored text. `Err` means something is there but it is not a
 /// choice we can trust (corrupted, foreign, or another schema version).
 pub fn parse_stored(raw: Option<&str>) -> Result<Option<StoredChoice>, ()> {
     let Some(raw) = raw else { return Ok(None) };
-    let choice: StoredChoice = serde_json::from_str(raw).map_err(|_| ())?;
+    let choice: StoredChoice = varco_protocol::json::from_str(raw).ok_or(())?;
     let ids_ok = choice
         .accepted
         .iter()
@@ -231,8 +299,22 @@ pub enum Decision {
     RejectAll,
     /// The X: keeps the defaults (only necessary).
     Close,
-    /// "Salva le mie scelte" with these optional categories on.
-    Save(Vec<String>),
+    /// "Salva le mie scelte" with these optional categories on, and these
+    /// third parties (`category/name`) switched off inside them.
+    Save {
+        categories: Vec<String>,
+        refused_services: Vec<String>,
+    },
+}
+
+impl Decision {
+    /// «Salva» with `categories` on, each with all its third parties.
+    pub fn save(categories: Vec<String>) -> Decision {
+        Decision::Save {
+            categories,
+            refused_services: Vec::new(),
+        }
+    }
 }
 
 /// The choice a decision stores. `previous` is what was stored before (if
@@ -247,7 +329,7 @@ pub fn decide(
     let wanted = |id: &str| match decision {
         Decision::AcceptAll => true,
         Decision::RejectAll | Decision::Close => false,
-        Decision::Save(on) => on.iter().any(|c| c == id),
+        Decision::Save { categories, .. } => categories.iter().any(|c| c == id),
     };
     let mut accepted: Vec<String> = rules.necessary().map(str::to_owned).collect();
     let mut rejected = Vec::new();
@@ -258,7 +340,32 @@ pub fn decide(
             rejected.push(id.to_owned());
         }
     }
-    let withdrawn = previous.is_some_and(|p| rejected.iter().any(|c| p.grants(c)));
+    // Only third parties of accepted categories can be switched off alone,
+    // and only the ones the site declares.
+    let refused_services: Vec<String> = match decision {
+        Decision::Save {
+            refused_services, ..
+        } => rules
+            .services
+            .iter()
+            .filter(|key| {
+                refused_services.contains(key)
+                    && key
+                        .split_once('/')
+                        .is_some_and(|(category, _)| accepted.iter().any(|a| a == category))
+                    && !rules.necessary().any(|n| key.starts_with(&format!("{n}/")))
+            })
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let withdrawn = previous.is_some_and(|p| {
+        rejected.iter().any(|c| p.grants(c))
+            || refused_services.iter().any(|key| {
+                key.split_once('/')
+                    .is_some_and(|(category, service)| p.grants_service(category, service))
+            })
+    });
     let action = if withdrawn {
         ConsentAction::Withdraw
     } else {
@@ -266,7 +373,7 @@ pub fn decide(
             Decision::AcceptAll => ConsentAction::AcceptAll,
             Decision::RejectAll => ConsentAction::RejectAll,
             Decision::Close => ConsentAction::Close,
-            Decision::Save(_) => ConsentAction::Custom,
+            Decision::Save { .. } => ConsentAction::Custom,
         }
     };
     StoredChoice {
@@ -279,6 +386,7 @@ pub fn decide(
         rejected,
         action,
         services: Some(rules.services.clone()),
+        refused_services,
     }
 }
 
@@ -306,7 +414,25 @@ pub fn record(
         action: choice.action,
         language: language.to_owned(),
         texts_hash: texts_hash.to_owned(),
+        services_accepted: services_of(choice, true),
+        services_rejected: services_of(choice, false),
     }
+}
+
+/// The third parties the choice was made on (`category/name`) that it
+/// lets run (`allowed`), or not.
+fn services_of(choice: &StoredChoice, allowed: bool) -> Vec<String> {
+    choice
+        .services
+        .iter()
+        .flatten()
+        .filter(|key| {
+            key.split_once('/').is_some_and(|(category, service)| {
+                choice.grants_service(category, service) == allowed
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 /// How long the widget keeps a record it could not deliver, in days: a
@@ -431,16 +557,24 @@ pub fn check_record(
         }
     }
 
+    errors.extend(service_problems(r));
+
     // What the action means for the lists, where the lists alone tell.
     match r.action {
         ConsentAction::AcceptAll if !r.rejected.is_empty() => errors.push(format!(
             "action accept_all, but categories are rejected: {}",
             names(&r.rejected)
         )),
-        ConsentAction::Withdraw if r.rejected.is_empty() => errors.push(
-            "action withdraw, but no category is rejected (a withdrawal turns at least one off)"
-                .to_owned(),
-        ),
+        ConsentAction::AcceptAll if !r.services_rejected.is_empty() => errors.push(format!(
+            "action accept_all, but services are rejected: {}",
+            names(&r.services_rejected)
+        )),
+        ConsentAction::Withdraw if r.rejected.is_empty() && r.services_rejected.is_empty() => {
+            errors.push(
+                "action withdraw, but nothing is rejected (a withdrawal turns at least one category or service off)"
+                    .to_owned(),
+            )
+        }
         _ => {}
     }
 
@@ -525,6 +659,58 @@ fn check_against(r: &ConsentRecord, categories: &[PublishedCategory]) -> Vec<Str
     errors
 }
 
+/// The most third parties a record may list (both lists together).
+pub const MAX_RECORD_SERVICES: usize = 200;
+
+/// What is wrong with a record's third parties: each `category/name` of one
+/// of the record's categories, listed once; one that may run belongs to an
+/// accepted category.
+fn service_problems(r: &ConsentRecord) -> Vec<String> {
+    let mut errors = Vec::new();
+    let listed: Vec<(&String, bool)> = r
+        .services_accepted
+        .iter()
+        .map(|k| (k, true))
+        .chain(r.services_rejected.iter().map(|k| (k, false)))
+        .collect();
+    if listed.len() > MAX_RECORD_SERVICES {
+        errors.push(format!(
+            "at most {MAX_RECORD_SERVICES} services may be listed, the record lists {}",
+            listed.len()
+        ));
+        return errors;
+    }
+    for (i, (key, runs)) in listed.iter().enumerate() {
+        if listed[..i].iter().any(|(k, _)| k == key) {
+            errors.push(format!("service {} is listed twice", shown(key)));
+            continue;
+        }
+        let category = match key.split_once('/') {
+            Some((category, name)) if !name.is_empty() && key.len() <= 200 => category,
+            _ => {
+                errors.push(format!(
+                    "service {} must be \"category/name\", at most 200 characters",
+                    shown(key)
+                ));
+                continue;
+            }
+        };
+        let accepted = r.accepted.iter().any(|c| c == category);
+        if !accepted && !r.rejected.iter().any(|c| c == category) {
+            errors.push(format!(
+                "service {} belongs to no category of the record",
+                shown(key)
+            ));
+        } else if *runs && !accepted {
+            errors.push(format!(
+                "service {} may run, but its category is not accepted",
+                shown(key)
+            ));
+        }
+    }
+    errors
+}
+
 /// A value from the record as quoted in a message: JSON-quoted, and cut
 /// short, so that a long value cannot make the message long.
 fn shown(value: &str) -> String {
@@ -558,6 +744,20 @@ pub fn withdrawn(previous: &StoredChoice, next: &StoredChoice) -> Vec<String> {
         .collect()
 }
 
+/// The third parties (`category/name`) that `previous` let run and `next`
+/// switches off while their category stays accepted: their cookies go too.
+pub fn withdrawn_services(previous: &StoredChoice, next: &StoredChoice) -> Vec<String> {
+    next.refused_services
+        .iter()
+        .filter(|key| {
+            key.split_once('/').is_some_and(|(category, service)| {
+                next.grants(category) && previous.grants_service(category, service)
+            })
+        })
+        .cloned()
+        .collect()
+}
+
 /// `*` matches any run of characters; everything else matches itself.
 pub fn cookie_matches(pattern: &str, name: &str) -> bool {
     fn go(p: &[u8], n: &[u8]) -> bool {
@@ -574,7 +774,13 @@ pub fn cookie_matches(pattern: &str, name: &str) -> bool {
 /// its parent domain (`www.milomb.camcom.it` → `milomb.camcom.it`). None for
 /// `localhost` and IP addresses.
 pub fn cookie_domains(host: &str) -> Vec<String> {
-    let is_ip = host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[');
+    // An IPv6 address comes in brackets; an IPv4 one ends in a number, which
+    // no top-level domain does.
+    let is_ip = host.starts_with('[')
+        || host
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()));
     if is_ip || !host.contains('.') {
         return Vec::new();
     }
@@ -793,7 +999,7 @@ mod tests {
     #[test]
     fn custom_save_grants_only_the_chosen_category() {
         let c = decide(
-            &Decision::Save(vec!["analitici".into()]),
+            &Decision::save(vec!["analitici".into()]),
             &rules(),
             None,
             ID,
@@ -812,13 +1018,13 @@ mod tests {
         for d in [
             Decision::RejectAll,
             Decision::Close,
-            Decision::Save(vec!["analitici".into()]),
+            Decision::save(vec!["analitici".into()]),
         ] {
             let after = decide(&d, &rules(), Some(&before), ID, NOW + 1000);
             assert_eq!(after.action, ConsentAction::Withdraw, "{d:?}");
         }
         let after = decide(
-            &Decision::Save(vec!["analitici".into()]),
+            &Decision::save(vec!["analitici".into()]),
             &rules(),
             Some(&before),
             ID,
@@ -830,7 +1036,7 @@ mod tests {
         );
         // Adding a category is not a withdrawal.
         let narrow = decide(
-            &Decision::Save(vec!["analitici".into()]),
+            &Decision::save(vec!["analitici".into()]),
             &rules(),
             None,
             ID,
@@ -962,7 +1168,7 @@ mod tests {
     #[test]
     fn records_carry_the_choice_and_nothing_else() {
         let c = decide(
-            &Decision::Save(vec!["analitici".into()]),
+            &Decision::save(vec!["analitici".into()]),
             &rules(),
             None,
             ID,
@@ -984,6 +1190,8 @@ mod tests {
                 "record_id",
                 "rejected",
                 "revision",
+                "services_accepted",
+                "services_rejected",
                 "site",
                 "texts_hash"
             ]
@@ -1016,14 +1224,14 @@ mod tests {
             (Decision::AcceptAll, None),
             (Decision::RejectAll, None),
             (Decision::Close, None),
-            (Decision::Save(vec![]), None),
-            (Decision::Save(vec!["analitici".into()]), None),
-            (Decision::Save(all_optional), None),
+            (Decision::save(vec![]), None),
+            (Decision::save(vec!["analitici".into()]), None),
+            (Decision::save(all_optional), None),
             (Decision::AcceptAll, Some(&accepted_before)),
             (Decision::RejectAll, Some(&accepted_before)),
             (Decision::Close, Some(&accepted_before)),
             (
-                Decision::Save(vec!["profilazione".into()]),
+                Decision::save(vec!["profilazione".into()]),
                 Some(&accepted_before),
             ),
         ] {
@@ -1069,7 +1277,7 @@ mod tests {
         r.action = ConsentAction::Withdraw;
         assert_eq!(
             problems(&r),
-            ["action withdraw, but no category is rejected (a withdrawal turns at least one off)"]
+            ["action withdraw, but nothing is rejected (a withdrawal turns at least one category or service off)"]
         );
     }
 
@@ -1091,7 +1299,7 @@ mod tests {
 
     #[test]
     fn every_published_category_is_accepted_or_rejected() {
-        let mut r = sent(Decision::Save(vec!["analitici".into()]), None);
+        let mut r = sent(Decision::save(vec!["analitici".into()]), None);
         r.rejected.clear();
         assert_eq!(
             problems(&r),
@@ -1101,7 +1309,7 @@ mod tests {
 
     #[test]
     fn only_published_categories_and_each_once() {
-        let mut r = sent(Decision::Save(vec!["analitici".into()]), None);
+        let mut r = sent(Decision::save(vec!["analitici".into()]), None);
         r.accepted.push("sconosciuta".into());
         r.rejected.push("sconosciuta".into());
         assert_eq!(
@@ -1111,7 +1319,7 @@ mod tests {
                 "unknown categories for revision \"2026-11-01\": \"sconosciuta\""
             ]
         );
-        let mut r = sent(Decision::Save(vec!["analitici".into()]), None);
+        let mut r = sent(Decision::save(vec!["analitici".into()]), None);
         r.accepted.push("analitici".into());
         r.rejected.push("profilazione".into());
         r.rejected.push("analitici".into());
@@ -1206,6 +1414,7 @@ mod tests {
             check_record(&r, &[], NOW),
             [
                 "decided_at \"1999-05-01T10:00:00Z\" is more than 30 days old (the widget's retry window)",
+                "service \"analitici/Web Analytics Italia\" may run, but its category is not accepted",
                 "action accept_all, but categories are rejected: \"necessari\", \"analitici\", \"personalizzazione\", \"profilazione\"",
                 "revision \"1998\" was never published by site \"milomb\"",
             ]
@@ -1330,5 +1539,94 @@ mod tests {
         ] {
             assert_eq!(parse_rfc3339_ms(bad), None, "{bad:?}");
         }
+    }
+
+    /// Matomo switched off inside an accepted category: the category is
+    /// granted, Matomo is not, the record says so, and switching it off
+    /// later is a withdrawal whose record the server accepts.
+    #[test]
+    fn a_third_party_switched_off_alone_stays_off_and_is_recorded() {
+        let rules = rules();
+        let matomo = rules
+            .services
+            .iter()
+            .find(|k| k.starts_with("analitici/"))
+            .expect("the test site has an analytics service")
+            .clone();
+        let (category, name) = matomo.split_once('/').unwrap();
+        let all = decide(&Decision::AcceptAll, &rules, None, ID, NOW);
+        assert!(all.grants_service(category, name));
+        let save = Decision::Save {
+            categories: vec!["analitici".into()],
+            // Unknown keys and keys of categories left off are not kept.
+            refused_services: vec![
+                matomo.clone(),
+                "analitici/Nobody".into(),
+                "profilazione/X".into(),
+            ],
+        };
+        let c = decide(&save, &rules, Some(&all), ID, NOW);
+        assert_eq!(c.refused_services, [matomo.clone()]);
+        assert!(c.grants("analitici") && !c.grants_service(category, name));
+        assert_eq!(
+            c.action,
+            ConsentAction::Withdraw,
+            "Matomo had been accepted"
+        );
+        assert_eq!(withdrawn_services(&all, &c), [matomo.clone()]);
+        let status = Status::Decided(c.clone());
+        assert!(!status.grants_service(&rules, category, Some(name)));
+        assert!(status.grants_service(&rules, category, None));
+        let r = record(
+            &c,
+            "milomb",
+            "it",
+            "h",
+            "9b2c4a1e-6f0d-4e8a-b3c2-1d2e3f4a5b6c",
+        );
+        assert!(r.services_rejected.contains(&matomo));
+        assert!(!r.services_accepted.contains(&matomo));
+        assert_eq!(
+            r.services_accepted.len() + r.services_rejected.len(),
+            rules.services.len()
+        );
+        assert_eq!(check_record(&r, &published(), NOW), Vec::<String>::new());
+        // Stored and read back, the refusal holds.
+        let back = parse_stored(Some(&varco_protocol::json::to_string(&c)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(back.refused_services, [matomo]);
+    }
+
+    #[test]
+    fn a_records_third_parties_must_fit_its_categories() {
+        let mut r = sent(Decision::save(vec!["analitici".into()]), None);
+        r.services_accepted.push("profilazione/Y".into());
+        r.services_rejected.push("profilazione/Y".into());
+        r.services_rejected.push("nessuna".into());
+        r.services_rejected.push("altro/X".into());
+        assert_eq!(
+            problems(&r),
+            [
+                "service \"profilazione/Y\" may run, but its category is not accepted",
+                "service \"profilazione/Y\" is listed twice",
+                "service \"nessuna\" must be \"category/name\", at most 200 characters",
+                "service \"altro/X\" belongs to no category of the record",
+            ]
+        );
+        let mut r = sent(Decision::AcceptAll, None);
+        let moved = r.services_accepted.pop().unwrap();
+        r.services_rejected.push(moved.clone());
+        assert_eq!(
+            problems(&r),
+            [format!(
+                "action accept_all, but services are rejected: \"{moved}\""
+            )]
+        );
+        let mut r = sent(Decision::AcceptAll, None);
+        r.services_accepted = (0..=MAX_RECORD_SERVICES)
+            .map(|i| format!("analitici/{i}"))
+            .collect();
+        assert_eq!(problems(&r).len(), 1);
     }
 }

@@ -18,6 +18,7 @@ pub mod lang;
 pub mod live;
 pub mod markdown;
 pub mod navigation;
+pub mod preferences;
 pub mod redact;
 pub mod signals;
 pub mod sse;

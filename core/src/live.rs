@@ -397,7 +397,7 @@ mod tests {
     #[test]
     fn the_hand_off_note_says_when_operators_answer_in_the_visitors_language() {
         let d = desk();
-        let none = std::collections::BTreeMap::new();
+        let none = varco_protocol::SortedMap::new();
         let (it, en) = (Texts::new(Lang::It, &none), Texts::new(Lang::En, &none));
         // Friday 4 December 2026 at 18:00: Monday 7 is a working day here.
         let friday = at(Date::new(2026, 12, 4).unwrap(), 18 * 60);

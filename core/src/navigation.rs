@@ -19,10 +19,10 @@
 //! Like the rest of the core, no function here touches a browser API or
 //! the clock: the shell passes `now_ms` and fresh UUIDs in.
 
-use std::collections::HashSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use varco_protocol::json::{self, Fields, FromJson, Object, ToJson, Value};
 use varco_protocol::navigation::{
     Collect, NavigationBatch, NavigationSettings, PageView, Recommendation, MAX_BATCH_ENTRIES,
     MAX_PATH_CHARS, MAX_TITLE_CHARS,
@@ -174,6 +174,55 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+impl FromJson for StoredEntry {
+    fn from_json(value: &Value) -> Option<Self> {
+        let f = Fields::of(value)?;
+        Some(StoredEntry {
+            key: f.required("key")?,
+            path: f.required("path")?,
+            title: f.required("title")?,
+            at_ms: f.required("at_ms")?,
+            uploaded: f.or_default("uploaded")?,
+        })
+    }
+}
+
+impl ToJson for StoredEntry {
+    fn write_json(&self, out: &mut String) {
+        let mut object = Object::new(out);
+        object
+            .field("key", &self.key)
+            .field("path", &self.path)
+            .field("title", &self.title)
+            .field("at_ms", &self.at_ms);
+        if self.uploaded {
+            object.field("uploaded", &true);
+        }
+        object.end();
+    }
+}
+
+impl FromJson for History {
+    fn from_json(value: &Value) -> Option<Self> {
+        let f = Fields::of(value)?;
+        Some(History {
+            site: f.required("site")?,
+            user_id: f.required("user_id")?,
+            entries: f.required("entries")?,
+        })
+    }
+}
+
+impl ToJson for History {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("site", &self.site)
+            .field("user_id", &self.user_id)
+            .field("entries", &self.entries)
+            .end();
+    }
+}
+
 /// The history of one browser on one site, in recording order (oldest
 /// first), as kept under [`HISTORY_KEY`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,7 +297,7 @@ impl fmt::Display for Corrupt {
 /// The caller then applies [`prune`] with the current time.
 pub fn parse_history(raw: Option<&str>, site: &str) -> Result<Option<History>, Corrupt> {
     let Some(raw) = raw else { return Ok(None) };
-    let history: History = serde_json::from_str(raw).map_err(|_| Corrupt {
+    let history: History = json::from_str(raw).ok_or_else(|| Corrupt {
         kind: CorruptKind::Unreadable,
         forgotten: salvage(raw, site),
     })?;
@@ -269,11 +318,11 @@ pub fn parse_history(raw: Option<&str>, site: &str) -> Result<Option<History>, C
             }),
         });
     }
-    let mut seen = HashSet::new();
+    let mut seen = varco_protocol::SortedMap::new();
     let entries = history
         .entries
         .into_iter()
-        .filter(|e| entry_ok(e) && seen.insert(e.key.clone()))
+        .filter(|e| entry_ok(e) && seen.insert(e.key.clone(), ()).is_none())
         .collect();
     Ok(Some(History { entries, ..history }))
 }
@@ -281,12 +330,13 @@ pub fn parse_history(raw: Option<&str>, site: &str) -> Result<Option<History>, C
 /// A UUID v4 `user_id` (and the `site`, if valid) in JSON that is not a
 /// readable history, if one of its entries says it was uploaded.
 fn salvage(raw: &str, this_site: &str) -> Option<PendingDeletion> {
-    let value: serde_json::Value = serde_json::from_str(raw).ok()?;
-    let uploaded = value.get("entries")?.as_array()?.iter().any(|e| {
-        e.get("uploaded")
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(false)
-    });
+    let value = json::parse(raw)?;
+    let Some(Value::Array(entries)) = value.get("entries") else {
+        return None;
+    };
+    let uploaded = entries
+        .iter()
+        .any(|e| e.get("uploaded").and_then(Value::as_bool).unwrap_or(false));
     if !uploaded {
         return None;
     }
@@ -557,17 +607,34 @@ pub struct PendingDeletion {
     pub user_id: String,
 }
 
+impl FromJson for PendingDeletion {
+    fn from_json(value: &Value) -> Option<Self> {
+        let f = Fields::of(value)?;
+        Some(PendingDeletion {
+            site: f.required("site")?,
+            user_id: f.required("user_id")?,
+        })
+    }
+}
+
+impl ToJson for PendingDeletion {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("site", &self.site)
+            .field("user_id", &self.user_id)
+            .end();
+    }
+}
+
 /// Reads the deletion queue (oldest first). Unreadable data is an empty
 /// queue; items whose UserID is not a UUID v4 or whose site is not a site
 /// id are dropped, duplicates too, and only the last
 /// [`MAX_PENDING_DELETIONS`] are kept.
 pub fn parse_deletions(raw: Option<&str>) -> Vec<PendingDeletion> {
-    let items: Vec<serde_json::Value> = raw
-        .and_then(|r| serde_json::from_str(r).ok())
-        .unwrap_or_default();
+    let items: Vec<Value> = raw.and_then(json::from_str).unwrap_or_default();
     items
-        .into_iter()
-        .filter_map(|v| serde_json::from_value::<PendingDeletion>(v).ok())
+        .iter()
+        .filter_map(PendingDeletion::from_json)
         .filter(|d| is_uuid_v4(&d.user_id) && check_site_id(&d.site).is_ok())
         .fold(Vec::new(), add_deletion)
 }
@@ -601,7 +668,7 @@ pub fn confirm_deletion(
 /// The queue as stored under [`DELETION_KEY`]; `None` when it is empty
 /// (remove the key).
 pub fn deletions_json(queue: &[PendingDeletion]) -> Option<String> {
-    (!queue.is_empty()).then(|| serde_json::to_string(queue).unwrap_or_default())
+    (!queue.is_empty()).then(|| json::to_string(queue))
 }
 
 /// Suggestions computed in the browser from the local history alone (the
@@ -630,11 +697,18 @@ pub fn local_recommendations(
             None => pages.push((&e.path, 1, e.at_ms, &e.title)),
         }
     }
-    pages.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)));
-    pages
-        .into_iter()
-        .take(n)
-        .map(|(path, _, _, title)| Recommendation {
+    // The n best, picked one by one rather than sorted: n is small, and a
+    // sort would bring the standard library's sorting code (about 10 KiB)
+    // into the light part. Among equals the earlier page comes first.
+    let mut best = Vec::new();
+    while best.len() < n {
+        let rank = |p: &(&str, u32, i64, &str)| (p.1, p.2);
+        let Some(at) = (0..pages.len()).min_by(|&a, &b| rank(&pages[b]).cmp(&rank(&pages[a])))
+        else {
+            break;
+        };
+        let (path, _, _, title) = pages.remove(at);
+        best.push(Recommendation {
             title: if title.trim().is_empty() {
                 path.to_owned()
             } else {
@@ -642,8 +716,9 @@ pub fn local_recommendations(
             },
             url: Some(path.to_owned()),
             topic: None,
-        })
-        .collect()
+        });
+    }
+    best
 }
 
 #[cfg(test)]

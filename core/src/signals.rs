@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn a_choice_in_force_is_told_after_the_defaults_and_each_decision_after_it() {
-        let one = decided(Decision::Save(vec!["analitici".into()]));
+        let one = decided(Decision::save(vec!["analitici".into()]));
         assert_eq!(
             signals(&settings(), &one, &rules(), true),
             [

@@ -6,7 +6,7 @@
 //! the second person singular used by Designers Italia.
 
 use crate::lang::Lang;
-use std::collections::BTreeMap;
+use varco_protocol::SortedMap;
 
 /// A key of the widget's texts. Two enums, so that the light part's
 /// module carries only its own texts: a `match` over one enum would bring
@@ -261,12 +261,12 @@ texts! {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Texts {
     lang: Lang,
-    overrides: BTreeMap<String, String>,
+    overrides: SortedMap<String>,
 }
 
 impl Texts {
     /// `overrides` is the site's `texts` map (language code → key → text).
-    pub fn new(lang: Lang, overrides: &BTreeMap<String, BTreeMap<String, String>>) -> Self {
+    pub fn new(lang: Lang, overrides: &SortedMap<SortedMap<String>>) -> Self {
         let overrides = overrides.get(lang.code()).cloned().unwrap_or_default();
         Texts { lang, overrides }
     }
@@ -304,7 +304,7 @@ mod tests {
 
     #[test]
     fn defaults_follow_the_language() {
-        let none = BTreeMap::new();
+        let none = SortedMap::new();
         assert_eq!(
             Texts::new(Lang::It, &none).get(Key::accept_all),
             "Accetta tutti"
@@ -317,17 +317,17 @@ mod tests {
 
     #[test]
     fn site_overrides_win_for_their_language_only() {
-        let mut o = BTreeMap::new();
+        let mut o = SortedMap::new();
         o.insert(
             "it".to_owned(),
-            BTreeMap::from([("accept_all".to_owned(), "Accetto tutto".to_owned())]),
+            SortedMap::from([("accept_all".to_owned(), "Accetto tutto".to_owned())]),
         );
         assert_eq!(
             Texts::new(Lang::It, &o).get(Key::accept_all),
             "Accetto tutto"
         );
         assert_eq!(Texts::new(Lang::En, &o).get(Key::accept_all), "Accept all");
-        let it = Texts::new(Lang::It, &BTreeMap::new());
+        let it = Texts::new(Lang::It, &SortedMap::new());
         assert_eq!(
             (it.unread(1), it.unread(3)),
             (

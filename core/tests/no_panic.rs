@@ -196,6 +196,8 @@ proptest! {
             action: ConsentAction::Custom,
             language: s.clone(),
             texts_hash: s,
+            services_accepted: Vec::new(),
+            services_rejected: Vec::new(),
         };
         let rules = Rules {
             revision: "1".into(),

@@ -46,6 +46,45 @@ pub fn take_down() {
     }
 }
 
+thread_local! {
+    /// The element that had focus before focus entered the banner.
+    static BEFORE: RefCell<Option<Element>> = const { RefCell::new(None) };
+}
+
+/// Takes the banner away once it is answered. The container stays: the
+/// launchers go in it, and it tells the app that the light part ran. With
+/// `had_focus`, focus goes back to where the visitor was before the
+/// banner, else to the page's main content.
+fn dismiss(banner: &Element, had_focus: bool) {
+    banner.remove();
+    let Some(document) = banner.owner_document() else {
+        return;
+    };
+    mount::remove_skip_link(&document);
+    if had_focus {
+        let back = BEFORE.with(|b| b.borrow_mut().take());
+        if !back.is_some_and(|el| mount::focus(&el, true)) {
+            mount::focus_main_content(&document);
+        }
+    }
+}
+
+/// The banner was answered in the preferences opened over it: it goes,
+/// and focus (which was in the dialog) goes where [`dismiss`] sends it.
+pub fn answered() {
+    let banner = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| mount::existing_shadow(&d))
+        .and_then(|s| {
+            s.query_selector(".first-paint section.banner")
+                .ok()
+                .flatten()
+        });
+    if let Some(banner) = banner {
+        dismiss(&banner, true);
+    }
+}
+
 /// Paints the banner in the light part's container; `press` hears each
 /// press (a decision once the banner has gone, "Customise", or
 /// "Customise" called off with Escape).
@@ -195,8 +234,6 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
 /// button busy until the app opens the preferences, and Escape meanwhile
 /// cancels it.
 fn listen(section: &Element, press: fn(FirstAction)) {
-    // The element that had focus before focus entered the banner.
-    let before: RefCell<Option<Element>> = RefCell::new(None);
     let banner = section.clone();
     // One listener for the three events: each closure type adds glue to
     // this module, which every visit downloads.
@@ -206,7 +243,7 @@ fn listen(section: &Element, press: fn(FirstAction)) {
             let from = e.unchecked_ref::<web_sys::FocusEvent>().related_target();
             if let Some(from) = from.and_then(|t| t.dyn_into::<Element>().ok()) {
                 if !banner.contains(Some(&from)) {
-                    *before.borrow_mut() = Some(from);
+                    BEFORE.with(|b| *b.borrow_mut() = Some(from));
                 }
             }
             return;
@@ -249,8 +286,13 @@ fn listen(section: &Element, press: fn(FirstAction)) {
             return;
         };
         if action == FirstAction::Customise {
+            // The preferences open over the banner, which stays: here, or
+            // in the app if it has taken over, and then the button is busy
+            // until they open (Escape meanwhile calls them off).
             press(action);
-            let _ = button.set_attribute("aria-busy", "true");
+            if crate::browser::retired() {
+                let _ = button.set_attribute("aria-busy", "true");
+            }
             return;
         }
         let had_focus = banner
@@ -258,18 +300,7 @@ fn listen(section: &Element, press: fn(FirstAction)) {
             .unchecked_into::<ShadowRoot>()
             .active_element()
             .is_some_and(|f| banner.contains(Some(&f)));
-        // The container stays: the launchers go in it, and it tells the app
-        // that the light part ran.
-        banner.remove();
-        if let Some(document) = banner.owner_document() {
-            mount::remove_skip_link(&document);
-            if had_focus {
-                let back = before.borrow_mut().take();
-                if !back.is_some_and(|el| mount::focus(&el, true)) {
-                    mount::focus_main_content(&document);
-                }
-            }
-        }
+        dismiss(&banner, had_focus);
         press(action);
     });
     for kind in ["click", "focusin", "keydown"] {

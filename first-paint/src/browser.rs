@@ -7,7 +7,6 @@
 //! here throws into the host page.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Document, Storage, Window};
 
@@ -61,8 +60,14 @@ pub fn retired() -> bool {
 }
 
 thread_local! {
-    static MEMORY: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    /// What could not be stored, by key. A few keys at most: a list is
+    /// enough, and smaller in the module than a map.
+    static MEMORY: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
     static WARNED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn forget(key: &str) {
+    MEMORY.with(|m| m.borrow_mut().retain(|(k, _)| k != key));
 }
 
 /// localStorage with a memory fallback.
@@ -88,7 +93,12 @@ impl Store {
     }
 
     pub fn get(key: &str) -> Option<String> {
-        if let Some(v) = MEMORY.with(|m| m.borrow().get(key).cloned()) {
+        if let Some(v) = MEMORY.with(|m| {
+            m.borrow()
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.clone())
+        }) {
             return Some(v);
         }
         Self::local().and_then(|s| match s.get_item(key) {
@@ -103,15 +113,16 @@ impl Store {
     pub fn set(key: &str, value: &str) {
         let stored = Self::local().is_some_and(|s| s.set_item(key, value).is_ok());
         if stored {
-            MEMORY.with(|m| m.borrow_mut().remove(key));
+            forget(key);
         } else {
             Self::warn_once("localStorage cannot be written (full or blocked)");
-            MEMORY.with(|m| m.borrow_mut().insert(key.to_owned(), value.to_owned()));
+            forget(key);
+            MEMORY.with(|m| m.borrow_mut().push((key.to_owned(), value.to_owned())));
         }
     }
 
     pub fn remove(key: &str) {
-        MEMORY.with(|m| m.borrow_mut().remove(key));
+        forget(key);
         if let Some(s) = Self::local() {
             let _ = s.remove_item(key);
         }
@@ -227,16 +238,16 @@ async fn text_of(response: &web_sys::Response) -> String {
 
 /// GETs JSON with `fetch` (no cookies) and reads it as a `T`. Err for a
 /// network failure, a status other than 200 or a body that is not a `T`.
-pub async fn get_json<T: serde::de::DeserializeOwned>(url: &str) -> Result<T, JsValue> {
+pub async fn get_json<T: varco_protocol::json::FromJson>(url: &str) -> Result<T, JsValue> {
     let text = get_text(url).await?;
-    serde_json::from_str(&text).map_err(|e| JsValue::from_str(&e.to_string()))
+    varco_protocol::json::from_str(&text).ok_or_else(|| JsValue::from_str("unexpected JSON"))
 }
 
 /// GETs `url` and returns the body of a 200 answer as text.
 ///
-/// Every answer is parsed with `serde_json` on its text: one copy into the
-/// module and a native parse, instead of a call into JavaScript per field
-/// (and one deserializer in the module, not two).
+/// Every answer is parsed on its text (`varco_protocol::json` here,
+/// `serde_json` in the app): one copy into the module and a native parse,
+/// instead of a call into JavaScript per field.
 pub async fn get_text(url: &str) -> Result<String, JsValue> {
     let response = fetch("GET", url, None, false, None).await?;
     if response.status() != 200 {
@@ -296,11 +307,8 @@ pub async fn request_json(
 /// `value` as a plain JavaScript value (objects, arrays, strings, numbers),
 /// for the site's events and `window.Varco`; `null` if it cannot be
 /// written.
-pub fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|text| js_sys::JSON::parse(&text).ok())
-        .unwrap_or(JsValue::NULL)
+pub fn to_js<T: varco_protocol::json::ToJson>(value: &T) -> JsValue {
+    js_sys::JSON::parse(&varco_protocol::json::to_string(value)).unwrap_or(JsValue::NULL)
 }
 
 /// A User Timing mark `varco:<step>` (read by the benchmark and by a

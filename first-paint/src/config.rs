@@ -17,29 +17,32 @@ pub struct Boot {
 /// Why the page's configuration cannot be used. Only the app says it in
 /// words (see `widget/src/boot.rs`): the light part falls back to the app,
 /// and carries no error formatting.
-pub enum Problem {
+pub enum Problem<E> {
     /// The embed attributes or the site configuration break a rule.
     Checks(Vec<ConfigError>),
-    /// The JSON block does not parse.
-    Block {
-        text: String,
-        error: serde_json::Error,
-    },
+    /// The JSON block does not parse: `E` says why.
+    Block { text: String, error: E },
 }
 
 /// Reads the embed attributes and the JSON block and checks both.
 ///
-/// The block is parsed with `serde_json` on its text: one copy into the
-/// module and a native parse. (Walking the object of `JSON.parse` costs a
-/// call into JavaScript per field, and was most of the app's start at 4×
-/// CPU: 50 to 80 ms.)
-pub fn read_config(document: &Document, script: Option<Element>) -> Result<Boot, Problem> {
+/// `parse` reads the block's text: the light part's small reader
+/// (`varco_protocol::json`, no detail on errors) or, in the app,
+/// `serde_json`, which says where the mistake is. Either reads the text
+/// in one pass (walking the object of `JSON.parse` costs a call into
+/// JavaScript per field, and was most of the app's start at 4× CPU: 50 to
+/// 80 ms).
+pub fn read_config<E>(
+    document: &Document,
+    script: Option<Element>,
+    parse: impl FnOnce(&str) -> Result<SiteConfig, E>,
+) -> Result<Boot, Problem<E>> {
     let script = page::embed_script(document, script);
     let options = parse_embed(&page::embed_attributes(script.as_ref()))
         .map_err(|e| Problem::Checks(vec![e]))?;
     let site: SiteConfig = match page::config_block(document) {
         None => SiteConfig::default(),
-        Some(text) => match serde_json::from_str(&text) {
+        Some(text) => match parse(&text) {
             Ok(site) => site,
             Err(error) => return Err(Problem::Block { text, error }),
         },

@@ -5,15 +5,14 @@
 use crate::browser::{self, Store};
 use crate::config::Boot;
 use crate::managed;
-use serde::Serialize;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use varco_core::consent::{
     self as rules, AskReason, Decision, Rules, Status, StoredChoice, OUTBOX_KEY, STORAGE_KEY,
 };
 use varco_core::delivery::{delivery, retry_delay_ms, Delivery};
 use varco_core::texts::{Key, Texts};
+use varco_protocol::json::{self, Object, ToJson};
 use varco_protocol::ConsentRecord;
 use wasm_bindgen::JsValue;
 
@@ -63,12 +62,22 @@ pub struct Controller {
 }
 
 /// `window.Varco.consent()`'s shape.
-#[derive(Serialize)]
 struct ConsentView<'a> {
     consent_id: &'a str,
     revision: &'a str,
     decided_at: &'a str,
-    categories: BTreeMap<&'a str, bool>,
+    categories: varco_protocol::SortedMap<bool>,
+}
+
+impl ToJson for ConsentView<'_> {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("consent_id", self.consent_id)
+            .field("revision", self.revision)
+            .field("decided_at", self.decided_at)
+            .field("categories", &self.categories)
+            .end();
+    }
 }
 
 impl Controller {
@@ -140,18 +149,13 @@ impl Controller {
             if browser::retired() {
                 return;
             }
-            // serde_json, as for the page's block: its code is already
-            // compiled by then, and it reads the text in one pass.
-            let site: varco_protocol::SiteConfig = match serde_json::from_str(&text) {
-                Ok(site) => site,
-                Err(e) => {
-                    browser::warn(&format!("Varco: the server's configuration of {site_id:?} could not be read ({e}); the page's is used."));
-                    return;
-                }
+            let Some(site) = json::from_str::<varco_protocol::SiteConfig>(&text) else {
+                browser::warn(&format!("Varco: the server's configuration of \"{site_id}\" is not valid JSON of the expected shape; the page's is used."));
+                return;
             };
             let errors = varco_core::config::check_site_config(&site);
             if !errors.is_empty() {
-                browser::warn(&format!("Varco: the server's configuration of {site_id:?} is invalid; the page's is used. {}", errors[0]));
+                browser::warn(&format!("Varco: the server's configuration of \"{site_id}\" is invalid; the page's is used. {}", errors[0]));
                 return;
             }
             let rules = Rules::from_site(&site);
@@ -267,7 +271,7 @@ impl Controller {
             let after: Vec<String> = choice.accepted.clone();
             let granted: Vec<&String> = after.iter().filter(|a| !before.contains(a)).collect();
             let revoked: Vec<&String> = before.iter().filter(|b| !after.contains(b)).collect();
-            let changed = browser::to_js(&serde_json_like_change(&granted, &revoked));
+            let changed = browser::to_js(&ConsentChange { granted, revoked });
             (choice, patterns, changed)
         };
         managed::delete_cookies(&withdrawn_cookies);
@@ -301,9 +305,7 @@ impl Controller {
     }
 
     fn store(&self, choice: &StoredChoice) {
-        let Ok(json) = serde_json::to_string(choice) else {
-            return;
-        };
+        let json = json::to_string(choice);
         if self.cookie_mode {
             let days = if choice.accepted.len() > self.rules.necessary().count() {
                 self.rules.accept_days
@@ -356,7 +358,7 @@ impl Controller {
                         .collect()
                 };
                 on.push(category);
-                Controller::decide(&allow_view, Decision::Save(on));
+                Controller::decide(&allow_view, Decision::save(on));
                 tell(Change::Decided);
             }),
         };
@@ -389,16 +391,15 @@ impl Controller {
         let Status::Decided(choice) = &self.status else {
             return JsValue::NULL;
         };
+        let mut categories = varco_protocol::SortedMap::new();
+        for (id, _) in &self.rules.categories {
+            categories.insert(id.clone(), choice.grants(id));
+        }
         let view = ConsentView {
             consent_id: &choice.consent_id,
             revision: &choice.revision,
             decided_at: &choice.decided_at,
-            categories: self
-                .rules
-                .categories
-                .iter()
-                .map(|(id, _)| (id.as_str(), choice.grants(id)))
-                .collect(),
+            categories,
         };
         browser::to_js(&view)
     }
@@ -419,29 +420,36 @@ impl Controller {
     }
 }
 
-fn serde_json_like_change<'a>(
-    granted: &'a [&'a String],
-    revoked: &'a [&'a String],
-) -> BTreeMap<&'static str, &'a [&'a String]> {
-    BTreeMap::from([("granted", granted), ("revoked", revoked)])
+/// `varco:change`'s detail: the categories granted and revoked.
+struct ConsentChange<'a> {
+    granted: Vec<&'a String>,
+    revoked: Vec<&'a String>,
+}
+
+impl ToJson for ConsentChange<'_> {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("granted", &self.granted)
+            .field("revoked", &self.revoked)
+            .end();
+    }
 }
 
 fn outbox() -> Vec<ConsentRecord> {
     Store::get(OUTBOX_KEY)
-        .and_then(|raw| serde_json::from_str(&raw).ok())
+        .and_then(|raw| json::from_str(&raw))
         .unwrap_or_default()
 }
 
 fn save_outbox(queue: &[ConsentRecord]) {
     if queue.is_empty() {
         Store::remove(OUTBOX_KEY);
-    } else if let Ok(json) = serde_json::to_string(queue) {
-        Store::set(OUTBOX_KEY, &json);
+    } else {
+        Store::set(OUTBOX_KEY, &json::to_string(queue));
     }
 }
 
 /// `varco:record-refused`'s detail.
-#[derive(Serialize)]
 struct Refusal<'a> {
     record_id: &'a str,
     status: u16,
@@ -450,12 +458,24 @@ struct Refusal<'a> {
     record: &'a ConsentRecord,
 }
 
+impl ToJson for Refusal<'_> {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("record_id", self.record_id)
+            .field("status", &self.status)
+            .field("error", self.error)
+            .field("message", self.message)
+            .field("record", self.record)
+            .end();
+    }
+}
+
 /// A record the server refused for good leaves the queue (sending it again
 /// would be refused again and block the records after it), but never
 /// silently: the console says why, and the page gets `varco:record-refused`
 /// with the server's reason and the record, to keep it some other way.
 fn tell_refused(record: &ConsentRecord, status: u16, answer: &str) {
-    let reason = serde_json::from_str::<varco_protocol::ApiError>(answer).ok();
+    let reason = json::from_str::<varco_protocol::ApiError>(answer);
     let (error, message) = match &reason {
         Some(r) => (r.error.as_str(), r.message.as_str()),
         None => ("", "the server gave no reason"),
@@ -542,7 +562,7 @@ pub fn flush_outbox(this: Shared, attempt: u32) {
                 remove_from_outbox(&record.record_id);
                 continue;
             }
-            let body = serde_json::to_string(&record).unwrap_or_default();
+            let body = json::to_string(&record);
             let answer = browser::send_json_read("POST", &url, &body, None)
                 .await
                 .ok();

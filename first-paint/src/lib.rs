@@ -1,20 +1,21 @@
-//! Varco's first module: the consent banner, painted as early as possible.
+//! Varco's light part: everything a visit that only concerns consent
+//! needs, in the first module (`varco_first.wasm`, built with `entry`).
 //!
-//! The full widget (`widget/`, Yew: banner, preferences, privacy centre,
-//! assistant, booking) weighs several hundred KiB; a visitor must not wait
-//! for all of it to see the banner. So `varco.js` first loads this small
-//! module, which reads the configuration and the stored choice with the
-//! same rules as the app (`varco_core`) and, when the visitor must be
-//! asked, paints the banner with plain DOM calls. Only then does the loader
-//! fetch the full app, which takes over the shadow root, replaces this
-//! banner with its own (same texts, same places) and applies anything the
-//! visitor already clicked.
+//! With `entry`, `light.rs` holds the loader's calls (`prepare`, `paint`,
+//! `settle`, `retire`): it decides whether to ask, paints the banner
+//! (`banner.rs`) and the launchers in plain DOM, makes the decisions, and
+//! turns a press on a launcher into a *reach* for the app, which the
+//! loader then downloads. Without `entry` this crate is the consent shell
+//! that both modules run (the app depends on it): the stored choice and
+//! the proof-of-consent outbox (`consent.rs`), managed scripts and cookie
+//! deletion (`managed.rs`), the analytics tools' signals (`signals.rs`),
+//! the navigation record (`navigation.rs`), `window.Varco` (`js_api.rs`),
+//! the shadow root (`mount.rs`) and the browser calls that may throw
+//! (`browser.rs`). See ARCHITECTURE.md.
 //!
-//! This module never decides anything itself: it stores nothing, sends
-//! nothing and runs no managed script. A click is handed to the loader,
-//! which passes it to the app. If anything here fails, it paints nothing
-//! and the app, which reports configuration errors, paints the banner
-//! itself: the first paint can only make the banner earlier, never wrong.
+//! Every byte here is downloaded on every page, so the light part reads
+//! and writes JSON with `varco_protocol::json` rather than serde, and uses
+//! a smaller allocator than the standard one.
 
 #[cfg(feature = "entry")]
 mod banner;
@@ -28,4 +29,18 @@ pub mod managed;
 pub mod mount;
 pub mod navigation;
 pub mod page;
+#[cfg(feature = "entry")]
+mod preferences;
 pub mod signals;
+
+/// The light part's allocator: `lol_alloc`'s free list (under 1 KiB of
+/// code, against about 5 KiB for the standard library's dlmalloc; 3 KiB
+/// gzip on every page). The light part allocates little and rarely (a
+/// decision, an upload), so a list walk per allocation costs nothing
+/// measurable. The app keeps the standard allocator.
+#[cfg(all(feature = "entry", target_arch = "wasm32"))]
+#[global_allocator]
+// SAFETY: the module runs on the page's main thread only (no threads, no
+// shared memory in this build).
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

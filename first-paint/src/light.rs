@@ -8,21 +8,24 @@
 //!    outbox is delivered, and the launchers (the floating consent button,
 //!    the assistant's) appear once no banner is up.
 //!
-//! A decision on the banner is made here, with the same shell as the app's
-//! (`consent.rs`). What only the app has (the preferences, the privacy
-//! centre, the assistant) is a *reach*: the loader is asked for the app,
+//! A decision on the banner or in the preferences (`preferences.rs`) is
+//! made here, with the same shell as the app's (`consent.rs`). What only
+//! the app has (the privacy centre, the assistant) is a *reach*: the
+//! loader is asked for the app,
 //! which starts with what was asked, and [`retire`] hands everything over
-//! to it. A visitor who only decides on the banner, or comes back with a
-//! choice, never downloads the app.
+//! to it. A visitor who only decides on the banner or in the preferences,
+//! or comes back with a choice, never downloads the app.
 
-use crate::banner;
 use crate::browser::{self, Store};
 use crate::consent::{Change, Controller, Shared};
+use crate::{banner, preferences};
 use crate::{config, js_api, managed, mount, navigation, signals};
 use std::cell::RefCell;
 use std::rc::Rc;
 use varco_core::banner::{BannerContent, FirstAction};
 use varco_core::chat::THREAD_KEY;
+use varco_core::consent::Decision;
+use varco_core::preferences::PreferencesContent;
 use varco_core::texts::Key;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -64,7 +67,9 @@ pub fn prepare(script: Option<Element>, reach: js_sys::Function, gtag: js_sys::F
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return 0;
     };
-    let Ok(boot) = config::read_config(&document, script) else {
+    let Ok(boot) = config::read_config(&document, script, |text| {
+        varco_protocol::json::from_str(text).ok_or(())
+    }) else {
         return 0;
     };
     signals::install(Some(gtag));
@@ -97,14 +102,68 @@ pub fn paint() -> bool {
     banner::paint_banner(&content, pressed).is_some()
 }
 
-/// A press on the banner: a decision is made here (once the app has taken
-/// over, it is the app's); the loader hears every press, which drops a
-/// pending "Customise" or hands the press to the app.
+/// A press on the banner: a decision is made here, «Personalizza» opens
+/// the preferences here (once the app has taken over, both are the
+/// app's); the loader hears every other press, which hands it to the app.
 fn pressed(action: FirstAction) {
-    if action.decision().is_some() && !browser::retired() {
+    if browser::retired() {
+        reach(action);
+        return;
+    }
+    if action == FirstAction::Customise {
+        open_preferences(true);
+        return;
+    }
+    if action.decision().is_some() {
         decide(action);
     }
     reach(action);
+}
+
+/// Opens the preferences dialog, over the banner or not.
+fn open_preferences(from_banner: bool) {
+    let Some(controller) = controller() else {
+        return;
+    };
+    let content = {
+        let c = controller.borrow();
+        PreferencesContent::new(&c.boot.site, &c.texts, &c.status, |id| c.grants(id))
+    };
+    preferences::open(&content, from_banner, preferences_pressed);
+}
+
+/// A button of the preferences dialog.
+fn preferences_pressed(pressed: preferences::Pressed) {
+    let Some(controller) = controller() else {
+        return;
+    };
+    let decision = match pressed {
+        preferences::Pressed::Privacy => {
+            preferences::close(false);
+            reach(FirstAction::Privacy);
+            return;
+        }
+        preferences::Pressed::Closed => {
+            // Closed after the app was asked to open them in its turn
+            // (`retire`): it must not.
+            if browser::retired() {
+                reach(FirstAction::CancelCustomise);
+            }
+            return;
+        }
+        preferences::Pressed::Save(ids) => Decision::Save(ids),
+        preferences::Pressed::AcceptAll => Decision::AcceptAll,
+        preferences::Pressed::RejectAll => Decision::RejectAll,
+    };
+    let over_banner = preferences::from_banner();
+    // Focus goes back to what opened the dialog, unless that was the
+    // banner, which the decision takes away.
+    preferences::close(!over_banner);
+    if over_banner {
+        banner::answered();
+    }
+    Controller::decide(&controller, decision);
+    show_launchers();
 }
 
 /// Applies the choice in force and starts what every page view needs (see
@@ -137,12 +196,24 @@ pub fn settle() -> bool {
 
 /// The app takes over: what is scheduled here stops (see
 /// `browser::retire`). What this module painted stays until the app's own
-/// view replaces it (`mount::retire_first_paint`).
+/// view replaces it (`mount::retire_first_paint`). If the preferences are
+/// open here, the answer is what the app must open in their place
+/// (`customise` over the banner, else `preferences`): a take-over while
+/// the visitor is in them (a conversation in progress loads the app) must
+/// not close them under the visitor's hands.
 #[wasm_bindgen]
-pub fn retire() {
+pub fn retire() -> Option<String> {
     browser::retire();
     managed::retire();
     navigation::retire();
+    preferences::is_open().then(|| {
+        let action = if preferences::from_banner() {
+            FirstAction::Customise
+        } else {
+            FirstAction::Preferences
+        };
+        action.name().to_owned()
+    })
 }
 
 /// A decision pressed on the banner, before the app took over.
@@ -155,7 +226,8 @@ fn decide(action: FirstAction) {
 }
 
 /// What the page asks through `window.Varco` or a `data-varco-open` link:
-/// the banner and a reset are the light part's, the rest the app's.
+/// the banner, a reset and the preferences are the light part's, the rest
+/// the app's.
 fn ask(action: FirstAction) {
     let Some(controller) = controller() else {
         return;
@@ -170,6 +242,7 @@ fn ask(action: FirstAction) {
                 paint();
             }
         }
+        FirstAction::Preferences if !browser::retired() => open_preferences(false),
         _ => reach(action),
     }
 }
@@ -323,8 +396,9 @@ fn icon(document: &Document, icon: &Icon) -> Result<Element, JsValue> {
     Ok(svg)
 }
 
-/// A launcher button: pressing it reaches for the app with `action`; the
-/// pointer over it or keyboard focus on it loads the app ahead of the press.
+/// A launcher button: pressing it opens the preferences here, or reaches
+/// for the app with `action`, and then the pointer over it or keyboard
+/// focus on it loads the app ahead of the press.
 fn launcher(
     document: &Document,
     container: &Element,
@@ -340,7 +414,13 @@ fn launcher(
     let svg = icon(document, glyph)?;
     button.append_child(&svg)?;
     let on_event = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
-        if e.type_() == "click" {
+        let click = e.type_() == "click";
+        if action == FirstAction::Preferences {
+            // The preferences are the light part's: nothing to load ahead.
+            if click {
+                ask(action);
+            }
+        } else if click {
             reach(action);
         } else {
             reach(FirstAction::TakeOver);

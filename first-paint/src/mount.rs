@@ -12,8 +12,8 @@
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
-    CssStyleSheet, Document, Element, FocusOptions, HtmlElement, ShadowRoot, ShadowRootInit,
-    ShadowRootMode,
+    CssStyleSheet, Document, Element, FocusOptions, HtmlElement, KeyboardEvent, ShadowRoot,
+    ShadowRootInit, ShadowRootMode,
 };
 
 /// The light part's stylesheet: the banner, the launchers, the skip link
@@ -219,6 +219,47 @@ pub fn retire_first_paint(document: &Document, everything: bool) {
     }
 }
 
+/// The element that has focus, looking inside our own shadow root.
+pub fn focused() -> Option<HtmlElement> {
+    let doc = crate::browser::document();
+    let active = doc.active_element()?;
+    if active.tag_name().eq_ignore_ascii_case(HOST_TAG) {
+        return active.shadow_root()?.active_element()?.dyn_into().ok();
+    }
+    active.dyn_into().ok()
+}
+
+/// Keeps Tab and Shift+Tab inside `container` (a modal dialog), wrapping
+/// from the last control to the first and back. A native modal dialog makes
+/// the page inert, but focus can still leave for the browser's own UI.
+pub fn trap_tab(container: &Element, e: &KeyboardEvent) {
+    if e.key() != "Tab" {
+        return;
+    }
+    let Ok(list) = container.query_selector_all(FOCUSABLE) else {
+        return;
+    };
+    let items: Vec<HtmlElement> = (0..list.length())
+        .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<HtmlElement>().ok()))
+        .filter(|el| el.offset_parent().is_some())
+        .collect();
+    let (Some(first), Some(last)) = (items.first(), items.last()) else {
+        return;
+    };
+    let current = focused();
+    let at = |el: &HtmlElement| current.as_ref().is_some_and(|c| c == el);
+    let outside = current
+        .as_ref()
+        .is_none_or(|c| !container.contains(Some(c)));
+    if e.shift_key() && (at(first) || outside) {
+        e.prevent_default();
+        let _ = last.focus();
+    } else if !e.shift_key() && (at(last) || outside) {
+        e.prevent_default();
+        let _ = first.focus();
+    }
+}
+
 /// Focuses `el` (without scrolling the page if `keep_scroll`) if it is on
 /// screen; returns whether it took focus.
 pub fn focus(el: &Element, keep_scroll: bool) -> bool {
@@ -335,16 +376,17 @@ mod tests {
                 LIGHT_STYLES,
                 include_str!("light.css"),
                 &[
-                    ":host{all:initial !important;",
-                    ".banner p:last-child{margin-bottom:0;}",
+                    ":host{all:initial!important;",
+                    ".banner p:last-child{margin-bottom:0}",
                     ".varco:has(>.banner) .launcher{",
                     "@media (max-width:36em){",
+                    "max-height:calc(100vh - 2em);",
                 ][..],
             ),
             (
                 APP_STYLES,
                 include_str!("app.css"),
-                &["max-height:calc(100vh - 2em);", ".chat-panel{"][..],
+                &[".prefs.privacy[open]{", ".chat-panel{"][..],
             ),
         ] {
             let rules = without_comments(source);
@@ -358,11 +400,19 @@ mod tests {
         }
     }
 
-    /// The light part styles only what it paints: the app's views (the
-    /// preferences, the assistant's panel, booking) are in the app's sheet.
+    /// The light part styles only what it paints (the banner, the
+    /// preferences, the launchers): the app's views (the privacy centre,
+    /// the assistant's panel, booking) are in the app's sheet.
     #[test]
     fn the_light_sheet_leaves_the_apps_views_to_the_apps_sheet() {
-        for selector in [".prefs", ".chat-panel", ".booking", ".category"] {
+        for selector in [".prefs", ".category", ".switch", ".link-button"] {
+            assert!(
+                LIGHT_STYLES.contains(&format!("{selector}{{")),
+                "{selector}"
+            );
+            assert!(!APP_STYLES.contains(&format!("{selector}{{")), "{selector}");
+        }
+        for selector in [".chat-panel", ".booking", ".prefs.privacy[open]", ".stored"] {
             assert!(
                 !LIGHT_STYLES.contains(&format!("{selector}{{")),
                 "{selector}"

@@ -79,7 +79,7 @@ fn load(site: &str) -> Option<History> {
 }
 
 fn save(history: Option<&History>) {
-    match history.and_then(|h| serde_json::to_string(h).ok()) {
+    match history.map(varco_protocol::json::to_string) {
         Some(json) => Store::set(HISTORY_KEY, &json),
         None => Store::remove(HISTORY_KEY),
     }
@@ -240,7 +240,7 @@ fn upload(nav: SharedNav, attempt: u32) {
                 break false;
             };
             let keys: Vec<String> = b.entries.iter().map(|e| e.key.clone()).collect();
-            let body = serde_json::to_string(&b).unwrap_or_default();
+            let body = varco_protocol::json::to_string(&b);
             let Ok(abort) = web_sys::AbortController::new() else {
                 break false;
             };

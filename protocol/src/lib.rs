@@ -6,12 +6,16 @@
 //! and of heavy dependencies (it is compiled into the WASM).
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 pub mod booking;
 pub mod chat;
+pub mod json;
+mod json_impls;
 pub mod live;
 pub mod navigation;
+pub mod sorted_map;
+
+pub use sorted_map::SortedMap;
 
 /// API version prefix, under the site's `data-api` base URL.
 pub const API_V1: &str = "/v1";
@@ -27,7 +31,7 @@ pub const API_V1: &str = "/v1";
 #[serde(untagged)]
 pub enum Localized {
     Plain(String),
-    ByLanguage(BTreeMap<String, String>),
+    ByLanguage(SortedMap<String>),
 }
 
 struct LocalizedVisitor;
@@ -48,7 +52,7 @@ impl<'de> serde::de::Visitor<'de> for LocalizedVisitor {
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Localized, A::Error> {
-        let mut by_language = BTreeMap::new();
+        let mut by_language = SortedMap::new();
         while let Some((lang, text)) = map.next_entry::<String, String>()? {
             by_language.insert(lang, text);
         }
@@ -171,8 +175,8 @@ pub struct SiteConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<Category>,
     /// Per-language overrides of the widget's texts, by text key.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub texts: BTreeMap<String, BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    pub texts: SortedMap<SortedMap<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentSettings>,
     /// Navigation data: when page views are recorded and how many are kept.
@@ -220,8 +224,8 @@ pub struct ConsentSignals {
     /// Google Consent Mode v2: each consent type (`analytics_storage`,
     /// `ad_storage`, `ad_user_data`, `ad_personalization`, ...) with the
     /// category that grants it. Every type listed starts `denied`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub google_consent_mode: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "SortedMap::is_empty")]
+    pub google_consent_mode: SortedMap<String>,
 }
 
 /// What the visitor did.
@@ -266,6 +270,15 @@ pub struct ConsentRecord {
     pub language: String,
     /// Hash of the banner texts shown to the visitor.
     pub texts_hash: String,
+    /// The third parties (`category/name`) the choice lets run: those of
+    /// the accepted categories that the visitor did not switch off.
+    /// Empty in records made before per-service consent.
+    #[serde(default)]
+    pub services_accepted: Vec<String>,
+    /// The third parties that may not run: switched off alone, or in a
+    /// rejected category.
+    #[serde(default)]
+    pub services_rejected: Vec<String>,
 }
 
 /// Answer to `POST /api/v1/consents`.

@@ -250,8 +250,8 @@ impl Storage {
         let inserted: Vec<(i64,)> = on_db!(self, write, |c| {
             sqlx::query_as(
                 "INSERT INTO consent_records
-                    (record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                    (record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash, services_accepted, services_rejected)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                  ON CONFLICT (record_id) DO NOTHING
                  RETURNING seq",
             )
@@ -266,6 +266,8 @@ impl Storage {
             .bind(r.action.as_str())
             .bind(&r.language)
             .bind(&r.texts_hash)
+            .bind(serde_json::to_string(&r.services_accepted)?)
+            .bind(serde_json::to_string(&r.services_rejected)?)
             .fetch_all(c)
             .await?
         });
@@ -369,10 +371,12 @@ impl Storage {
             String,
             String,
             String,
+            String,
+            String,
         );
         let rows: Vec<Row> = on_db!(self, read, |c| {
             sqlx::query_as(
-                "SELECT seq, record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash
+                "SELECT seq, record_id, consent_id, site, decided_at, received_at, revision, accepted, rejected, action, language, texts_hash, services_accepted, services_rejected
                  FROM consent_records WHERE site = $1 AND received_at >= $2 AND received_at < $3 ORDER BY seq",
             )
             .bind(site)
@@ -396,6 +400,8 @@ impl Storage {
                     action,
                     language,
                     texts_hash,
+                    services_accepted,
+                    services_rejected,
                 )| {
                     Ok(StoredConsent {
                         seq,
@@ -411,6 +417,8 @@ impl Storage {
                             action: serde_json::from_value(serde_json::Value::String(action))?,
                             language,
                             texts_hash,
+                            services_accepted: serde_json::from_str(&services_accepted)?,
+                            services_rejected: serde_json::from_str(&services_rejected)?,
                         },
                     })
                 },

@@ -29,6 +29,8 @@ fn record(record_id: &str) -> ConsentRecord {
         action: ConsentAction::AcceptAll,
         language: "it".into(),
         texts_hash: "fnv1a64:0123456789abcdef".into(),
+        services_accepted: Vec::new(),
+        services_rejected: Vec::new(),
     }
 }
 
@@ -209,6 +211,31 @@ async fn refused(base: &str, record: &ConsentRecord) -> Vec<String> {
     e.message.split("; ").map(str::to_owned).collect()
 }
 
+/// A record that names the third parties it lets run and those it does
+/// not (per-service consent) is stored with both lists, as sent.
+#[tokio::test]
+async fn the_third_parties_of_a_record_are_stored_as_sent() {
+    let app = spawn_app().await;
+    let mut r = record(R1);
+    r.action = ConsentAction::Custom;
+    r.services_accepted = vec!["analitici/Web Analytics Italia".into()];
+    r.services_rejected = vec!["analitici/Hotjar".into()];
+    let sent = reqwest::Client::new()
+        .post(format!("{}/api/v1/consents", app.base))
+        .json(&r)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    let db = app.database.clone();
+    let _dir = app.stop().await;
+    let storage = varco_server::storage::Storage::open(&db).await.unwrap();
+    let stored = storage.consents("milomb", "0000", "9999").await.unwrap();
+    storage.close().await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].record, r);
+}
+
 async fn stored_records(db: &Database) -> i64 {
     common::database::count(db, "SELECT count(*) FROM consent_records", &[]).await
 }
@@ -252,7 +279,7 @@ async fn each_rule_of_a_consistent_record_is_enforced() {
     let app = spawn_app().await;
     let now = now_ms();
     type Change = fn(&mut ConsentRecord, i64);
-    let cases: [(&str, Change, &str); 11] = [
+    let cases: [(&str, Change, &str); 12] = [
         (
             "accept_all rejects nothing",
             |r, _| {
@@ -274,7 +301,7 @@ async fn each_rule_of_a_consistent_record_is_enforced() {
         (
             "a withdrawal rejects something",
             |r, _| r.action = ConsentAction::Withdraw,
-            "action withdraw, but no category is rejected (a withdrawal turns at least one off)",
+            "action withdraw, but nothing is rejected (a withdrawal turns at least one category or service off)",
         ),
         (
             "necessary categories are accepted",
@@ -309,6 +336,11 @@ async fn each_rule_of_a_consistent_record_is_enforced() {
                 r.rejected = vec!["analitici".into()];
             },
             "category \"analitici\" is both accepted and rejected",
+        ),
+        (
+            "a service belongs to one of the record's categories",
+            |r, _| r.services_accepted.push("profilazione/Tracker".into()),
+            "service \"profilazione/Tracker\" belongs to no category of the record",
         ),
         (
             "not from the future",
@@ -382,14 +414,14 @@ async fn every_record_the_widget_makes_is_stored() {
     let rules = site_rules("7", &[("necessari", true), ("analitici", false)]);
     let (accepted, r) = sent(&rules, Decision::AcceptAll, None);
     assert_eq!(post(&app.base, &r).await.status(), 201);
-    let (_, r) = sent(&rules, Decision::Save(vec![]), Some(&accepted));
+    let (_, r) = sent(&rules, Decision::save(vec![]), Some(&accepted));
     assert_eq!(r.action, ConsentAction::Withdraw);
     assert_eq!(post(&app.base, &r).await.status(), 201);
     for decision in [
         Decision::RejectAll,
         Decision::Close,
-        Decision::Save(vec![]),
-        Decision::Save(vec!["analitici".into()]),
+        Decision::save(vec![]),
+        Decision::save(vec!["analitici".into()]),
     ] {
         let (_, r) = sent(&rules, decision.clone(), None);
         assert_eq!(post(&app.base, &r).await.status(), 201, "{decision:?}");
@@ -518,8 +550,8 @@ async fn the_demo_sites_store_every_record_their_widget_makes() {
             (Decision::AcceptAll, None),
             (Decision::RejectAll, None),
             (Decision::Close, None),
-            (Decision::Save(optional[..1].to_vec()), None),
-            (Decision::Save(vec![]), Some(&accepted)),
+            (Decision::save(optional[..1].to_vec()), None),
+            (Decision::save(vec![]), Some(&accepted)),
         ] {
             let (_, mut r) = sent(rules, decision.clone(), previous);
             r.site = site.clone();

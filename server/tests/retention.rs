@@ -161,6 +161,8 @@ async fn store_rows(storage: &Storage, site: &str) -> Rows {
             action: ConsentAction::RejectAll,
             language: "it".into(),
             texts_hash: "h".into(),
+            services_accepted: Vec::new(),
+            services_rejected: Vec::new(),
         };
         storage
             .insert_consent(&record, &ms(received))

@@ -694,7 +694,8 @@ impl Tab {
     }
 
     /// Waits until the app has taken over and rendered all of itself: after
-    /// a reach for it (a launcher, the preferences), or `Varco` calls.
+    /// a reach for it (the assistant's launcher, the privacy centre), or
+    /// `Varco` calls.
     pub async fn wait_app(&self) -> Result<()> {
         self.wait_for(
             "performance.getEntriesByName('varco:app-assistant-rendered').length > 0",
@@ -722,11 +723,12 @@ impl Tab {
     /// 16 ms, so on a loaded machine the panel that a click opens can still
     /// be rendering when the next command arrives.
     pub async fn press(&self, name: &str) -> Result<()> {
-        // A button of the light part that reaches for the app (a launcher,
-        // "Customise") loads it: what the press opens is there once the
-        // app has taken over.
+        // A button of the light part that reaches for the app (the
+        // assistant's launcher) loads it: what the press opens is there
+        // once the app has taken over. The preferences («Personalizza»,
+        // the floating button) open in the light part.
         let js = format!(
-            "(() => {{ const b = [...shadow.querySelectorAll('.varco:last-of-type button')].find(b => (b.getAttribute('aria-label') || b.textContent).trim() === {name:?}); if (!b) return false; const reach = !!b.closest('.first-paint') && (b.dataset.action === 'customise' || b.matches('.reopen, .launcher')); b.click(); return reach ? 'reach' : true; }})()"
+            "(() => {{ const b = [...shadow.querySelectorAll('.varco:last-of-type button')].find(b => (b.getAttribute('aria-label') || b.textContent).trim() === {name:?}); if (!b) return false; const reach = !!b.closest('.first-paint') && b.matches('.launcher'); b.click(); return reach ? 'reach' : true; }})()"
         );
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {

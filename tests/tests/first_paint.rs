@@ -24,10 +24,6 @@ fn delay_app_module(ms: u64) -> String {
 const FIRST_BANNER: &str =
     "document.querySelector('varco-widget')?.shadowRoot?.querySelector('.first-paint section.banner')";
 
-/// Whether the app has rendered.
-const APP_READY: &str =
-    "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) > *')";
-
 /// Makes the app take over the banner: the pointer over the assistant's
 /// launcher loads it ahead of a press.
 async fn reach_for_the_app(tab: &Tab) {
@@ -184,29 +180,148 @@ async fn a_refusal_on_the_first_banner_is_stored_and_recorded_without_the_app() 
     server.stop().await.unwrap();
 }
 
+/// The light part's preferences dialog, open.
+const LIGHT_PREFS: &str =
+    "document.querySelector('varco-widget')?.shadowRoot?.querySelector('.first-paint dialog.prefs[open]')";
+
+/// What has focus inside the widget: its class, its `data-action` or
+/// `data-prefs`, and whether it is in the light part's dialog.
+const FOCUSED: &str = "(() => { const a = document.querySelector('varco-widget').shadowRoot.activeElement;
+    return a ? { cls: a.className, action: a.getAttribute('data-action') || a.getAttribute('data-prefs'), inDialog: !!a.closest('dialog') } : null; })()";
+
+/// «Personalizza» opens the preferences in the light part: the visitor
+/// switches a category on and saves, and the whole visit never requests
+/// the app (it is blocked here: nothing could come from it).
 #[tokio::test]
-async fn customise_pressed_before_the_app_arrives_opens_the_preferences_over_the_banner() {
-    let (server, _chromium, tab) = first_banner_with_the_app_held_back().await;
-    press_first(&tab, "customise").await;
-    // Still there, marked busy until the app can open the preferences.
-    assert_eq!(
-        tab.eval(&format!("{FIRST_BANNER}?.querySelector(\"[data-action='customise']\").getAttribute('aria-busy')"))
-            .await
-            .unwrap(),
-        Value::from("true")
-    );
-    tab.wait_for(APP_READY, 30).await.unwrap();
-    tab.wait_preferences().await.unwrap();
-    assert_eq!(stored_choice(&tab).await, Value::Null);
-    // Escape closes the preferences without a choice: the banner is back.
-    tab.key("Escape").await.unwrap();
-    tab.wait_for(
-        "!document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')",
-        5,
-    )
+async fn customising_and_saving_happen_in_the_light_part_without_the_app() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.block_urls(&["*://*:*/varco/varco_app.js", "*://*:*/varco/varco_app.wasm"])
+        .await
+        .unwrap();
+    tab.open(&server.url(HOME)).await.unwrap();
+    tab.eval(&format!(
+        "{FIRST_BANNER}.querySelector(\"[data-action='customise']\").focus()"
+    ))
     .await
     .unwrap();
+    tab.key("Enter").await.unwrap();
+    tab.wait_for(&format!("!!{LIGHT_PREFS}"), 5).await.unwrap();
+    // Modal, over the banner, focus inside; nothing optional starts on.
+    let focused = tab.eval(FOCUSED).await.unwrap();
+    assert_eq!(focused["inDialog"], true, "{focused}");
     assert!(tab.banner_visible().await.unwrap());
+    let switches = tab
+        .in_widget("[...shadow.querySelectorAll('.first-paint dialog input.switch')].map(i => [i.value, i.checked, i.disabled])")
+        .await
+        .unwrap();
+    assert_eq!(
+        switches,
+        serde_json::json!([
+            ["necessari", true, true],
+            ["analitici", false, false],
+            ["personalizzazione", false, false],
+            ["profilazione", false, false]
+        ]),
+        "{switches}"
+    );
+    // Escape goes back to the banner, on «Personalizza», with no choice.
+    tab.key("Escape").await.unwrap();
+    tab.wait_for(&format!("!{LIGHT_PREFS}"), 5).await.unwrap();
+    assert_eq!(tab.eval(FOCUSED).await.unwrap()["action"], "customise");
+    assert_eq!(stored_choice(&tab).await, Value::Null);
+    // Again with Space, then the analytics switch on and «Salva».
+    tab.key("Space").await.unwrap();
+    tab.wait_for(&format!("!!{LIGHT_PREFS}"), 5).await.unwrap();
+    tab.in_widget("shadow.querySelector('.first-paint dialog input[value=analitici]').click()")
+        .await
+        .unwrap();
+    tab.press("Salva le mie scelte").await.unwrap();
+    let records = server.wait_consents("milomb", 1).await;
+    assert_eq!(records[0].record.action.as_str(), "custom");
+    assert_eq!(records[0].record.accepted, ["necessari", "analitici"]);
+    let choice = stored_choice(&tab).await;
+    assert_eq!(
+        choice["accepted"],
+        serde_json::json!(["necessari", "analitici"])
+    );
+    tab.wait_for("window.varcoDemoAnalytics === 1", 10)
+        .await
+        .unwrap();
+    assert!(!tab.banner_visible().await.unwrap());
+    assert_eq!(
+        tab.eval(&format!("!!{LIGHT_PREFS}")).await.unwrap(),
+        Value::Bool(false)
+    );
+    // Focus goes on in the page (its main content), not to <body>.
+    assert_eq!(
+        tab.eval("document.activeElement !== document.body && document.querySelector('main').contains(document.activeElement)")
+            .await
+            .unwrap(),
+        Value::Bool(true)
+    );
+    assert!(!app_requested(&tab), "{:?}", tab.widget_files());
+    let errors = tab.errors_but_favicon();
+    assert!(errors.is_empty(), "{errors:#?}");
+    tab.close().await;
+    server.stop().await.unwrap();
+}
+
+/// Later, the floating button opens the same dialog with the choice in
+/// force; withdrawing there is a decision like any other, and focus goes
+/// back to the floating button. Still no app.
+#[tokio::test]
+async fn the_floating_button_opens_the_light_preferences_with_the_choice_in_force() {
+    let (server, _chromium, tab) = first_banner_with_the_app_held_back().await;
+    press_first(&tab, "accept_all").await;
+    server.wait_consents("milomb", 1).await;
+    tab.wait_for("!!document.querySelector('varco-widget').shadowRoot.querySelector('.first-paint button.reopen')", 5)
+        .await
+        .unwrap();
+    tab.in_widget("shadow.querySelector('.first-paint button.reopen').focus()")
+        .await
+        .unwrap();
+    tab.key("Enter").await.unwrap();
+    tab.wait_for(&format!("!!{LIGHT_PREFS}"), 5).await.unwrap();
+    let analytics = tab
+        .in_widget("shadow.querySelector('.first-paint dialog input[value=analitici]').checked")
+        .await
+        .unwrap();
+    assert_eq!(analytics, Value::Bool(true));
+    let current = tab
+        .in_widget("shadow.querySelector('.first-paint dialog .prefs-body p.muted').textContent")
+        .await
+        .unwrap();
+    assert!(
+        current
+            .as_str()
+            .unwrap()
+            .starts_with("Le tue scelte attuali, del "),
+        "{current}"
+    );
+    // Tab stays inside the modal dialog, both ways.
+    for _ in 0..12 {
+        tab.key("Tab").await.unwrap();
+        assert_eq!(tab.eval(FOCUSED).await.unwrap()["inDialog"], true);
+    }
+    tab.key("Shift+Tab").await.unwrap();
+    assert_eq!(tab.eval(FOCUSED).await.unwrap()["inDialog"], true);
+    tab.press("Rifiuta tutti").await.unwrap();
+    let records = server.wait_consents("milomb", 2).await;
+    // From everything accepted to nothing: a withdrawal.
+    assert_eq!(records[1].record.action.as_str(), "withdraw");
+    assert_eq!(
+        stored_choice(&tab).await["accepted"],
+        serde_json::json!(["necessari"])
+    );
+    assert_eq!(
+        tab.eval(FOCUSED).await.unwrap()["cls"]
+            .as_str()
+            .map(|c| c.contains("reopen")),
+        Some(true)
+    );
+    assert!(!app_requested(&tab), "{:?}", tab.widget_files());
     tab.close().await;
     server.stop().await.unwrap();
 }
@@ -254,9 +369,9 @@ async fn without_the_app_consent_still_works_and_a_reach_for_it_says_why() {
         .await
         .unwrap();
     server.wait_consents("milomb", 1).await;
-    // The preferences are the app's: the loader says in one warning that
-    // it could not load, and the light part stays.
-    tab.in_widget("shadow.querySelector('button.reopen').click()")
+    // The assistant is the app's: the loader says in one warning that it
+    // could not load, and the light part stays.
+    tab.in_widget("shadow.querySelector('.first-paint button.launcher').click()")
         .await
         .unwrap();
     tab.wait_console(30, |l| {
@@ -341,74 +456,6 @@ async fn a_press_in_the_first_paint_during_the_apps_start_is_applied() {
 /// Escape pressed in the first paint's banner while the preferences asked
 /// for there are still on their way (the app not arrived): they never
 /// open, the banner stays, and focus is on the app's «Personalizza».
-#[tokio::test]
-async fn escape_before_the_preferences_open_cancels_them() {
-    let (server, _chromium, tab) = first_banner_held_until_released().await;
-    tab.eval(&format!(
-        "{FIRST_BANNER}.querySelector(\"[data-action='customise']\").focus()"
-    ))
-    .await
-    .unwrap();
-    tab.key("Space").await.unwrap();
-    assert_eq!(
-        tab.eval(&format!("{FIRST_BANNER}?.querySelector(\"[data-action='customise']\").getAttribute('aria-busy')"))
-            .await
-            .unwrap(),
-        Value::from("true")
-    );
-    tab.key("Escape").await.unwrap();
-    assert_eq!(
-        tab.eval(&format!(
-            "{FIRST_BANNER}?.querySelector(\"[aria-busy]\") === null"
-        ))
-        .await
-        .unwrap(),
-        Value::Bool(true),
-        "no longer busy"
-    );
-    tab.eval("__releaseApp()").await.unwrap();
-    tab.wait_widget().await.unwrap();
-    tab.wait_for(APP_TOOK_OVER, 30).await.unwrap();
-    tab.wait_for("(() => { const a = document.querySelector('varco-widget').shadowRoot.activeElement; return !!a && a.getAttribute('data-action') === 'customise'; })()", 10)
-        .await
-        .unwrap();
-    assert_eq!(
-        tab.eval("!document.querySelector('varco-widget').shadowRoot.querySelector('dialog')")
-            .await
-            .unwrap(),
-        Value::Bool(true),
-        "the preferences never opened"
-    );
-    assert!(tab.banner_visible().await.unwrap());
-    assert_eq!(stored_choice(&tab).await, Value::Null);
-    tab.close().await;
-    server.stop().await.unwrap();
-}
-
-/// The first paint's banner on the demo's home page, the app held back until
-/// the page calls `__releaseApp()`.
-async fn first_banner_held_until_released() -> (TestServer, Chromium, Tab) {
-    let server = TestServer::start(&[]).await.unwrap();
-    let chromium = Chromium::launch().await.unwrap();
-    let tab = chromium.tab().await.unwrap();
-    tab.before_load(
-        "(() => { let release; const gate = new Promise(r => release = r);
-            window.__releaseApp = () => release();
-            const f = window.fetch;
-            window.fetch = function (u, o) {
-                if (String(u).includes('varco_app.wasm')) return gate.then(() => f.call(window, u, o));
-                return f.call(window, u, o);
-            }; })()",
-    )
-    .await
-    .unwrap();
-    tab.goto(&server.url(HOME)).await.unwrap();
-    tab.wait_for(&format!("!!{FIRST_BANNER}"), 20)
-        .await
-        .unwrap();
-    (server, chromium, tab)
-}
-
 /// Samples, in every animation frame from the page's start, each banner in
 /// the widget: the opacity it shows (its own and its ancestors', across the
 /// shadow boundary) and whether it was ever animated.

@@ -1,7 +1,8 @@
 //! What each visitor journey fetches of Varco (issue 19), in Chromium: a
 //! consent-only visit and a returning visit load the light part alone (the
-//! loader and the first module), and so do the page's `Varco.showBanner()`
-//! and `Varco.reset()`; the assistant's code arrives only when
+//! loader and the first module), and so do the preferences, the page's
+//! `Varco.showBanner()`, `Varco.showPreferences()` and `Varco.reset()`;
+//! the assistant's code arrives only when
 //! the visitor reaches for it. The files are the ones `widget/size-budget.json`
 //! lists for each journey, whose gzip sizes `tests/tests/size_budget.rs`
 //! holds to their budgets.
@@ -75,6 +76,18 @@ async fn deciding_on_the_banner_and_coming_back_load_the_light_part_alone() {
             .unwrap(),
         Value::Null
     );
+    // The preferences are the light part's too: from the banner, and from
+    // the page's `Varco.showPreferences()`.
+    tab.press("Personalizza").await.unwrap();
+    tab.wait_preferences().await.unwrap();
+    tab.press("Salva le mie scelte").await.unwrap();
+    let records = server.wait_consents("milomb", 3).await;
+    assert_eq!(records[2].record.accepted, ["necessari"]);
+    tab.eval("window.Varco.showPreferences()").await.unwrap();
+    tab.wait_preferences().await.unwrap();
+    tab.press("Accetta tutti").await.unwrap();
+    let records = server.wait_consents("milomb", 4).await;
+    assert_eq!(records[3].record.action.as_str(), "accept_all");
     assert_eq!(tab.widget_files(), journey_files("returning"));
     let errors = tab.errors_but_favicon();
     assert!(errors.is_empty(), "{errors:#?}");

@@ -7,9 +7,9 @@ use crate::commands::{self, Command};
 use crate::consent::{Controller, Shared};
 use std::cell::{Cell, RefCell};
 use varco_core::banner::{BannerContent, FirstAction};
-use varco_core::consent::{Decision, Status};
+use varco_core::consent::Decision;
+use varco_core::preferences::{CategoryContent, PreferencesContent};
 use varco_core::texts::Key;
-use varco_protocol::Category;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlDialogElement, HtmlElement, HtmlInputElement};
 use yew::prelude::*;
@@ -626,9 +626,10 @@ fn preferences(props: &PreferencesProps) -> Html {
             }
         });
     }
-    let c = props.controller.borrow();
-    let texts = &c.texts;
-    let lang = c.boot.lang.code();
+    let content = {
+        let c = props.controller.borrow();
+        PreferencesContent::new(&c.boot.site, &c.texts, &c.status, |id| c.grants(id))
+    };
     let oncancel = {
         let close = props.on_close.clone();
         Callback::from(move |e: Event| {
@@ -656,21 +657,11 @@ fn preferences(props: &PreferencesProps) -> Html {
     let save = {
         let cb = props.on_decide.clone();
         let chosen = chosen.clone();
-        Callback::from(move |_: MouseEvent| cb.emit(Decision::Save((*chosen).clone())))
+        Callback::from(move |_: MouseEvent| cb.emit(Decision::save((*chosen).clone())))
     };
-    let decided_at = match &c.status {
-        Status::Decided(choice) => Some(choice.decided_at.clone()),
-        _ => None,
-    };
-    let nothing_to_ask = c.status == Status::NothingToAsk;
-    let category = |cat: &Category| {
+    let category = |cat: &CategoryContent| {
         let id = cat.id.clone();
         let input_id = format!("varco-cat-{id}");
-        let title = cat
-            .title
-            .as_ref()
-            .map(|t| t.get(lang).to_owned())
-            .unwrap_or_else(|| id.clone());
         let on = cat.necessary || chosen.contains(&id);
         let onchange = {
             let chosen = chosen.clone();
@@ -689,9 +680,8 @@ fn preferences(props: &PreferencesProps) -> Html {
             html! {
                 <li>
                     <strong>{ &s.name }</strong>
-                    if let Some(p) = &s.purpose { <br/>{ texts.get(Key::service_purpose) }{": "}{ p.get(lang) } }
-                    if let Some(r) = &s.retention { <br/>{ texts.get(Key::service_retention) }{": "}{ r.get(lang) } }
-                    if !s.cookies.is_empty() { <br/>{ texts.get(Key::service_cookies) }{": "}<code>{ s.cookies.join(", ") }</code> }
+                    { for s.details.iter().map(|line| html! { <><br/>{ line }</> }) }
+                    if let Some((label, names)) = &s.cookies { <br/>{ label }{": "}<code>{ names }</code> }
                 </li>
             }
         });
@@ -700,13 +690,13 @@ fn preferences(props: &PreferencesProps) -> Html {
                 <div class="category-head">
                     <input type="checkbox" class="switch" id={input_id.clone()} value={id.clone()} checked={on}
                         disabled={cat.necessary} aria-describedby={format!("{input_id}-desc")} {onchange} />
-                    <label for={input_id.clone()}>{ title }</label>
-                    if cat.necessary { <span class="always">{ texts.get(Key::prefs_always_on) }</span> }
+                    <label for={input_id.clone()}>{ &cat.title }</label>
+                    if cat.necessary { <span class="always">{ &content.always_on }</span> }
                 </div>
-                <p id={format!("{input_id}-desc")}>{ cat.description.as_ref().map(|d| d.get(lang).to_owned()).unwrap_or_default() }</p>
+                <p id={format!("{input_id}-desc")}>{ &cat.description }</p>
                 if !cat.services.is_empty() {
                     <details>
-                        <summary>{ texts.get(Key::prefs_services) }</summary>
+                        <summary>{ &content.services_label }</summary>
                         <ul class="services">{ for services }</ul>
                     </details>
                 }
@@ -715,26 +705,24 @@ fn preferences(props: &PreferencesProps) -> Html {
     };
     html! {
         <dialog class="prefs" ref={dialog} aria-labelledby="varco-prefs-title" {oncancel} {onkeydown}>
-            <button type="button" class="close" aria-label={texts.get(Key::prefs_close).to_owned()} onclick={close}>
+            <button type="button" class="close" aria-label={content.close_label.clone()} onclick={close}>
                 <span aria-hidden="true">{"×"}</span>
             </button>
-            <h2 id="varco-prefs-title" class="banner-title">{ texts.get(Key::prefs_title) }</h2>
+            <h2 id="varco-prefs-title" class="banner-title">{ &content.title }</h2>
             // The list scrolls; the actions below it stay in view.
             <div class="prefs-body">
-                // A site with technical cookies alone has no choice to
-                // offer: the dialog only describes them.
-                <p>{ texts.get(if nothing_to_ask { Key::privacy_consent_not_needed } else { Key::prefs_intro }) }</p>
-                if let Some(at) = decided_at { <p class="muted">{ texts.get(Key::prefs_current) }{" "}{ varco_core::dates::format_date_rome(c.boot.lang, &at, varco_core::dates::DateStyle::Short).unwrap_or_else(|| at.clone()) }{"."}</p> }
-                <ul class="categories">{ for c.boot.site.categories.iter().map(category) }</ul>
+                <p>{ &content.intro }</p>
+                if let Some(current) = &content.current { <p class="muted">{ current }</p> }
+                <ul class="categories">{ for content.categories.iter().map(category) }</ul>
                 <p class="privacy-link">
-                    <button type="button" class="link-button" onclick={{ let cb = props.on_privacy.clone(); Callback::from(move |_: MouseEvent| cb.emit(())) }}>{ texts.get(Key::privacy_open) }</button>
+                    <button type="button" class="link-button" onclick={{ let cb = props.on_privacy.clone(); Callback::from(move |_: MouseEvent| cb.emit(())) }}>{ &content.privacy_open }</button>
                 </p>
             </div>
-            if !nothing_to_ask {
+            if let Some([save_label, accept_all, reject_all]) = &content.actions {
                 <div class="actions">
-                    <button type="button" class="btn btn-primary" onclick={save}>{ texts.get(Key::prefs_save) }</button>
-                    <button type="button" class="btn btn-outline" onclick={decide(Decision::AcceptAll)}>{ texts.get(Key::accept_all) }</button>
-                    <button type="button" class="btn btn-outline" onclick={decide(Decision::RejectAll)}>{ texts.get(Key::reject_all) }</button>
+                    <button type="button" class="btn btn-primary" onclick={save}>{ save_label }</button>
+                    <button type="button" class="btn btn-outline" onclick={decide(Decision::AcceptAll)}>{ accept_all }</button>
+                    <button type="button" class="btn btn-outline" onclick={decide(Decision::RejectAll)}>{ reject_all }</button>
                 </div>
             }
         </dialog>

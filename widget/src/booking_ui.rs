@@ -697,7 +697,7 @@ fn load_options(state: UseReducerDispatcher<State>, api: String, site: String, l
             "{api}/v1/appointments/options?site={}&lang={lang}",
             browser::encode_uri_component(&site)
         );
-        let options = browser::get_json::<BookingOptions>(&url).await.ok();
+        let options = crate::chat::fetch_json::<BookingOptions>(&url).await;
         state.dispatch(Action::Options(options));
     });
 }
@@ -714,7 +714,7 @@ fn load_slots(state: &UseReducerHandle<State>, api: String, site: String, then: 
     );
     dispatcher.dispatch(Action::Loading);
     wasm_bindgen_futures::spawn_local(async move {
-        let availability = browser::get_json::<Availability>(&url).await.ok();
+        let availability = crate::chat::fetch_json::<Availability>(&url).await;
         let ok = availability.is_some();
         dispatcher.dispatch(Action::Slots(availability));
         if ok {

@@ -215,10 +215,13 @@ pub fn read_config(
     document: &Document,
     script: Option<&Element>,
 ) -> Result<Boot, Vec<ConfigError>> {
-    varco_first_paint::config::read_config(document, script.cloned()).map_err(config_errors)
+    varco_first_paint::config::read_config(document, script.cloned(), |text| {
+        serde_json::from_str(text)
+    })
+    .map_err(config_errors)
 }
 
-fn config_errors(problem: Problem) -> Vec<ConfigError> {
+fn config_errors(problem: Problem<serde_json::Error>) -> Vec<ConfigError> {
     match problem {
         Problem::Checks(errors) => errors,
         Problem::Block { text, error } => config_block_errors(&text, &error),

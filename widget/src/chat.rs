@@ -249,7 +249,7 @@ impl Chat {
         };
         let this = this.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let status = browser::get_json::<LiveStatus>(&url).await.ok();
+            let status = crate::chat::fetch_json::<LiveStatus>(&url).await;
             let mut c = this.borrow_mut();
             // Unknown (the server is away): the button says nothing more,
             // and pressing it still tells the visitor.
@@ -727,6 +727,13 @@ impl Chat {
 
 /// Reads one connection of the thread's stream until it ends, applying each
 /// event; says how it ended.
+/// GETs `url` and reads a 200 answer as a `T` with `serde_json` (the
+/// light part's `browser::get_json` reads only its own few types).
+pub async fn fetch_json<T: serde::de::DeserializeOwned>(url: &str) -> Option<T> {
+    let text = browser::get_text(url).await.ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 async fn follow(
     chat: &SharedChat,
     thread_id: &str,

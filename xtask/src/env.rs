@@ -12,6 +12,8 @@ use std::process::{Command, Stdio};
 /// wasm-opt comes from the npm package `binaryen` (Debian's is too old to read
 /// current rustc output).
 pub const BINARYEN_NPM_VERSION: &str = "129.0.0";
+/// The JavaScript minifier for the loader and the glue (npm `terser`).
+pub const TERSER_NPM_VERSION: &str = "5.51.4";
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -192,6 +194,21 @@ pub fn ensure_wasm_opt() -> Result<PathBuf> {
             &prefix,
             &[&format!("binaryen@{BINARYEN_NPM_VERSION}")],
             "wasm-opt",
+        )?;
+    }
+    Ok(bin)
+}
+
+/// `terser` from npm, run with Node: it minifies the loader and the
+/// wasm-bindgen glue, which every visitor downloads.
+pub fn ensure_terser() -> Result<PathBuf> {
+    let prefix = tools_dir().join(format!("terser-{TERSER_NPM_VERSION}"));
+    let bin = prefix.join("node_modules/terser/bin/terser");
+    if !bin.exists() {
+        npm_install(
+            &prefix,
+            &[&format!("terser@{TERSER_NPM_VERSION}")],
+            "terser",
         )?;
     }
     Ok(bin)
