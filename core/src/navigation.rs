@@ -202,27 +202,6 @@ impl ToJson for StoredEntry {
     }
 }
 
-impl FromJson for History {
-    fn from_json(value: &Value) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(History {
-            site: f.required("site")?,
-            user_id: f.required("user_id")?,
-            entries: f.required("entries")?,
-        })
-    }
-}
-
-impl ToJson for History {
-    fn write_json(&self, out: &mut String) {
-        Object::new(out)
-            .field("site", &self.site)
-            .field("user_id", &self.user_id)
-            .field("entries", &self.entries)
-            .end();
-    }
-}
-
 /// The history of one browser on one site, in recording order (oldest
 /// first), as kept under [`HISTORY_KEY`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,6 +211,12 @@ pub struct History {
     pub user_id: String,
     pub entries: Vec<StoredEntry>,
 }
+
+varco_protocol::plain_json_object!(History {
+    site,
+    user_id,
+    entries
+});
 
 impl History {
     /// Entries not yet uploaded.
@@ -607,24 +592,7 @@ pub struct PendingDeletion {
     pub user_id: String,
 }
 
-impl FromJson for PendingDeletion {
-    fn from_json(value: &Value) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(PendingDeletion {
-            site: f.required("site")?,
-            user_id: f.required("user_id")?,
-        })
-    }
-}
-
-impl ToJson for PendingDeletion {
-    fn write_json(&self, out: &mut String) {
-        Object::new(out)
-            .field("site", &self.site)
-            .field("user_id", &self.user_id)
-            .end();
-    }
-}
+varco_protocol::plain_json_object!(PendingDeletion { site, user_id });
 
 /// Reads the deletion queue (oldest first). Unreadable data is an empty
 /// queue; items whose UserID is not a UUID v4 or whose site is not a site

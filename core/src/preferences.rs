@@ -4,7 +4,7 @@
 //! and the app's (`widget/src/app.rs`, Yew). Both show this
 //! [`PreferencesContent`], so the dialog is the same whoever paints it.
 
-use crate::consent::Status;
+use crate::consent::{service_key, Status};
 use crate::dates::{format_date_rome, DateStyle};
 use crate::texts::{Key, Texts};
 use varco_protocol::SiteConfig;
@@ -44,10 +44,16 @@ pub struct CategoryContent {
     pub services: Vec<ServiceContent>,
 }
 
-/// A third party, with its details as «label: value» lines.
+/// A third party, with its own switch and its details as «label: value»
+/// lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceContent {
+    /// `category/name`, as the stored choice and the record name it.
+    pub key: String,
     pub name: String,
+    /// The switch's initial position: on if its category is on and the
+    /// visitor did not switch it off alone.
+    pub on: bool,
     /// «Finalità: …», «Conservazione: …».
     pub details: Vec<String>,
     /// «Cookie»'s label and the names (shown as code), if any.
@@ -97,7 +103,13 @@ impl PreferencesContent {
                     .services
                     .iter()
                     .map(|s| ServiceContent {
+                        key: service_key(&cat.id, &s.name),
                         name: s.name.clone(),
+                        on: cat.necessary
+                            || match status {
+                                Status::Decided(choice) => choice.grants_service(&cat.id, &s.name),
+                                _ => false,
+                            },
                         details: [
                             (Key::service_purpose, &s.purpose),
                             (Key::service_retention, &s.retention),
@@ -195,6 +207,20 @@ mod tests {
                 choice.grants(c)
             });
         assert!(decided.categories[1].on);
+        assert!(decided.categories[1].services[0].on);
+        assert_eq!(decided.categories[1].services[0].key, "analitici/Matomo");
+        // Matomo switched off alone: its category stays on, its switch off.
+        let save = Decision::Save {
+            categories: vec!["analitici".into()],
+            refused_services: vec!["analitici/Matomo".into()],
+        };
+        let alone = decide(&save, &rules, Some(&choice), ID, NOW);
+        let content =
+            PreferencesContent::new(&site, &texts, &Status::Decided(alone.clone()), |c| {
+                alone.grants(c)
+            });
+        assert!(content.categories[1].on);
+        assert!(!content.categories[1].services[0].on);
         // The date is Rome's, not UTC's.
         assert_eq!(
             decided.current.as_deref(),

@@ -3,6 +3,7 @@
 //! is invisible. What the visitor presses goes to the caller (`light.rs`
 //! makes the decision, or reaches for the app for "Customise").
 
+use crate::dom::{add, element};
 use crate::mount;
 use std::cell::RefCell;
 use varco_core::banner::{BannerContent, FirstAction};
@@ -10,8 +11,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element, ShadowRoot};
 
-/// Whether this module's banner is on the page.
-pub fn is_up() -> bool {
+/// This module's banner, if it is on the page.
+fn light_banner() -> Option<Element> {
     web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| mount::existing_shadow(&d))
@@ -20,7 +21,11 @@ pub fn is_up() -> bool {
                 .ok()
                 .flatten()
         })
-        .is_some()
+}
+
+/// Whether this module's banner is on the page.
+pub fn is_up() -> bool {
+    light_banner().is_some()
 }
 
 /// Takes the banner down without a decision (the server's configuration
@@ -72,15 +77,7 @@ fn dismiss(banner: &Element, had_focus: bool) {
 /// The banner was answered in the preferences opened over it: it goes,
 /// and focus (which was in the dialog) goes where [`dismiss`] sends it.
 pub fn answered() {
-    let banner = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| mount::existing_shadow(&d))
-        .and_then(|s| {
-            s.query_selector(".first-paint section.banner")
-                .ok()
-                .flatten()
-        });
-    if let Some(banner) = banner {
+    if let Some(banner) = light_banner() {
         dismiss(&banner, true);
     }
 }
@@ -98,29 +95,6 @@ pub fn paint_banner(content: &BannerContent, press: fn(FirstAction)) -> Option<(
     // Not needed for the banner to work: a failure leaves it without.
     let _ = mount::show_skip_link(&document, &content.skip);
     Some(())
-}
-
-/// Appends `child` to `parent`.
-fn add(parent: &Element, child: Element) -> Result<Element, JsValue> {
-    parent.append_child(&child)?;
-    Ok(child)
-}
-
-/// An element with attributes and, optionally, text.
-fn element(
-    document: &Document,
-    tag: &str,
-    attributes: &[(&str, &str)],
-    text: Option<&str>,
-) -> Result<Element, JsValue> {
-    let el = document.create_element(tag)?;
-    for (name, value) in attributes {
-        el.set_attribute(name, value)?;
-    }
-    if let Some(text) = text {
-        el.set_text_content(Some(text));
-    }
-    Ok(el)
 }
 
 fn button(

@@ -200,6 +200,12 @@ impl Controller {
         self.status.grants(&self.rules, category)
     }
 
+    /// Whether content of `category`, marked as the third party `service`
+    /// if it is, may run now.
+    pub fn grants_service(&self, category: &str, service: Option<&str>) -> bool {
+        self.status.grants_service(&self.rules, category, service)
+    }
+
     pub fn must_ask(&self) -> bool {
         matches!(self.status, Status::Ask(_))
     }
@@ -257,13 +263,28 @@ impl Controller {
                 .as_ref()
                 .map(|p| rules::withdrawn(p, &choice))
                 .unwrap_or_default();
+            let withdrawn_services = c
+                .previous
+                .as_ref()
+                .map(|p| rules::withdrawn_services(p, &choice))
+                .unwrap_or_default();
             let patterns: Vec<String> = c
                 .boot
                 .site
                 .categories
                 .iter()
-                .filter(|cat| withdrawn.contains(&cat.id))
-                .flat_map(|cat| cat.services.iter().flat_map(|s| s.cookies.iter().cloned()))
+                .flat_map(|cat| {
+                    let whole = withdrawn.contains(&cat.id);
+                    let withdrawn_services = &withdrawn_services;
+                    cat.services
+                        .iter()
+                        .filter(move |s| {
+                            whole
+                                || withdrawn_services
+                                    .contains(&rules::service_key(&cat.id, &s.name))
+                        })
+                        .flat_map(|s| s.cookies.iter().cloned())
+                })
                 .collect();
             c.store(&choice);
             c.status = Status::Decided(choice.clone());
@@ -348,23 +369,45 @@ impl Controller {
                     .and_then(|cat| cat.title.as_ref().map(|t| t.get(lang).to_owned()))
                     .unwrap_or_else(|| id.to_owned())
             }),
+            // "Allow" on a blocked embed: its category on, with all its
+            // third parties; what else was on or off stays.
             on_allow: Rc::new(move |category: String| {
-                let mut on: Vec<String> = {
+                let (mut categories, refused_services) = {
                     let c = allow_view.borrow();
-                    c.rules
+                    let on: Vec<String> = c
+                        .rules
                         .optional()
                         .filter(|id| c.grants(id))
                         .map(str::to_owned)
-                        .collect()
+                        .collect();
+                    let prefix = format!("{category}/");
+                    let refused: Vec<String> = match &c.status {
+                        Status::Decided(choice) => choice
+                            .refused_services
+                            .iter()
+                            .filter(|k| !k.starts_with(&prefix))
+                            .cloned()
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    (on, refused)
                 };
-                on.push(category);
-                Controller::decide(&allow_view, Decision::save(on));
+                categories.push(category);
+                Controller::decide(
+                    &allow_view,
+                    Decision::Save {
+                        categories,
+                        refused_services,
+                    },
+                );
                 tell(Change::Decided);
             }),
         };
         drop(c);
         managed::apply(
-            Rc::new(move |cat: &str| granted_view.borrow().grants(cat)),
+            Rc::new(move |cat: &str, service: Option<&str>| {
+                granted_view.borrow().grants_service(cat, service)
+            }),
             Rc::new(placeholder),
         );
         if std::mem::replace(&mut this.borrow_mut().heard, false) {

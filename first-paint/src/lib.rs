@@ -22,6 +22,8 @@ mod banner;
 pub mod browser;
 pub mod config;
 pub mod consent;
+#[cfg(feature = "entry")]
+mod dom;
 pub mod js_api;
 #[cfg(feature = "entry")]
 mod light;

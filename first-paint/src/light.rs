@@ -151,7 +151,13 @@ fn preferences_pressed(pressed: preferences::Pressed) {
             }
             return;
         }
-        preferences::Pressed::Save(ids) => Decision::Save(ids),
+        preferences::Pressed::Save {
+            categories,
+            refused_services,
+        } => Decision::Save {
+            categories,
+            refused_services,
+        },
         preferences::Pressed::AcceptAll => Decision::AcceptAll,
         preferences::Pressed::RejectAll => Decision::RejectAll,
     };

@@ -2,6 +2,9 @@
 //!
 //! The webmaster marks them `<script type="text/plain" data-varco-category>`
 //! and `<iframe data-varco-category data-varco-src>`: inert until consent.
+//! `data-varco-service` (a third party's name, as in the configuration)
+//! also keeps them inert while the visitor has switched that third party
+//! off alone.
 //! When their category is granted they are brought to life without a
 //! reload, once each, in document order (an external script that is not
 //! `async` is waited for before the next one runs). Content added later is
@@ -29,13 +32,18 @@ pub struct Placeholder {
 }
 
 thread_local! {
-    static GRANTED: RefCell<Rc<dyn Fn(&str) -> bool>> = RefCell::new(Rc::new(|_: &str| false));
+    static GRANTED: RefCell<Rc<Granted>> = RefCell::new(Rc::new(|_: &str, _: Option<&str>| false));
     static PLACEHOLDER: RefCell<Option<Rc<Placeholder>>> = const { RefCell::new(None) };
     static OBSERVER: RefCell<Option<MutationObserver>> = const { RefCell::new(None) };
 }
 
+/// Whether content of a category (`data-varco-category`), marked as one of
+/// its third parties (`data-varco-service`, the service's name) or not,
+/// may run.
+pub type Granted = dyn Fn(&str, Option<&str>) -> bool;
+
 /// Sets what is granted and applies it to the page now and to content added later.
-pub fn apply(granted: Rc<dyn Fn(&str) -> bool>, placeholder: Rc<Placeholder>) {
+pub fn apply(granted: Rc<Granted>, placeholder: Rc<Placeholder>) {
     GRANTED.with(|g| *g.borrow_mut() = granted);
     PLACEHOLDER.with(|p| *p.borrow_mut() = Some(placeholder));
     scan();
@@ -74,8 +82,10 @@ pub fn retire() {
     }
 }
 
-fn granted(category: &str) -> bool {
-    GRANTED.with(|g| (g.borrow())(category))
+/// Whether `el` may run, by its category and, if marked, its service.
+fn granted(el: &Element, category: &str) -> bool {
+    let service = el.get_attribute("data-varco-service");
+    GRANTED.with(|g| (g.borrow())(category, service.as_deref()))
 }
 
 /// Runs granted scripts and loads granted iframes; placeholders for the rest.
@@ -86,7 +96,7 @@ fn scan() {
         for i in 0..list.length() {
             if let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
                 let category = el.get_attribute("data-varco-category").unwrap_or_default();
-                if !el.has_attribute(DONE) && granted(&category) {
+                if !el.has_attribute(DONE) && granted(&el, &category) {
                     let _ = el.set_attribute(DONE, "");
                     pending.push(el);
                 }
@@ -101,7 +111,7 @@ fn scan() {
                 let category = frame
                     .get_attribute("data-varco-category")
                     .unwrap_or_default();
-                if granted(&category) {
+                if granted(&frame, &category) {
                     if !frame.has_attribute(DONE) {
                         let _ = frame.set_attribute(DONE, "");
                         if let Some(p) = placeholder_of(&frame) {

@@ -9,6 +9,7 @@
 //! (`mount::trap_tab`). What the visitor presses goes to the caller
 //! (`light.rs`), which decides.
 
+use crate::dom::{self, add, element};
 use crate::mount;
 use std::cell::RefCell;
 use varco_core::preferences::PreferencesContent;
@@ -18,8 +19,12 @@ use web_sys::{Document, Element};
 
 /// What the visitor did in the dialog.
 pub enum Pressed {
-    /// «Salva le mie scelte», with the optional categories switched on.
-    Save(Vec<String>),
+    /// «Salva le mie scelte», with the optional categories switched on and
+    /// the third parties (`category/name`) switched off inside them.
+    Save {
+        categories: Vec<String>,
+        refused_services: Vec<String>,
+    },
     AcceptAll,
     RejectAll,
     /// The link to the privacy centre, which only the app has.
@@ -110,27 +115,6 @@ pub fn close(give_focus_back: bool) {
     }
 }
 
-fn element(
-    document: &Document,
-    tag: &str,
-    attributes: &[(&str, &str)],
-    text: Option<&str>,
-) -> Result<Element, JsValue> {
-    let el = document.create_element(tag)?;
-    for (name, value) in attributes {
-        el.set_attribute(name, value)?;
-    }
-    if let Some(text) = text {
-        el.set_text_content(Some(text));
-    }
-    Ok(el)
-}
-
-fn add(parent: &Element, child: Element) -> Result<Element, JsValue> {
-    parent.append_child(&child)?;
-    Ok(child)
-}
-
 /// The app's markup for the same content.
 fn render(document: &Document, content: &PreferencesContent) -> Result<Element, JsValue> {
     let dialog = element(
@@ -193,26 +177,17 @@ fn render(document: &Document, content: &PreferencesContent) -> Result<Element, 
         )?;
         let input_id = format!("varco-cat-{}", cat.id);
         let desc_id = format!("{input_id}-desc");
-        let input = add(
+        dom::switch(
+            document,
             &head,
-            element(
-                document,
-                "input",
-                &[
-                    ("type", "checkbox"),
-                    ("class", "switch"),
-                    ("id", &input_id),
-                    ("value", &cat.id),
-                    ("aria-describedby", &desc_id),
-                ],
-                None,
-            )?,
+            &[
+                ("id", &input_id),
+                ("value", &cat.id),
+                ("aria-describedby", &desc_id),
+            ],
+            cat.on,
+            cat.necessary,
         )?;
-        // The property, not the attribute: it is what `:checked` reads.
-        js_sys::Reflect::set(&input, &"checked".into(), &JsValue::from_bool(cat.on))?;
-        if cat.necessary {
-            input.set_attribute("disabled", "")?;
-        }
         add(
             &head,
             element(document, "label", &[("for", &input_id)], Some(&cat.title))?,
@@ -242,17 +217,40 @@ fn render(document: &Document, content: &PreferencesContent) -> Result<Element, 
                 &details,
                 element(document, "ul", &[("class", "services")], None)?,
             )?;
-            for service in &cat.services {
+            for (j, service) in cat.services.iter().enumerate() {
                 let li = add(&services, element(document, "li", &[], None)?)?;
-                add(&li, element(document, "strong", &[], Some(&service.name))?)?;
+                let head = add(
+                    &li,
+                    element(document, "div", &[("class", "service-head")], None)?,
+                )?;
+                let switch_id = format!("{input_id}-{j}");
+                dom::switch(
+                    document,
+                    &head,
+                    &[
+                        ("id", &switch_id),
+                        ("value", &service.key),
+                        ("data-category", &cat.id),
+                    ],
+                    service.on,
+                    cat.necessary,
+                )?;
+                let label = add(
+                    &head,
+                    element(document, "label", &[("for", &switch_id)], None)?,
+                )?;
+                add(
+                    &label,
+                    element(document, "strong", &[], Some(&service.name))?,
+                )?;
+                // One line each, under the name and its switch.
                 for line in &service.details {
-                    add(&li, element(document, "br", &[], None)?)?;
-                    li.append_with_str_1(line)?;
+                    add(&li, element(document, "div", &[], Some(line))?)?;
                 }
                 if let Some((label, names)) = &service.cookies {
-                    add(&li, element(document, "br", &[], None)?)?;
-                    li.append_with_str_1(&format!("{label}: "))?;
-                    add(&li, element(document, "code", &[], Some(names))?)?;
+                    let line = add(&li, element(document, "div", &[], None)?)?;
+                    line.append_with_str_1(&format!("{label}: "))?;
+                    add(&line, element(document, "code", &[], Some(names))?)?;
                 }
             }
         }
@@ -298,21 +296,64 @@ fn render(document: &Document, content: &PreferencesContent) -> Result<Element, 
     Ok(dialog)
 }
 
-/// The optional categories switched on.
-fn chosen(dialog: &Element) -> Vec<String> {
-    let mut ids = Vec::new();
-    if let Ok(list) = dialog.query_selector_all("input.switch:checked:not([disabled])") {
+/// The values of the switches that match `selector`.
+fn values(dialog: &Element, selector: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    if let Ok(list) = dialog.query_selector_all(selector) {
         for i in 0..list.length() {
-            if let Some(id) = list
+            if let Some(value) = list
                 .item(i)
                 .and_then(|n| n.dyn_into::<Element>().ok())
                 .and_then(|el| el.get_attribute("value"))
             {
-                ids.push(id);
+                values.push(value);
             }
         }
     }
-    ids
+    values
+}
+
+/// The optional categories switched on, and the third parties switched
+/// off inside them.
+fn chosen(dialog: &Element) -> Pressed {
+    let categories = values(
+        dialog,
+        "input.switch:not([data-category]):checked:not([disabled])",
+    );
+    let refused_services = values(dialog, "input.switch[data-category]:not(:checked)")
+        .into_iter()
+        .filter(|key| {
+            key.split_once('/')
+                .is_some_and(|(category, _)| categories.iter().any(|c| c == category))
+        })
+        .collect();
+    Pressed::Save {
+        categories,
+        refused_services,
+    }
+}
+
+/// A switch changed: a category's turns its third parties with it; a third
+/// party's turned on turns its category on.
+fn switched(dialog: &Element, input: &Element) {
+    let on = js_sys::Reflect::get(input, &"checked".into()).is_ok_and(|v| v.is_truthy());
+    let set = |selector: &str| {
+        if let Ok(list) = dialog.query_selector_all(selector) {
+            for i in 0..list.length() {
+                if let Some(el) = list.item(i) {
+                    let _ = js_sys::Reflect::set(&el, &"checked".into(), &JsValue::from_bool(on));
+                }
+            }
+        }
+    };
+    match input.get_attribute("data-category") {
+        Some(category) if on => set(&format!("input.switch[value='{category}']")),
+        Some(_) => {}
+        None => {
+            let category = input.get_attribute("value").unwrap_or_default();
+            set(&format!("input.switch[data-category='{category}']"));
+        }
+    }
 }
 
 /// One listener for the dialog's events: each closure type adds glue to
@@ -332,6 +373,12 @@ fn listen(dialog: &Element, press: fn(Pressed)) -> Closure<dyn Fn(web_sys::Event
             mount::trap_tab(&target, e.unchecked_ref());
             return;
         }
+        if kind == "change" {
+            if let Some(input) = e.target().and_then(|t| t.dyn_into::<Element>().ok()) {
+                switched(&target, &input);
+            }
+            return;
+        }
         let Some(name) = e
             .target()
             .and_then(|t| t.dyn_into::<Element>().ok())
@@ -345,14 +392,14 @@ fn listen(dialog: &Element, press: fn(Pressed)) -> Closure<dyn Fn(web_sys::Event
                 close(true);
                 press(Pressed::Closed);
             }
-            "save" => press(Pressed::Save(chosen(&target))),
+            "save" => press(chosen(&target)),
             "accept_all" => press(Pressed::AcceptAll),
             "reject_all" => press(Pressed::RejectAll),
             "privacy" => press(Pressed::Privacy),
             _ => {}
         }
     });
-    for kind in ["click", "keydown", "cancel"] {
+    for kind in ["click", "keydown", "cancel", "change"] {
         let _ = dialog.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
     }
     on_event

@@ -287,6 +287,28 @@ pub trait ToJson {
     fn write_json(&self, out: &mut String);
 }
 
+/// [`FromJson`] and [`ToJson`] for a struct whose fields are all required
+/// and always written, in this order: what serde's derive does without
+/// attributes (unknown fields ignored on the way in).
+#[macro_export]
+macro_rules! plain_json_object {
+    ($t:ident { $($field:ident),+ $(,)? }) => {
+        impl $crate::json::FromJson for $t {
+            fn from_json(value: &$crate::json::Value) -> Option<Self> {
+                let f = $crate::json::Fields::of(value)?;
+                Some($t { $($field: f.required(stringify!($field))?),+ })
+            }
+        }
+        impl $crate::json::ToJson for $t {
+            fn write_json(&self, out: &mut String) {
+                let mut object = $crate::json::Object::new(out);
+                $(object.field(stringify!($field), &self.$field);)+
+                object.end();
+            }
+        }
+    };
+}
+
 /// The fields of an object, read as serde's derive reads a struct: unknown
 /// fields ignored, a missing field an error unless it has a default.
 pub struct Fields<'a>(&'a [(String, Value)]);

@@ -313,16 +313,6 @@ impl FromJson for ConsentRecord {
     }
 }
 
-impl FromJson for ApiError {
-    fn from_json(value: &Value) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(ApiError {
-            error: f.required("error")?,
-            message: f.required("message")?,
-        })
-    }
-}
-
 impl ToJson for PageView {
     fn write_json(&self, out: &mut String) {
         Object::new(out)
@@ -344,16 +334,6 @@ impl ToJson for NavigationBatch {
     }
 }
 
-impl FromJson for NavigationReceipt {
-    fn from_json(value: &Value) -> Option<Self> {
-        let f = Fields::of(value)?;
-        Some(NavigationReceipt {
-            stored: f.required("stored")?,
-            duplicates: f.required("duplicates")?,
-        })
-    }
-}
-
 impl FromJson for Recommendation {
     fn from_json(value: &Value) -> Option<Self> {
         let f = Fields::of(value)?;
@@ -364,6 +344,9 @@ impl FromJson for Recommendation {
         })
     }
 }
+
+crate::plain_json_object!(ApiError { error, message });
+crate::plain_json_object!(NavigationReceipt { stored, duplicates });
 
 impl FromJson for Recommendations {
     fn from_json(value: &Value) -> Option<Self> {

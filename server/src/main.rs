@@ -462,7 +462,9 @@ fn export_consents(
             writeln!(out)?;
         }
         ExportFormat::Csv => {
-            writeln!(out, "seq,received_at,record_id,consent_id,site,decided_at,revision,accepted,rejected,action,language,texts_hash")?;
+            // Category ids have no spaces; service names may, so their
+            // lists are joined with "; ".
+            writeln!(out, "seq,received_at,record_id,consent_id,site,decided_at,revision,accepted,rejected,action,language,texts_hash,services_accepted,services_rejected")?;
             for r in &rows {
                 let c = &r.record;
                 let fields = [
@@ -478,6 +480,8 @@ fn export_consents(
                     c.action.as_str().to_owned(),
                     c.language.clone(),
                     c.texts_hash.clone(),
+                    c.services_accepted.join("; "),
+                    c.services_rejected.join("; "),
                 ];
                 let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
                 writeln!(out, "{}", line.join(","))?;

@@ -174,6 +174,7 @@ async fn the_export_command_prints_the_period_as_csv_and_json() {
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(lines[0].starts_with("seq,received_at,record_id"));
+    assert!(lines[0].ends_with(",texts_hash,services_accepted,services_rejected"));
     assert!(
         lines[1].contains(R1)
             && lines[1].contains("accept_all")

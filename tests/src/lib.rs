@@ -1062,7 +1062,10 @@ const GEOMETRY_JS: &str = r#"(() => {
     const parentOf = e => e.parentElement || (e.parentNode && e.parentNode.host) || null;
     for (const c of shadow.querySelectorAll('button, a[href], input, select, textarea, summary')) {
         const style = getComputedStyle(c);
-        if (style.visibility !== 'visible' || c.closest('[hidden], [inert]')) continue;
+        // Not rendered: hidden, inert, or inside a closed <details> (whose
+        // content still answers getBoundingClientRect, where the content
+        // would be if it were open).
+        if (style.visibility !== 'visible' || c.closest('[hidden], [inert]') || !c.checkVisibility()) continue;
         // Under a modal dialog the rest is inert: it is the dialog that must fit.
         const modal = shadow.querySelector('dialog:modal');
         if (modal && !modal.contains(c)) continue;

@@ -213,7 +213,7 @@ async fn customising_and_saving_happen_in_the_light_part_without_the_app() {
     assert_eq!(focused["inDialog"], true, "{focused}");
     assert!(tab.banner_visible().await.unwrap());
     let switches = tab
-        .in_widget("[...shadow.querySelectorAll('.first-paint dialog input.switch')].map(i => [i.value, i.checked, i.disabled])")
+        .in_widget("[...shadow.querySelectorAll('.first-paint dialog input.switch:not([data-category])')].map(i => [i.value, i.checked, i.disabled])")
         .await
         .unwrap();
     assert_eq!(
@@ -264,6 +264,112 @@ async fn customising_and_saving_happen_in_the_light_part_without_the_app() {
     assert!(!app_requested(&tab), "{:?}", tab.widget_files());
     let errors = tab.errors_but_favicon();
     assert!(errors.is_empty(), "{errors:#?}");
+    tab.close().await;
+    server.stop().await.unwrap();
+}
+
+/// A switch per third party: Matomo switched off alone inside an accepted
+/// «analitici» keeps the scripts marked `data-varco-service` with its name
+/// inert while the category's other scripts run; the record lists it among
+/// the services rejected; switched on again later, it runs. All in the
+/// light part.
+#[tokio::test]
+async fn a_third_party_switched_off_alone_stays_blocked_and_is_recorded() {
+    const MATOMO: &str = "analitici/Web Analytics Italia (Matomo)";
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.block_urls(&["*://*:*/varco/varco_app.js", "*://*:*/varco/varco_app.wasm"])
+        .await
+        .unwrap();
+    tab.open(&server.url(HOME)).await.unwrap();
+    tab.eval(
+        "(() => { const s = document.createElement('script'); s.type = 'text/plain';
+            s.setAttribute('data-varco-category', 'analitici');
+            s.setAttribute('data-varco-service', 'Web Analytics Italia (Matomo)');
+            s.textContent = 'window.__matomoOnly = (window.__matomoOnly || 0) + 1;';
+            document.body.appendChild(s); })()",
+    )
+    .await
+    .unwrap();
+    press_first(&tab, "customise").await;
+    tab.wait_for(&format!("!!{LIGHT_PREFS}"), 5).await.unwrap();
+    let switch = |key: &str| {
+        format!("shadow.querySelector('.first-paint dialog input.switch[value=\"{key}\"]')")
+    };
+    // The category on turns its third parties on; then Matomo off alone.
+    tab.in_widget(&format!("{}.click()", switch("analitici")))
+        .await
+        .unwrap();
+    assert_eq!(
+        tab.in_widget(&format!("{}.checked", switch(MATOMO)))
+            .await
+            .unwrap(),
+        Value::Bool(true)
+    );
+    tab.in_widget(&format!(
+        "{0}.closest('details').open = true, {0}.click()",
+        switch(MATOMO)
+    ))
+    .await
+    .unwrap();
+    tab.press("Salva le mie scelte").await.unwrap();
+    let records = server.wait_consents("milomb", 1).await;
+    let record = &records[0].record;
+    assert_eq!(record.action.as_str(), "custom");
+    assert!(
+        record.accepted.contains(&"analitici".to_owned()),
+        "{record:?}"
+    );
+    assert!(
+        record.services_rejected.contains(&MATOMO.to_owned()),
+        "{record:?}"
+    );
+    assert!(
+        !record.services_accepted.contains(&MATOMO.to_owned()),
+        "{record:?}"
+    );
+    // The category's unmarked scripts run; Matomo's stays inert.
+    tab.wait_for("window.varcoDemoInline === 1", 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        tab.eval("window.__matomoOnly === undefined").await.unwrap(),
+        Value::Bool(true)
+    );
+    assert_eq!(
+        stored_choice(&tab).await["refused_services"],
+        serde_json::json!([MATOMO])
+    );
+    // Later, from the floating button: Matomo on again, and it runs.
+    tab.wait_for("!!document.querySelector('varco-widget').shadowRoot.querySelector('.first-paint button.reopen')", 5)
+        .await
+        .unwrap();
+    tab.in_widget("shadow.querySelector('.first-paint button.reopen').click()")
+        .await
+        .unwrap();
+    tab.wait_for(&format!("!!{LIGHT_PREFS}"), 5).await.unwrap();
+    assert_eq!(
+        tab.in_widget(&format!(
+            "[{0}.checked, {1}.checked]",
+            switch("analitici"),
+            switch(MATOMO)
+        ))
+        .await
+        .unwrap(),
+        serde_json::json!([true, false])
+    );
+    tab.in_widget(&format!("{}.click()", switch(MATOMO)))
+        .await
+        .unwrap();
+    tab.press("Salva le mie scelte").await.unwrap();
+    let records = server.wait_consents("milomb", 2).await;
+    assert!(records[1]
+        .record
+        .services_accepted
+        .contains(&MATOMO.to_owned()));
+    tab.wait_for("window.__matomoOnly === 1", 10).await.unwrap();
+    assert!(!app_requested(&tab), "{:?}", tab.widget_files());
     tab.close().await;
     server.stop().await.unwrap();
 }

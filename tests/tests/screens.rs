@@ -1,5 +1,5 @@
 //! What a visitor sees, state by state (issue 17): the banner, the
-//! preferences, the chat after several answers, each booking step, the
+//! preferences (with a category's third parties open), the chat after several answers, each booking step, the
 //! privacy centre and the hand-off while the desk is closed, on a desktop
 //! (1280×800) and on a phone (390×844). For each state the test saves a
 //! screenshot under `target/screenshots/` (for a person to look at) and
@@ -130,6 +130,14 @@ async fn the_banner_and_the_preferences_on_a_desktop_and_on_a_phone() {
         tab.press("Personalizza").await.unwrap();
         tab.wait_preferences().await.unwrap();
         check(&tab, "preferences", screen).await;
+        // A category's third parties, each with its own switch, scrolled
+        // into view as a visitor would.
+        tab.in_widget(
+            "(() => { const d = shadow.querySelector('dialog[open] .category:nth-child(2) details'); d.open = true; d.scrollIntoView({ block: 'start' }); })()",
+        )
+        .await
+        .unwrap();
+        check(&tab, "preferences-services", screen).await;
         tab.press("Salva le mie scelte").await.unwrap();
         tab.wait_for(
             "!document.querySelector('varco-widget').shadowRoot.querySelector('dialog[open]')",

@@ -7,7 +7,7 @@ use crate::commands::{self, Command};
 use crate::consent::{Controller, Shared};
 use std::cell::{Cell, RefCell};
 use varco_core::banner::{BannerContent, FirstAction};
-use varco_core::consent::Decision;
+use varco_core::consent::{Decision, Status};
 use varco_core::preferences::{CategoryContent, PreferencesContent};
 use varco_core::texts::Key;
 use wasm_bindgen::JsCast;
@@ -613,6 +613,15 @@ fn preferences(props: &PreferencesProps) -> Html {
             .collect();
         use_state(move || initial)
     };
+    // The third parties switched off alone, inside categories that are on.
+    let refused = {
+        let c = props.controller.borrow();
+        let initial: Vec<String> = match &c.status {
+            Status::Decided(choice) => choice.refused_services.clone(),
+            _ => Vec::new(),
+        };
+        use_state(move || initial)
+    };
     {
         let dialog = dialog.clone();
         use_effect_with((), move |_| {
@@ -656,15 +665,21 @@ fn preferences(props: &PreferencesProps) -> Html {
     };
     let save = {
         let cb = props.on_decide.clone();
-        let chosen = chosen.clone();
-        Callback::from(move |_: MouseEvent| cb.emit(Decision::save((*chosen).clone())))
+        let (chosen, refused) = (chosen.clone(), refused.clone());
+        Callback::from(move |_: MouseEvent| {
+            cb.emit(Decision::Save {
+                categories: (*chosen).clone(),
+                refused_services: (*refused).clone(),
+            })
+        })
     };
     let category = |cat: &CategoryContent| {
         let id = cat.id.clone();
         let input_id = format!("varco-cat-{id}");
         let on = cat.necessary || chosen.contains(&id);
+        // A category's switch turns its third parties with it.
         let onchange = {
-            let chosen = chosen.clone();
+            let (chosen, refused) = (chosen.clone(), refused.clone());
             let id = id.clone();
             Callback::from(move |e: Event| {
                 let input: HtmlInputElement = e.target_unchecked_into();
@@ -674,14 +689,49 @@ fn preferences(props: &PreferencesProps) -> Html {
                     next.push(id.clone());
                 }
                 chosen.set(next);
+                let prefix = format!("{id}/");
+                refused.set(
+                    (*refused)
+                        .iter()
+                        .filter(|k| !k.starts_with(&prefix))
+                        .cloned()
+                        .collect(),
+                );
             })
         };
-        let services = cat.services.iter().map(|s| {
+        let services = cat.services.iter().enumerate().map(|(j, s)| {
+            let switch_id = format!("{input_id}-{j}");
+            let service_on = cat.necessary || (on && !refused.contains(&s.key));
+            // A third party's switch: off alone, or on with its category.
+            // Turned on in a category that is off, it turns the category on
+            // with itself alone, as in the light part's dialog.
+            let onchange = {
+                let (chosen, refused) = (chosen.clone(), refused.clone());
+                let (id, key) = (id.clone(), s.key.clone());
+                let siblings: Vec<String> = cat.services.iter().map(|s| s.key.clone()).collect();
+                Callback::from(move |e: Event| {
+                    let input: HtmlInputElement = e.target_unchecked_into();
+                    let mut next: Vec<String> = (*refused).iter().filter(|k| **k != key).cloned().collect();
+                    if !input.checked() {
+                        next.push(key.clone());
+                    } else if !chosen.contains(&id) {
+                        let mut categories = (*chosen).clone();
+                        categories.push(id.clone());
+                        chosen.set(categories);
+                        next.extend(siblings.iter().filter(|k| **k != key && !next.contains(k)).cloned().collect::<Vec<_>>());
+                    }
+                    refused.set(next);
+                })
+            };
             html! {
                 <li>
-                    <strong>{ &s.name }</strong>
-                    { for s.details.iter().map(|line| html! { <><br/>{ line }</> }) }
-                    if let Some((label, names)) = &s.cookies { <br/>{ label }{": "}<code>{ names }</code> }
+                    <div class="service-head">
+                        <input type="checkbox" class="switch" id={switch_id.clone()} value={s.key.clone()} data-category={id.clone()}
+                            checked={service_on} disabled={cat.necessary} {onchange} />
+                        <label for={switch_id}><strong>{ &s.name }</strong></label>
+                    </div>
+                    { for s.details.iter().map(|line| html! { <div>{ line }</div> }) }
+                    if let Some((label, names)) = &s.cookies { <div>{ label }{": "}<code>{ names }</code></div> }
                 </li>
             }
         });
