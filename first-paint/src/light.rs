@@ -137,20 +137,30 @@ fn preferences_pressed(pressed: preferences::Pressed) {
     let Some(controller) = controller() else {
         return;
     };
+    if browser::retired() {
+        // The app is taking over and will open its own dialog in place of
+        // this one (see `retire`): what can be said by name goes to it; a
+        // saved selection is made again there.
+        let action = match pressed {
+            preferences::Pressed::AcceptAll => Some(FirstAction::AcceptAll),
+            preferences::Pressed::RejectAll => Some(FirstAction::RejectAll),
+            preferences::Pressed::Privacy => Some(FirstAction::Privacy),
+            preferences::Pressed::Closed => Some(FirstAction::CancelCustomise),
+            preferences::Pressed::Save { .. } => None,
+        };
+        if let Some(action) = action {
+            preferences::close(false);
+            reach(action);
+        }
+        return;
+    }
     let decision = match pressed {
         preferences::Pressed::Privacy => {
             preferences::close(false);
             reach(FirstAction::Privacy);
             return;
         }
-        preferences::Pressed::Closed => {
-            // Closed after the app was asked to open them in its turn
-            // (`retire`): it must not.
-            if browser::retired() {
-                reach(FirstAction::CancelCustomise);
-            }
-            return;
-        }
+        preferences::Pressed::Closed => return,
         preferences::Pressed::Save {
             categories,
             refused_services,
