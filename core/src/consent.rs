@@ -758,6 +758,29 @@ pub fn withdrawn_services(previous: &StoredChoice, next: &StoredChoice) -> Vec<S
         .collect()
 }
 
+/// The cookie patterns to delete once `next` has replaced `previous`: those
+/// declared by the services of each withdrawn category, and by each third
+/// party switched off alone.
+pub fn cookies_to_delete(
+    site: &SiteConfig,
+    previous: &StoredChoice,
+    next: &StoredChoice,
+) -> Vec<String> {
+    let categories = withdrawn(previous, next);
+    let services = withdrawn_services(previous, next);
+    let mut patterns = Vec::new();
+    for cat in &site.categories {
+        for service in &cat.services {
+            if categories.contains(&cat.id)
+                || services.contains(&service_key(&cat.id, &service.name))
+            {
+                patterns.extend(service.cookies.iter().cloned());
+            }
+        }
+    }
+    patterns
+}
+
 /// `*` matches any run of characters; everything else matches itself.
 pub fn cookie_matches(pattern: &str, name: &str) -> bool {
     fn go(p: &[u8], n: &[u8]) -> bool {
@@ -1574,6 +1597,27 @@ mod tests {
             "Matomo had been accepted"
         );
         assert_eq!(withdrawn_services(&all, &c), [matomo.clone()]);
+        let site: SiteConfig = serde_json::from_str(
+            r#"{"categories":[{"id":"necessari","necessary":true},
+                {"id":"analitici","services":[{"name":"Web Analytics Italia","cookies":["_pk_id*"]},{"name":"Altro","cookies":["_altro"]}]},
+                {"id":"profilazione","services":[{"name":"Video","cookies":["YSC"]}]}]}"#,
+        )
+        .unwrap();
+        // Matomo off alone: its cookies go, the category's others stay.
+        let matomo_off = Decision::Save {
+            categories: rules.optional().map(str::to_owned).collect(),
+            refused_services: vec![matomo.clone()],
+        };
+        let alone = decide(&matomo_off, &rules, Some(&all), ID, NOW);
+        assert_eq!(cookies_to_delete(&site, &all, &alone), ["_pk_id*"]);
+        // With «profilazione» left off in `c`, its services' cookies go too.
+        assert_eq!(cookies_to_delete(&site, &all, &c), ["_pk_id*", "YSC"]);
+        // Everything optional withdrawn.
+        let less = decide(&Decision::save(vec![]), &rules, Some(&all), ID, NOW);
+        assert_eq!(
+            cookies_to_delete(&site, &all, &less),
+            ["_pk_id*", "_altro", "YSC"]
+        );
         let status = Status::Decided(c.clone());
         assert!(!status.grants_service(&rules, category, Some(name)));
         assert!(status.grants_service(&rules, category, None));

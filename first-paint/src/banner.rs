@@ -97,12 +97,7 @@ pub fn paint_banner(content: &BannerContent, press: fn(FirstAction)) -> Option<(
     Some(())
 }
 
-fn button(
-    document: &Document,
-    class: &str,
-    action: FirstAction,
-    text: &str,
-) -> Result<Element, JsValue> {
+fn button(document: &Document, class: &str, action: FirstAction, text: &str) -> Element {
     element(
         document,
         "button",
@@ -129,7 +124,7 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
             ("tabindex", "-1"),
         ],
         None,
-    )?;
+    );
     let close = element(
         document,
         "button",
@@ -140,17 +135,17 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
             ("data-action", FirstAction::Close.name()),
         ],
         None,
-    )?;
+    );
     add(
         &close,
-        element(document, "span", &[("aria-hidden", "true")], Some("×"))?,
-    )?;
+        element(document, "span", &[("aria-hidden", "true")], Some("×")),
+    );
     section.append_child(&close)?;
     // The text scrolls inside the banner on small screens; the actions stay.
     let text = add(
         &section,
-        element(document, "div", &[("class", "banner-text")], None)?,
-    )?;
+        element(document, "div", &[("class", "banner-text")], None),
+    );
     add(
         &text,
         element(
@@ -158,27 +153,27 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
             "h2",
             &[("class", "banner-title"), ("id", "varco-banner-title")],
             Some(&content.title),
-        )?,
-    )?;
+        ),
+    );
     if let Some(changed) = &content.changed {
-        let p = element(document, "p", &[("class", "changed")], None)?;
-        add(&p, element(document, "strong", &[], Some(&changed.lead))?)?;
+        let p = element(document, "p", &[("class", "changed")], None);
+        add(&p, element(document, "strong", &[], Some(&changed.lead)));
         for extra in changed.note.iter().chain(changed.news.iter()) {
             p.append_with_str_1(&format!(" {extra}"))?;
         }
         text.append_child(&p)?;
     }
-    add(&text, element(document, "p", &[], Some(&content.purposes))?)?;
+    add(&text, element(document, "p", &[], Some(&content.purposes)));
     add(
         &text,
-        element(document, "p", &[], Some(&content.close_note))?,
-    )?;
+        element(document, "p", &[], Some(&content.close_note)),
+    );
     if let Some((url, label)) = &content.policy {
-        let p = element(document, "p", &[], None)?;
-        add(&p, element(document, "a", &[("href", url)], Some(label))?)?;
+        let p = element(document, "p", &[], None);
+        add(&p, element(document, "a", &[("href", url)], Some(label)));
         text.append_child(&p)?;
     }
-    let actions = element(document, "div", &[("class", "actions")], None)?;
+    let actions = element(document, "div", &[("class", "actions")], None);
     for (class, action, text) in [
         (
             "btn btn-primary",
@@ -196,7 +191,7 @@ fn render(document: &Document, content: &BannerContent) -> Result<Element, JsVal
             &content.customise,
         ),
     ] {
-        add(&actions, button(document, class, action, text)?)?;
+        add(&actions, button(document, class, action, text));
     }
     section.append_child(&actions)?;
     Ok(section)

@@ -258,34 +258,11 @@ impl Controller {
                 .filter(|(id, _)| c.grants(id))
                 .map(|(id, _)| id.clone())
                 .collect();
-            let withdrawn = c
+            let patterns = c
                 .previous
                 .as_ref()
-                .map(|p| rules::withdrawn(p, &choice))
+                .map(|p| rules::cookies_to_delete(&c.boot.site, p, &choice))
                 .unwrap_or_default();
-            let withdrawn_services = c
-                .previous
-                .as_ref()
-                .map(|p| rules::withdrawn_services(p, &choice))
-                .unwrap_or_default();
-            let patterns: Vec<String> = c
-                .boot
-                .site
-                .categories
-                .iter()
-                .flat_map(|cat| {
-                    let whole = withdrawn.contains(&cat.id);
-                    let withdrawn_services = &withdrawn_services;
-                    cat.services
-                        .iter()
-                        .filter(move |s| {
-                            whole
-                                || withdrawn_services
-                                    .contains(&rules::service_key(&cat.id, &s.name))
-                        })
-                        .flat_map(|s| s.cookies.iter().cloned())
-                })
-                .collect();
             c.store(&choice);
             c.status = Status::Decided(choice.clone());
             c.previous = Some(choice.clone());

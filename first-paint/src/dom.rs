@@ -1,30 +1,35 @@
 //! Building the light part's views with plain DOM calls (the banner and
 //! the preferences; `entry` build only).
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsValue, UnwrapThrowExt};
 use web_sys::{Document, Element};
 
 /// An element with attributes and, optionally, text.
+///
+/// The tags and attribute names are the module's own literals, for which
+/// the DOM never throws: a failure here would be a bug of ours, and it
+/// throws into the caller's event (the page goes on) rather than being
+/// handled at every call, which the light part's size pays for.
 pub fn element(
     document: &Document,
     tag: &str,
     attributes: &[(&str, &str)],
     text: Option<&str>,
-) -> Result<Element, JsValue> {
-    let el = document.create_element(tag)?;
+) -> Element {
+    let el = document.create_element(tag).unwrap_throw();
     for (name, value) in attributes {
-        el.set_attribute(name, value)?;
+        el.set_attribute(name, value).unwrap_throw();
     }
     if let Some(text) = text {
         el.set_text_content(Some(text));
     }
-    Ok(el)
+    el
 }
 
 /// Appends `child` to `parent` and gives it back.
-pub fn add(parent: &Element, child: Element) -> Result<Element, JsValue> {
-    parent.append_child(&child)?;
-    Ok(child)
+pub fn add(parent: &Element, child: Element) -> Element {
+    parent.append_child(&child).unwrap_throw();
+    child
 }
 
 /// A switch (a checkbox styled as one) appended to `parent`: `on` is set
@@ -44,8 +49,8 @@ pub fn switch(
             "input",
             &[("type", "checkbox"), ("class", "switch")],
             None,
-        )?,
-    )?;
+        ),
+    );
     for (name, value) in attributes {
         input.set_attribute(name, value)?;
     }

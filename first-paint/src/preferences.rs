@@ -122,7 +122,7 @@ fn render(document: &Document, content: &PreferencesContent) -> Result<Element, 
         "dialog",
         &[("class", "prefs"), ("aria-labelledby", "varco-prefs-title")],
         None,
-    )?;
+    );
     let close = add(
         &dialog,
         element(
@@ -135,12 +135,12 @@ fn render(document: &Document, content: &PreferencesContent) -> Result<Element, 
                 ("data-prefs", "close"),
             ],
             None,
-        )?,
-    )?;
+        ),
+    );
     add(
         &close,
-        element(document, "span", &[("aria-hidden", "true")], Some("×"))?,
-    )?;
+        element(document, "span", &[("aria-hidden", "true")], Some("×")),
+    );
     add(
         &dialog,
         element(
@@ -148,33 +148,33 @@ fn render(document: &Document, content: &PreferencesContent) -> Result<Element, 
             "h2",
             &[("id", "varco-prefs-title"), ("class", "banner-title")],
             Some(&content.title),
-        )?,
-    )?;
+        ),
+    );
     // The list scrolls; the actions below it stay in view.
     let body = add(
         &dialog,
-        element(document, "div", &[("class", "prefs-body")], None)?,
-    )?;
-    add(&body, element(document, "p", &[], Some(&content.intro))?)?;
+        element(document, "div", &[("class", "prefs-body")], None),
+    );
+    add(&body, element(document, "p", &[], Some(&content.intro)));
     if let Some(current) = &content.current {
         add(
             &body,
-            element(document, "p", &[("class", "muted")], Some(current))?,
-        )?;
+            element(document, "p", &[("class", "muted")], Some(current)),
+        );
     }
     let list = add(
         &body,
-        element(document, "ul", &[("class", "categories")], None)?,
-    )?;
+        element(document, "ul", &[("class", "categories")], None),
+    );
     for cat in &content.categories {
         let item = add(
             &list,
-            element(document, "li", &[("class", "category")], None)?,
-        )?;
+            element(document, "li", &[("class", "category")], None),
+        );
         let head = add(
             &item,
-            element(document, "div", &[("class", "category-head")], None)?,
-        )?;
+            element(document, "div", &[("class", "category-head")], None),
+        );
         let input_id = format!("varco-cat-{}", cat.id);
         let desc_id = format!("{input_id}-desc");
         dom::switch(
@@ -190,8 +190,8 @@ fn render(document: &Document, content: &PreferencesContent) -> Result<Element, 
         )?;
         add(
             &head,
-            element(document, "label", &[("for", &input_id)], Some(&cat.title))?,
-        )?;
+            element(document, "label", &[("for", &input_id)], Some(&cat.title)),
+        );
         if cat.necessary {
             add(
                 &head,
@@ -200,29 +200,29 @@ fn render(document: &Document, content: &PreferencesContent) -> Result<Element, 
                     "span",
                     &[("class", "always")],
                     Some(&content.always_on),
-                )?,
-            )?;
+                ),
+            );
         }
         add(
             &item,
-            element(document, "p", &[("id", &desc_id)], Some(&cat.description))?,
-        )?;
+            element(document, "p", &[("id", &desc_id)], Some(&cat.description)),
+        );
         if !cat.services.is_empty() {
-            let details = add(&item, element(document, "details", &[], None)?)?;
+            let details = add(&item, element(document, "details", &[], None));
             add(
                 &details,
-                element(document, "summary", &[], Some(&content.services_label))?,
-            )?;
+                element(document, "summary", &[], Some(&content.services_label)),
+            );
             let services = add(
                 &details,
-                element(document, "ul", &[("class", "services")], None)?,
-            )?;
+                element(document, "ul", &[("class", "services")], None),
+            );
             for (j, service) in cat.services.iter().enumerate() {
-                let li = add(&services, element(document, "li", &[], None)?)?;
+                let li = add(&services, element(document, "li", &[], None));
                 let head = add(
                     &li,
-                    element(document, "div", &[("class", "service-head")], None)?,
-                )?;
+                    element(document, "div", &[("class", "service-head")], None),
+                );
                 let switch_id = format!("{input_id}-{j}");
                 dom::switch(
                     document,
@@ -237,28 +237,28 @@ fn render(document: &Document, content: &PreferencesContent) -> Result<Element, 
                 )?;
                 let label = add(
                     &head,
-                    element(document, "label", &[("for", &switch_id)], None)?,
-                )?;
+                    element(document, "label", &[("for", &switch_id)], None),
+                );
                 add(
                     &label,
-                    element(document, "strong", &[], Some(&service.name))?,
-                )?;
+                    element(document, "strong", &[], Some(&service.name)),
+                );
                 // One line each, under the name and its switch.
                 for line in &service.details {
-                    add(&li, element(document, "div", &[], Some(line))?)?;
+                    add(&li, element(document, "div", &[], Some(line)));
                 }
                 if let Some((label, names)) = &service.cookies {
-                    let line = add(&li, element(document, "div", &[], None)?)?;
+                    let line = add(&li, element(document, "div", &[], None));
                     line.append_with_str_1(&format!("{label}: "))?;
-                    add(&line, element(document, "code", &[], Some(names))?)?;
+                    add(&line, element(document, "code", &[], Some(names)));
                 }
             }
         }
     }
     let privacy = add(
         &body,
-        element(document, "p", &[("class", "privacy-link")], None)?,
-    )?;
+        element(document, "p", &[("class", "privacy-link")], None),
+    );
     add(
         &privacy,
         element(
@@ -270,13 +270,13 @@ fn render(document: &Document, content: &PreferencesContent) -> Result<Element, 
                 ("data-prefs", "privacy"),
             ],
             Some(&content.privacy_open),
-        )?,
-    )?;
+        ),
+    );
     if let Some([save, accept_all, reject_all]) = &content.actions {
         let actions = add(
             &dialog,
-            element(document, "div", &[("class", "actions")], None)?,
-        )?;
+            element(document, "div", &[("class", "actions")], None),
+        );
         for (class, name, text) in [
             ("btn btn-primary", "save", save),
             ("btn btn-outline", "accept_all", accept_all),
@@ -289,8 +289,8 @@ fn render(document: &Document, content: &PreferencesContent) -> Result<Element, 
                     "button",
                     &[("type", "button"), ("class", class), ("data-prefs", name)],
                     Some(text),
-                )?,
-            )?;
+                ),
+            );
         }
     }
     Ok(dialog)

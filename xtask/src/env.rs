@@ -185,33 +185,26 @@ fn npm_install(prefix: &Path, packages: &[&str], what: &str) -> Result<()> {
     })
 }
 
-/// `wasm-opt` from the npm package `binaryen`, run with Node.
-pub fn ensure_wasm_opt() -> Result<PathBuf> {
-    let prefix = tools_dir().join(format!("binaryen-{BINARYEN_NPM_VERSION}"));
-    let bin = prefix.join("node_modules/binaryen/bin/wasm-opt");
-    if !bin.exists() {
-        npm_install(
-            &prefix,
-            &[&format!("binaryen@{BINARYEN_NPM_VERSION}")],
-            "wasm-opt",
-        )?;
+/// The script `bin` of the npm package `package` at `version`, installed
+/// once under the tools directory; run with Node.
+fn ensure_npm_bin(package: &str, version: &str, bin: &str, what: &str) -> Result<PathBuf> {
+    let prefix = tools_dir().join(format!("{package}-{version}"));
+    let path = prefix.join("node_modules").join(package).join(bin);
+    if !path.exists() {
+        npm_install(&prefix, &[&format!("{package}@{version}")], what)?;
     }
-    Ok(bin)
+    Ok(path)
 }
 
-/// `terser` from npm, run with Node: it minifies the loader and the
-/// wasm-bindgen glue, which every visitor downloads.
+/// `wasm-opt` from the npm package `binaryen`.
+pub fn ensure_wasm_opt() -> Result<PathBuf> {
+    ensure_npm_bin("binaryen", BINARYEN_NPM_VERSION, "bin/wasm-opt", "wasm-opt")
+}
+
+/// `terser` from npm: it minifies the loader and the wasm-bindgen glue,
+/// which every visitor downloads.
 pub fn ensure_terser() -> Result<PathBuf> {
-    let prefix = tools_dir().join(format!("terser-{TERSER_NPM_VERSION}"));
-    let bin = prefix.join("node_modules/terser/bin/terser");
-    if !bin.exists() {
-        npm_install(
-            &prefix,
-            &[&format!("terser@{TERSER_NPM_VERSION}")],
-            "terser",
-        )?;
-    }
-    Ok(bin)
+    ensure_npm_bin("terser", TERSER_NPM_VERSION, "bin/terser", "terser")
 }
 
 /// Debian's chromium and chromium-driver, for the browser tests.
