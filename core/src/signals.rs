@@ -85,10 +85,82 @@ pub fn signals<'a>(
     out
 }
 
+/// What the tools were last told on this page: whether a choice was in
+/// force, then what Matomo and each Consent Mode type heard as granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Told(Vec<bool>);
+
+/// What telling the tools the state now amounts to (see [`changes`]).
+pub fn told(settings: &ConsentSignals, status: &Status, rules: &Rules) -> Told {
+    let mut state = vec![matches!(status, Status::Decided(_))];
+    if let Some(category) = &settings.matomo {
+        state.push(status.grants(rules, category));
+    }
+    state.extend(
+        settings
+            .google_consent_mode
+            .iter()
+            .map(|(_, category)| status.grants(rules, category)),
+    );
+    Told(state)
+}
+
+/// The signals that bring the tools from what they were `last` told
+/// (`None`: nothing yet on this page, so the defaults first) to the state
+/// now, and what they will then have been told. Nothing when nothing
+/// changed: the same state is never told twice, however many times the
+/// consent state is applied (a decision made before the page's start
+/// finished, the app taking over from the light part, another tab).
+pub fn changes<'a>(
+    settings: &'a ConsentSignals,
+    status: &Status,
+    rules: &Rules,
+    last: Option<&Told>,
+) -> (Vec<Signal<'a>>, Told) {
+    let now = told(settings, status, rules);
+    if last == Some(&now) {
+        return (Vec::new(), now);
+    }
+    (signals(settings, status, rules, last.is_none()), now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::consent::{decide, Decision};
+
+    #[test]
+    fn the_same_state_is_told_once_and_each_change_after_it() {
+        let settings = settings();
+        let ask = Status::Ask(crate::consent::AskReason::First);
+        let (first, defaults) = changes(&settings, &ask, &rules(), None);
+        assert_eq!(first, signals(&settings, &ask, &rules(), true));
+        let (again, same) = changes(&settings, &ask, &rules(), Some(&defaults));
+        assert!(again.is_empty(), "the defaults are told once: {again:?}");
+        assert_eq!(same, defaults);
+        // Refusing everything denies what the defaults denied, but a choice
+        // is now in force: the tools hear it.
+        let refused = decided(Decision::RejectAll);
+        let (told_refusal, after) = changes(&settings, &refused, &rules(), Some(&defaults));
+        assert_eq!(told_refusal, signals(&settings, &refused, &rules(), false));
+        let (repeated, _) = changes(&settings, &refused, &rules(), Some(&after));
+        assert!(
+            repeated.is_empty(),
+            "a repeated refusal is told once: {repeated:?}"
+        );
+        let accepted = decided(Decision::AcceptAll);
+        let (told_acceptance, _) = changes(&settings, &accepted, &rules(), Some(&after));
+        assert_eq!(
+            told_acceptance,
+            [
+                Signal::Matomo("rememberCookieConsentGiven"),
+                consent_mode(
+                    "update",
+                    &[("ad_storage", "granted"), ("analytics_storage", "granted")]
+                ),
+            ]
+        );
+    }
 
     fn rules() -> Rules {
         Rules {

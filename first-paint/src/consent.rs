@@ -55,10 +55,9 @@ pub struct Controller {
     /// withdrawal.
     pub previous: Option<StoredChoice>,
     cookie_mode: bool,
-    /// The analytics tools have heard the defaults (see `signals`).
-    signalled: bool,
-    /// ... and the state in force: the next activation tells them nothing.
-    heard: bool,
+    /// What the page's analytics tools were last told (see
+    /// `varco_core::signals::changes`); `None` before anything.
+    told: Option<varco_core::signals::Told>,
 }
 
 /// `window.Varco.consent()`'s shape.
@@ -97,19 +96,29 @@ impl Controller {
             status: Status::Ask(AskReason::First),
             previous: None,
             cookie_mode,
-            signalled: false,
-            heard: false,
+            told: None,
         };
         c.read_stored();
         c
     }
 
     /// The analytics tools have heard the state in force already (from the
-    /// light part, before the app took over): the next activation tells
-    /// them nothing, and later ones only what changed.
+    /// light part, before the app took over): later activations tell them
+    /// only what changes.
     pub fn signalled(&mut self) {
-        self.signalled = true;
-        self.heard = true;
+        if let Some(settings) = self
+            .boot
+            .site
+            .consent
+            .as_ref()
+            .and_then(|k| k.signals.as_ref())
+        {
+            self.told = Some(varco_core::signals::told(
+                settings,
+                &self.status,
+                &self.rules,
+            ));
+        }
     }
 
     /// Reads the stored choice and works out the status under the rules.
@@ -387,23 +396,26 @@ impl Controller {
             }),
             Rc::new(placeholder),
         );
-        if std::mem::replace(&mut this.borrow_mut().heard, false) {
-            return;
-        }
-        let starting = !std::mem::replace(&mut this.borrow_mut().signalled, true);
         // Delivered with the controller free: the page's `gtag` is the
         // page's code, and may call `window.Varco`.
-        let (settings, status, rules) = {
-            let c = this.borrow();
-            let Some(settings) = c.boot.site.consent.as_ref().and_then(|k| k.signals.clone())
-            else {
-                return;
-            };
-            (settings, c.status.clone(), c.rules.clone())
+        let settings = this
+            .borrow()
+            .boot
+            .site
+            .consent
+            .as_ref()
+            .and_then(|k| k.signals.clone());
+        let Some(settings) = settings else {
+            return;
         };
-        crate::signals::deliver(&varco_core::signals::signals(
-            &settings, &status, &rules, starting,
-        ));
+        let signals = {
+            let mut c = this.borrow_mut();
+            let (signals, told) =
+                varco_core::signals::changes(&settings, &c.status, &c.rules, c.told.as_ref());
+            c.told = Some(told);
+            signals
+        };
+        crate::signals::deliver(&signals);
     }
 
     /// `Varco.consent()`: null before a valid choice.

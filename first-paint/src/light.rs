@@ -192,7 +192,7 @@ pub fn settle() -> bool {
     crate::consent::listen(changed);
     Controller::activate(&controller);
     js_api::install(controller.clone(), ask, true);
-    navigation::install(&controller, || {}, false);
+    navigation::install(&controller, None, false);
     crate::consent::flush_outbox(controller.clone(), 0);
     Controller::refresh_from_server(controller.clone());
     LIGHT.with(|l| {

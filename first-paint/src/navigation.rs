@@ -53,11 +53,11 @@ thread_local! {
     /// Told when suggestions made from the history no longer hold (the
     /// consent changed, or the history was deleted): the assistant, which
     /// shows them, sits above this module.
-    static SUGGESTIONS_OUTDATED: std::cell::Cell<Option<fn()>> = const { std::cell::Cell::new(None) };
+    static SUGGESTIONS_OUTDATED: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
 }
 
 fn suggestions_outdated() {
-    if let Some(tell) = SUGGESTIONS_OUTDATED.with(|s| s.get()) {
+    if let Some(tell) = SUGGESTIONS_OUTDATED.with(|s| s.borrow().clone()) {
         tell();
     }
 }
@@ -101,8 +101,8 @@ fn queue_deletion(d: PendingDeletion) {
 /// part already (recorded the view, sent what was pending, or had it on
 /// the way when it handed over): nothing is recorded or sent now, and what
 /// is still pending goes with the next decision or page view.
-pub fn install(controller: &Shared, outdated: fn(), taking_over: bool) {
-    SUGGESTIONS_OUTDATED.with(|s| s.set(Some(outdated)));
+pub fn install(controller: &Shared, outdated: Option<Rc<dyn Fn()>>, taking_over: bool) {
+    SUGGESTIONS_OUTDATED.with(|s| *s.borrow_mut() = outdated);
     let (nav, granted) = {
         let c = controller.borrow();
         let settings = c.boot.site.navigation.clone();

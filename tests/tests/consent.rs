@@ -1618,6 +1618,27 @@ async fn matomo_and_consent_mode_hear_the_defaults_and_every_decision() {
             }),
             "after a withdrawal (own gtag: {own_gtag})"
         );
+        // The same refusal again is a new record but no news for the tools:
+        // they are told each state once. (Signals go out in the same task
+        // that stores the decision, so its new time is the sync point.)
+        let before = tab.eval("Varco.consent().decided_at").await.unwrap();
+        tab.eval("Varco.showPreferences()").await.unwrap();
+        tab.wait_preferences().await.unwrap();
+        press(&tab, "Rifiuta tutti").await;
+        tab.wait_for(
+            &format!("Varco.consent() && Varco.consent().decided_at !== {before}"),
+            10,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            tab.eval(SIGNALS_TOLD).await.unwrap(),
+            serde_json::json!({
+                "paq": ["requireCookieConsent", "rememberCookieConsentGiven", "forgetCookieConsentGiven"],
+                "consent": [["default", denied], ["update", analytics_only], ["update", denied]],
+            }),
+            "after the same refusal again (own gtag: {own_gtag})"
+        );
         assert!(
             tab.errors_but_favicon().is_empty(),
             "{:?}",

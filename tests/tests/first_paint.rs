@@ -86,6 +86,16 @@ async fn assert_managed_scripts_inert(tab: &Tab) {
     );
 }
 
+/// The end of a visit that never needed the app: it was not requested and
+/// the page logged no error.
+async fn ends_without_the_app(tab: Tab, server: TestServer) {
+    assert!(!app_requested(&tab), "{:?}", tab.widget_files());
+    let errors = tab.errors_but_favicon();
+    assert!(errors.is_empty(), "{errors:#?}");
+    tab.close().await;
+    server.stop().await.unwrap();
+}
+
 async fn stored_choice(tab: &Tab) -> Value {
     tab.eval("JSON.parse(localStorage.getItem('varco.consent') || 'null')")
         .await
@@ -145,11 +155,7 @@ async fn the_banner_is_on_screen_before_anything_else_and_a_decision_never_reque
         .await
         .unwrap();
     assert!(!tab.banner_visible().await.unwrap());
-    assert!(!app_requested(&tab), "{:?}", tab.requests());
-    let errors = tab.errors_but_favicon();
-    assert!(errors.is_empty(), "{errors:#?}");
-    tab.close().await;
-    server.stop().await.unwrap();
+    ends_without_the_app(tab, server).await;
 }
 
 #[tokio::test]
@@ -261,11 +267,7 @@ async fn customising_and_saving_happen_in_the_light_part_without_the_app() {
             .unwrap(),
         Value::Bool(true)
     );
-    assert!(!app_requested(&tab), "{:?}", tab.widget_files());
-    let errors = tab.errors_but_favicon();
-    assert!(errors.is_empty(), "{errors:#?}");
-    tab.close().await;
-    server.stop().await.unwrap();
+    ends_without_the_app(tab, server).await;
 }
 
 /// A switch per third party: Matomo switched off alone inside an accepted

@@ -3,9 +3,11 @@
 //! decisions go through [`Controller`].
 
 use crate::browser;
+use crate::chat::{ChatContext, SharedChat};
 use crate::commands::{self, Command};
 use crate::consent::{Controller, Shared};
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
+use std::rc::Rc;
 use varco_core::banner::{BannerContent, FirstAction};
 use varco_core::consent::{Decision, Status};
 use varco_core::preferences::{CategoryContent, PreferencesContent};
@@ -26,36 +28,35 @@ enum FocusNext {
     Back,
 }
 
-thread_local! {
-    /// The control that had focus when a dialog (preferences, privacy
-    /// centre) opened.
-    static RETURN_FOCUS: RefCell<Option<HtmlElement>> = const { RefCell::new(None) };
-    /// The page's element that had focus before focus entered the banner.
-    static BEFORE_BANNER: RefCell<Option<Element>> = const { RefCell::new(None) };
-    /// Set with a change of view, applied once that view is rendered (or
-    /// once any is, without one).
-    static FOCUS_NEXT: Cell<Option<(FocusNext, Option<View>)>> = const { Cell::new(None) };
-    /// Closes the preferences asked for but not shown yet: on a slow CPU
-    /// Yew yields to the browser in the middle of its work, and an Escape
-    /// pressed before the dialog is rendered, or between its render and
-    /// its effect, reaches no dialog.
-    static EARLY_ESCAPE: RefCell<Option<Callback<()>>> = const { RefCell::new(None) };
-}
-
 #[derive(Properties)]
 pub struct AppProps {
     pub controller: Shared,
+    /// The assistant, if the site has one: its components reach it through
+    /// a [`ChatContext`].
+    pub chat: Option<SharedChat>,
+    /// Made with the app, for its whole life (a hook would cost the module
+    /// a state of one more type).
+    focus: FocusPlan,
 }
 
 impl PartialEq for AppProps {
     fn eq(&self, other: &Self) -> bool {
         std::rc::Rc::ptr_eq(&self.controller, &other.controller)
+            && match (&self.chat, &other.chat) {
+                (Some(a), Some(b)) => std::rc::Rc::ptr_eq(a, b),
+                (a, b) => a.is_none() && b.is_none(),
+            }
     }
 }
 
 /// Renders the app into `root` (inside the shadow root).
-pub fn render(root: Element, controller: Shared) {
-    yew::Renderer::<App>::with_root_and_props(root, AppProps { controller }).render();
+pub fn render(root: Element, controller: Shared, chat: Option<SharedChat>) {
+    let props = AppProps {
+        controller,
+        chat,
+        focus: FocusPlan::default(),
+    };
+    yew::Renderer::<App>::with_root_and_props(root, props).render();
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,12 +123,43 @@ fn focus_in_widget() -> bool {
         .is_some_and(|a| a.tag_name().eq_ignore_ascii_case(crate::mount::HOST_TAG))
 }
 
-/// A dialog opened from one of the light part's launchers gives focus back
-/// to the app's launcher of the same kind once the light part's is gone.
-fn adopt_opener() {
-    RETURN_FOCUS.with(|r| {
-        let mut opener = r.borrow_mut();
-        let Some(el) = opener.as_ref() else {
+/// The app's focus plan: where focus goes as dialogs open and close. The
+/// app owns it and hands it to the banner and the preferences, its
+/// children, as a prop.
+#[derive(Default)]
+struct Focus {
+    /// The control that had focus when a dialog (preferences, privacy
+    /// centre) opened.
+    opener: Option<HtmlElement>,
+    /// The page's element that had focus before focus entered the banner.
+    before_banner: Option<Element>,
+    /// Set with a change of view, applied once that view is rendered (or
+    /// once any is, without one).
+    next: Option<(FocusNext, Option<View>)>,
+    /// Closes the preferences asked for but not shown yet: on a slow CPU
+    /// Yew yields to the browser in the middle of its work, and an Escape
+    /// pressed before the dialog is rendered, or between its render and
+    /// its effect, reaches no dialog.
+    early_escape: Option<Callback<()>>,
+}
+
+/// The [`Focus`] plan, shared. Every method keeps its borrow short:
+/// moving focus fires the page's focus events, which may come back here.
+#[derive(Clone, Default)]
+struct FocusPlan(Rc<RefCell<Focus>>);
+
+impl PartialEq for FocusPlan {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl FocusPlan {
+    /// A dialog opened from one of the light part's launchers gives focus
+    /// back to the app's launcher of the same kind once the light part's
+    /// is gone.
+    fn adopt_opener(&self) {
+        let Some(el) = self.0.borrow().opener.clone() else {
             return;
         };
         if el.closest(".first-paint").ok().flatten().is_none() {
@@ -136,7 +168,7 @@ fn adopt_opener() {
         let class = ["reopen", "launcher"]
             .into_iter()
             .find(|class| el.class_list().contains(class));
-        *opener = class
+        let adopted = class
             .and_then(|class| {
                 crate::mount::existing_shadow(&browser::document())?
                     .query_selector(&format!(".varco:not(.first-paint) button.{class}"))
@@ -144,89 +176,101 @@ fn adopt_opener() {
                     .flatten()
             })
             .and_then(|el| el.dyn_into().ok());
-    });
-}
+        self.0.borrow_mut().opener = adopted;
+    }
 
-/// Remembers the focused control as the one a dialog gives focus back to.
-fn remember_opener() {
-    RETURN_FOCUS.with(|r| *r.borrow_mut() = focused());
-}
+    /// Remembers the focused control as the one a dialog gives focus back to.
+    fn remember_opener(&self) {
+        let opener = focused();
+        self.0.borrow_mut().opener = opener;
+    }
 
-fn take_early_escape() -> Option<Callback<()>> {
-    EARLY_ESCAPE.with(|e| e.borrow_mut().take())
-}
+    /// Remembers the page's element focus came to the banner from.
+    fn came_to_banner_from(&self, from: Element) {
+        self.0.borrow_mut().before_banner = Some(from);
+    }
 
-/// Shows the preferences (over the banner or not). Until the dialog is
-/// shown, an Escape anywhere on the page closes them as it would the dialog.
-fn open_preferences(view: &UseReducerDispatcher<View>, from_banner: bool) {
-    let close = {
-        let view = view.clone();
-        Callback::from(move |()| {
-            let (next, after) = if from_banner {
-                (FocusNext::Customise, View::Banner)
-            } else {
-                (FocusNext::Back, View::Closed)
-            };
-            plan_focus(next, after);
-            view.dispatch(ViewAction::Show(after));
-        })
-    };
-    EARLY_ESCAPE.with(|e| *e.borrow_mut() = Some(close));
-    view.dispatch(ViewAction::Show(View::Preferences { from_banner }));
-}
+    fn take_early_escape(&self) -> Option<Callback<()>> {
+        self.0.borrow_mut().early_escape.take()
+    }
 
-/// Where focus goes once `view` is rendered. (Not at the app's next
-/// effect: on a slow CPU Yew yields to the browser between a render and
-/// its effects, and the effects of the render before the change may run
-/// after it, while the closing dialog still holds focus.)
-fn plan_focus(next: FocusNext, view: View) {
-    FOCUS_NEXT.with(|f| f.set(Some((next, Some(view)))));
-}
+    /// Shows the preferences (over the banner or not). Until the dialog is
+    /// shown, an Escape anywhere on the page closes them as it would the
+    /// dialog.
+    fn open_preferences(&self, view: &UseReducerDispatcher<View>, from_banner: bool) {
+        let close = {
+            let (view, plan) = (view.clone(), self.clone());
+            Callback::from(move |()| {
+                let (next, after) = if from_banner {
+                    (FocusNext::Customise, View::Banner)
+                } else {
+                    (FocusNext::Back, View::Closed)
+                };
+                plan.plan(next, after);
+                view.dispatch(ViewAction::Show(after));
+            })
+        };
+        self.0.borrow_mut().early_escape = Some(close);
+        view.dispatch(ViewAction::Show(View::Preferences { from_banner }));
+    }
 
-/// Gives focus back to where it was when a dialog opened (called when the
-/// dialog unmounts), unless the change that closed it said otherwise.
-fn restore_focus_on_close() {
-    FOCUS_NEXT.with(|f| {
-        if f.get().is_none() {
-            f.set(Some((FocusNext::Back, None)));
+    /// Where focus goes once `view` is rendered. (Not at the app's next
+    /// effect: on a slow CPU Yew yields to the browser between a render and
+    /// its effects, and the effects of the render before the change may run
+    /// after it, while the closing dialog still holds focus.)
+    fn plan(&self, next: FocusNext, view: View) {
+        self.0.borrow_mut().next = Some((next, Some(view)));
+    }
+
+    /// Gives focus back to where it was when a dialog opened (called when
+    /// the dialog unmounts), unless the change that closed it said
+    /// otherwise.
+    fn restore_on_close(&self) {
+        let mut focus = self.0.borrow_mut();
+        if focus.next.is_none() {
+            focus.next = Some((FocusNext::Back, None));
         }
-    });
-}
+    }
 
-/// Moves focus as planned, once the view it was planned for is rendered.
-/// Always to a control that is on screen, never to `<body>`: the control
-/// that opened the dialog that closed; «Personalizza» if the banner is up;
-/// the page's element the visitor came to the banner from; the first
-/// control of the page's main content; the floating consent button.
-fn apply_planned_focus(rendered: View) {
-    let Some((next, view)) = FOCUS_NEXT.with(|f| f.get()) else {
-        return;
-    };
-    if view.is_some_and(|v| v != rendered) {
-        return;
+    /// Moves focus as planned, once the view it was planned for is
+    /// rendered. Always to a control that is on screen, never to `<body>`:
+    /// the control that opened the dialog that closed; «Personalizza» if
+    /// the banner is up; the page's element the visitor came to the banner
+    /// from; the first control of the page's main content; the floating
+    /// consent button.
+    fn apply(&self, rendered: View) {
+        let (next, opener, before) = {
+            let mut focus = self.0.borrow_mut();
+            let Some((next, view)) = focus.next else {
+                return;
+            };
+            if view.is_some_and(|v| v != rendered) {
+                return;
+            }
+            focus.next = None;
+            if next == FocusNext::Stay {
+                return;
+            }
+            (next, focus.opener.take(), focus.before_banner.take())
+        };
+        let document = browser::document();
+        let shadow = crate::mount::existing_shadow(&document);
+        let in_widget = |selector: &str| {
+            shadow
+                .as_ref()
+                .and_then(|s| s.query_selector(selector).ok().flatten())
+        };
+        let customise =
+            || in_widget(".varco:not(.first-paint) > .banner [data-action='customise']");
+        let give = |el: Option<Element>, keep_scroll: bool| {
+            el.is_some_and(|el| crate::mount::focus(&el, keep_scroll))
+        };
+        let _ = (next == FocusNext::Back && give(opener.map(Element::from), false))
+            || give(customise(), false)
+            || give(before, true)
+            || crate::mount::focus_main_content(&document)
+            || give(in_widget("button.reopen"), false);
     }
-    FOCUS_NEXT.with(|f| f.set(None));
-    if next == FocusNext::Stay {
-        return;
-    }
-    let opener = RETURN_FOCUS.with(|r| r.borrow_mut().take());
-    let before = BEFORE_BANNER.with(|b| b.borrow_mut().take());
-    let document = browser::document();
-    let shadow = crate::mount::existing_shadow(&document);
-    let in_widget = |selector: &str| {
-        shadow
-            .as_ref()
-            .and_then(|s| s.query_selector(selector).ok().flatten())
-    };
-    let customise = || in_widget(".varco:not(.first-paint) > .banner [data-action='customise']");
-    let focus = |el: Option<Element>, keep_scroll: bool| {
-        el.is_some_and(|el| crate::mount::focus(&el, keep_scroll))
-    };
-    let _ = (next == FocusNext::Back && focus(opener.map(Element::from), false))
-        || focus(customise(), false)
-        || focus(before, true)
-        || crate::mount::focus_main_content(&document)
-        || focus(in_widget("button.reopen"), false);
 }
 
 use crate::layout::focused;
@@ -251,10 +295,13 @@ pub fn app(props: &AppProps) -> Html {
     // screen), then the assistant's launcher.
     let panels_shown = use_state(|| false);
     let assistant_shown = use_state(|| false);
+    let plan = props.focus.clone();
 
     {
         let view = view.dispatcher();
         let ctl = ctl.clone();
+        let chat = props.chat.clone();
+        let plan = plan.clone();
         let refresh = refresh.clone();
         let panels_shown = panels_shown.setter();
         use_effect_with((), move |_| {
@@ -262,12 +309,13 @@ pub fn app(props: &AppProps) -> Html {
             browser::after(0, move || panels_shown.set(true));
             // Scrolling and resizing move the floating button off the
             // footer; Escape closes preferences asked for but not shown.
+            let escape_plan = plan.clone();
             let on_event = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::Event)>::new(
-                |e: web_sys::Event| {
+                move |e: web_sys::Event| {
                     if e.type_() != "keydown" {
                         crate::mount::keep_reopen_off_footer();
                     } else if e.unchecked_ref::<KeyboardEvent>().key() == "Escape" {
-                        if let Some(close) = take_early_escape() {
+                        if let Some(close) = escape_plan.take_early_escape() {
                             close.emit(());
                         }
                     }
@@ -282,14 +330,14 @@ pub fn app(props: &AppProps) -> Html {
             on_event.forget();
             let cb = Callback::from(move |cmd: Command| match cmd {
                 Command::ShowPreferences => {
-                    remember_opener();
-                    open_preferences(&view, false);
+                    plan.remember_opener();
+                    plan.open_preferences(&view, false);
                 }
                 Command::Customise | Command::FirstPaint(FirstAction::Customise) => {
-                    open_preferences(&view, true);
+                    plan.open_preferences(&view, true);
                 }
                 Command::FirstPaint(FirstAction::CancelCustomise) => {
-                    take_early_escape();
+                    plan.take_early_escape();
                     view.dispatch(ViewAction::CancelCustomise);
                 }
                 Command::FirstPaint(action) => {
@@ -300,17 +348,17 @@ pub fn app(props: &AppProps) -> Html {
                         Controller::decide(&ctl, decision);
                     }
                     // The first paint has moved focus already.
-                    plan_focus(FocusNext::Stay, View::Closed);
-                    take_early_escape();
+                    plan.plan(FocusNext::Stay, View::Closed);
+                    plan.take_early_escape();
                     view.dispatch(ViewAction::Show(View::Closed));
                 }
                 Command::ShowPrivacy => {
-                    remember_opener();
+                    plan.remember_opener();
                     view.dispatch(ViewAction::Show(View::Privacy));
                 }
                 Command::OpenAssistant => {
-                    if let Some(chat) = crate::chat::shared() {
-                        crate::chat::Chat::set_open(&chat, true);
+                    if let Some(chat) = &chat {
+                        crate::chat::Chat::set_open(chat, true);
                     }
                 }
                 Command::ShowBanner => view.dispatch(ViewAction::Show(View::Banner)),
@@ -352,9 +400,9 @@ pub fn app(props: &AppProps) -> Html {
     // start of the page lives with the banner (the first paint's stays
     // until the app's banner replaces it).
     {
-        let (rendered, shown, ctl) = (*view, *panels_shown, ctl.clone());
+        let (rendered, shown, ctl, plan) = (*view, *panels_shown, ctl.clone(), plan.clone());
         use_effect(move || {
-            apply_planned_focus(rendered);
+            plan.apply(rendered);
             crate::mount::keep_reopen_off_footer();
             if shown {
                 let document = browser::document();
@@ -370,12 +418,13 @@ pub fn app(props: &AppProps) -> Html {
             }
         });
     }
-    use_effect_with(*assistant_shown, |&shown| {
+    let adopting = plan.clone();
+    use_effect_with(*assistant_shown, move |&shown| {
         if shown {
             // The last step of the start: the widget is complete, and
             // what the light part painted goes.
             crate::mount::retire_first_paint(&browser::document(), true);
-            adopt_opener();
+            adopting.adopt_opener();
             crate::browser::mark("app-assistant-rendered");
         }
     });
@@ -393,13 +442,14 @@ pub fn app(props: &AppProps) -> Html {
     let decide = {
         let ctl = ctl.clone();
         let view = view.clone();
+        let plan = plan.clone();
         Callback::from(move |d: Decision| {
             let next = if focus_in_widget() {
                 FocusNext::Back
             } else {
                 FocusNext::Stay
             };
-            plan_focus(next, View::Closed);
+            plan.plan(next, View::Closed);
             Controller::decide(&ctl, d);
             view.dispatch(ViewAction::Show(View::Closed));
         })
@@ -416,11 +466,11 @@ pub fn app(props: &AppProps) -> Html {
         );
     let banner = if banner_shown {
         let covered = *view != View::Banner;
-        html! { <Banner controller={ctl.clone()} {covered} on_decide={decide.clone()} on_customise={{
-            let view = view.clone();
+        html! { <Banner controller={ctl.clone()} focus={plan.clone()} {covered} on_decide={decide.clone()} on_customise={{
+            let (view, plan) = (view.clone(), plan.clone());
             Callback::from(move |_| {
-                remember_opener();
-                open_preferences(&view.dispatcher(), true);
+                plan.remember_opener();
+                plan.open_preferences(&view.dispatcher(), true);
             })
         }} /> }
     } else {
@@ -428,12 +478,13 @@ pub fn app(props: &AppProps) -> Html {
     };
     let preferences = if let (true, View::Preferences { from_banner }) = (*panels_shown, *view) {
         let view = view.clone();
-        html! { <Preferences controller={ctl.clone()} on_decide={decide.clone()} on_privacy={{
-                    let view = view.clone();
+        let closing = plan.clone();
+        html! { <Preferences controller={ctl.clone()} focus={plan.clone()} on_decide={decide.clone()} on_privacy={{
+                    let (view, plan) = (view.clone(), plan.clone());
                     Callback::from(move |_| {
                         // The privacy centre takes focus; the preferences'
                         // opener is where it goes back after.
-                        plan_focus(FocusNext::Stay, View::Privacy);
+                        plan.plan(FocusNext::Stay, View::Privacy);
                         view.dispatch(ViewAction::Show(View::Privacy))
                     })
                 }}
@@ -443,7 +494,7 @@ pub fn app(props: &AppProps) -> Html {
             } else {
                 (FocusNext::Back, View::Closed)
             };
-            plan_focus(next, after);
+            closing.plan(next, after);
             view.dispatch(ViewAction::Show(after))
         })} /> }
     } else {
@@ -453,13 +504,14 @@ pub fn app(props: &AppProps) -> Html {
         let close = {
             let view = view.clone();
             let ctl = ctl.clone();
+            let plan = plan.clone();
             Callback::from(move |_| {
                 let next = if ctl.borrow().must_ask() {
                     View::Banner
                 } else {
                     View::Closed
                 };
-                plan_focus(FocusNext::Back, next);
+                plan.plan(FocusNext::Back, next);
                 view.dispatch(ViewAction::Show(next))
             })
         };
@@ -468,7 +520,7 @@ pub fn app(props: &AppProps) -> Html {
             let ctl = ctl.clone();
             Callback::from(move |d: Decision| Controller::decide(&ctl, d))
         };
-        html! { <crate::privacy_ui::PrivacyCentre controller={ctl.clone()} on_decide={decide} on_close={close} on_gone={Callback::from(|()| restore_focus_on_close())} /> }
+        html! { <crate::privacy_ui::PrivacyCentre controller={ctl.clone()} on_decide={decide} on_close={close} on_gone={{ let plan = plan.clone(); Callback::from(move |()| plan.restore_on_close()) }} /> }
     } else {
         html! {}
     };
@@ -491,27 +543,37 @@ pub fn app(props: &AppProps) -> Html {
     } else {
         String::new()
     };
-    html! {
+    let content = html! {
         <>
             { banner }
             { preferences }
             { privacy }
             { reopen }
             <div class="sr-only" aria-live="polite">{ live }</div>
-            // Last, after an element that is always there: the assistant
-            // renders nothing on sites without one, and yew 0.23 panics when
-            // an empty component sits between children that appear and
+            // Last, after an element that is always there: yew 0.23 panics
+            // when an empty component sits between children that appear and
             // disappear in the same render (yewstack/yew#4092).
-            if *assistant_shown {
+            if let (true, Some(_)) = (*assistant_shown, &props.chat) {
                 <crate::chat_ui::ChatWidget side={chat_side} />
             }
         </>
+    };
+    // The same provider for the app's whole life (the assistant is there
+    // from the start or never), so the tree keeps its shape.
+    match &props.chat {
+        Some(chat) => html! {
+            <ContextProvider<ChatContext> context={ChatContext(chat.clone())}>
+                { content }
+            </ContextProvider<ChatContext>>
+        },
+        None => content,
     }
 }
 
 #[derive(Properties)]
 struct BannerProps {
     controller: Shared,
+    focus: FocusPlan,
     /// Under the preferences dialog: inert (as a modal dialog makes it).
     covered: bool,
     on_decide: Callback<Decision>,
@@ -526,6 +588,7 @@ impl PartialEq for BannerProps {
 
 #[function_component(Banner)]
 fn banner(props: &BannerProps) -> Html {
+    let plan = props.focus.clone();
     let c = props.controller.borrow();
     // The same content as the first paint's banner (`first-paint/`).
     let content = BannerContent::new(&c.boot.site, &c.texts, c.ask_reason());
@@ -548,7 +611,7 @@ fn banner(props: &BannerProps) -> Html {
         Callback::from(move |_: MouseEvent| cb.emit(()))
     };
     // Remembers where the visitor came from, to go back there after a choice.
-    let onfocusin = Callback::from(|e: FocusEvent| {
+    let onfocusin = Callback::from(move |e: FocusEvent| {
         let from = e
             .related_target()
             .and_then(|t| t.dyn_into::<Element>().ok());
@@ -557,7 +620,7 @@ fn banner(props: &BannerProps) -> Html {
             .and_then(|t| t.dyn_into::<Element>().ok());
         if let (Some(from), Some(banner)) = (from, banner) {
             if !banner.contains(Some(&from)) {
-                BEFORE_BANNER.with(|b| *b.borrow_mut() = Some(from));
+                plan.came_to_banner_from(from);
             }
         }
     });
@@ -588,6 +651,7 @@ fn banner(props: &BannerProps) -> Html {
 #[derive(Properties)]
 struct PreferencesProps {
     controller: Shared,
+    focus: FocusPlan,
     on_decide: Callback<Decision>,
     on_privacy: Callback<()>,
     on_close: Callback<()>,
@@ -601,6 +665,7 @@ impl PartialEq for PreferencesProps {
 
 #[function_component(Preferences)]
 fn preferences(props: &PreferencesProps) -> Html {
+    let plan = props.focus.clone();
     let dialog = use_node_ref();
     // The stored state, not the defaults.
     let chosen = {
@@ -628,10 +693,10 @@ fn preferences(props: &PreferencesProps) -> Html {
             if let Some(d) = dialog.cast::<HtmlDialogElement>() {
                 let _ = d.show_modal();
             }
-            take_early_escape();
-            || {
-                take_early_escape();
-                restore_focus_on_close();
+            plan.take_early_escape();
+            move || {
+                plan.take_early_escape();
+                plan.restore_on_close();
             }
         });
     }

@@ -153,7 +153,7 @@ fn start_app(
     first_action: Option<FirstAction>,
     handover: Handover,
 ) {
-    crate::chat::Chat::install(&controller.borrow().boot);
+    let chat = crate::chat::Chat::install(&controller.borrow().boot);
     let first_action = LATE_PRESS.with(|p| p.take()).or(first_action);
     PRESSES_TO_APP.with(|p| p.set(true));
     // A decision made in the first paint is applied before the first render,
@@ -183,20 +183,20 @@ fn start_app(
         !handover.settled,
     );
     {
-        let controller = controller.clone();
+        let (controller, chat) = (controller.clone(), chat.clone());
         crate::browser::after(0, move || {
-            app::render(root, controller);
+            app::render(root, controller, chat);
             mark("app-render-scheduled");
         });
     }
     {
         let controller = controller.clone();
         crate::browser::after(0, move || {
-            crate::navigation::install(
-                &controller,
-                crate::chat::reset_suggestions,
-                handover.settled,
-            );
+            let outdated = chat.map(|chat| {
+                std::rc::Rc::new(move || crate::chat::reset_suggestions(&chat))
+                    as std::rc::Rc<dyn Fn()>
+            });
+            crate::navigation::install(&controller, outdated, handover.settled);
             if let Some(command) = later {
                 commands::send(command);
             }

@@ -25,26 +25,30 @@ use varco_protocol::navigation::Recommendation;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+/// The assistant's state, shared by the app's components through a Yew
+/// context ([`ChatContext`]) and by the tasks of this module (requests, the
+/// stream, timers), which hold their own handle.
 pub type SharedChat = Rc<RefCell<Chat>>;
 
-thread_local! {
-    static CHAT: RefCell<Option<SharedChat>> = const { RefCell::new(None) };
-    /// Re-renders the chat UI.
-    static REFRESH: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
+/// The assistant's state as the app provides it to its components
+/// (`use_context::<ChatContext>()`); equal while it is the same
+/// conversation state, so that providing it again re-renders nothing.
+#[derive(Clone)]
+pub struct ChatContext(pub SharedChat);
+
+impl PartialEq for ChatContext {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
 }
 
-pub fn shared() -> Option<SharedChat> {
-    CHAT.with(|c| c.borrow().clone())
-}
-
-pub fn on_refresh(f: Rc<dyn Fn()>) {
-    REFRESH.with(|r| *r.borrow_mut() = Some(f));
-}
-
-/// Re-renders the panel.
-pub(crate) fn refresh() {
-    if let Some(f) = REFRESH.with(|r| r.borrow().clone()) {
-        f();
+/// Re-renders the panel after a change made outside its components (an
+/// answer arrived, a request ended): the panel's re-render, which it sets
+/// when it mounts ([`Chat::on_change`]). Called with no borrow held.
+pub fn changed(this: &SharedChat) {
+    let rerender = this.borrow().rerender.clone();
+    if let Some(rerender) = rerender {
+        rerender();
     }
 }
 
@@ -121,19 +125,17 @@ pub struct Chat {
     /// Counts the operator's "typing" signals, so that one that is not
     /// followed by another within 6 s fades.
     typing_seq: u32,
+    /// The panel's re-render (see [`changed`]).
+    rerender: Option<Rc<dyn Fn()>>,
 }
 
 impl Chat {
     /// Sets up the assistant if the site has one and a backend.
-    pub fn install(boot: &Boot) {
-        let Some(api) = boot.options.api.clone() else {
-            return;
-        };
-        let Some(assistant) = boot.site.assistant.clone() else {
-            return;
-        };
+    pub fn install(boot: &Boot) -> Option<SharedChat> {
+        let api = boot.options.api.clone()?;
+        let assistant = boot.site.assistant.clone()?;
         if assistant.enabled == Some(false) {
-            return;
+            return None;
         }
         let chat = Chat {
             api,
@@ -176,25 +178,24 @@ impl Chat {
             new_below: false,
             typing_sent_ms: 0,
             typing_seq: 0,
+            rerender: None,
         };
         let this = Rc::new(RefCell::new(chat));
-        CHAT.with(|c| *c.borrow_mut() = Some(this.clone()));
         Self::resume(&this);
         let online = this.clone();
         let on_online = Closure::<dyn Fn()>::new(move || {
             online.borrow_mut().offline = false;
             Chat::connect(&online);
             Chat::flush(online.clone(), 0);
-            refresh();
+            changed(&online);
         });
         let _ = browser::window()
             .add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
         on_online.forget();
-        let on_offline = Closure::<dyn Fn()>::new(|| {
-            if let Some(c) = shared() {
-                c.borrow_mut().offline = true;
-                refresh();
-            }
+        let offline = this.clone();
+        let on_offline = Closure::<dyn Fn()>::new(move || {
+            offline.borrow_mut().offline = true;
+            changed(&offline);
         });
         let _ = browser::window()
             .add_event_listener_with_callback("offline", on_offline.as_ref().unchecked_ref());
@@ -214,11 +215,18 @@ impl Chat {
         // The panel is modal where it covers the page: re-render when the
         // screen crosses that width.
         if let Ok(Some(query)) = browser::window().match_media(crate::layout::COVERS_THE_PAGE) {
-            let on_change = Closure::<dyn Fn()>::new(refresh);
+            let crossed = this.clone();
+            let on_change = Closure::<dyn Fn()>::new(move || changed(&crossed));
             let _ = query
                 .add_event_listener_with_callback("change", on_change.as_ref().unchecked_ref());
             on_change.forget();
         }
+        Some(this)
+    }
+
+    /// Sets the panel's re-render (see [`changed`]).
+    pub fn on_change(this: &SharedChat, rerender: Rc<dyn Fn()>) {
+        this.borrow_mut().rerender = Some(rerender);
     }
 
     /// Asks the server whether the live chat's desk answers now, unless
@@ -255,7 +263,7 @@ impl Chat {
             // and pressing it still tells the visitor.
             c.desk = status;
             drop(c);
-            refresh();
+            changed(&this);
         });
     }
 
@@ -308,7 +316,7 @@ impl Chat {
             Store::set(TERMS_KEY, &json);
         }
         Self::check_desk(this);
-        refresh();
+        changed(this);
     }
 
     /// Queues a visitor message and tries to deliver it.
@@ -342,7 +350,7 @@ impl Chat {
         let mut outbox = parse_outbox(Store::get(OUTBOX_KEY).as_deref());
         outbox.push(pending);
         save_outbox(&outbox);
-        refresh();
+        changed(this);
         Self::flush(this.clone(), 0);
     }
 
@@ -378,7 +386,7 @@ impl Chat {
             c.save_thread();
             id
         };
-        refresh();
+        changed(this);
         let this = this.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let asked = match Self::open_thread(&this, &thread_id).await {
@@ -396,7 +404,7 @@ impl Chat {
             c.handoff_busy = false;
             c.handoff_failed = !asked;
             drop(c);
-            refresh();
+            changed(&this);
         });
     }
 
@@ -453,7 +461,7 @@ impl Chat {
                 }
             });
         }
-        refresh();
+        changed(this);
     }
 
     /// Retries the visitor's undelivered messages now.
@@ -497,7 +505,7 @@ impl Chat {
                 });
             }
             drop(c);
-            refresh();
+            changed(&this);
         });
     }
 
@@ -679,7 +687,7 @@ impl Chat {
         c.save_thread();
         drop(c);
         save_outbox(&[]);
-        refresh();
+        changed(this);
     }
 
     /// Opens the booking flow (or, with `cancel`, the cancellation form)
@@ -695,7 +703,7 @@ impl Chat {
         c.booking = booking;
         c.booking_choice = choice;
         drop(c);
-        refresh();
+        changed(this);
     }
 
     /// Whether the site takes appointments through the assistant.
@@ -716,12 +724,12 @@ impl Chat {
         }
         drop(c);
         if ask {
-            ask_suggestions();
+            ask_suggestions(this);
         }
         if open {
             Self::check_desk(this);
         }
-        refresh();
+        changed(this);
     }
 }
 
@@ -837,7 +845,7 @@ fn apply_event(chat: &SharedChat, thread_id: &str, e: SseEvent) {
             if c.typing_seq == seq && c.transcript.typing == Some(Author::Operator) {
                 c.transcript.typing = None;
                 drop(c);
-                refresh();
+                changed(&chat);
             }
         });
     }
@@ -856,22 +864,20 @@ fn apply_event(chat: &SharedChat, thread_id: &str, e: SseEvent) {
         c.source = None;
     }
     drop(c);
-    refresh();
+    changed(chat);
 }
 
-fn ask_suggestions() {
-    crate::navigation::suggestions(|items| {
-        if let Some(c) = shared() {
-            c.borrow_mut().suggestions = items;
-            refresh();
-        }
+fn ask_suggestions(this: &SharedChat) {
+    let this = this.clone();
+    crate::navigation::suggestions(move |items| {
+        this.borrow_mut().suggestions = items;
+        changed(&this);
     });
 }
 
 /// The consent to personalisation changed, or the visitor deleted their
 /// data: what is shown goes, and is asked again if the panel is open.
-pub fn reset_suggestions() {
-    let Some(this) = shared() else { return };
+pub fn reset_suggestions(this: &SharedChat) {
     let open = {
         let mut c = this.borrow_mut();
         c.suggestions.clear();
@@ -879,9 +885,9 @@ pub fn reset_suggestions() {
         c.open
     };
     if open {
-        ask_suggestions();
+        ask_suggestions(this);
     }
-    refresh();
+    changed(this);
 }
 
 fn remove_from_outbox(client_message_id: &str) {

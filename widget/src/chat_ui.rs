@@ -15,7 +15,7 @@
 //! `inert` until it closes.
 
 use crate::booking_ui::BookingFlow;
-use crate::chat::{self, Chat, SharedChat};
+use crate::chat::{self, Chat, ChatContext, SharedChat};
 use std::rc::Rc;
 use varco_core::chat::Line;
 use varco_core::live::{desk_note, DeskNote};
@@ -101,11 +101,14 @@ pub struct ChatProps {
 
 #[function_component(ChatWidget)]
 pub fn chat_widget(props: &ChatProps) -> Html {
+    let chat = use_context::<ChatContext>().map(|c| c.0);
     let refresh = use_force_update();
     {
-        let refresh = refresh.clone();
+        let (refresh, chat) = (refresh.clone(), chat.clone());
         use_effect_with((), move |_| {
-            chat::on_refresh(Rc::new(move || refresh.force_update()));
+            if let Some(chat) = chat {
+                Chat::on_change(&chat, Rc::new(move || refresh.force_update()));
+            }
         });
     }
     let launcher = use_node_ref();
@@ -117,7 +120,6 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     let shown = use_mut_ref(Shown::default);
     // Where the transcript was at its last scroll event.
     let last_scroll_top = use_mut_ref(|| 0i32);
-    let chat = chat::shared();
     let (open, accepted, booking) = chat
         .as_ref()
         .map(|c| {
@@ -186,7 +188,9 @@ pub fn chat_widget(props: &ChatProps) -> Html {
             }
             if log_appeared {
                 // Now the list may read what is added to it.
-                chat::refresh();
+                if let Some(chat) = &chat {
+                    chat::changed(chat);
+                }
             }
         });
     }
@@ -274,7 +278,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
             if at_end && c.new_below {
                 c.new_below = false;
                 drop(c);
-                chat::refresh();
+                chat::changed(&chat);
             }
         })
     };
@@ -297,7 +301,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
             {
                 let _ = t.focus();
             }
-            chat::refresh();
+            chat::changed(&chat);
         })
     };
     let send = {

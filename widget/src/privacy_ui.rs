@@ -10,6 +10,7 @@
 //! browser has, and says so.
 
 use crate::browser;
+use crate::chat::{ChatContext, SharedChat};
 use crate::consent::Shared;
 use varco_core::chat::Line;
 use varco_core::consent::{Decision, Status};
@@ -61,8 +62,8 @@ const SERVER_COPY_TIMEOUT_MS: i32 = 10_000;
 
 /// Asks the server for the conversation, with its Thread ID and nothing
 /// else.
-async fn server_copy() -> ServerCopy {
-    let Some(chat) = crate::chat::shared() else {
+async fn server_copy(chat: Option<&SharedChat>) -> ServerCopy {
+    let Some(chat) = chat else {
         return ServerCopy::None;
     };
     let (api, thread) = {
@@ -108,18 +109,17 @@ async fn server_copy() -> ServerCopy {
 
 /// Everything shown, as one JSON document (the download's text): what the
 /// browser holds, and the conversation as the server stores it.
-fn export(controller: &Shared, server: &ServerCopy) -> String {
+fn export(controller: &Shared, chat: Option<&SharedChat>, server: &ServerCopy) -> String {
     let c = controller.borrow();
     let choice = match &c.status {
         Status::Decided(choice) => serde_json::to_value(choice).ok(),
         _ => None,
     };
-    let chat = crate::chat::shared();
-    let thread = chat.as_ref().and_then(|chat| chat.borrow().thread.clone());
+    let thread = chat.and_then(|chat| chat.borrow().thread.clone());
     // What this page holds of the conversation: messages not yet sent, and
     // (when the server's copy is missing) the messages it shows.
     let (mut unsent, mut shown) = (Vec::new(), Vec::new());
-    if let Some(chat) = &chat {
+    if let Some(chat) = chat {
         for line in &chat.borrow().transcript.lines {
             match line {
                 Line::Pending { pending, .. } => unsent.push(serde_json::json!({
@@ -183,6 +183,7 @@ enum Export {
 
 #[function_component(PrivacyCentre)]
 pub fn privacy_centre(props: &PrivacyProps) -> Html {
+    let chat = use_context::<ChatContext>().map(|c| c.0);
     let dialog = use_node_ref();
     let confirming = use_state(|| false);
     let deleted = use_state(|| false);
@@ -202,7 +203,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
     let lang = c.boot.lang.code();
     let visitor_lang = c.boot.lang;
     let history = crate::navigation::summary();
-    let thread = crate::chat::shared().and_then(|chat| chat.borrow().thread.clone());
+    let thread = chat.as_ref().and_then(|chat| chat.borrow().thread.clone());
 
     let pages = match &history {
         Some(h) if !h.entries.is_empty() => {
@@ -273,6 +274,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
     };
     let on_download = {
         let controller = props.controller.clone();
+        let chat = chat.clone();
         let dialog = dialog.clone();
         let exported = exported.clone();
         Callback::from(move |_: MouseEvent| {
@@ -280,11 +282,15 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
                 return;
             }
             exported.set(Export::Preparing);
-            let (controller, dialog, exported) =
-                (controller.clone(), dialog.clone(), exported.clone());
+            let (controller, chat, dialog, exported) = (
+                controller.clone(),
+                chat.clone(),
+                dialog.clone(),
+                exported.clone(),
+            );
             wasm_bindgen_futures::spawn_local(async move {
-                let server = server_copy().await;
-                let json = export(&controller, &server);
+                let server = server_copy(chat.as_ref()).await;
+                let json = export(&controller, chat.as_ref(), &server);
                 if let Some(d) = dialog.cast::<Element>() {
                     browser::download(&d, &json, "application/json", "varco-i-miei-dati.json");
                 }
@@ -308,6 +314,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
     };
     let on_confirm = {
         let decide = props.on_decide.clone();
+        let chat = chat.clone();
         let deleted = deleted.clone();
         let confirming = confirming.clone();
         Callback::from(move |_: MouseEvent| {
@@ -315,8 +322,8 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
             // what remains of the history and the conversation.
             decide.emit(Decision::RejectAll);
             crate::navigation::forget_everything();
-            if let Some(chat) = crate::chat::shared() {
-                crate::chat::Chat::forget_everything(&chat);
+            if let Some(chat) = &chat {
+                crate::chat::Chat::forget_everything(chat);
             }
             confirming.set(false);
             deleted.set(true);

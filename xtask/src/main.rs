@@ -52,7 +52,7 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080 (SQLite, one\n         process); --postgres [--instances N]: a throwaway PostgreSQL, N instances and nginx\n         in front of them on :8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  release  one archive to install without Rust: the server, pkg/, the migrations, an example\n         configuration, nginx.conf and a systemd unit (target/release/varco-*.tar.gz)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         what each visitor journey loads (consent only, returning, the assistant) and how soon the
          assistant's panel is usable after a click, the server under load (wrk, behind nginx), the
-         answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|journeys|server|answers|size, --site S, --questions FILE, --misses,\n         --postgres [--instances N] (the server also on PostgreSQL × 1 and × N)\n  e2e-repeat  the end-to-end suite N times (--runs N, default 20; --load keeps both cores\n         busy with stress-ng; --parallel P runs P side by side), with every test that\n         failed in any run"
+         answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|journeys|server|answers|size (or several, comma-separated; widget,journeys also prints Varco's journeys beside the peers), --site S, --questions FILE, --misses,\n         --postgres [--instances N] (the server also on PostgreSQL × 1 and × N)\n  e2e-repeat  the end-to-end suite N times (--runs N, default 20; --load keeps both cores\n         busy with stress-ng; --parallel P runs P side by side), with every test that\n         failed in any run"
     );
 }
 
@@ -201,7 +201,7 @@ fn bench(args: &[String]) -> Result<()> {
                 i += 1;
             }
             (other, _) => bail!(
-                "unknown bench option {other:?} (use --runs N, --soak, --secs S, --only widget|journeys|server|answers|size, --site S, --questions FILE, --misses, --postgres, --instances N)"
+                "unknown bench option {other:?} (use --runs N, --soak, --secs S, --only widget|journeys|server|answers|size (or several, comma-separated; widget,journeys also prints Varco's journeys beside the peers), --site S, --questions FILE, --misses, --postgres, --instances N)"
             ),
         }
         i += 1;
@@ -209,7 +209,11 @@ fn bench(args: &[String]) -> Result<()> {
     if instances > 1 && !postgres {
         bail!("several instances share a PostgreSQL database: add --postgres");
     }
-    let wanted = |part: &str| only.as_deref().is_none_or(|o| o == part);
+    // `--only` takes one part or several, separated by commas.
+    let wanted = |part: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|p| p.trim() == part))
+    };
     let out = root.join("target/bench");
     std::fs::create_dir_all(&out)?;
 
@@ -286,6 +290,9 @@ fn bench(args: &[String]) -> Result<()> {
         env::step("the widget beside its peers, in headless Chromium (fresh context per run, round-robin)");
         run_bench_bin(&root, "varco_bench_widget", &runs)?;
     }
+    if wanted("widget") && wanted("journeys") {
+        print_journeys_beside_peers(&out)?;
+    }
     if wanted("size") {
         for module in ["varco_first", "varco_app"] {
             env::step(&format!("where {module}.wasm spends its bytes"));
@@ -299,6 +306,71 @@ fn bench(args: &[String]) -> Result<()> {
         "
 JSON reports in {}",
         out.display()
+    );
+    Ok(())
+}
+
+/// Issue 19's comparison from one run: what each of Varco's journeys loads
+/// (`journeys.json`) beside what each peer's first visit loads, and when
+/// each banner is readable (`widget.json`), at 1x and 4x CPU.
+fn print_journeys_beside_peers(out: &std::path::Path) -> Result<()> {
+    let read = |name: &str| -> Result<serde_json::Value> {
+        Ok(serde_json::from_str(&std::fs::read_to_string(
+            out.join(name),
+        )?)?)
+    };
+    let (journeys, widget) = (read("journeys.json")?, read("widget.json")?);
+    let kib = |v: &serde_json::Value| {
+        v.as_f64()
+            .map_or("-".to_owned(), |b| format!("{:.1}", b / 1024.0))
+    };
+    let ms = |v: &serde_json::Value| v.as_f64().map_or("-".to_owned(), |m| format!("{m:.0}"));
+    println!("\nVarco's journeys beside the peers (this run; KiB gzip as served, ms median from navigation start)");
+    let light = &journeys["consent_only"]["gzip_bytes"];
+    let assistant = journeys["assistant_extra"]["gzip_bytes"].as_f64();
+    println!("  Varco, consent only:   {} KiB", kib(light));
+    println!(
+        "  Varco, returning:      {} KiB",
+        kib(&journeys["returning"]["gzip_bytes"])
+    );
+    println!(
+        "  Varco, with assistant: {} KiB ({} more)",
+        kib(&serde_json::json!(light
+            .as_f64()
+            .zip(assistant)
+            .map(|(a, b)| a + b))),
+        kib(&journeys["assistant_extra"]["gzip_bytes"]),
+    );
+    let phases = widget["phases"].as_array().cloned().unwrap_or_default();
+    println!(
+        "\n  {:<34} {:>16} {:>14} {:>14}",
+        "contender", "first visit KiB", "opaque 1x ms", "opaque 4x ms"
+    );
+    let contenders = phases
+        .first()
+        .and_then(|p| p["summary"].as_array().cloned())
+        .unwrap_or_default();
+    for c in &contenders {
+        let name = c["contender"].as_str().unwrap_or("?");
+        if name == "page alone" {
+            continue;
+        }
+        let opaque = |phase: &serde_json::Value| {
+            phase["summary"]
+                .as_array()
+                .and_then(|s| s.iter().find(|x| x["contender"] == c["contender"]))
+                .map_or("-".to_owned(), |x| ms(&x["banner_opaque_ms_median"]))
+        };
+        println!(
+            "  {:<34} {:>16} {:>14} {:>14}",
+            name,
+            kib(&c["transferred_bytes_median"]),
+            phases.first().map_or("-".to_owned(), opaque),
+            phases.get(1).map_or("-".to_owned(), opaque),
+        );
+    }
+    println!(
+        "  (first visit: bytes transferred in the widget bench's first visit, banner not answered)"
     );
     Ok(())
 }

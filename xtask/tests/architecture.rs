@@ -396,3 +396,32 @@ fn light_part_modules_have_no_import_circle() {
         panic!("{circle}");
     }
 }
+
+/// The app's components share state through Yew contexts and props (the
+/// assistant's `ChatContext`, the focus plan), as in the yew repository's
+/// examples.
+/// Only the bridges from outside Yew keep a thread-local: what the loader
+/// and `window.Varco` ask of the app before and after it renders
+/// (`commands.rs`, `boot.rs`).
+#[test]
+fn widget_components_share_state_through_contexts_not_thread_locals() {
+    let bridges = ["boot.rs", "commands.rs"];
+    let dir = root().join("widget/src");
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.extension().is_some_and(|e| e == "rs")
+            && std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("thread_local!")
+            && !bridges.contains(&name.as_str())
+        {
+            found.push(name);
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "widget/src keeps state in thread-locals outside the bridges {bridges:?}: {found:?}; share it through a Yew context"
+    );
+}
