@@ -352,7 +352,8 @@ fn print_journeys_beside_peers(out: &std::path::Path) -> Result<()> {
         .unwrap_or_default();
     for c in &contenders {
         let name = c["contender"].as_str().unwrap_or("?");
-        if name == "page alone" {
+        // The page alone has no banner and no files of a contender.
+        if c["transferred_bytes_median"].is_null() {
             continue;
         }
         let opaque = |phase: &serde_json::Value| {
