@@ -12,17 +12,21 @@
 //!   console session, and `max_streams_total` in all. The permit is owned
 //!   by the stream, so the count goes down on every path a stream ends:
 //!   the client leaves, the server ends it, or the server shuts down.
-//! - With several instances on one database, whatever is published here is
-//!   also handed to a relay (`cluster.rs`), which tells the other
-//!   instances; what they publish arrives through [`Hub::deliver`] and the
-//!   `*_here` methods, which do not relay it back.
+//! - With several instances on one database, a thread's events published
+//!   here are also handed to a relay (`cluster.rs`) when another instance
+//!   holds a stream of that thread ([`RemoteInterest`]), and the changes of
+//!   the queues and of the operators always; the hub tells the relay when
+//!   it starts and stops following a thread. What the others publish
+//!   arrives through [`Hub::deliver`] and the `*_here` methods, which do
+//!   not relay it back.
 
 use crate::config::ServerSection;
+use crate::interest::RemoteInterest;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, watch};
 use varco_protocol::chat::ChatEvent;
 
@@ -43,6 +47,14 @@ pub enum Relayed {
     Thread(String, Live),
     Console,
     Operators,
+    /// This instance now follows the thread (its first stream here).
+    Watch(String),
+    /// This instance no longer follows the thread (its last stream went).
+    Unwatch(String),
+    /// Tell the others every thread this instance follows.
+    Announce,
+    /// This instance (re)joined: the others tell it what they follow.
+    Hello,
 }
 
 /// Notices waiting for the relay at most; past this they are dropped and
@@ -121,6 +133,29 @@ struct OpenStreams {
 
 type Channels = Mutex<HashMap<String, broadcast::Sender<Live>>>;
 
+/// The way to the relay, if this instance has one (several instances).
+#[derive(Clone, Default)]
+struct RelayQueue {
+    tx: Arc<Mutex<Option<mpsc::Sender<Relayed>>>>,
+    /// Set when the queue was full: the relay then tells the other
+    /// instances to catch up, and what this one follows.
+    overflowed: Arc<AtomicBool>,
+}
+
+impl RelayQueue {
+    fn is_on(&self) -> bool {
+        lock(&self.tx).is_some()
+    }
+
+    fn send(&self, relayed: Relayed) {
+        if let Some(tx) = lock(&self.tx).as_ref() {
+            if tx.try_send(relayed).is_err() {
+                self.overflowed.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
 pub struct Hub {
     channels: Arc<Channels>,
     console: Mutex<Option<broadcast::Sender<()>>>,
@@ -128,10 +163,9 @@ pub struct Hub {
     streams: Arc<Mutex<OpenStreams>>,
     limits: StreamLimits,
     closed: AtomicBool,
-    relay: Mutex<Option<mpsc::Sender<Relayed>>>,
-    /// Set when the relay's queue was full: the relay then tells the other
-    /// instances to catch up.
-    relay_overflowed: Arc<AtomicBool>,
+    relay: RelayQueue,
+    /// The threads the other instances follow.
+    remote: Mutex<RemoteInterest>,
 }
 
 impl Default for Hub {
@@ -153,25 +187,76 @@ impl Hub {
             streams: Arc::default(),
             limits,
             closed: AtomicBool::new(false),
-            relay: Mutex::default(),
-            relay_overflowed: Arc::default(),
+            relay: RelayQueue::default(),
+            remote: Mutex::default(),
         }
     }
 
-    /// Hands everything published from now on to the relay as well; the
+    /// Hands what the other instances need from now on to the relay; the
     /// flag it gets is set when a notice had to be dropped.
     pub fn relay_to(&self) -> (mpsc::Receiver<Relayed>, Arc<AtomicBool>) {
         let (tx, rx) = mpsc::channel(RELAY_QUEUE);
-        *lock(&self.relay) = Some(tx);
-        (rx, self.relay_overflowed.clone())
+        *lock(&self.relay.tx) = Some(tx);
+        (rx, self.relay.overflowed.clone())
     }
 
     fn relay(&self, relayed: Relayed) {
-        if let Some(tx) = lock(&self.relay).as_ref() {
-            if tx.try_send(relayed).is_err() {
-                self.relay_overflowed.store(true, Ordering::SeqCst);
-            }
+        self.relay.send(relayed);
+    }
+
+    /// Asks the relay to tell the others every thread followed here.
+    pub fn announce(&self) {
+        self.relay(Relayed::Announce);
+    }
+
+    /// Tells the others that this instance (re)joined.
+    pub fn hello(&self) {
+        self.relay(Relayed::Hello);
+    }
+
+    /// The threads with a stream here.
+    pub fn followed_threads(&self) -> Vec<String> {
+        lock(&self.channels).keys().cloned().collect()
+    }
+
+    /// Instance `from` was heard from now.
+    pub fn heard_from(&self, from: &str) {
+        lock(&self.remote).heard(from, Instant::now());
+    }
+
+    /// Forgets what the instances silent for too long followed.
+    pub fn forget_silent_instances(&self) {
+        lock(&self.remote).forget_silent(Instant::now());
+    }
+
+    /// Instance `from` follows `thread`.
+    pub fn followed_by(&self, from: &str, thread: String) {
+        let new = lock(&self.remote).watch(from, &thread);
+        if new {
+            self.catch_up_elsewhere(thread);
         }
+    }
+
+    /// Instance `from` no longer follows `thread`.
+    pub fn no_longer_followed_by(&self, from: &str, thread: &str) {
+        lock(&self.remote).unwatch(from, thread);
+    }
+
+    /// Instance `from` follows `threads` (with `whole`, only these).
+    pub fn announced_by(&self, from: &str, threads: Vec<String>, whole: bool) {
+        let new = lock(&self.remote).announce(from, threads, whole);
+        for thread in new {
+            self.catch_up_elsewhere(thread);
+        }
+    }
+
+    /// An instance began following `thread`: it may have missed what this
+    /// one published before it knew, which is in the database by now (an
+    /// event is stored before it is published, and published events are
+    /// checked against the interest under the same lock that recorded it).
+    /// Its streams read the database after their last event.
+    fn catch_up_elsewhere(&self, thread: String) {
+        self.relay(Relayed::Thread(thread, Live::CatchUp));
     }
 
     pub fn limits(&self) -> StreamLimits {
@@ -254,21 +339,29 @@ impl Hub {
         } else {
             channels
                 .entry(thread_id.to_owned())
-                .or_insert_with(|| broadcast::channel(64).0)
+                .or_insert_with(|| {
+                    // Queued under the lock: the others learn of the first
+                    // and the last stream in the order they happened.
+                    self.relay.send(Relayed::Watch(thread_id.to_owned()));
+                    broadcast::channel(64).0
+                })
                 .subscribe()
         };
         Subscription {
             channels: self.channels.clone(),
+            relay: self.relay.clone(),
             thread_id: thread_id.to_owned(),
             receiver: Some(receiver),
         }
     }
 
     /// Sends `event` to the thread's streams here and on the other
-    /// instances.
+    /// instances that follow it.
     pub fn publish(&self, thread_id: &str, event: Live) {
         self.deliver(thread_id, event.clone());
-        self.relay(Relayed::Thread(thread_id.to_owned(), event));
+        if self.relay.is_on() && lock(&self.remote).wants(thread_id) {
+            self.relay(Relayed::Thread(thread_id.to_owned(), event));
+        }
     }
 
     /// Sends `event` to the thread's streams on this instance.
@@ -323,6 +416,7 @@ impl Drop for StreamPermit {
 /// A listener of one thread's channel; the last one to go removes it.
 pub struct Subscription {
     channels: Arc<Channels>,
+    relay: RelayQueue,
     thread_id: String,
     receiver: Option<broadcast::Receiver<Live>>,
 }
@@ -346,6 +440,7 @@ impl Drop for Subscription {
             .is_some_and(|tx| tx.receiver_count() == 0)
         {
             channels.remove(&self.thread_id);
+            self.relay.send(Relayed::Unwatch(self.thread_id.clone()));
         }
     }
 }

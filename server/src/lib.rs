@@ -31,6 +31,7 @@ pub mod client;
 pub mod cluster;
 pub mod config;
 pub mod hub;
+pub mod interest;
 pub mod metrics;
 pub mod rate;
 pub mod state;

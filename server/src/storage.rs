@@ -65,7 +65,7 @@ mod postgres;
 mod shared;
 mod sqlite;
 pub use live::{OpenLiveChat, Operator, Session, Take};
-pub use shared::{Notice, Notices};
+pub use shared::{Notice, Notices, WATCHING_BUDGET};
 pub use sqlite::Checkpoints;
 
 /// A consent record as stored, with the server's sequence and time.

@@ -39,6 +39,8 @@ pub struct ServerReport {
     /// Assistant answers found stored after the messages phase, per second
     /// of that phase.
     pub answers_per_s: f64,
+    /// With several rounds, each one's answers/s (the median is above).
+    pub answers_by_round: Vec<f64>,
     pub rss_kib_idle: u64,
     /// (seconds since start, RSS KiB, errors so far) during `--soak`.
     pub soak: Vec<(u64, u64, u64)>,
@@ -566,9 +568,54 @@ pub fn run(root: &Path, secs: u64, soak: bool, deployment: Deployment) -> Result
         deployment,
         phases: vec![messages, navigation, consents],
         answers_per_s,
+        answers_by_round: vec![answers_per_s],
         rss_kib_idle,
         soak: soak_samples,
     })
+}
+
+fn median_by<T>(items: &[T], key: impl Fn(&T) -> f64) -> f64 {
+    let mut values: Vec<f64> = items.iter().map(key).collect();
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        0.0
+    } else if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// One deployment's rounds as one report: the median of each rate and
+/// latency, every error, the largest RSS, and each round's answers/s.
+pub fn median(rounds: Vec<ServerReport>) -> ServerReport {
+    let first = rounds.first().expect("one round at least");
+    let phases = first
+        .phases
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let all: Vec<&Phase> = rounds.iter().map(|r| &r.phases[i]).collect();
+            Phase {
+                name: p.name.clone(),
+                requests_per_s: median_by(&all, |p| p.requests_per_s),
+                items_per_request: p.items_per_request,
+                p50_ms: median_by(&all, |p| p.p50_ms),
+                p99_ms: median_by(&all, |p| p.p99_ms),
+                errors: all.iter().map(|p| p.errors).sum(),
+                rss_kib_after: all.iter().map(|p| p.rss_kib_after).max().unwrap_or(0),
+            }
+        })
+        .collect();
+    ServerReport {
+        deployment: first.deployment,
+        phases,
+        answers_per_s: median_by(&rounds, |r| r.answers_per_s),
+        answers_by_round: rounds.iter().map(|r| r.answers_per_s).collect(),
+        rss_kib_idle: rounds.iter().map(|r| r.rss_kib_idle).max().unwrap_or(0),
+        soak: rounds.into_iter().flat_map(|r| r.soak).collect(),
+    }
 }
 
 /// One table for every deployment measured, the same phases in each.
@@ -591,8 +638,18 @@ pub fn print(reports: &[ServerReport]) {
                 p.rss_kib_after
             );
         }
+        let rounds = if report.answers_by_round.len() > 1 {
+            let each: Vec<String> = report
+                .answers_by_round
+                .iter()
+                .map(|a| format!("{a:.0}"))
+                .collect();
+            format!(" (median of {}: {})", each.len(), each.join(", "))
+        } else {
+            String::new()
+        };
         println!(
-            "{:<16} answers stored: {:.0}/s; RSS at rest {} KiB",
+            "{:<16} answers stored: {:.0}/s{rounds}; RSS at rest {} KiB",
             report.deployment.label(),
             report.answers_per_s,
             report.rss_kib_idle
@@ -617,10 +674,16 @@ pub fn to_json(report: &ServerReport) -> String {
         .map(|(s, rss, e)| format!(r#"{{"seconds":{s},"rss_kib":{rss},"errors":{e}}}"#))
         .collect();
     format!(
-        r#"{{"deployment":"{}","phases":[{}],"answers_per_s":{:.1},"rss_kib_idle":{},"soak":[{}]}}"#,
+        r#"{{"deployment":"{}","phases":[{}],"answers_per_s":{:.1},"answers_by_round":[{}],"rss_kib_idle":{},"soak":[{}]}}"#,
         report.deployment.label(),
         phases.join(","),
         report.answers_per_s,
+        report
+            .answers_by_round
+            .iter()
+            .map(|a| format!("{a:.1}"))
+            .collect::<Vec<_>>()
+            .join(","),
         report.rss_kib_idle,
         soak.join(",")
     )

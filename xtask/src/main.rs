@@ -52,7 +52,7 @@ fn print_help() {
     println!(
         "cargo xtask <task>\n\n  demo   build the widget and start the demo server on http://127.0.0.1:8080 (SQLite, one\n         process); --postgres [--instances N]: a throwaway PostgreSQL, N instances and nginx\n         in front of them on :8080\n  test   run every test: unit, in-browser (wasm-bindgen-test) and end-to-end\n  dist   build pkg/ and print its sizes (raw, gzip, brotli)\n  release  one archive to install without Rust: the server, pkg/, the migrations, an example\n         configuration, nginx.conf and a systemd unit (target/release/varco-*.tar.gz)\n  bench  every benchmark, JSON under target/bench/: the widget beside its peers in headless\n         Chromium (time to banner, bytes, blocking time, layout shift, memory; also at 4x CPU),\n         what each visitor journey loads (consent only, returning, the assistant) and how soon the
          assistant's panel is usable after a click, the server under load (wrk, behind nginx), the
-         answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|journeys|server|answers|size (or several, comma-separated; widget,journeys also prints Varco's journeys beside the peers), --site S, --questions FILE, --misses,\n         --postgres [--instances N] (the server also on PostgreSQL × 1 and × N)\n  e2e-repeat  the end-to-end suite N times (--runs N, default 20; --load keeps both cores\n         busy with stress-ng; --parallel P runs P side by side), with every test that\n         failed in any run"
+         answers' quality, where the WASM's bytes go.\n         Options: --runs N (15), --secs S per load phase (10), --soak (10 minutes),\n         --only widget|journeys|server|answers|size (or several, comma-separated; widget,journeys also prints Varco's journeys beside the peers), --site S, --questions FILE, --misses,\n         --postgres [--instances N] (the server also on PostgreSQL × 1 and × N), --rounds N (the\n         server's deployments taken in turn N times, medians; 1)\n  e2e-repeat  the end-to-end suite N times (--runs N, default 20; --load keeps both cores\n         busy with stress-ng; --parallel P runs P side by side), with every test that\n         failed in any run"
     );
 }
 
@@ -158,7 +158,7 @@ fn bench(args: &[String]) -> Result<()> {
     let mut sites = vec!["milomb".to_owned(), "calvatone".to_owned()];
     let mut extra: Vec<String> = Vec::new();
     let (mut runs, mut secs, mut soak, mut only) = ("15".to_owned(), 10u64, false, None::<String>);
-    let (mut postgres, mut instances) = (false, 1u16);
+    let (mut postgres, mut instances, mut rounds) = (false, 1u16, 1usize);
     let mut i = 0;
     while i < args.len() {
         let value = args.get(i + 1).cloned();
@@ -189,6 +189,14 @@ fn bench(args: &[String]) -> Result<()> {
                 only = Some(v);
                 i += 1;
             }
+            ("--rounds", Some(v)) => {
+                rounds = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=20).contains(n))
+                    .context("--rounds takes a number from 1 to 20")?;
+                i += 1;
+            }
             ("--misses", _) => extra.push("--misses".to_owned()),
             ("--soak", _) => soak = true,
             ("--postgres", _) => postgres = true,
@@ -201,7 +209,7 @@ fn bench(args: &[String]) -> Result<()> {
                 i += 1;
             }
             (other, _) => bail!(
-                "unknown bench option {other:?} (use --runs N, --soak, --secs S, --only widget|journeys|server|answers|size (or several, comma-separated; widget,journeys also prints Varco's journeys beside the peers), --site S, --questions FILE, --misses, --postgres, --instances N)"
+                "unknown bench option {other:?} (use --runs N, --soak, --secs S, --only widget|journeys|server|answers|size (or several, comma-separated; widget,journeys also prints Varco's journeys beside the peers), --site S, --questions FILE, --misses, --postgres, --instances N, --rounds N)"
             ),
         }
         i += 1;
@@ -263,11 +271,21 @@ fn bench(args: &[String]) -> Result<()> {
                 }
             }
         }
-        let mut reports = Vec::new();
-        for deployment in deployments {
-            env::step(&format!("server under load: {}", deployment.label()));
-            reports.push(bench_server::run(&root, secs, soak, deployment)?);
+        // Rounds take the deployments in turn, so that a machine that
+        // slows down or speeds up meanwhile weighs on each alike.
+        let mut by_round: Vec<Vec<bench_server::ServerReport>> =
+            deployments.iter().map(|_| Vec::new()).collect();
+        for round in 1..=rounds {
+            for (d, deployment) in deployments.iter().enumerate() {
+                env::step(&format!(
+                    "server under load: {} (round {round} of {rounds})",
+                    deployment.label()
+                ));
+                by_round[d].push(bench_server::run(&root, secs, soak, *deployment)?);
+            }
         }
+        let reports: Vec<bench_server::ServerReport> =
+            by_round.into_iter().map(bench_server::median).collect();
         bench_server::print(&reports);
         let json: Vec<String> = reports.iter().map(bench_server::to_json).collect();
         std::fs::write(out.join("server.json"), format!("[{}]", json.join(",")))?;

@@ -19,6 +19,10 @@ const CHANNEL: &str = "varco";
 /// PostgreSQL refuses a payload of 8,000 bytes or more.
 const MAX_PAYLOAD: usize = 7_900;
 
+/// The bytes of thread ids one [`Notice::Watching`] carries at most, well
+/// within [`MAX_PAYLOAD`] with the envelope.
+pub const WATCHING_BUDGET: usize = 6_000;
+
 /// What one instance tells the others.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -42,6 +46,15 @@ pub enum Notice {
     /// A thread changed (or, with none, every thread): drop what is
     /// cached of it.
     Forget { thread: Option<String> },
+    /// The sender now holds a stream of the thread: send it its events.
+    Watch { thread: String },
+    /// The sender no longer holds a stream of the thread.
+    Unwatch { thread: String },
+    /// The sender holds streams of these threads (with `whole`, of these
+    /// only; the pieces after the first add to it).
+    Watching { threads: Vec<String>, whole: bool },
+    /// The sender (re)joined: tell it which threads you follow.
+    Hello,
 }
 
 /// A notice with the instance that sent it (an instance ignores its own).
@@ -69,10 +82,10 @@ fn own_prefix(instance: &str) -> serde_json::Result<String> {
 }
 
 impl Notices {
-    /// The next notice of another instance; `None` when the connection
-    /// was lost (what was sent meanwhile is lost: the caller catches up
-    /// from the database), after which it reconnects.
-    pub async fn next(&mut self) -> anyhow::Result<Option<Notice>> {
+    /// The next notice of another instance, with the instance; `None` when
+    /// the connection was lost (what was sent meanwhile is lost: the caller
+    /// catches up from the database), after which it reconnects.
+    pub async fn next(&mut self) -> anyhow::Result<Option<(String, Notice)>> {
         loop {
             let Some(n) = self.listener.try_recv().await? else {
                 return Ok(None);
@@ -81,7 +94,7 @@ impl Notices {
                 continue;
             }
             match serde_json::from_str::<Envelope>(n.payload()) {
-                Ok(e) => return Ok(Some(e.notice)),
+                Ok(e) => return Ok(Some((e.from, e.notice))),
                 Err(e) => {
                     tracing::warn!(error = %e, "a notice of another instance could not be read");
                     continue;
