@@ -46,6 +46,16 @@
       d.addEventListener("DOMContentLoaded", function () { setTimeout(fn, 0); }, { once: true });
     } else fn();
   }
+  // The banner can be painted before the page has finished parsing (an
+  // async tag in <head>, on a long page: the visitor reads it sooner) once
+  // the body exists and the configuration block is whole, i.e. in <head>.
+  // Applying the choice waits for the whole page (whenDomReady), so that
+  // every managed script and iframe is there.
+  function whenPaintable(fn) {
+    var block = d.getElementById("varco-config");
+    if (d.readyState === "loading" && d.body && block && d.head && d.head.contains(block)) fn();
+    else whenDomReady(fn);
+  }
   function failure(e) { return String(e && e.message || e); }
   // User Timing marks of each step (varco:loader, varco:first-ready,
   // varco:first-decided, varco:first-painted, varco:app-requested,
@@ -159,19 +169,19 @@
   }
   ready.then(function () {
     mark("first-ready");
-    whenDomReady(function () {
+    whenPaintable(function () {
       var state = 0;
       try { state = first.prepare(script || null, reach, gtag); } catch (e) { state = 0; }
       // The light part cannot start (the app says why in the console).
-      if (!state) { loadApp(); return; }
+      if (!state) { whenDomReady(loadApp); return; }
       mark("first-decided");
-      if (state === 1) { setTimeout(settle, 0); return; }
+      if (state === 1) { whenDomReady(function () { setTimeout(settle, 0); }); return; }
       setTimeout(function () {
         var painted = false;
         try { painted = first.paint(); } catch (e) { painted = false; }
-        if (!painted) { loadApp(); return; }
+        if (!painted) { whenDomReady(loadApp); return; }
         mark("first-painted");
-        setTimeout(settle, 0);
+        whenDomReady(function () { setTimeout(settle, 0); });
       }, 0);
     });
   }, function () {

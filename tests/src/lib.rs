@@ -238,6 +238,8 @@ struct Fixture {
     content_type: &'static str,
     body: String,
     delay: Duration,
+    /// Answered only once this is true (see [`FixtureServer::held_script`]).
+    gate: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl FixtureServer {
@@ -257,6 +259,9 @@ impl FixtureServer {
                         match found {
                             Some(f) => {
                                 tokio::time::sleep(f.delay).await;
+                                if let Some(mut gate) = f.gate {
+                                    let _ = gate.wait_for(|open| *open).await;
+                                }
                                 ([(axum::http::header::CONTENT_TYPE, f.content_type)], f.body)
                                     .into_response()
                             }
@@ -286,12 +291,31 @@ impl FixtureServer {
         self.serve(name, "text/javascript", js, delay)
     }
 
+    /// Serves a script at `/{name}` that is answered only when the test
+    /// sends `true` on the sender returned with its URL: a parser-blocking
+    /// script holds the rest of its page back until then.
+    pub fn held_script(&self, name: &str, js: &str) -> (String, tokio::sync::watch::Sender<bool>) {
+        let (open, gate) = tokio::sync::watch::channel(false);
+        let f = Fixture {
+            content_type: "text/javascript",
+            body: js.to_owned(),
+            delay: Duration::ZERO,
+            gate: Some(gate),
+        };
+        (self.insert(name, f), open)
+    }
+
     fn serve(&self, name: &str, content_type: &'static str, body: &str, delay: Duration) -> String {
         let f = Fixture {
             content_type,
             body: body.to_owned(),
             delay,
+            gate: None,
         };
+        self.insert(name, f)
+    }
+
+    fn insert(&self, name: &str, f: Fixture) -> String {
         self.pages.lock().unwrap().insert(name.to_owned(), f);
         format!("{}/{}", self.base, name)
     }

@@ -6,7 +6,7 @@
 //! never arrives, consent still works and the console says why.
 
 use serde_json::Value;
-use varco_e2e::{Chromium, Tab, TestServer};
+use varco_e2e::{Chromium, FixtureServer, Tab, TestServer};
 
 const HOME: &str = "/demo-site/milomb/index.html";
 
@@ -63,6 +63,21 @@ async fn first_banner_with_the_app_held_back() -> (TestServer, Chromium, Tab) {
     tab.wait_for(&format!("!!{FIRST_BANNER}"), 20)
         .await
         .unwrap();
+    (server, chromium, tab)
+}
+
+/// The app's two files, which the light part must do without.
+const THE_APP: [&str; 2] = ["*://*:*/varco/varco_app.js", "*://*:*/varco/varco_app.wasm"];
+
+/// The demo's home page on a first visit, loaded, with `blocked` (some of
+/// the app's files) never arriving: whatever happens comes from the light
+/// part.
+async fn home_with_the_app_blocked(blocked: &[&str]) -> (TestServer, Chromium, Tab) {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    tab.block_urls(blocked).await.unwrap();
+    tab.open(&server.url(HOME)).await.unwrap();
     (server, chromium, tab)
 }
 
@@ -200,13 +215,7 @@ const FOCUSED: &str = "(() => { const a = document.querySelector('varco-widget')
 /// the app (it is blocked here: nothing could come from it).
 #[tokio::test]
 async fn customising_and_saving_happen_in_the_light_part_without_the_app() {
-    let server = TestServer::start(&[]).await.unwrap();
-    let chromium = Chromium::launch().await.unwrap();
-    let tab = chromium.tab().await.unwrap();
-    tab.block_urls(&["*://*:*/varco/varco_app.js", "*://*:*/varco/varco_app.wasm"])
-        .await
-        .unwrap();
-    tab.open(&server.url(HOME)).await.unwrap();
+    let (server, _chromium, tab) = home_with_the_app_blocked(&THE_APP).await;
     tab.eval(&format!(
         "{FIRST_BANNER}.querySelector(\"[data-action='customise']\").focus()"
     ))
@@ -278,13 +287,7 @@ async fn customising_and_saving_happen_in_the_light_part_without_the_app() {
 #[tokio::test]
 async fn a_third_party_switched_off_alone_stays_blocked_and_is_recorded() {
     const MATOMO: &str = "analitici/Web Analytics Italia (Matomo)";
-    let server = TestServer::start(&[]).await.unwrap();
-    let chromium = Chromium::launch().await.unwrap();
-    let tab = chromium.tab().await.unwrap();
-    tab.block_urls(&["*://*:*/varco/varco_app.js", "*://*:*/varco/varco_app.wasm"])
-        .await
-        .unwrap();
-    tab.open(&server.url(HOME)).await.unwrap();
+    let (server, _chromium, tab) = home_with_the_app_blocked(&THE_APP).await;
     tab.eval(
         "(() => { const s = document.createElement('script'); s.type = 'text/plain';
             s.setAttribute('data-varco-category', 'analitici');
@@ -465,13 +468,7 @@ async fn keyboard_focus_moves_to_the_same_button_of_the_apps_banner() {
 
 #[tokio::test]
 async fn without_the_app_consent_still_works_and_a_reach_for_it_says_why() {
-    let server = TestServer::start(&[]).await.unwrap();
-    let chromium = Chromium::launch().await.unwrap();
-    let tab = chromium.tab().await.unwrap();
-    tab.block_urls(&["*://*:*/varco/varco_app.wasm"])
-        .await
-        .unwrap();
-    tab.open(&server.url(HOME)).await.unwrap();
+    let (server, _chromium, tab) = home_with_the_app_blocked(&THE_APP[1..]).await;
     tab.press("Accetta tutti").await.unwrap();
     tab.wait_for("window.varcoDemoAnalytics === 1", 10)
         .await
@@ -627,4 +624,68 @@ async fn the_banner_is_opaque_in_its_first_frame_and_enters_once() {
         tab.close().await;
     }
     server.stop().await.unwrap();
+}
+
+/// The demo home page's configuration block, to put in another page.
+fn demo_config_block() -> String {
+    let home = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../demo-site/milomb/index.html"),
+    )
+    .unwrap();
+    let start = home
+        .find(r#"<script type="application/json" id="varco-config">"#)
+        .unwrap();
+    let end = start + home[start..].find("</script>").unwrap() + "</script>".len();
+    home[start..end].to_owned()
+}
+
+/// With an `async` tag and the configuration block in `<head>`, a page
+/// still arriving (here held by a slow script of its own) shows the banner
+/// at once, and a decision taken then reaches the managed scripts that
+/// arrive after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_tag_in_head_paints_the_banner_while_the_page_is_still_arriving() {
+    let fixtures = FixtureServer::start().await.unwrap();
+    let server = TestServer::start(&[fixtures.base.clone()]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let (slow, release) = fixtures.held_script("slow.js", "window.slowRan = true;");
+    let page = format!(
+        r#"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Pagina lunga</title>{block}
+<script async src="{base}/varco/varco.js" data-site="milomb" data-api="{base}/api"></script></head>
+<body><h1>Pagina lunga</h1><p>L'inizio della pagina.</p>
+<script src="{slow}"></script>
+<script type="text/plain" data-varco-category="analitici">window.lateTracker = (window.lateTracker || 0) + 1;</script>
+<p id="end">La fine della pagina.</p></body></html>"#,
+        block = demo_config_block(),
+        base = server.base,
+    );
+    let url = fixtures.page("long.html", &page);
+    let tab = chromium.tab().await.unwrap();
+    let (loaded, while_arriving) = tokio::join!(tab.goto(&url), async {
+        let seen = tab
+            .wait_for(
+                &format!("!!{FIRST_BANNER} && document.readyState === 'loading' && !window.slowRan && !document.getElementById('end')"),
+                20,
+            )
+            .await;
+        if seen.is_ok() {
+            // Decided before the rest of the page is there.
+            press_first(&tab, "accept_all").await;
+        }
+        let _ = release.send(true);
+        seen
+    });
+    while_arriving.expect("the banner is on screen while the page is still loading");
+    loaded.unwrap();
+    tab.wait_for("window.slowRan && window.lateTracker === 1", 10)
+        .await
+        .unwrap();
+    server.wait_consents("milomb", 1).await;
+    tab.wait_widget().await.unwrap();
+    assert_eq!(
+        tab.eval("window.lateTracker").await.unwrap(),
+        1,
+        "the managed script that came after the decision ran once"
+    );
+    ends_without_the_app(tab, server).await;
 }

@@ -130,10 +130,11 @@ async fn the_banner_and_the_preferences_on_a_desktop_and_on_a_phone() {
         tab.press("Personalizza").await.unwrap();
         tab.wait_preferences().await.unwrap();
         check(&tab, "preferences", screen).await;
-        // A category's third parties, each with its own switch, scrolled
-        // into view as a visitor would.
+        // A category's third parties, each with its own switch, opened and
+        // scrolled into view as a visitor would: the category's title and
+        // switch at the top, its services below them.
         tab.in_widget(
-            "(() => { const d = shadow.querySelector('dialog[open] .category:nth-child(2) details'); d.open = true; d.scrollIntoView({ block: 'start' }); })()",
+            "(() => { const c = shadow.querySelector('dialog[open] .category:nth-child(2)'); c.querySelector('details').open = true; c.scrollIntoView({ block: 'start' }); })()",
         )
         .await
         .unwrap();
