@@ -790,8 +790,11 @@ pub struct Schedule {
     /// minute), Italian time. A weekday may have several (morning and
     /// afternoon).
     pub hours: Vec<(u8, u16, u16)>,
-    /// Holidays and other days the desk is closed.
+    /// Other days the desk is closed (a strike, a move, a bridge day).
     pub closed_dates: Vec<Date>,
+    /// The national holidays and the comune's patron day, closed without
+    /// being listed.
+    pub calendar: crate::holidays::Calendar,
     /// The length of an appointment.
     pub slot_minutes: u16,
     /// Appointments the desk takes at the same time.
@@ -840,7 +843,7 @@ fn slot_times(
     min_notice_minutes: u16,
 ) -> Vec<(u16, u16)> {
     let length = schedule.slot_minutes;
-    if length == 0 || schedule.closed_dates.contains(&date) {
+    if length == 0 || schedule.closed_dates.contains(&date) || schedule.calendar.closes(date) {
         return Vec::new();
     }
     let weekday = date.weekday();
@@ -1582,6 +1585,7 @@ mod tests {
                 (2, 9 * 60, 10 * 60),
             ],
             closed_dates: vec![Date::parse("2026-12-07").unwrap()],
+            calendar: Default::default(),
             slot_minutes: 30,
             capacity: 2,
         }

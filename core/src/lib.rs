@@ -13,6 +13,7 @@ pub mod config;
 pub mod consent;
 pub mod dates;
 pub mod delivery;
+pub mod holidays;
 pub mod json_path;
 pub mod lang;
 pub mod live;

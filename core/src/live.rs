@@ -17,15 +17,24 @@ const LOOKAHEAD_DAYS: i64 = 366;
 pub struct DeskHours {
     /// (weekday, 0 = Monday; opening minute; closing minute).
     pub hours: Vec<(u8, u16, u16)>,
-    /// Holidays and other days nobody answers.
+    /// Other days nobody answers.
     pub closed_dates: Vec<Date>,
+    /// The national holidays and the comune's patron day, closed without
+    /// being listed.
+    pub calendar: crate::holidays::Calendar,
+}
+
+impl DeskHours {
+    fn closed_on(&self, date: Date) -> bool {
+        self.closed_dates.contains(&date) || self.calendar.closes(date)
+    }
 }
 
 impl DeskHours {
     /// Whether someone answers at the instant `utc_ms`.
     pub fn is_open(&self, utc_ms: i64) -> bool {
         let (date, minute) = rome_local(utc_ms);
-        if self.closed_dates.contains(&date) {
+        if self.closed_on(date) {
             return false;
         }
         let day = date.weekday();
@@ -45,7 +54,7 @@ impl DeskHours {
         let mut runs: Vec<(i64, i64)> = Vec::new();
         for offset in -1..=LOOKAHEAD_DAYS {
             let date = today.add_days(offset);
-            if self.closed_dates.contains(&date) {
+            if self.closed_on(date) {
                 continue;
             }
             let mut day: Vec<(u16, u16)> = self
@@ -269,6 +278,7 @@ mod tests {
                 .chain([(1, 14 * 60, 16 * 60), (3, 14 * 60, 16 * 60)])
                 .collect(),
             closed_dates: vec![Date::new(2026, 12, 8).unwrap()],
+            calendar: Default::default(),
         }
     }
 
@@ -305,6 +315,7 @@ mod tests {
         let odd = DeskHours {
             hours: vec![(0, 600, 660), (2, 600, 660), (4, 600, 660)],
             closed_dates: vec![],
+            calendar: Default::default(),
         };
         assert_eq!(
             odd.describe(Lang::It),
@@ -359,6 +370,7 @@ mod tests {
         let split = DeskHours {
             hours: vec![(0, 9 * 60, 13 * 60), (0, 13 * 60, 16 * 60)],
             closed_dates: vec![],
+            calendar: Default::default(),
         };
         let monday = Date::new(2026, 11, 23).unwrap();
         assert_eq!(
@@ -368,6 +380,10 @@ mod tests {
         let always = DeskHours {
             hours: (0..7).map(|d| (d, 0, 24 * 60)).collect(),
             closed_dates: vec![],
+            calendar: crate::holidays::Calendar {
+                open_on_holidays: true,
+                patron_day: None,
+            },
         };
         let s = always.status(at(monday, 3 * 60));
         assert!(s.open && s.closes_at.is_none() && s.opens_at.is_none());
@@ -375,6 +391,7 @@ mod tests {
         let mondays = |n: i64| DeskHours {
             hours: vec![(0, 9 * 60, 13 * 60)],
             closed_dates: (0..n).map(|w| monday.add_days(w * 7)).collect(),
+            calendar: Default::default(),
         };
         let s = mondays(10).status(at(monday, 10 * 60));
         assert!(!s.open);
@@ -386,12 +403,13 @@ mod tests {
 
     #[test]
     fn the_summer_time_change_moves_the_opening_instant_not_the_wall_clock() {
-        // Sunday 28 March 2027 clocks go forward: Monday 29 at 09:00 is
-        // 07:00 UTC, not 08:00.
+        // Sunday 28 March 2027 (Easter) clocks go forward; Monday 29 is
+        // Lunedì dell'Angelo, a holiday: Tuesday 30 at 09:00 is 07:00 UTC,
+        // not 08:00.
         let d = desk();
         let friday = Date::new(2027, 3, 26).unwrap();
         let s = d.status(at(friday, 17 * 60));
-        assert_eq!(s.opens_at.as_deref(), Some("2027-03-29T07:00:00.000Z"));
+        assert_eq!(s.opens_at.as_deref(), Some("2027-03-30T07:00:00.000Z"));
     }
 
     #[test]

@@ -337,6 +337,20 @@ impl Config {
     /// `VARCO_DATABASE_URL`, when set, replaces `server.database_url` (a
     /// relative SQLite path in it is relative to the current folder): the
     /// password stays out of the file.
+    /// What is valid but an operator should mend, each naming its field
+    /// (logged at start and printed by `check-config`).
+    pub fn warnings(&self) -> Vec<String> {
+        self.sites
+            .iter()
+            .flat_map(|site| {
+                site.appointments
+                    .iter()
+                    .flat_map(|a| a.warnings())
+                    .map(move |w| format!("sites.{}.appointments.{w}", site.id))
+            })
+            .collect()
+    }
+
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;

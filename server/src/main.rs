@@ -171,6 +171,9 @@ fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve { listen: None }) {
         Command::CheckConfig => match varco_server::assistant::load_assistants(&config) {
             Ok((assistants, _)) => {
+                for w in config.warnings() {
+                    println!("warning: {w}");
+                }
                 println!(
                     "{}: configuration is valid ({} sites, {} knowledge bases)",
                     cli.config.display(),

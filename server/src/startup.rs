@@ -297,6 +297,9 @@ pub async fn serve_with(
         std::time::Duration::from_secs(3600),
     );
     let addr = listener.local_addr()?;
+    for warning in state.config.warnings() {
+        tracing::warn!(%warning, "configuration");
+    }
     tracing::info!(%addr, sites = state.config.sites.len(), "varco-server listening");
     // Graceful shutdown waits for open connections, and an event stream
     // never ends by itself: the hub ends them all, and after a grace period

@@ -9,6 +9,7 @@ use common::spawn_app_with_site;
 use common::threads::{post, uuid, ORIGIN};
 use serde_json::{json, Value};
 use varco_core::booking::{check_codice_fiscale, rome_local, Date};
+use varco_core::holidays::Calendar;
 use varco_server::api::now_ms;
 
 /// Open every day from 08:00 to 18:00, 30-minute slots, two desks at the
@@ -56,8 +57,16 @@ hours = [{{ days = ["lun"], open = "09:00", close = "12:00" }}]
     )
 }
 
+/// The first day from tomorrow on which, as two days later, no national
+/// holiday falls (the tests book both; the day between is closed by the
+/// settings): "tomorrow" on most days of the year.
 fn tomorrow() -> Date {
-    rome_local(now_ms()).0.add_days(1)
+    let holidays = Calendar::default();
+    let mut day = rome_local(now_ms()).0.add_days(1);
+    while holidays.closes(day) || holidays.closes(day.add_days(2)) {
+        day = day.add_days(1);
+    }
+    day
 }
 
 fn person() -> Value {
@@ -774,4 +783,103 @@ async fn a_site_that_does_not_book_in_the_assistant_gets_the_usual_answer() {
     .await;
     assert_eq!(answer.get("booking"), None, "{answer}");
     app.stop().await;
+}
+
+/// The next 7 December (Sant'Ambrogio, Milan's patron day) after today.
+fn next_sant_ambrogio() -> Date {
+    let today = rome_local(now_ms()).0;
+    let this_year = Date::new(today.year, 12, 7).unwrap();
+    if this_year > today {
+        this_year
+    } else {
+        Date::new(today.year + 1, 12, 7).unwrap()
+    }
+}
+
+#[tokio::test]
+async fn an_office_is_closed_on_the_national_holidays_and_its_comunes_patron_day_unlisted() {
+    // Open every day of the week, nothing listed as closed, a year ahead:
+    // the Milan office (its CAP names the comune) closes on Sant'Ambrogio
+    // and on the Immacolata all the same.
+    let settings = settings()
+        .replace("days_ahead = 10", "days_ahead = 366")
+        .replace(
+            r#"address = "Via Meravigli 9/b, Milano""#,
+            r#"address = "Via Meravigli 9/b, 20123 Milano""#,
+        );
+    let settings = settings
+        .lines()
+        .filter(|l| !l.starts_with("closed_dates"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let app = spawn_app_with_site("", &settings).await;
+    let patron = next_sant_ambrogio();
+    let r = get(format!(
+        "{}/api/v1/appointments/slots?site=milomb&office=milano&service=spid&from={patron}&days=3",
+        app.base
+    ))
+    .await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    let days: Vec<&str> = body["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        days,
+        [patron.add_days(2).to_string()],
+        "7 December (Sant'Ambrogio) and 8 December (Immacolata) are closed"
+    );
+    for date in [patron, patron.add_days(1)] {
+        let mut body = booking("10:00");
+        body["date"] = json!(date.to_string());
+        let r = post(&app.base, "/api/v1/appointments", body).await;
+        assert_eq!(r.status(), 422, "{date}");
+    }
+    let mut body = booking("10:00");
+    body["date"] = json!(patron.add_days(2).to_string());
+    let r = post(&app.base, "/api/v1/appointments", body).await;
+    assert_eq!(r.status(), 201);
+    app.stop().await;
+}
+
+#[test]
+fn a_patron_day_is_set_checked_or_asked_for() {
+    let parse = |settings: &str| {
+        varco_server::config::Config::parse(
+            &(common::CONFIG.to_owned() + settings),
+            std::path::Path::new("."),
+        )
+    };
+    // The tests' offices name no CAP: the server starts, and says what to set.
+    let config = parse(&settings()).unwrap();
+    let warnings = config.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("offices[0] (milano).patron_day")
+                && w.contains("set the patron day (MM-DD)")),
+        "{warnings:?}"
+    );
+    // Set by hand, or "none": nothing to say.
+    let set = settings()
+        .replace(
+            r#"address = "Via Meravigli 9/b, Milano""#,
+            "address = \"Via Meravigli 9/b, Milano\"\npatron_day = \"12-07\"",
+        )
+        .replace(
+            r#"address = "Via Haussmann 11/15, Lodi""#,
+            "address = \"Via Haussmann 11/15, Lodi\"\npatron_day = \"none\"",
+        );
+    assert!(parse(&set).unwrap().warnings().is_empty());
+    // A day that is not one is an error naming the field.
+    let err = parse(&set.replace("\"12-07\"", "\"12-32\""))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("offices[0] (milano).patron_day: \"12-32\" is not a day of the year"),
+        "{err}"
+    );
 }

@@ -828,7 +828,10 @@ async fn endpoints(fuzzer: &Fuzzer) -> Vec<Endpoint> {
     // With an offset (`+00:00`, not `Z`): its digits are what a parser
     // slices.
     let now = rfc3339_utc(now_ms()).replace('Z', "+00:00");
-    let tomorrow = rome_local(now_ms()).0.add_days(1).to_string();
+    // A day the offices are open (no national holiday).
+    let tomorrow = varco_core::holidays::Calendar::default()
+        .first_open_from(rome_local(now_ms()).0.add_days(1))
+        .to_string();
     let upload = |user: &str| {
         json!({"site": "milomb", "user_id": user, "entries": [
             {"key": FRESH_UUID, "path": "/demo-site/milomb/spid.html", "title": "SPID", "visited_at": now}

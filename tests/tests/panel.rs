@@ -543,7 +543,8 @@ async fn a_typing_signal_while_the_answer_is_prepared_then_streamed_text_that_th
     server.stop().await.unwrap();
 }
 
-/// The Camera's desk answers only on the weekday after tomorrow, 09:00 to
+/// The Camera's desk answers only on the weekday after tomorrow (or the
+/// next day that is no national holiday), 09:00 to
 /// 12:00 (so the test does not depend on the hour it runs at), or, with
 /// `always_open`, at any hour.
 fn desk(config: &mut Config, always_open: bool) -> Date {
@@ -551,7 +552,10 @@ fn desk(config: &mut Config, always_open: bool) -> Date {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    let day = rome_local(now).0.add_days(2);
+    // Not a national holiday, which would close the desk (at most four
+    // days on, so still the first such weekday from today).
+    let day =
+        varco_core::holidays::Calendar::default().first_open_from(rome_local(now).0.add_days(2));
     let name = ["lun", "mar", "mer", "gio", "ven", "sab", "dom"][usize::from(day.weekday())];
     for site in &mut config.sites {
         if let Some(live) = site.live_chat.as_mut() {

@@ -7,6 +7,7 @@ use varco_core::booking::{BookingLimits, Date, Schedule};
 use varco_core::booking_request::{
     booking_request, booking_request_reply, Bookable, BookableOffice,
 };
+use varco_core::holidays::{comune_of_address, patron_day, Calendar, YearlyDay};
 use varco_core::lang::Lang;
 use varco_protocol::chat::BookingChoice;
 use varco_protocol::Localized;
@@ -27,7 +28,8 @@ pub struct AppointmentsConfig {
     /// How far ahead slots are offered (default 30 days).
     #[serde(default = "default_days_ahead")]
     pub days_ahead: u16,
-    /// Holidays and closures of every office, `YYYY-MM-DD`.
+    /// Closures of every office beyond the national holidays and each
+    /// office's patron day (which close without being listed), `YYYY-MM-DD`.
     #[serde(default)]
     pub closed_dates: Vec<String>,
     pub services: Vec<ServiceConfig>,
@@ -81,6 +83,34 @@ pub struct OfficeConfig {
     /// Closures of this office only, `YYYY-MM-DD`.
     #[serde(default)]
     pub closed_dates: Vec<String>,
+    /// The patron day of the office's comune, `MM-DD`, or `"none"`. When
+    /// absent it is found from the comune after the CAP in `address`, for
+    /// the comuni `varco_core::holidays` knows.
+    #[serde(default)]
+    pub patron_day: Option<String>,
+}
+
+impl OfficeConfig {
+    /// The office's patron day: `Ok(None)` when it has none, `Err` with
+    /// what to set when it is not known.
+    pub fn patron_day_in_force(&self) -> Result<Option<YearlyDay>, String> {
+        match self.patron_day.as_deref() {
+            Some("none") => Ok(None),
+            Some(day) => YearlyDay::parse(day)
+                .map(Some)
+                .ok_or_else(|| format!("patron_day: {day:?} is not a day of the year (MM-DD) or \"none\"")),
+            None => match comune_of_address(&self.address) {
+                Some(comune) => patron_day(comune).map(|(day, _)| Some(day)).ok_or_else(|| {
+                    format!(
+                        "patron_day: the patron day of {comune} is not known to Varco; set it (MM-DD), or \"none\""
+                    )
+                }),
+                None => Err(
+                    "patron_day: the address names no comune after a CAP; set the patron day (MM-DD), or \"none\"".into(),
+                ),
+            },
+        }
+    }
 }
 
 fn default_slot_minutes() -> u16 {
@@ -205,8 +235,30 @@ impl AppointmentsConfig {
                     ));
                 }
             }
+            // A patron day that is set must be one; one that cannot be
+            // found is a warning (see `warnings`).
+            if o.patron_day.is_some() {
+                if let Err(e) = o.patron_day_in_force() {
+                    errors.push(format!("{at}.{e}"));
+                }
+            }
         }
         errors
+    }
+
+    /// What the server starts with but an operator should mend: an office
+    /// whose patron day is not known takes appointments on it.
+    pub fn warnings(&self) -> Vec<String> {
+        self.offices
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.patron_day.is_none())
+            .filter_map(|(i, o)| {
+                o.patron_day_in_force()
+                    .err()
+                    .map(|e| format!("offices[{i}] ({}).{e}", o.id))
+            })
+            .collect()
     }
 
     pub(crate) fn office(&self, id: &str) -> Option<&OfficeConfig> {
@@ -227,6 +279,10 @@ impl AppointmentsConfig {
                 .chain(&office.closed_dates)
                 .filter_map(|d| Date::parse(d))
                 .collect(),
+            calendar: Calendar {
+                open_on_holidays: false,
+                patron_day: office.patron_day_in_force().ok().flatten(),
+            },
             slot_minutes: office.slot_minutes.unwrap_or(self.slot_minutes),
             capacity: office.capacity.unwrap_or(self.capacity),
         }

@@ -3,6 +3,7 @@
 use super::hours::{check_hours, intervals, HoursConfig};
 use serde::Deserialize;
 use varco_core::booking::Date;
+use varco_core::holidays::{Calendar, YearlyDay};
 use varco_core::live::DeskHours;
 
 /// `[sites.live_chat]`: when operators answer, and where to write instead.
@@ -11,9 +12,13 @@ use varco_core::live::DeskHours;
 pub struct LiveChatConfig {
     /// When the desk answers, Italian time.
     pub hours: Vec<HoursConfig>,
-    /// Days nobody answers, `YYYY-MM-DD`.
+    /// Days nobody answers beyond the national holidays (closed without
+    /// being listed), `YYYY-MM-DD`.
     #[serde(default)]
     pub closed_dates: Vec<String>,
+    /// The patron day of the desk's comune, `MM-DD` (none by default).
+    #[serde(default)]
+    pub patron_day: Option<String>,
     /// Offered outside the hours (with booking, if the site takes
     /// appointments).
     #[serde(default)]
@@ -39,6 +44,13 @@ impl LiveChatConfig {
                 ));
             }
         }
+        if let Some(day) = &self.patron_day {
+            if YearlyDay::parse(day).is_none() {
+                errors.push(format!(
+                    "patron_day: {day:?} is not a day of the year (MM-DD)"
+                ));
+            }
+        }
         if let Some(e) = &self.email {
             if varco_core::booking::check_email(e).is_err() {
                 errors.push(format!("email: {e:?} is not an e-mail address"));
@@ -52,6 +64,10 @@ impl LiveChatConfig {
             return DeskHours {
                 hours: (0..7).map(|day| (day, 0, 24 * 60)).collect(),
                 closed_dates: Vec::new(),
+                calendar: Calendar {
+                    open_on_holidays: true,
+                    patron_day: None,
+                },
             };
         }
         DeskHours {
@@ -61,6 +77,10 @@ impl LiveChatConfig {
                 .iter()
                 .filter_map(|d| Date::parse(d))
                 .collect(),
+            calendar: Calendar {
+                open_on_holidays: false,
+                patron_day: self.patron_day.as_deref().and_then(YearlyDay::parse),
+            },
         }
     }
 }
