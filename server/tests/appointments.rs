@@ -89,6 +89,24 @@ async fn get(url: String) -> reqwest::Response {
         .unwrap()
 }
 
+/// The days the Milan office lists for SPID from `from`, `days` of them
+/// at most (closed ones left out), and the whole answer.
+async fn listed_days(base: &str, from: &str, days: u32) -> (Vec<String>, Value) {
+    let r = get(format!(
+        "{base}/api/v1/appointments/slots?site=milomb&office=milano&service=spid&from={from}&days={days}"
+    ))
+    .await;
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    let listed = body["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["date"].as_str().unwrap().to_owned())
+        .collect();
+    (listed, body)
+}
+
 async fn free_places(base: &str, date: &str, start: &str) -> u64 {
     let r = get(format!(
         "{base}/api/v1/appointments/slots?site=milomb&office=milano&service=spid&from={date}&days=1"
@@ -121,24 +139,9 @@ async fn options_and_slots_come_from_the_configuration() {
     assert_eq!(options["offices"][1]["services"], json!(["firma-digitale"]));
 
     let from = tomorrow().to_string();
-    let r = get(format!(
-        "{}/api/v1/appointments/slots?site=milomb&office=milano&service=spid&from={from}&days=3",
-        app.base
-    ))
-    .await;
-    let body: Value = r.json().await.unwrap();
-    let days: Vec<&str> = body["days"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["date"].as_str().unwrap())
-        .collect();
+    let (days, body) = listed_days(&app.base, &from, 3).await;
     let third = tomorrow().add_days(2).to_string();
-    assert_eq!(
-        days,
-        [from.as_str(), third.as_str()],
-        "the closed day is left out"
-    );
+    assert_eq!(days, [from, third], "the closed day is left out");
     let slots = body["days"][0]["slots"].as_array().unwrap();
     assert_eq!(slots.len(), 20, "08:00 to 18:00 in 30 minutes");
     assert_eq!(
@@ -814,19 +817,7 @@ async fn an_office_is_closed_on_the_national_holidays_and_its_comunes_patron_day
         .join("\n");
     let app = spawn_app_with_site("", &settings).await;
     let patron = next_sant_ambrogio();
-    let r = get(format!(
-        "{}/api/v1/appointments/slots?site=milomb&office=milano&service=spid&from={patron}&days=3",
-        app.base
-    ))
-    .await;
-    assert_eq!(r.status(), 200);
-    let body: Value = r.json().await.unwrap();
-    let days: Vec<&str> = body["days"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["date"].as_str().unwrap())
-        .collect();
+    let (days, _) = listed_days(&app.base, &patron.to_string(), 3).await;
     assert_eq!(
         days,
         [patron.add_days(2).to_string()],
