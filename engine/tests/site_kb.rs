@@ -33,3 +33,26 @@ fn site_knowledge_bases_load() {
         }
     }
 }
+
+/// Questions about the Comune's taxes and schools, as visitors wrote them
+/// to the Camera's assistant: each was once answered as a Camera topic
+/// («come pago la TARI?» with taxi licences, «IMU sulla seconda casa» with
+/// the diritto annuale). They are sent to the Comune, confidently.
+#[test]
+fn the_comunes_taxes_and_schools_are_sent_to_the_comune() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kb/milomb");
+    let kb = KnowledgeBase::load(&dir).expect("kb/milomb loads");
+    for question in [
+        "come pago la TARI?",
+        "IMU sulla seconda casa",
+        "iscrizione asilo nido",
+        "quanto costa la mensa scolastica",
+    ] {
+        let a = kb.answer(question);
+        assert_eq!(a.topic, "fuori-competenza", "{question}: {a:?}");
+        assert!(a.confident, "{question}: {a:?}");
+        assert!(a.answer.contains("Comune"), "{question}: {}", a.answer);
+    }
+    // The taxi licence is still the Camera's (its drivers' register).
+    assert_eq!(kb.answer("licenza taxi").topic, "albi-ruoli");
+}
