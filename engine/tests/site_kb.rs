@@ -37,7 +37,8 @@ fn site_knowledge_bases_load() {
 /// Questions about the Comune's taxes and schools, as visitors wrote them
 /// to the Camera's assistant: each was once answered as a Camera topic
 /// («come pago la TARI?» with taxi licences, «IMU sulla seconda casa» with
-/// the diritto annuale). They are sent to the Comune, confidently.
+/// the diritto annuale). They are sent to the Comune, confidently; unpaid
+/// wages to the Ispettorato del lavoro.
 #[test]
 fn the_comunes_taxes_and_schools_are_sent_to_the_comune() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kb/milomb");
@@ -53,6 +54,9 @@ fn the_comunes_taxes_and_schools_are_sent_to_the_comune() {
         assert!(a.confident, "{question}: {a:?}");
         assert!(a.answer.contains("Comune"), "{question}: {}", a.answer);
     }
+    let a = kb.answer("il datore di lavoro non mi paga lo stipendio");
+    assert_eq!(a.topic, "fuori-competenza");
+    assert!(a.answer.contains("Ispettorato"), "{}", a.answer);
     // The taxi licence is still the Camera's (its drivers' register).
     assert_eq!(kb.answer("licenza taxi").topic, "albi-ruoli");
 }
