@@ -151,8 +151,13 @@ pub(crate) struct Index {
 }
 
 impl Index {
-    pub(crate) fn build(topics: &[Topic], entries: &[Entry], synonyms: &[Vec<String>]) -> Index {
-        let analyzer = Analyzer::new(synonyms);
+    pub(crate) fn build(
+        topics: &[Topic],
+        entries: &[Entry],
+        synonyms: &[Vec<String>],
+        weak: &[String],
+    ) -> Index {
+        let analyzer = Analyzer::new(synonyms).with_weak(weak);
         let fields = FieldIndex::build(&analyzer, topics, entries);
         let n = entries.len() as f32;
         let idf_of = |df: f32| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();

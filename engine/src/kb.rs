@@ -61,6 +61,9 @@ pub struct Entry {
 pub(crate) struct Parsed {
     pub topics: Vec<Topic>,
     pub synonyms: Vec<Vec<String>>,
+    /// Words of this site that say nothing of the topic (`weak` in
+    /// `synonyms.toml`): the assistant's name, which visitors address.
+    pub weak: Vec<String>,
     pub entries: Vec<Entry>,
 }
 
@@ -112,7 +115,7 @@ pub(crate) fn parse(files: &[(String, String)]) -> Result<Parsed, Vec<KbError>> 
             Vec::new()
         }
     };
-    let synonyms = match files.get("synonyms.toml") {
+    let (synonyms, weak) = match files.get("synonyms.toml") {
         Some(text) => parse_synonyms(
             text,
             &mut Report {
@@ -120,7 +123,7 @@ pub(crate) fn parse(files: &[(String, String)]) -> Result<Parsed, Vec<KbError>> 
                 errors: &mut errors,
             },
         ),
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
 
     let topic_ids: HashSet<&str> = topics.iter().map(|t| t.id.as_str()).collect();
@@ -188,6 +191,7 @@ pub(crate) fn parse(files: &[(String, String)]) -> Result<Parsed, Vec<KbError>> 
         Ok(Parsed {
             topics,
             synonyms,
+            weak,
             entries,
         })
     } else {
@@ -269,20 +273,38 @@ fn parse_topics(text: &str, report: &mut Report) -> Vec<Topic> {
     topics
 }
 
-fn parse_synonyms(text: &str, report: &mut Report) -> Vec<Vec<String>> {
+/// The synonym groups, and the site's weak words.
+fn parse_synonyms(text: &str, report: &mut Report) -> (Vec<Vec<String>>, Vec<String>) {
     let Some(mut table) = parse_toml(text, 1, "synonyms", report) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
+    let mut weak = Vec::new();
+    match table.remove("weak") {
+        Some(Value::Array(words)) => {
+            for word in words {
+                match word {
+                    Value::String(s) if !s.trim().is_empty() && !s.trim().contains(' ') => {
+                        weak.push(s.trim().to_string())
+                    }
+                    _ => report.error("field `weak`: every entry must be one word"),
+                }
+            }
+        }
+        Some(_) => report.error("field `weak`: must be an array of words"),
+        None => {}
+    }
     let groups = match table.remove("groups") {
         Some(Value::Array(groups)) => groups,
         Some(_) => {
             report.error("field `groups`: must be an array of arrays of strings");
-            return Vec::new();
+            return (Vec::new(), weak);
         }
         None => Vec::new(),
     };
     for key in table.keys() {
-        report.error(format!("field `{key}`: unknown (only `groups` is allowed)"));
+        report.error(format!(
+            "field `{key}`: unknown (only `groups` and `weak` are allowed)"
+        ));
     }
     let mut out = Vec::new();
     for (i, group) in groups.into_iter().enumerate() {
@@ -311,7 +333,7 @@ fn parse_synonyms(text: &str, report: &mut Report) -> Vec<Vec<String>> {
             out.push(terms);
         }
     }
-    out
+    (out, weak)
 }
 
 /// The keys an entry's front matter may hold.

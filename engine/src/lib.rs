@@ -112,7 +112,12 @@ impl KnowledgeBase {
     /// `"entries/x.md"`, content). Other paths are ignored.
     pub fn from_files(files: &[(String, String)]) -> Result<KnowledgeBase, Vec<KbError>> {
         let parsed = kb::parse(files)?;
-        let index = Index::build(&parsed.topics, &parsed.entries, &parsed.synonyms);
+        let index = Index::build(
+            &parsed.topics,
+            &parsed.entries,
+            &parsed.synonyms,
+            &parsed.weak,
+        );
         Ok(KnowledgeBase {
             topics: parsed.topics,
             entries: parsed.entries,

@@ -305,6 +305,9 @@ pub(crate) struct Analyzer {
     /// Every content word of every synonym member: known words that the
     /// typo corrector must not "fix", and may correct towards.
     synonym_words: Vec<String>,
+    /// The site's own weak words (folded): its assistant's name, which a
+    /// visitor writes when addressing it («ciao CamOn»), not a topic.
+    site_weak: Vec<String>,
 }
 
 impl Analyzer {
@@ -357,9 +360,23 @@ impl Analyzer {
         &self.synonym_words
     }
 
+    /// The site's weak words (see `synonyms.toml`'s `weak`).
+    pub(crate) fn with_weak(mut self, words: &[String]) -> Analyzer {
+        self.site_weak = words.iter().map(|w| fold(w)).collect();
+        self
+    }
+
     /// Folds, splits, classifies and stems a text.
     pub(crate) fn words(&self, text: &str) -> Vec<Word> {
-        split_words(&fold(text)).map(word).collect()
+        split_words(&fold(text))
+            .map(|folded| {
+                let mut w = word(folded);
+                if w.class == Class::Content && self.site_weak.iter().any(|s| *s == w.folded) {
+                    w.class = Class::Weak;
+                }
+                w
+            })
+            .collect()
     }
 
     /// Every synonym phrase occurring in `content` (the non-stop words):

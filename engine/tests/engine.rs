@@ -580,6 +580,25 @@ fn broken_topics_and_synonyms_files_are_reported() {
 }
 
 #[test]
+fn a_weak_word_is_one_word() {
+    let mut files = files();
+    let synonyms = files
+        .iter_mut()
+        .find(|(p, _)| p == "synonyms.toml")
+        .unwrap();
+    synonyms.1 = format!("weak = [\"camon\", \"ciao camon\"]\n{}", synonyms.1);
+    let errors = errors(&files);
+    assert!(
+        has(
+            &errors,
+            "synonyms.toml",
+            "field `weak`: every entry must be one word"
+        ),
+        "{errors:?}"
+    );
+}
+
+#[test]
 fn load_reads_a_folder_and_ignores_other_files() {
     let dir = std::env::temp_dir().join(format!("varco-engine-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

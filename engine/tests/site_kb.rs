@@ -60,3 +60,21 @@ fn the_comunes_taxes_and_schools_are_sent_to_the_comune() {
     // The taxi licence is still the Camera's (its drivers' register).
     assert_eq!(kb.answer("licenza taxi").topic, "albi-ruoli");
 }
+
+/// The assistant's name is how a visitor addresses it, not a topic
+/// (`weak` in kb/milomb/synonyms.toml): «ciao CamOn» is a greeting, not a
+/// question about CamOn's privacy notice, while a question about its data
+/// still goes there.
+#[test]
+fn the_assistants_name_in_a_question_does_not_choose_the_topic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kb/milomb");
+    let kb = KnowledgeBase::load(&dir).expect("kb/milomb loads");
+    for (question, topic) in [
+        ("ciao camon", "conversazione"),
+        ("buongiorno CamOn", "conversazione"),
+        ("camon come faccio lo spid", "spid"),
+        ("camon conserva i miei dati?", "privacy"),
+    ] {
+        assert_eq!(kb.answer(question).topic, topic, "{question}");
+    }
+}
