@@ -240,6 +240,10 @@ struct Sample {
     total_blocking_time_ms: f64,
     /// (start ms, duration ms) of every long task.
     long_tasks: Vec<(f64, f64)>,
+    /// (start ms, duration ms) of each run of one of Varco's scripts (its
+    /// WebAssembly included) inside a long animation frame: what the
+    /// browser attributes to Varco's files, whatever runs around them.
+    varco_script_runs: Vec<(f64, f64)>,
     cumulative_layout_shift: f64,
     layout_shift_count: u64,
     /// `Runtime.getHeapUsage` after `HeapProfiler.collectGarbage`.
@@ -518,6 +522,7 @@ async fn run(options: Options) -> Result<()> {
             "banner_timeout": "a run without a banner within banner_timeout_ms after the load event (times the CPU slowdown, at most banner_timeout_max_ms) counts as 'no banner'",
             "window": "from navigation start until observed_until_ms: settle_ms after the last of the load event, the banner and the response of the contender's last file (the run waits for every file of the contender in flight, so a module loaded after the banner is inside)",
             "total_blocking_time_ms": "sum of (duration - 50 ms) over PerformanceObserver 'longtask' entries starting in the window",
+            "varco_script_runs": "(start, duration) of each script run that PerformanceObserver 'long-animation-frame' entries attribute to a file under /varco/ (not /varco/peers/): Varco's own share of the long frames",
             "cumulative_layout_shift": "sum of PerformanceObserver 'layout-shift' values without hadRecentInput, in the window",
             "memory": "after HeapProfiler.collectGarbage at the end of the window: Runtime.getHeapUsage usedSize plus the byteLength of every exported WebAssembly.Memory of the instances created through WebAssembly.instantiate/instantiateStreaming (wrapped by the init script, which holds them weakly) and still alive",
             "added": "a contender's median minus the page alone's median, in the same phase",
@@ -872,15 +877,20 @@ const INSTRUMENTATION: &str = r#"(() => {
   const BANNER = __BANNER__;
   const bench = {
     banner_ms: null, banner_in_dom_ms: null, banner_opaque_ms: null,
-    long_tasks: [], layout_shifts: [], wasm_instances: [], notes: [],
+    long_tasks: [], layout_shifts: [], script_runs: [], wasm_instances: [], notes: [],
   };
   Object.defineProperty(window, "__varcoBench", { value: bench });
 
   // Long tasks and layout shifts, from the start of the document.
   const onLongTasks = (entries) => { for (const e of entries) bench.long_tasks.push([e.startTime, e.duration]); };
   const onShifts = (entries) => { for (const e of entries) bench.layout_shifts.push([e.startTime, e.value, e.hadRecentInput]); };
+  // Long animation frames name the scripts that ran in them (their source
+  // file, their duration): the share of a long frame that is a contender's.
+  const onFrames = (entries) => {
+    for (const e of entries) for (const s of e.scripts || []) bench.script_runs.push([s.startTime, s.duration, s.sourceURL || ""]);
+  };
   const observers = [];
-  for (const [type, handle] of [["longtask", onLongTasks], ["layout-shift", onShifts]]) {
+  for (const [type, handle] of [["longtask", onLongTasks], ["layout-shift", onShifts], ["long-animation-frame", onFrames]]) {
     try {
       const o = new PerformanceObserver((list) => handle(list.getEntries()));
       o.observe({ type, buffered: true });
@@ -995,6 +1005,7 @@ const INSTRUMENTATION: &str = r#"(() => {
       first_contentful_paint_ms: fcp ? fcp.startTime : null,
       observed_until_ms: observedUntil,
       long_tasks: bench.long_tasks.filter(inWindow),
+      script_runs: bench.script_runs.filter(inWindow),
       layout_shifts: bench.layout_shifts.filter(inWindow),
       wasm_instances: bench.wasm_instances.length,
       wasm_instances_alive: instances.length,
@@ -1279,6 +1290,17 @@ fn fill_sample(sample: &mut Sample, data: &Value, server: &TestServer, contender
         .into_iter()
         .flatten()
         .filter_map(|t| Some((t[0].as_f64()?, t[1].as_f64()?)))
+        .collect();
+    sample.varco_script_runs = data["script_runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            let path = url_path(r[2].as_str().unwrap_or_default(), &server.base);
+            path.starts_with(&format!("{VARCO_URL}/"))
+                && !path.starts_with(&format!("{PEERS_URL}/"))
+        })
+        .filter_map(|r| Some((r[0].as_f64()?, r[1].as_f64()?)))
         .collect();
     sample.total_blocking_time_ms = sample
         .long_tasks
@@ -1821,6 +1843,41 @@ fn print_marks(samples: &[Sample]) {
             show(&longest),
             windows.iter().filter(|t| t.is_empty()).count(),
             windows.len(),
+        );
+    }
+    // With an async tag the loader runs while the page is still parsing,
+    // and the long tasks after it are mostly the page's: the scripts that
+    // long animation frames attribute to Varco's files are its own part.
+    println!(
+        "\nVarco's scripts in long animation frames (the time the browser attributes to its files, WebAssembly included), median per run"
+    );
+    for phase in &PHASES {
+        let runs = varco_runs(samples, phase.name);
+        if runs.is_empty() {
+            continue;
+        }
+        let total: Vec<f64> = runs
+            .iter()
+            .map(|s| s.varco_script_runs.iter().map(|(_, d)| d).sum())
+            .collect();
+        let longest: Vec<f64> = runs
+            .iter()
+            .map(|s| {
+                s.varco_script_runs
+                    .iter()
+                    .map(|(_, d)| *d)
+                    .fold(0.0, f64::max)
+            })
+            .collect();
+        let show = |v: &[f64]| median(v).map_or("-".to_owned(), whole_ms);
+        println!(
+            "{:<12} in long frames {:>4} ms (max {:.0}), longest run {:>4} ms, runs with none {}/{}",
+            phase.name,
+            show(&total),
+            total.iter().copied().fold(0.0, f64::max),
+            show(&longest),
+            runs.iter().filter(|s| s.varco_script_runs.is_empty()).count(),
+            runs.len(),
         );
     }
 }
