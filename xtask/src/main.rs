@@ -153,6 +153,24 @@ fn demo_operator(
 /// [--site S] [--questions FILE] [--misses]`: every benchmark in one go,
 /// tables on the terminal and JSON under `target/bench/`. It reports; it
 /// never fails on a number.
+/// `value` as a number within `range`, or an error naming `option`.
+fn number_in<T>(value: &str, range: std::ops::RangeInclusive<T>, option: &str) -> Result<T>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    value
+        .parse()
+        .ok()
+        .filter(|n| range.contains(n))
+        .with_context(|| {
+            format!(
+                "{option} takes a number from {} to {}",
+                range.start(),
+                range.end()
+            )
+        })
+}
+
 fn bench(args: &[String]) -> Result<()> {
     let root = env::root();
     let mut sites = vec!["milomb".to_owned(), "calvatone".to_owned()];
@@ -190,22 +208,14 @@ fn bench(args: &[String]) -> Result<()> {
                 i += 1;
             }
             ("--rounds", Some(v)) => {
-                rounds = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=20).contains(n))
-                    .context("--rounds takes a number from 1 to 20")?;
+                rounds = number_in(&v, 1..=20, "--rounds")?;
                 i += 1;
             }
             ("--misses", _) => extra.push("--misses".to_owned()),
             ("--soak", _) => soak = true,
             ("--postgres", _) => postgres = true,
             ("--instances", Some(v)) => {
-                instances = v
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=8).contains(n))
-                    .context("--instances takes a number from 1 to 8")?;
+                instances = number_in(&v, 1..=8, "--instances")?;
                 i += 1;
             }
             (other, _) => bail!(
