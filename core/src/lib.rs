@@ -7,6 +7,7 @@
 
 pub mod banner;
 pub mod booking;
+pub mod booking_mail;
 pub mod booking_request;
 pub mod chat;
 pub mod config;

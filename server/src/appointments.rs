@@ -8,11 +8,12 @@
 //! site and the office only).
 
 use crate::api::{now_ms, site_for, site_of_query, Failure, JsonBody};
+use crate::booking_mail::Described;
 use crate::client::ClientIp;
 use crate::config::appointments::{AppointmentsConfig, OfficeConfig, ServiceConfig};
 use crate::config::Site;
 use crate::state::AppState;
-use crate::storage::{Booked, NewAppointment, StoredAppointment};
+use crate::storage::{Booked, Changed, NewAppointment, StoredAppointment};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -23,10 +24,10 @@ use sha2::Sha256;
 use std::net::IpAddr;
 use std::sync::OnceLock;
 use varco_core::booking::{
-    booking_code, calendar_texts, check_email, check_person, format_hhmm, ics, is_bookable_slot,
-    normalise_booking_code, parse_hhmm, rome_local, rome_to_utc_ms, slot_taken_meanwhile,
-    slot_unavailable, slots, CalendarEvent, Date,
+    booking_code, check_email, check_person, format_hhmm, is_bookable_slot, normalise_booking_code,
+    parse_hhmm, rome_local, rome_to_utc_ms, slot_taken_meanwhile, slot_unavailable, slots, Date,
 };
+use varco_core::booking_mail::BookingMailKind;
 use varco_core::consent::{is_uuid_v4, rfc3339_utc};
 use varco_core::lang::Lang;
 use varco_protocol::booking::{
@@ -147,7 +148,6 @@ pub async fn availability(
     let (office, _) = offered(config, &query.office, &query.service)?;
     let now = now_ms();
     let (today, _) = rome_local(now);
-    let last = today.add_days(i64::from(config.days_ahead));
     let from = match query.from.as_deref() {
         None => today,
         Some(s) => Date::parse(s).ok_or_else(|| {
@@ -167,6 +167,24 @@ pub async fn availability(
         .days
         .unwrap_or(config.days_ahead)
         .min(config.days_ahead);
+    let days = free_days(&state.storage, &site.id, config, office, from, days, now).await?;
+    Ok(Json(Availability { days }))
+}
+
+/// The days from `from` (at most `days`, none past the site's
+/// `days_ahead`) on which `office` is open, each with its slots and their
+/// free places at `now`.
+pub async fn free_days(
+    storage: &crate::storage::Storage,
+    site: &str,
+    config: &AppointmentsConfig,
+    office: &OfficeConfig,
+    from: Date,
+    days: u16,
+    now: i64,
+) -> Result<Vec<DaySlots>, Failure> {
+    let (today, _) = rome_local(now);
+    let last = today.add_days(i64::from(config.days_ahead));
     let schedule = config.schedule(office);
     let mut out = Vec::new();
     for i in 0..i64::from(days) {
@@ -174,9 +192,8 @@ pub async fn availability(
         if date.days_from_epoch() > last.days_from_epoch() {
             break;
         }
-        let taken = state
-            .storage
-            .places_taken(&site.id, &office.id, &date.to_string())
+        let taken = storage
+            .places_taken(site, &office.id, &date.to_string())
             .await
             .map_err(storage_failure)?;
         let day = slots(&schedule, date, now, config.min_notice_minutes(), |start| {
@@ -200,7 +217,7 @@ pub async fn availability(
             });
         }
     }
-    Ok(Json(Availability { days: out }))
+    Ok(out)
 }
 
 /// The office and the service, if both exist and the office offers it.
@@ -332,9 +349,24 @@ async fn book_checked(
     };
     for _ in 0..5 {
         appointment.code = booking_code(random_bytes());
+        let mail = state.booking_mails.as_ref().and_then(|mails| {
+            mails.compose(
+                site,
+                config,
+                &StoredAppointment::from(&appointment),
+                &BookingMailKind::Confirmation,
+                now,
+            )
+        });
         let outcome = state
             .storage
-            .book_appointment(&appointment, schedule.capacity, config.limits())
+            .book_appointment(
+                &appointment,
+                schedule.capacity,
+                config.limits(),
+                mail.as_ref(),
+                now,
+            )
             .await
             .map_err(storage_failure)?;
         let stored = match outcome {
@@ -365,6 +397,9 @@ async fn book_checked(
             }
             Booked::Created => StoredAppointment::from(&appointment),
         };
+        if let (Some(mails), Some(_)) = (&state.booking_mails, &mail) {
+            mails.mailer.queued();
+        }
         tracing::info!(site = %site.id, office = %office.id, "appointment booked");
         return Ok((
             StatusCode::CREATED,
@@ -394,46 +429,16 @@ fn confirmation(
     a: &StoredAppointment,
     now: i64,
 ) -> BookingConfirmation {
-    let lang = lang_of(Some(&a.language));
-    let service = config
-        .service(&a.service)
-        .map_or(a.service.clone(), |s| s.title.get(lang.code()).to_owned());
-    let (office, address) = config.office(&a.office).map_or_else(
-        || (a.office.clone(), String::new()),
-        |o| (o.name.get(lang.code()).to_owned(), o.address.clone()),
-    );
-    let date = Date::parse(&a.date).unwrap_or(Date {
-        year: 1970,
-        month: 1,
-        day: 1,
-    });
-    let start_ms = rome_to_utc_ms(date, parse_hhmm(&a.start).unwrap_or(0));
-    let end_ms = rome_to_utc_ms(date, parse_hhmm(&a.end).unwrap_or(0));
-    let (summary, description) = calendar_texts(lang, &service, &site.name, &a.code);
-    let location = if address.is_empty() {
-        office.clone()
-    } else {
-        format!("{office}, {address}")
-    };
-    let uid = format!("{}@{}.varco", a.code, site.id);
-    let calendar = ics(&CalendarEvent {
-        uid: &uid,
-        summary: &summary,
-        location: &location,
-        description: &description,
-        start_utc_ms: start_ms,
-        end_utc_ms: end_ms,
-        created_utc_ms: now,
-    });
+    let described = Described::of(config, a);
     BookingConfirmation {
         code: a.code.clone(),
-        service,
-        office,
-        address,
+        ics: described.calendar_file(site, &a.code, now),
+        service: described.service,
+        office: described.office,
+        address: described.address,
         date: a.date.clone(),
         start: a.start.clone(),
         end: a.end.clone(),
-        ics: calendar,
     }
 }
 
@@ -456,15 +461,28 @@ pub async fn cancel(
     let not_found = || Failure::not_found("no booking with this code and e-mail address");
     let code = normalise_booking_code(&code).ok_or_else(not_found)?;
     let email = check_email(&request.email).map_err(|_| not_found())?;
-    let done = state
+    let now = now_ms();
+    let config = appointments_of(site)?;
+    let changed = state
         .storage
-        .cancel_appointment(&site.id, &code, &email, &rfc3339_utc(now_ms()))
+        .cancel_booking(&site.id, &code, Some(&email), &rfc3339_utc(now), now, |a| {
+            state.booking_mails.as_ref().and_then(|mails| {
+                mails.compose(site, config, a, &BookingMailKind::CancelledByVisitor, now)
+            })
+        })
         .await
         .map_err(storage_failure)?;
-    if !done {
-        return Err(not_found());
+    match changed {
+        Changed::Done(_) => {
+            if let Some(mails) = &state.booking_mails {
+                mails.mailer.queued();
+            }
+            tracing::info!(site = %site.id, "appointment cancelled");
+        }
+        // Cancelling twice is fine.
+        Changed::AlreadyCancelled(_) => {}
+        Changed::NotFound | Changed::Full => return Err(not_found()),
     }
-    tracing::info!(site = %site.id, "appointment cancelled");
     Ok(Json(Cancelled { cancelled: true }))
 }
 

@@ -6,6 +6,7 @@ pub mod appointments;
 pub mod database;
 pub mod hours;
 pub mod live_chat;
+pub mod mail;
 pub mod proxies;
 pub mod rate_limits;
 
@@ -13,6 +14,7 @@ use anyhow::{bail, Context};
 use appointments::AppointmentsConfig;
 pub use database::Database;
 use live_chat::LiveChatConfig;
+use mail::MailConfig;
 use proxies::{ForwardedHeader, TrustedProxies};
 use rate_limits::{check_table, Limit};
 use serde::Deserialize;
@@ -291,6 +293,8 @@ struct RawConfig {
     #[serde(default)]
     server: ServerSection,
     #[serde(default)]
+    mail: Option<MailConfig>,
+    #[serde(default)]
     sites: Vec<RawSite>,
 }
 
@@ -323,6 +327,8 @@ impl Site {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub server: ServerSection,
+    /// The SMTP server of the booking e-mails; none: no e-mail is sent.
+    pub mail: Option<MailConfig>,
     pub sites: Vec<Site>,
 }
 
@@ -331,12 +337,6 @@ impl Config {
         self.sites.iter().find(|s| s.id == id)
     }
 
-    /// Reads, resolves and checks a TOML file. Every problem is reported at
-    /// once, each naming the site and the field.
-    ///
-    /// `VARCO_DATABASE_URL`, when set, replaces `server.database_url` (a
-    /// relative SQLite path in it is relative to the current folder): the
-    /// password stays out of the file.
     /// What is valid but an operator should mend, each naming its field
     /// (logged at start and printed by `check-config`).
     pub fn warnings(&self) -> Vec<String> {
@@ -348,9 +348,27 @@ impl Config {
                     .flat_map(|a| a.warnings())
                     .map(move |w| format!("sites.{}.appointments.{w}", site.id))
             })
+            .chain(
+                self.sites
+                    .iter()
+                    .filter(|site| site.appointments.is_some() && self.mail.is_none())
+                    .map(|site| {
+                        format!(
+                            "sites.{}.appointments: no [mail] section, so bookings get no \
+                             confirmation, reminder or link to cancel by e-mail",
+                            site.id
+                        )
+                    }),
+            )
             .collect()
     }
 
+    /// Reads, resolves and checks a TOML file. Every problem is reported at
+    /// once, each naming the site and the field.
+    ///
+    /// `VARCO_DATABASE_URL`, when set, replaces `server.database_url` (a
+    /// relative SQLite path in it is relative to the current folder): the
+    /// password stays out of the file.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))?;
@@ -374,6 +392,10 @@ impl Config {
         server.static_root = server.static_root.map(|p| resolve(base, &p));
 
         let mut errors: Vec<String> = check_streams(&server);
+        let mail = raw.mail.map(|m| m.resolved(base));
+        if let Some(mail) = &mail {
+            errors.extend(mail.check().into_iter().map(|e| format!("mail.{e}")));
+        }
         match (&server.database_url, &server.database_file) {
             (Some(_), Some(_)) => {
                 errors.push("server: set either database_url or database, not both".into())
@@ -517,7 +539,11 @@ impl Config {
         if !errors.is_empty() {
             bail!("{}", errors.join("\n"));
         }
-        Ok(Config { server, sites })
+        Ok(Config {
+            server,
+            mail,
+            sites,
+        })
     }
 }
 

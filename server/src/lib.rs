@@ -15,23 +15,31 @@
 //!   an external service).
 //! - [`telemetry`]: the log filter, which never lets a client's address through.
 //! - [`metrics`]: the counters and gauges behind `/metrics`.
+//! - [`mail`]: the outbox's e-mails composed and sent over SMTP, with retries.
+//! - [`links`]: the signed, expiring links in e-mails.
+//! - [`booking_mail`]: what a booking's e-mails say, their links and the
+//!   reminders.
 //! - [`state`]: the [`state::AppState`] every handler reaches.
 //! - [`threads`]: what the conversation features share about a thread (its
 //!   lookup, its event stream, the live-chat queue's announcements).
 //!
 //! Features, each importing only from the bottom layer: [`health`],
 //! [`sites`], [`consent`], [`chat`], [`live`], [`operator`], [`navigation`],
-//! [`appointments`], [`retention`].
+//! [`appointments`], [`manage`] (the page a booking e-mail links to),
+//! [`retention`].
 //!
 //! Top: [`startup`], the router and the server's life cycle (and `main.rs`).
 
 pub mod api;
 pub mod assistant;
+pub mod booking_mail;
 pub mod client;
 pub mod cluster;
 pub mod config;
 pub mod hub;
 pub mod interest;
+pub mod links;
+pub mod mail;
 pub mod metrics;
 pub mod rate;
 pub mod state;
@@ -44,6 +52,7 @@ pub mod chat;
 pub mod consent;
 pub mod health;
 pub mod live;
+pub mod manage;
 pub mod navigation;
 pub mod operator;
 pub mod retention;

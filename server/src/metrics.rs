@@ -49,6 +49,7 @@ struct Metrics {
     writes_waiting: Gauge,
     database_errors: Counter,
     purges: Family<OutcomeLabels, Counter>,
+    mail: Family<OutcomeLabels, Counter>,
 }
 
 fn metrics() -> &'static Metrics {
@@ -95,7 +96,14 @@ fn metrics() -> &'static Metrics {
             "Runs of the retention purge, by outcome (ok, failed)",
             purges.clone(),
         );
+        let mail = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "mail_attempts",
+            "Attempts to hand an e-mail to the SMTP server, by outcome (sent, retry, given_up)",
+            mail.clone(),
+        );
         Metrics {
+            mail,
             registry,
             requests,
             latency,
@@ -152,6 +160,15 @@ pub fn purge_ran(ok: bool) {
         .get_or_create(&OutcomeLabels {
             outcome: if ok { "ok" } else { "failed" },
         })
+        .inc();
+}
+
+/// An e-mail was handed to the SMTP server (`sent`), will be tried again
+/// (`retry`), or never will (`given_up`).
+pub fn mail_attempt(outcome: &'static str) {
+    metrics()
+        .mail
+        .get_or_create(&OutcomeLabels { outcome })
         .inc();
 }
 

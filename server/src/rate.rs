@@ -68,6 +68,15 @@ impl Class {
             ("POST", "/v1/appointments") => Class::Booking,
             ("POST", "/v1/appointments/{code}/cancel") => Class::Cancellation,
             ("POST", "/operator/api/login") => Class::Login,
+            // The page a booking e-mail links to.
+            (
+                "GET",
+                "/appointments/manage"
+                | "/appointments/manage/cancel"
+                | "/appointments/manage/move",
+            ) => Class::AppointmentReads,
+            ("POST", "/appointments/manage/cancel") => Class::Cancellation,
+            ("POST", "/appointments/manage/move") => Class::Booking,
             _ => return None,
         })
     }

@@ -2,7 +2,7 @@
 //! configuration, is over (defaults from the notices: navigation data and
 //! conversations 12 months; consent records as long as the controller must
 //! be able to prove consent, 5 years; appointments 3 months after their
-//! day). The tombstones of deleted UserIDs are kept as long as navigation
+//! day; e-mails given up on, a month). The tombstones of deleted UserIDs are kept as long as navigation
 //! data, and console sessions go when they end. The purge runs at start and
 //! then periodically, deleting in bounded batches so that it never holds the
 //! database for long; what it deletes is overwritten in the database file
@@ -120,6 +120,11 @@ pub fn spawn_periodic(
                 .await
             {
                 tracing::warn!(error = %format!("{e:#}"), "retention: idle rate-limit buckets could not be deleted");
+            }
+            // E-mails given up on stay a month for the administrator to
+            // see why (`mail_outbox.last_error`), then go.
+            if let Err(e) = storage.delete_failed_mail(now - 30 * DAY_MS, BATCH).await {
+                tracing::warn!(error = %format!("{e:#}"), "retention: e-mails given up on could not be deleted");
             }
             match purge(&storage, &config, now, false).await {
                 Ok(report) => {

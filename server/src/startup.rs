@@ -68,6 +68,14 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(health::metrics))
         .nest("/api", api)
         .merge(
+            crate::manage::routes()
+                .layer(middleware::from_fn_with_state(
+                    state.rate.clone(),
+                    rate::limit,
+                ))
+                .layer(DefaultBodyLimit::max(state.config.server.body_limit)),
+        )
+        .merge(
             operator::routes()
                 .layer(middleware::from_fn_with_state(
                     state.rate.clone(),
@@ -274,6 +282,36 @@ pub async fn serve(
     serve_with(config, listener, shutdown, |_| {}).await
 }
 
+/// Background tasks that end when dropped.
+pub struct Tasks(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+/// With `[mail]`: the booking e-mails, the outbox's sender and the
+/// reminders.
+async fn start_mail(state: &mut AppState, storage: &Storage) -> anyhow::Result<Tasks> {
+    let Some(config) = &state.config.mail else {
+        return Ok(Tasks(Vec::new()));
+    };
+    let mailer = std::sync::Arc::new(crate::mail::Mailer::new(config)?);
+    let links = crate::links::LinkKey::new(storage.shared_secret("booking_links").await?);
+    let mails = std::sync::Arc::new(crate::booking_mail::BookingMails {
+        mailer: mailer.clone(),
+        links,
+    });
+    state.booking_mails = Some(mails.clone());
+    Ok(Tasks(vec![
+        crate::mail::spawn_sender(storage.clone(), mailer),
+        crate::booking_mail::spawn_reminders(storage.clone(), state.config.clone(), mails),
+    ]))
+}
+
 /// [`serve`], with the state changed by `customize` first (tests plug in
 /// a stand-in for an external assistant).
 pub async fn serve_with(
@@ -287,6 +325,8 @@ pub async fn serve_with(
     publish_revisions(&config, &storage).await?;
     let mut state = AppState::new(config, storage.clone())?;
     state.rate = std::sync::Arc::new(rate::RateLimits::new(&state.config).share(&storage).await?);
+    // Stopped when dropped, at the end of this function.
+    let _mail_tasks = start_mail(&mut state, &storage).await?;
     customize(&mut state);
     let checkpoints = storage.checkpoint_in_background().await?;
     // Stopped when dropped, at the end of this function.

@@ -25,6 +25,8 @@ pub struct AppState {
     pub clients: Arc<ClientResolver>,
     /// Who may read `/metrics` (`server.metrics_from`).
     pub metrics_from: Arc<TrustedProxies>,
+    /// The booking e-mails, if `[mail]` is set.
+    pub booking_mails: Option<Arc<crate::booking_mail::BookingMails>>,
     /// Threads whose answer is being prepared.
     answering: Arc<Mutex<HashSet<String>>>,
 }
@@ -51,6 +53,7 @@ impl AppState {
             knowledge: Arc::new(knowledge),
             hub: Arc::new(hub),
             answering: Arc::default(),
+            booking_mails: None,
         })
     }
 

@@ -61,10 +61,12 @@ mod batch;
 mod cache;
 mod connections;
 mod live;
+mod mail;
 mod postgres;
 mod shared;
 mod sqlite;
 pub use live::{OpenLiveChat, Operator, Session, Take};
+pub use mail::{Changed, ClaimedMail, NewSlot, OutboxCounts, QueuedMail};
 pub use shared::{Notice, Notices, WATCHING_BUDGET};
 pub use sqlite::Checkpoints;
 
@@ -932,11 +934,16 @@ impl Storage {
     /// never take the last place together and concurrent requests of one
     /// script never go past a limit. A `request_id` seen before gets its
     /// booking back, whatever the limits say now.
+    ///
+    /// `mail`, the confirmation, goes into the outbox in the same
+    /// transaction: a booking is never without it.
     pub async fn book_appointment(
         &self,
         a: &NewAppointment,
         capacity: u32,
         limits: BookingLimits,
+        mail: Option<&QueuedMail>,
+        now_ms: i64,
     ) -> anyhow::Result<Booked> {
         if let Some(existing) = self.appointment_by_request(&a.request_id).await? {
             return Ok(Booked::Repeated(existing));
@@ -1019,6 +1026,9 @@ impl Storage {
             .await;
             match inserted {
                 Ok(_) => {
+                    if let Some(mail) = mail {
+                        mail::insert_mail!(&mut *tx, mail, now_ms)?;
+                    }
                     tx.commit().await?;
                     Booked::Created
                 }
@@ -1066,46 +1076,6 @@ impl Storage {
             .await?
         });
         Ok(rows.into_iter().map(|(s, n)| (s, n as u32)).collect())
-    }
-
-    /// Cancels a booking given its code and the e-mail address it was made
-    /// with (in any case). `Ok(false)` when there is no such booking (or the
-    /// address differs: the answer does not say which). Cancelling twice is
-    /// fine.
-    pub async fn cancel_appointment(
-        &self,
-        site: &str,
-        code: &str,
-        email: &str,
-        now: &str,
-    ) -> anyhow::Result<bool> {
-        let found: Option<(Option<String>,)> = on_db!(self, read, |c| {
-            sqlx::query_as(
-                "SELECT cancelled_at FROM appointments WHERE site = $1 AND code = $2 AND lower(email) = lower($3)",
-            )
-            .bind(site)
-            .bind(code)
-            .bind(email)
-            .fetch_optional(c)
-            .await?
-        });
-        match found {
-            None => Ok(false),
-            Some((Some(_),)) => Ok(true),
-            Some((None,)) => {
-                on_db!(self, write, |c| {
-                    sqlx::query(
-                        "UPDATE appointments SET cancelled_at = $1 WHERE site = $2 AND code = $3 AND cancelled_at IS NULL",
-                    )
-                    .bind(now)
-                    .bind(site)
-                    .bind(code)
-                    .execute(c)
-                    .await?;
-                });
-                Ok(true)
-            }
-        }
     }
 
     /// The bookings of a site on a date (cancelled ones included, marked),

@@ -594,6 +594,8 @@ async fn bookings_already_begun_or_cancelled_do_not_count() {
                 per_email: 1,
                 per_client: 1,
             },
+            None,
+            now_ms(),
         )
         .await
         .unwrap();
@@ -864,7 +866,18 @@ fn a_patron_day_is_set_checked_or_asked_for() {
             r#"address = "Via Haussmann 11/15, Lodi""#,
             "address = \"Via Haussmann 11/15, Lodi\"\npatron_day = \"none\"",
         );
-    assert!(parse(&set).unwrap().warnings().is_empty());
+    let warnings = parse(&set).unwrap().warnings();
+    assert!(
+        warnings.iter().all(|w| !w.contains("patron_day")),
+        "{warnings:?}"
+    );
+    // Without `[mail]` nobody is told by e-mail: the configuration says so.
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("sites.milomb.appointments: no [mail] section")),
+        "{warnings:?}"
+    );
     // A day that is not one is an error naming the field.
     let err = parse(&set.replace("\"12-07\"", "\"12-32\""))
         .unwrap_err()

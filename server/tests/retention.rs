@@ -204,7 +204,7 @@ async fn store_rows(storage: &Storage, site: &str) -> Rows {
             per_client: 10,
         };
         storage
-            .book_appointment(&appointment, 10, limits)
+            .book_appointment(&appointment, 10, limits, None, 0)
             .await
             .unwrap();
     }

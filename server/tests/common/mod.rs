@@ -6,6 +6,7 @@ pub mod console;
 pub mod database;
 pub mod llm;
 pub mod logs;
+pub mod smtp;
 pub mod threads;
 
 use std::path::Path;
@@ -106,6 +107,9 @@ pub async fn spawn_app_with_widget(server_settings: &str, widget_settings: &str)
 pub struct Inside {
     pub hub: std::sync::Arc<varco_server::hub::Hub>,
     pub storage: varco_server::storage::Storage,
+    pub config: std::sync::Arc<Config>,
+    /// With `[mail]`: the booking e-mails.
+    pub booking_mails: Option<std::sync::Arc<varco_server::booking_mail::BookingMails>>,
 }
 
 /// Like [`spawn_app_with_site`], with the server's hub and storage handed
@@ -121,6 +125,8 @@ pub async fn spawn_app_inside(server_settings: &str, site_settings: &str) -> (Ap
             let _ = tx.send(Inside {
                 hub: state.hub.clone(),
                 storage: state.storage.clone(),
+                config: state.config.clone(),
+                booking_mails: state.booking_mails.clone(),
             });
         },
     )
@@ -207,6 +213,12 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// Starts a server from `config_file` (e.g. a stopped [`App`]'s, to
+    /// start it again on the same database).
+    pub async fn start_from(config_file: &Path) -> Instance {
+        Instance::start(config_file, |_| {}).await
+    }
+
     async fn start(
         config_file: &Path,
         customize: impl FnOnce(&mut varco_server::state::AppState) + Send + 'static,
