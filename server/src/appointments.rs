@@ -7,8 +7,8 @@
 //! no thread, no navigation data, and no log line (lines here name the
 //! site and the office only).
 
+use crate::agenda::{free_days, Described};
 use crate::api::{now_ms, site_for, site_of_query, Failure, JsonBody};
-use crate::booking_mail::Described;
 use crate::client::ClientIp;
 use crate::config::appointments::{AppointmentsConfig, OfficeConfig, ServiceConfig};
 use crate::config::Site;
@@ -25,14 +25,14 @@ use std::net::IpAddr;
 use std::sync::OnceLock;
 use varco_core::booking::{
     booking_code, check_email, check_person, format_hhmm, is_bookable_slot, normalise_booking_code,
-    parse_hhmm, rome_local, rome_to_utc_ms, slot_taken_meanwhile, slot_unavailable, slots, Date,
+    parse_hhmm, rome_local, rome_to_utc_ms, slot_taken_meanwhile, slot_unavailable, Date,
 };
 use varco_core::booking_mail::BookingMailKind;
 use varco_core::consent::{is_uuid_v4, rfc3339_utc};
 use varco_core::lang::Lang;
 use varco_protocol::booking::{
-    Availability, BookingConfirmation, BookingOptions, CancelBooking, DaySlots, FieldError,
-    FieldErrors, NewBooking, OfficeOption, ServiceOption, SlotInfo,
+    Availability, BookingConfirmation, BookingOptions, CancelBooking, FieldError, FieldErrors,
+    NewBooking, OfficeOption, ServiceOption,
 };
 
 /// The key of the server's process under which client networks are hashed;
@@ -167,57 +167,10 @@ pub async fn availability(
         .days
         .unwrap_or(config.days_ahead)
         .min(config.days_ahead);
-    let days = free_days(&state.storage, &site.id, config, office, from, days, now).await?;
+    let days = free_days(&state.storage, &site.id, config, office, from, days, now)
+        .await
+        .map_err(storage_failure)?;
     Ok(Json(Availability { days }))
-}
-
-/// The days from `from` (at most `days`, none past the site's
-/// `days_ahead`) on which `office` is open, each with its slots and their
-/// free places at `now`.
-pub async fn free_days(
-    storage: &crate::storage::Storage,
-    site: &str,
-    config: &AppointmentsConfig,
-    office: &OfficeConfig,
-    from: Date,
-    days: u16,
-    now: i64,
-) -> Result<Vec<DaySlots>, Failure> {
-    let (today, _) = rome_local(now);
-    let last = today.add_days(i64::from(config.days_ahead));
-    let schedule = config.schedule(office);
-    let mut out = Vec::new();
-    for i in 0..i64::from(days) {
-        let date = from.add_days(i);
-        if date.days_from_epoch() > last.days_from_epoch() {
-            break;
-        }
-        let taken = storage
-            .places_taken(site, &office.id, &date.to_string())
-            .await
-            .map_err(storage_failure)?;
-        let day = slots(&schedule, date, now, config.min_notice_minutes(), |start| {
-            let start = format_hhmm(start);
-            taken
-                .iter()
-                .find(|(s, _)| *s == start)
-                .map_or(0, |(_, n)| *n)
-        });
-        if !day.is_empty() {
-            out.push(DaySlots {
-                date: date.to_string(),
-                slots: day
-                    .into_iter()
-                    .map(|(start, end, free)| SlotInfo {
-                        start: format_hhmm(start),
-                        end: format_hhmm(end),
-                        free,
-                    })
-                    .collect(),
-            });
-        }
-    }
-    Ok(out)
 }
 
 /// The office and the service, if both exist and the office offers it.

@@ -3,6 +3,7 @@
 //! booking, and the reminders, queued by a background task before each
 //! appointment.
 
+use crate::agenda::Described;
 use crate::config::appointments::AppointmentsConfig;
 use crate::config::{Config, Site};
 use crate::links::LinkKey;
@@ -10,80 +11,8 @@ use crate::mail::{MailAttachment, Mailer};
 use crate::storage::{QueuedMail, Storage, StoredAppointment};
 use std::sync::Arc;
 use std::time::Duration;
-use varco_core::booking::{calendar_texts, ics, parse_hhmm, rome_to_utc_ms, CalendarEvent, Date};
 use varco_core::booking_mail::{booking_mail, ics_file_name, BookingFacts, BookingMailKind};
 use varco_core::consent::rfc3339_utc;
-use varco_core::lang::Lang;
-
-/// What a visitor reads about a booking, in the booking's language.
-pub struct Described {
-    pub lang: Lang,
-    pub service: String,
-    pub office: String,
-    pub address: String,
-    pub date: Date,
-    pub start: u16,
-    pub end: u16,
-}
-
-impl Described {
-    pub fn of(config: &AppointmentsConfig, a: &StoredAppointment) -> Described {
-        let lang = if a.language.starts_with("en") {
-            Lang::En
-        } else {
-            Lang::It
-        };
-        let service = config
-            .service(&a.service)
-            .map_or(a.service.clone(), |s| s.title.get(lang.code()).to_owned());
-        let (office, address) = config.office(&a.office).map_or_else(
-            || (a.office.clone(), String::new()),
-            |o| (o.name.get(lang.code()).to_owned(), o.address.clone()),
-        );
-        Described {
-            lang,
-            service,
-            office,
-            address,
-            date: Date::parse(&a.date).unwrap_or(Date {
-                year: 1970,
-                month: 1,
-                day: 1,
-            }),
-            start: parse_hhmm(&a.start).unwrap_or(0),
-            end: parse_hhmm(&a.end).unwrap_or(0),
-        }
-    }
-
-    pub fn starts_at_ms(&self) -> i64 {
-        rome_to_utc_ms(self.date, self.start)
-    }
-
-    /// The office and its address, as a calendar's location.
-    pub fn place(&self) -> String {
-        if self.address.is_empty() {
-            self.office.clone()
-        } else {
-            format!("{}, {}", self.office, self.address)
-        }
-    }
-
-    /// The appointment as an `.ics` file (no personal data: the code is
-    /// enough), stamped `now_ms`.
-    pub fn calendar_file(&self, site: &Site, code: &str, now_ms: i64) -> String {
-        let (summary, description) = calendar_texts(self.lang, &self.service, &site.name, code);
-        let uid = format!("{code}@{}.varco", site.id);
-        ics(&CalendarEvent {
-            uid: &uid,
-            summary: &summary,
-            location: &self.place(),
-            description: &description,
-            start_utc_ms: rome_to_utc_ms(self.date, self.start),
-            end_utc_ms: rome_to_utc_ms(self.date, self.end),
-            created_utc_ms: now_ms,
-        })
-    }
-}
 
 /// Writes the e-mails of bookings and signs their links.
 pub struct BookingMails {

@@ -73,6 +73,10 @@ pub struct ServerSection {
     /// (`/demo-analytics/matomo.php`). Off in production.
     #[serde(default)]
     pub demo: bool,
+    /// With `demo`: the Maildir where the demo's mail catcher keeps what it
+    /// receives, shown at `/demo-mail`.
+    #[serde(default)]
+    pub demo_mail_folder: Option<PathBuf>,
     /// Event streams one client may hold open at once (per address, IPv6 by
     /// /64; a console per session): a visitor's few tabs, or a few visitors
     /// behind one address. More are answered 429.
@@ -151,6 +155,7 @@ impl Default for ServerSection {
             metrics_from: default_metrics_from(),
             client_address_header: ForwardedHeader::default(),
             demo: false,
+            demo_mail_folder: None,
             max_streams_per_client: default_max_streams_per_client(),
             max_streams_total: default_max_streams_total(),
             stream_idle_seconds: default_stream_idle_seconds(),
@@ -390,6 +395,7 @@ impl Config {
         let raw: RawConfig = toml::from_str(text)?;
         let mut server = raw.server;
         server.static_root = server.static_root.map(|p| resolve(base, &p));
+        server.demo_mail_folder = server.demo_mail_folder.map(|p| resolve(base, &p));
 
         let mut errors: Vec<String> = check_streams(&server);
         let mail = raw.mail.map(|m| m.resolved(base));

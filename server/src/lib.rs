@@ -17,6 +17,7 @@
 //! - [`metrics`]: the counters and gauges behind `/metrics`.
 //! - [`mail`]: the outbox's e-mails composed and sent over SMTP, with retries.
 //! - [`links`]: the signed, expiring links in e-mails.
+//! - [`agenda`]: a booking as the visitor reads it, an office's free places.
 //! - [`booking_mail`]: what a booking's e-mails say, their links and the
 //!   reminders.
 //! - [`state`]: the [`state::AppState`] every handler reaches.
@@ -26,10 +27,12 @@
 //! Features, each importing only from the bottom layer: [`health`],
 //! [`sites`], [`consent`], [`chat`], [`live`], [`operator`], [`navigation`],
 //! [`appointments`], [`manage`] (the page a booking e-mail links to),
+//! [`demo_mail`] (the demo's mailbox),
 //! [`retention`].
 //!
 //! Top: [`startup`], the router and the server's life cycle (and `main.rs`).
 
+pub mod agenda;
 pub mod api;
 pub mod assistant;
 pub mod booking_mail;
@@ -50,6 +53,7 @@ pub mod threads;
 pub mod appointments;
 pub mod chat;
 pub mod consent;
+pub mod demo_mail;
 pub mod health;
 pub mod live;
 pub mod manage;

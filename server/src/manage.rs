@@ -7,9 +7,9 @@
 //! Every change goes through the same storage calls and e-mails as the
 //! assistant's (`Storage::cancel_booking`, `Storage::move_booking`).
 
+use crate::agenda::{free_days, Described};
 use crate::api::now_ms;
-use crate::appointments::free_days;
-use crate::booking_mail::{BookingMails, Described};
+use crate::booking_mail::BookingMails;
 use crate::config::appointments::AppointmentsConfig;
 use crate::config::Site;
 use crate::state::AppState;

@@ -84,6 +84,9 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(state.config.server.body_limit)),
         )
         .fallback(|| async { api::Failure::not_found("no such page or endpoint") });
+    if state.config.server.demo && state.config.server.demo_mail_folder.is_some() {
+        app = app.merge(crate::demo_mail::routes());
+    }
     if state.config.server.demo {
         // Stand-in for a third-party analytics host: the demo's fake Matomo
         // tracker sends its hits here, so tests can see whether it ran.

@@ -367,6 +367,15 @@ async fn nginx_serves_the_widget_with_its_types_and_revalidation_and_errors_as_j
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(get("/index.html", false).await.unwrap().status(), 404);
+    // The page a booking e-mail links to is the server's (its own answer
+    // to a token that opens nothing, not nginx's).
+    let r = get("/appointments/manage?token=x", false).await.unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Link non valido o scaduto"));
     // A body over the server's limit is refused by nginx, in JSON.
     let r = client
         .post(format!("{}/api/v1/consents", nginx.base))

@@ -388,6 +388,49 @@ pub fn ensure_debian_tool(binary: &str, package: &str) -> Result<PathBuf> {
         })
 }
 
+/// aiosmtpd, the SMTP server the tests send booking e-mails to and the
+/// demo's mail catcher (Debian's python3-aiosmtpd).
+pub fn ensure_aiosmtpd() -> Result<PathBuf> {
+    ensure_debian_tool("aiosmtpd", "python3-aiosmtpd")
+}
+
+/// The demo's mail catcher on 127.0.0.1:2525 (as `server/varco.toml`'s
+/// `[mail]` says): every message kept in `data/mail/` (a Maildir, shown at
+/// /demo-mail), none sent on. Killed with the returned child.
+pub fn demo_mail_catcher() -> Result<std::process::Child> {
+    let aiosmtpd = ensure_aiosmtpd()?;
+    let folder = root().join("data/mail");
+    std::fs::create_dir_all(&folder)?;
+    if std::net::TcpStream::connect(("127.0.0.1", 2525)).is_ok() {
+        bail!("port 2525 is taken (another demo running?): the demo's mail catcher needs it");
+    }
+    let log = std::fs::File::create(root().join("data/mail-catcher.log"))?;
+    let mut child = Command::new(aiosmtpd)
+        .args([
+            "-n",
+            "-l",
+            "127.0.0.1:2525",
+            "-c",
+            "aiosmtpd.handlers.Mailbox",
+        ])
+        .arg(&folder)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .context("cannot start aiosmtpd")?;
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", 2525)).is_ok() {
+            return Ok(child);
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the mail catcher exited ({status}); see data/mail-catcher.log");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    bail!("the mail catcher did not listen on 127.0.0.1:2525 within 10 s")
+}
+
 /// The test executables `cargo test ARGS` would run, built if needed,
 /// each with its package's name. The same ARGS as an earlier `cargo test`
 /// reuse its build: other arguments may unify features differently and

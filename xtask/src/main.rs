@@ -89,15 +89,19 @@ fn demo(args: &[String]) -> Result<()> {
         return demo_cluster::demo_cluster(instances.unwrap_or(1), &server);
     }
     let password = demo_operator(&server, &root.join("server/varco.toml"), false)?;
+    let mut catcher = env::demo_mail_catcher()?;
     println!(
-        "\nVarco demo\n  landing page     http://127.0.0.1:8080/\n  Camera (milomb)  http://127.0.0.1:8080/demo-site/milomb/index.html\n  Comune           http://127.0.0.1:8080/demo-site/calvatone/index.html\n  operator console http://127.0.0.1:8080/operator  (user \"operatore\", password {password})\n  API              http://127.0.0.1:8080/api/v1/sites/milomb\n  database         {}\nPress Ctrl-C to stop.\n",
+        "\nVarco demo\n  landing page     http://127.0.0.1:8080/\n  Camera (milomb)  http://127.0.0.1:8080/demo-site/milomb/index.html\n  Comune           http://127.0.0.1:8080/demo-site/calvatone/index.html\n  operator console http://127.0.0.1:8080/operator  (user \"operatore\", password {password})\n  e-mail received  http://127.0.0.1:8080/demo-mail  (the mail catcher on 127.0.0.1:2525)\n  API              http://127.0.0.1:8080/api/v1/sites/milomb\n  database         {}\nPress Ctrl-C to stop.\n",
         root.join("data/varco.db").display()
     );
-    env::run(std::process::Command::new(server).current_dir(&root).args([
+    let served = env::run(std::process::Command::new(server).current_dir(&root).args([
         "--config",
         "server/varco.toml",
         "serve",
-    ]))
+    ]));
+    let _ = catcher.kill();
+    let _ = catcher.wait();
+    served
 }
 
 /// The demo's operator, "operatore", created at the first run with a random
@@ -462,6 +466,7 @@ fn test(extra: &[String]) -> Result<()> {
     env::warn_if_disk_is_short();
     env::ensure_chromium()?;
     env::ensure_nginx()?;
+    env::ensure_aiosmtpd()?;
     dist::dist()?;
     env::demo_site_vendor()?;
     env::test_tools()?;
