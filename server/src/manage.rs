@@ -319,16 +319,18 @@ pub struct TokenForm {
     slot: Option<String>,
 }
 
-/// A form may be posted only from this server's own pages.
+/// A form may be posted only from this server's own pages. A browser
+/// says where a request comes from in `Sec-Fetch-Site`; the page's
+/// `Referrer-Policy: no-referrer` makes its forms send `Origin: null`, so
+/// `Origin` is checked only when there is no `Sec-Fetch-Site` (an older
+/// browser). The token is needed anyway: this keeps other sites from
+/// posting a token they learnt.
 fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    if headers
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == "cross-site" || v == "same-site")
-    {
-        return false;
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
+        return site == "same-origin" || site == "none";
     }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+    let Some(origin) = text(header::ORIGIN).filter(|o| *o != "null") else {
         return true;
     };
     let own = state
@@ -337,13 +339,8 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
         .as_ref()
         .map(|m| origin_of(m.public_base()))
         .unwrap_or_default();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    origin == own
-        || origin_of(origin) == format!("http://{host}")
-        || origin == format!("https://{host}")
+    let host = text(header::HOST).unwrap_or("");
+    origin == own || origin == format!("http://{host}") || origin == format!("https://{host}")
 }
 
 /// `scheme://host[:port]` of a URL.

@@ -277,7 +277,19 @@ async fn the_link_moves_and_cancels_the_booking_and_each_change_is_mailed() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    // A browser says so in Sec-Fetch-Site (its Origin is `null` under the
+    // page's no-referrer policy).
+    let r = browser()
+        .post(format!("{}/appointments/manage/cancel", app.base))
+        .header("origin", "null")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
     assert_eq!(free(&app.base, day, "09:00").await, 1);
+    assert_eq!(free(&app.base, day, "10:30").await, 0);
 
     // The slot taken meanwhile: the page says so, nothing moves.
     let r = submit(

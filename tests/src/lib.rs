@@ -28,6 +28,11 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use varco_server::config::Config;
 
+/// A real SMTP server process (aiosmtpd) that keeps what it receives;
+/// the server's black-box tests use the same.
+#[path = "../../server/tests/common/smtp.rs"]
+pub mod smtp;
+
 /// The repository's root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -70,6 +75,22 @@ impl TestServer {
         edit: impl FnOnce(&mut Config),
         customize: impl FnOnce(&mut varco_server::state::AppState) + Send + 'static,
     ) -> Result<TestServer> {
+        Self::start_inner(extra_origins, edit, customize, None).await
+    }
+
+    /// The demo configuration with its booking e-mails sent to the SMTP
+    /// server on `smtp_port` (see [`smtp::Smtp`]), their links pointing at
+    /// this server. Other test servers send no e-mail.
+    pub async fn start_mailing(smtp_port: u16) -> Result<TestServer> {
+        Self::start_inner(&[], |_| {}, |_| {}, Some(smtp_port)).await
+    }
+
+    async fn start_inner(
+        extra_origins: &[String],
+        edit: impl FnOnce(&mut Config),
+        customize: impl FnOnce(&mut varco_server::state::AppState) + Send + 'static,
+        smtp_port: Option<u16>,
+    ) -> Result<TestServer> {
         let pkg = root().join("pkg/varco_app.wasm");
         if !pkg.exists() {
             bail!(
@@ -89,6 +110,15 @@ impl TestServer {
         for site in &mut config.sites {
             site.allowed_origins.push(base.clone());
             site.allowed_origins.extend(extra_origins.iter().cloned());
+        }
+        // The demo's mail catcher does not run under the tests.
+        let demo_mail = config.mail.take();
+        if let Some(port) = smtp_port {
+            let mut mail = demo_mail.context("server/varco.toml has a [mail] section")?;
+            mail.port = Some(port);
+            mail.public_url = base.clone();
+            mail.retry_first_seconds = 1;
+            config.mail = Some(mail);
         }
         edit(&mut config);
         let database = config.server.database.clone();

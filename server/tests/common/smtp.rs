@@ -116,7 +116,7 @@ impl Smtp {
         format!(
             "\n[mail]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\n\
              from = \"Camera di commercio <prenotazioni@milomb.example>\"\n\
-             public_url = \"{base_url}\"\nretry_first_seconds = 1\n{extra}\n",
+             public_url = \"{base_url}\"\nretry_first_seconds = 1\ntimeout_seconds = 2\n{extra}\n",
             self.port
         )
     }
