@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod booking;
 pub mod chat;
+pub mod desk;
 pub mod json;
 mod json_impls;
 pub mod live;

@@ -73,6 +73,10 @@ pub struct OperatorSession {
     pub display_name: String,
     pub csrf_token: String,
     pub sites: Vec<OperatorSite>,
+    /// With the desk role: the sites whose agenda of bookings the operator
+    /// sees (`GET /operator/api/agenda`).
+    #[serde(default)]
+    pub desk_sites: Vec<OperatorSite>,
 }
 
 /// Whether a conversation waits for an operator or has one.

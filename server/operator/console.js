@@ -2,6 +2,8 @@
 // runs after the document is parsed). Server text only ever reaches the page
 // through textContent / createTextNode, never as HTML.
 
+import { createAgenda } from './agenda.js';
+
 const API = '/operator/api';
 const LIST_DEBOUNCE_MS = 200;
 const LIST_POLL_MS = 15000;
@@ -244,6 +246,7 @@ function startConsole(session, { focus = true } = {}) {
   el.boot.hidden = true;
   el.loginScreen.hidden = true;
   el.console.hidden = false;
+  agenda.start(session);
   renderLists();
   refreshList();
   openListStream();
@@ -266,6 +269,7 @@ function teardown() {
   state.listStatusKind = '';
   state.conversations = [];
   state.session = null; // before dropConversation: no draft is kept for a dead session
+  agenda.stop();
   dropConversation();
   state.drafts.clear();
   el.operatorName.textContent = '';
@@ -881,6 +885,8 @@ el.closeConfirm.addEventListener('click', async () => {
 });
 
 // ---------------------------------------------------------------- start
+
+const agenda = createAgenda({ api, errorText });
 
 async function boot() {
   try {

@@ -7,7 +7,7 @@ use crate::config::Site;
 use crate::storage::{Storage, StoredAppointment};
 use varco_core::booking::{
     calendar_texts, format_hhmm, ics, parse_hhmm, rome_local, rome_to_utc_ms, slots, CalendarEvent,
-    Date,
+    Date, Schedule,
 };
 use varco_core::lang::Lang;
 use varco_protocol::booking::{DaySlots, SlotInfo};
@@ -96,7 +96,7 @@ pub async fn free_days(
 ) -> anyhow::Result<Vec<DaySlots>> {
     let (today, _) = rome_local(now);
     let last = today.add_days(i64::from(config.days_ahead));
-    let schedule = config.schedule(office);
+    let schedule = schedule(storage, site, config, office, today).await?;
     let mut out = Vec::new();
     for i in 0..i64::from(days) {
         let date = from.add_days(i);
@@ -128,4 +128,82 @@ pub async fn free_days(
         }
     }
     Ok(out)
+}
+
+/// When `office` receives by appointment: its configuration, with the
+/// days closed from the console (for it, or for every office of the site)
+/// from `from` on.
+pub async fn schedule(
+    storage: &Storage,
+    site: &str,
+    config: &AppointmentsConfig,
+    office: &OfficeConfig,
+    from: Date,
+) -> anyhow::Result<Schedule> {
+    let mut schedule = config.schedule(office);
+    schedule.closed_dates.extend(
+        storage
+            .closed_days(site, &from.to_string())
+            .await?
+            .into_iter()
+            .filter(|d| d.office == "*" || d.office == office.id)
+            .filter_map(|d| Date::parse(&d.date)),
+    );
+    Ok(schedule)
+}
+
+/// Bookings as CSV (RFC 4180), one line each after the header: what staff
+/// export from the console and `varco-server appointments list` prints.
+pub fn csv(rows: &[StoredAppointment]) -> String {
+    let mut out = String::from(
+        "date,start,end,office,service,code,cognome,nome,codice_fiscale,telefono,email,created_at,cancelled_at,outcome,cancelled_by,cancel_reason\r\n",
+    );
+    for a in rows {
+        let fields = [
+            a.date.as_str(),
+            &a.start,
+            &a.end,
+            &a.office,
+            &a.service,
+            &a.code,
+            &a.cognome,
+            &a.nome,
+            &a.codice_fiscale,
+            &a.telefono,
+            &a.email,
+            &a.created_at,
+            a.cancelled_at.as_deref().unwrap_or(""),
+            a.outcome.as_deref().unwrap_or(""),
+            cancelled_by(a).unwrap_or(""),
+            a.cancel_reason.as_deref().unwrap_or(""),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Who cancelled a booking: an operator's username, `visitor`, or none.
+pub fn cancelled_by(a: &StoredAppointment) -> Option<&str> {
+    match (&a.cancelled_at, &a.cancelled_by) {
+        (None, _) => None,
+        (Some(_), Some(operator)) => Some(operator),
+        (Some(_), None) => Some("visitor"),
+    }
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180); a leading `=`, `+`, `-`
+/// or `@` is prefixed with `'` so that a spreadsheet never runs it as a formula.
+pub fn csv_field(f: &str) -> String {
+    let f = if f.starts_with(['=', '+', '-', '@']) {
+        format!("'{f}")
+    } else {
+        f.to_owned()
+    };
+    if f.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f
+    }
 }

@@ -260,7 +260,10 @@ async fn book_checked(
         });
     }
     let now = now_ms();
-    let schedule = config.schedule(office);
+    let schedule =
+        crate::agenda::schedule(&state.storage, &site.id, config, office, rome_local(now).0)
+            .await
+            .map_err(storage_failure)?;
     let date = Date::parse(&booking.date);
     let start = parse_hhmm(&booking.start);
     let (today, _) = rome_local(now);
@@ -418,11 +421,19 @@ pub async fn cancel(
     let config = appointments_of(site)?;
     let changed = state
         .storage
-        .cancel_booking(&site.id, &code, Some(&email), &rfc3339_utc(now), now, |a| {
-            state.booking_mails.as_ref().and_then(|mails| {
-                mails.compose(site, config, a, &BookingMailKind::CancelledByVisitor, now)
-            })
-        })
+        .cancel_booking(
+            &site.id,
+            &code,
+            Some(&email),
+            None,
+            &rfc3339_utc(now),
+            now,
+            |a| {
+                state.booking_mails.as_ref().and_then(|mails| {
+                    mails.compose(site, config, a, &BookingMailKind::CancelledByVisitor, now)
+                })
+            },
+        )
         .await
         .map_err(storage_failure)?;
     match changed {

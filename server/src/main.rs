@@ -115,8 +115,12 @@ enum OperatorCommand {
         /// A site the operator answers for (repeat for several); default: every site.
         #[arg(long = "site")]
         sites: Vec<String>,
+        /// Also works at the desks: sees the agenda of bookings in the
+        /// console (marks attendance, cancels, closes days).
+        #[arg(long)]
+        desk: bool,
     },
-    /// List the operators and their sites.
+    /// List the operators, their sites and roles.
     List,
     /// Remove an operator; their open sessions end.
     Remove { username: String },
@@ -486,7 +490,10 @@ fn export_consents(
                     c.services_accepted.join("; "),
                     c.services_rejected.join("; "),
                 ];
-                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                let line: Vec<String> = fields
+                    .iter()
+                    .map(|f| varco_server::agenda::csv_field(f))
+                    .collect();
                 writeln!(out, "{}", line.join(","))?;
             }
         }
@@ -505,6 +512,7 @@ fn operator_command(config: &Config, command: OperatorCommand) -> anyhow::Result
             username,
             name,
             sites,
+            desk,
         } => {
             let valid = !username.is_empty()
                 && username.len() <= 64
@@ -535,6 +543,7 @@ fn operator_command(config: &Config, command: OperatorCommand) -> anyhow::Result
                 display_name: name.unwrap_or_else(|| username.clone()),
                 username,
                 sites,
+                desk,
             };
             rt.block_on(async {
                 let storage = Storage::open(&config.server.database).await?;
@@ -558,7 +567,8 @@ fn operator_command(config: &Config, command: OperatorCommand) -> anyhow::Result
                 } else {
                     o.sites.join(",")
                 };
-                println!("{}\t{}\t{}", o.username, o.display_name, sites);
+                let roles = if o.desk { "chat,desk" } else { "chat" };
+                println!("{}\t{}\t{}\t{roles}", o.username, o.display_name, sites);
             }
         }
         OperatorCommand::Remove { username } => {
@@ -591,41 +601,8 @@ fn list_appointments(config: &Config, site: &str, date: &str) -> anyhow::Result<
         storage.close().await;
         rows
     })?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "date,start,end,office,service,code,cognome,nome,codice_fiscale,telefono,email,created_at,cancelled_at")?;
-    for a in &rows {
-        let fields = [
-            &a.date,
-            &a.start,
-            &a.end,
-            &a.office,
-            &a.service,
-            &a.code,
-            &a.cognome,
-            &a.nome,
-            &a.codice_fiscale,
-            &a.telefono,
-            &a.email,
-            &a.created_at,
-            a.cancelled_at.as_deref().unwrap_or(""),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        writeln!(out, "{}", line.join(","))?;
-    }
+    std::io::stdout()
+        .lock()
+        .write_all(varco_server::agenda::csv(&rows).as_bytes())?;
     Ok(())
-}
-
-/// Quotes a CSV field when it needs it (RFC 4180); a leading `=`, `+`, `-`
-/// or `@` is prefixed with `'` so that a spreadsheet never runs it as a formula.
-fn csv_field(f: &str) -> String {
-    let f = if f.starts_with(['=', '+', '-', '@']) {
-        format!("'{f}")
-    } else {
-        f.to_owned()
-    };
-    if f.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", f.replace('"', "\"\""))
-    } else {
-        f
-    }
 }

@@ -385,6 +385,7 @@ async fn cancel(
             &opened.site.id,
             &opened.booking.code,
             None,
+            None,
             &rfc3339_utc(now),
             now,
             |a| {
@@ -587,9 +588,20 @@ async fn move_to(
     let Some(office) = opened.config.office(&opened.booking.office) else {
         return invalid_link();
     };
-    let schedule = opened.config.schedule(office);
     let now = now_ms();
     let (today, _) = rome_local(now);
+    let schedule = match crate::agenda::schedule(
+        &state.storage,
+        &opened.site.id,
+        opened.config,
+        office,
+        today,
+    )
+    .await
+    {
+        Ok(schedule) => schedule,
+        Err(e) => return unavailable(&e),
+    };
     let taken_meanwhile = w.t(
         "Questo orario non è più libero. Scegline un altro.",
         "This time is no longer free. Please choose another one.",

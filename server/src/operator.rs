@@ -11,9 +11,13 @@
 //!   client and per username.
 //! - **Taking a conversation** is one conditional `UPDATE`: two operators
 //!   cannot both get it.
+//! - **The desk agenda** (`desk`): bookings per day, office and service
+//!   for operators with the desk role.
 //! - The console page is static (HTML, JS, CSS embedded in the binary) and
 //!   is served with a strict Content-Security-Policy; it writes every text
 //!   with `textContent`, never as HTML.
+
+mod desk;
 
 use crate::api::{now_ms, Failure, JsonBody};
 use crate::hub::{Live, StreamOwner};
@@ -59,6 +63,7 @@ const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_millis(500
 const CONSOLE_HTML: &str = include_str!("../operator/index.html");
 const CONSOLE_JS: &str = include_str!("../operator/console.js");
 const CONSOLE_CSS: &str = include_str!("../operator/console.css");
+const AGENDA_JS: &str = include_str!("../operator/agenda.js");
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
@@ -67,6 +72,7 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/", get(console_page))
         .route("/operator/console.js", get(console_js))
         .route("/operator/console.css", get(console_css))
+        .route("/operator/agenda.js", get(agenda_js))
         .route("/operator/api/login", post(login))
         .route("/operator/api/logout", post(logout))
         .route("/operator/api/session", get(session))
@@ -77,6 +83,18 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/api/threads/{id}/messages", post(post_message))
         .route("/operator/api/threads/{id}/typing", post(typing))
         .route("/operator/api/threads/{id}/close", post(close))
+        .route("/operator/api/agenda", get(desk::agenda))
+        .route("/operator/api/agenda.csv", get(desk::agenda_csv))
+        .route(
+            "/operator/api/appointments/{code}/outcome",
+            post(desk::set_outcome),
+        )
+        .route(
+            "/operator/api/appointments/{code}/cancel",
+            post(desk::cancel),
+        )
+        .route("/operator/api/closed-days", post(desk::close_day))
+        .route("/operator/api/closed-days/remove", post(desk::reopen_day))
 }
 
 // ---------------------------------------------------------------------------
@@ -263,6 +281,18 @@ fn session_body(state: &AppState, session: &Session) -> OperatorSession {
             .sites
             .iter()
             .filter(|s| s.live_chat.is_some() && session.operator.serves(&s.id))
+            .map(|s| OperatorSite {
+                id: s.id.clone(),
+                name: s.name.clone(),
+            })
+            .collect(),
+        desk_sites: state
+            .config
+            .sites
+            .iter()
+            .filter(|s| {
+                session.operator.desk && s.appointments.is_some() && session.operator.serves(&s.id)
+            })
             .map(|s| OperatorSite {
                 id: s.id.clone(),
                 name: s.name.clone(),
@@ -728,6 +758,10 @@ async fn console_page() -> Response {
 
 async fn console_js() -> Response {
     console_file("text/javascript; charset=utf-8", CONSOLE_JS)
+}
+
+async fn agenda_js() -> Response {
+    console_file("text/javascript; charset=utf-8", AGENDA_JS)
 }
 
 async fn console_css() -> Response {

@@ -60,11 +60,13 @@ macro_rules! on_db {
 mod batch;
 mod cache;
 mod connections;
+mod desk;
 mod live;
 mod mail;
 mod postgres;
 mod shared;
 mod sqlite;
+pub use desk::{ClosedDay, Outcome};
 pub use live::{OpenLiveChat, Operator, Session, Take};
 pub use mail::{Changed, ClaimedMail, NewSlot, OutboxCounts, QueuedMail};
 pub use shared::{Notice, Notices, WATCHING_BUDGET};
@@ -1143,7 +1145,8 @@ impl LockInTransaction for sqlx::PgConnection {
 
 const APPOINTMENT_COLUMNS: &str =
     "code, site, service, office, date, start, \"end\", nome, cognome,
-    codice_fiscale, telefono, email, language, created_at, cancelled_at";
+    codice_fiscale, telefono, email, language, created_at, cancelled_at,
+    outcome, cancelled_by, cancel_reason";
 
 /// A booking to store, checked and normalised.
 #[derive(Debug, Clone)]
@@ -1184,6 +1187,9 @@ impl From<&NewAppointment> for StoredAppointment {
             language: a.language.clone(),
             created_at: a.created_at.clone(),
             cancelled_at: None,
+            outcome: None,
+            cancelled_by: None,
+            cancel_reason: None,
         }
     }
 }
@@ -1221,6 +1227,11 @@ pub struct StoredAppointment {
     pub language: String,
     pub created_at: String,
     pub cancelled_at: Option<String>,
+    /// At the desk: `attended` or `no_show`.
+    pub outcome: Option<String>,
+    /// The operator who cancelled it; none: the visitor did.
+    pub cancelled_by: Option<String>,
+    pub cancel_reason: Option<String>,
 }
 
 /// A page view to store (already checked and normalised).

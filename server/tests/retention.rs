@@ -223,6 +223,7 @@ async fn store_rows(storage: &Storage, site: &str) -> Rows {
         username: format!("operatore-{site}"),
         display_name: "Giulia".into(),
         sites: vec![],
+        desk: false,
     };
     storage
         .upsert_operator(&operator, "hash", &ms(now() - 30 * DAY_MS))

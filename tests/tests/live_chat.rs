@@ -41,6 +41,7 @@ async fn server_with_operator() -> TestServer {
         username: "giulia".into(),
         display_name: "Giulia".into(),
         sites: vec!["milomb".into()],
+        desk: false,
     };
     storage
         .upsert_operator(&giulia, &hash, "2026-11-23T09:00:00.000Z")

@@ -10,6 +10,8 @@ pub struct Operator {
     pub display_name: String,
     /// Site ids; empty means every site.
     pub sites: Vec<String>,
+    /// Works at the desks: sees the agenda of bookings in the console.
+    pub desk: bool,
 }
 
 impl Operator {
@@ -47,12 +49,13 @@ pub enum Take {
     NotOpen,
 }
 
-type OperatorRow = (String, String, String);
+type OperatorRow = (String, String, String, bool);
 
-fn operator_of((username, display_name, sites): OperatorRow) -> Operator {
+fn operator_of((username, display_name, sites, desk): OperatorRow) -> Operator {
     Operator {
         username,
         display_name,
+        desk,
         sites: if sites.trim() == "*" {
             Vec::new()
         } else {
@@ -78,15 +81,16 @@ impl Storage {
         on_db!(self, write, |c| {
             let mut tx = sqlx::Connection::begin(c).await?;
             sqlx::query(
-                "INSERT INTO operators (username, display_name, password_hash, sites, created_at) VALUES ($1, $2, $3, $4, $5)
+                "INSERT INTO operators (username, display_name, password_hash, sites, created_at, desk) VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
-                     password_hash = excluded.password_hash, sites = excluded.sites",
+                     password_hash = excluded.password_hash, sites = excluded.sites, desk = excluded.desk",
             )
             .bind(&operator.username)
             .bind(&operator.display_name)
             .bind(password_hash)
             .bind(&sites)
             .bind(now)
+            .bind(operator.desk)
             .execute(&mut *tx)
             .await?;
             // A new password ends the sessions opened with the old one.
@@ -112,9 +116,11 @@ impl Storage {
 
     pub async fn operators(&self) -> anyhow::Result<Vec<Operator>> {
         let rows: Vec<OperatorRow> = on_db!(self, read, |c| {
-            sqlx::query_as("SELECT username, display_name, sites FROM operators ORDER BY username")
-                .fetch_all(c)
-                .await?
+            sqlx::query_as(
+                "SELECT username, display_name, sites, desk FROM operators ORDER BY username",
+            )
+            .fetch_all(c)
+            .await?
         });
         Ok(rows.into_iter().map(operator_of).collect())
     }
@@ -124,15 +130,15 @@ impl Storage {
         &self,
         username: &str,
     ) -> anyhow::Result<Option<(Operator, String)>> {
-        let row: Option<(String, String, String, String)> = on_db!(self, read, |c| {
+        let row: Option<(String, String, String, bool, String)> = on_db!(self, read, |c| {
             sqlx::query_as(
-                "SELECT username, display_name, sites, password_hash FROM operators WHERE username = $1",
+                "SELECT username, display_name, sites, desk, password_hash FROM operators WHERE username = $1",
             )
             .bind(username)
             .fetch_optional(c)
             .await?
         });
-        Ok(row.map(|(u, d, s, hash)| (operator_of((u, d, s)), hash)))
+        Ok(row.map(|(u, d, s, desk, hash)| (operator_of((u, d, s, desk)), hash)))
     }
 
     pub async fn create_session(
@@ -164,9 +170,9 @@ impl Storage {
     }
 
     pub async fn session(&self, token_hash: &str, now_ms: i64) -> anyhow::Result<Option<Session>> {
-        let row: Option<(String, String, String, String)> = on_db!(self, read, |c| {
+        let row: Option<(String, String, String, bool, String)> = on_db!(self, read, |c| {
             sqlx::query_as(
-                "SELECT o.username, o.display_name, o.sites, s.csrf_token
+                "SELECT o.username, o.display_name, o.sites, o.desk, s.csrf_token
                  FROM operator_sessions s JOIN operators o ON o.username = s.username
                  WHERE s.token_hash = $1 AND s.expires_ms > $2",
             )
@@ -175,8 +181,8 @@ impl Storage {
             .fetch_optional(c)
             .await?
         });
-        Ok(row.map(|(u, d, s, csrf_token)| Session {
-            operator: operator_of((u, d, s)),
+        Ok(row.map(|(u, d, s, desk, csrf_token)| Session {
+            operator: operator_of((u, d, s, desk)),
             csrf_token,
         }))
     }

@@ -295,12 +295,15 @@ impl Storage {
 
     /// Cancels a booking, with the e-mail `compose` writes about it, in one
     /// transaction. With `email`, only a booking made with that address (in
-    /// any case) is found.
+    /// any case) is found. `by_office`: the operator who cancels it and the
+    /// reason they give (none: the visitor cancels).
+    #[allow(clippy::too_many_arguments)]
     pub async fn cancel_booking(
         &self,
         site: &str,
         code: &str,
         email: Option<&str>,
+        by_office: Option<(&str, &str)>,
         now: &str,
         now_ms: i64,
         compose: impl FnOnce(&StoredAppointment) -> Option<QueuedMail>,
@@ -327,14 +330,19 @@ impl Storage {
                 }
                 Some(mut a) => {
                     sqlx::query(
-                        "UPDATE appointments SET cancelled_at = $1 WHERE site = $2 AND code = $3 AND cancelled_at IS NULL",
+                        "UPDATE appointments SET cancelled_at = $1, cancelled_by = $4, cancel_reason = $5
+                          WHERE site = $2 AND code = $3 AND cancelled_at IS NULL",
                     )
                     .bind(now)
                     .bind(site)
                     .bind(code)
+                    .bind(by_office.map(|(who, _)| who))
+                    .bind(by_office.map(|(_, why)| why))
                     .execute(&mut *tx)
                     .await?;
                     a.cancelled_at = Some(now.to_owned());
+                    a.cancelled_by = by_office.map(|(who, _)| who.to_owned());
+                    a.cancel_reason = by_office.map(|(_, why)| why.to_owned());
                     if let Some(mail) = compose(&a) {
                         insert_mail!(&mut *tx, &mail, now_ms)?;
                     }

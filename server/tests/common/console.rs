@@ -17,11 +17,17 @@ live_chat_privacy_url = "/privacy-chat.html"
 
 /// Creates an operator with the server's own command.
 pub fn add_operator(app: &App, username: &str, name: &str, password: &str) {
+    add_operator_with(app, username, name, password, &[]);
+}
+
+/// [`add_operator`] with more options (`--desk`, `--site S`).
+pub fn add_operator_with(app: &App, username: &str, name: &str, password: &str, options: &[&str]) {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_varco-server"))
         .args(["--config"])
         .arg(&app.config_file)
         .args(["operator", "add", username, "--name", name])
+        .args(options)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

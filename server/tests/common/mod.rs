@@ -2,6 +2,7 @@
 //! with a fresh database (SQLite, or PostgreSQL: see `database`).
 #![allow(dead_code)]
 
+pub mod booking;
 pub mod console;
 pub mod database;
 pub mod llm;
