@@ -14,6 +14,7 @@ use crate::config::appointments::AppointmentsConfig;
 use crate::config::Site;
 use crate::state::AppState;
 use crate::storage::{Changed, NewSlot, StoredAppointment};
+use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -206,7 +207,13 @@ pub struct TokenQuery {
 }
 
 /// `GET /appointments/manage?token=`: the booking, and what can be done.
-async fn booking_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+async fn booking_page(
+    State(state): State<AppState>,
+    q: Result<Query<TokenQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = q else {
+        return bad_form();
+    };
     let token = q.token.unwrap_or_default();
     let opened = match open(&state, &token).await {
         Ok(o) => o,
@@ -280,7 +287,13 @@ async fn booking_page(State(state): State<AppState>, Query(q): Query<TokenQuery>
 }
 
 /// `GET /appointments/manage/cancel?token=`: asks to confirm.
-async fn cancel_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+async fn cancel_page(
+    State(state): State<AppState>,
+    q: Result<Query<TokenQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = q else {
+        return bad_form();
+    };
     let token = q.token.unwrap_or_default();
     let opened = match open(&state, &token).await {
         Ok(o) => o,
@@ -351,6 +364,20 @@ fn origin_of(url: &str) -> String {
     }
 }
 
+/// A form or an address that is not one of the page's (another encoding,
+/// broken text, a field twice).
+fn bad_form() -> Response {
+    html(
+        StatusCode::BAD_REQUEST,
+        page(
+            Lang::It,
+            "Varco",
+            "Richiesta non valida",
+            "<h1>Richiesta non valida</h1>\n<p class=\"notice error\">La richiesta non è leggibile. Torna alla pagina della prenotazione dal link dell'e-mail e riprova.</p>\n<p lang=\"en\">The request cannot be read. Go back to the booking page from the e-mail's link and try again.</p>\n",
+        ),
+    )
+}
+
 fn forbidden() -> Response {
     html(
         StatusCode::FORBIDDEN,
@@ -368,11 +395,14 @@ fn forbidden() -> Response {
 async fn cancel(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<TokenForm>,
+    form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
     if !same_origin(&state, &headers) {
         return forbidden();
     }
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
     let token = form.token.unwrap_or_default();
     let opened = match open(&state, &token).await {
         Ok(o) => o,
@@ -412,7 +442,13 @@ async fn cancel(
 
 /// `GET /appointments/manage/move?token=&from=`: the free slots of the
 /// booking's office and service, a week of open days at a time.
-async fn move_page(State(state): State<AppState>, Query(q): Query<TokenQuery>) -> Response {
+async fn move_page(
+    State(state): State<AppState>,
+    q: Result<Query<TokenQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = q else {
+        return bad_form();
+    };
     let token = q.token.unwrap_or_default();
     let opened = match open(&state, &token).await {
         Ok(o) => o,
@@ -564,11 +600,14 @@ async fn move_form(
 async fn move_to(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<TokenForm>,
+    form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
     if !same_origin(&state, &headers) {
         return forbidden();
     }
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
     let token = form.token.unwrap_or_default();
     let opened = match open(&state, &token).await {
         Ok(o) => o,

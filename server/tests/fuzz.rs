@@ -16,7 +16,7 @@
 
 mod common;
 
-use common::console::add_operator;
+use common::console::add_operator_with;
 use common::threads::{new_thread, post, ORIGIN};
 use common::{spawn_app_configured, PERSONALISATION};
 use proptest::prelude::*;
@@ -108,6 +108,9 @@ struct Endpoint {
     stream: bool,
     /// Static files: a redirect (a folder without its `/`) is fine.
     files: bool,
+    /// A page for people (the booking page): its errors are pages too,
+    /// and a redirect is how its forms answer.
+    page: bool,
 }
 
 impl Endpoint {
@@ -123,6 +126,7 @@ impl Endpoint {
             session: false,
             stream: false,
             files: false,
+            page: false,
         }
     }
     fn param(mut self, value: &str) -> Self {
@@ -148,6 +152,10 @@ impl Endpoint {
     }
     fn files(mut self) -> Self {
         self.files = true;
+        self
+    }
+    fn page(mut self) -> Self {
+        self.page = true;
         self
     }
 }
@@ -753,13 +761,22 @@ impl Fuzzer {
         }
         let ok_status = status.is_success()
             || status.is_client_error()
-            || (endpoint.files && status.is_redirection());
+            || ((endpoint.files || endpoint.page) && status.is_redirection());
         let body = response
             .bytes()
             .await
             .map_err(|e| format!("{status} to {url}: the body broke off: {e}"))?;
         if !ok_status {
             return Err(format!("{status} to {url}"));
+        }
+        if status.is_client_error() && endpoint.page {
+            if !content_type.starts_with("text/html") || !body.starts_with(b"<!doctype html>") {
+                return Err(format!(
+                    "{status} to {url} is not a page ({content_type}): {}",
+                    String::from_utf8_lossy(&body)
+                ));
+            }
+            return Ok(());
         }
         if status.is_client_error() {
             let error = serde_json::from_slice::<Value>(&body)
@@ -927,6 +944,33 @@ async fn endpoints(fuzzer: &Fuzzer) -> Vec<Endpoint> {
         Endpoint::new("console close", M::POST, "/operator/api/threads/{}/close")
             .param(&live_thread(fuzzer).await)
             .console(true),
+        Endpoint::new("agenda", M::GET, "/operator/api/agenda")
+            .query(&[("site", "milomb"), ("from", tomorrow.as_str()), ("days", "2")])
+            .console(true),
+        Endpoint::new("agenda csv", M::GET, "/operator/api/agenda.csv")
+            .query(&[("site", "milomb"), ("from", tomorrow.as_str()), ("days", "2")])
+            .console(true),
+        Endpoint::new("booking outcome", M::POST, "/operator/api/appointments/{}/outcome")
+            .param(&code)
+            .body(json!({"site": "milomb", "outcome": "pending"}))
+            .console(true),
+        Endpoint::new("office cancel", M::POST, "/operator/api/appointments/{}/cancel")
+            .param(&code)
+            .body(json!({"site": "milomb", "reason": "Sportello chiuso"}))
+            .console(true),
+        Endpoint::new("close day", M::POST, "/operator/api/closed-days")
+            .body(json!({"site": "milomb", "office": "milano", "date": tomorrow, "reason": "Inventario"}))
+            .console(true),
+        Endpoint::new("reopen day", M::POST, "/operator/api/closed-days/remove")
+            .body(json!({"site": "milomb", "office": "milano", "date": tomorrow}))
+            .console(true),
+        Endpoint::new("booking page", M::GET, "/appointments/manage")
+            .query(&[("token", "milomb.K7QX-4M2P.99999999999999.00")])
+            .page(),
+        Endpoint::new("booking move page", M::GET, "/appointments/manage/move")
+            .query(&[("token", "milomb.K7QX-4M2P.99999999999999.00"), ("from", tomorrow.as_str())])
+            .page(),
+        Endpoint::new("booking cancel form", M::POST, "/appointments/manage/cancel").page(),
         Endpoint::new("widget files", M::GET, "/varco/{}").param("varco.js").files(),
     ]
 }
@@ -962,7 +1006,7 @@ fn every_endpoint_answers_hostile_input_with_json_4xx_and_stays_healthy() {
             |_| {},
         )
         .await;
-        add_operator(&app, "fuzz", "Fuzz", "una-password-lunga");
+        add_operator_with(&app, "fuzz", "Fuzz", "una-password-lunga", &["--desk"]);
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .build()

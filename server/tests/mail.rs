@@ -53,9 +53,20 @@ async fn submit(base: &str, path: &str, form: &[(&str, &str)]) -> reqwest::Respo
         .unwrap()
 }
 
+/// A page's status and text; every answer of the booking page is a page,
+/// its errors too.
 async fn page(url: &str) -> (u16, String) {
     let r = browser().get(url).send().await.unwrap();
-    (r.status().as_u16(), r.text().await.unwrap())
+    let status = r.status().as_u16();
+    if status != 303 {
+        let content_type = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert_eq!(content_type, "text/html; charset=utf-8", "{url}");
+    }
+    let text = r.text().await.unwrap();
+    if status != 303 {
+        assert!(text.starts_with("<!doctype html>"), "{text}");
+    }
+    (status, text)
 }
 
 async fn free(base: &str, date: Date, start: &str) -> u64 {
@@ -238,6 +249,17 @@ async fn the_link_moves_and_cancels_the_booking_and_each_change_is_mailed() {
         .unwrap();
     assert_eq!(r.status(), 403);
     assert_eq!(free(&app.base, day, "09:00").await, 1);
+    assert_eq!(free(&app.base, day, "10:30").await, 0);
+    // Not a form: a page that says so, nothing changes.
+    let r = browser()
+        .post(format!("{}/appointments/manage/cancel", app.base))
+        .header("content-type", "application/json")
+        .body("{\"token\": 1}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
     assert_eq!(free(&app.base, day, "10:30").await, 0);
 
     // The slot taken meanwhile: the page says so, nothing moves.
