@@ -101,7 +101,7 @@ pub fn demo_cluster(instances: u16, server: &Path) -> Result<()> {
         upstreams.push(format!("127.0.0.1:{port}"));
         configs.push(config);
     }
-    let password = crate::demo_operator(server, &configs[0], true)?;
+    let password = crate::demo_operator(server, &configs[0])?;
 
     let nginx_dir = data.join("demo-nginx");
     env::step("starting nginx on 127.0.0.1:8080 in front of the instances");
@@ -111,6 +111,9 @@ pub fn demo_cluster(instances: u16, server: &Path) -> Result<()> {
         .context("cannot start nginx")?;
     wait_for_port(8080, &mut nginx, "nginx", &nginx_dir.join("error.log"))?;
     children.0.push(("nginx".into(), nginx));
+    if let Err(e) = crate::demo_bookings::seed(8080) {
+        eprintln!("the demo's bookings could not be made: {e:#}");
+    }
 
     println!(
         "\nVarco demo: PostgreSQL, {instances} instances behind nginx\n  landing page     http://127.0.0.1:8080/\n  Camera (milomb)  http://127.0.0.1:8080/demo-site/milomb/index.html\n  Comune           http://127.0.0.1:8080/demo-site/calvatone/index.html\n  operator console http://127.0.0.1:8080/operator  (user \"operatore\", password {password})\n  e-mail received  http://127.0.0.1:8080/demo-mail  (the mail catcher on 127.0.0.1:2525)\n  API              http://127.0.0.1:8080/api/v1/sites/milomb\n  instances        {}\n  database         {database_url} (deleted at the end)\nPress Ctrl-C to stop.\n",

@@ -9,6 +9,7 @@
 
 mod bench_server;
 mod cluster_conf;
+mod demo_bookings;
 mod demo_cluster;
 mod dist;
 mod env;
@@ -88,30 +89,54 @@ fn demo(args: &[String]) -> Result<()> {
     if postgres {
         return demo_cluster::demo_cluster(instances.unwrap_or(1), &server);
     }
-    let password = demo_operator(&server, &root.join("server/varco.toml"), false)?;
+    let password = demo_operator(&server, &root.join("server/varco.toml"))?;
     let mut catcher = env::demo_mail_catcher()?;
     println!(
         "\nVarco demo\n  landing page     http://127.0.0.1:8080/\n  Camera (milomb)  http://127.0.0.1:8080/demo-site/milomb/index.html\n  Comune           http://127.0.0.1:8080/demo-site/calvatone/index.html\n  operator console http://127.0.0.1:8080/operator  (user \"operatore\", password {password})\n  e-mail received  http://127.0.0.1:8080/demo-mail  (the mail catcher on 127.0.0.1:2525)\n  API              http://127.0.0.1:8080/api/v1/sites/milomb\n  database         {}\nPress Ctrl-C to stop.\n",
         root.join("data/varco.db").display()
     );
-    let served = env::run(std::process::Command::new(server).current_dir(&root).args([
-        "--config",
-        "server/varco.toml",
-        "serve",
-    ]));
+    let mut served = std::process::Command::new(server)
+        .current_dir(&root)
+        .args(["--config", "server/varco.toml", "serve"])
+        .spawn()
+        .context("cannot start the server")?;
+    if wait_for_demo(&mut served) {
+        if let Err(e) = demo_bookings::seed(8080) {
+            eprintln!("the demo's bookings could not be made: {e:#}");
+        }
+    }
+    let status = served.wait();
     let _ = catcher.kill();
     let _ = catcher.wait();
-    served
+    match status? {
+        s if s.success() => Ok(()),
+        s => bail!("the server exited ({s})"),
+    }
 }
 
-/// The demo's operator, "operatore", created at the first run with a random
-/// password kept in `data/demo-operator.txt` (readable by its owner only)
-/// so that later runs can print it; in a `fresh_database` (the throwaway
-/// PostgreSQL of `--postgres`), created again with that password.
+/// Waits (30 s at most) until the demo answers on 127.0.0.1:8080; `false`
+/// if the server exited or never answered.
+fn wait_for_demo(server: &mut std::process::Child) -> bool {
+    for _ in 0..300 {
+        if matches!(server.try_wait(), Ok(Some(_))) {
+            return false;
+        }
+        if std::net::TcpStream::connect(("127.0.0.1", 8080)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
+}
+
+/// The demo's operator, "operatore" (live chat and the desk's agenda),
+/// created at the first run with a random password kept in
+/// `data/demo-operator.txt` (readable by its owner only) so that later runs
+/// can print it, and saved again with it at every start (in the throwaway
+/// PostgreSQL of `--postgres` too).
 fn demo_operator(
     server: &std::path::Path,
     config: &std::path::Path,
-    fresh_database: bool,
 ) -> Result<String> {
     use std::io::{Read, Write};
     let root = env::root();
@@ -119,9 +144,8 @@ fn demo_operator(
     let known = std::fs::read_to_string(&file)
         .ok()
         .map(|p| p.trim().to_owned());
-    if let (Some(password), false) = (&known, fresh_database) {
-        return Ok(password.clone());
-    }
+    // Saved again at every start, so that an operator made by an older
+    // demo gets today's roles (the desk's agenda); the password stays.
     let password = match known {
         Some(password) => password,
         None => {
@@ -134,7 +158,14 @@ fn demo_operator(
         .current_dir(&root)
         .arg("--config")
         .arg(config)
-        .args(["operator", "add", "operatore", "--name", "Operatore demo"])
+        .args([
+            "operator",
+            "add",
+            "operatore",
+            "--name",
+            "Operatore demo",
+            "--desk",
+        ])
         .stdin(std::process::Stdio::piped())
         .spawn()?;
     if let Some(mut stdin) = child.stdin.take() {
