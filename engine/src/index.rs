@@ -361,6 +361,15 @@ impl Index {
         let chars: Vec<char> = word.folded.chars().collect();
         let letters = typo::Letters::of(&chars);
         let mut scratch = typo::Scratch::default();
+        // The site's weak words (its assistant's name) are in no entry's
+        // vocabulary: a misspelt name is corrected to the name, which then
+        // weighs as little as the name.
+        for weak in self.analyzer.site_weak() {
+            let weak_chars: Vec<char> = weak.chars().collect();
+            if scratch.distance_within(&chars, &weak_chars, max).is_some() {
+                return Some(self.analyzer.word(weak));
+            }
+        }
         // Lowest distance first, then the most frequent word; the vocabulary
         // is sorted, so remaining ties go to the alphabetically first.
         let mut best: Option<(usize, u32, &VocabWord)> = None;
@@ -382,7 +391,7 @@ impl Index {
                 best = Some((d, candidate.freq, candidate));
             }
         }
-        best.map(|(_, _, v)| normalize::word(&v.text))
+        best.map(|(_, _, v)| self.analyzer.word(&v.text))
     }
 
     /// Scores every entry; the result is sorted best first, ties broken by

@@ -369,14 +369,23 @@ impl Analyzer {
     /// Folds, splits, classifies and stems a text.
     pub(crate) fn words(&self, text: &str) -> Vec<Word> {
         split_words(&fold(text))
-            .map(|folded| {
-                let mut w = word(folded);
-                if w.class == Class::Content && self.site_weak.iter().any(|s| *s == w.folded) {
-                    w.class = Class::Weak;
-                }
-                w
-            })
+            .map(|folded| self.word(folded))
             .collect()
+    }
+
+    /// The site's weak words, folded.
+    pub(crate) fn site_weak(&self) -> &[String] {
+        &self.site_weak
+    }
+
+    /// One folded word, classified with the site's weak words too (a typo
+    /// corrected to the assistant's name is still only its name).
+    pub(crate) fn word(&self, folded: &str) -> Word {
+        let mut w = word(folded);
+        if w.class == Class::Content && self.site_weak.iter().any(|s| *s == w.folded) {
+            w.class = Class::Weak;
+        }
+        w
     }
 
     /// Every synonym phrase occurring in `content` (the non-stop words):

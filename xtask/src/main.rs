@@ -134,10 +134,7 @@ fn wait_for_demo(server: &mut std::process::Child) -> bool {
 /// `data/demo-operator.txt` (readable by its owner only) so that later runs
 /// can print it, and saved again with it at every start (in the throwaway
 /// PostgreSQL of `--postgres` too).
-fn demo_operator(
-    server: &std::path::Path,
-    config: &std::path::Path,
-) -> Result<String> {
+fn demo_operator(server: &std::path::Path, config: &std::path::Path) -> Result<String> {
     use std::io::{Read, Write};
     let root = env::root();
     let file = root.join("data/demo-operator.txt");
