@@ -3,6 +3,7 @@
 // through textContent / createTextNode, never as HTML.
 
 import { createAgenda } from './agenda.js';
+import { createAlerts } from './alerts.js';
 
 const API = '/operator/api';
 const LIST_DEBOUNCE_MS = 200;
@@ -247,6 +248,7 @@ function startConsole(session, { focus = true } = {}) {
   el.loginScreen.hidden = true;
   el.console.hidden = false;
   agenda.start(session);
+  alerts.start();
   renderLists();
   refreshList();
   openListStream();
@@ -270,6 +272,7 @@ function teardown() {
   state.conversations = [];
   state.session = null; // before dropConversation: no draft is kept for a dead session
   agenda.stop();
+  alerts.stop();
   dropConversation();
   state.drafts.clear();
   el.operatorName.textContent = '';
@@ -374,6 +377,7 @@ async function refreshList() {
     const data = await api('GET', `${API}/conversations`);
     if (epoch !== state.epoch) return;
     state.conversations = data && Array.isArray(data.conversations) ? data.conversations : [];
+    alerts.waiting(state.conversations.filter((c) => c.state === 'waiting'));
     renderLists();
     if (state.listStatusKind === 'fetch') setListStatus('', '');
     if (!state.listES) openListStream(); // it gave up (e.g. server restarted): try again
@@ -887,6 +891,7 @@ el.closeConfirm.addEventListener('click', async () => {
 // ---------------------------------------------------------------- start
 
 const agenda = createAgenda({ api, errorText });
+const alerts = createAlerts();
 
 async function boot() {
   try {

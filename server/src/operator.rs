@@ -64,6 +64,7 @@ const CONSOLE_HTML: &str = include_str!("../operator/index.html");
 const CONSOLE_JS: &str = include_str!("../operator/console.js");
 const CONSOLE_CSS: &str = include_str!("../operator/console.css");
 const AGENDA_JS: &str = include_str!("../operator/agenda.js");
+const ALERTS_JS: &str = include_str!("../operator/alerts.js");
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
@@ -73,6 +74,7 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/console.js", get(console_js))
         .route("/operator/console.css", get(console_css))
         .route("/operator/agenda.js", get(agenda_js))
+        .route("/operator/alerts.js", get(alerts_js))
         .route("/operator/api/login", post(login))
         .route("/operator/api/logout", post(logout))
         .route("/operator/api/session", get(session))
@@ -762,6 +764,10 @@ async fn console_js() -> Response {
 
 async fn agenda_js() -> Response {
     console_file("text/javascript; charset=utf-8", AGENDA_JS)
+}
+
+async fn alerts_js() -> Response {
+    console_file("text/javascript; charset=utf-8", ALERTS_JS)
 }
 
 async fn console_css() -> Response {

@@ -536,10 +536,30 @@ impl Chromium {
     /// A tab in a fresh browser context (its own cookies and storage), with
     /// console, exceptions, log entries and requests recorded from the start.
     pub async fn tab(&self) -> Result<Tab> {
+        self.tab_allowing(None).await
+    }
+
+    /// A tab whose browser context allows `origin` to show desktop
+    /// notifications, as an operator who said yes to the browser's
+    /// question (granted through the DevTools protocol).
+    pub async fn tab_with_notifications(&self, origin: &str) -> Result<Tab> {
+        self.tab_allowing(Some(origin)).await
+    }
+
+    async fn tab_allowing(&self, notifications_from: Option<&str>) -> Result<Tab> {
         let ctx = self
             .browser
             .create_browser_context(CreateBrowserContextParams::default())
             .await?;
+        if let Some(origin) = notifications_from {
+            self.browser
+                .execute(GrantPermissions {
+                    permissions: vec!["notifications"],
+                    origin: origin.to_owned(),
+                    browser_context_id: ctx.inner().clone(),
+                })
+                .await?;
+        }
         let page = self
             .browser
             .new_page(
@@ -552,6 +572,26 @@ impl Chromium {
             .await?;
         Tab::watch(page).await
     }
+}
+
+/// `Browser.grantPermissions` (experimental in the protocol, so not among
+/// chromiumoxide's generated commands).
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GrantPermissions {
+    permissions: Vec<&'static str>,
+    origin: String,
+    browser_context_id: String,
+}
+
+impl chromiumoxide::Method for GrantPermissions {
+    fn identifier(&self) -> chromiumoxide::types::MethodId {
+        "Browser.grantPermissions".into()
+    }
+}
+
+impl chromiumoxide::Command for GrantPermissions {
+    type Response = serde_json::Value;
 }
 
 /// One console message, exception or log entry.

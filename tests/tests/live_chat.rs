@@ -339,3 +339,85 @@ async fn a_visitor_talks_with_an_operator_who_takes_the_chat_in_the_console() {
     }
     server.stop().await.unwrap();
 }
+
+/// Issue 20: once the operator has allowed them, a visitor who starts
+/// waiting brings a desktop notification (permission granted through the
+/// DevTools protocol); those already waiting at login bring none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_waiting_visitor_brings_a_desktop_notification_once_allowed() {
+    let server = server_with_operator().await;
+    let chromium = Chromium::launch().await.unwrap();
+    let visitor = chromium.tab().await.unwrap();
+    let console = chromium.tab_with_notifications(&server.base).await.unwrap();
+    console
+        .before_load(
+            "window.__notes = []; const Shown = window.Notification; window.Notification = class extends Shown { constructor(title, options) { super(title, options); window.__notes.push({ title, body: options && options.body }); } };",
+        )
+        .await
+        .unwrap();
+
+    console.goto(&server.url("/operator")).await.unwrap();
+    wait_in_console(
+        &console,
+        "!document.getElementById('login-screen').hidden && document.activeElement?.id === 'username'",
+    )
+    .await;
+    console.type_text("giulia").await.unwrap();
+    console
+        .eval("document.getElementById('password').focus()")
+        .await
+        .unwrap();
+    console.type_text("una-password-lunga").await.unwrap();
+    console.key("Enter").await.unwrap();
+    wait_in_console(&console, "document.querySelector('#waiting-list li.empty')").await;
+    // Allowed already: the console offers the sound, which a click starts.
+    wait_in_console(
+        &console,
+        "document.getElementById('alerts-state').textContent === 'Notifiche attive.'",
+    )
+    .await;
+    console
+        .eval("document.getElementById('alerts').focus()")
+        .await
+        .unwrap();
+    console.key("Enter").await.unwrap();
+    wait_in_console(
+        &console,
+        "document.getElementById('alerts-state').textContent.startsWith('Notifiche e suono attivi')",
+    )
+    .await;
+    assert_eq!(
+        console.eval("window.__notes.length").await.unwrap(),
+        Value::from(0)
+    );
+
+    // A visitor asks for a person.
+    visitor.open(&server.url(HOME)).await.unwrap();
+    visitor.press("Rifiuta tutti").await.unwrap();
+    visitor
+        .press("Apri l'assistente virtuale CamOn")
+        .await
+        .unwrap();
+    visitor.press("Accetto").await.unwrap();
+    visitor_says(&visitor, "Voglio parlare con una persona").await;
+    wait_in_widget(
+        &visitor,
+        "shadow.querySelector('.msg.assistant .handoff-start')",
+    )
+    .await;
+    visitor
+        .in_widget("shadow.querySelector('.msg.assistant .handoff-start').click()")
+        .await
+        .unwrap();
+
+    wait_in_console(&console, "window.__notes.length === 1").await;
+    let note = console.eval("window.__notes[0]").await.unwrap();
+    assert_eq!(note["title"], "Un visitatore attende un operatore");
+    assert!(
+        note["body"].as_str().unwrap().starts_with("Camera di commercio"),
+        "{note}"
+    );
+    let violations = console.axe_page_violations().await.unwrap();
+    assert_eq!(violations, serde_json::json!([]), "{violations:#}");
+    server.stop().await.unwrap();
+}
