@@ -151,3 +151,33 @@ mod tests {
         assert!(r.is_err());
     }
 }
+
+/// A prepared reply of a site's live chat, as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedReplyView {
+    pub id: i64,
+    pub site: String,
+    pub title: String,
+    pub text: String,
+}
+
+/// `GET /operator/api/replies`: the prepared replies of the operator's
+/// sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreparedReplies {
+    pub replies: Vec<PreparedReplyView>,
+}
+
+/// `POST /operator/api/replies`: a new prepared reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPreparedReply {
+    pub site: String,
+    pub title: String,
+    pub text: String,
+}
+
+/// `POST /operator/api/replies/{id}/remove`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RemovePreparedReply {
+    pub site: String,
+}

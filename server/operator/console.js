@@ -4,6 +4,7 @@
 
 import { createAgenda } from './agenda.js';
 import { createAlerts } from './alerts.js';
+import { createReplies } from './replies.js';
 
 const API = '/operator/api';
 const LIST_DEBOUNCE_MS = 200;
@@ -249,6 +250,7 @@ function startConsole(session, { focus = true } = {}) {
   el.console.hidden = false;
   agenda.start(session);
   alerts.start();
+  replies.start(session);
   renderLists();
   refreshList();
   openListStream();
@@ -273,6 +275,7 @@ function teardown() {
   state.session = null; // before dropConversation: no draft is kept for a dead session
   agenda.stop();
   alerts.stop();
+  replies.stop();
   dropConversation();
   state.drafts.clear();
   el.operatorName.textContent = '';
@@ -573,6 +576,7 @@ function openConversation(c) {
   el.convTitle.textContent = `${c.site_name || c.site || ''} — conversazione ${String(c.thread_id).slice(0, 8)}`;
   el.convMeta.textContent = `Lingua del visitatore: ${languageName(c.language)}`;
   el.reply.value = draft.text;
+  replies.forSite(c.site);
   setFormEnabled(true);
   el.conversation.hidden = false;
   markCurrent();
@@ -892,6 +896,7 @@ el.closeConfirm.addEventListener('click', async () => {
 
 const agenda = createAgenda({ api, errorText });
 const alerts = createAlerts();
+const replies = createReplies({ api, errorText, reply: el.reply });
 
 async function boot() {
   try {

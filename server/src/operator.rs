@@ -18,6 +18,7 @@
 //!   with `textContent`, never as HTML.
 
 mod desk;
+mod replies;
 
 use crate::api::{now_ms, Failure, JsonBody};
 use crate::hub::{Live, StreamOwner};
@@ -65,6 +66,7 @@ const CONSOLE_JS: &str = include_str!("../operator/console.js");
 const CONSOLE_CSS: &str = include_str!("../operator/console.css");
 const AGENDA_JS: &str = include_str!("../operator/agenda.js");
 const ALERTS_JS: &str = include_str!("../operator/alerts.js");
+const REPLIES_JS: &str = include_str!("../operator/replies.js");
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
@@ -75,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/console.css", get(console_css))
         .route("/operator/agenda.js", get(agenda_js))
         .route("/operator/alerts.js", get(alerts_js))
+        .route("/operator/replies.js", get(replies_js))
         .route("/operator/api/login", post(login))
         .route("/operator/api/logout", post(logout))
         .route("/operator/api/session", get(session))
@@ -85,6 +88,11 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/api/threads/{id}/messages", post(post_message))
         .route("/operator/api/threads/{id}/typing", post(typing))
         .route("/operator/api/threads/{id}/close", post(close))
+        .route(
+            "/operator/api/replies",
+            get(replies::list).post(replies::add),
+        )
+        .route("/operator/api/replies/{id}/remove", post(replies::remove))
         .route("/operator/api/agenda", get(desk::agenda))
         .route("/operator/api/agenda.csv", get(desk::agenda_csv))
         .route(
@@ -768,6 +776,10 @@ async fn agenda_js() -> Response {
 
 async fn alerts_js() -> Response {
     console_file("text/javascript; charset=utf-8", ALERTS_JS)
+}
+
+async fn replies_js() -> Response {
+    console_file("text/javascript; charset=utf-8", REPLIES_JS)
 }
 
 async fn console_css() -> Response {

@@ -342,9 +342,10 @@ async fn a_visitor_talks_with_an_operator_who_takes_the_chat_in_the_console() {
 
 /// Issue 20: once the operator has allowed them, a visitor who starts
 /// waiting brings a desktop notification (permission granted through the
-/// DevTools protocol); those already waiting at login bring none.
+/// DevTools protocol); those already waiting at login bring none. A
+/// prepared reply, written in the console, is inserted and sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_waiting_visitor_brings_a_desktop_notification_once_allowed() {
+async fn a_new_waiting_visitor_brings_a_desktop_notification_and_a_prepared_reply_answers_them() {
     let server = server_with_operator().await;
     let chromium = Chromium::launch().await.unwrap();
     let visitor = chromium.tab().await.unwrap();
@@ -414,9 +415,64 @@ async fn a_new_waiting_visitor_brings_a_desktop_notification_once_allowed() {
     let note = console.eval("window.__notes[0]").await.unwrap();
     assert_eq!(note["title"], "Un visitatore attende un operatore");
     assert!(
-        note["body"].as_str().unwrap().starts_with("Camera di commercio"),
+        note["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("Camera di commercio"),
         "{note}"
     );
+    let violations = console.axe_page_violations().await.unwrap();
+    assert_eq!(violations, serde_json::json!([]), "{violations:#}");
+
+    // A prepared reply, written in the console, answers the visitor.
+    console
+        .eval("document.querySelector('.prepared-manage').open = true; document.getElementById('prepared-title').focus()")
+        .await
+        .unwrap();
+    console.type_text("Documento").await.unwrap();
+    console
+        .eval("document.getElementById('prepared-text').focus()")
+        .await
+        .unwrap();
+    console
+        .type_text("Porta con te un documento di identità valido.")
+        .await
+        .unwrap();
+    console
+        .eval("document.querySelector('#prepared-form button[type=submit]').click()")
+        .await
+        .unwrap();
+    wait_in_console(
+        &console,
+        "document.getElementById('prepared-status').textContent.includes('aggiunta')",
+    )
+    .await;
+    console
+        .eval("document.querySelector('#waiting-list button.take').click()")
+        .await
+        .unwrap();
+    wait_in_console(
+        &console,
+        "[...document.querySelectorAll('#messages .msg.visitor')].some(m => m.textContent.includes('Voglio parlare con una persona')) && document.getElementById('prepared-select').options.length === 2",
+    )
+    .await;
+    console
+        .eval("(() => { const s = document.getElementById('prepared-select'); s.selectedIndex = 1; document.getElementById('prepared-insert').click(); })()")
+        .await
+        .unwrap();
+    assert_eq!(
+        console
+            .eval("[document.getElementById('reply').value, document.activeElement.id]")
+            .await
+            .unwrap(),
+        serde_json::json!(["Porta con te un documento di identità valido.", "reply"])
+    );
+    console.key("Enter").await.unwrap();
+    wait_in_widget(
+        &visitor,
+        "[...shadow.querySelectorAll('.msg')].some(m => m.textContent.includes('Porta con te un documento di identità valido.'))",
+    )
+    .await;
     let violations = console.axe_page_violations().await.unwrap();
     assert_eq!(violations, serde_json::json!([]), "{violations:#}");
     server.stop().await.unwrap();

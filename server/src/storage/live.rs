@@ -314,3 +314,65 @@ impl Storage {
         Ok(closed)
     }
 }
+
+/// A prepared reply of a site's live chat.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PreparedReply {
+    pub id: i64,
+    pub site: String,
+    pub title: String,
+    pub text: String,
+    pub created_by: String,
+}
+
+impl Storage {
+    /// The prepared replies of `sites`, by site and title.
+    pub async fn prepared_replies(&self, sites: &[String]) -> anyhow::Result<Vec<PreparedReply>> {
+        let mut all: Vec<PreparedReply> = on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT id, site, title, text, created_by FROM prepared_replies ORDER BY site, title, id",
+            )
+            .fetch_all(c)
+            .await?
+        });
+        all.retain(|r| sites.iter().any(|s| *s == r.site));
+        Ok(all)
+    }
+
+    /// Adds a prepared reply; returns its id.
+    pub async fn add_prepared_reply(
+        &self,
+        site: &str,
+        title: &str,
+        text: &str,
+        by: &str,
+        now: &str,
+    ) -> anyhow::Result<i64> {
+        let (id,): (i64,) = on_db!(self, write, |c| {
+            sqlx::query_as(
+                "INSERT INTO prepared_replies (site, title, text, created_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(site)
+            .bind(title)
+            .bind(text)
+            .bind(by)
+            .bind(now)
+            .fetch_one(c)
+            .await?
+        });
+        Ok(id)
+    }
+
+    /// Removes a prepared reply of `site`; `false` if there was none.
+    pub async fn remove_prepared_reply(&self, site: &str, id: i64) -> anyhow::Result<bool> {
+        Ok(on_db!(self, write, |c| {
+            sqlx::query("DELETE FROM prepared_replies WHERE site = $1 AND id = $2")
+                .bind(site)
+                .bind(id)
+                .execute(c)
+                .await?
+                .rows_affected()
+        }) == 1)
+    }
+}
