@@ -8,6 +8,7 @@
 //! rebuilds it; the place in the queue is live only
 //! ([`crate::chat::ChatEvent::Queue`]).
 
+use crate::chat::Author;
 use serde::{Deserialize, Serialize};
 
 /// Where a thread's hand-off to a person stands.
@@ -180,4 +181,40 @@ pub struct NewPreparedReply {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemovePreparedReply {
     pub site: String,
+}
+
+/// A closed live chat in the console's history: no UserID, and messages as
+/// stored (masked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryItem {
+    pub thread_id: String,
+    pub site: String,
+    pub site_name: String,
+    pub queued_at: String,
+    pub closed_at: String,
+    pub operator: Option<String>,
+    /// The visitor's first message, shortened.
+    pub first_message: String,
+}
+
+/// `GET /operator/api/history?q=`: the most recently closed live chats of
+/// the operator's sites, those whose messages hold `q` with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    pub conversations: Vec<HistoryItem>,
+}
+
+/// One message of a closed conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryMessage {
+    pub author: Author,
+    pub text: String,
+    pub created_at: String,
+}
+
+/// `GET /operator/api/history/{thread_id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryTranscript {
+    pub item: HistoryItem,
+    pub messages: Vec<HistoryMessage>,
 }

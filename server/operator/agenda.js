@@ -48,15 +48,10 @@ function addDays(iso, n) {
 
 /**
  * The agenda view. `api(method, path, body)` and `errorText(error)` are the
- * console's; `onShown` is called when the view is shown.
+ * console's.
  */
 export function createAgenda({ api, errorText }) {
   const el = {
-    nav: $('views'),
-    chatButton: $('view-chat'),
-    agendaButton: $('view-agenda'),
-    chatView: $('chat-view'),
-    view: $('agenda-view'),
     heading: $('agenda-heading'),
     filter: $('agenda-filter'),
     site: $('agenda-site'),
@@ -397,51 +392,32 @@ export function createAgenda({ api, errorText }) {
     });
   }
 
-  function showView(which) {
-    const agendaOn = which === 'agenda';
-    el.view.hidden = !agendaOn;
-    el.chatView.hidden = agendaOn;
-    el.agendaButton.setAttribute('aria-pressed', String(agendaOn));
-    el.chatButton.setAttribute('aria-pressed', String(!agendaOn));
-    if (agendaOn) {
-      el.heading.focus();
-      load();
-    }
-  }
-  el.agendaButton.addEventListener('click', () => showView('agenda'));
-  el.chatButton.addEventListener('click', () => showView('chat'));
-
   return {
-    /** A new session: the view is offered to desk operators only. */
+    /** A new session; `true` if the operator works at the desks. */
     start(session) {
       sites = Array.isArray(session.desk_sites) ? session.desk_sites : [];
-      el.nav.hidden = sites.length === 0;
       el.site.replaceChildren(...sites.map((s) => new Option(s.name || s.id, s.id)));
       el.site.closest('.field').hidden = sites.length < 2;
       el.date.value = today();
       el.closeDate.min = today();
       el.csv.href = `${API}/agenda.csv?${query()}`;
-      showViewQuietly();
+      return sites.length > 0;
+    },
+    /** The view is shown: the day's agenda, focus on its heading. */
+    shown() {
+      el.heading.focus();
+      load();
     },
     stop() {
       epoch += 1;
       agenda = null;
       sites = [];
-      el.nav.hidden = true;
       el.list.replaceChildren();
       el.closedList.replaceChildren();
       el.status.textContent = '';
       el.error.textContent = '';
       el.closeStatus.textContent = '';
       el.closeError.textContent = '';
-      showViewQuietly();
     },
   };
-
-  function showViewQuietly() {
-    el.view.hidden = true;
-    el.chatView.hidden = false;
-    el.agendaButton.setAttribute('aria-pressed', 'false');
-    el.chatButton.setAttribute('aria-pressed', 'true');
-  }
 }

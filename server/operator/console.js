@@ -5,6 +5,7 @@
 import { createAgenda } from './agenda.js';
 import { createAlerts } from './alerts.js';
 import { createReplies } from './replies.js';
+import { createHistory } from './history.js';
 
 const API = '/operator/api';
 const LIST_DEBOUNCE_MS = 200;
@@ -248,7 +249,8 @@ function startConsole(session, { focus = true } = {}) {
   el.boot.hidden = true;
   el.loginScreen.hidden = true;
   el.console.hidden = false;
-  agenda.start(session);
+  $('view-agenda').hidden = !agenda.start(session);
+  showView('chat', { focus: false });
   alerts.start();
   replies.start(session);
   renderLists();
@@ -274,6 +276,7 @@ function teardown() {
   state.conversations = [];
   state.session = null; // before dropConversation: no draft is kept for a dead session
   agenda.stop();
+  history.stop();
   alerts.stop();
   replies.stop();
   dropConversation();
@@ -897,6 +900,28 @@ el.closeConfirm.addEventListener('click', async () => {
 const agenda = createAgenda({ api, errorText });
 const alerts = createAlerts();
 const replies = createReplies({ api, errorText, reply: el.reply });
+const history = createHistory({ api, errorText });
+
+// ---------------------------------------------------------------- views
+
+const VIEWS = {
+  chat: { button: 'view-chat', section: 'chat-view', shown: () => {} },
+  history: { button: 'view-history', section: 'history-view', shown: () => history.shown() },
+  agenda: { button: 'view-agenda', section: 'agenda-view', shown: () => agenda.shown() },
+};
+
+/** Shows one view (conversations, history, the desk agenda), the others hidden. */
+function showView(name, { focus = true } = {}) {
+  for (const [key, view] of Object.entries(VIEWS)) {
+    $(view.section).hidden = key !== name;
+    $(view.button).setAttribute('aria-pressed', String(key === name));
+  }
+  if (focus) VIEWS[name].shown();
+}
+
+for (const [name, view] of Object.entries(VIEWS)) {
+  $(view.button).addEventListener('click', () => showView(name));
+}
 
 async function boot() {
   try {

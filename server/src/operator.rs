@@ -18,6 +18,7 @@
 //!   with `textContent`, never as HTML.
 
 mod desk;
+mod history;
 mod replies;
 
 use crate::api::{now_ms, Failure, JsonBody};
@@ -67,6 +68,7 @@ const CONSOLE_CSS: &str = include_str!("../operator/console.css");
 const AGENDA_JS: &str = include_str!("../operator/agenda.js");
 const ALERTS_JS: &str = include_str!("../operator/alerts.js");
 const REPLIES_JS: &str = include_str!("../operator/replies.js");
+const HISTORY_JS: &str = include_str!("../operator/history.js");
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
@@ -78,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/agenda.js", get(agenda_js))
         .route("/operator/alerts.js", get(alerts_js))
         .route("/operator/replies.js", get(replies_js))
+        .route("/operator/history.js", get(history_js))
         .route("/operator/api/login", post(login))
         .route("/operator/api/logout", post(logout))
         .route("/operator/api/session", get(session))
@@ -93,6 +96,8 @@ pub fn routes() -> Router<AppState> {
             get(replies::list).post(replies::add),
         )
         .route("/operator/api/replies/{id}/remove", post(replies::remove))
+        .route("/operator/api/history", get(history::list))
+        .route("/operator/api/history/{id}", get(history::transcript))
         .route("/operator/api/agenda", get(desk::agenda))
         .route("/operator/api/agenda.csv", get(desk::agenda_csv))
         .route(
@@ -780,6 +785,10 @@ async fn alerts_js() -> Response {
 
 async fn replies_js() -> Response {
     console_file("text/javascript; charset=utf-8", REPLIES_JS)
+}
+
+async fn history_js() -> Response {
+    console_file("text/javascript; charset=utf-8", HISTORY_JS)
 }
 
 async fn console_css() -> Response {

@@ -67,7 +67,7 @@ mod postgres;
 mod shared;
 mod sqlite;
 pub use desk::{ClosedDay, Outcome};
-pub use live::{OpenLiveChat, Operator, PreparedReply, Session, Take};
+pub use live::{ClosedLiveChat, OpenLiveChat, Operator, PreparedReply, Session, Take};
 pub use mail::{Changed, ClaimedMail, NewSlot, OutboxCounts, QueuedMail};
 pub use shared::{Notice, Notices, WATCHING_BUDGET};
 pub use sqlite::Checkpoints;

@@ -171,6 +171,24 @@ async fn a_desk_operator_cancels_a_booking_from_the_agenda_with_the_keyboard_and
     assert!(mail
         .text
         .contains("Motivo: La sede resta chiusa per lavori urgenti"));
+    // The history of closed conversations, the third view: none yet.
+    tab.eval("document.getElementById('view-history').focus()").await.unwrap();
+    tab.key("Enter").await.unwrap();
+    wait_in_console(&tab, "document.activeElement?.id === 'history-heading'").await;
+    wait_in_console(
+        &tab,
+        "document.getElementById('history-status').textContent === 'Nessuna conversazione chiusa.'",
+    )
+    .await;
+    assert_eq!(
+        tab.eval("[document.getElementById('agenda-view').hidden, document.getElementById('chat-view').hidden]")
+            .await
+            .unwrap(),
+        json!([true, true])
+    );
+    let violations = tab.axe_page_violations().await.unwrap();
+    assert_eq!(violations, json!([]), "{violations:#}");
+
     // The console asks for a session before the login: that 401 is expected.
     let errors: Vec<_> = tab
         .errors_but_favicon()

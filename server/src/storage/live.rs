@@ -376,3 +376,67 @@ impl Storage {
         }) == 1)
     }
 }
+
+/// A live chat that was closed, for the console's history.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClosedLiveChat {
+    pub thread_id: String,
+    pub site: String,
+    pub queued_ms: i64,
+    pub closed_ms: i64,
+    pub operator: Option<String>,
+}
+
+impl Storage {
+    /// The live chats of `sites` closed most recently (at most `limit`),
+    /// newest first; with `search`, those with a stored message that holds
+    /// it (stored messages are masked: the search finds what is stored).
+    pub async fn closed_live_chats(
+        &self,
+        sites: &[String],
+        search: Option<&str>,
+        limit: u32,
+    ) -> anyhow::Result<Vec<ClosedLiveChat>> {
+        let pattern = search.map(|s| {
+            let escaped = s
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        });
+        let mut rows: Vec<ClosedLiveChat> = on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT l.thread_id, l.site, l.queued_ms, l.closed_ms, l.operator FROM live_chats l
+                  WHERE l.closed_ms IS NOT NULL
+                    AND ($1 IS NULL OR EXISTS (SELECT 1 FROM thread_events e
+                          WHERE e.thread_id = l.thread_id AND e.kind = 'message'
+                            AND lower(e.body) LIKE $1 ESCAPE '\\'))
+                  ORDER BY l.closed_ms DESC LIMIT $2",
+            )
+            .bind(pattern.as_deref())
+            .bind(i64::from(limit) * 4)
+            .fetch_all(c)
+            .await?
+        });
+        rows.retain(|r| sites.iter().any(|s| *s == r.site));
+        rows.truncate(limit as usize);
+        Ok(rows)
+    }
+
+    /// A closed live chat of one of `sites`, if it is one.
+    pub async fn closed_live_chat(
+        &self,
+        thread_id: &str,
+    ) -> anyhow::Result<Option<ClosedLiveChat>> {
+        Ok(on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT thread_id, site, queued_ms, closed_ms, operator FROM live_chats
+                  WHERE thread_id = $1 AND closed_ms IS NOT NULL",
+            )
+            .bind(thread_id)
+            .fetch_optional(c)
+            .await?
+        }))
+    }
+}
