@@ -944,6 +944,20 @@ async fn endpoints(fuzzer: &Fuzzer) -> Vec<Endpoint> {
         Endpoint::new("console close", M::POST, "/operator/api/threads/{}/close")
             .param(&live_thread(fuzzer).await)
             .console(true),
+        Endpoint::new("prepared replies", M::GET, "/operator/api/replies").console(true),
+        Endpoint::new("add prepared reply", M::POST, "/operator/api/replies")
+            .body(json!({"site": "milomb", "title": "Orari", "text": "Dalle 9 alle 12."}))
+            .console(true),
+        Endpoint::new("remove prepared reply", M::POST, "/operator/api/replies/{}/remove")
+            .param("1")
+            .body(json!({"site": "milomb"}))
+            .console(true),
+        Endpoint::new("history", M::GET, "/operator/api/history")
+            .query(&[("q", "visura")])
+            .console(true),
+        Endpoint::new("history transcript", M::GET, "/operator/api/history/{}")
+            .param(FRESH_UUID)
+            .console(true),
         Endpoint::new("agenda", M::GET, "/operator/api/agenda")
             .query(&[("site", "milomb"), ("from", tomorrow.as_str()), ("days", "2")])
             .console(true),

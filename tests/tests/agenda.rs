@@ -172,7 +172,9 @@ async fn a_desk_operator_cancels_a_booking_from_the_agenda_with_the_keyboard_and
         .text
         .contains("Motivo: La sede resta chiusa per lavori urgenti"));
     // The history of closed conversations, the third view: none yet.
-    tab.eval("document.getElementById('view-history').focus()").await.unwrap();
+    tab.eval("document.getElementById('view-history').focus()")
+        .await
+        .unwrap();
     tab.key("Enter").await.unwrap();
     wait_in_console(&tab, "document.activeElement?.id === 'history-heading'").await;
     wait_in_console(
