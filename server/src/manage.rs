@@ -181,6 +181,38 @@ fn unavailable(e: &anyhow::Error) -> Response {
     )
 }
 
+/// A page's query read, and the booking its token opens; else the page
+/// that says why not.
+async fn asked(
+    state: &AppState,
+    query: Result<Query<TokenQuery>, QueryRejection>,
+) -> Result<(TokenQuery, String, Opened<'_>), Response> {
+    let Ok(Query(mut query)) = query else {
+        return Err(bad_form());
+    };
+    let token = query.token.take().unwrap_or_default();
+    let opened = open(state, &token).await?;
+    Ok((query, token, opened))
+}
+
+/// A form posted from this server's page, read, and the booking its token
+/// opens; else the page that says why not.
+async fn posted<'a>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Result<(TokenForm, String, Opened<'a>), Response> {
+    if !same_origin(state, headers) {
+        return Err(forbidden());
+    }
+    let Ok(Form(mut form)) = form else {
+        return Err(bad_form());
+    };
+    let token = form.token.take().unwrap_or_default();
+    let opened = open(state, &token).await?;
+    Ok((form, token, opened))
+}
+
 fn details(w: &Words, d: &Described, code: &str) -> String {
     format!(
         "<dl class=\"details\">\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{}</dd>\n<dt>{}</dt><dd>{} - {} {}</dd>\n</dl>\n",
@@ -211,13 +243,9 @@ async fn booking_page(
     State(state): State<AppState>,
     q: Result<Query<TokenQuery>, QueryRejection>,
 ) -> Response {
-    let Ok(Query(q)) = q else {
-        return bad_form();
-    };
-    let token = q.token.unwrap_or_default();
-    let opened = match open(&state, &token).await {
-        Ok(o) => o,
-        Err(r) => return r,
+    let (q, token, opened) = match asked(&state, q).await {
+        Ok(asked) => asked,
+        Err(page) => return page,
     };
     let d = Described::of(opened.config, &opened.booking);
     let w = Words { lang: d.lang };
@@ -291,13 +319,9 @@ async fn cancel_page(
     State(state): State<AppState>,
     q: Result<Query<TokenQuery>, QueryRejection>,
 ) -> Response {
-    let Ok(Query(q)) = q else {
-        return bad_form();
-    };
-    let token = q.token.unwrap_or_default();
-    let opened = match open(&state, &token).await {
-        Ok(o) => o,
-        Err(r) => return r,
+    let (_, token, opened) = match asked(&state, q).await {
+        Ok(asked) => asked,
+        Err(page) => return page,
     };
     if opened.booking.cancelled_at.is_some() {
         return see_other(format!("{PAGE}?token={token}"));
@@ -397,16 +421,9 @@ async fn cancel(
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    if !same_origin(&state, &headers) {
-        return forbidden();
-    }
-    let Ok(Form(form)) = form else {
-        return bad_form();
-    };
-    let token = form.token.unwrap_or_default();
-    let opened = match open(&state, &token).await {
-        Ok(o) => o,
-        Err(r) => return r,
+    let (_, token, opened) = match posted(&state, &headers, form).await {
+        Ok(posted) => posted,
+        Err(page) => return page,
     };
     let now = now_ms();
     let changed = state
@@ -446,13 +463,9 @@ async fn move_page(
     State(state): State<AppState>,
     q: Result<Query<TokenQuery>, QueryRejection>,
 ) -> Response {
-    let Ok(Query(q)) = q else {
-        return bad_form();
-    };
-    let token = q.token.unwrap_or_default();
-    let opened = match open(&state, &token).await {
-        Ok(o) => o,
-        Err(r) => return r,
+    let (q, token, opened) = match asked(&state, q).await {
+        Ok(asked) => asked,
+        Err(page) => return page,
     };
     let from = q.from.as_deref().and_then(Date::parse);
     move_form(&state, &opened, &token, from, None).await
@@ -602,16 +615,9 @@ async fn move_to(
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    if !same_origin(&state, &headers) {
-        return forbidden();
-    }
-    let Ok(Form(form)) = form else {
-        return bad_form();
-    };
-    let token = form.token.unwrap_or_default();
-    let opened = match open(&state, &token).await {
-        Ok(o) => o,
-        Err(r) => return r,
+    let (form, token, opened) = match posted(&state, &headers, form).await {
+        Ok(posted) => posted,
+        Err(page) => return page,
     };
     let w = Words {
         lang: Described::of(opened.config, &opened.booking).lang,

@@ -1287,3 +1287,38 @@ pub fn demo_pages() -> Vec<String> {
     pages.sort();
     pages
 }
+
+/// Books the first free time of the first open day at the Milan office
+/// (SPID) through the booking API, from a page of the server's own origin
+/// (an allowed origin) as the assistant does, for the person named; returns
+/// the booking's answer and its day.
+pub async fn book_first_free(
+    tab: &Tab,
+    server: &TestServer,
+    nome: &str,
+    cognome: &str,
+    email: &str,
+) -> (Value, String) {
+    tab.goto(&server.url("/demo-site/milomb/appuntamenti.html"))
+        .await
+        .unwrap();
+    let person = serde_json::json!({"nome": nome, "cognome": cognome,
+        "codice_fiscale": "RSSMRA85T10A562S", "telefono": "3331234567", "email": email});
+    let booked = tab
+        .eval(&format!(
+            "(async () => {{
+                const slots = await (await fetch('/api/v1/appointments/slots?site=milomb&office=milano&service=spid')).json();
+                const day = slots.days.find(d => d.slots.some(s => s.free > 0));
+                const slot = day.slots.find(s => s.free > 0);
+                const r = await fetch('/api/v1/appointments', {{ method: 'POST', headers: {{ 'content-type': 'application/json' }},
+                    body: JSON.stringify({{ site: 'milomb', request_id: crypto.randomUUID(), service: 'spid', office: 'milano',
+                        date: day.date, start: slot.start, language: 'it', privacy_acknowledged: true, person: {person} }}) }});
+                return {{ status: r.status, body: await r.json(), date: day.date }};
+            }})()"
+        ))
+        .await
+        .unwrap();
+    assert_eq!(booked["status"], 201, "{booked}");
+    let date = booked["date"].as_str().unwrap().to_owned();
+    (booked["body"].clone(), date)
+}

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 use varco_e2e::smtp::Smtp;
-use varco_e2e::{Chromium, Tab, TestServer};
+use varco_e2e::{book_first_free, Chromium, Tab, TestServer};
 use varco_server::storage::{Operator, Storage};
 
 const PASSWORD: &str = "una-password-lunga";
@@ -55,28 +55,15 @@ async fn a_desk_operator_cancels_a_booking_from_the_agenda_with_the_keyboard_and
     let tab = chromium.tab().await.unwrap();
 
     // A visitor's booking, as the assistant makes it.
-    tab.goto(&server.url("/demo-site/milomb/appuntamenti.html"))
-        .await
-        .unwrap();
-    let booked = tab
-        .eval(
-            "(async () => {
-                const slots = await (await fetch('/api/v1/appointments/slots?site=milomb&office=milano&service=spid')).json();
-                const day = slots.days.find(d => d.slots.some(s => s.free > 0));
-                const slot = day.slots.find(s => s.free > 0);
-                const r = await fetch('/api/v1/appointments', { method: 'POST', headers: { 'content-type': 'application/json' },
-                    body: JSON.stringify({ site: 'milomb', request_id: crypto.randomUUID(), service: 'spid', office: 'milano',
-                        date: day.date, start: slot.start, language: 'it', privacy_acknowledged: true,
-                        person: { nome: 'Paolo', cognome: 'Esposito', codice_fiscale: 'RSSMRA85T10A562S',
-                                  telefono: '3331234567', email: 'paolo.esposito@example.it' } }) });
-                return { status: r.status, body: await r.json(), date: day.date };
-            })()",
-        )
-        .await
-        .unwrap();
-    assert_eq!(booked["status"], 201, "{booked}");
-    let code = booked["body"]["code"].as_str().unwrap().to_owned();
-    let date = booked["date"].as_str().unwrap().to_owned();
+    let (booked, date) = book_first_free(
+        &tab,
+        &server,
+        "Paolo",
+        "Esposito",
+        "paolo.esposito@example.it",
+    )
+    .await;
+    let code = booked["code"].as_str().unwrap().to_owned();
     smtp.wait_for(1).await;
 
     // Log in.

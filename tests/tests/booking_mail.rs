@@ -6,34 +6,7 @@
 use serde_json::Value;
 use std::time::Duration;
 use varco_e2e::smtp::{Received, Smtp};
-use varco_e2e::{Chromium, Tab, TestServer};
-
-/// Books the first free time of the first open day at the Milan office,
-/// from a page of the server's own origin (an allowed origin), as the
-/// assistant does; returns the booking code.
-async fn book(tab: &Tab, server: &TestServer) -> String {
-    tab.goto(&server.url("/demo-site/milomb/appuntamenti.html"))
-        .await
-        .unwrap();
-    let booked = tab
-        .eval(
-            "(async () => {
-                const slots = await (await fetch('/api/v1/appointments/slots?site=milomb&office=milano&service=spid')).json();
-                const day = slots.days.find(d => d.slots.some(s => s.free > 0));
-                const slot = day.slots.find(s => s.free > 0);
-                const r = await fetch('/api/v1/appointments', { method: 'POST', headers: { 'content-type': 'application/json' },
-                    body: JSON.stringify({ site: 'milomb', request_id: crypto.randomUUID(), service: 'spid', office: 'milano',
-                        date: day.date, start: slot.start, language: 'it', privacy_acknowledged: true,
-                        person: { nome: 'Giulia', cognome: 'Bianchi', codice_fiscale: 'RSSMRA85T10A562S',
-                                  telefono: '3331234567', email: 'giulia.bianchi@example.it' } }) });
-                return { status: r.status, body: await r.json() };
-            })()",
-        )
-        .await
-        .unwrap();
-    assert_eq!(booked["status"], 201, "{booked}");
-    booked["body"]["code"].as_str().unwrap().to_owned()
-}
+use varco_e2e::{book_first_free, Chromium, Tab, TestServer};
 
 fn link_of(mail: &Received, server: &TestServer) -> String {
     mail.link(&server.url("/appointments/manage?token="))
@@ -81,7 +54,15 @@ async fn the_emails_link_moves_then_cancels_the_booking_with_the_keyboard_alone(
     let server = TestServer::start_mailing(smtp.port).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let tab = chromium.tab().await.unwrap();
-    let code = book(&tab, &server).await;
+    let (booked, _) = book_first_free(
+        &tab,
+        &server,
+        "Giulia",
+        "Bianchi",
+        "giulia.bianchi@example.it",
+    )
+    .await;
+    let code = booked["code"].as_str().unwrap().to_owned();
 
     let confirmation = smtp.wait_for(1).await.remove(0);
     assert!(confirmation.text.contains(&code));

@@ -66,18 +66,10 @@ async fn visitor_says(tab: &Tab, text: &str) {
     tab.press("Invia").await.unwrap();
 }
 
-fn js_string(v: Value) -> String {
-    v.as_str().unwrap_or_default().to_owned()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_visitor_talks_with_an_operator_who_takes_the_chat_in_the_console() {
-    let server = server_with_operator().await;
-    let chromium = Chromium::launch().await.unwrap();
-    let visitor = chromium.tab().await.unwrap();
-    let console = chromium.tab().await.unwrap();
-
-    // The visitor asks the assistant for a person.
+/// On the Camera's home page, the visitor declines the optional cookies,
+/// opens the assistant, accepts its terms, asks for a person and presses
+/// the hand-off's button.
+async fn visitor_asks_for_a_person(visitor: &Tab, server: &TestServer) {
     visitor.open(&server.url(HOME)).await.unwrap();
     visitor.press("Rifiuta tutti").await.unwrap();
     visitor
@@ -95,6 +87,21 @@ async fn a_visitor_talks_with_an_operator_who_takes_the_chat_in_the_console() {
         .in_widget("shadow.querySelector('.msg.assistant .handoff-start').click()")
         .await
         .unwrap();
+}
+
+fn js_string(v: Value) -> String {
+    v.as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_talks_with_an_operator_who_takes_the_chat_in_the_console() {
+    let server = server_with_operator().await;
+    let chromium = Chromium::launch().await.unwrap();
+    let visitor = chromium.tab().await.unwrap();
+    let console = chromium.tab().await.unwrap();
+
+    // The visitor asks the assistant for a person.
+    visitor_asks_for_a_person(&visitor, &server).await;
 
     // The live chat's welcome links its own notice; the visitor sees their place.
     wait_in_widget(
@@ -393,23 +400,7 @@ async fn a_new_waiting_visitor_brings_a_desktop_notification_and_a_prepared_repl
     );
 
     // A visitor asks for a person.
-    visitor.open(&server.url(HOME)).await.unwrap();
-    visitor.press("Rifiuta tutti").await.unwrap();
-    visitor
-        .press("Apri l'assistente virtuale CamOn")
-        .await
-        .unwrap();
-    visitor.press("Accetto").await.unwrap();
-    visitor_says(&visitor, "Voglio parlare con una persona").await;
-    wait_in_widget(
-        &visitor,
-        "shadow.querySelector('.msg.assistant .handoff-start')",
-    )
-    .await;
-    visitor
-        .in_widget("shadow.querySelector('.msg.assistant .handoff-start').click()")
-        .await
-        .unwrap();
+    visitor_asks_for_a_person(&visitor, &server).await;
 
     wait_in_console(&console, "window.__notes.length === 1").await;
     let note = console.eval("window.__notes[0]").await.unwrap();
