@@ -158,6 +158,18 @@ async fn a_desk_operator_cancels_a_booking_from_the_agenda_with_the_keyboard_and
     assert!(mail
         .text
         .contains("Motivo: La sede resta chiusa per lavori urgenti"));
+    // On a phone the agenda stacks each booking's cells: nothing runs off
+    // the screen sideways.
+    tab.phone_screen(390, 844).await.unwrap();
+    tab.screenshot("console-agenda-phone").await.unwrap();
+    assert_eq!(
+        tab.eval("document.documentElement.scrollWidth <= window.innerWidth")
+            .await
+            .unwrap(),
+        Value::Bool(true),
+        "the agenda overflows a phone's width"
+    );
+
     // The history of closed conversations, the third view: none yet.
     tab.eval("document.getElementById('view-history').focus()")
         .await

@@ -328,15 +328,16 @@ pub struct PreparedReply {
 impl Storage {
     /// The prepared replies of `sites`, by site and title.
     pub async fn prepared_replies(&self, sites: &[String]) -> anyhow::Result<Vec<PreparedReply>> {
-        let mut all: Vec<PreparedReply> = on_db!(self, read, |c| {
-            sqlx::query_as(
-                "SELECT id, site, title, text, created_by FROM prepared_replies ORDER BY site, title, id",
-            )
-            .fetch_all(c)
-            .await?
-        });
-        all.retain(|r| sites.iter().any(|s| *s == r.site));
-        Ok(all)
+        let sql = self.sql(
+            "SELECT id, site, title, text, created_by FROM prepared_replies
+              WHERE site IN (SELECT value FROM json_each($1)) ORDER BY site, title, id",
+            "SELECT id, site, title, text, created_by FROM prepared_replies
+              WHERE site IN (SELECT jsonb_array_elements_text($1::jsonb)) ORDER BY site, title, id",
+        );
+        let sites = serde_json::to_string(sites)?;
+        Ok(on_db!(self, read, |c| {
+            sqlx::query_as(sql).bind(&sites).fetch_all(c).await?
+        }))
     }
 
     /// Adds a prepared reply; returns its id.
@@ -405,23 +406,29 @@ impl Storage {
                 .replace('_', "\\_");
             format!("%{escaped}%")
         });
-        let mut rows: Vec<ClosedLiveChat> = on_db!(self, read, |c| {
-            sqlx::query_as(
-                "SELECT l.thread_id, l.site, l.queued_ms, l.closed_ms, l.operator FROM live_chats l
-                  WHERE l.closed_ms IS NOT NULL
-                    AND ($1 IS NULL OR EXISTS (SELECT 1 FROM thread_events e
-                          WHERE e.thread_id = l.thread_id AND e.kind = 'message'
-                            AND lower(e.body) LIKE $1 ESCAPE '\\'))
-                  ORDER BY l.closed_ms DESC LIMIT $2",
-            )
-            .bind(pattern.as_deref())
-            .bind(i64::from(limit) * 4)
-            .fetch_all(c)
-            .await?
-        });
-        rows.retain(|r| sites.iter().any(|s| *s == r.site));
-        rows.truncate(limit as usize);
-        Ok(rows)
+        let sql = self.sql(
+            "SELECT l.thread_id, l.site, l.queued_ms, l.closed_ms, l.operator FROM live_chats l
+              WHERE l.closed_ms IS NOT NULL AND l.site IN (SELECT value FROM json_each($3))
+                AND ($1 IS NULL OR EXISTS (SELECT 1 FROM thread_events e
+                      WHERE e.thread_id = l.thread_id AND e.kind = 'message'
+                        AND lower(e.body) LIKE $1 ESCAPE '\\'))
+              ORDER BY l.closed_ms DESC LIMIT $2",
+            "SELECT l.thread_id, l.site, l.queued_ms, l.closed_ms, l.operator FROM live_chats l
+              WHERE l.closed_ms IS NOT NULL AND l.site IN (SELECT jsonb_array_elements_text($3::jsonb))
+                AND ($1 IS NULL OR EXISTS (SELECT 1 FROM thread_events e
+                      WHERE e.thread_id = l.thread_id AND e.kind = 'message'
+                        AND lower(e.body) LIKE $1 ESCAPE '\\'))
+              ORDER BY l.closed_ms DESC LIMIT $2",
+        );
+        let sites = serde_json::to_string(sites)?;
+        Ok(on_db!(self, read, |c| {
+            sqlx::query_as(sql)
+                .bind(pattern.as_deref())
+                .bind(i64::from(limit))
+                .bind(&sites)
+                .fetch_all(c)
+                .await?
+        }))
     }
 
     /// A closed live chat of one of `sites`, if it is one.
