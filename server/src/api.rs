@@ -397,3 +397,12 @@ mod tests {
         assert!(!holds_escaped_nul(br#"{"text":"trailing\"#));
     }
 }
+
+/// Whether `text` is text a person typed: no control characters but line
+/// breaks and tabs (PostgreSQL refuses NUL in text, and none of them belongs
+/// in a reason, a title or a search).
+pub fn is_plain_text(text: &str) -> bool {
+    !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+}

@@ -240,6 +240,13 @@ async fn an_office_cancels_with_a_reason_that_the_visitor_reads_by_email() {
         .await
         .unwrap();
     assert_eq!(r.status(), 422, "a reason is needed");
+    let r = desk
+        .post(&format!("/operator/api/appointments/{code}/cancel"))
+        .json(&json!({"site": "milomb", "reason": "chiuso\u{0}"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "text only: {}", r.status());
 
     let r = desk
         .post(&format!("/operator/api/appointments/{code}/cancel"))

@@ -126,6 +126,22 @@ async fn closed_conversations_are_searched_and_read_masked() {
         "{texts:?}"
     );
 
+    // Control characters (PostgreSQL refuses NUL in text) are refused
+    // before the database, as a thread id that is none.
+    let r = console
+        .get("/operator/api/history")
+        .query(&[("q", "visura\u{0}")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let r = console
+        .get("/operator/api/history/%00")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+
     // Without a session, nothing.
     let r = reqwest::Client::new()
         .get(format!("{}/operator/api/history", app.base))

@@ -34,6 +34,14 @@ async fn operators_keep_their_sites_prepared_replies() {
             422,
         ),
         (json!({"site": "altrove", "title": "x", "text": "x"}), 404),
+        (
+            json!({"site": "milomb", "title": "x\u{0}", "text": "x"}),
+            422,
+        ),
+        (
+            json!({"site": "milomb", "title": "x", "text": "riga\u{0}"}),
+            422,
+        ),
     ] {
         let r = giulia
             .post("/operator/api/replies")

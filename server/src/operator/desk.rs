@@ -7,7 +7,7 @@
 
 use super::Authenticated;
 use crate::agenda::{cancelled_by, csv};
-use crate::api::{now_ms, Failure, JsonBody};
+use crate::api::{is_plain_text, now_ms, Failure, JsonBody};
 use crate::config::appointments::AppointmentsConfig;
 use crate::config::Site;
 use crate::state::AppState;
@@ -254,11 +254,11 @@ pub async fn set_outcome(
 
 fn reason_of(raw: &str) -> Result<String, Failure> {
     let reason = raw.trim();
-    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+    if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS || !is_plain_text(reason) {
         return Err(Failure::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_reason",
-            format!("give a reason of 1 to {MAX_REASON_CHARS} characters"),
+            format!("give a reason of 1 to {MAX_REASON_CHARS} characters, text only"),
         ));
     }
     Ok(reason.to_owned())

@@ -8,9 +8,10 @@ use crate::state::AppState;
 use crate::storage::ClosedLiveChat;
 use crate::threads::storage_failure;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use varco_core::consent::rfc3339_utc;
+use varco_core::consent::{is_uuid_v4, rfc3339_utc};
 use varco_protocol::chat::{Author, ChatEvent};
 use varco_protocol::live::{History, HistoryItem, HistoryMessage, HistoryTranscript};
 
@@ -87,6 +88,16 @@ pub async fn list(
         .map(str::trim)
         .filter(|q| !q.is_empty())
         .map(|q| q.chars().take(MAX_SEARCH_CHARS).collect());
+    if search
+        .as_deref()
+        .is_some_and(|q| q.contains(char::is_control))
+    {
+        return Err(Failure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_search",
+            "search for text, without control characters",
+        ));
+    }
     let chats = state
         .storage
         .closed_live_chats(&my_sites(&state, &auth), search.as_deref(), LIMIT)
@@ -108,6 +119,9 @@ pub async fn transcript(
     Path(thread_id): Path<String>,
 ) -> Result<Json<HistoryTranscript>, Failure> {
     let not_found = || Failure::not_found("no closed conversation with this id for you");
+    if !is_uuid_v4(&thread_id) {
+        return Err(not_found());
+    }
     let chat = state
         .storage
         .closed_live_chat(&thread_id)

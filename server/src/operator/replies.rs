@@ -3,7 +3,7 @@
 //! operator then sends goes through the same checks as any reply.
 
 use super::Authenticated;
-use crate::api::{now_ms, Failure, JsonBody};
+use crate::api::{is_plain_text, now_ms, Failure, JsonBody};
 use crate::state::AppState;
 use crate::threads::storage_failure;
 use axum::extract::{Path, State};
@@ -77,12 +77,15 @@ pub async fn add(
     mine(&state, &auth, &new.site)?;
     let title = new.title.trim();
     let text = new.text.trim();
-    if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
+    if title.is_empty()
+        || title.chars().count() > MAX_TITLE_CHARS
+        || title.contains(char::is_control)
+    {
         return Err(invalid(format!(
             "the title takes 1 to {MAX_TITLE_CHARS} characters"
         )));
     }
-    if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS {
+    if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS || !is_plain_text(text) {
         return Err(invalid(format!(
             "the text takes 1 to {MAX_TEXT_CHARS} characters"
         )));
