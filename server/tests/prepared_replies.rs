@@ -34,12 +34,22 @@ async fn operators_keep_their_sites_prepared_replies() {
             422,
         ),
         (json!({"site": "altrove", "title": "x", "text": "x"}), 404),
+        // NUL: the JSON extractor refuses it already (400).
         (
             json!({"site": "milomb", "title": "x\u{0}", "text": "x"}),
-            422,
+            400,
         ),
         (
             json!({"site": "milomb", "title": "x", "text": "riga\u{0}"}),
+            400,
+        ),
+        // Other control characters: the reply's own check (422).
+        (
+            json!({"site": "milomb", "title": "x\u{7}", "text": "x"}),
+            422,
+        ),
+        (
+            json!({"site": "milomb", "title": "x", "text": "riga\u{1b}[2J"}),
             422,
         ),
     ] {
