@@ -126,7 +126,10 @@ impl Transcript {
                     self.typing = None;
                     self.streaming.clear();
                 }
-                if message.live.is_some_and(|s| s != LiveState::Waiting) {
+                if message
+                    .live
+                    .is_some_and(|s| !matches!(s, LiveState::Waiting | LiveState::Offline))
+                {
                     self.queue_position = None;
                 }
                 // The echo of a message sent from this page replaces it, in
@@ -172,7 +175,7 @@ impl Transcript {
                 false
             }
             (_, ChatEvent::Queue { position }) => {
-                if self.live_state() == Some(LiveState::Waiting) {
+                if self.queued() {
                     self.queue_position = Some(position);
                 }
                 false
@@ -193,10 +196,29 @@ impl Transcript {
     /// Whether a person answers (or will): the visitor waits in the queue
     /// or talks with an operator, and the assistant stays silent.
     pub fn with_operator(&self) -> bool {
-        matches!(
-            self.live_state(),
-            Some(LiveState::Waiting | LiveState::Connected)
-        ) && !self.ended()
+        (self.live_state() == Some(LiveState::Connected) || self.queued()) && !self.ended()
+    }
+
+    /// Whether the visitor is in the queue for an operator: since the last
+    /// `Waiting`, only offers to leave a message (`Offline`) came, which
+    /// leave a waiting visitor in the queue.
+    pub fn queued(&self) -> bool {
+        let mut queued = false;
+        for l in &self.lines {
+            if let Line::Message { message, .. } = l {
+                match message.live {
+                    Some(LiveState::Waiting) => queued = true,
+                    Some(LiveState::Offline) | None => {}
+                    Some(_) => queued = false,
+                }
+            }
+        }
+        queued && !self.ended()
+    }
+
+    /// Whether the visitor is offered to leave a message for the office.
+    pub fn offers_message(&self) -> bool {
+        self.live_state() == Some(LiveState::Offline) && !self.ended()
     }
 
     /// Whether an answer from the assistant is being prepared: the server
@@ -440,6 +462,28 @@ mod tests {
         assert!(parse_outbox(Some("nope")).is_empty());
         let raw = serde_json::to_string(&vec![pending("a")]).unwrap();
         assert_eq!(parse_outbox(Some(&raw)).len(), 1);
+    }
+
+    #[test]
+    fn an_offer_to_leave_a_message_keeps_a_waiting_visitor_in_the_queue() {
+        let mut t = Transcript::default();
+        t.apply(Some(1), live(LiveState::Offline));
+        assert!(t.offers_message());
+        assert!(!t.queued(), "nobody online at the hand-off: not queued");
+        assert!(!t.with_operator(), "the assistant answers meanwhile");
+        t.apply(Some(2), live(LiveState::Waiting));
+        t.apply(None, ChatEvent::Queue { position: 3 });
+        t.apply(Some(3), live(LiveState::Offline));
+        assert!(t.queued() && t.offers_message() && t.with_operator());
+        t.apply(None, ChatEvent::Queue { position: 2 });
+        assert_eq!(t.queue_position, Some(2));
+        t.apply(Some(4), live(LiveState::MessageLeft));
+        assert!(!t.queued() && !t.offers_message() && !t.with_operator());
+        assert_eq!(t.queue_position, None);
+        t.apply(Some(5), live(LiveState::Waiting));
+        t.apply(Some(6), live(LiveState::Offline));
+        t.apply(Some(7), live(LiveState::Connected));
+        assert!(!t.offers_message() && !t.queued() && t.with_operator());
     }
 
     fn live(state: LiveState) -> ChatEvent {

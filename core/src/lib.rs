@@ -20,6 +20,7 @@ pub mod lang;
 pub mod live;
 pub mod markdown;
 pub mod navigation;
+pub mod office;
 pub mod preferences;
 pub mod redact;
 pub mod signals;

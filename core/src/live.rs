@@ -266,6 +266,67 @@ pub fn closed_message(lang: Lang) -> String {
     }
 }
 
+/// Why the visitor is offered to leave a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfflineReason {
+    /// Asked for an operator while none who serves the site is online.
+    NobodyOnline,
+    /// Waiting, and the last operator went away or offline.
+    NobodyLeft,
+    /// Waiting for longer than the site's limit (in minutes).
+    LongWait { minutes: u32 },
+}
+
+/// Within the desk's hours nobody can answer now: the visitor may leave a
+/// message, and one already waiting may go on waiting.
+pub fn offline_message(lang: Lang, reason: OfflineReason) -> String {
+    let (it, en) = match reason {
+        OfflineReason::NobodyOnline => (
+            "In questo momento nessun operatore è collegato. Puoi lasciarci un messaggio con il tuo indirizzo e-mail: ti risponderemo per e-mail appena possibile.".to_owned(),
+            "No operator is online right now. You can leave us a message with your e-mail address: we will answer by e-mail as soon as possible.".to_owned(),
+        ),
+        OfflineReason::NobodyLeft => (
+            "Gli operatori non sono più collegati. Puoi continuare ad attendere oppure lasciarci un messaggio: ti risponderemo per e-mail.".to_owned(),
+            "The operators are no longer online. You can keep waiting or leave us a message: we will answer by e-mail.".to_owned(),
+        ),
+        OfflineReason::LongWait { minutes } => (
+            format!("L'attesa è più lunga del previsto (oltre {minutes} minuti). Puoi continuare ad attendere oppure lasciarci un messaggio: ti risponderemo per e-mail."),
+            format!("The wait is longer than expected (over {minutes} minutes). You can keep waiting or leave us a message: we will answer by e-mail."),
+        ),
+    };
+    match lang {
+        Lang::It => it,
+        Lang::En => en,
+    }
+}
+
+/// The visitor's message has reached the office.
+pub fn message_left_message(lang: Lang) -> String {
+    match lang {
+        Lang::It => "Abbiamo ricevuto il tuo messaggio. Ti risponderemo all'indirizzo e-mail che hai indicato.".into(),
+        Lang::En => "We have received your message. We will answer at the e-mail address you gave.".into(),
+    }
+}
+
+/// The operator passed the conversation to a colleague.
+pub fn transferred_to_operator_message(lang: Lang, operator: &str) -> String {
+    match lang {
+        Lang::It => format!("La conversazione è passata a {operator}, che ti risponde da ora."),
+        Lang::En => {
+            format!("The conversation has passed to {operator}, who answers you from now on.")
+        }
+    }
+}
+
+/// The operator passed the conversation to an office: the visitor waits
+/// again, for that office.
+pub fn transferred_to_office_message(lang: Lang, office: &str) -> String {
+    match lang {
+        Lang::It => format!("Ti metto in contatto con l'ufficio {office}. Attendi qui: un operatore ti risponderà appena possibile."),
+        Lang::En => format!("I am putting you in touch with the office {office}. Please wait here: an operator will answer as soon as possible."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -192,6 +192,29 @@ texts! {
     // day and time, «lunedì 7 dicembre 2026 alle 09:00».
     live_opens => ("Operatori disponibili da {when}", "Operators available from {when} (Italian time)"),
     live_closed => ("Al momento gli operatori non sono disponibili.", "No operator is available at the moment."),
+    // A message for the office, when nobody can answer live.
+    leave_title => ("Lascia un messaggio", "Leave a message"),
+    leave_text_label => ("Il tuo messaggio", "Your message"),
+    leave_text_missing => ("Scrivi il tuo messaggio.", "Please write your message."),
+    leave_email_label => ("Il tuo indirizzo e-mail, per la risposta", "Your e-mail address, for the answer"),
+    leave_email_invalid => (
+        "Scrivi un indirizzo e-mail valido, ad esempio nome@esempio.it.",
+        "Please enter a valid e-mail address, for example name@example.com."
+    ),
+    leave_consent => (
+        "Autorizzo l'ufficio a contattarmi per e-mail per rispondere al mio messaggio.",
+        "I allow the office to contact me by e-mail to answer my message."
+    ),
+    leave_consent_missing => (
+        "Per ricevere la risposta per e-mail è necessario autorizzare il contatto.",
+        "To get the answer by e-mail, please allow us to contact you."
+    ),
+    leave_privacy_link => ("Informativa sulla chat con operatore", "Live chat privacy notice"),
+    leave_send => ("Invia il messaggio", "Send the message"),
+    leave_failed => (
+        "Non è stato possibile inviare il messaggio. Riprova tra poco.",
+        "The message could not be sent. Please try again shortly."
+    ),
     // Appointments at the desks, inside the assistant.
     booking_start => ("Prenota un appuntamento", "Book an appointment"),
     booking_title => ("Prenotazione di un appuntamento", "Booking an appointment"),

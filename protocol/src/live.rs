@@ -24,6 +24,13 @@ pub enum LiveState {
     /// Nobody can answer now (outside the desk's hours): the message says
     /// when, and offers booking or an e-mail address.
     Unavailable,
+    /// Within the desk's hours nobody who serves the site is online, or the
+    /// wait passed the site's limit: the visitor may leave a message
+    /// (`POST /api/v1/threads/{id}/leave-message`). A visitor who was
+    /// waiting stays in the queue.
+    Offline,
+    /// The visitor left a message; the office answers by e-mail.
+    MessageLeft,
 }
 
 /// The answer to `POST /api/v1/threads/{id}/handoff` (no body).
@@ -78,6 +85,32 @@ pub struct OperatorSession {
     /// sees (`GET /operator/api/agenda`).
     #[serde(default)]
     pub desk_sites: Vec<OperatorSite>,
+    /// This session's presence.
+    #[serde(default)]
+    pub presence: Presence,
+    /// The office the operator belongs to (conversations can be passed to
+    /// an office), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
+}
+
+/// Whether an operator takes conversations now. `Online` counts only while
+/// the console is open (its event stream keeps the presence fresh).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Presence {
+    #[default]
+    Online,
+    /// Logged in, on a break: visitors are not sent to the queue for them.
+    Away,
+    Offline,
+}
+
+/// `POST /operator/api/presence`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetPresence {
+    pub presence: Presence,
 }
 
 /// Whether a conversation waits for an operator or has one.
@@ -107,6 +140,18 @@ pub struct Conversation {
     pub operator: Option<String>,
     /// Whether the operator asking is the one who took it.
     pub mine: bool,
+    /// Passed to an office: only its operators take it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
+    /// The note of the operator who passed it on (masked), and who that was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note_by: Option<String>,
+    /// Whether the operator asking may take it (waiting, and for their
+    /// office if it was passed to one).
+    #[serde(default)]
+    pub can_take: bool,
 }
 
 /// `GET /operator/api/conversations`: waiting and active conversations of
@@ -217,4 +262,90 @@ pub struct HistoryMessage {
 pub struct HistoryTranscript {
     pub item: HistoryItem,
     pub messages: Vec<HistoryMessage>,
+}
+
+/// A colleague to pass a conversation to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Colleague {
+    pub username: String,
+    pub display_name: String,
+    pub presence: Presence,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
+}
+
+/// An office to pass a conversation to, with how many of its operators
+/// are online.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficeTarget {
+    pub name: String,
+    pub online: u32,
+}
+
+/// `GET /operator/api/threads/{id}/transfer`: who can take over the
+/// conversation (the other operators of its site, and their offices).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferTargets {
+    pub operators: Vec<Colleague>,
+    pub offices: Vec<OfficeTarget>,
+}
+
+/// `POST /operator/api/threads/{id}/transfer`: to an operator who is
+/// online, or back to the queue for an office; exactly one of the two. The
+/// note is for colleagues only, never shown to the visitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    #[serde(default)]
+    pub operator: Option<String>,
+    #[serde(default)]
+    pub office: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// `POST /api/v1/threads/{id}/leave-message`: the visitor's question for
+/// the office, with the address to answer to. `consent` must be true: the
+/// visitor agrees to be contacted by e-mail (the live chat's notice).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveMessage {
+    pub client_message_id: String,
+    pub text: String,
+    pub email: String,
+    pub consent: bool,
+}
+
+/// A message a visitor left, in the console's inbox. The text is stored
+/// masked; the address is kept only to answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxMessage {
+    pub id: i64,
+    pub site: String,
+    pub site_name: String,
+    /// `it` or `en`: the answer is written in it.
+    pub language: String,
+    pub text: String,
+    pub email: String,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<String>,
+}
+
+/// `GET /operator/api/inbox`: the messages of the operator's sites, those
+/// waiting for an answer first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inbox {
+    pub messages: Vec<InboxMessage>,
+}
+
+/// `POST /operator/api/inbox/{id}/answer`: sent by e-mail to the visitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxAnswer {
+    pub text: String,
 }

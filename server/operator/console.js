@@ -6,6 +6,7 @@ import { createAgenda } from './agenda.js';
 import { createAlerts } from './alerts.js';
 import { createReplies } from './replies.js';
 import { createHistory } from './history.js';
+import { createInbox } from './inbox.js';
 
 const API = '/operator/api';
 const LIST_DEBOUNCE_MS = 200;
@@ -46,7 +47,24 @@ const T = {
   closing: 'Chiusura in corso…',
   closeFailed: 'Impossibile chiudere la conversazione. Riprova.',
   newWindow: ' (si apre in una nuova finestra)',
+  presenceSaving: 'Aggiornamento dello stato…',
+  presenceFailed: 'Impossibile cambiare lo stato. Riprova.',
+  transferLoading: 'Caricamento dei colleghi e degli uffici…',
+  transferLoadFailed: 'Impossibile caricare i colleghi e gli uffici. Riprova.',
+  transferNone: 'Nessun collega o ufficio a cui trasferire la conversazione.',
+  transferNoColleagues: 'Nessun altro operatore per questo sito.',
+  transferNoOffices: 'Nessun ufficio per questo sito.',
+  transferChoose: 'Scegli un collega disponibile o un ufficio.',
+  transferring: 'Trasferimento in corso…',
+  transferNotOnline: 'Il collega scelto non è più disponibile: scegline un altro o un ufficio.',
+  transferGone: "Il collega o l'ufficio scelto non c'è più: scegline un altro.",
+  transferChooseOne: 'Scegli un collega oppure un ufficio, non entrambi.',
+  transferNotYours: 'La conversazione non è più seguita da te: non è possibile trasferirla.',
+  transferInvalidNote: 'La nota non è valida: va scritta come testo semplice, senza caratteri speciali di controllo, entro 500 caratteri.',
 };
+
+const PRESENCE = { online: 'Disponibile', away: 'In pausa', offline: 'Non disponibile' };
+const PRESENCE_LOWER = { online: 'disponibile', away: 'in pausa', offline: 'non disponibile' };
 
 const AUTHORS = {
   visitor: 'Visitatore',
@@ -95,6 +113,19 @@ const el = {
   closeQuestion: $('close-question'),
   closeConfirm: $('close-confirm'),
   closeCancel: $('close-cancel'),
+  convNote: $('conversation-note'),
+  presence: $('presence'),
+  presenceStatus: $('presence-status'),
+  presenceError: $('presence-error'),
+  transferOpen: $('transfer-open'),
+  transferForm: $('transfer-form'),
+  transferStatus: $('transfer-status'),
+  transferColleagues: $('transfer-colleagues'),
+  transferOffices: $('transfer-offices'),
+  transferNote: $('transfer-note'),
+  transferError: $('transfer-error'),
+  transferSubmit: $('transfer-submit'),
+  transferCancel: $('transfer-cancel'),
 };
 
 const state = {
@@ -111,6 +142,9 @@ const state = {
   conv: null, // the open conversation, see openConversation()
   drafts: new Map(), // thread id -> {text, pending}: unsent text survives switching
   loginBusy: false,
+  presence: 'online', // as the server last confirmed it
+  presenceSeq: 0,
+  transferEpoch: 0, // bumped when the transfer form closes: late answers change nothing
 };
 
 // ---------------------------------------------------------------- helpers
@@ -145,7 +179,8 @@ async function api(method, path, body, { auth = true } = {}) {
     try { data = await res.json(); } catch { data = null; }
   }
   if (!res.ok) {
-    const code = data && typeof data.error === 'string' ? data.error : '';
+    const err = data && data.error;
+    const code = typeof err === 'string' ? err : (err && typeof err.code === 'string' ? err.code : '');
     if (res.status === 401 && auth) sessionExpired();
     throw new ApiError(res.status, code);
   }
@@ -251,8 +286,10 @@ function startConsole(session, { focus = true } = {}) {
   el.console.hidden = false;
   $('view-agenda').hidden = !agenda.start(session);
   showView('chat', { focus: false });
+  showPresence(Object.prototype.hasOwnProperty.call(PRESENCE, session.presence) ? session.presence : 'online');
   alerts.start();
   replies.start(session);
+  inbox.start();
   renderLists();
   refreshList();
   openListStream();
@@ -277,6 +314,7 @@ function teardown() {
   state.session = null; // before dropConversation: no draft is kept for a dead session
   agenda.stop();
   history.stop();
+  inbox.stop();
   alerts.stop();
   replies.stop();
   dropConversation();
@@ -288,6 +326,9 @@ function teardown() {
   el.activeList.replaceChildren();
   el.waitingCount.textContent = '(0)';
   el.activeCount.textContent = '(0)';
+  state.presenceSeq += 1; // a late answer of the old session changes nothing
+  el.presenceStatus.textContent = '';
+  el.presenceError.textContent = '';
 }
 
 function sessionExpired() {
@@ -361,6 +402,32 @@ el.logout.addEventListener('click', async () => {
   showLogin({ status: T.loggedOut });
 });
 
+// ---------------------------------------------------------------- presence
+
+function showPresence(value) {
+  state.presence = value;
+  el.presence.value = value;
+}
+
+el.presence.addEventListener('change', async () => {
+  const value = el.presence.value;
+  if (!Object.prototype.hasOwnProperty.call(PRESENCE, value) || !state.session) return;
+  const seq = ++state.presenceSeq; // only the last choice's answer counts
+  el.presenceError.textContent = '';
+  el.presenceStatus.textContent = T.presenceSaving;
+  try {
+    await api('POST', `${API}/presence`, { presence: value });
+    if (seq !== state.presenceSeq) return;
+    state.presence = value;
+    el.presenceStatus.textContent = `Stato aggiornato: ${PRESENCE_LOWER[value]}.`;
+  } catch (err) {
+    if (seq !== state.presenceSeq || err.status === 401) return;
+    el.presence.value = state.presence; // back to what the server has
+    el.presenceStatus.textContent = '';
+    el.presenceError.textContent = err.status === 0 ? T.network : `${T.presenceFailed} Lo stato resta: ${PRESENCE_LOWER[state.presence]}.`;
+  }
+});
+
 // ---------------------------------------------------------------- conversation list
 
 function setListStatus(text, kind) {
@@ -368,9 +435,13 @@ function setListStatus(text, kind) {
   state.listStatusKind = text ? kind : '';
 }
 
+/** Something changed on the server: the list, and the inbox's count (a message left). */
 function scheduleRefresh() {
   window.clearTimeout(state.debounceTimer);
-  state.debounceTimer = window.setTimeout(refreshList, LIST_DEBOUNCE_MS);
+  state.debounceTimer = window.setTimeout(() => {
+    refreshList();
+    inbox.refresh();
+  }, LIST_DEBOUNCE_MS);
 }
 
 /** Fetch the list; at most one request in flight, a request asked meanwhile runs after it. */
@@ -445,6 +516,8 @@ function renderLists() {
   fillList(el.waitingList, waiting, T.noWaiting);
   fillList(el.activeList, active, T.noActive);
   markCurrent();
+  const open = state.conv && !state.conv.ended && convs.find((c) => c.thread_id === state.conv.id);
+  if (open && open.mine) showConversationNote(open);
 
   if (restore) {
     // Same conversation's button if still there (it may have moved list), else the heading.
@@ -487,15 +560,26 @@ function renderItem(c) {
   } else {
     parts.push(node('span', '', c.mine ? 'Seguita da te' : `Seguita da ${c.operator || 'un altro operatore'}`));
   }
+  if (c.office) parts.push(node('span', 'conv-office', `Per l'ufficio ${c.office}`));
   parts.forEach((p, i) => {
     if (i) details.append(document.createTextNode(' · '));
     details.append(p);
   });
   info.append(details);
   li.append(info);
+  // Internal: the colleague's note, never shown to the visitor.
+  if (c.note) li.append(node('p', 'conv-note', noteText(c)));
+
+  // An older server sends no can_take: anyone may take.
+  const canTake = c.state === 'waiting' && c.can_take !== false;
+  if (c.state === 'waiting' && !canTake) {
+    li.append(node('p', 'conv-details conv-why', c.office
+      ? `La prende in carico un operatore dell'ufficio ${c.office}.`
+      : 'Non puoi prenderla in carico.'));
+  }
 
   let button = null;
-  if (c.state === 'waiting') button = node('button', 'take btn btn-primary', T.take);
+  if (canTake) button = node('button', 'take btn btn-primary', T.take);
   else if (c.mine) button = node('button', 'open btn btn-outline', T.open);
   if (button) {
     button.type = 'button';
@@ -504,6 +588,10 @@ function renderItem(c) {
     li.append(button);
   }
   return li;
+}
+
+function noteText(c) {
+  return `Nota di ${c.note_by || 'un collega'}: ${c.note}`;
 }
 
 function markCurrent() {
@@ -537,7 +625,8 @@ async function take(c, button) {
   try {
     const taken = await api('POST', `${threadPath(c.thread_id)}/take`);
     if (epoch !== state.epoch) return;
-    openConversation(taken && taken.thread_id ? taken : { ...c, state: 'active', mine: true });
+    // The list's entry fills in what the answer may leave out (the colleague's note).
+    openConversation({ ...c, state: 'active', mine: true, ...(taken && taken.thread_id ? taken : {}) });
     scheduleRefresh();
   } catch (err) {
     if (epoch !== state.epoch || err.status === 401) return;
@@ -578,6 +667,7 @@ function openConversation(c) {
 
   el.convTitle.textContent = `${c.site_name || c.site || ''} — conversazione ${String(c.thread_id).slice(0, 8)}`;
   el.convMeta.textContent = `Lingua del visitatore: ${languageName(c.language)}`;
+  showConversationNote(c);
   el.reply.value = draft.text;
   replies.forSite(c.site);
   setFormEnabled(true);
@@ -609,8 +699,17 @@ function dropConversation() {
   el.reply.value = '';
   el.convTitle.textContent = '';
   el.convMeta.textContent = '';
+  showConversationNote(null);
   showCloseStep(false);
+  showTransfer(false);
   el.conversation.hidden = true;
+}
+
+/** The note of the colleague who passed the conversation on, above its messages. */
+function showConversationNote(c) {
+  const text = c && c.note ? `${noteText(c)} (non la vede il visitatore)` : '';
+  if (el.convNote.textContent !== text) el.convNote.textContent = text;
+  el.convNote.hidden = !text;
 }
 
 function connectConversation(conv) {
@@ -743,6 +842,8 @@ function setFormEnabled(on) {
   el.reply.disabled = !on;
   el.send.disabled = !on;
   el.closeBtn.disabled = !on;
+  el.transferOpen.disabled = !on;
+  if (!on) showTransfer(false);
 }
 
 function markEnded(conv, text) {
@@ -842,6 +943,7 @@ el.reply.addEventListener('input', () => {
 
 function showCloseStep(on) {
   el.closeBtn.hidden = on;
+  el.transferOpen.hidden = on;
   el.closeQuestion.hidden = !on;
   el.closeConfirm.hidden = !on;
   el.closeCancel.hidden = !on;
@@ -850,6 +952,7 @@ function showCloseStep(on) {
 el.closeBtn.addEventListener('click', () => {
   if (!state.conv || state.conv.ended) return;
   el.convError.textContent = '';
+  showTransfer(false);
   showCloseStep(true);
   el.closeConfirm.focus();
 });
@@ -895,22 +998,183 @@ el.closeConfirm.addEventListener('click', async () => {
   }
 });
 
+// ---------------------------------------------------------------- transfer (inline form, no modal)
+
+/** Show or hide the transfer form; focus is the caller's business. */
+function showTransfer(on) {
+  el.transferForm.hidden = !on;
+  el.transferOpen.setAttribute('aria-expanded', String(on));
+  if (!on) {
+    state.transferEpoch += 1;
+    el.transferStatus.textContent = '';
+    el.transferError.textContent = '';
+    el.transferNote.value = '';
+    el.transferSubmit.removeAttribute('aria-disabled');
+    fillTargets(null);
+  }
+}
+
+function closeTransfer() {
+  if (state.conv && state.conv.transferring) return;
+  showTransfer(false);
+  el.transferOpen.focus();
+}
+
+el.transferOpen.addEventListener('click', () => {
+  const conv = state.conv;
+  if (!conv || conv.ended) return;
+  if (!el.transferForm.hidden) { // a disclosure: the button also closes it
+    closeTransfer();
+    return;
+  }
+  showCloseStep(false);
+  el.convError.textContent = '';
+  showTransfer(true);
+  loadTargets(conv, { focus: true });
+});
+
+el.transferCancel.addEventListener('click', closeTransfer);
+el.transferForm.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') {
+    e.preventDefault();
+    closeTransfer();
+  }
+});
+
+async function loadTargets(conv, { focus = false } = {}) {
+  const epoch = state.transferEpoch;
+  el.transferStatus.textContent = T.transferLoading;
+  try {
+    const data = await api('GET', `${threadPath(conv.id)}/transfer`);
+    if (state.conv !== conv || epoch !== state.transferEpoch) return;
+    const operators = data && Array.isArray(data.operators) ? data.operators : [];
+    const offices = data && Array.isArray(data.offices) ? data.offices : [];
+    fillTargets({ operators, offices });
+    el.transferStatus.textContent = operators.length || offices.length ? '' : T.transferNone;
+    if (focus) {
+      const first = el.transferForm.querySelector('input[name="transfer-target"]:not(:disabled)');
+      (first || el.transferNote).focus();
+    }
+  } catch (err) {
+    if (state.conv !== conv || epoch !== state.transferEpoch || err.status === 401) return;
+    el.transferStatus.textContent = '';
+    el.transferError.textContent = err.status === 0 ? T.network : T.transferLoadFailed;
+  }
+}
+
+/** The choices: colleagues (only those online can be chosen), then offices. */
+function fillTargets(targets) {
+  const heading = (group) => group.firstElementChild;
+  const operators = targets ? targets.operators : [];
+  const offices = targets ? targets.offices : [];
+  const colleagues = operators.map((o, i) => {
+    const presence = Object.prototype.hasOwnProperty.call(PRESENCE_LOWER, o.presence) ? o.presence : 'offline';
+    const name = o.display_name || o.username;
+    const label = `${name}${o.office ? ` (ufficio ${o.office})` : ''} — ${PRESENCE_LOWER[presence]}`;
+    return choice(`transfer-operator-${i}`, `operator:${o.username}`, label, presence !== 'online', { name });
+  });
+  const officeChoices = offices.map((o, i) => {
+    const n = Number(o.online) || 0;
+    const online = n === 0 ? 'nessun operatore disponibile'
+      : n === 1 ? '1 operatore disponibile' : `${n} operatori disponibili`;
+    return choice(`transfer-office-${i}`, `office:${o.name}`, `Ufficio ${o.name} — ${online}`, false, { name: o.name });
+  });
+  el.transferColleagues.replaceChildren(heading(el.transferColleagues),
+    ...(colleagues.length || !targets ? colleagues : [node('p', 'muted', T.transferNoColleagues)]));
+  el.transferOffices.replaceChildren(heading(el.transferOffices),
+    ...(officeChoices.length || !targets ? officeChoices : [node('p', 'muted', T.transferNoOffices)]));
+}
+
+function choice(id, value, label, disabled, { name }) {
+  const row = node('div', 'choice');
+  const input = node('input');
+  input.type = 'radio';
+  input.name = 'transfer-target';
+  input.id = id;
+  input.value = value;
+  input.disabled = disabled;
+  input.dataset.name = name;
+  const text = node('label', '', label);
+  text.htmlFor = id;
+  row.append(input, text);
+  return row;
+}
+
+el.transferForm.addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const conv = state.conv;
+  if (!conv || conv.ended || conv.transferring) return;
+  el.transferError.textContent = '';
+  const picked = el.transferForm.querySelector('input[name="transfer-target"]:checked');
+  if (!picked || picked.disabled) {
+    el.transferError.textContent = T.transferChoose;
+    const first = el.transferForm.querySelector('input[name="transfer-target"]:not(:disabled)');
+    (first || el.transferCancel).focus();
+    return;
+  }
+  const toOffice = picked.value.startsWith('office:');
+  const target = picked.value.slice(toOffice ? 'office:'.length : 'operator:'.length);
+  const body = toOffice ? { office: target } : { operator: target };
+  body.note = el.transferNote.value.trim();
+  const who = picked.dataset.name;
+  conv.transferring = true;
+  el.transferSubmit.setAttribute('aria-disabled', 'true');
+  el.transferStatus.textContent = T.transferring;
+  try {
+    await api('POST', `${threadPath(conv.id)}/transfer`, body);
+    if (state.conv !== conv) return;
+    conv.transferring = false;
+    const done = toOffice
+      ? `Conversazione trasferita all'ufficio ${who}: il visitatore attende in coda un operatore di quell'ufficio.`
+      : `Conversazione trasferita a ${who}.`;
+    // No longer mine: dropped as when it is closed, focus on the pane's title.
+    markEnded(conv, done);
+    if (el.convStatus.textContent !== done) el.convStatus.textContent = done; // an end event came first
+    if (!document.activeElement || document.activeElement === document.body) el.convTitle.focus();
+  } catch (err) {
+    if (state.conv !== conv) return;
+    conv.transferring = false;
+    el.transferSubmit.removeAttribute('aria-disabled');
+    el.transferStatus.textContent = '';
+    if (err.status === 401) return;
+    if (err.code === 'thread_ended') {
+      markEnded(conv, T.ended);
+      return;
+    }
+    const reload = ['not_online', 'no_such_operator', 'no_such_office'].includes(err.code);
+    el.transferError.textContent = {
+      not_online: T.transferNotOnline,
+      no_such_operator: T.transferGone,
+      no_such_office: T.transferGone,
+      choose_one: T.transferChooseOne,
+      not_yours: T.transferNotYours,
+      invalid_note: T.transferInvalidNote,
+      invalid_text: T.transferInvalidNote,
+    }[err.code] || errorText(err);
+    if (err.code === 'invalid_note' || err.code === 'invalid_text') el.transferNote.focus();
+    if (reload) loadTargets(conv);
+    if (err.code === 'not_yours') scheduleRefresh();
+  }
+});
+
 // ---------------------------------------------------------------- start
 
 const agenda = createAgenda({ api, errorText });
 const alerts = createAlerts();
 const replies = createReplies({ api, errorText, reply: el.reply });
 const history = createHistory({ api, errorText });
+const inbox = createInbox({ api, errorText, languageName });
 
 // ---------------------------------------------------------------- views
 
 const VIEWS = {
   chat: { button: 'view-chat', section: 'chat-view', shown: () => {} },
   history: { button: 'view-history', section: 'history-view', shown: () => history.shown() },
+  inbox: { button: 'view-inbox', section: 'inbox-view', shown: () => inbox.shown() },
   agenda: { button: 'view-agenda', section: 'agenda-view', shown: () => agenda.shown() },
 };
 
-/** Shows one view (conversations, history, the desk agenda), the others hidden. */
+/** Shows one view (conversations, history, inbox, the desk agenda), the others hidden. */
 function showView(name, { focus = true } = {}) {
   for (const [key, view] of Object.entries(VIEWS)) {
     $(view.section).hidden = key !== name;

@@ -89,13 +89,33 @@ impl Mailer {
         content: &MailContent,
         attachment: Option<MailAttachment<'_>>,
     ) -> anyhow::Result<QueuedMail> {
+        self.compose_replying_to(site, kind, booking_code, to, content, attachment, None)
+    }
+
+    /// [`Mailer::compose`], with the address a reply goes to (an office's
+    /// own, when the sender is a no-reply address).
+    #[allow(clippy::too_many_arguments)]
+    pub fn compose_replying_to(
+        &self,
+        site: &str,
+        kind: &str,
+        booking_code: Option<&str>,
+        to: &str,
+        content: &MailContent,
+        attachment: Option<MailAttachment<'_>>,
+        reply_to: Option<&str>,
+    ) -> anyhow::Result<QueuedMail> {
         let recipient: Mailbox = to.parse().context("the recipient's address")?;
         let domain = self.from.email.domain().to_owned();
         let alternative =
             MultiPart::alternative_plain_html(content.text.clone(), content.html.clone());
-        let builder = Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
-            .to(recipient)
+            .to(recipient);
+        if let Some(reply_to) = reply_to {
+            builder = builder.reply_to(reply_to.parse().context("the reply-to address")?);
+        }
+        let builder = builder
             .subject(content.subject.clone())
             .message_id(Some(format!(
                 "<{}@{domain}>",

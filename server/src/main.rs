@@ -119,8 +119,13 @@ enum OperatorCommand {
         /// console (marks attendance, cancels, closes days).
         #[arg(long)]
         desk: bool,
+        /// The office the operator belongs to («Registro imprese»):
+        /// colleagues can pass a conversation to an office, and only its
+        /// operators take it.
+        #[arg(long)]
+        office: Option<String>,
     },
-    /// List the operators, their sites and roles.
+    /// List the operators, their sites, roles and offices.
     List,
     /// Remove an operator; their open sessions end.
     Remove { username: String },
@@ -513,7 +518,15 @@ fn operator_command(config: &Config, command: OperatorCommand) -> anyhow::Result
             name,
             sites,
             desk,
+            office,
         } => {
+            let office = office.map(|o| o.trim().to_owned()).filter(|o| !o.is_empty());
+            if office
+                .as_ref()
+                .is_some_and(|o| o.chars().count() > 80 || o.chars().any(char::is_control))
+            {
+                anyhow::bail!("--office: a name of at most 80 characters, on one line");
+            }
             let valid = !username.is_empty()
                 && username.len() <= 64
                 && username
@@ -544,6 +557,7 @@ fn operator_command(config: &Config, command: OperatorCommand) -> anyhow::Result
                 username,
                 sites,
                 desk,
+                office,
             };
             rt.block_on(async {
                 let storage = Storage::open(&config.server.database).await?;
@@ -568,7 +582,13 @@ fn operator_command(config: &Config, command: OperatorCommand) -> anyhow::Result
                     o.sites.join(",")
                 };
                 let roles = if o.desk { "chat,desk" } else { "chat" };
-                println!("{}\t{}\t{}\t{roles}", o.username, o.display_name, sites);
+                println!(
+                    "{}\t{}\t{}\t{roles}\t{}",
+                    o.username,
+                    o.display_name,
+                    sites,
+                    o.office.as_deref().unwrap_or("-")
+                );
             }
         }
         OperatorCommand::Remove { username } => {

@@ -19,12 +19,15 @@
 
 mod desk;
 mod history;
+mod inbox;
+mod presence;
 mod replies;
+mod transfer;
 
 use crate::api::{now_ms, Failure, JsonBody};
 use crate::hub::{Live, StreamOwner};
 use crate::state::AppState;
-use crate::storage::{OpenLiveChat, Session, Take};
+use crate::storage::{OpenLiveChat, Operator, Session, Take};
 use crate::threads::{
     admit_stream, announce_queue, append_and_publish, checked_message, event_stream, finish_thread,
     resume_after, state_message, storage_failure, EventsQuery, StreamEnd,
@@ -69,6 +72,7 @@ const AGENDA_JS: &str = include_str!("../operator/agenda.js");
 const ALERTS_JS: &str = include_str!("../operator/alerts.js");
 const REPLIES_JS: &str = include_str!("../operator/replies.js");
 const HISTORY_JS: &str = include_str!("../operator/history.js");
+const INBOX_JS: &str = include_str!("../operator/inbox.js");
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
@@ -81,6 +85,14 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/alerts.js", get(alerts_js))
         .route("/operator/replies.js", get(replies_js))
         .route("/operator/history.js", get(history_js))
+        .route("/operator/inbox.js", get(inbox_js))
+        .route("/operator/api/presence", post(presence::set))
+        .route("/operator/api/inbox", get(inbox::list))
+        .route("/operator/api/inbox/{id}/answer", post(inbox::answer))
+        .route(
+            "/operator/api/threads/{id}/transfer",
+            get(transfer::targets).post(transfer::transfer),
+        )
         .route("/operator/api/login", post(login))
         .route("/operator/api/logout", post(logout))
         .route("/operator/api/session", get(session))
@@ -313,6 +325,8 @@ fn session_body(state: &AppState, session: &Session) -> OperatorSession {
                 name: s.name.clone(),
             })
             .collect(),
+        presence: session.presence,
+        office: session.operator.office.clone(),
     }
 }
 
@@ -371,6 +385,7 @@ async fn login(
     let session = Session {
         operator,
         csrf_token,
+        presence: varco_protocol::live::Presence::Online,
     };
     let mut response = Json(session_body(&state, &session)).into_response();
     response.headers_mut().insert(
@@ -413,7 +428,7 @@ fn conversation(
     state: &AppState,
     chat: &OpenLiveChat,
     position: Option<u32>,
-    me: &str,
+    me: &Operator,
 ) -> Conversation {
     Conversation {
         thread_id: chat.thread_id.clone(),
@@ -432,8 +447,19 @@ fn conversation(
         queued_at: rfc3339_utc(chat.queued_ms),
         position,
         operator: chat.operator.clone(),
-        mine: chat.operator.as_deref() == Some(me),
+        mine: chat.operator.as_deref() == Some(me.username.as_str()),
+        office: chat.office.clone(),
+        note: chat.note.clone(),
+        note_by: chat.note_by.clone(),
+        can_take: chat.operator.is_none() && may_take(me, chat),
     }
+}
+
+/// A conversation passed to an office is for that office's operators.
+fn may_take(me: &Operator, chat: &OpenLiveChat) -> bool {
+    chat.office
+        .as_deref()
+        .is_none_or(|office| me.office.as_deref() == Some(office))
 }
 
 /// `GET /operator/api/conversations`: the open live chats of the
@@ -458,7 +484,7 @@ async fn conversations(
                 *n += 1;
                 *n
             });
-            conversation(&state, c, position, &me.username)
+            conversation(&state, c, position, me)
         })
         .collect();
     Ok(Json(Conversations {
@@ -513,8 +539,12 @@ async fn console_events(
     let mut changes = state.hub.subscribe_console();
     let mut until = operator_stream_end(&state, &auth.token_hash, None);
     let limits = state.hub.limits();
+    // While this stream is open the console is there: its presence stays
+    // fresh (`varco_core::office::presence`).
+    let beat = presence::beat(state.clone(), auth.token_hash.clone());
     let stream = async_stream::stream! {
         let _permit = permit;
+        let _beat = beat;
         loop {
             let next = tokio::select! {
                 biased;
@@ -593,6 +623,13 @@ async fn take(
                 "this conversation is no longer waiting",
             )
         })?;
+    if chat.operator.is_none() && !may_take(me, &chat) {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "other_office",
+            "this conversation was passed to another office",
+        ));
+    }
     match state
         .storage
         .take_live_chat(&thread_id, &me.username, now_ms())
@@ -634,7 +671,7 @@ async fn take(
         operator: Some(me.username.clone()),
         ..chat
     };
-    Ok(Json(conversation(&state, &chat, None, &me.username)))
+    Ok(Json(conversation(&state, &chat, None, me)))
 }
 
 /// `GET /operator/api/threads/{id}/events`: the conversation so far (as
@@ -789,6 +826,10 @@ async fn replies_js() -> Response {
 
 async fn history_js() -> Response {
     console_file("text/javascript; charset=utf-8", HISTORY_JS)
+}
+
+async fn inbox_js() -> Response {
+    console_file("text/javascript; charset=utf-8", INBOX_JS)
 }
 
 async fn console_css() -> Response {

@@ -57,6 +57,7 @@ impl Class {
             ("POST", "/v1/threads/{id}/messages") => Class::Messages,
             ("POST", "/v1/threads/{id}/typing") => Class::Typing,
             ("POST", "/v1/threads/{id}/handoff") => Class::Handoff,
+            ("POST", "/v1/threads/{id}/leave-message") => Class::LeaveMessage,
             ("POST", "/v1/threads/{id}/end") | ("DELETE", "/v1/threads/{id}") => Class::ThreadEnd,
             ("GET", "/v1/threads/{id}/events" | "/v1/threads/{id}/messages") => Class::Events,
             ("POST", "/v1/navigation") => Class::Navigation,
@@ -613,6 +614,11 @@ mod tests {
             (Method::DELETE, "/api/v1/threads/{id}", Class::ThreadEnd),
             (Method::POST, "/api/v1/threads/{id}/end", Class::ThreadEnd),
             (Method::POST, "/api/v1/threads/{id}/handoff", Class::Handoff),
+            (
+                Method::POST,
+                "/api/v1/threads/{id}/leave-message",
+                Class::LeaveMessage,
+            ),
             (Method::POST, "/api/v1/threads/{id}/typing", Class::Typing),
             (Method::POST, "/api/v1/navigation", Class::Navigation),
             (

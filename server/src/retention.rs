@@ -2,7 +2,8 @@
 //! configuration, is over (defaults from the notices: navigation data and
 //! conversations 12 months; consent records as long as the controller must
 //! be able to prove consent, 5 years; appointments 3 months after their
-//! day; e-mails given up on, a month). The tombstones of deleted UserIDs are kept as long as navigation
+//! day; e-mails given up on, a month; messages left for the office, a month
+//! after their answer or three months unanswered). The tombstones of deleted UserIDs are kept as long as navigation
 //! data, and console sessions go when they end. The purge runs at start and
 //! then periodically, deleting in bounded batches so that it never holds the
 //! database for long; what it deletes is overwritten in the database file
@@ -16,6 +17,10 @@ use varco_core::consent::rfc3339_utc;
 /// Rows deleted per statement.
 const BATCH: u32 = 500;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// A message left for the office is kept a month after its answer (for
+/// the colleague who is asked about it), three months if nobody answers.
+const LEFT_MESSAGE_ANSWERED_DAYS: i64 = 30;
+const LEFT_MESSAGE_UNANSWERED_DAYS: i64 = 90;
 
 /// What a purge deleted (or, dry, would delete): site, kind, rows.
 pub type PurgeReport = Vec<(String, DataKind, u64)>;
@@ -31,7 +36,7 @@ fn days(config: &crate::config::Retention, kind: DataKind) -> u32 {
         DataKind::Consents => config.consent_days,
         DataKind::Appointments => config.appointment_days,
         // They end at their own time, the same on every site.
-        DataKind::OperatorSessions => 0,
+        DataKind::OperatorSessions | DataKind::LeftMessages => 0,
     }
 }
 
@@ -84,6 +89,14 @@ pub async fn purge(
         total
     };
     report.push(("*".to_owned(), DataKind::OperatorSessions, sessions));
+    let left = storage
+        .purge_left_messages(
+            now_ms - LEFT_MESSAGE_ANSWERED_DAYS * DAY_MS,
+            now_ms - LEFT_MESSAGE_UNANSWERED_DAYS * DAY_MS,
+            dry_run,
+        )
+        .await?;
+    report.push(("*".to_owned(), DataKind::LeftMessages, left));
     Ok(report)
 }
 

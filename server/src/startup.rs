@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/threads/{id}", delete(chat::delete_thread))
         .route("/v1/threads/{id}/end", post(chat::end_thread))
         .route("/v1/threads/{id}/handoff", post(live::handoff))
+        .route("/v1/threads/{id}/leave-message", post(live::leave_message))
         .route("/v1/threads/{id}/typing", post(live::visitor_typing))
         .route("/v1/navigation", post(navigation::post_navigation))
         .route("/v1/users/{user_id}", delete(navigation::delete_user))
@@ -331,6 +332,8 @@ pub async fn serve_with(
     // Stopped when dropped, at the end of this function.
     let _mail_tasks = start_mail(&mut state, &storage).await?;
     customize(&mut state);
+    // Stopped when dropped, at the end of this function.
+    let _offers = Tasks(crate::live::spawn_offers(state.clone()).into_iter().collect());
     let checkpoints = storage.checkpoint_in_background().await?;
     // Stopped when dropped, at the end of this function.
     let _cluster = crate::cluster::join(&storage, &state.hub).await?;

@@ -57,17 +57,21 @@ macro_rules! on_db {
     };
 }
 
+// First: its `insert_mail!` is used by the modules after it.
+#[macro_use]
+mod mail;
 mod batch;
 mod cache;
 mod connections;
 mod desk;
 mod live;
-mod mail;
 mod postgres;
 mod shared;
 mod sqlite;
 pub use desk::{ClosedDay, Outcome};
-pub use live::{ClosedLiveChat, OpenLiveChat, Operator, PreparedReply, Session, Take};
+pub use live::{
+    ClosedLiveChat, LeftMessage, OpenLiveChat, Operator, PreparedReply, Session, Take,
+};
 pub use mail::{Changed, ClaimedMail, NewSlot, OutboxCounts, QueuedMail};
 pub use shared::{Notice, Notices, WATCHING_BUDGET};
 pub use sqlite::Checkpoints;
@@ -469,19 +473,24 @@ impl Storage {
             Ok(state) => return Ok(Some(state)),
             Err(generation) => generation,
         };
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-        );
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            thread_id: String,
+            site: String,
+            language: String,
+            created_at: String,
+            ended_at: Option<String>,
+            live_site: Option<String>,
+            queued_ms: Option<i64>,
+            operator: Option<String>,
+            office: Option<String>,
+            note: Option<String>,
+            note_by: Option<String>,
+        }
         let row: Option<Row> = on_db!(self, read, |c| {
             sqlx::query_as(
-                "SELECT t.thread_id, t.site, t.language, t.created_at, t.ended_at, l.site, l.queued_ms, l.operator
+                "SELECT t.thread_id, t.site, t.language, t.created_at, t.ended_at, l.site AS live_site,
+                        l.queued_ms, l.operator, l.office, l.note, l.note_by
                  FROM threads t LEFT JOIN live_chats l ON l.thread_id = t.thread_id AND l.closed_ms IS NULL
                  WHERE t.thread_id = $1",
             )
@@ -489,19 +498,28 @@ impl Storage {
             .fetch_optional(c)
             .await?
         });
-        let Some((thread_id, site, language, created_at, ended_at, live_site, queued_ms, operator)) =
-            row
-        else {
+        let Some(row) = row else {
             return Ok(None);
         };
+        let Row {
+            thread_id,
+            site,
+            language,
+            created_at,
+            ended_at,
+            ..
+        } = row;
         // As `open_live_chats`: an ended thread has no open live chat.
-        let live = match (live_site, queued_ms) {
+        let live = match (row.live_site, row.queued_ms) {
             (Some(live_site), Some(queued_ms)) if ended_at.is_none() => Some(OpenLiveChat {
                 thread_id: thread_id.clone(),
                 site: live_site,
                 language: language.clone(),
                 queued_ms,
-                operator,
+                operator: row.operator,
+                office: row.office,
+                note: row.note,
+                note_by: row.note_by,
             }),
             _ => None,
         };
@@ -832,7 +850,9 @@ impl Storage {
             DataKind::Consents => "SELECT COUNT(*) FROM consent_records WHERE site = $1 AND received_at < $2",
             DataKind::Appointments => "SELECT COUNT(*) FROM appointments WHERE site = $1 AND starts_at < $2",
             DataKind::Tombstones => "SELECT COUNT(*) FROM user_tombstones WHERE site = $1 AND deleted_at < $2",
-            DataKind::OperatorSessions => anyhow::bail!(SESSIONS_ARE_NOT_PER_SITE),
+            DataKind::OperatorSessions | DataKind::LeftMessages => {
+                anyhow::bail!(SESSIONS_ARE_NOT_PER_SITE)
+            }
         };
         let (n,): (i64,) = on_db!(self, read, |c| {
             sqlx::query_as(sql)
@@ -878,7 +898,9 @@ impl Storage {
                 "DELETE FROM user_tombstones WHERE (site, user_hash) IN
                     (SELECT site, user_hash FROM user_tombstones WHERE site = $1 AND deleted_at < $2 LIMIT $3)"
             }
-            DataKind::OperatorSessions => anyhow::bail!(SESSIONS_ARE_NOT_PER_SITE),
+            DataKind::OperatorSessions | DataKind::LeftMessages => {
+                anyhow::bail!(SESSIONS_ARE_NOT_PER_SITE)
+            }
         };
         let deleted = on_db!(self, write, |c| {
             sqlx::query(sql)
@@ -1255,10 +1277,13 @@ pub enum DataKind {
     Tombstones,
     /// Console sessions, deleted when they end; not kept per site.
     OperatorSessions,
+    /// Messages left for the office: a month after their answer, three
+    /// months if nobody answers; not kept per site.
+    LeftMessages,
 }
 
 const SESSIONS_ARE_NOT_PER_SITE: &str =
-    "operator sessions end at their own time, on every site: see delete_expired_sessions";
+    "operator sessions and left messages end at their own time, on every site: see delete_expired_sessions and purge_left_messages";
 
 impl DataKind {
     /// The kinds kept per site, each for the site's period.
@@ -1278,6 +1303,7 @@ impl DataKind {
             DataKind::Appointments => "appointments",
             DataKind::Tombstones => "tombstones",
             DataKind::OperatorSessions => "operator-sessions",
+            DataKind::LeftMessages => "left-messages",
         }
     }
 }

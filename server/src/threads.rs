@@ -320,6 +320,30 @@ pub async fn queue_position(state: &AppState, site: &str, thread_id: &str) -> Op
         .map(|i| i as u32 + 1)
 }
 
+/// Whether an operator who could take a conversation of `site` (passed to
+/// `office`, if any: one of its operators) is online now.
+pub async fn anyone_online(
+    state: &AppState,
+    site: &str,
+    office: Option<&str>,
+) -> anyhow::Result<bool> {
+    let presences = state.storage.presences(now_ms()).await?;
+    Ok(online_for(&presences, site, office))
+}
+
+/// [`anyone_online`] over presences read once.
+pub fn online_for(
+    presences: &[(crate::storage::Operator, varco_protocol::live::Presence)],
+    site: &str,
+    office: Option<&str>,
+) -> bool {
+    presences.iter().any(|(o, p)| {
+        *p == varco_protocol::live::Presence::Online
+            && o.serves(site)
+            && office.is_none_or(|office| o.office.as_deref() == Some(office))
+    })
+}
+
 /// The queue of `site` moved: every waiting visitor learns their new place,
 /// and the consoles refresh their lists.
 pub async fn announce_queue(state: &AppState, site: &str) {

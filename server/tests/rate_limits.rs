@@ -125,6 +125,16 @@ async fn every_endpoint_class_limits_each_client_on_its_own() {
             "handoff",
             [0, 1, 2].map(|_| call(Method::POST, &format!("/api/v1/threads/{t1}/handoff"), None)),
         ),
+        (
+            "leave_message",
+            [0, 1, 2].map(|_| {
+                call(
+                    Method::POST,
+                    &format!("/api/v1/threads/{t1}/leave-message"),
+                    Some(json!({})),
+                )
+            }),
+        ),
         // Ending and deleting a thread share one bucket.
         (
             "thread_end",

@@ -224,6 +224,7 @@ async fn store_rows(storage: &Storage, site: &str) -> Rows {
         display_name: "Giulia".into(),
         sites: vec![],
         desk: false,
+        office: None,
     };
     storage
         .upsert_operator(&operator, "hash", &ms(now() - 30 * DAY_MS))
@@ -407,5 +408,57 @@ async fn the_purge_deletes_exactly_what_is_past_its_period_for_every_kind() {
         assert_eq!(count(&later, "milomb", kind), expected, "{kind}: {later:?}");
     }
     assert_eq!(count(&later, "*", "operator-sessions"), 2, "{later:?}");
+    storage.close().await;
+}
+
+#[tokio::test]
+async fn messages_left_for_the_office_go_a_month_after_their_answer_or_after_three_months_unanswered(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.server.database = common::database::fresh(dir.path(), "varco.db").await;
+    let storage = Storage::open(&config.server.database).await.unwrap();
+    // (created days ago, answered days ago)
+    let rows = [(40, Some(31)), (40, Some(29)), (91, None), (89, None)];
+    for (i, (created, answered)) in rows.iter().enumerate() {
+        let stored = storage
+            .leave_message(&varco_server::storage::LeftMessage {
+                id: 0,
+                site: "milomb".into(),
+                thread_id: format!("thread-{i}"),
+                language: "it".into(),
+                text: format!("messaggio {i}"),
+                email: "a@example.it".into(),
+                created_ms: now() - created * DAY_MS,
+                answered_ms: None,
+                answered_by: None,
+                answer: None,
+            })
+            .await
+            .unwrap();
+        assert!(stored);
+        if let Some(days) = answered {
+            let at = (now() - days * DAY_MS).to_string();
+            common::database::execute(
+                &config.server.database,
+                "UPDATE left_messages SET answered_ms = CAST($1 AS BIGINT), answered_by = 'giulia' WHERE thread_id = $2",
+                &[&at, &format!("thread-{i}")],
+            )
+            .await
+            .unwrap();
+        }
+    }
+    let dry = purge(&storage, &config, now(), true).await.unwrap();
+    assert_eq!(count(&dry, "*", "left-messages"), 2, "{dry:?}");
+    let report = purge(&storage, &config, now(), false).await.unwrap();
+    assert_eq!(count(&report, "*", "left-messages"), 2, "{report:?}");
+    let left: Vec<String> = storage
+        .inbox(&["milomb".to_owned()])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(left, ["messaggio 3", "messaggio 1"], "unanswered first");
     storage.close().await;
 }

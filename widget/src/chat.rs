@@ -105,6 +105,8 @@ pub struct Chat {
     /// The site offers a live chat with an operator (it has the live
     /// chat's notice).
     pub live_chat: bool,
+    /// The live chat's notice, linked where the visitor leaves a message.
+    pub live_chat_privacy_url: Option<String>,
     /// A hand-off request is on its way.
     pub handoff_busy: bool,
     /// The last hand-off request failed.
@@ -170,6 +172,7 @@ impl Chat {
                 .live_chat_privacy_url
                 .as_deref()
                 .is_some_and(|u| !u.trim().is_empty()),
+            live_chat_privacy_url: assistant.live_chat_privacy_url.clone(),
             handoff_busy: false,
             handoff_failed: false,
             desk: None,

@@ -22,6 +22,7 @@ use varco_core::live::{desk_note, DeskNote};
 use varco_core::markdown::{self, Block, Inline};
 use varco_core::texts::{AppKey, Key, Texts};
 use varco_protocol::chat::{Author, BookingChoice, ChatMessage};
+use crate::leave_message_ui::LeaveMessageForm;
 use varco_protocol::live::LiveState;
 use varco_protocol::navigation::Recommendation;
 use web_sys::{Element, HtmlElement, HtmlTextAreaElement};
@@ -333,7 +334,6 @@ pub fn chat_widget(props: &ChatProps) -> Html {
         })
     };
     let ended = c.transcript.ended();
-    let live_state = c.transcript.live_state();
     // "Parla con un operatore" is offered until a person is asked for;
     // while nobody answers it says when someone will, before it is pressed.
     let can_hand_off = accepted && c.live_chat && !ended && !c.transcript.with_operator();
@@ -464,7 +464,7 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     } else {
         None
     };
-    let waiting = (live_state == Some(LiveState::Waiting) && !ended).then(|| {
+    let waiting = c.transcript.queued().then(|| {
         match c.transcript.queue_position {
             Some(p) => texts.fill(AppKey::live_waiting, &p.to_string()),
             None => texts.get(AppKey::live_waiting_plain).to_owned(),
@@ -516,6 +516,12 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     }
                 </p>
                 <p class="live-status" role="status">{ waiting.unwrap_or_default() }</p>
+                if c.transcript.offers_message() {
+                    if let Some(thread_id) = c.thread.as_ref().map(|t| t.thread_id.clone()) {
+                        <LeaveMessageForm api={c.api.clone()} {thread_id} texts={c.texts.clone()}
+                            privacy_url={c.live_chat_privacy_url.clone()} />
+                    }
+                }
                 if c.handoff_failed { <p class="error" role="alert">{ texts.get(AppKey::live_failed) }</p> }
                 if c.offline { <p class="offline" role="status">{ texts.get(AppKey::chat_offline) }</p> }
                 if c.new_below {

@@ -15,6 +15,7 @@ pub mod chat;
 pub mod chat_ui;
 pub mod commands;
 pub mod layout;
+pub mod leave_message_ui;
 pub mod privacy_ui;
 
 use varco_core::banner::FirstAction;

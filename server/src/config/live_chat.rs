@@ -27,6 +27,14 @@ pub struct LiveChatConfig {
     /// say: for a demo, so that the live chat can be tried at night.
     #[serde(default)]
     pub always_open: bool,
+    /// After this long in the queue (seconds) a visitor is offered to leave
+    /// a message for the office; 0: never for the wait alone. Needs `[mail]`.
+    #[serde(default = "default_max_wait_seconds")]
+    pub max_wait_seconds: u32,
+}
+
+fn default_max_wait_seconds() -> u32 {
+    600
 }
 
 impl LiveChatConfig {

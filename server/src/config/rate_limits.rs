@@ -44,6 +44,8 @@ pub enum Class {
     Typing,
     /// `POST /api/v1/threads/{id}/handoff`
     Handoff,
+    /// `POST /api/v1/threads/{id}/leave-message`
+    LeaveMessage,
     /// `POST /api/v1/threads/{id}/end`, `DELETE /api/v1/threads/{id}`
     ThreadEnd,
     /// `GET /api/v1/threads/{id}/events` (each stream opened), and
@@ -67,7 +69,7 @@ pub enum Class {
     LoginUsername,
 }
 
-const CLASSES: usize = 16;
+const CLASSES: usize = 17;
 
 impl Class {
     pub const ALL: [Class; CLASSES] = [
@@ -77,6 +79,7 @@ impl Class {
         Class::Messages,
         Class::Typing,
         Class::Handoff,
+        Class::LeaveMessage,
         Class::ThreadEnd,
         Class::Events,
         Class::Navigation,
@@ -98,6 +101,7 @@ impl Class {
             Class::Messages => "messages",
             Class::Typing => "typing",
             Class::Handoff => "handoff",
+            Class::LeaveMessage => "leave_message",
             Class::ThreadEnd => "thread_end",
             Class::Events => "events",
             Class::Navigation => "navigation",
@@ -131,6 +135,9 @@ impl Class {
             // The widget sends "typing" at most every 3 s.
             Class::Typing => Limit::new(30, 40.0),
             Class::Handoff => Limit::new(5, 5.0),
+            // One message per conversation is kept; a few tries to get the
+            // form right.
+            Class::LeaveMessage => Limit::new(10, 5.0),
             Class::ThreadEnd => Limit::new(10, 10.0),
             // Each page view of a visitor in a conversation opens its
             // stream, and a dropped stream reconnects.

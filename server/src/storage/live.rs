@@ -2,6 +2,23 @@
 //! queue of threads handed to a person.
 
 use super::{Db, Storage};
+use varco_protocol::live::Presence;
+
+fn presence_of(name: &str) -> Presence {
+    match name {
+        "away" => Presence::Away,
+        "offline" => Presence::Offline,
+        _ => Presence::Online,
+    }
+}
+
+fn presence_name(p: Presence) -> &'static str {
+    match p {
+        Presence::Online => "online",
+        Presence::Away => "away",
+        Presence::Offline => "offline",
+    }
+}
 
 /// An operator as stored (the password hash stays in this module).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +29,9 @@ pub struct Operator {
     pub sites: Vec<String>,
     /// Works at the desks: sees the agenda of bookings in the console.
     pub desk: bool,
+    /// The office the operator belongs to, to which colleagues can pass
+    /// conversations.
+    pub office: Option<String>,
 }
 
 impl Operator {
@@ -25,16 +45,23 @@ impl Operator {
 pub struct Session {
     pub operator: Operator,
     pub csrf_token: String,
+    /// As chosen in the console (not yet aged: see [`Storage::presences`]).
+    pub presence: Presence,
 }
 
 /// A live chat that has not been closed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct OpenLiveChat {
     pub thread_id: String,
     pub site: String,
     pub language: String,
     pub queued_ms: i64,
     pub operator: Option<String>,
+    /// Passed to an office: only its operators take it.
+    pub office: Option<String>,
+    /// The note of whoever passed it on (masked), and who that was.
+    pub note: Option<String>,
+    pub note_by: Option<String>,
 }
 
 /// What taking a conversation came to.
@@ -49,13 +76,14 @@ pub enum Take {
     NotOpen,
 }
 
-type OperatorRow = (String, String, String, bool);
+type OperatorRow = (String, String, String, bool, Option<String>);
 
-fn operator_of((username, display_name, sites, desk): OperatorRow) -> Operator {
+fn operator_of((username, display_name, sites, desk, office): OperatorRow) -> Operator {
     Operator {
         username,
         display_name,
         desk,
+        office,
         sites: if sites.trim() == "*" {
             Vec::new()
         } else {
@@ -81,9 +109,10 @@ impl Storage {
         on_db!(self, write, |c| {
             let mut tx = sqlx::Connection::begin(c).await?;
             sqlx::query(
-                "INSERT INTO operators (username, display_name, password_hash, sites, created_at, desk) VALUES ($1, $2, $3, $4, $5, $6)
+                "INSERT INTO operators (username, display_name, password_hash, sites, created_at, desk, office) VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
-                     password_hash = excluded.password_hash, sites = excluded.sites, desk = excluded.desk",
+                     password_hash = excluded.password_hash, sites = excluded.sites, desk = excluded.desk,
+                     office = excluded.office",
             )
             .bind(&operator.username)
             .bind(&operator.display_name)
@@ -91,6 +120,7 @@ impl Storage {
             .bind(&sites)
             .bind(now)
             .bind(operator.desk)
+            .bind(&operator.office)
             .execute(&mut *tx)
             .await?;
             // A new password ends the sessions opened with the old one.
@@ -117,7 +147,7 @@ impl Storage {
     pub async fn operators(&self) -> anyhow::Result<Vec<Operator>> {
         let rows: Vec<OperatorRow> = on_db!(self, read, |c| {
             sqlx::query_as(
-                "SELECT username, display_name, sites, desk FROM operators ORDER BY username",
+                "SELECT username, display_name, sites, desk, office FROM operators ORDER BY username",
             )
             .fetch_all(c)
             .await?
@@ -130,15 +160,16 @@ impl Storage {
         &self,
         username: &str,
     ) -> anyhow::Result<Option<(Operator, String)>> {
-        let row: Option<(String, String, String, bool, String)> = on_db!(self, read, |c| {
+        type Row = (String, String, String, bool, Option<String>, String);
+        let row: Option<Row> = on_db!(self, read, |c| {
             sqlx::query_as(
-                "SELECT username, display_name, sites, desk, password_hash FROM operators WHERE username = $1",
+                "SELECT username, display_name, sites, desk, office, password_hash FROM operators WHERE username = $1",
             )
             .bind(username)
             .fetch_optional(c)
             .await?
         });
-        Ok(row.map(|(u, d, s, desk, hash)| (operator_of((u, d, s, desk)), hash)))
+        Ok(row.map(|(u, d, s, desk, office, hash)| (operator_of((u, d, s, desk, office)), hash)))
     }
 
     pub async fn create_session(
@@ -156,7 +187,7 @@ impl Storage {
                 .execute(&mut *c)
                 .await?;
             sqlx::query(
-                "INSERT INTO operator_sessions (token_hash, username, csrf_token, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO operator_sessions (token_hash, username, csrf_token, created_ms, expires_ms, seen_ms) VALUES ($1, $2, $3, $4, $5, $4)",
             )
             .bind(token_hash)
             .bind(username)
@@ -170,9 +201,10 @@ impl Storage {
     }
 
     pub async fn session(&self, token_hash: &str, now_ms: i64) -> anyhow::Result<Option<Session>> {
-        let row: Option<(String, String, String, bool, String)> = on_db!(self, read, |c| {
+        type Row = (String, String, String, bool, Option<String>, String, String);
+        let row: Option<Row> = on_db!(self, read, |c| {
             sqlx::query_as(
-                "SELECT o.username, o.display_name, o.sites, o.desk, s.csrf_token
+                "SELECT o.username, o.display_name, o.sites, o.desk, o.office, s.csrf_token, s.presence
                  FROM operator_sessions s JOIN operators o ON o.username = s.username
                  WHERE s.token_hash = $1 AND s.expires_ms > $2",
             )
@@ -181,10 +213,87 @@ impl Storage {
             .fetch_optional(c)
             .await?
         });
-        Ok(row.map(|(u, d, s, desk, csrf_token)| Session {
-            operator: operator_of((u, d, s, desk)),
-            csrf_token,
-        }))
+        Ok(
+            row.map(|(u, d, s, desk, office, csrf_token, presence)| Session {
+                operator: operator_of((u, d, s, desk, office)),
+                csrf_token,
+                presence: presence_of(&presence),
+            }),
+        )
+    }
+
+    /// Sets a session's presence; the console is heard from now.
+    pub async fn set_presence(
+        &self,
+        token_hash: &str,
+        presence: Presence,
+        now_ms: i64,
+    ) -> anyhow::Result<()> {
+        on_db!(self, write, |c| {
+            sqlx::query(
+                "UPDATE operator_sessions SET presence = $1, seen_ms = $2 WHERE token_hash = $3",
+            )
+            .bind(presence_name(presence))
+            .bind(now_ms)
+            .bind(token_hash)
+            .execute(c)
+            .await?;
+        });
+        Ok(())
+    }
+
+    /// The session's console is open (its event stream beats).
+    pub async fn session_seen(&self, token_hash: &str, now_ms: i64) -> anyhow::Result<()> {
+        on_db!(self, write, |c| {
+            sqlx::query("UPDATE operator_sessions SET seen_ms = $1 WHERE token_hash = $2")
+                .bind(now_ms)
+                .bind(token_hash)
+                .execute(c)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Every operator with their presence at `now_ms`: that of their most
+    /// available session whose console is heard from; offline without one.
+    pub async fn presences(&self, now_ms: i64) -> anyhow::Result<Vec<(Operator, Presence)>> {
+        type Row = (
+            String,
+            String,
+            String,
+            bool,
+            Option<String>,
+            Option<String>,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT o.username, o.display_name, o.sites, o.desk, o.office, s.presence, s.seen_ms
+                 FROM operators o LEFT JOIN operator_sessions s
+                   ON s.username = o.username AND s.expires_ms > $1
+                 ORDER BY o.username",
+            )
+            .bind(now_ms)
+            .fetch_all(c)
+            .await?
+        });
+        let mut out: Vec<(Operator, Vec<Presence>)> = Vec::new();
+        for (u, d, s, desk, office, presence, seen_ms) in rows {
+            let seen = match (presence, seen_ms) {
+                (Some(p), Some(seen)) => {
+                    varco_core::office::presence(presence_of(&p), seen, now_ms)
+                }
+                _ => Presence::Offline,
+            };
+            match out.last_mut() {
+                Some((o, all)) if o.username == u => all.push(seen),
+                _ => out.push((operator_of((u, d, s, desk, office)), vec![seen])),
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|(o, all)| (o, varco_core::office::combined(all)))
+            .collect())
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> anyhow::Result<()> {
@@ -206,7 +315,8 @@ impl Storage {
             sqlx::query(
                 "INSERT INTO live_chats (thread_id, site, queued_ms) VALUES ($1, $2, $3)
                  ON CONFLICT (thread_id) DO UPDATE SET queued_ms = excluded.queued_ms,
-                     operator = NULL, taken_ms = NULL, closed_ms = NULL
+                     operator = NULL, taken_ms = NULL, closed_ms = NULL, office = NULL,
+                     note = NULL, note_by = NULL, offered_ms = NULL
                  WHERE live_chats.closed_ms IS NOT NULL",
             )
             .bind(thread_id)
@@ -235,13 +345,13 @@ impl Storage {
         thread_id: Option<&str>,
         sites: Option<&[String]>,
     ) -> anyhow::Result<Vec<OpenLiveChat>> {
-        let rows: Vec<(String, String, String, i64, Option<String>)> = on_db!(self, read, |c| {
+        let rows: Vec<OpenLiveChat> = on_db!(self, read, |c| {
             sqlx::query_as(self.sql(
-                "SELECT l.thread_id, l.site, t.language, l.queued_ms, l.operator
+                "SELECT l.thread_id, l.site, t.language, l.queued_ms, l.operator, l.office, l.note, l.note_by
                  FROM live_chats l JOIN threads t ON t.thread_id = l.thread_id
                  WHERE l.closed_ms IS NULL AND t.ended_at IS NULL AND ($1 IS NULL OR l.thread_id = $1)
                  ORDER BY l.queued_ms, l.rowid",
-                "SELECT l.thread_id, l.site, t.language, l.queued_ms, l.operator
+                "SELECT l.thread_id, l.site, t.language, l.queued_ms, l.operator, l.office, l.note, l.note_by
                  FROM live_chats l JOIN threads t ON t.thread_id = l.thread_id
                  WHERE l.closed_ms IS NULL AND t.ended_at IS NULL AND ($1::text IS NULL OR l.thread_id = $1)
                  ORDER BY l.queued_ms, l.arrival",
@@ -252,15 +362,6 @@ impl Storage {
         });
         Ok(rows
             .into_iter()
-            .map(
-                |(thread_id, site, language, queued_ms, operator)| OpenLiveChat {
-                    thread_id,
-                    site,
-                    language,
-                    queued_ms,
-                    operator,
-                },
-            )
             .filter(|c| sites.is_none_or(|s| s.is_empty() || s.contains(&c.site)))
             .collect())
     }
@@ -312,6 +413,254 @@ impl Storage {
         }) == 1;
         self.forget_thread(thread_id).await;
         Ok(closed)
+    }
+
+    /// Passes `from`'s conversation to the operator `to`, with a note for
+    /// them; `false` if it is no longer `from`'s. One statement decides.
+    pub async fn transfer_to_operator(
+        &self,
+        thread_id: &str,
+        from: &str,
+        to: &str,
+        note: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<bool> {
+        let moved = on_db!(self, write, |c| {
+            sqlx::query(
+                "UPDATE live_chats SET operator = $1, taken_ms = $2, office = NULL, note = $3, note_by = $4
+                 WHERE thread_id = $5 AND operator = $4 AND closed_ms IS NULL",
+            )
+            .bind(to)
+            .bind(now_ms)
+            .bind(note)
+            .bind(from)
+            .bind(thread_id)
+            .execute(c)
+            .await?
+            .rows_affected()
+        }) == 1;
+        self.forget_thread(thread_id).await;
+        Ok(moved)
+    }
+
+    /// Puts `from`'s conversation back in the queue, for the operators of
+    /// `office`, with a note for them. Its wait starts again (so that the
+    /// limit after which a message is offered counts from now). `false` if
+    /// it is no longer `from`'s.
+    pub async fn transfer_to_office(
+        &self,
+        thread_id: &str,
+        from: &str,
+        office: &str,
+        note: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<bool> {
+        let moved = on_db!(self, write, |c| {
+            sqlx::query(
+                "UPDATE live_chats SET operator = NULL, taken_ms = NULL, office = $1, note = $2,
+                     note_by = $3, offered_ms = NULL, queued_ms = $5
+                 WHERE thread_id = $4 AND operator = $3 AND closed_ms IS NULL",
+            )
+            .bind(office)
+            .bind(note)
+            .bind(from)
+            .bind(thread_id)
+            .bind(now_ms)
+            .execute(c)
+            .await?
+            .rows_affected()
+        }) == 1;
+        self.forget_thread(thread_id).await;
+        Ok(moved)
+    }
+
+    /// Marks a waiting conversation as offered to leave a message; `true`
+    /// for the one call (of any instance) that did it.
+    pub async fn offer_message_once(&self, thread_id: &str, now_ms: i64) -> anyhow::Result<bool> {
+        Ok(on_db!(self, write, |c| {
+            sqlx::query(
+                "UPDATE live_chats SET offered_ms = $1
+                 WHERE thread_id = $2 AND offered_ms IS NULL AND operator IS NULL AND closed_ms IS NULL",
+            )
+            .bind(now_ms)
+            .bind(thread_id)
+            .execute(c)
+            .await?
+            .rows_affected()
+        }) == 1)
+    }
+
+    /// Waiting conversations not yet offered to leave a message.
+    pub async fn waiting_not_offered(&self) -> anyhow::Result<Vec<OpenLiveChat>> {
+        Ok(on_db!(self, read, |c| {
+            sqlx::query_as(
+                "SELECT l.thread_id, l.site, t.language, l.queued_ms, l.operator, l.office, l.note, l.note_by
+                 FROM live_chats l JOIN threads t ON t.thread_id = l.thread_id
+                 WHERE l.closed_ms IS NULL AND l.operator IS NULL AND l.offered_ms IS NULL
+                   AND t.ended_at IS NULL",
+            )
+            .fetch_all(c)
+            .await?
+        }))
+    }
+}
+
+/// A message a visitor left for the office.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LeftMessage {
+    pub id: i64,
+    pub site: String,
+    pub thread_id: String,
+    pub language: String,
+    /// Masked.
+    pub text: String,
+    pub email: String,
+    pub created_ms: i64,
+    pub answered_ms: Option<i64>,
+    pub answered_by: Option<String>,
+    /// Masked.
+    pub answer: Option<String>,
+}
+
+const LEFT_MESSAGE_COLUMNS: &str =
+    "id, site, thread_id, language, text, email, created_ms, answered_ms, answered_by, answer";
+
+/// How many messages the inbox lists.
+const INBOX_LIMIT: i64 = 200;
+
+impl Storage {
+    /// Stores a visitor's message (text masked by the caller) and closes the
+    /// thread's live chat if it was waiting; `false` if the thread has left
+    /// one already.
+    pub async fn leave_message(&self, m: &LeftMessage) -> anyhow::Result<bool> {
+        let stored = on_db!(self, write, |c| {
+            let mut tx = sqlx::Connection::begin(c).await?;
+            let stored = sqlx::query(
+                "INSERT INTO left_messages (site, thread_id, language, text, email, created_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (thread_id) DO NOTHING",
+            )
+            .bind(&m.site)
+            .bind(&m.thread_id)
+            .bind(&m.language)
+            .bind(&m.text)
+            .bind(&m.email)
+            .bind(m.created_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if stored {
+                sqlx::query(
+                    "UPDATE live_chats SET closed_ms = $1
+                     WHERE thread_id = $2 AND operator IS NULL AND closed_ms IS NULL",
+                )
+                .bind(m.created_ms)
+                .bind(&m.thread_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            stored
+        });
+        self.forget_thread(&m.thread_id).await;
+        Ok(stored)
+    }
+
+    /// The inbox of `sites` (empty: every site): unanswered first, newest
+    /// first within each.
+    pub async fn inbox(&self, sites: &[String]) -> anyhow::Result<Vec<LeftMessage>> {
+        let sites = serde_json::to_string(sites)?;
+        let all = sites == "[]";
+        let sql = format!(
+            "SELECT {LEFT_MESSAGE_COLUMNS} FROM left_messages
+              WHERE ($2 OR site IN ({}))
+              ORDER BY answered_ms IS NOT NULL, created_ms DESC LIMIT {INBOX_LIMIT}",
+            self.sql(
+                "SELECT value FROM json_each($1)",
+                "SELECT jsonb_array_elements_text($1::jsonb)"
+            )
+        );
+        Ok(on_db!(self, read, |c| {
+            sqlx::query_as(&sql)
+                .bind(&sites)
+                .bind(all)
+                .fetch_all(c)
+                .await?
+        }))
+    }
+
+    pub async fn left_message(&self, id: i64) -> anyhow::Result<Option<LeftMessage>> {
+        let sql = format!("SELECT {LEFT_MESSAGE_COLUMNS} FROM left_messages WHERE id = $1");
+        Ok(on_db!(self, read, |c| {
+            sqlx::query_as(&sql).bind(id).fetch_optional(c).await?
+        }))
+    }
+
+    /// Records the answer (masked) and queues its e-mail, in one
+    /// transaction; `false` if someone answered first.
+    pub async fn answer_left_message(
+        &self,
+        id: i64,
+        by: &str,
+        answer: &str,
+        mail: &super::QueuedMail,
+        now_ms: i64,
+    ) -> anyhow::Result<bool> {
+        Ok(on_db!(self, write, |c| {
+            let mut tx = sqlx::Connection::begin(c).await?;
+            let answered = sqlx::query(
+                "UPDATE left_messages SET answered_ms = $1, answered_by = $2, answer = $3
+                  WHERE id = $4 AND answered_ms IS NULL",
+            )
+            .bind(now_ms)
+            .bind(by)
+            .bind(answer)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if answered {
+                insert_mail!(&mut *tx, mail, now_ms)?;
+                tx.commit().await?;
+            } else {
+                tx.rollback().await?;
+            }
+            answered
+        }))
+    }
+
+    /// Deletes messages answered before `answered_before_ms`, and those
+    /// nobody answered created before `created_before_ms`.
+    /// (With `dry_run`, counts them.)
+    pub async fn purge_left_messages(
+        &self,
+        answered_before_ms: i64,
+        created_before_ms: i64,
+        dry_run: bool,
+    ) -> anyhow::Result<u64> {
+        const EXPIRED: &str =
+            "FROM left_messages WHERE answered_ms < $1 OR (answered_ms IS NULL AND created_ms < $2)";
+        if dry_run {
+            let sql = format!("SELECT COUNT(*) {EXPIRED}");
+            let (n,): (i64,) = on_db!(self, read, |c| {
+                sqlx::query_as(&sql)
+                    .bind(answered_before_ms)
+                    .bind(created_before_ms)
+                    .fetch_one(c)
+                    .await?
+            });
+            return Ok(u64::try_from(n).unwrap_or(0));
+        }
+        let sql = format!("DELETE {EXPIRED}");
+        Ok(on_db!(self, write, |c| {
+            sqlx::query(&sql)
+                .bind(answered_before_ms)
+                .bind(created_before_ms)
+                .execute(c)
+                .await?
+                .rows_affected()
+        }))
     }
 }
 
