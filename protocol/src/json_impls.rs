@@ -313,6 +313,19 @@ impl FromJson for ConsentRecord {
     }
 }
 
+/// The app writes it without serde, which would add its own code for one
+/// body to the assistant's download.
+impl ToJson for crate::live::LeaveMessage {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("client_message_id", &self.client_message_id)
+            .field("text", &self.text)
+            .field("email", &self.email)
+            .field("consent", &self.consent)
+            .end();
+    }
+}
+
 impl ToJson for PageView {
     fn write_json(&self, out: &mut String) {
         Object::new(out)

@@ -324,6 +324,17 @@ proptest! {
     }
 
     #[test]
+    fn messages_left_for_the_office_are_written_as_serde_does(
+        client_message_id in text(),
+        message in text(),
+        email in text(),
+        consent in any::<bool>(),
+    ) {
+        let m = varco_protocol::live::LeaveMessage { client_message_id, text: message, email, consent };
+        prop_assert_eq!(json::to_string(&m), serde_json::to_string(&m).unwrap());
+    }
+
+    #[test]
     fn answers_are_read_as_serde_does(
         error in text(),
         message in text(),

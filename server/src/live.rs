@@ -9,14 +9,14 @@
 //! that the widget rebuilds it from a replay; the place in the queue is
 //! announced live to every waiting thread whenever the queue moves.
 
+use crate::api::JsonBody;
 use crate::api::{check_site_origin, now_ms, Failure};
 use crate::hub::Live;
 use crate::state::AppState;
-use crate::api::JsonBody;
 use crate::storage::LeftMessage;
 use crate::threads::{
-    announce_queue, anyone_online, append_and_publish, checked_message, online_for,
-    queue_position, state_message, storage_failure, thread_for,
+    announce_queue, anyone_online, append_and_publish, checked_message, online_for, queue_position,
+    state_message, storage_failure, thread_for,
 };
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -215,7 +215,10 @@ pub async fn leave_message(
         return Err(Failure::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "no_messages",
-            format!("site {:?} takes no messages (no live chat or no e-mail)", site.id),
+            format!(
+                "site {:?} takes no messages (no live chat or no e-mail)",
+                site.id
+            ),
         ));
     }
     let text = checked_message(&m.client_message_id, &m.text)?;
@@ -337,7 +340,11 @@ pub async fn offer_messages(state: &AppState, now_ms: i64) -> anyhow::Result<usi
     let presences = state.storage.presences(now_ms).await?;
     let mut told = 0;
     for chat in waiting {
-        let Some(config) = state.config.site(&chat.site).and_then(|s| s.live_chat.as_ref()) else {
+        let Some(config) = state
+            .config
+            .site(&chat.site)
+            .and_then(|s| s.live_chat.as_ref())
+        else {
             continue;
         };
         let anyone = online_for(&presences, &chat.site, chat.office.as_deref());
@@ -346,7 +353,11 @@ pub async fn offer_messages(state: &AppState, now_ms: i64) -> anyhow::Result<usi
         else {
             continue;
         };
-        if !state.storage.offer_message_once(&chat.thread_id, now_ms).await? {
+        if !state
+            .storage
+            .offer_message_once(&chat.thread_id, now_ms)
+            .await?
+        {
             continue;
         }
         let lang = Lang::from_tag(&chat.language);
@@ -355,9 +366,10 @@ pub async fn offer_messages(state: &AppState, now_ms: i64) -> anyhow::Result<usi
             .storage
             .append_message(&chat.thread_id, &message)
             .await?;
-        state
-            .hub
-            .publish(&chat.thread_id, Live::Stored(id, ChatEvent::Message { message }));
+        state.hub.publish(
+            &chat.thread_id,
+            Live::Stored(id, ChatEvent::Message { message }),
+        );
         told += 1;
     }
     Ok(told)

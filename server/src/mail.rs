@@ -109,9 +109,7 @@ impl Mailer {
         let domain = self.from.email.domain().to_owned();
         let alternative =
             MultiPart::alternative_plain_html(content.text.clone(), content.html.clone());
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .to(recipient);
+        let mut builder = Message::builder().from(self.from.clone()).to(recipient);
         if let Some(reply_to) = reply_to {
             builder = builder.reply_to(reply_to.parse().context("the reply-to address")?);
         }

@@ -520,7 +520,9 @@ fn operator_command(config: &Config, command: OperatorCommand) -> anyhow::Result
             desk,
             office,
         } => {
-            let office = office.map(|o| o.trim().to_owned()).filter(|o| !o.is_empty());
+            let office = office
+                .map(|o| o.trim().to_owned())
+                .filter(|o| !o.is_empty());
             if office
                 .as_ref()
                 .is_some_and(|o| o.chars().count() > 80 || o.chars().any(char::is_control))

@@ -333,7 +333,11 @@ pub async fn serve_with(
     let _mail_tasks = start_mail(&mut state, &storage).await?;
     customize(&mut state);
     // Stopped when dropped, at the end of this function.
-    let _offers = Tasks(crate::live::spawn_offers(state.clone()).into_iter().collect());
+    let _offers = Tasks(
+        crate::live::spawn_offers(state.clone())
+            .into_iter()
+            .collect(),
+    );
     let checkpoints = storage.checkpoint_in_background().await?;
     // Stopped when dropped, at the end of this function.
     let _cluster = crate::cluster::join(&storage, &state.hub).await?;

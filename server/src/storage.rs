@@ -69,9 +69,7 @@ mod postgres;
 mod shared;
 mod sqlite;
 pub use desk::{ClosedDay, Outcome};
-pub use live::{
-    ClosedLiveChat, LeftMessage, OpenLiveChat, Operator, PreparedReply, Session, Take,
-};
+pub use live::{ClosedLiveChat, LeftMessage, OpenLiveChat, Operator, PreparedReply, Session, Take};
 pub use mail::{Changed, ClaimedMail, NewSlot, OutboxCounts, QueuedMail};
 pub use shared::{Notice, Notices, WATCHING_BUDGET};
 pub use sqlite::Checkpoints;

@@ -75,6 +75,12 @@ fn server_settings() -> String {
             class.name()
         ));
     }
+    // E-mail on (to a port nobody listens on: the outbox keeps retrying),
+    // so that messages for the office and their answers are taken.
+    settings.push_str(
+        "\n[mail]\nhost = \"127.0.0.1\"\nport = 9\nsecurity = \"none\"\n\
+         from = \"Varco <varco@example.it>\"\npublic_url = \"http://127.0.0.1\"\n",
+    );
     settings
 }
 
@@ -901,6 +907,9 @@ async fn endpoints(fuzzer: &Fuzzer) -> Vec<Endpoint> {
             .stream(),
         Endpoint::new("typing", M::POST, "/api/v1/threads/{}/typing").param(&live_thread(fuzzer).await),
         Endpoint::new("handoff", M::POST, "/api/v1/threads/{}/handoff").param(&new_thread(base).await),
+        Endpoint::new("leave message", M::POST, "/api/v1/threads/{}/leave-message")
+            .param(&new_thread(base).await)
+            .body(json!({"client_message_id": FRESH_UUID, "text": "Richiamatemi", "email": "a@example.it", "consent": true})),
         Endpoint::new("end thread", M::POST, "/api/v1/threads/{}/end").param(&new_thread(base).await),
         Endpoint::new("delete thread", M::DELETE, "/api/v1/threads/{}").param(&new_thread(base).await),
         Endpoint::new("navigation", M::POST, "/api/v1/navigation").body(upload(&user)),
@@ -943,6 +952,21 @@ async fn endpoints(fuzzer: &Fuzzer) -> Vec<Endpoint> {
             .console(true),
         Endpoint::new("console close", M::POST, "/operator/api/threads/{}/close")
             .param(&live_thread(fuzzer).await)
+            .console(true),
+        Endpoint::new("presence", M::POST, "/operator/api/presence")
+            .body(json!({"presence": "away"}))
+            .console(true),
+        Endpoint::new("inbox", M::GET, "/operator/api/inbox").console(true),
+        Endpoint::new("inbox answer", M::POST, "/operator/api/inbox/{}/answer")
+            .param("1")
+            .body(json!({"text": "Buongiorno"}))
+            .console(true),
+        Endpoint::new("transfer targets", M::GET, "/operator/api/threads/{}/transfer")
+            .param(&live_thread(fuzzer).await)
+            .console(true),
+        Endpoint::new("transfer", M::POST, "/operator/api/threads/{}/transfer")
+            .param(&live_thread(fuzzer).await)
+            .body(json!({"office": "Registro imprese", "note": "Per la visura"}))
             .console(true),
         Endpoint::new("prepared replies", M::GET, "/operator/api/replies").console(true),
         Endpoint::new("add prepared reply", M::POST, "/operator/api/replies")

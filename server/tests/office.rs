@@ -33,13 +33,23 @@ async fn mailing_app(smtp: &Smtp, max_wait_seconds: u32) -> App {
 }
 
 async fn handoff(base: &str, thread: &str) -> Value {
-    let r = post(base, &format!("/api/v1/threads/{thread}/handoff"), json!(null)).await;
+    let r = post(
+        base,
+        &format!("/api/v1/threads/{thread}/handoff"),
+        json!(null),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
 }
 
 async fn leave(base: &str, thread: &str, body: Value) -> reqwest::Response {
-    post(base, &format!("/api/v1/threads/{thread}/leave-message"), body).await
+    post(
+        base,
+        &format!("/api/v1/threads/{thread}/leave-message"),
+        body,
+    )
+    .await
 }
 
 fn live_texts(events: &[SseEvent], state: &str) -> Vec<String> {
@@ -110,7 +120,10 @@ async fn with_nobody_online_the_visitor_leaves_a_message_that_is_answered_by_ema
 
     // Stored masked, like any message; the address kept to answer.
     let stored = common::database::everything_stored(&app.database).await;
-    assert!(!stored.contains("RSSMRA80A01F205X"), "the codice fiscale is masked");
+    assert!(
+        !stored.contains("RSSMRA80A01F205X"),
+        "the codice fiscale is masked"
+    );
 
     // The console's inbox.
     let giulia = Console::login(&app.base, "giulia", "una-password-lunga").await;
@@ -127,7 +140,10 @@ async fn with_nobody_online_the_visitor_leaves_a_message_that_is_answered_by_ema
     let m = &messages[0];
     assert_eq!(m["email"], "maria.rossi@example.it");
     assert_eq!(m["language"], "it");
-    assert!(m["text"].as_str().unwrap().starts_with("Come rinnovo la firma digitale?"));
+    assert!(m["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("Come rinnovo la firma digitale?"));
     assert!(!m["text"].as_str().unwrap().contains("RSSMRA80A01F205X"));
     assert!(m.get("answered_at").is_none());
     let id = m["id"].as_i64().unwrap();
@@ -159,9 +175,17 @@ async fn with_nobody_online_the_visitor_leaves_a_message_that_is_answered_by_ema
 
     let mail = smtp.wait_for(1).await.remove(0);
     assert_eq!(mail.to, "maria.rossi@example.it");
-    assert!(mail.subject.starts_with("Risposta al tuo messaggio"), "{}", mail.subject);
+    assert!(
+        mail.subject.starts_with("Risposta al tuo messaggio"),
+        "{}",
+        mail.subject
+    );
     assert!(mail.text.contains("può rinnovarla online"), "{}", mail.text);
-    assert!(mail.text.contains("> Come rinnovo la firma digitale?"), "{}", mail.text);
+    assert!(
+        mail.text.contains("> Come rinnovo la firma digitale?"),
+        "{}",
+        mail.text
+    );
     assert!(!mail.text.contains("RSSMRA80A01F205X"));
     let raw = String::from_utf8_lossy(&mail.raw);
     assert!(raw.contains("Reply-To: urp@example.it"), "{raw}");
@@ -176,7 +200,10 @@ async fn with_nobody_online_the_visitor_leaves_a_message_that_is_answered_by_ema
         .unwrap();
     let m = &inbox["messages"][0];
     assert_eq!(m["answered_by"], "giulia");
-    assert!(m["answer"].as_str().unwrap().contains("può rinnovarla online"));
+    assert!(m["answer"]
+        .as_str()
+        .unwrap()
+        .contains("può rinnovarla online"));
 }
 
 #[tokio::test]
@@ -207,7 +234,10 @@ async fn an_online_operator_is_queued_for_one_away_is_not_and_a_long_wait_offers
         .wait_for(|e| !live_texts(e, "offline").is_empty())
         .await;
     let offer = live_texts(&stream.events, "offline").remove(0);
-    assert!(offer.contains("L'attesa è più lunga del previsto"), "{offer}");
+    assert!(
+        offer.contains("L'attesa è più lunga del previsto"),
+        "{offer}"
+    );
     assert!(offer.contains("continuare ad attendere"), "{offer}");
     assert_eq!(giulia.conversations().await.len(), 1, "still waiting");
 
@@ -220,7 +250,10 @@ async fn an_online_operator_is_queued_for_one_away_is_not_and_a_long_wait_offers
         .unwrap();
     assert_eq!(r.status(), 204);
     let other = new_thread(&app.base).await;
-    assert_eq!(handoff(&app.base, &other).await, json!({"state": "offline"}));
+    assert_eq!(
+        handoff(&app.base, &other).await,
+        json!({"state": "offline"})
+    );
     assert_eq!(giulia.conversations().await.len(), 1);
     let r = giulia
         .post("/operator/api/presence")
@@ -295,8 +328,20 @@ async fn without_email_a_site_takes_no_messages_and_visitors_queue_as_before() {
 async fn a_conversation_passes_to_a_colleague_online_or_to_an_office_with_a_note() {
     let app = spawn_app_with_site("", ALWAYS_OPEN).await;
     add_operator(&app, "giulia", "Giulia", "una-password-lunga");
-    add_operator_with(&app, "marco", "Marco", "altra-password-lunga", &["--office", "Registro imprese"]);
-    add_operator_with(&app, "anna", "Anna", "terza-password-lunga", &["--office", "Registro imprese"]);
+    add_operator_with(
+        &app,
+        "marco",
+        "Marco",
+        "altra-password-lunga",
+        &["--office", "Registro imprese"],
+    );
+    add_operator_with(
+        &app,
+        "anna",
+        "Anna",
+        "terza-password-lunga",
+        &["--office", "Registro imprese"],
+    );
     add_operator(&app, "paolo", "Paolo", "quarta-password-lunga");
     let giulia = Console::login(&app.base, "giulia", "una-password-lunga").await;
     let marco = Console::login(&app.base, "marco", "altra-password-lunga").await;
@@ -320,28 +365,41 @@ async fn a_conversation_passes_to_a_colleague_online_or_to_an_office_with_a_note
         .as_array()
         .unwrap()
         .iter()
-        .map(|o| (o["username"].as_str().unwrap(), o["presence"].as_str().unwrap()))
+        .map(|o| {
+            (
+                o["username"].as_str().unwrap(),
+                o["presence"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         names,
-        [("anna", "online"), ("marco", "online"), ("paolo", "offline")]
+        [
+            ("anna", "online"),
+            ("marco", "online"),
+            ("paolo", "offline")
+        ]
     );
     assert_eq!(
         targets["offices"],
         json!([{"name": "Registro imprese", "online": 2}])
     );
     // Only someone else's conversation... only one's own can be passed on.
-    assert_eq!(marco.get(&transfer_path).send().await.unwrap().status(), 403);
+    assert_eq!(
+        marco.get(&transfer_path).send().await.unwrap().status(),
+        403
+    );
 
-    let transfer = |who: &Console, body: Value| {
-        who.post(&transfer_path).json(&body).send()
-    };
+    let transfer = |who: &Console, body: Value| who.post(&transfer_path).json(&body).send();
     for (body, expected) in [
         (json!({"operator": "paolo"}), (409, "not_online")),
         (json!({"operator": "nessuno"}), (404, "no_such_operator")),
         (json!({"operator": "giulia"}), (404, "no_such_operator")),
         (json!({"office": "Protocollo"}), (404, "no_such_office")),
-        (json!({"operator": "marco", "office": "Registro imprese"}), (422, "choose_one")),
+        (
+            json!({"operator": "marco", "office": "Registro imprese"}),
+            (422, "choose_one"),
+        ),
         (json!({}), (422, "choose_one")),
     ] {
         assert_eq!(
@@ -359,26 +417,50 @@ async fn a_conversation_passes_to_a_colleague_online_or_to_an_office_with_a_note
     .unwrap();
     assert_eq!(r.status(), 204);
     visitor
-        .wait_for(|e| live_texts(e, "connected").iter().any(|t| t.contains("passata a Marco")))
+        .wait_for(|e| {
+            live_texts(e, "connected")
+                .iter()
+                .any(|t| t.contains("passata a Marco"))
+        })
         .await;
     assert_eq!(giulia.say(&thread, "ci sono ancora?").await.status(), 403);
     let list = marco.conversations().await;
     let c = &list[0];
-    assert_eq!((c["mine"].as_bool(), c["note_by"].as_str()), (Some(true), Some("giulia")));
+    assert_eq!(
+        (c["mine"].as_bool(), c["note_by"].as_str()),
+        (Some(true), Some("giulia"))
+    );
     let note = c["note"].as_str().unwrap();
-    assert!(note.starts_with("Chiede della visura") && !note.contains("RSSMRA80A01F205X"), "{note}");
-    assert_eq!(marco.say(&thread, "Buongiorno, sono Marco").await.status(), 202);
+    assert!(
+        note.starts_with("Chiede della visura") && !note.contains("RSSMRA80A01F205X"),
+        "{note}"
+    );
+    assert_eq!(
+        marco.say(&thread, "Buongiorno, sono Marco").await.status(),
+        202
+    );
     visitor
-        .wait_for(|e| messages(e).iter().any(|m| m["text"] == "Buongiorno, sono Marco"))
+        .wait_for(|e| {
+            messages(e)
+                .iter()
+                .any(|m| m["text"] == "Buongiorno, sono Marco")
+        })
         .await;
 
     // Marco passes it to his office: back in the queue, for its operators.
-    let r = transfer(&marco, json!({"office": "Registro imprese", "note": "Per Anna"}))
-        .await
-        .unwrap();
+    let r = transfer(
+        &marco,
+        json!({"office": "Registro imprese", "note": "Per Anna"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 204);
     visitor
-        .wait_for(|e| live_texts(e, "waiting").iter().any(|t| t.contains("ufficio Registro imprese")))
+        .wait_for(|e| {
+            live_texts(e, "waiting")
+                .iter()
+                .any(|t| t.contains("ufficio Registro imprese"))
+        })
         .await;
     let seen_by_giulia = giulia.conversations().await;
     assert_eq!(seen_by_giulia[0]["office"], "Registro imprese");
@@ -390,6 +472,10 @@ async fn a_conversation_passes_to_a_colleague_online_or_to_an_office_with_a_note
     assert_eq!(anna.conversations().await[0]["can_take"], true);
     assert_eq!(anna.take(&thread).await.status(), 200);
     visitor
-        .wait_for(|e| live_texts(e, "connected").iter().any(|t| t.contains("Anna")))
+        .wait_for(|e| {
+            live_texts(e, "connected")
+                .iter()
+                .any(|t| t.contains("Anna"))
+        })
         .await;
 }

@@ -28,6 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use varco_server::config::Config;
 
+pub mod live;
 /// A real SMTP server process (aiosmtpd) that keeps what it receives;
 /// the server's black-box tests use the same.
 #[path = "../../server/tests/common/smtp.rs"]
@@ -82,7 +83,16 @@ impl TestServer {
     /// server on `smtp_port` (see [`smtp::Smtp`]), their links pointing at
     /// this server. Other test servers send no e-mail.
     pub async fn start_mailing(smtp_port: u16) -> Result<TestServer> {
-        Self::start_inner(&[], |_| {}, |_| {}, Some(smtp_port)).await
+        Self::start_mailing_with(smtp_port, |_| {}).await
+    }
+
+    /// [`TestServer::start_mailing`] with the configuration changed by
+    /// `edit` first.
+    pub async fn start_mailing_with(
+        smtp_port: u16,
+        edit: impl FnOnce(&mut Config),
+    ) -> Result<TestServer> {
+        Self::start_inner(&[], edit, |_| {}, Some(smtp_port)).await
     }
 
     async fn start_inner(
@@ -839,7 +849,8 @@ impl Tab {
     }
 
     /// Presses a key as a keyboard would (trusted events, default actions
-    /// included): `Tab`, `Shift+Tab`, `Enter`, `Space` or `Escape`.
+    /// included): `Tab`, `Shift+Tab`, `Enter`, `Space`, `Escape`, `ArrowDown` or
+    /// `ArrowUp`.
     pub async fn key(&self, key: &str) -> Result<()> {
         use chromiumoxide::cdp::browser_protocol::input::{
             DispatchKeyEventParams, DispatchKeyEventType,
@@ -850,6 +861,8 @@ impl Tab {
             "Enter" => ("Enter", "Enter", 13, Some("\r"), 0),
             "Space" => (" ", "Space", 32, Some(" "), 0),
             "Escape" => ("Escape", "Escape", 27, None, 0),
+            "ArrowDown" => ("ArrowDown", "ArrowDown", 40, None, 0),
+            "ArrowUp" => ("ArrowUp", "ArrowUp", 38, None, 0),
             other => bail!("no such key in the harness: {other}"),
         };
         for kind in [DispatchKeyEventType::KeyDown, DispatchKeyEventType::KeyUp] {

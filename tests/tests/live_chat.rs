@@ -5,89 +5,10 @@
 //! operator closes it. What is stored has the personal data masked.
 
 use serde_json::Value;
-use varco_e2e::{wait_in_widget, Chromium, Tab, TestServer};
+use varco_e2e::live::{server_with_operator, visitor_asks_for_a_person, wait_in_console};
+use varco_e2e::{wait_in_widget, Chromium};
 use varco_protocol::chat::ChatEvent;
-use varco_server::config::hours::HoursConfig;
-use varco_server::storage::{Operator, Storage};
-
-const HOME: &str = "/demo-site/milomb/index.html";
-
-/// The Camera's server with a desk that answers around the clock (the test
-/// must not depend on the hour it runs at) and one operator.
-async fn server_with_operator() -> TestServer {
-    let server = TestServer::start_custom(
-        &[],
-        |config| {
-            for site in &mut config.sites {
-                if let Some(live) = site.live_chat.as_mut() {
-                    live.hours = vec![HoursConfig {
-                        days: ["lun", "mar", "mer", "gio", "ven", "sab", "dom"]
-                            .map(String::from)
-                            .to_vec(),
-                        open: "00:00".into(),
-                        close: "24:00".into(),
-                    }];
-                    live.closed_dates.clear();
-                }
-            }
-        },
-        |_| {},
-    )
-    .await
-    .unwrap();
-    let storage = Storage::open(&server.database).await.unwrap();
-    let hash = varco_server::operator::hash_password("una-password-lunga").unwrap();
-    let giulia = Operator {
-        username: "giulia".into(),
-        display_name: "Giulia".into(),
-        sites: vec!["milomb".into()],
-        desk: false,
-    };
-    storage
-        .upsert_operator(&giulia, &hash, "2026-11-23T09:00:00.000Z")
-        .await
-        .unwrap();
-    storage.close().await;
-    server
-}
-
-async fn wait_in_console(tab: &Tab, condition: &str) {
-    tab.wait_for(&format!("!!({condition})"), 20)
-        .await
-        .unwrap_or_else(|e| panic!("{condition}: {e}"));
-}
-
-/// Types into the assistant's box and sends, as a visitor would.
-async fn visitor_says(tab: &Tab, text: &str) {
-    tab.in_widget("shadow.getElementById('varco-chat-input').focus()")
-        .await
-        .unwrap();
-    tab.type_text(text).await.unwrap();
-    tab.press("Invia").await.unwrap();
-}
-
-/// On the Camera's home page, the visitor declines the optional cookies,
-/// opens the assistant, accepts its terms, asks for a person and presses
-/// the hand-off's button.
-async fn visitor_asks_for_a_person(visitor: &Tab, server: &TestServer) {
-    visitor.open(&server.url(HOME)).await.unwrap();
-    visitor.press("Rifiuta tutti").await.unwrap();
-    visitor
-        .press("Apri l'assistente virtuale CamOn")
-        .await
-        .unwrap();
-    visitor.press("Accetto").await.unwrap();
-    visitor_says(&visitor, "Voglio parlare con una persona").await;
-    wait_in_widget(
-        &visitor,
-        "shadow.querySelector('.msg.assistant .handoff-start')",
-    )
-    .await;
-    visitor
-        .in_widget("shadow.querySelector('.msg.assistant .handoff-start').click()")
-        .await
-        .unwrap();
-}
+use varco_server::storage::Storage;
 
 fn js_string(v: Value) -> String {
     v.as_str().unwrap_or_default().to_owned()

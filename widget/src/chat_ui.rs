@@ -16,13 +16,13 @@
 
 use crate::booking_ui::BookingFlow;
 use crate::chat::{self, Chat, ChatContext, SharedChat};
+use crate::leave_message_ui::LeaveMessageForm;
 use std::rc::Rc;
 use varco_core::chat::Line;
 use varco_core::live::{desk_note, DeskNote};
 use varco_core::markdown::{self, Block, Inline};
 use varco_core::texts::{AppKey, Key, Texts};
 use varco_protocol::chat::{Author, BookingChoice, ChatMessage};
-use crate::leave_message_ui::LeaveMessageForm;
 use varco_protocol::live::LiveState;
 use varco_protocol::navigation::Recommendation;
 use web_sys::{Element, HtmlElement, HtmlTextAreaElement};
@@ -464,12 +464,13 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     } else {
         None
     };
-    let waiting = c.transcript.queued().then(|| {
-        match c.transcript.queue_position {
+    let waiting = c
+        .transcript
+        .queued()
+        .then(|| match c.transcript.queue_position {
             Some(p) => texts.fill(AppKey::live_waiting, &p.to_string()),
             None => texts.get(AppKey::live_waiting_plain).to_owned(),
-        }
-    });
+        });
     html! {
         <section ref={panel} class={classes!("chat-panel", props.side, modal.then_some("modal"))} role="dialog"
                 aria-modal={if modal { "true" } else { "false" }} aria-labelledby="varco-chat-title" {onkeydown}>

@@ -86,14 +86,12 @@ pub fn leave_message_form(props: &LeaveMessageProps) -> Html {
                 });
                 return;
             }
-            let Ok(body) = serde_json::to_string(&LeaveMessage {
+            let body = varco_protocol::json::to_string(&LeaveMessage {
                 client_message_id: (*cmid).clone(),
                 text: text.trim().to_owned(),
                 email: email.trim().to_owned(),
                 consent: true,
-            }) else {
-                return;
-            };
+            });
             sending.set(true);
             failed.set(false);
             let (sending, failed, url) = (sending.clone(), failed.clone(), url.clone());
@@ -116,7 +114,13 @@ pub fn leave_message_form(props: &LeaveMessageProps) -> Html {
         Callback::from(move |e: InputEvent| {
             text.set(e.target_unchecked_into::<HtmlTextAreaElement>().value());
             if problems.contains(&Problem::Text) {
-                problems.set(problems.iter().copied().filter(|p| *p != Problem::Text).collect());
+                problems.set(
+                    problems
+                        .iter()
+                        .copied()
+                        .filter(|p| *p != Problem::Text)
+                        .collect(),
+                );
             }
         })
     };
@@ -132,7 +136,13 @@ pub fn leave_message_form(props: &LeaveMessageProps) -> Html {
             let on = e.target_unchecked_into::<HtmlInputElement>().checked();
             consent.set(on);
             if on {
-                problems.set(problems.iter().copied().filter(|p| *p != Problem::Consent).collect());
+                problems.set(
+                    problems
+                        .iter()
+                        .copied()
+                        .filter(|p| *p != Problem::Consent)
+                        .collect(),
+                );
             }
         })
     };

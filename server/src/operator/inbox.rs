@@ -60,11 +60,7 @@ pub(super) async fn list(
             messages: Vec::new(),
         }));
     }
-    let messages = state
-        .storage
-        .inbox(&sites)
-        .await
-        .map_err(storage_failure)?;
+    let messages = state.storage.inbox(&sites).await.map_err(storage_failure)?;
     Ok(Json(Inbox {
         messages: messages.into_iter().map(|m| view(&state, m)).collect(),
     }))

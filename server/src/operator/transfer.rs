@@ -91,7 +91,9 @@ pub(super) async fn transfer(
         (Some(to), None) => {
             let (colleague, presence) = presences
                 .iter()
-                .find(|(o, _)| o.username == to && o.username != me.username && o.serves(&chat.site))
+                .find(|(o, _)| {
+                    o.username == to && o.username != me.username && o.serves(&chat.site)
+                })
                 .ok_or_else(|| {
                     refused(
                         StatusCode::NOT_FOUND,
