@@ -116,7 +116,7 @@ pub fn demo_cluster(instances: u16, server: &Path) -> Result<()> {
     }
 
     println!(
-        "\nVarco demo: PostgreSQL, {instances} instances behind nginx\n  landing page     http://127.0.0.1:8080/\n  Camera (milomb)  http://127.0.0.1:8080/demo-site/milomb/index.html\n  Comune           http://127.0.0.1:8080/demo-site/calvatone/index.html\n  operator console http://127.0.0.1:8080/operator  (user \"operatore\", password {password})\n  e-mail received  http://127.0.0.1:8080/demo-mail  (the mail catcher on 127.0.0.1:2525)\n  API              http://127.0.0.1:8080/api/v1/sites/milomb\n  instances        {}\n  database         {database_url} (deleted at the end)\nPress Ctrl-C to stop.\n",
+        "\nVarco demo: PostgreSQL, {instances} instances behind nginx\n  landing page     http://127.0.0.1:8080/\n  Camera (milomb)  http://127.0.0.1:8080/demo-site/milomb/index.html\n  Comune           http://127.0.0.1:8080/demo-site/calvatone/index.html\n  operator console http://127.0.0.1:8080/operator  (user \"operatore\" or \"registro\", password {password})\n  e-mail received  http://127.0.0.1:8080/demo-mail  (the mail catcher on 127.0.0.1:2525)\n  API              http://127.0.0.1:8080/api/v1/sites/milomb\n  instances        {}\n  database         {database_url} (deleted at the end)\nPress Ctrl-C to stop.\n",
         upstreams.join(", ")
     );
     loop {

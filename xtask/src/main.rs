@@ -92,7 +92,7 @@ fn demo(args: &[String]) -> Result<()> {
     let password = demo_operator(&server, &root.join("server/varco.toml"))?;
     let mut catcher = env::demo_mail_catcher()?;
     println!(
-        "\nVarco demo\n  landing page     http://127.0.0.1:8080/\n  Camera (milomb)  http://127.0.0.1:8080/demo-site/milomb/index.html\n  Comune           http://127.0.0.1:8080/demo-site/calvatone/index.html\n  operator console http://127.0.0.1:8080/operator  (user \"operatore\", password {password})\n  e-mail received  http://127.0.0.1:8080/demo-mail  (the mail catcher on 127.0.0.1:2525)\n  API              http://127.0.0.1:8080/api/v1/sites/milomb\n  database         {}\nPress Ctrl-C to stop.\n",
+        "\nVarco demo\n  landing page     http://127.0.0.1:8080/\n  Camera (milomb)  http://127.0.0.1:8080/demo-site/milomb/index.html\n  Comune           http://127.0.0.1:8080/demo-site/calvatone/index.html\n  operator console http://127.0.0.1:8080/operator  (user \"operatore\" or \"registro\", password {password})\n  e-mail received  http://127.0.0.1:8080/demo-mail  (the mail catcher on 127.0.0.1:2525)\n  API              http://127.0.0.1:8080/api/v1/sites/milomb\n  database         {}\nPress Ctrl-C to stop.\n",
         root.join("data/varco.db").display()
     );
     let mut served = std::process::Command::new(server)
@@ -129,8 +129,9 @@ fn wait_for_demo(server: &mut std::process::Child) -> bool {
     false
 }
 
-/// The demo's operator, "operatore" (live chat and the desk's agenda),
-/// created at the first run with a random password kept in
+/// The demo's operators, "operatore" (live chat and the desk's agenda, the
+/// URP) and "registro" (the Registro imprese's office), created at the
+/// first run, sharing one random password kept in
 /// `data/demo-operator.txt` (readable by its owner only) so that later runs
 /// can print it, and saved again with it at every start (in the throwaway
 /// PostgreSQL of `--postgres` too).
@@ -151,25 +152,26 @@ fn demo_operator(server: &std::path::Path, config: &std::path::Path) -> Result<S
             random.iter().map(|b| format!("{b:02x}")).collect()
         }
     };
-    let mut child = std::process::Command::new(server)
-        .current_dir(&root)
-        .arg("--config")
-        .arg(config)
-        .args([
-            "operator",
-            "add",
-            "operatore",
-            "--name",
-            "Operatore demo",
-            "--desk",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .spawn()?;
-    if let Some(mut stdin) = child.stdin.take() {
-        writeln!(stdin, "{password}")?;
-    }
-    if !child.wait()?.success() {
-        bail!("creating the demo operator failed");
+    // The second, of an office, to pass conversations to.
+    let operators: [(&str, &str, &[&str]); 2] = [
+        ("operatore", "Operatore demo", &["--desk", "--office", "URP"]),
+        ("registro", "Operatore del Registro imprese", &["--office", "Registro imprese"]),
+    ];
+    for (username, name, options) in operators {
+        let mut child = std::process::Command::new(server)
+            .current_dir(&root)
+            .arg("--config")
+            .arg(config)
+            .args(["operator", "add", username, "--name", name])
+            .args(options)
+            .stdin(std::process::Stdio::piped())
+            .spawn()?;
+        if let Some(mut stdin) = child.stdin.take() {
+            writeln!(stdin, "{password}")?;
+        }
+        if !child.wait()?.success() {
+            bail!("creating the demo operator {username} failed");
+        }
     }
     std::fs::create_dir_all(root.join("data"))?;
     std::fs::write(&file, &password)?;
