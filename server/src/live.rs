@@ -26,16 +26,13 @@ use varco_core::live::{self as texts, OfflineReason};
 use varco_protocol::chat::{Author, ChatEvent, ChatMessage};
 use varco_protocol::live::{HandoffReceipt, LeaveMessage, LiveState, LiveStatus};
 
-/// `POST /api/v1/threads/{id}/handoff`: hands the conversation to a person.
-/// Within the desk's hours the thread joins the queue (asking again while
-/// waiting or connected changes nothing); outside them the visitor is told
-/// when the desk answers and what to do instead.
-pub async fn handoff(
-    State(state): State<AppState>,
-    Path(thread_id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<HandoffReceipt>, Failure> {
-    let thread = thread_for(&state, &thread_id, &headers).await?;
+/// The thread `thread_id`, which must not have ended, and its site.
+async fn open_thread<'a>(
+    state: &'a AppState,
+    thread_id: &str,
+    headers: &HeaderMap,
+) -> Result<(crate::storage::StoredThread, &'a crate::config::Site), Failure> {
+    let thread = thread_for(state, thread_id, headers).await?;
     if thread.ended_at.is_some() {
         return Err(Failure::new(
             StatusCode::CONFLICT,
@@ -47,6 +44,19 @@ pub async fn handoff(
         .config
         .site(&thread.site)
         .ok_or_else(|| Failure::not_found("no such thread"))?;
+    Ok((thread, site))
+}
+
+/// `POST /api/v1/threads/{id}/handoff`: hands the conversation to a person.
+/// Within the desk's hours the thread joins the queue (asking again while
+/// waiting or connected changes nothing); outside them the visitor is told
+/// when the desk answers and what to do instead.
+pub async fn handoff(
+    State(state): State<AppState>,
+    Path(thread_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<HandoffReceipt>, Failure> {
+    let (thread, site) = open_thread(&state, &thread_id, &headers).await?;
     let Some(config) = &site.live_chat else {
         return Err(Failure::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -199,18 +209,7 @@ pub async fn leave_message(
     headers: HeaderMap,
     JsonBody(m): JsonBody<LeaveMessage>,
 ) -> Result<(StatusCode, Json<HandoffReceipt>), Failure> {
-    let thread = thread_for(&state, &thread_id, &headers).await?;
-    if thread.ended_at.is_some() {
-        return Err(Failure::new(
-            StatusCode::CONFLICT,
-            "thread_ended",
-            "this conversation has ended; start a new one",
-        ));
-    }
-    let site = state
-        .config
-        .site(&thread.site)
-        .ok_or_else(|| Failure::not_found("no such thread"))?;
+    let (thread, site) = open_thread(&state, &thread_id, &headers).await?;
     if site.live_chat.is_none() || state.config.mail.is_none() {
         return Err(Failure::new(
             StatusCode::UNPROCESSABLE_ENTITY,

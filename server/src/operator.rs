@@ -455,6 +455,17 @@ fn conversation(
     }
 }
 
+/// The live-chat sites the operator answers for.
+fn my_sites(state: &AppState, auth: &Authenticated) -> Vec<String> {
+    state
+        .config
+        .sites
+        .iter()
+        .filter(|s| s.live_chat.is_some() && auth.session.operator.serves(&s.id))
+        .map(|s| s.id.clone())
+        .collect()
+}
+
 /// A conversation passed to an office is for that office's operators.
 fn may_take(me: &Operator, chat: &OpenLiveChat) -> bool {
     chat.office

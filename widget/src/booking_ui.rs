@@ -442,18 +442,7 @@ pub fn booking_flow(props: &BookingProps) -> Html {
     // After a failed "Avanti", the first field with a problem gets focus.
     let focus_first_error = {
         let root = root.clone();
-        move || {
-            let root = root.clone();
-            browser::after(0, move || {
-                if let Some(el) = root
-                    .cast::<Element>()
-                    .and_then(|r| r.query_selector("[aria-invalid=true]").ok().flatten())
-                    .and_then(|e| wasm_bindgen::JsCast::dyn_into::<HtmlElement>(e).ok())
-                {
-                    let _ = el.focus();
-                }
-            });
-        }
+        move || crate::forms::focus_first_invalid(&root)
     };
 
     let close = {

@@ -8,7 +8,7 @@
 use crate::browser;
 use varco_core::texts::{AppKey, Key, Texts};
 use varco_protocol::live::LeaveMessage;
-use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlTextAreaElement};
+use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 #[derive(Properties, PartialEq)]
@@ -73,17 +73,7 @@ pub fn leave_message_form(props: &LeaveMessageProps) -> Html {
             let invalid = !found.is_empty();
             problems.set(found);
             if invalid {
-                // The first field with a problem gets focus, once drawn.
-                let root = root.clone();
-                browser::after(0, move || {
-                    if let Some(el) = root
-                        .cast::<Element>()
-                        .and_then(|r| r.query_selector("[aria-invalid=true]").ok().flatten())
-                        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<HtmlElement>(e).ok())
-                    {
-                        let _ = el.focus();
-                    }
-                });
+                crate::forms::focus_first_invalid(&root);
                 return;
             }
             let body = varco_protocol::json::to_string(&LeaveMessage {

@@ -14,6 +14,7 @@ pub mod boot;
 pub mod chat;
 pub mod chat_ui;
 pub mod commands;
+pub mod forms;
 pub mod layout;
 pub mod leave_message_ui;
 pub mod privacy_ui;

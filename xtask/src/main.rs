@@ -154,8 +154,16 @@ fn demo_operator(server: &std::path::Path, config: &std::path::Path) -> Result<S
     };
     // The second, of an office, to pass conversations to.
     let operators: [(&str, &str, &[&str]); 2] = [
-        ("operatore", "Operatore demo", &["--desk", "--office", "URP"]),
-        ("registro", "Operatore del Registro imprese", &["--office", "Registro imprese"]),
+        (
+            "operatore",
+            "Operatore demo",
+            &["--desk", "--office", "URP"],
+        ),
+        (
+            "registro",
+            "Operatore del Registro imprese",
+            &["--office", "Registro imprese"],
+        ),
     ];
     for (username, name, options) in operators {
         let mut child = std::process::Command::new(server)

@@ -2,7 +2,7 @@
 //! in the stored (masked) messages, read as stored. No UserID is anywhere
 //! near a conversation; the Thread ID is only the conversation's name.
 
-use super::Authenticated;
+use super::{my_sites, Authenticated};
 use crate::api::Failure;
 use crate::state::AppState;
 use crate::storage::ClosedLiveChat;
@@ -21,16 +21,6 @@ const LIMIT: u32 = 50;
 const MAX_SEARCH_CHARS: usize = 100;
 /// The visitor's first message, as the list shows it.
 const FIRST_MESSAGE_CHARS: usize = 160;
-
-fn my_sites(state: &AppState, auth: &Authenticated) -> Vec<String> {
-    state
-        .config
-        .sites
-        .iter()
-        .filter(|s| s.live_chat.is_some() && auth.session.operator.serves(&s.id))
-        .map(|s| s.id.clone())
-        .collect()
-}
 
 #[derive(Debug, Deserialize)]
 pub struct HistoryQuery {

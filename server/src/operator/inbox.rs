@@ -4,7 +4,7 @@
 //! the outbox in the same transaction that marks the message answered, so
 //! two operators cannot both answer it.
 
-use super::Authenticated;
+use super::{my_sites, Authenticated};
 use crate::api::{is_plain_text, now_ms, Failure, JsonBody};
 use crate::state::AppState;
 use crate::storage::LeftMessage;
@@ -36,17 +36,6 @@ fn view(state: &AppState, m: LeftMessage) -> InboxMessage {
         answered_by: m.answered_by,
         answer: m.answer,
     }
-}
-
-/// The live-chat sites the operator answers for (every one: empty).
-fn my_sites(state: &AppState, auth: &Authenticated) -> Vec<String> {
-    state
-        .config
-        .sites
-        .iter()
-        .filter(|s| s.live_chat.is_some() && auth.session.operator.serves(&s.id))
-        .map(|s| s.id.clone())
-        .collect()
 }
 
 /// `GET /operator/api/inbox`.

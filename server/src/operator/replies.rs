@@ -2,7 +2,7 @@
 //! answer for it, and inserted into a reply from the console. What an
 //! operator then sends goes through the same checks as any reply.
 
-use super::Authenticated;
+use super::{my_sites, Authenticated};
 use crate::api::{is_plain_text, now_ms, Failure, JsonBody};
 use crate::state::AppState;
 use crate::threads::storage_failure;
@@ -19,17 +19,6 @@ const MAX_TITLE_CHARS: usize = 80;
 const MAX_TEXT_CHARS: usize = 2000;
 /// Prepared replies a site keeps at most.
 const MAX_PER_SITE: usize = 200;
-
-/// The live-chat sites the operator answers for.
-fn my_sites(state: &AppState, auth: &Authenticated) -> Vec<String> {
-    state
-        .config
-        .sites
-        .iter()
-        .filter(|s| s.live_chat.is_some() && auth.session.operator.serves(&s.id))
-        .map(|s| s.id.clone())
-        .collect()
-}
 
 fn mine(state: &AppState, auth: &Authenticated, site: &str) -> Result<(), Failure> {
     if my_sites(state, auth).iter().any(|s| s == site) {
