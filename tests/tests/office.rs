@@ -69,6 +69,7 @@ async fn an_operator_on_a_break_gets_no_visitors_who_leave_a_message_answered_by
         "{offer}"
     );
     no_widget_violations(&visitor).await;
+    visitor.screenshot("office-leave-message").await.unwrap();
 
     // Sent empty: the first field with a problem has focus and says it.
     visitor
@@ -127,6 +128,7 @@ async fn an_operator_on_a_break_gets_no_visitors_who_leave_a_message_answered_by
     assert!(item.contains("maria.rossi@example.it"), "{item}");
     assert!(!item.contains("RSSMRA80A01F205X"), "{item}");
     no_page_violations(&console).await;
+    console.screenshot("office-console-inbox").await.unwrap();
     let id = console
         .eval("document.querySelector('#inbox-list li[data-state=unanswered]').dataset.messageId")
         .await
@@ -216,6 +218,7 @@ async fn an_operator_passes_a_conversation_to_a_colleague_with_a_note() {
     )
     .await;
     no_page_violations(&giulia).await;
+    giulia.screenshot("office-console-transfer").await.unwrap();
     // Escape closes it and gives focus back to the button.
     giulia.key("Escape").await.unwrap();
     wait_in_console(
