@@ -177,7 +177,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match cli.command.unwrap_or(Command::Serve { listen: None }) {
+    let command = cli.command.unwrap_or(Command::Serve { listen: None });
+    if !matches!(command, Command::Serve { .. }) {
+        // A command's output piped into `head` ends quietly, as other
+        // command-line tools do, instead of panicking in `println!`. Not
+        // for the server, whose sockets must never raise the signal.
+        // SAFETY: restores the default action of one signal at start-up,
+        // before any other thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
+    match command {
         Command::CheckConfig => match varco_server::assistant::load_assistants(&config) {
             Ok((assistants, _)) => {
                 for w in config.warnings() {
