@@ -167,6 +167,33 @@ impl Controller {
                 browser::warn(&format!("Varco: the server's configuration of \"{site_id}\" is invalid; the page's is used. {}", errors[0]));
                 return;
             }
+            // A page whose block differs from the server's is reported, so
+            // that the site's webmaster sees it in the console and fixes it.
+            // (A page with no block has nothing to fix: it takes the
+            // server's.)
+            // Compared as written (the shape the server serves), its name
+            // of the site aside: a page's block need not say it.
+            let mut site = site;
+            let stale = {
+                let c = this.borrow();
+                let page = &c.boot.site;
+                let named = std::mem::replace(&mut site.site, page.site.clone());
+                let written = json::to_string(page);
+                let differs = written != json::to_string(&site);
+                site.site = named;
+                differs && written != "{}"
+            };
+            if stale {
+                browser::warn("Varco: this page's configuration block differs from the server's, which is used; `varco-server site-block` prints the right one.");
+                let path = browser::window().location().pathname().unwrap_or_default();
+                let mut body = String::from("{\"path\":");
+                json::write_str(&mut body, &path);
+                body.push('}');
+                let url = format!("{url}/stale-block");
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = browser::send_json("POST", &url, &body).await;
+                });
+            }
             let rules = Rules::from_site(&site);
             {
                 let mut c = this.borrow_mut();

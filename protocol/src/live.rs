@@ -92,6 +92,10 @@ pub struct OperatorSession {
     /// an office), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub office: Option<String>,
+    /// With the webmaster role: the sites whose pages' configuration blocks
+    /// the operator keeps (`GET /operator/api/stale-pages`).
+    #[serde(default)]
+    pub webmaster_sites: Vec<OperatorSite>,
 }
 
 /// Whether an operator takes conversations now. `Online` counts only while
@@ -348,4 +352,41 @@ pub struct Inbox {
 #[serde(deny_unknown_fields)]
 pub struct InboxAnswer {
     pub text: String,
+}
+
+/// `POST /api/v1/sites/{id}/stale-block`: a visitor's browser found that
+/// the page's configuration block differs from the server's. Only the
+/// page's path goes (no query, no fragment, nothing of the visitor).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaleBlockReport {
+    pub path: String,
+}
+
+/// A page whose configuration block differs from the server's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StalePage {
+    pub origin: String,
+    pub path: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub reports: i64,
+}
+
+/// `GET /operator/api/stale-pages?site=`: the site's pages to update, and
+/// the command that prints the block they must carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StalePages {
+    pub site: String,
+    pub command: String,
+    pub pages: Vec<StalePage>,
+}
+
+/// `POST /operator/api/stale-pages/remove`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveStalePage {
+    pub site: String,
+    pub origin: String,
+    pub path: String,
 }

@@ -7,6 +7,7 @@ import { createAlerts } from './alerts.js';
 import { createReplies } from './replies.js';
 import { createHistory } from './history.js';
 import { createInbox } from './inbox.js';
+import { createSiteConfig } from './siteconfig.js';
 
 const API = '/operator/api';
 const LIST_DEBOUNCE_MS = 200;
@@ -285,6 +286,7 @@ function startConsole(session, { focus = true } = {}) {
   el.loginScreen.hidden = true;
   el.console.hidden = false;
   $('view-agenda').hidden = !agenda.start(session);
+  $('view-site-config').hidden = !siteConfig.start(session);
   showView('chat', { focus: false });
   showPresence(Object.prototype.hasOwnProperty.call(PRESENCE, session.presence) ? session.presence : 'online');
   alerts.start();
@@ -315,6 +317,7 @@ function teardown() {
   agenda.stop();
   history.stop();
   inbox.stop();
+  siteConfig.stop();
   alerts.stop();
   replies.stop();
   dropConversation();
@@ -435,12 +438,16 @@ function setListStatus(text, kind) {
   state.listStatusKind = text ? kind : '';
 }
 
-/** Something changed on the server: the list, and the inbox's count (a message left). */
+/**
+ * Something changed on the server: the list, the inbox's count (a message
+ * left), the pages reported to the webmaster (if that view is shown).
+ */
 function scheduleRefresh() {
   window.clearTimeout(state.debounceTimer);
   state.debounceTimer = window.setTimeout(() => {
     refreshList();
     inbox.refresh();
+    siteConfig.refresh();
   }, LIST_DEBOUNCE_MS);
 }
 
@@ -1164,6 +1171,7 @@ const alerts = createAlerts();
 const replies = createReplies({ api, errorText, reply: el.reply });
 const history = createHistory({ api, errorText });
 const inbox = createInbox({ api, errorText, languageName });
+const siteConfig = createSiteConfig({ api, errorText });
 
 // ---------------------------------------------------------------- views
 
@@ -1172,9 +1180,13 @@ const VIEWS = {
   history: { button: 'view-history', section: 'history-view', shown: () => history.shown() },
   inbox: { button: 'view-inbox', section: 'inbox-view', shown: () => inbox.shown() },
   agenda: { button: 'view-agenda', section: 'agenda-view', shown: () => agenda.shown() },
+  siteConfig: { button: 'view-site-config', section: 'site-config-view', shown: () => siteConfig.shown() },
 };
 
-/** Shows one view (conversations, history, inbox, the desk agenda), the others hidden. */
+/**
+ * Shows one view (conversations, history, inbox, the desk agenda, the site's
+ * configuration), the others hidden.
+ */
 function showView(name, { focus = true } = {}) {
   for (const [key, view] of Object.entries(VIEWS)) {
     $(view.section).hidden = key !== name;

@@ -35,6 +35,13 @@ enum Command {
     },
     /// Check the configuration and exit: 0 if it is valid, 1 with every problem otherwise.
     CheckConfig,
+    /// Print the configuration block a page of the site carries (the
+    /// server's configuration of the site), to paste into the page's
+    /// `<head>` or its theme.
+    SiteBlock {
+        #[arg(long)]
+        site: String,
+    },
     /// Bring the database's schema up to date and exit (the server also
     /// does it when it starts): before an upgrade's restart, or to see that
     /// the database answers.
@@ -124,6 +131,10 @@ enum OperatorCommand {
         /// operators take it.
         #[arg(long)]
         office: Option<String>,
+        /// Also keeps the site's pages: sees those whose configuration
+        /// block differs from the server's.
+        #[arg(long)]
+        webmaster: bool,
     },
     /// List the operators, their sites, roles and offices.
     List,
@@ -189,6 +200,16 @@ fn main() -> ExitCode {
         }
     }
     match command {
+        Command::SiteBlock { site } => match config.site(&site) {
+            Some(s) => {
+                println!("{}", varco_server::sites::page_block(&s.widget));
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("error: no site {site:?} in {}", cli.config.display());
+                ExitCode::FAILURE
+            }
+        },
         Command::CheckConfig => match varco_server::assistant::load_assistants(&config) {
             Ok((assistants, _)) => {
                 for w in config.warnings() {
@@ -530,6 +551,7 @@ fn operator_command(config: &Config, command: OperatorCommand) -> anyhow::Result
             sites,
             desk,
             office,
+            webmaster,
         } => {
             let office = office
                 .map(|o| o.trim().to_owned())
@@ -570,6 +592,7 @@ fn operator_command(config: &Config, command: OperatorCommand) -> anyhow::Result
                 username,
                 sites,
                 desk,
+                webmaster,
                 office,
             };
             rt.block_on(async {
@@ -594,7 +617,14 @@ fn operator_command(config: &Config, command: OperatorCommand) -> anyhow::Result
                 } else {
                     o.sites.join(",")
                 };
-                let roles = if o.desk { "chat,desk" } else { "chat" };
+                let mut roles = vec!["chat"];
+                if o.desk {
+                    roles.push("desk");
+                }
+                if o.webmaster {
+                    roles.push("webmaster");
+                }
+                let roles = roles.join(",");
                 println!(
                     "{}\t{}\t{}\t{roles}\t{}",
                     o.username,

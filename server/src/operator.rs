@@ -22,6 +22,7 @@ mod history;
 mod inbox;
 mod presence;
 mod replies;
+mod siteconfig;
 mod transfer;
 
 use crate::api::{now_ms, Failure, JsonBody};
@@ -73,6 +74,7 @@ const ALERTS_JS: &str = include_str!("../operator/alerts.js");
 const REPLIES_JS: &str = include_str!("../operator/replies.js");
 const HISTORY_JS: &str = include_str!("../operator/history.js");
 const INBOX_JS: &str = include_str!("../operator/inbox.js");
+const SITECONFIG_JS: &str = include_str!("../operator/siteconfig.js");
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
@@ -86,6 +88,9 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/replies.js", get(replies_js))
         .route("/operator/history.js", get(history_js))
         .route("/operator/inbox.js", get(inbox_js))
+        .route("/operator/siteconfig.js", get(siteconfig_js))
+        .route("/operator/api/stale-pages", get(siteconfig::list))
+        .route("/operator/api/stale-pages/remove", post(siteconfig::remove))
         .route("/operator/api/presence", post(presence::set))
         .route("/operator/api/inbox", get(inbox::list))
         .route("/operator/api/inbox/{id}/answer", post(inbox::answer))
@@ -327,6 +332,16 @@ fn session_body(state: &AppState, session: &Session) -> OperatorSession {
             .collect(),
         presence: session.presence,
         office: session.operator.office.clone(),
+        webmaster_sites: state
+            .config
+            .sites
+            .iter()
+            .filter(|s| session.operator.webmaster && session.operator.serves(&s.id))
+            .map(|s| OperatorSite {
+                id: s.id.clone(),
+                name: s.name.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -841,6 +856,10 @@ async fn history_js() -> Response {
 
 async fn inbox_js() -> Response {
     console_file("text/javascript; charset=utf-8", INBOX_JS)
+}
+
+async fn siteconfig_js() -> Response {
+    console_file("text/javascript; charset=utf-8", SITECONFIG_JS)
 }
 
 async fn console_css() -> Response {

@@ -52,6 +52,7 @@ impl Class {
         };
         Some(match (method, route) {
             ("GET", "/v1/sites/{id}" | "/v1/sites/{id}/live") => Class::SiteConfig,
+            ("POST", "/v1/sites/{id}/stale-block") => Class::StaleBlock,
             ("POST", "/v1/consents") => Class::Consents,
             ("POST", "/v1/threads") => Class::Threads,
             ("POST", "/v1/threads/{id}/messages") => Class::Messages,
@@ -602,6 +603,11 @@ mod tests {
         for (method, route, class) in [
             (Method::GET, "/api/v1/sites/{id}", Class::SiteConfig),
             (Method::GET, "/api/v1/sites/{id}/live", Class::SiteConfig),
+            (
+                Method::POST,
+                "/api/v1/sites/{id}/stale-block",
+                Class::StaleBlock,
+            ),
             (Method::POST, "/api/v1/consents", Class::Consents),
             (Method::POST, "/api/v1/threads", Class::Threads),
             (

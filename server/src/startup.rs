@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/v1/sites/{id}", get(sites::site_config))
         .route("/v1/sites/{id}/live", get(live::desk_status))
+        .route("/v1/sites/{id}/stale-block", post(sites::stale_block))
         .route("/v1/consents", post(consent::post_consent))
         .route("/v1/threads", post(chat::create_thread))
         .route(

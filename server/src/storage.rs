@@ -65,12 +65,14 @@ mod cache;
 mod connections;
 mod desk;
 mod live;
+mod pages;
 mod postgres;
 mod shared;
 mod sqlite;
 pub use desk::{ClosedDay, Outcome};
 pub use live::{ClosedLiveChat, LeftMessage, OpenLiveChat, Operator, PreparedReply, Session, Take};
 pub use mail::{Changed, ClaimedMail, NewSlot, OutboxCounts, QueuedMail};
+pub use pages::StoredStalePage;
 pub use shared::{Notice, Notices, WATCHING_BUDGET};
 pub use sqlite::Checkpoints;
 

@@ -892,6 +892,9 @@ async fn endpoints(fuzzer: &Fuzzer) -> Vec<Endpoint> {
         Endpoint::new("health", M::GET, "/healthz"),
         Endpoint::new("site config", M::GET, "/api/v1/sites/{}").param("milomb"),
         Endpoint::new("live desk status", M::GET, "/api/v1/sites/{}/live").param("milomb"),
+        Endpoint::new("stale block", M::POST, "/api/v1/sites/{}/stale-block")
+            .param("milomb")
+            .body(json!({"path": "/servizi.html"})),
         Endpoint::new("consent", M::POST, "/api/v1/consents").body(consent),
         Endpoint::new("new thread", M::POST, "/api/v1/threads").body(
             json!({"thread_id": FRESH_UUID, "site": "milomb", "language": "it", "terms_revision": "1"}),
@@ -967,6 +970,12 @@ async fn endpoints(fuzzer: &Fuzzer) -> Vec<Endpoint> {
         Endpoint::new("transfer", M::POST, "/operator/api/threads/{}/transfer")
             .param(&live_thread(fuzzer).await)
             .body(json!({"office": "Registro imprese", "note": "Per la visura"}))
+            .console(true),
+        Endpoint::new("stale pages", M::GET, "/operator/api/stale-pages")
+            .query(&[("site", "milomb")])
+            .console(true),
+        Endpoint::new("remove stale page", M::POST, "/operator/api/stale-pages/remove")
+            .body(json!({"site": "milomb", "origin": "https://www.milomb.camcom.it", "path": "/servizi.html"}))
             .console(true),
         Endpoint::new("prepared replies", M::GET, "/operator/api/replies").console(true),
         Endpoint::new("add prepared reply", M::POST, "/operator/api/replies")
@@ -1044,7 +1053,13 @@ fn every_endpoint_answers_hostile_input_with_json_4xx_and_stays_healthy() {
             |_| {},
         )
         .await;
-        add_operator_with(&app, "fuzz", "Fuzz", "una-password-lunga", &["--desk"]);
+        add_operator_with(
+            &app,
+            "fuzz",
+            "Fuzz",
+            "una-password-lunga",
+            &["--desk", "--webmaster"],
+        );
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(60))
             .build()

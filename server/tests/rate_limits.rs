@@ -100,6 +100,16 @@ async fn every_endpoint_class_limits_each_client_on_its_own() {
             [0, 1, 2].map(|_| call(Method::GET, "/api/v1/sites/milomb", None)),
         ),
         (
+            "stale_block",
+            [0, 1, 2].map(|_| {
+                call(
+                    Method::POST,
+                    "/api/v1/sites/milomb/stale-block",
+                    Some(json!({"path": "/a.html"})),
+                )
+            }),
+        ),
+        (
             "consents",
             [0, 1, 2].map(|_| call(Method::POST, "/api/v1/consents", Some(json!({})))),
         ),

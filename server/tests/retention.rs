@@ -225,6 +225,7 @@ async fn store_rows(storage: &Storage, site: &str) -> Rows {
         sites: vec![],
         desk: false,
         office: None,
+        webmaster: false,
     };
     storage
         .upsert_operator(&operator, "hash", &ms(now() - 30 * DAY_MS))

@@ -39,6 +39,7 @@ pub async fn add_operators(server: &TestServer, operators: &[(&str, &str, Option
             sites: vec!["milomb".into()],
             desk: false,
             office: office.map(str::to_owned),
+            webmaster: false,
         };
         storage
             .upsert_operator(&operator, &hash, "2026-11-23T09:00:00.000Z")

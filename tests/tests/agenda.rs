@@ -45,6 +45,7 @@ async fn a_desk_operator_cancels_a_booking_from_the_agenda_with_the_keyboard_and
         sites: vec!["milomb".into()],
         desk: true,
         office: None,
+        webmaster: false,
     };
     storage
         .upsert_operator(&operator, &hash, "2026-11-23T09:00:00.000Z")

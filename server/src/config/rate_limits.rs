@@ -34,6 +34,8 @@ impl Limit {
 pub enum Class {
     /// `GET /api/v1/sites/{id}`, `GET /api/v1/sites/{id}/live`
     SiteConfig,
+    /// `POST /api/v1/sites/{id}/stale-block`
+    StaleBlock,
     /// `POST /api/v1/consents`
     Consents,
     /// `POST /api/v1/threads`
@@ -69,11 +71,12 @@ pub enum Class {
     LoginUsername,
 }
 
-const CLASSES: usize = 17;
+const CLASSES: usize = 18;
 
 impl Class {
     pub const ALL: [Class; CLASSES] = [
         Class::SiteConfig,
+        Class::StaleBlock,
         Class::Consents,
         Class::Threads,
         Class::Messages,
@@ -96,6 +99,7 @@ impl Class {
     pub fn name(self) -> &'static str {
         match self {
             Class::SiteConfig => "site_config",
+            Class::StaleBlock => "stale_block",
             Class::Consents => "consents",
             Class::Threads => "threads",
             Class::Messages => "messages",
@@ -128,6 +132,8 @@ impl Class {
     pub fn default_limit(self) -> Limit {
         match self {
             Class::SiteConfig => Limit::new(60, 60.0),
+            // One report per page view of a page whose block is stale.
+            Class::StaleBlock => Limit::new(10, 10.0),
             Class::Consents => Limit::new(20, 10.0),
             Class::Threads => Limit::new(20, 10.0),
             // The limit the assistant always had: 20 a minute, bursts of 10.

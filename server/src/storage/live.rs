@@ -29,6 +29,9 @@ pub struct Operator {
     pub sites: Vec<String>,
     /// Works at the desks: sees the agenda of bookings in the console.
     pub desk: bool,
+    /// Keeps the site's pages: sees those whose configuration block
+    /// differs from the server's.
+    pub webmaster: bool,
     /// The office the operator belongs to, to which colleagues can pass
     /// conversations.
     pub office: Option<String>,
@@ -76,13 +79,14 @@ pub enum Take {
     NotOpen,
 }
 
-type OperatorRow = (String, String, String, bool, Option<String>);
+type OperatorRow = (String, String, String, bool, bool, Option<String>);
 
-fn operator_of((username, display_name, sites, desk, office): OperatorRow) -> Operator {
+fn operator_of((username, display_name, sites, desk, webmaster, office): OperatorRow) -> Operator {
     Operator {
         username,
         display_name,
         desk,
+        webmaster,
         office,
         sites: if sites.trim() == "*" {
             Vec::new()
@@ -109,10 +113,10 @@ impl Storage {
         on_db!(self, write, |c| {
             let mut tx = sqlx::Connection::begin(c).await?;
             sqlx::query(
-                "INSERT INTO operators (username, display_name, password_hash, sites, created_at, desk, office) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                "INSERT INTO operators (username, display_name, password_hash, sites, created_at, desk, office, webmaster) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name,
                      password_hash = excluded.password_hash, sites = excluded.sites, desk = excluded.desk,
-                     office = excluded.office",
+                     office = excluded.office, webmaster = excluded.webmaster",
             )
             .bind(&operator.username)
             .bind(&operator.display_name)
@@ -121,6 +125,7 @@ impl Storage {
             .bind(now)
             .bind(operator.desk)
             .bind(&operator.office)
+            .bind(operator.webmaster)
             .execute(&mut *tx)
             .await?;
             // A new password ends the sessions opened with the old one.
@@ -147,7 +152,7 @@ impl Storage {
     pub async fn operators(&self) -> anyhow::Result<Vec<Operator>> {
         let rows: Vec<OperatorRow> = on_db!(self, read, |c| {
             sqlx::query_as(
-                "SELECT username, display_name, sites, desk, office FROM operators ORDER BY username",
+                "SELECT username, display_name, sites, desk, webmaster, office FROM operators ORDER BY username",
             )
             .fetch_all(c)
             .await?
@@ -160,16 +165,18 @@ impl Storage {
         &self,
         username: &str,
     ) -> anyhow::Result<Option<(Operator, String)>> {
-        type Row = (String, String, String, bool, Option<String>, String);
+        type Row = (String, String, String, bool, bool, Option<String>, String);
         let row: Option<Row> = on_db!(self, read, |c| {
             sqlx::query_as(
-                "SELECT username, display_name, sites, desk, office, password_hash FROM operators WHERE username = $1",
+                "SELECT username, display_name, sites, desk, webmaster, office, password_hash FROM operators WHERE username = $1",
             )
             .bind(username)
             .fetch_optional(c)
             .await?
         });
-        Ok(row.map(|(u, d, s, desk, office, hash)| (operator_of((u, d, s, desk, office)), hash)))
+        Ok(row.map(|(u, d, s, desk, webmaster, office, hash)| {
+            (operator_of((u, d, s, desk, webmaster, office)), hash)
+        }))
     }
 
     pub async fn create_session(
@@ -201,10 +208,19 @@ impl Storage {
     }
 
     pub async fn session(&self, token_hash: &str, now_ms: i64) -> anyhow::Result<Option<Session>> {
-        type Row = (String, String, String, bool, Option<String>, String, String);
+        type Row = (
+            String,
+            String,
+            String,
+            bool,
+            bool,
+            Option<String>,
+            String,
+            String,
+        );
         let row: Option<Row> = on_db!(self, read, |c| {
             sqlx::query_as(
-                "SELECT o.username, o.display_name, o.sites, o.desk, o.office, s.csrf_token, s.presence
+                "SELECT o.username, o.display_name, o.sites, o.desk, o.webmaster, o.office, s.csrf_token, s.presence
                  FROM operator_sessions s JOIN operators o ON o.username = s.username
                  WHERE s.token_hash = $1 AND s.expires_ms > $2",
             )
@@ -213,13 +229,13 @@ impl Storage {
             .fetch_optional(c)
             .await?
         });
-        Ok(
-            row.map(|(u, d, s, desk, office, csrf_token, presence)| Session {
-                operator: operator_of((u, d, s, desk, office)),
+        Ok(row.map(
+            |(u, d, s, desk, webmaster, office, csrf_token, presence)| Session {
+                operator: operator_of((u, d, s, desk, webmaster, office)),
                 csrf_token,
                 presence: presence_of(&presence),
-            }),
-        )
+            },
+        ))
     }
 
     /// Sets a session's presence; the console is heard from now.
@@ -262,13 +278,14 @@ impl Storage {
             String,
             String,
             bool,
+            bool,
             Option<String>,
             Option<String>,
             Option<i64>,
         );
         let rows: Vec<Row> = on_db!(self, read, |c| {
             sqlx::query_as(
-                "SELECT o.username, o.display_name, o.sites, o.desk, o.office, s.presence, s.seen_ms
+                "SELECT o.username, o.display_name, o.sites, o.desk, o.webmaster, o.office, s.presence, s.seen_ms
                  FROM operators o LEFT JOIN operator_sessions s
                    ON s.username = o.username AND s.expires_ms > $1
                  ORDER BY o.username",
@@ -278,7 +295,7 @@ impl Storage {
             .await?
         });
         let mut out: Vec<(Operator, Vec<Presence>)> = Vec::new();
-        for (u, d, s, desk, office, presence, seen_ms) in rows {
+        for (u, d, s, desk, webmaster, office, presence, seen_ms) in rows {
             let seen = match (presence, seen_ms) {
                 (Some(p), Some(seen)) => {
                     varco_core::office::presence(presence_of(&p), seen, now_ms)
@@ -287,7 +304,7 @@ impl Storage {
             };
             match out.last_mut() {
                 Some((o, all)) if o.username == u => all.push(seen),
-                _ => out.push((operator_of((u, d, s, desk, office)), vec![seen])),
+                _ => out.push((operator_of((u, d, s, desk, webmaster, office)), vec![seen])),
             }
         }
         Ok(out
