@@ -129,7 +129,7 @@ fn wait_for_demo(server: &mut std::process::Child) -> bool {
     false
 }
 
-/// The demo's operators, "operatore" (live chat and the desk's agenda, the
+/// The demo's operators, "operatore" (live chat, the desk's agenda and the site's pages, the
 /// URP) and "registro" (the Registro imprese's office), created at the
 /// first run, sharing one random password kept in
 /// `data/demo-operator.txt` (readable by its owner only) so that later runs
@@ -157,7 +157,7 @@ fn demo_operator(server: &std::path::Path, config: &std::path::Path) -> Result<S
         (
             "operatore",
             "Operatore demo",
-            &["--desk", "--office", "URP"],
+            &["--desk", "--webmaster", "--office", "URP"],
         ),
         (
             "registro",
