@@ -243,6 +243,20 @@ pub async fn leave_message(
             "the visitor must agree to be contacted by e-mail",
         ));
     }
+    // Talking with an operator already: the message would go nowhere.
+    if state
+        .storage
+        .live_chat(&thread_id)
+        .await
+        .map_err(storage_failure)?
+        .is_some_and(|c| c.operator.is_some())
+    {
+        return Err(Failure::new(
+            StatusCode::CONFLICT,
+            "connected",
+            "an operator is answering this conversation: write to them here",
+        ));
+    }
     let masked = varco_core::redact::redact(text);
     let now = now_ms();
     let stored = state

@@ -274,6 +274,14 @@ async fn an_online_operator_is_queued_for_one_away_is_not_and_a_long_wait_offers
     stream
         .wait_for(|e| !live_texts(e, "connected").is_empty())
         .await;
+    // With an operator answering, a message for the office has no place.
+    let r = leave(
+        &app.base,
+        &waiting,
+        json!({"client_message_id": uuid(), "text": "Ciao", "email": "a@example.it", "consent": true}),
+    )
+    .await;
+    assert_eq!(error_of(r).await, (409, "connected".to_owned()));
 }
 
 #[tokio::test]
