@@ -127,14 +127,7 @@ async fn with_nobody_online_the_visitor_leaves_a_message_that_is_answered_by_ema
 
     // The console's inbox.
     let giulia = Console::login(&app.base, "giulia", "una-password-lunga").await;
-    let inbox: Value = giulia
-        .get("/operator/api/inbox")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let inbox: Value = giulia.get_json("/operator/api/inbox").await;
     let messages = inbox["messages"].as_array().unwrap();
     assert_eq!(messages.len(), 1);
     let m = &messages[0];
@@ -190,14 +183,7 @@ async fn with_nobody_online_the_visitor_leaves_a_message_that_is_answered_by_ema
     let raw = String::from_utf8_lossy(&mail.raw);
     assert!(raw.contains("Reply-To: urp@example.it"), "{raw}");
 
-    let inbox: Value = giulia
-        .get("/operator/api/inbox")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let inbox: Value = giulia.get_json("/operator/api/inbox").await;
     let m = &inbox["messages"][0];
     assert_eq!(m["answered_by"], "giulia");
     assert!(m["answer"]
@@ -212,14 +198,7 @@ async fn an_online_operator_is_queued_for_one_away_is_not_and_a_long_wait_offers
     let app = mailing_app(&smtp, 2).await;
     add_operator(&app, "giulia", "Giulia", "una-password-lunga");
     let giulia = Console::login(&app.base, "giulia", "una-password-lunga").await;
-    let session: Value = giulia
-        .get("/operator/api/session")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: Value = giulia.get_json("/operator/api/session").await;
     assert_eq!(session["presence"], "online");
 
     // Online: the visitor waits in the queue.
@@ -361,14 +340,7 @@ async fn a_conversation_passes_to_a_colleague_online_or_to_an_office_with_a_note
     let mut visitor = open_events(&app.base, &thread, None).await;
 
     let transfer_path = format!("/operator/api/threads/{thread}/transfer");
-    let targets: Value = giulia
-        .get(&transfer_path)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let targets: Value = giulia.get_json(&transfer_path).await;
     let names: Vec<(&str, &str)> = targets["operators"]
         .as_array()
         .unwrap()

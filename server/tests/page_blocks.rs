@@ -163,23 +163,9 @@ async fn pages_with_a_stale_block_are_listed_for_the_sites_webmasters_only() {
     );
     let giulia = Console::login(&app.base, "giulia", "una-password-lunga").await;
     let web = Console::login(&app.base, "web", "altra-password-lunga").await;
-    let session: Value = web
-        .get("/operator/api/session")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: Value = web.get_json("/operator/api/session").await;
     assert_eq!(session["webmaster_sites"][0]["id"], "milomb");
-    let session: Value = giulia
-        .get("/operator/api/session")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: Value = giulia.get_json("/operator/api/session").await;
     assert_eq!(session["webmaster_sites"], json!([]));
     assert_eq!(
         giulia
@@ -191,14 +177,7 @@ async fn pages_with_a_stale_block_are_listed_for_the_sites_webmasters_only() {
         404
     );
 
-    let list: Value = web
-        .get("/operator/api/stale-pages?site=milomb")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = web.get_json("/operator/api/stale-pages?site=milomb").await;
     assert_eq!(list["command"], "varco-server site-block --site milomb");
     let pages: Vec<(String, String, i64)> = list["pages"]
         .as_array()
@@ -228,13 +207,6 @@ async fn pages_with_a_stale_block_are_listed_for_the_sites_webmasters_only() {
     };
     assert_eq!(remove("/chi-siamo.html").await.unwrap().status(), 204);
     assert_eq!(remove("/chi-siamo.html").await.unwrap().status(), 404);
-    let list: Value = web
-        .get("/operator/api/stale-pages?site=milomb")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = web.get_json("/operator/api/stale-pages?site=milomb").await;
     assert_eq!(list["pages"].as_array().unwrap().len(), 1);
 }

@@ -76,6 +76,11 @@ impl Console {
             .header("x-csrf-token", &self.csrf)
     }
 
+    /// The JSON answer of `GET path`.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).send().await.unwrap().json().await.unwrap()
+    }
+
     pub async fn take(&self, thread: &str) -> reqwest::Response {
         self.post(&format!("/operator/api/threads/{thread}/take"))
             .send()
