@@ -232,7 +232,7 @@ pub fn ensure_chromium() -> Result<()> {
 }
 
 /// Debian's nginx (and openssl, for a test certificate), for the server's
-/// tests behind a reverse proxy (`server/tests/proxy.rs`). Installing it
+/// tests behind a reverse proxy (`server/tests/black_box/proxy.rs`). Installing it
 /// may start Debian's default site on port 80 where services start.
 pub fn ensure_nginx() -> Result<()> {
     if Path::new("/usr/sbin/nginx").exists() && Path::new("/usr/bin/openssl").exists() {
@@ -264,7 +264,7 @@ pub fn ensure_nginx() -> Result<()> {
 
 /// What a whole `cargo xtask test` writes under target/ from a clean clone
 /// (debug test binaries, the WASM builds, the tools), with room to spare.
-const TEST_DISK_BYTES: u64 = 16 << 30;
+const TEST_DISK_BYTES: u64 = 4 << 30;
 
 /// Warns when the disk holding target/ has less free space than a whole
 /// test run writes: "No space left on device" in the middle of a link is
@@ -431,11 +431,45 @@ pub fn demo_mail_catcher() -> Result<std::process::Child> {
     bail!("the mail catcher did not listen on 127.0.0.1:2525 within 10 s")
 }
 
-/// The test executables `cargo test ARGS` would run, built if needed,
-/// each with its package's name. The same ARGS as an earlier `cargo test`
-/// reuse its build: other arguments may unify features differently and
-/// build the dependencies again.
-pub fn test_executables(args: &[&str]) -> Result<Vec<(String, PathBuf)>> {
+/// What `cargo xtask test` builds for the host, in one `cargo test` build:
+/// every package but the widget, the end-to-end suite included. One build
+/// is one feature set: the end-to-end package built on its own unifies
+/// the dependencies' features differently and builds them, and the whole
+/// server, a second time (more than a GiB).
+pub const HOST_BUILD: &[&str] = &["--workspace", "--exclude", "varco-widget"];
+
+/// One test executable of a `cargo test` build.
+pub struct TestExecutable {
+    pub package: String,
+    /// The package's folder: cargo runs a package's tests from there.
+    pub dir: PathBuf,
+    pub exe: PathBuf,
+}
+
+impl TestExecutable {
+    /// Runs it as `cargo test` would (from its package's folder) with
+    /// `args` (a name filter, the harness's options), inheriting the
+    /// terminal; whether every test passed.
+    pub fn run(&self, args: &[String], envs: &[(&str, &str)]) -> Result<bool> {
+        println!(
+            "\n     Running {} ({})",
+            self.exe.file_name().unwrap_or_default().to_string_lossy(),
+            self.package
+        );
+        let status = Command::new(&self.exe)
+            .args(args)
+            .envs(envs.iter().copied())
+            .current_dir(&self.dir)
+            .status()
+            .with_context(|| format!("cannot run {}", self.exe.display()))?;
+        Ok(status.success())
+    }
+}
+
+/// The test executables `cargo test ARGS` would run, built if needed. The
+/// same ARGS as an earlier `cargo test` reuse its build: other arguments
+/// may unify features differently and build the dependencies again.
+pub fn test_executables(args: &[&str]) -> Result<Vec<TestExecutable>> {
     let out = cargo()
         .arg("test")
         .args(args)
@@ -451,24 +485,36 @@ pub fn test_executables(args: &[&str]) -> Result<Vec<(String, PathBuf)>> {
         let Ok(message) = serde_json::from_str::<serde_json::Value>(line) else {
             continue;
         };
-        if message["reason"] == "compiler-artifact" && message["profile"]["test"] == true {
-            if let Some(exe) = message["executable"].as_str() {
-                // "path+file:///…/server#varco-server@0.1.0", or
-                // "path+file:///…/xtask#0.1.0" when the folder is the name.
-                let id = message["package_id"].as_str().unwrap_or_default();
-                let (path, tail) = id.rsplit_once('#').unwrap_or((id, ""));
-                let package = match tail.split_once('@') {
-                    Some((name, _)) => name,
-                    None => path.rsplit('/').next().unwrap_or_default(),
-                }
-                .to_owned();
-                executables.push((package, exe.into()));
-            }
+        if message["reason"] != "compiler-artifact" || message["profile"]["test"] != true {
+            continue;
         }
+        let (Some(exe), Some(manifest)) = (
+            message["executable"].as_str(),
+            message["manifest_path"].as_str(),
+        ) else {
+            continue;
+        };
+        // "path+file:///…/server#varco-server@0.1.0", or
+        // "path+file:///…/xtask#0.1.0" when the folder is the name.
+        let id = message["package_id"].as_str().unwrap_or_default();
+        let (path, tail) = id.rsplit_once('#').unwrap_or((id, ""));
+        let package = match tail.split_once('@') {
+            Some((name, _)) => name,
+            None => path.rsplit('/').next().unwrap_or_default(),
+        }
+        .to_owned();
+        let dir = Path::new(manifest)
+            .parent()
+            .map_or_else(root, Path::to_path_buf);
+        executables.push(TestExecutable {
+            package,
+            dir,
+            exe: exe.into(),
+        });
     }
     if executables.is_empty() {
         bail!("cargo test --no-run named no test executable");
     }
-    executables.sort();
+    executables.sort_by(|a, b| (&a.package, &a.exe).cmp(&(&b.package, &b.exe)));
     Ok(executables)
 }

@@ -19,7 +19,7 @@ mod repeat;
 mod wasm_sizes;
 
 use anyhow::{bail, Context, Result};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -462,31 +462,35 @@ fn run_bench_bin(root: &std::path::Path, bin: &str, runs: &str) -> Result<()> {
     ]))
 }
 
-/// `cargo xtask test`
-/// Runs the server's test executables (built by `cargo test HOST_TESTS`)
-/// against a throwaway PostgreSQL, with the test filter and options of
-/// `extra` (a leading name, and what follows `--`).
-fn server_tests_on_postgres(
-    pg: &postgres::Postgres,
-    host_tests: &[&str],
-    extra: &[String],
-) -> Result<()> {
-    let mut test_args: Vec<&String> = extra.iter().take_while(|a| !a.starts_with('-')).collect();
-    test_args.extend(extra.iter().skip_while(|a| *a != "--").skip(1));
+/// The name filter and the harness's options of `cargo xtask test ARGS`:
+/// the leading words, and what follows `--` (`cargo xtask test office --
+/// --nocapture`).
+fn harness_args(extra: &[String]) -> Vec<String> {
+    let mut args: Vec<String> = extra
+        .iter()
+        .take_while(|a| *a != "--")
+        .cloned()
+        .collect();
+    args.extend(extra.iter().skip_while(|a| *a != "--").skip(1).cloned());
+    args
+}
+
+/// Runs each executable with `args`; the names of those that failed.
+fn run_each(
+    executables: &[&env::TestExecutable],
+    args: &[String],
+    envs: &[(&str, &str)],
+) -> Vec<String> {
     let mut failed = Vec::new();
-    for (package, exe) in env::test_executables(host_tests)? {
-        if package != "varco-server" {
-            continue;
-        }
-        let status = Command::new(&exe)
-            .args(&test_args)
-            .current_dir(env::root().join("server"))
-            .env("VARCO_TEST_POSTGRES", pg.server_url())
-            .status()
-            .with_context(|| format!("cannot run {}", exe.display()))?;
-        if !status.success() {
+    for t in executables {
+        let passed = t.run(args, envs).unwrap_or_else(|e| {
+            eprintln!("{e:#}");
+            false
+        });
+        if !passed {
             failed.push(
-                exe.file_name()
+                t.exe
+                    .file_name()
                     .unwrap_or_default()
                     .to_string_lossy()
                     .into_owned(),
@@ -494,11 +498,12 @@ fn server_tests_on_postgres(
         }
     }
     if !failed.is_empty() {
-        bail!("failed on PostgreSQL: {}", failed.join(", "));
+        eprintln!("failed: {}", failed.join(", "));
     }
-    Ok(())
+    failed
 }
 
+/// `cargo xtask test`
 fn test(extra: &[String]) -> Result<()> {
     let mut failures = Vec::new();
     env::warn_if_disk_is_short();
@@ -508,28 +513,35 @@ fn test(extra: &[String]) -> Result<()> {
     dist::dist()?;
     env::demo_site_vendor()?;
     env::test_tools()?;
+    let args = harness_args(extra);
+
+    env::step("building the host tests and the end-to-end suite (one build, one feature set)");
+    let executables = env::test_executables(env::HOST_BUILD).unwrap_or_else(|e| {
+        eprintln!("{e:#}");
+        failures.push("building the tests");
+        Vec::new()
+    });
+    let (end_to_end, host): (Vec<_>, Vec<_>) =
+        executables.iter().partition(|t| t.package == "varco-e2e");
 
     env::step("host tests: unit tests and server tests (HTTP + SQLite)");
-    let host_tests = [
-        "--workspace",
-        "--exclude",
-        "varco-widget",
-        "--exclude",
-        "varco-e2e",
-    ];
-    let mut cmd = env::cargo();
-    cmd.arg("test")
-        .args(host_tests)
-        .arg("--no-fail-fast")
-        .args(extra);
-    if env::run(&mut cmd).is_err() {
+    let mut failed = run_each(&host, &args, &[]);
+    let mut doc = env::cargo();
+    doc.arg("test")
+        .args(env::HOST_BUILD)
+        .args(["--doc", "--no-fail-fast"]);
+    if !args.is_empty() {
+        doc.arg("--").args(&args);
+    }
+    if env::run(&mut doc).is_err() {
+        failed.push("doctests".to_owned());
+    }
+    if !failed.is_empty() {
         failures.push("host tests");
     }
 
     // The server's black-box suite again, each test with a database of its
     // own on a throwaway PostgreSQL (see server/tests/common/database.rs).
-    // Its executables come from the build above: `cargo test -p
-    // varco-server` would unify features differently and build again.
     env::step("server tests on PostgreSQL (HTTP + a throwaway PostgreSQL cluster)");
     // The same cluster serves the end-to-end test of several instances.
     let pg = match postgres::Postgres::start(false) {
@@ -540,9 +552,14 @@ fn test(extra: &[String]) -> Result<()> {
             None
         }
     };
-    if let Some(pg) = &pg {
-        if let Err(e) = server_tests_on_postgres(pg, &host_tests, extra) {
-            eprintln!("{e:#}");
+    let pg_url = pg.as_ref().map(postgres::Postgres::server_url);
+    if let Some(url) = &pg_url {
+        let server: Vec<_> = host
+            .iter()
+            .copied()
+            .filter(|t| t.package == "varco-server")
+            .collect();
+        if !run_each(&server, &args, &[("VARCO_TEST_POSTGRES", url)]).is_empty() {
             failures.push("server tests on PostgreSQL");
         }
     }
@@ -551,14 +568,11 @@ fn test(extra: &[String]) -> Result<()> {
     // and two of them compiling WASM on a two-core machine make navigations
     // slow enough to time out.
     env::step("end-to-end tests in headless Chromium against the real server, one at a time");
-    let mut cmd = env::cargo();
-    cmd.args(["test", "--package", "varco-e2e", "--no-fail-fast"])
-        .args(extra)
-        .env("RUST_TEST_THREADS", "1");
-    if let Some(pg) = &pg {
-        cmd.env("VARCO_TEST_POSTGRES", pg.server_url());
+    let mut envs = vec![("RUST_TEST_THREADS", "1")];
+    if let Some(url) = &pg_url {
+        envs.push(("VARCO_TEST_POSTGRES", url));
     }
-    if env::run(&mut cmd).is_err() {
+    if !run_each(&end_to_end, &args, &envs).is_empty() {
         failures.push("end-to-end tests");
     }
 

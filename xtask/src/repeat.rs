@@ -53,14 +53,6 @@ pub fn e2e_repeat(args: &[String]) -> Result<()> {
     env::test_tools()?;
     env::step("building the end-to-end tests, and the server binary some of them start");
     let binaries = test_binaries()?;
-    // As `cargo xtask test`'s host tests build it (the same features).
-    env::test_executables(&[
-        "--workspace",
-        "--exclude",
-        "varco-widget",
-        "--exclude",
-        "varco-e2e",
-    ])?;
     env::step("starting a throwaway PostgreSQL for the test of several instances");
     let pg = crate::postgres::Postgres::start(false)?;
     let pg_url = pg.server_url();
@@ -151,11 +143,13 @@ pub fn e2e_repeat(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-/// The end-to-end suite's test executables, built if needed.
+/// The end-to-end suite's test executables, built if needed, as `cargo
+/// xtask test` builds them (the same features: no second build).
 fn test_binaries() -> Result<Vec<std::path::PathBuf>> {
-    Ok(env::test_executables(&["--package", "varco-e2e"])?
+    Ok(env::test_executables(env::HOST_BUILD)?
         .into_iter()
-        .map(|(_, exe)| exe)
+        .filter(|t| t.package == "varco-e2e")
+        .map(|t| t.exe)
         .collect())
 }
 

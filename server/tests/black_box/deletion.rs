@@ -8,7 +8,7 @@
 //! the space is reused (see the README, "In production"), the same tests
 //! check that no row holds the text any more.
 
-mod common;
+use crate::common;
 
 use common::threads::{messages, new_thread, post, read_events, uuid, ORIGIN};
 use common::{spawn_app_with_widget, PERSONALISATION};

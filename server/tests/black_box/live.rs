@@ -3,7 +3,7 @@
 //! session cookie and CSRF checks, taking a conversation (once), messages
 //! both ways, typing, closing, and what is stored.
 
-mod common;
+use crate::common;
 
 use common::console::{add_operator, login, Console, ALWAYS_OPEN};
 use common::threads::{messages, new_thread, open_events, post, EventStream, SseEvent, ORIGIN};

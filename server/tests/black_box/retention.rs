@@ -6,7 +6,7 @@
 //! the expired rows are gone. A second site with the default (longer)
 //! periods holds rows of the same ages, which stay.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use varco_core::consent::{parse_rfc3339_ms, rfc3339_utc};

@@ -1,7 +1,7 @@
 //! Prepared replies of the live chat over HTTP (issue 20): kept per site
 //! by the operators who answer for it, checked, and never another site's.
 
-mod common;
+use crate::common;
 
 use common::console::{add_operator, add_operator_with, Console, ALWAYS_OPEN};
 use common::spawn_app_with_site;

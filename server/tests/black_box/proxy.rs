@@ -11,7 +11,7 @@
 //! nginx is installed by `cargo xtask test`; without it these tests fail
 //! and say how to install it.
 
-mod common;
+use crate::common;
 
 use common::threads::{messages, open_events, uuid, ORIGIN};
 use common::{spawn_app_with, App};

@@ -2,7 +2,7 @@
 //! with no identifier in any label, and only to whom `metrics_from` names,
 //! asking directly.
 
-mod common;
+use crate::common;
 
 use common::threads::{new_thread, post, uuid};
 use common::{spawn_app, spawn_app_with};

@@ -4,7 +4,7 @@
 //! copy. The rules themselves are tested in `varco-core`
 //! (`core/tests/redaction_corpus.rs`).
 
-mod common;
+use crate::common;
 
 use common::console::{add_operator, Console, ALWAYS_OPEN};
 use common::threads::{messages, new_thread, open_events, post, uuid, SseEvent};

@@ -3,7 +3,7 @@
 //! that; a page whose block differs is reported by visitors' browsers and
 //! listed for the site's webmasters in the console, and for nobody else.
 
-mod common;
+use crate::common;
 
 use common::console::{add_operator, add_operator_with, Console};
 use common::threads::ORIGIN;

@@ -3,7 +3,7 @@
 //! body that cannot be read, a method a route does not have, a route that
 //! does not exist. The status stays what it says.
 
-mod common;
+use crate::common;
 
 use common::threads::{uuid, ORIGIN};
 use common::{spawn_app, spawn_app_with};

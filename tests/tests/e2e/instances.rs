@@ -11,7 +11,7 @@
 //! throwaway PostgreSQL server), nginx, and the `varco-server` binary of
 //! the host tests' build.
 
-#[path = "../../xtask/src/cluster_conf.rs"]
+#[path = "../../../xtask/src/cluster_conf.rs"]
 mod cluster_conf;
 
 use std::path::PathBuf;

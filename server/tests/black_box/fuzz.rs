@@ -14,7 +14,7 @@
 //! `VARCO_FUZZ_SEED` to replay it, `VARCO_FUZZ_ONLY` to fuzz the endpoints
 //! whose name holds a word, and `VARCO_FUZZ_CASES` for longer runs.
 
-mod common;
+use crate::common;
 
 use common::console::add_operator_with;
 use common::threads::{new_thread, post, ORIGIN};

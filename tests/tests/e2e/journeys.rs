@@ -4,7 +4,7 @@
 //! `Varco.showBanner()`, `Varco.showPreferences()` and `Varco.reset()`;
 //! the assistant's code arrives only when
 //! the visitor reaches for it. The files are the ones `widget/size-budget.json`
-//! lists for each journey, whose gzip sizes `tests/tests/size_budget.rs`
+//! lists for each journey, whose gzip sizes `tests/tests/e2e/size_budget.rs`
 //! holds to their budgets.
 
 use serde_json::Value;

@@ -4,7 +4,7 @@
 //! take nothing; the schema never links a UserID to a Thread ID; retention
 //! with a clock the test controls.
 
-mod common;
+use crate::common;
 
 use common::threads::{uuid, ORIGIN};
 use common::{spawn_app, spawn_app_with_widget, App, PERSONALISATION};

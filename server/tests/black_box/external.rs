@@ -2,7 +2,7 @@
 //! speaks the OpenAI chat-completions protocol (streamed and not), and the
 //! embedded engine taking over when that server fails, hangs or is gone.
 
-mod common;
+use crate::common;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};

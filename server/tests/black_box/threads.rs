@@ -2,7 +2,7 @@
 //! idempotent messages, the SSE stream and its resumption, limits and
 //! errors.
 
-mod common;
+use crate::common;
 
 use common::threads::{messages, new_thread, post, read_events, uuid, ORIGIN};
 use common::{spawn_app, spawn_app_with};

@@ -1,6 +1,6 @@
 //! Black-box tests of the server over HTTP, against a real database.
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use std::path::Path;

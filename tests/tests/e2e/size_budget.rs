@@ -2,7 +2,7 @@
 //! downloads. `cargo xtask dist` records the sizes of `pkg/`'s files in
 //! `pkg/sizes.json`; these tests fail when a journey's files, or what loads
 //! before the banner, or the whole, exceed the budget checked in at
-//! `widget/size-budget.json` (`tests/tests/journeys.rs` checks in Chromium
+//! `widget/size-budget.json` (`tests/tests/e2e/journeys.rs` checks in Chromium
 //! that each journey fetches exactly the files listed for it).
 
 use serde_json::Value;

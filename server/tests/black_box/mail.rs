@@ -4,7 +4,7 @@
 //! the reminder, queued once; a mail server that is down, and a restart,
 //! lose nothing.
 
-mod common;
+use crate::common;
 
 use common::booking::{book, open_day, APPOINTMENTS};
 use common::smtp::{Received, Smtp};

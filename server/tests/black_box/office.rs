@@ -6,7 +6,7 @@
 //! and its answer is e-mailed; a conversation passes to a colleague who is
 //! online, or to an office whose operators only may take it.
 
-mod common;
+use crate::common;
 
 use common::console::{add_operator, add_operator_with, Console, ALWAYS_OPEN};
 use common::smtp::Smtp;

@@ -11,7 +11,7 @@
 //! On SQLite one process owns the database: these tests say so and pass
 //! (the periodic claim is checked on both).
 
-mod common;
+use crate::common;
 
 use common::console::{add_operator, Console, ALWAYS_OPEN};
 use common::llm::spawn_with_external;

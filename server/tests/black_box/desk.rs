@@ -3,7 +3,7 @@
 //! reason that reaches the visitor by e-mail (received by a real SMTP
 //! server), close a day so that nobody can book it, and export CSV.
 
-mod common;
+use crate::common;
 
 use common::booking::{book, open_day, APPOINTMENTS};
 use common::console::{add_operator, add_operator_with, Console};

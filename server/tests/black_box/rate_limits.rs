@@ -10,7 +10,7 @@
 //! reaches the server on 127.0.0.1 as another peer. The limits refill at
 //! one token in 1000 minutes, so nothing here depends on time.
 
-mod common;
+use crate::common;
 
 use common::spawn_app_with;
 use reqwest::{Client, Method, Response};

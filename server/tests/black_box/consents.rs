@@ -2,7 +2,7 @@
 //! against itself and the revisions the site published, exported for the
 //! data controller.
 
-mod common;
+use crate::common;
 
 use common::spawn_app;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! searched in what is stored (masked), read as stored, only the
 //! operator's sites, and never a conversation still open.
 
-mod common;
+use crate::common;
 
 use common::console::{add_operator, Console, ALWAYS_OPEN};
 use common::spawn_app_with_site;

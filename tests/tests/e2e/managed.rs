@@ -453,6 +453,75 @@ async fn the_views_swap_without_errors_on_a_site_without_the_assistant() {
     s.server.stop().await.unwrap();
 }
 
+/// A page that carries no configuration block, only `data-site` and
+/// `data-api`: the server's configuration is the site's, and the page's
+/// managed scripts and embeds wait for it, then follow the visitor's
+/// choice as on a page with the block (issue 21, item 7: one source for a
+/// site's configuration).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_without_a_block_takes_the_servers_configuration_and_releases_its_scripts_on_consent(
+) {
+    let s = setup().await;
+    let api = s.server.url("/api");
+    let widget = s.server.url("/varco/varco.js");
+    let page = format!(
+        r##"<!doctype html><html lang="it"><head><meta charset="utf-8"><title>Comune di prova</title>
+<script>window.__ran = [];</script>
+<script type="text/plain" data-varco-category="analitici">window.__ran.push('analitici');</script>
+<script type="text/plain" data-varco-category="profilazione">window.__ran.push('profilazione');</script>
+</head><body><h1>Comune di prova</h1>
+<iframe data-varco-category="profilazione" data-varco-src="/frame.html" title="Video di presentazione" width="320" height="180"></iframe>
+<script src="{widget}" data-site="milomb" data-api="{api}" defer></script>
+</body></html>"##
+    );
+    s.fixtures.page("no-block.html", &page);
+    let tab = s.chromium.tab().await.unwrap();
+    tab.open(&s.fixtures.url_on("www.comune.varco.test", "no-block.html"))
+        .await
+        .unwrap();
+    // The banner lists the server's categories.
+    tab.press("Personalizza").await.unwrap();
+    tab.wait_preferences().await.unwrap();
+    assert_eq!(
+        tab.in_widget("['analitici', 'personalizzazione', 'profilazione'].map(v => shadow.querySelector(`input[value=${v}]`) !== null)")
+            .await
+            .unwrap(),
+        json!([true, true, true])
+    );
+    assert_eq!(tab.eval("window.__ran").await.unwrap(), json!([]));
+    tab.in_widget("shadow.querySelector('input[value=analitici]').click()")
+        .await
+        .unwrap();
+    tab.press("Salva le mie scelte").await.unwrap();
+    tab.wait_for("window.__ran.length === 1", 10).await.unwrap();
+    assert_eq!(tab.eval("window.__ran").await.unwrap(), json!(["analitici"]));
+    assert_eq!(
+        tab.eval("document.querySelector('iframe').getAttribute('src')")
+            .await
+            .unwrap(),
+        Value::Null,
+        "the embed's category was refused"
+    );
+    // Everything accepted later releases the rest, once.
+    tab.eval("window.Varco.showBanner()").await.unwrap();
+    tab.press("Accetta tutti").await.unwrap();
+    tab.wait_for(
+        "window.__ran.length === 2 && document.querySelector('iframe').getAttribute('src') === '/frame.html'",
+        10,
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        tab.eval("window.__ran").await.unwrap(),
+        json!(["analitici", "profilazione"])
+    );
+    // Stale-block reports are for pages whose block differs, not for this one.
+    let errors = tab.errors_but_favicon();
+    assert!(errors.is_empty(), "{errors:#?}");
+    s.server.stop().await.unwrap();
+}
+
 fn chrono_now_s() -> f64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

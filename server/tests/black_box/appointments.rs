@@ -3,7 +3,7 @@
 //! on the server, idempotent retries, no double booking of the last place
 //! under concurrent requests, cancellation, and the staff's day list.
 
-mod common;
+use crate::common;
 
 use common::spawn_app_with_site;
 use common::threads::{post, uuid, ORIGIN};
