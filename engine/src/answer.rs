@@ -33,7 +33,7 @@ pub struct Answer {
     pub topic: String,
     /// The entry answered with; `None` for the fallback texts.
     pub entry_id: Option<String>,
-    /// Markdown subset, Italian.
+    /// Markdown subset, in [`Answer::language`].
     pub answer: String,
     pub links: Vec<Link>,
     /// 0..1.
@@ -41,6 +41,62 @@ pub struct Answer {
     pub confident: bool,
     /// The closest entries when not confident (at most 3, one per entry).
     pub suggestions: Vec<Suggestion>,
+    /// The language of `answer`, links and suggestions: `it`, or `en`
+    /// when the entry has an English version and the visitor reads English.
+    pub language: &'static str,
+}
+
+/// The language an answer is built in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Language {
+    It,
+    En,
+}
+
+impl Language {
+    fn code(self) -> &'static str {
+        match self {
+            Language::It => "it",
+            Language::En => "en",
+        }
+    }
+
+    fn not_sure(self) -> &'static str {
+        match self {
+            Language::It => NOT_SURE,
+            Language::En => "I am not sure I understood the question.",
+        }
+    }
+
+    fn rephrase(self) -> &'static str {
+        match self {
+            Language::It => " Puoi riformularla con altre parole?",
+            Language::En => " Could you put it in other words?",
+        }
+    }
+
+    fn did_you_mean(self) -> &'static str {
+        match self {
+            Language::It => " Forse ti interessa:\n",
+            Language::En => " Perhaps you are looking for:\n",
+        }
+    }
+
+    fn operator(self) -> &'static str {
+        match self {
+            Language::It => OPERATOR,
+            Language::En => "If you prefer, you can talk to an operator.",
+        }
+    }
+
+    fn out_of_scope(self) -> &'static str {
+        match self {
+            Language::It => OUT_OF_SCOPE_TEXT,
+            Language::En => "I am sorry, the question does not seem to be about the services I deal with. \
+For matters of other offices, please contact the competent body directly, through its official website. \
+If you prefer, you can talk to an operator.",
+        }
+    }
 }
 
 /// An entry the visitor may have meant.
@@ -82,7 +138,12 @@ pub(crate) fn confidence(best: f32, other_topic: f32) -> f32 {
 }
 
 /// Builds the answer from the sorted scores.
-pub(crate) fn build(topics: &[Topic], entries: &[Entry], scored: &[Scored]) -> Answer {
+pub(crate) fn build(
+    topics: &[Topic],
+    entries: &[Entry],
+    scored: &[Scored],
+    language: Language,
+) -> Answer {
     let has_out_of_scope = topics.iter().any(|t| t.id == OUT_OF_SCOPE_TOPIC);
     let Some(best) = scored.first() else {
         // A knowledge base always has entries (checked when loading); keep
@@ -94,6 +155,7 @@ pub(crate) fn build(topics: &[Topic], entries: &[Entry], scored: &[Scored]) -> A
             } else {
                 ""
             },
+            language,
         );
     };
     let best_entry = &entries[best.entry];
@@ -104,7 +166,7 @@ pub(crate) fn build(topics: &[Topic], entries: &[Entry], scored: &[Scored]) -> A
     let confidence = confidence(best.score, other_topic);
 
     if best.score < OUT_OF_SCOPE_SCORE && has_out_of_scope {
-        let mut answer = out_of_scope(entries, OUT_OF_SCOPE_TOPIC);
+        let mut answer = out_of_scope(entries, OUT_OF_SCOPE_TOPIC, language);
         // Sure in proportion to how little matched: 1 for nothing at all,
         // 0.5 at the threshold.
         answer.confidence = 1.0 - best.score / OUT_OF_SCOPE_SCORE * 0.5;
@@ -120,6 +182,7 @@ pub(crate) fn build(topics: &[Topic], entries: &[Entry], scored: &[Scored]) -> A
             confidence,
             confident: true,
             suggestions: Vec::new(),
+            language: language.code(),
         };
     }
 
@@ -137,18 +200,18 @@ pub(crate) fn build(topics: &[Topic], entries: &[Entry], scored: &[Scored]) -> A
             }
         })
         .collect();
-    let mut text = String::from(NOT_SURE);
+    let mut text = String::from(language.not_sure());
     if suggestions.is_empty() {
-        text.push_str(" Puoi riformularla con altre parole?");
+        text.push_str(language.rephrase());
     } else {
-        text.push_str(" Forse ti interessa:\n");
+        text.push_str(language.did_you_mean());
         for s in &suggestions {
             text.push_str(&format!("\n- {}", s.title));
         }
         text.push('\n');
     }
     text.push('\n');
-    text.push_str(OPERATOR);
+    text.push_str(language.operator());
     Answer {
         topic: best_entry.topic.clone(),
         entry_id: None,
@@ -157,23 +220,25 @@ pub(crate) fn build(topics: &[Topic], entries: &[Entry], scored: &[Scored]) -> A
         confidence,
         confident: false,
         suggestions,
+        language: language.code(),
     }
 }
 
 /// The reply for questions outside the site's services. The knowledge
 /// base's own [`OUT_OF_SCOPE_ENTRY`] text wins over the built-in one.
-fn out_of_scope(entries: &[Entry], topic: &str) -> Answer {
+fn out_of_scope(entries: &[Entry], topic: &str, language: Language) -> Answer {
     let custom = entries
         .iter()
         .find(|e| e.topic == OUT_OF_SCOPE_TOPIC && e.id == OUT_OF_SCOPE_ENTRY);
     Answer {
         topic: topic.to_string(),
         entry_id: custom.map(|e| e.id.clone()),
-        answer: custom.map_or_else(|| OUT_OF_SCOPE_TEXT.to_string(), |e| e.answer.clone()),
+        answer: custom.map_or_else(|| language.out_of_scope().to_string(), |e| e.answer.clone()),
         links: custom.map_or_else(Vec::new, |e| e.links.clone()),
         confidence: 1.0,
         confident: true,
         suggestions: Vec::new(),
+        language: language.code(),
     }
 }
 

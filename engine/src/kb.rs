@@ -1,5 +1,6 @@
 //! Reading and checking a knowledge base: `topics.toml`, the optional
-//! `synonyms.toml` and `entries/<id>.md`.
+//! `synonyms.toml`, `entries/<id>.md` and their English versions
+//! `en/<id>.md`.
 //!
 //! Checking never stops at the first problem: a content writer running
 //! `kb check` should see everything to fix in one go. Each error names the
@@ -54,6 +55,37 @@ pub struct Entry {
     pub links: Vec<Link>,
     /// The answer, in the markdown subset the widget renders.
     pub answer: String,
+    /// The entry in English (`en/<id>.md`), if written.
+    pub english: Option<English>,
+}
+
+/// An entry's English version: its own title, example questions and
+/// answer; its links are the Italian entry's, with English titles.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct English {
+    pub title: String,
+    pub questions: Vec<String>,
+    pub keywords: Vec<String>,
+    pub links: Vec<Link>,
+    pub answer: String,
+}
+
+impl Entry {
+    /// The entry as an English visitor reads it, if it has an English
+    /// version.
+    pub fn in_english(&self) -> Option<Entry> {
+        let en = self.english.as_ref()?;
+        Some(Entry {
+            id: self.id.clone(),
+            topic: self.topic.clone(),
+            title: en.title.clone(),
+            questions: en.questions.clone(),
+            keywords: en.keywords.clone(),
+            links: en.links.clone(),
+            answer: en.answer.clone(),
+            english: None,
+        })
+    }
 }
 
 /// Everything read from a knowledge base's files, already checked.
@@ -83,8 +115,8 @@ impl Report<'_> {
 }
 
 /// Parses and checks the knowledge base files given as (relative path,
-/// content). Files other than `topics.toml`, `synonyms.toml` and
-/// `entries/*.md` (the benchmark's `questions.jsonl`, a README) are ignored.
+/// content). Files other than `topics.toml`, `synonyms.toml`, `entries/*.md`
+/// and `en/*.md` (the benchmark's `questions.jsonl`, a README) are ignored.
 pub(crate) fn parse(files: &[(String, String)]) -> Result<Parsed, Vec<KbError>> {
     let mut errors = Vec::new();
     // Sorted by path, so entry order (and every tie broken by it) does not
@@ -158,6 +190,29 @@ pub(crate) fn parse(files: &[(String, String)]) -> Result<Parsed, Vec<KbError>> 
             } else {
                 entries.push(entry);
             }
+        }
+    }
+
+    // English versions, each of an Italian entry, with its links.
+    for (path, text) in &files {
+        let Some(name) = path.strip_prefix("en/").and_then(|n| n.strip_suffix(".md")) else {
+            continue;
+        };
+        if name.contains('/') {
+            continue;
+        }
+        let mut report = Report {
+            file: path,
+            errors: &mut errors,
+        };
+        let Some(at) = entries.iter().position(|e| e.id == name) else {
+            report.error(format!(
+                "no entry \"{name}\" in entries/: an English version needs its Italian entry"
+            ));
+            continue;
+        };
+        if let Some(english) = parse_english(name, text, &entries[at].links, &mut report) {
+            entries[at].english = Some(english);
         }
     }
 
@@ -412,6 +467,109 @@ fn parse_entry(
         questions: questions?,
         keywords: keywords?,
         links: links?,
+        answer,
+        english: None,
+    })
+}
+
+const ENGLISH_FIELDS: &[&str] = &["id", "title", "questions", "keywords", "links"];
+
+/// Parses `en/<name>.md`: the Italian entry's `links` give the URLs, the
+/// English file their titles (as many, in the same order).
+fn parse_english(
+    name: &str,
+    text: &str,
+    italian_links: &[Link],
+    report: &mut Report,
+) -> Option<English> {
+    let (front, body) = match split_front_matter(text) {
+        Ok(parts) => parts,
+        Err(message) => {
+            report.error(message);
+            return None;
+        }
+    };
+    let mut table = parse_toml(front, 2, "front matter", report)?;
+    let id = take_string(&mut table, "id", "", true, report);
+    if id.as_deref().is_some_and(|id| id != name) {
+        report.error(format!(
+            "field `id`: \"{}\" must match the file name (\"{name}\")",
+            id.as_deref().unwrap_or_default()
+        ));
+    }
+    let title = take_string(&mut table, "title", "", true, report);
+    let questions = take_string_list(&mut table, "questions", report);
+    if questions.as_ref().is_some_and(|q| q.is_empty()) {
+        report.error("field `questions`: add at least one example question");
+    }
+    let keywords = if table.contains_key("keywords") {
+        take_string_list(&mut table, "keywords", report)
+    } else {
+        Some(Vec::new())
+    };
+    let mut titles = Vec::new();
+    let mut links_ok = true;
+    if let Some(value) = table.remove("links") {
+        match value {
+            Value::Array(items) => {
+                for (i, item) in items.into_iter().enumerate() {
+                    let context = format!("link #{}", i + 1);
+                    let Value::Table(mut t) = item else {
+                        report.error(format!("{context}: must be a table with `title`"));
+                        links_ok = false;
+                        continue;
+                    };
+                    match take_string(&mut t, "title", &context, true, report) {
+                        Some(title) => titles.push(title),
+                        None => links_ok = false,
+                    }
+                    for key in t.keys() {
+                        report.error(format!(
+                            "{context}, field `{key}`: unknown field (an English link has only its `title`; the URL is the Italian entry's)"
+                        ));
+                        links_ok = false;
+                    }
+                }
+            }
+            _ => {
+                report.error("field `links`: must be an array of tables ([[links]])");
+                links_ok = false;
+            }
+        }
+    }
+    if links_ok && titles.len() != italian_links.len() {
+        report.error(format!(
+            "field `links`: {} link title(s) for the Italian entry's {} link(s): one each, in the same order",
+            titles.len(),
+            italian_links.len()
+        ));
+        links_ok = false;
+    }
+    for key in table.keys() {
+        report.error(format!(
+            "field `{key}`: unknown field (allowed: {})",
+            ENGLISH_FIELDS.join(", ")
+        ));
+    }
+    let answer = body.trim().to_string();
+    if answer.is_empty() {
+        report.error("body: the answer after the front matter is empty");
+    }
+    let body_first_line = text[..text.len() - body.len()].matches('\n').count() + 1;
+    check_body(body, body_first_line, report);
+    let links = italian_links
+        .iter()
+        .zip(titles)
+        .map(|(l, title)| Link {
+            title,
+            url: l.url.clone(),
+        })
+        .collect();
+    Some(English {
+        title: title?,
+        questions: questions?,
+        keywords: keywords?,
+        links: links_ok.then_some(links)?,
         answer,
     })
 }

@@ -31,8 +31,9 @@ mod typo;
 pub use answer::{
     suggestible, Answer, Suggestion, CONVERSATION_TOPIC, OUT_OF_SCOPE_ENTRY, OUT_OF_SCOPE_TOPIC,
 };
-pub use kb::{Entry, KbError, Link, Topic};
+pub use kb::{English, Entry, KbError, Link, Topic};
 
+use answer::Language;
 use index::Index;
 use serde::Serialize;
 use std::path::Path;
@@ -44,11 +45,15 @@ pub struct KnowledgeBase {
     topics: Vec<Topic>,
     entries: Vec<Entry>,
     index: Index,
+    /// The entries that have an English version, in English, and their own
+    /// index: an English question is matched against English phrasings.
+    english: Vec<Entry>,
+    english_index: Index,
 }
 
 impl KnowledgeBase {
-    /// Reads `topics.toml`, `synonyms.toml` (optional) and `entries/*.md`
-    /// from `dir`. Every problem found is reported, each naming its file
+    /// Reads `topics.toml`, `synonyms.toml` (optional), `entries/*.md` and
+    /// `en/*.md` (optional) from `dir`. Every problem found is reported, each naming its file
     /// (relative to `dir`) and field, not just the first.
     pub fn load(dir: &Path) -> Result<KnowledgeBase, Vec<KbError>> {
         let mut files = Vec::new();
@@ -65,37 +70,43 @@ impl KnowledgeBase {
                 Err(e) => errors.push(io_error(name, e)),
             }
         }
-        match std::fs::read_dir(dir.join("entries")) {
-            Ok(list) => {
-                for item in list {
-                    let path = match item {
-                        Ok(item) => item.path(),
-                        Err(e) => {
-                            errors.push(io_error("entries/", e));
+        for folder in ["entries", "en"] {
+            match std::fs::read_dir(dir.join(folder)) {
+                Ok(list) => {
+                    for item in list {
+                        let path = match item {
+                            Ok(item) => item.path(),
+                            Err(e) => {
+                                errors.push(io_error(&format!("{folder}/"), e));
+                                continue;
+                            }
+                        };
+                        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                            continue;
+                        };
+                        if !name.ends_with(".md") || !path.is_file() {
                             continue;
                         }
-                    };
-                    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-                        continue;
-                    };
-                    if !name.ends_with(".md") || !path.is_file() {
-                        continue;
-                    }
-                    let rel = format!("entries/{name}");
-                    match std::fs::read_to_string(&path) {
-                        Ok(text) => files.push((rel, text)),
-                        Err(e) => errors.push(io_error(&rel, e)),
+                        let rel = format!("{folder}/{name}");
+                        match std::fs::read_to_string(&path) {
+                            Ok(text) => files.push((rel, text)),
+                            Err(e) => errors.push(io_error(&rel, e)),
+                        }
                     }
                 }
+                Err(e)
+                    if folder == "entries"
+                        && e.kind() == std::io::ErrorKind::NotFound
+                        && !dir.is_dir() =>
+                {
+                    return Err(vec![KbError {
+                        file: dir.display().to_string(),
+                        message: "no such knowledge base folder".into(),
+                    }]);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => errors.push(io_error(&format!("{folder}/"), e)),
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !dir.is_dir() => {
-                return Err(vec![KbError {
-                    file: dir.display().to_string(),
-                    message: "no such knowledge base folder".into(),
-                }]);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => errors.push(io_error("entries/", e)),
         }
         match KnowledgeBase::from_files(&files) {
             Ok(kb) if errors.is_empty() => Ok(kb),
@@ -118,10 +129,15 @@ impl KnowledgeBase {
             &parsed.synonyms,
             &parsed.weak,
         );
+        let english: Vec<Entry> = parsed.entries.iter().filter_map(Entry::in_english).collect();
+        // The site's synonyms are Italian: the English index has none.
+        let english_index = Index::build(&parsed.topics, &english, &[], &parsed.weak);
         Ok(KnowledgeBase {
             topics: parsed.topics,
             entries: parsed.entries,
             index,
+            english,
+            english_index,
         })
     }
 
@@ -130,7 +146,44 @@ impl KnowledgeBase {
     pub fn answer(&self, question: &str) -> Answer {
         let query = self.index.query(question);
         let scored = self.index.score(&query);
-        answer::build(&self.topics, &self.entries, &scored)
+        answer::build(&self.topics, &self.entries, &scored, Language::It)
+    }
+
+    /// Answers in the visitor's language (`it` or `en`). An English
+    /// question is matched against the English versions; if none fits
+    /// with confidence but an Italian entry does (a visitor who writes
+    /// «visura camerale» on an English page), that entry answers, in
+    /// English if it has a version. An entry without one answers in
+    /// Italian, and says so (`Answer::language`).
+    pub fn answer_in(&self, question: &str, language: &str) -> Answer {
+        if language != "en" || self.english.is_empty() {
+            return self.answer(question);
+        }
+        let query = self.english_index.query(question);
+        let scored = self.english_index.score(&query);
+        let english = answer::build(&self.topics, &self.english, &scored, Language::En);
+        if english.confident && english.entry_id.is_some() {
+            return english;
+        }
+        let italian = self.answer(question);
+        match italian.entry_id.as_deref() {
+            Some(id) if italian.confident && italian.topic != OUT_OF_SCOPE_TOPIC => {
+                match self.english.iter().find(|e| e.id == id) {
+                    Some(entry) => Answer {
+                        topic: entry.topic.clone(),
+                        entry_id: Some(entry.id.clone()),
+                        answer: entry.answer.clone(),
+                        links: entry.links.clone(),
+                        confidence: italian.confidence,
+                        confident: true,
+                        suggestions: Vec::new(),
+                        language: "en",
+                    },
+                    None => italian,
+                }
+            }
+            _ => english,
+        }
     }
 
     /// Why the engine answers as it does: typo corrections and the best
@@ -164,6 +217,11 @@ impl KnowledgeBase {
 
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// The entries that have an English version, in English.
+    pub fn english_entries(&self) -> &[Entry] {
+        &self.english
     }
 }
 

@@ -368,3 +368,42 @@ impl FromJson for Recommendations {
         })
     }
 }
+
+/// The app sends feedback without serde (see [`crate::live::LeaveMessage`]).
+impl ToJson for crate::feedback::ThreadFeedback {
+    fn write_json(&self, out: &mut String) {
+        use crate::feedback::ThreadFeedback;
+        let mut object = Object::new(out);
+        match self {
+            ThreadFeedback::Answer { event_id, helped } => object
+                .field("about", "answer")
+                .field("event_id", event_id)
+                .field("helped", helped),
+            ThreadFeedback::AnswerReason {
+                event_id,
+                reason,
+                comment,
+            } => object
+                .field("about", "answer_reason")
+                .field("event_id", event_id)
+                .field("reason", reason.as_str())
+                .some("comment", comment),
+            ThreadFeedback::LiveChat { rating, comment } => object
+                .field("about", "live_chat")
+                .field("rating", rating)
+                .some("comment", comment),
+        };
+        object.end();
+    }
+}
+
+impl ToJson for crate::feedback::BookingFeedback {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("site", &self.site)
+            .field("code", &self.code)
+            .field("rating", &self.rating)
+            .some("comment", &self.comment)
+            .end();
+    }
+}

@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 pub mod booking;
 pub mod chat;
 pub mod desk;
+pub mod feedback;
 pub mod json;
 mod json_impls;
 pub mod live;
 pub mod navigation;
+pub mod reports;
 pub mod sorted_map;
 
 pub use sorted_map::SortedMap;

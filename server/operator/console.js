@@ -8,6 +8,7 @@ import { createReplies } from './replies.js';
 import { createHistory } from './history.js';
 import { createInbox } from './inbox.js';
 import { createSiteConfig } from './siteconfig.js';
+import { createReports } from './reports.js';
 
 const API = '/operator/api';
 const LIST_DEBOUNCE_MS = 200;
@@ -287,6 +288,7 @@ function startConsole(session, { focus = true } = {}) {
   el.console.hidden = false;
   $('view-agenda').hidden = !agenda.start(session);
   $('view-site-config').hidden = !siteConfig.start(session);
+  $('view-reports').hidden = !reports.start(session);
   showView('chat', { focus: false });
   showPresence(Object.prototype.hasOwnProperty.call(PRESENCE, session.presence) ? session.presence : 'online');
   alerts.start();
@@ -318,6 +320,7 @@ function teardown() {
   history.stop();
   inbox.stop();
   siteConfig.stop();
+  reports.stop();
   alerts.stop();
   replies.stop();
   dropConversation();
@@ -1172,6 +1175,7 @@ const replies = createReplies({ api, errorText, reply: el.reply });
 const history = createHistory({ api, errorText });
 const inbox = createInbox({ api, errorText, languageName });
 const siteConfig = createSiteConfig({ api, errorText });
+const reports = createReports({ api, errorText });
 
 // ---------------------------------------------------------------- views
 
@@ -1181,11 +1185,12 @@ const VIEWS = {
   inbox: { button: 'view-inbox', section: 'inbox-view', shown: () => inbox.shown() },
   agenda: { button: 'view-agenda', section: 'agenda-view', shown: () => agenda.shown() },
   siteConfig: { button: 'view-site-config', section: 'site-config-view', shown: () => siteConfig.shown() },
+  reports: { button: 'view-reports', section: 'reports-view', shown: () => reports.shown() },
 };
 
 /**
  * Shows one view (conversations, history, inbox, the desk agenda, the site's
- * configuration), the others hidden.
+ * configuration, the reports), the others hidden.
  */
 function showView(name, { focus = true } = {}) {
   for (const [key, view] of Object.entries(VIEWS)) {

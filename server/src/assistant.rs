@@ -20,6 +20,9 @@ pub struct Reply {
     pub topic: String,
     pub links: Vec<AnswerLink>,
     pub quick_replies: Vec<String>,
+    /// The knowledge base found nothing for the question, or was unsure of
+    /// its topic: the question goes on the webmaster's report.
+    pub unsure: bool,
 }
 
 /// What answers visitors. The embedded engine is the default; a site may
@@ -46,18 +49,21 @@ pub struct EmbeddedAssistant {
 
 impl EmbeddedAssistant {
     pub fn answer(&self, question: &str, language: &str) -> Reply {
-        reply_of(self.kb.answer(question), language)
+        reply_of(self.kb.answer_in(question, language), language)
     }
 
     /// The answer, and the closest entry's title and answer as reference for
     /// an external assistant (empty when nothing is close): the question is
     /// looked up once for both.
     pub fn answer_with_reference(&self, question: &str, language: &str) -> (Reply, String) {
-        let a = self.kb.answer(question);
+        let a = self.kb.answer_in(question, language);
         let reference = if a.confident {
-            let title = self
-                .kb
-                .entries()
+            let entries = if a.language == "en" {
+                self.kb.english_entries()
+            } else {
+                self.kb.entries()
+            };
+            let title = entries
                 .iter()
                 .find(|e| Some(&e.id) == a.entry_id.as_ref())
                 .map(|e| e.title.as_str())
@@ -72,8 +78,9 @@ impl EmbeddedAssistant {
 
 fn reply_of(a: varco_engine::Answer, language: &str) -> Reply {
     let mut text = a.answer;
-    if language == "en" {
-        text = format!("*The assistant answers in Italian.*\n\n{text}");
+    // An entry with no English version yet answers in Italian, and says so.
+    if language == "en" && a.language != "en" {
+        text = format!("*This answer is only available in Italian.*\n\n{text}");
     }
     Reply {
         text,
@@ -87,6 +94,12 @@ fn reply_of(a: varco_engine::Answer, language: &str) -> Reply {
             })
             .collect(),
         quick_replies: a.suggestions.into_iter().map(|s| s.title).collect(),
+        // The built-in out-of-scope text (or the site's stand-in for it)
+        // answers what matched nothing: the question was not answered.
+        unsure: !a.confident
+            || a.entry_id
+                .as_deref()
+                .is_none_or(|id| id == varco_engine::OUT_OF_SCOPE_ENTRY),
     }
 }
 

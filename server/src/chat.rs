@@ -260,6 +260,7 @@ fn spawn_answer(state: AppState, question: Question) {
                     topic: BOOKING_TOPIC.into(),
                     links: Vec::new(),
                     quick_replies: Vec::new(),
+                    unsure: false,
                 }),
                 Some(choice),
             ),
@@ -274,6 +275,7 @@ fn spawn_answer(state: AppState, question: Question) {
                     topic: "operatore".into(),
                     links: Vec::new(),
                     quick_replies: Vec::new(),
+                    unsure: true,
                 }
             }
         };
@@ -294,6 +296,16 @@ fn spawn_answer(state: AppState, question: Question) {
                 state
                     .hub
                     .publish(&thread_id, Live::Stored(id, ChatEvent::Message { message }));
+                // After the visitor has the answer: the report can wait.
+                if reply.unsure {
+                    if let Err(e) = state
+                        .storage
+                        .record_unsure_answer(question_id, &site, &reply.topic, now_ms())
+                        .await
+                    {
+                        tracing::warn!(error = %e, "noting an unsure answer for the report failed");
+                    }
+                }
             }
             Ok((_, true)) => {
                 tracing::info!(site = %site, "the question was answered elsewhere first");

@@ -25,7 +25,8 @@
 //!   lookup, its event stream, the live-chat queue's announcements).
 //!
 //! Features, each importing only from the bottom layer: [`health`],
-//! [`sites`], [`consent`], [`chat`], [`live`], [`operator`], [`navigation`],
+//! [`sites`], [`consent`], [`chat`], [`live`], [`feedback`] (visitors'
+//! satisfaction), [`operator`] (the console, its reports included), [`navigation`],
 //! [`appointments`], [`manage`] (the page a booking e-mail links to),
 //! [`demo_mail`] (the demo's mailbox),
 //! [`retention`].
@@ -54,6 +55,7 @@ pub mod appointments;
 pub mod chat;
 pub mod consent;
 pub mod demo_mail;
+pub mod feedback;
 pub mod health;
 pub mod live;
 pub mod manage;

@@ -281,6 +281,7 @@ mod tests {
                 url: url.into(),
             }],
             answer: String::new(),
+            english: None,
         }
     }
 

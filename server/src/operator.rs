@@ -13,6 +13,8 @@
 //!   cannot both get it.
 //! - **The desk agenda** (`desk`): bookings per day, office and service
 //!   for operators with the desk role.
+//! - **Reports** (`reports`) and the pages to update (`siteconfig`) for
+//!   operators with the webmaster role.
 //! - The console page is static (HTML, JS, CSS embedded in the binary) and
 //!   is served with a strict Content-Security-Policy; it writes every text
 //!   with `textContent`, never as HTML.
@@ -22,6 +24,7 @@ mod history;
 mod inbox;
 mod presence;
 mod replies;
+mod reports;
 mod siteconfig;
 mod transfer;
 
@@ -75,6 +78,7 @@ const REPLIES_JS: &str = include_str!("../operator/replies.js");
 const HISTORY_JS: &str = include_str!("../operator/history.js");
 const INBOX_JS: &str = include_str!("../operator/inbox.js");
 const SITECONFIG_JS: &str = include_str!("../operator/siteconfig.js");
+const REPORTS_JS: &str = include_str!("../operator/reports.js");
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
@@ -89,6 +93,9 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/history.js", get(history_js))
         .route("/operator/inbox.js", get(inbox_js))
         .route("/operator/siteconfig.js", get(siteconfig_js))
+        .route("/operator/reports.js", get(reports_js))
+        .route("/operator/api/reports", get(reports::report))
+        .route("/operator/api/reports.csv", get(reports::report_table))
         .route("/operator/api/stale-pages", get(siteconfig::list))
         .route("/operator/api/stale-pages/remove", post(siteconfig::remove))
         .route("/operator/api/presence", post(presence::set))
@@ -471,6 +478,27 @@ fn conversation(
 }
 
 /// The live-chat sites the operator answers for.
+/// The site `id`, if the operator is its webmaster (keeps its pages and
+/// reads its reports).
+fn webmaster_site<'a>(
+    state: &'a AppState,
+    auth: &Authenticated,
+    id: &str,
+) -> Result<&'a crate::config::Site, Failure> {
+    let me = &auth.session.operator;
+    state
+        .config
+        .site(id)
+        .filter(|_| me.webmaster && me.serves(id))
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::NOT_FOUND,
+                "no_such_site",
+                format!("no site {id:?} whose pages you keep"),
+            )
+        })
+}
+
 fn my_sites(state: &AppState, auth: &Authenticated) -> Vec<String> {
     state
         .config
@@ -860,6 +888,10 @@ async fn inbox_js() -> Response {
 
 async fn siteconfig_js() -> Response {
     console_file("text/javascript; charset=utf-8", SITECONFIG_JS)
+}
+
+async fn reports_js() -> Response {
+    console_file("text/javascript; charset=utf-8", REPORTS_JS)
 }
 
 async fn console_css() -> Response {

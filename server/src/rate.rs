@@ -60,6 +60,7 @@ impl Class {
             ("POST", "/v1/threads/{id}/handoff") => Class::Handoff,
             ("POST", "/v1/threads/{id}/leave-message") => Class::LeaveMessage,
             ("POST", "/v1/threads/{id}/end") | ("DELETE", "/v1/threads/{id}") => Class::ThreadEnd,
+            ("POST", "/v1/threads/{id}/feedback" | "/v1/appointments/feedback") => Class::Feedback,
             ("GET", "/v1/threads/{id}/events" | "/v1/threads/{id}/messages") => Class::Events,
             ("POST", "/v1/navigation") => Class::Navigation,
             ("DELETE", "/v1/users/{user_id}") => Class::UserDeletion,
@@ -652,6 +653,16 @@ mod tests {
                 Method::POST,
                 "/api/v1/appointments/{code}/cancel",
                 Class::Cancellation,
+            ),
+            (
+                Method::POST,
+                "/api/v1/threads/{id}/feedback",
+                Class::Feedback,
+            ),
+            (
+                Method::POST,
+                "/api/v1/appointments/feedback",
+                Class::Feedback,
             ),
             (Method::POST, "/operator/api/login", Class::Login),
         ] {

@@ -32,7 +32,7 @@ fn days(config: &crate::config::Retention, kind: DataKind) -> u32 {
         // `max_days`, 365 by default): a tombstone outlives the batches that
         // it refuses.
         DataKind::Navigation | DataKind::Tombstones => config.navigation_days,
-        DataKind::Conversations => config.conversation_days,
+        DataKind::Conversations | DataKind::Feedback => config.conversation_days,
         DataKind::Consents => config.consent_days,
         DataKind::Appointments => config.appointment_days,
         // They end at their own time, the same on every site.

@@ -6,6 +6,7 @@ use crate::chat;
 use crate::client;
 use crate::config::Config;
 use crate::consent;
+use crate::feedback;
 use crate::health;
 use crate::live;
 use crate::navigation;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/threads/{id}/handoff", post(live::handoff))
         .route("/v1/threads/{id}/leave-message", post(live::leave_message))
         .route("/v1/threads/{id}/typing", post(live::visitor_typing))
+        .route("/v1/threads/{id}/feedback", post(feedback::thread_feedback))
         .route("/v1/navigation", post(navigation::post_navigation))
         .route("/v1/users/{user_id}", delete(navigation::delete_user))
         .route("/v1/recommendations", get(navigation::recommendations))
@@ -53,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/appointments/options", get(appointments::options))
         .route("/v1/appointments/slots", get(appointments::availability))
         .route("/v1/appointments/{code}/cancel", post(appointments::cancel))
+        .route("/v1/appointments/feedback", post(feedback::booking_feedback))
         .fallback(api::api_not_found)
         // Inside CORS, so that a 429 reaches the page's script readable.
         .layer(middleware::from_fn_with_state(

@@ -64,15 +64,19 @@ mod batch;
 mod cache;
 mod connections;
 mod desk;
+mod feedback;
 mod live;
 mod pages;
+mod reports;
 mod postgres;
 mod shared;
 mod sqlite;
 pub use desk::{ClosedDay, Outcome};
+pub use feedback::{FeedbackRefused, NewFeedback};
 pub use live::{ClosedLiveChat, LeftMessage, OpenLiveChat, Operator, PreparedReply, Session, Take};
 pub use mail::{Changed, ClaimedMail, NewSlot, OutboxCounts, QueuedMail};
 pub use pages::StoredStalePage;
+pub use reports::{message_text, ReportCounts, ReportRange};
 pub use shared::{Notice, Notices, WATCHING_BUDGET};
 pub use sqlite::Checkpoints;
 
@@ -850,6 +854,8 @@ impl Storage {
             DataKind::Consents => "SELECT COUNT(*) FROM consent_records WHERE site = $1 AND received_at < $2",
             DataKind::Appointments => "SELECT COUNT(*) FROM appointments WHERE site = $1 AND starts_at < $2",
             DataKind::Tombstones => "SELECT COUNT(*) FROM user_tombstones WHERE site = $1 AND deleted_at < $2",
+            // Whole days before the cutoff's.
+            DataKind::Feedback => "SELECT COUNT(*) FROM feedback WHERE site = $1 AND day < substr($2, 1, 10)",
             DataKind::OperatorSessions | DataKind::LeftMessages => {
                 anyhow::bail!(SESSIONS_ARE_NOT_PER_SITE)
             }
@@ -898,6 +904,12 @@ impl Storage {
                 "DELETE FROM user_tombstones WHERE (site, user_hash) IN
                     (SELECT site, user_hash FROM user_tombstones WHERE site = $1 AND deleted_at < $2 LIMIT $3)"
             }
+            DataKind::Feedback => self.sql(
+                "DELETE FROM feedback WHERE rowid IN
+                    (SELECT rowid FROM feedback WHERE site = $1 AND day < substr($2, 1, 10) LIMIT $3)",
+                "DELETE FROM feedback WHERE ctid IN
+                    (SELECT ctid FROM feedback WHERE site = $1 AND day < substr($2, 1, 10) LIMIT $3)",
+            ),
             DataKind::OperatorSessions | DataKind::LeftMessages => {
                 anyhow::bail!(SESSIONS_ARE_NOT_PER_SITE)
             }
@@ -1280,6 +1292,9 @@ pub enum DataKind {
     /// Messages left for the office: a month after their answer, three
     /// months if nobody answers; not kept per site.
     LeftMessages,
+    /// Visitors' feedback (its comments are masked texts), kept as long as
+    /// conversations, counted in whole days.
+    Feedback,
 }
 
 const SESSIONS_ARE_NOT_PER_SITE: &str =
@@ -1287,12 +1302,13 @@ const SESSIONS_ARE_NOT_PER_SITE: &str =
 
 impl DataKind {
     /// The kinds kept per site, each for the site's period.
-    pub const PER_SITE: [DataKind; 5] = [
+    pub const PER_SITE: [DataKind; 6] = [
         DataKind::Navigation,
         DataKind::Conversations,
         DataKind::Consents,
         DataKind::Appointments,
         DataKind::Tombstones,
+        DataKind::Feedback,
     ];
 
     pub fn name(self) -> &'static str {
@@ -1304,6 +1320,7 @@ impl DataKind {
             DataKind::Tombstones => "tombstones",
             DataKind::OperatorSessions => "operator-sessions",
             DataKind::LeftMessages => "left-messages",
+            DataKind::Feedback => "feedback",
         }
     }
 }

@@ -14,6 +14,7 @@
 //! the step left. The step's content scrolls; its actions stay in view.
 
 use crate::browser;
+use crate::feedback_ui::{Rated, RatingForm};
 use std::rc::Rc;
 use varco_core::booking::{parse_hhmm, Date, Field};
 use varco_core::dates::{format_datetime, format_hhmm_text, format_iso_day, time_range, DateStyle};
@@ -506,7 +507,11 @@ pub fn booking_flow(props: &BookingProps) -> Html {
         Step::Slot => slot_step(&state, texts),
         Step::Details => details_step(&state, texts, props.privacy_url.as_deref()),
         Step::Confirm => confirm_step(&state, texts),
-        Step::Done(c) => done_step(c, texts, &root),
+        Step::Done(c) => html! { <>
+            { done_step(c, texts, &root) }
+            <RatingForm texts={texts.clone()} rated={Rated::Booking {
+                api: props.api.clone(), site: props.site.clone(), code: c.code.clone() }} />
+        </> },
         Step::Cancel => {
             let submit = {
                 let (state, api, site, texts) = (

@@ -127,6 +127,11 @@ pub struct Chat {
     /// Counts the operator's "typing" signals, so that one that is not
     /// followed by another within 6 s fades.
     typing_seq: u32,
+    /// The answers the visitor said were helpful or not, while the page
+    /// lives (the server refuses a second time with a 409 anyway).
+    pub feedback_given: Vec<i64>,
+    /// The live chat has been rated.
+    pub live_chat_rated: bool,
     /// The panel's re-render (see [`changed`]).
     rerender: Option<Rc<dyn Fn()>>,
 }
@@ -181,6 +186,8 @@ impl Chat {
             new_below: false,
             typing_sent_ms: 0,
             typing_seq: 0,
+            feedback_given: Vec::new(),
+            live_chat_rated: false,
             rerender: None,
         };
         let this = Rc::new(RefCell::new(chat));

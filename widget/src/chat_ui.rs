@@ -16,6 +16,7 @@
 
 use crate::booking_ui::BookingFlow;
 use crate::chat::{self, Chat, ChatContext, SharedChat};
+use crate::feedback_ui::{AnswerFeedback, Rated, RatingForm};
 use crate::leave_message_ui::LeaveMessageForm;
 use std::rc::Rc;
 use varco_core::chat::Line;
@@ -410,6 +411,20 @@ pub fn chat_widget(props: &ChatProps) -> Html {
     let last_assistant = c.transcript.lines.iter().rposition(
         |l| matches!(l, Line::Message { message, .. } if message.author != Author::Visitor),
     );
+    let thread_id = c.thread.as_ref().map(|t| t.thread_id.clone());
+    // The live chat is rated under the message that says the operator
+    // closed it (the last one, if it happened twice).
+    let closed_at = c.transcript.lines.iter().rposition(
+        |l| matches!(l, Line::Message { message, .. } if message.live == Some(LiveState::Closed)),
+    );
+    let on_given = {
+        let chat = chat.clone();
+        Callback::from(move |event_id: i64| chat.borrow_mut().feedback_given.push(event_id))
+    };
+    let on_rated = {
+        let chat = chat.clone();
+        Callback::from(move |()| chat.borrow_mut().live_chat_rated = true)
+    };
     let lines = c.transcript.lines.iter().enumerate().map(|(i, line)| {
         match line {
             Line::Message { event_id, message } => {
@@ -423,6 +438,11 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                     && (message.topic.as_deref() == Some("appuntamenti")
                         || message.live == Some(LiveState::Unavailable));
                 let offers_operator = last && can_hand_off && message.topic.as_deref() == Some("operatore");
+                let asks_feedback = last
+                    && message.author == Author::Assistant
+                    && varco_core::feedback::asks_about(message.topic.as_deref())
+                    && !c.feedback_given.contains(event_id);
+                let rates_live_chat = Some(i) == closed_at && !c.live_chat_rated;
                 // A visitor's message keeps the line of its pending copy,
                 // key and elements: it is added to the log once.
                 if let (Author::Visitor, Some(cmid)) = (message.author, &message.client_message_id) {
@@ -443,6 +463,18 @@ pub fn chat_widget(props: &ChatProps) -> Html {
                             if offers_booking { { booking_button(&chat, texts.get(AppKey::booking_start), message.booking.clone()) } }
                             if offers_operator { { handoff_button(&chat, handoff("answer")) } }
                         </div>
+                    }
+                    if asks_feedback {
+                        if let Some(thread_id) = thread_id.clone() {
+                            <AnswerFeedback api={c.api.clone()} {thread_id} event_id={*event_id}
+                                texts={c.texts.clone()} on_given={on_given.clone()} />
+                        }
+                    }
+                    if rates_live_chat {
+                        if let Some(thread_id) = thread_id.clone() {
+                            <RatingForm texts={c.texts.clone()} on_given={on_rated.clone()}
+                                rated={Rated::LiveChat { api: c.api.clone(), thread_id }} />
+                        }
                     }
                 </div> }
             }

@@ -14,6 +14,7 @@ pub mod boot;
 pub mod chat;
 pub mod chat_ui;
 pub mod commands;
+pub mod feedback_ui;
 pub mod forms;
 pub mod layout;
 pub mod leave_message_ui;

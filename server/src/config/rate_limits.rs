@@ -50,6 +50,8 @@ pub enum Class {
     LeaveMessage,
     /// `POST /api/v1/threads/{id}/end`, `DELETE /api/v1/threads/{id}`
     ThreadEnd,
+    /// `POST /api/v1/threads/{id}/feedback`, `POST /api/v1/appointments/feedback`
+    Feedback,
     /// `GET /api/v1/threads/{id}/events` (each stream opened), and
     /// `GET /api/v1/threads/{id}/messages` (the same stored events, once)
     Events,
@@ -71,7 +73,7 @@ pub enum Class {
     LoginUsername,
 }
 
-const CLASSES: usize = 18;
+const CLASSES: usize = 19;
 
 impl Class {
     pub const ALL: [Class; CLASSES] = [
@@ -84,6 +86,7 @@ impl Class {
         Class::Handoff,
         Class::LeaveMessage,
         Class::ThreadEnd,
+        Class::Feedback,
         Class::Events,
         Class::Navigation,
         Class::UserDeletion,
@@ -107,6 +110,7 @@ impl Class {
             Class::Handoff => "handoff",
             Class::LeaveMessage => "leave_message",
             Class::ThreadEnd => "thread_end",
+            Class::Feedback => "feedback",
             Class::Events => "events",
             Class::Navigation => "navigation",
             Class::UserDeletion => "user_deletion",
@@ -145,6 +149,8 @@ impl Class {
             // form right.
             Class::LeaveMessage => Limit::new(10, 5.0),
             Class::ThreadEnd => Limit::new(10, 10.0),
+            // One click per answer a visitor reads, and a reason now and then.
+            Class::Feedback => Limit::new(20, 20.0),
             // Each page view of a visitor in a conversation opens its
             // stream, and a dropped stream reconnects.
             Class::Events => Limit::new(30, 30.0),

@@ -3,7 +3,7 @@
 //! (`crate::sites::stale_block`), and the command that prints the block
 //! they must carry.
 
-use super::Authenticated;
+use super::{webmaster_site, Authenticated};
 use crate::api::{Failure, JsonBody};
 use crate::state::AppState;
 use crate::threads::storage_failure;
@@ -19,30 +19,13 @@ pub(super) struct SiteQuery {
     site: String,
 }
 
-/// The site `id`, if the operator keeps its pages.
-fn webmaster_of(state: &AppState, auth: &Authenticated, id: &str) -> Result<String, Failure> {
-    let me = &auth.session.operator;
-    state
-        .config
-        .site(id)
-        .filter(|_| me.webmaster && me.serves(id))
-        .map(|s| s.id.clone())
-        .ok_or_else(|| {
-            Failure::new(
-                StatusCode::NOT_FOUND,
-                "no_such_site",
-                format!("no site {id:?} whose pages you keep"),
-            )
-        })
-}
-
 /// `GET /operator/api/stale-pages?site=`.
 pub(super) async fn list(
     State(state): State<AppState>,
     auth: Authenticated,
     Query(query): Query<SiteQuery>,
 ) -> Result<Json<StalePages>, Failure> {
-    let site = webmaster_of(&state, &auth, &query.site)?;
+    let site = webmaster_site(&state, &auth, &query.site)?.id.clone();
     let pages = state
         .storage
         .stale_pages(&site)
@@ -71,7 +54,7 @@ pub(super) async fn remove(
     auth: Authenticated,
     JsonBody(body): JsonBody<RemoveStalePage>,
 ) -> Result<StatusCode, Failure> {
-    let site = webmaster_of(&state, &auth, &body.site)?;
+    let site = webmaster_site(&state, &auth, &body.site)?.id.clone();
     if state
         .storage
         .remove_stale_page(&site, &body.origin, &body.path)

@@ -913,6 +913,9 @@ async fn endpoints(fuzzer: &Fuzzer) -> Vec<Endpoint> {
         Endpoint::new("leave message", M::POST, "/api/v1/threads/{}/leave-message")
             .param(&new_thread(base).await)
             .body(json!({"client_message_id": FRESH_UUID, "text": "Richiamatemi", "email": "a@example.it", "consent": true})),
+        Endpoint::new("feedback", M::POST, "/api/v1/threads/{}/feedback")
+            .param(&new_thread(base).await)
+            .body(json!({"about": "answer_reason", "event_id": 1, "reason": "unclear", "comment": "Poco chiara"})),
         Endpoint::new("end thread", M::POST, "/api/v1/threads/{}/end").param(&new_thread(base).await),
         Endpoint::new("delete thread", M::DELETE, "/api/v1/threads/{}").param(&new_thread(base).await),
         Endpoint::new("navigation", M::POST, "/api/v1/navigation").body(upload(&user)),
@@ -928,6 +931,8 @@ async fn endpoints(fuzzer: &Fuzzer) -> Vec<Endpoint> {
         Endpoint::new("cancel booking", M::POST, "/api/v1/appointments/{}/cancel")
             .param(&code)
             .body(json!({"site": "milomb", "email": "mario.rossi@example.it"})),
+        Endpoint::new("booking feedback", M::POST, "/api/v1/appointments/feedback")
+            .body(json!({"site": "milomb", "code": code, "rating": 4, "comment": "Veloce"})),
         Endpoint::new("console page", M::GET, "/operator/{}").param("console.js").files(),
         Endpoint::new("console login", M::POST, "/operator/api/login")
             .body(json!({"username": "fuzz", "password": "una-password-lunga"}))
@@ -976,6 +981,12 @@ async fn endpoints(fuzzer: &Fuzzer) -> Vec<Endpoint> {
             .console(true),
         Endpoint::new("remove stale page", M::POST, "/operator/api/stale-pages/remove")
             .body(json!({"site": "milomb", "origin": "https://www.milomb.camcom.it", "path": "/servizi.html"}))
+            .console(true),
+        Endpoint::new("reports", M::GET, "/operator/api/reports")
+            .query(&[("site", "milomb"), ("from", "2026-01-01"), ("to", tomorrow.as_str())])
+            .console(true),
+        Endpoint::new("reports csv", M::GET, "/operator/api/reports.csv")
+            .query(&[("site", "milomb"), ("table", "comments")])
             .console(true),
         Endpoint::new("prepared replies", M::GET, "/operator/api/replies").console(true),
         Endpoint::new("add prepared reply", M::POST, "/operator/api/replies")

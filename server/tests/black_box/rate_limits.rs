@@ -154,6 +154,27 @@ async fn every_endpoint_class_limits_each_client_on_its_own() {
                 call(Method::POST, &format!("/api/v1/threads/{t3}/end"), None),
             ],
         ),
+        // Feedback on a conversation and on a booking share one bucket.
+        (
+            "feedback",
+            [
+                call(
+                    Method::POST,
+                    &format!("/api/v1/threads/{t1}/feedback"),
+                    Some(json!({"about": "answer", "event_id": 1, "helped": true})),
+                ),
+                call(
+                    Method::POST,
+                    "/api/v1/appointments/feedback",
+                    Some(json!({"site": "milomb", "code": "ABCD-1234", "rating": 5})),
+                ),
+                call(
+                    Method::POST,
+                    &format!("/api/v1/threads/{t1}/feedback"),
+                    Some(json!({"about": "live_chat", "rating": 5})),
+                ),
+            ],
+        ),
         (
             "events",
             [0, 1, 2].map(|_| call(Method::GET, &format!("/api/v1/threads/{t1}/events"), None)),

@@ -463,3 +463,45 @@ async fn messages_left_for_the_office_go_a_month_after_their_answer_or_after_thr
     assert_eq!(left, ["messaggio 3", "messaggio 1"], "unanswered first");
     storage.close().await;
 }
+
+#[tokio::test]
+async fn feedback_goes_in_whole_days_after_the_conversations_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.server.database = common::database::fresh(dir.path(), "varco.db").await;
+    let storage = Storage::open(&config.server.database).await.unwrap();
+    // milomb keeps conversations 60 days: the cutoff falls on this day.
+    let cutoff_day = rfc3339_utc(now() - 60 * DAY_MS)[..10].to_owned();
+    let day_before = rfc3339_utc(now() - 61 * DAY_MS)[..10].to_owned();
+    for (site, day) in [
+        ("milomb", day_before.as_str()),
+        ("milomb", cutoff_day.as_str()),
+        ("altro", day_before.as_str()),
+    ] {
+        common::database::execute(
+            &config.server.database,
+            "INSERT INTO feedback (site, day, kind, topic, helped) VALUES ($1, $2, 'answer', 'spid', TRUE)",
+            &[site, day],
+        )
+        .await
+        .unwrap();
+    }
+    let dry = purge(&storage, &config, now(), true).await.unwrap();
+    assert_eq!(count(&dry, "milomb", "feedback"), 1, "{dry:?}");
+    // The other site keeps conversations a year.
+    assert_eq!(count(&dry, "altro", "feedback"), 0, "{dry:?}");
+    purge(&storage, &config, now(), false).await.unwrap();
+    let days = common::database::texts(
+        &config.server.database,
+        "SELECT site || ' ' || day FROM feedback ORDER BY site, day",
+    )
+    .await;
+    assert_eq!(
+        days,
+        [
+            format!("altro {day_before}"),
+            format!("milomb {cutoff_day}")
+        ]
+    );
+    storage.close().await;
+}

@@ -307,6 +307,7 @@ impl Assistant for HostileAssistant {
                     AnswerLink { title: "Pagina".into(), url: "/demo-site/milomb/spid.html".into() },
                 ],
                 quick_replies: vec!["<i>domanda</i>".into()],
+                unsure: false,
             })
         })
     }

@@ -12,6 +12,8 @@ mod assistant;
 mod booking;
 mod booking_mail;
 mod consent;
+mod english;
+mod feedback;
 mod first_paint;
 mod instances;
 mod journeys;

@@ -441,6 +441,7 @@ impl Assistant for SteppedAssistant {
                 topic: "conversazione".into(),
                 links: Vec::new(),
                 quick_replies: Vec::new(),
+                unsure: false,
             })
         })
     }
