@@ -99,6 +99,11 @@ pub fn answer_feedback(props: &AnswerFeedbackProps) -> Html {
                 Callback::from(move |e: SubmitEvent| {
                     e.prevent_default();
                     let comment = comment.trim();
+                    // Nothing chosen, nothing written: nothing to send.
+                    if reason.is_none() && comment.is_empty() {
+                        stage.set(Stage::Thanks);
+                        return;
+                    }
                     let feedback = ThreadFeedback::AnswerReason {
                         event_id,
                         reason: reason.unwrap_or(Reason::Other),
