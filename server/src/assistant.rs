@@ -10,7 +10,7 @@ use anyhow::Context;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use varco_protocol::chat::AnswerLink;
 
 /// The assistant's reply to one visitor message.
@@ -42,26 +42,51 @@ pub trait Assistant: Send + Sync {
 /// Receives the pieces of a streamed answer.
 pub type DeltaSink = dyn Fn(&str) + Send + Sync;
 
-/// The embedded answering engine over a site's knowledge base.
+/// The embedded answering engine over a site's knowledge base, which a
+/// reload replaces whole (a question is answered by one index or the
+/// other, never a mix).
 pub struct EmbeddedAssistant {
-    pub kb: varco_engine::KnowledgeBase,
+    kb: RwLock<Arc<varco_engine::KnowledgeBase>>,
 }
 
 impl EmbeddedAssistant {
+    pub fn new(kb: varco_engine::KnowledgeBase) -> Self {
+        EmbeddedAssistant {
+            kb: RwLock::new(Arc::new(kb)),
+        }
+    }
+
+    /// The knowledge base in use now.
+    pub fn kb(&self) -> Arc<varco_engine::KnowledgeBase> {
+        self.kb
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Answers from `kb` from now on.
+    pub fn replace(&self, kb: varco_engine::KnowledgeBase) {
+        *self
+            .kb
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(kb);
+    }
+
     pub fn answer(&self, question: &str, language: &str) -> Reply {
-        reply_of(self.kb.answer_in(question, language), language)
+        reply_of(self.kb().answer_in(question, language), language)
     }
 
     /// The answer, and the closest entry's title and answer as reference for
     /// an external assistant (empty when nothing is close): the question is
     /// looked up once for both.
     pub fn answer_with_reference(&self, question: &str, language: &str) -> (Reply, String) {
-        let a = self.kb.answer_in(question, language);
+        let kb = self.kb();
+        let a = kb.answer_in(question, language);
         let reference = if a.confident {
             let entries = if a.language == "en" {
-                self.kb.english_entries()
+                kb.english_entries()
             } else {
-                self.kb.entries()
+                kb.entries()
             };
             let title = entries
                 .iter()
@@ -136,7 +161,7 @@ pub fn load_assistants(config: &Config) -> anyhow::Result<(Assistants, Knowledge
                 list.join("\n")
             )
         })?;
-        let embedded = Arc::new(EmbeddedAssistant { kb });
+        let embedded = Arc::new(EmbeddedAssistant::new(kb));
         bases.insert(site.id.clone(), embedded.clone());
         let assistant: Arc<dyn Assistant> = match &site.external_assistant {
             Some(x) => Arc::new(
@@ -148,4 +173,67 @@ pub fn load_assistants(config: &Config) -> anyhow::Result<(Assistants, Knowledge
         out.insert(site.id.clone(), assistant);
     }
     Ok((out, bases))
+}
+
+/// How often an instance looks for knowledge bases to load again.
+pub const RELOAD_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Loads a site's knowledge base files again whenever its reload
+/// generation grows (`varco-server kb reload`, SIGHUP, on any instance).
+/// Files that do not pass the checks are not loaded: the site keeps
+/// answering from what it had, and the problems are logged.
+pub fn spawn_reloads(
+    storage: crate::storage::Storage,
+    config: Arc<Config>,
+    knowledge: Arc<KnowledgeBases>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        // What was asked before this instance started, it has loaded.
+        let mut seen: HashMap<String, i64> = storage
+            .kb_generations()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let mut ticks = tokio::time::interval(RELOAD_CHECK);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let generations = match storage.kb_generations().await {
+                Ok(g) => g,
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "knowledge bases: reloads cannot be checked now; trying again");
+                    continue;
+                }
+            };
+            for (site, generation) in generations {
+                if seen.get(&site).is_some_and(|g| *g >= generation) {
+                    continue;
+                }
+                seen.insert(site.clone(), generation);
+                let (Some(embedded), Some(dir)) = (
+                    knowledge.get(&site),
+                    config.site(&site).and_then(|s| s.kb.clone()),
+                ) else {
+                    continue;
+                };
+                let loaded = tokio::task::spawn_blocking(move || {
+                    varco_engine::KnowledgeBase::load(&dir)
+                })
+                .await;
+                match loaded {
+                    Ok(Ok(kb)) => {
+                        let entries = kb.entries().len();
+                        embedded.replace(kb);
+                        tracing::info!(site = %site, entries, "knowledge base reloaded");
+                    }
+                    Ok(Err(errors)) => {
+                        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                        tracing::error!(site = %site, problems = %list.join("; "), "knowledge base not reloaded: its files have problems; the previous one still answers");
+                    }
+                    Err(e) => tracing::error!(site = %site, error = %e, "knowledge base not reloaded"),
+                }
+            }
+        }
+    })
 }

@@ -82,6 +82,13 @@ enum KbCommand {
         #[arg(long)]
         site: String,
     },
+    /// Check a site's knowledge base files and, if they are valid, have
+    /// every running instance load them (within 2 s); no restart. SIGHUP
+    /// does the same for every site.
+    Reload {
+        #[arg(long)]
+        site: String,
+    },
     /// Answer one question as the assistant would.
     Ask {
         #[arg(long)]
@@ -327,6 +334,26 @@ fn load_kb(config: &Config, site: &str) -> anyhow::Result<(varco_engine::Knowled
 
 fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
     match command {
+        KbCommand::Reload { site } => {
+            // Checked here first: files with problems are never asked for.
+            let (kb, dir) = load_kb(config, &site)?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                let storage = varco_server::storage::Storage::open(&config.server.database).await?;
+                let asked = storage
+                    .request_kb_reload(&site, "kb reload", varco_server::api::now_ms())
+                    .await;
+                storage.close().await;
+                asked
+            })?;
+            println!(
+                "{}: valid ({} topics, {} entries); the running instances load it within {} s",
+                dir.display(),
+                kb.topics().len(),
+                kb.entries().len(),
+                varco_server::assistant::RELOAD_CHECK.as_secs()
+            );
+        }
         KbCommand::Check { site } => {
             let (kb, dir) = load_kb(config, &site)?;
             println!(

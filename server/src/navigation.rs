@@ -211,7 +211,7 @@ pub async fn recommendations(
         .map_err(storage_failure)?;
     let items = match state.knowledge.get(&site.id) {
         Some(kb) => recommend(
-            kb.kb.entries(),
+            kb.kb().entries(),
             views.iter().map(|(path, _, _)| path.as_str()),
             RECOMMENDATIONS,
         ),

@@ -342,6 +342,15 @@ pub async fn serve_with(
             .into_iter()
             .collect(),
     );
+    // Stopped when dropped, at the end of this function.
+    let _reloads = Tasks(vec![
+        crate::assistant::spawn_reloads(
+            storage.clone(),
+            state.config.clone(),
+            state.knowledge.clone(),
+        ),
+        reload_on_hangup(storage.clone(), state.config.clone()),
+    ]);
     let checkpoints = storage.checkpoint_in_background().await?;
     // Stopped when dropped, at the end of this function.
     let _cluster = crate::cluster::join(&storage, &state.hub).await?;
@@ -407,6 +416,32 @@ async fn publish_revisions(config: &Config, storage: &Storage) -> anyhow::Result
         }
     }
     Ok(())
+}
+
+/// On SIGHUP, asks every instance to load the knowledge bases' files again
+/// (as `varco-server kb reload` does for one site).
+fn reload_on_hangup(
+    storage: Storage,
+    config: std::sync::Arc<Config>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut hangups =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "SIGHUP cannot be caught: use `varco-server kb reload`");
+                    return;
+                }
+            };
+        while hangups.recv().await.is_some() {
+            for site in config.sites.iter().filter(|s| s.kb.is_some()) {
+                match storage.request_kb_reload(&site.id, "SIGHUP", api::now_ms()).await {
+                    Ok(()) => tracing::info!(site = %site.id, "SIGHUP: knowledge base to reload"),
+                    Err(e) => tracing::error!(site = %site.id, error = %format!("{e:#}"), "SIGHUP: the reload could not be asked for"),
+                }
+            }
+        }
+    })
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

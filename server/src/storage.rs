@@ -65,6 +65,7 @@ mod cache;
 mod connections;
 mod desk;
 mod feedback;
+mod kb;
 mod live;
 mod pages;
 mod reports;

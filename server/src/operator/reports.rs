@@ -104,8 +104,14 @@ async fn build(state: &AppState, site: &Site, query: &ReportQuery) -> Result<Rep
         state
             .knowledge
             .get(&site.id)
-            .and_then(|kb| kb.kb.topics().iter().find(|t| t.id == topic))
-            .map_or_else(|| topic.to_owned(), |t| t.title.clone())
+            .and_then(|kb| {
+                kb.kb()
+                    .topics()
+                    .iter()
+                    .find(|t| t.id == topic)
+                    .map(|t| t.title.clone())
+            })
+            .unwrap_or_else(|| topic.to_owned())
     };
     let mut topics: Vec<TopicRow> = counts
         .answers

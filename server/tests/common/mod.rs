@@ -187,10 +187,15 @@ pub async fn spawn_app_customized(
         )
         .replace(
             "[sites.widget]",
-            &format!(
-                "kb = {:?}\n{site_settings}\n[sites.widget]",
-                kb.display().to_string()
-            ),
+            &if site_settings.contains("kb = ") {
+                // The test's own knowledge base.
+                format!("{site_settings}\n[sites.widget]")
+            } else {
+                format!(
+                    "kb = {:?}\n{site_settings}\n[sites.widget]",
+                    kb.display().to_string()
+                )
+            },
         );
     let toml = format!("{toml}\n{widget_settings}");
     prepare(dir.path());
