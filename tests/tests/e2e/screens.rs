@@ -218,6 +218,10 @@ async fn the_chat_after_several_answers_and_the_privacy_centre() {
             .unwrap();
         assert_eq!(newest, Value::Bool(true), "the newest answer is in view");
         check(&tab, "chat", screen).await;
+        // «No» under the last answer: the optional reason and comment.
+        tab.press("No").await.unwrap();
+        wait_in_widget(&tab, "shadow.querySelector('form.feedback.why')").await;
+        check(&tab, "feedback-why", screen).await;
 
         tab.press("I tuoi dati").await.unwrap();
         wait_in_widget(&tab, "shadow.querySelector('dialog.privacy[open]')").await;
