@@ -777,12 +777,28 @@ impl Tab {
             }
             if Instant::now() > deadline {
                 bail!(
-                    "timed out after {secs}s waiting for: {js}\nconsole: {:#?}",
+                    "timed out after {secs}s waiting for: {js}\npage: {}\nconsole: {:#?}",
+                    self.page_state().await,
                     self.console_lines()
                 );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// What a failed wait reports of the page: the focused element and
+    /// what its live regions say, so that a failure tells what the page
+    /// was doing instead.
+    async fn page_state(&self) -> Value {
+        self.eval(
+            "(() => { const a = document.activeElement;
+                const say = (e) => `${e.id || e.className || e.tagName}: ${e.textContent.trim().slice(0, 200)}`;
+                return { url: location.pathname, focused: a ? `${a.tagName}#${a.id}` : null,
+                         live: [...document.querySelectorAll('[role=alert],[role=status],[aria-live]')]
+                           .filter((e) => e.textContent.trim()).map(say).slice(0, 20) }; })()",
+        )
+        .await
+        .unwrap_or(Value::Null)
     }
 
     /// Waits until the widget has started: the light part has applied the

@@ -97,6 +97,29 @@ pub async fn visitor_asks_for_a_person(visitor: &Tab, server: &TestServer) {
         .unwrap();
 }
 
+/// The operator takes the first waiting conversation; returns once the
+/// console shows it, ready for a reply, and the visitor has been told who
+/// answers. Both must be awaited: the server tells the visitor before the
+/// console has the answer to its request, so the visitor's message alone
+/// does not mean the console's pane is open.
+pub async fn operator_takes_first(console: &Tab, visitor: &Tab, operator_name: &str) {
+    wait_in_console(console, "document.querySelector('#waiting-list button.take')").await;
+    console
+        .eval("document.querySelector('#waiting-list button.take').click()")
+        .await
+        .unwrap();
+    wait_in_console(
+        console,
+        "!document.getElementById('conversation').hidden && !document.getElementById('reply').disabled",
+    )
+    .await;
+    wait_in_widget(
+        visitor,
+        &format!("[...shadow.querySelectorAll('.msg.system')].some(m => m.textContent.includes('Ti risponde {operator_name}'))"),
+    )
+    .await;
+}
+
 /// Opens the console and logs in as `username` with the keyboard; returns
 /// once the lists show.
 pub async fn console_login(console: &Tab, server: &TestServer, username: &str) {

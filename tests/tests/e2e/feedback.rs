@@ -6,7 +6,8 @@
 
 use serde_json::json;
 use varco_e2e::live::{
-    always_open, console_login, visitor_says, wait_in_console, HOME, PASSWORD,
+    always_open, console_login, operator_takes_first, visitor_says, wait_in_console, HOME,
+    PASSWORD,
 };
 use varco_e2e::{ask, wait_in_widget, Chromium, Tab, TestServer};
 use varco_server::storage::{Operator, Storage};
@@ -99,16 +100,7 @@ async fn a_visitors_feedback_reaches_the_webmasters_report() {
         .unwrap();
     let console = chromium.tab().await.unwrap();
     console_login(&console, &server, "giulia").await;
-    wait_in_console(&console, "document.querySelector('#waiting-list button.take')").await;
-    console
-        .eval("document.querySelector('#waiting-list button.take').click()")
-        .await
-        .unwrap();
-    wait_in_widget(
-        &visitor,
-        "[...shadow.querySelectorAll('.msg.system')].some(m => m.textContent.includes('Ti risponde Giulia'))",
-    )
-    .await;
+    operator_takes_first(&console, &visitor, "Giulia").await;
     console
         .eval("document.getElementById('close-conversation').click()")
         .await

@@ -8,7 +8,8 @@
 
 use serde_json::{json, Value};
 use varco_e2e::live::{
-    add_operators, always_open, console_login, visitor_asks_for_a_person, wait_in_console,
+    add_operators, always_open, console_login, operator_takes_first, visitor_asks_for_a_person,
+    wait_in_console,
 };
 use varco_e2e::smtp::Smtp;
 use varco_e2e::{wait_in_widget, Chromium, Tab, TestServer};
@@ -190,27 +191,14 @@ async fn an_operator_passes_a_conversation_to_a_colleague_with_a_note() {
     console_login(&marco, &server, "marco").await;
 
     visitor_asks_for_a_person(&visitor, &server).await;
-    wait_in_console(
-        &giulia,
-        "document.querySelector('#waiting-list button.take')",
-    )
-    .await;
-    giulia
-        .eval("document.querySelector('#waiting-list button.take').click()")
-        .await
-        .unwrap();
-    wait_in_widget(
-        &visitor,
-        "[...shadow.querySelectorAll('.msg.system')].some(m => m.textContent.includes('Ti risponde Giulia'))",
-    )
-    .await;
+    operator_takes_first(&giulia, &visitor, "Giulia").await;
 
     // «Trasferisci»: an inline form with the colleagues and the offices.
-    wait_in_console(&giulia, "!document.getElementById('transfer-open').hidden && !document.getElementById('transfer-open').disabled").await;
     giulia
         .eval("document.getElementById('transfer-open').focus()")
         .await
         .unwrap();
+    wait_in_console(&giulia, "document.activeElement?.id === 'transfer-open'").await;
     giulia.key("Enter").await.unwrap();
     wait_in_console(
         &giulia,
