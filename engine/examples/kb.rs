@@ -72,7 +72,12 @@ fn main() -> ExitCode {
             );
         }
         "bench" => {
-            let path = Path::new(dir).join("questions.jsonl");
+            // `bench DIR [FILE] [--en] [--misses]`: the site's questions.jsonl by default.
+            let path = args
+                .get(2)
+                .filter(|a| !a.starts_with("--"))
+                .map_or_else(|| Path::new(dir).join("questions.jsonl"), |f| Path::new(f).to_owned());
+            let language = if args.iter().any(|a| a == "--en") { "en" } else { "it" };
             let text = match std::fs::read_to_string(&path) {
                 Ok(text) => text,
                 Err(e) => {
@@ -88,7 +93,7 @@ fn main() -> ExitCode {
                 }
             };
             let started = std::time::Instant::now();
-            let report = bench::score(&kb, &questions);
+            let report = bench::score_in(&kb, &questions, language);
             let elapsed = started.elapsed();
             if args.iter().any(|a| a == "--misses") {
                 for m in &report.misses {
@@ -117,7 +122,7 @@ fn main() -> ExitCode {
             // How well `confident` separates right from wrong answers.
             let mut table = [[0usize; 2]; 2];
             for item in &questions {
-                let a = kb.answer(&item.q);
+                let a = kb.answer_in(&item.q, language);
                 table[usize::from(a.confident)][usize::from(a.topic == item.topic)] += 1;
             }
             println!(

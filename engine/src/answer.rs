@@ -200,6 +200,22 @@ pub(crate) fn build(
             }
         })
         .collect();
+    // The closest entry sends the visitor to another office: saying which
+    // one helps more than "not sure" (whose suggestions leave out what is
+    // not the body's job). The closest of the body's own services, if any
+    // come near, are offered next to it.
+    if best_entry.topic == OUT_OF_SCOPE_TOPIC {
+        return Answer {
+            topic: best_entry.topic.clone(),
+            entry_id: Some(best_entry.id.clone()),
+            answer: best_entry.answer.clone(),
+            links: best_entry.links.clone(),
+            confidence,
+            confident: false,
+            suggestions,
+            language: language.code(),
+        };
+    }
     let mut text = String::from(language.not_sure());
     if suggestions.is_empty() {
         text.push_str(language.rephrase());

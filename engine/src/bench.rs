@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 pub struct Labelled {
     pub q: String,
     pub topic: String,
+    /// For an out-of-scope question, the body the answer must name
+    /// ("Comune", "INPS"); empty when no body is competent (the weather).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
 }
 
 /// Parses JSON Lines, one [`Labelled`] per line; blank lines are skipped.
@@ -33,7 +37,8 @@ pub struct Report {
     pub top1_accuracy: f64,
     /// Of the questions answered as out of scope, the share that are.
     pub out_of_scope_precision: f64,
-    /// Of the questions labelled out of scope, the share answered so.
+    /// Of the questions labelled out of scope, the share answered so and,
+    /// where the label names a body, naming it.
     pub out_of_scope_recall: f64,
     pub misses: Vec<Miss>,
 }
@@ -55,18 +60,34 @@ pub struct Miss {
 /// scope and nothing should have been, 0 when something should have been;
 /// recall is 1 when nothing was labelled out of scope.
 pub fn score(kb: &KnowledgeBase, questions: &[Labelled]) -> Report {
+    score_in(kb, questions, "it")
+}
+
+/// [`score`] for questions asked from a page in `language` (`it`, `en`).
+pub fn score_in(kb: &KnowledgeBase, questions: &[Labelled], language: &str) -> Report {
     let mut correct = 0usize;
     let (mut predicted_oos, mut labelled_oos, mut both_oos) = (0usize, 0usize, 0usize);
     let mut misses = Vec::new();
     for item in questions {
-        let answer = kb.answer(&item.q);
+        let answer = kb.answer_in(&item.q, language);
         let expected_oos = item.topic == OUT_OF_SCOPE_TOPIC;
         let got_oos = answer.topic == OUT_OF_SCOPE_TOPIC;
+        let office = item.office.as_deref().unwrap_or("");
+        let names_office =
+            office.is_empty() || answer.answer.to_lowercase().contains(&office.to_lowercase());
         labelled_oos += usize::from(expected_oos);
         predicted_oos += usize::from(got_oos);
-        both_oos += usize::from(expected_oos && got_oos);
+        both_oos += usize::from(expected_oos && got_oos && names_office);
         if answer.topic == item.topic {
             correct += 1;
+            if expected_oos && !names_office {
+                misses.push(Miss {
+                    q: item.q.clone(),
+                    expected: format!("{} ({office})", item.topic),
+                    got: format!("{} ({})", answer.topic, answer.entry_id.unwrap_or_default()),
+                    confidence: answer.confidence,
+                });
+            }
         } else {
             misses.push(Miss {
                 q: item.q.clone(),

@@ -17,6 +17,7 @@
 //!   phrasings, for robustness to typos and odd word forms that stemming
 //!   and correction miss.
 
+use crate::answer::OUT_OF_SCOPE_TOPIC;
 use crate::kb::{Entry, Topic};
 use crate::normalize::{self, Analyzer, Class, Unit, Word};
 use crate::typo;
@@ -147,6 +148,9 @@ pub(crate) struct Index {
     trigram_postings: HashMap<u64, Vec<u32>>,
     vocab: Vec<VocabWord>,
     surface: HashSet<String>,
+    /// The stems of everyday words ([`normalize::everyday_words`]): a
+    /// question word with one of them is no typo.
+    everyday: HashSet<String>,
     entries: usize,
 }
 
@@ -157,7 +161,19 @@ impl Index {
         synonyms: &[Vec<String>],
         weak: &[String],
     ) -> Index {
-        let analyzer = Analyzer::new(synonyms).with_weak(weak);
+        Index::build_in(topics, entries, synonyms, weak, false)
+    }
+
+    /// [`Index::build`] for entries in English (`english`), stemmed with
+    /// the English stemmer.
+    pub(crate) fn build_in(
+        topics: &[Topic],
+        entries: &[Entry],
+        synonyms: &[Vec<String>],
+        weak: &[String],
+        english: bool,
+    ) -> Index {
+        let analyzer = Analyzer::new_in(synonyms, english).with_weak(weak);
         let fields = FieldIndex::build(&analyzer, topics, entries);
         let n = entries.len() as f32;
         let idf_of = |df: f32| (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
@@ -173,6 +189,9 @@ impl Index {
         let vocab = vocabulary(&analyzer, fields.word_freq);
         let mut index = Index {
             surface: vocab.iter().map(|v| v.text.clone()).collect(),
+            everyday: normalize::everyday_words()
+                .map(|w| analyzer.stem(w))
+                .collect(),
             vocab,
             analyzer,
             term_ids: fields.term_ids,
@@ -355,6 +374,7 @@ impl Index {
             || word.folded.chars().any(|c| c.is_ascii_digit())
             || self.surface.contains(&word.folded)
             || self.term_ids.contains_key(&word.stem)
+            || self.everyday.contains(&word.stem)
         {
             return None;
         }
@@ -366,7 +386,10 @@ impl Index {
         // weighs as little as the name.
         for weak in self.analyzer.site_weak() {
             let weak_chars: Vec<char> = weak.chars().collect();
-            if scratch.distance_within(&chars, &weak_chars, max).is_some() {
+            if scratch
+                .typo_distance_within(&chars, &weak_chars, max)
+                .is_some()
+            {
                 return Some(self.analyzer.word(weak));
             }
         }
@@ -380,7 +403,7 @@ impl Index {
             {
                 continue;
             }
-            let Some(d) = scratch.distance_within(&chars, &candidate.chars, bound) else {
+            let Some(d) = scratch.typo_distance_within(&chars, &candidate.chars, bound) else {
                 continue;
             };
             let better = match best {
@@ -509,11 +532,22 @@ impl FieldIndex {
                 .unwrap_or_default();
             // Each text is analysed on its own, so a synonym phrase never
             // spans two example questions.
+            // An out-of-scope answer says in its first paragraph what it
+            // is about and who handles it; what follows often names the
+            // body's own services as a contrast («alla Camera puoi invece
+            // ottenere SPID»), and would draw the very questions it sends
+            // elsewhere.
+            let body = if entry.topic == OUT_OF_SCOPE_TOPIC {
+                entry.answer.split("\n\n").next().unwrap_or("")
+            } else {
+                &entry.answer
+            };
+            let body = vec![strip_markdown(body)];
             let fields: [Vec<String>; FIELDS] = [
                 entry.questions.clone(),
                 vec![entry.title.clone()],
                 entry.keywords.clone(),
-                vec![strip_markdown(&entry.answer)],
+                body,
                 topic_texts,
             ];
             let mut tf: HashMap<u32, [f32; FIELDS]> = HashMap::new();

@@ -88,6 +88,107 @@ impl Entry {
     }
 }
 
+/// Reads one entry from its files (`entries/<id>.md` and, if given,
+/// `en/<id>.md`) with the checks a whole knowledge base applies to it,
+/// except that its topic is not looked up in `topics.toml`.
+pub fn read_entry(id: &str, italian: &str, english: Option<&str>) -> Result<Entry, Vec<KbError>> {
+    let mut errors = Vec::new();
+    let italian_file = format!("entries/{id}.md");
+    let mut entry = parse_entry(
+        id,
+        italian,
+        &HashSet::new(),
+        &mut Report {
+            file: &italian_file,
+            errors: &mut errors,
+        },
+        &mut Vec::new(),
+    );
+    if let (Some(entry), Some(text)) = (entry.as_mut(), english) {
+        let english_file = format!("en/{id}.md");
+        entry.english = parse_english(
+            id,
+            text,
+            &entry.links,
+            &mut Report {
+                file: &english_file,
+                errors: &mut errors,
+            },
+        );
+    }
+    match entry {
+        Some(entry) if errors.is_empty() => Ok(entry),
+        _ => Err(errors),
+    }
+}
+
+/// The files of an entry as `kb check` reads them: `entries/<id>.md` and,
+/// if the entry has an English version, `en/<id>.md`. Parsing them gives
+/// the entry back (the console writes an entry this way).
+pub fn entry_files(entry: &Entry) -> (String, Option<String>) {
+    #[derive(Serialize)]
+    struct Front<'a> {
+        id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        topic: Option<&'a str>,
+        title: &'a str,
+        questions: &'a [String],
+        #[serde(skip_serializing_if = "<[String]>::is_empty")]
+        keywords: &'a [String],
+        links: Vec<LinkFront<'a>>,
+    }
+    #[derive(Serialize)]
+    struct LinkFront<'a> {
+        title: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        url: Option<&'a str>,
+    }
+    let file = |front: &Front, answer: &str| {
+        // Serialising plain strings and lists cannot fail.
+        let toml = toml::to_string(front).unwrap_or_default();
+        format!("+++\n{}+++\n{}\n", toml, answer.trim())
+    };
+    let italian = file(
+        &Front {
+            id: &entry.id,
+            topic: Some(&entry.topic),
+            title: &entry.title,
+            questions: &entry.questions,
+            keywords: &entry.keywords,
+            links: entry
+                .links
+                .iter()
+                .map(|l| LinkFront {
+                    title: &l.title,
+                    url: Some(&l.url),
+                })
+                .collect(),
+        },
+        &entry.answer,
+    );
+    let english = entry.english.as_ref().map(|en| {
+        file(
+            &Front {
+                id: &entry.id,
+                topic: None,
+                title: &en.title,
+                questions: &en.questions,
+                keywords: &en.keywords,
+                links: en
+                    .links
+                    .iter()
+                    .map(|l| LinkFront {
+                        title: &l.title,
+                        url: None,
+                    })
+                    .collect(),
+            },
+            &en.answer,
+        )
+    });
+    (italian, english)
+}
+
 /// Everything read from a knowledge base's files, already checked.
 #[derive(Debug, Clone)]
 pub(crate) struct Parsed {

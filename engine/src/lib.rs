@@ -31,7 +31,7 @@ mod typo;
 pub use answer::{
     suggestible, Answer, Suggestion, CONVERSATION_TOPIC, OUT_OF_SCOPE_ENTRY, OUT_OF_SCOPE_TOPIC,
 };
-pub use kb::{English, Entry, KbError, Link, Topic};
+pub use kb::{entry_files, read_entry, English, Entry, KbError, Link, Topic};
 
 use answer::Language;
 use index::Index;
@@ -51,63 +51,72 @@ pub struct KnowledgeBase {
     english_index: Index,
 }
 
+/// The knowledge base files in `dir` as [`KnowledgeBase::from_files`] takes
+/// them, with the files that could not be read. A missing folder is an
+/// error of its own.
+#[allow(clippy::type_complexity)]
+pub fn read_files(dir: &Path) -> Result<(Vec<(String, String)>, Vec<KbError>), Vec<KbError>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    let io_error = |file: &str, e: std::io::Error| KbError {
+        file: file.to_string(),
+        message: format!("cannot read: {e}"),
+    };
+    for name in ["topics.toml", "synonyms.toml"] {
+        match std::fs::read_to_string(dir.join(name)) {
+            Ok(text) => files.push((name.to_string(), text)),
+            // A missing topics.toml is reported by the checks.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => errors.push(io_error(name, e)),
+        }
+    }
+    for folder in ["entries", "en"] {
+        match std::fs::read_dir(dir.join(folder)) {
+            Ok(list) => {
+                for item in list {
+                    let path = match item {
+                        Ok(item) => item.path(),
+                        Err(e) => {
+                            errors.push(io_error(&format!("{folder}/"), e));
+                            continue;
+                        }
+                    };
+                    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                        continue;
+                    };
+                    if !name.ends_with(".md") || !path.is_file() {
+                        continue;
+                    }
+                    let rel = format!("{folder}/{name}");
+                    match std::fs::read_to_string(&path) {
+                        Ok(text) => files.push((rel, text)),
+                        Err(e) => errors.push(io_error(&rel, e)),
+                    }
+                }
+            }
+            Err(e)
+                if folder == "entries"
+                    && e.kind() == std::io::ErrorKind::NotFound
+                    && !dir.is_dir() =>
+            {
+                return Err(vec![KbError {
+                    file: dir.display().to_string(),
+                    message: "no such knowledge base folder".into(),
+                }]);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => errors.push(io_error(&format!("{folder}/"), e)),
+        }
+    }
+    Ok((files, errors))
+}
+
 impl KnowledgeBase {
     /// Reads `topics.toml`, `synonyms.toml` (optional), `entries/*.md` and
     /// `en/*.md` (optional) from `dir`. Every problem found is reported, each naming its file
     /// (relative to `dir`) and field, not just the first.
     pub fn load(dir: &Path) -> Result<KnowledgeBase, Vec<KbError>> {
-        let mut files = Vec::new();
-        let mut errors = Vec::new();
-        let io_error = |file: &str, e: std::io::Error| KbError {
-            file: file.to_string(),
-            message: format!("cannot read: {e}"),
-        };
-        for name in ["topics.toml", "synonyms.toml"] {
-            match std::fs::read_to_string(dir.join(name)) {
-                Ok(text) => files.push((name.to_string(), text)),
-                // A missing topics.toml is reported by the checks.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => errors.push(io_error(name, e)),
-            }
-        }
-        for folder in ["entries", "en"] {
-            match std::fs::read_dir(dir.join(folder)) {
-                Ok(list) => {
-                    for item in list {
-                        let path = match item {
-                            Ok(item) => item.path(),
-                            Err(e) => {
-                                errors.push(io_error(&format!("{folder}/"), e));
-                                continue;
-                            }
-                        };
-                        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-                            continue;
-                        };
-                        if !name.ends_with(".md") || !path.is_file() {
-                            continue;
-                        }
-                        let rel = format!("{folder}/{name}");
-                        match std::fs::read_to_string(&path) {
-                            Ok(text) => files.push((rel, text)),
-                            Err(e) => errors.push(io_error(&rel, e)),
-                        }
-                    }
-                }
-                Err(e)
-                    if folder == "entries"
-                        && e.kind() == std::io::ErrorKind::NotFound
-                        && !dir.is_dir() =>
-                {
-                    return Err(vec![KbError {
-                        file: dir.display().to_string(),
-                        message: "no such knowledge base folder".into(),
-                    }]);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => errors.push(io_error(&format!("{folder}/"), e)),
-            }
-        }
+        let (files, mut errors) = read_files(dir)?;
         match KnowledgeBase::from_files(&files) {
             Ok(kb) if errors.is_empty() => Ok(kb),
             Ok(_) => Err(errors),
@@ -116,6 +125,12 @@ impl KnowledgeBase {
                 Err(errors)
             }
         }
+    }
+
+    /// The checks of [`KnowledgeBase::from_files`] without building the
+    /// indexes: what `kb check` would say of these files.
+    pub fn check_files(files: &[(String, String)]) -> Result<(), Vec<KbError>> {
+        kb::parse(files).map(|_| ())
     }
 
     /// Same as [`KnowledgeBase::load`] from in-memory files: (path relative
@@ -131,7 +146,7 @@ impl KnowledgeBase {
         );
         let english: Vec<Entry> = parsed.entries.iter().filter_map(Entry::in_english).collect();
         // The site's synonyms are Italian: the English index has none.
-        let english_index = Index::build(&parsed.topics, &english, &[], &parsed.weak);
+        let english_index = Index::build_in(&parsed.topics, &english, &[], &parsed.weak, true);
         Ok(KnowledgeBase {
             topics: parsed.topics,
             entries: parsed.entries,

@@ -161,7 +161,7 @@ const WEAK_WORDS: &[&str] = &[
     "info", "bisogno", "gentilmente", "cortesemente", "favore", "prego", "buongiorno", "buonasera",
     "salve", "ciao", "grazie", "dove", "quando", "quanto", "quanta", "quanti", "quante", "quale",
     "quali", "perche", "ok", "okay", "sapete", "sai", "dire", "dirmi", "spiegare", "spiegarmi",
-    "volere", "vorresti", "potrebbe", "potreste", "dovrei", "dovrebbe", "please", "hello", "hi",
+    "volere", "vorresti", "potrebbe", "potreste", "dovrei", "dovrebbe", "please", "hello", "hi", "hey",
     "where", "when", "which", "want", "need", "would", "like", "thanks", "thank",
 ];
 
@@ -201,9 +201,119 @@ const COMMON_WORDS: &[&str] = &[
     "nuova", "vecchio", "vecchia", "grande", "piccolo", "bene", "male", "subito",
 ];
 
+/// Everyday Italian words (folded) that carry meaning but that a
+/// knowledge base of public services rarely contains: family, home,
+/// places, vehicles, money, food, time, common adjectives and verbs. They
+/// stay content words (they are part of what is asked, and a question
+/// made of them is about something else), but the typo corrector leaves
+/// them, and every word with the same stem, alone: otherwise «madre»
+/// becomes «made», «contanti» «contatti», «prossimo» «possiamo».
+#[rustfmt::skip]
+const EVERYDAY_WORDS: &[&str] = &[
+    // people and family
+    "madre", "padre", "mamma", "papa", "genitore", "genitori", "figlio", "figlia", "figli",
+    "marito", "moglie", "compagno", "compagna", "fidanzato", "fidanzata", "fratello", "sorella",
+    "nonno", "nonna", "nipote", "zio", "zia", "cugino", "cugina", "suocero", "suocera",
+    "bambino", "bambina", "bimbo", "bimba", "neonato", "ragazzo", "ragazza", "amico", "amica",
+    "vicino", "vicina", "uomo", "donna", "gente", "signore", "signora", "collega", "capo",
+    "famiglia", "parente", "anziano", "anziana", "giovane", "studente", "studentessa",
+    // home and places
+    "mare", "montagna", "lago", "fiume", "collina", "citta", "paese", "via", "strada", "piazza",
+    "giardino", "garage", "box", "cantina", "soffitta", "balcone", "terrazzo", "tetto", "muro",
+    "porta", "finestra", "cucina", "bagno", "stanza", "appartamento", "villa", "villetta",
+    "condominio", "palazzo", "negozio", "bar", "ristorante", "pizzeria", "albergo", "hotel",
+    "ospedale", "farmacia", "chiesa", "parco", "campo", "spiaggia", "stazione", "aeroporto",
+    "porto", "centro", "periferia", "quartiere", "frazione", "cortile", "cancello", "recinzione",
+    "piscina", "tettoia", "capannone", "magazzino", "terreno", "orto", "bosco", "lampione",
+    "marciapiede", "parcheggio", "semaforo", "buca", "albero", "cane", "gatto", "animale",
+    // vehicles and travel
+    "auto", "automobile", "macchina", "moto", "motorino", "scooter", "bici", "bicicletta",
+    "camion", "furgone", "treno", "autobus", "bus", "metro", "metropolitana", "tram", "aereo",
+    "nave", "traghetto", "monopattino", "viaggio", "vacanza", "vacanze", "volo", "biglietto",
+    "valigia", "traffico", "sosta", "divieto", "velocita", "incidente", "benzina",
+    // money
+    "euro", "soldi", "contanti", "banca", "bancomat", "bonifico", "stipendio", "mutuo",
+    "prestito", "debito", "credito", "affitto", "bolletta", "bollette", "sconto", "mancia",
+    "risparmi", "reddito", "guadagno", "spesa", "scontrino", "fattura", "ricevuta", "conto",
+    // time
+    "prossimo", "prossima", "scorso", "scorsa", "passato", "futuro", "presto", "tardi",
+    "notte", "minuto", "minuti", "ora", "ore", "fine", "inizio", "weekend", "ferie", "natale",
+    "pasqua", "estate", "inverno", "primavera", "autunno", "sessione", "turno", "ritardo",
+    // body, health, food
+    "testa", "mano", "mani", "piede", "piedi", "occhio", "occhi", "cuore", "dente", "denti",
+    "malattia", "malato", "malata", "febbre", "dolore", "medicina", "farmaco", "vaccino",
+    "carne", "pesce", "pasta", "pizza", "pane", "vino", "birra", "acqua", "caffe", "pranzo",
+    "cena", "colazione", "pasto", "ricetta", "torta", "dolce", "frutta", "verdura", "latte",
+    "formaggio", "uova", "ossa", "osso", "sangue", "corpo", "vecchiaia", "gravidanza",
+    // things
+    "foglio", "fogli", "carta", "penna", "libro", "giornale", "lettera", "pacco", "regalo",
+    "chiave", "chiavi", "borsa", "portafoglio", "zaino", "vestito", "scarpe", "computer", "pc",
+    "tablet", "stampante", "schermo", "tastiera", "televisione", "radio", "foto", "video",
+    "musica", "film", "partita", "calcio", "gioco", "giochi", "sport", "palestra", "festa",
+    "serie", "notizie", "tempo", "pioggia", "neve", "sole", "vento", "caldo", "freddo",
+    // adjectives
+    "vero", "vera", "falso", "falsa", "giusto", "giusta", "sbagliato", "sbagliata", "bello",
+    "bella", "brutto", "brutta", "buono", "buona", "cattivo", "caro", "cara", "economico",
+    "facile", "difficile", "veloce", "lento", "pieno", "piena", "vuoto", "vuota", "rotto",
+    "rotta", "lungo", "lunga", "corto", "alto", "alta", "basso", "bassa", "forte", "debole",
+    "contento", "contenta", "triste", "stanco", "stanca", "sicuro", "sicura", "possibile",
+    "impossibile", "necessario", "urgente", "importante", "normale", "strano", "strana",
+    "solito", "diverso", "diversa", "uguale", "intero", "mezzo", "doppio", "privato", "privata",
+    "pubblico", "pubblica", "libero", "libera", "occupato", "pronto", "pronta", "vivo", "viva",
+    "disabile", "invalido", "invalida", "invalidita", "malattia", "preciso", "precisa",
+    // verbs
+    "mandare", "mando", "manda", "mandato", "dare", "dato", "mettere", "metto", "messo",
+    "prendere", "prendo", "preso", "andare", "vado", "vai", "va", "andato", "andata",
+    "venire", "vengo", "viene", "venuto", "tornare", "torno", "uscire", "esco", "entrare",
+    "arrivare", "arriva", "arrivato", "partire", "parto", "restare", "resto", "lasciare",
+    "lascio", "trovare", "trovo", "cercare", "cerco", "guardare", "vedere", "vedo", "visto",
+    "sentire", "sento", "pensare", "penso", "credere", "credo", "capire", "capisco", "capito",
+    "leggere", "leggo", "letto", "scrivere", "scrivo", "scritto", "detto", "chiedere", "chiedo",
+    "chiesto", "rispondere", "aspettare", "aspetto", "finire", "finito", "iniziare",
+    "cominciare", "continuare", "usare", "comprare", "compro", "comprato", "vendere", "vendo",
+    "venduto", "spendere", "vincere", "giocare", "mangiare", "bere", "dormire", "vivere",
+    "abitare", "abito", "lavorare", "lavoro", "studiare", "aiutare", "aiuto", "provare",
+    "riuscire", "riesco", "conoscere", "ricordare", "dimenticare", "dimenticato", "succedere",
+    "successo", "morire", "rifare", "rifaccio", "rifatto", "costruire", "ristrutturare",
+    "traslocare", "spostare", "sposta", "guidare", "viaggiare", "tradurre", "traduci",
+    "raccontare", "consigliare", "creare", "creato",
+];
+
+/// Shorthand of chat and text messages, folded, with the word it stands
+/// for: «x» for «per», «nn» for «non», «xke» for «perché». Visitors type
+/// on phones; the knowledge base never uses these forms.
+#[rustfmt::skip]
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("x", "per"), ("nn", "non"), ("cmq", "comunque"), ("xke", "perche"), ("xk", "perche"),
+    ("xche", "perche"), ("pk", "perche"), ("pke", "perche"), ("perke", "perche"), ("xo", "pero"),
+    ("ke", "che"), ("k", "che"), ("ki", "chi"), ("kome", "come"), ("anke", "anche"),
+    ("ank", "anche"), ("qlc", "qualche"), ("qlk", "qualche"), ("qlcs", "qualcosa"),
+    ("qcs", "qualcosa"), ("qlcn", "qualcuno"), ("qualke", "qualche"), ("tt", "tutto"),
+    ("sn", "sono"), ("dv", "dove"), ("qnd", "quando"), ("qndo", "quando"), ("qdo", "quando"),
+    ("qnt", "quanto"), ("qto", "quanto"), ("cn", "con"), ("grz", "grazie"), ("thx", "thanks"),
+    ("tnx", "thanks"), ("ty", "thanks"), ("pls", "please"), ("plz", "please"), ("msg", "messaggio"),
+    ("tel", "telefono"), ("cell", "cellulare"), ("num", "numero"), ("doc", "documento"),
+    ("docs", "documenti"), ("prox", "prossimo"), ("sett", "settimana"), ("pwd", "password"),
+    ("u", "you"), ("ur", "your"), ("bc", "because"), ("cuz", "because"), ("coz", "because"),
+];
+
+/// The word a chat shorthand stands for, or the word itself.
+pub(crate) fn expand_abbreviation(folded: &str) -> &str {
+    ABBREVIATIONS
+        .iter()
+        .find(|(short, _)| *short == folded)
+        .map_or(folded, |(_, long)| long)
+}
+
 /// Everyday words the typo corrector must leave alone.
 pub(crate) fn common_words() -> impl Iterator<Item = &'static str> {
     COMMON_WORDS.iter().copied()
+}
+
+/// Everyday content words the typo corrector must leave alone, with
+/// every word of the same stem (see [`EVERYDAY_WORDS`]).
+pub(crate) fn everyday_words() -> impl Iterator<Item = &'static str> {
+    EVERYDAY_WORDS.iter().copied()
 }
 
 /// Iterates over every stop and weak word (for typo correction).
@@ -264,6 +374,23 @@ const BUILTIN_SYNONYMS: &[&[&str]] = &[
     &["tassa", "tasse", "tributo", "tributi", "tax", "taxes"],
     &["registro", "register", "registry"],
     &["cancellare", "cancellazione", "delete", "cancel"],
+    // Other bodies' documents and services, as visitors name them in
+    // English too: what out-of-scope answers are found by.
+    &["passaporto", "passaporti", "passport", "passports"],
+    &["patente", "patente di guida", "driving licence", "driving license", "driver license", "driver's license"],
+    &["permesso di soggiorno", "residence permit", "stay permit"],
+    &["codice fiscale", "tax code", "fiscal code", "tax number"],
+    &["tessera sanitaria", "health card", "health insurance card"],
+    &["pensione", "pensioni", "pension", "retirement"],
+    &["disoccupazione", "naspi", "unemployment", "unemployment benefit"],
+    &["stipendio", "stipendi", "busta paga", "salary", "wage", "wages", "paycheck"],
+    &["medico", "medico di base", "doctor"],
+    &["treno", "treni", "train", "trains"],
+    &["meteo", "previsioni del tempo", "weather", "forecast"],
+    &["camera di commercio", "chamber of commerce"],
+    &["registro imprese", "registro delle imprese", "business register", "companies register", "company register"],
+    &["firma digitale", "digital signature", "electronic signature"],
+    &["bilancio", "bilanci", "balance sheet", "financial statements", "annual accounts"],
     // Irregular verb forms the stemmer cannot bring together.
     &["ottenere", "ottengo", "ottieni", "ottiene", "otteniamo", "ottengono", "ottenuto", "ottenuta"],
     &["richiedere", "richiedo", "richiedi", "richiesto", "richiesta", "richieste", "request", "apply"],
@@ -272,7 +399,7 @@ const BUILTIN_SYNONYMS: &[&[&str]] = &[
     &["iscrivere", "iscriversi", "iscrivo", "iscritto", "iscritta", "iscrizione"],
     &["aprire", "apro", "aperto", "aperta", "avviare", "avvio", "open", "start"],
     // Greetings and thanks.
-    &["ciao", "salve", "buongiorno", "buonasera", "hello", "hi"],
+    &["ciao", "salve", "buongiorno", "buonasera", "hello", "hi", "hey"],
     &["grazie", "ringrazio", "thanks", "thank"],
 ];
 
@@ -308,14 +435,27 @@ pub(crate) struct Analyzer {
     /// The site's own weak words (folded): its assistant's name, which a
     /// visitor writes when addressing it («ciao CamOn»), not a topic.
     site_weak: Vec<String>,
+    /// Stem with the English Snowball stemmer (for the English versions
+    /// of the entries and the questions matched against them).
+    english: bool,
 }
 
 impl Analyzer {
     /// Builds the analyzer from the site's synonym groups plus the built-in
     /// general ones. Members are analysed with the same pipeline as the
     /// texts, so inflected forms ("carte nazionali dei servizi") match too.
+    #[cfg(test)]
     pub(crate) fn new(site_groups: &[Vec<String>]) -> Analyzer {
-        let mut analyzer = Analyzer::default();
+        Analyzer::new_in(site_groups, false)
+    }
+
+    /// [`Analyzer::new`] for English texts (`english`): the same pipeline
+    /// with the English stemmer, so "operators" meets "operator".
+    pub(crate) fn new_in(site_groups: &[Vec<String>], english: bool) -> Analyzer {
+        let mut analyzer = Analyzer {
+            english,
+            ..Analyzer::default()
+        };
         let builtin = BUILTIN_SYNONYMS
             .iter()
             .map(|g| g.iter().map(|s| s.to_string()).collect());
@@ -369,8 +509,13 @@ impl Analyzer {
     /// Folds, splits, classifies and stems a text.
     pub(crate) fn words(&self, text: &str) -> Vec<Word> {
         split_words(&fold(text))
-            .map(|folded| self.word(folded))
+            .map(|folded| self.word(expand_abbreviation(folded)))
             .collect()
+    }
+
+    /// A folded word's stem with this analyzer's stemmer.
+    pub(crate) fn stem(&self, folded: &str) -> String {
+        stem_in(folded, self.english)
     }
 
     /// The site's weak words, folded.
@@ -381,7 +526,7 @@ impl Analyzer {
     /// One folded word, classified with the site's weak words too (a typo
     /// corrected to the assistant's name is still only its name).
     pub(crate) fn word(&self, folded: &str) -> Word {
-        let mut w = word(folded);
+        let mut w = word_in(folded, self.english);
         if w.class == Class::Content && self.site_weak.iter().any(|s| *s == w.folded) {
             w.class = Class::Weak;
         }
@@ -520,7 +665,13 @@ pub(crate) fn is_synonym_term(term: &str) -> bool {
 }
 
 /// Classifies and stems one folded word.
+#[cfg(test)]
 pub(crate) fn word(folded: &str) -> Word {
+    word_in(folded, false)
+}
+
+/// [`word`], stemmed in English if `english`.
+pub(crate) fn word_in(folded: &str, english: bool) -> Word {
     let class = if STOPWORDS.contains(&folded) || auxiliary_lemma(folded).is_some() {
         Class::Stop
     } else if WEAK_WORDS.contains(&folded) || COMMON_WORDS.contains(&folded) {
@@ -534,7 +685,7 @@ pub(crate) fn word(folded: &str) -> Word {
         // "essere" and "avere" share one term, so that "chi saresti?"
         // meets "chi sei?".
         Class::Stop => format!(".{}", auxiliary_lemma(folded).unwrap_or(folded)),
-        _ => stem(folded),
+        _ => stem_in(folded, english),
     };
     Word {
         folded: folded.to_string(),
@@ -556,9 +707,20 @@ fn auxiliary_lemma(folded: &str) -> Option<&'static str> {
 
 /// Snowball Italian stem of a folded word. Words with digits ("2024",
 /// "a4") are kept whole: stemming them would only lose information.
+#[cfg(test)]
 pub(crate) fn stem(folded: &str) -> String {
+    stem_in(folded, false)
+}
+
+/// [`stem`], with the English stemmer if `english`.
+pub(crate) fn stem_in(folded: &str, english: bool) -> String {
     if folded.chars().any(|c| c.is_ascii_digit()) {
         return folded.to_string();
+    }
+    if english {
+        return Stemmer::create(Algorithm::English)
+            .stem(folded)
+            .into_owned();
     }
     // `Stemmer` is a function pointer: creating one per call costs nothing
     // and keeps `Analyzer` `Clone`.
@@ -697,6 +859,18 @@ mod tests {
         ));
         // One English-looking word is not enough ("do" is Italian too).
         assert!(!looks_english(&a.words("ti do il mio numero")));
+    }
+
+    #[test]
+    fn chat_shorthand_is_expanded() {
+        let a = Analyzer::new(&[]);
+        let folded =
+            |t: &str| -> Vec<String> { a.words(t).into_iter().map(|w| w.folded).collect() };
+        assert_eq!(
+            folded("x la firma nn ho capito xké"),
+            ["per", "la", "firma", "non", "ho", "capito", "perche"]
+        );
+        assert_eq!(a.words("grz").first().map(|w| w.class), Some(Class::Weak));
     }
 
     #[test]

@@ -651,7 +651,8 @@ fn jsonl_parsing_names_the_bad_line() {
         ok[1],
         Labelled {
             q: "b".into(),
-            topic: "x".into()
+            topic: "x".into(),
+            office: None,
         }
     );
     let err = bench::read_jsonl("{\"q\": \"a\", \"topic\": \"spid\"}\n{\"q\": 1}\n").unwrap_err();
@@ -662,6 +663,7 @@ fn labelled(q: &str, topic: &str) -> Labelled {
     Labelled {
         q: q.into(),
         topic: topic.into(),
+        office: None,
     }
 }
 

@@ -122,3 +122,27 @@ fn english_questions_get_english_answers_on_the_right_topic() {
     let a = kb.answer_in("quanto costa lo spid", "it");
     assert_eq!((a.topic.as_str(), a.language), ("spid", "it"));
 }
+
+/// Everyday Italian words are not typos of the knowledge base's words
+/// («madre» is not «made», «sosta» not «costa»), while real slips of the
+/// finger are still corrected; chat shorthand («nn», «x») is understood.
+#[test]
+fn everyday_words_are_left_alone_and_shorthand_is_read() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kb/milomb");
+    let kb = KnowledgeBase::load(&dir).expect("kb/milomb loads");
+    for question in [
+        "lo spid per mia madre",
+        "multa per divieto di sosta",
+        "pago in contanti",
+    ] {
+        assert!(kb.explain(question, 1).corrections.is_empty(), "{question}");
+    }
+    assert!(kb
+        .explain("fimra digitale", 1)
+        .corrections
+        .contains(&("fimra".into(), "firma".into())));
+    assert_eq!(
+        kb.answer("nn riesco a fare lo spid x mia madre").topic,
+        "spid"
+    );
+}

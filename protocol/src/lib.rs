@@ -12,6 +12,7 @@ pub mod chat;
 pub mod desk;
 pub mod feedback;
 pub mod json;
+pub mod kb;
 mod json_impls;
 pub mod live;
 pub mod navigation;

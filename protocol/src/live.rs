@@ -96,6 +96,10 @@ pub struct OperatorSession {
     /// the operator keeps (`GET /operator/api/stale-pages`).
     #[serde(default)]
     pub webmaster_sites: Vec<OperatorSite>,
+    /// With the webmaster role: the sites whose knowledge base the operator
+    /// edits (`/operator/api/kb`).
+    #[serde(default)]
+    pub kb_sites: Vec<OperatorSite>,
 }
 
 /// Whether an operator takes conversations now. `Online` counts only while

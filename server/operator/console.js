@@ -9,6 +9,7 @@ import { createHistory } from './history.js';
 import { createInbox } from './inbox.js';
 import { createSiteConfig } from './siteconfig.js';
 import { createReports } from './reports.js';
+import { createKb } from './kb.js';
 
 const API = '/operator/api';
 const LIST_DEBOUNCE_MS = 200;
@@ -289,6 +290,7 @@ function startConsole(session, { focus = true } = {}) {
   $('view-agenda').hidden = !agenda.start(session);
   $('view-site-config').hidden = !siteConfig.start(session);
   $('view-reports').hidden = !reports.start(session);
+  $('view-kb').hidden = !kb.start(session);
   showView('chat', { focus: false });
   showPresence(Object.prototype.hasOwnProperty.call(PRESENCE, session.presence) ? session.presence : 'online');
   alerts.start();
@@ -321,6 +323,7 @@ function teardown() {
   inbox.stop();
   siteConfig.stop();
   reports.stop();
+  kb.stop();
   alerts.stop();
   replies.stop();
   dropConversation();
@@ -1176,6 +1179,7 @@ const history = createHistory({ api, errorText });
 const inbox = createInbox({ api, errorText, languageName });
 const siteConfig = createSiteConfig({ api, errorText });
 const reports = createReports({ api, errorText });
+const kb = createKb({ api, errorText });
 
 // ---------------------------------------------------------------- views
 
@@ -1186,6 +1190,7 @@ const VIEWS = {
   agenda: { button: 'view-agenda', section: 'agenda-view', shown: () => agenda.shown() },
   siteConfig: { button: 'view-site-config', section: 'site-config-view', shown: () => siteConfig.shown() },
   reports: { button: 'view-reports', section: 'reports-view', shown: () => reports.shown() },
+  kb: { button: 'view-kb', section: 'kb-view', shown: () => kb.shown() },
 };
 
 /**

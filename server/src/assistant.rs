@@ -4,6 +4,7 @@
 //! of the site's own, with the embedded engine as its fallback.
 
 pub mod external;
+pub mod published;
 
 use crate::config::Config;
 use anyhow::Context;
@@ -217,23 +218,50 @@ pub fn spawn_reloads(
                 ) else {
                     continue;
                 };
-                let loaded = tokio::task::spawn_blocking(move || {
-                    varco_engine::KnowledgeBase::load(&dir)
-                })
-                .await;
-                match loaded {
-                    Ok(Ok(kb)) => {
-                        let entries = kb.entries().len();
-                        embedded.replace(kb);
-                        tracing::info!(site = %site, entries, "knowledge base reloaded");
-                    }
-                    Ok(Err(errors)) => {
-                        let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                        tracing::error!(site = %site, problems = %list.join("; "), "knowledge base not reloaded: its files have problems; the previous one still answers");
-                    }
-                    Err(e) => tracing::error!(site = %site, error = %e, "knowledge base not reloaded"),
-                }
+                reload_site(&storage, &site, &dir, embedded).await;
             }
         }
     })
+}
+
+/// Loads the site's knowledge base again, as it should answer now (its
+/// files, and the entries published from the console). On any problem the
+/// site keeps answering from what it had, and the problems are logged.
+pub async fn reload_site(
+    storage: &crate::storage::Storage,
+    site: &str,
+    dir: &std::path::Path,
+    embedded: &EmbeddedAssistant,
+) {
+    match published::load(storage, site, dir, crate::api::now_ms()).await {
+        Ok(Ok(kb)) => {
+            let entries = kb.entries().len();
+            embedded.replace(kb);
+            tracing::info!(site = %site, entries, "knowledge base reloaded");
+        }
+        Ok(Err(errors)) => {
+            let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            tracing::error!(site = %site, problems = %list.join("; "), "knowledge base not reloaded: its files have problems; the previous one still answers");
+        }
+        Err(e) => tracing::error!(site = %site, error = %format!("{e:#}"), "knowledge base not reloaded"),
+    }
+}
+
+/// At start: the sites with entries published from the console answer with
+/// them (the others answer from their files, as loaded).
+pub async fn apply_published(
+    storage: &crate::storage::Storage,
+    config: &Config,
+    knowledge: &KnowledgeBases,
+) -> anyhow::Result<()> {
+    for site in &config.sites {
+        let (Some(dir), Some(embedded)) = (&site.kb, knowledge.get(&site.id)) else {
+            continue;
+        };
+        if storage.kb_latest(&site.id, None).await?.is_empty() {
+            continue;
+        }
+        reload_site(storage, &site.id, dir, embedded).await;
+    }
+    Ok(())
 }

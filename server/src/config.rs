@@ -642,7 +642,7 @@ mod tests {
             "server.trusted_proxies[1] \"10.0.0.1/8\"",
             "server.rate_limits.threadz: no such endpoint class",
             "server: set either messages_per_minute or rate_limits.messages",
-            "sites[0] (milomb).rate_limits.login: logins are the console's",
+            "sites[0] (milomb).rate_limits.login: the console's limits",
             "sites[0] (milomb).rate_limits.booking: burst must be",
         ] {
             assert!(err.contains(part), "{part}: {err}");

@@ -13,8 +13,8 @@
 //!   cannot both get it.
 //! - **The desk agenda** (`desk`): bookings per day, office and service
 //!   for operators with the desk role.
-//! - **Reports** (`reports`) and the pages to update (`siteconfig`) for
-//!   operators with the webmaster role.
+//! - **Reports** (`reports`), the pages to update (`siteconfig`) and the
+//!   knowledge base's entries (`kb`) for operators with the webmaster role.
 //! - The console page is static (HTML, JS, CSS embedded in the binary) and
 //!   is served with a strict Content-Security-Policy; it writes every text
 //!   with `textContent`, never as HTML.
@@ -22,6 +22,7 @@
 mod desk;
 mod history;
 mod inbox;
+mod kb;
 mod presence;
 mod replies;
 mod reports;
@@ -79,6 +80,7 @@ const HISTORY_JS: &str = include_str!("../operator/history.js");
 const INBOX_JS: &str = include_str!("../operator/inbox.js");
 const SITECONFIG_JS: &str = include_str!("../operator/siteconfig.js");
 const REPORTS_JS: &str = include_str!("../operator/reports.js");
+const KB_JS: &str = include_str!("../operator/kb.js");
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
@@ -94,6 +96,13 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/inbox.js", get(inbox_js))
         .route("/operator/siteconfig.js", get(siteconfig_js))
         .route("/operator/reports.js", get(reports_js))
+        .route("/operator/kb.js", get(kb_js))
+        .route("/operator/api/kb", get(kb::overview))
+        .route("/operator/api/kb/entry", get(kb::entry))
+        .route("/operator/api/kb/check", post(kb::check))
+        .route("/operator/api/kb/try", post(kb::try_question))
+        .route("/operator/api/kb/publish", post(kb::publish))
+        .route("/operator/api/kb/revert", post(kb::revert))
         .route("/operator/api/reports", get(reports::report))
         .route("/operator/api/reports.csv", get(reports::report_table))
         .route("/operator/api/stale-pages", get(siteconfig::list))
@@ -344,6 +353,20 @@ fn session_body(state: &AppState, session: &Session) -> OperatorSession {
             .sites
             .iter()
             .filter(|s| session.operator.webmaster && session.operator.serves(&s.id))
+            .map(|s| OperatorSite {
+                id: s.id.clone(),
+                name: s.name.clone(),
+            })
+            .collect(),
+        kb_sites: state
+            .config
+            .sites
+            .iter()
+            .filter(|s| {
+                session.operator.webmaster
+                    && session.operator.serves(&s.id)
+                    && state.knowledge.contains_key(&s.id)
+            })
             .map(|s| OperatorSite {
                 id: s.id.clone(),
                 name: s.name.clone(),
@@ -892,6 +915,10 @@ async fn siteconfig_js() -> Response {
 
 async fn reports_js() -> Response {
     console_file("text/javascript; charset=utf-8", REPORTS_JS)
+}
+
+async fn kb_js() -> Response {
+    console_file("text/javascript; charset=utf-8", KB_JS)
 }
 
 async fn console_css() -> Response {

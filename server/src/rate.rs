@@ -71,6 +71,13 @@ impl Class {
             ("POST", "/v1/appointments") => Class::Booking,
             ("POST", "/v1/appointments/{code}/cancel") => Class::Cancellation,
             ("POST", "/operator/api/login") => Class::Login,
+            (
+                "POST",
+                "/operator/api/kb/check"
+                | "/operator/api/kb/try"
+                | "/operator/api/kb/publish"
+                | "/operator/api/kb/revert",
+            ) => Class::KbDrafts,
             // The page a booking e-mail links to.
             (
                 "GET",
@@ -665,6 +672,8 @@ mod tests {
                 Class::Feedback,
             ),
             (Method::POST, "/operator/api/login", Class::Login),
+            (Method::POST, "/operator/api/kb/try", Class::KbDrafts),
+            (Method::POST, "/operator/api/kb/publish", Class::KbDrafts),
         ] {
             assert_eq!(Class::of(&method, route), Some(class), "{method} {route}");
         }

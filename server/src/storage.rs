@@ -74,6 +74,7 @@ mod shared;
 mod sqlite;
 pub use desk::{ClosedDay, Outcome};
 pub use feedback::{FeedbackRefused, NewFeedback};
+pub use kb::KbVersion;
 pub use live::{ClosedLiveChat, LeftMessage, OpenLiveChat, Operator, PreparedReply, Session, Take};
 pub use mail::{Changed, ClaimedMail, NewSlot, OutboxCounts, QueuedMail};
 pub use pages::StoredStalePage;

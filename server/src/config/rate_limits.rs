@@ -71,9 +71,12 @@ pub enum Class {
     Login,
     /// `POST /operator/api/login`, per username, whichever client tries it.
     LoginUsername,
+    /// `POST /operator/api/kb/{check,try,publish,revert}`: each reads the
+    /// whole knowledge base again.
+    KbDrafts,
 }
 
-const CLASSES: usize = 19;
+const CLASSES: usize = 20;
 
 impl Class {
     pub const ALL: [Class; CLASSES] = [
@@ -96,6 +99,7 @@ impl Class {
         Class::Cancellation,
         Class::Login,
         Class::LoginUsername,
+        Class::KbDrafts,
     ];
 
     /// Its key in `[server.rate_limits]` and `[sites.rate_limits]`.
@@ -120,6 +124,7 @@ impl Class {
             Class::Cancellation => "cancellation",
             Class::Login => "login",
             Class::LoginUsername => "login_username",
+            Class::KbDrafts => "kb_drafts",
         }
     }
 
@@ -164,12 +169,14 @@ impl Class {
             // After ten wrong tries on one account, one a minute: guessing
             // a password takes forever, and its owner still gets in.
             Class::LoginUsername => Limit::new(10, 1.0),
+            // A webmaster checks and tries a draft a few times a minute.
+            Class::KbDrafts => Limit::new(20, 30.0),
         }
     }
 
-    /// Logins are the console's, not a site's.
+    /// Logins and the console's drafts are the console's, not a site's.
     pub(crate) fn server_wide(self) -> bool {
-        matches!(self, Class::Login | Class::LoginUsername)
+        matches!(self, Class::Login | Class::LoginUsername | Class::KbDrafts)
     }
 }
 
@@ -184,7 +191,7 @@ pub fn check_table(table: &BTreeMap<String, Limit>, site: bool) -> Vec<String> {
                 Class::ALL.map(Class::name).join(", ")
             )),
             Some(c) if site && c.server_wide() => errors.push(format!(
-                "{name}: logins are the console's, not a site's: set it in [server.rate_limits]"
+                "{name}: the console's limits (logins, knowledge base drafts) are not a site's: set it in [server.rate_limits]"
             )),
             Some(_) => {
                 if let Err(e) = limit.check() {
@@ -258,6 +265,6 @@ mod tests {
         let site = check_table(&table, true);
         assert!(site
             .iter()
-            .any(|e| e.starts_with("login: logins are the console's")));
+            .any(|e| e.starts_with("login: the console's limits")));
     }
 }

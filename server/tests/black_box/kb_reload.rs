@@ -12,7 +12,7 @@ use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap().flatten() {
         let path = entry.path();
@@ -31,7 +31,7 @@ fn answer(events: &[SseEvent]) -> Option<Value> {
         .map(|(_, _, d)| d["message"].clone())
 }
 
-async fn ask(base: &str, question: &str) -> String {
+pub(crate) async fn ask(base: &str, question: &str) -> String {
     let thread = new_thread(base).await;
     let mut events = open_events(base, &thread, None).await;
     assert_eq!(post_message(base, &thread, question).await.status(), 202);
@@ -42,7 +42,7 @@ async fn ask(base: &str, question: &str) -> String {
         .to_owned()
 }
 
-fn reload(config: &Path) -> std::process::Output {
+pub(crate) fn reload(config: &Path) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_varco-server"))
         .arg("--config")
         .arg(config)

@@ -26,6 +26,7 @@ mod feedback;
 mod fuzz;
 mod history;
 mod instances;
+mod kb_edit;
 mod kb_reload;
 mod knowledge_links;
 mod live;

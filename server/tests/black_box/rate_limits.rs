@@ -234,6 +234,16 @@ async fn every_endpoint_class_limits_each_client_on_its_own() {
                 )
             }),
         ),
+        // Checking, trying and publishing drafts share one bucket, which
+        // counts before the session is looked at.
+        (
+            "kb_drafts",
+            [
+                call(Method::POST, "/operator/api/kb/check", Some(json!({}))),
+                call(Method::POST, "/operator/api/kb/try", Some(json!({}))),
+                call(Method::POST, "/operator/api/kb/publish", Some(json!({}))),
+            ],
+        ),
         // Another username each time: this is the per-client limit.
         (
             "login",
