@@ -30,22 +30,38 @@ pub fn always_open(config: &mut Config) {
 /// Adds operators of the Camera's site, `(username, name, office)`, each
 /// with [`PASSWORD`].
 pub async fn add_operators(server: &TestServer, operators: &[(&str, &str, Option<&str>)]) {
+    for (username, name, office) in operators {
+        upsert_operator(server, username, name, *office, false).await;
+    }
+}
+
+/// Adds a webmaster of the Camera's site (reports, pages, knowledge base),
+/// with [`PASSWORD`].
+pub async fn add_webmaster(server: &TestServer, username: &str, name: &str) {
+    upsert_operator(server, username, name, None, true).await;
+}
+
+async fn upsert_operator(
+    server: &TestServer,
+    username: &str,
+    name: &str,
+    office: Option<&str>,
+    webmaster: bool,
+) {
     let storage = Storage::open(&server.database).await.unwrap();
     let hash = varco_server::operator::hash_password(PASSWORD).unwrap();
-    for (username, name, office) in operators {
-        let operator = Operator {
-            username: (*username).into(),
-            display_name: (*name).into(),
-            sites: vec!["milomb".into()],
-            desk: false,
-            office: office.map(str::to_owned),
-            webmaster: false,
-        };
-        storage
-            .upsert_operator(&operator, &hash, "2026-11-23T09:00:00.000Z")
-            .await
-            .unwrap();
-    }
+    let operator = Operator {
+        username: username.into(),
+        display_name: name.into(),
+        sites: vec!["milomb".into()],
+        desk: false,
+        office: office.map(str::to_owned),
+        webmaster,
+    };
+    storage
+        .upsert_operator(&operator, &hash, "2026-11-23T09:00:00.000Z")
+        .await
+        .unwrap();
     storage.close().await;
 }
 

@@ -6,35 +6,16 @@
 
 use serde_json::json;
 use varco_e2e::live::{
-    always_open, console_login, operator_takes_first, visitor_says, wait_in_console, HOME,
-    PASSWORD,
+    add_operators, add_webmaster, always_open, console_login, operator_takes_first, visitor_says,
+    wait_in_console, HOME,
 };
 use varco_e2e::{ask, wait_in_widget, Chromium, Tab, TestServer};
-use varco_server::storage::{Operator, Storage};
 
 /// giulia answers live for the URP; web keeps the site's pages and reads
 /// its reports.
 async fn add_people(server: &TestServer) {
-    let storage = Storage::open(&server.database).await.unwrap();
-    let hash = varco_server::operator::hash_password(PASSWORD).unwrap();
-    for (username, name, office, webmaster) in [
-        ("giulia", "Giulia", Some("URP"), false),
-        ("web", "Redazione web", None, true),
-    ] {
-        let operator = Operator {
-            username: username.into(),
-            display_name: name.into(),
-            sites: vec!["milomb".into()],
-            desk: false,
-            office: office.map(str::to_owned),
-            webmaster,
-        };
-        storage
-            .upsert_operator(&operator, &hash, "2026-11-23T09:00:00.000Z")
-            .await
-            .unwrap();
-    }
-    storage.close().await;
+    add_operators(server, &[("giulia", "Giulia", Some("URP"))]).await;
+    add_webmaster(server, "web", "Redazione web").await;
 }
 
 async fn no_violations(tab: &Tab, page: bool) {

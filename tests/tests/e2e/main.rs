@@ -17,6 +17,7 @@ mod feedback;
 mod first_paint;
 mod instances;
 mod journeys;
+mod kb_edit;
 mod keyboard;
 mod live_chat;
 mod managed;
