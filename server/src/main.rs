@@ -98,12 +98,14 @@ enum KbCommand {
         json: bool,
         question: String,
     },
-    /// Score a labelled question set (JSON lines `{"q": ..., "topic": ...}`):
-    /// top-1 topic accuracy, out-of-scope precision and recall.
+    /// Score labelled question sets (JSON lines `{"q": ..., "topic": ...,
+    /// "office": ...}`): top-1 topic accuracy, out-of-scope precision and
+    /// recall (an out-of-scope answer must name the labelled office).
     Bench {
         #[arg(long)]
         site: String,
-        /// Default: `questions.jsonl` in the knowledge base's folder.
+        /// Default: every `questions*.jsonl` in the knowledge base's folder
+        /// (`questions-en*`: asked from an English page).
         #[arg(long)]
         questions: Option<PathBuf>,
         /// Print the report as JSON.
@@ -399,34 +401,65 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
             misses,
         } => {
             let (kb, dir) = load_kb(config, &site)?;
-            let path = questions.unwrap_or_else(|| dir.join("questions.jsonl"));
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-            let labelled = varco_engine::bench::read_jsonl(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-            let started = std::time::Instant::now();
-            let report = varco_engine::bench::score(&kb, &labelled);
-            let per_answer_ms =
-                started.elapsed().as_secs_f64() * 1000.0 / labelled.len().max(1) as f64;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                if misses {
-                    for m in &report.misses {
-                        println!(
-                            "  miss: {:?} expected {} got {} ({:.2})",
-                            m.q, m.expected, m.got, m.confidence
-                        );
+            let sets = match questions {
+                Some(path) => vec![path],
+                None => labelled_sets(&dir)?,
+            };
+            let mut reports = Vec::new();
+            for path in sets {
+                let name = path
+                    .file_stem()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let language = if name.starts_with("questions-en") { "en" } else { "it" };
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                let labelled = varco_engine::bench::read_jsonl(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                let started = std::time::Instant::now();
+                let report = varco_engine::bench::score_in(&kb, &labelled, language);
+                let per_answer_ms =
+                    started.elapsed().as_secs_f64() * 1000.0 / labelled.len().max(1) as f64;
+                if !json {
+                    if misses {
+                        for m in &report.misses {
+                            println!(
+                                "  miss: {:?} expected {} got {} ({:.2})",
+                                m.q, m.expected, m.got, m.confidence
+                            );
+                        }
                     }
+                    println!(
+                        "{site} {name} ({language}): {} questions, top-1 topic accuracy {:.3}, out-of-scope precision {:.3}, recall with the right office {:.3}, {:.3} ms per answer",
+                        report.total, report.top1_accuracy, report.out_of_scope_precision, report.out_of_scope_recall, per_answer_ms
+                    );
                 }
-                println!(
-                    "{site}: {} questions, top-1 topic accuracy {:.3}, out-of-scope precision {:.3}, recall {:.3}, {:.3} ms per answer",
-                    report.total, report.top1_accuracy, report.out_of_scope_precision, report.out_of_scope_recall, per_answer_ms
-                );
+                reports.push(serde_json::json!({"set": name, "language": language, "report": report}));
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
             }
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The labelled sets in a knowledge base's folder, `questions*.jsonl`, in
+/// name order.
+fn labelled_sets(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut sets: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("questions") && n.ends_with(".jsonl"))
+        })
+        .collect();
+    sets.sort();
+    anyhow::ensure!(!sets.is_empty(), "no questions*.jsonl in {}", dir.display());
+    Ok(sets)
 }
 
 /// A panic's message may quote what a request sent (the text that failed

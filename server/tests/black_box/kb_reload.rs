@@ -136,3 +136,38 @@ async fn an_edited_knowledge_base_answers_after_kb_reload_and_a_broken_one_never
     }
     app.stop().await;
 }
+
+/// `kb bench` scores each labelled set of the site (the development and
+/// held-out ones, Italian and English), each in its language.
+#[tokio::test]
+async fn kb_bench_scores_every_labelled_set_in_its_language() {
+    let app = common::spawn_app().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_varco-server"))
+        .arg("--config")
+        .arg(&app.config_file)
+        .args(["kb", "bench", "--site", "milomb", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let sets: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<(String, String)> = sets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["set"].as_str().unwrap().to_owned(), s["language"].as_str().unwrap().to_owned()))
+        .collect();
+    for (set, language) in [
+        ("questions", "it"),
+        ("questions-heldout", "it"),
+        ("questions-en", "en"),
+        ("questions-en-heldout", "en"),
+    ] {
+        assert!(names.contains(&(set.to_owned(), language.to_owned())), "{names:?}");
+    }
+    for s in sets.as_array().unwrap() {
+        let accuracy = s["report"]["top1_accuracy"].as_f64().unwrap();
+        assert!(s["report"]["total"].as_u64().unwrap() > 20, "{s}");
+        assert!((0.5..=1.0).contains(&accuracy), "{s}");
+    }
+    app.stop().await;
+}
