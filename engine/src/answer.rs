@@ -109,6 +109,12 @@ pub struct Suggestion {
 
 /// Below this score nothing in the knowledge base is about the question.
 const OUT_OF_SCOPE_SCORE: f32 = 0.12;
+/// Whether a best score this high means some entry is about the question
+/// (below it the question is out of scope, whatever the entry).
+pub(crate) fn matches_something(score: f32) -> bool {
+    score >= OUT_OF_SCOPE_SCORE
+}
+
 /// At or above this confidence the best entry is given as the answer.
 const CONFIDENT: f32 = 0.30;
 /// The margin over the best entry of another topic that counts as a clear

@@ -17,7 +17,7 @@
 //!   phrasings, for robustness to typos and odd word forms that stemming
 //!   and correction miss.
 
-use crate::answer::OUT_OF_SCOPE_TOPIC;
+use crate::answer::{CONVERSATION_TOPIC, OUT_OF_SCOPE_TOPIC};
 use crate::kb::{Entry, Topic};
 use crate::normalize::{self, Analyzer, Class, Unit, Word};
 use crate::typo;
@@ -152,6 +152,36 @@ pub(crate) struct Index {
     /// question word with one of them is no typo.
     everyday: HashSet<String>,
     entries: usize,
+    /// Whether each entry is out of scope (sends the visitor elsewhere).
+    out_of_scope: Vec<bool>,
+    /// The terms that name one of the body's own services: those of its
+    /// topics' titles («Firma digitale e CNS», «Diritto annuale») that no
+    /// out-of-scope entry uses in its example questions, title or
+    /// keywords. See [`SERVICE_NAMED`].
+    services: HashSet<u32>,
+    /// The terms of the out-of-scope entries' example questions, titles
+    /// and keywords: a question word that is one of them («sanzione», also
+    /// «multa stradale») does not name a service of the body's own.
+    out_of_scope_terms: HashSet<u32>,
+}
+
+/// An out-of-scope entry's score is multiplied by this when the question
+/// names one of the body's own services ([`Index::services`]): «mi serve
+/// la carta d'identità per fare lo SPID?» asks about SPID, even if most of
+/// its words are about the identity card.
+const SERVICE_NAMED: f32 = 0.75;
+
+/// The topics that are the body's services: not the assistant's small
+/// talk, the way to a person, its privacy notice, or what is not the
+/// body's job (topics every site has, see `kb/README.md`).
+fn is_service_topic(topic: &str) -> bool {
+    ![
+        OUT_OF_SCOPE_TOPIC,
+        CONVERSATION_TOPIC,
+        "operatore",
+        "privacy",
+    ]
+    .contains(&topic)
 }
 
 impl Index {
@@ -205,9 +235,73 @@ impl Index {
             unit_offsets: Vec::new(),
             trigram_postings: HashMap::new(),
             entries: entries.len(),
+            out_of_scope: entries
+                .iter()
+                .map(|e| e.topic == OUT_OF_SCOPE_TOPIC)
+                .collect(),
+            services: HashSet::new(),
+            out_of_scope_terms: HashSet::new(),
         };
         index.add_phrasings(entries);
+        index.out_of_scope_terms = (0..index.postings.len() as u32)
+            .filter(|&id| {
+                index.postings[id as usize].iter().any(|p| {
+                    index.out_of_scope[p.entry as usize] && p.tf[..3].iter().any(|&f| f > 0.0)
+                })
+            })
+            .collect();
+        index.services = index.service_terms(topics, entries, synonyms.len());
         index
+    }
+
+    /// See [`Index::services`].
+    fn service_terms(
+        &self,
+        topics: &[Topic],
+        entries: &[Entry],
+        site_groups: usize,
+    ) -> HashSet<u32> {
+        // The built-in groups are everyday vocabulary («documenti», «tasse»),
+        // not the name of anything a body offers.
+        let builtin = |term: &str| {
+            term.strip_prefix("~syn")
+                .and_then(|n| n.parse::<usize>().ok())
+                .is_some_and(|n| n >= site_groups)
+        };
+        // Where a visitor's words are: example questions, title, keywords.
+        let asked = |p: &Posting| p.tf[..3].iter().any(|&f| f > 0.0);
+        let mut out = HashSet::new();
+        for topic in topics {
+            if !is_service_topic(&topic.id) {
+                continue;
+            }
+            let words = self.analyzer.words(&topic.title);
+            for unit in self.analyzer.units(&words) {
+                if unit.literal || unit.class != Class::Content {
+                    continue;
+                }
+                for alt in unit.alts.iter().filter(|a| !builtin(a)) {
+                    let Some(&id) = self.term_ids.get(alt) else {
+                        continue;
+                    };
+                    let postings = &self.postings[id as usize];
+                    let elsewhere = self.out_of_scope_terms.contains(&id);
+                    // A word of the topic's own entries, not one every
+                    // topic uses («ufficio», «documenti»).
+                    let (mine, all) = postings.iter().filter(|p| asked(p)).fold(
+                        (0usize, 0usize),
+                        |(mine, all), p| {
+                            let own = entries[p.entry as usize].topic == topic.id;
+                            (mine + usize::from(own), all + 1)
+                        },
+                    );
+                    if !elsewhere && mine > 0 && mine * 2 >= all {
+                        out.insert(id);
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Analyses every entry's example questions, title and keywords as
@@ -503,6 +597,15 @@ impl Index {
                 }
             })
             .collect();
+        let names_service = query.units.iter().any(|u| {
+            u.alts.iter().any(|id| self.services.contains(id))
+                && !u.alts.iter().any(|id| self.out_of_scope_terms.contains(id))
+        });
+        if names_service {
+            for s in scored.iter_mut().filter(|s| self.out_of_scope[s.entry]) {
+                s.score *= SERVICE_NAMED;
+            }
+        }
         scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.entry.cmp(&b.entry)));
         scored
     }

@@ -51,6 +51,10 @@ pub struct KnowledgeBase {
     english_index: Index,
 }
 
+/// An English answer at least this confident is given without looking
+/// for Italian terms in the question (see [`KnowledgeBase::answer_in`]).
+const SURE_IN_ENGLISH: f32 = 0.9;
+
 /// The knowledge base files in `dir` as [`KnowledgeBase::from_files`] takes
 /// them, with the files that could not be read. A missing folder is an
 /// error of its own.
@@ -165,11 +169,12 @@ impl KnowledgeBase {
     }
 
     /// Answers in the visitor's language (`it` or `en`). An English
-    /// question is matched against the English versions; if none fits
-    /// with confidence but an Italian entry does (a visitor who writes
-    /// «visura camerale» on an English page), that entry answers, in
-    /// English if it has a version. An entry without one answers in
-    /// Italian, and says so (`Answer::language`).
+    /// question is matched against the English versions; if an Italian
+    /// entry fits with more confidence than any of them (a visitor who
+    /// writes «visura camerale» or «naspi» on an English page), that entry
+    /// answers, out-of-scope ones included, in English if it has a
+    /// version. An entry without one answers in Italian, and says so
+    /// (`Answer::language`).
     pub fn answer_in(&self, question: &str, language: &str) -> Answer {
         if language != "en" || self.english.is_empty() {
             return self.answer(question);
@@ -177,27 +182,43 @@ impl KnowledgeBase {
         let query = self.english_index.query(question);
         let scored = self.english_index.score(&query);
         let english = answer::build(&self.topics, &self.english, &scored, Language::En);
-        if english.confident && english.entry_id.is_some() {
+        let english_fits = english.confident && english.entry_id.is_some();
+        // An unmistakable English match: no Italian reading could be surer
+        // by enough to matter, and the second index costs time.
+        if english_fits && english.confidence >= SURE_IN_ENGLISH {
             return english;
         }
-        let italian = self.answer(question);
-        match italian.entry_id.as_deref() {
-            Some(id) if italian.confident && italian.topic != OUT_OF_SCOPE_TOPIC => {
-                match self.english.iter().find(|e| e.id == id) {
-                    Some(entry) => Answer {
-                        topic: entry.topic.clone(),
-                        entry_id: Some(entry.id.clone()),
-                        answer: entry.answer.clone(),
-                        links: entry.links.clone(),
-                        confidence: italian.confidence,
-                        confident: true,
-                        suggestions: Vec::new(),
-                        language: "en",
-                    },
-                    None => italian,
-                }
-            }
-            _ => english,
+        let italian_query = self.index.query(question);
+        let italian_scored = self.index.score(&italian_query);
+        let italian = answer::build(&self.topics, &self.entries, &italian_scored, Language::It);
+        // An Italian entry that matches for real (not the reply to a
+        // question that matches nothing): the visitor wrote the Italian
+        // name of something («naspi», «visura camerale»). It wins over an
+        // English match when it is surer than that.
+        let italian_fits = italian.confident
+            && italian_scored
+                .first()
+                .is_some_and(|s| answer::matches_something(s.score))
+            && italian.entry_id.is_some();
+        if english_fits && !(italian_fits && italian.confidence > english.confidence) {
+            return english;
+        }
+        if !italian_fits {
+            return english;
+        }
+        let id = italian.entry_id.as_deref().unwrap_or_default();
+        match self.english.iter().find(|e| e.id == id) {
+            Some(entry) => Answer {
+                topic: entry.topic.clone(),
+                entry_id: Some(entry.id.clone()),
+                answer: entry.answer.clone(),
+                links: entry.links.clone(),
+                confidence: italian.confidence,
+                confident: true,
+                suggestions: Vec::new(),
+                language: "en",
+            },
+            None => italian,
         }
     }
 

@@ -4,6 +4,8 @@
 // Every text is written with textContent, never as HTML: answers are
 // markdown and are shown as plain text.
 
+import { announce as announceIn, siteName as siteNameIn } from './views.js';
+
 const API = '/operator/api';
 const COUNT_DELAY_MS = 400; // the number of entries found is said once typing pauses
 const MONTHS = ['gennaio', 'febbraio', 'marzo', 'aprile', 'maggio', 'giugno', 'luglio', 'agosto',
@@ -322,20 +324,11 @@ export function createKb({ api, errorText }) {
   let asking = null; // the inline question about unpublished changes: {box, back}
   let countTimer = 0;
 
-  const siteName = (id) => {
-    const s = sites.find((x) => x.id === id);
-    return s ? (s.name || s.id) : id;
-  };
+  const siteName = (id) => siteNameIn(sites, id);
 
-  /** A live region says again a text it already shows only if it changes. */
   function announce(region, text) {
-    if (region.textContent === text) {
-      const mine = epoch;
-      region.textContent = '';
-      window.setTimeout(() => { if (mine === epoch) region.textContent = text; }, 100);
-    } else {
-      region.textContent = text;
-    }
+    const mine = epoch;
+    announceIn(region, text, () => mine === epoch);
   }
 
   /** Scroll so that `first` to `last` are in sight (a message and what it is about). */

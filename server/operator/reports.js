@@ -5,6 +5,8 @@
 // textContent, never as HTML; a chart is SVG built node by node and is only
 // a visual aid: the table next to it holds the same numbers for everyone.
 
+import { announce as announceIn, siteName as siteNameIn } from './views.js';
+
 const API = '/operator/api';
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const MAX_DAYS = 366; // the server refuses a longer period
@@ -361,20 +363,11 @@ export function createReports({ api, errorText }) {
   let seq = 0; // only the answer of the latest request counts
 
   const siteId = () => (sites.length > 1 ? el.site.value : (sites[0] ? sites[0].id : ''));
-  const siteName = (id) => {
-    const s = sites.find((x) => x.id === id);
-    return s ? (s.name || s.id) : id;
-  };
+  const siteName = (id) => siteNameIn(sites, id);
 
-  /** A live region says again a text it already shows only if it changes. */
   function announce(region, text) {
-    if (region.textContent === text) {
-      const mine = seq;
-      region.textContent = '';
-      window.setTimeout(() => { if (mine === seq) region.textContent = text; }, 100);
-    } else {
-      region.textContent = text;
-    }
+    const mine = seq;
+    announceIn(region, text, () => mine === seq);
   }
 
   function defaultPeriod() {

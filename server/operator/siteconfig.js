@@ -3,6 +3,8 @@
 // browsers report them, and the command that prints the block they must
 // carry. Every text is written with textContent, never as HTML.
 
+import { announce as announceIn, siteName as siteNameIn } from './views.js';
+
 const API = '/operator/api';
 const $ = (id) => document.getElementById(id);
 
@@ -68,20 +70,11 @@ export function createSiteConfig({ api, errorText }) {
   const removing = new Set(); // keys of the pages being removed
 
   const siteId = () => (sites.length > 1 ? el.site.value : (sites[0] ? sites[0].id : ''));
-  const siteName = (id) => {
-    const s = sites.find((x) => x.id === id);
-    return s ? (s.name || s.id) : id;
-  };
+  const siteName = (id) => siteNameIn(sites, id);
 
-  /** A live region says again a text it already shows only if it changes. */
   function announce(region, text) {
-    if (region.textContent === text) {
-      const mine = epoch;
-      region.textContent = '';
-      window.setTimeout(() => { if (mine === epoch) region.textContent = text; }, 100);
-    } else {
-      region.textContent = text;
-    }
+    const mine = epoch;
+    announceIn(region, text, () => mine === epoch);
   }
 
   function summary() {

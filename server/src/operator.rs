@@ -81,6 +81,7 @@ const INBOX_JS: &str = include_str!("../operator/inbox.js");
 const SITECONFIG_JS: &str = include_str!("../operator/siteconfig.js");
 const REPORTS_JS: &str = include_str!("../operator/reports.js");
 const KB_JS: &str = include_str!("../operator/kb.js");
+const VIEWS_JS: &str = include_str!("../operator/views.js");
 
 /// The console's routes.
 pub fn routes() -> Router<AppState> {
@@ -97,6 +98,7 @@ pub fn routes() -> Router<AppState> {
         .route("/operator/siteconfig.js", get(siteconfig_js))
         .route("/operator/reports.js", get(reports_js))
         .route("/operator/kb.js", get(kb_js))
+        .route("/operator/views.js", get(views_js))
         .route("/operator/api/kb", get(kb::overview))
         .route("/operator/api/kb/entry", get(kb::entry))
         .route("/operator/api/kb/check", post(kb::check))
@@ -919,6 +921,10 @@ async fn reports_js() -> Response {
 
 async fn kb_js() -> Response {
     console_file("text/javascript; charset=utf-8", KB_JS)
+}
+
+async fn views_js() -> Response {
+    console_file("text/javascript; charset=utf-8", VIEWS_JS)
 }
 
 async fn console_css() -> Response {

@@ -54,6 +54,14 @@ fn kb_site(state: &AppState, auth: &Authenticated, id: &str) -> Result<KbSite, F
     }
 }
 
+/// An entry's id as its file name allows (`kb check`'s rule): anything
+/// else names no entry, and is not looked up.
+fn is_entry_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 100
+        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 fn no_such_entry(id: &str) -> Failure {
     Failure::new(
         StatusCode::NOT_FOUND,
@@ -205,6 +213,9 @@ struct Draft {
 }
 
 async fn draft(state: &AppState, site: &KbSite, form: &EntryForm) -> Result<Draft, Failure> {
+    if !is_entry_id(&form.id) {
+        return Err(no_such_entry(&form.id));
+    }
     let files = current_files(state, site).await?;
     let current = read_entry(&files, &form.id).ok_or_else(|| no_such_entry(&form.id))?;
     let mut entry = entry_of(form);
@@ -338,6 +349,9 @@ pub(super) async fn entry(
 ) -> Result<Json<EntryView>, Failure> {
     let site = kb_site(&state, &auth, &query.site)?;
     let id = query.id.unwrap_or_default();
+    if !is_entry_id(&id) {
+        return Err(no_such_entry(&id));
+    }
     // The version first: a version published meanwhile makes the text newer
     // than the version said, never older (publishing then says so).
     let history = state
@@ -518,6 +532,9 @@ pub(super) async fn revert(
     JsonBody(body): JsonBody<Revert>,
 ) -> Result<Json<Published>, Failure> {
     let site = kb_site(&state, &auth, &body.site)?;
+    if !is_entry_id(&body.id) {
+        return Err(no_such_entry(&body.id));
+    }
     let history = state
         .storage
         .kb_history(&site.id, &body.id)

@@ -790,11 +790,13 @@ async fn a_site_that_does_not_book_in_the_assistant_gets_the_usual_answer() {
     app.stop().await;
 }
 
-/// The next 7 December (Sant'Ambrogio, Milan's patron day) after today.
+/// The next 7 December (Sant'Ambrogio, Milan's patron day), today
+/// included: on 7 December next year's is 365 days away, and the 9th after
+/// it is past the longest booking horizon (366 days).
 fn next_sant_ambrogio() -> Date {
     let today = rome_local(now_ms()).0;
     let this_year = Date::new(today.year, 12, 7).unwrap();
-    if this_year > today {
+    if this_year >= today {
         this_year
     } else {
         Date::new(today.year + 1, 12, 7).unwrap()

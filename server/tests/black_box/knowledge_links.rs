@@ -18,6 +18,7 @@ const PUBLIC_SITES: &[&str] = &[
     "www.registroimprese.it",
     "www.poliziadistato.it",
     "www.inps.it",
+    "www.inail.it",
     "www.anagrafenazionale.interno.it",
     "www.agenziaentrate.gov.it",
     "www.ilportaledellautomobilista.it",
