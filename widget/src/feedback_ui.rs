@@ -49,6 +49,19 @@ pub fn answer_feedback(props: &AnswerFeedbackProps) -> Html {
     let failed = use_state(|| false);
     let reason = use_state(|| None::<Reason>);
     let comment = use_state(String::new);
+    // The button pressed goes with the question: focus moves on to what
+    // replaces it (the first reason, or the thanks), not to the page.
+    let next_focus = use_node_ref();
+    {
+        let next_focus = next_focus.clone();
+        use_effect_with(*stage, move |stage| {
+            if *stage != Stage::Ask {
+                if let Some(element) = next_focus.cast::<web_sys::HtmlElement>() {
+                    let _ = element.focus();
+                }
+            }
+        });
+    }
     let texts = &props.texts;
     let url = thread_url(&props.api, &props.thread_id);
     let event_id = props.event_id;
@@ -82,7 +95,7 @@ pub fn answer_feedback(props: &AnswerFeedbackProps) -> Html {
     };
     match *stage {
         Stage::Thanks => html! {
-            <p class="feedback done" role="status">{ texts.get(AppKey::feedback_thanks) }</p>
+            <p class="feedback done" role="status" tabindex="-1" ref={next_focus}>{ texts.get(AppKey::feedback_thanks) }</p>
         },
         Stage::Ask => html! {
             <div class="feedback" role="group" aria-label={texts.get(AppKey::feedback_group).to_owned()}>
@@ -137,12 +150,13 @@ pub fn answer_feedback(props: &AnswerFeedbackProps) -> Html {
                             (Reason::Unclear, AppKey::feedback_unclear),
                             (Reason::Wrong, AppKey::feedback_wrong),
                             (Reason::Other, AppKey::feedback_other),
-                        ].into_iter().map(|(r, key)| {
+                        ].into_iter().enumerate().map(|(i, (r, key))| {
                             let reason = reason.clone();
                             let input_id = format!("{id}-{}", r.as_str());
+                            let node = if i == 0 { next_focus.clone() } else { NodeRef::default() };
                             html! {
                                 <div class="booking-check">
-                                    <input type="radio" id={input_id.clone()} name={id.clone()} value={r.as_str()}
+                                    <input type="radio" ref={node} id={input_id.clone()} name={id.clone()} value={r.as_str()}
                                         checked={*reason == Some(r)}
                                         onchange={Callback::from(move |_| reason.set(Some(r)))} />
                                     <label for={input_id}>{ texts.get(key) }</label>

@@ -50,6 +50,8 @@ async fn a_visitors_feedback_reaches_the_webmasters_report() {
     visitor.screenshot("feedback-question").await.unwrap();
     visitor.press("No").await.unwrap();
     wait_in_widget(&visitor, "shadow.querySelector('form.feedback.why fieldset')").await;
+    // The pressed button is gone: focus is on the first reason, not lost.
+    wait_in_widget(&visitor, "shadow.activeElement?.value === 'off_topic'").await;
     visitor
         .in_widget("shadow.querySelector('form.feedback.why input[value=unclear]').focus()")
         .await
