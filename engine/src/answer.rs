@@ -179,17 +179,19 @@ pub(crate) fn build(
         return answer;
     }
 
+    // The best entry as the answer, sure of it or not.
+    let entry_answer = |confident: bool, suggestions: Vec<Suggestion>| Answer {
+        topic: best_entry.topic.clone(),
+        entry_id: Some(best_entry.id.clone()),
+        answer: best_entry.answer.clone(),
+        links: best_entry.links.clone(),
+        confidence,
+        confident,
+        suggestions,
+        language: language.code(),
+    };
     if confidence >= CONFIDENT {
-        return Answer {
-            topic: best_entry.topic.clone(),
-            entry_id: Some(best_entry.id.clone()),
-            answer: best_entry.answer.clone(),
-            links: best_entry.links.clone(),
-            confidence,
-            confident: true,
-            suggestions: Vec::new(),
-            language: language.code(),
-        };
+        return entry_answer(true, Vec::new());
     }
 
     let suggestions: Vec<Suggestion> = scored
@@ -211,16 +213,7 @@ pub(crate) fn build(
     // not the body's job). The closest of the body's own services, if any
     // come near, are offered next to it.
     if best_entry.topic == OUT_OF_SCOPE_TOPIC {
-        return Answer {
-            topic: best_entry.topic.clone(),
-            entry_id: Some(best_entry.id.clone()),
-            answer: best_entry.answer.clone(),
-            links: best_entry.links.clone(),
-            confidence,
-            confident: false,
-            suggestions,
-            language: language.code(),
-        };
+        return entry_answer(false, suggestions);
     }
     let mut text = String::from(language.not_sure());
     if suggestions.is_empty() {

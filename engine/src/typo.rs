@@ -62,6 +62,20 @@ impl Scratch {
     /// Stops as soon as a whole row exceeds `max`.
     #[cfg(test)]
     pub(crate) fn distance_within(&mut self, a: &[char], b: &[char], max: usize) -> Option<usize> {
+        self.alignment_within(a, b, max, |x, y| usize::from(x != y))
+    }
+
+    /// The alignment distance with `substitution`'s cost for two letters
+    /// (0 when they are equal), insertions, deletions and swaps of
+    /// neighbours costing 1; `None` if it exceeds `max`. Stops as soon as
+    /// a whole row exceeds `max`.
+    fn alignment_within(
+        &mut self,
+        a: &[char],
+        b: &[char],
+        max: usize,
+        substitution: impl Fn(char, char) -> usize,
+    ) -> Option<usize> {
         if a.len().abs_diff(b.len()) > max {
             return None;
         }
@@ -79,7 +93,7 @@ impl Scratch {
             self.cur[0] = i;
             let mut row_min = i;
             for j in 1..width {
-                let cost = usize::from(a[i - 1] != b[j - 1]);
+                let cost = substitution(a[i - 1], b[j - 1]);
                 let mut d = (self.prev[j] + 1)
                     .min(self.cur[j - 1] + 1)
                     .min(self.prev[j - 1] + cost);
@@ -150,45 +164,15 @@ impl Scratch {
         if a0 != b0 && !swapped {
             return None;
         }
-        if a.len().abs_diff(b.len()) > max {
-            return None;
-        }
-        let width = b.len() + 1;
-        for row in [&mut self.before, &mut self.prev, &mut self.cur] {
-            row.clear();
-            row.resize(width, 0);
-        }
-        for (j, cell) in self.prev.iter_mut().enumerate() {
-            *cell = j;
-        }
-        for i in 1..=a.len() {
-            self.cur[0] = i;
-            let mut row_min = i;
-            for j in 1..width {
-                let cost = if a[i - 1] == b[j - 1] {
-                    0
-                } else if adjacent_keys(a[i - 1], b[j - 1]) {
-                    1
-                } else {
-                    2
-                };
-                let mut d = (self.prev[j] + 1)
-                    .min(self.cur[j - 1] + 1)
-                    .min(self.prev[j - 1] + cost);
-                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                    d = d.min(self.before[j - 2] + 1);
-                }
-                self.cur[j] = d;
-                row_min = row_min.min(d);
+        self.alignment_within(a, b, max, |x, y| {
+            if x == y {
+                0
+            } else if adjacent_keys(x, y) {
+                1
+            } else {
+                2
             }
-            if row_min > max {
-                return None;
-            }
-            std::mem::swap(&mut self.before, &mut self.prev);
-            std::mem::swap(&mut self.prev, &mut self.cur);
-        }
-        let d = self.prev[b.len()];
-        (d <= max).then_some(d)
+        })
     }
 }
 
