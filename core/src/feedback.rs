@@ -147,7 +147,10 @@ mod tests {
             next_answer_mark(Some("explained"), Reason),
             Err(StepRefused::AlreadyGiven)
         );
-        assert_eq!(next_answer_mark(None, Reason), Err(StepRefused::NotUnhelpful));
+        assert_eq!(
+            next_answer_mark(None, Reason),
+            Err(StepRefused::NotUnhelpful)
+        );
         assert_eq!(
             next_answer_mark(Some("yes"), Reason),
             Err(StepRefused::NotUnhelpful)

@@ -6,8 +6,8 @@
 use crate::booking::{rome_local, rome_to_utc_ms, Date};
 use crate::consent::parse_rfc3339_ms;
 use varco_protocol::reports::{
-    BookingRow, CategoryRow, CommentRow, ConsentDay, ConsentReport, LiveChatReport,
-    OfficeLiveRow, RatingRow, Report, TopicRow, UnsureQuestion, MAX_REPORT_DAYS,
+    BookingRow, CategoryRow, CommentRow, ConsentDay, ConsentReport, LiveChatReport, OfficeLiveRow,
+    RatingRow, Report, TopicRow, UnsureQuestion, MAX_REPORT_DAYS,
 };
 use varco_protocol::SortedMap;
 
@@ -334,7 +334,14 @@ pub fn report_csv(report: &Report, table: &str) -> Option<String> {
             )
         }
         "bookings" => csv(
-            ["service", "office", "booked", "cancelled", "attended", "no_shows"],
+            [
+                "service",
+                "office",
+                "booked",
+                "cancelled",
+                "attended",
+                "no_shows",
+            ],
             report.bookings.iter().map(|r: &BookingRow| {
                 [
                     r.service.clone(),
@@ -366,7 +373,9 @@ pub fn report_csv(report: &Report, table: &str) -> Option<String> {
             }),
         ),
         "ratings" => csv(
-            ["about", "office", "count", "average", "r1", "r2", "r3", "r4", "r5"],
+            [
+                "about", "office", "count", "average", "r1", "r2", "r3", "r4", "r5",
+            ],
             report.ratings.iter().map(|r| {
                 [
                     r.about.clone(),
@@ -438,7 +447,10 @@ mod tests {
             to: date("2026-12-01"),
         };
         let (start, end) = winter.bounds_ms();
-        assert_eq!(crate::consent::rfc3339_utc(start), "2026-11-30T23:00:00.000Z");
+        assert_eq!(
+            crate::consent::rfc3339_utc(start),
+            "2026-11-30T23:00:00.000Z"
+        );
         assert_eq!(crate::consent::rfc3339_utc(end), "2026-12-01T23:00:00.000Z");
         let summer = Period {
             from: date("2026-07-01"),
@@ -496,7 +508,12 @@ mod tests {
         );
         assert_eq!(report.requested, 5);
         assert_eq!(
-            (report.taken, report.message_left, report.gave_up, report.waiting),
+            (
+                report.taken,
+                report.message_left,
+                report.gave_up,
+                report.waiting
+            ),
             (2, 1, 1, 1)
         );
         assert_eq!(report.messages, 3);

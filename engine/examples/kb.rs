@@ -73,11 +73,15 @@ fn main() -> ExitCode {
         }
         "bench" => {
             // `bench DIR [FILE] [--en] [--misses]`: the site's questions.jsonl by default.
-            let path = args
-                .get(2)
-                .filter(|a| !a.starts_with("--"))
-                .map_or_else(|| Path::new(dir).join("questions.jsonl"), |f| Path::new(f).to_owned());
-            let language = if args.iter().any(|a| a == "--en") { "en" } else { "it" };
+            let path = args.get(2).filter(|a| !a.starts_with("--")).map_or_else(
+                || Path::new(dir).join("questions.jsonl"),
+                |f| Path::new(f).to_owned(),
+            );
+            let language = if args.iter().any(|a| a == "--en") {
+                "en"
+            } else {
+                "it"
+            };
             let text = match std::fs::read_to_string(&path) {
                 Ok(text) => text,
                 Err(e) => {

@@ -73,8 +73,11 @@ pub fn score_in(kb: &KnowledgeBase, questions: &[Labelled], language: &str) -> R
         let expected_oos = item.topic == OUT_OF_SCOPE_TOPIC;
         let got_oos = answer.topic == OUT_OF_SCOPE_TOPIC;
         let office = item.office.as_deref().unwrap_or("");
-        let names_office =
-            office.is_empty() || answer.answer.to_lowercase().contains(&office.to_lowercase());
+        let names_office = office.is_empty()
+            || answer
+                .answer
+                .to_lowercase()
+                .contains(&office.to_lowercase());
         labelled_oos += usize::from(expected_oos);
         predicted_oos += usize::from(got_oos);
         both_oos += usize::from(expected_oos && got_oos && names_office);

@@ -148,7 +148,11 @@ impl KnowledgeBase {
             &parsed.synonyms,
             &parsed.weak,
         );
-        let english: Vec<Entry> = parsed.entries.iter().filter_map(Entry::in_english).collect();
+        let english: Vec<Entry> = parsed
+            .entries
+            .iter()
+            .filter_map(Entry::in_english)
+            .collect();
         // The site's synonyms are Italian: the English index has none.
         let english_index = Index::build_in(&parsed.topics, &english, &[], &parsed.weak, true);
         Ok(KnowledgeBase {

@@ -25,14 +25,20 @@ fn with_entry(files: &[(String, String)], entry: &Entry) -> Vec<(String, String)
 #[test]
 fn every_entry_of_both_sites_reads_back_the_same_from_its_written_files() {
     for site in ["milomb", "calvatone"] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kb").join(site);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../kb")
+            .join(site);
         let (files, errors) = read_files(&dir).expect("the site's knowledge base");
         assert!(errors.is_empty(), "{errors:?}");
         let kb = KnowledgeBase::from_files(&files).expect("valid");
         assert!(kb.entries().len() > 40, "{site}");
         // Every entry rewritten at once: one index to build, not one each.
-        let rewritten = kb.entries().iter().fold(files.clone(), |f, e| with_entry(&f, e));
-        let again = KnowledgeBase::from_files(&rewritten).unwrap_or_else(|e| panic!("{site}: {e:?}"));
+        let rewritten = kb
+            .entries()
+            .iter()
+            .fold(files.clone(), |f, e| with_entry(&f, e));
+        let again =
+            KnowledgeBase::from_files(&rewritten).unwrap_or_else(|e| panic!("{site}: {e:?}"));
         assert_eq!(again.entries(), kb.entries(), "{site}");
     }
 }

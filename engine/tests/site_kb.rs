@@ -93,11 +93,23 @@ fn english_questions_get_english_answers_on_the_right_topic() {
     let cases = [
         ("how can i get a spid account", "spid"),
         ("what does the digital identity cost", "spid"),
-        ("I need a digital signature for my company", "firma-digitale"),
+        (
+            "I need a digital signature for my company",
+            "firma-digitale",
+        ),
         ("tachograph card for a truck driver", "tachigrafo"),
-        ("how do I get a company certificate from the business register", "certificati-visure"),
-        ("how much is the annual fee I have to pay", "diritto-annuale"),
-        ("I want to book an appointment at your office", "appuntamenti"),
+        (
+            "how do I get a company certificate from the business register",
+            "certificati-visure",
+        ),
+        (
+            "how much is the annual fee I have to pay",
+            "diritto-annuale",
+        ),
+        (
+            "I want to book an appointment at your office",
+            "appuntamenti",
+        ),
         ("can I speak with a real person please", "operatore"),
         ("where do I pay the waste tax TARI", "fuori-competenza"),
         ("I need to renew my passport", "fuori-competenza"),
@@ -107,7 +119,10 @@ fn english_questions_get_english_answers_on_the_right_topic() {
     for (question, topic) in cases {
         let a = kb.answer_in(question, "en");
         if a.topic != topic || a.language != "en" {
-            wrong.push(format!("{question:?}: {} ({}) {:?}", a.topic, a.language, a.entry_id));
+            wrong.push(format!(
+                "{question:?}: {} ({}) {:?}",
+                a.topic, a.language, a.entry_id
+            ));
         }
         for link in &a.links {
             assert!(!link.title.is_empty());
@@ -117,7 +132,10 @@ fn english_questions_get_english_answers_on_the_right_topic() {
     // The English texts of an answer and of its links, not the Italian ones.
     let a = kb.answer_in("how much does SPID cost", "en");
     assert!(a.answer.contains("The cost"), "{}", a.answer);
-    assert!(a.links.iter().all(|l| l.title.contains("(in Italian)") || !l.title.contains("Prenota")));
+    assert!(a
+        .links
+        .iter()
+        .all(|l| l.title.contains("(in Italian)") || !l.title.contains("Prenota")));
     // Italian pages still get Italian answers.
     let a = kb.answer_in("quanto costa lo spid", "it");
     assert_eq!((a.topic.as_str(), a.language), ("spid", "it"));

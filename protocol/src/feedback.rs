@@ -58,7 +58,12 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 4] = [Reason::OffTopic, Reason::Unclear, Reason::Wrong, Reason::Other];
+    pub const ALL: [Reason; 4] = [
+        Reason::OffTopic,
+        Reason::Unclear,
+        Reason::Wrong,
+        Reason::Other,
+    ];
 
     /// The name on the wire and in the database.
     pub fn as_str(self) -> &'static str {
@@ -130,7 +135,10 @@ mod tests {
             },
         ];
         for f in all {
-            assert_eq!(crate::json::to_string(&f), serde_json::to_string(&f).unwrap());
+            assert_eq!(
+                crate::json::to_string(&f),
+                serde_json::to_string(&f).unwrap()
+            );
         }
         let b = BookingFeedback {
             site: "milomb".into(),
@@ -138,7 +146,10 @@ mod tests {
             rating: 3,
             comment: Some("ok".into()),
         };
-        assert_eq!(crate::json::to_string(&b), serde_json::to_string(&b).unwrap());
+        assert_eq!(
+            crate::json::to_string(&b),
+            serde_json::to_string(&b).unwrap()
+        );
     }
 
     #[test]

@@ -243,7 +243,9 @@ pub async fn reload_site(
             let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
             tracing::error!(site = %site, problems = %list.join("; "), "knowledge base not reloaded: its files have problems; the previous one still answers");
         }
-        Err(e) => tracing::error!(site = %site, error = %format!("{e:#}"), "knowledge base not reloaded"),
+        Err(e) => {
+            tracing::error!(site = %site, error = %format!("{e:#}"), "knowledge base not reloaded")
+        }
     }
 }
 

@@ -411,7 +411,11 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
                     .file_stem()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let language = if name.starts_with("questions-en") { "en" } else { "it" };
+                let language = if name.starts_with("questions-en") {
+                    "en"
+                } else {
+                    "it"
+                };
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
                 let labelled = varco_engine::bench::read_jsonl(&text)
@@ -434,7 +438,8 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
                         report.total, report.top1_accuracy, report.out_of_scope_precision, report.out_of_scope_recall, per_answer_ms
                     );
                 }
-                reports.push(serde_json::json!({"set": name, "language": language, "report": report}));
+                reports
+                    .push(serde_json::json!({"set": name, "language": language, "report": report}));
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&reports)?);

@@ -55,7 +55,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/appointments/options", get(appointments::options))
         .route("/v1/appointments/slots", get(appointments::availability))
         .route("/v1/appointments/{code}/cancel", post(appointments::cancel))
-        .route("/v1/appointments/feedback", post(feedback::booking_feedback))
+        .route(
+            "/v1/appointments/feedback",
+            post(feedback::booking_feedback),
+        )
         .fallback(api::api_not_found)
         // Inside CORS, so that a 429 reaches the page's script readable.
         .layer(middleware::from_fn_with_state(
@@ -426,19 +429,25 @@ fn reload_on_hangup(
     config: std::sync::Arc<Config>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut hangups =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "SIGHUP cannot be caught: use `varco-server kb reload`");
-                    return;
-                }
-            };
+        let mut hangups = match tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::hangup(),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "SIGHUP cannot be caught: use `varco-server kb reload`");
+                return;
+            }
+        };
         while hangups.recv().await.is_some() {
             for site in config.sites.iter().filter(|s| s.kb.is_some()) {
-                match storage.request_kb_reload(&site.id, "SIGHUP", api::now_ms()).await {
+                match storage
+                    .request_kb_reload(&site.id, "SIGHUP", api::now_ms())
+                    .await
+                {
                     Ok(()) => tracing::info!(site = %site.id, "SIGHUP: knowledge base to reload"),
-                    Err(e) => tracing::error!(site = %site.id, error = %format!("{e:#}"), "SIGHUP: the reload could not be asked for"),
+                    Err(e) => {
+                        tracing::error!(site = %site.id, error = %format!("{e:#}"), "SIGHUP: the reload could not be asked for")
+                    }
                 }
             }
         }

@@ -119,7 +119,11 @@ pub async fn visitor_asks_for_a_person(visitor: &Tab, server: &TestServer) {
 /// console has the answer to its request, so the visitor's message alone
 /// does not mean the console's pane is open.
 pub async fn operator_takes_first(console: &Tab, visitor: &Tab, operator_name: &str) {
-    wait_in_console(console, "document.querySelector('#waiting-list button.take')").await;
+    wait_in_console(
+        console,
+        "document.querySelector('#waiting-list button.take')",
+    )
+    .await;
     console
         .eval("document.querySelector('#waiting-list button.take').click()")
         .await

@@ -178,8 +178,15 @@ pub fn answer_feedback(props: &AnswerFeedbackProps) -> Html {
 /// What a rating is about, and where it goes.
 #[derive(Clone, PartialEq)]
 pub enum Rated {
-    LiveChat { api: String, thread_id: String },
-    Booking { api: String, site: String, code: String },
+    LiveChat {
+        api: String,
+        thread_id: String,
+    },
+    Booking {
+        api: String,
+        site: String,
+        code: String,
+    },
 }
 
 #[derive(Properties, PartialEq)]

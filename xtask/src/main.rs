@@ -466,11 +466,7 @@ fn run_bench_bin(root: &std::path::Path, bin: &str, runs: &str) -> Result<()> {
 /// the leading words, and what follows `--` (`cargo xtask test office --
 /// --nocapture`).
 fn harness_args(extra: &[String]) -> Vec<String> {
-    let mut args: Vec<String> = extra
-        .iter()
-        .take_while(|a| *a != "--")
-        .cloned()
-        .collect();
+    let mut args: Vec<String> = extra.iter().take_while(|a| *a != "--").cloned().collect();
     args.extend(extra.iter().skip_while(|a| *a != "--").skip(1).cloned());
     args
 }

@@ -26,7 +26,12 @@ pub fn english_path(id: &str) -> String {
 /// An entry's texts in `files`: its Italian file (None: no such entry) and
 /// its English one.
 pub fn entry_texts(files: &[(String, String)], id: &str) -> Option<(String, Option<String>)> {
-    let find = |path: String| files.iter().find(|(p, _)| *p == path).map(|(_, t)| t.clone());
+    let find = |path: String| {
+        files
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map(|(_, t)| t.clone())
+    };
     Some((find(italian_path(id))?, find(english_path(id))))
 }
 
@@ -36,7 +41,10 @@ pub fn compose(files: &[(String, String)], latest: &[KbVersion]) -> Vec<(String,
         latest.iter().map(|v| (v.entry_id.as_str(), v)).collect();
     let mut out = Vec::with_capacity(files.len());
     for (path, text) in files {
-        if let Some(id) = path.strip_prefix("entries/").and_then(|p| p.strip_suffix(".md")) {
+        if let Some(id) = path
+            .strip_prefix("entries/")
+            .and_then(|p| p.strip_suffix(".md"))
+        {
             match by_id.get(id) {
                 Some(v) => {
                     out.push((path.clone(), v.italian.clone()));
@@ -68,7 +76,8 @@ pub fn changed_on_disk(
         .iter()
         .filter_map(|v| {
             let (italian, english) = entry_texts(files, &v.entry_id)?;
-            (italian != v.italian || english != v.english).then(|| (v.entry_id.clone(), italian, english))
+            (italian != v.italian || english != v.english)
+                .then(|| (v.entry_id.clone(), italian, english))
         })
         .collect()
 }
@@ -106,8 +115,13 @@ pub async fn current_files(
     if latest.is_empty() {
         return Ok(Ok(files));
     }
-    let latest_of_files = storage.kb_latest(site, Some(Origin::Files.as_str())).await?;
-    let newest: HashMap<&str, i64> = latest.iter().map(|v| (v.entry_id.as_str(), v.version)).collect();
+    let latest_of_files = storage
+        .kb_latest(site, Some(Origin::Files.as_str()))
+        .await?;
+    let newest: HashMap<&str, i64> = latest
+        .iter()
+        .map(|v| (v.entry_id.as_str(), v.version))
+        .collect();
     let mut changed = false;
     for (id, italian, english) in changed_on_disk(&files, &latest_of_files) {
         let base = newest.get(id.as_str()).copied().unwrap_or(0);
@@ -125,7 +139,11 @@ pub async fn current_files(
         changed |= storage.kb_add_version(site, base, &version).await?;
         tracing::info!(site, entry = %id, "knowledge base: an entry edited on disk replaces its published version");
     }
-    let latest = if changed { storage.kb_latest(site, None).await? } else { latest };
+    let latest = if changed {
+        storage.kb_latest(site, None).await?
+    } else {
+        latest
+    };
     Ok(Ok(compose(&files, &latest)))
 }
 
@@ -161,7 +179,9 @@ mod tests {
     }
 
     fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter().map(|(p, t)| (p.to_string(), t.to_string())).collect()
+        list.iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect()
     }
 
     #[test]
@@ -181,7 +201,8 @@ mod tests {
                 version("gone", "G", None),
             ],
         );
-        let mut out: Vec<(&str, &str)> = out.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
+        let mut out: Vec<(&str, &str)> =
+            out.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
         out.sort();
         assert_eq!(
             out,
@@ -196,12 +217,23 @@ mod tests {
 
     #[test]
     fn only_entries_whose_files_changed_since_their_last_files_version_are_reported() {
-        let disk = files(&[("entries/a.md", "A"), ("entries/b.md", "B2"), ("en/b.md", "Be")]);
+        let disk = files(&[
+            ("entries/a.md", "A"),
+            ("entries/b.md", "B2"),
+            ("en/b.md", "Be"),
+        ]);
         let changed = changed_on_disk(
             &disk,
-            &[version("a", "A", None), version("b", "B", Some("Be")), version("c", "C", None)],
+            &[
+                version("a", "A", None),
+                version("b", "B", Some("Be")),
+                version("c", "C", None),
+            ],
         );
-        assert_eq!(changed, [("b".to_string(), "B2".to_string(), Some("Be".to_string()))]);
+        assert_eq!(
+            changed,
+            [("b".to_string(), "B2".to_string(), Some("Be".to_string()))]
+        );
     }
 
     #[test]

@@ -59,7 +59,9 @@ fn kb_site(state: &AppState, auth: &Authenticated, id: &str) -> Result<KbSite, F
 fn is_entry_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 100
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn no_such_entry(id: &str) -> Failure {
@@ -160,7 +162,11 @@ fn entry_of(form: &EntryForm) -> Entry {
             keywords: lines(&en.keywords),
             links: links
                 .iter()
-                .zip(en.link_titles.iter().chain(std::iter::repeat(&String::new())))
+                .zip(
+                    en.link_titles
+                        .iter()
+                        .chain(std::iter::repeat(&String::new())),
+                )
                 .map(|(l, title)| Link {
                     title: title.trim().to_owned(),
                     url: l.url.clone(),
@@ -197,7 +203,10 @@ fn form_problems(form: &EntryForm) -> Vec<Problem> {
     for (part, text) in std::iter::once(("it", &form.answer))
         .chain(form.english.as_ref().map(|en| ("en", &en.answer)))
     {
-        if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        if text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
             problem(part, "body: control characters are not allowed".into());
         }
     }
@@ -255,25 +264,31 @@ async fn build(
         }
     })
     .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "checking a knowledge base draft");
-            Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the draft could not be checked")
-        })?;
+    .map_err(|e| {
+        tracing::error!(error = %e, "checking a knowledge base draft");
+        Failure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the draft could not be checked",
+        )
+    })?;
     let id = &form.id;
     match built {
         Ok(kb) if problems.is_empty() => Ok(Ok(kb)),
         Ok(_) => Ok(Err(problems)),
         Err(errors) => {
-            problems.extend(errors.iter().map(|e: &KbError| Problem {
-                part: if e.file == italian_path(id) {
-                    "it"
-                } else if e.file == english_path(id) {
-                    "en"
-                } else {
-                    "other"
+            problems.extend(errors.iter().map(|e: &KbError| {
+                Problem {
+                    part: if e.file == italian_path(id) {
+                        "it"
+                    } else if e.file == english_path(id) {
+                        "en"
+                    } else {
+                        "other"
+                    }
+                    .into(),
+                    message: e.message.clone(),
                 }
-                .into(),
-                message: e.message.clone(),
             }));
             Ok(Err(problems))
         }
@@ -385,7 +400,10 @@ pub(super) async fn check(
 ) -> Result<Json<CheckResult>, Failure> {
     let site = kb_site(&state, &auth, &body.site)?;
     let draft = draft(&state, &site, &body.entry).await?;
-    let problems = build(&draft, &body.entry, false).await?.err().unwrap_or_default();
+    let problems = build(&draft, &body.entry, false)
+        .await?
+        .err()
+        .unwrap_or_default();
     Ok(Json(CheckResult { problems }))
 }
 

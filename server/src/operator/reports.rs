@@ -20,7 +20,9 @@ use varco_core::consent::rfc3339_utc;
 use varco_core::reports::{
     consent_report, live_chat_report, rating_rows, report_csv, rome_day, Period,
 };
-use varco_protocol::reports::{BookingRow, CommentRow, ReasonRow, Report, TopicRow, UnsureQuestion};
+use varco_protocol::reports::{
+    BookingRow, CommentRow, ReasonRow, Report, TopicRow, UnsureQuestion,
+};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct ReportQuery {

@@ -130,7 +130,15 @@ impl Storage {
                 return Ok(Err(FeedbackRefused::AlreadyGiven));
             }
             let topic = topic_of(&body);
-            insert_feedback!(&mut *tx, site, kind, topic.as_deref(), None::<&str>, None::<&str>, f)?;
+            insert_feedback!(
+                &mut *tx,
+                site,
+                kind,
+                topic.as_deref(),
+                None::<&str>,
+                None::<&str>,
+                f
+            )?;
             tx.commit().await?;
             Ok(())
         }))
@@ -165,7 +173,15 @@ impl Storage {
             if !marked {
                 return Ok(Err(FeedbackRefused::AlreadyGiven));
             }
-            insert_feedback!(&mut *tx, &site, FeedbackKind::LiveChat, None::<&str>, Some(office.as_deref().unwrap_or("")), None::<&str>, f)?;
+            insert_feedback!(
+                &mut *tx,
+                &site,
+                FeedbackKind::LiveChat,
+                None::<&str>,
+                Some(office.as_deref().unwrap_or("")),
+                None::<&str>,
+                f
+            )?;
             tx.commit().await?;
             Ok(())
         }))
@@ -198,7 +214,15 @@ impl Storage {
             if !marked {
                 return Ok(Err(FeedbackRefused::AlreadyGiven));
             }
-            insert_feedback!(&mut *tx, &site, FeedbackKind::Booking, None::<&str>, Some(&office), Some(&service), f)?;
+            insert_feedback!(
+                &mut *tx,
+                &site,
+                FeedbackKind::Booking,
+                None::<&str>,
+                Some(&office),
+                Some(&service),
+                f
+            )?;
             tx.commit().await?;
             Ok(())
         }))
@@ -237,4 +261,3 @@ fn topic_of(body: &str) -> Option<String> {
         _ => None,
     }
 }
-

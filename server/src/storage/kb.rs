@@ -54,7 +54,11 @@ const VERSION_COLUMNS: &str =
 impl Storage {
     /// The latest version of each of `site`'s entries that has versions;
     /// with `origin`, the latest of that origin.
-    pub async fn kb_latest(&self, site: &str, origin: Option<&str>) -> anyhow::Result<Vec<KbVersion>> {
+    pub async fn kb_latest(
+        &self,
+        site: &str,
+        origin: Option<&str>,
+    ) -> anyhow::Result<Vec<KbVersion>> {
         let sql = format!(
             "SELECT {VERSION_COLUMNS} FROM kb_versions v WHERE site = $1 AND ($2 IS NULL OR origin = $2)
                AND version = (SELECT MAX(version) FROM kb_versions w
@@ -62,7 +66,11 @@ impl Storage {
              ORDER BY entry_id"
         );
         Ok(on_db!(self, read, |c| {
-            sqlx::query_as(&sql).bind(site).bind(origin).fetch_all(c).await?
+            sqlx::query_as(&sql)
+                .bind(site)
+                .bind(origin)
+                .fetch_all(c)
+                .await?
         }))
     }
 
@@ -72,14 +80,23 @@ impl Storage {
             "SELECT {VERSION_COLUMNS} FROM kb_versions WHERE site = $1 AND entry_id = $2 ORDER BY version DESC"
         );
         Ok(on_db!(self, read, |c| {
-            sqlx::query_as(&sql).bind(site).bind(entry_id).fetch_all(c).await?
+            sqlx::query_as(&sql)
+                .bind(site)
+                .bind(entry_id)
+                .fetch_all(c)
+                .await?
         }))
     }
 
     /// Keeps `new` as version `base + 1` of its entry if `base` is still
     /// the entry's latest version (0: none yet). False when another
     /// version came first: nothing is written.
-    pub async fn kb_add_version(&self, site: &str, base: i64, new: &KbVersion) -> anyhow::Result<bool> {
+    pub async fn kb_add_version(
+        &self,
+        site: &str,
+        base: i64,
+        new: &KbVersion,
+    ) -> anyhow::Result<bool> {
         let added = on_db!(self, write, |c| {
             sqlx::query(
                 "INSERT INTO kb_versions (site, entry_id, version, origin, author, created_ms, title, italian, english)

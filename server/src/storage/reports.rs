@@ -58,11 +58,7 @@ pub type CommentRow = (
 const LISTED: i64 = varco_protocol::reports::MAX_LISTED as i64;
 
 impl Storage {
-    pub async fn report_counts(
-        &self,
-        site: &str,
-        r: &ReportRange,
-    ) -> anyhow::Result<ReportCounts> {
+    pub async fn report_counts(&self, site: &str, r: &ReportRange) -> anyhow::Result<ReportCounts> {
         let topic = self.sql(
             "json_extract(e.body, '$.message.topic')",
             "((e.body::jsonb) -> 'message' ->> 'topic')",
@@ -226,13 +222,15 @@ impl Storage {
                 unsure_total,
                 live_chats: live
                     .into_iter()
-                    .map(|(office, queued_ms, taken_ms, closed_ms, message_left)| LiveChatRow {
-                        office: office.unwrap_or_default(),
-                        queued_ms,
-                        taken_ms,
-                        closed_ms,
-                        message_left,
-                    })
+                    .map(
+                        |(office, queued_ms, taken_ms, closed_ms, message_left)| LiveChatRow {
+                            office: office.unwrap_or_default(),
+                            queued_ms,
+                            taken_ms,
+                            closed_ms,
+                            message_left,
+                        },
+                    )
                     .collect(),
                 messages_left,
                 bookings,

@@ -60,6 +60,12 @@ async fn an_english_thread_gets_english_answers_and_links() {
     let it = thread_in(&app.base, "it").await;
     let a = ask(&app.base, &it, "quanto costa lo SPID?").await;
     assert_eq!(a["topic"], "spid");
-    assert!(a["text"].as_str().unwrap().starts_with("Le condizioni economiche"), "{a}");
+    assert!(
+        a["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("Le condizioni economiche"),
+        "{a}"
+    );
     app.stop().await;
 }

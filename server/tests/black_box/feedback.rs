@@ -28,7 +28,10 @@ fn answers(events: &[SseEvent]) -> Vec<i64> {
 /// `after`: the thread's last answer so far (the stream replays from it).
 async fn ask(app: &App, thread: &str, question: &str, after: Option<i64>) -> i64 {
     let mut events = open_events(&app.base, thread, after).await;
-    assert_eq!(post_message(&app.base, thread, question).await.status(), 202);
+    assert_eq!(
+        post_message(&app.base, thread, question).await.status(),
+        202
+    );
     events.wait_for(|e| !answers(e).is_empty()).await;
     answers(&events.events)[0]
 }
@@ -116,7 +119,12 @@ async fn an_answer_is_rated_once_and_a_no_may_say_why() {
     // another conversation's answer, not a made-up id.
     let other = new_thread(&app.base).await;
     let others = ask(&app, &other, "quanto costa una visura?", None).await;
-    for (t, id) in [(&thread, others), (&other, answer), (&thread, answer - 1), (&thread, 999_999)] {
+    for (t, id) in [
+        (&thread, others),
+        (&other, answer),
+        (&thread, answer - 1),
+        (&thread, 999_999),
+    ] {
         let r = feedback(
             &app,
             t,
@@ -156,14 +164,22 @@ async fn an_answer_is_rated_once_and_a_no_may_say_why() {
     }
     // The day is Rome's, and nothing finer.
     let day = varco_core::reports::rome_day(now_ms());
-    assert!(stored.iter().all(|r| r.split('|').nth(1) == Some(day.as_str())));
+    assert!(stored
+        .iter()
+        .all(|r| r.split('|').nth(1) == Some(day.as_str())));
     app.stop().await;
 }
 
 #[tokio::test]
 async fn a_live_chat_and_a_booking_are_rated_once_each() {
     let app = spawn_app_with_site("", &format!("{ALWAYS_OPEN}{APPOINTMENTS}")).await;
-    add_operator_with(&app, "giulia", "Giulia", "una-password-lunga", &["--office", "URP"]);
+    add_operator_with(
+        &app,
+        "giulia",
+        "Giulia",
+        "una-password-lunga",
+        &["--office", "URP"],
+    );
     let giulia = Console::login(&app.base, "giulia", "una-password-lunga").await;
     let thread = new_thread(&app.base).await;
     let rate = |rating: u8| json!({"about": "live_chat", "rating": rating, "comment": "gentile"});
@@ -223,7 +239,10 @@ async fn a_live_chat_and_a_booking_are_rated_once_each() {
     let stored = rows(&app).await;
     assert_eq!(stored.len(), 2, "{stored:?}");
     assert!(stored[0].contains("|booking||milano|spid|5|"), "{stored:?}");
-    assert!(stored[1].contains("|live_chat||URP||4||gentile"), "{stored:?}");
+    assert!(
+        stored[1].contains("|live_chat||URP||4||gentile"),
+        "{stored:?}"
+    );
     for row in &stored {
         assert!(!row.contains(&thread) && !row.contains(code), "{row}");
     }
@@ -272,14 +291,27 @@ async fn the_report_counts_what_visitors_did_for_the_sites_webmasters_only() {
         assert_eq!(feedback(&app, &thread, body).await.status(), 204);
     }
     // A hand-off taken by an operator of the URP, rated 5.
-    add_operator_with(&app, "giulia", "Giulia", "una-password-lunga", &["--office", "URP"]);
+    add_operator_with(
+        &app,
+        "giulia",
+        "Giulia",
+        "una-password-lunga",
+        &["--office", "URP"],
+    );
     let giulia = Console::login(&app.base, "giulia", "una-password-lunga").await;
     let chat = new_thread(&app.base).await;
-    let r = post(&app.base, &format!("/api/v1/threads/{chat}/handoff"), json!(null)).await;
+    let r = post(
+        &app.base,
+        &format!("/api/v1/threads/{chat}/handoff"),
+        json!(null),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     assert_eq!(giulia.take(&chat).await.status(), 200);
     assert_eq!(
-        feedback(&app, &chat, json!({"about": "live_chat", "rating": 5})).await.status(),
+        feedback(&app, &chat, json!({"about": "live_chat", "rating": 5}))
+            .await
+            .status(),
         204
     );
     // Two bookings, one cancelled by the visitor.
@@ -288,14 +320,23 @@ async fn the_report_counts_what_visitors_did_for_the_sites_webmasters_only() {
     let cancelled = book(&app.base, day, "11:00", "it").await;
     let r = post(
         &app.base,
-        &format!("/api/v1/appointments/{}/cancel", cancelled["code"].as_str().unwrap()),
+        &format!(
+            "/api/v1/appointments/{}/cancel",
+            cancelled["code"].as_str().unwrap()
+        ),
         json!({"site": "milomb", "email": "maria.damico@example.it"}),
     )
     .await;
     assert_eq!(r.status(), 200);
 
     add_operator(&app, "sportello", "Sportello", "altra-password-lunga");
-    add_operator_with(&app, "web", "Redazione web", "terza-password-lunga", &["--webmaster"]);
+    add_operator_with(
+        &app,
+        "web",
+        "Redazione web",
+        "terza-password-lunga",
+        &["--webmaster"],
+    );
     let web = Console::login(&app.base, "web", "terza-password-lunga").await;
     let desk = Console::login(&app.base, "sportello", "altra-password-lunga").await;
     let to = day.to_string();
@@ -321,7 +362,10 @@ async fn the_report_counts_what_visitors_did_for_the_sites_webmasters_only() {
     let spid_row = topic("spid");
     assert_eq!(spid_row["title"], "SPID", "{text}");
     assert_eq!(spid_row["answers"], 2, "{text}");
-    assert_eq!((spid_row["helped"].clone(), spid_row["not_helped"].clone()), (json!(1), json!(1)));
+    assert_eq!(
+        (spid_row["helped"].clone(), spid_row["not_helped"].clone()),
+        (json!(1), json!(1))
+    );
     assert_eq!(
         report["reasons"],
         json!([{"topic": "spid", "reason": "unclear", "count": 1}])
@@ -329,7 +373,11 @@ async fn the_report_counts_what_visitors_did_for_the_sites_webmasters_only() {
     assert_eq!(report["unsure_total"], 1, "{text}");
     assert_eq!(report["unsure"][0]["text"], "zxqw blorft");
     let live = &report["live_chat"];
-    assert_eq!((live["requested"].clone(), live["taken"].clone()), (json!(1), json!(1)), "{text}");
+    assert_eq!(
+        (live["requested"].clone(), live["taken"].clone()),
+        (json!(1), json!(1)),
+        "{text}"
+    );
     assert_eq!(live["by_office"][0]["office"], "URP");
     assert!(live["median_wait_s"].is_u64(), "{text}");
     assert_eq!(
@@ -337,7 +385,10 @@ async fn the_report_counts_what_visitors_did_for_the_sites_webmasters_only() {
         json!([{"service": "Identità digitale SPID", "office": "Sede di Milano",
                 "booked": 2, "cancelled": 1, "attended": 0, "no_shows": 0}])
     );
-    assert_eq!(report["consents"]["actions"], json!({"accept_all": 2, "reject_all": 1}));
+    assert_eq!(
+        report["consents"]["actions"],
+        json!({"accept_all": 2, "reject_all": 1})
+    );
     let categories = report["consents"]["categories"].as_array().unwrap();
     assert!(
         categories.contains(&json!({"category": "analitici", "granted": 2, "refused": 1})),
@@ -369,7 +420,11 @@ async fn the_report_counts_what_visitors_did_for_the_sites_webmasters_only() {
     assert_eq!(before["topics"], json!([]));
     assert_eq!(before["live_chat"]["requested"], 0);
     // A period that does not read is refused by name.
-    for bad in ["from=2026-13-01", "from=2026-12-06&to=2026-12-01", "from=2024-01-01&to=2026-01-01"] {
+    for bad in [
+        "from=2026-13-01",
+        "from=2026-12-06&to=2026-12-01",
+        "from=2024-01-01&to=2026-01-01",
+    ] {
         let r = web
             .get(&format!("/operator/api/reports?site=milomb&{bad}"))
             .send()
@@ -380,7 +435,9 @@ async fn the_report_counts_what_visitors_did_for_the_sites_webmasters_only() {
 
     // Each table as CSV.
     let r = web
-        .get(&format!("/operator/api/reports.csv?site=milomb&to={to}&table=topics"))
+        .get(&format!(
+            "/operator/api/reports.csv?site=milomb&to={to}&table=topics"
+        ))
         .send()
         .await
         .unwrap();
@@ -390,7 +447,10 @@ async fn the_report_counts_what_visitors_did_for_the_sites_webmasters_only() {
         .unwrap()
         .starts_with("text/csv"));
     let csv = r.text().await.unwrap();
-    assert!(csv.starts_with("topic,title,answers,helped,not_helped\r\n"), "{csv}");
+    assert!(
+        csv.starts_with("topic,title,answers,helped,not_helped\r\n"),
+        "{csv}"
+    );
     assert!(csv.contains("spid,SPID,2,1,1\r\n"), "{csv}");
     let r = web
         .get("/operator/api/reports.csv?site=milomb&table=passwords")

@@ -1138,7 +1138,11 @@ fn every_endpoint_answers_hostile_input_with_json_4xx_and_stays_healthy() {
             scope.spawn(|| {
                 while let Some(endpoint) = endpoints.get(next.fetch_add(1, Ordering::SeqCst)) {
                     let config = Config {
-                        cases: if endpoint.costly { (cases / 10).max(1) } else { cases },
+                        cases: if endpoint.costly {
+                            (cases / 10).max(1)
+                        } else {
+                            cases
+                        },
                         failure_persistence: None,
                         rng_seed: RngSeed::Fixed(seed ^ fxhash(endpoint.name)),
                         // Unoptimised, ChaCha took a seventh of the run.

@@ -88,7 +88,11 @@ async fn an_edited_knowledge_base_answers_after_kb_reload_and_a_broken_one_never
     )
     .unwrap();
     let out = reload(&app.config_file);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("valid"));
     for base in &bases {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
@@ -104,7 +108,11 @@ async fn an_edited_knowledge_base_answers_after_kb_reload_and_a_broken_one_never
 
     // A broken file: the command says what is wrong and asks nothing; the
     // server goes on with what it has.
-    std::fs::write(kb.join("entries/spid-costo.md"), "+++\nid = \"spid-costo\"\n+++\n").unwrap();
+    std::fs::write(
+        kb.join("entries/spid-costo.md"),
+        "+++\nid = \"spid-costo\"\n+++\n",
+    )
+    .unwrap();
     let out = reload(&app.config_file);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -127,7 +135,10 @@ async fn an_edited_knowledge_base_answers_after_kb_reload_and_a_broken_one_never
     for base in &bases {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while !ask(base, question).await.contains("per tutti") {
-            assert!(tokio::time::Instant::now() < deadline, "{base}: SIGHUP did not reload");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{base}: SIGHUP did not reload"
+            );
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
     }
@@ -148,13 +159,22 @@ async fn kb_bench_scores_every_labelled_set_in_its_language() {
         .args(["kb", "bench", "--site", "milomb", "--json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let sets: Value = serde_json::from_slice(&out.stdout).unwrap();
     let names: Vec<(String, String)> = sets
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["set"].as_str().unwrap().to_owned(), s["language"].as_str().unwrap().to_owned()))
+        .map(|s| {
+            (
+                s["set"].as_str().unwrap().to_owned(),
+                s["language"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     for (set, language) in [
         ("questions", "it"),
@@ -162,7 +182,10 @@ async fn kb_bench_scores_every_labelled_set_in_its_language() {
         ("questions-en", "en"),
         ("questions-en-heldout", "en"),
     ] {
-        assert!(names.contains(&(set.to_owned(), language.to_owned())), "{names:?}");
+        assert!(
+            names.contains(&(set.to_owned(), language.to_owned())),
+            "{names:?}"
+        );
     }
     for s in sets.as_array().unwrap() {
         let accuracy = s["report"]["top1_accuracy"].as_f64().unwrap();

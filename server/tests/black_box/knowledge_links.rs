@@ -104,12 +104,14 @@ fn every_answer_links_only_to_what_exists_and_offers_only_what_its_site_has() {
                 ),
                 (
                     site.live_chat.is_none()
-                        && (text.contains("parla con un operatore") || text.contains("talk to an operator")),
+                        && (text.contains("parla con un operatore")
+                            || text.contains("talk to an operator")),
                     "offers the live chat, which the site does not have",
                 ),
                 (
                     config.mail.is_none()
-                        && (text.contains("e-mail di conferma") || text.contains("confirmation e-mail")),
+                        && (text.contains("e-mail di conferma")
+                            || text.contains("confirmation e-mail")),
                     "promises an e-mail, which the server does not send",
                 ),
             ];

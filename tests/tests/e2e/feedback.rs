@@ -49,7 +49,11 @@ async fn a_visitors_feedback_reaches_the_webmasters_report() {
     no_violations(&visitor, false).await;
     visitor.screenshot("feedback-question").await.unwrap();
     visitor.press("No").await.unwrap();
-    wait_in_widget(&visitor, "shadow.querySelector('form.feedback.why fieldset')").await;
+    wait_in_widget(
+        &visitor,
+        "shadow.querySelector('form.feedback.why fieldset')",
+    )
+    .await;
     // The pressed button is gone: focus is on the first reason, not lost.
     wait_in_widget(&visitor, "shadow.activeElement?.value === 'off_topic'").await;
     visitor
@@ -76,7 +80,11 @@ async fn a_visitors_feedback_reaches_the_webmasters_report() {
 
     // A live chat, closed by the operator, rated 4 of 5 with the keyboard.
     visitor_says(&visitor, "Voglio parlare con una persona").await;
-    wait_in_widget(&visitor, "shadow.querySelector('.msg.assistant .handoff-start')").await;
+    wait_in_widget(
+        &visitor,
+        "shadow.querySelector('.msg.assistant .handoff-start')",
+    )
+    .await;
     visitor
         .in_widget("shadow.querySelector('.msg.assistant .handoff-start').click()")
         .await
@@ -88,7 +96,11 @@ async fn a_visitors_feedback_reaches_the_webmasters_report() {
         .eval("document.getElementById('close-conversation').click()")
         .await
         .unwrap();
-    wait_in_console(&console, "document.getElementById('close-confirm')?.offsetParent").await;
+    wait_in_console(
+        &console,
+        "document.getElementById('close-confirm')?.offsetParent",
+    )
+    .await;
     console
         .eval("document.getElementById('close-confirm').click()")
         .await
@@ -109,12 +121,19 @@ async fn a_visitors_feedback_reaches_the_webmasters_report() {
         "4"
     );
     no_violations(&visitor, false).await;
-    visitor.screenshot("feedback-live-chat-rating").await.unwrap();
+    visitor
+        .screenshot("feedback-live-chat-rating")
+        .await
+        .unwrap();
     visitor
         .in_widget("shadow.querySelector('form.feedback.rating button[type=submit]').click()")
         .await
         .unwrap();
-    wait_in_widget(&visitor, "shadow.querySelector('.feedback.done')?.textContent.includes('Grazie')").await;
+    wait_in_widget(
+        &visitor,
+        "shadow.querySelector('.feedback.done')?.textContent.includes('Grazie')",
+    )
+    .await;
 
     // The webmaster's report holds what the visitor did.
     let web = chromium.tab().await.unwrap();
@@ -125,9 +144,7 @@ async fn a_visitors_feedback_reaches_the_webmasters_report() {
         .unwrap();
     wait_in_console(&web, "document.getElementById('reports-topics-heading')").await;
     let section = |key: &str| {
-        format!(
-            "document.getElementById('reports-{key}-heading').closest('section').textContent"
-        )
+        format!("document.getElementById('reports-{key}-heading').closest('section').textContent")
     };
     let topics = web.eval(&section("topics")).await.unwrap();
     let topics = topics.as_str().unwrap();
@@ -167,7 +184,10 @@ async fn a_visitors_feedback_reaches_the_webmasters_report() {
         .find(|t| t["topic"] == "spid")
         .cloned()
         .unwrap();
-    assert_eq!((spid["helped"].clone(), spid["not_helped"].clone()), (json!(0), json!(1)));
+    assert_eq!(
+        (spid["helped"].clone(), spid["not_helped"].clone()),
+        (json!(0), json!(1))
+    );
     assert_eq!(report["reasons"][0]["reason"], "unclear");
     assert_eq!(report["live_chat"]["taken"], 1);
     assert_eq!(report["ratings"][0]["by_rating"], json!([0, 0, 0, 1, 0]));

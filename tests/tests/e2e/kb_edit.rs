@@ -44,7 +44,10 @@ async fn a_webmaster_edits_an_entry_and_the_assistant_answers_with_it_at_once() 
     let visitor = chromium.tab().await.unwrap();
     visitor.open(&server.url(HOME)).await.unwrap();
     visitor.press("Rifiuta tutti").await.unwrap();
-    visitor.press("Apri l'assistente virtuale CamOn").await.unwrap();
+    visitor
+        .press("Apri l'assistente virtuale CamOn")
+        .await
+        .unwrap();
     visitor.press("Accetto").await.unwrap();
     visitor_is_answered(&visitor, "Le condizioni economiche").await;
 
@@ -52,9 +55,17 @@ async fn a_webmaster_edits_an_entry_and_the_assistant_answers_with_it_at_once() 
     let web = chromium.tab().await.unwrap();
     console_login(&web, &server, "web").await;
     wait_in_console(&web, "!document.getElementById('view-kb').hidden").await;
-    web.eval("document.getElementById('view-kb').click()").await.unwrap();
-    wait_in_console(&web, "document.querySelector('#kb-list button.kb-edit[data-id=\"spid-costo\"]')").await;
-    web.eval("document.getElementById('kb-filter').focus()").await.unwrap();
+    web.eval("document.getElementById('view-kb').click()")
+        .await
+        .unwrap();
+    wait_in_console(
+        &web,
+        "document.querySelector('#kb-list button.kb-edit[data-id=\"spid-costo\"]')",
+    )
+    .await;
+    web.eval("document.getElementById('kb-filter').focus()")
+        .await
+        .unwrap();
     web.type_text("spid").await.unwrap();
     wait_in_console(
         &web,
@@ -72,18 +83,24 @@ async fn a_webmaster_edits_an_entry_and_the_assistant_answers_with_it_at_once() 
     .await;
 
     // A new answer, checked, then tried against the draft.
-    web.eval("(() => { const a = document.getElementById('kb-answer'); a.focus(); a.select(); })()")
-        .await
-        .unwrap();
+    web.eval(
+        "(() => { const a = document.getElementById('kb-answer'); a.focus(); a.select(); })()",
+    )
+    .await
+    .unwrap();
     web.type_text(NEW_ANSWER).await.unwrap();
     wait_in_console(&web, "!document.getElementById('kb-dirty').hidden").await;
-    web.eval("document.getElementById('kb-check').click()").await.unwrap();
+    web.eval("document.getElementById('kb-check').click()")
+        .await
+        .unwrap();
     wait_in_console(
         &web,
         "document.getElementById('kb-problems')?.textContent.includes('Nessun problema')",
     )
     .await;
-    web.eval("document.getElementById('kb-try-question').focus()").await.unwrap();
+    web.eval("document.getElementById('kb-try-question').focus()")
+        .await
+        .unwrap();
     web.type_text(QUESTION).await.unwrap();
     web.key("Enter").await.unwrap();
     wait_in_console(
@@ -95,7 +112,9 @@ async fn a_webmaster_edits_an_entry_and_the_assistant_answers_with_it_at_once() 
     web.screenshot("console-kb-edit").await.unwrap();
 
     // Published: the visitor's next question gets the new text.
-    web.eval("document.getElementById('kb-publish').click()").await.unwrap();
+    web.eval("document.getElementById('kb-publish').click()")
+        .await
+        .unwrap();
     wait_in_console(
         &web,
         "document.getElementById('kb-status').textContent.includes('Pubblicata la versione 2') && document.querySelectorAll('#kb-history tbody tr').length === 2",
@@ -104,10 +123,18 @@ async fn a_webmaster_edits_an_entry_and_the_assistant_answers_with_it_at_once() 
     visitor_is_answered(&visitor, "è gratuito").await;
 
     // One step back, confirmed inline: the files' text answers again.
-    web.eval("document.getElementById('kb-revert').click()").await.unwrap();
-    wait_in_console(&web, "document.getElementById('kb-revert-confirm')?.offsetParent").await;
+    web.eval("document.getElementById('kb-revert').click()")
+        .await
+        .unwrap();
+    wait_in_console(
+        &web,
+        "document.getElementById('kb-revert-confirm')?.offsetParent",
+    )
+    .await;
     no_page_violations(&web).await;
-    web.eval("document.getElementById('kb-revert-confirm').click()").await.unwrap();
+    web.eval("document.getElementById('kb-revert-confirm').click()")
+        .await
+        .unwrap();
     wait_in_console(
         &web,
         "document.getElementById('kb-status').textContent.includes('Pubblicata di nuovo la versione 1') && document.getElementById('kb-answer').value.includes('Le condizioni economiche')",

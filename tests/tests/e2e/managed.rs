@@ -494,7 +494,10 @@ async fn a_page_without_a_block_takes_the_servers_configuration_and_releases_its
         .unwrap();
     tab.press("Salva le mie scelte").await.unwrap();
     tab.wait_for("window.__ran.length === 1", 10).await.unwrap();
-    assert_eq!(tab.eval("window.__ran").await.unwrap(), json!(["analitici"]));
+    assert_eq!(
+        tab.eval("window.__ran").await.unwrap(),
+        json!(["analitici"])
+    );
     assert_eq!(
         tab.eval("document.querySelector('iframe').getAttribute('src')")
             .await
