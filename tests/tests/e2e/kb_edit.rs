@@ -122,6 +122,19 @@ async fn a_webmaster_edits_an_entry_and_the_assistant_answers_with_it_at_once() 
     .await;
     visitor_is_answered(&visitor, "è gratuito").await;
 
+    // On a narrow screen (or zoomed in) the view reflows into one column.
+    web.phone_screen(390, 844).await.unwrap();
+    web.eval("document.getElementById('kb-entry-heading').scrollIntoView()")
+        .await
+        .unwrap();
+    let overflow = web
+        .eval("document.documentElement.scrollWidth > document.documentElement.clientWidth")
+        .await
+        .unwrap();
+    assert_eq!(overflow, json!(false), "the view scrolls sideways on a phone");
+    no_page_violations(&web).await;
+    web.screenshot("console-kb-edit-phone").await.unwrap();
+
     // One step back, confirmed inline: the files' text answers again.
     web.eval("document.getElementById('kb-revert').click()")
         .await
