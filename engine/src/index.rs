@@ -51,6 +51,10 @@ const W_LEXICAL: f32 = 0.55;
 const W_QUESTION: f32 = 0.30;
 const W_TRIGRAM: f32 = 0.15;
 
+/// How much an entry that has a term only in its body (or its topic's
+/// description) counts towards the term's document frequency.
+const BODY_DF: f32 = 0.5;
+
 /// Words of a question looked at; the rest is ignored.
 const MAX_QUERY_WORDS: usize = 80;
 
@@ -210,7 +214,19 @@ impl Index {
         let idf = fields
             .postings
             .iter()
-            .map(|p| idf_of(p.len() as f32))
+            .map(|p| {
+                idf_of(
+                    p.iter()
+                        .map(|p| {
+                            if p.tf[..3].iter().any(|&f| f > 0.0) {
+                                1.0
+                            } else {
+                                BODY_DF
+                            }
+                        })
+                        .sum(),
+                )
+            })
             .collect();
         let mut avg_len = [0.0; FIELDS];
         for (f, avg) in avg_len.iter_mut().enumerate() {

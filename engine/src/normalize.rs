@@ -163,6 +163,9 @@ const WEAK_WORDS: &[&str] = &[
     "quali", "perche", "ok", "okay", "sapete", "sai", "dire", "dirmi", "spiegare", "spiegarmi",
     "volere", "vorresti", "potrebbe", "potreste", "dovrei", "dovrebbe", "please", "hello", "hi", "hey",
     "where", "when", "which", "want", "need", "would", "like", "thanks", "thank",
+    // greetings as typed, without accents or in dialect, and interjections
+    "buondi", "buonanotte", "buonpomeriggio", "hola", "eh", "boh", "mah", "beh", "ehm", "uhm",
+    "mh", "huh",
 ];
 
 /// Words that are common in English and rare or absent in Italian.
@@ -356,7 +359,7 @@ const BUILTIN_SYNONYMS: &[&[&str]] = &[
     &["carta di identita", "carta d'identita", "identity card", "id card"],
     &["dati", "dati personali", "data", "personal data"],
     &["indirizzo", "address"],
-    &["residenza", "residence"],
+    &["residenza", "residence", "risiedere", "risiedo", "risiede", "residente", "residenti", "dove abito", "dove vivo"],
     &["operatore", "operator", "human"],
     &["persona", "person"],
     &["parlare", "talk", "speak"],
@@ -374,12 +377,15 @@ const BUILTIN_SYNONYMS: &[&[&str]] = &[
     &["tassa", "tasse", "tributo", "tributi", "tax", "taxes"],
     &["registro", "register", "registry"],
     &["cancellare", "cancellazione", "delete", "cancel"],
+    &["trasferire", "trasferimento", "trasferito", "trasferita", "move", "moved", "relocate", "relocation", "transfer"],
+    &["delega", "delegare", "delegato", "delegata", "al posto mio", "per conto mio", "proxy", "delegate", "delegation", "in my place", "on my behalf"],
     // Other bodies' documents and services, as visitors name them in
     // English too: what out-of-scope answers are found by.
     &["passaporto", "passaporti", "passport", "passports"],
     &["patente", "patente di guida", "driving licence", "driving license", "driver license", "driver's license"],
     &["permesso di soggiorno", "residence permit", "stay permit"],
     &["codice fiscale", "tax code", "fiscal code", "tax number"],
+    &["dichiarazione dei redditi", "dichiarazione redditi", "730", "modello 730", "modello redditi", "tax return", "income tax return"],
     &["tessera sanitaria", "health card", "health insurance card"],
     &["pensione", "pensioni", "pension", "retirement"],
     &["disoccupazione", "naspi", "unemployment", "unemployment benefit"],
@@ -399,8 +405,11 @@ const BUILTIN_SYNONYMS: &[&[&str]] = &[
     &["iscrivere", "iscriversi", "iscrivo", "iscritto", "iscritta", "iscrizione"],
     &["aprire", "apro", "aperto", "aperta", "avviare", "avvio", "open", "start"],
     // Greetings and thanks.
-    &["ciao", "salve", "buongiorno", "buonasera", "hello", "hi", "hey"],
-    &["grazie", "ringrazio", "thanks", "thank"],
+    &["ciao", "salve", "buongiorno", "buonasera", "buondi", "buon pomeriggio", "buonpomeriggio", "hola", "hello", "hi", "hey", "good morning"],
+    &["grazie", "ringrazio", "thanks", "thank", "cheers", "gentilissimo", "gentilissima"],
+    &["arrivederci", "a presto", "alla prossima", "ci vediamo", "ci sentiamo", "buona giornata", "buona serata", "buonanotte", "addio", "bye", "goodbye", "see you"],
+    // The assistant itself, as visitors call it.
+    &["bot", "chatbot", "chat bot", "chatgpt", "chat gpt", "gpt", "robot", "intelligenza artificiale", "programma automatico", "assistente automatico", "assistente virtuale"],
 ];
 
 /// A synonym member reduced to the stems it must match, in order.
@@ -429,6 +438,11 @@ pub(crate) struct Unit {
 pub(crate) struct Analyzer {
     /// Phrases by their first stem, for a quick lookup at each position.
     phrases: HashMap<String, Vec<Phrase>>,
+    /// Phrases of one meaningful word with function words around it
+    /// («a presto», «alla prossima», «ci vediamo»), by their first stem:
+    /// they must match word for word, function words included, or every
+    /// «prossima» would be a goodbye.
+    exact_phrases: HashMap<String, Vec<Phrase>>,
     /// Every content word of every synonym member: known words that the
     /// typo corrector must not "fix", and may correct towards.
     synonym_words: Vec<String>,
@@ -473,10 +487,19 @@ impl Analyzer {
                 // in "carta nazionale dei servizi" is optional. A member made
                 // only of stopwords could never match and is ignored.
                 let stems: Vec<String> = words
-                    .into_iter()
+                    .iter()
                     .filter(|w| w.class != Class::Stop)
-                    .map(|w| w.stem)
+                    .map(|w| w.stem.clone())
                     .collect();
+                if stems.len() == 1 && words.len() > 1 {
+                    let all: Vec<String> = words.into_iter().map(|w| w.stem).collect();
+                    analyzer
+                        .exact_phrases
+                        .entry(all[0].clone())
+                        .or_default()
+                        .push(Phrase { stems: all, group });
+                    continue;
+                }
                 if let Some(first) = stems.first() {
                     let phrase = Phrase {
                         stems: stems.clone(),
@@ -527,7 +550,7 @@ impl Analyzer {
     /// corrected to the assistant's name is still only its name).
     pub(crate) fn word(&self, folded: &str) -> Word {
         let mut w = word_in(folded, self.english);
-        if w.class == Class::Content && self.site_weak.iter().any(|s| *s == w.folded) {
+        if w.class == Class::Content && self.site_weak.contains(&w.folded) {
             w.class = Class::Weak;
         }
         w
@@ -535,8 +558,44 @@ impl Analyzer {
 
     /// Every synonym phrase occurring in `content` (the non-stop words):
     /// (start, length, group, class).
-    fn phrase_matches(&self, content: &[&Word]) -> Vec<(usize, usize, usize, Class)> {
+    fn phrase_matches(
+        &self,
+        words: &[Word],
+        content: &[&Word],
+    ) -> Vec<(usize, usize, usize, Class)> {
         let mut out = Vec::new();
+        if !self.exact_phrases.is_empty() {
+            // Word for word over the whole text, then placed among the
+            // meaningful words (the one the phrase has).
+            let mut before = 0;
+            for start in 0..words.len() {
+                if let Some(candidates) = self.exact_phrases.get(&words[start].stem) {
+                    for phrase in candidates {
+                        let end = start + phrase.stems.len();
+                        if end > words.len()
+                            || !words[start..end]
+                                .iter()
+                                .zip(&phrase.stems)
+                                .all(|(w, s)| &w.stem == s)
+                        {
+                            continue;
+                        }
+                        let inside: Vec<&Word> = words[start..end]
+                            .iter()
+                            .filter(|w| w.class != Class::Stop)
+                            .collect();
+                        let class = inside.iter().map(|w| w.class).max();
+                        if let Some(class) = class {
+                            let m = (before, inside.len(), phrase.group, class);
+                            if !out.contains(&m) {
+                                out.push(m);
+                            }
+                        }
+                    }
+                }
+                before += usize::from(words[start].class != Class::Stop);
+            }
+        }
         for start in 0..content.len() {
             let Some(candidates) = self.phrases.get(&content[start].stem) else {
                 continue;
@@ -571,7 +630,7 @@ impl Analyzer {
     pub(crate) fn terms(&self, words: &[Word]) -> Vec<String> {
         let mut terms: Vec<String> = words.iter().map(|w| w.stem.clone()).collect();
         let content: Vec<&Word> = words.iter().filter(|w| w.class != Class::Stop).collect();
-        for (_, _, group, _) in self.phrase_matches(&content) {
+        for (_, _, group, _) in self.phrase_matches(words, &content) {
             let term = synonym_term(group);
             if !terms.contains(&term) {
                 terms.push(term);
@@ -591,7 +650,7 @@ impl Analyzer {
     /// words are units of their own.
     pub(crate) fn units(&self, words: &[Word]) -> Vec<Unit> {
         let content: Vec<&Word> = words.iter().filter(|w| w.class != Class::Stop).collect();
-        let matches = self.phrase_matches(&content);
+        let matches = self.phrase_matches(words, &content);
         let mut units: Vec<Unit> = Vec::new();
         let mut push = |unit: Unit| {
             if !units
@@ -840,6 +899,18 @@ mod tests {
         // The knowledge base side keeps every group.
         let terms = a.analyze("carta del conducente");
         assert!(terms.contains(&synonym_term(0)) && terms.contains(&synonym_term(1)));
+    }
+
+    #[test]
+    fn a_phrase_of_one_word_needs_its_function_words() {
+        let groups = vec![vec!["arrivederci".to_string(), "alla prossima".to_string()]];
+        let a = Analyzer::new(&groups);
+        let syn = synonym_term(0);
+        assert!(a.analyze("ok, alla prossima").contains(&syn));
+        // «prossima» alone is no goodbye.
+        assert!(!a.analyze("la prossima settimana").contains(&syn));
+        let units = a.units(&a.words("grazie, alla prossima"));
+        assert!(units.iter().any(|u| u.alts.contains(&syn)), "{units:?}");
     }
 
     #[test]
