@@ -206,7 +206,9 @@ pub fn check_codice_fiscale(raw: &str) -> Result<String, FieldProblem> {
     let code: String = raw
         .chars()
         .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
+        // A codice fiscale is ASCII: Unicode's case tables would only add
+        // bytes to the widget.
+        .map(|c| c.to_ascii_uppercase())
         .collect();
     if code.is_empty() {
         return Err(FieldProblem::Missing);

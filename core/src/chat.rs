@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use varco_protocol::chat::{Author, ChatEvent, ChatMessage};
+use varco_protocol::json::{Fields, FromJson, Object, ToJson, Value};
 use varco_protocol::live::LiveState;
 
 /// localStorage key of the accepted terms.
@@ -23,17 +24,22 @@ pub struct AcceptedTerms {
     pub accepted_ms: i64,
 }
 
+varco_protocol::plain_json_object!(AcceptedTerms {
+    revision,
+    accepted_ms
+});
+
 /// Whether the stored acceptance (raw JSON, possibly missing or broken)
 /// covers `revision`. Anything unreadable counts as not accepted.
 pub fn terms_accepted(raw: Option<&str>, revision: &str) -> bool {
-    raw.and_then(|r| serde_json::from_str::<AcceptedTerms>(r).ok())
+    raw.and_then(varco_protocol::json::from_str::<AcceptedTerms>)
         .is_some_and(|t| t.revision == revision)
 }
 
 /// Whether a previous acceptance exists for another revision (the panel
 /// then says that the terms changed).
 pub fn terms_changed(raw: Option<&str>, revision: &str) -> bool {
-    raw.and_then(|r| serde_json::from_str::<AcceptedTerms>(r).ok())
+    raw.and_then(varco_protocol::json::from_str::<AcceptedTerms>)
         .is_some_and(|t| t.revision != revision)
 }
 
@@ -54,6 +60,35 @@ pub struct StoredThread {
     pub ended: bool,
 }
 
+/// `opened` and `ended` may be absent (threads stored before them) but are
+/// always written.
+impl FromJson for StoredThread {
+    fn from_json(value: &Value) -> Option<Self> {
+        let f = Fields::of(value)?;
+        Some(StoredThread {
+            thread_id: f.required("thread_id")?,
+            site: f.required("site")?,
+            created_ms: f.required("created_ms")?,
+            active_ms: f.required("active_ms")?,
+            opened: f.or_default("opened")?,
+            ended: f.or_default("ended")?,
+        })
+    }
+}
+
+impl ToJson for StoredThread {
+    fn write_json(&self, out: &mut String) {
+        Object::new(out)
+            .field("thread_id", &self.thread_id)
+            .field("site", &self.site)
+            .field("created_ms", &self.created_ms)
+            .field("active_ms", &self.active_ms)
+            .field("opened", &self.opened)
+            .field("ended", &self.ended)
+            .end();
+    }
+}
+
 /// The stored thread if it may continue at `now_ms`: readable, of this
 /// site, not ended, active within `keep_hours`.
 pub fn current_thread(
@@ -62,7 +97,7 @@ pub fn current_thread(
     now_ms: i64,
     keep_hours: u32,
 ) -> Option<StoredThread> {
-    let t: StoredThread = serde_json::from_str(raw?).ok()?;
+    let t: StoredThread = varco_protocol::json::from_str(raw?)?;
     // The times are read from storage that anything may have written:
     // saturating, an absurd time is stale or from the future, never a panic.
     let fresh = now_ms.saturating_sub(t.active_ms) <= i64::from(keep_hours) * 3_600_000
@@ -79,9 +114,18 @@ pub struct Pending {
     pub created_ms: i64,
 }
 
+// The outbox (`OUTBOX_KEY`) is a `Vec<Pending>`, read and written by the
+// protocol's impls for lists.
+varco_protocol::plain_json_object!(Pending {
+    client_message_id,
+    thread_id,
+    text,
+    created_ms
+});
+
 /// Reads the outbox; unreadable data is an empty outbox.
 pub fn parse_outbox(raw: Option<&str>) -> Vec<Pending> {
-    raw.and_then(|r| serde_json::from_str(r).ok())
+    raw.and_then(varco_protocol::json::from_str)
         .unwrap_or_default()
 }
 

@@ -16,7 +16,6 @@ pub mod dates;
 pub mod delivery;
 pub mod feedback;
 pub mod holidays;
-pub mod json_path;
 pub mod lang;
 pub mod live;
 pub mod markdown;

@@ -86,3 +86,188 @@ fn a_choice_without_services_is_read() {
     assert_eq!(ours, serde_json::from_str::<StoredChoice>(raw).unwrap());
     assert_eq!(ours.services, None);
 }
+
+/// The assistant's stored shapes (`varco_core::chat`): the accepted terms,
+/// the current thread, the outbox. Each property also edits serde's text
+/// (a field removed, added or replaced, in any object of it) and checks
+/// that both readers still agree.
+mod chat_storage {
+    use super::same_as_serde;
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+    use varco_core::chat::{AcceptedTerms, Pending, StoredThread};
+    use varco_protocol::json::{self, FromJson};
+
+    const FIELD_NAMES: &[&str] = &[
+        "revision",
+        "accepted_ms",
+        "thread_id",
+        "site",
+        "created_ms",
+        "active_ms",
+        "opened",
+        "ended",
+        "client_message_id",
+        "text",
+    ];
+
+    /// What happens to one object of a document.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Keep,
+        Remove(prop::sample::Index),
+        /// Adds the field, or replaces its value if it is there.
+        Set(String, serde_json::Value),
+    }
+
+    fn leaf() -> impl Strategy<Value = serde_json::Value> {
+        prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(|n| serde_json::json!(n)),
+            any::<u64>().prop_map(|n| serde_json::json!(n)),
+            (-1e20f64..1e20).prop_map(|f| serde_json::json!(f)),
+            any::<String>().prop_map(serde_json::Value::String),
+            Just(serde_json::json!([])),
+            Just(serde_json::json!({})),
+            Just(serde_json::json!(["a", 1])),
+        ]
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        let key = prop_oneof![
+            prop::sample::select(FIELD_NAMES).prop_map(str::to_owned),
+            "[a-z_]{0,8}",
+        ];
+        prop_oneof![
+            3 => Just(Edit::Keep),
+            1 => any::<prop::sample::Index>().prop_map(Edit::Remove),
+            2 => (key, leaf()).prop_map(|(k, v)| Edit::Set(k, v)),
+        ]
+    }
+
+    fn edits() -> impl Strategy<Value = Vec<Edit>> {
+        vec(edit(), 1..5)
+    }
+
+    /// Applies `edits` to the objects of `value`, one edit each, depth
+    /// first, until they run out.
+    fn apply(value: &mut serde_json::Value, edits: &mut std::slice::Iter<Edit>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                match edits.next() {
+                    Some(Edit::Remove(i)) if !map.is_empty() => {
+                        let key = map.keys().nth(i.index(map.len())).unwrap().clone();
+                        map.remove(&key);
+                    }
+                    Some(Edit::Set(k, v)) => {
+                        map.insert(k.clone(), v.clone());
+                    }
+                    _ => {}
+                }
+                for v in map.values_mut() {
+                    apply(v, edits);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for v in items {
+                    apply(v, edits);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// [`same_as_serde`], then both readers on serde's text with `edits`
+    /// made to it: the same value, or both none.
+    fn same_as_serde_edited<T>(value: &T, edits: &[Edit]) -> Result<(), TestCaseError>
+    where
+        T: varco_protocol::json::ToJson
+            + FromJson
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + PartialEq
+            + std::fmt::Debug,
+    {
+        same_as_serde(value)?;
+        let mut doc = serde_json::to_value(value).unwrap();
+        apply(&mut doc, &mut edits.iter());
+        let text = doc.to_string();
+        let serde = serde_json::from_str::<T>(&text).ok();
+        prop_assert_eq!(json::from_str::<T>(&text), serde, "{}", text);
+        Ok(())
+    }
+
+    fn pending() -> impl Strategy<Value = Pending> {
+        (
+            any::<String>(),
+            any::<String>(),
+            any::<String>(),
+            any::<i64>(),
+        )
+            .prop_map(|(client_message_id, thread_id, text, created_ms)| Pending {
+                client_message_id,
+                thread_id,
+                text,
+                created_ms,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn accepted_terms_are_written_and_read_as_serde_does(
+            revision in any::<String>(),
+            accepted_ms in any::<i64>(),
+            edits in edits(),
+        ) {
+            same_as_serde_edited(&AcceptedTerms { revision, accepted_ms }, &edits)?;
+        }
+
+        #[test]
+        fn stored_threads_are_written_and_read_as_serde_does(
+            (thread_id, site) in (any::<String>(), any::<String>()),
+            (created_ms, active_ms) in (any::<i64>(), any::<i64>()),
+            (opened, ended) in (any::<bool>(), any::<bool>()),
+            edits in edits(),
+        ) {
+            same_as_serde_edited(
+                &StoredThread { thread_id, site, created_ms, active_ms, opened, ended },
+                &edits,
+            )?;
+        }
+
+        #[test]
+        fn outboxes_are_written_and_read_as_serde_does(
+            outbox in vec(pending(), 0..4),
+            edits in edits(),
+        ) {
+            // What `serde_json::to_string(outbox)` writes for the
+            // `&[Pending]` the app saves.
+            prop_assert_eq!(
+                json::to_string(outbox.as_slice()),
+                serde_json::to_string(outbox.as_slice()).unwrap()
+            );
+            same_as_serde_edited(&outbox, &edits)?;
+        }
+    }
+
+    /// A thread stored before `opened` and `ended` existed is still read;
+    /// unknown fields are ignored.
+    #[test]
+    fn a_thread_without_its_flags_is_read() {
+        let raw = r#"{"thread_id":"3f2504e0-4f89-41d3-9a0c-0305e82c3301","site":"milomb","created_ms":1,"active_ms":2,"later":true}"#;
+        let ours: StoredThread = json::from_str(raw).unwrap();
+        assert_eq!(ours, serde_json::from_str::<StoredThread>(raw).unwrap());
+        assert!(!ours.opened && !ours.ended);
+        for bad in [
+            r#"{"thread_id":"t","site":"s","created_ms":1}"#,
+            r#"{"thread_id":"t","site":"s","created_ms":1,"active_ms":2,"opened":null}"#,
+            r#"{"thread_id":"t","site":"s","created_ms":1.5,"active_ms":2}"#,
+        ] {
+            assert!(serde_json::from_str::<StoredThread>(bad).is_err(), "{bad}");
+            assert_eq!(json::from_str::<StoredThread>(bad), None, "{bad}");
+        }
+    }
+}

@@ -13,12 +13,15 @@
 //! accepts too, so both modules read each other's storage and the server
 //! reads both. `protocol/tests/json.rs` holds that with property tests.
 //!
-//! Errors carry no detail: a light part that cannot read its configuration
-//! hands over to the app, which reads it again with `serde_json` and says
-//! where the mistake is. The reader is stricter than serde in three cases,
-//! all harmless for that reason: a key repeated in one object, nesting
-//! deeper than [`MAX_DEPTH`], and a struct written as an array of its
-//! fields.
+//! [`from_str`] says only whether a text is a `T`: what the light part
+//! needs. A configuration that cannot be read is read again with
+//! [`from_str_explained`], which says where the mistake is
+//! (`categories[0].necessary`) and what it is, for the webmaster; the steps
+//! of that path are noted only while explaining, as each failing reader
+//! returns, so reading costs nothing more when nothing is wrong. The reader
+//! is stricter than serde in three cases: a key repeated in one object,
+//! nesting deeper than [`MAX_DEPTH`], and a struct written as an array of
+//! its fields.
 
 use crate::SortedMap;
 
@@ -62,6 +65,18 @@ impl Value {
             _ => None,
         }
     }
+
+    /// What kind of value this is, as a message names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "true or false",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a text",
+            Value::Array(_) => "a list",
+            Value::Object(_) => "an object",
+        }
+    }
 }
 
 /// Parses `text` as one JSON document (whitespace around it allowed).
@@ -78,6 +93,129 @@ pub fn parse(text: &str) -> Option<Value> {
 /// Reads `text` as a `T`; `None` if it is not JSON or not a `T`.
 pub fn from_str<T: FromJson>(text: &str) -> Option<T> {
     T::from_json(&parse(text)?)
+}
+
+/// Why a text could not be read, said for the person who wrote it.
+#[cfg(feature = "explain")]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mistake {
+    /// Where, as `categories[0].title`; empty for the whole document and
+    /// for a text that is not JSON.
+    pub path: String,
+    /// What: `is not valid JSON (line 1, column 16)`, `missing field "id"`,
+    /// `expected true or false, found a text`.
+    pub reason: String,
+    /// `false` when the text is not JSON at all.
+    pub is_data: bool,
+}
+
+/// Reads `text` as a `T`, or says where and why it is not one.
+#[cfg(feature = "explain")]
+pub fn from_str_explained<T: FromJson>(text: &str) -> Result<T, Mistake> {
+    let mut reader = Reader {
+        bytes: text.as_bytes(),
+        at: 0,
+    };
+    let parsed = reader.value(0).and_then(|value| {
+        reader.skip_space();
+        (reader.at == reader.bytes.len()).then_some(value)
+    });
+    let Some(value) = parsed else {
+        let before = &text.as_bytes()[..reader.at.min(text.len())];
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        let column = 1 + before.iter().rev().take_while(|&&b| b != b'\n').count();
+        return Err(Mistake {
+            path: String::new(),
+            reason: format!("is not valid JSON (line {line}, column {column})"),
+            is_data: false,
+        });
+    };
+    TRAIL.with(|t| *t.borrow_mut() = Some(Trail::default()));
+    let read = T::from_json(&value);
+    let trail = TRAIL.with(|t| t.borrow_mut().take()).unwrap_or_default();
+    read.ok_or_else(|| {
+        let mut path = String::new();
+        for step in trail.steps.iter().rev() {
+            match step {
+                Step::Key(key) if path.is_empty() => path.push_str(key),
+                Step::Key(key) => {
+                    path.push('.');
+                    path.push_str(key);
+                }
+                Step::Index(i) => {
+                    path.push('[');
+                    path.push_str(&i.to_string());
+                    path.push(']');
+                }
+            }
+        }
+        Mistake {
+            path,
+            reason: trail
+                .reason
+                .unwrap_or_else(|| "has a value of the wrong kind".to_owned()),
+            is_data: true,
+        }
+    })
+}
+
+/// One step of the path to a mistake.
+#[cfg(feature = "explain")]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// What [`from_str_explained`] learns as the readers that failed return,
+/// innermost first.
+#[cfg(feature = "explain")]
+#[derive(Default)]
+struct Trail {
+    steps: Vec<Step>,
+    reason: Option<String>,
+}
+
+#[cfg(feature = "explain")]
+std::thread_local! {
+    /// `Some` only while explaining.
+    static TRAIL: std::cell::RefCell<Option<Trail>> = const { std::cell::RefCell::new(None) };
+}
+
+#[cfg(feature = "explain")]
+fn note(f: impl FnOnce(&mut Trail)) {
+    TRAIL.with(|t| {
+        if let Some(trail) = t.borrow_mut().as_mut() {
+            f(trail)
+        }
+    });
+}
+
+/// Notes (while explaining) that the value at `key` of an object failed.
+pub fn failed_at_key(_key: &str) {
+    #[cfg(feature = "explain")]
+    note(|t| t.steps.push(Step::Key(_key.to_owned())));
+}
+
+fn failed_at_index(_i: usize) {
+    #[cfg(feature = "explain")]
+    note(|t| t.steps.push(Step::Index(_i)));
+}
+
+/// Says (while explaining) why a value failed, unless a value inside it
+/// already said; `None`, for the reader to return.
+pub fn wrong<T>(_reason: impl FnOnce() -> String) -> Option<T> {
+    #[cfg(feature = "explain")]
+    note(|t| {
+        if t.reason.is_none() {
+            t.reason = Some(_reason())
+        }
+    });
+    None
+}
+
+/// [`wrong`] for a value of another kind than `expected`.
+pub fn expected<T>(expected: &str, found: &Value) -> Option<T> {
+    wrong(|| format!("expected {expected}, found {}", found.kind()))
 }
 
 /// `value` as JSON text, as `serde_json::to_string` writes it.
@@ -318,7 +456,7 @@ impl<'a> Fields<'a> {
     pub fn of(value: &'a Value) -> Option<Self> {
         match value {
             Value::Object(fields) => Some(Fields(fields)),
-            _ => None,
+            other => expected("an object", other),
         }
     }
 
@@ -328,15 +466,18 @@ impl<'a> Fields<'a> {
 
     /// `Some` if every field is one of `known` (`#[serde(deny_unknown_fields)]`).
     pub fn only(&self, known: &[&str]) -> Option<()> {
-        self.0
-            .iter()
-            .all(|(k, _)| known.contains(&k.as_str()))
-            .then_some(())
+        match self.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+            None => Some(()),
+            Some((unknown, _)) => wrong(|| format!("has an unknown field {}", quoted(unknown))),
+        }
     }
 
     /// A field that must be there.
     pub fn required<T: FromJson>(&self, key: &str) -> Option<T> {
-        T::from_json(self.get(key)?)
+        match self.get(key) {
+            None => wrong(|| format!("misses the field {}", quoted(key))),
+            Some(value) => Self::read(key, value),
+        }
     }
 
     /// A field with `#[serde(default)]` (or an `Option`): its default when
@@ -344,20 +485,34 @@ impl<'a> Fields<'a> {
     pub fn or_default<T: FromJson + Default>(&self, key: &str) -> Option<T> {
         match self.get(key) {
             None => Some(T::default()),
-            Some(value) => T::from_json(value),
+            Some(value) => Self::read(key, value),
         }
+    }
+
+    fn read<T: FromJson>(key: &str, value: &Value) -> Option<T> {
+        let read = T::from_json(value);
+        if read.is_none() {
+            failed_at_key(key);
+        }
+        read
     }
 }
 
 impl FromJson for String {
     fn from_json(value: &Value) -> Option<Self> {
-        value.as_str().map(str::to_owned)
+        match value {
+            Value::String(s) => Some(s.clone()),
+            other => expected("a text", other),
+        }
     }
 }
 
 impl FromJson for bool {
     fn from_json(value: &Value) -> Option<Self> {
-        value.as_bool()
+        match value {
+            Value::Bool(b) => Some(*b),
+            other => expected("true or false", other),
+        }
     }
 }
 
@@ -368,8 +523,11 @@ macro_rules! integers {
         impl FromJson for $t {
             fn from_json(value: &Value) -> Option<Self> {
                 match value {
-                    Value::Number(text) if !text.contains(['.', 'e', 'E']) => text.parse().ok(),
-                    _ => None,
+                    Value::Number(text) if !text.contains(['.', 'e', 'E']) => match text.parse() {
+                        Ok(n) => Some(n),
+                        Err(_) => wrong(|| format!("{text} is out of range")),
+                    },
+                    other => expected("a whole number", other),
                 }
             }
         }
@@ -395,8 +553,20 @@ impl<T: FromJson> FromJson for Option<T> {
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(value: &Value) -> Option<Self> {
         match value {
-            Value::Array(items) => items.iter().map(T::from_json).collect(),
-            _ => None,
+            Value::Array(items) => {
+                let mut read = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match T::from_json(item) {
+                        Some(v) => read.push(v),
+                        None => {
+                            failed_at_index(i);
+                            return None;
+                        }
+                    }
+                }
+                Some(read)
+            }
+            other => expected("a list", other),
         }
     }
 }
@@ -409,11 +579,11 @@ impl<T: FromJson> FromJson for SortedMap<T> {
             Value::Object(fields) => {
                 let mut map = SortedMap::new();
                 for (k, v) in fields {
-                    map.insert(k.clone(), T::from_json(v)?);
+                    map.insert(k.clone(), Fields::read(k, v)?);
                 }
                 Some(map)
             }
-            _ => None,
+            other => expected("an object", other),
         }
     }
 }
@@ -655,6 +825,71 @@ mod tests {
         assert_eq!(from_str::<u32>("-1"), None);
         assert_eq!(from_str::<u8>("256"), None);
         assert_eq!(from_str::<i64>("-9223372036854775808"), Some(i64::MIN));
+    }
+
+    #[cfg(feature = "explain")]
+    #[test]
+    fn a_text_that_is_not_json_is_told_by_line_and_column() {
+        let e = from_str_explained::<crate::SiteConfig>("{\n  \"categories\": [").unwrap_err();
+        assert!(!e.is_data);
+        assert_eq!(e.path, "");
+        assert_eq!(e.reason, "is not valid JSON (line 2, column 18)");
+        let e = from_str_explained::<crate::SiteConfig>(r#"{"cookie_policy_url": "/c"} {"#)
+            .unwrap_err();
+        assert!(!e.is_data && e.reason.contains("JSON"), "{e:?}");
+    }
+
+    #[cfg(feature = "explain")]
+    #[test]
+    fn a_value_of_the_wrong_kind_is_told_by_its_path() {
+        let explained = |text: &str| {
+            let e = from_str_explained::<crate::SiteConfig>(text).unwrap_err();
+            assert!(e.is_data, "{e:?}");
+            (e.path, e.reason)
+        };
+        assert_eq!(
+            explained(
+                r#"{"cookie_policy_url": "/c", "categories": [{"id": "a", "description": "x", "necessary": "yes"}]}"#
+            ),
+            (
+                "categories[0].necessary".to_owned(),
+                "expected true or false, found a text".to_owned()
+            )
+        );
+        let (path, reason) = explained(r#"{"categories": [{"id": "a"}, {"title": "b"}]}"#);
+        assert_eq!(path, "categories[1]");
+        assert_eq!(reason, r#"misses the field "id""#);
+        let (path, reason) = explained(r#"{"categories": [{"id": "a", "title": ["b"]}]}"#);
+        assert_eq!(path, "categories[0].title");
+        assert_eq!(
+            reason,
+            "expected a text, or an object of texts by language code, found a list"
+        );
+        let (path, reason) = explained(r#"{"categories": [{"id": "a", "title": {"it": 5}}]}"#);
+        assert_eq!(path, "categories[0].title.it");
+        assert_eq!(reason, "expected a text, found a number");
+        let (path, reason) = explained(
+            r#"{"categories": [{"id": "a", "services": [{"name": "M", "kind": "analitics"}]}]}"#,
+        );
+        assert_eq!(path, "categories[0].services[0].kind");
+        assert!(
+            reason.starts_with(r#"expected one of "technical" "analytics""#),
+            "{reason}"
+        );
+        assert!(reason.ends_with("found a text"), "{reason}");
+    }
+
+    #[cfg(feature = "explain")]
+    #[test]
+    fn reading_without_explaining_notes_nothing() {
+        assert_eq!(from_str::<Vec<bool>>("[true, 1]"), None);
+        TRAIL.with(|t| assert!(t.borrow().is_none()));
+        assert!(from_str_explained::<Vec<bool>>("[true, 1]").is_err());
+        TRAIL.with(|t| assert!(t.borrow().is_none()));
+        assert_eq!(
+            from_str_explained::<Vec<bool>>("[true, false]"),
+            Ok(vec![true, false])
+        );
     }
 
     #[test]

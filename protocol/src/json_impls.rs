@@ -19,9 +19,12 @@ macro_rules! named_enum {
     ($t:ty { $($variant:ident = $name:literal),* $(,)? }) => {
         impl FromJson for $t {
             fn from_json(value: &Value) -> Option<Self> {
-                match value.as_str()? {
-                    $($name => Some(<$t>::$variant),)*
-                    _ => None,
+                match value.as_str() {
+                    $(Some($name) => Some(<$t>::$variant),)*
+                    _ => crate::json::expected(
+                        concat!("one of" $(, " ", "\"", $name, "\"")*),
+                        value,
+                    ),
                 }
             }
         }
@@ -32,6 +35,8 @@ macro_rules! named_enum {
         }
     };
 }
+// For `crate::json_app`, which calls it with the same names in scope.
+pub(crate) use named_enum;
 
 named_enum!(ServiceKind {
     Technical = "technical",
@@ -60,7 +65,8 @@ impl FromJson for Localized {
     fn from_json(value: &Value) -> Option<Self> {
         match value {
             Value::String(s) => Some(Localized::Plain(s.clone())),
-            other => FromJson::from_json(other).map(Localized::ByLanguage),
+            Value::Object(_) => FromJson::from_json(value).map(Localized::ByLanguage),
+            other => crate::json::expected("a text, or an object of texts by language code", other),
         }
     }
 }

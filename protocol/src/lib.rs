@@ -12,6 +12,7 @@ pub mod chat;
 pub mod desk;
 pub mod feedback;
 pub mod json;
+mod json_app;
 mod json_impls;
 pub mod kb;
 pub mod live;

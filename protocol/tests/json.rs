@@ -543,3 +543,573 @@ fn serde_refusals_are_refused() {
     assert!(serde_json::from_str::<SiteConfig>("[]").is_ok());
     assert_eq!(json::from_str::<SiteConfig>("[]"), None);
 }
+
+/// The app module's wire types (`varco_protocol::json_app`): the
+/// assistant's threads, the live chat, the booking flow, `/healthz`.
+/// Besides writing and reading each value as serde does, each property
+/// edits serde's text (a field removed, a field added or replaced, in any
+/// object of it) and checks that both readers still agree: absent optional
+/// fields read as their defaults, absent required ones fail, unknown
+/// fields are ignored or refused (`deny_unknown_fields`) alike.
+mod app_types {
+    use super::{document, same_as_serde, text};
+    use proptest::collection::vec;
+    use proptest::option;
+    use proptest::prelude::*;
+    use varco_protocol::booking::{
+        Availability, BookingConfirmation, BookingOptions, CancelBooking, DaySlots, FieldError,
+        FieldErrors, NewBooking, OfficeOption, Person, ServiceOption, SlotInfo,
+    };
+    use varco_protocol::chat::{
+        AnswerLink, Author, BookingChoice, ChatEvent, ChatMessage, NewMessage, NewThread,
+    };
+    use varco_protocol::json::{self, FromJson};
+    use varco_protocol::live::{LiveState, LiveStatus};
+    use varco_protocol::Health;
+
+    /// Every field name of these types, so that an edit often replaces a
+    /// known field with a value of another kind.
+    const FIELD_NAMES: &[&str] = &[
+        "kind",
+        "message",
+        "author",
+        "text",
+        "client_message_id",
+        "created_at",
+        "topic",
+        "links",
+        "title",
+        "url",
+        "quick_replies",
+        "live",
+        "booking",
+        "service",
+        "office",
+        "position",
+        "thread_id",
+        "site",
+        "language",
+        "terms_revision",
+        "open",
+        "opens_at",
+        "closes_at",
+        "services",
+        "offices",
+        "id",
+        "name",
+        "address",
+        "days",
+        "date",
+        "slots",
+        "start",
+        "end",
+        "free",
+        "code",
+        "ics",
+        "error",
+        "fields",
+        "field",
+        "nome",
+        "cognome",
+        "codice_fiscale",
+        "telefono",
+        "email",
+        "request_id",
+        "person",
+        "privacy_acknowledged",
+        "status",
+        "version",
+    ];
+
+    /// What happens to one object of a document.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Keep,
+        Remove(prop::sample::Index),
+        /// Adds the field, or replaces its value if it is there.
+        Set(String, serde_json::Value),
+    }
+
+    /// Whether an array holds an array, at any depth. serde reads a struct
+    /// from an array of its fields in order, which `varco_protocol::json`
+    /// refuses on purpose (nobody writes one): such values are not set, so
+    /// that `[["title", "url"]]` as `links` is not a difference.
+    fn array_in_array(value: &serde_json::Value, in_array: bool) -> bool {
+        match value {
+            serde_json::Value::Array(items) => {
+                in_array || items.iter().any(|v| array_in_array(v, true))
+            }
+            serde_json::Value::Object(map) => map.values().any(|v| array_in_array(v, false)),
+            _ => false,
+        }
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        let key = prop_oneof![
+            prop::sample::select(FIELD_NAMES).prop_map(str::to_owned),
+            text(),
+        ];
+        prop_oneof![
+            3 => Just(Edit::Keep),
+            1 => any::<prop::sample::Index>().prop_map(Edit::Remove),
+            2 => (key, document())
+                // `booking` (`BookingChoice`, every field defaulted) would
+                // be read by serde from any array: see `array_in_array`.
+                .prop_filter("a struct as an array", |(k, v)| {
+                    !(array_in_array(v, false) || k == "booking" && v.is_array())
+                })
+                .prop_map(|(k, v)| Edit::Set(k, v)),
+        ]
+    }
+
+    fn edits() -> impl Strategy<Value = Vec<Edit>> {
+        vec(edit(), 1..6)
+    }
+
+    /// Applies `edits` to the objects of `value`, one edit each, depth
+    /// first, until they run out.
+    fn apply(value: &mut serde_json::Value, edits: &mut std::slice::Iter<Edit>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                match edits.next() {
+                    Some(Edit::Remove(i)) if !map.is_empty() => {
+                        let key = map.keys().nth(i.index(map.len())).unwrap().clone();
+                        map.remove(&key);
+                    }
+                    Some(Edit::Set(k, v)) => {
+                        map.insert(k.clone(), v.clone());
+                    }
+                    _ => {}
+                }
+                for v in map.values_mut() {
+                    apply(v, edits);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for v in items {
+                    apply(v, edits);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Both readers give the same answer for `text`: the same value, or
+    /// both none.
+    fn agree<T>(text: &str) -> Result<(), TestCaseError>
+    where
+        T: FromJson + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let serde = serde_json::from_str::<T>(text).ok();
+        prop_assert_eq!(json::from_str::<T>(text), serde, "{}", text);
+        Ok(())
+    }
+
+    /// [`same_as_serde`], then both readers on serde's text with `edits`
+    /// made to it.
+    fn same_as_serde_edited<T>(value: &T, edits: &[Edit]) -> Result<(), TestCaseError>
+    where
+        T: varco_protocol::json::ToJson
+            + FromJson
+            + serde::Serialize
+            + serde::de::DeserializeOwned
+            + PartialEq
+            + std::fmt::Debug,
+    {
+        same_as_serde(value);
+        let mut doc = serde_json::to_value(value).unwrap();
+        apply(&mut doc, &mut edits.iter());
+        agree::<T>(&doc.to_string())
+    }
+
+    fn author() -> impl Strategy<Value = Author> {
+        prop_oneof![
+            Just(Author::Visitor),
+            Just(Author::Assistant),
+            Just(Author::Operator),
+            Just(Author::System),
+        ]
+    }
+
+    fn live_state() -> impl Strategy<Value = LiveState> {
+        prop_oneof![
+            Just(LiveState::Waiting),
+            Just(LiveState::Connected),
+            Just(LiveState::Closed),
+            Just(LiveState::Unavailable),
+            Just(LiveState::Offline),
+            Just(LiveState::MessageLeft),
+        ]
+    }
+
+    fn answer_link() -> impl Strategy<Value = AnswerLink> {
+        (text(), text()).prop_map(|(title, url)| AnswerLink { title, url })
+    }
+
+    fn booking_choice() -> impl Strategy<Value = BookingChoice> {
+        (option::of(text()), option::of(text()))
+            .prop_map(|(service, office)| BookingChoice { service, office })
+    }
+
+    fn chat_message() -> impl Strategy<Value = ChatMessage> {
+        (
+            author(),
+            text(),
+            option::of(text()),
+            text(),
+            option::of(text()),
+            vec(answer_link(), 0..3),
+            vec(text(), 0..3),
+            option::of(live_state()),
+            option::of(booking_choice()),
+        )
+            .prop_map(
+                |(
+                    author,
+                    text,
+                    client_message_id,
+                    created_at,
+                    topic,
+                    links,
+                    quick_replies,
+                    live,
+                    booking,
+                )| ChatMessage {
+                    author,
+                    text,
+                    client_message_id,
+                    created_at,
+                    topic,
+                    links,
+                    quick_replies,
+                    live,
+                    booking,
+                },
+            )
+    }
+
+    fn chat_event() -> impl Strategy<Value = ChatEvent> {
+        prop_oneof![
+            chat_message().prop_map(|message| ChatEvent::Message { message }),
+            author().prop_map(|author| ChatEvent::Typing { author }),
+            text().prop_map(|text| ChatEvent::Delta { text }),
+            Just(ChatEvent::End),
+            any::<u32>().prop_map(|position| ChatEvent::Queue { position }),
+        ]
+    }
+
+    fn person() -> impl Strategy<Value = Person> {
+        (text(), text(), text(), text(), text()).prop_map(
+            |(nome, cognome, codice_fiscale, telefono, email)| Person {
+                nome,
+                cognome,
+                codice_fiscale,
+                telefono,
+                email,
+            },
+        )
+    }
+
+    fn new_booking() -> impl Strategy<Value = NewBooking> {
+        (
+            (text(), text(), text(), text(), text(), text()),
+            person(),
+            any::<bool>(),
+            option::of(text()),
+        )
+            .prop_map(
+                |(
+                    (site, request_id, service, office, date, start),
+                    person,
+                    privacy_acknowledged,
+                    language,
+                )| NewBooking {
+                    site,
+                    request_id,
+                    service,
+                    office,
+                    date,
+                    start,
+                    person,
+                    privacy_acknowledged,
+                    language,
+                },
+            )
+    }
+
+    fn booking_options() -> impl Strategy<Value = BookingOptions> {
+        (
+            vec(
+                (text(), text()).prop_map(|(id, title)| ServiceOption { id, title }),
+                0..3,
+            ),
+            vec(
+                (text(), text(), text(), vec(text(), 0..3)).prop_map(
+                    |(id, name, address, services)| OfficeOption {
+                        id,
+                        name,
+                        address,
+                        services,
+                    },
+                ),
+                0..3,
+            ),
+        )
+            .prop_map(|(services, offices)| BookingOptions { services, offices })
+    }
+
+    fn availability() -> impl Strategy<Value = Availability> {
+        let slot = (text(), text(), any::<u32>()).prop_map(|(start, end, free)| SlotInfo {
+            start,
+            end,
+            free,
+        });
+        vec(
+            (text(), vec(slot, 0..3)).prop_map(|(date, slots)| DaySlots { date, slots }),
+            0..3,
+        )
+        .prop_map(|days| Availability { days })
+    }
+
+    fn confirmation() -> impl Strategy<Value = BookingConfirmation> {
+        (
+            text(),
+            text(),
+            text(),
+            text(),
+            text(),
+            text(),
+            text(),
+            text(),
+        )
+            .prop_map(|(code, service, office, address, date, start, end, ics)| {
+                BookingConfirmation {
+                    code,
+                    service,
+                    office,
+                    address,
+                    date,
+                    start,
+                    end,
+                    ics,
+                }
+            })
+    }
+
+    fn field_errors() -> impl Strategy<Value = FieldErrors> {
+        (
+            text(),
+            vec(
+                (text(), text(), text()).prop_map(|(field, code, message)| FieldError {
+                    field,
+                    code,
+                    message,
+                }),
+                0..3,
+            ),
+        )
+            .prop_map(|(error, fields)| FieldErrors { error, fields })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn chat_events_are_written_and_read_as_serde_does(e in chat_event(), edits in edits()) {
+            same_as_serde_edited(&e, &edits)?;
+        }
+
+        #[test]
+        fn chat_messages_are_written_and_read_as_serde_does(
+            m in chat_message(),
+            edits in edits(),
+        ) {
+            same_as_serde_edited(&m, &edits)?;
+        }
+
+        #[test]
+        fn chat_parts_are_written_and_read_as_serde_does(
+            author in author(),
+            state in live_state(),
+            link in answer_link(),
+            choice in booking_choice(),
+            edits in edits(),
+        ) {
+            same_as_serde_edited(&author, &edits)?;
+            same_as_serde_edited(&state, &edits)?;
+            same_as_serde_edited(&link, &edits)?;
+            same_as_serde_edited(&choice, &edits)?;
+        }
+
+        #[test]
+        fn thread_requests_are_written_and_read_as_serde_does(
+            (thread_id, site, language, terms_revision) in (text(), text(), text(), text()),
+            (client_message_id, message) in (text(), text()),
+            edits in edits(),
+        ) {
+            same_as_serde_edited(&NewThread { thread_id, site, language, terms_revision }, &edits)?;
+            same_as_serde_edited(&NewMessage { client_message_id, text: message }, &edits)?;
+        }
+
+        #[test]
+        fn live_statuses_are_written_and_read_as_serde_does(
+            open in any::<bool>(),
+            opens_at in option::of(text()),
+            closes_at in option::of(text()),
+            edits in edits(),
+        ) {
+            same_as_serde_edited(&LiveStatus { open, opens_at, closes_at }, &edits)?;
+        }
+
+        #[test]
+        fn booking_options_and_slots_are_written_and_read_as_serde_does(
+            options in booking_options(),
+            availability in availability(),
+            edits in edits(),
+        ) {
+            same_as_serde_edited(&options, &edits)?;
+            same_as_serde_edited(&availability, &edits)?;
+        }
+
+        #[test]
+        fn bookings_are_written_and_read_as_serde_does(
+            booking in new_booking(),
+            (site, email) in (text(), text()),
+            edits in edits(),
+        ) {
+            same_as_serde_edited(&booking.person, &edits)?;
+            same_as_serde_edited(&booking, &edits)?;
+            same_as_serde_edited(&CancelBooking { site, email }, &edits)?;
+        }
+
+        #[test]
+        fn booking_answers_are_written_and_read_as_serde_does(
+            confirmation in confirmation(),
+            errors in field_errors(),
+            (status, version) in (text(), text()),
+            edits in edits(),
+        ) {
+            same_as_serde_edited(&confirmation, &edits)?;
+            same_as_serde_edited(&errors, &edits)?;
+            same_as_serde_edited(&Health { status, version }, &edits)?;
+        }
+    }
+
+    /// Each variant as serde writes it, and read back wherever the tag
+    /// stands and whatever else the object holds.
+    #[test]
+    fn every_chat_event_variant_is_tagged_by_kind() {
+        let message = ChatMessage::new(Author::System, "x", "t");
+        for (event, text) in [
+            (
+                ChatEvent::Message {
+                    message: message.clone(),
+                },
+                r#"{"kind":"message","message":{"author":"system","text":"x","created_at":"t"}}"#,
+            ),
+            (
+                ChatEvent::Typing {
+                    author: Author::Operator,
+                },
+                r#"{"kind":"typing","author":"operator"}"#,
+            ),
+            (
+                ChatEvent::Delta { text: "y".into() },
+                r#"{"kind":"delta","text":"y"}"#,
+            ),
+            (ChatEvent::End, r#"{"kind":"end"}"#),
+            (
+                ChatEvent::Queue { position: 4 },
+                r#"{"kind":"queue","position":4}"#,
+            ),
+        ] {
+            assert_eq!(serde_json::to_string(&event).unwrap(), text);
+            same_as_serde(&event);
+        }
+        for text in [
+            r#"{"position":4,"kind":"queue"}"#,
+            r#"{"kind":"end","position":4}"#,
+            r#"{"text":"y","other":[1],"kind":"delta"}"#,
+            r#"{"message":{"author":"visitor","text":"x","created_at":"t","unknown":{}},"kind":"message"}"#,
+        ] {
+            let serde = serde_json::from_str::<ChatEvent>(text).unwrap();
+            assert_eq!(json::from_str::<ChatEvent>(text), Some(serde), "{text}");
+        }
+        for bad in [
+            r#"{"position":4}"#,
+            r#"{"kind":"queued","position":4}"#,
+            r#"{"kind":3}"#,
+            r#"{"kind":null}"#,
+            r#"{"kind":"queue"}"#,
+            r#"{"kind":"queue","position":-1}"#,
+            r#"{"kind":"queue","position":1.0}"#,
+            r#"{"kind":"typing","author":"bot"}"#,
+            r#"{"kind":"message","message":{"author":"visitor","text":"x"}}"#,
+            r#""end""#,
+            "null",
+        ] {
+            assert!(
+                serde_json::from_str::<ChatEvent>(bad).is_err(),
+                "serde reads {bad}"
+            );
+            assert_eq!(json::from_str::<ChatEvent>(bad), None, "{bad}");
+        }
+    }
+
+    /// Optional fields may be absent; unknown ones are ignored, except in
+    /// the requests that deny them.
+    #[test]
+    fn absent_and_unknown_fields_are_read_as_serde_reads_them() {
+        fn same<T>(text: &str, accepted: bool)
+        where
+            T: FromJson + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        {
+            let serde = serde_json::from_str::<T>(text).ok();
+            assert_eq!(serde.is_some(), accepted, "serde on {text}");
+            assert_eq!(json::from_str::<T>(text), serde, "{text}");
+        }
+        same::<ChatMessage>(
+            r#"{"author":"assistant","text":"x","created_at":"t","extra":1}"#,
+            true,
+        );
+        same::<ChatMessage>(
+            r#"{"author":"assistant","text":"x","created_at":"t","topic":null,"live":null,"booking":{}}"#,
+            true,
+        );
+        same::<ChatMessage>(
+            r#"{"author":"assistant","text":"x","created_at":"t","live":"message_left","booking":{"office":"o","x":2}}"#,
+            true,
+        );
+        same::<ChatMessage>(
+            r#"{"author":"assistant","text":"x","created_at":"t","links":null}"#,
+            false,
+        );
+        same::<ChatMessage>(r#"{"author":"assistant","text":"x"}"#, false);
+        same::<LiveStatus>(r#"{"open":false}"#, true);
+        same::<LiveStatus>(r#"{"open":true,"closes_at":"c","queue":3}"#, true);
+        same::<LiveStatus>(r#"{"opens_at":"o"}"#, false);
+        same::<BookingChoice>("{}", true);
+        same::<SlotInfo>(r#"{"start":"09:00","end":"09:30","free":2,"x":null}"#, true);
+        same::<SlotInfo>(r#"{"start":"09:00","end":"09:30"}"#, false);
+        same::<NewMessage>(r#"{"client_message_id":"c","text":"t"}"#, true);
+        same::<NewMessage>(
+            r#"{"client_message_id":"c","text":"t","user_id":"u"}"#,
+            false,
+        );
+        same::<NewThread>(
+            r#"{"thread_id":"t","site":"s","language":"it","terms_revision":"1","x":0}"#,
+            false,
+        );
+        same::<CancelBooking>(r#"{"site":"s","email":"e","code":"c"}"#, false);
+        let booking = r#"{"site":"s","request_id":"r","service":"spid","office":"o","date":"d","start":"s","person":{"nome":"n","cognome":"c","codice_fiscale":"f","telefono":"t","email":"e"},"privacy_acknowledged":true"#;
+        same::<NewBooking>(&format!("{booking}}}"), true);
+        same::<NewBooking>(&format!(r#"{booking},"language":null}}"#), true);
+        same::<NewBooking>(&format!(r#"{booking},"language":"en"}}"#), true);
+        same::<NewBooking>(&format!(r#"{booking},"lang":"en"}}"#), false);
+        same::<NewBooking>(
+            &booking.replace(r#""email":"e"}"#, r#""email":"e","pec":"p"}"#),
+            false,
+        );
+        same::<Health>(r#"{"status":"ok","version":"1","uptime":3}"#, true);
+    }
+}

@@ -24,6 +24,7 @@ use varco_protocol::booking::{
     NewBooking, Person,
 };
 use varco_protocol::chat::BookingChoice;
+use varco_protocol::json;
 use web_sys::{Element, HtmlElement, HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -735,9 +736,7 @@ fn submit(
         privacy_acknowledged: state.privacy,
         language: Some(texts.lang().code().to_owned()),
     };
-    let Ok(body) = serde_json::to_string(&booking) else {
-        return;
-    };
+    let body = json::to_string(&booking);
     let handle = state.clone();
     let state = state.dispatcher();
     state.dispatch(Action::Sending(true));
@@ -745,22 +744,22 @@ fn submit(
         let answer =
             browser::request_json("POST", &format!("{api}/v1/appointments"), Some(&body)).await;
         match answer {
-            Ok((200 | 201, text)) => match serde_json::from_str::<BookingConfirmation>(&text) {
-                Ok(c) => state.dispatch(Action::Go(Step::Done(Rc::new(c)))),
-                Err(_) => state.dispatch(Action::Notice(Some(
+            Ok((200 | 201, text)) => match json::from_str::<BookingConfirmation>(&text) {
+                Some(c) => state.dispatch(Action::Go(Step::Done(Rc::new(c)))),
+                None => state.dispatch(Action::Notice(Some(
                     texts.get(AppKey::booking_unavailable).to_owned(),
                 ))),
             },
             Ok((409, text)) => {
                 // Taken meanwhile: back to the times, freshly counted.
-                let message = serde_json::from_str::<varco_protocol::ApiError>(&text)
+                let message = json::from_str::<varco_protocol::ApiError>(&text)
                     .map(|e| e.message)
                     .unwrap_or_default();
                 load_slots(&handle, api, site, Step::Slot);
                 state.dispatch(Action::Notice(Some(message)));
             }
             Ok((422, text)) => {
-                let errors = serde_json::from_str::<FieldErrors>(&text)
+                let errors = json::from_str::<FieldErrors>(&text)
                     .map(|e| e.fields)
                     .unwrap_or_default();
                 let step = if errors.iter().any(|e| e.field == "start") {
@@ -783,11 +782,10 @@ fn submit(
 }
 
 fn cancel(state: &UseReducerHandle<State>, api: String, site: String, texts: Texts) {
-    let body = serde_json::to_string(&CancelBooking {
+    let body = json::to_string(&CancelBooking {
         site,
         email: state.cancel_email.trim().to_owned(),
-    })
-    .unwrap_or_default();
+    });
     let url = format!(
         "{api}/v1/appointments/{}/cancel",
         browser::encode_uri_component(state.cancel_code.trim())
@@ -995,7 +993,7 @@ fn summary_rows(state: &State, texts: &Texts) -> Html {
             <dt>{ texts.get(AppKey::booking_where) }</dt><dd>{ office }</dd>
             <dt>{ texts.get(AppKey::booking_when) }</dt><dd>{ date_and_time(&state.date, &state.start, texts) }</dd>
             <dt>{ texts.get(AppKey::booking_nome) }</dt><dd>{ format!("{} {}", p.nome.trim(), p.cognome.trim()) }</dd>
-            <dt>{ texts.get(AppKey::booking_codice_fiscale) }</dt><dd>{ p.codice_fiscale.trim().to_uppercase() }</dd>
+            <dt>{ texts.get(AppKey::booking_codice_fiscale) }</dt><dd>{ p.codice_fiscale.trim().to_ascii_uppercase() }</dd>
             <dt>{ texts.get(AppKey::booking_telefono) }</dt><dd>{ p.telefono.trim() }</dd>
             <dt>{ texts.get(AppKey::booking_email) }</dt><dd>{ p.email.trim() }</dd>
         </dl>

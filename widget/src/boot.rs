@@ -9,8 +9,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use varco_core::banner::FirstAction;
 use varco_core::config::ConfigError;
-use varco_core::json_path::json_path_at;
 use varco_first_paint::config::Problem;
+use varco_protocol::json::Mistake;
 use wasm_bindgen::JsValue;
 use web_sys::Document;
 use web_sys::Element;
@@ -216,31 +216,26 @@ pub fn read_config(
     script: Option<&Element>,
 ) -> Result<Boot, Vec<ConfigError>> {
     varco_first_paint::config::read_config(document, script.cloned(), |text| {
-        serde_json::from_str(text)
+        varco_protocol::json::from_str_explained(text)
     })
     .map_err(config_errors)
 }
 
-fn config_errors(problem: Problem<serde_json::Error>) -> Vec<ConfigError> {
+fn config_errors(problem: Problem<Mistake>) -> Vec<ConfigError> {
     match problem {
         Problem::Checks(errors) => errors,
-        Problem::Block { text, error } => config_block_errors(&text, &error),
+        Problem::Block { error, .. } => vec![config_block_error(error)],
     }
 }
 
-/// What is wrong with a config block that does not parse, naming the field.
-fn config_block_errors(text: &str, e: &serde_json::Error) -> Vec<ConfigError> {
-    let field = format!("#{CONFIG_BLOCK_ID}");
-    if !e.is_data() {
-        return vec![ConfigError::new(&field, format!("is not valid JSON ({e})"))];
-    }
-    let path = json_path_at(text, e.line(), e.column());
-    let at = if path.is_empty() {
-        field
+/// What is wrong with a config block that cannot be read, naming the field.
+fn config_block_error(mistake: Mistake) -> ConfigError {
+    let block = format!("#{CONFIG_BLOCK_ID}");
+    if mistake.path.is_empty() {
+        ConfigError::new(block, mistake.reason)
     } else {
-        format!("{field} {path}")
-    };
-    vec![ConfigError::new(at, e.to_string())]
+        ConfigError::new(format!("{block} {}", mistake.path), mistake.reason)
+    }
 }
 
 /// One console message listing every configuration problem.

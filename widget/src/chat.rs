@@ -20,6 +20,7 @@ use varco_core::lang::Lang;
 use varco_core::sse::{SseEvent, SseParser};
 use varco_core::texts::Texts;
 use varco_protocol::chat::{Author, BookingChoice, ChatEvent, NewMessage, NewThread};
+use varco_protocol::json;
 use varco_protocol::live::{LiveState, LiveStatus};
 use varco_protocol::navigation::Recommendation;
 use wasm_bindgen::prelude::*;
@@ -322,9 +323,7 @@ impl Chat {
             revision,
             accepted_ms: browser::now_ms(),
         };
-        if let Ok(json) = serde_json::to_string(&terms) {
-            Store::set(TERMS_KEY, &json);
-        }
+        Store::set(TERMS_KEY, &json::to_string(&terms));
         Self::check_desk(this);
         changed(this);
     }
@@ -482,9 +481,7 @@ impl Chat {
     fn save_thread(&self) {
         match &self.thread {
             Some(t) => {
-                if let Ok(json) = serde_json::to_string(t) {
-                    Store::set(THREAD_KEY, &json);
-                }
+                Store::set(THREAD_KEY, &json::to_string(t));
             }
             None => Store::remove(THREAD_KEY),
         }
@@ -539,7 +536,7 @@ impl Chat {
                 client_message_id: next.client_message_id.clone(),
                 text: next.text.clone(),
             };
-            let body = serde_json::to_string(&body).unwrap_or_default();
+            let body = json::to_string(&body);
             let url = format!("{api}/v1/threads/{}/messages", next.thread_id);
             match delivery(browser::send_json("POST", &url, &body).await.ok()) {
                 Delivery::Delivered => {
@@ -578,10 +575,7 @@ impl Chat {
                 language: c.lang.code().to_owned(),
                 terms_revision: c.terms_revision.clone(),
             };
-            (
-                c.api.clone(),
-                serde_json::to_string(&body).unwrap_or_default(),
-            )
+            (c.api.clone(), json::to_string(&body))
         };
         let answer = browser::send_json("POST", &format!("{api}/v1/threads"), &body)
             .await
@@ -745,11 +739,9 @@ impl Chat {
 
 /// Reads one connection of the thread's stream until it ends, applying each
 /// event; says how it ended.
-/// GETs `url` and reads a 200 answer as a `T` with `serde_json` (the
-/// light part's `browser::get_json` reads only its own few types).
-pub async fn fetch_json<T: serde::de::DeserializeOwned>(url: &str) -> Option<T> {
-    let text = browser::get_text(url).await.ok()?;
-    serde_json::from_str(&text).ok()
+/// GETs `url` and reads a 200 answer as a `T`.
+pub async fn fetch_json<T: json::FromJson>(url: &str) -> Option<T> {
+    browser::get_json(url).await.ok()
 }
 
 async fn follow(
@@ -818,7 +810,7 @@ async fn follow(
 /// One event of the stream of `thread_id`, into the transcript (once: a
 /// stored event has its own id, and one seen before is skipped).
 fn apply_event(chat: &SharedChat, thread_id: &str, e: SseEvent) {
-    let Ok(event) = serde_json::from_str::<ChatEvent>(&e.data) else {
+    let Some(event) = json::from_str::<ChatEvent>(&e.data) else {
         return;
     };
     // A live-only event (typing, a streamed delta, the queue) has no id.
@@ -919,8 +911,8 @@ fn drop_pending(this: &SharedChat, p: &Pending) {
 fn save_outbox(outbox: &[Pending]) {
     if outbox.is_empty() {
         Store::remove(OUTBOX_KEY);
-    } else if let Ok(json) = serde_json::to_string(outbox) {
-        Store::set(OUTBOX_KEY, &json);
+    } else {
+        Store::set(OUTBOX_KEY, &json::to_string(outbox));
     }
 }
 

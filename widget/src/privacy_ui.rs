@@ -18,6 +18,7 @@ use varco_core::dates::{format_date_rome, DateStyle};
 use varco_core::lang::Lang;
 use varco_core::texts::{AppKey, Key};
 use varco_protocol::chat::Author;
+use varco_protocol::json::{Object, Value};
 use wasm_bindgen::JsValue;
 use web_sys::{Element, HtmlDialogElement};
 use yew::prelude::*;
@@ -112,53 +113,75 @@ async fn server_copy(chat: Option<&SharedChat>) -> ServerCopy {
 fn export(controller: &Shared, chat: Option<&SharedChat>, server: &ServerCopy) -> String {
     let c = controller.borrow();
     let choice = match &c.status {
-        Status::Decided(choice) => serde_json::to_value(choice).ok(),
+        Status::Decided(choice) => Some(choice),
         _ => None,
     };
     let thread = chat.and_then(|chat| chat.borrow().thread.clone());
     // What this page holds of the conversation: messages not yet sent, and
     // (when the server's copy is missing) the messages it shows.
+    let line = |fields: [(&str, &str); 2], author: Option<&str>| {
+        let mut object: Vec<(String, Value)> = Vec::new();
+        if let Some(author) = author {
+            object.push(("author".into(), Value::String(author.into())));
+        }
+        for (key, text) in fields {
+            object.push((key.into(), Value::String(text.into())));
+        }
+        Value::Object(object)
+    };
     let (mut unsent, mut shown) = (Vec::new(), Vec::new());
     if let Some(chat) = chat {
-        for line in &chat.borrow().transcript.lines {
-            match line {
-                Line::Pending { pending, .. } => unsent.push(serde_json::json!({
-                    "text": pending.text,
-                    "created_at": varco_core::consent::rfc3339_utc(pending.created_ms),
-                })),
-                Line::Message { message, .. } => shown.push(serde_json::json!({
-                    "author": author_name(message.author),
-                    "text": message.text,
-                    "created_at": message.created_at,
-                })),
+        for l in &chat.borrow().transcript.lines {
+            match l {
+                Line::Pending { pending, .. } => unsent.push(line(
+                    [
+                        ("text", &pending.text),
+                        (
+                            "created_at",
+                            &varco_core::consent::rfc3339_utc(pending.created_ms),
+                        ),
+                    ],
+                    None,
+                )),
+                Line::Message { message, .. } => shown.push(line(
+                    [("text", &message.text), ("created_at", &message.created_at)],
+                    Some(author_name(message.author)),
+                )),
                 Line::Ended { .. } => {}
             }
         }
     }
-    let mut doc = serde_json::json!({
-        "site": c.boot.options.site,
-        "exported_at": varco_core::consent::rfc3339_utc(browser::now_ms()),
-        "cookie_choice": choice,
-        "navigation": crate::navigation::summary(),
-        "conversation": thread,
-        "conversation_unsent": unsent,
-    });
-    doc["conversation_on_server"] = serde_json::Value::Null;
+    let mut text = String::new();
+    let mut doc = Object::new(&mut text);
+    doc.field("site", &c.boot.options.site)
+        .field(
+            "exported_at",
+            &varco_core::consent::rfc3339_utc(browser::now_ms()),
+        )
+        .field("cookie_choice", &choice)
+        .field("navigation", &crate::navigation::summary())
+        .field("conversation", &thread)
+        .field("conversation_unsent", &unsent)
+        .field("conversation_on_server", &Value::Null);
     if matches!(server, ServerCopy::Failed) {
-        doc["conversation_note"] = c.texts.get(AppKey::privacy_export_partial).into();
-        doc["conversation_in_this_page"] = shown.into();
+        doc.field(
+            "conversation_note",
+            c.texts.get(AppKey::privacy_export_partial),
+        )
+        .field("conversation_in_this_page", &shown);
     }
-    let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    let ServerCopy::Fetched(copy) = server else {
-        return text;
-    };
-    let with_copy = js_sys::JSON::parse(&text).ok().and_then(|doc| {
-        js_sys::Reflect::set(&doc, &"conversation_on_server".into(), copy).ok()?;
+    doc.end();
+    // Indented by the browser's JSON, which also places the server's copy
+    // as it came.
+    let indented = js_sys::JSON::parse(&text).ok().and_then(|doc| {
+        if let ServerCopy::Fetched(copy) = server {
+            js_sys::Reflect::set(&doc, &"conversation_on_server".into(), copy).ok()?;
+        }
         js_sys::JSON::stringify_with_replacer_and_space(&doc, &JsValue::NULL, &2.into())
             .ok()?
             .as_string()
     });
-    with_copy.unwrap_or(text)
+    indented.unwrap_or(text)
 }
 
 /// How the file names who wrote a message, as the API does.

@@ -370,6 +370,9 @@ fn bench(args: &[String]) -> Result<()> {
                 &env::target_dir().join(format!("wasm-bindgen/{module}_bg.wasm")),
             )?;
             wasm_sizes::print(&report, 25);
+            let every = out.join(format!("{module}-functions.tsv"));
+            wasm_sizes::write_all(&report, &every)?;
+            println!("every function, largest first: {}", every.display());
         }
     }
     println!(

@@ -211,6 +211,18 @@ pub fn print(report: &Report, top: usize) {
     }
 }
 
+/// Every function body, largest first, as `bytes<TAB>path` lines: what
+/// `print` leaves out, to grep for one crate's or one type's share.
+pub fn write_all(report: &Report, path: &Path) -> Result<()> {
+    let mut every: Vec<&FunctionSize> = report.functions.iter().collect();
+    every.sort_by(|a, b| b.bytes.cmp(&a.bytes));
+    let text: String = every
+        .iter()
+        .map(|f| format!("{}\t{}\n", f.bytes, f.path))
+        .collect();
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

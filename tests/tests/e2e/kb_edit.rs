@@ -131,7 +131,11 @@ async fn a_webmaster_edits_an_entry_and_the_assistant_answers_with_it_at_once() 
         .eval("document.documentElement.scrollWidth > document.documentElement.clientWidth")
         .await
         .unwrap();
-    assert_eq!(overflow, json!(false), "the view scrolls sideways on a phone");
+    assert_eq!(
+        overflow,
+        json!(false),
+        "the view scrolls sideways on a phone"
+    );
     no_page_violations(&web).await;
     web.screenshot("console-kb-edit-phone").await.unwrap();
 
