@@ -716,10 +716,10 @@ fn service_problems(r: &ConsentRecord) -> Vec<String> {
 fn shown(value: &str) -> String {
     const MAX_CHARS: usize = 40;
     if value.chars().count() <= MAX_CHARS {
-        format!("{value:?}")
+        varco_protocol::json::quoted(value)
     } else {
         let cut: String = value.chars().take(MAX_CHARS).collect();
-        format!("{cut:?}…")
+        format!("{}…", varco_protocol::json::quoted(&cut))
     }
 }
 

@@ -339,7 +339,7 @@ const BUILTIN_SYNONYMS: &[&[&str]] = &[
     &["appuntamento", "prenotare", "prenotazione", "appointment", "book", "booking"],
     &["orario", "orari", "hours", "timetable"],
     &["perdere", "perso", "persa", "perduto", "smarrire", "smarrito", "smarrita", "smarrimento", "lost"],
-    &["rubare", "rubato", "rubata", "furto", "stolen", "theft"],
+    &["rubare", "rubato", "rubata", "rubati", "furto", "fregato", "fregata", "fregati", "sottratto", "stolen", "theft", "robbed"],
     &["scadere", "scaduto", "scaduta", "scadenza", "expired", "expiry"],
     &["rinnovare", "rinnovo", "renew", "renewal"],
     &["telefono", "telefonare", "chiamare", "numero di telefono", "phone", "call"],

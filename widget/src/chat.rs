@@ -933,7 +933,9 @@ fn follow_visual_viewport() {
             if let Some(host) = host.and_then(|h| h.dyn_into::<web_sys::HtmlElement>().ok()) {
                 let _ = host
                     .style()
-                    .set_property("--varco-vvh", &format!("{}px", vv.height()));
+                    // Whole pixels: formatting a float would bring Rust's
+                    // float printing (about 6 KiB gzip) for one property.
+                    .set_property("--varco-vvh", &format!("{}px", vv.height() as u32));
             }
         }
     };
