@@ -48,13 +48,30 @@ pub type DeltaSink = dyn Fn(&str) + Send + Sync;
 /// other, never a mix).
 pub struct EmbeddedAssistant {
     kb: RwLock<Arc<varco_engine::KnowledgeBase>>,
+    /// The site's reload generation (`kb_reloads`) that the knowledge base
+    /// in use already reflects: a reload asked for up to it is done.
+    generation: std::sync::atomic::AtomicI64,
 }
 
 impl EmbeddedAssistant {
     pub fn new(kb: varco_engine::KnowledgeBase) -> Self {
         EmbeddedAssistant {
             kb: RwLock::new(Arc::new(kb)),
+            generation: std::sync::atomic::AtomicI64::new(0),
         }
+    }
+
+    /// The reload generation the knowledge base in use reflects.
+    pub fn generation(&self) -> i64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Records that the knowledge base in use reflects `generation`;
+    /// whether that is news (a later generation was not recorded first).
+    pub fn reflects(&self, generation: i64) -> bool {
+        self.generation
+            .fetch_max(generation, std::sync::atomic::Ordering::AcqRel)
+            < generation
     }
 
     /// The knowledge base in use now.
@@ -190,12 +207,11 @@ pub fn spawn_reloads(
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         // What was asked before this instance started, it has loaded.
-        let mut seen: HashMap<String, i64> = storage
-            .kb_generations()
-            .await
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
+        for (site, generation) in storage.kb_generations().await.unwrap_or_default() {
+            if let Some(embedded) = knowledge.get(&site) {
+                embedded.reflects(generation);
+            }
+        }
         let mut ticks = tokio::time::interval(RELOAD_CHECK);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -208,17 +224,17 @@ pub fn spawn_reloads(
                 }
             };
             for (site, generation) in generations {
-                if seen.get(&site).is_some_and(|g| *g >= generation) {
-                    continue;
-                }
-                seen.insert(site.clone(), generation);
                 let (Some(embedded), Some(dir)) = (
                     knowledge.get(&site),
                     config.site(&site).and_then(|s| s.kb.clone()),
                 ) else {
                     continue;
                 };
-                reload_site(&storage, &site, &dir, embedded).await;
+                // Not again for a generation this instance raised itself
+                // after loading what it published (`operator::kb`).
+                if embedded.reflects(generation) {
+                    reload_site(&storage, &site, &dir, embedded).await;
+                }
             }
         }
     })
@@ -266,4 +282,22 @@ pub async fn apply_published(
         reload_site(storage, &site.id, dir, embedded).await;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EmbeddedAssistant;
+
+    #[test]
+    fn a_reload_generation_is_news_once_and_an_older_one_never() {
+        let kb = varco_engine::KnowledgeBase::load(std::path::Path::new("../kb/calvatone"))
+            .expect("calvatone's knowledge base loads");
+        let embedded = EmbeddedAssistant::new(kb);
+        assert_eq!(embedded.generation(), 0);
+        assert!(embedded.reflects(2));
+        assert!(!embedded.reflects(2), "the same generation again");
+        assert!(!embedded.reflects(1), "an older generation");
+        assert_eq!(embedded.generation(), 2);
+        assert!(embedded.reflects(3));
+    }
 }

@@ -444,7 +444,7 @@ fn reload_on_hangup(
                     .request_kb_reload(&site.id, "SIGHUP", api::now_ms())
                     .await
                 {
-                    Ok(()) => tracing::info!(site = %site.id, "SIGHUP: knowledge base to reload"),
+                    Ok(_) => tracing::info!(site = %site.id, "SIGHUP: knowledge base to reload"),
                     Err(e) => {
                         tracing::error!(site = %site.id, error = %format!("{e:#}"), "SIGHUP: the reload could not be asked for")
                     }

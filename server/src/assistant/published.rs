@@ -124,6 +124,7 @@ pub async fn current_files(
         .collect();
     let mut changed = false;
     for (id, italian, english) in changed_on_disk(&files, &latest_of_files) {
+        changed = true;
         let base = newest.get(id.as_str()).copied().unwrap_or(0);
         let version = KbVersion {
             entry_id: id.clone(),
@@ -135,9 +136,11 @@ pub async fn current_files(
             italian,
             english,
         };
-        // Another instance that saw the same files may have kept them first.
-        changed |= storage.kb_add_version(site, base, &version).await?;
-        tracing::info!(site, entry = %id, "knowledge base: an entry edited on disk replaces its published version");
+        // Another instance that saw the same files may have kept them
+        // first: then its version is read below, not the one before.
+        if storage.kb_add_version(site, base, &version).await? {
+            tracing::info!(site, entry = %id, "knowledge base: an entry edited on disk replaces its published version");
+        }
     }
     let latest = if changed {
         storage.kb_latest(site, None).await?

@@ -219,6 +219,8 @@ struct Draft {
     entry: Entry,
     italian: String,
     english: Option<String>,
+    /// The entry's texts before the draft (Italian, English).
+    before: (String, Option<String>),
 }
 
 async fn draft(state: &AppState, site: &KbSite, form: &EntryForm) -> Result<Draft, Failure> {
@@ -227,6 +229,7 @@ async fn draft(state: &AppState, site: &KbSite, form: &EntryForm) -> Result<Draf
     }
     let files = current_files(state, site).await?;
     let current = read_entry(&files, &form.id).ok_or_else(|| no_such_entry(&form.id))?;
+    let before = entry_texts(&files, &form.id).ok_or_else(|| no_such_entry(&form.id))?;
     let mut entry = entry_of(form);
     // The topic is the entry's: an entry is edited, not moved.
     entry.topic = current.topic;
@@ -244,6 +247,7 @@ async fn draft(state: &AppState, site: &KbSite, form: &EntryForm) -> Result<Draf
         entry,
         italian,
         english,
+        before,
     })
 }
 
@@ -472,12 +476,20 @@ async fn add_version(
     {
         return Err(changed_meanwhile());
     }
+    let loaded = site.embedded.generation();
     reload_site(&state.storage, &site.id, &site.dir, &site.embedded).await;
-    state
+    let asked = state
         .storage
         .request_kb_reload(&site.id, &version.author, version.created_ms)
         .await
         .map_err(storage_failure)?;
+    // The reload just done read every version published up to `asked`
+    // when nobody else asked for one since `loaded`: this instance need
+    // not load it again when it sees `asked`. (Another instance's version
+    // not yet announced will be, with a later generation.)
+    if asked == loaded + 1 {
+        site.embedded.reflects(asked);
+    }
     Ok(base + 1)
 }
 
@@ -500,9 +512,7 @@ pub(super) async fn publish(
     let mut base = body.base_version;
     if base == 0 {
         // First edit: the files as they are become version 1, the step back.
-        let files = current_files(&state, &site).await?;
-        let (italian, english) =
-            entry_texts(&files, &body.entry.id).ok_or_else(|| no_such_entry(&body.entry.id))?;
+        let (italian, english) = draft.before.clone();
         let original = KbVersion {
             entry_id: body.entry.id.clone(),
             version: 1,

@@ -4,22 +4,27 @@
 use super::{Db, Storage};
 
 impl Storage {
-    /// Asks every instance to load `site`'s knowledge base files again.
-    pub async fn request_kb_reload(&self, site: &str, by: &str, now_ms: i64) -> anyhow::Result<()> {
-        on_db!(self, write, |c| {
-            sqlx::query(
+    /// Asks every instance to load `site`'s knowledge base files again;
+    /// the site's new reload generation.
+    pub async fn request_kb_reload(
+        &self,
+        site: &str,
+        by: &str,
+        now_ms: i64,
+    ) -> anyhow::Result<i64> {
+        Ok(on_db!(self, write, |c| {
+            sqlx::query_scalar(
                 "INSERT INTO kb_reloads (site, generation, reloaded_ms, reloaded_by) VALUES ($1, 1, $2, $3)
                  ON CONFLICT (site) DO UPDATE SET generation = kb_reloads.generation + 1,
-                     reloaded_ms = excluded.reloaded_ms, reloaded_by = excluded.reloaded_by",
+                     reloaded_ms = excluded.reloaded_ms, reloaded_by = excluded.reloaded_by
+                 RETURNING generation",
             )
             .bind(site)
             .bind(now_ms)
             .bind(by)
-            .execute(c)
+            .fetch_one(c)
             .await?
-            .rows_affected()
-        });
-        Ok(())
+        }))
     }
 
     /// Each site's reload generation (a site never reloaded is absent).
