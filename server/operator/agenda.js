@@ -4,6 +4,8 @@
 // days closed from the console; the CSV export. Every text is written with
 // textContent, never as HTML.
 
+import { MONTHS } from './views.js';
+
 const API = '/operator/api';
 const STATUS = {
   booked: 'Prenotato',
@@ -12,8 +14,6 @@ const STATUS = {
   cancelled: 'Annullato',
 };
 const WEEKDAYS = ['domenica', 'lunedì', 'martedì', 'mercoledì', 'giovedì', 'venerdì', 'sabato'];
-const MONTHS = ['gennaio', 'febbraio', 'marzo', 'aprile', 'maggio', 'giugno', 'luglio', 'agosto',
-  'settembre', 'ottobre', 'novembre', 'dicembre'];
 
 const $ = (id) => document.getElementById(id);
 

@@ -4,12 +4,10 @@
 // Every text is written with textContent, never as HTML: answers are
 // markdown and are shown as plain text.
 
-import { announce as announceIn, siteName as siteNameIn } from './views.js';
+import { MONTHS, announce as announceIn, siteName as siteNameIn } from './views.js';
 
 const API = '/operator/api';
 const COUNT_DELAY_MS = 400; // the number of entries found is said once typing pauses
-const MONTHS = ['gennaio', 'febbraio', 'marzo', 'aprile', 'maggio', 'giugno', 'luglio', 'agosto',
-  'settembre', 'ottobre', 'novembre', 'dicembre'];
 
 const $ = (id) => document.getElementById(id);
 

@@ -5,14 +5,12 @@
 // textContent, never as HTML; a chart is SVG built node by node and is only
 // a visual aid: the table next to it holds the same numbers for everyone.
 
-import { announce as announceIn, siteName as siteNameIn } from './views.js';
+import { MONTHS, announce as announceIn, siteName as siteNameIn } from './views.js';
 
 const API = '/operator/api';
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const MAX_DAYS = 366; // the server refuses a longer period
 const DEFAULT_DAYS = 30; // the server's default too
-const MONTHS = ['gennaio', 'febbraio', 'marzo', 'aprile', 'maggio', 'giugno', 'luglio', 'agosto',
-  'settembre', 'ottobre', 'novembre', 'dicembre'];
 
 const $ = (id) => document.getElementById(id);
 

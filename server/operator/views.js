@@ -1,6 +1,11 @@
-// What the webmaster's views (the site's configuration, the reports, the
-// knowledge base) share: a site's name, and a live region that says a
-// text again when it is the same as before.
+// What the console's views share: the months' names (the agenda, the
+// reports, the knowledge base), and for the webmaster's views (the site's
+// configuration, the reports, the knowledge base) a site's name and a live
+// region that says a text again when it is the same as before.
+
+/** The months' names, January first, as dates are written in Italian. */
+export const MONTHS = ['gennaio', 'febbraio', 'marzo', 'aprile', 'maggio', 'giugno', 'luglio',
+  'agosto', 'settembre', 'ottobre', 'novembre', 'dicembre'];
 
 /** The name of site `id` among `sites` ({id, name}), or the id itself. */
 export function siteName(sites, id) {
