@@ -3,6 +3,9 @@
 //! reads them with `varco_protocol::json`, against `serde_json`: a choice
 //! stored by one module is read by the other, and by earlier versions.
 
+#[path = "../../protocol/tests/support/edits.rs"]
+mod edits;
+
 use proptest::collection::vec;
 use proptest::option;
 use proptest::prelude::*;
@@ -92,6 +95,7 @@ fn a_choice_without_services_is_read() {
 /// (a field removed, added or replaced, in any object of it) and checks
 /// that both readers still agree.
 mod chat_storage {
+    use super::edits::{both_read_the_edited_text_alike, Edit};
     use super::same_as_serde;
     use proptest::collection::vec;
     use proptest::prelude::*;
@@ -110,15 +114,6 @@ mod chat_storage {
         "client_message_id",
         "text",
     ];
-
-    /// What happens to one object of a document.
-    #[derive(Debug, Clone)]
-    enum Edit {
-        Keep,
-        Remove(prop::sample::Index),
-        /// Adds the field, or replaces its value if it is there.
-        Set(String, serde_json::Value),
-    }
 
     fn leaf() -> impl Strategy<Value = serde_json::Value> {
         prop_oneof![
@@ -150,34 +145,6 @@ mod chat_storage {
         vec(edit(), 1..5)
     }
 
-    /// Applies `edits` to the objects of `value`, one edit each, depth
-    /// first, until they run out.
-    fn apply(value: &mut serde_json::Value, edits: &mut std::slice::Iter<Edit>) {
-        match value {
-            serde_json::Value::Object(map) => {
-                match edits.next() {
-                    Some(Edit::Remove(i)) if !map.is_empty() => {
-                        let key = map.keys().nth(i.index(map.len())).unwrap().clone();
-                        map.remove(&key);
-                    }
-                    Some(Edit::Set(k, v)) => {
-                        map.insert(k.clone(), v.clone());
-                    }
-                    _ => {}
-                }
-                for v in map.values_mut() {
-                    apply(v, edits);
-                }
-            }
-            serde_json::Value::Array(items) => {
-                for v in items {
-                    apply(v, edits);
-                }
-            }
-            _ => {}
-        }
-    }
-
     /// [`same_as_serde`], then both readers on serde's text with `edits`
     /// made to it: the same value, or both none.
     fn same_as_serde_edited<T>(value: &T, edits: &[Edit]) -> Result<(), TestCaseError>
@@ -190,12 +157,7 @@ mod chat_storage {
             + std::fmt::Debug,
     {
         same_as_serde(value)?;
-        let mut doc = serde_json::to_value(value).unwrap();
-        apply(&mut doc, &mut edits.iter());
-        let text = doc.to_string();
-        let serde = serde_json::from_str::<T>(&text).ok();
-        prop_assert_eq!(json::from_str::<T>(&text), serde, "{}", text);
-        Ok(())
+        both_read_the_edited_text_alike(value, edits)
     }
 
     fn pending() -> impl Strategy<Value = Pending> {

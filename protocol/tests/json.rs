@@ -3,6 +3,9 @@
 //! never more lenient, so that the light part, the app and the server read
 //! each other's storage and bodies.
 
+#[path = "support/edits.rs"]
+mod edits;
+
 use proptest::collection::{btree_map, vec};
 use proptest::option;
 use proptest::prelude::*;
@@ -552,6 +555,7 @@ fn serde_refusals_are_refused() {
 /// fields read as their defaults, absent required ones fail, unknown
 /// fields are ignored or refused (`deny_unknown_fields`) alike.
 mod app_types {
+    use super::edits::{both_read_the_edited_text_alike, Edit};
     use super::{document, same_as_serde, text};
     use proptest::collection::vec;
     use proptest::option;
@@ -621,15 +625,6 @@ mod app_types {
         "version",
     ];
 
-    /// What happens to one object of a document.
-    #[derive(Debug, Clone)]
-    enum Edit {
-        Keep,
-        Remove(prop::sample::Index),
-        /// Adds the field, or replaces its value if it is there.
-        Set(String, serde_json::Value),
-    }
-
     /// Whether an array holds an array, at any depth. serde reads a struct
     /// from an array of its fields in order, which `varco_protocol::json`
     /// refuses on purpose (nobody writes one): such values are not set, so
@@ -666,45 +661,6 @@ mod app_types {
         vec(edit(), 1..6)
     }
 
-    /// Applies `edits` to the objects of `value`, one edit each, depth
-    /// first, until they run out.
-    fn apply(value: &mut serde_json::Value, edits: &mut std::slice::Iter<Edit>) {
-        match value {
-            serde_json::Value::Object(map) => {
-                match edits.next() {
-                    Some(Edit::Remove(i)) if !map.is_empty() => {
-                        let key = map.keys().nth(i.index(map.len())).unwrap().clone();
-                        map.remove(&key);
-                    }
-                    Some(Edit::Set(k, v)) => {
-                        map.insert(k.clone(), v.clone());
-                    }
-                    _ => {}
-                }
-                for v in map.values_mut() {
-                    apply(v, edits);
-                }
-            }
-            serde_json::Value::Array(items) => {
-                for v in items {
-                    apply(v, edits);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Both readers give the same answer for `text`: the same value, or
-    /// both none.
-    fn agree<T>(text: &str) -> Result<(), TestCaseError>
-    where
-        T: FromJson + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
-    {
-        let serde = serde_json::from_str::<T>(text).ok();
-        prop_assert_eq!(json::from_str::<T>(text), serde, "{}", text);
-        Ok(())
-    }
-
     /// [`same_as_serde`], then both readers on serde's text with `edits`
     /// made to it.
     fn same_as_serde_edited<T>(value: &T, edits: &[Edit]) -> Result<(), TestCaseError>
@@ -717,9 +673,7 @@ mod app_types {
             + std::fmt::Debug,
     {
         same_as_serde(value);
-        let mut doc = serde_json::to_value(value).unwrap();
-        apply(&mut doc, &mut edits.iter());
-        agree::<T>(&doc.to_string())
+        both_read_the_edited_text_alike(value, edits)
     }
 
     fn author() -> impl Strategy<Value = Author> {
