@@ -18,7 +18,7 @@ use varco_engine::{bench, KnowledgeBase};
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(command), Some(dir)) = (args.first(), args.get(1)) else {
-        eprintln!("usage: kb check|ask|bench|time DIR [QUESTION|--misses]");
+        eprintln!("usage: kb check|ask|bench|time DIR [[--en] QUESTION|--misses]");
         return ExitCode::FAILURE;
     };
     let kb = match KnowledgeBase::load(Path::new(dir)) {
@@ -60,8 +60,14 @@ fn main() -> ExitCode {
             }
         }
         "ask" => {
-            let question = args[2..].join(" ");
-            let answer = kb.answer(&question);
+            // `ask DIR [--en] QUESTION`: with `--en`, as asked from an English page.
+            let english = args.get(2).is_some_and(|a| a == "--en");
+            let question = args[2 + usize::from(english)..].join(" ");
+            let answer = if english {
+                kb.answer_in(&question, "en")
+            } else {
+                kb.answer(&question)
+            };
             println!(
                 "{}",
                 serde_json::to_string_pretty(&answer).expect("serialisable")

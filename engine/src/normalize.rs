@@ -129,7 +129,13 @@ const STOPWORDS: &[&str] = &[
     "the", "an", "of", "to", "for", "is", "are", "am", "was", "do", "does", "did", "how", "what",
     "can", "could", "should", "will", "my", "your", "our", "it", "on", "with", "and", "or", "be",
     "have", "has", "this", "that", "from", "at", "if", "there", "any", "you", "we", "by", "about",
-    "as", "get",
+    "as", "get", "got", "me", "im", "ive", "us", "they", "them", "their", "he", "she", "his",
+    "her", "its", "were", "been", "had", "so", "but", "just", "also", "too", "some", "into",
+    "than", "then", "these", "those", "not", "never",
+    // English negations, with the apostrophe ("don't" folds to "don t") or without
+    "don", "doesn", "didn", "isn", "aren", "wasn", "weren", "won", "couldn", "wouldn",
+    "shouldn", "haven", "hasn", "hadn", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt",
+    "cant", "wont", "couldnt", "wouldnt", "shouldnt", "havent", "hasnt",
 ];
 
 /// The forms of "essere" (stopwords, all sharing one term). "e" (also
@@ -363,7 +369,7 @@ const BUILTIN_SYNONYMS: &[&[&str]] = &[
     &["operatore", "operator", "human"],
     &["persona", "person"],
     &["parlare", "talk", "speak"],
-    &["straniero", "stranieri", "foreigner", "foreign"],
+    &["straniero", "stranieri", "straniera", "straniere", "cittadino straniero", "extracomunitario", "extracomunitari", "foreigner", "foreigners", "foreign", "non italian", "non-italian", "non eu", "non-eu", "expat", "expats", "immigrant", "immigrants"],
     &["estero", "abroad"],
     &["casa", "abitazione", "house", "home"],
     &["lavoro", "work", "job"],
@@ -389,7 +395,9 @@ const BUILTIN_SYNONYMS: &[&[&str]] = &[
     &["tessera sanitaria", "health card", "health insurance card"],
     &["pensione", "pensioni", "pension", "retirement"],
     &["disoccupazione", "naspi", "unemployment", "unemployment benefit"],
-    &["stipendio", "stipendi", "busta paga", "salary", "wage", "wages", "paycheck"],
+    &["stipendio", "stipendi", "busta paga", "salary", "wage", "wages", "paycheck", "payslip", "pay slip", "overtime", "unpaid wages", "back pay"],
+    &["datore di lavoro", "employer", "boss"],
+    &["obbligatorio", "obbligatoria", "obbligatori", "obbligatorie", "obbligo", "mandatory", "compulsory", "obligatory"],
     &["medico", "medico di base", "doctor"],
     &["treno", "treni", "train", "trains"],
     &["meteo", "previsioni del tempo", "weather", "forecast"],
@@ -410,6 +418,19 @@ const BUILTIN_SYNONYMS: &[&[&str]] = &[
     &["arrivederci", "a presto", "alla prossima", "ci vediamo", "ci sentiamo", "buona giornata", "buona serata", "buonanotte", "addio", "bye", "goodbye", "see you"],
     // The assistant itself, as visitors call it.
     &["bot", "chatbot", "chat bot", "chatgpt", "chat gpt", "gpt", "robot", "intelligenza artificiale", "programma automatico", "assistente automatico", "assistente virtuale"],
+];
+
+/// English equivalences, for the English versions of the entries and the
+/// questions matched against them only: some members are Italian words
+/// with another meaning («fine» is «end»), others would join Italian terms
+/// that must stay apart, so the Italian analyzer never sees them.
+#[rustfmt::skip]
+const ENGLISH_SYNONYMS: &[&[&str]] = &[
+    &["penalty", "fine", "fined", "sanction"],
+    &["appeal", "object", "objection", "dispute", "challenge", "contest", "oppose", "disagree", "complain against"],
+    &["late", "delay", "delayed", "overdue", "after the deadline", "past the deadline", "missed the deadline"],
+    &["keep", "store", "save", "retain", "retention", "hold on to"],
+    &["walk in", "show up", "turn up", "drop in", "drop by", "pop in", "come without booking"],
 ];
 
 /// A synonym member reduced to the stems it must match, in order.
@@ -473,7 +494,16 @@ impl Analyzer {
         let builtin = BUILTIN_SYNONYMS
             .iter()
             .map(|g| g.iter().map(|s| s.to_string()).collect());
-        let all: Vec<Vec<String>> = site_groups.iter().cloned().chain(builtin).collect();
+        let english_only = ENGLISH_SYNONYMS
+            .iter()
+            .filter(|_| english)
+            .map(|g| g.iter().map(|s| s.to_string()).collect());
+        let all: Vec<Vec<String>> = site_groups
+            .iter()
+            .cloned()
+            .chain(builtin)
+            .chain(english_only)
+            .collect();
         for (group, members) in all.iter().enumerate() {
             for member in members {
                 let words = analyzer.words(member);
@@ -942,6 +972,24 @@ mod tests {
             ["per", "la", "firma", "non", "ho", "capito", "perche"]
         );
         assert_eq!(a.words("grz").first().map(|w| w.class), Some(Class::Weak));
+    }
+
+    #[test]
+    fn english_only_synonyms_stay_out_of_italian() {
+        let en = Analyzer::new_in(&[], true);
+        let fine = en.analyze("fine");
+        assert!(en
+            .analyze("penalty")
+            .iter()
+            .any(|t| is_synonym_term(t) && fine.contains(t)));
+        // In Italian «fine» is «end»: no synonym term at all.
+        let it = Analyzer::new(&[]);
+        assert!(!it.analyze("fine").iter().any(|t| is_synonym_term(t)));
+        // English negations are function words: «doesn't» says nothing.
+        assert!(en
+            .words("doesn't dont")
+            .iter()
+            .all(|w| w.class == Class::Stop));
     }
 
     #[test]
