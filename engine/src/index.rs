@@ -167,6 +167,11 @@ pub(crate) struct Index {
     /// and keywords: a question word that is one of them («sanzione», also
     /// «multa stradale») does not name a service of the body's own.
     out_of_scope_terms: HashSet<u32>,
+    /// The terms that name another body's service: in the title or keywords
+    /// of an out-of-scope entry, asked in few of them, and found nowhere in
+    /// the body's own entries, not even in an answer («TARI», «DURC»,
+    /// «NASpI»). See [`OTHER_BODY_NAMED`].
+    other_bodies: HashSet<u32>,
 }
 
 /// An out-of-scope entry's score is multiplied by this when the question
@@ -187,6 +192,24 @@ fn is_service_topic(topic: &str) -> bool {
     ]
     .contains(&topic)
 }
+
+/// Whether `term` is one of the built-in synonym groups, which follow the
+/// site's own `site_groups`: everyday vocabulary («documenti», «tasse»),
+/// not the name of anything a body offers.
+fn is_builtin_group(term: &str, site_groups: usize) -> bool {
+    term.strip_prefix("~syn")
+        .and_then(|n| n.parse::<usize>().ok())
+        .is_some_and(|n| n >= site_groups)
+}
+
+/// An entry of the body's own is worth this much of its score when the
+/// question names another body's service ([`Index::other_bodies`]) and
+/// none of the body's own: «la TARI della ditta si paga con il diritto
+/// annuale?» is about the TARI, whatever else the visitor says of the firm.
+const OTHER_BODY_NAMED: f32 = 0.75;
+/// A term found in more out-of-scope entries than this is a general word
+/// of other bodies' matters («comune», «ufficio»), not one's service name.
+const OTHER_BODY_ENTRIES: usize = 2;
 
 impl Index {
     pub(crate) fn build(
@@ -257,6 +280,7 @@ impl Index {
                 .collect(),
             services: HashSet::new(),
             out_of_scope_terms: HashSet::new(),
+            other_bodies: HashSet::new(),
         };
         index.add_phrasings(entries);
         index.out_of_scope_terms = (0..index.postings.len() as u32)
@@ -267,7 +291,36 @@ impl Index {
             })
             .collect();
         index.services = index.service_terms(topics, entries, synonyms.len());
+        index.other_bodies = index.other_body_terms(synonyms.len());
         index
+    }
+
+    /// See [`Index::other_bodies`].
+    fn other_body_terms(&self, site_groups: usize) -> HashSet<u32> {
+        // Function words («.dai») and the built-in groups name nothing.
+        let names_something =
+            |term: &str| !term.starts_with('.') && !is_builtin_group(term, site_groups);
+        self.term_ids
+            .iter()
+            .filter(|(term, _)| names_something(term))
+            .map(|(_, &id)| id)
+            .filter(|&id| {
+                let postings = &self.postings[id as usize];
+                // In a title or keywords, where an entry names what it is
+                // about, not a word its example questions happen to use.
+                let named_in = postings
+                    .iter()
+                    .filter(|p| p.tf[1] > 0.0 || p.tf[2] > 0.0)
+                    .count();
+                let asked_in = postings
+                    .iter()
+                    .filter(|p| p.tf[..3].iter().any(|&f| f > 0.0))
+                    .count();
+                named_in > 0
+                    && asked_in <= OTHER_BODY_ENTRIES
+                    && postings.iter().all(|p| self.out_of_scope[p.entry as usize])
+            })
+            .collect()
     }
 
     /// See [`Index::services`].
@@ -277,13 +330,6 @@ impl Index {
         entries: &[Entry],
         site_groups: usize,
     ) -> HashSet<u32> {
-        // The built-in groups are everyday vocabulary («documenti», «tasse»),
-        // not the name of anything a body offers.
-        let builtin = |term: &str| {
-            term.strip_prefix("~syn")
-                .and_then(|n| n.parse::<usize>().ok())
-                .is_some_and(|n| n >= site_groups)
-        };
         // Where a visitor's words are: example questions, title, keywords.
         let asked = |p: &Posting| p.tf[..3].iter().any(|&f| f > 0.0);
         let mut out = HashSet::new();
@@ -296,7 +342,11 @@ impl Index {
                 if unit.literal || unit.class != Class::Content {
                     continue;
                 }
-                for alt in unit.alts.iter().filter(|a| !builtin(a)) {
+                for alt in unit
+                    .alts
+                    .iter()
+                    .filter(|a| !is_builtin_group(a, site_groups))
+                {
                     let Some(&id) = self.term_ids.get(alt) else {
                         continue;
                     };
@@ -617,7 +667,15 @@ impl Index {
             u.alts.iter().any(|id| self.services.contains(id))
                 && !u.alts.iter().any(|id| self.out_of_scope_terms.contains(id))
         });
-        if names_service {
+        let names_other_body = query
+            .units
+            .iter()
+            .any(|u| u.alts.iter().any(|id| self.other_bodies.contains(id)));
+        if names_other_body && !names_service {
+            for s in scored.iter_mut().filter(|s| !self.out_of_scope[s.entry]) {
+                s.score *= OTHER_BODY_NAMED;
+            }
+        } else if names_service {
             for s in scored.iter_mut().filter(|s| self.out_of_scope[s.entry]) {
                 s.score *= SERVICE_NAMED;
             }

@@ -55,3 +55,33 @@ fn an_italian_term_in_an_english_question_names_the_right_office() {
     let a = kb.answer_in("how much does SPID cost", "en");
     assert_eq!((a.topic.as_str(), a.language), ("spid", "en"));
 }
+
+/// A question that names another body's service («DURC», «EORI», «TARI»)
+/// and none of the Camera's is about that service, however much the rest
+/// of it talks of the firm and its registration at the Camera.
+#[test]
+fn another_bodys_named_service_wins_over_the_firms_context() {
+    let kb = milomb();
+    for (question, office) in [
+        (
+            "la nostra società è iscritta in camera di commercio da anni, il DURC chi lo rilascia?",
+            "INAIL",
+        ),
+        ("codice EORI per la ditta che esporta", "Dogane"),
+        ("la ditta deve pagare la TARI del capannone", "Comune"),
+    ] {
+        let a = kb.answer(question);
+        assert_eq!(a.topic, "fuori-competenza", "{question}: {a:?}");
+        assert!(a.answer.contains(office), "{question}: {}", a.answer);
+    }
+    // The firm's own matters at the Camera stay with the Camera.
+    for (question, topic) in [
+        (
+            "la ditta deve iscriversi al registro imprese",
+            "registro-imprese",
+        ),
+        ("visura della ditta", "certificati-visure"),
+    ] {
+        assert_eq!(kb.answer(question).topic, topic, "{question}");
+    }
+}
