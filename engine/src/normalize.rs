@@ -377,7 +377,7 @@ const BUILTIN_SYNONYMS: &[&[&str]] = &[
     &["rifiuti", "spazzatura", "immondizia", "waste", "garbage", "trash", "rubbish"],
     &["matrimonio", "sposarsi", "sposare", "nozze", "marriage", "wedding"],
     &["nascita", "nascere", "nato", "nata", "birth", "born"],
-    &["morte", "decesso", "morto", "morta", "death"],
+    &["morte", "decesso", "morto", "morta", "deceduto", "deceduta", "defunto", "defunta", "venuto a mancare", "venuta a mancare", "death", "died"],
     &["rimborso", "rimborsare", "restituzione", "refund"],
     &["sanzione", "sanzioni", "penalty", "sanction"],
     &["tassa", "tasse", "tributo", "tributi", "tax", "taxes"],
