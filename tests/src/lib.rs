@@ -928,6 +928,15 @@ impl Tab {
         Ok(())
     }
 
+    /// Ends [`Tab::phone_screen`]: the window's own size again.
+    pub async fn window_screen(&self) -> Result<()> {
+        use chromiumoxide::cdp::browser_protocol::emulation::ClearDeviceMetricsOverrideParams;
+        self.page
+            .execute(ClearDeviceMetricsOverrideParams::default())
+            .await?;
+        Ok(())
+    }
+
     /// The focused element, looking through shadow roots: its tag, its
     /// accessible name (aria-label or text) and whether it is in the widget.
     pub async fn focused(&self) -> Result<Value> {

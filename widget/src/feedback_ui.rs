@@ -100,8 +100,11 @@ pub fn answer_feedback(props: &AnswerFeedbackProps) -> Html {
         Stage::Ask => html! {
             <div class="feedback" role="group" aria-label={texts.get(AppKey::feedback_group).to_owned()}>
                 <span>{ texts.get(AppKey::feedback_question) }</span>
-                <button type="button" class="link-button" onclick={answer(true)}>{ texts.get(AppKey::feedback_yes) }</button>
-                <button type="button" class="link-button" onclick={answer(false)}>{ texts.get(AppKey::feedback_no) }</button>
+                // The two answers wrap together: on a phone «No» stays beside «Sì».
+                <span class="feedback-answers">
+                    <button type="button" class="link-button" onclick={answer(true)}>{ texts.get(AppKey::feedback_yes) }</button>
+                    <button type="button" class="link-button" onclick={answer(false)}>{ texts.get(AppKey::feedback_no) }</button>
+                </span>
                 if *failed { <p class="error" role="alert">{ texts.get(AppKey::feedback_failed) }</p> }
             </div>
         },

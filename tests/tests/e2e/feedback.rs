@@ -48,6 +48,17 @@ async fn a_visitors_feedback_reaches_the_webmasters_report() {
     wait_in_widget(&visitor, "shadow.querySelector('.msg.assistant .feedback')").await;
     no_violations(&visitor, false).await;
     visitor.screenshot("feedback-question").await.unwrap();
+    // On a phone the two answers stay on one line, side by side.
+    visitor.phone_screen(360, 740).await.unwrap();
+    wait_in_widget(
+        &visitor,
+        "(() => { const [yes, no] = shadow.querySelectorAll('.msg.assistant .feedback-answers button'); \
+           const a = yes.getBoundingClientRect(), b = no.getBoundingClientRect(); \
+           return innerWidth === 360 && a.top === b.top && a.right < b.left; })()",
+    )
+    .await;
+    visitor.screenshot("feedback-question-phone").await.unwrap();
+    visitor.window_screen().await.unwrap();
     visitor.press("No").await.unwrap();
     wait_in_widget(
         &visitor,
