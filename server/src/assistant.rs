@@ -163,22 +163,30 @@ pub type Assistants = HashMap<String, Arc<dyn Assistant>>;
 /// whichever assistant answers).
 pub type KnowledgeBases = HashMap<String, Arc<EmbeddedAssistant>>;
 
-/// Loads each site's knowledge base. A broken one stops the server with
-/// every problem listed (as `varco-server kb check` would).
-pub fn load_assistants(config: &Config) -> anyhow::Result<(Assistants, KnowledgeBases)> {
+/// Loads each site's knowledge base: the one given in `published` (built
+/// with the entries published from the console, see [`published_bases`]),
+/// else its files. Broken files stop the server with every problem listed
+/// (as `varco-server kb check` would).
+pub fn load_assistants(
+    config: &Config,
+    mut published: HashMap<String, varco_engine::KnowledgeBase>,
+) -> anyhow::Result<(Assistants, KnowledgeBases)> {
     let mut out: Assistants = HashMap::new();
     let mut bases: KnowledgeBases = HashMap::new();
     for site in &config.sites {
         let Some(dir) = &site.kb else { continue };
-        let kb = varco_engine::KnowledgeBase::load(dir).map_err(|errors| {
-            let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-            anyhow::anyhow!(
-                "the knowledge base of site {:?} ({}) is invalid:\n{}",
-                site.id,
-                dir.display(),
-                list.join("\n")
-            )
-        })?;
+        let kb = match published.remove(&site.id) {
+            Some(kb) => kb,
+            None => varco_engine::KnowledgeBase::load(dir).map_err(|errors| {
+                let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+                anyhow::anyhow!(
+                    "the knowledge base of site {:?} ({}) is invalid:\n{}",
+                    site.id,
+                    dir.display(),
+                    list.join("\n")
+                )
+            })?,
+        };
         let embedded = Arc::new(EmbeddedAssistant::new(kb));
         bases.insert(site.id.clone(), embedded.clone());
         let assistant: Arc<dyn Assistant> = match &site.external_assistant {
@@ -265,23 +273,35 @@ pub async fn reload_site(
     }
 }
 
-/// At start: the sites with entries published from the console answer with
-/// them (the others answer from their files, as loaded).
-pub async fn apply_published(
+/// At start: the knowledge base of each site with entries published from
+/// the console, built once with them, for [`load_assistants`] (the other
+/// sites answer from their files). A site whose published entries no
+/// longer pass the checks with its files answers from its files, and the
+/// problems are logged, as on a reload.
+pub async fn published_bases(
     storage: &crate::storage::Storage,
     config: &Config,
-    knowledge: &KnowledgeBases,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<HashMap<String, varco_engine::KnowledgeBase>> {
+    let mut out = HashMap::new();
     for site in &config.sites {
-        let (Some(dir), Some(embedded)) = (&site.kb, knowledge.get(&site.id)) else {
-            continue;
-        };
+        let Some(dir) = &site.kb else { continue };
         if storage.kb_latest(&site.id, None).await?.is_empty() {
             continue;
         }
-        reload_site(storage, &site.id, dir, embedded).await;
+        match published::load(storage, &site.id, dir, crate::api::now_ms()).await {
+            Ok(Ok(kb)) => {
+                out.insert(site.id.clone(), kb);
+            }
+            Ok(Err(errors)) => {
+                let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                tracing::error!(site = %site.id, problems = %list.join("; "), "knowledge base: the published entries are not loaded, the files answer");
+            }
+            Err(e) => {
+                tracing::error!(site = %site.id, error = %format!("{e:#}"), "knowledge base: the published entries are not loaded, the files answer")
+            }
+        }
     }
-    Ok(())
+    Ok(out)
 }
 
 #[cfg(test)]

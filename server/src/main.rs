@@ -219,24 +219,26 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::CheckConfig => match varco_server::assistant::load_assistants(&config) {
-            Ok((assistants, _)) => {
-                for w in config.warnings() {
-                    println!("warning: {w}");
+        Command::CheckConfig => {
+            match varco_server::assistant::load_assistants(&config, Default::default()) {
+                Ok((assistants, _)) => {
+                    for w in config.warnings() {
+                        println!("warning: {w}");
+                    }
+                    println!(
+                        "{}: configuration is valid ({} sites, {} knowledge bases)",
+                        cli.config.display(),
+                        config.sites.len(),
+                        assistants.len()
+                    );
+                    ExitCode::SUCCESS
                 }
-                println!(
-                    "{}: configuration is valid ({} sites, {} knowledge bases)",
-                    cli.config.display(),
-                    config.sites.len(),
-                    assistants.len()
-                );
-                ExitCode::SUCCESS
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
             }
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                ExitCode::FAILURE
-            }
-        },
+        }
         Command::Kb { command } => match kb_command(&config, command) {
             Ok(code) => code,
             Err(e) => {

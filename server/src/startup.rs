@@ -334,8 +334,8 @@ pub async fn serve_with(
     let storage =
         Storage::open_with(&config.server.database, config.server.database_connections).await?;
     publish_revisions(&config, &storage).await?;
-    let mut state = AppState::new(config, storage.clone())?;
-    crate::assistant::apply_published(&storage, &state.config, &state.knowledge).await?;
+    let published = crate::assistant::published_bases(&storage, &config).await?;
+    let mut state = AppState::new(config, storage.clone(), published)?;
     state.rate = std::sync::Arc::new(rate::RateLimits::new(&state.config).share(&storage).await?);
     // Stopped when dropped, at the end of this function.
     let _mail_tasks = start_mail(&mut state, &storage).await?;

@@ -32,9 +32,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Loads the knowledge bases; fails with every problem listed.
-    pub fn new(config: Config, storage: Storage) -> anyhow::Result<AppState> {
-        let (assistants, knowledge) = load_assistants(&config)?;
+    /// Loads the knowledge bases (`published`: those built with the
+    /// entries published from the console); fails with every problem
+    /// listed.
+    pub fn new(
+        config: Config,
+        storage: Storage,
+        published: std::collections::HashMap<String, varco_engine::KnowledgeBase>,
+    ) -> anyhow::Result<AppState> {
+        let (assistants, knowledge) = load_assistants(&config, published)?;
         let trusted = TrustedProxies::parse(&config.server.trusted_proxies)
             .map_err(|e| anyhow::anyhow!("server.{}", e.join("\nserver.")))?;
         let metrics_from = TrustedProxies::parse(&config.server.metrics_from)

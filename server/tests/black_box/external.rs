@@ -207,7 +207,7 @@ async fn an_external_assistant_without_a_key_or_over_plain_http_is_refused_at_st
     let config = varco_server::config::Config::parse(&toml, std::path::Path::new(".")).unwrap();
     let err = format!(
         "{:#}",
-        varco_server::assistant::load_assistants(&config)
+        varco_server::assistant::load_assistants(&config, Default::default())
             .err()
             .unwrap()
     );
