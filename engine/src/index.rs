@@ -204,8 +204,9 @@ fn is_builtin_group(term: &str, site_groups: usize) -> bool {
 
 /// An entry of the body's own is worth this much of its score when the
 /// question names another body's service ([`Index::other_bodies`]) and
-/// none of the body's own: «la TARI della ditta si paga con il diritto
-/// annuale?» is about the TARI, whatever else the visitor says of the firm.
+/// none of the body's own: «la mia ditta è iscritta in camera di commercio,
+/// il DURC chi me lo dà?» is about the DURC, whatever else the visitor says
+/// of the firm.
 const OTHER_BODY_NAMED: f32 = 0.75;
 /// A term found in more out-of-scope entries than this is a general word
 /// of other bodies' matters («comune», «ufficio»), not one's service name.
