@@ -294,10 +294,10 @@ pub async fn published_bases(
             }
             Ok(Err(errors)) => {
                 let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                tracing::error!(site = %site.id, problems = %list.join("; "), "knowledge base: the published entries are not loaded, the files answer");
+                tracing::error!(site = %site.id, problems = %list.join("; "), "knowledge base: not built with its published entries; its files are loaded instead if they pass the checks");
             }
             Err(e) => {
-                tracing::error!(site = %site.id, error = %format!("{e:#}"), "knowledge base: the published entries are not loaded, the files answer")
+                tracing::error!(site = %site.id, error = %format!("{e:#}"), "knowledge base: not built with its published entries; its files are loaded instead if they pass the checks")
             }
         }
     }
