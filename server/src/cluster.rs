@@ -14,7 +14,10 @@
 //! after its own notices were dropped, and every
 //! [`ANNOUNCE_EVERY`](crate::interest::ANNOUNCE_EVERY). An instance told of
 //! a new follower answers with a catch-up of that thread, so that what it
-//! published before it knew is read from the database.
+//! published before it knew is read from the database. The pieces of an
+//! answer being streamed are not stored: a stream followed on another
+//! instance in the middle of an answer gets the pieces that remain, then
+//! the whole answer.
 //!
 //! Notices are not stored: a listener whose connection dropped, or a relay
 //! that had to drop notices, makes every stream read the database after

@@ -366,18 +366,24 @@ async fn a_question_retried_through_the_other_instance_while_it_is_answered_is_a
 }
 
 /// A stand-in for an external assistant that streams its answer in
-/// `pieces`; returns its `/v1` base URL.
-async fn streaming_assistant(pieces: &'static [&'static str]) -> String {
-    let handler = move || async move {
-        (
-            [("content-type", "text/event-stream")],
-            common::llm::completion_stream(pieces),
-        )
+/// `pieces` once the gate lets it; returns its `/v1` base URL and the gate.
+async fn gated_streaming_assistant(pieces: &'static [&'static str]) -> (String, Arc<Semaphore>) {
+    let gate = Arc::new(Semaphore::new(0));
+    let handler = {
+        let gate = gate.clone();
+        move || async move {
+            gate.acquire().await.unwrap().forget();
+            (
+                [("content-type", "text/event-stream")],
+                common::llm::completion_stream(pieces),
+            )
+        }
     };
-    common::llm::serve(
+    let url = common::llm::serve(
         axum::Router::new().route("/v1/chat/completions", axum::routing::post(handler)),
     )
-    .await
+    .await;
+    (url, gate)
 }
 
 #[tokio::test]
@@ -394,13 +400,19 @@ async fn the_pieces_of_a_streamed_answer_reach_the_other_instance_in_order_equal
         "lo SPID si chiede ",
         "a un gestore.",
     ];
-    let url = streaming_assistant(PIECES).await;
+    let (url, gate) = gated_streaming_assistant(PIECES).await;
     let a = spawn_with_external(&url, 20).await;
     let b = a.another_instance().await;
     let thread = new_thread(&a.base).await;
+    // B's stream has read the database before its headers came: the
+    // question stored after them reaches it only from A, so once B has it,
+    // A knows that B follows the thread. A piece streamed before A knew
+    // would not be relayed (pieces are not stored; the whole answer is).
     let mut on_b = open_events(&b.base, &thread, None).await;
     let r = post_message(&a.base, &thread, "Come si attiva lo SPID?").await;
     assert_eq!(r.status(), 202);
+    on_b.wait_for(|e| !messages(e).is_empty()).await;
+    gate.add_permits(1);
     on_b.wait_for(|e| messages(e).len() >= 2).await;
     assert_eq!(
         deltas(&on_b.events),
