@@ -186,9 +186,16 @@ fn build_module(module: &Module, wasm_bindgen: &Path, wasm_opt: &Path) -> Result
             ])
             .arg(root.join("pkg").join(format!("{}.wasm", module.name))),
     )?;
-    Ok(std::fs::read_to_string(
-        bindgen_out.join(format!("{}.js", module.name)),
-    )?)
+    let optimised = root.join("pkg").join(format!("{}.wasm", module.name));
+    let glue = std::fs::read_to_string(bindgen_out.join(format!("{}.js", module.name)))?;
+    step(&format!(
+        "shortening the names between {}.wasm and its glue",
+        module.name
+    ));
+    let (wasm, glue) = crate::wasm_names::shorten(&std::fs::read(&optimised)?, &glue, module.name)
+        .with_context(|| format!("shortening the names of {}", module.name))?;
+    std::fs::write(&optimised, wasm)?;
+    Ok(glue)
 }
 
 /// The script minified by terser (names mangled, dead code dropped), with

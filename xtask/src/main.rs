@@ -16,6 +16,7 @@ mod env;
 mod postgres;
 mod release;
 mod repeat;
+mod wasm_names;
 mod wasm_sizes;
 
 use anyhow::{bail, Context, Result};
