@@ -3,11 +3,13 @@
  * single tag that works with defer or async, in <head> or <body>, from any
  * origin.
  *
- * Two modules: varco_first.wasm, the light part (the banner, the decisions
- * and their records, managed scripts, the navigation record, window.Varco,
- * the launchers), on every page; varco_app.js + varco_app.wasm (the
- * preferences, the privacy centre, the assistant) only when the visitor
- * reaches for one of them, and then it takes over from the light part.
+ * Two modules: varco_first.wasm, the light part (the banner, the
+ * preferences, the decisions and their records, managed scripts, the
+ * navigation record, window.Varco, the launchers), on every page and for
+ * the page's whole life; varco_app.js + varco_app.wasm (the privacy
+ * centre, the assistant) only when the visitor reaches for one of them.
+ * The app renders beside the light part and asks it, through the light
+ * part's own exports, for the consent and the navigation record it shows.
  *
  * Its job: never break the host page. Any failure (no WebAssembly, a module
  * that does not load, an exception) ends in one console warning and no
@@ -65,9 +67,11 @@
   mark("loader");
   // The first module is the light part: it asks for consent, applies the
   // choice and records the page view. The app (varco_app.js + .wasm: the
-  // preferences, the privacy centre, the assistant) loads only when the
-  // visitor reaches for one of them (or the light part could not start).
+  // privacy centre, the assistant) loads only when the visitor reaches for
+  // one of them, or when the light part could not start: then only to say
+  // why in the console.
   var first = null;
+  var prepared = false;
   var settled = false;
   var started = null;
   // What the app carries out when it starts (a FirstAction name).
@@ -88,13 +92,10 @@
   // (see FirstAction in core/src/banner.rs).
   function reach(name) {
     if (started) { try { started.press(name); } catch (e) { warn(failure(e)); } return; }
-    if (name === "accept_all" || name === "reject_all" || name === "close" || name === "cancel_customise") {
-      // Decided in the light part, or "Customise" called off: nothing is
-      // left for the app to open.
-      if (pending === "customise" || (name === "cancel_customise" && pending === "preferences")) pending = null;
-      return;
-    }
-    if (name !== "take_over") pending = name;
+    // The banner's and the preferences' presses are the light part's; it
+    // tells every one, and the app has nothing to do with them.
+    if (name !== "privacy" && name !== "assistant" && name !== "load_app") return;
+    if (name !== "load_app") pending = name;
     loadApp();
   }
   // Consent Mode's signals (first-paint/src/signals.rs): gtag's queue takes a
@@ -127,15 +128,9 @@
         // one long task that blocks the visitor's input for longer.
         setTimeout(function () {
           whenDomReady(function () {
-            // From here the app owns everything; the light part stops. Its
-            // preferences, if open, open again in the app.
-            try {
-              var open = first ? first.retire() : null;
-              if (open && !pending) pending = open;
-            } catch (_) {}
             var action = pending;
             pending = null;
-            try { app.start(script || null, action, gtag, settled); started = app; mark("app-started"); }
+            try { app.start(script || null, action, prepared ? first : null); started = app; mark("app-started"); }
             catch (e) { warn(failure(e)); }
           });
         }, 0);
@@ -162,8 +157,10 @@
   // Each step in a task of its own: on a slow CPU the module's functions
   // are compiled as they are first called, and several steps in one task
   // would block the visitor's input for too long.
+  // The light part settles even if the app is on its way (a reach on the
+  // banner): the consent stays the light part's.
   function settle() {
-    if (started || appRequested) return;
+    if (settled) return;
     try { settled = first.settle(); } catch (e) { settled = false; }
     if (!settled) loadApp();
   }
@@ -174,6 +171,7 @@
       try { state = first.prepare(script || null, reach, gtag); } catch (e) { state = 0; }
       // The light part cannot start (the app says why in the console).
       if (!state) { whenDomReady(loadApp); return; }
+      prepared = true;
       mark("first-decided");
       if (state === 1) { whenDomReady(function () { setTimeout(settle, 0); }); return; }
       setTimeout(function () {
@@ -185,7 +183,8 @@
       }, 0);
     });
   }, function () {
-    // Without the light part the app does everything, later.
+    // Without the light part nothing can be asked or granted: the app
+    // only says why.
     whenDomReady(loadApp);
   });
 })();

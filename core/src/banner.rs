@@ -66,9 +66,10 @@ pub enum FirstAction {
     Banner,
     /// `Varco.reset()`: the choice is forgotten and the banner asks again.
     Reset,
-    /// Nothing to carry out: the app only takes over (the visitor's pointer
-    /// or focus reached a launcher, or a conversation is in progress).
-    TakeOver,
+    /// Nothing to carry out: the app only loads (the visitor's pointer or
+    /// focus reached the assistant's launcher, or a conversation is in
+    /// progress, whose stream and unread messages are the app's).
+    LoadApp,
 }
 
 const FIRST_ACTIONS: [FirstAction; 11] = [
@@ -82,7 +83,7 @@ const FIRST_ACTIONS: [FirstAction; 11] = [
     FirstAction::Assistant,
     FirstAction::Banner,
     FirstAction::Reset,
-    FirstAction::TakeOver,
+    FirstAction::LoadApp,
 ];
 
 impl FirstAction {
@@ -99,7 +100,7 @@ impl FirstAction {
             FirstAction::Assistant => "assistant",
             FirstAction::Banner => "banner",
             FirstAction::Reset => "reset",
-            FirstAction::TakeOver => "take_over",
+            FirstAction::LoadApp => "load_app",
         }
     }
 

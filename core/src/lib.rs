@@ -17,6 +17,7 @@ pub mod delivery;
 pub mod feedback;
 pub mod holidays;
 pub mod lang;
+pub mod light_api;
 pub mod live;
 pub mod markdown;
 pub mod navigation;

@@ -255,13 +255,8 @@ fn listen(section: &Element, press: fn(FirstAction)) {
             return;
         };
         if action == FirstAction::Customise {
-            // The preferences open over the banner, which stays: here, or
-            // in the app if it has taken over, and then the button is busy
-            // until they open (Escape meanwhile calls them off).
+            // The preferences open over the banner, which stays.
             press(action);
-            if crate::browser::retired() {
-                let _ = button.set_attribute("aria-busy", "true");
-            }
             return;
         }
         let had_focus = banner

@@ -44,22 +44,6 @@ pub fn uuid_v4() -> String {
 }
 
 thread_local! {
-    static RETIRED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// This module (the light part) has handed over to the app, which runs the
-/// same shell in its own module from now on: what is still scheduled here
-/// (retries, uploads, listeners) stops, so that nothing is done twice.
-pub fn retire() {
-    RETIRED.with(|r| r.set(true));
-}
-
-/// Whether [`retire`] was called in this module (never in the app's).
-pub fn retired() -> bool {
-    RETIRED.with(|r| r.get())
-}
-
-thread_local! {
     /// What could not be stored, by key. A few keys at most: a list is
     /// enough, and smaller in the module than a map.
     static MEMORY: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };

@@ -155,9 +155,6 @@ impl Controller {
             let Ok(text) = browser::get_text(&url).await else {
                 return;
             };
-            if browser::retired() {
-                return;
-            }
             let Some(site) = json::from_str::<varco_protocol::SiteConfig>(&text) else {
                 browser::warn(&format!("Varco: the server's configuration of \"{site_id}\" is not valid JSON of the expected shape; the page's is used."));
                 return;
@@ -601,7 +598,7 @@ thread_local! {
 /// backoff and when the browser comes back online. The server stores each
 /// `record_id` once, so a retry (or another tab) never duplicates a record.
 pub fn flush_outbox(this: Shared, attempt: u32) {
-    if browser::retired() || FLUSHING.with(|f| f.replace(true)) {
+    if FLUSHING.with(|f| f.replace(true)) {
         return;
     }
     wasm_bindgen_futures::spawn_local(async move {

@@ -6,7 +6,7 @@
 //! nothing called before the WASM was ready is lost. `Varco.q.push([...])`
 //! keeps working afterwards.
 
-use crate::browser::{dispatch, document, retired, window};
+use crate::browser::{dispatch, document, window};
 use crate::consent::Shared;
 use varco_core::banner::FirstAction;
 use wasm_bindgen::closure::Closure;
@@ -77,10 +77,6 @@ pub fn install(controller: Shared, ask: fn(FirstAction), announce: bool) {
     // <a href="#" data-varco-open="preferences"> (or "privacy") anywhere
     // on the page.
     let click = Closure::<dyn Fn(web_sys::Event)>::new(move |e: web_sys::Event| {
-        // The app, once it has taken over, listens with its own.
-        if retired() {
-            return;
-        }
         let hit = e
             .target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())

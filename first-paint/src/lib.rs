@@ -2,16 +2,18 @@
 //! needs, in the first module (`varco_first.wasm`, built with `entry`).
 //!
 //! With `entry`, `light.rs` holds the loader's calls (`prepare`, `paint`,
-//! `settle`, `retire`): it decides whether to ask, paints the banner
-//! (`banner.rs`) and the launchers in plain DOM, makes the decisions, and
-//! turns a press on a launcher into a *reach* for the app, which the
-//! loader then downloads. Without `entry` this crate is the consent shell
-//! that both modules run (the app depends on it): the stored choice and
-//! the proof-of-consent outbox (`consent.rs`), managed scripts and cookie
-//! deletion (`managed.rs`), the analytics tools' signals (`signals.rs`),
-//! the navigation record (`navigation.rs`), `window.Varco` (`js_api.rs`),
-//! the shadow root (`mount.rs`) and the browser calls that may throw
-//! (`browser.rs`). See ARCHITECTURE.md.
+//! `settle`): it decides whether to ask, paints the banner (`banner.rs`),
+//! the preferences (`preferences.rs`) and the launchers in plain DOM,
+//! makes the decisions, and turns a press on a launcher into a *reach* for
+//! the app, which the loader then downloads; it also exports what the app
+//! reads of the consent and the navigation record. The consent shell is
+//! here: the stored choice and the proof-of-consent outbox
+//! (`consent.rs`), managed scripts and cookie deletion (`managed.rs`), the
+//! analytics tools' signals (`signals.rs`), the navigation record
+//! (`navigation.rs`), `window.Varco` (`js_api.rs`). The app depends on
+//! this crate, without `entry`, only for the shadow root (`mount.rs`),
+//! the page's configuration (`config.rs`, `page.rs`) and the browser calls
+//! that may throw (`browser.rs`). See ARCHITECTURE.md.
 //!
 //! Every byte here is downloaded on every page, so the light part reads
 //! and writes JSON with `varco_protocol::json` rather than serde, and uses
@@ -26,7 +28,7 @@ pub mod consent;
 mod dom;
 pub mod js_api;
 #[cfg(feature = "entry")]
-mod light;
+pub mod light;
 pub mod managed;
 pub mod mount;
 pub mod navigation;

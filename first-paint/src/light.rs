@@ -8,25 +8,31 @@
 //!    outbox is delivered, and the launchers (the floating consent button,
 //!    the assistant's) appear once no banner is up.
 //!
-//! A decision on the banner or in the preferences (`preferences.rs`) is
-//! made here, with the same shell as the app's (`consent.rs`). What only
+//! The light part owns the consent and the navigation record for the
+//! page's whole life: the banner, the preferences (`preferences.rs`), the
+//! decisions and their records, `window.Varco`, the launchers. What only
 //! the app has (the privacy centre, the assistant) is a *reach*: the
-//! loader is asked for the app,
-//! which starts with what was asked, and [`retire`] hands everything over
-//! to it. A visitor who only decides on the banner or in the preferences,
-//! or comes back with a choice, never downloads the app.
+//! loader is asked for the app, which starts with what was asked and
+//! renders beside the light part, never in its place. The app reads what
+//! it shows through the functions at the end of this file
+//! ([`consent_in_force`], [`navigation_history`], [`forget_everything`],
+//! [`suggestions`]; their JSON is `varco_core::light_api`'s). A visitor
+//! who only decides on the banner or in the preferences, or comes back
+//! with a choice, never downloads the app.
 
 use crate::browser::{self, Store};
 use crate::consent::{Change, Controller, Shared};
 use crate::{banner, preferences};
-use crate::{config, js_api, managed, mount, navigation, signals};
+use crate::{config, js_api, mount, navigation, signals};
 use std::cell::RefCell;
 use std::rc::Rc;
 use varco_core::banner::{BannerContent, FirstAction};
 use varco_core::chat::THREAD_KEY;
-use varco_core::consent::Decision;
+use varco_core::consent::{Decision, Status};
+use varco_core::light_api::ConsentInForce;
 use varco_core::preferences::PreferencesContent;
 use varco_core::texts::Key;
+use varco_protocol::json;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Document, Element};
@@ -103,13 +109,9 @@ pub fn paint() -> bool {
 }
 
 /// A press on the banner: a decision is made here, «Personalizza» opens
-/// the preferences here (once the app has taken over, both are the
-/// app's); the loader hears every other press, which hands it to the app.
+/// the preferences here; the loader hears every other press, which hands
+/// it to the app.
 fn pressed(action: FirstAction) {
-    if browser::retired() {
-        reach(action);
-        return;
-    }
     if action == FirstAction::Customise {
         open_preferences(true);
         return;
@@ -137,23 +139,6 @@ fn preferences_pressed(pressed: preferences::Pressed) {
     let Some(controller) = controller() else {
         return;
     };
-    if browser::retired() {
-        // The app is taking over and will open its own dialog in place of
-        // this one (see `retire`): what can be said by name goes to it; a
-        // saved selection is made again there.
-        let action = match pressed {
-            preferences::Pressed::AcceptAll => Some(FirstAction::AcceptAll),
-            preferences::Pressed::RejectAll => Some(FirstAction::RejectAll),
-            preferences::Pressed::Privacy => Some(FirstAction::Privacy),
-            preferences::Pressed::Closed => Some(FirstAction::CancelCustomise),
-            preferences::Pressed::Save { .. } => None,
-        };
-        if let Some(action) = action {
-            preferences::close(false);
-            reach(action);
-        }
-        return;
-    }
     let decision = match pressed {
         preferences::Pressed::Privacy => {
             preferences::close(false);
@@ -204,35 +189,13 @@ pub fn settle() -> bool {
     // A conversation in progress goes on on this page too: the assistant's
     // stream and unread messages are the app's.
     if controller.borrow().boot.options.api.is_some() && Store::get(THREAD_KEY).is_some() {
-        reach(FirstAction::TakeOver);
+        reach(FirstAction::LoadApp);
     }
     browser::mark("light-settled");
     true
 }
 
-/// The app takes over: what is scheduled here stops (see
-/// `browser::retire`). What this module painted stays until the app's own
-/// view replaces it (`mount::retire_first_paint`). If the preferences are
-/// open here, the answer is what the app must open in their place
-/// (`customise` over the banner, else `preferences`): a take-over while
-/// the visitor is in them (a conversation in progress loads the app) must
-/// not close them under the visitor's hands.
-#[wasm_bindgen]
-pub fn retire() -> Option<String> {
-    browser::retire();
-    managed::retire();
-    navigation::retire();
-    preferences::is_open().then(|| {
-        let action = if preferences::from_banner() {
-            FirstAction::Customise
-        } else {
-            FirstAction::Preferences
-        };
-        action.name().to_owned()
-    })
-}
-
-/// A decision pressed on the banner, before the app took over.
+/// A decision pressed on the banner.
 fn decide(action: FirstAction) {
     let (Some(controller), Some(decision)) = (controller(), action.decision()) else {
         return;
@@ -249,7 +212,7 @@ fn ask(action: FirstAction) {
         return;
     };
     match action {
-        FirstAction::Reset | FirstAction::Banner if !browser::retired() => {
+        FirstAction::Reset | FirstAction::Banner => {
             if action == FirstAction::Reset {
                 Controller::reset(&controller);
             }
@@ -258,7 +221,7 @@ fn ask(action: FirstAction) {
                 paint();
             }
         }
-        FirstAction::Preferences if !browser::retired() => open_preferences(false),
+        FirstAction::Preferences => open_preferences(false),
         _ => reach(action),
     }
 }
@@ -281,15 +244,14 @@ fn changed(change: Change) {
     show_launchers();
 }
 
-/// The assistant's launcher, and the floating consent button once no
-/// banner is up, with the app's markup (the app's replace them when it
-/// takes over).
+/// The assistant's launcher (until the app, which has its own, is there),
+/// and the floating consent button once no banner is up.
 fn show_launchers() {
     let Some(controller) = controller() else {
         return;
     };
     let settled = LIGHT.with(|l| l.borrow().as_ref().is_some_and(|l| l.settled));
-    if !settled || browser::retired() {
+    if !settled {
         return;
     }
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
@@ -335,11 +297,12 @@ fn show_launchers() {
         .assistant
         .as_ref()
         .filter(|a| a.enabled != Some(false) && c.boot.options.api.is_some());
-    let has_launcher = container
-        .query_selector("button.launcher")
-        .ok()
-        .flatten()
-        .is_some();
+    let has_launcher = mount::app_mounted(&document)
+        || container
+            .query_selector("button.launcher")
+            .ok()
+            .flatten()
+            .is_some();
     if let (Some(assistant), false) = (assistant, has_launcher) {
         let name = assistant.name.as_deref().unwrap_or("Assistente");
         let label = c.texts.fill(Key::chat_open, name);
@@ -439,7 +402,7 @@ fn launcher(
         } else if click {
             reach(action);
         } else {
-            reach(FirstAction::TakeOver);
+            reach(FirstAction::LoadApp);
         }
     });
     for kind in ["click", "pointerenter", "focus"] {
@@ -470,13 +433,53 @@ fn keep_reopen_off_footer_on_scroll() {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let on_event = Closure::<dyn Fn()>::new(|| {
-        if !browser::retired() {
-            mount::keep_reopen_off_footer();
-        }
-    });
+    let on_event = Closure::<dyn Fn()>::new(mount::keep_reopen_off_footer);
     for kind in ["scroll", "resize"] {
         let _ = window.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
     }
     on_event.forget();
+}
+
+/// For the app's privacy centre: the consent in force, as the JSON of
+/// [`ConsentInForce`]; `None` before [`prepare`] succeeded.
+#[wasm_bindgen]
+pub fn consent_in_force() -> Option<String> {
+    let controller = controller()?;
+    let c = controller.borrow();
+    let state = match &c.status {
+        Status::Decided(choice) => ConsentInForce::Decided(choice.clone()),
+        Status::NothingToAsk => ConsentInForce::NothingToAsk,
+        _ => ConsentInForce::Undecided,
+    };
+    Some(json::to_string(&state))
+}
+
+/// For the app's privacy centre: the navigation record as it is kept
+/// (`varco_core::navigation::History`'s JSON), if there is one.
+#[wasm_bindgen]
+pub fn navigation_history() -> Option<String> {
+    navigation::summary().map(|history| json::to_string(&history))
+}
+
+/// For the app's privacy centre, «Cancella tutti i miei dati»: the
+/// consent is withdrawn first (its record sent, cookies deleted, uploads
+/// stopped), then the navigation record goes here and its UserID is
+/// forgotten on the server.
+#[wasm_bindgen]
+pub fn forget_everything() {
+    if let Some(controller) = controller() {
+        Controller::decide(&controller, Decision::RejectAll);
+        show_launchers();
+    }
+    navigation::forget_everything();
+}
+
+/// For the assistant: pages to suggest from the navigation record (the
+/// server's, with consent to personalisation, else the local ones the
+/// site allows), handed to `done` as a JSON array, if there are any.
+#[wasm_bindgen]
+pub fn suggestions(done: js_sys::Function) {
+    navigation::suggestions(move |items| {
+        let _ = done.call1(&JsValue::NULL, &JsValue::from_str(&json::to_string(&items)));
+    });
 }

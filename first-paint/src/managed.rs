@@ -65,23 +65,6 @@ pub fn apply(granted: Rc<Granted>, placeholder: Rc<Placeholder>) {
     });
 }
 
-/// The app takes over from the light part: this module stops watching the
-/// page, and its placeholders go (their buttons would decide here), so
-/// that the app's scan puts its own in their place.
-pub fn retire() {
-    if let Some(observer) = OBSERVER.with(|o| o.borrow_mut().take()) {
-        observer.disconnect();
-    }
-    let Ok(list) = document().query_selector_all(PLACEHOLDER_TAG) else {
-        return;
-    };
-    for i in 0..list.length() {
-        if let Some(p) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-            p.remove();
-        }
-    }
-}
-
 /// Whether `el` may run, by its category and, if marked, its service.
 fn granted(el: &Element, category: &str) -> bool {
     let service = el.get_attribute("data-varco-service");

@@ -29,9 +29,12 @@ pub const APP_STYLES: &str = include_str!(concat!(env!("OUT_DIR"), "/app.min.css
 /// Name of the host element.
 pub const HOST_TAG: &str = "varco-widget";
 
-/// Class of the first paint's container, which the app removes when its
-/// own banner is on screen.
+/// Class of the light part's container. The app renders in a container of
+/// its own, after it in the same shadow root.
 pub const FIRST_PAINT_CLASS: &str = "first-paint";
+
+/// What matches the app's container.
+const APP_CONTAINER: &str = ".varco:not(.first-paint)";
 
 /// Name of the skip link's host element.
 pub const SKIP_TAG: &str = "varco-skip";
@@ -104,23 +107,26 @@ pub fn mount_first_paint(document: &Document) -> Result<Element, JsValue> {
 
 /// The light part's container (the banner, the launchers): the one it
 /// mounted before, or a new host's. Fails if another `<varco-widget>` is on
-/// the page (varco.js included twice) or the app has taken over.
+/// the page (varco.js included twice).
 pub fn first_paint_container(document: &Document) -> Result<Element, JsValue> {
     match existing_shadow(document) {
         None => mount_first_paint(document),
-        Some(shadow) => {
-            if shadow.query_selector(".varco:not(.first-paint)")?.is_some() {
-                return Err(JsValue::from_str("the app has taken over"));
-            }
-            shadow
-                .query_selector(&format!(".{FIRST_PAINT_CLASS}"))?
-                .ok_or_else(|| JsValue::from_str("a <varco-widget> is already on the page"))
-        }
+        Some(shadow) => shadow
+            .query_selector(&format!(".{FIRST_PAINT_CLASS}"))?
+            .ok_or_else(|| JsValue::from_str("a <varco-widget> is already on the page")),
     }
 }
 
-/// Mounts the app: in the first paint's shadow root if it painted one,
-/// otherwise on a new host. Returns the element the app renders into.
+/// Whether the app is mounted (it then shows the assistant's launcher).
+pub fn app_mounted(document: &Document) -> bool {
+    existing_shadow(document)
+        .and_then(|shadow| shadow.query_selector(APP_CONTAINER).ok().flatten())
+        .is_some()
+}
+
+/// Mounts the app: beside the light part, in its shadow root, if it
+/// painted anything, otherwise on a new host. Returns the element the app
+/// renders into.
 pub fn mount_app(document: &Document) -> Result<Element, JsValue> {
     let shadow = match document.query_selector(HOST_TAG)? {
         None => mount_host(document)?,
@@ -130,10 +136,7 @@ pub fn mount_app(document: &Document) -> Result<Element, JsValue> {
                     .ok()
                     .flatten()
                     .is_some()
-                    && s.query_selector(".varco:not(.first-paint)")
-                        .ok()
-                        .flatten()
-                        .is_none()
+                    && s.query_selector(APP_CONTAINER).ok().flatten().is_none()
             });
             first_painted.ok_or_else(|| {
                 JsValue::from_str(
@@ -152,70 +155,23 @@ pub fn mount_app(document: &Document) -> Result<Element, JsValue> {
     container(document, &shadow, "")
 }
 
-/// The banner and what can take focus in it, in document order: the same
-/// list for the first paint's banner and the app's, whose markup is the
-/// same.
-fn banner_stops(container: &Element) -> Vec<Element> {
-    let Ok(list) = container
-        .query_selector_all("section.banner, section.banner a[href], section.banner button")
-    else {
-        return Vec::new();
-    };
-    (0..list.length())
-        .filter_map(|i| list.item(i).and_then(|n| n.dyn_into::<Element>().ok()))
-        .collect()
-}
-
-/// Removes what the light part painted, once the app's own view is on
-/// screen: its banner when the app's banner is rendered, the rest (the
-/// launchers) with `everything`, once the app's launchers are. If focus was
-/// on what goes, it moves to the same place in the app's view (the button
-/// for the same action, or the banner itself or its link, or the launcher
-/// of the same kind), so a keyboard or screen reader user keeps their
-/// place.
-pub fn retire_first_paint(document: &Document, everything: bool) {
+/// Removes the light part's launcher of the assistant once the app's is
+/// on screen; if it had focus, the app's takes it, so a keyboard or
+/// screen reader user keeps their place.
+pub fn retire_light_launcher(document: &Document) {
     let Some(shadow) = existing_shadow(document) else {
         return;
     };
-    let Ok(Some(first)) = shadow.query_selector(&format!(".{FIRST_PAINT_CLASS}")) else {
+    let Ok(Some(light)) = shadow.query_selector(&format!(".{FIRST_PAINT_CLASS} button.launcher"))
+    else {
         return;
     };
-    let focused = shadow.active_element();
-    let action = focused
-        .as_ref()
-        .and_then(|f| f.get_attribute("data-action"));
-    let at = focused
-        .as_ref()
-        .and_then(|f| banner_stops(&first).iter().position(|el| el == f));
-    let launcher = focused.as_ref().and_then(|f| {
-        ["reopen", "launcher"]
-            .into_iter()
-            .find(|class| f.class_list().contains(class))
-    });
-    if everything {
-        first.remove();
-    } else if let Ok(Some(banner)) = first.query_selector("section.banner") {
-        banner.remove();
-    } else {
-        return;
-    }
-    let Ok(Some(app)) = shadow.query_selector(".varco:not(.first-paint)") else {
-        return;
-    };
-    let target = match (action, at, launcher) {
-        (Some(action), _, _) => app
-            .query_selector(&format!(".banner [data-action='{action}']"))
-            .ok()
-            .flatten(),
-        (None, Some(at), _) => banner_stops(&app).get(at).cloned(),
-        (None, None, Some(class)) if everything => app
-            .query_selector(&format!("button.{class}"))
-            .ok()
-            .flatten(),
-        _ => None,
-    };
-    if let Some(el) = target {
-        focus(&el, false);
+    let had_focus = shadow.active_element().is_some_and(|f| f == light);
+    light.remove();
+    if had_focus {
+        if let Ok(Some(own)) = shadow.query_selector(&format!("{APP_CONTAINER} button.launcher")) {
+            focus(&own, false);
+        }
     }
 }
 
@@ -296,12 +252,8 @@ fn focus_banner(document: &Document) {
     let Some(shadow) = existing_shadow(document) else {
         return;
     };
-    // The app's banner if it has taken over, else the first paint's.
-    for selector in [".varco:not(.first-paint) section.banner", "section.banner"] {
-        if let Ok(Some(banner)) = shadow.query_selector(selector) {
-            focus(&banner, false);
-            return;
-        }
+    if let Ok(Some(banner)) = shadow.query_selector("section.banner") {
+        focus(&banner, false);
     }
 }
 

@@ -138,9 +138,6 @@ pub fn install(controller: &Shared, outdated: Option<Rc<dyn Fn()>>, taking_over:
     // API) is announced with `varco:consent`.
     let controller = controller.clone();
     let on_consent = Closure::<dyn Fn()>::new(move || {
-        if browser::retired() {
-            return;
-        }
         let granted = controller.borrow().grants(CONSENT_CATEGORY);
         consent_changed(&nav, granted);
     });
@@ -215,7 +212,7 @@ fn consent_changed(nav: &SharedNav, granted: bool) {
 fn upload(nav: SharedNav, attempt: u32) {
     {
         let mut n = nav.borrow_mut();
-        if browser::retired() || n.uploading || !n.granted || n.api.is_none() {
+        if n.uploading || !n.granted || n.api.is_none() {
             return;
         }
         n.uploading = true;
@@ -295,7 +292,7 @@ fn upload(nav: SharedNav, attempt: u32) {
 fn flush_deletions(nav: SharedNav, attempt: u32) {
     let api = {
         let mut n = nav.borrow_mut();
-        if browser::retired() || n.deleting {
+        if n.deleting {
             return;
         }
         let Some(api) = n.api.clone() else { return };
@@ -405,15 +402,6 @@ pub fn suggestions(done: impl FnOnce(Vec<Recommendation>) + 'static) {
 /// Suggested pages stay on the site: a path, not `//host` nor a scheme.
 fn is_site_path(url: &str) -> bool {
     url.starts_with('/') && !url.starts_with("//") && !url.contains('\\')
-}
-
-/// The app takes over from the light part: the upload in flight stops
-/// (the server keeps each view once, by its key, if it arrived anyway) and
-/// the app's own shell sends what is pending.
-pub fn retire() {
-    if let Some(nav) = NAV.with(|n| n.borrow().clone()) {
-        nav.borrow_mut().cancel_upload();
-    }
 }
 
 /// What the privacy centre shows about navigation data, read now.

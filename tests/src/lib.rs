@@ -813,7 +813,7 @@ impl Tab {
         .await
     }
 
-    /// Waits until the app has taken over and rendered all of itself: after
+    /// Waits until the app has arrived and rendered all of itself: after
     /// a reach for it (the assistant's launcher, the privacy centre), or
     /// `Varco` calls.
     pub async fn wait_app(&self) -> Result<()> {
@@ -843,12 +843,14 @@ impl Tab {
     /// 16 ms, so on a loaded machine the panel that a click opens can still
     /// be rendering when the next command arrives.
     pub async fn press(&self, name: &str) -> Result<()> {
+        // The light part's container and the app's, once it is there: a
+        // shown button before a hidden one, the later one of two shown.
         // A button of the light part that reaches for the app (the
         // assistant's launcher) loads it: what the press opens is there
-        // once the app has taken over. The preferences («Personalizza»,
-        // the floating button) open in the light part.
+        // once the app has arrived. The banner, the preferences and the
+        // floating button are the light part's.
         let js = format!(
-            "(() => {{ const b = [...shadow.querySelectorAll('.varco:last-of-type button')].find(b => (b.getAttribute('aria-label') || b.textContent).trim() === {name:?}); if (!b) return false; const reach = !!b.closest('.first-paint') && b.matches('.launcher'); b.click(); return reach ? 'reach' : true; }})()"
+            "(() => {{ const all = [...shadow.querySelectorAll('.varco button')].filter(b => (b.getAttribute('aria-label') || b.textContent).trim() === {name:?}); const b = all.filter(b => b.getClientRects().length > 0).pop() || all.pop(); if (!b) return false; const reach = !!b.closest('.first-paint') && b.matches('.launcher'); b.click(); return reach ? 'reach' : true; }})()"
         );
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {

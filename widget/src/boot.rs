@@ -3,10 +3,9 @@
 use crate::browser::mark;
 use crate::commands::{self, Command};
 pub use crate::config::Boot;
-use crate::consent::Controller;
-use crate::{app, js_api, mount};
-use std::cell::RefCell;
-use std::rc::Rc;
+use crate::light::LightPart;
+use crate::site::Site;
+use crate::{app, mount};
 use varco_core::banner::FirstAction;
 use varco_core::config::ConfigError;
 use varco_first_paint::config::Problem;
@@ -17,56 +16,15 @@ use web_sys::Element;
 
 pub use varco_first_paint::page::CONFIG_BLOCK_ID;
 
-thread_local! {
-    /// A press in the first paint's banner after [`boot`] and before the
-    /// app applies the first one (step 2): it is the later, so it wins.
-    static LATE_PRESS: std::cell::Cell<Option<FirstAction>> = const { std::cell::Cell::new(None) };
-    /// Whether step 2 has applied the first paint's press: later ones are
-    /// commands to the app.
-    static PRESSES_TO_APP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// A press in the first paint's banner, or a reach in the light part,
-/// after the loader called `start`.
+/// What the light part asked of the app (a reach): the privacy centre or
+/// the assistant's panel. Everything else the light part does itself.
 pub fn press(action: FirstAction) {
-    if !PRESSES_TO_APP.with(|p| p.get()) {
-        LATE_PRESS.with(|p| p.set(Some(action)));
-        return;
-    }
-    match reach_command(action) {
-        Some(command) => commands::send(command),
-        None if action.decision().is_some() || action == FirstAction::CancelCustomise => {
-            commands::send(Command::FirstPaint(action))
-        }
-        None => {}
-    }
-}
-
-/// The command a reach from the light part asks of the app.
-fn reach_command(action: FirstAction) -> Option<Command> {
-    Some(match action {
-        FirstAction::Customise => Command::Customise,
-        FirstAction::Preferences => Command::ShowPreferences,
+    let command = match action {
         FirstAction::Privacy => Command::ShowPrivacy,
         FirstAction::Assistant => Command::OpenAssistant,
-        FirstAction::Banner => Command::ShowBanner,
-        FirstAction::Reset => Command::Reset,
-        FirstAction::AcceptAll
-        | FirstAction::RejectAll
-        | FirstAction::Close
-        | FirstAction::CancelCustomise
-        | FirstAction::TakeOver => return None,
-    })
-}
-
-/// What the light part (the first module) has done on this page before the
-/// app took over, so that the app does not do it twice.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Handover {
-    /// The consent state is applied (managed content, the analytics
-    /// tools' defaults), this page view is recorded and `window.Varco`
-    /// works: the app carries on from there.
-    pub settled: bool,
+        _ => return,
+    };
+    commands::send(command);
 }
 
 /// Why the widget did not start: the webmaster's configuration (a console
@@ -77,27 +35,24 @@ pub enum NotStarted {
     Browser(String),
 }
 
-/// Reads and checks the configuration, then mounts the app (in the first
-/// paint's shadow root if it painted the banner); the rest of the start
-/// follows in tasks of its own. On failure, returns the one console message
-/// to print.
+/// Reads and checks the configuration, then mounts the app beside the
+/// light part; the rest of the start follows in tasks of its own. On
+/// failure, returns the one console message to print.
+///
+/// The loader also starts the app, without a light part, when the light
+/// part could not start: then the app only says why (the light part
+/// carries no error wording) and does nothing else, so that nothing runs
+/// without consent.
 ///
 /// The start is cut into short tasks (timers run in order) because on a
 /// slow CPU the module's functions are compiled as they are first called:
-/// in one task, reading the configuration, loading the consent state and
-/// rendering would block the visitor's input for a long time.
 ///   1. here: the configuration, checked, and the mounting point;
-///   2. the consent state: managed scripts a valid choice grants start;
-///      then, in the next task, the assistant's state, a press in the
-///      first paint is applied, `window.Varco` works;
-///   3. the first render (until then the first paint's banner stays on
-///      screen), whose effect schedules the assistant's launcher;
-///   4. what is not on screen: the navigation record (it reads the decision
-///      applied in 2), then the server (outbox, configuration).
+///   2. the assistant's state and the first render, whose effect
+///      schedules the assistant's launcher.
 pub fn boot(
     script: Option<Element>,
     first_action: Option<FirstAction>,
-    handover: Handover,
+    light: Option<LightPart>,
 ) -> Result<(), NotStarted> {
     let document = web_sys::window()
         .and_then(|w| w.document())
@@ -107,6 +62,12 @@ pub fn boot(
     let config = read_config(&document, script.as_ref())
         .map_err(|errors| NotStarted::Config(config_message(&errors)))?;
     mark("app-config-read");
+    let light = light.ok_or_else(|| {
+        NotStarted::Browser(
+            "Varco: the consent part of the widget did not start; managed scripts stay blocked."
+                .to_owned(),
+        )
+    })?;
     let root = mount::mount_app(&document).map_err(|e| {
         NotStarted::Browser(format!(
             "Varco: the widget could not be mounted ({}); managed scripts stay blocked.",
@@ -114,99 +75,31 @@ pub fn boot(
         ))
     })?;
     mark("app-mounted");
-    crate::browser::after(0, move || {
-        start_consent(root, config, first_action, handover)
-    });
+    if let Some(action) = first_action {
+        press(action);
+    }
+    crate::browser::after(0, move || start_app(root, config, light));
     Ok(())
 }
 
-/// Step 2 of [`boot`]: the consent state, then the rest in later tasks.
-fn start_consent(
-    root: Element,
-    config: Boot,
-    first_action: Option<FirstAction>,
-    handover: Handover,
-) {
-    crate::consent::listen(|change| {
-        commands::send(match change {
-            crate::consent::Change::SiteChanged => Command::SiteChanged,
-            crate::consent::Change::Decided => Command::Refresh,
-        })
-    });
-    let controller = Rc::new(RefCell::new(Controller::load(config)));
-    if handover.settled {
-        controller.borrow_mut().signalled();
-    }
-    // Only what a valid choice grants runs; anything else stays inert.
-    Controller::activate(&controller);
-    mark("app-consent-loaded");
-    crate::browser::after(0, move || {
-        start_app(root, controller, first_action, handover)
-    });
-}
-
-/// Step 2, continued: the assistant's state, the visitor's press in the
-/// first paint, `window.Varco`; then the render and what is not on screen.
-fn start_app(
-    root: Element,
-    controller: Rc<RefCell<Controller>>,
-    first_action: Option<FirstAction>,
-    handover: Handover,
-) {
-    let chat = crate::chat::Chat::install(&controller.borrow().boot);
-    let first_action = LATE_PRESS.with(|p| p.take()).or(first_action);
-    PRESSES_TO_APP.with(|p| p.set(true));
-    // A decision made in the first paint is applied before the first render,
-    // so the app's banner never appears for it.
-    // The assistant's panel asks for suggestions as it opens, which read the
-    // navigation record: it opens after that is installed.
-    let reached = first_action.and_then(reach_command);
-    let (now, later) = match reached {
-        Some(Command::OpenAssistant) => (None, reached),
-        _ => (reached, None),
-    };
-    if let Some(command) = now {
-        commands::send(command);
-    }
-    if let Some(decision) = first_action.and_then(FirstAction::decision) {
-        if controller.borrow().must_ask() {
-            Controller::decide(&controller, decision);
-        }
-    }
-    js_api::install(
-        controller.clone(),
-        |action| {
-            if let Some(command) = reach_command(action) {
-                commands::send(command);
-            }
-        },
-        !handover.settled,
-    );
-    {
-        let (controller, chat) = (controller.clone(), chat.clone());
-        crate::browser::after(0, move || {
-            app::render(root, controller, chat);
-            mark("app-render-scheduled");
+/// Step 2 of [`boot`].
+fn start_app(root: Element, config: Boot, light: LightPart) {
+    let chat = crate::chat::Chat::install(&config, light.clone());
+    if let Some(chat) = &chat {
+        // Suggestions made from the navigation record no longer hold once
+        // the consent changes (the light part announces it to the page).
+        let chat = chat.clone();
+        let outdated = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
+            crate::chat::reset_suggestions(&chat)
         });
+        let _ = crate::browser::document().add_event_listener_with_callback(
+            "varco:consent",
+            wasm_bindgen::JsCast::unchecked_ref(outdated.as_ref()),
+        );
+        outdated.forget();
     }
-    {
-        let controller = controller.clone();
-        crate::browser::after(0, move || {
-            let outdated = chat.map(|chat| {
-                std::rc::Rc::new(move || crate::chat::reset_suggestions(&chat))
-                    as std::rc::Rc<dyn Fn()>
-            });
-            crate::navigation::install(&controller, outdated, handover.settled);
-            if let Some(command) = later {
-                commands::send(command);
-            }
-            mark("app-navigation-recorded");
-        });
-    }
-    crate::browser::after(0, move || {
-        crate::consent::flush_outbox(controller.clone(), 0);
-        Controller::refresh_from_server(controller);
-    });
+    app::render(root, Site::new(config), light, chat);
+    mark("app-render-scheduled");
 }
 
 /// Reads the embed attributes and the JSON block and checks both; every

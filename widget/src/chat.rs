@@ -9,6 +9,7 @@
 
 use crate::browser::{self, Store};
 use crate::config::Boot;
+use crate::light::LightPart;
 use std::cell::RefCell;
 use std::rc::Rc;
 use varco_core::chat::{
@@ -71,6 +72,9 @@ impl Drop for LiveStream {
 
 pub struct Chat {
     pub api: String,
+    /// Where the suggestions come from: the navigation record is the light
+    /// part's.
+    light: LightPart,
     pub site: String,
     pub lang: Lang,
     pub texts: Texts,
@@ -88,7 +92,7 @@ pub struct Chat {
     flushing: bool,
     retry_scheduled: bool,
     /// "Potrebbe interessarti...": pages and topics for the welcome,
-    /// from `navigation::suggestions`, asked once per page when the panel
+    /// from the light part's navigation record, asked once per page when the panel
     /// first opens.
     pub suggestions: Vec<Recommendation>,
     suggestions_asked: bool,
@@ -139,7 +143,7 @@ pub struct Chat {
 
 impl Chat {
     /// Sets up the assistant if the site has one and a backend.
-    pub fn install(boot: &Boot) -> Option<SharedChat> {
+    pub fn install(boot: &Boot, light: LightPart) -> Option<SharedChat> {
         let api = boot.options.api.clone()?;
         let assistant = boot.site.assistant.clone()?;
         if assistant.enabled == Some(false) {
@@ -147,6 +151,7 @@ impl Chat {
         }
         let chat = Chat {
             api,
+            light,
             site: boot.options.site.clone(),
             lang: boot.lang,
             texts: Texts::new(boot.lang, &boot.site.texts),
@@ -870,8 +875,9 @@ fn apply_event(chat: &SharedChat, thread_id: &str, e: SseEvent) {
 }
 
 fn ask_suggestions(this: &SharedChat) {
+    let light = this.borrow().light.clone();
     let this = this.clone();
-    crate::navigation::suggestions(move |items| {
+    light.suggestions(move |items| {
         this.borrow_mut().suggestions = items;
         changed(&this);
     });

@@ -1,32 +1,18 @@
-//! Commands to the app from below it (the page's `window.Varco`, the
-//! consent controller, the first paint's presses, the assistant's panel):
-//! they are sent here and the app, once rendered, listens. Senders need not
-//! know the app, so that no module below it imports it.
+//! Commands to the app from outside Yew (the light part's reaches, through
+//! the loader): they are sent here and the app, once rendered, listens.
+//! Senders need not know the app, so that no module below it imports it.
 
 use std::cell::RefCell;
-use varco_core::banner::FirstAction;
 use yew::Callback;
 
-/// What the page (through `window.Varco` or a `data-varco-open` link) asks.
+/// What the visitor or the page (through `window.Varco` or a
+/// `data-varco-open` link, which the light part hears) asks of the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
-    ShowPreferences,
-    /// "Customise" pressed in the first paint's banner: the preferences
-    /// over the banner, which comes back if they are closed.
-    Customise,
     /// The privacy centre ("I tuoi dati").
     ShowPrivacy,
     /// The assistant's panel (its launcher in the light part was pressed).
     OpenAssistant,
-    ShowBanner,
-    Reset,
-    Refresh,
-    /// The server's configuration replaced the page's: ask again if the
-    /// stored choice no longer matches it.
-    SiteChanged,
-    /// A press in the first paint's banner that reached the app after its
-    /// start (the first paint's banner stays until the app's replaces it).
-    FirstPaint(FirstAction),
 }
 
 thread_local! {
@@ -41,11 +27,6 @@ pub fn send(command: Command) {
         Some(cb) => cb.emit(command),
         None => PENDING.with(|p| p.borrow_mut().push(command)),
     }
-}
-
-/// Re-renders after a change made outside the components.
-pub fn notify() {
-    send(Command::Refresh);
 }
 
 /// The app's listener; the commands sent before it are delivered now.

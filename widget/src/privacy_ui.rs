@@ -11,11 +11,12 @@
 
 use crate::browser;
 use crate::chat::{ChatContext, SharedChat};
-use crate::consent::Shared;
+use crate::light::LightPart;
+use crate::site::{SharedSite, Site};
 use varco_core::chat::Line;
-use varco_core::consent::{Decision, Status};
 use varco_core::dates::{format_date_rome, DateStyle};
 use varco_core::lang::Lang;
+use varco_core::light_api::ConsentInForce;
 use varco_core::texts::{AppKey, Key};
 use varco_protocol::chat::Author;
 use varco_protocol::json::{Object, Value};
@@ -25,8 +26,12 @@ use yew::prelude::*;
 
 #[derive(Properties)]
 pub struct PrivacyProps {
-    pub controller: Shared,
-    pub on_decide: Callback<Decision>,
+    pub site: SharedSite,
+    /// Where the consent and the navigation record are.
+    pub light: LightPart,
+    /// How many times the consent has changed while the app ran: what the
+    /// centre shows is read again at each.
+    pub consent_changes: u32,
     pub on_close: Callback<()>,
     /// Called when the centre leaves the screen, however it closed (focus
     /// goes back where it was).
@@ -35,7 +40,9 @@ pub struct PrivacyProps {
 
 impl PartialEq for PrivacyProps {
     fn eq(&self, other: &Self) -> bool {
-        std::rc::Rc::ptr_eq(&self.controller, &other.controller)
+        std::rc::Rc::ptr_eq(&self.site, &other.site)
+            && self.light == other.light
+            && self.consent_changes == other.consent_changes
     }
 }
 
@@ -110,12 +117,14 @@ async fn server_copy(chat: Option<&SharedChat>) -> ServerCopy {
 
 /// Everything shown, as one JSON document (the download's text): what the
 /// browser holds, and the conversation as the server stores it.
-fn export(controller: &Shared, chat: Option<&SharedChat>, server: &ServerCopy) -> String {
-    let c = controller.borrow();
-    let choice = match &c.status {
-        Status::Decided(choice) => Some(choice),
-        _ => None,
-    };
+fn export(
+    site: &Site,
+    light: &LightPart,
+    chat: Option<&SharedChat>,
+    server: &ServerCopy,
+) -> String {
+    let consent = light.consent();
+    let choice = consent.choice();
     let thread = chat.and_then(|chat| chat.borrow().thread.clone());
     // What this page holds of the conversation: messages not yet sent, and
     // (when the server's copy is missing) the messages it shows.
@@ -153,20 +162,20 @@ fn export(controller: &Shared, chat: Option<&SharedChat>, server: &ServerCopy) -
     }
     let mut text = String::new();
     let mut doc = Object::new(&mut text);
-    doc.field("site", &c.boot.options.site)
+    doc.field("site", &site.boot.options.site)
         .field(
             "exported_at",
             &varco_core::consent::rfc3339_utc(browser::now_ms()),
         )
         .field("cookie_choice", &choice)
-        .field("navigation", &crate::navigation::summary())
+        .field("navigation", &light.history())
         .field("conversation", &thread)
         .field("conversation_unsent", &unsent)
         .field("conversation_on_server", &Value::Null);
     if matches!(server, ServerCopy::Failed) {
         doc.field(
             "conversation_note",
-            c.texts.get(AppKey::privacy_export_partial),
+            site.texts.get(AppKey::privacy_export_partial),
         )
         .field("conversation_in_this_page", &shown);
     }
@@ -221,11 +230,11 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
             move || gone.emit(())
         });
     }
-    let c = props.controller.borrow();
+    let c = &*props.site;
     let texts = &c.texts;
     let lang = c.boot.lang.code();
     let visitor_lang = c.boot.lang;
-    let history = crate::navigation::summary();
+    let history = props.light.history();
     let thread = chat.as_ref().and_then(|chat| chat.borrow().thread.clone());
 
     let pages = match &history {
@@ -251,8 +260,8 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
         }
         _ => texts.get(AppKey::privacy_pages_none).to_owned(),
     };
-    let consent = match &c.status {
-        Status::Decided(choice) => {
+    let consent = match props.light.consent() {
+        ConsentInForce::Decided(choice) => {
             let granted: Vec<String> = c
                 .boot
                 .site
@@ -271,8 +280,8 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
                 .replace("{granted}", &granted.join(", "))
                 .replace("{date}", &day(visitor_lang, &choice.decided_at))
         }
-        Status::NothingToAsk => texts.get(Key::privacy_consent_not_needed).to_owned(),
-        _ => texts.get(AppKey::privacy_consent_none).to_owned(),
+        ConsentInForce::NothingToAsk => texts.get(Key::privacy_consent_not_needed).to_owned(),
+        ConsentInForce::Undecided => texts.get(AppKey::privacy_consent_none).to_owned(),
     };
     let none = texts.get(AppKey::privacy_none).to_owned();
 
@@ -296,7 +305,7 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
         Callback::from(move |_: MouseEvent| close.emit(()))
     };
     let on_download = {
-        let controller = props.controller.clone();
+        let (site, light) = (props.site.clone(), props.light.clone());
         let chat = chat.clone();
         let dialog = dialog.clone();
         let exported = exported.clone();
@@ -305,15 +314,16 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
                 return;
             }
             exported.set(Export::Preparing);
-            let (controller, chat, dialog, exported) = (
-                controller.clone(),
+            let (site, light, chat, dialog, exported) = (
+                site.clone(),
+                light.clone(),
                 chat.clone(),
                 dialog.clone(),
                 exported.clone(),
             );
             wasm_bindgen_futures::spawn_local(async move {
                 let server = server_copy(chat.as_ref()).await;
-                let json = export(&controller, chat.as_ref(), &server);
+                let json = export(&site, &light, chat.as_ref(), &server);
                 if let Some(d) = dialog.cast::<Element>() {
                     browser::download(&d, &json, "application/json", "varco-i-miei-dati.json");
                 }
@@ -336,15 +346,14 @@ pub fn privacy_centre(props: &PrivacyProps) -> Html {
         Callback::from(move |_: MouseEvent| confirming.set(true))
     };
     let on_confirm = {
-        let decide = props.on_decide.clone();
+        let light = props.light.clone();
         let chat = chat.clone();
         let deleted = deleted.clone();
         let confirming = confirming.clone();
         Callback::from(move |_: MouseEvent| {
             // Withdrawal first (proof of it, cookies, uploads stop), then
             // what remains of the history and the conversation.
-            decide.emit(Decision::RejectAll);
-            crate::navigation::forget_everything();
+            light.forget_everything();
             if let Some(chat) = &chat {
                 crate::chat::Chat::forget_everything(chat);
             }

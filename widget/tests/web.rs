@@ -1,5 +1,6 @@
-//! The widget's components in a real browser (headless Chromium through
-//! chromedriver): `cargo xtask test` runs them with wasm-bindgen-test-runner.
+//! The app's start and its mounting point in a real browser (headless
+//! Chromium through chromedriver): `cargo xtask test` runs them with
+//! wasm-bindgen-test-runner. The light part's are in `first-paint/tests/`.
 
 use varco_widget::{boot, mount};
 use wasm_bindgen::JsCast;
@@ -40,36 +41,6 @@ fn config_block(json: &str) {
     document().head().unwrap().append_child(&s).unwrap();
 }
 
-/// The first element of the widget's shadow root matching `selector`, once
-/// the app has rendered it: the app renders in several tasks (shell, panels,
-/// assistant), so no fixed wait is enough on a loaded machine. Gives up
-/// after ten seconds.
-async fn rendered(selector: &str) -> Option<Element> {
-    for _ in 0..500 {
-        let found = document()
-            .query_selector("varco-widget")
-            .ok()
-            .flatten()
-            .and_then(|host| host.shadow_root())
-            .and_then(|shadow| shadow.query_selector(selector).ok().flatten());
-        if found.is_some() {
-            return found;
-        }
-        next_frame().await;
-    }
-    None
-}
-
-async fn next_frame() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        web_sys::window()
-            .unwrap()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 30)
-            .unwrap();
-    });
-    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
-}
-
 #[wasm_bindgen_test]
 fn mount_creates_one_host_with_an_open_shadow_root_and_adopted_styles() {
     clean();
@@ -96,22 +67,21 @@ fn mount_creates_one_host_with_an_open_shadow_root_and_adopted_styles() {
 }
 
 #[wasm_bindgen_test]
-fn the_app_takes_over_the_first_paints_host_and_keeps_the_visitors_place() {
+fn the_app_mounts_beside_the_light_part_and_replaces_only_its_launcher() {
     clean();
     let first = mount::mount_first_paint(&document()).unwrap();
     first.set_inner_html(
-        r#"<section class="banner"><button data-action="reject_all">Rifiuta tutti</button></section>"#,
+        r#"<section class="banner"><button data-action="reject_all">Rifiuta tutti</button></section><button class="reopen">Preferenze cookie</button><button class="launcher">Apri l'assistente</button>"#,
     );
     first
-        .query_selector("button")
+        .query_selector("button.launcher")
         .unwrap()
         .unwrap()
         .unchecked_into::<web_sys::HtmlElement>()
         .focus()
         .unwrap();
     let app = mount::mount_app(&document()).unwrap();
-    // One host, both containers in its shadow root, until the app retires
-    // the first paint.
+    // One host, both containers in its shadow root, the app's after.
     assert_eq!(
         document()
             .query_selector_all(mount::HOST_TAG)
@@ -126,18 +96,22 @@ fn the_app_takes_over_the_first_paints_host_and_keeps_the_visitors_place() {
         .shadow_root()
         .unwrap();
     assert!(shadow.contains(Some(&app)) && shadow.contains(Some(&first)));
-    app.set_inner_html(
-        r#"<section class="banner"><button data-action="accept_all">Accetta tutti</button><button data-action="reject_all">Rifiuta tutti</button></section>"#,
-    );
-    mount::retire_first_paint(&document(), true);
-    assert!(!shadow.contains(Some(&first)));
-    let focused = shadow.active_element().expect("focus stays in the widget");
     assert_eq!(
-        focused.get_attribute("data-action").as_deref(),
-        Some("reject_all")
+        first.compare_document_position(&app) & web_sys::Node::DOCUMENT_POSITION_FOLLOWING,
+        web_sys::Node::DOCUMENT_POSITION_FOLLOWING
     );
-    assert!(app.contains(Some(&focused)));
-    // A second app is refused.
+    assert!(mount::app_mounted(&document()));
+    app.set_inner_html(r#"<button class="launcher">Apri l'assistente</button>"#);
+    mount::retire_light_launcher(&document());
+    // The light part keeps its banner and its floating button.
+    assert!(first.query_selector("section.banner").unwrap().is_some());
+    assert!(first.query_selector("button.reopen").unwrap().is_some());
+    assert!(first.query_selector("button.launcher").unwrap().is_none());
+    // Focus was on the light part's launcher: it is on the app's.
+    let focused = shadow.active_element().expect("focus stays in the widget");
+    assert!(app.contains(Some(&focused)), "{:?}", focused.outer_html());
+    // The light part's container is still found; a second app is refused.
+    assert_eq!(mount::first_paint_container(&document()).unwrap(), first);
     assert!(mount::mount_app(&document()).is_err());
     clean();
 }
@@ -225,58 +199,27 @@ fn the_language_follows_html_lang_unless_data_lang_forces_it() {
     clean();
 }
 
+/// Without the light part (it could not start) nothing can be asked or
+/// granted: the app says why and mounts nothing.
 #[wasm_bindgen_test]
-async fn the_app_renders_the_banner_with_its_four_controls() {
+fn without_the_light_part_the_app_says_why_and_mounts_nothing() {
     clean();
-    document()
-        .document_element()
-        .unwrap()
-        .set_attribute("lang", "it")
-        .unwrap();
     let s = script_tag(&[("data-site", "milomb")]);
     config_block(
-        r#"{"cookie_policy_url": "/cookie", "categories": [
-        {"id": "necessari", "necessary": true, "description": "x"},
-        {"id": "analitici", "title": "Statistiche", "description": "y"}]}"#,
+        r#"{"cookie_policy_url": "/cookie", "categories": [{"id": "necessari", "necessary": true, "description": "x"}]}"#,
     );
-    boot::boot(Some(s), None, boot::Handover::default()).unwrap();
-    let region = rendered("[role=region]").await.expect("banner region");
-    let shadow = document()
-        .query_selector("varco-widget")
-        .unwrap()
-        .unwrap()
-        .shadow_root()
-        .unwrap();
-    let label_id = region
-        .get_attribute("aria-labelledby")
-        .expect("the region is named by its title");
-    assert!(shadow.get_element_by_id(&label_id).is_some());
-    let names: Vec<String> = {
-        let list = shadow.query_selector_all("button").unwrap();
-        (0..list.length())
-            .map(|i| {
-                let b: Element = list.item(i).unwrap().unchecked_into();
-                b.get_attribute("aria-label")
-                    .unwrap_or_else(|| b.text_content().unwrap_or_default())
-            })
-            .collect()
-    };
-    for expected in [
-        "Chiudi e continua senza accettare",
-        "Accetta tutti",
-        "Rifiuta tutti",
-        "Personalizza",
-    ] {
-        assert!(
-            names.iter().any(|n| n == expected),
-            "{expected} not in {names:?}"
-        );
+    match boot::boot(Some(s), None, None) {
+        Err(boot::NotStarted::Browser(message)) => {
+            assert!(
+                message.contains("managed scripts stay blocked"),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
     }
-    assert!(
-        region.text_content().unwrap().contains("statistiche"),
-        "purposes come from the categories"
-    );
-    // No style attribute anywhere in the widget (strict CSP).
-    assert!(shadow.query_selector("[style]").unwrap().is_none());
+    assert!(document()
+        .query_selector(mount::HOST_TAG)
+        .unwrap()
+        .is_none());
     clean();
 }

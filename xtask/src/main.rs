@@ -576,23 +576,37 @@ fn test(extra: &[String]) -> Result<()> {
         failures.push("end-to-end tests");
     }
 
-    env::step("widget tests in headless Chromium (wasm-bindgen-test)");
-    let mut cmd = env::cargo();
-    cmd.args([
-        "test",
-        "--package",
-        "varco-widget",
-        "--target",
-        "wasm32-unknown-unknown",
-    ])
-    .env(
-        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-        env::wasm_bindgen_test_runner(),
-    )
-    .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-    .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
-    if env::run(&mut cmd).is_err() {
-        failures.push("widget tests (wasm-bindgen-test)");
+    // Each module's own browser tests: the light part's (built as the
+    // first module, with `entry`) and the app's.
+    for (package, features, what) in [
+        (
+            "varco-first-paint",
+            "entry",
+            "light part tests (wasm-bindgen-test)",
+        ),
+        ("varco-widget", "", "app tests (wasm-bindgen-test)"),
+    ] {
+        env::step(&format!("{what} in headless Chromium"));
+        let mut cmd = env::cargo();
+        cmd.args([
+            "test",
+            "--package",
+            package,
+            "--target",
+            "wasm32-unknown-unknown",
+        ]);
+        if !features.is_empty() {
+            cmd.args(["--features", features]);
+        }
+        cmd.env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            env::wasm_bindgen_test_runner(),
+        )
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120");
+        if env::run(&mut cmd).is_err() {
+            failures.push(what);
+        }
     }
 
     if failures.is_empty() {

@@ -1,9 +1,10 @@
 //! The light part (issues 7 and 19): the first module paints the banner
 //! and makes the visitor's decision itself, and the app is never requested
 //! on a visit that only decides; when the visitor reaches for the app
-//! (the preferences, the assistant), it takes the banner over without
-//! losing the visitor's place or a press made meanwhile; and if the app
-//! never arrives, consent still works and the console says why.
+//! (the privacy centre, the assistant), it arrives beside the light part,
+//! which keeps the banner, the preferences and the visitor's place, and
+//! a press made meanwhile; and if the app never arrives, consent still
+//! works and the console says why.
 
 use serde_json::Value;
 use varco_e2e::{Chromium, FixtureServer, Tab, TestServer};
@@ -24,8 +25,8 @@ fn delay_app_module(ms: u64) -> String {
 const FIRST_BANNER: &str =
     "document.querySelector('varco-widget')?.shadowRoot?.querySelector('.first-paint section.banner')";
 
-/// Makes the app take over the banner: the pointer over the assistant's
-/// launcher loads it ahead of a press.
+/// Makes the app come: the pointer over the assistant's launcher loads it
+/// ahead of a press.
 async fn reach_for_the_app(tab: &Tab) {
     tab.wait_for(
         "performance.getEntriesByName('varco:light-settled').length > 0",
@@ -46,11 +47,9 @@ fn app_requested(tab: &Tab) -> bool {
         .any(|f| f.starts_with("varco_app."))
 }
 
-/// Whether the app has taken over: its panels are rendered and the first
-/// paint retired (a step after its shell, see `varco:app-…` marks), which
-/// is when focus moves to the app's button.
-const APP_TOOK_OVER: &str =
-    "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) .banner') && !document.querySelector('varco-widget').shadowRoot.querySelector('.first-paint')";
+/// Whether the app has arrived and rendered all of itself (its last step
+/// is the assistant's launcher, which replaces the light part's).
+const APP_ARRIVED: &str = "performance.getEntriesByName('varco:app-assistant-rendered').length > 0";
 
 /// The demo's home page on a first visit, with the app held back for 1.5 s
 /// and the first paint's banner on screen.
@@ -437,31 +436,40 @@ async fn the_floating_button_opens_the_light_preferences_with_the_choice_in_forc
     server.stop().await.unwrap();
 }
 
+/// The app's arrival moves nothing of the light part's: the banner is the
+/// same element, focus stays on the button it was on, and Enter on it
+/// decides.
 #[tokio::test]
-async fn keyboard_focus_moves_to_the_same_button_of_the_apps_banner() {
+async fn the_apps_arrival_leaves_the_banner_and_focus_where_they_are() {
     let (server, _chromium, tab) = first_banner_with_the_app_held_back().await;
     tab.eval(&format!(
-        "{FIRST_BANNER}.querySelector(\"[data-action='accept_all']\").focus()"
+        "(() => {{ window.__banner = {FIRST_BANNER}; window.__banner.querySelector(\"[data-action='accept_all']\").focus(); }})()"
     ))
     .await
     .unwrap();
     reach_for_the_app(&tab).await;
-    tab.wait_for(APP_TOOK_OVER, 30).await.unwrap();
-    let focused = tab
+    tab.wait_for(APP_ARRIVED, 30).await.unwrap();
+    let after = tab
         .in_widget(
             "({ action: shadow.activeElement?.getAttribute('data-action'),
-                inApp: !!shadow.activeElement?.closest('.varco:not(.first-paint)') })",
+                sameBanner: shadow.querySelector('section.banner') === window.__banner,
+                banners: shadow.querySelectorAll('section.banner').length,
+                launchers: shadow.querySelectorAll('button.launcher').length,
+                appLauncher: !!shadow.querySelector('.varco:not(.first-paint) button.launcher') })",
         )
         .await
         .unwrap();
-    assert_eq!(focused["action"], "accept_all", "{focused}");
-    assert_eq!(focused["inApp"], true, "{focused}");
-    // And Enter on it works as in the app.
+    assert_eq!(
+        after,
+        serde_json::json!({"action": "accept_all", "sameBanner": true, "banners": 1, "launchers": 1, "appLauncher": true})
+    );
     tab.key("Enter").await.unwrap();
     tab.wait_for("!!localStorage.getItem('varco.consent')", 5)
         .await
         .unwrap();
     assert!(!tab.banner_visible().await.unwrap());
+    let records = server.wait_consents("milomb", 1).await;
+    assert_eq!(records.len(), 1, "one decision, one record");
     tab.close().await;
     server.stop().await.unwrap();
 }
@@ -512,16 +520,14 @@ fn press_at_mark(mark: &str, action: &str) -> String {
     )
 }
 
-/// A press in the first paint's banner after the loader has started the
-/// app (the banner stays until the app's replaces it) reaches the app and
-/// is applied once.
+/// A press in the light part's banner while the app starts is the light
+/// part's, and applied once.
 #[tokio::test]
 async fn a_press_in_the_first_paint_during_the_apps_start_is_applied() {
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
-    // Right after `start` (the app's first task), after the press of the
-    // first paint is applied (the render is scheduled), and in the task
-    // that renders the app's banner.
+    // Right after `start` (the app's first task), once its render is
+    // scheduled, and in the task of its first render.
     for mark in ["app-started", "app-render-scheduled", "app-rendered"] {
         for (action, expected) in [("reject_all", "reject_all"), ("customise", "")] {
             let tab = chromium.tab().await.unwrap();
@@ -586,8 +592,8 @@ const BANNER_FRAMES: &str = "(() => {
 })()";
 
 /// The banner reads at full strength in the first frame it shows, and its
-/// entry runs once: the app's copy that takes the first paint's place does
-/// not enter again, and with reduced motion nothing moves.
+/// entry runs once: the app's arrival does not make it enter again, and
+/// with reduced motion nothing moves.
 #[tokio::test]
 async fn the_banner_is_opaque_in_its_first_frame_and_enters_once() {
     let server = TestServer::start(&[]).await.unwrap();
@@ -600,8 +606,9 @@ async fn the_banner_is_opaque_in_its_first_frame_and_enters_once() {
         tab.before_load(BANNER_FRAMES).await.unwrap();
         tab.goto(&server.url(HOME)).await.unwrap();
         reach_for_the_app(&tab).await;
-        tab.wait_for(APP_TOOK_OVER, 20).await.unwrap();
-        // A few frames of the app's banner, long after any entry would end.
+        tab.wait_for(APP_ARRIVED, 20).await.unwrap();
+        // A few frames of the banner after the app came, long after any
+        // entry would end.
         tab.wait_for("window.__bannerFrames.length > 0", 5)
             .await
             .unwrap();

@@ -129,12 +129,12 @@ async fn the_assistants_code_arrives_when_the_visitor_reaches_for_it() {
     .unwrap();
     let extra: BTreeSet<String> = tab.widget_files().difference(&light).cloned().collect();
     assert_eq!(extra, journey_files("assistant_extra"));
-    // One launcher, the app's, and the light part's view is gone.
+    // One launcher, the app's; the light part stays (its floating button).
     assert_eq!(
-        tab.in_widget("[shadow.querySelectorAll('.first-paint').length, shadow.querySelectorAll('button.launcher, .chat-panel').length]")
+        tab.in_widget("[shadow.querySelectorAll('.first-paint button.reopen').length, shadow.querySelectorAll('button.launcher, .chat-panel').length, shadow.querySelectorAll('.first-paint button.launcher').length]")
             .await
             .unwrap(),
-        serde_json::json!([0, 1])
+        serde_json::json!([1, 1, 0])
     );
     let errors = tab.errors_but_favicon();
     assert!(errors.is_empty(), "{errors:#?}");

@@ -1,10 +1,11 @@
 //! The consent flow with the keyboard alone (issue 17, items 10 and 11):
 //! the first Tab reaches the banner (through the skip link at the start of
-//! the page) without anything focused on load, with the first paint's
-//! banner and with the app's; after a choice focus goes on to a sensible
-//! place, never `<body>`; Escape in the preferences gives focus back to
-//! «Personalizza» however early it is pressed, the hand-over from the first
-//! paint to the app included, on a slowed page, every time.
+//! the page) without anything focused on load, before the app arrives and
+//! after; after a choice focus goes on to a sensible place, never
+//! `<body>`; Escape in the preferences gives focus back to «Personalizza»
+//! however early it is pressed, while the app arrives too, on a slowed
+//! page, every time. The banner and the preferences are the light part's
+//! for the page's whole life: the app's arrival moves nothing.
 
 use serde_json::Value;
 use varco_e2e::{Chromium, Tab, TestServer};
@@ -26,12 +27,11 @@ const HOLD_APP: &str = "(() => { let release; const gate = new Promise(r => rele
 const FIRST_BANNER: &str =
     "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.first-paint section.banner')";
 
-/// The app has taken over: its banner is rendered and the first paint gone.
-const APP_TOOK_OVER: &str =
-    "!!document.querySelector('varco-widget')?.shadowRoot?.querySelector('.varco:not(.first-paint) .banner') && !document.querySelector('varco-widget').shadowRoot.querySelector('.first-paint')";
+/// The app has arrived and rendered all of itself (its last step is the
+/// assistant's launcher).
+const APP_ARRIVED: &str = "performance.getEntriesByName('varco:app-assistant-rendered').length > 0";
 
-/// The pointer enters the light part's assistant launcher: the app loads
-/// and takes over.
+/// The pointer enters the light part's assistant launcher: the app loads.
 const HOVER_LAUNCHER: &str = "document.querySelector('varco-widget').shadowRoot.querySelector('.first-paint button.launcher').dispatchEvent(new PointerEvent('pointerenter'))";
 
 /// The light part has applied the choice and installed `window.Varco`.
@@ -109,7 +109,7 @@ async fn assert_on_visible_skip_link(tab: &Tab, label: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_first_tab_reaches_the_banner_with_the_first_paint_and_with_the_app() {
+async fn the_first_tab_reaches_the_banner_before_and_after_the_app_arrives() {
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     for (page, skip, close) in [
@@ -142,26 +142,26 @@ async fn the_first_tab_reaches_the_banner_with_the_first_paint_and_with_the_app(
         tab.key("Tab").await.unwrap();
         let f = focus(&tab).await;
         assert_eq!(f["name"], close, "{f}");
-        // The app takes over (the pointer over the assistant's launcher):
-        // focus stays on the same control, the app's.
+        // The app arrives (the pointer over the assistant's launcher):
+        // focus stays where it is, on the light part's banner.
         tab.wait_for(LIGHT_SETTLED, 30).await.unwrap();
         tab.eval(&format!("{HOVER_LAUNCHER}; __releaseApp()"))
             .await
             .unwrap();
-        tab.wait_for(APP_TOOK_OVER, 30).await.unwrap();
+        tab.wait_for(APP_ARRIVED, 30).await.unwrap();
         let f = focus(&tab).await;
         assert_eq!(
             (f["name"].as_str(), f["part"].as_str()),
-            (Some(close), Some("app")),
+            (Some(close), Some("first-paint")),
             "{f}"
         );
         tab.close().await;
 
-        // The app's banner.
+        // The app there before the first Tab.
         let tab = chromium.tab().await.unwrap();
         tab.open(&server.url(page)).await.unwrap();
         tab.eval(HOVER_LAUNCHER).await.unwrap();
-        tab.wait_for(APP_TOOK_OVER, 30).await.unwrap();
+        tab.wait_for(APP_ARRIVED, 30).await.unwrap();
         assert_nothing_focused(&tab).await;
         tab.key("Tab").await.unwrap();
         assert_on_visible_skip_link(&tab, skip).await;
@@ -169,7 +169,7 @@ async fn the_first_tab_reaches_the_banner_with_the_first_paint_and_with_the_app(
         let f = focus(&tab).await;
         assert_eq!(
             (f["tag"].as_str(), f["part"].as_str()),
-            (Some("SECTION"), Some("app")),
+            (Some("SECTION"), Some("first-paint")),
             "{f}"
         );
         tab.key("Tab").await.unwrap();
@@ -391,7 +391,7 @@ async fn after_a_choice_focus_goes_on_to_the_page_never_to_body() {
 }
 
 /// Holds the app's module back for `ms` (a different phase of the
-/// hand-over for each run: the assertions wait for events, not for time).
+/// moment of its arrival for each run: the assertions wait for events, not for time).
 fn delay_app_module(ms: u64) -> String {
     format!(
         "(() => {{ const f = window.fetch; window.fetch = function (u, o) {{
@@ -403,20 +403,19 @@ fn delay_app_module(ms: u64) -> String {
 /// The Escape walk, again and again on a page slowed four times: the skip
 /// link, «Personalizza» with Space, then Escape, at once or once the
 /// preferences are open. The preferences are the light part's; in half of
-/// the runs the app takes over while the visitor is on «Personalizza» or
-/// in the dialog (the pointer reaches the assistant's launcher, as a
+/// the runs the app arrives while the visitor is on «Personalizza» or in
+/// the dialog (the pointer reaches the assistant's launcher, as a
 /// conversation in progress would load it), at a different moment each
 /// time. Every time the preferences end closed, the banner stays, nothing
-/// is chosen, and focus is on «Personalizza» (the app's, once it has taken
-/// over).
+/// is chosen, and focus is on «Personalizza».
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn escape_from_the_preferences_returns_to_personalizza_every_time_even_during_the_hand_over()
+async fn escape_from_the_preferences_returns_to_personalizza_every_time_even_while_the_app_arrives()
 {
     use chromiumoxide::cdp::browser_protocol::emulation::SetCpuThrottlingRateParams;
     let server = TestServer::start(&[]).await.unwrap();
     let chromium = Chromium::launch().await.unwrap();
     let mut run = 0;
-    for take_over in [None, Some(0), Some(150), Some(400), Some(800), Some(1500)] {
+    for app_arrives in [None, Some(0), Some(150), Some(400), Some(800), Some(1500)] {
         for escape_at_once in [false, true] {
             run += 1;
             let tab = chromium.tab().await.unwrap();
@@ -424,7 +423,7 @@ async fn escape_from_the_preferences_returns_to_personalizza_every_time_even_dur
                 .execute(SetCpuThrottlingRateParams::new(4.0))
                 .await
                 .unwrap();
-            if let Some(delay) = take_over {
+            if let Some(delay) = app_arrives {
                 tab.before_load(&delay_app_module(delay)).await.unwrap();
             }
             tab.goto(&server.url(HOME)).await.unwrap();
@@ -437,7 +436,7 @@ async fn escape_from_the_preferences_returns_to_personalizza_every_time_even_dur
             tab.key("Tab").await.unwrap();
             tab.key("Enter").await.unwrap();
             let pressed_in = tab_to(&tab, "Personalizza", 8).await;
-            if take_over.is_some() {
+            if app_arrives.is_some() {
                 tab.wait_for(LIGHT_SETTLED, 60).await.unwrap();
                 tab.eval(HOVER_LAUNCHER).await.unwrap();
             }
@@ -449,27 +448,23 @@ async fn escape_from_the_preferences_returns_to_personalizza_every_time_even_dur
                 )
                 .await
                 .unwrap_or_else(|e| {
-                    panic!("run {run} ({take_over:?}): the preferences did not open: {e}")
+                    panic!("run {run} ({app_arrives:?}): the preferences did not open: {e}")
                 });
             }
             tab.key("Escape").await.unwrap();
             let context = format!(
-                "run {run} (take-over {take_over:?}, Escape at once: {escape_at_once}, Space pressed in {})",
+                "run {run} (app arriving {app_arrives:?}, Escape at once: {escape_at_once}, Space pressed in {})",
                 pressed_in["part"]
             );
-            if take_over.is_some() {
-                tab.wait_for(APP_TOOK_OVER, 60)
+            if app_arrives.is_some() {
+                tab.wait_for(APP_ARRIVED, 60)
                     .await
                     .unwrap_or_else(|e| panic!("{context}: {e}"));
             }
             tab.wait_for(NO_DIALOG, 30)
                 .await
                 .unwrap_or_else(|e| panic!("{context}: the preferences stay open: {e}"));
-            let in_part = if take_over.is_some() {
-                "!a.closest('.first-paint')"
-            } else {
-                "!!a.closest('.first-paint')"
-            };
+            let in_part = "!!a.closest('.first-paint')";
             let on_personalizza = format!("(() => {{ const a = document.querySelector('varco-widget').shadowRoot.activeElement;
                 return !!a && a.getAttribute('data-action') === 'customise' && {in_part}; }})()");
             if let Err(e) = tab.wait_for(&on_personalizza, 30).await {

@@ -1,6 +1,7 @@
-//! Helpers shared by the widget's browser tests that boot the whole widget.
-//! Each test file is its own page (its own wasm instance), so a test that
-//! boots the widget lives in a file of its own.
+//! Helpers shared by the light part's browser tests, which start it as the
+//! loader does (`cargo xtask test` runs them in headless Chromium, built
+//! with `entry`). Each test file is its own page (its own wasm instance),
+//! so a test that starts the light part lives in a file of its own.
 
 #![allow(dead_code)]
 
@@ -68,7 +69,7 @@ pub const MILOMB: &str = r#"{"revision": "1", "cookie_policy_url": "/cookie", "c
      "services": [{"name": "CamOn", "kind": "personalisation"}]}]}"#;
 
 /// Puts the embed (with a backend under `/api`) and [`MILOMB`] on the
-/// page and boots the widget.
+/// page and starts the light part, step by step as the loader does.
 pub fn boot_milomb() {
     document()
         .document_element()
@@ -84,8 +85,14 @@ pub fn boot_milomb() {
     script.set_attribute("data-site", "milomb").unwrap();
     script.set_attribute("data-api", "/api").unwrap();
     document().body().unwrap().append_child(&script).unwrap();
-    varco_widget::boot::boot(Some(script), None, varco_widget::boot::Handover::default())
-        .expect("the widget starts");
+    use varco_first_paint::light;
+    let nothing = js_sys::Function::new_no_args("");
+    let state = light::prepare(Some(script), nothing.clone(), nothing);
+    assert_ne!(state, 0, "the light part starts");
+    if state == 2 {
+        assert!(light::paint(), "the banner is painted");
+    }
+    assert!(light::settle(), "the light part settles");
 }
 
 pub fn shadow() -> ShadowRoot {
