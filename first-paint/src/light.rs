@@ -15,8 +15,8 @@
 //! loader is asked for the app, which starts with what was asked and
 //! renders beside the light part, never in its place. The app reads what
 //! it shows through the functions at the end of this file
-//! ([`consent_in_force`], [`navigation_history`], [`forget_everything`],
-//! [`suggestions`]; their JSON is `varco_core::light_api`'s). A visitor
+//! ([`consent_in_force`], [`navigation_history`], [`forget_everything`];
+//! their JSON is `varco_core::light_api`'s and the navigation record's). A visitor
 //! who only decides on the banner or in the preferences, or comes back
 //! with a choice, never downloads the app.
 
@@ -177,7 +177,7 @@ pub fn settle() -> bool {
     crate::consent::listen(changed);
     Controller::activate(&controller);
     js_api::install(controller.clone(), ask, true);
-    navigation::install(&controller, None, false);
+    navigation::install(&controller);
     crate::consent::flush_outbox(controller.clone(), 0);
     Controller::refresh_from_server(controller.clone());
     LIGHT.with(|l| {
@@ -472,14 +472,4 @@ pub fn forget_everything() {
         show_launchers();
     }
     navigation::forget_everything();
-}
-
-/// For the assistant: pages to suggest from the navigation record (the
-/// server's, with consent to personalisation, else the local ones the
-/// site allows), handed to `done` as a JSON array, if there are any.
-#[wasm_bindgen]
-pub fn suggestions(done: js_sys::Function) {
-    navigation::suggestions(move |items| {
-        let _ = done.call1(&JsValue::NULL, &JsValue::from_str(&json::to_string(&items)));
-    });
 }

@@ -330,7 +330,7 @@ mod tests {
                 &[
                     ":host{all:initial!important;",
                     ".banner p:last-child{margin-bottom:0}",
-                    ".varco:has(>.banner) .launcher{",
+                    ".first-paint:has(>.banner) .launcher,",
                     "@media (max-width:36em){",
                     "max-height:calc(100vh - 2em);",
                 ][..],

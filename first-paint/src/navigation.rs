@@ -15,11 +15,11 @@ use std::rc::Rc;
 use varco_core::delivery::{delivery, retry_delay_ms, Delivery};
 use varco_core::navigation::{
     add_deletion, batch, clean_path, confirm_deletion, deletions_json, keep_local_on_withdrawal,
-    local_recommendations, mark_uploaded, may_record, on_withdrawal, parse_deletions,
-    parse_history, record, site_collect_mode, History, Limits, PendingDeletion, Visit,
-    CONSENT_CATEGORY, DELETION_KEY, HISTORY_KEY,
+    mark_uploaded, may_record, on_withdrawal, parse_deletions, parse_history, record,
+    site_collect_mode, History, Limits, PendingDeletion, Visit, CONSENT_CATEGORY, DELETION_KEY,
+    HISTORY_KEY,
 };
-use varco_protocol::navigation::{Collect, NavigationSettings, Recommendation, Recommendations};
+use varco_protocol::navigation::{Collect, NavigationSettings};
 use wasm_bindgen::prelude::*;
 
 struct Navigation {
@@ -50,16 +50,6 @@ type SharedNav = Rc<RefCell<Navigation>>;
 
 thread_local! {
     static NAV: RefCell<Option<SharedNav>> = const { RefCell::new(None) };
-    /// Told when suggestions made from the history no longer hold (the
-    /// consent changed, or the history was deleted): the assistant, which
-    /// shows them, sits above this module.
-    static SUGGESTIONS_OUTDATED: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
-}
-
-fn suggestions_outdated() {
-    if let Some(tell) = SUGGESTIONS_OUTDATED.with(|s| s.borrow().clone()) {
-        tell();
-    }
 }
 
 /// Reads the history; an unreadable one is dropped with a console warning
@@ -96,13 +86,7 @@ fn queue_deletion(d: PendingDeletion) {
 /// Records this page view if the site and the visitor's choice allow it,
 /// uploads what is pending if `personalizzazione` is granted, and follows
 /// later decisions.
-/// `outdated` is called whenever suggestions already made from the history
-/// no longer hold. With `taking_over` the light part has done this page's
-/// part already (recorded the view, sent what was pending, or had it on
-/// the way when it handed over): nothing is recorded or sent now, and what
-/// is still pending goes with the next decision or page view.
-pub fn install(controller: &Shared, outdated: Option<Rc<dyn Fn()>>, taking_over: bool) {
-    SUGGESTIONS_OUTDATED.with(|s| *s.borrow_mut() = outdated);
+pub fn install(controller: &Shared) {
     let (nav, granted) = {
         let c = controller.borrow();
         let settings = c.boot.site.navigation.clone();
@@ -122,17 +106,15 @@ pub fn install(controller: &Shared, outdated: Option<Rc<dyn Fn()>>, taking_over:
     };
     NAV.with(|n| *n.borrow_mut() = Some(nav.clone()));
     let mode = nav.borrow().mode;
-    if !taking_over {
-        if may_record(mode, granted) {
-            record_this_page(&nav);
-        } else if Store::get(HISTORY_KEY).is_some() {
-            // `off`, or `after-consent` without consent: nothing may stay here.
-            save(None);
-        }
-        flush_deletions(nav.clone(), 0);
-        if granted {
-            upload(nav.clone(), 0);
-        }
+    if may_record(mode, granted) {
+        record_this_page(&nav);
+    } else if Store::get(HISTORY_KEY).is_some() {
+        // `off`, or `after-consent` without consent: nothing may stay here.
+        save(None);
+    }
+    flush_deletions(nav.clone(), 0);
+    if granted {
+        upload(nav.clone(), 0);
     }
     // Every decision (banner, preferences, another tab through the page's
     // API) is announced with `varco:consent`.
@@ -172,8 +154,6 @@ fn consent_changed(nav: &SharedNav, granted: bool) {
     if granted == was {
         return;
     }
-    // Suggestions shown so far came under the old choice.
-    suggestions_outdated();
     if granted {
         // With `after-consent`, this page is the first one recorded.
         if nav.borrow().mode == Collect::AfterConsent {
@@ -330,80 +310,6 @@ fn flush_deletions(nav: SharedNav, attempt: u32) {
     });
 }
 
-/// How many suggestions the assistant's welcome shows.
-const SUGGESTIONS: usize = 3;
-
-/// Suggestions for the assistant's welcome, passed to `done` (never called
-/// when there is nothing to suggest). With `personalizzazione` granted they
-/// come from `GET /api/v1/recommendations` (a request of its own: the site
-/// and the UserID, never a Thread ID); without it, and whenever the server
-/// has none or cannot be reached, from the local history if the site
-/// enables `navigation.local_suggestions`, which sends nothing.
-pub fn suggestions(done: impl FnOnce(Vec<Recommendation>) + 'static) {
-    let Some(nav) = NAV.with(|n| n.borrow().clone()) else {
-        return;
-    };
-    let (api, site, granted, local) = {
-        let n = nav.borrow();
-        let local = n
-            .settings
-            .as_ref()
-            .and_then(|s| s.local_suggestions)
-            .unwrap_or(false);
-        (n.api.clone(), n.site.clone(), n.granted, local)
-    };
-    let history = load(&site);
-    let local_only = move |history: Option<History>| {
-        if !local {
-            return Vec::new();
-        }
-        let here = browser::window().location().pathname().unwrap_or_default();
-        history
-            .map(|h| local_recommendations(&h, &here, SUGGESTIONS))
-            .unwrap_or_default()
-    };
-    let remote = match (&api, &history) {
-        (Some(api), Some(h)) if granted && h.entries.iter().any(|e| e.uploaded) => Some(format!(
-            "{api}/v1/recommendations?site={}&user_id={}",
-            browser::encode_uri_component(&site),
-            browser::encode_uri_component(&h.user_id)
-        )),
-        _ => None,
-    };
-    let Some(url) = remote else {
-        let items = local_only(history);
-        if !items.is_empty() {
-            done(items);
-        }
-        return;
-    };
-    wasm_bindgen_futures::spawn_local(async move {
-        let fetched = browser::get_json::<Recommendations>(&url).await.ok();
-        // Withdrawn while the request was out: show nothing from it.
-        if !nav.borrow().granted {
-            return;
-        }
-        let mut items: Vec<Recommendation> = fetched
-            .map(|r| r.items)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| r.url.as_deref().is_none_or(is_site_path))
-            .take(SUGGESTIONS)
-            .collect();
-        if items.is_empty() {
-            items = local_only(history);
-        }
-        if !items.is_empty() {
-            done(items);
-        }
-    });
-}
-
-/// Suggested pages stay on the site: a path, not `//host` nor a scheme.
-fn is_site_path(url: &str) -> bool {
-    url.starts_with('/') && !url.starts_with("//") && !url.contains('\\')
-}
-
 /// What the privacy centre shows about navigation data, read now.
 pub fn summary() -> Option<History> {
     let site = NAV.with(|n| n.borrow().as_ref().map(|n| n.borrow().site.clone()))?;
@@ -425,6 +331,5 @@ pub fn forget_everything() {
     }
     nav.borrow_mut().cancel_upload();
     save(None);
-    suggestions_outdated();
     flush_deletions(nav, 0);
 }

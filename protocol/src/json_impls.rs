@@ -364,18 +364,6 @@ impl FromJson for Recommendation {
     }
 }
 
-/// The light part hands the app its suggestions as JSON text
-/// (`varco_core::light_api`).
-impl ToJson for Recommendation {
-    fn write_json(&self, out: &mut String) {
-        Object::new(out)
-            .field("title", &self.title)
-            .some("url", &self.url)
-            .some("topic", &self.topic)
-            .end();
-    }
-}
-
 crate::plain_json_object!(ApiError { error, message });
 crate::plain_json_object!(NavigationReceipt { stored, duplicates });
 

@@ -10,6 +10,7 @@
 use crate::browser::{self, Store};
 use crate::config::Boot;
 use crate::light::LightPart;
+use crate::suggestions::Suggestions;
 use std::cell::RefCell;
 use std::rc::Rc;
 use varco_core::chat::{
@@ -72,9 +73,8 @@ impl Drop for LiveStream {
 
 pub struct Chat {
     pub api: String,
-    /// Where the suggestions come from: the navigation record is the light
-    /// part's.
-    light: LightPart,
+    /// Where the welcome's suggestions come from.
+    suggest: Suggestions,
     pub site: String,
     pub lang: Lang,
     pub texts: Texts,
@@ -150,8 +150,8 @@ impl Chat {
             return None;
         }
         let chat = Chat {
+            suggest: Suggestions::new(boot, api.clone(), light),
             api,
-            light,
             site: boot.options.site.clone(),
             lang: boot.lang,
             texts: Texts::new(boot.lang, &boot.site.texts),
@@ -875,9 +875,9 @@ fn apply_event(chat: &SharedChat, thread_id: &str, e: SseEvent) {
 }
 
 fn ask_suggestions(this: &SharedChat) {
-    let light = this.borrow().light.clone();
+    let suggest = this.borrow().suggest.clone();
     let this = this.clone();
-    light.suggestions(move |items| {
+    suggest.ask(move |items| {
         this.borrow_mut().suggestions = items;
         changed(&this);
     });

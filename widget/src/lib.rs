@@ -24,6 +24,7 @@ pub mod leave_message_ui;
 pub mod light;
 pub mod privacy_ui;
 pub mod site;
+pub mod suggestions;
 
 use varco_core::banner::FirstAction;
 /// The mounting point and the browser's APIs are the light part's library

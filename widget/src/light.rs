@@ -12,7 +12,6 @@
 use varco_core::light_api::ConsentInForce;
 use varco_core::navigation::History;
 use varco_protocol::json;
-use varco_protocol::navigation::Recommendation;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -29,9 +28,6 @@ extern "C" {
 
     #[wasm_bindgen(method, catch, js_name = forget_everything)]
     fn forget_everything_there(this: &LightPart) -> Result<(), JsValue>;
-
-    #[wasm_bindgen(method, catch, js_name = suggestions)]
-    fn suggestions_there(this: &LightPart, done: &JsValue) -> Result<(), JsValue>;
 }
 
 impl PartialEq for LightPart {
@@ -63,16 +59,5 @@ impl LightPart {
     /// record and its UserID forgotten.
     pub fn forget_everything(&self) {
         let _ = self.forget_everything_there();
-    }
-
-    /// Pages to suggest from the navigation record; `done` is called only
-    /// if there are any.
-    pub fn suggestions(&self, done: impl FnOnce(Vec<Recommendation>) + 'static) {
-        let done = Closure::once_into_js(move |text: String| {
-            if let Some(items) = json::from_str::<Vec<Recommendation>>(&text) {
-                done(items);
-            }
-        });
-        let _ = self.suggestions_there(&done);
     }
 }
