@@ -10,25 +10,9 @@
 //! letters; the module's own exports that the glue wraps for the loader
 //! (`start`, `prepare`...) and `memory` keep theirs.
 
+use crate::wasm_sizes::leb;
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
-
-/// Reads an unsigned LEB128 number at `at`, moving past it.
-fn leb(bytes: &[u8], at: &mut usize) -> Result<u64> {
-    let (mut value, mut shift) = (0u64, 0);
-    loop {
-        let b = *bytes.get(*at).context("truncated module")?;
-        *at += 1;
-        value |= u64::from(b & 0x7f) << shift;
-        shift += 7;
-        if b < 0x80 {
-            return Ok(value);
-        }
-        if shift > 63 {
-            bail!("bad LEB128 number");
-        }
-    }
-}
 
 fn write_leb(out: &mut Vec<u8>, mut value: u64) {
     loop {

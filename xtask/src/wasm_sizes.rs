@@ -23,7 +23,8 @@ pub struct Report {
     pub code_bytes: usize,
 }
 
-fn leb(bytes: &[u8], at: &mut usize) -> Result<u64> {
+/// Reads an unsigned LEB128 number at `at`, moving past it.
+pub(crate) fn leb(bytes: &[u8], at: &mut usize) -> Result<u64> {
     let (mut value, mut shift) = (0u64, 0);
     loop {
         let b = *bytes.get(*at).context("truncated module")?;
