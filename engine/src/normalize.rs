@@ -60,15 +60,30 @@ pub(crate) struct Word {
 
 /// Lowercases, removes accents and replaces everything that is not a letter
 /// or a digit with a space. Apostrophes separate too, so elisions split:
-/// "dell'impresa" -> "dell impresa".
+/// "dell'impresa" -> "dell impresa". A letter written three times or more
+/// in a row is written once ("ciaooo", "hiii", "grazieee"): no Italian or
+/// English word has one, and chat stretches words that way.
 pub(crate) fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
+    // The last letter pushed and how many times in a row.
+    let mut run: (char, usize) = (' ', 0);
+    let mut push = |out: &mut String, c: char| {
+        run = if c == run.0 { (c, run.1 + 1) } else { (c, 1) };
+        match run.1 {
+            // The third of a run: the second goes too.
+            3 if c.is_alphabetic() => {
+                out.pop();
+            }
+            n if n > 3 && c.is_alphabetic() => {}
+            _ => out.push(c),
+        }
+    };
     for c in text.chars() {
         for lc in c.to_lowercase() {
             match fold_char(lc) {
-                Some(f) => out.push_str(f),
-                None if lc.is_alphanumeric() => out.push(lc),
-                None => out.push(' '),
+                Some(f) => f.chars().for_each(|f| push(&mut out, f)),
+                None if lc.is_alphanumeric() => push(&mut out, lc),
+                None => push(&mut out, ' '),
             }
         }
     }
@@ -821,6 +836,16 @@ pub(crate) fn stem_in(folded: &str, english: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_letter_stretched_three_times_or_more_is_written_once() {
+        assert_eq!(fold("Ciaooo"), "ciao");
+        assert_eq!(fold("hiii!!!"), "hi   ");
+        assert_eq!(fold("grazieeeee mille"), "grazie mille");
+        // Doubles stay, and so do digits.
+        assert_eq!(fold("attesa 1000 fatture"), "attesa 1000 fatture");
+        assert_eq!(fold("àààh"), "ah");
+    }
 
     #[test]
     fn folds_accents_case_and_apostrophes() {

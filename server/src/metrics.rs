@@ -1,6 +1,7 @@
 //! What a sysadmin's Prometheus reads at `GET /metrics`: requests and their
 //! latency by route template, the open event streams and the hub's
-//! channels, writes waiting for the database, database errors, purge runs.
+//! channels, writes waiting for the database, chat messages per batch,
+//! database errors, purge runs.
 //!
 //! No label holds an identifier: a route is its template
 //! (`/api/v1/threads/{id}`), never the path; a method outside the usual
@@ -47,6 +48,7 @@ struct Metrics {
     streams: Gauge,
     channels: Gauge,
     writes_waiting: Gauge,
+    message_batches: Histogram,
     database_errors: Counter,
     purges: Family<OutcomeLabels, Counter>,
     mail: Family<OutcomeLabels, Counter>,
@@ -84,6 +86,14 @@ fn metrics() -> &'static Metrics {
             "Writes queued for the database (SQLite's one writer, or a PostgreSQL connection)",
             writes_waiting.clone(),
         );
+        let message_batches = Histogram::new(
+            prometheus_client::metrics::histogram::exponential_buckets(1.0, 2.0, 10),
+        );
+        registry.register(
+            "message_batch_rows",
+            "Chat messages written together in one batch (one commit)",
+            message_batches.clone(),
+        );
         let database_errors = Counter::default();
         registry.register(
             "database_errors",
@@ -110,6 +120,7 @@ fn metrics() -> &'static Metrics {
             streams,
             channels,
             writes_waiting,
+            message_batches,
             database_errors,
             purges,
         }
@@ -146,6 +157,11 @@ pub fn request_answered(method: &http::Method, route: Option<&str>, status: u16,
     m.latency
         .get_or_create(&RouteLabels { method, route })
         .observe(seconds);
+}
+
+/// A batch of `rows` chat messages goes to the database in one commit.
+pub fn message_batch(rows: usize) {
+    metrics().message_batches.observe(rows as f64);
 }
 
 /// A request failed because the database did.
@@ -211,6 +227,7 @@ mod tests {
         );
         database_error();
         purge_ran(true);
+        message_batch(5);
         let waiting = write_waiting();
         let text = render(3, 2);
         drop(waiting);
@@ -221,6 +238,10 @@ mod tests {
         assert!(text.contains("varco_event_streams_open 3"), "{text}");
         assert!(text.contains("varco_hub_channels 2"), "{text}");
         assert!(text.contains("varco_database_writes_waiting 1"), "{text}");
+        assert!(
+            text.contains(r#"varco_message_batch_rows_bucket{le="8.0"} "#),
+            "{text}"
+        );
         assert!(
             text.contains(r#"varco_retention_purges_total{outcome="ok"}"#),
             "{text}"

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 /// Threads the messages are spread over (one answer is prepared per
 /// message, whichever thread it is in).
-const THREADS: usize = 64;
+/// Conversations in the messages phase: one per visitor of [`LUA_HELPERS`],
+/// as a visitor writes in their own conversation.
+const THREADS: usize = 1000;
 const CONNECTIONS: &str = "32";
 
 /// One phase's numbers.
@@ -41,6 +43,9 @@ pub struct ServerReport {
     pub answers_per_s: f64,
     /// With several rounds, each one's answers/s (the median is above).
     pub answers_by_round: Vec<f64>,
+    /// Chat messages per database batch during the messages phase, over
+    /// every instance (their `varco_message_batch_rows`).
+    pub rows_per_batch: f64,
     pub rss_kib_idle: u64,
     /// (seconds since start, RSS KiB, errors so far) during `--soak`.
     pub soak: Vec<(u64, u64, u64)>,
@@ -267,11 +272,13 @@ local function rnd(n) local t = {} for i = 1, n do local r = math.random(1, 16) 
 local function uuid() local v = math.random(9, 12) return rnd(8) .. "-" .. rnd(4) .. "-4" .. rnd(3) .. "-" .. hex:sub(v, v) .. rnd(3) .. "-" .. rnd(12) end
 function setup(thread) thread:set("seed", math.random(1, 1e9)) end
 function init(args) math.randomseed(seed or os.time()) end
-local function visitor()
+-- The headers of visitor n (1 to 1000), or of a random one.
+local function visitor(n)
+  n = (n or math.random(1, 1000)) - 1
   -- wrk.format takes these instead of wrk.headers, not beside them.
   local h = {}
   for k, v in pairs(wrk.headers) do h[k] = v end
-  h["X-Forwarded-For"] = "10.0." .. math.random(0, 3) .. "." .. math.random(1, 250)
+  h["X-Forwarded-For"] = "10.0." .. math.floor(n / 250) .. "." .. (n % 250 + 1)
   return h
 end
 "#;
@@ -285,9 +292,11 @@ local questions = {{ "Come ottengo lo SPID?", "Quanto costa la visura camerale?"
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
-  local t = threads[math.random(1, #threads)]
+  -- Conversation n is visitor n's: nginx keeps it on one instance, and
+  -- with it that visitor's rate limit.
+  local n = math.random(1, #threads)
   local q = questions[math.random(1, #questions)]
-  return wrk.format(nil, "/api/v1/threads/" .. t .. "/messages", visitor(), '{{"client_message_id":"' .. uuid() .. '","text":"' .. q .. '"}}')
+  return wrk.format(nil, "/api/v1/threads/" .. threads[n] .. "/messages", visitor(n), '{{"client_message_id":"' .. uuid() .. '","text":"' .. q .. '"}}')
 end
 "#,
         list.join(", ")
@@ -513,13 +522,25 @@ pub fn run(root: &Path, secs: u64, soak: bool, deployment: Deployment) -> Result
         let (_, text) = http(
             port,
             "GET",
-            &format!("/api/v1/threads/{t}/events?after=0"),
+            &format!("/api/v1/threads/{t}/messages"),
             "",
-            Duration::from_millis(700),
+            Duration::from_secs(5),
         )?;
         answers += text.matches("\"author\":\"assistant\"").count();
     }
     let answers_per_s = answers as f64 / secs as f64;
+    let (mut rows, mut batches) = (0.0, 0.0);
+    for upstream in &upstreams {
+        let port: u16 = upstream
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let (_, text) = http(port, "GET", "/metrics", "", Duration::from_secs(2))?;
+        rows += metric_value(&text, "varco_message_batch_rows_sum");
+        batches += metric_value(&text, "varco_message_batch_rows_count");
+    }
+    let rows_per_batch = if batches > 0.0 { rows / batches } else { 0.0 };
 
     step("server: navigation events, in batches of 100");
     let mut navigation = wrk(
@@ -569,9 +590,18 @@ pub fn run(root: &Path, secs: u64, soak: bool, deployment: Deployment) -> Result
         phases: vec![messages, navigation, consents],
         answers_per_s,
         answers_by_round: vec![answers_per_s],
+        rows_per_batch,
         rss_kib_idle,
         soak: soak_samples,
     })
+}
+
+/// The value of an unlabelled sample `name` in OpenMetrics text (0 if absent).
+fn metric_value(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .find_map(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 fn median_by<T>(items: &[T], key: impl Fn(&T) -> f64) -> f64 {
@@ -613,6 +643,7 @@ pub fn median(rounds: Vec<ServerReport>) -> ServerReport {
         phases,
         answers_per_s: median_by(&rounds, |r| r.answers_per_s),
         answers_by_round: rounds.iter().map(|r| r.answers_per_s).collect(),
+        rows_per_batch: median_by(&rounds, |r| r.rows_per_batch),
         rss_kib_idle: rounds.iter().map(|r| r.rss_kib_idle).max().unwrap_or(0),
         soak: rounds.into_iter().flat_map(|r| r.soak).collect(),
     }
@@ -649,9 +680,10 @@ pub fn print(reports: &[ServerReport]) {
             String::new()
         };
         println!(
-            "{:<16} answers stored: {:.0}/s{rounds}; RSS at rest {} KiB",
+            "{:<16} answers stored: {:.0}/s{rounds}; {:.1} messages per database batch; RSS at rest {} KiB",
             report.deployment.label(),
             report.answers_per_s,
+            report.rows_per_batch,
             report.rss_kib_idle
         );
     }
@@ -674,10 +706,11 @@ pub fn to_json(report: &ServerReport) -> String {
         .map(|(s, rss, e)| format!(r#"{{"seconds":{s},"rss_kib":{rss},"errors":{e}}}"#))
         .collect();
     format!(
-        r#"{{"deployment":"{}","phases":[{}],"answers_per_s":{:.1},"answers_by_round":[{}],"rss_kib_idle":{},"soak":[{}]}}"#,
+        r#"{{"deployment":"{}","phases":[{}],"answers_per_s":{:.1},"rows_per_batch":{:.2},"answers_by_round":[{}],"rss_kib_idle":{},"soak":[{}]}}"#,
         report.deployment.label(),
         phases.join(","),
         report.answers_per_s,
+        report.rows_per_batch,
         report
             .answers_by_round
             .iter()
@@ -692,6 +725,14 @@ pub fn to_json(report: &ServerReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_metric_is_read_by_its_exact_name() {
+        let text = "# TYPE varco_message_batch_rows histogram\nvarco_message_batch_rows_sum 42.0\nvarco_message_batch_rows_count 4\nvarco_message_batch_rows_bucket{le=\"1.0\"} 0\n";
+        assert_eq!(metric_value(text, "varco_message_batch_rows_sum"), 42.0);
+        assert_eq!(metric_value(text, "varco_message_batch_rows_count"), 4.0);
+        assert_eq!(metric_value(text, "varco_message_batch_rows"), 0.0);
+    }
 
     #[test]
     fn setup_ids_are_uuid_v4() {

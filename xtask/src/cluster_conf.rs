@@ -89,7 +89,10 @@ pub fn locations(shipped_conf: &str, pkg: &Path) -> Result<String, String> {
 /// messages, its event stream, the operator's) go to one instance, chosen
 /// by its Thread ID: that instance's cache of the thread stays valid and
 /// its events reach the stream without a round trip through PostgreSQL.
-/// Other requests are spread. A failed instance is left aside for a few
+/// A visitor's other requests go to one instance too, by the address they
+/// come from, as the shipped configuration has it; here the clients are on
+/// loopback and name the visitor they stand for in `X-Forwarded-For` (the
+/// bench's thousand visitors), so that header comes first. A failed instance is left aside for a few
 /// seconds and its requests go to the others (nginx's
 /// `proxy_next_upstream`, on by default for connection errors).
 pub fn conf(dir: &Path, port: u16, upstreams: &[String], locations: &str) -> String {
@@ -114,7 +117,7 @@ http {{
     scgi_temp_path {d}/tmp/scgi;
     map $uri $varco_affinity {{
         ~/threads/(?<thread>[^/]+) $thread;
-        default $request_id;
+        default $http_x_forwarded_for$remote_addr;
     }}
     upstream varco {{
         hash $varco_affinity consistent;

@@ -194,3 +194,120 @@ async fn kb_bench_scores_every_labelled_set_in_its_language() {
     }
     app.stop().await;
 }
+
+/// Two instances that reload the same edited files at once both try to
+/// keep the files as a new version of the entry; the database keeps one.
+/// The instance whose version was refused must answer with the version
+/// that was kept, like every other instance, not with what it read before
+/// (PostgreSQL only: there instances share the versions). The race is
+/// made certain: the test locks `kb_versions` so that the reload has read
+/// the versions and waits to add its own (PostgreSQL shows the wait in
+/// `pg_locks`), keeps another version in the meantime, then lets it go.
+#[tokio::test]
+async fn a_reload_that_loses_the_race_to_keep_a_version_answers_with_the_version_kept() {
+    use sqlx::Connection;
+    use varco_server::assistant::published;
+    use varco_server::config::Database;
+    use varco_server::storage::{KbVersion, Storage};
+    let Some(_) = common::database::postgres_server() else {
+        eprintln!("instances share knowledge-base versions on PostgreSQL only");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let kb = dir.path().join("kb");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../kb/milomb"),
+        &kb,
+    );
+    let database = common::database::fresh(dir.path(), "race.db").await;
+    let storage = Storage::open(&database).await.unwrap();
+    let file = kb.join("entries/spid-costo.md");
+    let on_disk = std::fs::read_to_string(&file).unwrap();
+    let (front, _) = on_disk.rsplit_once("+++").unwrap();
+    let version = |version: i64, origin: &str, italian: String| KbVersion {
+        entry_id: "spid-costo".into(),
+        version,
+        origin: origin.into(),
+        author: "test".into(),
+        created_ms: version,
+        title: published::title_of(&italian),
+        italian,
+        english: std::fs::read_to_string(kb.join("en/spid-costo.md")).ok(),
+    };
+    // The files as kept when the entry was first published.
+    assert!(storage
+        .kb_add_version("milomb", 0, &version(1, "files", on_disk.clone()))
+        .await
+        .unwrap());
+    // The webmaster edits the file on disk.
+    std::fs::write(&file, format!("{front}+++\nTesto modificato sul disco.\n")).unwrap();
+
+    let Database::Postgres(url) = &database else {
+        unreachable!()
+    };
+    let mut lock = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut lock).await.unwrap();
+    sqlx::query("LOCK TABLE kb_versions IN EXCLUSIVE MODE")
+        .execute(&mut lock)
+        .await
+        .unwrap();
+    let reload = tokio::spawn({
+        let (storage, kb) = (storage.clone(), kb.clone());
+        async move { published::current_files(&storage, "milomb", &kb, 10).await }
+    });
+    // The reload has read version 1 and waits to add version 2.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (waiting,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+             WHERE c.relname = 'kb_versions' AND NOT l.granted",
+        )
+        .fetch_one(&mut lock)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            !reload.is_finished(),
+            "the reload did not wait for the lock"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the reload never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Meanwhile the console publishes version 2.
+    let published_text = format!("{front}+++\nTesto pubblicato dalla console.\n");
+    let kept = version(2, "console", published_text.clone());
+    sqlx::query(
+        "INSERT INTO kb_versions (site, entry_id, version, origin, author, created_ms, title, italian, english)
+         VALUES ('milomb', $1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&kept.entry_id)
+    .bind(kept.version)
+    .bind(&kept.origin)
+    .bind(&kept.author)
+    .bind(kept.created_ms)
+    .bind(&kept.title)
+    .bind(&kept.italian)
+    .bind(&kept.english)
+    .execute(&mut lock)
+    .await
+    .unwrap();
+    sqlx::query("COMMIT").execute(&mut lock).await.unwrap();
+
+    let files = reload.await.unwrap().unwrap().expect("the files are valid");
+    let (italian, _) = published::entry_texts(&files, "spid-costo").unwrap();
+    assert_eq!(
+        italian, published_text,
+        "the reload answers with the version kept"
+    );
+    let versions = storage.kb_latest("milomb", None).await.unwrap();
+    let latest = versions
+        .iter()
+        .find(|v| v.entry_id == "spid-costo")
+        .unwrap();
+    assert_eq!((latest.version, latest.origin.as_str()), (2, "console"));
+}

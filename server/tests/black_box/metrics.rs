@@ -49,6 +49,8 @@ async fn metrics_count_requests_by_route_template_and_name_no_identifier() {
         "varco_hub_channels ",
         "varco_database_writes_waiting ",
         "varco_database_errors_total ",
+        // The message posted above went to the database in a batch.
+        "varco_message_batch_rows_count ",
     ] {
         assert!(text.contains(line), "{line} missing from:\n{text}");
     }
