@@ -121,6 +121,7 @@ async fn relay(
             }
             _ = every.tick() => {
                 hub.forget_silent_instances();
+                storage.set_other_instances(hub.other_instances());
                 true
             }
         };
@@ -157,6 +158,7 @@ async fn relay(
 /// What a notice of instance `from` does here.
 pub fn apply(hub: &Hub, storage: &Storage, from: &str, notice: Notice) {
     hub.heard_from(from);
+    storage.set_other_instances(hub.other_instances());
     match notice {
         Notice::Event { thread, id, event } => {
             let live = match id {

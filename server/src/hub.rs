@@ -229,6 +229,11 @@ impl Hub {
         lock(&self.remote).forget_silent(Instant::now());
     }
 
+    /// The other instances heard from lately.
+    pub fn other_instances(&self) -> usize {
+        lock(&self.remote).instances()
+    }
+
     /// Instance `from` follows `thread`.
     pub fn followed_by(&self, from: &str, thread: String) {
         let new = lock(&self.remote).watch(from, &thread);

@@ -41,6 +41,11 @@ impl RemoteInterest {
         self.instance(from).heard = Some(now);
     }
 
+    /// The other instances heard from and not forgotten.
+    pub fn instances(&self) -> usize {
+        self.instances.len()
+    }
+
     /// `from` follows `thread`; true if it did not before.
     pub fn watch(&mut self, from: &str, thread: &str) -> bool {
         self.instance(from).threads.insert(thread.to_owned())

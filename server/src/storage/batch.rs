@@ -22,7 +22,7 @@
 use super::connections::Connections;
 use sqlx::{Connection, PgPool, SqliteConnection};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::oneshot;
 
@@ -96,6 +96,8 @@ pub(super) struct PendingMessages {
     /// A flusher task is on its way: the messages queued meanwhile go with
     /// it.
     flushing: AtomicBool,
+    /// The other instances sharing the database, as last heard.
+    other_instances: AtomicUsize,
 }
 
 impl PendingMessages {
@@ -115,6 +117,16 @@ impl PendingMessages {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .is_empty()
+    }
+
+    pub(super) fn set_other_instances(&self, n: usize) {
+        self.other_instances.store(n, Ordering::Relaxed);
+    }
+
+    /// How long a PostgreSQL batch that follows another waits.
+    fn linger(&self) -> std::time::Duration {
+        let instances = 1 + self.other_instances.load(Ordering::Relaxed);
+        POSTGRES_LINGER * instances.min(INSTANCES_COUNTED) as u32
     }
 
     /// True for the one caller that must start a flusher.
@@ -150,13 +162,15 @@ pub(super) async fn insert(
 
 /// How long a PostgreSQL batch waits for company when another batch has
 /// just been written, as PostgreSQL's own `commit_delay` waits for other
-/// commits. Each statement costs PostgreSQL a round trip, a plan and a
-/// commit whatever its size, so rows that would go in twice as many half
-/// batches (two instances each seeing half the messages) cost it about
-/// half again as much CPU per message. A flusher that starts on an idle
-/// queue writes at once; only the batches that follow one another under
-/// load wait, a millisecond each.
+/// commits, for each instance sharing the database. Each statement costs
+/// PostgreSQL a round trip, a plan and a commit whatever its size; with N
+/// instances each sees 1/N of the messages, and would send the database N
+/// times the statements for the same traffic if it did not wait N times as
+/// long. A flusher that starts on an idle queue writes at once; only the
+/// batches that follow one another under load wait.
 const POSTGRES_LINGER: std::time::Duration = std::time::Duration::from_millis(1);
+/// The wait stops growing here: latency matters more past it.
+const INSTANCES_COUNTED: usize = 4;
 
 /// Starts the task that writes batches until none is waiting.
 fn flush(pending: &Arc<PendingMessages>, writer: &Writer) {
@@ -179,7 +193,7 @@ fn flush(pending: &Arc<PendingMessages>, writer: &Writer) {
                 },
                 Writer::Postgres(pool) => {
                     if after_a_batch {
-                        tokio::time::sleep(POSTGRES_LINGER).await;
+                        tokio::time::sleep(pending.linger()).await;
                     }
                     let batch = pending.take();
                     if !batch.is_empty() {
@@ -299,5 +313,21 @@ pub(super) async fn insert_postgres(
 fn fail_all(batch: Vec<PendingMessage>, why: &str) {
     for m in batch {
         let _ = m.done.send(Err(why.to_owned()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn the_wait_between_batches_grows_with_the_instances_up_to_four() {
+        let pending = PendingMessages::default();
+        assert_eq!(pending.linger(), Duration::from_millis(1));
+        pending.set_other_instances(1);
+        assert_eq!(pending.linger(), Duration::from_millis(2));
+        pending.set_other_instances(9);
+        assert_eq!(pending.linger(), Duration::from_millis(4));
     }
 }

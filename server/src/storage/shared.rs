@@ -217,6 +217,15 @@ impl Storage {
         }
     }
 
+    /// How many other instances share the database, as last heard: on
+    /// PostgreSQL the message batches wait for company accordingly
+    /// (`batch.rs`).
+    pub fn set_other_instances(&self, n: usize) {
+        if let Db::Postgres(db) = &*self.db {
+            db.pending_messages.set_other_instances(n);
+        }
+    }
+
     /// Claims the run of `task`, due every `every`: true for one instance
     /// per period, whichever asks first (a conditional write, atomic on
     /// both databases). `slack` tolerates the instances' clocks and timers
