@@ -157,8 +157,7 @@ async fn relay(
 
 /// What a notice of instance `from` does here.
 pub fn apply(hub: &Hub, storage: &Storage, from: &str, notice: Notice) {
-    hub.heard_from(from);
-    storage.set_other_instances(hub.other_instances());
+    storage.set_other_instances(hub.heard_from(from));
     match notice {
         Notice::Event { thread, id, event } => {
             let live = match id {

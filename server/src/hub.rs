@@ -219,9 +219,12 @@ impl Hub {
         lock(&self.channels).keys().cloned().collect()
     }
 
-    /// Instance `from` was heard from now.
-    pub fn heard_from(&self, from: &str) {
-        lock(&self.remote).heard(from, Instant::now());
+    /// Instance `from` was heard from now; returns how many other
+    /// instances have been heard from lately (one lock for both).
+    pub fn heard_from(&self, from: &str) -> usize {
+        let mut remote = lock(&self.remote);
+        remote.heard(from, Instant::now());
+        remote.instances()
     }
 
     /// Forgets what the instances silent for too long followed.
