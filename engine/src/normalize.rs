@@ -317,6 +317,7 @@ const ABBREVIATIONS: &[(&str, &str)] = &[
     ("qnt", "quanto"), ("qto", "quanto"), ("cn", "con"), ("grz", "grazie"), ("thx", "thanks"),
     ("tnx", "thanks"), ("ty", "thanks"), ("pls", "please"), ("plz", "please"), ("msg", "messaggio"),
     ("tel", "telefono"), ("cell", "cellulare"), ("num", "numero"), ("doc", "documento"),
+    ("certif", "certificato"), ("cert", "certificato"),
     ("docs", "documenti"), ("prox", "prossimo"), ("sett", "settimana"), ("pwd", "password"),
     ("u", "you"), ("ur", "your"), ("bc", "because"), ("cuz", "because"), ("coz", "because"),
 ];

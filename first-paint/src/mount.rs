@@ -82,7 +82,7 @@ fn mount_host(document: &Document) -> Result<ShadowRoot, JsValue> {
 /// module renders.
 fn container(document: &Document, shadow: &ShadowRoot, extra: &str) -> Result<Element, JsValue> {
     let root = document.create_element("div")?;
-    root.set_class_name(&format!("varco {extra}").trim_end().to_owned());
+    root.set_class_name(format!("varco {extra}").trim_end());
     shadow.append_child(&root)?;
     Ok(root)
 }

@@ -103,12 +103,19 @@ pub fn app(props: &AppProps) -> Html {
         let chat = props.chat.clone();
         let assistant_shown = assistant_shown.setter();
         let changed = consent_changes.dispatcher();
+        let chat_of_consent = props.chat.clone();
         use_effect_with((), move |_| {
             crate::browser::mark("app-rendered");
             browser::after(0, move || assistant_shown.set(true));
             // What the privacy centre shows follows the consent, which the
-            // light part announces to the page.
-            let on_consent = Closure::<dyn Fn()>::new(move || changed.dispatch(()));
+            // light part announces to the page; suggestions made from the
+            // navigation record no longer hold once it changes.
+            let on_consent = Closure::<dyn Fn()>::new(move || {
+                changed.dispatch(());
+                if let Some(chat) = &chat_of_consent {
+                    crate::chat::reset_suggestions(chat);
+                }
+            });
             let _ = browser::document().add_event_listener_with_callback(
                 "varco:consent",
                 on_consent.as_ref().unchecked_ref(),

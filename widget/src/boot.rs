@@ -85,19 +85,6 @@ pub fn boot(
 /// Step 2 of [`boot`].
 fn start_app(root: Element, config: Boot, light: LightPart) {
     let chat = crate::chat::Chat::install(&config, light.clone());
-    if let Some(chat) = &chat {
-        // Suggestions made from the navigation record no longer hold once
-        // the consent changes (the light part announces it to the page).
-        let chat = chat.clone();
-        let outdated = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || {
-            crate::chat::reset_suggestions(&chat)
-        });
-        let _ = crate::browser::document().add_event_listener_with_callback(
-            "varco:consent",
-            wasm_bindgen::JsCast::unchecked_ref(outdated.as_ref()),
-        );
-        outdated.forget();
-    }
     app::render(root, Site::new(config), light, chat);
     mark("app-render-scheduled");
 }

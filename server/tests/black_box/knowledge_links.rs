@@ -35,6 +35,17 @@ const PUBLIC_SITES: &[&str] = &[
     "www.comune.milano.it",
     "impresa.italia.it",
     "www.indicepa.gov.it",
+    "www.interno.gov.it",
+    "www.prefettura.it",
+    "www.cittametropolitana.mi.it",
+    "www.provincia.cremona.it",
+    "www.agenziaentrateriscossione.gov.it",
+    "www.istruzione.it",
+    "www.spid.gov.it",
+    "vistoperitalia.esteri.it",
+    "www.arera.it",
+    "www.notariato.it",
+    "www.poste.it",
 ];
 
 /// The targets of the markdown links `[text](target)` in `text`.

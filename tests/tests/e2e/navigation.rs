@@ -402,6 +402,39 @@ async fn an_upload_refused_as_gone_is_not_sent_again_and_later_pages_go_under_a_
     server.stop().await.unwrap();
 }
 
+/// The suggestions follow the consent while the assistant is open: those
+/// made from the uploaded history go as soon as personalisation is
+/// withdrawn, without closing and reopening the assistant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withdrawing_personalisation_with_the_assistant_open_takes_its_suggestions_away() {
+    let server = TestServer::start(&[]).await.unwrap();
+    let chromium = Chromium::launch().await.unwrap();
+    let tab = chromium.tab().await.unwrap();
+    browse(&tab, &server, PAGES[0]).await;
+    tab.press("Rifiuta tutti").await.unwrap();
+    for path in &PAGES[1..4] {
+        browse(&tab, &server, path).await;
+    }
+    set_personalisation(&tab, true).await;
+    all_uploaded(&tab, 10).await;
+    browse(&tab, &server, PAGES[1]).await;
+    tab.press("Apri l'assistente virtuale CamOn").await.unwrap();
+    let suggested = "document.querySelector('varco-widget').shadowRoot.querySelectorAll('.suggestions a, .suggestions .quick-reply').length";
+    tab.wait_for(&format!("{suggested} >= 1"), 10)
+        .await
+        .unwrap();
+    set_personalisation(&tab, false).await;
+    tab.wait_for(&format!("{suggested} === 0"), 10)
+        .await
+        .unwrap();
+    let open = tab
+        .in_widget("!!shadow.querySelector('.chat-panel')")
+        .await
+        .unwrap();
+    assert_eq!(open, Value::Bool(true), "the assistant stayed open");
+    server.stop().await.unwrap();
+}
+
 /// A cookie of the site's own origin, as the demo's Matomo sets: the API
 /// shares the origin with the pages, so only the widget's requests can keep
 /// it away from the API.
