@@ -46,6 +46,20 @@ const PUBLIC_SITES: &[&str] = &[
     "www.arera.it",
     "www.notariato.it",
     "www.poste.it",
+    "www.ats-valpadana.it",
+    "www.agcom.it",
+    "www.esteri.it",
+    "www.vigilfuoco.it",
+    "www.cultura.gov.it",
+    "www.agenziapo.it",
+    "www.parcoogliosud.it",
+    "www.bancaditalia.it",
+    "www.garanteprivacy.it",
+    "www.agcm.it",
+    "www.enac.gov.it",
+    "www.gdf.gov.it",
+    "www.ivass.it",
+    "www.siae.it",
 ];
 
 /// The targets of the markdown links `[text](target)` in `text`.
