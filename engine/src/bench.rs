@@ -40,7 +40,68 @@ pub struct Report {
     /// Of the questions labelled out of scope, the share answered so and,
     /// where the label names a body, naming it.
     pub out_of_scope_recall: f64,
+    /// The counts behind the shares, so that sets can be pooled
+    /// ([`Report::pooled`]).
+    pub counts: Counts,
     pub misses: Vec<Miss>,
+}
+
+/// What a [`Report`]'s shares are made of.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Questions answered with the labelled topic.
+    pub correct: usize,
+    /// Questions labelled out of scope.
+    pub labelled_out_of_scope: usize,
+    /// Questions answered as out of scope.
+    pub answered_out_of_scope: usize,
+    /// Questions labelled and answered out of scope, naming the body of
+    /// the label if it names one.
+    pub recalled_out_of_scope: usize,
+}
+
+impl Report {
+    /// One report for several sets together, as if they were one: each
+    /// question weighs the same, whichever set it is in. Misses are not
+    /// carried over.
+    pub fn pooled(reports: &[Report]) -> Report {
+        let mut total = 0;
+        let mut c = Counts::default();
+        for r in reports {
+            total += r.total;
+            c.correct += r.counts.correct;
+            c.labelled_out_of_scope += r.counts.labelled_out_of_scope;
+            c.answered_out_of_scope += r.counts.answered_out_of_scope;
+            c.recalled_out_of_scope += r.counts.recalled_out_of_scope;
+        }
+        Report::of(total, c, Vec::new())
+    }
+
+    fn of(total: usize, c: Counts, misses: Vec<Miss>) -> Report {
+        let ratio = |num: usize, den: usize, empty: f64| {
+            if den == 0 {
+                empty
+            } else {
+                num as f64 / den as f64
+            }
+        };
+        Report {
+            total,
+            top1_accuracy: ratio(c.correct, total, 0.0),
+            out_of_scope_precision: ratio(
+                c.recalled_out_of_scope,
+                c.answered_out_of_scope,
+                if c.labelled_out_of_scope == 0 {
+                    1.0
+                } else {
+                    0.0
+                },
+            ),
+            out_of_scope_recall: ratio(c.recalled_out_of_scope, c.labelled_out_of_scope, 1.0),
+            counts: c,
+            misses,
+        }
+    }
 }
 
 /// A question answered with the wrong topic.
@@ -100,22 +161,54 @@ pub fn score_in(kb: &KnowledgeBase, questions: &[Labelled], language: &str) -> R
             });
         }
     }
-    let ratio = |num: usize, den: usize, empty: f64| {
-        if den == 0 {
-            empty
-        } else {
-            num as f64 / den as f64
-        }
+    let counts = Counts {
+        correct,
+        labelled_out_of_scope: labelled_oos,
+        answered_out_of_scope: predicted_oos,
+        recalled_out_of_scope: both_oos,
     };
-    Report {
-        total: questions.len(),
-        top1_accuracy: ratio(correct, questions.len(), 0.0),
-        out_of_scope_precision: ratio(
-            both_oos,
-            predicted_oos,
-            if labelled_oos == 0 { 1.0 } else { 0.0 },
-        ),
-        out_of_scope_recall: ratio(both_oos, labelled_oos, 1.0),
-        misses,
+    Report::of(questions.len(), counts, misses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(
+        total: usize,
+        correct: usize,
+        labelled: usize,
+        answered: usize,
+        recalled: usize,
+    ) -> Report {
+        Report::of(
+            total,
+            Counts {
+                correct,
+                labelled_out_of_scope: labelled,
+                answered_out_of_scope: answered,
+                recalled_out_of_scope: recalled,
+            },
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn pooled_sets_weigh_each_question_the_same() {
+        let small = report(10, 5, 2, 4, 1);
+        let large = report(90, 90, 38, 38, 38);
+        let both = Report::pooled(&[small, large]);
+        assert_eq!(both.total, 100);
+        assert!((both.top1_accuracy - 0.95).abs() < 1e-9);
+        assert!((both.out_of_scope_recall - 39.0 / 40.0).abs() < 1e-9);
+        assert!((both.out_of_scope_precision - 39.0 / 42.0).abs() < 1e-9);
+        // Nothing labelled out of scope: recall is 1, precision 1 only if
+        // nothing was answered out of scope either.
+        let none = Report::pooled(&[report(3, 3, 0, 0, 0)]);
+        assert_eq!(
+            (none.out_of_scope_recall, none.out_of_scope_precision),
+            (1.0, 1.0)
+        );
+        assert_eq!(Report::pooled(&[]).top1_accuracy, 0.0);
     }
 }

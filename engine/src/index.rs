@@ -478,6 +478,12 @@ impl Index {
         })
     }
 
+    /// Whether the question is written in English beyond doubt (see
+    /// [`normalize::surely_english`]).
+    pub(crate) fn written_in_english(&self, question: &str) -> bool {
+        normalize::surely_english(&self.analyzer.words(question))
+    }
+
     /// Analyses a visitor's question, correcting typos against the
     /// knowledge base's vocabulary.
     pub(crate) fn query(&self, question: &str) -> Query {

@@ -172,7 +172,9 @@ impl KnowledgeBase {
         answer::build(&self.topics, &self.entries, &scored, Language::It)
     }
 
-    /// Answers in the visitor's language (`it` or `en`). An English
+    /// Answers in the visitor's language (`it` or `en`): the page's, or
+    /// English when the question is English beyond doubt (a visitor who
+    /// writes in English on an Italian page reads English best). An English
     /// question is matched against the English versions; if an Italian
     /// entry fits with more confidence than any of them (a visitor who
     /// writes «visura camerale» or «naspi» on an English page), that entry
@@ -180,7 +182,8 @@ impl KnowledgeBase {
     /// version. An entry without one answers in Italian, and says so
     /// (`Answer::language`).
     pub fn answer_in(&self, question: &str, language: &str) -> Answer {
-        if language != "en" || self.english.is_empty() {
+        let english_asked = language == "en" || self.index.written_in_english(question);
+        if !english_asked || self.english.is_empty() {
             return self.answer(question);
         }
         let query = self.english_index.query(question);

@@ -201,6 +201,18 @@ const ENGLISH_MARKERS: &[&str] = &[
 /// The typo corrector is tuned for Italian: on English it would "fix"
 /// "real" into "rea".
 pub(crate) fn looks_english(words: &[Word]) -> bool {
+    english_markers(words) >= 2
+}
+
+/// True when the words are English beyond doubt (three distinct English
+/// function words): enough to answer in English a visitor who writes in
+/// English on an Italian page.
+pub(crate) fn surely_english(words: &[Word]) -> bool {
+    english_markers(words) >= 3
+}
+
+/// How many distinct English function words the words hold.
+fn english_markers(words: &[Word]) -> usize {
     let mut seen: Vec<&str> = words
         .iter()
         .map(|w| w.folded.as_str())
@@ -208,7 +220,7 @@ pub(crate) fn looks_english(words: &[Word]) -> bool {
         .collect();
     seen.sort_unstable();
     seen.dedup();
-    seen.len() >= 2
+    seen.len()
 }
 
 /// Everyday words (dates, numbers, a few adjectives) that rarely carry a
@@ -986,6 +998,11 @@ mod tests {
         ));
         // One English-looking word is not enough ("do" is Italian too).
         assert!(!looks_english(&a.words("ti do il mio numero")));
+        assert!(surely_english(
+            &a.words("my wife needs a visa, where do we apply?")
+        ));
+        assert!(!surely_english(&a.words("ti do il mio numero, how?")));
+        assert!(!surely_english(&a.words("come faccio a fare lo SPID?")));
     }
 
     #[test]

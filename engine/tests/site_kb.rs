@@ -139,6 +139,20 @@ fn english_questions_get_english_answers_on_the_right_topic() {
     // Italian pages still get Italian answers.
     let a = kb.answer_in("quanto costa lo spid", "it");
     assert_eq!((a.topic.as_str(), a.language), ("spid", "it"));
+    // A visitor who writes in English on an Italian page reads English.
+    let a = kb.answer_in(
+        "my wife needs a visa to visit me in Italy, where do we apply?",
+        "it",
+    );
+    assert_eq!(
+        (a.topic.as_str(), a.language),
+        ("fuori-competenza", "en"),
+        "{a:?}"
+    );
+    assert!(a.answer.contains("consulate"), "{}", a.answer);
+    // An Italian question with an English word or two stays Italian.
+    let a = kb.answer_in("come faccio lo spid for free?", "it");
+    assert_eq!(a.language, "it", "{a:?}");
 }
 
 /// Everyday Italian words are not typos of the knowledge base's words

@@ -408,6 +408,7 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
                 None => labelled_sets(&dir)?,
             };
             let mut reports = Vec::new();
+            let mut pooled = Vec::new();
             for path in sets {
                 let name = path
                     .file_stem()
@@ -440,8 +441,32 @@ fn kb_command(config: &Config, command: KbCommand) -> anyhow::Result<ExitCode> {
                         report.total, report.top1_accuracy, report.out_of_scope_precision, report.out_of_scope_recall, per_answer_ms
                     );
                 }
+                let blind = name.contains("blind");
+                pooled.push((blind, report.clone()));
                 reports
                     .push(serde_json::json!({"set": name, "language": language, "report": report}));
+            }
+            if !json && pooled.len() > 1 {
+                // The sets together, each question weighing the same; the
+                // blind ones apart (written without seeing the entries'
+                // examples: the fairest figure).
+                let all: Vec<_> = pooled.iter().map(|(_, r)| r.clone()).collect();
+                let blind: Vec<_> = pooled
+                    .iter()
+                    .filter(|(b, _)| *b)
+                    .map(|(_, r)| r.clone())
+                    .collect();
+                for (label, sets) in [("all sets", all), ("blind sets", blind)] {
+                    if sets.is_empty() {
+                        continue;
+                    }
+                    let count = sets.len();
+                    let r = varco_engine::bench::Report::pooled(&sets);
+                    println!(
+                        "{site} {label} together ({count} sets): {} questions, top-1 topic accuracy {:.3}, out-of-scope precision {:.3}, recall with the right office {:.3}",
+                        r.total, r.top1_accuracy, r.out_of_scope_precision, r.out_of_scope_recall
+                    );
+                }
             }
             if json {
                 println!("{}", serde_json::to_string_pretty(&reports)?);
