@@ -74,6 +74,19 @@ impl EmbeddedAssistant {
             < generation
     }
 
+    /// Forgets that `generation` is reflected, back to `before`, when its
+    /// reload failed for a reason that may pass (the database busy), so
+    /// that the next check tries again; a later generation recorded
+    /// meanwhile stays.
+    pub fn unreflect(&self, generation: i64, before: i64) {
+        let _ = self.generation.compare_exchange(
+            generation,
+            before,
+            std::sync::atomic::Ordering::AcqRel,
+            std::sync::atomic::Ordering::Acquire,
+        );
+    }
+
     /// The knowledge base in use now.
     pub fn kb(&self) -> Arc<varco_engine::KnowledgeBase> {
         self.kb
@@ -208,14 +221,18 @@ pub const RELOAD_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 /// generation grows (`varco-server kb reload`, SIGHUP, on any instance).
 /// Files that do not pass the checks are not loaded: the site keeps
 /// answering from what it had, and the problems are logged.
+///
+/// `loaded` are the generations read before the knowledge bases in use were
+/// built: what was asked up to them is in what they read. A reload asked
+/// while they were being built is done again at the first check.
 pub fn spawn_reloads(
     storage: crate::storage::Storage,
     config: Arc<Config>,
     knowledge: Arc<KnowledgeBases>,
+    loaded: Vec<(String, i64)>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        // What was asked before this instance started, it has loaded.
-        for (site, generation) in storage.kb_generations().await.unwrap_or_default() {
+        for (site, generation) in loaded {
             if let Some(embedded) = knowledge.get(&site) {
                 embedded.reflects(generation);
             }
@@ -240,8 +257,11 @@ pub fn spawn_reloads(
                 };
                 // Not again for a generation this instance raised itself
                 // after loading what it published (`operator::kb`).
-                if embedded.reflects(generation) {
-                    reload_site(&storage, &site, &dir, embedded).await;
+                let before = embedded.generation();
+                if embedded.reflects(generation)
+                    && !reload_site(&storage, &site, &dir, embedded).await
+                {
+                    embedded.unreflect(generation, before);
                 }
             }
         }
@@ -251,24 +271,29 @@ pub fn spawn_reloads(
 /// Loads the site's knowledge base again, as it should answer now (its
 /// files, and the entries published from the console). On any problem the
 /// site keeps answering from what it had, and the problems are logged.
+/// `false` when the problem may pass (the database could not be read or
+/// written): worth trying again; files with problems wait for new files.
 pub async fn reload_site(
     storage: &crate::storage::Storage,
     site: &str,
     dir: &std::path::Path,
     embedded: &EmbeddedAssistant,
-) {
+) -> bool {
     match published::load(storage, site, dir, crate::api::now_ms()).await {
         Ok(Ok(kb)) => {
             let entries = kb.entries().len();
             embedded.replace(kb);
             tracing::info!(site = %site, entries, "knowledge base reloaded");
+            true
         }
         Ok(Err(errors)) => {
             let list: Vec<String> = errors.iter().map(ToString::to_string).collect();
             tracing::error!(site = %site, problems = %list.join("; "), "knowledge base not reloaded: its files have problems; the previous one still answers");
+            true
         }
         Err(e) => {
-            tracing::error!(site = %site, error = %format!("{e:#}"), "knowledge base not reloaded")
+            tracing::error!(site = %site, error = %format!("{e:#}"), "knowledge base not reloaded; trying again at the next check");
+            false
         }
     }
 }
@@ -319,5 +344,11 @@ mod tests {
         assert!(!embedded.reflects(1), "an older generation");
         assert_eq!(embedded.generation(), 2);
         assert!(embedded.reflects(3));
+        // A reload that failed is tried again; not if a later one came.
+        embedded.unreflect(3, 2);
+        assert_eq!(embedded.generation(), 2);
+        assert!(embedded.reflects(3));
+        embedded.unreflect(2, 1);
+        assert_eq!(embedded.generation(), 3, "a later generation stays");
     }
 }

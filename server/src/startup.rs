@@ -334,6 +334,9 @@ pub async fn serve_with(
     let storage =
         Storage::open_with(&config.server.database, config.server.database_connections).await?;
     publish_revisions(&config, &storage).await?;
+    // Read before the knowledge bases are built: a reload asked while they
+    // are is done again at the reloads' first check.
+    let generations_loaded = storage.kb_generations().await?;
     let published = crate::assistant::published_bases(&storage, &config).await?;
     let mut state = AppState::new(config, storage.clone(), published)?;
     state.rate = std::sync::Arc::new(rate::RateLimits::new(&state.config).share(&storage).await?);
@@ -352,6 +355,7 @@ pub async fn serve_with(
             storage.clone(),
             state.config.clone(),
             state.knowledge.clone(),
+            generations_loaded,
         ),
         reload_on_hangup(storage.clone(), state.config.clone()),
     ]);

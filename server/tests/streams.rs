@@ -14,6 +14,10 @@ use std::time::Duration;
 use varco_protocol::chat::NewThread;
 use varco_server::hub::HubStats;
 
+/// The tests of this file run one at a time: one of them measures the
+/// process's memory, which the others' servers would grow meanwhile.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// An HTTP client whose connections leave from `127.0.0.<n>`: Linux
 /// routes the whole 127/8 to the loopback interface, so each is a client
 /// address of its own to the server.
@@ -104,6 +108,7 @@ async fn assert_refused(r: reqwest::Response, status: u16, error: &str) {
 
 #[tokio::test]
 async fn one_client_gets_its_share_of_streams_and_the_server_its_total() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     // The defaults: one client opens twenty streams at once and gets eight.
     let (app, inside) = spawn_app_inside("", "").await;
     let thread = threads(&inside, 1).await.remove(0);
@@ -163,6 +168,7 @@ async fn one_client_gets_its_share_of_streams_and_the_server_its_total() {
 
 #[tokio::test]
 async fn a_quiet_stream_gets_keep_alive_comments_and_is_ended_when_idle() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let (app, inside) =
         spawn_app_inside("stream_heartbeat_seconds = 1\nstream_idle_seconds = 3", "").await;
     let thread = threads(&inside, 1).await.remove(0);
@@ -176,6 +182,7 @@ async fn a_quiet_stream_gets_keep_alive_comments_and_is_ended_when_idle() {
 
 #[tokio::test]
 async fn a_stream_ends_after_its_threads_end_and_every_stream_ends_at_shutdown() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let (app, inside) = spawn_app_inside("", "").await;
     let ids = threads(&inside, 2).await;
     let client = client_from(2);
@@ -228,6 +235,7 @@ async fn open_and_close(clients: &[reqwest::Client], base: &str, threads: &[Stri
 
 #[tokio::test]
 async fn a_thousand_streams_open_and_close_and_leave_nothing_behind() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let (app, inside) = spawn_app_inside("", "").await;
     let all = threads(&inside, 1000).await;
     let clients: Vec<reqwest::Client> = (2..=201).map(client_from).collect();

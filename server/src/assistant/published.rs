@@ -111,12 +111,12 @@ pub async fn current_files(
         Ok((files, errors)) if errors.is_empty() => files,
         Ok((_, errors)) | Err(errors) => return Ok(Err(errors)),
     };
-    let latest = storage.kb_latest(site, None).await?;
+    let latest = storage.kb_latest_written(site, None).await?;
     if latest.is_empty() {
         return Ok(Ok(files));
     }
     let latest_of_files = storage
-        .kb_latest(site, Some(Origin::Files.as_str()))
+        .kb_latest_written(site, Some(Origin::Files.as_str()))
         .await?;
     let newest: HashMap<&str, i64> = latest
         .iter()
@@ -143,7 +143,7 @@ pub async fn current_files(
         }
     }
     let latest = if changed {
-        storage.kb_latest(site, None).await?
+        storage.kb_latest_written(site, None).await?
     } else {
         latest
     };

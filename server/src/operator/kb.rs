@@ -477,7 +477,7 @@ async fn add_version(
         return Err(changed_meanwhile());
     }
     let loaded = site.embedded.generation();
-    reload_site(&state.storage, &site.id, &site.dir, &site.embedded).await;
+    let reloaded = reload_site(&state.storage, &site.id, &site.dir, &site.embedded).await;
     let asked = state
         .storage
         .request_kb_reload(&site.id, &version.author, version.created_ms)
@@ -487,7 +487,8 @@ async fn add_version(
     // when nobody else asked for one since `loaded`: this instance need
     // not load it again when it sees `asked`. (Another instance's version
     // not yet announced will be, with a later generation.)
-    if asked == loaded + 1 {
+    // A reload that failed here is left to the next check.
+    if reloaded && asked == loaded + 1 {
         site.embedded.reflects(asked);
     }
     Ok(base + 1)

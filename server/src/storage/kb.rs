@@ -56,6 +56,17 @@ pub struct KbVersion {
 const VERSION_COLUMNS: &str =
     "entry_id, version, origin, author, created_ms, title, italian, english";
 
+/// The latest version of each of a site's entries (`$1`), of one origin
+/// only if `$2` is not null.
+fn latest_versions_sql() -> String {
+    format!(
+        "SELECT {VERSION_COLUMNS} FROM kb_versions v WHERE site = $1 AND ($2 IS NULL OR origin = $2)
+           AND version = (SELECT MAX(version) FROM kb_versions w
+                          WHERE w.site = v.site AND w.entry_id = v.entry_id AND ($2 IS NULL OR w.origin = $2))
+         ORDER BY entry_id"
+    )
+}
+
 impl Storage {
     /// The latest version of each of `site`'s entries that has versions;
     /// with `origin`, the latest of that origin.
@@ -64,13 +75,26 @@ impl Storage {
         site: &str,
         origin: Option<&str>,
     ) -> anyhow::Result<Vec<KbVersion>> {
-        let sql = format!(
-            "SELECT {VERSION_COLUMNS} FROM kb_versions v WHERE site = $1 AND ($2 IS NULL OR origin = $2)
-               AND version = (SELECT MAX(version) FROM kb_versions w
-                              WHERE w.site = v.site AND w.entry_id = v.entry_id AND ($2 IS NULL OR w.origin = $2))
-             ORDER BY entry_id"
-        );
+        let sql = latest_versions_sql();
         Ok(on_db!(self, read, |c| {
+            sqlx::query_as(&sql)
+                .bind(site)
+                .bind(origin)
+                .fetch_all(c)
+                .await?
+        }))
+    }
+
+    /// [`Storage::kb_latest`] read on the connection that writes: what a
+    /// reload composes must include what another instance has just kept,
+    /// and on SQLite a pooled reader may still hold an older snapshot.
+    pub async fn kb_latest_written(
+        &self,
+        site: &str,
+        origin: Option<&str>,
+    ) -> anyhow::Result<Vec<KbVersion>> {
+        let sql = latest_versions_sql();
+        Ok(on_db!(self, write, |c| {
             sqlx::query_as(&sql)
                 .bind(site)
                 .bind(origin)
